@@ -1,0 +1,265 @@
+/**
+ * `sendAuthenticationPerformed(options)`: the confirmation middleware.
+ *
+ * Mount it on the confirm route after `passport.authenticate('<local strategy>', { session: false })`
+ * (which sets `req.user` after the app's own password check). It reads the pending BindID login from
+ * the session, derives the alias from `req.user`, sends the signed `authentication_performed`
+ * report and, only once BindID answered 2xx, clears the pending login, logs the user in (regenerating
+ * the session) and calls `next()`. Every failure goes to `next(err)` exactly once.
+ *
+ * @module
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type {} from 'express-session';
+import { BindIdError, BindIdStateError, ErrorCode } from './errors.js';
+import { assertAlias, type FeedbackResult, SessionFeedbackClient } from './feedback-client.js';
+import { logger, printable } from './log.js';
+import { type KnownKeys, OptionReader } from './options.js';
+import {
+  type BindIdClaims,
+  clearPendingLogin,
+  requirePassport,
+  requirePendingLogin,
+  requireServerSession,
+} from './pending-login.js';
+
+const log = logger('confirm');
+
+/** What the middleware leaves on `req.bindid` for the handlers after it. */
+export interface BindIdRequestState {
+  /** The alias reported to BindID. */
+  alias: string;
+  /** The BindID `sub` of the confirmed login. */
+  sub: string;
+  /** The ID-token claims of the confirmed login. */
+  claims: BindIdClaims;
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by express-bindid once a BindID login is confirmed and reported. */
+      bindid?: BindIdRequestState;
+    }
+  }
+}
+
+/** Payload of the `onLinked` event. */
+export interface LinkedEvent<U> {
+  req: Request;
+  user: U;
+  alias: string;
+  sub: string;
+  claims: BindIdClaims;
+  /** How the report went (status, attempts, duration). */
+  result: FeedbackResult;
+}
+
+/** Payload of the `onFeedbackError` event. */
+export interface FeedbackErrorEvent {
+  req: Request;
+  /** The coded error (secret-free). */
+  error: BindIdError;
+  sub: string;
+}
+
+/** Options of {@link sendAuthenticationPerformed}. */
+export interface SendAuthenticationPerformedOptions<U = Express.User> {
+  /** The client to send reports with. Give either this, or `clientSecret` and `apiUrl`. */
+  client?: SessionFeedbackClient;
+  /** BindID client secret, when `client` is not given. */
+  clientSecret?: string | (() => string);
+  /** BindID API base URL (e.g. `https://api.bindid-sandbox.io`), when `client` is not given. */
+  apiUrl?: string;
+  /**
+   * The alias to report for the confirmed user. Default: `String(user.id)`. Use an immutable,
+   * never-reused internal id, not a username or email (those change and get recycled).
+   */
+  alias?: (user: U, req: Request) => string | Promise<string>;
+  /** AMR values describing the app's password check, sent with the report (e.g. `['pwd']`). Default: none. */
+  amr?: string[];
+  /**
+   * Log the user in with `req.login` once BindID accepted the report (passport regenerates the
+   * session; only `returnTo` is carried over). Default `true`. Set `false` to call `req.login` yourself.
+   */
+  logIn?: boolean;
+  /** Called after a successful link, e.g. to notify the account owner or write an audit event. Errors are logged, not thrown. */
+  onLinked?: (event: LinkedEvent<U>) => void | Promise<void>;
+  /** Called when the report to BindID failed (before `next(err)`). Errors are logged, not thrown. */
+  onFeedbackError?: (event: FeedbackErrorEvent) => void | Promise<void>;
+  /** Clock in ms since 1970, for expiry checks and the report's `time`. Default `Date.now`. */
+  now?: () => number;
+}
+
+const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
+  client: true,
+  clientSecret: true,
+  apiUrl: true,
+  alias: true,
+  amr: true,
+  logIn: true,
+  onLinked: true,
+  onFeedbackError: true,
+  now: true,
+};
+
+/**
+ * Build the confirmation middleware. Options are checked here, once.
+ *
+ * @example
+ * ```ts
+ * app.post('/bindid/confirm',
+ *   passport.authenticate('bindid-local', { session: false, failureRedirect: '/bindid/confirm?failed=1' }),
+ *   sendAuthenticationPerformed({ clientSecret: process.env.BINDID_CLIENT_SECRET!, apiUrl: 'https://api.bindid-sandbox.io' }),
+ *   (req, res) => res.redirect('/account'));
+ * ```
+ */
+export function sendAuthenticationPerformed<U = Express.User>(
+  options: SendAuthenticationPerformedOptions<U>,
+): RequestHandler {
+  const o = new OptionReader('sendAuthenticationPerformed', options, KNOWN);
+  const client = readClient(o);
+  const deriveAlias = o.fn<(user: U, req: Request) => string | Promise<string>>('alias') ?? defaultAlias;
+  const amr = o.has('amr') ? readAmrOption(o) : undefined;
+  const logIn = o.boolean('logIn', true);
+  const onLinked = o.fn<(event: LinkedEvent<U>) => void | Promise<void>>('onLinked');
+  const onFeedbackError = o.fn<(event: FeedbackErrorEvent) => void | Promise<void>>('onFeedbackError');
+  const now = o.fn<() => number>('now') ?? Date.now;
+
+  async function confirm(req: Request): Promise<void> {
+    requireServerSession(req);
+    requirePassport(req);
+    const user = req.user as U | undefined;
+    if (user === undefined || user === null) {
+      throw new BindIdStateError(
+        ErrorCode.NOT_AUTHENTICATED,
+        'No confirmed user (req.user is empty): mount this middleware after ' +
+          "passport.authenticate('<your local strategy>', { session: false }).",
+        { status: 401 },
+      );
+    }
+    const started = now();
+    const pending = requirePendingLogin(req, started);
+    const sub = pending.claims.sub;
+
+    const alias = await deriveAlias(user, req);
+    assertAlias(alias);
+
+    let result: FeedbackResult;
+    try {
+      result = await client.authenticationPerformed({
+        accessToken: pending.accessToken,
+        alias,
+        time: Math.floor(started / 1000),
+        ...(amr ? { amr } : {}),
+      });
+    } catch (err) {
+      if (err instanceof BindIdError) emit('onFeedbackError', onFeedbackError, { req, error: err, sub });
+      throw err;
+    }
+    clearPendingLogin(req);
+    log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
+
+    if (logIn) await logInKeepingReturnTo(req, user);
+    req.bindid = { alias, sub, claims: pending.claims };
+    emit('onLinked', onLinked, { req, user, alias, sub, claims: pending.claims, result });
+  }
+
+  return function sendAuthenticationPerformedMiddleware(req: Request, _res: Response, next: NextFunction): void {
+    let called = false;
+    const done = (err?: unknown) => {
+      if (called) return;
+      called = true;
+      next(err);
+    };
+    confirm(req).then(
+      () => done(),
+      (err: unknown) => {
+        if (err instanceof BindIdError) log('confirmation failed: %s', err.code);
+        done(err);
+      },
+    );
+  };
+}
+
+function readClient(o: OptionReader): SessionFeedbackClient {
+  const given = o.raw('client');
+  if (given !== undefined) {
+    if (!(given instanceof SessionFeedbackClient)) {
+      throw o.error('client', 'must be a SessionFeedbackClient (new SessionFeedbackClient({ clientSecret, apiUrl }))');
+    }
+    if (o.has('clientSecret') || o.has('apiUrl')) {
+      throw o.error('client', 'cannot be combined with clientSecret/apiUrl: give one or the other');
+    }
+    return given;
+  }
+  if (!o.has('clientSecret') && !o.has('apiUrl')) {
+    throw o.error('clientSecret', 'is required (or pass `client`), for example process.env.BINDID_CLIENT_SECRET');
+  }
+  try {
+    return new SessionFeedbackClient({
+      clientSecret: o.raw('clientSecret') as string,
+      apiUrl: o.raw('apiUrl') as string,
+    });
+  } catch (err) {
+    // Re-word the client's option errors so they name this factory.
+    if (err instanceof BindIdError && err.option) throw o.error(err.option, err.message.replace(/^.*? option `[^`]+` /, ''));
+    throw err;
+  }
+}
+
+function readAmrOption(o: OptionReader): string[] {
+  const amr = o.raw('amr');
+  if (!Array.isArray(amr) || amr.length > 16 || !amr.every((v) => typeof v === 'string' && /^[\x21-\x7e]{1,64}$/.test(v))) {
+    throw o.error('amr', "must be an array of AMR values such as ['pwd']");
+  }
+  return [...amr];
+}
+
+function defaultAlias(user: unknown): string {
+  const id = user !== null && typeof user === 'object' ? (user as { id?: unknown }).id : undefined;
+  if ((typeof id === 'string' && id !== '') || (typeof id === 'number' && Number.isSafeInteger(id))) {
+    return String(id);
+  }
+  throw new BindIdError(
+    ErrorCode.INVALID_ALIAS,
+    'The default BindID alias is String(user.id), but req.user has no string or integer `id`: pass the `alias` option.',
+  );
+}
+
+/** req.login (passport regenerates the session), keeping only `bindid.returnTo` across it. */
+function logInKeepingReturnTo(req: Request, user: unknown): Promise<void> {
+  const returnTo = req.session.bindid?.returnTo;
+  return new Promise((resolve, reject) => {
+    req.login(user as Express.User, (err?: unknown) => {
+      if (err) {
+        reject(
+          new BindIdStateError(
+            ErrorCode.LOGIN_FAILED,
+            'BindID accepted the report, but logging the user in failed (session store error?). The next BindID sign-in will recognise the user.',
+            { status: 500, retryable: true, ...(err instanceof Error ? { cause: err } : {}) },
+          ),
+        );
+        return;
+      }
+      if (typeof returnTo === 'string') req.session.bindid = { ...(req.session.bindid ?? {}), returnTo };
+      resolve();
+    });
+  });
+}
+
+function emit<E>(name: string, hook: ((event: E) => void | Promise<void>) | undefined, event: E): void {
+  if (!hook) return;
+  try {
+    const result = hook(event);
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(undefined, (err: unknown) => log('%s hook failed: %s', name, hookError(err)));
+    }
+  } catch (err) {
+    log('%s hook failed: %s', name, hookError(err));
+  }
+}
+
+function hookError(err: unknown): string {
+  return err instanceof Error ? printable(err.name) : 'non-error thrown';
+}

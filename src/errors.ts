@@ -1,0 +1,162 @@
+/**
+ * The error types of express-bindid.
+ *
+ * Every error this library raises or passes to `next(err)` is a {@link BindIdError}. Match on
+ * `err.code` (stable across releases) rather than on `instanceof`: bundlers can duplicate classes.
+ *
+ * Messages are written by this library only. They never contain the client secret, an access token,
+ * an HMAC value, an Authorization header, a password or an upstream response body, and `cause` is
+ * always a plain error built here (never an AxiosError, whose `config` carries all of those).
+ *
+ * @module
+ */
+
+/** Stable error codes. Each is documented in the README with what to do about it. */
+export const ErrorCode = {
+  /** An argument passed to a function of this library has the wrong type or value. */
+  INVALID_ARGUMENT: 'ERR_BINDID_INVALID_ARGUMENT',
+  /** An option passed to a factory or constructor is missing, unknown or invalid. Thrown at start-up. */
+  INVALID_OPTION: 'ERR_BINDID_INVALID_OPTION',
+  /** BindID answered the session-feedback request with a 4xx other than 401/403/429, or a redirect. */
+  REJECTED: 'ERR_BINDID_REJECTED',
+  /** BindID answered 401 or 403: wrong client secret, or an expired or unknown access token. */
+  UNAUTHORIZED: 'ERR_BINDID_UNAUTHORIZED',
+  /** BindID could not be reached or kept failing (5xx, 429, connection errors) within the deadline. */
+  UNAVAILABLE: 'ERR_BINDID_UNAVAILABLE',
+  /** The overall deadline of a session-feedback call passed before BindID answered. */
+  TIMEOUT: 'ERR_BINDID_TIMEOUT',
+  /** `req.session` is missing: express-session is not mounted before this middleware. */
+  SESSION_MISSING: 'ERR_BINDID_SESSION_MISSING',
+  /** `req.login` is missing: `passport.initialize()` (or `passport.session()`) is not mounted. */
+  PASSPORT_MISSING: 'ERR_BINDID_PASSPORT_MISSING',
+  /** The confirmation middleware ran without `req.user`: the password check did not run or failed. */
+  NOT_AUTHENTICATED: 'ERR_BINDID_NOT_AUTHENTICATED',
+  /** There is no pending BindID login in the session (none started, already used, or cancelled). */
+  NO_PENDING_LOGIN: 'ERR_BINDID_NO_PENDING_LOGIN',
+  /** The pending BindID login is older than its time-to-live or than its access token. */
+  PENDING_LOGIN_EXPIRED: 'ERR_BINDID_PENDING_LOGIN_EXPIRED',
+  /** The `alias` option returned a value BindID cannot take (empty, too long, control characters). */
+  INVALID_ALIAS: 'ERR_BINDID_INVALID_ALIAS',
+  /** BindID accepted the report but `req.login` failed (session store error). */
+  LOGIN_FAILED: 'ERR_BINDID_LOGIN_FAILED',
+} as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Extra, non-secret facts an error can carry. */
+export interface BindIdErrorDetails {
+  /** HTTP status the app should answer with, when the error reaches Express's error handler. */
+  status?: number;
+  /** Whether trying the same operation again later may succeed. */
+  retryable?: boolean;
+  /** The underlying error, already stripped of anything secret. */
+  cause?: Error;
+  /** For upstream errors: the status BindID answered with, if it answered. */
+  upstreamStatus?: number;
+  /** For upstream errors: how many HTTP attempts were made. */
+  attempts?: number;
+  /** For option errors: the option's name (`apiUrl`, `backoff.maxMs`, ...). */
+  option?: string;
+}
+
+/**
+ * Base class of every error raised by express-bindid.
+ *
+ * `status` follows the convention of `http-errors`, so Express's default error handler answers with
+ * it; `expose` tells whether `message` is safe to show to the end user (only for 4xx).
+ */
+export class BindIdError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_BINDID_UNAVAILABLE`. */
+  readonly code: ErrorCodeValue;
+  /** HTTP status to answer with (500 when not stated). */
+  readonly status: number;
+  /** Alias of `status`, for frameworks that read `statusCode`. */
+  readonly statusCode: number;
+  /** Whether the same operation may succeed if tried again later. */
+  readonly retryable: boolean;
+  /** Whether `message` may be shown to the end user (true for 4xx statuses only). */
+  readonly expose: boolean;
+  /** For upstream errors: the status BindID answered with. */
+  declare readonly upstreamStatus?: number;
+  /** For upstream errors: how many HTTP attempts were made. */
+  declare readonly attempts?: number;
+  /** For option errors: the option's name. */
+  declare readonly option?: string;
+
+  constructor(code: ErrorCodeValue, message: string, details: BindIdErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = details.status ?? 500;
+    this.statusCode = this.status;
+    this.retryable = details.retryable ?? false;
+    this.expose = this.status < 500;
+    if (details.upstreamStatus !== undefined) this.upstreamStatus = details.upstreamStatus;
+    if (details.attempts !== undefined) this.attempts = details.attempts;
+    if (details.option !== undefined) this.option = details.option;
+  }
+
+  /** A plain, secret-free description of the error for structured logs. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      status: this.status,
+      retryable: this.retryable,
+    };
+    if (this.upstreamStatus !== undefined) out.upstreamStatus = this.upstreamStatus;
+    if (this.attempts !== undefined) out.attempts = this.attempts;
+    if (this.option !== undefined) out.option = this.option;
+    if (this.cause instanceof Error) {
+      const cause = this.cause as Error & { code?: unknown };
+      out.cause = { name: cause.name, message: cause.message, code: cause.code };
+    }
+    return out;
+  }
+}
+
+/** A bad argument or option: the caller's mistake, raised before any I/O. */
+export class BindIdArgumentError extends BindIdError {}
+
+/** BindID answered, or could not be reached, in a way that stops the report. */
+export class BindIdFeedbackError extends BindIdError {}
+
+/** The request is not in a state where this middleware can run (no session, no pending login...). */
+export class BindIdStateError extends BindIdError {}
+
+/** True when `err` is an error raised by express-bindid (optionally with the given code). */
+export function isBindIdError(err: unknown, code?: ErrorCodeValue): err is BindIdError {
+  if (!(err instanceof Error)) return false;
+  const c = (err as { code?: unknown }).code;
+  if (typeof c !== 'string' || !c.startsWith('ERR_BINDID_')) return false;
+  return code === undefined || c === code;
+}
+
+/** Raise an argument error (status 500: it is a programming error, not the end user's). */
+export function invalidArgument(message: string): BindIdArgumentError {
+  return new BindIdArgumentError(ErrorCode.INVALID_ARGUMENT, message);
+}
+
+/** Raise an option error naming the option. */
+export function invalidOption(option: string, message: string): BindIdArgumentError {
+  return new BindIdArgumentError(ErrorCode.INVALID_OPTION, `express-bindid: option \`${option}\` ${message}`, {
+    option,
+  });
+}
+
+/**
+ * Build a secret-free `cause` from any thrown value: keeps the name, a system `code`
+ * (ECONNREFUSED...) and a message we wrote, never the original message or properties.
+ */
+export function safeCause(err: unknown, description: string): Error {
+  const cause = new Error(description);
+  if (err && typeof err === 'object') {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) {
+      (cause as Error & { code?: string }).code = code;
+    }
+  }
+  return cause;
+}

@@ -1,0 +1,592 @@
+/**
+ * `SessionFeedbackClient`: sends BindID session-feedback reports (`POST <apiUrl>/session-feedback`).
+ *
+ * One call = one report, signed with the client secret, inside one overall deadline. Retries happen
+ * only where they are safe: when the request was never delivered (connection refused, DNS), when
+ * BindID asks to wait (429/503, honouring `Retry-After`), and at most once when the outcome is
+ * ambiguous (other 5xx, connection reset, socket timeout). 400/401/403 and redirects are never
+ * retried, and redirects are never followed (a 307 would re-send the access token elsewhere).
+ *
+ * @module
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { inspect } from 'node:util';
+import axiosDefault, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import {
+  BindIdArgumentError,
+  BindIdFeedbackError,
+  ErrorCode,
+  invalidArgument,
+  safeCause,
+} from './errors.js';
+import { logger } from './log.js';
+import { type KnownKeys, OptionReader } from './options.js';
+import { assertAccessToken, authorizationHeader, describeType } from './signing.js';
+
+const log = logger('feedback');
+
+/** Longest alias accepted, in characters. */
+export const MAX_ALIAS_LENGTH = 256;
+
+/** Bounds of the exponential backoff between attempts (full jitter: each delay is random in [0, bound]). */
+export interface BackoffOptions {
+  /** Upper bound of the first delay, in ms. Default 100. */
+  baseMs?: number;
+  /** Largest delay bound, in ms; the bound doubles per attempt up to this. Default 2000. */
+  maxMs?: number;
+}
+
+/** Options of {@link SessionFeedbackClient}. */
+export interface SessionFeedbackClientOptions {
+  /**
+   * The BindID client secret (from the BindID admin portal), or a function returning the current
+   * one (read at every send, so a rotated secret is used at once).
+   */
+  clientSecret: string | (() => string);
+  /**
+   * Base URL of BindID's service-provider API, e.g. `https://api.bindid-sandbox.io` (sandbox) or
+   * `https://api.bindid.io` (production). Must be https, except for loopback hosts.
+   */
+  apiUrl: string;
+  /** Overall deadline of one report, covering every attempt and wait, in ms. Default 5000. */
+  timeoutMs?: number;
+  /** Most retries after the first attempt. Default 2. Ambiguous failures are retried at most once. */
+  retries?: number;
+  /** Backoff bounds. Defaults `{ baseMs: 100, maxMs: 2000 }`. */
+  backoff?: BackoffOptions;
+  /** Largest response body read, in bytes; the rest is discarded. Default 65536. */
+  maxResponseBytes?: number;
+  /**
+   * The axios instance to send with. Default: a private instance with keep-alive agents and no
+   * proxy. Per request this client always sets `maxRedirects: 0`, its own deadline and status
+   * handling. If your instance retries by itself (axios-retry), set `retries: 0`.
+   */
+  axios?: AxiosInstance;
+  /** Clock used for a report's default `time`, in ms since 1970. Default `Date.now`. */
+  now?: () => number;
+  /** Source of jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** `User-Agent` header. Default `express-bindid`. */
+  userAgent?: string;
+}
+
+const KNOWN: KnownKeys<SessionFeedbackClientOptions> = {
+  clientSecret: true,
+  apiUrl: true,
+  timeoutMs: true,
+  retries: true,
+  backoff: true,
+  maxResponseBytes: true,
+  axios: true,
+  now: true,
+  random: true,
+  userAgent: true,
+};
+const KNOWN_BACKOFF: KnownKeys<BackoffOptions> = { baseMs: true, maxMs: true };
+
+/** One session-feedback report, as sent inside `reports: [...]`. */
+export type SessionFeedbackReport =
+  | { type: 'authentication_performed'; alias: string; time: number; amr?: string[] }
+  | { type: 'alias_updated'; alias: string; time: number }
+  | { type: 'alias_deleted'; alias?: string; time: number };
+
+/** Input of {@link SessionFeedbackClient.authenticationPerformed}. */
+export interface AuthenticationPerformedInput {
+  /** The BindID access token of the session being reported on (from the `/token` response). */
+  accessToken: string;
+  /** The app's identifier for this user, unique per user. */
+  alias: string;
+  /** When the app authenticated the user, in whole seconds since 1970. Default: now. */
+  time?: number;
+  /** OIDC AMR values of the app's own authentication, e.g. `['pwd']`. */
+  amr?: string[];
+}
+
+/** Input of {@link SessionFeedbackClient.aliasUpdated}. */
+export interface AliasUpdatedInput {
+  accessToken: string;
+  /** The new alias. */
+  alias: string;
+  time?: number;
+}
+
+/** Input of {@link SessionFeedbackClient.aliasDeleted}. */
+export interface AliasDeletedInput {
+  accessToken: string;
+  alias?: string;
+  time?: number;
+}
+
+/** What a successful report returns. */
+export interface FeedbackResult {
+  /** BindID's HTTP status (any 2xx). */
+  status: number;
+  /** HTTP attempts made, 1 when the first one succeeded. */
+  attempts: number;
+  /** Wall time of the whole call, in ms. */
+  durationMs: number;
+}
+
+/** How one attempt ended. */
+type Outcome =
+  | { kind: 'ok'; status: number }
+  | { kind: 'fail'; error: (attempts: number) => BindIdFeedbackError }
+  | {
+      kind: 'retry';
+      /** `safe`: never delivered; `wait`: BindID asked to wait; `ambiguous`: may have been processed. */
+      why: 'safe' | 'wait' | 'ambiguous';
+      retryAfterMs?: number;
+      status?: number;
+      cause: Error;
+      label: string;
+    };
+
+/**
+ * Sends BindID session-feedback reports. Construct one per app and reuse it: it holds keep-alive
+ * connections. The client secret is kept in a private field and never appears in logs, errors or
+ * `util.inspect` output.
+ *
+ * @example
+ * ```ts
+ * const feedback = new SessionFeedbackClient({
+ *   clientSecret: process.env.BINDID_CLIENT_SECRET!,
+ *   apiUrl: 'https://api.bindid-sandbox.io',
+ * });
+ * await feedback.authenticationPerformed({ accessToken, alias: String(user.id) });
+ * ```
+ */
+export class SessionFeedbackClient {
+  /** The API base URL, without a trailing slash. */
+  readonly apiUrl: string;
+  /** Overall deadline per report, in ms. */
+  readonly timeoutMs: number;
+  /** Most retries per report. */
+  readonly retries: number;
+  /** Backoff bounds in use. */
+  readonly backoff: Readonly<Required<BackoffOptions>>;
+  /** Largest response body read, in bytes. */
+  readonly maxResponseBytes: number;
+
+  readonly #secret: () => string;
+  readonly #axios: AxiosInstance;
+  readonly #ownAxios: boolean;
+  readonly #agents: { http: http.Agent; https: https.Agent } | undefined;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #userAgent: string;
+  readonly #endpoint: string;
+
+  constructor(options: SessionFeedbackClientOptions) {
+    const o = new OptionReader('SessionFeedbackClient', options, KNOWN);
+    this.#secret = readSecret(o);
+    this.apiUrl = o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io');
+    this.#endpoint = `${this.apiUrl}/session-feedback`;
+    this.timeoutMs = o.integer('timeoutMs', 5000, 100, 120_000);
+    this.retries = o.integer('retries', 2, 0, 10);
+    const b = o.nested('backoff', KNOWN_BACKOFF);
+    const baseMs = b.integer('baseMs', 100, 0, 60_000);
+    const maxMs = b.integer('maxMs', Math.max(2000, baseMs), 0, 60_000);
+    if (maxMs < baseMs) throw o.error('backoff.maxMs', `must be at least backoff.baseMs (${baseMs})`);
+    this.backoff = Object.freeze({ baseMs, maxMs });
+    this.maxResponseBytes = o.integer('maxResponseBytes', 65_536, 0, 16 * 1024 * 1024);
+    this.#now = o.fn<() => number>('now') ?? Date.now;
+    this.#random = o.fn<() => number>('random') ?? Math.random;
+    this.#userAgent = o.string('userAgent', 'express-bindid');
+    const injected = o.raw('axios');
+    if (injected !== undefined) {
+      if (typeof (injected as { request?: unknown } | null)?.request !== 'function') {
+        throw o.error('axios', 'must be an axios instance (from axios.create())');
+      }
+      this.#axios = injected as AxiosInstance;
+      this.#ownAxios = false;
+      this.#agents = undefined;
+    } else {
+      this.#agents = {
+        http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+        https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+      };
+      this.#axios = axiosDefault.create({
+        httpAgent: this.#agents.http,
+        httpsAgent: this.#agents.https,
+        proxy: false,
+      });
+      this.#ownAxios = true;
+    }
+  }
+
+  /**
+   * Report that the app authenticated the user of this BindID session and give BindID the user's
+   * alias (`authentication_performed`): the first-login confirmation.
+   *
+   * @throws BindIdArgumentError before any I/O for a bad token, alias, time or amr.
+   * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`,
+   *   `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT` when BindID did not accept the report.
+   */
+  authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
+    const i = readInput(input, ['accessToken', 'alias', 'time', 'amr']);
+    assertAlias(i.alias);
+    const report: SessionFeedbackReport = {
+      type: 'authentication_performed',
+      alias: i.alias,
+      time: this.#time(i.time),
+    };
+    if (i.amr !== undefined) report.amr = readAmr(i.amr);
+    return this.send(i.accessToken as string, report);
+  }
+
+  /** Change the alias of the user of this BindID session (`alias_updated`). Errors as {@link authenticationPerformed}. */
+  aliasUpdated(input: AliasUpdatedInput): Promise<FeedbackResult> {
+    const i = readInput(input, ['accessToken', 'alias', 'time']);
+    assertAlias(i.alias);
+    return this.send(i.accessToken as string, { type: 'alias_updated', alias: i.alias, time: this.#time(i.time) });
+  }
+
+  /** Remove the alias of the user of this BindID session (`alias_deleted`). Errors as {@link authenticationPerformed}. */
+  aliasDeleted(input: AliasDeletedInput): Promise<FeedbackResult> {
+    const i = readInput(input, ['accessToken', 'alias', 'time']);
+    const report: SessionFeedbackReport = { type: 'alias_deleted', time: this.#time(i.time) };
+    if (i.alias !== undefined) {
+      assertAlias(i.alias);
+      report.alias = i.alias;
+    }
+    return this.send(i.accessToken as string, report);
+  }
+
+  /**
+   * Send one already-built report. The typed methods above are the usual entry points; this one is
+   * for callers that queue reports and replay them with their original `time`.
+   */
+  async send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
+    assertAccessToken(accessToken);
+    assertReport(report);
+    const secret = this.#secret();
+    const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
+    const headers = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      Authorization: authorizationHeader(secret, accessToken),
+      'User-Agent': this.#userAgent,
+    };
+
+    const started = performance.now();
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
+    let attempts = 0;
+    let ambiguousRetries = 0;
+    try {
+      for (;;) {
+        attempts += 1;
+        const outcome = await this.#attempt(body, headers, controller.signal);
+        const elapsed = performance.now() - started;
+        if (outcome.kind === 'ok') {
+          log('%s accepted: HTTP %d after %d attempt(s) in %d ms', report.type, outcome.status, attempts, Math.round(elapsed));
+          return { status: outcome.status, attempts, durationMs: elapsed };
+        }
+        if (controller.signal.aborted) throw this.#timeoutError(attempts);
+        if (outcome.kind === 'fail') {
+          const error = outcome.error(attempts);
+          log('%s failed: %s after %d attempt(s)', report.type, error.code, attempts);
+          throw error;
+        }
+        // A retryable outcome: one more attempt only if allowed and if it fits in the deadline.
+        const allowed = attempts - 1 < this.retries && (outcome.why !== 'ambiguous' || ambiguousRetries < 1);
+        const delay = outcome.retryAfterMs ?? this.backoffDelay(attempts);
+        const fits = elapsed + delay < this.timeoutMs;
+        log(
+          '%s attempt %d: %s (%s)%s',
+          report.type,
+          attempts,
+          outcome.label,
+          outcome.why,
+          allowed && fits ? `, retrying in ${Math.round(delay)} ms` : '',
+        );
+        if (!allowed || !fits) {
+          throw new BindIdFeedbackError(
+            ErrorCode.UNAVAILABLE,
+            `BindID session feedback failed after ${attempts} attempt(s): ${outcome.label}` +
+              (allowed ? ' (the next retry would pass the deadline)' : ''),
+            { status: 503, retryable: true, cause: outcome.cause, attempts, upstreamStatus: outcome.status },
+          );
+        }
+        if (outcome.why === 'ambiguous') ambiguousRetries += 1;
+        await sleep(delay, controller.signal);
+        if (controller.signal.aborted) throw this.#timeoutError(attempts);
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  /**
+   * The bound-jittered delay before retry number `attempt` (1-based): random in
+   * [0, min(maxMs, baseMs × 2^(attempt-1))].
+   */
+  backoffDelay(attempt: number): number {
+    const bound = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.max(0, attempt - 1));
+    const r = this.#random();
+    const unit = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;
+    return unit * bound;
+  }
+
+  /** Close the keep-alive connections of the client's own agents (not of an injected axios). */
+  close(): void {
+    this.#agents?.http.destroy();
+    this.#agents?.https.destroy();
+  }
+
+  /** What `util.inspect` and `console.log` show: no secret. */
+  [inspect.custom](): string {
+    return `SessionFeedbackClient { apiUrl: '${this.apiUrl}', timeoutMs: ${this.timeoutMs}, retries: ${this.retries} }`;
+  }
+
+  /** What `JSON.stringify` shows: no secret. */
+  toJSON(): Record<string, unknown> {
+    return { apiUrl: this.apiUrl, timeoutMs: this.timeoutMs, retries: this.retries, backoff: this.backoff };
+  }
+
+  #time(time: unknown): number {
+    if (time === undefined) return Math.floor(this.#now() / 1000);
+    assertTime(time);
+    return time;
+  }
+
+  #timeoutError(attempts: number): BindIdFeedbackError {
+    return new BindIdFeedbackError(
+      ErrorCode.TIMEOUT,
+      `BindID session feedback did not complete within ${this.timeoutMs} ms (${attempts} attempt(s))`,
+      { status: 504, retryable: true, attempts, cause: safeCause(undefined, 'deadline reached') },
+    );
+  }
+
+  async #attempt(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<Outcome> {
+    const config: AxiosRequestConfig = {
+      method: 'POST',
+      url: this.#endpoint,
+      data: body,
+      headers,
+      maxRedirects: 0,
+      validateStatus: () => true,
+      responseType: 'stream',
+      transformRequest: [(data: unknown) => data],
+      maxContentLength: this.maxResponseBytes,
+      maxBodyLength: Buffer.byteLength(body) + 1,
+      timeout: 0,
+      signal,
+    };
+    if (this.#ownAxios) config.proxy = false;
+    let response: AxiosResponse;
+    try {
+      response = await this.#axios.request(config);
+    } catch (err) {
+      return classifyError(err);
+    }
+    await drain(response.data, this.maxResponseBytes, signal);
+    return classifyStatus(response, this.#now());
+  }
+}
+
+function readSecret(o: OptionReader): () => string {
+  const raw = o.raw('clientSecret');
+  if (typeof raw === 'function') {
+    return () => {
+      const value: unknown = (raw as () => unknown)();
+      if (typeof value !== 'string' || value.length === 0 || value.trim() !== value) {
+        throw o.error('clientSecret', 'returned a value that is not a non-empty, trimmed string');
+      }
+      return value;
+    };
+  }
+  const secret = o.requiredString('clientSecret', 'process.env.BINDID_CLIENT_SECRET');
+  if (secret.trim() !== secret) {
+    throw o.error(
+      'clientSecret',
+      'has leading or trailing whitespace (often a newline from an env file or a secret mount); trim it, ' +
+        'or BindID will answer 401 to every report',
+    );
+  }
+  return () => secret;
+}
+
+/** Read a method's input object: a plain object with only the named keys. */
+function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> & { alias?: unknown } {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalidArgument(`the report input must be an object (got ${describeType(input)})`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${key}\``);
+  }
+  const i = input as Record<string, unknown>;
+  assertAccessToken(i.accessToken);
+  return i;
+}
+
+/**
+ * Check an alias: a non-empty string of at most {@link MAX_ALIAS_LENGTH} characters, with no control
+ * characters and no unpaired surrogates. Throws `ERR_BINDID_INVALID_ALIAS` (the message never repeats it).
+ */
+export function assertAlias(alias: unknown): asserts alias is string {
+  let problem: string | undefined;
+  if (typeof alias !== 'string') problem = `must be a string (got ${describeType(alias)})`;
+  else if (alias.length === 0) problem = 'must not be empty';
+  else if (alias.length > MAX_ALIAS_LENGTH) problem = `must be at most ${MAX_ALIAS_LENGTH} characters long`;
+  else if (/\p{Cc}/u.test(alias)) problem = 'must not contain control characters';
+  else if (!alias.isWellFormed()) problem = 'must be well-formed Unicode';
+  else if (alias.trim() !== alias) problem = 'must not start or end with whitespace';
+  if (problem) {
+    throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, `The BindID alias ${problem}`);
+  }
+}
+
+function assertTime(time: unknown): asserts time is number {
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) {
+    throw invalidArgument('time must be whole seconds since 1970 (a non-negative integer)');
+  }
+}
+
+function readAmr(amr: unknown): string[] {
+  if (!Array.isArray(amr) || amr.length > 16) {
+    throw invalidArgument('amr must be an array of at most 16 AMR values');
+  }
+  for (const value of amr) {
+    if (typeof value !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(value)) {
+      throw invalidArgument('amr values must be printable ASCII strings of 1 to 64 characters');
+    }
+  }
+  return [...(amr as string[])];
+}
+
+function assertReport(report: unknown): asserts report is SessionFeedbackReport {
+  if (report === null || typeof report !== 'object') throw invalidArgument('report must be an object');
+  const r = report as Record<string, unknown>;
+  if (r.type !== 'authentication_performed' && r.type !== 'alias_updated' && r.type !== 'alias_deleted') {
+    throw invalidArgument('report.type must be authentication_performed, alias_updated or alias_deleted');
+  }
+  assertTime(r.time);
+  if (r.type !== 'alias_deleted' || r.alias !== undefined) assertAlias(r.alias);
+  if (r.amr !== undefined) {
+    if (r.type !== 'authentication_performed') throw invalidArgument('report.amr is only for authentication_performed');
+    readAmr(r.amr);
+  }
+}
+
+/** Network error codes that mean the request never reached BindID. */
+const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL']);
+/** Network error codes after which BindID may or may not have processed the report. */
+const AMBIGUOUS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ESOCKETTIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function classifyError(err: unknown): Outcome {
+  const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : '';
+  const cause = safeCause(err, code ? `request failed with ${code}` : 'request failed');
+  if (NOT_DELIVERED.has(code)) return { kind: 'retry', why: 'safe', cause, label: code };
+  if (AMBIGUOUS.has(code)) return { kind: 'retry', why: 'ambiguous', cause, label: code };
+  // TLS failures, our own argument errors, interceptor throws and anything unknown: never retried.
+  const label = code || 'unexpected error';
+  return {
+    kind: 'fail',
+    error: (attempts) =>
+      new BindIdFeedbackError(ErrorCode.UNAVAILABLE, `BindID session feedback could not be sent: ${label}`, {
+        status: 503,
+        retryable: false,
+        cause,
+        attempts,
+      }),
+  };
+}
+
+function classifyStatus(response: AxiosResponse, nowMs: number): Outcome {
+  const status = response.status;
+  if (status >= 200 && status < 300) return { kind: 'ok', status };
+  const cause = safeCause(undefined, `BindID answered HTTP ${status}`);
+  const label = `HTTP ${status}`;
+  if (status === 429 || status === 503) {
+    const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'), nowMs);
+    return retryAfterMs === undefined
+      ? { kind: 'retry', why: 'wait', status, cause, label }
+      : { kind: 'retry', why: 'wait', status, cause, label, retryAfterMs };
+  }
+  if (status >= 500 || status === 408) return { kind: 'retry', why: 'ambiguous', status, cause, label };
+  if (status === 401 || status === 403) {
+    return {
+      kind: 'fail',
+      error: (attempts) =>
+        new BindIdFeedbackError(
+          ErrorCode.UNAUTHORIZED,
+          `BindID refused the session feedback credentials (HTTP ${status}): check the client secret, and that ` +
+            'the access token belongs to this client and is less than an hour old',
+          { status: 502, upstreamStatus: status, cause, attempts },
+        ),
+    };
+  }
+  const what = status >= 300 && status < 400 ? 'answered with a redirect, which is not followed' : 'rejected the report';
+  return {
+    kind: 'fail',
+    error: (attempts) =>
+      new BindIdFeedbackError(ErrorCode.REJECTED, `BindID ${what} (HTTP ${status})`, {
+        status: 502,
+        upstreamStatus: status,
+        cause,
+        attempts,
+      }),
+  };
+}
+
+function headerValue(response: AxiosResponse, name: string): string | undefined {
+  const headers = response.headers as Record<string, unknown> & { get?: (n: string) => unknown };
+  const value = typeof headers.get === 'function' ? headers.get(name) : headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * `Retry-After` as a delay in ms: delta-seconds or an HTTP-date (RFC 9110 §10.2.3). Malformed or
+ * negative values give `undefined` (use the default backoff); past dates give 0.
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d{1,10}$/.test(text)) return Number(text) * 1000;
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}
+
+/** Read and discard a response body, at most `cap` bytes, so the keep-alive socket can be reused. */
+function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
+  const stream = data as NodeJS.ReadableStream & { destroy?: () => void; readableEnded?: boolean };
+  if (!stream || typeof stream.on !== 'function' || typeof stream.resume !== 'function') return Promise.resolve();
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const finish = () => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    };
+    const stop = () => {
+      stream.destroy?.();
+      finish();
+    };
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    stream.on('data', (chunk: Buffer | string) => {
+      bytes += chunk.length;
+      if (bytes > cap) stop();
+    });
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', stop);
+    stream.resume();
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * express-bindid: confirm new BindID users with your existing username/password check and report
+ * them to BindID (session feedback), from Express.
+ *
+ * @packageDocumentation
+ */
+export {
+  BindIdArgumentError,
+  BindIdError,
+  type BindIdErrorDetails,
+  BindIdFeedbackError,
+  BindIdStateError,
+  ErrorCode,
+  type ErrorCodeValue,
+  isBindIdError,
+} from './errors.js';
+export { assertAccessToken, authorizationHeader, feedbackAuthValue, MAX_ACCESS_TOKEN_LENGTH } from './signing.js';
+export {
+  type AliasDeletedInput,
+  type AliasUpdatedInput,
+  type AuthenticationPerformedInput,
+  assertAlias,
+  type BackoffOptions,
+  type FeedbackResult,
+  MAX_ALIAS_LENGTH,
+  parseRetryAfter,
+  SessionFeedbackClient,
+  type SessionFeedbackClientOptions,
+  type SessionFeedbackReport,
+} from './feedback-client.js';
+export {
+  type BindIdClaims,
+  type BindIdSessionState,
+  clearPendingLogin,
+  DEFAULT_PENDING_TTL_SECONDS,
+  getPendingLogin,
+  isNewBindIdUser,
+  type PendingLogin,
+  requirePendingLogin,
+  storePendingLogin,
+  type StorePendingLoginInput,
+  type StorePendingLoginOptions,
+} from './pending-login.js';
+export {
+  type BindIdRequestState,
+  type FeedbackErrorEvent,
+  type LinkedEvent,
+  sendAuthenticationPerformed,
+  type SendAuthenticationPerformedOptions,
+} from './confirm.js';
+export {
+  BindIdLocalStrategy,
+  createLocalStrategy,
+  DEFAULT_FAILURE_MESSAGE,
+  type LocalStrategyOptions,
+  type LocalStrategyOptionsWithRequest,
+  type VerifyCallback,
+  type VerifyCallbackWithRequest,
+  type VerifyDone,
+  type VerifyPromise,
+  type VerifyPromiseWithRequest,
+} from './local-strategy.js';
