@@ -103,6 +103,75 @@ const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
   now: true,
 };
 
+/** The confirmation settings, read once from a factory's options (shared with the login router). */
+export interface ConfirmSettings<U> {
+  client: SessionFeedbackClient;
+  deriveAlias: (user: U, req: Request) => string | Promise<string>;
+  amr: string[] | undefined;
+  logIn: boolean;
+  onLinked: ((event: LinkedEvent<U>) => void | Promise<void>) | undefined;
+  onFeedbackError: ((event: FeedbackErrorEvent) => void | Promise<void>) | undefined;
+  now: () => number;
+}
+
+/** Read the confirmation options (`client` or `clientSecret` + `apiUrl`, `alias`, `amr`, hooks, `now`). */
+export function readConfirmSettings<U>(o: OptionReader, logInDefault: boolean): ConfirmSettings<U> {
+  return {
+    client: readClient(o),
+    deriveAlias: o.fn<(user: U, req: Request) => string | Promise<string>>('alias') ?? defaultAlias,
+    amr: o.has('amr') ? readAmrOption(o) : undefined,
+    logIn: o.has('logIn') ? o.boolean('logIn', logInDefault) : logInDefault,
+    onLinked: o.fn<(event: LinkedEvent<U>) => void | Promise<void>>('onLinked'),
+    onFeedbackError: o.fn<(event: FeedbackErrorEvent) => void | Promise<void>>('onFeedbackError'),
+    now: o.fn<() => number>('now') ?? Date.now,
+  };
+}
+
+/**
+ * Confirm the pending BindID login of `req` as `user`: derive and check the alias, send
+ * `authentication_performed`, and only after a 2xx clear the pending login and (if `logIn`) log
+ * the user in. Throws coded errors; the pending login is kept when the report failed.
+ */
+export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
+  requireServerSession(req);
+  requirePassport(req);
+  if (user === undefined || user === null) {
+    throw new BindIdStateError(
+      ErrorCode.NOT_AUTHENTICATED,
+      'No confirmed user (req.user is empty): mount this middleware after ' +
+        "passport.authenticate('<your local strategy>', { session: false }).",
+      { status: 401 },
+    );
+  }
+  const started = settings.now();
+  const pending = requirePendingLogin(req, started);
+  const sub = pending.claims.sub;
+
+  const alias = await settings.deriveAlias(user, req);
+  assertAlias(alias);
+
+  let result: FeedbackResult;
+  try {
+    result = await settings.client.authenticationPerformed({
+      accessToken: pending.accessToken,
+      alias,
+      time: Math.floor(started / 1000),
+      ...(settings.amr ? { amr: settings.amr } : {}),
+    });
+  } catch (err) {
+    if (err instanceof BindIdError) emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
+    throw err;
+  }
+  clearPendingLogin(req);
+  log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
+
+  if (settings.logIn) await logInKeepingReturnTo(req, user);
+  const state: BindIdRequestState = { alias, sub, claims: pending.claims };
+  req.bindid = state;
+  emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, result });
+  return state;
+}
+
 /**
  * Build the confirmation middleware. Options are checked here, once.
  *
@@ -118,52 +187,7 @@ export function sendAuthenticationPerformed<U = Express.User>(
   options: SendAuthenticationPerformedOptions<U>,
 ): RequestHandler {
   const o = new OptionReader('sendAuthenticationPerformed', options, KNOWN);
-  const client = readClient(o);
-  const deriveAlias = o.fn<(user: U, req: Request) => string | Promise<string>>('alias') ?? defaultAlias;
-  const amr = o.has('amr') ? readAmrOption(o) : undefined;
-  const logIn = o.boolean('logIn', true);
-  const onLinked = o.fn<(event: LinkedEvent<U>) => void | Promise<void>>('onLinked');
-  const onFeedbackError = o.fn<(event: FeedbackErrorEvent) => void | Promise<void>>('onFeedbackError');
-  const now = o.fn<() => number>('now') ?? Date.now;
-
-  async function confirm(req: Request): Promise<void> {
-    requireServerSession(req);
-    requirePassport(req);
-    const user = req.user as U | undefined;
-    if (user === undefined || user === null) {
-      throw new BindIdStateError(
-        ErrorCode.NOT_AUTHENTICATED,
-        'No confirmed user (req.user is empty): mount this middleware after ' +
-          "passport.authenticate('<your local strategy>', { session: false }).",
-        { status: 401 },
-      );
-    }
-    const started = now();
-    const pending = requirePendingLogin(req, started);
-    const sub = pending.claims.sub;
-
-    const alias = await deriveAlias(user, req);
-    assertAlias(alias);
-
-    let result: FeedbackResult;
-    try {
-      result = await client.authenticationPerformed({
-        accessToken: pending.accessToken,
-        alias,
-        time: Math.floor(started / 1000),
-        ...(amr ? { amr } : {}),
-      });
-    } catch (err) {
-      if (err instanceof BindIdError) emit('onFeedbackError', onFeedbackError, { req, error: err, sub });
-      throw err;
-    }
-    clearPendingLogin(req);
-    log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
-
-    if (logIn) await logInKeepingReturnTo(req, user);
-    req.bindid = { alias, sub, claims: pending.claims };
-    emit('onLinked', onLinked, { req, user, alias, sub, claims: pending.claims, result });
-  }
+  const settings = readConfirmSettings<U>(o, true);
 
   return function sendAuthenticationPerformedMiddleware(req: Request, _res: Response, next: NextFunction): void {
     let called = false;
@@ -172,7 +196,7 @@ export function sendAuthenticationPerformed<U = Express.User>(
       called = true;
       next(err);
     };
-    confirm(req).then(
+    confirmPendingLogin(req, req.user as U, settings).then(
       () => done(),
       (err: unknown) => {
         if (err instanceof BindIdError) log('confirmation failed: %s', err.code);

@@ -54,9 +54,8 @@ export {
   DEFAULT_FAILURE_MESSAGE,
   type LocalStrategyOptions,
   type LocalStrategyOptionsWithRequest,
-  type VerifyCallback,
-  type VerifyCallbackWithRequest,
+  type Verify,
   type VerifyDone,
-  type VerifyPromise,
-  type VerifyPromiseWithRequest,
+  type VerifyResult,
+  type VerifyWithRequest,
 } from './local-strategy.js';

@@ -19,18 +19,28 @@ import { requirePassport, requireServerSession } from './pending-login.js';
 /** The passport-style callback of a callback-form `verify`. */
 export type VerifyDone<U> = (err: unknown, user?: U | false | null, info?: { message?: string }) => void;
 
-/** A verify function that returns the user, or `false`/`null`/`undefined` when the check fails. */
-export type VerifyPromise<U> = (username: string, password: string) => Promise<U | false | null | undefined> | U | false | null | undefined;
-/** A passport-style verify function with a `done` callback. */
-export type VerifyCallback<U> = (username: string, password: string, done: VerifyDone<U>) => void;
-/** As {@link VerifyPromise}, with the request first (`passReqToCallback: true`). */
-export type VerifyPromiseWithRequest<U> = (
+/** What a verify function may return: the user, or `false`/`null`/`undefined` when the check fails. */
+export type VerifyResult<U> = U | false | null | undefined;
+
+/**
+ * The app's username/password check. Two forms, told apart by how many parameters the function
+ * declares:
+ * - `(username, password) => user | false` or a promise of it;
+ * - `(username, password, done) => void`, calling `done(err, user | false)` as in passport-local.
+ */
+export type Verify<U> = (
+  username: string,
+  password: string,
+  done: VerifyDone<U>,
+) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
+
+/** As {@link Verify}, with the request first (`passReqToCallback: true`): three parameters for the promise form, four for the callback form. */
+export type VerifyWithRequest<U> = (
   req: Request,
   username: string,
   password: string,
-) => Promise<U | false | null | undefined> | U | false | null | undefined;
-/** As {@link VerifyCallback}, with the request first (`passReqToCallback: true`). */
-export type VerifyCallbackWithRequest<U> = (req: Request, username: string, password: string, done: VerifyDone<U>) => void;
+  done: VerifyDone<U>,
+) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
 
 interface CommonLocalStrategyOptions {
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid-local`. */
@@ -53,14 +63,14 @@ export interface LocalStrategyOptions<U = Express.User> extends CommonLocalStrat
    * The app's existing check. Declared with two parameters it returns (or resolves to) the user or
    * `false`; declared with three it calls `done(err, user | false)` as in passport-local.
    */
-  verify: VerifyPromise<U> | VerifyCallback<U>;
+  verify: Verify<U>;
   passReqToCallback?: false;
 }
 
 /** Options of {@link createLocalStrategy} with the request first in `verify`. */
 export interface LocalStrategyOptionsWithRequest<U = Express.User> extends CommonLocalStrategyOptions {
   /** As in {@link LocalStrategyOptions}, with `req` first (three parameters: promise form, four: callback form). */
-  verify: VerifyPromiseWithRequest<U> | VerifyCallbackWithRequest<U>;
+  verify: VerifyWithRequest<U>;
   passReqToCallback: true;
 }
 

@@ -69,14 +69,18 @@ describe('verify forms', () => {
     ['null', null],
     ['undefined', undefined],
   ])('promise form: resolving %s fails with the generic message', async (_name, value) => {
-    const { app } = appWith({ verify: async () => value });
+    const { app } = appWith({ verify: async () => value as false | null | undefined });
     const res = await request(app).post('/login').send(credentials);
     expect(res.status).toBe(401);
     expect(res.body.info).toEqual({ message: DEFAULT_FAILURE_MESSAGE });
   });
 
   it('callback form: done(null, user) → success; done(null, false) → generic failure', async () => {
-    const ok = appWith({ verify: (u, p, done) => setImmediate(() => done(null, checkPassword(u, p))) });
+    const ok = appWith({
+      verify: (u, p, done) => {
+        setImmediate(() => done(null, checkPassword(u, p)));
+      },
+    });
     expect((await request(ok.app).post('/login').send(credentials)).body.user).toEqual(alice);
     const wrong = await request(ok.app).post('/login').send({ ...credentials, password: 'nope' });
     expect(wrong.status).toBe(401);
@@ -102,7 +106,11 @@ describe('verify forms', () => {
   });
 
   it('promise form: a rejection or a throw → next(err)', async () => {
-    const rejects = appWith({ verify: async () => Promise.reject(new Error('rejected')) });
+    const rejects = appWith({
+      verify: async () => {
+        throw new Error('rejected');
+      },
+    });
     expect((await request(rejects.app).post('/login').send(credentials)).body.message).toBe('rejected');
     const throws = appWith({
       verify: () => {

@@ -1,0 +1,43 @@
+/**
+ * `sanitizeReturnTo`: turn an untrusted "return to" value into a same-origin path, or the default.
+ *
+ * Browsers treat `\` like `/` and drop tabs and newlines in URLs, so `/\evil.example` or
+ * `/\t/evil.example` pass a naive leading-slash check and leave the site. This function rejects any
+ * backslash, control character or whitespace, then resolves the value against the app's base URL
+ * and keeps it only if the origin is unchanged.
+ *
+ * @module
+ */
+
+/** Longest return path kept, in characters. */
+export const MAX_RETURN_TO_LENGTH = 2048;
+
+/**
+ * A same-origin path (`/path?query#hash`) built from `value`, or `fallback` when `value` is not a
+ * string, is too long, is absolute or protocol-relative, contains a backslash, whitespace or a
+ * control character, or resolves to another origin. The result is stable: sanitizing it again
+ * returns it unchanged.
+ *
+ * @param value the untrusted value (e.g. `req.query.returnTo`)
+ * @param baseUrl the app's own origin, e.g. `https://app.example.com`
+ * @param fallback where to go instead; must itself be a path starting with `/`. Default `/`.
+ */
+export function sanitizeReturnTo(value: unknown, baseUrl: string, fallback = '/'): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RETURN_TO_LENGTH) return fallback;
+  // Only absolute paths; `//host` and `/\host` are protocol-relative URLs to another host.
+  if (!value.startsWith('/') || value.startsWith('//')) return fallback;
+  if (/[\\\s\p{Cc}\p{Cf}]/u.test(value)) return fallback;
+  let base: URL;
+  let resolved: URL;
+  try {
+    base = new URL(baseUrl);
+    resolved = new URL(value, base);
+  } catch {
+    return fallback;
+  }
+  if (resolved.origin !== base.origin) return fallback;
+  const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  // The normalised path must still be a plain absolute path (e.g. `/./` segments cannot create `//`).
+  if (!path.startsWith('/') || path.startsWith('//') || path.length > MAX_RETURN_TO_LENGTH) return fallback;
+  return path;
+}
