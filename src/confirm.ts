@@ -13,6 +13,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
 import { BindIdError, BindIdStateError, ErrorCode } from './errors.js';
 import { assertAlias, type FeedbackResult, SessionFeedbackClient } from './feedback-client.js';
+import { emit } from './events.js';
 import { logger, printable } from './log.js';
 import { type KnownKeys, OptionReader } from './options.js';
 import {
@@ -22,6 +23,7 @@ import {
   requirePendingLogin,
   requireServerSession,
 } from './pending-login.js';
+import { logIn } from './session.js';
 
 const log = logger('confirm');
 
@@ -114,10 +116,13 @@ export interface ConfirmSettings<U> {
   now: () => number;
 }
 
-/** Read the confirmation options (`client` or `clientSecret` + `apiUrl`, `alias`, `amr`, hooks, `now`). */
-export function readConfirmSettings<U>(o: OptionReader, logInDefault: boolean): ConfirmSettings<U> {
+/**
+ * Read the confirmation options (`alias`, `amr`, `logIn`, hooks, `now`, and `client` or
+ * `clientSecret` + `apiUrl` unless the caller already has a client).
+ */
+export function readConfirmSettings<U>(o: OptionReader, logInDefault: boolean, client?: SessionFeedbackClient): ConfirmSettings<U> {
   return {
-    client: readClient(o),
+    client: client ?? readClient(o),
     deriveAlias: o.fn<(user: U, req: Request) => string | Promise<string>>('alias') ?? defaultAlias,
     amr: o.has('amr') ? readAmrOption(o) : undefined,
     logIn: o.has('logIn') ? o.boolean('logIn', logInDefault) : logInDefault,
@@ -165,7 +170,7 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   clearPendingLogin(req);
   log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
 
-  if (settings.logIn) await logInKeepingReturnTo(req, user);
+  if (settings.logIn) await logIn(req, user);
   const state: BindIdRequestState = { alias, sub, claims: pending.claims };
   req.bindid = state;
   emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, result });
@@ -249,41 +254,4 @@ function defaultAlias(user: unknown): string {
     ErrorCode.INVALID_ALIAS,
     'The default BindID alias is String(user.id), but req.user has no string or integer `id`: pass the `alias` option.',
   );
-}
-
-/** req.login (passport regenerates the session), keeping only `bindid.returnTo` across it. */
-function logInKeepingReturnTo(req: Request, user: unknown): Promise<void> {
-  const returnTo = req.session.bindid?.returnTo;
-  return new Promise((resolve, reject) => {
-    req.login(user as Express.User, (err?: unknown) => {
-      if (err) {
-        reject(
-          new BindIdStateError(
-            ErrorCode.LOGIN_FAILED,
-            'BindID accepted the report, but logging the user in failed (session store error?). The next BindID sign-in will recognise the user.',
-            { status: 500, retryable: true, ...(err instanceof Error ? { cause: err } : {}) },
-          ),
-        );
-        return;
-      }
-      if (typeof returnTo === 'string') req.session.bindid = { ...(req.session.bindid ?? {}), returnTo };
-      resolve();
-    });
-  });
-}
-
-function emit<E>(name: string, hook: ((event: E) => void | Promise<void>) | undefined, event: E): void {
-  if (!hook) return;
-  try {
-    const result = hook(event);
-    if (result && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(undefined, (err: unknown) => log('%s hook failed: %s', name, hookError(err)));
-    }
-  } catch (err) {
-    log('%s hook failed: %s', name, hookError(err));
-  }
-}
-
-function hookError(err: unknown): string {
-  return err instanceof Error ? printable(err.name) : 'non-error thrown';
 }

@@ -39,6 +39,16 @@ export const ErrorCode = {
   INVALID_ALIAS: 'ERR_BINDID_INVALID_ALIAS',
   /** BindID accepted the report but `req.login` failed (session store error). */
   LOGIN_FAILED: 'ERR_BINDID_LOGIN_FAILED',
+  /** A confirm or cancel POST failed the CSRF token or same-origin check. */
+  CSRF: 'ERR_BINDID_CSRF',
+  /** The BindID callback arrived without the sign-in started by this browser session (lost cookie, direct hit, another browser). */
+  LOGIN_STATE_MISSING: 'ERR_BINDID_LOGIN_STATE_MISSING',
+  /** The BindID callback failed validation: state, nonce, code, ID token or an OAuth error from BindID. */
+  CALLBACK_INVALID: 'ERR_BINDID_CALLBACK_INVALID',
+  /** The user cancelled at BindID (`error=access_denied`). */
+  ACCESS_DENIED: 'ERR_BINDID_ACCESS_DENIED',
+  /** The ID token's `bindid_alias` maps to no user of the app (deleted or disabled): no auto-provisioning. */
+  UNKNOWN_ALIAS: 'ERR_BINDID_UNKNOWN_ALIAS',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

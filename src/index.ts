@@ -59,3 +59,21 @@ export {
   type VerifyResult,
   type VerifyWithRequest,
 } from './local-strategy.js';
+export {
+  type BindIdRouterOptions,
+  type BindIdRouterPaths,
+  bindIdRouter,
+  type LinkFailedEvent,
+  type PassportLike,
+  type RecognizedEvent,
+} from './login-router.js';
+export {
+  type ConfirmPageMessages,
+  type ConfirmPageModel,
+  DEFAULT_CONFIRM_MESSAGES,
+  escapeHtml,
+  maskIdentity,
+  type RenderConfirmPage,
+  renderDefaultConfirmPage,
+} from './confirm-page.js';
+export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './return-to.js';

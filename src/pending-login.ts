@@ -37,6 +37,18 @@ export interface PendingLogin {
   createdAt: number;
   /** The verified ID-token claims. */
   claims: BindIdClaims;
+  /** Failed password attempts against this pending login. */
+  failures?: number;
+}
+
+/** One authorization request in flight, kept until its callback. */
+export interface AuthTransaction {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+  /** When it was created, in ms since 1970. */
+  createdAt: number;
 }
 
 /** What this library keeps in `req.session.bindid`. */
@@ -45,8 +57,10 @@ export interface BindIdSessionState {
   pending?: PendingLogin;
   /** A same-origin path to return to after sign-in (set by the login router). */
   returnTo?: string;
-  /** Anything else the login router keeps (state, nonce, PKCE verifier, CSRF token). */
-  [key: string]: unknown;
+  /** The CSRF token of the confirm form. */
+  csrf?: string;
+  /** The authorization request in flight (set by the login router, consumed by its callback). */
+  auth?: AuthTransaction;
 }
 
 declare module 'express-session' {

@@ -1,0 +1,464 @@
+/**
+ * `bindIdRouter(options)`: the whole BindID sign-in flow as an Express router.
+ *
+ * - `GET  /login/bindid`           start: state, nonce and PKCE kept in the session, redirect to BindID.
+ * - `GET  /bindid/callback`        code exchange + ID-token validation (openid-client); session regenerated.
+ *                                  Known alias → `findUserByAlias` → `req.login` → `returnTo`.
+ *                                  No alias → pending login kept → redirect to the confirm page.
+ * - `GET  /bindid/confirm`         the confirm page (render hook; CSRF token; masked BindID identity).
+ * - `POST /bindid/confirm`         CSRF + same-origin check → passport-local strategy → report to BindID
+ *                                  → `req.login` → `returnTo`. A wrong password re-renders the page with
+ *                                  one generic message and sends nothing to BindID.
+ * - `POST /bindid/confirm/cancel`  discard the pending login.
+ *
+ * Mount it at the root of the app, after express-session and passport:
+ * `app.use(bindIdRouter({ ... }))`.
+ *
+ * @module
+ */
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import type {} from 'express-session';
+import passportDefault, { type Authenticator } from 'passport';
+import {
+  type ConfirmSettings,
+  type FeedbackErrorEvent,
+  type LinkedEvent,
+  confirmPendingLogin,
+  readConfirmSettings,
+} from './confirm.js';
+import {
+  type ConfirmPageMessages,
+  type ConfirmPageModel,
+  DEFAULT_CONFIRM_MESSAGES,
+  maskIdentity,
+  type RenderConfirmPage,
+  renderDefaultConfirmPage,
+} from './confirm-page.js';
+import { assertSameOriginRequest, csrfToken } from './csrf.js';
+import { emit } from './events.js';
+import { BindIdError, BindIdStateError, ErrorCode } from './errors.js';
+import { assertAlias, SessionFeedbackClient } from './feedback-client.js';
+import { logger, printable } from './log.js';
+import { BindIdOidcClient } from './oidc.js';
+import { type KnownKeys, OptionReader } from './options.js';
+import {
+  type BindIdClaims,
+  clearPendingLogin,
+  DEFAULT_PENDING_TTL_SECONDS,
+  getPendingLogin,
+  requirePassport,
+  requireServerSession,
+  storePendingLogin,
+} from './pending-login.js';
+import { sanitizeReturnTo } from './return-to.js';
+import { logIn, regenerateSession, saveSession } from './session.js';
+
+const log = logger('login');
+
+/** The part of a passport instance the router uses. */
+export type PassportLike = Pick<Authenticator, 'authenticate'>;
+
+/** Paths of the router's routes (absolute app paths). */
+export interface BindIdRouterPaths {
+  /** Default `/login/bindid`. */
+  login?: string;
+  /** Default `/bindid/callback`. Registered at BindID as `baseUrl + callback`. */
+  callback?: string;
+  /** Default `/bindid/confirm`. */
+  confirm?: string;
+  /** Default `/bindid/confirm/cancel`. */
+  cancel?: string;
+}
+
+/** Payload of the `onRecognized` event: a returning BindID user signed in by alias. */
+export interface RecognizedEvent<U> {
+  req: Request;
+  user: U;
+  alias: string;
+  claims: BindIdClaims;
+}
+
+/** Payload of the `onLinkFailed` event: a confirmation attempt did not link. */
+export interface LinkFailedEvent {
+  req: Request;
+  /** `bad_credentials`, `too_many_attempts`, `feedback_failed` or `cancelled`. */
+  reason: 'bad_credentials' | 'too_many_attempts' | 'feedback_failed' | 'cancelled';
+  sub: string;
+  /** The coded error, for `feedback_failed`. */
+  error?: BindIdError;
+}
+
+/** Options of {@link bindIdRouter}. */
+export interface BindIdRouterOptions<U = Express.User> {
+  /** BindID's issuer (signin host), e.g. `https://signin.bindid-sandbox.io`; for the emulator `emu.issuer`. */
+  issuer: string;
+  /** The BindID client ID of the app. */
+  clientId: string;
+  /** The BindID client secret (token endpoint and report signing). */
+  clientSecret: string;
+  /** BindID's API base URL for session feedback, e.g. `https://api.bindid-sandbox.io`. Required unless `client` is given. */
+  apiUrl?: string;
+  /** A ready session-feedback client (to set its timeout, retries or axios instance). Default: built from `clientSecret` + `apiUrl`. */
+  client?: SessionFeedbackClient;
+  /** The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`, and `returnTo` must stay on it. */
+  baseUrl: string;
+  /** Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted, disabled): the sign-in is refused. */
+  findUserByAlias: (alias: string, claims: BindIdClaims, req: Request) => U | null | undefined | false | Promise<U | null | undefined | false>;
+  /** The passport instance the app configured (`serializeUser`...). Default: the `passport` module's singleton. */
+  passport?: PassportLike;
+  /** Name of the passport-local strategy that checks passwords (see `createLocalStrategy`). Default `bindid-local`. */
+  strategy?: string;
+  /** The alias to report for a confirmed user. Default `String(user.id)`. */
+  alias?: (user: U, req: Request) => string | Promise<string>;
+  /** AMR values of the password check, sent with the report. Default: none. */
+  amr?: string[];
+  /** OIDC scopes. Default `openid email`. */
+  scope?: string;
+  /** Route paths. */
+  paths?: BindIdRouterPaths;
+  /** Where to go after sign-in when no valid `returnTo` was given. Default `/`. */
+  defaultReturnTo?: string;
+  /** Replace the default confirm page. */
+  render?: RenderConfirmPage;
+  /** Override strings of the default page (i18n). */
+  messages?: Partial<ConfirmPageMessages>;
+  /** Time a user has to confirm, in seconds (never beyond the access token's lifetime). Default 600. */
+  pendingTtlSeconds?: number;
+  /** Failed passwords allowed per pending login before it is destroyed. Default 5. */
+  maxAttempts?: number;
+  /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
+  httpTimeoutMs?: number;
+  /** A user was linked (notify the account owner, audit). Errors are logged, not thrown. */
+  onLinked?: (event: LinkedEvent<U>) => void | Promise<void>;
+  /** The report to BindID failed. Errors are logged, not thrown. */
+  onFeedbackError?: (event: FeedbackErrorEvent) => void | Promise<void>;
+  /** A confirmation attempt did not link. Errors are logged, not thrown. */
+  onLinkFailed?: (event: LinkFailedEvent) => void | Promise<void>;
+  /** A returning BindID user was recognised by alias and signed in. Errors are logged, not thrown. */
+  onRecognized?: (event: RecognizedEvent<U>) => void | Promise<void>;
+  /** Clock in ms since 1970. Default `Date.now`. */
+  now?: () => number;
+}
+
+const KNOWN: KnownKeys<BindIdRouterOptions> = {
+  issuer: true,
+  clientId: true,
+  clientSecret: true,
+  apiUrl: true,
+  client: true,
+  baseUrl: true,
+  findUserByAlias: true,
+  passport: true,
+  strategy: true,
+  alias: true,
+  amr: true,
+  scope: true,
+  paths: true,
+  defaultReturnTo: true,
+  render: true,
+  messages: true,
+  pendingTtlSeconds: true,
+  maxAttempts: true,
+  httpTimeoutMs: true,
+  onLinked: true,
+  onFeedbackError: true,
+  onLinkFailed: true,
+  onRecognized: true,
+  now: true,
+};
+const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true };
+const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
+  lang: true,
+  title: true,
+  intro: true,
+  identity: true,
+  usernameLabel: true,
+  passwordLabel: true,
+  submit: true,
+  cancel: true,
+  invalidCredentials: true,
+  unavailable: true,
+  expiredTitle: true,
+  expired: true,
+  startOver: true,
+};
+
+/**
+ * Build the BindID sign-in router. Options are validated here, once; discovery happens at the first
+ * sign-in (and is retried if BindID was unreachable).
+ */
+export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>): Router {
+  const o = new OptionReader('bindIdRouter', options, KNOWN);
+  const baseUrl = o.baseUrl('baseUrl', 'https://app.example.com');
+  const appOrigin = new URL(baseUrl).origin;
+  const issuer = o.baseUrl('issuer', 'https://signin.bindid-sandbox.io');
+  const clientId = o.requiredString('clientId', 'the client ID from the BindID admin portal');
+  const clientSecret = o.requiredString('clientSecret', 'process.env.BINDID_CLIENT_SECRET');
+  if (clientSecret.trim() !== clientSecret) throw o.error('clientSecret', 'has leading or trailing whitespace; trim it');
+  const findUserByAlias = o.fn<BindIdRouterOptions<U>['findUserByAlias']>('findUserByAlias');
+  if (!findUserByAlias) throw o.error('findUserByAlias', 'is required: (alias) => the user whose alias it is, or null');
+  const passport = readPassport(o);
+  const strategy = o.string('strategy', 'bindid-local');
+  const p = o.nested('paths', KNOWN_PATHS);
+  const paths = {
+    login: routePath(p, 'login', '/login/bindid'),
+    callback: routePath(p, 'callback', '/bindid/callback'),
+    confirm: routePath(p, 'confirm', '/bindid/confirm'),
+    cancel: routePath(p, 'cancel', '/bindid/confirm/cancel'),
+  };
+  const defaultReturnTo = o.string('defaultReturnTo', '/');
+  if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
+    throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
+  }
+  const render = o.fn<RenderConfirmPage>('render');
+  const messages = readMessages(o);
+  const pendingTtlSeconds = o.integer('pendingTtlSeconds', DEFAULT_PENDING_TTL_SECONDS, 10, 3600);
+  const maxAttempts = o.integer('maxAttempts', 5, 1, 100);
+  const onLinkFailed = o.fn<(event: LinkFailedEvent) => void | Promise<void>>('onLinkFailed');
+  const onRecognized = o.fn<(event: RecognizedEvent<U>) => void | Promise<void>>('onRecognized');
+  const scope = o.string('scope', 'openid email');
+  if (!scope.split(' ').includes('openid')) throw o.error('scope', 'must include openid');
+  const oidcClient = new BindIdOidcClient({
+    issuer,
+    clientId,
+    clientSecret,
+    redirectUri: `${baseUrl}${paths.callback}`,
+    scope,
+    timeoutMs: o.integer('httpTimeoutMs', 5000, 500, 60_000),
+  });
+  const settings: ConfirmSettings<U> = readConfirmSettings<U>(o, true, readFeedbackClient(o, clientSecret));
+  const now = settings.now;
+
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+
+  router.get(paths.login, handle(async (req, res) => {
+    const session = requireServerSession(req);
+    const returnTo = sanitizeReturnTo(req.query.returnTo, baseUrl, defaultReturnTo);
+    const { url, transaction } = await oidcClient.authorizationRequest(returnTo, now());
+    session.bindid = { ...(session.bindid ?? {}), auth: transaction };
+    await saveSession(req);
+    noStore(res);
+    res.redirect(303, url);
+  }));
+
+  router.get(paths.callback, handle(async (req, res) => {
+    const session = requireServerSession(req);
+    const transaction = session.bindid?.auth;
+    // The transaction is single-use: remove it before anything else can fail.
+    if (session.bindid) delete session.bindid.auth;
+    if (!transaction) {
+      throw new BindIdStateError(
+        ErrorCode.LOGIN_STATE_MISSING,
+        'This BindID sign-in was not started from this browser session (the session cookie was lost, or the ' +
+          'callback was opened directly). Start again from "Sign in with BindID". If it keeps happening, check ' +
+          'that the session cookie survives the redirect back from BindID (SameSite=Lax, Secure on https).',
+        { status: 400 },
+      );
+    }
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    const result = await oidcClient.callback(query, transaction);
+    // A new session id once BindID vouched for the browser (session fixation); carry over returnTo only.
+    await regenerateSession(req, { returnTo: transaction.returnTo });
+
+    const alias = result.claims.bindid_alias;
+    if (alias !== undefined && alias !== null) {
+      try {
+        assertAlias(alias);
+      } catch {
+        throw new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'BindID returned an alias this app cannot use.', { status: 400 });
+      }
+      const user = await findUserByAlias(alias, result.claims, req);
+      if (!user) {
+        log('alias %s maps to no user: sign-in refused', printable(alias));
+        throw new BindIdStateError(
+          ErrorCode.UNKNOWN_ALIAS,
+          'This BindID account is not linked to an active account here.',
+          { status: 403 },
+        );
+      }
+      requirePassport(req);
+      await logIn(req, user);
+      emit('onRecognized', onRecognized, { req, user, alias, claims: result.claims });
+      finishAt(req, res, transaction.returnTo);
+      return;
+    }
+    storePendingLogin(
+      req,
+      { accessToken: result.accessToken, expiresIn: result.expiresIn, claims: result.claims },
+      { ttlSeconds: pendingTtlSeconds, now },
+    );
+    await saveSession(req);
+    noStore(res);
+    res.redirect(303, paths.confirm);
+  }));
+
+  router.get(paths.confirm, handle(async (req, res) => {
+    requireServerSession(req);
+    const pending = getPendingLogin(req, now());
+    if (!pending) return page(req, res, { view: 'expired', status: 400 });
+    return page(req, res, { view: 'confirm', status: 200, identity: maskIdentity(pending.claims) });
+  }));
+
+  router.post(paths.confirm, form, handle(async (req, res) => {
+    requireServerSession(req);
+    assertSameOriginRequest(req, field(req, '_csrf'), appOrigin);
+    const pending = getPendingLogin(req, now());
+    if (!pending) return page(req, res, { view: 'expired', status: 400 });
+    const identity = maskIdentity(pending.claims);
+    const sub = pending.claims.sub;
+    const typed = typeof field(req, 'username') === 'string' ? (field(req, 'username') as string).slice(0, 256) : undefined;
+
+    const user = await authenticate<U>(passport, strategy, req, res);
+    if (!user) {
+      pending.failures = (pending.failures ?? 0) + 1;
+      if (pending.failures >= maxAttempts) {
+        clearPendingLogin(req);
+        emit('onLinkFailed', onLinkFailed, { req, reason: 'too_many_attempts', sub });
+        return page(req, res, { view: 'expired', status: 400 });
+      }
+      emit('onLinkFailed', onLinkFailed, { req, reason: 'bad_credentials', sub });
+      return page(req, res, { view: 'confirm', status: 401, identity, error: messages.invalidCredentials, ...(typed ? { username: typed } : {}) });
+    }
+
+    const returnTo = req.session.bindid?.returnTo ?? defaultReturnTo;
+    try {
+      await confirmPendingLogin(req, user, settings);
+    } catch (err) {
+      if (!(err instanceof BindIdError) || !(err.code === ErrorCode.UNAVAILABLE || err.code === ErrorCode.TIMEOUT || err.code === ErrorCode.REJECTED || err.code === ErrorCode.UNAUTHORIZED)) {
+        throw err;
+      }
+      emit('onLinkFailed', onLinkFailed, { req, reason: 'feedback_failed', sub, error: err });
+      if (err.retryable) {
+        // Fail closed: nobody is logged in; the pending login stays for another try (password again).
+        return page(req, res, { view: 'confirm', status: 503, identity, error: messages.unavailable });
+      }
+      // BindID refused the token or the report: this pending login cannot succeed any more.
+      clearPendingLogin(req);
+      return page(req, res, { view: 'expired', status: 502, error: messages.unavailable });
+    }
+    finishAt(req, res, returnTo);
+  }));
+
+  router.post(paths.cancel, form, handle(async (req, res) => {
+    requireServerSession(req);
+    assertSameOriginRequest(req, field(req, '_csrf'), appOrigin);
+    const pending = getPendingLogin(req, now());
+    clearPendingLogin(req);
+    if (pending) emit('onLinkFailed', onLinkFailed, { req, reason: 'cancelled', sub: pending.claims.sub });
+    if (req.session.bindid) delete req.session.bindid.returnTo;
+    await saveSession(req);
+    noStore(res);
+    res.redirect(303, defaultReturnTo);
+  }));
+
+  /** Answer with the confirm page (default or the app's render hook), never cached. */
+  async function page(
+    req: Request,
+    res: Response,
+    model: Pick<ConfirmPageModel, 'view' | 'status'> & Partial<ConfirmPageModel>,
+  ): Promise<void> {
+    const full: ConfirmPageModel = {
+      ...model,
+      messages,
+      action: paths.confirm,
+      cancelAction: paths.cancel,
+      startOverUrl: paths.login,
+      ...(model.view === 'confirm' ? { csrfToken: csrfToken(req) } : {}),
+    };
+    if (full.identity === undefined) delete full.identity;
+    noStore(res);
+    res.set('Referrer-Policy', 'no-referrer');
+    res.set('X-Frame-Options', 'DENY');
+    res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    res.status(full.status);
+    if (render) {
+      await render(full, req, res);
+      return;
+    }
+    res.type('html').send(renderDefaultConfirmPage(full));
+  }
+
+  /** Redirect to the return path, forgetting it. */
+  function finishAt(req: Request, res: Response, returnTo: string): void {
+    if (req.session.bindid) delete req.session.bindid.returnTo;
+    noStore(res);
+    res.redirect(303, sanitizeReturnTo(returnTo, baseUrl, defaultReturnTo));
+  }
+
+  return router;
+}
+
+/** Wrap an async route so its errors reach `next(err)` exactly once, in Express 4 and 5. */
+function handle(fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    fn(req, res).then(undefined, (err: unknown) => {
+      if (err instanceof BindIdError) log('%s %s failed: %s', req.method, printable(req.path), err.code);
+      if (res.headersSent) {
+        log('error after the response started; not forwarded');
+        return;
+      }
+      next(err);
+    });
+  };
+}
+
+/** Run the passport-local strategy without a login session; resolve the user, or `undefined` on failure. */
+function authenticate<U>(passport: PassportLike, strategy: string, req: Request, res: Response): Promise<U | undefined> {
+  return new Promise((resolve, reject) => {
+    const middleware = passport.authenticate(strategy, { session: false }, (err: unknown, user: unknown) => {
+      if (err) reject(err);
+      else resolve(user ? (user as U) : undefined);
+    }) as RequestHandler;
+    middleware(req, res, (err?: unknown) => reject(err ?? new Error('passport.authenticate called next() without a result')));
+  });
+}
+
+function noStore(res: Response): void {
+  res.set('Cache-Control', 'no-store');
+  res.set('Pragma', 'no-cache');
+}
+
+/** An own field of the parsed body. */
+function field(req: Request, name: string): unknown {
+  const body: unknown = req.body;
+  if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return undefined;
+  return (body as Record<string, unknown>)[name];
+}
+
+function routePath(o: OptionReader, key: string, fallback: string): string {
+  const value = o.string(key, fallback);
+  if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
+    throw o.error(key, 'must be an absolute path such as /bindid/confirm');
+  }
+  return value;
+}
+
+function readPassport(o: OptionReader): PassportLike {
+  const value = o.raw('passport');
+  if (value === undefined) return passportDefault;
+  if (typeof (value as { authenticate?: unknown } | null)?.authenticate !== 'function') {
+    throw o.error('passport', 'must be a passport instance (import passport from "passport")');
+  }
+  return value as PassportLike;
+}
+
+function readFeedbackClient(o: OptionReader, clientSecret: string): SessionFeedbackClient {
+  const given = o.raw('client');
+  if (given !== undefined) {
+    if (!(given instanceof SessionFeedbackClient)) throw o.error('client', 'must be a SessionFeedbackClient');
+    if (o.has('apiUrl')) throw o.error('client', 'cannot be combined with apiUrl: give one or the other');
+    return given;
+  }
+  const apiUrl = o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io');
+  return new SessionFeedbackClient({ clientSecret, apiUrl });
+}
+
+function readMessages(o: OptionReader): ConfirmPageMessages {
+  const m = o.nested('messages', KNOWN_MESSAGES);
+  const out = { ...DEFAULT_CONFIRM_MESSAGES };
+  for (const key of Object.keys(KNOWN_MESSAGES) as Array<keyof ConfirmPageMessages>) {
+    out[key] = m.string(key, DEFAULT_CONFIRM_MESSAGES[key]);
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+/**
+ * Promise wrappers for the session steps of the flow (regenerate, save, passport's `req.login`).
+ * A failing step becomes `ERR_BINDID_LOGIN_FAILED` (500, retryable) with the store's error as cause.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type {} from 'express-session';
+import { BindIdStateError, ErrorCode } from './errors.js';
+import type { BindIdSessionState } from './pending-login.js';
+
+/** Run a callback-style session step as a promise, wrapping its error. */
+function step(description: string, run: (done: (err?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    run((err?: unknown) => {
+      if (!err) return resolve();
+      reject(
+        new BindIdStateError(ErrorCode.LOGIN_FAILED, `${description} failed (session store error?).`, {
+          status: 500,
+          retryable: true,
+          ...(err instanceof Error ? { cause: err } : {}),
+        }),
+      );
+    });
+  });
+}
+
+/** Give the browser a new session id, keeping only `carry` as `req.session.bindid` (session fixation). */
+export async function regenerateSession(req: Request, carry: BindIdSessionState): Promise<void> {
+  await step('Renewing the session', (done) => req.session.regenerate(done));
+  req.session.bindid = carry;
+}
+
+/** Save the session now (before a redirect, so the next request sees it). */
+export function saveSession(req: Request): Promise<void> {
+  return step('Saving the session', (done) => req.session.save(done));
+}
+
+/**
+ * passport's `req.login` (which regenerates the session in passport ≥ 0.6), keeping only
+ * `bindid.returnTo` across it.
+ */
+export async function logIn(req: Request, user: unknown): Promise<void> {
+  const returnTo = req.session.bindid?.returnTo;
+  await step('Signing the user in', (done) => req.login(user as Express.User, done));
+  if (typeof returnTo === 'string') req.session.bindid = { ...(req.session.bindid ?? {}), returnTo };
+}
