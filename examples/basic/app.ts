@@ -1,0 +1,107 @@
+/**
+ * The example app: an Express app that already has password sign-in (passport-local) and adds
+ * "Sign in with BindID" with express-bindid. `createApp` builds it; `server.ts` runs it next to an
+ * embedded BindID emulator.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { bindIdRouter, createLocalStrategy, isBindIdError } from 'express-bindid';
+import session from 'express-session';
+import { Passport } from 'passport';
+import { Strategy as LocalStrategy } from 'passport-local';
+import { accountPage, errorPage, homePage, passwordLoginPage } from './pages.js';
+import type { User, UserStore } from './users.js';
+
+declare global {
+  namespace Express {
+    // passport's req.user is the example's User.
+    interface User {
+      id: number;
+      username: string;
+      displayName: string;
+    }
+  }
+}
+
+export interface ExampleConfig {
+  /** BindID (or emulator) issuer and API base URL. */
+  issuer: string;
+  apiUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** This app's own origin, e.g. http://localhost:3000. */
+  baseUrl: string;
+  sessionSecret: string;
+  users: UserStore;
+}
+
+export function createApp(config: ExampleConfig): express.Express {
+  const { users } = config;
+  const passport = new Passport();
+  passport.serializeUser((user, done) => done(null, user.id));
+  passport.deserializeUser((id: number, done) => done(null, users.findById(id) ?? false));
+  // The app's existing password login...
+  passport.use('local', new LocalStrategy((username, password, done) => {
+    users.checkPassword(username, password).then((user) => done(null, user), done);
+  }));
+  // ...and the same check, hardened, for the one-time BindID confirmation.
+  passport.use(createLocalStrategy<User>({ verify: (username, password) => users.checkPassword(username, password) }));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    session({
+      name: 'example.sid',
+      secret: config.sessionSecret,
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.baseUrl.startsWith('https:') },
+    }),
+  );
+  app.use(passport.initialize());
+  app.use(passport.session());
+
+  app.use(
+    bindIdRouter<User>({
+      issuer: config.issuer,
+      apiUrl: config.apiUrl,
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      baseUrl: config.baseUrl,
+      passport,
+      findUserByAlias: (alias) => users.findByAlias(alias),
+      onLinked: ({ user }) => console.log(`BindID linked to user ${user.id} (${user.username}); the owner would get an email here.`),
+    }),
+  );
+
+  app.get('/', (req, res) => {
+    res.send(homePage(req.user));
+  });
+  app.get('/login', (req, res) => {
+    res.send(passwordLoginPage(req.query.failed === '1'));
+  });
+  app.post(
+    '/login',
+    express.urlencoded({ extended: false }),
+    passport.authenticate('local', { successRedirect: '/account', failureRedirect: '/login?failed=1' }),
+  );
+  app.get('/account', (req, res) => {
+    if (!req.user) return res.redirect('/login');
+    res.set('Cache-Control', 'no-store');
+    res.send(accountPage(req.user, false));
+  });
+  app.post('/logout', (req, res, next) => {
+    req.logout((err) => (err ? next(err) : res.redirect(303, '/')));
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  // Coded errors from express-bindid carry a status and a message safe to show when `expose` is true.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = isBindIdError(err) ? err.status : 500;
+    const message = isBindIdError(err) && err.expose ? err.message : 'Please try again.';
+    if (status >= 500) console.error('request failed:', isBindIdError(err) ? err.code : err);
+    res.status(status).send(errorPage(status, message));
+  });
+  return app;
+}
