@@ -43,8 +43,9 @@ export const MAX_ALIAS_LENGTH = 1024;
 
 const REPORT_TYPES: ReadonlySet<string> = new Set(['authentication_performed', 'alias_updated', 'alias_deleted']);
 
-const TOKEN_AND_HMAC = /^BindIdBackend AccessToken ([A-Za-z0-9\-._~+/]+=*); ([A-Za-z0-9+/]+={0,2})$/;
-const HMAC_ONLY = /^BindIdBackend AccessToken ([A-Za-z0-9+/]+={0,2})$/;
+/** `<token>` is an RFC 6750 b64token; `<hmac>` is 32 bytes in padded standard base64 (44 characters). */
+const TOKEN_AND_HMAC = /^BindIdBackend AccessToken ([A-Za-z0-9\-._~+/]+=*); ([A-Za-z0-9+/]{43}=)$/;
+const HMAC_ONLY = /^BindIdBackend AccessToken ([A-Za-z0-9+/]{43}=)$/;
 
 /** What {@link parseJson} returns for a body that is not JSON. */
 const NOT_JSON: unique symbol = Symbol('not JSON');
