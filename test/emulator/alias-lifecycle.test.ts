@@ -7,7 +7,7 @@
 import type { Emulator } from '../../src/emulator/index.js';
 import { login, report, startEmulator } from './helpers.js';
 
-describe('alias lifecycle', () => {
+describe('alias lifecycle (aliasConflict: reject, the default)', () => {
   let emu: Emulator;
   beforeAll(async () => {
     emu = await startEmulator();
@@ -66,30 +66,26 @@ describe('alias lifecycle', () => {
     expect((await login(emu, 'bob')).claims).not.toHaveProperty('bindid_alias');
     expect(() => emu.setAlias('no-such-sub', 'x')).toThrow(/unknown sub/);
   });
+
+  it("aliasConflict 'reject' (default): another user's alias → 409, alias unchanged", async () => {
+    emu.clearReports();
+    const first = await login(emu, 'new');
+    const second = await login(emu, 'new');
+    expect(await report(emu, first.accessToken, 'authentication_performed', 'taken')).toBe(200);
+    expect(await report(emu, second.accessToken, 'authentication_performed', 'taken')).toBe(409);
+    expect(await report(emu, second.accessToken, 'alias_updated', 'taken')).toBe(409);
+    expect(emu.aliasOf(second.claims.sub as string)).toBeUndefined();
+    expect(emu.reports().map((r) => [r.status, r.accepted])).toEqual([
+      [200, true],
+      [409, false],
+      [409, false],
+    ]);
+    // The holder itself may report its own alias again.
+    expect(await report(emu, first.accessToken, 'authentication_performed', 'taken')).toBe(200);
+  });
 });
 
-describe('alias conflicts', () => {
-  it("aliasConflict 'reject' (default): another user's alias → 409, alias unchanged", async () => {
-    const emu = await startEmulator();
-    try {
-      const alice = await login(emu, 'alice');
-      const bob = await login(emu, 'bob');
-      expect(await report(emu, alice.accessToken, 'authentication_performed', 'taken')).toBe(200);
-      expect(await report(emu, bob.accessToken, 'authentication_performed', 'taken')).toBe(409);
-      expect(await report(emu, bob.accessToken, 'alias_updated', 'taken')).toBe(409);
-      expect(emu.aliasOf(bob.claims.sub as string)).toBeUndefined();
-      expect(emu.reports().map((r) => [r.status, r.accepted])).toEqual([
-        [200, true],
-        [409, false],
-        [409, false],
-      ]);
-      // The holder itself may report its own alias again.
-      expect(await report(emu, alice.accessToken, 'authentication_performed', 'taken')).toBe(200);
-    } finally {
-      await emu.close();
-    }
-  });
-
+describe('aliasConflict: allow', () => {
   it("aliasConflict 'allow': two users may hold the same alias", async () => {
     const emu = await startEmulator({ aliasConflict: 'allow' });
     try {

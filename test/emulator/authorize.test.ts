@@ -4,9 +4,19 @@
 import type { Emulator } from '../../src/emulator/index.js';
 import { authorizeCode, authorizeUrl, get, location, login, pkce, REDIRECT_URI, startEmulator } from './helpers.js';
 
+/** A registered redirect URI with a query of its own. */
+const WITH_QUERY = 'http://localhost:3000/cb?tenant=a';
+
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator();
+  emu = await startEmulator({
+    redirectUris: [REDIRECT_URI, WITH_QUERY],
+    identities: [
+      { id: 'alice', email: 'alice@example.com', name: 'Alice Example' },
+      { id: 'bob', email: 'bob@example.com' },
+      { id: 'eve', name: '<b>Eve</b>' },
+    ],
+  });
 });
 afterAll(() => emu.close());
 
@@ -101,15 +111,9 @@ describe('OAuth errors: redirected with error, error_description and state', () 
     expectErrorRedirect(await get(url), 'invalid_request');
   });
   it('keeps the query of the registered redirect URI', async () => {
-    const withQuery = 'http://localhost:3000/cb?tenant=a';
-    const other = await startEmulator({ redirectUris: [withQuery] });
-    try {
-      const target = location(await get(authorizeUrl(other, { redirect_uri: withQuery, scope: 'email' })));
-      expect(target.searchParams.get('tenant')).toBe('a');
-      expect(target.searchParams.get('error')).toBe('invalid_scope');
-    } finally {
-      await other.close();
-    }
+    const target = location(await get(authorizeUrl(emu, { redirect_uri: WITH_QUERY, scope: 'email' })));
+    expect(target.searchParams.get('tenant')).toBe('a');
+    expect(target.searchParams.get('error')).toBe('invalid_scope');
   });
 });
 
@@ -124,7 +128,7 @@ describe('the sign-in page', () => {
     expect(html).toMatch(/<title>[^<]+<\/title>/);
     expect(html).toMatch(/local BindID emulator/);
     expect(html).toMatch(/<form method="post" action="\/authorize">/);
-    for (const value of ['alice', 'bob', 'new', 'cancel']) {
+    for (const value of ['alice', 'bob', 'eve', 'new', 'cancel']) {
       expect(html).toContain(`<button type="submit" name="identity" value="${value}">`);
     }
     expect(html).toMatch(/New BindID user/);
@@ -145,14 +149,9 @@ describe('the sign-in page', () => {
   });
 
   it('escapes identity names', async () => {
-    const other = await startEmulator({ identities: [{ id: 'eve', name: '<b>Eve</b>' }] });
-    try {
-      const html = await (await get(authorizeUrl(other))).text();
-      expect(html).not.toContain('<b>Eve</b>');
-      expect(html).toContain('&#60;b&#62;Eve&#60;/b&#62;');
-    } finally {
-      await other.close();
-    }
+    const html = await (await get(authorizeUrl(emu))).text();
+    expect(html).not.toContain('<b>Eve</b>');
+    expect(html).toContain('&#60;b&#62;Eve&#60;/b&#62;');
   });
 
   it('POSTing the form with identity=bob completes: 302 with code and state', async () => {

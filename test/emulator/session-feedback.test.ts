@@ -221,31 +221,27 @@ describe('rejected requests', () => {
 });
 
 describe('expired access tokens', () => {
+  let clock = Date.now();
+  let timed: Emulator;
+  beforeAll(async () => {
+    timed = await startEmulator({ now: () => clock });
+  });
+  afterAll(() => timed.close());
+
   it('a token past its lifetime (injected clock) → 401', async () => {
-    let clock = Date.now();
-    const timed = await startEmulator({ now: () => clock });
-    try {
-      const { accessToken } = await login(timed);
-      clock += 3600 * 1000;
-      const res = await sendFeedback(timed, accessToken);
-      expect(res.status).toBe(401);
-      expect(await res.json()).toMatchObject({ error_description: 'the access token has expired' });
-      expect(timed.reports()[0]).toMatchObject({ status: 401, accepted: false, sub: timed.subOf('alice') });
-    } finally {
-      await timed.close();
-    }
+    const { accessToken } = await login(timed);
+    clock += 3600 * 1000;
+    const res = await sendFeedback(timed, accessToken);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error_description: 'the access token has expired' });
+    expect(timed.reports().at(-1)).toMatchObject({ status: 401, accepted: false, sub: timed.subOf('alice') });
   });
 
   it('expireAccessTokens() → 401 for tokens issued before, not after', async () => {
-    const other = await startEmulator();
-    try {
-      const before = await login(other);
-      other.expireAccessTokens();
-      const after = await login(other, 'bob');
-      expect((await sendFeedback(other, before.accessToken)).status).toBe(401);
-      expect((await sendFeedback(other, after.accessToken)).status).toBe(200);
-    } finally {
-      await other.close();
-    }
+    const before = await login(timed);
+    timed.expireAccessTokens();
+    const after = await login(timed, 'bob');
+    expect((await sendFeedback(timed, before.accessToken)).status).toBe(401);
+    expect((await sendFeedback(timed, after.accessToken)).status).toBe(200);
   });
 });

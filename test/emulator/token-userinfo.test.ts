@@ -5,9 +5,11 @@ import { decodeJwt } from 'jose';
 import type { Emulator } from '../../src/emulator/index.js';
 import { authorizeCode, get, login, pkce, postToken, REDIRECT_URI, startEmulator } from './helpers.js';
 
+/** Added to the real clock: tests move time forward to expire codes and tokens. */
+let clockOffset = 0;
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator();
+  emu = await startEmulator({ now: () => Date.now() + clockOffset });
 });
 afterAll(() => emu.close());
 
@@ -63,30 +65,14 @@ describe('successful exchange', () => {
     expect(claims).not.toHaveProperty('email_verified');
   });
 
-  it('honours accessTokenTtlSeconds in expires_in', async () => {
-    const short = await startEmulator({ accessTokenTtlSeconds: 60 });
-    try {
-      const code = await authorizeCode(short);
-      const res = await postToken(short, {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: REDIRECT_URI,
-        client_id: short.clientId,
-        client_secret: short.clientSecret,
-      });
-      expect(((await res.json()) as { expires_in: number }).expires_in).toBe(60);
-    } finally {
-      await short.close();
-    }
-  });
-
-  it('client_secret_basic decodes form-urlencoded credentials (RFC 6749 §2.3.1)', async () => {
-    const odd = await startEmulator({ clientId: 'client:1', clientSecret: 'sé cret+%/=' });
+  it('client_secret_basic decodes form-urlencoded credentials (RFC 6749 §2.3.1); expires_in follows accessTokenTtlSeconds', async () => {
+    const odd = await startEmulator({ clientId: 'client:1', clientSecret: 'sé cret+%/=', accessTokenTtlSeconds: 60 });
     try {
       const code = await authorizeCode(odd);
       const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI };
       const res = await postToken(odd, form, { authorization: basic(odd.clientId, odd.clientSecret) });
       expect(res.status).toBe(200);
+      expect(((await res.json()) as { expires_in: number }).expires_in).toBe(60);
     } finally {
       await odd.close();
     }
@@ -101,22 +87,9 @@ describe('codes', () => {
   });
 
   it('a code expires after 60 s (injected clock) → invalid_grant', async () => {
-    let clock = Date.now();
-    const timed = await startEmulator({ now: () => clock });
-    try {
-      const code = await authorizeCode(timed);
-      clock += 60_001;
-      const res = await postToken(timed, {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: REDIRECT_URI,
-        client_id: timed.clientId,
-        client_secret: timed.clientSecret,
-      });
-      await expectOAuthError(res, 400, 'invalid_grant');
-    } finally {
-      await timed.close();
-    }
+    const code = await authorizeCode(emu);
+    clockOffset += 60_001;
+    await expectOAuthError(await exchange(code), 400, 'invalid_grant');
   });
 
   it('an unknown code → invalid_grant', async () => {
@@ -272,18 +245,12 @@ describe('/userinfo', () => {
   });
 
   it('an expired token (injected clock) → 401 error="invalid_token"', async () => {
-    let clock = Date.now();
-    const timed = await startEmulator({ now: () => clock });
-    try {
-      const { accessToken } = await login(timed);
-      const url = `${timed.issuer}/userinfo`;
-      expect((await get(url, { authorization: `Bearer ${accessToken}` })).status).toBe(200);
-      clock += 3600 * 1000;
-      const res = await get(url, { authorization: `Bearer ${accessToken}` });
-      expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
-    } finally {
-      await timed.close();
-    }
+    const { accessToken } = await login(emu);
+    const url = `${emu.issuer}/userinfo`;
+    expect((await get(url, { authorization: `Bearer ${accessToken}` })).status).toBe(200);
+    clockOffset += 3600 * 1000;
+    const res = await get(url, { authorization: `Bearer ${accessToken}` });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
   });
 });
