@@ -61,10 +61,11 @@ export async function handleAuthorize(
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const body = await readBody(req);
   if (mediaType(req) !== 'application/x-www-form-urlencoded') {
     throw new HttpError(415, 'invalid_request', 'POST /authorize takes an application/x-www-form-urlencoded body');
   }
-  return parseForm(await readBody(req));
+  return parseForm(body);
 }
 
 function authorize(params: URLSearchParams, res: ServerResponse, ctx: Context): void {

@@ -3,7 +3,8 @@
  *
  * Checks, in order (errors are OAuth JSON `{ error, error_description }`, 400 unless stated, with
  * `Cache-Control: no-store` and `Pragma: no-cache`):
- * 1. The body is `application/x-www-form-urlencoded` and no parameter is repeated (`invalid_request`).
+ * 1. The body is at most 64 KiB (413), `application/x-www-form-urlencoded` and no parameter is
+ *    repeated (`invalid_request`).
  * 2. Client authentication, by exactly one of `client_secret_post` (`client_id` + `client_secret` in
  *    the body) or `client_secret_basic` (`Authorization: Basic`, id and secret form-urlencoded per
  *    RFC 6749 §2.3.1); the secret is compared in constant time. Failure: 401 `invalid_client`
@@ -43,10 +44,11 @@ function oauthError(error: string, description: string, status = 400, headers: O
 
 /** Handle `POST /token`. */
 export async function handleToken(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
+  const body = await readBody(req);
   if (mediaType(req) !== 'application/x-www-form-urlencoded') {
     throw oauthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
   }
-  const params = parseForm(await readBody(req));
+  const params = parseForm(body);
   const repeated = repeatedParam(params, PARAMS);
   if (repeated !== undefined) throw oauthError('invalid_request', `${repeated} must appear once`);
   authenticateClient(req.headers.authorization, params, ctx.config);
