@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from './config.js';
 import { checkFault, ENDPOINTS, isEndpoint } from './faults.js';
-import { HttpError, mediaType, readBody, sendJson } from './http.js';
+import { HttpError, isJsonObject, mediaType, NOT_JSON, parseJson, readBody, sendJson } from './http.js';
 
 /** `GET /__emulator/health`. */
 export function handleHealth(_req: IncomingMessage, res: ServerResponse): void {
@@ -34,16 +34,10 @@ export async function handleFaults(req: IncomingMessage, res: ServerResponse, ct
   const body = await readBody(req);
   const bad = (description: string): HttpError => new HttpError(400, 'invalid_request', description);
   if (mediaType(req) !== 'application/json') throw bad('the Content-Type must be application/json');
-  let request: unknown;
-  try {
-    request = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw bad('the body is not valid JSON');
-  }
-  if (request === null || typeof request !== 'object' || Array.isArray(request)) {
-    throw bad('the body must be an object { endpoint, fault }');
-  }
-  const { endpoint, fault } = request as Record<string, unknown>;
+  const request = parseJson(body);
+  if (request === NOT_JSON) throw bad('the body is not valid JSON');
+  if (!isJsonObject(request)) throw bad('the body must be an object { endpoint, fault }');
+  const { endpoint, fault } = request;
   if (!isEndpoint(endpoint)) throw bad(`endpoint must be one of ${ENDPOINTS.join(', ')}`);
   if (fault === null) {
     ctx.faults.set(endpoint, undefined);

@@ -31,7 +31,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logger } from '../log.js';
 import { hmacBase64 } from '../signing.js';
 import type { Context } from './config.js';
-import { HttpError, mediaType, readBody, sendError } from './http.js';
+import { HttpError, isJsonObject, mediaType, NOT_JSON, parseJson, readBody, sendError } from './http.js';
 import { safeEqual } from './secrets.js';
 import type { AppUser } from './state.js';
 import type { HeaderForm, ReceivedReport } from './types.js';
@@ -46,9 +46,6 @@ const REPORT_TYPES: ReadonlySet<string> = new Set(['authentication_performed', '
 /** `<token>` is an RFC 6750 b64token; `<hmac>` is 32 bytes in padded standard base64 (44 characters). */
 const TOKEN_AND_HMAC = /^BindIdBackend AccessToken ([A-Za-z0-9\-._~+/]+=*); ([A-Za-z0-9+/]{43}=)$/;
 const HMAC_ONLY = /^BindIdBackend AccessToken ([A-Za-z0-9+/]{43}=)$/;
-
-/** What {@link parseJson} returns for a body that is not JSON. */
-const NOT_JSON: unique symbol = Symbol('not JSON');
 
 const OK_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': 2, 'Cache-Control': 'no-store' };
 
@@ -77,7 +74,7 @@ export async function handleSessionFeedback(req: IncomingMessage, res: ServerRes
   const draft: Draft = { headerForm: auth.form };
   try {
     const payload = parseJson(await readBody(req));
-    if (isObject(payload)) capture(payload, draft, auth);
+    if (isJsonObject(payload)) capture(payload, draft, auth);
     const { report, user } = checkRequest(req, payload, auth, ctx, draft);
     applyReport(report, user, ctx);
   } catch (err) {
@@ -150,22 +147,13 @@ function authenticate(token: string, hmac: string, ctx: Context, draft: Draft): 
   return user;
 }
 
-/** The body parsed as JSON, or {@link NOT_JSON}. */
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return NOT_JSON;
-  }
-}
-
 /** Step 4 of the module comment: the content type, the body's shape and `subject_session_at`. */
 function checkPayload(req: IncomingMessage, payload: unknown): { subjectToken: string; reports: unknown } {
   if (mediaType(req) !== 'application/json') {
     throw new HttpError(415, 'unsupported_media_type', 'the Content-Type must be application/json');
   }
   if (payload === NOT_JSON) throw badRequest('the body is not valid JSON');
-  if (!isObject(payload)) throw badRequest('the body must be a JSON object');
+  if (!isJsonObject(payload)) throw badRequest('the body must be a JSON object');
   const subject = payload.subject_session_at;
   if (typeof subject !== 'string' || subject === '') throw badRequest('subject_session_at must be a non-empty string');
   return { subjectToken: subject, reports: payload.reports };
@@ -173,7 +161,7 @@ function checkPayload(req: IncomingMessage, payload: unknown): { subjectToken: s
 
 /** Steps 6 and 7 of the module comment. */
 function checkReport(reports: unknown, user: AppUser, ctx: Context): CheckedReport {
-  if (!Array.isArray(reports) || reports.length !== 1 || !isObject(reports[0])) {
+  if (!Array.isArray(reports) || reports.length !== 1 || !isJsonObject(reports[0])) {
     throw badRequest('reports must be an array of exactly one report object');
   }
   const { type, time, alias, amr } = reports[0];
@@ -228,7 +216,7 @@ function applyReport(report: CheckedReport, user: AppUser, ctx: Context): void {
  */
 function capture(payload: Record<string, unknown>, draft: Draft, auth: ParsedAuth): void {
   const { reports, subject_session_at: subject } = payload;
-  if (!Array.isArray(reports) || !isObject(reports[0])) return;
+  if (!Array.isArray(reports) || !isJsonObject(reports[0])) return;
   const secrets = [typeof subject === 'string' ? subject : '', 'token' in auth ? auth.token : '', 'hmac' in auth ? auth.hmac : ''];
   const clip = (value: string, max: number): string =>
     secrets.some((secret) => secret !== '' && value.includes(secret)) ? '[redacted]' : value.slice(0, max);
@@ -239,10 +227,6 @@ function capture(payload: Record<string, unknown>, draft: Draft, auth: ParsedAut
   if (Array.isArray(amr) && amr.every((value) => typeof value === 'string')) {
     draft.amr = Object.freeze(amr.slice(0, 16).map((value: string) => clip(value, 64)));
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function unauthorized(description: string): HttpError {

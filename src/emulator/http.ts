@@ -83,6 +83,23 @@ export function mediaType(req: IncomingMessage): string {
   return (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase();
 }
 
+/** What {@link parseJson} returns for text that is not JSON. */
+export const NOT_JSON: unique symbol = Symbol('not JSON');
+
+/** Parse a body as JSON; {@link NOT_JSON} when it is not JSON. */
+export function parseJson(body: Buffer | string): unknown {
+  try {
+    return JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** Whether `value` is a JSON object (not null, not an array). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /** Parse an `application/x-www-form-urlencoded` body. */
 export function parseForm(body: Buffer): URLSearchParams {
   return new URLSearchParams(body.toString('utf8'));

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { logger } from '../log.js';
 import type { Context } from './config.js';
-import { HttpError, sendError, sendJson, sendText } from './http.js';
+import { HttpError, NOT_JSON, parseJson, sendError, sendJson, sendText } from './http.js';
 import type { EmulatorEndpoint, Fault } from './types.js';
 
 const log = logger('emulator');
@@ -156,15 +156,6 @@ function sendFault(res: ServerResponse, status: number, fault: Fault): void {
     sendJson(res, status, { error: 'emulated_fault', error_description: `fault injected by the BindID emulator` }, headers);
     return;
   }
-  const json = isJson(fault.body);
+  const json = parseJson(fault.body) !== NOT_JSON;
   sendText(res, status, fault.body, json ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8', headers);
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
+import { parseCommandLine, UsageError } from '../../src/emulator/cli-args.js';
 import { authorizationHeader } from '../../src/signing.js';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'emulator', 'cli.js');
@@ -123,17 +124,96 @@ describe('bindid-emulator CLI', () => {
 
   it.concurrent.each([
     ['an unknown flag', ['--nope'], /Unknown option '--nope'/],
-    ['a positional argument', ['serve'], /positional/i],
-    ['a bad port', ['--port', 'eighty'], /--port must be a port number/],
-    ['a bad alias-conflict mode', ['--alias-conflict', 'merge'], /--alias-conflict must be reject or allow/],
-    ['a bad fault spec', ['--fault', 'token=5000'], /unknown item "5000"/],
-    ['a fault on an unknown endpoint', ['--fault', 'login=503'], /endpoint must be one of/],
-    ['a relative redirect URI', ['--port', '0', '--redirect-uri', '/callback'], /redirectUris\[0\]/],
+    ['an option the emulator rejects (a relative redirect URI)', ['--port', '0', '--redirect-uri', '/cb'], /redirectUris\[0\]/],
   ])('%s → message and usage on stderr, exit code 2', async (_name, args, message) => {
     const { status, stdout, stderr } = await run(args);
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).toMatch(/Usage: bindid-emulator/);
     expect(stdout).toBe('');
+  });
+});
+
+describe('parseCommandLine', () => {
+  it('applies the defaults: port 9080, api port 9081, no redirect URIs, reject', () => {
+    expect(parseCommandLine([])).toEqual({
+      help: false,
+      options: { signinPort: 9080, apiPort: 9081, redirectUris: [], aliasConflict: 'reject', faults: {} },
+    });
+  });
+
+  it('reads every option; --port 0 means any free port on both sides', () => {
+    const command = parseCommandLine([
+      '--port=0',
+      '--host',
+      '::1',
+      '--client-id',
+      'c',
+      '--client-secret',
+      's',
+      '--redirect-uri',
+      'http://a/cb',
+      '--redirect-uri',
+      'http://b/cb',
+      '--alias-conflict',
+      'allow',
+      '--fault',
+      'token=500:times=1',
+      '--fault',
+      'jwks=drop',
+    ]);
+    expect(command).toEqual({
+      help: false,
+      options: {
+        signinPort: 0,
+        apiPort: 0,
+        host: '::1',
+        clientId: 'c',
+        clientSecret: 's',
+        redirectUris: ['http://a/cb', 'http://b/cb'],
+        aliasConflict: 'allow',
+        faults: { token: { status: 500, times: 1 }, jwks: { drop: true } },
+      },
+    });
+  });
+
+  it('--api-port overrides the default', () => {
+    expect(parseCommandLine(['--port', '7000', '--api-port', '7100'])).toMatchObject({
+      options: { signinPort: 7000, apiPort: 7100 },
+    });
+  });
+
+  it('--help', () => {
+    expect(parseCommandLine(['--help'])).toEqual({ help: true });
+  });
+
+  it.each([
+    ['an unknown flag', ['--nope'], /Unknown option '--nope'/],
+    ['a positional argument', ['serve'], /positional/i],
+    ['a flag without its value', ['--port'], /argument missing/i],
+    ['a bad port', ['--port', 'eighty'], /--port must be a port number/],
+    ['a port out of range', ['--api-port', '65536'], /--api-port must be a port number/],
+    ['--port 65535 without --api-port', ['--port', '65535'], /--api-port is needed/],
+    ['a bad alias-conflict mode', ['--alias-conflict', 'merge'], /--alias-conflict must be reject or allow/],
+    ['a bad fault spec', ['--fault', 'token=5000'], /unknown item "5000"/],
+    ['a fault on an unknown endpoint', ['--fault', 'login=503'], /endpoint must be one of/],
+  ])('rejects %s with a UsageError', (_name, args, message) => {
+    expect(() => parseCommandLine(args)).toThrow(UsageError);
+    expect(() => parseCommandLine(args)).toThrow(message);
+  });
+});
+
+describe('the built entry point express-bindid/emulator', () => {
+  it('loads with import and with require, and exports createEmulator', async () => {
+    const script = [
+      `const viaRequire = typeof require('express-bindid/emulator').createEmulator;`,
+      `import('express-bindid/emulator').then((m) => console.log(viaRequire, typeof m.createEmulator));`,
+    ].join('\n');
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..', '..'), timeout: 10_000 }, (error, out) =>
+        error === null ? resolve(out) : reject(error),
+      );
+    });
+    expect(stdout.trim()).toBe('function function');
   });
 });

@@ -59,24 +59,24 @@ describe('faults', () => {
   });
 
   it('delayMs delays the normal answer', async () => {
-    emu.setFault('discovery', { delayMs: 250 });
+    emu.setFault('discovery', { delayMs: 120 });
     const started = Date.now();
     const res = await get(discovery());
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
   });
 
   it('delayMs with a status delays the forced answer', async () => {
-    emu.setFault('token', { delayMs: 150, status: 500 });
+    emu.setFault('token', { delayMs: 80, status: 500 });
     const started = Date.now();
     const res = await fetch(`${emu.issuer}/token`, { method: 'POST' });
     expect(res.status).toBe(500);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(70);
   });
 
   it('hang never answers: the client gives up; the next request (fault cleared) works', async () => {
     emu.setFault('userinfo', { hang: true });
-    await expect(fetch(`${emu.issuer}/userinfo`, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({
+    await expect(fetch(`${emu.issuer}/userinfo`, { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
       name: 'TimeoutError',
     });
     emu.setFault('userinfo', undefined);

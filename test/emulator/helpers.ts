@@ -80,16 +80,25 @@ export interface Login {
   claims: JWTPayload & Record<string, unknown>;
 }
 
-/** Sign `identity` in (code flow with client_secret_post, no PKCE) and decode the ID token. */
-export async function login(emu: Emulator, identity = 'alice', scope = 'openid email'): Promise<Login> {
-  const code = await authorizeCode(emu, { identity, scope });
-  const res = await postToken(emu, {
+/** Exchange `code` at `/token` with client_secret_post; `extra` overrides or (undefined) drops fields. */
+export function exchangeCode(
+  emu: Emulator,
+  code: string,
+  extra: Record<string, string | undefined> = {},
+): Promise<Response> {
+  return postToken(emu, {
     grant_type: 'authorization_code',
     code,
     redirect_uri: REDIRECT_URI,
     client_id: emu.clientId,
     client_secret: emu.clientSecret,
+    ...extra,
   });
+}
+
+/** Sign `identity` in (code flow with client_secret_post, no PKCE) and decode the ID token. */
+export async function login(emu: Emulator, identity = 'alice', scope = 'openid email'): Promise<Login> {
+  const res = await exchangeCode(emu, await authorizeCode(emu, { identity, scope }));
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { access_token: string; id_token: string };
   return { accessToken: body.access_token, idToken: body.id_token, claims: decodeJwt(body.id_token) };

@@ -3,7 +3,7 @@
  */
 import { decodeJwt } from 'jose';
 import type { Emulator } from '../../src/emulator/index.js';
-import { authorizeCode, get, login, pkce, postToken, REDIRECT_URI, startEmulator } from './helpers.js';
+import { authorizeCode, exchangeCode, get, login, pkce, postToken, REDIRECT_URI, startEmulator } from './helpers.js';
 
 /** Added to the real clock: tests move time forward to expire codes and tokens. */
 let clockOffset = 0;
@@ -15,14 +15,7 @@ afterAll(() => emu.close());
 
 /** A token request for `code` authenticated with client_secret_post. */
 function exchange(code: string, extra: Record<string, string | undefined> = {}): Promise<Response> {
-  return postToken(emu, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: REDIRECT_URI,
-    client_id: emu.clientId,
-    client_secret: emu.clientSecret,
-    ...extra,
-  });
+  return exchangeCode(emu, code, extra);
 }
 
 /** `Authorization: Basic` per RFC 6749 §2.3.1 (form-urlencode each part, then base64). */
