@@ -122,6 +122,7 @@ export class FaultTable {
     else this.active.set(endpoint, { fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
   }
 
+  /** Clear every fault. */
   clear(): void {
     this.active.clear();
   }

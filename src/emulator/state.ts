@@ -44,10 +44,13 @@ export interface Identity extends Readonly<EmulatorIdentity> {
 
 /** What BindID keeps about one user of the client application. Times are unix seconds. */
 export interface AppUser {
+  /** Who this user is. */
   readonly identity: Identity;
   /** The alias the client set by session feedback. */
   alias?: string;
+  /** When the user first signed in to this client. */
   firstLogin?: number;
+  /** When the user last signed in to this client. */
   lastLogin?: number;
   /** When the first `authentication_performed` report was accepted. */
   firstConfirmedLogin?: number;
@@ -55,12 +58,17 @@ export interface AppUser {
 
 /** An issued authorization code. */
 export interface CodeGrant {
+  /** The client it was issued to. */
   readonly clientId: string;
+  /** The exact `redirect_uri` of the authorization request. */
   readonly redirectUri: string;
+  /** The requested scope (contains `openid`). */
   readonly scope: string;
+  /** The user who signed in. */
   readonly sub: string;
   /** Unix seconds of the login. */
   readonly authTime: number;
+  /** The `nonce` of the authorization request, if any. */
   readonly nonce?: string;
   /** The S256 PKCE challenge, when one was sent. */
   readonly codeChallenge?: string;
@@ -70,9 +78,13 @@ export interface CodeGrant {
 
 /** What an access token stands for. */
 export interface Session {
+  /** The user signed in. */
   readonly sub: string;
+  /** The granted scope. */
   readonly scope: string;
+  /** Unix seconds of the login. */
   readonly authTime: number;
+  /** The `nonce` of the authorization request, if any. */
   readonly nonce?: string;
   /** Expiry, ms since 1970. */
   expiresAt: number;
@@ -91,10 +103,12 @@ export class BoundedMap<K, V> {
     private readonly onEvict?: (key: K, value: V) => void,
   ) {}
 
+  /** How many entries are stored. */
   get size(): number {
     return this.map.size;
   }
 
+  /** The value of `key`, if stored. */
   get(key: K): V | undefined {
     return this.map.get(key);
   }
@@ -125,6 +139,7 @@ export class BoundedMap<K, V> {
     }
   }
 
+  /** The values, oldest first. */
   values(): IterableIterator<V> {
     return this.map.values();
   }
@@ -135,12 +150,15 @@ export class RingBuffer<T> {
   private readonly items: T[] = [];
   private start = 0;
 
+  /** @param capacity most items kept */
   constructor(readonly capacity: number) {}
 
+  /** How many items are kept. */
   get size(): number {
     return this.items.length;
   }
 
+  /** Append `item`, dropping the oldest one when full. */
   push(item: T): void {
     if (this.items.length < this.capacity) {
       this.items.push(item);
@@ -155,6 +173,7 @@ export class RingBuffer<T> {
     return [...this.items.slice(this.start), ...this.items.slice(0, this.start)];
   }
 
+  /** Drop every item. */
   clear(): void {
     this.items.length = 0;
     this.start = 0;
@@ -173,6 +192,10 @@ export class EmulatorState {
   private readonly sessions: BoundedMap<string, Session>;
   private readonly received: RingBuffer<ReceivedReport>;
 
+  /**
+   * @param identities the known identities (each gets a random UUID `sub`)
+   * @param limits the caps of the stores
+   */
   constructor(identities: readonly EmulatorIdentity[], limits: Limits = DEFAULT_LIMITS) {
     this.knownIdentities = identities.map((identity) => ({ ...identity, sub: randomUUID() }));
     for (const identity of this.knownIdentities) this.addUser(this.knownUsers, identity);
@@ -297,14 +320,17 @@ export class EmulatorState {
 
   // --- received reports -----------------------------------------------------------------------
 
+  /** Record a received session-feedback request (the oldest is dropped past the cap). */
   addReport(report: ReceivedReport): void {
     this.received.push(report);
   }
 
+  /** The recorded requests, oldest first. */
   reports(): ReceivedReport[] {
     return this.received.toArray();
   }
 
+  /** Forget the recorded requests. */
   clearReports(): void {
     this.received.clear();
   }
