@@ -1,0 +1,106 @@
+/**
+ * The command line of `bindid-emulator`: its usage text and the parsing of its arguments into
+ * {@link EmulatorOptions} (with `node:util` `parseArgs`; faults use the grammar of `faults.ts`).
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { parseFaultSpec } from './faults.js';
+import type { EmulatorOptions, Fault } from './types.js';
+
+/** The `--help` text. */
+export const USAGE = `Usage: bindid-emulator [options]
+
+Runs a local BindID: an OIDC sign-in side (the issuer) and a service-provider API side
+(/session-feedback), for tests and development. Never use it in production.
+
+Options:
+  --port <n>                 port of the sign-in side (the issuer); 0 = any free port (default 9080)
+  --api-port <n>             port of the API side (default: --port + 1, or any free port with --port 0)
+  --host <host>              interface to listen on, also used in the URLs (default 127.0.0.1)
+  --client-id <id>           the registered client id (default bindid-test-client)
+  --client-secret <secret>   the client secret (default: the test secret bindid-test-secret)
+  --redirect-uri <uri>       a registered redirect URI, matched exactly (repeatable; none: every
+                             /authorize fails)
+  --alias-conflict <mode>    reject (409, default) or allow an alias another user already holds
+  --fault <endpoint>=<spec>  inject a fault (repeatable). Endpoints: discovery, jwks, authorize,
+                             token, userinfo, session-feedback. Spec: items joined by ":" among
+                             <status>, retry-after=<seconds>, delay=<ms>, times=<n>, hang, drop.
+                             Examples: session-feedback=503:retry-after=1  token=delay=2000
+                                       userinfo=hang  jwks=drop  session-feedback=500:times=1
+  --help                     show this help
+
+Sign in without a browser: GET <issuer>/authorize?...&identity=<alice|bob|new|cancel>
+`;
+
+/** A command-line mistake: reported with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** What the command line asks for. */
+export type Command = { help: true } | { help: false; options: EmulatorOptions };
+
+/**
+ * Parse the arguments (without `node` and the script).
+ *
+ * @throws UsageError saying what is wrong.
+ */
+export function parseCommandLine(argv: string[]): Command {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        'api-port': { type: 'string' },
+        host: { type: 'string' },
+        'client-id': { type: 'string' },
+        'client-secret': { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        'alias-conflict': { type: 'string' },
+        fault: { type: 'string', multiple: true },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help === true) return { help: true };
+
+  const signinPort = parsePort('--port', values.port ?? '9080');
+  const defaultApiPort = signinPort === 0 ? 0 : signinPort + 1;
+  const apiPort = values['api-port'] === undefined ? defaultApiPort : parsePort('--api-port', values['api-port']);
+  if (apiPort > 65535) throw new UsageError('--api-port is needed: --port + 1 is beyond 65535');
+
+  const aliasConflict = values['alias-conflict'] ?? 'reject';
+  if (aliasConflict !== 'reject' && aliasConflict !== 'allow') {
+    throw new UsageError('--alias-conflict must be reject or allow');
+  }
+  const faults: Partial<Record<string, Fault>> = {};
+  for (const spec of values.fault ?? []) {
+    try {
+      const { endpoint, fault } = parseFaultSpec(spec);
+      faults[endpoint] = fault;
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+  }
+  const options: EmulatorOptions = {
+    signinPort,
+    apiPort,
+    redirectUris: values['redirect-uri'] ?? [],
+    aliasConflict,
+    faults,
+  };
+  if (values.host !== undefined) options.host = values.host;
+  if (values['client-id'] !== undefined) options.clientId = values['client-id'];
+  if (values['client-secret'] !== undefined) options.clientSecret = values['client-secret'];
+  return { help: false, options };
+}
+
+function parsePort(flag: string, value: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${flag} must be a port number from 0 to 65535`);
+  return port;
+}

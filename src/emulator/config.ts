@@ -1,0 +1,149 @@
+/**
+ * The emulator's configuration: {@link EmulatorOptions} checked once (errors are
+ * `ERR_BINDID_INVALID_OPTION` naming the option), with defaults applied; and the context every
+ * request handler receives.
+ *
+ * @module
+ */
+import { type KnownKeys, OptionReader } from '../options.js';
+import { describeType } from '../signing.js';
+import { checkFault, FaultTable, isEndpoint } from './faults.js';
+import type { SigningKey } from './keys.js';
+import type { EmulatorState } from './state.js';
+import type { EmulatorEndpoint, EmulatorIdentity, EmulatorOptions, Fault } from './types.js';
+
+/** Default client id. */
+export const DEFAULT_CLIENT_ID = 'bindid-test-client';
+/** Default client secret (a test value, printed by the CLI). */
+export const DEFAULT_CLIENT_SECRET = 'bindid-test-secret';
+/** The identities offered when none are given. */
+export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = [
+  { id: 'alice', email: 'alice@example.com', phoneNumber: '+15555550100', name: 'Alice Example' },
+  { id: 'bob', email: 'bob@example.com', name: 'Bob Example' },
+];
+/** How long an authorization code can be redeemed, in ms. */
+export const CODE_TTL_MS = 60_000;
+/** Lifetime of ID tokens, in seconds. */
+export const ID_TOKEN_TTL_SECONDS = 3600;
+
+/** Identity ids reserved by `/authorize`. */
+const RESERVED_IDS = new Set(['new', 'cancel']);
+
+/** The options with their defaults, checked. */
+export interface EmulatorConfig {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUris: ReadonlySet<string>;
+  readonly host: string;
+  readonly signinPort: number;
+  readonly apiPort: number;
+  readonly identities: readonly EmulatorIdentity[];
+  readonly aliasConflict: 'reject' | 'allow';
+  readonly faults: ReadonlyMap<EmulatorEndpoint, Fault>;
+  readonly now: () => number;
+  readonly accessTokenTtlSeconds: number;
+}
+
+/** What each request handler works with. */
+export interface Context {
+  readonly config: EmulatorConfig;
+  readonly state: EmulatorState;
+  readonly faults: FaultTable;
+  readonly keys: SigningKey;
+  /** The sign-in side's base URL (set once it listens). */
+  issuer: string;
+  /** The API side's base URL (set once it listens). */
+  apiUrl: string;
+}
+
+const KNOWN: KnownKeys<EmulatorOptions> = {
+  clientId: true,
+  clientSecret: true,
+  redirectUris: true,
+  host: true,
+  signinPort: true,
+  apiPort: true,
+  identities: true,
+  aliasConflict: true,
+  faults: true,
+  now: true,
+  accessTokenTtlSeconds: true,
+};
+
+/**
+ * Check the options of `createEmulator` and apply the defaults.
+ *
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` naming the first bad option.
+ */
+export function readConfig(options: EmulatorOptions | undefined): EmulatorConfig {
+  const reader = new OptionReader('createEmulator', options, KNOWN);
+  return {
+    clientId: reader.string('clientId', DEFAULT_CLIENT_ID),
+    clientSecret: reader.string('clientSecret', DEFAULT_CLIENT_SECRET),
+    redirectUris: readRedirectUris(reader),
+    host: reader.string('host', '127.0.0.1'),
+    signinPort: reader.integer('signinPort', 0, 0, 65535),
+    apiPort: reader.integer('apiPort', 0, 0, 65535),
+    identities: readIdentities(reader),
+    aliasConflict: reader.oneOf('aliasConflict', ['reject', 'allow'], 'reject'),
+    faults: readFaults(reader),
+    now: reader.fn<() => number>('now') ?? Date.now,
+    accessTokenTtlSeconds: reader.integer('accessTokenTtlSeconds', 3600, 1, 86400),
+  };
+}
+
+function readRedirectUris(reader: OptionReader): ReadonlySet<string> {
+  const value = reader.raw('redirectUris') ?? [];
+  if (!Array.isArray(value)) {
+    throw reader.error('redirectUris', `must be an array of URLs (got ${describeType(value)})`);
+  }
+  for (const [i, uri] of value.entries()) {
+    if (typeof uri !== 'string' || !URL.canParse(uri)) {
+      throw reader.error(`redirectUris[${i}]`, 'must be an absolute URL such as http://localhost:3000/callback');
+    }
+    if (new URL(uri).hash !== '' || uri.includes('#')) {
+      throw reader.error(`redirectUris[${i}]`, 'must not contain a fragment (RFC 6749 §3.1.2)');
+    }
+  }
+  return new Set(value as string[]);
+}
+
+function readIdentities(reader: OptionReader): readonly EmulatorIdentity[] {
+  const value = reader.raw('identities');
+  if (value === undefined) return DEFAULT_IDENTITIES;
+  if (!Array.isArray(value)) throw reader.error('identities', `must be an array (got ${describeType(value)})`);
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i) => {
+    const item = new OptionReader('createEmulator', entry, { id: true, email: true, phoneNumber: true, name: true }, `identities[${i}]`);
+    const id = item.requiredString('id', 'alice');
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || RESERVED_IDS.has(id) || seen.has(id)) {
+      throw item.error(
+        `identities[${i}].id`,
+        'must be 1 to 64 letters, digits, ".", "_" or "-", unique, and not "new" or "cancel"',
+      );
+    }
+    seen.add(id);
+    const identity: EmulatorIdentity = { id };
+    if (item.has('email')) identity.email = item.string('email', '');
+    if (item.has('phoneNumber')) identity.phoneNumber = item.string('phoneNumber', '');
+    if (item.has('name')) identity.name = item.string('name', '');
+    return identity;
+  });
+}
+
+function readFaults(reader: OptionReader): ReadonlyMap<EmulatorEndpoint, Fault> {
+  const value = reader.raw('faults');
+  const faults = new Map<EmulatorEndpoint, Fault>();
+  if (value === undefined) return faults;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw reader.error('faults', `must be an object keyed by endpoint (got ${describeType(value)})`);
+  }
+  for (const [endpoint, fault] of Object.entries(value)) {
+    if (!isEndpoint(endpoint)) throw reader.error(`faults.${endpoint}`, 'is not an endpoint');
+    if (fault === undefined) continue;
+    const checked = checkFault(fault);
+    if (!checked.ok) throw reader.error(`faults.${endpoint}`, `is invalid: ${checked.problem}`);
+    faults.set(endpoint, checked.fault);
+  }
+  return faults;
+}

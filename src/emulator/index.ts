@@ -1,0 +1,136 @@
+/**
+ * `express-bindid/emulator`: a local BindID for tests and development.
+ *
+ * Two `node:http` servers on loopback: the sign-in side (an OIDC provider whose base URL is the
+ * issuer: discovery, `/jwks`, `/authorize` with a sign-in page, `/token`, `/userinfo`) and the
+ * service-provider API side (`POST /session-feedback`, strictly checked). Reports set, replace and
+ * delete the alias that later ID tokens carry. Faults (errors, delays, hangs, dropped connections)
+ * can be injected per endpoint. All state lives in memory, bounded.
+ *
+ * ```ts
+ * import { createEmulator } from 'express-bindid/emulator';
+ *
+ * const emu = await createEmulator({ redirectUris: ['http://localhost:3000/callback'] });
+ * // configure the app with emu.issuer, emu.apiUrl, emu.clientId, emu.clientSecret ...
+ * await emu.close();
+ * ```
+ *
+ * @packageDocumentation
+ */
+import { invalidArgument } from '../errors.js';
+import { type Context, type EmulatorConfig, readConfig } from './config.js';
+import { checkFault, ENDPOINTS, FaultTable, isEndpoint } from './faults.js';
+import { createSigningKey } from './keys.js';
+import { API_ROUTES, SIGNIN_ROUTES } from './routes.js';
+import { EmulatorServer } from './server.js';
+import { EmulatorState } from './state.js';
+import type { Emulator, EmulatorEndpoint, EmulatorOptions, Fault, ReceivedReport } from './types.js';
+
+export type {
+  Emulator,
+  EmulatorEndpoint,
+  EmulatorIdentity,
+  EmulatorOptions,
+  Fault,
+  HeaderForm,
+  ReceivedReport,
+} from './types.js';
+
+/**
+ * Start an emulator: generate its signing key, listen on both ports, and resolve once both listen.
+ *
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` for a bad option; the listen error
+ *   (`EADDRINUSE`...) when a port cannot be bound (nothing is left listening then).
+ */
+export async function createEmulator(options?: EmulatorOptions): Promise<Emulator> {
+  const config = readConfig(options);
+  const faults = new FaultTable();
+  for (const [endpoint, fault] of config.faults) faults.set(endpoint, fault);
+  const ctx: Context = {
+    config,
+    state: new EmulatorState(config.identities),
+    faults,
+    keys: await createSigningKey(),
+    issuer: '',
+    apiUrl: '',
+  };
+  const signin = new EmulatorServer('signin', SIGNIN_ROUTES, ctx);
+  const api = new EmulatorServer('api', API_ROUTES, ctx);
+  try {
+    ctx.issuer = baseUrl(config.host, await signin.listen(config.signinPort, config.host));
+    ctx.apiUrl = baseUrl(config.host, await api.listen(config.apiPort, config.host));
+  } catch (err) {
+    await Promise.all([signin.close(), api.close()]);
+    throw err;
+  }
+  return new RunningEmulator(ctx, config, [signin, api]);
+}
+
+/** `http://host:port`, with an IPv6 host in brackets. */
+function baseUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+class RunningEmulator implements Emulator {
+  readonly issuer: string;
+  readonly apiUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+
+  constructor(
+    private readonly ctx: Context,
+    config: EmulatorConfig,
+    private readonly servers: readonly EmulatorServer[],
+  ) {
+    this.issuer = ctx.issuer;
+    this.apiUrl = ctx.apiUrl;
+    this.clientId = config.clientId;
+    this.clientSecret = config.clientSecret;
+  }
+
+  reports(): ReceivedReport[] {
+    return this.ctx.state.reports();
+  }
+
+  clearReports(): void {
+    this.ctx.state.clearReports();
+  }
+
+  setFault(endpoint: EmulatorEndpoint, fault: Fault | undefined): void {
+    if (!isEndpoint(endpoint)) throw invalidArgument(`setFault: unknown endpoint (known: ${ENDPOINTS.join(', ')})`);
+    if (fault === undefined) return this.ctx.faults.set(endpoint, undefined);
+    const checked = checkFault(fault);
+    if (!checked.ok) throw invalidArgument(`setFault: ${checked.problem}`);
+    this.ctx.faults.set(endpoint, checked.fault);
+  }
+
+  clearFaults(): void {
+    this.ctx.faults.clear();
+  }
+
+  aliasOf(sub: string): string | undefined {
+    return this.ctx.state.user(sub)?.alias;
+  }
+
+  subOf(identityId: string): string | undefined {
+    return this.ctx.state.subOf(identityId);
+  }
+
+  setAlias(sub: string, alias: string | undefined): void {
+    const user = this.ctx.state.user(sub);
+    if (user === undefined) throw invalidArgument('setAlias: unknown sub');
+    if (alias !== undefined && (typeof alias !== 'string' || alias === '')) {
+      throw invalidArgument('setAlias: alias must be a non-empty string or undefined');
+    }
+    this.ctx.state.setAlias(user, alias);
+    if (alias !== undefined) this.ctx.state.confirm(user, Math.floor(this.ctx.config.now() / 1000));
+  }
+
+  expireAccessTokens(): void {
+    this.ctx.state.expireSessions();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Public types of the local BindID emulator (`express-bindid/emulator`).
+ *
+ * @module
+ */
+
+/** The emulated endpoints a {@link Fault} can be set on. */
+export type EmulatorEndpoint = 'discovery' | 'jwks' | 'authorize' | 'token' | 'userinfo' | 'session-feedback';
+
+/**
+ * A failure the emulator plays instead of (or before) its normal answer on one endpoint.
+ *
+ * - `status` (200–599): answer with this status and `body` (default: a JSON
+ *   `{ error: 'emulated_fault', ... }`), with `Retry-After: retryAfter` when given. The request
+ *   has no other effect.
+ * - `delayMs`: wait this long, then give the normal answer (or the forced `status`, or `drop`).
+ * - `hang`: never answer; the connection stays open until the client gives up or `close()`.
+ * - `drop`: destroy the connection without answering.
+ * - `times`: play the fault for this many requests, then clear it. Default: until cleared.
+ */
+export interface Fault {
+  /** Status to answer with instead of the normal answer, 200–599. */
+  status?: number;
+  /** `Retry-After` header value sent with `status` (seconds or an HTTP date). */
+  retryAfter?: string;
+  /** Delay before answering, in ms (0–600000). */
+  delayMs?: number;
+  /** Never answer (until the client aborts or the emulator closes). */
+  hang?: boolean;
+  /** Destroy the socket without answering. */
+  drop?: boolean;
+  /** How many requests the fault applies to before it clears itself (a positive integer). */
+  times?: number;
+  /** Response body sent with `status` (as `text/plain` unless it parses as JSON). */
+  body?: string;
+}
+
+/** A test identity offered on the emulator's sign-in page. */
+export interface EmulatorIdentity {
+  /** Short id used as `identity=<id>` on `/authorize`, e.g. `alice`. Letters, digits, `.`, `_`, `-`. */
+  id: string;
+  /** Email address, sent as `email` (verified) when the `email` scope is requested. */
+  email?: string;
+  /** Phone number (E.164), sent as `phone_number` (verified) when the `phone` scope is requested. */
+  phoneNumber?: string;
+  /** Display name, shown on the sign-in page. */
+  name?: string;
+}
+
+/** Options of {@link createEmulator}. */
+export interface EmulatorOptions {
+  /** The registered client id. Default `bindid-test-client`. */
+  clientId?: string;
+  /** The client secret (for `/token` and the session-feedback HMAC). Default `bindid-test-secret`. */
+  clientSecret?: string;
+  /**
+   * The registered redirect URIs, matched exactly. Default `[]`: then every `/authorize` request
+   * fails with a 400 page.
+   */
+  redirectUris?: string[];
+  /** Interface to listen on, also used in the URLs. Default `127.0.0.1`. */
+  host?: string;
+  /** Port of the sign-in (OIDC) side, whose URL is the issuer. Default 0 (a free port). */
+  signinPort?: number;
+  /** Port of the service-provider API side (`/session-feedback`). Default 0 (a free port). */
+  apiPort?: number;
+  /** The known test identities. Default: `alice` and `bob` with `@example.com` addresses. */
+  identities?: EmulatorIdentity[];
+  /**
+   * What a report does when another user of this client already holds its alias: `reject` (409,
+   * the default) or `allow`.
+   */
+  aliasConflict?: 'reject' | 'allow';
+  /** Faults active from the start. */
+  faults?: Partial<Record<EmulatorEndpoint, Fault>>;
+  /** The clock, in ms since 1970 (for expiry tests). Default `Date.now`. */
+  now?: () => number;
+  /** Lifetime of access tokens, in seconds (1–86400). Default 3600. */
+  accessTokenTtlSeconds?: number;
+}
+
+/**
+ * How a session-feedback request presented its `Authorization` header:
+ * `token-and-hmac` (`BindIdBackend AccessToken <at>; <hmac>`), `hmac-only`
+ * (`BindIdBackend AccessToken <hmac>`), `none` (no header) or `malformed` (anything else).
+ */
+export type HeaderForm = 'token-and-hmac' | 'hmac-only' | 'none' | 'malformed';
+
+/**
+ * One `POST /session-feedback` request as the emulator received it. Never holds the access token,
+ * the HMAC or the `Authorization` header. Fields read from the body are present only when they had
+ * the right JSON type (long strings are cut).
+ */
+export interface ReceivedReport {
+  /** When it was received, in ms since 1970 (the emulator's clock). */
+  readonly at: number;
+  /** The status the emulator answered with; 0 when a fault dropped or hung the request. */
+  readonly status: number;
+  /** Whether the report was accepted (200) and applied. */
+  readonly accepted: boolean;
+  /** Why it was rejected, for rejected requests. */
+  readonly error?: string;
+  /** The form of the `Authorization` header. */
+  readonly headerForm: HeaderForm;
+  /** `reports[0].type`. */
+  readonly type?: string;
+  /** `reports[0].alias`. */
+  readonly alias?: string;
+  /** `reports[0].time`, unix seconds. */
+  readonly time?: number;
+  /** `reports[0].amr`. */
+  readonly amr?: readonly string[];
+  /** The BindID user (`sub`) the access token belongs to, when the token is known. */
+  readonly sub?: string;
+}
+
+/** A running emulator, as returned by {@link createEmulator}. */
+export interface Emulator {
+  /** Base URL of the sign-in side, without trailing slash; the `iss` of every ID token. */
+  readonly issuer: string;
+  /** Base URL of the service-provider API side (`<apiUrl>/session-feedback`). */
+  readonly apiUrl: string;
+  /** The registered client id. */
+  readonly clientId: string;
+  /** The client secret. */
+  readonly clientSecret: string;
+  /** Every session-feedback request received (the last 1,000), oldest first. */
+  reports(): ReceivedReport[];
+  /** Forget the received reports. */
+  clearReports(): void;
+  /** Set (or, with `undefined`, clear) the fault of one endpoint. Throws on an invalid fault. */
+  setFault(endpoint: EmulatorEndpoint, fault: Fault | undefined): void;
+  /** Clear every fault. */
+  clearFaults(): void;
+  /** The alias this client set for `sub`, if any. */
+  aliasOf(sub: string): string | undefined;
+  /** The `sub` of a test identity (a known one, or one created by `identity=new`). */
+  subOf(identityId: string): string | undefined;
+  /**
+   * Seed state: set (or remove, with `undefined`) the alias of `sub` as if a report had done it,
+   * without the conflict check. Setting an alias also marks the user confirmed.
+   * Throws for an unknown `sub` or an empty alias.
+   */
+  setAlias(sub: string, alias: string | undefined): void;
+  /** Make every access token issued so far expired. */
+  expireAccessTokens(): void;
+  /** Stop both servers: close every connection (keep-alive and hung ones too) and timer. */
+  close(): Promise<void>;
+}

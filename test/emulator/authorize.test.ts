@@ -1,0 +1,209 @@
+/**
+ * `/authorize`: each validation rule, the sign-in page, POST completion, cancel and new identities.
+ */
+import type { Emulator } from '../../src/emulator/index.js';
+import { authorizeCode, authorizeUrl, get, location, login, pkce, REDIRECT_URI, startEmulator } from './helpers.js';
+
+/** A registered redirect URI with a query of its own. */
+const WITH_QUERY = 'http://localhost:3000/cb?tenant=a';
+
+let emu: Emulator;
+beforeAll(async () => {
+  emu = await startEmulator({
+    redirectUris: [REDIRECT_URI, WITH_QUERY],
+    identities: [
+      { id: 'alice', email: 'alice@example.com', name: 'Alice Example' },
+      { id: 'bob', email: 'bob@example.com' },
+      { id: 'eve', name: '<b>Eve</b>' },
+    ],
+  });
+});
+afterAll(() => emu.close());
+
+/** Expect a 400 HTML page (never a redirect) whose text mentions `mention`. */
+async function expectErrorPage(res: Response, mention: RegExp): Promise<void> {
+  expect(res.status).toBe(400);
+  expect(res.headers.get('location')).toBeNull();
+  expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(await res.text()).toMatch(mention);
+}
+
+/** Expect a redirect to the registered URI with `error` and the original `state`. */
+function expectErrorRedirect(res: Response, error: string): URL {
+  const target = location(res);
+  expect(`${target.origin}${target.pathname}`).toBe(REDIRECT_URI);
+  expect(target.searchParams.get('error')).toBe(error);
+  expect(target.searchParams.get('error_description')).toEqual(expect.any(String));
+  expect(target.searchParams.get('state')).toBe('state-123');
+  expect(target.searchParams.has('code')).toBe(false);
+  return target;
+}
+
+/** The hidden fields of the sign-in page, unescaped. */
+function hiddenFields(html: string): [string, string][] {
+  const unescape = (text: string): string => text.replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code)));
+  return [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [
+    unescape(m[1] as string),
+    unescape(m[2] as string),
+  ]);
+}
+
+describe('client and redirect_uri: a 400 page, never a redirect', () => {
+  it('unknown client_id', async () => {
+    await expectErrorPage(await get(authorizeUrl(emu, { client_id: 'someone-else' })), /Unknown client/);
+  });
+  it('missing client_id', async () => {
+    await expectErrorPage(await get(authorizeUrl(emu, { client_id: undefined })), /Unknown client/);
+  });
+  it('unregistered redirect_uri', async () => {
+    await expectErrorPage(
+      await get(authorizeUrl(emu, { redirect_uri: 'https://attacker.example/cb' })),
+      /Unregistered redirect_uri/,
+    );
+  });
+  it('redirect_uri that differs only by a trailing slash (matching is exact)', async () => {
+    await expectErrorPage(await get(authorizeUrl(emu, { redirect_uri: `${REDIRECT_URI}/` })), /Unregistered/);
+  });
+  it('missing redirect_uri', async () => {
+    await expectErrorPage(await get(authorizeUrl(emu, { redirect_uri: undefined })), /Unregistered/);
+  });
+  it('no redirect URIs registered: every request fails', async () => {
+    const bare = await startEmulator({ redirectUris: [] });
+    try {
+      await expectErrorPage(await get(authorizeUrl(bare, { identity: 'alice' })), /Unregistered/);
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
+describe('OAuth errors: redirected with error, error_description and state', () => {
+  it('response_type=token → unsupported_response_type', async () => {
+    expectErrorRedirect(await get(authorizeUrl(emu, { response_type: 'token' })), 'unsupported_response_type');
+  });
+  it('response_type missing → invalid_request', async () => {
+    expectErrorRedirect(await get(authorizeUrl(emu, { response_type: undefined })), 'invalid_request');
+  });
+  it('scope without openid → invalid_scope', async () => {
+    expectErrorRedirect(await get(authorizeUrl(emu, { scope: 'email phone' })), 'invalid_scope');
+  });
+  it('code_challenge_method=plain → invalid_request', async () => {
+    const { challenge } = pkce();
+    const res = await get(authorizeUrl(emu, { code_challenge: challenge, code_challenge_method: 'plain' }));
+    expectErrorRedirect(res, 'invalid_request');
+  });
+  it('code_challenge without code_challenge_method → invalid_request', async () => {
+    expectErrorRedirect(await get(authorizeUrl(emu, { code_challenge: pkce().challenge })), 'invalid_request');
+  });
+  it('code_challenge that is not 43 base64url characters → invalid_request', async () => {
+    const res = await get(authorizeUrl(emu, { code_challenge: 'too-short', code_challenge_method: 'S256' }));
+    expectErrorRedirect(res, 'invalid_request');
+  });
+  it('code_challenge_method=S256 without code_challenge → invalid_request', async () => {
+    expectErrorRedirect(await get(authorizeUrl(emu, { code_challenge_method: 'S256' })), 'invalid_request');
+  });
+  it('response_mode=form_post → invalid_request', async () => {
+    expectErrorRedirect(await get(authorizeUrl(emu, { response_mode: 'form_post' })), 'invalid_request');
+  });
+  it('a repeated parameter → invalid_request', async () => {
+    const url = authorizeUrl(emu);
+    url.searchParams.append('scope', 'openid');
+    expectErrorRedirect(await get(url), 'invalid_request');
+  });
+  it('keeps the query of the registered redirect URI', async () => {
+    const target = location(await get(authorizeUrl(emu, { redirect_uri: WITH_QUERY, scope: 'email' })));
+    expect(target.searchParams.get('tenant')).toBe('a');
+    expect(target.searchParams.get('error')).toBe('invalid_scope');
+  });
+});
+
+describe('the sign-in page', () => {
+  it('lists every identity, New BindID user and Cancel, in a form posting back to /authorize', async () => {
+    const res = await get(authorizeUrl(emu, { nonce: 'n-1' }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const html = await res.text();
+    expect(html).toMatch(/<html lang="en">/);
+    expect(html).toMatch(/<title>[^<]+<\/title>/);
+    expect(html).toMatch(/local BindID emulator/);
+    expect(html).toMatch(/<form method="post" action="\/authorize">/);
+    for (const value of ['alice', 'bob', 'eve', 'new', 'cancel']) {
+      expect(html).toContain(`<button type="submit" name="identity" value="${value}">`);
+    }
+    expect(html).toMatch(/New BindID user/);
+    expect(html).not.toMatch(/<script/i);
+  });
+
+  it('posts back every original parameter as a hidden field', async () => {
+    const url = authorizeUrl(emu, { nonce: 'n-1' });
+    const html = await (await get(url)).text();
+    expect(new Map(hiddenFields(html))).toEqual(new Map(url.searchParams));
+  });
+
+  it('escapes the parameters it repeats', async () => {
+    const state = '"><script>alert(1)</script>&';
+    const html = await (await get(authorizeUrl(emu, { state }))).text();
+    expect(html).not.toContain('<script>');
+    expect(hiddenFields(html)).toContainEqual(['state', state]);
+  });
+
+  it('escapes identity names', async () => {
+    const html = await (await get(authorizeUrl(emu))).text();
+    expect(html).not.toContain('<b>Eve</b>');
+    expect(html).toContain('&#60;b&#62;Eve&#60;/b&#62;');
+  });
+
+  it('POSTing the form with identity=bob completes: 302 with code and state', async () => {
+    const html = await (await get(authorizeUrl(emu))).text();
+    const form = new URLSearchParams(hiddenFields(html));
+    form.set('identity', 'bob');
+    const res = await fetch(`${emu.issuer}/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    const target = location(res);
+    expect(`${target.origin}${target.pathname}`).toBe(REDIRECT_URI);
+    expect(target.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(target.searchParams.get('state')).toBe('state-123');
+  });
+
+  it('POST with another content type → 415', async () => {
+    const res = await fetch(`${emu.issuer}/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(415);
+  });
+});
+
+describe('completion', () => {
+  it('identity=cancel → access_denied with state', async () => {
+    expectErrorRedirect(await get(authorizeUrl(emu, { identity: 'cancel' })), 'access_denied');
+  });
+
+  it('an unknown identity → 400 page', async () => {
+    await expectErrorPage(await get(authorizeUrl(emu, { identity: 'mallory' })), /Unknown identity/);
+  });
+
+  it('identity=new creates a different identity each time; known identities keep their sub', async () => {
+    const first = (await login(emu, 'new')).claims;
+    const second = (await login(emu, 'new')).claims;
+    expect(first.sub).not.toBe(second.sub);
+    expect(first.email).toMatch(/^new-[0-9a-f]{8}@example\.com$/);
+    expect(second.email).not.toBe(first.email);
+    const alice = emu.subOf('alice');
+    expect(alice).toMatch(/^[0-9a-f-]{36}$/);
+    await authorizeCode(emu, { identity: 'alice' });
+    expect(emu.subOf('alice')).toBe(alice);
+  });
+
+  it('the redirect has no state when none was sent', async () => {
+    const target = location(await get(authorizeUrl(emu, { identity: 'alice', state: undefined })));
+    expect(target.searchParams.has('state')).toBe(false);
+    expect(target.searchParams.has('code')).toBe(true);
+  });
+});

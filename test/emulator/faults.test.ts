@@ -1,0 +1,185 @@
+/**
+ * Fault injection: forced statuses with Retry-After, delays, hangs, dropped connections, `times`;
+ * set by options, by `setFault()` and by `POST /__emulator/faults`; and the CLI fault grammar.
+ */
+import { ErrorCode, isBindIdError } from '../../src/errors.js';
+import { parseFaultSpec } from '../../src/emulator/faults.js';
+import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { get, login, sendFeedback, startEmulator } from './helpers.js';
+
+let emu: Emulator;
+let token: string;
+beforeAll(async () => {
+  emu = await startEmulator({ faults: { 'session-feedback': { status: 503, retryAfter: '1', times: 1 } } });
+  token = (await login(emu)).accessToken;
+});
+afterAll(() => emu.close());
+afterEach(() => emu.clearFaults());
+
+const discovery = (): string => `${emu.issuer}/.well-known/openid-configuration`;
+
+function postFault(base: string, body: unknown): Promise<Response> {
+  return fetch(`${base}/__emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('faults', () => {
+  it('from options: 503 with Retry-After once (times: 1), then the normal answer', async () => {
+    const faulted = await sendFeedback(emu, token);
+    expect(faulted.status).toBe(503);
+    expect(faulted.headers.get('retry-after')).toBe('1');
+    expect(await faulted.json()).toMatchObject({ error: 'emulated_fault' });
+    const normal = await sendFeedback(emu, token);
+    expect(normal.status).toBe(200);
+    const [first, second] = emu.reports().slice(-2);
+    expect(first).toMatchObject({ status: 503, accepted: false, headerForm: 'token-and-hmac' });
+    expect(first?.error).toMatch(/fault/);
+    expect(second).toMatchObject({ status: 200, accepted: true });
+  });
+
+  it('times: 2 → two faulted answers, then the fault clears itself', async () => {
+    emu.setFault('discovery', { status: 500, times: 2 });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await get(discovery())).status);
+    expect(statuses).toEqual([500, 500, 200]);
+  });
+
+  it('a forced status with a custom body (text and JSON)', async () => {
+    emu.setFault('jwks', { status: 502, body: 'Bad gateway' });
+    const text = await get(`${emu.issuer}/jwks`);
+    expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await text.text()).toBe('Bad gateway');
+    emu.setFault('jwks', { status: 200, body: '{"keys":[]}' });
+    const json = await get(`${emu.issuer}/jwks`);
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await json.json()).toEqual({ keys: [] });
+  });
+
+  it('delayMs delays the normal answer', async () => {
+    emu.setFault('discovery', { delayMs: 120 });
+    const started = Date.now();
+    const res = await get(discovery());
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+  });
+
+  it('delayMs with a status delays the forced answer', async () => {
+    emu.setFault('token', { delayMs: 80, status: 500 });
+    const started = Date.now();
+    const res = await fetch(`${emu.issuer}/token`, { method: 'POST' });
+    expect(res.status).toBe(500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(70);
+  });
+
+  it('hang never answers: the client gives up; the next request (fault cleared) works', async () => {
+    emu.setFault('userinfo', { hang: true });
+    await expect(fetch(`${emu.issuer}/userinfo`, { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
+    emu.setFault('userinfo', undefined);
+    expect((await get(`${emu.issuer}/userinfo`)).status).toBe(401);
+  });
+
+  it('drop destroys the connection without an answer; session-feedback records it with status 0', async () => {
+    emu.setFault('session-feedback', { drop: true, times: 1 });
+    await expect(sendFeedback(emu, token)).rejects.toThrow(/fetch failed/);
+    expect(emu.reports().at(-1)).toMatchObject({ status: 0, accepted: false, error: 'fault injected: drop' });
+    expect((await sendFeedback(emu, token)).status).toBe(200);
+  });
+
+  it('clearFaults() clears every fault', async () => {
+    emu.setFault('discovery', { status: 500 });
+    emu.setFault('jwks', { status: 500 });
+    emu.clearFaults();
+    expect((await get(discovery())).status).toBe(200);
+    expect((await get(`${emu.issuer}/jwks`)).status).toBe(200);
+  });
+
+  it('setFault() rejects an invalid fault or endpoint with ERR_BINDID_INVALID_ARGUMENT', () => {
+    const invalid = (fn: () => void): boolean => {
+      try {
+        fn();
+        return false;
+      } catch (err) {
+        return isBindIdError(err, ErrorCode.INVALID_ARGUMENT);
+      }
+    };
+    expect(invalid(() => emu.setFault('token', { status: 99 }))).toBe(true);
+    expect(invalid(() => emu.setFault('token', {}))).toBe(true);
+    expect(invalid(() => emu.setFault('token', { hang: true, status: 500 }))).toBe(true);
+    expect(invalid(() => emu.setFault('token', { retryAfter: '1' }))).toBe(true);
+    expect(invalid(() => emu.setFault('token', { status: 500, times: 0 }))).toBe(true);
+    expect(invalid(() => emu.setFault('nope' as 'token', { status: 500 }))).toBe(true);
+  });
+
+  it('createEmulator() rejects an invalid fault option with ERR_BINDID_INVALID_OPTION', async () => {
+    await expect(createEmulator({ faults: { token: { delayMs: -1 } } })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_OPTION,
+      option: 'faults.token',
+    });
+  });
+});
+
+describe('POST /__emulator/faults', () => {
+  it('sets a fault (on the other side too: state is shared) and clears it with fault: null', async () => {
+    const set = await postFault(emu.apiUrl, { endpoint: 'userinfo', fault: { status: 429, retryAfter: '2' } });
+    expect(set.status).toBe(200);
+    const faulted = await get(`${emu.issuer}/userinfo`);
+    expect(faulted.status).toBe(429);
+    expect(faulted.headers.get('retry-after')).toBe('2');
+    expect((await postFault(emu.issuer, { endpoint: 'userinfo', fault: null })).status).toBe(200);
+    expect((await get(`${emu.issuer}/userinfo`)).status).toBe(401);
+  });
+
+  it.each([
+    ['an unknown endpoint', { endpoint: 'nope', fault: { status: 500 } }],
+    ['a status out of range', { endpoint: 'token', fault: { status: 99 } }],
+    ['an unknown fault property', { endpoint: 'token', fault: { status: 500, later: true } }],
+    ['hang with a status', { endpoint: 'token', fault: { status: 500, hang: true } }],
+    ['no fault at all', { endpoint: 'token' }],
+    ['not an object', ['token']],
+  ])('rejects %s with 400', async (_name, body) => {
+    const res = await postFault(emu.issuer, body);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_request' });
+    expect((await get(discovery())).status).toBe(200);
+  });
+
+  it('rejects a body that is not JSON with 400', async () => {
+    const res = await fetch(`${emu.issuer}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('the CLI fault grammar (parseFaultSpec)', () => {
+  it.each([
+    ['session-feedback=503', { endpoint: 'session-feedback', fault: { status: 503 } }],
+    ['session-feedback=503:retry-after=1', { endpoint: 'session-feedback', fault: { status: 503, retryAfter: '1' } }],
+    ['token=delay=2000', { endpoint: 'token', fault: { delayMs: 2000 } }],
+    ['userinfo=hang', { endpoint: 'userinfo', fault: { hang: true } }],
+    ['jwks=drop', { endpoint: 'jwks', fault: { drop: true } }],
+    ['session-feedback=500:times=1', { endpoint: 'session-feedback', fault: { status: 500, times: 1 } }],
+    ['discovery=delay=100:drop', { endpoint: 'discovery', fault: { delayMs: 100, drop: true } }],
+  ])('%s', (spec, expected) => {
+    expect(parseFaultSpec(spec)).toEqual(expected);
+  });
+
+  it.each([
+    ['nope=503', /endpoint/],
+    ['token', /at least one/],
+    ['token=', /unknown item ""/],
+    ['token=5000', /unknown item "5000"/],
+    ['token=delay=soon', /unknown item "delay=soon"/],
+    ['token=hang:503', /hang cannot be combined/],
+    ['token=retry-after=1', /need a status/],
+  ])('rejects %s', (spec, message) => {
+    expect(() => parseFaultSpec(spec)).toThrow(message);
+  });
+});
