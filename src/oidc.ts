@@ -110,6 +110,12 @@ export class BindIdOidcClient {
           oidc.ClientSecretPost(s.clientSecret),
           options,
         )
+        .then((config) => {
+          // Also verify the ID token's signature against BindID's JWKS (cached by openid-client),
+          // not only trust the TLS channel of the token endpoint.
+          oidc.enableNonRepudiationChecks(config);
+          return config;
+        })
         .catch((err: unknown) => {
           this.#config = undefined;
           log('discovery failed: %s', errorLabel(err));
