@@ -20,7 +20,7 @@ import {
   invalidArgument,
   safeCause,
 } from './errors.js';
-import { logger } from './log.js';
+import { logger, printable } from './log.js';
 import { type KnownKeys, OptionReader } from './options.js';
 import { assertAccessToken, authorizationHeader, describeType } from './signing.js';
 
@@ -225,41 +225,35 @@ export class SessionFeedbackClient {
    */
   authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time', 'amr']);
-    assertAlias(i.alias);
-    const report: SessionFeedbackReport = {
-      type: 'authentication_performed',
-      alias: i.alias,
-      time: this.#time(i.time),
-    };
-    if (i.amr !== undefined) report.amr = readAmr(i.amr);
-    return this.send(i.accessToken as string, report);
+    return this.#post(i.accessToken, { type: 'authentication_performed', alias: i.alias, time: this.#time(i.time), amr: i.amr });
   }
 
   /** Change the alias of the user of this BindID session (`alias_updated`). Errors as {@link authenticationPerformed}. */
   aliasUpdated(input: AliasUpdatedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time']);
-    assertAlias(i.alias);
-    return this.send(i.accessToken as string, { type: 'alias_updated', alias: i.alias, time: this.#time(i.time) });
+    return this.#post(i.accessToken, { type: 'alias_updated', alias: i.alias, time: this.#time(i.time) });
   }
 
   /** Remove the alias of the user of this BindID session (`alias_deleted`). Errors as {@link authenticationPerformed}. */
   aliasDeleted(input: AliasDeletedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time']);
-    const report: SessionFeedbackReport = { type: 'alias_deleted', time: this.#time(i.time) };
-    if (i.alias !== undefined) {
-      assertAlias(i.alias);
-      report.alias = i.alias;
-    }
-    return this.send(i.accessToken as string, report);
+    return this.#post(i.accessToken, { type: 'alias_deleted', alias: i.alias, time: this.#time(i.time) });
   }
 
   /**
    * Send one already-built report. The typed methods above are the usual entry points; this one is
-   * for callers that queue reports and replay them with their original `time`.
+   * for callers that queue reports and replay them with their original `time`. Only the report's
+   * protocol fields are sent, in protocol order (`type`, `alias`, `time`, `amr`); any other field is
+   * an `ERR_BINDID_INVALID_ARGUMENT`.
    */
-  async send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
+  send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
+    return this.#post(accessToken, report);
+  }
+
+  /** Validate, sign and send one report, with the retries and the deadline described in the module doc. */
+  async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
     assertAccessToken(accessToken);
-    assertReport(report);
+    const report = readReport(input);
     const secret = this.#secret();
     const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
     const headers = {
@@ -414,7 +408,7 @@ function readInput(input: unknown, keys: readonly string[]): Record<string, unkn
     throw invalidArgument(`the report input must be an object (got ${describeType(input)})`);
   }
   for (const key of Object.keys(input)) {
-    if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${key}\``);
+    if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${printable(key, 64)}\``);
   }
   const i = input as Record<string, unknown>;
   assertAccessToken(i.accessToken);
@@ -456,18 +450,34 @@ function readAmr(amr: unknown): string[] {
   return [...(amr as string[])];
 }
 
-function assertReport(report: unknown): asserts report is SessionFeedbackReport {
-  if (report === null || typeof report !== 'object') throw invalidArgument('report must be an object');
+const REPORT_KEYS: readonly string[] = ['type', 'alias', 'time', 'amr'];
+
+/**
+ * Check a report and return a copy holding only its protocol fields, in protocol order (`type`,
+ * `alias`, `time`, `amr`), with `undefined` fields left out. Unknown fields are refused.
+ */
+function readReport(report: unknown): SessionFeedbackReport {
+  if (report === null || typeof report !== 'object' || Array.isArray(report)) {
+    throw invalidArgument(`report must be an object (got ${describeType(report)})`);
+  }
   const r = report as Record<string, unknown>;
-  if (r.type !== 'authentication_performed' && r.type !== 'alias_updated' && r.type !== 'alias_deleted') {
+  for (const key of Object.keys(r)) {
+    if (!REPORT_KEYS.includes(key)) throw invalidArgument(`report has an unknown field \`${printable(key, 64)}\``);
+  }
+  const { type, alias, time, amr } = r;
+  if (type !== 'authentication_performed' && type !== 'alias_updated' && type !== 'alias_deleted') {
     throw invalidArgument('report.type must be authentication_performed, alias_updated or alias_deleted');
   }
-  assertTime(r.time);
-  if (r.type !== 'alias_deleted' || r.alias !== undefined) assertAlias(r.alias);
-  if (r.amr !== undefined) {
-    if (r.type !== 'authentication_performed') throw invalidArgument('report.amr is only for authentication_performed');
-    readAmr(r.amr);
+  if (type !== 'alias_deleted' || alias !== undefined) assertAlias(alias);
+  assertTime(time);
+  if (amr !== undefined && type !== 'authentication_performed') {
+    throw invalidArgument('report.amr is only for authentication_performed');
   }
+  const out: Record<string, unknown> = { type };
+  if (alias !== undefined) out.alias = alias;
+  out.time = time;
+  if (amr !== undefined) out.amr = readAmr(amr);
+  return out as SessionFeedbackReport;
 }
 
 /** Network error codes that mean the request never reached BindID. */
