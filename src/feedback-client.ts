@@ -193,6 +193,9 @@ export class SessionFeedbackClient {
     this.#now = o.fn<() => number>('now') ?? Date.now;
     this.#random = o.fn<() => number>('random') ?? Math.random;
     this.#userAgent = o.string('userAgent', 'express-bindid');
+    if (!/^[\x20-\x7e]{1,256}$/.test(this.#userAgent)) {
+      throw o.error('userAgent', 'must be 1 to 256 printable ASCII characters (no CR, LF or other controls)');
+    }
     const injected = o.raw('axios');
     if (injected !== undefined) {
       if (typeof (injected as { request?: unknown } | null)?.request !== 'function') {
@@ -219,23 +222,25 @@ export class SessionFeedbackClient {
    * Report that the app authenticated the user of this BindID session and give BindID the user's
    * alias (`authentication_performed`): the first-login confirmation.
    *
+   * Never throws synchronously: every error, including a bad input, is a rejection.
+   *
    * @throws BindIdArgumentError before any I/O for a bad token, alias, time or amr.
    * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`,
    *   `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT` when BindID did not accept the report.
    */
-  authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
+  async authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time', 'amr']);
     return this.#post(i.accessToken, { type: 'authentication_performed', alias: i.alias, time: this.#time(i.time), amr: i.amr });
   }
 
   /** Change the alias of the user of this BindID session (`alias_updated`). Errors as {@link authenticationPerformed}. */
-  aliasUpdated(input: AliasUpdatedInput): Promise<FeedbackResult> {
+  async aliasUpdated(input: AliasUpdatedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time']);
     return this.#post(i.accessToken, { type: 'alias_updated', alias: i.alias, time: this.#time(i.time) });
   }
 
   /** Remove the alias of the user of this BindID session (`alias_deleted`). Errors as {@link authenticationPerformed}. */
-  aliasDeleted(input: AliasDeletedInput): Promise<FeedbackResult> {
+  async aliasDeleted(input: AliasDeletedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time']);
     return this.#post(i.accessToken, { type: 'alias_deleted', alias: i.alias, time: this.#time(i.time) });
   }
@@ -246,7 +251,7 @@ export class SessionFeedbackClient {
    * protocol fields are sent, in protocol order (`type`, `alias`, `time`, `amr`); any other field is
    * an `ERR_BINDID_INVALID_ARGUMENT`.
    */
-  send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
+  async send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
     return this.#post(accessToken, report);
   }
 
@@ -339,10 +344,9 @@ export class SessionFeedbackClient {
     return { apiUrl: this.apiUrl, timeoutMs: this.timeoutMs, retries: this.retries, backoff: this.backoff };
   }
 
-  #time(time: unknown): number {
-    if (time === undefined) return Math.floor(this.#now() / 1000);
-    assertTime(time);
-    return time;
+  /** The report's `time`: as given (checked with the rest of the report), or now in whole seconds. */
+  #time(time: unknown): unknown {
+    return time === undefined ? Math.floor(this.#now() / 1000) : time;
   }
 
   #timeoutError(attempts: number): BindIdFeedbackError {
@@ -384,7 +388,17 @@ function readSecret(o: OptionReader): () => string {
   const raw = o.raw('clientSecret');
   if (typeof raw === 'function') {
     return () => {
-      const value: unknown = (raw as () => unknown)();
+      let value: unknown;
+      try {
+        value = (raw as () => unknown)();
+      } catch (err) {
+        // Its message may hold anything, the secret included: keep only a system code.
+        throw new BindIdArgumentError(
+          ErrorCode.INVALID_OPTION,
+          'express-bindid: SessionFeedbackClient() option `clientSecret` threw when called (its error is not repeated)',
+          { option: 'clientSecret', cause: safeCause(err, 'the clientSecret function threw') },
+        );
+      }
       if (typeof value !== 'string' || value.length === 0 || value.trim() !== value) {
         throw o.error('clientSecret', 'returned a value that is not a non-empty, trimmed string');
       }
@@ -402,17 +416,15 @@ function readSecret(o: OptionReader): () => string {
   return () => secret;
 }
 
-/** Read a method's input object: a plain object with only the named keys. */
-function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> & { alias?: unknown } {
+/** Read a method's input object: an object with only the named keys (their values are checked with the report). */
+function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw invalidArgument(`the report input must be an object (got ${describeType(input)})`);
   }
   for (const key of Object.keys(input)) {
     if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${printable(key, 64)}\``);
   }
-  const i = input as Record<string, unknown>;
-  assertAccessToken(i.accessToken);
-  return i;
+  return input as Record<string, unknown>;
 }
 
 /**
