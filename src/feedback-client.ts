@@ -4,8 +4,9 @@
  * One call = one report, signed with the client secret, inside one overall deadline. Retries happen
  * only where they are safe: when the request was never delivered (connection refused, DNS), when
  * BindID asks to wait (429/503, honouring `Retry-After`), and at most once when the outcome is
- * ambiguous (other 5xx, connection reset, socket timeout). 400/401/403 and redirects are never
- * retried, and redirects are never followed (a 307 would re-send the access token elsewhere).
+ * ambiguous (other 5xx, connection reset, socket timeout). Each wait is the jittered exponential
+ * backoff, and at least what `Retry-After` asks. 400/401/403 and redirects are never retried, and
+ * redirects are never followed (a 307 would re-send the access token elsewhere).
  *
  * @module
  */
@@ -290,7 +291,8 @@ export class SessionFeedbackClient {
         }
         // A retryable outcome: one more attempt only if allowed and if it fits in the deadline.
         const allowed = attempts - 1 < this.retries && (outcome.why !== 'ambiguous' || ambiguousRetries < 1);
-        const delay = outcome.retryAfterMs ?? this.backoffDelay(attempts);
+        // Retry-After is a floor: `0` or a past date must not turn retries into a tight loop.
+        const delay = Math.max(outcome.retryAfterMs ?? 0, this.backoffDelay(attempts));
         const fits = elapsed + delay < this.timeoutMs;
         log(
           '%s attempt %d: %s (%s)%s',
@@ -318,11 +320,14 @@ export class SessionFeedbackClient {
   }
 
   /**
-   * The bound-jittered delay before retry number `attempt` (1-based): random in
-   * [0, min(maxMs, baseMs × 2^(attempt-1))].
+   * The full-jitter delay before retry number `attempt` (1-based): random in
+   * [0, min(maxMs, baseMs × 2^(attempt-1))]. Always a finite number of ms: a non-integer `attempt`
+   * is floored, a non-finite one counts as 1, and a `random()` outside [0, 1] is clamped (NaN as 0).
    */
   backoffDelay(attempt: number): number {
-    const bound = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.max(0, attempt - 1));
+    // Clamp the exponent: 0 × 2^1024 would be NaN, and a bad `attempt` must not make one either.
+    const exponent = Number.isFinite(attempt) ? Math.min(Math.max(0, Math.floor(attempt) - 1), 32) : 0;
+    const bound = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** exponent);
     const r = this.#random();
     const unit = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;
     return unit * bound;
@@ -559,17 +564,24 @@ function headerValue(response: AxiosResponse, name: string): string | undefined 
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
+const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
 /**
- * `Retry-After` as a delay in ms: delta-seconds or an HTTP-date (RFC 9110 §10.2.3). Malformed or
- * negative values give `undefined` (use the default backoff); past dates give 0.
+ * `Retry-After` as a delay in ms: delta-seconds or an HTTP-date in any of its three formats
+ * (RFC 9110 §10.2.3). Malformed or negative values give `undefined` (use the default backoff); past
+ * dates give 0; a delay too large to represent gives `Number.MAX_SAFE_INTEGER`. Never NaN.
  */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();
-  if (/^\d{1,10}$/.test(text)) return Number(text) * 1000;
-  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, Number.MAX_SAFE_INTEGER);
+  let date = Number.NaN;
+  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) date = Date.parse(text);
+  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`); // asctime has no zone: it is GMT
+  if (Number.isNaN(date) || !Number.isFinite(nowMs)) return undefined;
   return Math.max(0, date - nowMs);
 }
 

@@ -3,16 +3,10 @@
  * on what a local fake BindID actually received.
  */
 import { FakeBindId, type RecordedRequest } from '../helpers/fake-bindid.js';
-import { closeClients, expectedAuthorization, hmac, makeClient, newToken, SECRET } from '../helpers/feedback.js';
+import { expectedAuthorization, hmac, makeClient, newToken, SECRET, useFakeBindId } from '../helpers/feedback.js';
 
 let bindid: FakeBindId;
-beforeEach(async () => {
-  bindid = await FakeBindId.start();
-});
-afterEach(async () => {
-  closeClients();
-  await bindid.close();
-});
+useFakeBindId((server) => (bindid = server));
 
 function only(requests: RecordedRequest[]): RecordedRequest {
   expect(requests).toHaveLength(1);

@@ -44,6 +44,11 @@ export interface RecordedRequest {
   at: number;
   /** Which TCP connection carried the request (0 for the first one the server accepted). */
   connection: number;
+  /**
+   * Body bytes of the reply the server managed to hand to the socket so far (counted for `huge`
+   * and `trickle` replies): a client that stops reading early keeps this far below the full size.
+   */
+  replyBytes: number;
 }
 
 /** How to answer one request. See the module doc and {@link reply}. */
@@ -159,6 +164,14 @@ export class FakeBindId {
     return this;
   }
 
+  /** Forget recorded requests and unused scripted replies, and restore the default reply (200 `{}`). */
+  reset(): this {
+    this.requests.length = 0;
+    this.#queue.length = 0;
+    this.#default = reply.json(200, {});
+    return this;
+  }
+
   /** How many TCP connections the server has accepted so far. */
   get connections(): number {
     return this.#connections;
@@ -227,6 +240,7 @@ export class FakeBindId {
         body: Buffer.concat(chunks),
         at: performance.now(),
         connection: (req.socket as Socket & { fakeBindIdConnection?: number }).fakeBindIdConnection ?? -1,
+        replyBytes: 0,
       };
       this.requests.push(recorded);
       for (const waiter of this.#waiters.splice(0)) {
@@ -235,11 +249,11 @@ export class FakeBindId {
       }
       const next = this.#queue.length > 0 ? this.#queue.shift() : this.#default;
       const chosen = typeof next === 'function' ? next(recorded) : (next as Reply);
-      this.#answer(chosen, req, res);
+      this.#answer(chosen, recorded, req, res);
     });
   }
 
-  #answer(r: Reply, req: http.IncomingMessage, res: http.ServerResponse): void {
+  #answer(r: Reply, recorded: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): void {
     res.on('error', () => {});
     switch (r.kind) {
       case 'respond': {
@@ -265,7 +279,12 @@ export class FakeBindId {
       case 'trickle': {
         res.writeHead(r.status, { 'Content-Type': 'application/json', ...r.headers });
         res.flushHeaders();
-        const timer = this.#later(r.intervalMs, () => (res.destroyed ? this.#stop(timer) : res.write('x')), true);
+        const tick = () => {
+          if (res.destroyed) return this.#stop(timer);
+          res.write('x');
+          recorded.replyBytes += 1;
+        };
+        const timer = this.#later(r.intervalMs, tick, true);
         res.on('close', () => this.#stop(timer));
         return;
       }
@@ -280,6 +299,7 @@ export class FakeBindId {
           while (left > 0 && !res.destroyed) {
             const piece = left >= chunkBytes ? chunk : chunk.subarray(0, left);
             left -= piece.length;
+            recorded.replyBytes += piece.length;
             if (!res.write(piece)) {
               res.once('drain', pump);
               return;

@@ -6,6 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { type BindIdError, SessionFeedbackClient, type SessionFeedbackClientOptions } from '../../src/index.js';
+import { FakeBindId } from './fake-bindid.js';
 
 /** A client secret for tests, random per run so that a leak check cannot match by accident. */
 export const SECRET = `test-secret-${randomBytes(12).toString('hex')}`;
@@ -49,6 +50,27 @@ export function makeClient(apiUrl: string, overrides: Partial<SessionFeedbackCli
 /** Close the keep-alive agents of every client made by {@link makeClient}. */
 export function closeClients(): void {
   for (const client of open.splice(0)) client.close();
+}
+
+/**
+ * Start a fresh fake BindID before each test of the calling file and hand it to `set`; after each
+ * test, close the clients made by {@link makeClient} and the server (hung sockets included).
+ *
+ * ```ts
+ * let bindid: FakeBindId;
+ * useFakeBindId((server) => (bindid = server));
+ * ```
+ */
+export function useFakeBindId(set: (server: FakeBindId) => void): void {
+  let server: FakeBindId | undefined;
+  beforeEach(async () => {
+    server = await FakeBindId.start();
+    set(server);
+  });
+  afterEach(async () => {
+    closeClients();
+    await server?.close();
+  });
 }
 
 /** Await a promise that must reject; return what it rejected with (fails the test if it resolved). */
