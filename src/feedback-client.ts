@@ -12,6 +12,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { inspect } from 'node:util';
 import axiosDefault, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import {
@@ -59,9 +61,11 @@ export interface SessionFeedbackClientOptions {
   /** Largest response body read, in bytes; the rest is discarded. Default 65536. */
   maxResponseBytes?: number;
   /**
-   * The axios instance to send with. Default: a private instance with keep-alive agents and no
-   * proxy. Per request this client always sets `maxRedirects: 0`, its own deadline and status
-   * handling. If your instance retries by itself (axios-retry), set `retries: 0`.
+   * The axios instance to send with (the http or the fetch adapter). Default: a private instance
+   * with keep-alive agents and no proxy. Per request this client always sets `maxRedirects: 0`,
+   * `allowAbsoluteUrls: true`, its own deadline, body cap and status handling. Its response
+   * interceptors must return the response itself. If your instance retries by itself
+   * (axios-retry), set `retries: 0`.
    */
   axios?: AxiosInstance;
   /** Clock used for a report's default `time`, in ms since 1970. Default `Date.now`. */
@@ -366,23 +370,30 @@ export class SessionFeedbackClient {
     const config: AxiosRequestConfig = {
       method: 'POST',
       url: this.#endpoint,
+      // An instance's `baseURL` with `allowAbsoluteUrls: false` would send the token elsewhere.
+      allowAbsoluteUrls: true,
       data: body,
       headers,
       maxRedirects: 0,
       validateStatus: () => true,
       responseType: 'stream',
       transformRequest: [(data: unknown) => data],
-      maxContentLength: this.maxResponseBytes,
+      // The body is capped by drain(): axios' own cap would fail a 2xx with a large Content-Length.
+      maxContentLength: -1,
       maxBodyLength: Buffer.byteLength(body) + 1,
       timeout: 0,
       signal,
     };
     if (this.#ownAxios) config.proxy = false;
-    let response: AxiosResponse;
+    let response: unknown;
     try {
       response = await this.#axios.request(config);
     } catch (err) {
       return classifyError(err);
+    }
+    if (!isResponse(response)) {
+      toNodeStream(response)?.destroy(); // a bare body stream would hold its socket
+      return notAResponse;
     }
     await drain(response.data, this.maxResponseBytes, signal);
     return classifyStatus(response, this.#now());
@@ -497,14 +508,46 @@ function readReport(report: unknown): SessionFeedbackReport {
   return out as SessionFeedbackReport;
 }
 
-/** Network error codes that mean the request never reached BindID. */
-const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL']);
+/** Network error codes that mean the request never reached BindID (undici's too, for the fetch adapter). */
+const NOT_DELIVERED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 /** Network error codes after which BindID may or may not have processed the report. */
-const AMBIGUOUS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ESOCKETTIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
+const AMBIGUOUS = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ESOCKETTIMEDOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * The error code that classifies `err`: the first known network code on `err` or its `cause` chain
+ * (the fetch adapter puts ECONNREFUSED under an `ERR_NETWORK`), else the outermost code. Only codes
+ * shaped like `ERR_X`/`ECONNRESET` count, so a code can never carry a secret into a message or log.
+ */
+function errorCode(err: unknown): string {
+  const codes: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) codes.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes.find((c) => NOT_DELIVERED.has(c) || AMBIGUOUS.has(c)) ?? codes[0] ?? '';
+}
 
 function classifyError(err: unknown): Outcome {
-  const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : '';
-  const cause = safeCause(err, code ? `request failed with ${code}` : 'request failed');
+  const code = errorCode(err);
+  const cause = safeCause(code ? { code } : undefined, code ? `request failed with ${code}` : 'request failed');
   if (NOT_DELIVERED.has(code)) return { kind: 'retry', why: 'safe', cause, label: code };
   if (AMBIGUOUS.has(code)) return { kind: 'retry', why: 'ambiguous', cause, label: code };
   // TLS failures, our own argument errors, interceptor throws and anything unknown: never retried.
@@ -520,6 +563,23 @@ function classifyError(err: unknown): Outcome {
       }),
   };
 }
+
+/** Whether an injected instance handed back an axios response (a response interceptor may not). */
+function isResponse(value: unknown): value is AxiosResponse {
+  const status = (value as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599;
+}
+
+const notAResponse: Outcome = {
+  kind: 'fail',
+  error: (attempts) =>
+    new BindIdFeedbackError(
+      ErrorCode.UNAVAILABLE,
+      'BindID session feedback could not be read: the axios instance returned no response object ' +
+        '(does a response interceptor unwrap `response.data`?)',
+      { status: 503, retryable: false, attempts, cause: safeCause(undefined, 'no response object') },
+    ),
+};
 
 function classifyStatus(response: AxiosResponse, nowMs: number): Outcome {
   const status = response.status;
@@ -585,10 +645,14 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   return Math.max(0, date - nowMs);
 }
 
-/** Read and discard a response body, at most `cap` bytes, so the keep-alive socket can be reused. */
+/**
+ * Read and discard a response body, at most `cap` bytes, so the keep-alive socket can be reused.
+ * Takes a Node stream (http adapter) or a web `ReadableStream` (fetch adapter); anything else is
+ * left alone. Stops, destroying the stream, past the cap, on error or when `signal` aborts.
+ */
 function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
-  const stream = data as NodeJS.ReadableStream & { destroy?: () => void; readableEnded?: boolean };
-  if (!stream || typeof stream.on !== 'function' || typeof stream.resume !== 'function') return Promise.resolve();
+  const stream = toNodeStream(data);
+  if (!stream) return Promise.resolve();
   return new Promise((resolve) => {
     let bytes = 0;
     const finish = () => {
@@ -596,9 +660,11 @@ function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
       resolve();
     };
     const stop = () => {
-      stream.destroy?.();
+      stream.destroy();
       finish();
     };
+    // Errors after a stop (an abort racing the end) must not go unhandled.
+    stream.on('error', stop);
     if (signal.aborted) return stop();
     signal.addEventListener('abort', stop, { once: true });
     stream.on('data', (chunk: Buffer | string) => {
@@ -607,9 +673,19 @@ function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
     });
     stream.on('end', finish);
     stream.on('close', finish);
-    stream.on('error', stop);
     stream.resume();
   });
+}
+
+/** A response body as a Node stream: itself, a web `ReadableStream` wrapped, or `undefined` for anything else. */
+function toNodeStream(value: unknown): Readable | undefined {
+  const v = value as { on?: unknown; resume?: unknown; destroy?: unknown; getReader?: unknown } | null;
+  if (typeof v?.on === 'function' && typeof v.resume === 'function' && typeof v.destroy === 'function') {
+    return value as Readable;
+  }
+  // Duck-typed: the stream may come from another realm (a test runner's vm context).
+  if (typeof v?.getReader === 'function') return Readable.fromWeb(value as WebReadableStream);
+  return undefined;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
