@@ -287,7 +287,7 @@ export class SessionFeedbackClient {
           log('%s accepted: HTTP %d after %d attempt(s) in %d ms', report.type, outcome.status, attempts, Math.round(elapsed));
           return { status: outcome.status, attempts, durationMs: elapsed };
         }
-        if (controller.signal.aborted) throw this.#timeoutError(attempts);
+        if (controller.signal.aborted) throw this.#timeoutError(report.type, attempts);
         if (outcome.kind === 'fail') {
           const error = outcome.error(attempts);
           log('%s failed: %s after %d attempt(s)', report.type, error.code, attempts);
@@ -316,7 +316,7 @@ export class SessionFeedbackClient {
         }
         if (outcome.why === 'ambiguous') ambiguousRetries += 1;
         await sleep(delay, controller.signal);
-        if (controller.signal.aborted) throw this.#timeoutError(attempts);
+        if (controller.signal.aborted) throw this.#timeoutError(report.type, attempts);
       }
     } finally {
       clearTimeout(deadline);
@@ -358,7 +358,9 @@ export class SessionFeedbackClient {
     return time === undefined ? Math.floor(this.#now() / 1000) : time;
   }
 
-  #timeoutError(attempts: number): BindIdFeedbackError {
+  /** The deadline passed: log it (operators see nothing otherwise) and build the error. */
+  #timeoutError(type: string, attempts: number): BindIdFeedbackError {
+    log('%s timed out: no answer within %d ms after %d attempt(s)', type, this.timeoutMs, attempts);
     return new BindIdFeedbackError(
       ErrorCode.TIMEOUT,
       `BindID session feedback did not complete within ${this.timeoutMs} ms (${attempts} attempt(s))`,
