@@ -3,6 +3,11 @@
  * checklist J 82–90): only where a repeat is safe, ambiguous failures at most once, never more
  * than 1 + retries attempts, `Retry-After` honoured inside the deadline.
  */
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import axios from 'axios';
 import { BindIdFeedbackError, ErrorCode } from '../../src/index.js';
 import { closedPort, FakeBindId, type RecordedRequest, reply } from '../helpers/fake-bindid.js';
 import { makeClient, newToken, rejection, timed, useFakeBindId } from '../helpers/feedback.js';
@@ -32,6 +37,16 @@ describe('told to wait: 429 and 503', () => {
     expect(result.attempts).toBe(2);
     expect(gap(1)).toBeGreaterThanOrEqual(990); // timers may fire a hair early relative to performance.now()
     expect(gap(1)).toBeLessThan(1500);
+  });
+
+  it('503 + Retry-After as an HTTP-date → waits until that date, read on the injected clock', async () => {
+    // The injected clock says it is 300 ms before the date BindID gave.
+    const date = 'Thu, 01 Jan 2026 00:00:01 GMT';
+    bindid.script(reply.status(503, { headers: { 'Retry-After': date } }), reply.json(200, {}));
+    const client = makeClient(bindid.url, { timeoutMs: 2000, random: () => 0, now: () => Date.parse(date) - 300 });
+    expect((await client.aliasDeleted({ accessToken: newToken() })).attempts).toBe(2);
+    expect(gap(1)).toBeGreaterThanOrEqual(295);
+    expect(gap(1)).toBeLessThan(800);
   });
 
   it.each([
@@ -165,6 +180,50 @@ describe('never delivered: connection refused', () => {
     const port = await closedPort();
     const err = await rejection(makeClient(`http://localhost:${port}`, { retries: 2 }).aliasDeleted({ accessToken: newToken() }));
     expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3 });
+  });
+});
+
+describe('never delivered: the name does not resolve', () => {
+  it.each(['ENOTFOUND', 'EAI_AGAIN'])('%s is retried up to `retries`, then ERR_BINDID_UNAVAILABLE naming it', async (code) => {
+    // A lookup that fails like getaddrinfo, so no DNS query leaves the machine.
+    let lookups = 0;
+    const instance = axios.create({
+      lookup: async () => {
+        lookups += 1;
+        throw Object.assign(new Error(`getaddrinfo ${code} localhost`), { code });
+      },
+    });
+    const err = await rejection(makeClient('http://localhost:1', { axios: instance, retries: 2 }).aliasDeleted({ accessToken: newToken() }));
+    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3, retryable: true });
+    expect((err.cause as Error & { code?: string }).code).toBe(code);
+    expect(lookups).toBe(3);
+  });
+});
+
+describe('TLS', () => {
+  const fixtures = path.join(__dirname, '..', 'fixtures');
+  it('a self-signed certificate → ERR_BINDID_UNAVAILABLE at once: not retried, no insecure fallback', async () => {
+    const server = https.createServer(
+      { key: readFileSync(path.join(fixtures, 'self-signed-key.pem')), cert: readFileSync(path.join(fixtures, 'self-signed-cert.pem')) },
+      (_req, res) => res.end('{}'),
+    );
+    let connections = 0;
+    let requests = 0;
+    server.on('connection', () => (connections += 1));
+    server.on('request', () => (requests += 1));
+    server.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const err = await rejection(makeClient(url, { retries: 3 }).aliasDeleted({ accessToken: newToken() }));
+      expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1, retryable: false });
+      expect((err.cause as Error & { code?: string }).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(connections).toBe(1);
+      expect(requests).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
