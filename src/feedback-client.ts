@@ -4,13 +4,16 @@
  * One call = one report, signed with the client secret, inside one overall deadline. Retries happen
  * only where they are safe: when the request was never delivered (connection refused, DNS), when
  * BindID asks to wait (429/503, honouring `Retry-After`), and at most once when the outcome is
- * ambiguous (other 5xx, connection reset, socket timeout). 400/401/403 and redirects are never
- * retried, and redirects are never followed (a 307 would re-send the access token elsewhere).
+ * ambiguous (other 5xx, connection reset, socket timeout). Each wait is the jittered exponential
+ * backoff, and at least what `Retry-After` asks. 400/401/403 and redirects are never retried, and
+ * redirects are never followed (a 307 would re-send the access token elsewhere).
  *
  * @module
  */
 import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { inspect } from 'node:util';
 import axiosDefault, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import {
@@ -20,7 +23,7 @@ import {
   invalidArgument,
   safeCause,
 } from './errors.js';
-import { logger } from './log.js';
+import { logger, printable } from './log.js';
 import { type KnownKeys, OptionReader } from './options.js';
 import { assertAccessToken, authorizationHeader, describeType } from './signing.js';
 
@@ -58,9 +61,11 @@ export interface SessionFeedbackClientOptions {
   /** Largest response body read, in bytes; the rest is discarded. Default 65536. */
   maxResponseBytes?: number;
   /**
-   * The axios instance to send with. Default: a private instance with keep-alive agents and no
-   * proxy. Per request this client always sets `maxRedirects: 0`, its own deadline and status
-   * handling. If your instance retries by itself (axios-retry), set `retries: 0`.
+   * The axios instance to send with (the http or the fetch adapter). Default: a private instance
+   * with keep-alive agents and no proxy. Per request this client always sets `maxRedirects: 0`,
+   * `allowAbsoluteUrls: true`, its own deadline, body cap and status handling. Its response
+   * interceptors must return the response itself. If your instance retries by itself
+   * (axios-retry), set `retries: 0`.
    */
   axios?: AxiosInstance;
   /** Clock used for a report's default `time`, in ms since 1970. Default `Date.now`. */
@@ -193,6 +198,9 @@ export class SessionFeedbackClient {
     this.#now = o.fn<() => number>('now') ?? Date.now;
     this.#random = o.fn<() => number>('random') ?? Math.random;
     this.#userAgent = o.string('userAgent', 'express-bindid');
+    if (!/^[\x20-\x7e]{1,256}$/.test(this.#userAgent)) {
+      throw o.error('userAgent', 'must be 1 to 256 printable ASCII characters (no CR, LF or other controls)');
+    }
     const injected = o.raw('axios');
     if (injected !== undefined) {
       if (typeof (injected as { request?: unknown } | null)?.request !== 'function') {
@@ -219,47 +227,43 @@ export class SessionFeedbackClient {
    * Report that the app authenticated the user of this BindID session and give BindID the user's
    * alias (`authentication_performed`): the first-login confirmation.
    *
+   * Never throws synchronously: every error, including a bad input, is a rejection.
+   *
    * @throws BindIdArgumentError before any I/O for a bad token, alias, time or amr.
    * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`,
    *   `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT` when BindID did not accept the report.
    */
-  authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
+  async authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time', 'amr']);
-    assertAlias(i.alias);
-    const report: SessionFeedbackReport = {
-      type: 'authentication_performed',
-      alias: i.alias,
-      time: this.#time(i.time),
-    };
-    if (i.amr !== undefined) report.amr = readAmr(i.amr);
-    return this.send(i.accessToken as string, report);
+    return this.#post(i.accessToken, { type: 'authentication_performed', alias: i.alias, time: this.#time(i.time), amr: i.amr });
   }
 
   /** Change the alias of the user of this BindID session (`alias_updated`). Errors as {@link authenticationPerformed}. */
-  aliasUpdated(input: AliasUpdatedInput): Promise<FeedbackResult> {
+  async aliasUpdated(input: AliasUpdatedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time']);
-    assertAlias(i.alias);
-    return this.send(i.accessToken as string, { type: 'alias_updated', alias: i.alias, time: this.#time(i.time) });
+    return this.#post(i.accessToken, { type: 'alias_updated', alias: i.alias, time: this.#time(i.time) });
   }
 
   /** Remove the alias of the user of this BindID session (`alias_deleted`). Errors as {@link authenticationPerformed}. */
-  aliasDeleted(input: AliasDeletedInput): Promise<FeedbackResult> {
+  async aliasDeleted(input: AliasDeletedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time']);
-    const report: SessionFeedbackReport = { type: 'alias_deleted', time: this.#time(i.time) };
-    if (i.alias !== undefined) {
-      assertAlias(i.alias);
-      report.alias = i.alias;
-    }
-    return this.send(i.accessToken as string, report);
+    return this.#post(i.accessToken, { type: 'alias_deleted', alias: i.alias, time: this.#time(i.time) });
   }
 
   /**
    * Send one already-built report. The typed methods above are the usual entry points; this one is
-   * for callers that queue reports and replay them with their original `time`.
+   * for callers that queue reports and replay them with their original `time`. Only the report's
+   * protocol fields are sent, in protocol order (`type`, `alias`, `time`, `amr`); any other field is
+   * an `ERR_BINDID_INVALID_ARGUMENT`.
    */
   async send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
+    return this.#post(accessToken, report);
+  }
+
+  /** Validate, sign and send one report, with the retries and the deadline described in the module doc. */
+  async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
     assertAccessToken(accessToken);
-    assertReport(report);
+    const report = readReport(input);
     const secret = this.#secret();
     const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
     const headers = {
@@ -283,7 +287,7 @@ export class SessionFeedbackClient {
           log('%s accepted: HTTP %d after %d attempt(s) in %d ms', report.type, outcome.status, attempts, Math.round(elapsed));
           return { status: outcome.status, attempts, durationMs: elapsed };
         }
-        if (controller.signal.aborted) throw this.#timeoutError(attempts);
+        if (controller.signal.aborted) throw this.#timeoutError(report.type, attempts);
         if (outcome.kind === 'fail') {
           const error = outcome.error(attempts);
           log('%s failed: %s after %d attempt(s)', report.type, error.code, attempts);
@@ -291,7 +295,8 @@ export class SessionFeedbackClient {
         }
         // A retryable outcome: one more attempt only if allowed and if it fits in the deadline.
         const allowed = attempts - 1 < this.retries && (outcome.why !== 'ambiguous' || ambiguousRetries < 1);
-        const delay = outcome.retryAfterMs ?? this.backoffDelay(attempts);
+        // Retry-After is a floor: `0` or a past date must not turn retries into a tight loop.
+        const delay = Math.max(outcome.retryAfterMs ?? 0, this.backoffDelay(attempts));
         const fits = elapsed + delay < this.timeoutMs;
         log(
           '%s attempt %d: %s (%s)%s',
@@ -311,7 +316,7 @@ export class SessionFeedbackClient {
         }
         if (outcome.why === 'ambiguous') ambiguousRetries += 1;
         await sleep(delay, controller.signal);
-        if (controller.signal.aborted) throw this.#timeoutError(attempts);
+        if (controller.signal.aborted) throw this.#timeoutError(report.type, attempts);
       }
     } finally {
       clearTimeout(deadline);
@@ -319,11 +324,14 @@ export class SessionFeedbackClient {
   }
 
   /**
-   * The bound-jittered delay before retry number `attempt` (1-based): random in
-   * [0, min(maxMs, baseMs × 2^(attempt-1))].
+   * The full-jitter delay before retry number `attempt` (1-based): random in
+   * [0, min(maxMs, baseMs × 2^(attempt-1))]. Always a finite number of ms: a non-integer `attempt`
+   * is floored, a non-finite one counts as 1, and a `random()` outside [0, 1] is clamped (NaN as 0).
    */
   backoffDelay(attempt: number): number {
-    const bound = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.max(0, attempt - 1));
+    // Clamp the exponent: 0 × 2^1024 would be NaN, and a bad `attempt` must not make one either.
+    const exponent = Number.isFinite(attempt) ? Math.min(Math.max(0, Math.floor(attempt) - 1), 32) : 0;
+    const bound = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** exponent);
     const r = this.#random();
     const unit = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;
     return unit * bound;
@@ -345,13 +353,14 @@ export class SessionFeedbackClient {
     return { apiUrl: this.apiUrl, timeoutMs: this.timeoutMs, retries: this.retries, backoff: this.backoff };
   }
 
-  #time(time: unknown): number {
-    if (time === undefined) return Math.floor(this.#now() / 1000);
-    assertTime(time);
-    return time;
+  /** The report's `time`: as given (checked with the rest of the report), or now in whole seconds. */
+  #time(time: unknown): unknown {
+    return time === undefined ? Math.floor(this.#now() / 1000) : time;
   }
 
-  #timeoutError(attempts: number): BindIdFeedbackError {
+  /** The deadline passed: log it (operators see nothing otherwise) and build the error. */
+  #timeoutError(type: string, attempts: number): BindIdFeedbackError {
+    log('%s timed out: no answer within %d ms after %d attempt(s)', type, this.timeoutMs, attempts);
     return new BindIdFeedbackError(
       ErrorCode.TIMEOUT,
       `BindID session feedback did not complete within ${this.timeoutMs} ms (${attempts} attempt(s))`,
@@ -363,23 +372,30 @@ export class SessionFeedbackClient {
     const config: AxiosRequestConfig = {
       method: 'POST',
       url: this.#endpoint,
+      // An instance's `baseURL` with `allowAbsoluteUrls: false` would send the token elsewhere.
+      allowAbsoluteUrls: true,
       data: body,
       headers,
       maxRedirects: 0,
       validateStatus: () => true,
       responseType: 'stream',
       transformRequest: [(data: unknown) => data],
-      maxContentLength: this.maxResponseBytes,
+      // The body is capped by drain(): axios' own cap would fail a 2xx with a large Content-Length.
+      maxContentLength: -1,
       maxBodyLength: Buffer.byteLength(body) + 1,
       timeout: 0,
       signal,
     };
     if (this.#ownAxios) config.proxy = false;
-    let response: AxiosResponse;
+    let response: unknown;
     try {
       response = await this.#axios.request(config);
     } catch (err) {
       return classifyError(err);
+    }
+    if (!isResponse(response)) {
+      toNodeStream(response)?.destroy(); // a bare body stream would hold its socket
+      return notAResponse;
     }
     await drain(response.data, this.maxResponseBytes, signal);
     return classifyStatus(response, this.#now());
@@ -390,7 +406,17 @@ function readSecret(o: OptionReader): () => string {
   const raw = o.raw('clientSecret');
   if (typeof raw === 'function') {
     return () => {
-      const value: unknown = (raw as () => unknown)();
+      let value: unknown;
+      try {
+        value = (raw as () => unknown)();
+      } catch (err) {
+        // Its message may hold anything, the secret included: keep only a system code.
+        throw new BindIdArgumentError(
+          ErrorCode.INVALID_OPTION,
+          'express-bindid: SessionFeedbackClient() option `clientSecret` threw when called (its error is not repeated)',
+          { option: 'clientSecret', cause: safeCause(err, 'the clientSecret function threw') },
+        );
+      }
       if (typeof value !== 'string' || value.length === 0 || value.trim() !== value) {
         throw o.error('clientSecret', 'returned a value that is not a non-empty, trimmed string');
       }
@@ -408,17 +434,15 @@ function readSecret(o: OptionReader): () => string {
   return () => secret;
 }
 
-/** Read a method's input object: a plain object with only the named keys. */
-function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> & { alias?: unknown } {
+/** Read a method's input object: an object with only the named keys (their values are checked with the report). */
+function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw invalidArgument(`the report input must be an object (got ${describeType(input)})`);
   }
   for (const key of Object.keys(input)) {
-    if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${key}\``);
+    if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${printable(key, 64)}\``);
   }
-  const i = input as Record<string, unknown>;
-  assertAccessToken(i.accessToken);
-  return i;
+  return input as Record<string, unknown>;
 }
 
 /**
@@ -456,28 +480,76 @@ function readAmr(amr: unknown): string[] {
   return [...(amr as string[])];
 }
 
-function assertReport(report: unknown): asserts report is SessionFeedbackReport {
-  if (report === null || typeof report !== 'object') throw invalidArgument('report must be an object');
+const REPORT_KEYS: readonly string[] = ['type', 'alias', 'time', 'amr'];
+
+/**
+ * Check a report and return a copy holding only its protocol fields, in protocol order (`type`,
+ * `alias`, `time`, `amr`), with `undefined` fields left out. Unknown fields are refused.
+ */
+function readReport(report: unknown): SessionFeedbackReport {
+  if (report === null || typeof report !== 'object' || Array.isArray(report)) {
+    throw invalidArgument(`report must be an object (got ${describeType(report)})`);
+  }
   const r = report as Record<string, unknown>;
-  if (r.type !== 'authentication_performed' && r.type !== 'alias_updated' && r.type !== 'alias_deleted') {
+  for (const key of Object.keys(r)) {
+    if (!REPORT_KEYS.includes(key)) throw invalidArgument(`report has an unknown field \`${printable(key, 64)}\``);
+  }
+  const { type, alias, time, amr } = r;
+  if (type !== 'authentication_performed' && type !== 'alias_updated' && type !== 'alias_deleted') {
     throw invalidArgument('report.type must be authentication_performed, alias_updated or alias_deleted');
   }
-  assertTime(r.time);
-  if (r.type !== 'alias_deleted' || r.alias !== undefined) assertAlias(r.alias);
-  if (r.amr !== undefined) {
-    if (r.type !== 'authentication_performed') throw invalidArgument('report.amr is only for authentication_performed');
-    readAmr(r.amr);
+  if (type !== 'alias_deleted' || alias !== undefined) assertAlias(alias);
+  assertTime(time);
+  if (amr !== undefined && type !== 'authentication_performed') {
+    throw invalidArgument('report.amr is only for authentication_performed');
   }
+  const out: Record<string, unknown> = { type };
+  if (alias !== undefined) out.alias = alias;
+  out.time = time;
+  if (amr !== undefined) out.amr = readAmr(amr);
+  return out as SessionFeedbackReport;
 }
 
-/** Network error codes that mean the request never reached BindID. */
-const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL']);
+/** Network error codes that mean the request never reached BindID (undici's too, for the fetch adapter). */
+const NOT_DELIVERED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 /** Network error codes after which BindID may or may not have processed the report. */
-const AMBIGUOUS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ESOCKETTIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
+const AMBIGUOUS = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ESOCKETTIMEDOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * The error code that classifies `err`: the first known network code on `err` or its `cause` chain
+ * (the fetch adapter puts ECONNREFUSED under an `ERR_NETWORK`), else the outermost code. Only codes
+ * shaped like `ERR_X`/`ECONNRESET` count, so a code can never carry a secret into a message or log.
+ */
+function errorCode(err: unknown): string {
+  const codes: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) codes.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes.find((c) => NOT_DELIVERED.has(c) || AMBIGUOUS.has(c)) ?? codes[0] ?? '';
+}
 
 function classifyError(err: unknown): Outcome {
-  const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : '';
-  const cause = safeCause(err, code ? `request failed with ${code}` : 'request failed');
+  const code = errorCode(err);
+  const cause = safeCause(code ? { code } : undefined, code ? `request failed with ${code}` : 'request failed');
   if (NOT_DELIVERED.has(code)) return { kind: 'retry', why: 'safe', cause, label: code };
   if (AMBIGUOUS.has(code)) return { kind: 'retry', why: 'ambiguous', cause, label: code };
   // TLS failures, our own argument errors, interceptor throws and anything unknown: never retried.
@@ -493,6 +565,23 @@ function classifyError(err: unknown): Outcome {
       }),
   };
 }
+
+/** Whether an injected instance handed back an axios response (a response interceptor may not). */
+function isResponse(value: unknown): value is AxiosResponse {
+  const status = (value as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599;
+}
+
+const notAResponse: Outcome = {
+  kind: 'fail',
+  error: (attempts) =>
+    new BindIdFeedbackError(
+      ErrorCode.UNAVAILABLE,
+      'BindID session feedback could not be read: the axios instance returned no response object ' +
+        '(does a response interceptor unwrap `response.data`?)',
+      { status: 503, retryable: false, attempts, cause: safeCause(undefined, 'no response object') },
+    ),
+};
 
 function classifyStatus(response: AxiosResponse, nowMs: number): Outcome {
   const status = response.status;
@@ -537,24 +626,35 @@ function headerValue(response: AxiosResponse, name: string): string | undefined 
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
+const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
 /**
- * `Retry-After` as a delay in ms: delta-seconds or an HTTP-date (RFC 9110 §10.2.3). Malformed or
- * negative values give `undefined` (use the default backoff); past dates give 0.
+ * `Retry-After` as a delay in ms: delta-seconds or an HTTP-date in any of its three formats
+ * (RFC 9110 §10.2.3). Malformed or negative values give `undefined` (use the default backoff); past
+ * dates give 0; a delay too large to represent gives `Number.MAX_SAFE_INTEGER`. Never NaN.
  */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();
-  if (/^\d{1,10}$/.test(text)) return Number(text) * 1000;
-  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, Number.MAX_SAFE_INTEGER);
+  let date = Number.NaN;
+  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) date = Date.parse(text);
+  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`); // asctime has no zone: it is GMT
+  if (Number.isNaN(date) || !Number.isFinite(nowMs)) return undefined;
   return Math.max(0, date - nowMs);
 }
 
-/** Read and discard a response body, at most `cap` bytes, so the keep-alive socket can be reused. */
+/**
+ * Read and discard a response body, at most `cap` bytes, so the keep-alive socket can be reused.
+ * Takes a Node stream (http adapter) or a web `ReadableStream` (fetch adapter); anything else is
+ * left alone. Stops, destroying the stream, past the cap, on error or when `signal` aborts.
+ */
 function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
-  const stream = data as NodeJS.ReadableStream & { destroy?: () => void; readableEnded?: boolean };
-  if (!stream || typeof stream.on !== 'function' || typeof stream.resume !== 'function') return Promise.resolve();
+  const stream = toNodeStream(data);
+  if (!stream) return Promise.resolve();
   return new Promise((resolve) => {
     let bytes = 0;
     const finish = () => {
@@ -562,9 +662,11 @@ function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
       resolve();
     };
     const stop = () => {
-      stream.destroy?.();
+      stream.destroy();
       finish();
     };
+    // Errors after a stop (an abort racing the end) must not go unhandled.
+    stream.on('error', stop);
     if (signal.aborted) return stop();
     signal.addEventListener('abort', stop, { once: true });
     stream.on('data', (chunk: Buffer | string) => {
@@ -573,9 +675,19 @@ function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
     });
     stream.on('end', finish);
     stream.on('close', finish);
-    stream.on('error', stop);
     stream.resume();
   });
+}
+
+/** A response body as a Node stream: itself, a web `ReadableStream` wrapped, or `undefined` for anything else. */
+function toNodeStream(value: unknown): Readable | undefined {
+  const v = value as { on?: unknown; resume?: unknown; destroy?: unknown; getReader?: unknown } | null;
+  if (typeof v?.on === 'function' && typeof v.resume === 'function' && typeof v.destroy === 'function') {
+    return value as Readable;
+  }
+  // Duck-typed: the stream may come from another realm (a test runner's vm context).
+  if (typeof v?.getReader === 'function') return Readable.fromWeb(value as WebReadableStream);
+  return undefined;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,257 @@
+/**
+ * Faults of the outbound call (checklist J 79–81, 91–98): the overall deadline (hung and trickling
+ * servers, late answers), redirects that must not be followed, oversized and odd response bodies,
+ * keep-alive, and a caller-supplied axios instance (interceptors, retries: 0, throwing
+ * interceptors, the fetch adapter, a base URL of its own).
+ */
+import axios, { type AxiosInstance } from 'axios';
+import { BindIdFeedbackError, ErrorCode } from '../../src/index.js';
+import { closedPort, FakeBindId, reply } from '../helpers/fake-bindid.js';
+import { makeClient, newToken, rejection, timed, useFakeBindId } from '../helpers/feedback.js';
+
+let bindid: FakeBindId;
+useFakeBindId((server) => (bindid = server));
+
+/** A second server that must never be contacted. */
+let other: FakeBindId;
+beforeEach(async () => {
+  other = await FakeBindId.start();
+});
+afterEach(async () => {
+  await other.close();
+});
+
+const report = () => ({ accessToken: newToken(), alias: 'user-1' });
+const SLACK_MS = 150;
+
+describe('the overall deadline', () => {
+  it('a server that never answers → ERR_BINDID_TIMEOUT at timeoutMs, not later', async () => {
+    bindid.setDefault(reply.hang());
+    const { ms, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 300 }).authenticationPerformed(report()));
+    expect(error).toBeInstanceOf(BindIdFeedbackError);
+    expect(error).toMatchObject({ code: ErrorCode.TIMEOUT, status: 504, retryable: true, attempts: 1 });
+    expect(ms).toBeGreaterThanOrEqual(295);
+    expect(ms).toBeLessThan(300 + SLACK_MS);
+  });
+
+  it('a 503 that trickles its body one byte at a time is still cut at the deadline', async () => {
+    bindid.setDefault(reply.trickle(503, 20));
+    const { ms, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() }));
+    expect(error).toMatchObject({ code: ErrorCode.TIMEOUT, attempts: 1 });
+    expect(ms).toBeLessThan(300 + SLACK_MS);
+    expect(bindid.requests[0]?.replyBytes).toBeGreaterThan(3); // it did trickle: an inactivity timer would never fire
+  });
+
+  it('a 200 whose body trickles returns by the deadline, as the success BindID said it was', async () => {
+    bindid.setDefault(reply.trickle(200, 20));
+    const { ms, value, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() }));
+    expect(error).toBeUndefined();
+    expect(value).toMatchObject({ status: 200, attempts: 1 });
+    expect(ms).toBeLessThan(300 + SLACK_MS);
+  });
+
+  it('the deadline covers every attempt and wait: 503 then a hang → TIMEOUT after 2 attempts', async () => {
+    bindid.script(reply.status(503), reply.hang());
+    const { ms, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 400 }).aliasDeleted({ accessToken: newToken() }));
+    expect(error).toMatchObject({ code: ErrorCode.TIMEOUT, attempts: 2 });
+    expect(ms).toBeLessThan(400 + SLACK_MS);
+  });
+
+  it('the deadline cuts a backoff wait short: ERR_BINDID_TIMEOUT, not a late retry', async () => {
+    // Each reply takes 250 ms; the backoff (random 1) is 200 ms; 250 + 200 fits in 500, the next 250 does not.
+    bindid.setDefault(reply.status(503, { delayMs: 250 }));
+    const client = makeClient(bindid.url, { timeoutMs: 500, backoff: { baseMs: 200, maxMs: 200 }, random: () => 1 });
+    const { ms, error } = await timed(() => client.aliasDeleted({ accessToken: newToken() }));
+    expect(error).toMatchObject({ code: ErrorCode.TIMEOUT, attempts: 2 });
+    expect(ms).toBeLessThan(500 + SLACK_MS);
+  });
+
+  it('an answer that arrives after the deadline is ignored: no unhandled rejection, no second settle', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    process.on('uncaughtException', onUnhandled);
+    try {
+      bindid.setDefault(reply.json(200, {}, { delayMs: 350 }));
+      const err = await rejection(makeClient(bindid.url, { timeoutMs: 200, retries: 0 }).aliasDeleted({ accessToken: newToken() }));
+      expect(err.code).toBe(ErrorCode.TIMEOUT);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // let the late answer be written
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      process.off('uncaughtException', onUnhandled);
+    }
+  });
+});
+
+describe('redirects are never followed', () => {
+  it.each([301, 302, 303, 307, 308])('%d to another server → ERR_BINDID_REJECTED, and that server receives nothing', async (status) => {
+    bindid.setDefault(reply.redirect(status, `${other.url}/session-feedback`));
+    const err = await rejection(makeClient(bindid.url, { retries: 3 }).authenticationPerformed(report()));
+    expect(err).toMatchObject({ code: ErrorCode.REJECTED, upstreamStatus: status, attempts: 1, status: 502 });
+    expect(err.message).toMatch(/redirect/);
+    expect(bindid.requests).toHaveLength(1);
+    expect(other.requests).toEqual([]);
+    expect(other.connections).toBe(0);
+  });
+});
+
+describe('response bodies', () => {
+  it.each<[string, ReturnType<typeof reply.status>]>([
+    ['200 {}', reply.json(200, {})],
+    ['200 with an empty body', reply.status(200)],
+    ['200 with a non-JSON body', reply.status(200, { body: '<html>OK</html>', headers: { 'Content-Type': 'text/html' } })],
+    ['200 with JSON that claims an error', reply.json(200, { error: 'ignored' })],
+    ['201 with a body', reply.json(201, { id: 1 })],
+    ['204 No Content', reply.status(204)],
+  ])('%s → success: any 2xx is acceptance, whatever the body', async (_what, r) => {
+    bindid.setDefault(r);
+    const result = await makeClient(bindid.url).authenticationPerformed(report());
+    expect(result.attempts).toBe(1);
+  });
+
+  it.each([
+    ['with a Content-Length', true],
+    ['chunked', false],
+  ])('a 50 MB 200 body (%s) → success, read only up to the cap', async (_what, contentLength) => {
+    bindid.setDefault(reply.huge(200, 50 * 1024 * 1024, { contentLength }));
+    const { ms, value, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 5000 }).aliasDeleted({ accessToken: newToken() }));
+    expect(error).toBeUndefined();
+    expect(value?.status).toBe(200);
+    // The client stopped reading: the server could hand far less than 50 MB to the socket.
+    expect(bindid.requests[0]?.replyBytes).toBeLessThan(16 * 1024 * 1024);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it('a 50 MB 500 body → retried once, then ERR_BINDID_UNAVAILABLE; no crash, nothing buffered', async () => {
+    bindid.setDefault(reply.huge(500, 50 * 1024 * 1024));
+    const heapBefore = process.memoryUsage().heapUsed;
+    const err = await rejection(makeClient(bindid.url, { timeoutMs: 5000 }).aliasDeleted({ accessToken: newToken() }));
+    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2, upstreamStatus: 500 });
+    for (const request of bindid.requests) expect(request.replyBytes).toBeLessThan(16 * 1024 * 1024);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(20 * 1024 * 1024);
+  });
+});
+
+describe('keep-alive', () => {
+  it('the default client sends sequential reports over one connection, 503 retries included', async () => {
+    bindid.script(reply.status(503, { body: 'busy' }), reply.json(200, {}));
+    const client = makeClient(bindid.url);
+    for (let i = 0; i < 4; i++) await client.aliasDeleted({ accessToken: newToken() });
+    expect(bindid.requests).toHaveLength(5);
+    expect(bindid.connections).toBe(1);
+    expect(new Set(bindid.requests.map((r) => r.connection))).toEqual(new Set([0]));
+  });
+});
+
+describe('an injected axios instance', () => {
+  it('is the one used: its interceptors see the request', async () => {
+    const instance = axios.create();
+    const seen: Array<{ method?: string; url?: string }> = [];
+    instance.interceptors.request.use((config) => {
+      seen.push({ method: config.method, url: config.url });
+      return config;
+    });
+    await makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() });
+    expect(seen.map((s) => [s.method?.toUpperCase(), s.url])).toEqual([['POST', `${bindid.url}/session-feedback`]]);
+  });
+
+  it('with retries: 0 (because it retries by itself) the client makes one attempt only', async () => {
+    const instance = axios.create();
+    let calls = 0;
+    instance.interceptors.request.use((config) => {
+      calls += 1;
+      return config;
+    });
+    bindid.setDefault(reply.status(503));
+    const err = await rejection(makeClient(bindid.url, { axios: instance, retries: 0 }).aliasDeleted({ accessToken: newToken() }));
+    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1 });
+    expect(calls).toBe(1);
+    expect(bindid.requests).toHaveLength(1);
+  });
+
+  it.each([
+    ['a synchronous request interceptor', true],
+    ['an asynchronous request interceptor', false],
+  ])('%s that throws → a coded error, not retried, nothing sent', async (_what, synchronous) => {
+    const instance = axios.create();
+    instance.interceptors.request.use(
+      () => {
+        throw new TypeError('interceptor exploded');
+      },
+      undefined,
+      { synchronous },
+    );
+    const err = await rejection(makeClient(bindid.url, { axios: instance, retries: 3 }).aliasDeleted({ accessToken: newToken() }));
+    expect(err).toBeInstanceOf(BindIdFeedbackError);
+    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1, retryable: false });
+    expect(err.message).not.toContain('exploded');
+    expect(bindid.requests).toEqual([]);
+  });
+
+  it.each<[string, (instance: AxiosInstance) => void]>([
+    ['unwraps response.data', (i) => void i.interceptors.response.use((r) => r.data)],
+    ['returns undefined', (i) => void i.interceptors.response.use(() => undefined as never)],
+  ])('a response interceptor that %s → a coded error saying so, not a TypeError', async (_what, install) => {
+    const instance = axios.create();
+    install(instance);
+    const err = await rejection(makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() }));
+    expect(err).toBeInstanceOf(BindIdFeedbackError);
+    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1, retryable: false });
+    expect(err.message).toMatch(/interceptor/);
+  });
+
+  it('its baseURL with allowAbsoluteUrls: false does not divert the report (token and HMAC) to another host', async () => {
+    const instance = axios.create({ baseURL: other.url, allowAbsoluteUrls: false });
+    await makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() });
+    expect(bindid.requests).toHaveLength(1);
+    expect(other.requests).toEqual([]);
+  });
+
+  describe('with the fetch adapter', () => {
+    const fetchClient = (url: string, overrides = {}) => makeClient(url, { axios: axios.create({ adapter: 'fetch' }), ...overrides });
+
+    it('sends the same request', async () => {
+      const token = newToken();
+      await fetchClient(bindid.url).aliasDeleted({ accessToken: token, time: 7 });
+      expect(bindid.requests[0]?.body.toString('utf8')).toBe(
+        `{"subject_session_at":"${token}","reports":[{"type":"alias_deleted","time":7}]}`,
+      );
+    });
+
+    it('does not follow a 307: the other server receives nothing', async () => {
+      bindid.setDefault(reply.redirect(307, `${other.url}/session-feedback`));
+      const err = await rejection(fetchClient(bindid.url).aliasDeleted({ accessToken: newToken() }));
+      expect(err).toMatchObject({ code: ErrorCode.REJECTED, upstreamStatus: 307 });
+      expect(other.requests).toEqual([]);
+    });
+
+    it('a 2xx with a body far above the cap (declared length) is still a success', async () => {
+      bindid.setDefault(reply.huge(200, 50 * 1024 * 1024));
+      const result = await fetchClient(bindid.url, { timeoutMs: 3000 }).aliasDeleted({ accessToken: newToken() });
+      expect(result.status).toBe(200);
+      expect(bindid.requests[0]?.replyBytes).toBeLessThan(16 * 1024 * 1024);
+    });
+
+    it('connection refused is retried like with the default client (the code hides in the cause)', async () => {
+      const port = await closedPort();
+      const err = await rejection(fetchClient(`http://127.0.0.1:${port}`, { retries: 2 }).aliasDeleted({ accessToken: newToken() }));
+      expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3 });
+      expect((err.cause as Error & { code?: string }).code).toBe('ECONNREFUSED');
+    });
+
+    it('a dropped connection is retried once', async () => {
+      bindid.setDefault(reply.drop());
+      const err = await rejection(fetchClient(bindid.url, { retries: 3 }).aliasDeleted({ accessToken: newToken() }));
+      expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2 });
+      expect(bindid.requests).toHaveLength(2);
+    });
+
+    it('a hung server → ERR_BINDID_TIMEOUT at the deadline', async () => {
+      bindid.setDefault(reply.hang());
+      const { ms, error } = await timed(() => fetchClient(bindid.url, { timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() }));
+      expect(error).toMatchObject({ code: ErrorCode.TIMEOUT });
+      expect(ms).toBeLessThan(300 + SLACK_MS);
+    });
+  });
+});

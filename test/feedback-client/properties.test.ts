@@ -1,0 +1,167 @@
+/**
+ * Properties (fast-check) of the retry machinery: backoff bounds (checklist J 96), `Retry-After`
+ * parsing (J 88) and random fault sequences against a model of the retry policy (M 120).
+ */
+import fc from 'fast-check';
+import { ErrorCode, parseRetryAfter, SessionFeedbackClient } from '../../src/index.js';
+import { FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
+import { closeClients, makeClient, newToken, SECRET } from '../helpers/feedback.js';
+
+afterEach(() => closeClients());
+
+function clientWith(random: () => number, baseMs: number, maxMs: number): SessionFeedbackClient {
+  return makeClient('http://127.0.0.1:9', { random, backoff: { baseMs, maxMs } });
+}
+
+describe('backoffDelay', () => {
+  const bounds = fc
+    .tuple(fc.integer({ min: 0, max: 60_000 }), fc.integer({ min: 0, max: 60_000 }))
+    .map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const);
+  const anyAttempt = fc.oneof(
+    fc.integer({ min: 1, max: 12 }),
+    fc.integer({ min: -5, max: 5_000 }),
+    fc.double(),
+    fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+  );
+  const anyRandom = fc.oneof(
+    fc.constantFrom(0, 1, 0.999_999, Number.NaN, -1, 2, Number.POSITIVE_INFINITY),
+    fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+  );
+
+  it('stays in [0, min(maxMs, baseMs × 2^(attempt-1))] and is finite, for any attempt and any random()', () => {
+    fc.assert(
+      fc.property(bounds, anyAttempt, anyRandom, ([baseMs, maxMs], attempt, r) => {
+        const delay = clientWith(() => r, baseMs, maxMs).backoffDelay(attempt);
+        expect(Number.isFinite(delay)).toBe(true);
+        expect(delay).toBeGreaterThanOrEqual(0);
+        expect(delay).toBeLessThanOrEqual(maxMs);
+        if (Number.isInteger(attempt) && attempt >= 1 && attempt <= 12) {
+          expect(delay).toBeLessThanOrEqual(baseMs * 2 ** (attempt - 1));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('random 0 gives 0 and random 1 gives the bound: full jitter over the whole range', () => {
+    for (const attempt of [1, 2, 3, 4, 5, 6]) {
+      expect(clientWith(() => 0, 100, 2000).backoffDelay(attempt)).toBe(0);
+      expect(clientWith(() => 1, 100, 2000).backoffDelay(attempt)).toBe(Math.min(2000, 100 * 2 ** (attempt - 1)));
+    }
+  });
+
+  it('100 clients with the default random() spread their retries instead of retrying together', () => {
+    const backoff = { baseMs: 100, maxMs: 2000 };
+    const delays = Array.from({ length: 100 }, () => makeClient('http://127.0.0.1:9', { backoff }).backoffDelay(3));
+    expect(new Set(delays.map((d) => Math.round(d))).size).toBeGreaterThan(50);
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(200); // bound is 400 ms
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  it.each<[string, string, number | undefined]>([
+    ['delta-seconds', '120', 120_000],
+    ['zero', '0', 0],
+    ['surrounding spaces', ' 3 ', 3000],
+    ['IMF-fixdate', 'Thu, 01 Jan 2026 00:00:30 GMT', 30_000],
+    ['RFC 850 date', 'Thursday, 01-Jan-26 00:00:30 GMT', 30_000],
+    ['asctime date (always GMT)', 'Thu Jan  1 00:00:30 2026', 30_000],
+    ['a past date', 'Sun, 06 Nov 1994 08:49:37 GMT', 0],
+    ['a huge delta', '9'.repeat(400), Number.MAX_SAFE_INTEGER],
+    ['negative', '-5', undefined],
+    ['a fraction', '1.5', undefined],
+    ['a word', 'soon', undefined],
+    ['ISO 8601', '2026-01-01T00:00:30Z', undefined],
+    ['an impossible time', 'Thu, 01 Jan 2026 25:00:00 GMT', undefined],
+    ['missing', undefined as unknown as string, undefined],
+  ])('%s', (_what, value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+
+  it('never returns NaN or a negative number, whatever the header', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^-?\d{0,20}(\.\d+)?$/), fc.date().map((d) => d.toUTCString())), (value) => {
+        const ms = parseRetryAfter(value, now);
+        if (ms !== undefined) {
+          expect(Number.isNaN(ms)).toBe(false);
+          expect(ms).toBeGreaterThanOrEqual(0);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('random fault sequences follow the policy (model check against the fake server)', () => {
+  type Fault = 'ok' | 'bad-request' | 'unauthorized' | 'redirect' | 'throttled' | 'unavailable' | 'server-error' | 'reset';
+  const replies: Record<Fault, () => Reply> = {
+    ok: () => reply.json(200, {}),
+    'bad-request': () => reply.status(400),
+    unauthorized: () => reply.status(401),
+    redirect: () => reply.redirect(307, 'http://127.0.0.1:9/elsewhere'),
+    throttled: () => reply.status(429, { headers: { 'Retry-After': '0' } }),
+    unavailable: () => reply.status(503),
+    'server-error': () => reply.status(500),
+    reset: () => reply.drop(),
+  };
+
+  /** What the policy of reliability §4.2 says should happen: the outcome and the number of attempts. */
+  function model(faults: Fault[], retries: number): { outcome: string; attempts: number } {
+    let ambiguousRetries = 0;
+    for (let attempt = 1; ; attempt++) {
+      const fault = faults[attempt - 1] ?? 'ok';
+      if (fault === 'ok') return { outcome: 'ok', attempts: attempt };
+      if (fault === 'bad-request' || fault === 'redirect') return { outcome: ErrorCode.REJECTED, attempts: attempt };
+      if (fault === 'unauthorized') return { outcome: ErrorCode.UNAUTHORIZED, attempts: attempt };
+      const ambiguous = fault === 'server-error' || fault === 'reset';
+      if (attempt - 1 >= retries || (ambiguous && ambiguousRetries >= 1)) {
+        return { outcome: ErrorCode.UNAVAILABLE, attempts: attempt };
+      }
+      if (ambiguous) ambiguousRetries += 1;
+    }
+  }
+
+  it('outcome and attempts match the model; attempts ≤ 1 + retries; the deadline holds', async () => {
+    const bindid = await FakeBindId.start();
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.constantFrom(...(Object.keys(replies) as Fault[])), { maxLength: 6 }),
+          fc.integer({ min: 0, max: 4 }),
+          async (faults, retries) => {
+            bindid.reset().script(...faults.map((f) => replies[f]()));
+            const client = new SessionFeedbackClient({
+              clientSecret: SECRET,
+              apiUrl: bindid.url,
+              retries,
+              timeoutMs: 2000,
+              backoff: { baseMs: 0, maxMs: 2 },
+            });
+            const started = performance.now();
+            let outcome: string;
+            let attempts: number | undefined;
+            try {
+              attempts = (await client.aliasDeleted({ accessToken: newToken() })).attempts;
+              outcome = 'ok';
+            } catch (err) {
+              outcome = (err as { code: string }).code;
+              attempts = (err as { attempts?: number }).attempts;
+            } finally {
+              client.close();
+            }
+            const elapsed = performance.now() - started;
+            const expected = model(faults, retries);
+            expect({ outcome, attempts }).toEqual(expected);
+            expect(bindid.requests).toHaveLength(expected.attempts);
+            expect(expected.attempts).toBeLessThanOrEqual(1 + retries);
+            expect(elapsed).toBeLessThan(2000 + 150);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      await bindid.close();
+    }
+  });
+});
