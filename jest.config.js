@@ -20,6 +20,11 @@ export default {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // Examples import the package by name; in tests that name means the sources (coverage, no stale dist).
+    '^express-bindid$': '<rootDir>/src/index.ts',
+    '^express-bindid/emulator$': '<rootDir>/src/emulator/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   testTimeout: 20000,
 };
