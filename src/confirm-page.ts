@@ -24,6 +24,8 @@ export interface ConfirmPageMessages {
   invalidCredentials: string;
   /** BindID could not be reached: nothing was linked, the user may try again. */
   unavailable: string;
+  /** BindID refused the link (expired sign-in, alias already in use...): nothing was linked, start again. */
+  rejected: string;
   expiredTitle: string;
   /** No pending sign-in: expired, used, cancelled or too many attempts. */
   expired: string;
@@ -45,6 +47,7 @@ export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.fr
   cancel: 'This is not me',
   invalidCredentials: 'Invalid username or password.',
   unavailable: 'BindID could not be reached, so nothing was linked. Please try again in a moment.',
+  rejected: 'BindID did not accept this link, so nothing was linked.',
   expiredTitle: 'This sign-in has expired',
   expired: 'This BindID sign-in can no longer be confirmed. Please start again.',
   startOver: 'Sign in with BindID',

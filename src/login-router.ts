@@ -178,6 +178,7 @@ const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
   cancel: true,
   invalidCredentials: true,
   unavailable: true,
+  rejected: true,
   expiredTitle: true,
   expired: true,
   startOver: true,
@@ -335,7 +336,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       }
       // BindID refused the token or the report: this pending login cannot succeed any more.
       clearPendingLogin(req);
-      return page(req, res, { view: 'expired', status: 502, error: messages.unavailable });
+      return page(req, res, { view: 'expired', status: 502, error: messages.rejected });
     }
     finishAt(req, res, returnTo);
   }));
@@ -429,7 +430,7 @@ function field(req: Request, name: string): unknown {
 function routePath(o: OptionReader, key: string, fallback: string): string {
   const value = o.string(key, fallback);
   if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
-    throw o.error(key, 'must be an absolute path such as /bindid/confirm');
+    throw o.error(o.name(key), 'must be an absolute path such as /bindid/confirm');
   }
   return value;
 }

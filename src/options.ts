@@ -157,7 +157,8 @@ export class OptionReader {
     });
   }
 
-  private name(key: string): string {
+  /** The full dotted name of `key` in this reader (`paths.confirm`). */
+  name(key: string): string {
     return this.path ? `${this.path}.${key}` : key;
   }
 }
