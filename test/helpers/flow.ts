@@ -7,6 +7,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
+import { decodeJwt } from 'jose';
 import passport from 'passport';
 import request from 'supertest';
 import { type Emulator, type EmulatorOptions, createEmulator } from '../../src/emulator/index.js';
@@ -180,4 +181,40 @@ export function sessionCookie(res: request.Response): string | undefined {
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
   const sid = cookies.find((c) => c.startsWith('connect.sid='));
   return sid?.split(';')[0];
+}
+
+/** A BindID login minted straight from the emulator (authorize shortcut + /token), for seeding sessions. */
+export interface MintedLogin {
+  accessToken: string;
+  expiresIn: number;
+  claims: Record<string, unknown> & { sub: string };
+}
+
+/** Run the code flow against the emulator without an app (redirect URI must be registered). */
+export async function mintLogin(emulator: Emulator, identity = 'new', redirectUri = `${APP_ORIGIN}/bindid/callback`): Promise<MintedLogin> {
+  const authorize = new URL(`${emulator.issuer}/authorize`);
+  authorize.search = new URLSearchParams({
+    client_id: emulator.clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid email',
+    nonce: 'n-0S6_WzA2Mj',
+    state: 'af0ifjsldkj',
+    identity,
+  }).toString();
+  const code = new URL(await authorizeAt(authorize.href.replace(/&identity=[^&]*$/, ''), identity)).searchParams.get('code');
+  const res = await fetch(`${emulator.issuer}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: code ?? '',
+      redirect_uri: redirectUri,
+      client_id: emulator.clientId,
+      client_secret: emulator.clientSecret,
+    }),
+  });
+  const body = (await res.json()) as { access_token: string; expires_in: number; id_token: string };
+  // Seed data from a trusted local emulator: decoded, not verified (the app under test verifies its own).
+  return { accessToken: body.access_token, expiresIn: body.expires_in, claims: decodeJwt(body.id_token) as MintedLogin['claims'] };
 }
