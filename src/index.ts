@@ -77,3 +77,4 @@ export {
   renderDefaultConfirmPage,
 } from './confirm-page.js';
 export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './return-to.js';
+export { assertSameOriginRequest, csrfToken } from './csrf.js';

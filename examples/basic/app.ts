@@ -11,17 +11,6 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import { accountPage, errorPage, homePage, passwordLoginPage } from './pages.js';
 import type { User, UserStore } from './users.js';
 
-declare global {
-  namespace Express {
-    // passport's req.user is the example's User.
-    interface User {
-      id: number;
-      username: string;
-      displayName: string;
-    }
-  }
-}
-
 export interface ExampleConfig {
   /** BindID (or emulator) issuer and API base URL. */
   issuer: string;
@@ -37,7 +26,7 @@ export interface ExampleConfig {
 export function createApp(config: ExampleConfig): express.Express {
   const { users } = config;
   const passport = new Passport();
-  passport.serializeUser((user, done) => done(null, user.id));
+  passport.serializeUser((user, done) => done(null, (user as User).id));
   passport.deserializeUser((id: number, done) => done(null, users.findById(id) ?? false));
   // The app's existing password login...
   passport.use('local', new LocalStrategy((username, password, done) => {
@@ -74,7 +63,7 @@ export function createApp(config: ExampleConfig): express.Express {
   );
 
   app.get('/', (req, res) => {
-    res.send(homePage(req.user));
+    res.send(homePage(req.user as User | undefined));
   });
   app.get('/login', (req, res) => {
     res.send(passwordLoginPage(req.query.failed === '1'));
@@ -85,9 +74,10 @@ export function createApp(config: ExampleConfig): express.Express {
     passport.authenticate('local', { successRedirect: '/account', failureRedirect: '/login?failed=1' }),
   );
   app.get('/account', (req, res) => {
-    if (!req.user) return res.redirect('/login');
+    const user = req.user as User | undefined;
+    if (!user) return res.redirect('/login');
     res.set('Cache-Control', 'no-store');
-    res.send(accountPage(req.user, false));
+    res.send(accountPage(user, false));
   });
   app.post('/logout', (req, res, next) => {
     req.logout((err) => (err ? next(err) : res.redirect(303, '/')));
