@@ -23,6 +23,7 @@ import {
   invalidArgument,
   safeCause,
 } from './errors.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { logger, printable } from './log.js';
 import { type KnownKeys, OptionReader } from './options.js';
 import { assertAccessToken, authorizationHeader, describeType } from './signing.js';
@@ -74,6 +75,12 @@ export interface SessionFeedbackClientOptions {
   random?: () => number;
   /** `User-Agent` header. Default `express-bindid`. */
   userAgent?: string;
+  /**
+   * Fail fast while BindID is known to be down: after `failureThreshold` consecutive outages, reports
+   * fail at once (`ERR_BINDID_UNAVAILABLE`, no network I/O) for `resetMs`, then one probe is let
+   * through. Default `{ failureThreshold: 5, resetMs: 30000 }`; `false` turns it off.
+   */
+  circuitBreaker?: CircuitBreakerOptions | false;
 }
 
 const KNOWN: KnownKeys<SessionFeedbackClientOptions> = {
@@ -87,7 +94,9 @@ const KNOWN: KnownKeys<SessionFeedbackClientOptions> = {
   now: true,
   random: true,
   userAgent: true,
+  circuitBreaker: true,
 };
+const KNOWN_BREAKER: KnownKeys<CircuitBreakerOptions> = { failureThreshold: true, resetMs: true };
 const KNOWN_BACKOFF: KnownKeys<BackoffOptions> = { baseMs: true, maxMs: true };
 
 /** One session-feedback report, as sent inside `reports: [...]`. */
@@ -181,6 +190,7 @@ export class SessionFeedbackClient {
   readonly #random: () => number;
   readonly #userAgent: string;
   readonly #endpoint: string;
+  readonly #breaker: CircuitBreaker | undefined;
 
   constructor(options: SessionFeedbackClientOptions) {
     const o = new OptionReader('SessionFeedbackClient', options, KNOWN);
@@ -200,6 +210,12 @@ export class SessionFeedbackClient {
     this.#userAgent = o.string('userAgent', 'express-bindid');
     if (!/^[\x20-\x7e]{1,256}$/.test(this.#userAgent)) {
       throw o.error('userAgent', 'must be 1 to 256 printable ASCII characters (no CR, LF or other controls)');
+    }
+    if (o.raw('circuitBreaker') === false) {
+      this.#breaker = undefined;
+    } else {
+      const c = o.nested('circuitBreaker', KNOWN_BREAKER);
+      this.#breaker = new CircuitBreaker(c.integer('failureThreshold', 5, 1, 1000), c.integer('resetMs', 30_000, 100, 3_600_000));
     }
     const injected = o.raw('axios');
     if (injected !== undefined) {
@@ -273,6 +289,28 @@ export class SessionFeedbackClient {
       'User-Agent': this.#userAgent,
     };
 
+    if (this.#breaker && !this.#breaker.allow()) {
+      log('%s not sent: circuit open after repeated outages', report.type);
+      throw new BindIdFeedbackError(
+        ErrorCode.UNAVAILABLE,
+        'BindID session feedback not sent: BindID failed repeatedly and is given a rest (circuit open)',
+        { status: 503, retryable: true, attempts: 0, cause: safeCause(undefined, 'circuit open') },
+      );
+    }
+    try {
+      const result = await this.#deliver(report.type, body, headers);
+      this.#breaker?.success();
+      return result;
+    } catch (err) {
+      const outage = (err as { code?: unknown }).code === ErrorCode.UNAVAILABLE || (err as { code?: unknown }).code === ErrorCode.TIMEOUT;
+      if (outage) this.#breaker?.failure();
+      else this.#breaker?.success();
+      throw err;
+    }
+  }
+
+  /** The attempts of one report inside its deadline. */
+  async #deliver(type: SessionFeedbackReport['type'], body: string, headers: Record<string, string>): Promise<FeedbackResult> {
     const started = performance.now();
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -284,13 +322,13 @@ export class SessionFeedbackClient {
         const outcome = await this.#attempt(body, headers, controller.signal);
         const elapsed = performance.now() - started;
         if (outcome.kind === 'ok') {
-          log('%s accepted: HTTP %d after %d attempt(s) in %d ms', report.type, outcome.status, attempts, Math.round(elapsed));
+          log('%s accepted: HTTP %d after %d attempt(s) in %d ms', type, outcome.status, attempts, Math.round(elapsed));
           return { status: outcome.status, attempts, durationMs: elapsed };
         }
-        if (controller.signal.aborted) throw this.#timeoutError(report.type, attempts);
+        if (controller.signal.aborted) throw this.#timeoutError(type, attempts);
         if (outcome.kind === 'fail') {
           const error = outcome.error(attempts);
-          log('%s failed: %s after %d attempt(s)', report.type, error.code, attempts);
+          log('%s failed: %s after %d attempt(s)', type, error.code, attempts);
           throw error;
         }
         // A retryable outcome: one more attempt only if allowed and if it fits in the deadline.
@@ -300,7 +338,7 @@ export class SessionFeedbackClient {
         const fits = elapsed + delay < this.timeoutMs;
         log(
           '%s attempt %d: %s (%s)%s',
-          report.type,
+          type,
           attempts,
           outcome.label,
           outcome.why,
@@ -316,7 +354,7 @@ export class SessionFeedbackClient {
         }
         if (outcome.why === 'ambiguous') ambiguousRetries += 1;
         await sleep(delay, controller.signal);
-        if (controller.signal.aborted) throw this.#timeoutError(report.type, attempts);
+        if (controller.signal.aborted) throw this.#timeoutError(type, attempts);
       }
     } finally {
       clearTimeout(deadline);
