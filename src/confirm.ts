@@ -14,16 +14,19 @@ import type {} from 'express-session';
 import { BindIdError, BindIdStateError, ErrorCode } from './errors.js';
 import { assertAlias, type FeedbackResult, SessionFeedbackClient } from './feedback-client.js';
 import { emit } from './events.js';
+import { LinkRegistry } from './link-registry.js';
 import { logger, printable } from './log.js';
 import { type KnownKeys, OptionReader } from './options.js';
 import {
   type BindIdClaims,
   clearPendingLogin,
+  type PendingLogin,
   requirePassport,
   requirePendingLogin,
   requireServerSession,
 } from './pending-login.js';
 import { logIn } from './session.js';
+import { type BindIdStore, failClosed, MemoryBindIdStore } from './stores.js';
 
 const log = logger('confirm');
 
@@ -91,6 +94,11 @@ export interface SendAuthenticationPerformedOptions<U = Express.User> {
   onFeedbackError?: (event: FeedbackErrorEvent) => void | Promise<void>;
   /** Clock in ms since 1970, for expiry checks and the report's `time`. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Shared state: the single-use claim on each pending login and the one-to-one link registry. Default:
+   * a private in-memory store (one process). With several instances, pass a `RedisBindIdStore`.
+   */
+  store?: BindIdStore;
 }
 
 const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
@@ -103,6 +111,7 @@ const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
   onLinked: true,
   onFeedbackError: true,
   now: true,
+  store: true,
 };
 
 /** The confirmation settings, read once from a factory's options (shared with the login router). */
@@ -114,6 +123,8 @@ export interface ConfirmSettings<U> {
   onLinked: ((event: LinkedEvent<U>) => void | Promise<void>) | undefined;
   onFeedbackError: ((event: FeedbackErrorEvent) => void | Promise<void>) | undefined;
   now: () => number;
+  store: BindIdStore;
+  registry: LinkRegistry;
 }
 
 /**
@@ -129,7 +140,24 @@ export function readConfirmSettings<U>(o: OptionReader, logInDefault: boolean, c
     onLinked: o.fn<(event: LinkedEvent<U>) => void | Promise<void>>('onLinked'),
     onFeedbackError: o.fn<(event: FeedbackErrorEvent) => void | Promise<void>>('onFeedbackError'),
     now: o.fn<() => number>('now') ?? Date.now,
+    ...readStore(o),
   };
+}
+
+/** The `store` option (a {@link BindIdStore}; default a private in-memory one) and its link registry. */
+export function readStore(o: OptionReader): { store: BindIdStore; registry: LinkRegistry } {
+  const given = o.raw('store');
+  let store: BindIdStore;
+  if (given === undefined) store = new MemoryBindIdStore();
+  else if (isStore(given)) store = given;
+  else throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/keys)');
+  return { store, registry: new LinkRegistry(store) };
+}
+
+function isStore(value: unknown): value is BindIdStore {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return ['get', 'set', 'add', 'delete', 'increment', 'keys'].every((m) => typeof v[m] === 'function');
 }
 
 /**
@@ -154,19 +182,29 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
 
   const alias = await settings.deriveAlias(user, req);
   assertAlias(alias);
+  await failClosed(() => settings.registry.assertCanLink(alias, sub));
+
+  // Single use across concurrent requests (and instances): only one confirmation may report.
+  const claim = `claim:${pending.id}`;
+  const claimed = await failClosed(() => settings.store.add(claim, '1', Math.max(1000, pending.expiresAt - started)));
+  if (!claimed) {
+    throw new BindIdStateError(ErrorCode.CONFIRM_IN_PROGRESS, 'This BindID sign-in is already being confirmed.', {
+      status: 409,
+    });
+  }
 
   let result: FeedbackResult;
   try {
-    result = await settings.client.authenticationPerformed({
-      accessToken: pending.accessToken,
-      alias,
-      time: Math.floor(started / 1000),
-      ...(settings.amr ? { amr: settings.amr } : {}),
-    });
+    result = await report(settings, pending, alias, Math.floor(started / 1000));
   } catch (err) {
-    if (err instanceof BindIdError) emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
+    if (err instanceof BindIdError) {
+      emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
+      // A retryable failure leaves the pending login usable for another try; a refusal does not.
+      if (err.retryable) await settings.store.delete(claim).catch(() => log('could not release a claim'));
+    }
     throw err;
   }
+  await settings.registry.record(alias, sub).catch(() => log('could not record the link of sub %s', printable(sub)));
   clearPendingLogin(req);
   log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
 
@@ -209,6 +247,20 @@ export function sendAuthenticationPerformed<U = Express.User>(
       },
     );
   };
+}
+
+/** Send the report: `authentication_performed`, or `alias_updated` when re-confirming under a new alias. */
+function report<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): Promise<FeedbackResult> {
+  const previous = pending.claims.bindid_alias;
+  if (pending.relink && typeof previous === 'string' && previous !== alias) {
+    return settings.client.aliasUpdated({ accessToken: pending.accessToken, alias, time });
+  }
+  return settings.client.authenticationPerformed({
+    accessToken: pending.accessToken,
+    alias,
+    time,
+    ...(settings.amr ? { amr: settings.amr } : {}),
+  });
 }
 
 function readClient(o: OptionReader): SessionFeedbackClient {

@@ -47,6 +47,12 @@ export const ErrorCode = {
   CALLBACK_INVALID: 'ERR_BINDID_CALLBACK_INVALID',
   /** The user cancelled at BindID (`error=access_denied`). */
   ACCESS_DENIED: 'ERR_BINDID_ACCESS_DENIED',
+  /** The account is already linked to another BindID user, or the BindID user to another account. */
+  ALREADY_LINKED: 'ERR_BINDID_ALREADY_LINKED',
+  /** Another request is confirming the same pending sign-in right now. */
+  CONFIRM_IN_PROGRESS: 'ERR_BINDID_CONFIRM_IN_PROGRESS',
+  /** A shared store (attempt counters, link registry, outbox) failed: the flow fails closed. */
+  STORE_UNAVAILABLE: 'ERR_BINDID_STORE_UNAVAILABLE',
   /** The ID token's `bindid_alias` maps to no user of the app (deleted or disabled): no auto-provisioning. */
   UNKNOWN_ALIAS: 'ERR_BINDID_UNKNOWN_ALIAS',
 } as const;

@@ -60,6 +60,8 @@ export {
   type VerifyWithRequest,
 } from './local-strategy.js';
 export {
+  type AliasLookup,
+  CONFIRM_AGAIN,
   type BindIdRouterOptions,
   type BindIdRouterPaths,
   bindIdRouter,
@@ -78,3 +80,7 @@ export {
 } from './confirm-page.js';
 export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './return-to.js';
 export { assertSameOriginRequest, csrfToken } from './csrf.js';
+export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores.js';
+export { LinkRegistry } from './link-registry.js';
+export { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS, normaliseUsername } from './attempts.js';
+export type { CircuitBreakerOptions } from './circuit-breaker.js';

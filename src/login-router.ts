@@ -34,6 +34,7 @@ import {
   type RenderConfirmPage,
   renderDefaultConfirmPage,
 } from './confirm-page.js';
+import { type AttemptLimits, AttemptLimiter, DEFAULT_ATTEMPT_LIMITS } from './attempts.js';
 import { assertSameOriginRequest, csrfToken } from './csrf.js';
 import { emit } from './events.js';
 import { BindIdError, BindIdStateError, ErrorCode } from './errors.js';
@@ -51,9 +52,19 @@ import {
   storePendingLogin,
 } from './pending-login.js';
 import { sanitizeReturnTo } from './return-to.js';
+import type { BindIdStore } from './stores.js';
 import { logIn, regenerateSession, saveSession } from './session.js';
 
 const log = logger('login');
+
+/**
+ * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
+ * password reset): instead of signing in, the router asks for the password again and re-reports.
+ */
+export const CONFIRM_AGAIN: unique symbol = Symbol.for('express-bindid.confirm-again');
+
+/** What `findUserByAlias` may return. */
+export type AliasLookup<U> = U | typeof CONFIRM_AGAIN | null | undefined | false;
 
 /** The part of a passport instance the router uses. */
 export type PassportLike = Pick<Authenticator, 'authenticate'>;
@@ -81,8 +92,8 @@ export interface RecognizedEvent<U> {
 /** Payload of the `onLinkFailed` event: a confirmation attempt did not link. */
 export interface LinkFailedEvent {
   req: Request;
-  /** `bad_credentials`, `too_many_attempts`, `feedback_failed` or `cancelled`. */
-  reason: 'bad_credentials' | 'too_many_attempts' | 'feedback_failed' | 'cancelled';
+  /** Why: a failed password check, the attempt limit, BindID refusing or unreachable, a one-to-one conflict, or "not me". */
+  reason: 'bad_credentials' | 'too_many_attempts' | 'feedback_failed' | 'already_linked' | 'cancelled';
   sub: string;
   /** The coded error, for `feedback_failed`. */
   error?: BindIdError;
@@ -102,8 +113,12 @@ export interface BindIdRouterOptions<U = Express.User> {
   client?: SessionFeedbackClient;
   /** The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`, and `returnTo` must stay on it. */
   baseUrl: string;
-  /** Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted, disabled): the sign-in is refused. */
-  findUserByAlias: (alias: string, claims: BindIdClaims, req: Request) => U | null | undefined | false | Promise<U | null | undefined | false>;
+  /**
+   * Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted,
+   * disabled): the sign-in is refused. Return {@link CONFIRM_AGAIN} when the app revoked this link
+   * (after a password reset, say): the user must confirm with their password again.
+   */
+  findUserByAlias: (alias: string, claims: BindIdClaims, req: Request) => AliasLookup<U> | Promise<AliasLookup<U>>;
   /** The passport instance the app configured (`serializeUser`...). Default: the `passport` module's singleton. */
   passport?: PassportLike;
   /** Name of the passport-local strategy that checks passwords (see `createLocalStrategy`). Default `bindid-local`. */
@@ -138,6 +153,13 @@ export interface BindIdRouterOptions<U = Express.User> {
   onRecognized?: (event: RecognizedEvent<U>) => void | Promise<void>;
   /** Clock in ms since 1970. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Shared state: failed-attempt counters, single-use claims, the link registry. Default: a private
+   * in-memory store (one process). With several instances, pass a `RedisBindIdStore`.
+   */
+  store?: BindIdStore;
+  /** Failed-password limits per account (normalised username) and per client IP. Defaults `{ perAccount: 10, perIp: 100, windowSeconds: 900 }`. */
+  attemptLimits?: Partial<AttemptLimits>;
 }
 
 const KNOWN: KnownKeys<BindIdRouterOptions> = {
@@ -165,7 +187,10 @@ const KNOWN: KnownKeys<BindIdRouterOptions> = {
   onLinkFailed: true,
   onRecognized: true,
   now: true,
+  store: true,
+  attemptLimits: true,
 };
+const KNOWN_LIMITS: KnownKeys<AttemptLimits> = { perAccount: true, perIp: true, windowSeconds: true };
 const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true };
 const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
   lang: true,
@@ -229,6 +254,12 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   });
   const settings: ConfirmSettings<U> = readConfirmSettings<U>(o, true, readFeedbackClient(o, clientSecret));
   const now = settings.now;
+  const l = o.nested('attemptLimits', KNOWN_LIMITS);
+  const limiter = new AttemptLimiter(settings.store, {
+    perAccount: l.integer('perAccount', DEFAULT_ATTEMPT_LIMITS.perAccount, 1, 10_000),
+    perIp: l.integer('perIp', DEFAULT_ATTEMPT_LIMITS.perIp, 1, 1_000_000),
+    windowSeconds: l.integer('windowSeconds', DEFAULT_ATTEMPT_LIMITS.windowSeconds, 1, 86_400),
+  });
 
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
@@ -270,6 +301,19 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
         throw new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'BindID returned an alias this app cannot use.', { status: 400 });
       }
       const user = await findUserByAlias(alias, result.claims, req);
+      if (user === CONFIRM_AGAIN) {
+        // The app revoked this link (e.g. after a password reset): confirm with the password again.
+        log('link of alias %s revoked by the app: confirming again', printable(alias));
+        storePendingLogin(
+          req,
+          { accessToken: result.accessToken, expiresIn: result.expiresIn, claims: result.claims },
+          { ttlSeconds: pendingTtlSeconds, now, relink: true },
+        );
+        await saveSession(req);
+        noStore(res);
+        res.redirect(303, paths.confirm);
+        return;
+      }
       if (!user) {
         log('alias %s maps to no user: sign-in refused', printable(alias));
         throw new BindIdStateError(
@@ -308,10 +352,24 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     if (!pending) return page(req, res, { view: 'expired', status: 400 });
     const identity = maskIdentity(pending.claims);
     const sub = pending.claims.sub;
-    const typed = typeof field(req, 'username') === 'string' ? (field(req, 'username') as string).slice(0, 256) : undefined;
+    const typedField = field(req, 'username');
+    const typed = typeof typedField === 'string' ? typedField.slice(0, 256) : '';
+    const unavailable = () => page(req, res, { view: 'confirm', status: 503, identity, error: messages.unavailable });
 
+    let locked: boolean;
+    try {
+      locked = typed !== '' && (await limiter.isLocked(req, typed));
+    } catch {
+      return unavailable();
+    }
+    // The password check runs even when locked, so a locked account answers like a wrong password.
     const user = await authenticate<U>(passport, strategy, req, res);
-    if (!user) {
+    if (!user || locked) {
+      try {
+        if (typed !== '') await limiter.recordFailure(req, typed);
+      } catch {
+        return unavailable();
+      }
       pending.failures = (pending.failures ?? 0) + 1;
       if (pending.failures >= maxAttempts) {
         clearPendingLogin(req);
@@ -326,18 +384,31 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     try {
       await confirmPendingLogin(req, user, settings);
     } catch (err) {
-      if (!(err instanceof BindIdError) || !(err.code === ErrorCode.UNAVAILABLE || err.code === ErrorCode.TIMEOUT || err.code === ErrorCode.REJECTED || err.code === ErrorCode.UNAUTHORIZED)) {
-        throw err;
+      if (!(err instanceof BindIdError)) throw err;
+      switch (err.code) {
+        case ErrorCode.STORE_UNAVAILABLE:
+          return unavailable();
+        case ErrorCode.CONFIRM_IN_PROGRESS:
+          return page(req, res, { view: 'expired', status: 409 });
+        case ErrorCode.ALREADY_LINKED:
+          clearPendingLogin(req);
+          emit('onLinkFailed', onLinkFailed, { req, reason: 'already_linked', sub, error: err });
+          return page(req, res, { view: 'expired', status: 409, error: messages.rejected });
+        case ErrorCode.UNAVAILABLE:
+        case ErrorCode.TIMEOUT:
+        case ErrorCode.REJECTED:
+        case ErrorCode.UNAUTHORIZED:
+          emit('onLinkFailed', onLinkFailed, { req, reason: 'feedback_failed', sub, error: err });
+          // Fail closed: nobody is logged in. A retryable failure keeps the pending login for another
+          // try (password again); a refusal ends it.
+          if (err.retryable) return unavailable();
+          clearPendingLogin(req);
+          return page(req, res, { view: 'expired', status: 502, error: messages.rejected });
+        default:
+          throw err;
       }
-      emit('onLinkFailed', onLinkFailed, { req, reason: 'feedback_failed', sub, error: err });
-      if (err.retryable) {
-        // Fail closed: nobody is logged in; the pending login stays for another try (password again).
-        return page(req, res, { view: 'confirm', status: 503, identity, error: messages.unavailable });
-      }
-      // BindID refused the token or the report: this pending login cannot succeed any more.
-      clearPendingLogin(req);
-      return page(req, res, { view: 'expired', status: 502, error: messages.rejected });
     }
+    await limiter.reset(typed).catch(() => log('could not reset the attempt counter'));
     finishAt(req, res, returnTo);
   }));
 
@@ -345,10 +416,9 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     requireServerSession(req);
     assertSameOriginRequest(req, field(req, '_csrf'), appOrigin);
     const pending = getPendingLogin(req, now());
-    clearPendingLogin(req);
     if (pending) emit('onLinkFailed', onLinkFailed, { req, reason: 'cancelled', sub: pending.claims.sub });
-    if (req.session.bindid) delete req.session.bindid.returnTo;
-    await saveSession(req);
+    // "Not me": drop everything this browser session held (pending login, returnTo, CSRF token).
+    await regenerateSession(req, {});
     noStore(res);
     res.redirect(303, defaultReturnTo);
   }));

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode, invalidArgument } from './errors.js';
@@ -29,6 +30,8 @@ export interface BindIdClaims {
 
 /** A pending BindID login as kept in the session. */
 export interface PendingLogin {
+  /** Random id of this pending login (its single-use claim is keyed on it). */
+  id: string;
   /** The BindID access token of the session. Server-side only. */
   accessToken: string;
   /** When the pending login stops being usable, in ms since 1970 (≤ the access token's expiry). */
@@ -39,6 +42,8 @@ export interface PendingLogin {
   claims: BindIdClaims;
   /** Failed password attempts against this pending login. */
   failures?: number;
+  /** The app asked to confirm a BindID user that already has an alias (a revoked link). */
+  relink?: boolean;
 }
 
 /** One authorization request in flight, kept until its callback. */
@@ -86,6 +91,8 @@ export interface StorePendingLoginOptions {
   ttlSeconds?: number;
   /** Clock in ms since 1970. Default `Date.now`. */
   now?: () => number;
+  /** Confirm again although the ID token has an alias (the app revoked the link). Default false. */
+  relink?: boolean;
 }
 
 /** Default time a user has to confirm a new BindID login, in seconds. */
@@ -142,11 +149,13 @@ export function storePendingLogin(
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw invalidArgument('ttlSeconds must be a positive number');
   const now = (options.now ?? Date.now)();
   const pending: PendingLogin = {
+    id: randomBytes(16).toString('base64url'),
     accessToken: input.accessToken,
     createdAt: now,
     expiresAt: now + Math.min(ttlSeconds, expiresIn) * 1000,
     claims: copy,
   };
+  if (options.relink) pending.relink = true;
   session.bindid = { ...(session.bindid ?? {}), pending };
   return pending;
 }
@@ -215,8 +224,9 @@ export function requireServerSession(req: Request): NonNullable<Request['session
     throw new BindIdStateError(
       ErrorCode.SESSION_MISSING,
       'express-bindid needs a server-side session, but req.session is missing. Did you forget ' +
-        'app.use(session({ ... })) from express-session before this route? (If it is mounted, its store may be disconnected.)',
-      { status: 500 },
+        'app.use(session({ ... })) from express-session before this route? (If it is mounted, its store may be ' +
+        'disconnected: express-session then skips sessions until the store reconnects.)',
+      { status: 503, retryable: true },
     );
   }
   if (typeof session.regenerate !== 'function' || typeof session.save !== 'function') {
@@ -250,6 +260,7 @@ function isPendingLogin(value: unknown): value is PendingLogin {
   if (value === null || typeof value !== 'object') return false;
   const p = value as Record<string, unknown>;
   return (
+    typeof p.id === 'string' &&
     typeof p.accessToken === 'string' &&
     typeof p.expiresAt === 'number' &&
     typeof p.createdAt === 'number' &&

@@ -37,11 +37,17 @@ export function saveSession(req: Request): Promise<void> {
 }
 
 /**
- * passport's `req.login` (which regenerates the session in passport ≥ 0.6), keeping only
- * `bindid.returnTo` across it.
+ * passport's `req.login`, always with a new session id, keeping only `bindid.returnTo` across it.
+ * passport ≥ 0.6 regenerates the session itself; with an older passport (the id did not change)
+ * the session is regenerated here and the login repeated in the new session.
  */
 export async function logIn(req: Request, user: unknown): Promise<void> {
   const returnTo = req.session.bindid?.returnTo;
+  const before = req.sessionID;
   await step('Signing the user in', (done) => req.login(user as Express.User, done));
+  if (req.sessionID === before) {
+    await regenerateSession(req, {});
+    await step('Signing the user in', (done) => req.login(user as Express.User, done));
+  }
   if (typeof returnTo === 'string') req.session.bindid = { ...(req.session.bindid ?? {}), returnTo };
 }

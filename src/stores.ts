@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { BindIdError, BindIdStateError, ErrorCode, safeCause } from './errors.js';
 
 /** Shared state of express-bindid. Every method may reject; callers fail closed when it does. */
 export interface BindIdStore {
@@ -108,5 +109,19 @@ export class MemoryBindIdStore implements BindIdStore {
       if (oldest === undefined) break;
       this.#entries.delete(oldest);
     }
+  }
+}
+
+/** Run a shared-store step; a store failure becomes `ERR_BINDID_STORE_UNAVAILABLE` (503): fail closed. */
+export async function failClosed<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof BindIdError) throw err;
+    throw new BindIdStateError(ErrorCode.STORE_UNAVAILABLE, 'Sign-in is unavailable right now. Please try again.', {
+      status: 503,
+      retryable: true,
+      cause: safeCause(err, 'store operation failed'),
+    });
   }
 }

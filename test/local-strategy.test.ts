@@ -203,7 +203,7 @@ describe('request context', () => {
   it('without express-session the strategy errors with ERR_BINDID_SESSION_MISSING and a hint', async () => {
     const { app } = appWith({ verify: async (u, p) => checkPassword(u, p) }, false);
     const res = await request(app).post('/login').send(credentials);
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     expect(res.body.code).toBe(ErrorCode.SESSION_MISSING);
     expect(res.body.message).toMatch(/Did you forget app\.use\(session/);
   });

@@ -24,7 +24,17 @@ export interface TestUser {
 export const USERS: ReadonlyArray<TestUser & { password: string }> = [
   { id: 1, username: 'alice', password: 'alice-password' },
   { id: 2, username: 'bob', password: 'bob-password' },
+  // Spare users: each BindID identity may link only one account (and each account one identity).
+  ...Array.from({ length: 60 }, (_, i) => ({ id: i + 3, username: `user${i + 3}`, password: `user${i + 3}-password` })),
 ];
+
+let spare = 2;
+/** Credentials of a user no test has linked yet (in this test file). */
+export function freshUser(): { id: number; username: string; password: string } {
+  const user = USERS[++spare];
+  if (!user) throw new Error('out of spare test users');
+  return user;
+}
 
 export type Agent = ReturnType<typeof request.agent>;
 

@@ -6,6 +6,7 @@ import {
   confirmPage,
   createFlow,
   type Flow,
+  freshUser,
   linkAs,
   sessionCookie,
   startLogin,
@@ -86,15 +87,17 @@ describe('first BindID sign-in of a new user, then a returning sign-in', () => {
 
   it('the confirmed user is the one whose password was typed, whatever the BindID identity', async () => {
     const agent = flow.agent();
-    const final = await linkAs(agent, 'new', 'bob', 'bob-password');
+    const u = freshUser();
+    const final = await linkAs(agent, 'new', u.username, u.password);
     expect(final.status).toBe(303);
-    expect((await whoami(agent)).user).toEqual({ id: 2, username: 'bob' });
-    expect(flow.emulator.reports()[0]?.alias).toBe('2');
+    expect((await whoami(agent)).user).toEqual({ id: u.id, username: u.username });
+    expect(flow.emulator.reports()[0]?.alias).toBe(String(u.id));
   });
 
   it('returnTo falls back to / for another origin, and defaults to / when absent', async () => {
     const agent = flow.agent();
-    const final = await linkAs(agent, 'new', 'alice', 'alice-password', 'https://evil.example/steal');
+    const u = freshUser();
+    const final = await linkAs(agent, 'new', u.username, u.password, 'https://evil.example/steal');
     expect(final.headers.location).toBe('/');
   });
 });
@@ -104,14 +107,16 @@ describe('cancel ("not me")', () => {
     const agent = flow.agent();
     await bindIdSignIn(agent, 'new');
     const { csrf } = await confirmPage(agent);
+    const u = freshUser();
     const cancel = await agent.post('/bindid/confirm/cancel').type('form').set('Origin', APP_ORIGIN).send({ _csrf: csrf });
     expect(cancel.status).toBe(303);
     expect(cancel.headers.location).toBe('/');
     const after = await confirmPage(agent);
     expect(after.res.status).toBe(400);
     expect(after.res.text).toContain('This sign-in has expired');
-    const submit = await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'alice-password' });
-    expect(submit.status).toBe(400);
+    // The whole session was renewed: the old form (and its CSRF token) is dead.
+    const submit = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
+    expect(submit.status).toBe(403);
     expect(flow.emulator.reports()).toHaveLength(0);
     expect(verifyCalls).toHaveLength(0);
   });
@@ -177,7 +182,8 @@ describe('session ids change at each privilege step', () => {
     expect(second).toBeDefined();
     expect(second).not.toBe(first);
     const { csrf } = await confirmPage(agent);
-    const done = await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'alice-password' });
+    const u = freshUser();
+    const done = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
     const third = sessionCookie(done);
     expect(third).toBeDefined();
     expect(third).not.toBe(second);
@@ -202,7 +208,8 @@ describe('the confirm POST', () => {
     const agent = flow.agent();
     await bindIdSignIn(agent, 'new');
     const { csrf } = await confirmPage(agent);
-    const fields = { _csrf: csrf, username: 'alice', password: 'alice-password' };
+    const u = freshUser();
+    const fields = { _csrf: csrf, username: u.username, password: u.password };
     expect((await submitConfirm(agent, fields, { 'Sec-Fetch-Site': 'cross-site', Origin: APP_ORIGIN })).status).toBe(403);
     expect((await submitConfirm(agent, fields, { Origin: 'https://evil.example' })).status).toBe(403);
     expect(flow.emulator.reports()).toHaveLength(0);
@@ -214,23 +221,25 @@ describe('the confirm POST', () => {
     const agent = flow.agent();
     await bindIdSignIn(agent, 'new');
     const { csrf } = await confirmPage(agent);
+    const u = freshUser();
     flow.emulator.setFault('session-feedback', { status: 500 });
-    const down = await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'alice-password' });
+    const down = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
     expect(down.status).toBe(503);
     expect(down.text).toContain('BindID could not be reached');
     expect((await whoami(agent)).user).toBeNull();
     flow.emulator.clearFaults();
-    const retry = await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'alice-password' });
+    const retry = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
     expect(retry.status).toBe(303);
-    expect((await whoami(agent)).user).toEqual({ id: 1, username: 'alice' });
+    expect((await whoami(agent)).user).toEqual({ id: u.id, username: u.username });
   });
 
   it('BindID refusing the token (401) ends the pending login', async () => {
     const agent = flow.agent();
     await bindIdSignIn(agent, 'new');
     const { csrf } = await confirmPage(agent);
+    const u = freshUser();
     flow.emulator.expireAccessTokens();
-    const res = await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'alice-password' });
+    const res = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
     expect(res.status).toBe(502);
     expect((await whoami(agent)).user).toBeNull();
     expect((await confirmPage(agent)).res.status).toBe(400);
@@ -240,7 +249,8 @@ describe('the confirm POST', () => {
     const agent = flow.agent();
     await bindIdSignIn(agent, 'new');
     const { csrf } = await confirmPage(agent);
-    const fields = { _csrf: csrf, username: 'alice', password: 'alice-password' };
+    const u = freshUser();
+    const fields = { _csrf: csrf, username: u.username, password: u.password };
     expect((await submitConfirm(agent, fields)).status).toBe(303);
     const replay = await submitConfirm(agent, fields);
     expect(replay.status).toBeGreaterThanOrEqual(400);
