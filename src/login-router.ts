@@ -263,6 +263,14 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
 
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  let cookieChecked = false;
+  router.use((req, _res, next) => {
+    if (!cookieChecked && req.session) {
+      cookieChecked = true;
+      warnAboutSessionCookie(req, baseUrl);
+    }
+    next();
+  });
 
   router.get(paths.login, handle(async (req, res) => {
     const session = requireServerSession(req);
@@ -458,6 +466,28 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   }
 
   return router;
+}
+
+/**
+ * Once per router, in production: warn (process warning `EXPRESS_BINDID_SESSION_COOKIE`) when the
+ * session cookie that will carry the pending BindID sign-in lacks HttpOnly, Secure (on an https
+ * site) or an explicit SameSite.
+ */
+export function warnAboutSessionCookie(req: Request, baseUrl: string): string[] {
+  if (process.env.NODE_ENV !== 'production') return [];
+  const cookie = req.session.cookie as { httpOnly?: boolean; secure?: boolean | 'auto'; sameSite?: unknown };
+  const problems: string[] = [];
+  if (cookie.httpOnly === false) problems.push('httpOnly is off');
+  if (baseUrl.startsWith('https:') && !cookie.secure) problems.push('secure is off on an https site');
+  if (cookie.sameSite === undefined || cookie.sameSite === false) problems.push("sameSite is not set (use 'lax')");
+  if (cookie.sameSite === 'none' && !cookie.secure) problems.push("sameSite 'none' without secure");
+  if (problems.length > 0) {
+    process.emitWarning(`express-bindid: the session cookie is weak: ${problems.join('; ')}.`, {
+      code: 'EXPRESS_BINDID_SESSION_COOKIE',
+      detail: 'The session holds the pending BindID sign-in. Set cookie: { httpOnly: true, secure: true, sameSite: "lax" } in express-session.',
+    });
+  }
+  return problems;
 }
 
 /** Wrap an async route so its errors reach `next(err)` exactly once, in Express 4 and 5. */
