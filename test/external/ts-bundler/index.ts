@@ -1,0 +1,19 @@
+// Type-checked with moduleResolution bundler, then bundled (package included) by esbuild and run.
+import express from 'express';
+import { authorizationHeader, bindIdRouter, type BindIdRouterOptions } from 'express-bindid';
+import { createEmulator, type Emulator } from 'express-bindid/emulator';
+
+console.log(authorizationHeader('s3cr3t', 'at_1'));
+
+const emulator: Emulator = await createEmulator({ redirectUris: ['http://localhost:3000/bindid/callback'] });
+const options: BindIdRouterOptions = {
+  issuer: emulator.issuer,
+  apiUrl: emulator.apiUrl,
+  clientId: emulator.clientId,
+  clientSecret: emulator.clientSecret,
+  baseUrl: 'http://localhost:3000',
+  findUserByAlias: () => null,
+};
+express().use(bindIdRouter(options));
+await emulator.close();
+console.log('bundler ok');
