@@ -86,9 +86,9 @@ export interface SendAuthenticationPerformedOptions<U = Express.User> {
    */
   logIn?: boolean;
   /** Called after a successful link, e.g. to notify the account owner or write an audit event. Errors are logged, not thrown. */
-  onLinked?: (event: LinkedEvent<U>) => void | Promise<void>;
+  onLinked?: (event: LinkedEvent<U>) => unknown;
   /** Called when the report to BindID failed (before `next(err)`). Errors are logged, not thrown. */
-  onFeedbackError?: (event: FeedbackErrorEvent) => void | Promise<void>;
+  onFeedbackError?: (event: FeedbackErrorEvent) => unknown;
   /** Clock in ms since 1970, for expiry checks and the report's `time`. Default `Date.now`. */
   now?: () => number;
 }
