@@ -104,6 +104,8 @@ const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
   onFeedbackError: true,
   now: true,
 };
+/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
+export { KNOWN as CONFIRM_OPTION_KEYS };
 
 /** The confirmation settings, read once from a factory's options (shared with the login router). */
 export interface ConfirmSettings<U> {

@@ -166,6 +166,8 @@ const KNOWN: KnownKeys<BindIdRouterOptions> = {
   onRecognized: true,
   now: true,
 };
+/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
+export { KNOWN as ROUTER_OPTION_KEYS };
 const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true };
 const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
   lang: true,
