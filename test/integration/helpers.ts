@@ -7,8 +7,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import session, { type SessionOptions } from 'express-session';
+import { Passport } from 'passport';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { type BindIdRouterOptions, bindIdRouter, createLocalStrategy, isBindIdError } from '../../src/index.js';
 
 declare global {
   /** Set per Jest project (jest.config.js): the Express major version the suite must run on. */
@@ -61,6 +64,11 @@ export class Browser {
   /** POST a JSON body. */
   async postJson(url: string, body: unknown): Promise<Page> {
     return this.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  /** Set a cookie as another page of the same site would. */
+  setCookie(origin: string, name: string, value: string): void {
+    this.store(new URL(origin).origin, `${name}=${value}`);
   }
 
   private async request(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Page> {
@@ -140,4 +148,69 @@ export async function serve(callbackPath = '/bindid/callback', options: Emulator
       await Promise.all([new Promise((resolve) => server.close(resolve)), emulator.close()]);
     },
   };
+}
+
+/** The app user of the integration suites. */
+export interface TestUser {
+  id: number;
+  username: string;
+}
+
+export const alice: TestUser = { id: 7, username: 'alice' };
+export const PASSWORD = 'correct horse';
+
+/** Options of {@link routerApp}. */
+export interface RouterAppOptions {
+  /** Overrides of the router's options (the emulator's URLs and client are the defaults). */
+  router?: Partial<BindIdRouterOptions<TestUser>>;
+  /** express-session options (default: a memory store, cookie `SameSite=Lax`). */
+  session?: Partial<SessionOptions>;
+  /** Called on the new app before any middleware (e.g. `app.set('trust proxy', ...)`). */
+  configure?: (app: Express) => void;
+}
+
+/**
+ * An app with password sign-in (passport-local, user `alice`) and the BindID router against
+ * `served.emulator`; `GET /whoami` answers `{ user, pending }`; errors answer `{ code }` with their status.
+ */
+export function routerApp(served: Served, options: RouterAppOptions = {}): Express {
+  const { emulator, baseUrl } = served;
+  const passport = new Passport();
+  passport.serializeUser((user, done) => done(null, (user as TestUser).id));
+  passport.deserializeUser((id: number, done) => done(null, id === alice.id ? alice : false));
+  passport.use(
+    createLocalStrategy<TestUser>({ verify: async (username, password) => (username === 'alice' && password === PASSWORD ? alice : false) }),
+  );
+  const app = express();
+  options.configure?.(app);
+  app.use(
+    session({
+      secret: 'integration-session-secret',
+      resave: false,
+      saveUninitialized: false,
+      cookie: { sameSite: 'lax' },
+      ...options.session,
+    }),
+  );
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(
+    bindIdRouter<TestUser>({
+      issuer: emulator.issuer,
+      apiUrl: emulator.apiUrl,
+      clientId: emulator.clientId,
+      clientSecret: emulator.clientSecret,
+      baseUrl,
+      passport,
+      findUserByAlias: (alias) => (alias === String(alice.id) ? alice : null),
+      ...options.router,
+    }),
+  );
+  app.get('/whoami', (req: Request, res: Response) => {
+    res.json({ user: req.user ?? null, pending: req.session.bindid?.pending !== undefined });
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(isBindIdError(err) ? err.status : 500).json({ code: isBindIdError(err) ? err.code : 'unexpected' });
+  });
+  return app;
 }

@@ -4,26 +4,9 @@
  * signs in with BindID alone; and the failure paths a user meets (lost cookie, cancel at BindID,
  * BindID down, BindID refusing the token, cross-site POST, unknown alias, cancel).
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
-import session from 'express-session';
-import { Passport } from 'passport';
-import {
-  type BindIdRouterOptions,
-  bindIdRouter,
-  createLocalStrategy,
-  isBindIdError,
-  type LinkFailedEvent,
-} from '../../src/index.js';
-import { Browser, csrfOf, expressUnderTest, type Page, type Served, serve } from './helpers.js';
+import type { LinkFailedEvent } from '../../src/index.js';
+import { alice, Browser, csrfOf, expressUnderTest, PASSWORD, type Page, routerApp, type Served, serve, type TestUser } from './helpers.js';
 
-interface TestUser {
-  id: number;
-  username: string;
-}
-
-const alice: TestUser = { id: 7, username: 'alice' };
-const users = new Map<number, TestUser>([[alice.id, alice]]);
-const PASSWORD = 'correct horse';
 const { major, version } = expressUnderTest();
 
 let served: Served;
@@ -39,45 +22,8 @@ beforeEach(() => {
   emulator.clearReports();
   emulator.clearFaults();
   linkFailures = [];
-  served.mount(buildApp());
+  served.mount(routerApp(served, { router: { onLinkFailed: (event) => linkFailures.push(event) } }));
 });
-
-/** An app with password sign-in (passport-local) and the BindID router; errors answer `{ code }`. */
-function buildApp(overrides: Partial<BindIdRouterOptions<TestUser>> = {}) {
-  const { emulator, baseUrl } = served;
-  const passport = new Passport();
-  passport.serializeUser((user, done) => done(null, (user as TestUser).id));
-  passport.deserializeUser((id: number, done) => done(null, users.get(id) ?? false));
-  passport.use(
-    createLocalStrategy<TestUser>({ verify: async (username, password) => (username === 'alice' && password === PASSWORD ? alice : false) }),
-  );
-  const app = express();
-  app.use(session({ secret: 'integration-session-secret', resave: false, saveUninitialized: false, cookie: { sameSite: 'lax' } }));
-  app.use(passport.initialize());
-  app.use(passport.session());
-  app.use(
-    bindIdRouter<TestUser>({
-      issuer: emulator.issuer,
-      apiUrl: emulator.apiUrl,
-      clientId: emulator.clientId,
-      clientSecret: emulator.clientSecret,
-      baseUrl,
-      passport,
-      findUserByAlias: (alias) => users.get(Number(alias)) ?? null,
-      onLinkFailed: (event) => {
-        linkFailures.push(event);
-      },
-      ...overrides,
-    }),
-  );
-  app.get('/whoami', (req: Request, res: Response) => {
-    res.json({ user: req.user ?? null, pending: req.session.bindid?.pending !== undefined });
-  });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    res.status(isBindIdError(err) ? err.status : 500).json({ code: isBindIdError(err) ? err.code : 'unexpected' });
-  });
-  return app;
-}
 
 /** Start a sign-in as `identity` at the emulator; return the page the callback answered with. */
 async function signIn(browser: Browser, identity: string, returnTo = '/account'): Promise<Page> {

@@ -15,15 +15,8 @@ import {
   storePendingLogin,
 } from '../../src/index.js';
 import { login, REDIRECT_URI } from '../emulator/helpers.js';
-import { Browser, expressUnderTest, type Served, serve } from './helpers.js';
+import { alice, Browser, expressUnderTest, PASSWORD, type Served, serve, type TestUser } from './helpers.js';
 
-interface TestUser {
-  id: number;
-  username: string;
-}
-
-const alice: TestUser = { id: 7, username: 'alice' };
-const PASSWORD = 'correct horse';
 const { major, version } = expressUnderTest();
 
 let served: Served;
