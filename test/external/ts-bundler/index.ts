@@ -14,6 +14,12 @@ const options: BindIdRouterOptions = {
   baseUrl: 'http://localhost:3000',
   findUserByAlias: () => null,
 };
-express().use(bindIdRouter(options));
+const app = express();
+app.use(bindIdRouter(options));
+// No import of express-session in this program: the package's declarations bring its types along.
+app.get('/state', (req, res) => {
+  const returnTo: string | undefined = req.session.bindid?.returnTo;
+  res.json({ returnTo: returnTo ?? null, alias: req.bindid?.alias ?? null });
+});
 await emulator.close();
 console.log('bundler ok');
