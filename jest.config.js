@@ -1,8 +1,13 @@
 /**
  * Jest runs the TypeScript sources directly: @swc/jest compiles them (and the ESM-only
  * openid-client, oauth4webapi and jose) to CommonJS for Jest's module loader. Types are checked
- * separately by `tsc` (`npm run typecheck`). The built package is exercised by the tests that
- * spawn `node` (test/package.test.ts).
+ * separately by `tsc` (`npm run typecheck`). The built package is exercised by the import matrix
+ * (`npm run test:external`, test/external/).
+ *
+ * Two projects: `express5` runs every suite against the `express` dev dependency (Express 5);
+ * `express4` runs the suites that build an Express app again, with `express` mapped to the
+ * `express4` dev dependency (an npm alias of Express 4). A suite builds an Express app when it
+ * lives under test/integration/ or is listed in APP_SUITES.
  *
  * @type {import('jest').Config}
  */
@@ -14,17 +19,41 @@ const swc = [
   },
 ];
 
-export default {
+const moduleNameMapper = {
+  // Examples import the package by name; in tests that name means the sources (coverage, no stale dist).
+  '^express-bindid$': '<rootDir>/src/index.ts',
+  '^express-bindid/emulator$': '<rootDir>/src/emulator/index.ts',
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
+
+/** Suites outside test/integration/ that build an Express app, so they run on Express 4 too. */
+const APP_SUITES = ['<rootDir>/test/local-strategy.test.ts'];
+
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
-  moduleNameMapper: {
-    // Examples import the package by name; in tests that name means the sources (coverage, no stale dist).
-    '^express-bindid$': '<rootDir>/src/index.ts',
-    '^express-bindid/emulator$': '<rootDir>/src/emulator/index.ts',
-    '^(\\.{1,2}/.*)\\.js$': '$1',
-  },
   testTimeout: 20000,
+};
+
+export default {
+  testTimeout: 20000,
+  projects: [
+    {
+      ...common,
+      displayName: 'express5',
+      testMatch: ['**/*.test.ts'],
+      moduleNameMapper,
+      globals: { EXPRESS_MAJOR: 5 },
+    },
+    {
+      ...common,
+      displayName: 'express4',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', ...APP_SUITES],
+      // Only the bare specifier: Express 4's own files require each other by relative path.
+      moduleNameMapper: { '^express$': '<rootDir>/node_modules/express4', ...moduleNameMapper },
+      globals: { EXPRESS_MAJOR: 4 },
+    },
+  ],
 };

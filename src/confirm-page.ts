@@ -77,8 +77,11 @@ export interface ConfirmPageModel {
   error?: string;
 }
 
-/** A render hook: write the page for `model` to `res` (status and headers are already set). */
-export type RenderConfirmPage = (model: ConfirmPageModel, req: Request, res: Response) => void | Promise<void>;
+/**
+ * A render hook: write the page for `model` to `res` (status and headers are already set). A returned
+ * promise is awaited; any other result is ignored.
+ */
+export type RenderConfirmPage = (model: ConfirmPageModel, req: Request, res: Response) => unknown;
 
 /** Escape text for HTML content and double-quoted attributes. */
 export function escapeHtml(value: string): string {

@@ -89,9 +89,9 @@ export interface SendAuthenticationPerformedOptions<U = Express.User> {
    */
   logIn?: boolean;
   /** Called after a successful link, e.g. to notify the account owner or write an audit event. Errors are logged, not thrown. */
-  onLinked?: (event: LinkedEvent<U>) => void | Promise<void>;
+  onLinked?: (event: LinkedEvent<U>) => unknown;
   /** Called when the report to BindID failed (before `next(err)`). Errors are logged, not thrown. */
-  onFeedbackError?: (event: FeedbackErrorEvent) => void | Promise<void>;
+  onFeedbackError?: (event: FeedbackErrorEvent) => unknown;
   /** Clock in ms since 1970, for expiry checks and the report's `time`. Default `Date.now`. */
   now?: () => number;
   /**
@@ -113,6 +113,8 @@ const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
   now: true,
   store: true,
 };
+/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
+export { KNOWN as CONFIRM_OPTION_KEYS };
 
 /** The confirmation settings, read once from a factory's options (shared with the login router). */
 export interface ConfirmSettings<U> {

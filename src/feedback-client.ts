@@ -97,6 +97,8 @@ const KNOWN: KnownKeys<SessionFeedbackClientOptions> = {
   circuitBreaker: true,
 };
 const KNOWN_BREAKER: KnownKeys<CircuitBreakerOptions> = { failureThreshold: true, resetMs: true };
+/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
+export { KNOWN as FEEDBACK_CLIENT_OPTION_KEYS };
 const KNOWN_BACKOFF: KnownKeys<BackoffOptions> = { baseMs: true, maxMs: true };
 
 /** One session-feedback report, as sent inside `reports: [...]`. */

@@ -84,6 +84,8 @@ const KNOWN: KnownKeys<LocalStrategyOptionsWithRequest> = {
   maxPasswordLength: true,
   message: true,
 };
+/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
+export { KNOWN as LOCAL_STRATEGY_OPTION_KEYS };
 
 /** The default generic failure message. */
 export const DEFAULT_FAILURE_MESSAGE = 'Invalid username or password.';

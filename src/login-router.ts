@@ -144,13 +144,13 @@ export interface BindIdRouterOptions<U = Express.User> {
   /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
   httpTimeoutMs?: number;
   /** A user was linked (notify the account owner, audit). Errors are logged, not thrown. */
-  onLinked?: (event: LinkedEvent<U>) => void | Promise<void>;
+  onLinked?: (event: LinkedEvent<U>) => unknown;
   /** The report to BindID failed. Errors are logged, not thrown. */
-  onFeedbackError?: (event: FeedbackErrorEvent) => void | Promise<void>;
+  onFeedbackError?: (event: FeedbackErrorEvent) => unknown;
   /** A confirmation attempt did not link. Errors are logged, not thrown. */
-  onLinkFailed?: (event: LinkFailedEvent) => void | Promise<void>;
+  onLinkFailed?: (event: LinkFailedEvent) => unknown;
   /** A returning BindID user was recognised by alias and signed in. Errors are logged, not thrown. */
-  onRecognized?: (event: RecognizedEvent<U>) => void | Promise<void>;
+  onRecognized?: (event: RecognizedEvent<U>) => unknown;
   /** Clock in ms since 1970. Default `Date.now`. */
   now?: () => number;
   /**
@@ -191,6 +191,8 @@ const KNOWN: KnownKeys<BindIdRouterOptions> = {
   attemptLimits: true,
 };
 const KNOWN_LIMITS: KnownKeys<AttemptLimits> = { perAccount: true, perIp: true, windowSeconds: true };
+/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
+export { KNOWN as ROUTER_OPTION_KEYS };
 const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true };
 const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
   lang: true,

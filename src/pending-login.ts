@@ -8,6 +8,10 @@
  *
  * @module
  */
+// The built .d.ts must load express-session's types by itself: they add `req.session` to Express's
+// Request, which the declarations below use and augment (SessionData). `import type {}` is elided
+// from declaration output; a reference marked preserve="true" is kept.
+/// <reference types="express-session" preserve="true" />
 import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import type {} from 'express-session';

@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+/**
+ * The import matrix: install the packed package into tiny consumer projects, the way users get it,
+ * and use it from each module system.
+ *
+ *   cjs          CommonJS JavaScript (require), on the lowest Express 4, express-session and
+ *                passport the peer ranges allow; runs the whole BindID journey; runs the CLI bin.
+ *   esm          ES module JavaScript (import), on Express 5.0.0; the journey again; require() and
+ *                import() must give the same module.
+ *   ts-nodenext  TypeScript, module nodenext, skipLibCheck off, Express 4 types: an ES module file
+ *                and a .cts file, compiled by tsc and run; the declaration augmentations
+ *                (req.session.bindid, optional req.bindid); the .cts again under module node16.
+ *   ts-bundler   TypeScript, moduleResolution bundler (module preserve), Express 5 types;
+ *                bundled with esbuild (the package inside the bundle) and run.
+ *
+ * Every consumer prints the BindID header of a known vector and must exit 0. Usage:
+ *   node test/external/run.mjs [consumer...]     (KEEP=1 keeps the temporary directory)
+ * Needs the npm registry (for express and friends); npm's cache is shared between consumers.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+/** `authorizationHeader('s3cr3t', 'at_1')`, from test/fixtures/authorization-header.tsv. */
+const HEADER = 'BindIdBackend AccessToken at_1; KR2iwnojK0BEWr7i0/0dCZG2MtULYyPOTbDDbXWpSKs=';
+
+/** What each consumer does after its install: commands (`run`, or `parallel` ones), an esbuild `bundle`. */
+const CONSUMERS = {
+  cjs: {
+    shared: ['journey.cjs'],
+    steps: [
+      { run: ['node', 'index.js'], prints: [HEADER, 'journey ok'] },
+      { run: ['node_modules/.bin/bindid-emulator', '--help'], prints: ['Usage: bindid-emulator [options]'] },
+    ],
+  },
+  esm: {
+    shared: ['journey.cjs'],
+    steps: [{ run: ['node', 'index.js'], prints: [HEADER, 'journey ok'] }],
+  },
+  'ts-nodenext': {
+    steps: [
+      { parallel: [['node', tsc, '-p', 'tsconfig.json'], ['node', tsc, '-p', 'tsconfig.node16.json']] },
+      { run: ['node', 'dist/esm.js'], prints: [HEADER, 'esm ok'] },
+      { run: ['node', 'dist/cjs.cjs'], prints: [HEADER, 'cjs ok'] },
+    ],
+  },
+  'ts-bundler': {
+    steps: [
+      { run: ['node', tsc, '-p', 'tsconfig.json'] },
+      { bundle: { entry: 'index.ts', out: 'out/bundle.mjs' } },
+      { run: ['node', 'out/bundle.mjs'], prints: [HEADER, 'bundler ok'] },
+    ],
+  },
+};
+
+/** Run a command; resolve with its exit code and output (stdout and stderr, in order). */
+function exec(command, args, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? signal, stdout, output }));
+  });
+}
+
+/** Bundle `entry` for Node with esbuild (from the repo's dev tree), the package itself included. */
+async function bundle(cwd, { entry, out }) {
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    absWorkingDir: cwd,
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'silent',
+    // CommonJS dependencies (express, axios...) inside an ESM bundle call require() for built-ins.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+}
+
+async function consumer(name, work, tarball) {
+  const spec = CONSUMERS[name];
+  const dir = join(work, name);
+  cpSync(join(here, name), dir, { recursive: true });
+  for (const file of spec.shared ?? []) cpSync(join(here, file), join(dir, file));
+  const log = [];
+  const fail = (what, result) => {
+    throw new Error(`${name}: ${what}\n${log.join('\n')}\n--- output ---\n${result?.output ?? ''}`);
+  };
+
+  const install = ['install', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--loglevel=error', tarball];
+  const installed = await exec('npm', install, dir);
+  log.push(`$ npm ${install.join(' ')} -> ${installed.code}`);
+  if (installed.code !== 0) fail('npm install failed', installed);
+
+  for (const step of spec.steps) {
+    if (step.bundle) {
+      try {
+        await bundle(dir, step.bundle);
+      } catch (err) {
+        fail(`esbuild failed: ${err.message}`);
+      }
+      log.push(`bundled ${step.bundle.entry} -> ${step.bundle.out}`);
+      continue;
+    }
+    const commands = step.parallel ?? [step.run];
+    const results = await Promise.all(commands.map(([command, ...args]) => exec(command, args, dir)));
+    results.forEach((result, i) => log.push(`$ ${commands[i].map((a) => a.replace(repo, '<repo>')).join(' ')} -> ${result.code}`));
+    results.forEach((result, i) => {
+      if (result.code !== 0) fail(`\`${commands[i].at(-1)}\` exited with ${result.code}`, result);
+      for (const line of step.prints ?? []) {
+        if (!result.stdout.split('\n').includes(line)) fail(`expected the line ${JSON.stringify(line)}`, result);
+      }
+    });
+  }
+  return log;
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !(name in CONSUMERS));
+  if (unknown.length > 0) throw new Error(`unknown consumer(s): ${unknown.join(', ')} (known: ${Object.keys(CONSUMERS).join(', ')})`);
+  const names = only.length > 0 ? only : Object.keys(CONSUMERS);
+
+  const work = mkdtempSync(join(tmpdir(), 'express-bindid-external-'));
+  const started = Date.now();
+  let failed = false;
+  try {
+    // `npm pack` runs `prepare` (the build), as publishing does.
+    const packed = await exec('npm', ['pack', '--pack-destination', work, '--loglevel=error'], repo);
+    if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.output}`);
+    const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')));
+    console.log(`packed ${tarball}`);
+
+    const results = await Promise.allSettled(names.map((name) => consumer(name, work, tarball)));
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') {
+        console.log(`ok   ${names[i]}\n${result.value.map((l) => `     ${l}`).join('\n')}`);
+      } else {
+        failed = true;
+        console.error(`FAIL ${result.reason instanceof Error ? result.reason.message : result.reason}`);
+      }
+    });
+  } finally {
+    if (process.env.KEEP) console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`${failed ? 'import matrix FAILED' : 'import matrix passed'} (${names.length} consumers, ${Math.round((Date.now() - started) / 1000)} s)`);
+  if (failed) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,217 @@
+/**
+ * The README's options tables must match the code, so they cannot drift:
+ *
+ * - names: the first column of each table lists exactly the keys the factory accepts (its `KNOWN`
+ *   map, which the compiler keeps complete against the options type);
+ * - defaults: where the code reads an option with a literal default (`o.integer('retries', 2, ...)`,
+ *   `o.string('scope', 'openid email')`, or a `DEFAULT_*` constant exported by the package), the
+ *   README's default column shows that literal, e.g. `2` or `'openid email'`.
+ *
+ * Defaults are read from the source text of calls to the option getters listed in GETTERS. An
+ * option whose README default is a literal that the code does not show that way must be listed in
+ * UNREADABLE_DEFAULTS with the reason, so a new one cannot slip by unchecked.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIRM_OPTION_KEYS } from '../src/confirm.js';
+import { FEEDBACK_CLIENT_OPTION_KEYS } from '../src/feedback-client.js';
+import * as api from '../src/index.js';
+import { LOCAL_STRATEGY_OPTION_KEYS } from '../src/local-strategy.js';
+import { ROUTER_OPTION_KEYS } from '../src/login-router.js';
+
+const root = join(__dirname, '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+/** Functions whose call `(…, 'option', default, …)` gives an option's default. */
+const GETTERS = ['integer', 'string', 'boolean', 'oneOf', 'field'];
+
+/** README literal defaults the source cannot show as a literal, with why. */
+const UNREADABLE_DEFAULTS: Record<string, string> = {
+  'sendAuthenticationPerformed.logIn': 'the default is passed in by the caller of readConfirmSettings (true for both factories)',
+};
+
+const TABLES = [
+  { heading: '### `bindIdRouter(options)`', factory: 'bindIdRouter', keys: ROUTER_OPTION_KEYS, source: 'src/login-router.ts' },
+  {
+    heading: '### `sendAuthenticationPerformed(options)`',
+    factory: 'sendAuthenticationPerformed',
+    keys: CONFIRM_OPTION_KEYS,
+    source: 'src/confirm.ts',
+  },
+  {
+    heading: '### `createLocalStrategy(options)`',
+    factory: 'createLocalStrategy',
+    keys: LOCAL_STRATEGY_OPTION_KEYS,
+    source: 'src/local-strategy.ts',
+  },
+  {
+    heading: '### `new SessionFeedbackClient(options)`',
+    factory: 'SessionFeedbackClient',
+    keys: FEEDBACK_CLIENT_OPTION_KEYS,
+    source: 'src/feedback-client.ts',
+  },
+];
+
+interface Row {
+  names: string[];
+  default: string;
+}
+
+/** The rows of the first table after `heading`: option names (backticked, comma-separated) and the Default cell. */
+function readTable(markdown: string, heading: string): Row[] {
+  const lines = markdown.split('\n');
+  const at = lines.indexOf(heading);
+  if (at < 0) throw new Error(`README has no heading ${heading}`);
+  let i = at + 1;
+  while (i < lines.length && !lines[i]?.startsWith('|')) {
+    if (lines[i]?.startsWith('#')) throw new Error(`no table under ${heading}`);
+    i++;
+  }
+  const table: string[][] = [];
+  for (; i < lines.length && lines[i]?.startsWith('|'); i++) table.push(cells(lines[i] as string));
+  const [header, , ...body] = table;
+  const defaultColumn = header?.findIndex((c) => c.toLowerCase() === 'default') ?? -1;
+  if (defaultColumn < 0) throw new Error(`the table under ${heading} has no Default column`);
+  return body.map((row) => ({
+    names: [...(row[0] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] as string),
+    default: row[defaultColumn] ?? '',
+  }));
+}
+
+/** Split a table row into trimmed cells, ignoring pipes inside code spans and escaped ones (`\|`). */
+function cells(line: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let code = false;
+  for (let i = 1; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === '\\' && line[i + 1] === '|') {
+      current += '|';
+      i++;
+    } else if (ch === '`') {
+      code = !code;
+      current += ch;
+    } else if (ch === '|' && !code) {
+      out.push(current.trim());
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  return out;
+}
+
+/** A README default cell that is one literal in a code span (`5000`, `'/'`, `true`), as a value. */
+function readmeLiteral(cell: string): string | number | boolean | undefined {
+  const match = /^`([^`]+)`$/.exec(cell.trim());
+  if (!match) return undefined;
+  return parseLiteral(match[1] as string);
+}
+
+function parseLiteral(text: string): string | number | boolean | undefined {
+  const t = text.trim();
+  if (/^-?\d[\d_]*(\.\d+)?$/.test(t)) return Number(t.replaceAll('_', ''));
+  if (t === 'true' || t === 'false') return t === 'true';
+  const quoted = /^'((?:[^'\\]|\\.)*)'$/.exec(t) ?? /^"((?:[^"\\]|\\.)*)"$/.exec(t);
+  if (quoted) return (quoted[1] as string).replace(/\\(.)/g, '$1');
+  // A constant the package exports, such as DEFAULT_PENDING_TTL_SECONDS.
+  if (/^[A-Z][A-Z0-9_]+$/.test(t) && t in api) {
+    const value = (api as Record<string, unknown>)[t];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  }
+  return undefined;
+}
+
+/** Literal defaults in `source`: `getter('option', <literal>` for the getters in GETTERS, top-level options only. */
+function codeDefaults(source: string, options: readonly string[]): Map<string, string | number | boolean> {
+  const out = new Map<string, string | number | boolean>();
+  const call = new RegExp(`\\b(?:${GETTERS.join('|')})\\(\\s*'([A-Za-z]+)'\\s*,\\s*('(?:[^'\\\\]|\\\\.)*'|[\\w.]+)`, 'g');
+  for (const [, name, expression] of source.matchAll(call)) {
+    if (!name || !expression || !options.includes(name)) continue;
+    const value = parseLiteral(expression);
+    if (value !== undefined) out.set(name, value);
+  }
+  return out;
+}
+
+describe.each(TABLES)('README table $heading', ({ heading, factory, keys, source }) => {
+  const rows = readTable(readme, heading);
+  const documented = rows.flatMap((row) => row.names);
+  const accepted = Object.keys(keys);
+
+  it('lists every option the code accepts', () => {
+    const missing = accepted.filter((name) => !documented.includes(name));
+    expect(missing.map((name) => `${factory}() option \`${name}\` is missing from the README table`)).toEqual([]);
+  });
+
+  it('lists only options the code accepts, once each', () => {
+    const unknown = documented.filter((name) => !accepted.includes(name));
+    const twice = documented.filter((name, i) => documented.indexOf(name) !== i);
+    expect([
+      ...unknown.map((name) => `the README lists \`${name}\`, which ${factory}() does not accept`),
+      ...twice.map((name) => `the README lists \`${name}\` twice`),
+    ]).toEqual([]);
+  });
+
+  it('shows the literal defaults of the code', () => {
+    const defaults = codeDefaults(readFileSync(join(root, source), 'utf8'), accepted);
+    const problems: string[] = [];
+    for (const row of rows) {
+      for (const name of row.names) {
+        const inReadme = readmeLiteral(row.default);
+        const inCode = defaults.get(name);
+        if (inCode !== undefined && inReadme !== inCode) {
+          problems.push(`${factory}() option \`${name}\`: the code defaults to ${JSON.stringify(inCode)}, the README says "${row.default}"`);
+        } else if (inCode === undefined && inReadme !== undefined && !UNREADABLE_DEFAULTS[`${factory}.${name}`]) {
+          problems.push(
+            `${factory}() option \`${name}\`: the README says "${row.default}" but ${source} shows no literal default ` +
+              '(fix the README, or add the option to UNREADABLE_DEFAULTS with the reason)',
+          );
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the README check itself', () => {
+  const markdown = [
+    '### `f(options)`',
+    '',
+    '| Option | Type | Default | |',
+    '|---|---|---|---|',
+    "| `a` | number | `5000` | x |",
+    "| `b`, `c` | `(x) => y \\| z` | `'/'` | |",
+    '| `d` | string | required | |',
+    '',
+    'text',
+  ].join('\n');
+
+  it('reads names, multi-name rows and code spans with pipes', () => {
+    expect(readTable(markdown, '### `f(options)`')).toEqual([
+      { names: ['a'], default: '`5000`' },
+      { names: ['b', 'c'], default: "`'/'`" },
+      { names: ['d'], default: 'required' },
+    ]);
+  });
+
+  it('reads literal defaults from getter calls only', () => {
+    const source = [
+      "const timeout = o.integer('a', 5_000, 1, 10);",
+      "const path = o.string('b', '/');",
+      "const ttl = o.integer('c', DEFAULT_PENDING_TTL_SECONDS, 1, 10);",
+      "throw o.error('d', 'is required');",
+      "const url = o.baseUrl('e', 'https://example.com');",
+    ].join('\n');
+    expect(Object.fromEntries(codeDefaults(source, ['a', 'b', 'c', 'd', 'e']))).toEqual({ a: 5000, b: '/', c: 600 });
+  });
+
+  it.each([
+    ['src/login-router.ts', ROUTER_OPTION_KEYS, ['strategy', 'scope', 'defaultReturnTo', 'pendingTtlSeconds', 'maxAttempts', 'httpTimeoutMs']],
+    ['src/local-strategy.ts', LOCAL_STRATEGY_OPTION_KEYS, ['passReqToCallback', 'name', 'usernameField', 'maxPasswordLength', 'message']],
+    ['src/feedback-client.ts', FEEDBACK_CLIENT_OPTION_KEYS, ['timeoutMs', 'retries', 'maxResponseBytes', 'userAgent']],
+  ])('finds the literal defaults in %s (so a parser gone blind fails here)', (source, keys, expected) => {
+    const found = codeDefaults(readFileSync(join(root, source), 'utf8'), Object.keys(keys));
+    expect([...found.keys()]).toEqual(expect.arrayContaining(expected));
+  });
+});
