@@ -27,7 +27,12 @@ const moduleNameMapper = {
 };
 
 /** Suites outside test/integration/ that build an Express app, so they run on Express 4 too. */
-const APP_SUITES = ['<rootDir>/test/local-strategy.test.ts'];
+const APP_SUITES = [
+  '<rootDir>/test/local-strategy.test.ts',
+  '<rootDir>/test/confirm-middleware.test.ts',
+  '<rootDir>/test/router/**/*.test.ts',
+  '<rootDir>/test/examples/**/*.test.ts',
+];
 
 const common = {
   testEnvironment: 'node',
