@@ -48,8 +48,8 @@ export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.fr
   invalidCredentials: 'Invalid username or password.',
   unavailable: 'BindID could not be reached, so nothing was linked. Please try again in a moment.',
   rejected: 'BindID did not accept this link, so nothing was linked.',
-  expiredTitle: 'This sign-in has expired',
-  expired: 'This BindID sign-in can no longer be confirmed. Please start again.',
+  expiredTitle: 'This sign-in can no longer be confirmed',
+  expired: 'It expired, or it was already confirmed or cancelled. To sign in, start again.',
   startOver: 'Sign in with BindID',
 });
 
@@ -110,16 +110,23 @@ export function maskIdentity(claims: BindIdClaims): string | undefined {
   return undefined;
 }
 
-/** The default page, as a complete HTML document. */
+/**
+ * The default page, as a complete HTML document: no script, no external asset (it works without
+ * JavaScript and under the router's `default-src 'none'` policy), one column that fits a phone.
+ * After a failed attempt the error is announced (`role="alert"`), describes the password field,
+ * which gets the focus, and the username typed is kept.
+ */
 export function renderDefaultConfirmPage(model: ConfirmPageModel): string {
   const m = model.messages;
   const e = escapeHtml;
   const title = model.view === 'confirm' ? m.title : m.expiredTitle;
-  const alert = model.error ? `<p class="alert" role="alert">${e(model.error)}</p>` : '';
+  const alert = model.error ? `<p class="alert" id="bindid-error" role="alert">${e(model.error)}</p>` : '';
   const csrf = model.csrfToken ? `<input type="hidden" name="_csrf" value="${e(model.csrfToken)}">` : '';
   let body: string;
   if (model.view === 'confirm') {
     const identity = model.identity ? `<p class="identity">${e(m.identity.replace('{identity}', model.identity))}</p>` : '';
+    // After an error the password must be typed again: focus it, described by the error.
+    const retry = model.error ? ` autofocus aria-describedby="bindid-error"${model.status === 401 ? ' aria-invalid="true"' : ''}` : '';
     body = `<p>${e(m.intro)}</p>
 ${identity}${alert}
 <form method="post" action="${e(model.action)}">
@@ -127,7 +134,7 @@ ${csrf}
 <label for="bindid-username">${e(m.usernameLabel)}</label>
 <input id="bindid-username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256" value="${e(model.username ?? '')}">
 <label for="bindid-password">${e(m.passwordLabel)}</label>
-<input id="bindid-password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+<input id="bindid-password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${retry}>
 <button type="submit">${e(m.submit)}</button>
 </form>
 <form method="post" action="${e(model.cancelAction)}" class="cancel">
@@ -136,7 +143,7 @@ ${csrf}
 </form>`;
   } else {
     body = `${alert}<p>${e(m.expired)}</p>
-<p><a href="${e(model.startOverUrl)}">${e(m.startOver)}</a></p>`;
+<p><a class="button" href="${e(model.startOverUrl)}">${e(m.startOver)}</a></p>`;
   }
   return `<!doctype html>
 <html lang="${e(m.lang)}">
@@ -145,17 +152,19 @@ ${csrf}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${e(title)}</title>
 <style>
-body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#1a1a1a;background:#fafafa}
-main{max-width:26rem;margin:2rem auto;background:#fff;padding:1.5rem;border:1px solid #ccc;border-radius:8px}
-h1{font-size:1.4rem;margin-top:0}
+body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#1a1a1a;background:#f4f4f4}
+main{max-width:26rem;margin:2rem auto;background:#fff;padding:1.5rem;border:1px solid #c4c4c4;border-radius:8px}
+h1{font-size:1.4rem;line-height:1.3;margin-top:0}
 label{display:block;margin-top:1rem;font-weight:600}
-input{box-sizing:border-box;width:100%;padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:4px}
-button{margin-top:1.25rem;width:100%;padding:.7rem;font-size:1rem;border:0;border-radius:4px;background:#0b5cad;color:#fff;cursor:pointer}
-button.link{background:none;color:#0b5cad;text-decoration:underline;width:auto;padding:.25rem 0}
-.alert{background:#fdecea;border:1px solid #b3261e;color:#7a1410;padding:.6rem;border-radius:4px}
-.identity{font-weight:600}
+input,button{font:inherit}
+input{box-sizing:border-box;width:100%;padding:.6rem;border:1px solid #767676;border-radius:4px}
+button,.button{display:block;box-sizing:border-box;margin-top:1.25rem;width:100%;padding:.7rem;border:0;border-radius:4px;background:#0b5cad;color:#fff;text-align:center;text-decoration:none;cursor:pointer}
+button.link{background:none;color:#0b5cad;text-decoration:underline;width:auto;padding:.5rem 0;margin-top:.75rem}
+.alert{background:#fdecea;border:1px solid #b3261e;border-left-width:4px;color:#7a1410;padding:.6rem;border-radius:4px}
+.identity{font-weight:600;overflow-wrap:anywhere}
 a{color:#0b5cad}
-:focus-visible{outline:3px solid #f0a000;outline-offset:2px}
+:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}
+@media (max-width:30rem){body{padding:0;background:#fff}main{margin:0;border:0;border-radius:0;padding:1.5rem 1rem}}
 </style>
 </head>
 <body>

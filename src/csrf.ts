@@ -5,6 +5,11 @@
  * Policy when a browser sends neither `Sec-Fetch-Site` nor `Origin` nor `Referer` (old browsers,
  * privacy extensions): the request is judged by the token alone.
  *
+ * `Origin: null` counts as no `Origin`. Browsers send it for a same-origin form on a page whose
+ * `Referrer-Policy` is `no-referrer` (Fetch standard, "serializing a request origin") — the confirm
+ * page's policy — and for opaque origins (sandboxed frames, `data:` URLs), which Fetch Metadata
+ * marks `cross-site` and are refused by that check.
+ *
  * @module
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -36,7 +41,7 @@ export function assertSameOriginRequest(req: Request, submitted: unknown, appOri
     throw csrfError(`Sec-Fetch-Site is ${site === 'same-site' || site === 'cross-site' ? site : 'not same-origin'}`);
   }
   const origin = req.get('origin');
-  if (origin !== undefined) {
+  if (origin !== undefined && origin !== 'null') {
     if (origin !== appOrigin) throw csrfError('Origin is another site');
   } else {
     const referer = req.get('referer');

@@ -4,7 +4,7 @@
  * embedded BindID emulator.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { bindIdRouter, createLocalStrategy, isBindIdError } from 'express-bindid';
+import { type BindIdRouterOptions, bindIdRouter, createLocalStrategy, isBindIdError } from 'express-bindid';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
@@ -21,6 +21,8 @@ export interface ExampleConfig {
   baseUrl: string;
   sessionSecret: string;
   users: UserStore;
+  /** More options of the BindID router: the confirm page's strings, its render hook, the time to confirm. */
+  bindid?: Pick<BindIdRouterOptions<User>, 'messages' | 'render' | 'pendingTtlSeconds'>;
 }
 
 export function createApp(config: ExampleConfig): express.Express {
@@ -59,6 +61,7 @@ export function createApp(config: ExampleConfig): express.Express {
       passport,
       findUserByAlias: (alias) => users.findByAlias(alias),
       onLinked: ({ user }) => console.log(`BindID linked to user ${user.id} (${user.username}); the owner would get an email here.`),
+      ...config.bindid,
     }),
   );
 
@@ -87,11 +90,11 @@ export function createApp(config: ExampleConfig): express.Express {
   });
 
   // Coded errors from express-bindid carry a status and a message safe to show when `expose` is true.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = isBindIdError(err) ? err.status : 500;
     const message = isBindIdError(err) && err.expose ? err.message : 'Please try again.';
     if (status >= 500) console.error('request failed:', isBindIdError(err) ? err.code : err);
-    res.status(status).send(errorPage(status, message));
+    res.status(status).send(errorPage(status, message, req.user as User | undefined));
   });
   return app;
 }

@@ -3,9 +3,11 @@ import { escapeHtml as e } from 'express-bindid';
 import type { User } from './users.js';
 
 const style = `body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-a.button,button{display:inline-block;padding:.6rem 1rem;border-radius:4px;border:0;background:#0b5cad;color:#fff;text-decoration:none;font-size:1rem;cursor:pointer}
-label{display:block;margin-top:.8rem;font-weight:600} input{padding:.5rem;font-size:1rem;width:100%;box-sizing:border-box}
+a.button,button{display:inline-block;padding:.6rem 1rem;border-radius:4px;border:0;background:#0b5cad;color:#fff;text-decoration:none;font:inherit;cursor:pointer}
+label{display:block;margin-top:.8rem;font-weight:600} input{padding:.5rem;font:inherit;width:100%;box-sizing:border-box}
 .alert{background:#fdecea;border:1px solid #b3261e;padding:.5rem;border-radius:4px} nav{margin-bottom:1.5rem}`;
+
+const SITE = 'express-bindid example';
 
 export function layout(title: string, body: string, user?: User): string {
   const nav = user
@@ -13,7 +15,7 @@ export function layout(title: string, body: string, user?: User): string {
 <form method="post" action="/logout" style="display:inline"><button type="submit">Sign out</button></form></nav>`
     : `<nav><a href="/">Home</a></nav>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)} · express-bindid example</title><style>${style}</style></head>
+<title>${e(title === SITE ? SITE : `${title} · ${SITE}`)}</title><style>${style}</style></head>
 <body>${nav}<main><h1>${e(title)}</h1>${body}</main></body></html>`;
 }
 
@@ -23,7 +25,7 @@ export function homePage(user?: User): string {
     : `<p>This example app signs people in with their password, or with BindID (biometrics).</p>
 <p><a class="button" href="/login/bindid?returnTo=%2Faccount">Sign in with BindID</a></p>
 <p>or <a href="/login">sign in with a password</a>.</p>`;
-  return layout('express-bindid example', body, user);
+  return layout(SITE, body, user);
 }
 
 export function passwordLoginPage(failed: boolean): string {
@@ -46,9 +48,10 @@ export function accountPage(user: User, linkedNow: boolean): string {
   );
 }
 
-export function errorPage(status: number, message: string): string {
+export function errorPage(status: number, message: string, user?: User): string {
   return layout(
     status === 403 ? 'Sign-in refused' : 'Something went wrong',
     `<p role="alert">${e(message)}</p><p><a href="/">Back to the home page</a></p>`,
+    user,
   );
 }

@@ -2,7 +2,9 @@
  * `npm start`: the example app on http://localhost:3000 with an embedded BindID emulator on the next
  * two ports. Nothing leaves this machine.
  *
- * Environment: PORT (default 3000), HOST (default localhost).
+ * Environment: PORT (default 3000), HOST (default localhost), BINDID_PENDING_TTL_SECONDS (time to
+ * confirm a new BindID user, 10 to 3600, default 600; the browser test shortens it to see the
+ * expired page).
  */
 import { createEmulator } from 'express-bindid/emulator';
 import { createApp } from './app.js';
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
     baseUrl,
     sessionSecret: process.env.SESSION_SECRET ?? 'example-only-session-secret-change-me',
     users,
+    bindid: process.env.BINDID_PENDING_TTL_SECONDS ? { pendingTtlSeconds: Number(process.env.BINDID_PENDING_TTL_SECONDS) } : {},
   });
   const server = app.listen(port, host === 'localhost' ? '127.0.0.1' : host, () => {
     console.log(`
@@ -42,7 +45,7 @@ express-bindid example
   BindID emulator: ${emulator.issuer} (API ${emulator.apiUrl})
 
 Click "Sign in with BindID", pick "New BindID user", then confirm once with the demo password.
-Next time, BindID alone signs you in. Ctrl+C stops everything.`);
+Next time, pick "Sign in again as" that user: BindID alone signs you in. Ctrl+C stops everything.`);
   });
 
   const stop = () => {

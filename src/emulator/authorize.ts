@@ -11,7 +11,9 @@
  *    43-character base64url challenge (`invalid_request`).
  * 3. Without `identity`: 200 with the sign-in page, which posts every parameter back with the
  *    chosen `identity`. `identity=cancel` redirects with `access_denied`; `identity=new` creates a
- *    fresh identity; a known id signs it in; anything else is a 400 page.
+ *    fresh identity; the id of a known or created identity signs it in again (the page offers the
+ *    last {@link CREATED_ON_PAGE} created ones, as BindID recognises a returning person); anything
+ *    else is a 400 page.
  *
  * Completion redirects (302) to `redirect_uri?code=...&state=...`. The code is single-use, valid
  * {@link CODE_TTL_MS} ms, and bound to the client, the redirect URI, the PKCE challenge and the nonce.
@@ -42,6 +44,9 @@ const SINGLE_PARAMS = [
   'code_challenge_method',
   'identity',
 ];
+
+/** How many of the identities created by `identity=new` the sign-in page offers (newest first). */
+export const CREATED_ON_PAGE = 5;
 
 /** An OAuth error to redirect with. */
 interface OAuthError {
@@ -92,12 +97,21 @@ function authorize(params: URLSearchParams, res: ServerResponse, ctx: Context): 
 
   const choice = params.get('identity');
   if (choice === null) {
-    return sendHtml(res, 200, signInPage({ clientId, params, identities: ctx.state.knownIdentities }));
+    return sendHtml(
+      res,
+      200,
+      signInPage({
+        clientId,
+        params,
+        identities: state.knownIdentities,
+        created: state.createdIdentities(CREATED_ON_PAGE),
+      }),
+    );
   }
   if (choice === 'cancel') {
     return redirectError(res, target, stateParam, { error: 'access_denied', description: 'the user cancelled the sign-in' });
   }
-  const identity = choice === 'new' ? state.createIdentity() : state.knownIdentity(choice);
+  const identity = choice === 'new' ? state.createIdentity() : state.identity(choice);
   if (identity === undefined) {
     return sendHtml(res, 400, errorPage('Unknown identity', 'There is no test identity with this id.'));
   }

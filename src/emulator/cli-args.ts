@@ -30,7 +30,7 @@ Options:
                                        userinfo=hang  jwks=drop  session-feedback=500:times=1
   --help                     show this help
 
-Sign in without a browser: GET <issuer>/authorize?...&identity=<alice|bob|new|cancel>
+Sign in without a browser: GET <issuer>/authorize?...&identity=<alice|bob|new|new-…|cancel>
 `;
 
 /** A command-line mistake: reported with the usage, exit code 2. */

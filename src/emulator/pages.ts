@@ -43,24 +43,28 @@ export interface SignInPageInput {
   params: URLSearchParams;
   /** The known identities, one button each. */
   identities: readonly Identity[];
+  /** Identities created earlier by "New BindID user", newest first, one button each. */
+  created?: readonly Identity[];
 }
 
 /**
  * The page shown by `GET /authorize` without `identity`: one form posting every original parameter
- * back to `/authorize`, with one submit button per identity (`identity=<id>`), one for a new user
- * (`identity=new`) and a Cancel button (`identity=cancel`).
+ * back to `/authorize`, with one submit button per identity (`identity=<id>`), known ones first then
+ * those created earlier, one for a new user (`identity=new`) and a Cancel button (`identity=cancel`).
  */
-export function signInPage({ clientId, params, identities }: SignInPageInput): string {
+export function signInPage({ clientId, params, identities, created = [] }: SignInPageInput): string {
   const hidden = [...params]
     .filter(([name]) => name !== 'identity')
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n');
-  const buttons = identities
-    .map((identity) => {
-      const label = [identity.name ?? identity.id, identity.email].filter((part) => part !== undefined).join(' — ');
-      return `<button type="submit" name="identity" value="${escapeHtml(identity.id)}">Sign in as ${escapeHtml(label)}</button>`;
-    })
-    .join('\n');
+  const button = (identity: Identity, text: string): string => {
+    const label = [identity.name ?? identity.id, identity.email].filter((part) => part !== undefined).join(' — ');
+    return `<button type="submit" name="identity" value="${escapeHtml(identity.id)}">${text} ${escapeHtml(label)}</button>`;
+  };
+  const buttons = [
+    ...identities.map((identity) => button(identity, 'Sign in as')),
+    ...created.map((identity) => button(identity, 'Sign in again as')),
+  ].join('\n');
   return layout(
     'BindID emulator — sign in',
     `<h1>Sign in with BindID (emulator)</h1>

@@ -210,9 +210,22 @@ export class EmulatorState {
 
   // --- identities and users -------------------------------------------------------------------
 
-  /** A known identity by id (not the `new` ones: those are picked only once, at creation). */
+  /** A known identity by id (not the `new` ones: see {@link identity}). */
   knownIdentity(id: string): Identity | undefined {
     return this.knownIdentities.find((identity) => identity.id === id);
+  }
+
+  /** An identity by id: a known one, or one created by `identity=new` and not evicted yet. */
+  identity(id: string): Identity | undefined {
+    const known = this.knownIdentity(id);
+    if (known !== undefined) return known;
+    const sub = this.subById.get(id);
+    return sub === undefined ? undefined : this.newUsers.get(sub)?.identity;
+  }
+
+  /** The last `limit` identities created by `identity=new`, newest first. */
+  createdIdentities(limit: number): Identity[] {
+    return [...this.newUsers.values()].slice(-limit).reverse().map((user) => user.identity);
   }
 
   /** Create a fresh identity: random UUID `sub`, email `new-<8 hex>@example.com`. */

@@ -201,6 +201,23 @@ describe('completion', () => {
     expect(emu.subOf('alice')).toBe(alice);
   });
 
+  it('a created identity can sign in again: same sub, its alias, offered on the page (last 5, newest first)', async () => {
+    const created = [];
+    for (let i = 0; i < 6; i++) created.push((await login(emu, 'new')).claims);
+    const newest = created[5] as (typeof created)[number];
+    const id = (newest.email as string).replace('@example.com', '');
+    expect(emu.subOf(id)).toBe(newest.sub);
+    emu.setAlias(newest.sub as string, 'user-42');
+    const again = (await login(emu, id)).claims;
+    expect(again.sub).toBe(newest.sub);
+    expect(again.bindid_alias).toBe('user-42');
+
+    const html = await (await get(authorizeUrl(emu))).text();
+    const offered = [...html.matchAll(/<button type="submit" name="identity" value="(new-[0-9a-f]{8})">Sign in again as New BindID user — \1@example\.com<\/button>/g)];
+    expect(offered.map((m) => `${m[1]}@example.com`)).toEqual(created.slice(1).reverse().map((claims) => claims.email));
+    expect(html.indexOf('value="eve"')).toBeLessThan(html.indexOf('Sign in again as'));
+  });
+
   it('the redirect has no state when none was sent', async () => {
     const target = location(await get(authorizeUrl(emu, { identity: 'alice', state: undefined })));
     expect(target.searchParams.has('state')).toBe(false);

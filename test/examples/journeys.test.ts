@@ -86,7 +86,7 @@ describe('examples/basic', () => {
     await other.get(await throughBindId(other, '/login/bindid', 'new'));
     const otherCsrf = csrfOf((await other.get('/bindid/confirm')).text);
     await other.post('/bindid/confirm/cancel').type('form').set('Origin', BASE).send({ _csrf: otherCsrf }).expect(303);
-    expect((await other.get('/bindid/confirm')).text).toContain('This sign-in has expired');
+    expect((await other.get('/bindid/confirm')).text).toContain('This sign-in can no longer be confirmed');
     expect(emulator.reports()).toHaveLength(1);
   });
 

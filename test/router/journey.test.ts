@@ -113,7 +113,7 @@ describe('cancel ("not me")', () => {
     expect(cancel.headers.location).toBe('/');
     const after = await confirmPage(agent);
     expect(after.res.status).toBe(400);
-    expect(after.res.text).toContain('This sign-in has expired');
+    expect(after.res.text).toContain('This sign-in can no longer be confirmed');
     // The whole session was renewed: the old form (and its CSRF token) is dead.
     const submit = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
     expect(submit.status).toBe(403);

@@ -103,7 +103,7 @@ describe('confirm page customisation and limits', () => {
     expect((await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'x' })).status).toBe(401);
     const locked = await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'y' });
     expect(locked.status).toBe(400);
-    expect(locked.text).toContain('This sign-in has expired');
+    expect(locked.text).toContain('This sign-in can no longer be confirmed');
     expect((await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'alice-password' })).status).toBe(400);
     expect(flow.emulator.reports()).toHaveLength(0);
   });
