@@ -65,7 +65,7 @@ function originOf(url: string): string | undefined {
 function csrfError(reason: string): BindIdStateError {
   return new BindIdStateError(
     ErrorCode.CSRF,
-    `The form was not accepted (${reason}). Reload the page and try again.`,
+    `The form was not accepted (${reason}). It may be out of date: start the sign-in again.`,
     { status: 403 },
   );
 }

@@ -351,6 +351,11 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   router.get(paths.confirm, handle(async (req, res) => {
     requireServerSession(req);
     const pending = getPendingLogin(req, now());
+    if (!pending && typeof req.isAuthenticated === 'function' && req.isAuthenticated()) {
+      // Signed in already (e.g. the back button after confirming): nothing to confirm, go on.
+      noStore(res);
+      return res.redirect(303, defaultReturnTo);
+    }
     if (!pending) return page(req, res, { view: 'expired', status: 400 });
     return page(req, res, { view: 'confirm', status: 200, identity: maskIdentity(pending.claims) });
   }));
@@ -444,7 +449,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       messages,
       action: paths.confirm,
       cancelAction: paths.cancel,
-      startOverUrl: paths.login,
+      startOverUrl: startOver(req),
       ...(model.view === 'confirm' ? { csrfToken: csrfToken(req) } : {}),
     };
     if (full.identity === undefined) delete full.identity;
@@ -458,6 +463,14 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       return;
     }
     res.type('html').send(renderDefaultConfirmPage(full));
+  }
+
+  /** "Sign in with BindID" again, keeping the return path of the sign-in that could not be confirmed. */
+  function startOver(req: Request): string {
+    const returnTo = req.session.bindid?.returnTo;
+    return typeof returnTo === 'string' && returnTo !== defaultReturnTo
+      ? `${paths.login}?returnTo=${encodeURIComponent(returnTo)}`
+      : paths.login;
   }
 
   /** Redirect to the return path, forgetting it. */

@@ -222,13 +222,13 @@ describe('the whole journey of a new BindID user', () => {
     expect(await page.getByRole('navigation').textContent()).toMatch(/Signed in as Demo User/);
     await screenshot(page, 'resubmitted-form');
     await expectAccessible(page, 'error page (form resubmitted)');
-    // One more step back: the confirm page itself, with nothing left to confirm.
+    // One more step back: the confirm URL; signed in with nothing to confirm, it sends the person on.
     await page.goBack();
-    expect(path(page)).toBe('/bindid/confirm');
-    expect(await heading(page)).toBe(EXPIRED_TITLE);
+    expect(path(page)).toBe('/');
+    expect(await page.getByText('Welcome back, Demo User.').isVisible()).toBe(true);
     expect(await page.getByLabel('Password').count()).toBe(0);
     await screenshot(page, 'back-after-confirming');
-    await expectAccessible(page, 'confirm page after confirming (nothing to confirm)');
+    await expectAccessible(page, 'home page after going back to the confirm page');
     expect(await reportsReceived(app)).toHaveLength(1);
     await page.goto(`${app.baseUrl}/account`);
     expect(await heading(page)).toBe('Your account');
@@ -314,21 +314,20 @@ describe('the expired pending login (example started with BINDID_PENDING_TTL_SEC
     await screenshot(page, 'expired');
 
     // Start again, as the page offers: BindID offers the same identity, then the confirm page again.
-    // (The first returnTo went with the expired sign-in: this one ends on the home page.)
+    // The start-again link keeps the original returnTo (/account).
     await go(page.getByRole('link', { name: 'Sign in with BindID' }));
     const offered = await returningIdentities(page);
     expect(offered).toHaveLength(1);
     await go(page.getByRole('button', { name: offered[0], exact: true }));
     expect(await heading(page)).toBe(CONFIRM_TITLE);
     await confirmWith(page, DEMO_USER, DEMO_PASSWORD);
-    expect(path(page)).toBe('/');
-    expect(await page.getByText('Welcome back, Demo User.').isVisible()).toBe(true);
+    expect(path(page)).toBe('/account');
+    expect(await heading(page)).toBe('Your account');
     expect(await reportsReceived(app)).toHaveLength(1);
 
-    // Back: the confirm page, with nothing left to confirm; no second report.
+    // Back: the confirm URL sends the signed-in person on; no second report.
     await page.goBack();
-    expect(path(page)).toBe('/bindid/confirm');
-    expect(await heading(page)).toBe(EXPIRED_TITLE);
+    expect(path(page)).toBe('/');
     expect(await reportsReceived(app)).toHaveLength(1);
     expect(problems).toEqual([]);
   }, 40_000);
