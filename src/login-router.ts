@@ -349,6 +349,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   }));
 
   router.get(paths.confirm, handle(async (req, res) => {
+    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     const pending = getPendingLogin(req, now());
     if (!pending) return page(req, res, { view: 'expired', status: 400 });
@@ -356,6 +357,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   }));
 
   router.post(paths.confirm, form, handle(async (req, res) => {
+    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     assertSameOriginRequest(req, field(req, '_csrf'), appOrigin);
     const pending = getPendingLogin(req, now());
@@ -423,6 +425,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   }));
 
   router.post(paths.cancel, form, handle(async (req, res) => {
+    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     assertSameOriginRequest(req, field(req, '_csrf'), appOrigin);
     const pending = getPendingLogin(req, now());
