@@ -276,6 +276,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
 
   router.get(paths.login, handle(async (req, res) => {
     const session = requireServerSession(req);
+    requirePassport(req); // now, not after the user went through BindID
     const returnTo = sanitizeReturnTo(req.query.returnTo, baseUrl, defaultReturnTo);
     const { url, transaction } = await oidcClient.authorizationRequest(returnTo, now());
     session.bindid = { ...(session.bindid ?? {}), auth: transaction };
