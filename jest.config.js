@@ -32,6 +32,7 @@ const APP_SUITES = [
   '<rootDir>/test/confirm-middleware.test.ts',
   '<rootDir>/test/router/**/*.test.ts',
   '<rootDir>/test/examples/**/*.test.ts',
+  '<rootDir>/test/security/**/*.test.ts',
 ];
 
 const common = {

@@ -276,6 +276,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
 
   router.get(paths.login, handle(async (req, res) => {
     const session = requireServerSession(req);
+    requirePassport(req); // now, not after the user went through BindID
     const returnTo = sanitizeReturnTo(req.query.returnTo, baseUrl, defaultReturnTo);
     const { url, transaction } = await oidcClient.authorizationRequest(returnTo, now());
     session.bindid = { ...(session.bindid ?? {}), auth: transaction };
@@ -349,6 +350,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   }));
 
   router.get(paths.confirm, handle(async (req, res) => {
+    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     const pending = getPendingLogin(req, now());
     if (!pending && typeof req.isAuthenticated === 'function' && req.isAuthenticated()) {
@@ -361,6 +363,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   }));
 
   router.post(paths.confirm, form, handle(async (req, res) => {
+    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     assertSameOriginRequest(req, field(req, '_csrf'), appOrigin);
     const pending = getPendingLogin(req, now());
@@ -428,6 +431,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   }));
 
   router.post(paths.cancel, form, handle(async (req, res) => {
+    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     assertSameOriginRequest(req, field(req, '_csrf'), appOrigin);
     const pending = getPendingLogin(req, now());

@@ -39,15 +39,34 @@ export function saveSession(req: Request): Promise<void> {
 /**
  * passport's `req.login`, always with a new session id, keeping only `bindid.returnTo` across it.
  * passport ≥ 0.6 regenerates the session itself; with an older passport (the id did not change)
- * the session is regenerated here and the login repeated in the new session.
+ * the session is regenerated here and the login repeated in the new session. When a step fails, the
+ * session is left without data, so nobody is signed in.
  */
 export async function logIn(req: Request, user: unknown): Promise<void> {
   const returnTo = req.session.bindid?.returnTo;
   const before = req.sessionID;
-  await step('Signing the user in', (done) => req.login(user as Express.User, done));
-  if (req.sessionID === before) {
-    await regenerateSession(req, {});
+  try {
     await step('Signing the user in', (done) => req.login(user as Express.User, done));
+    if (req.sessionID === before) {
+      await regenerateSession(req, {});
+      await step('Signing the user in', (done) => req.login(user as Express.User, done));
+    }
+  } catch (err) {
+    forgetSessionData(req);
+    throw err;
   }
   if (typeof returnTo === 'string') req.session.bindid = { ...(req.session.bindid ?? {}), returnTo };
+}
+
+/**
+ * After a failed sign-in, empty the session: passport may already have put the user in it before its
+ * `save` failed, and express-session saves the session again when the response ends, so a store that
+ * recovered by then would otherwise sign the user in after all.
+ */
+function forgetSessionData(req: Request): void {
+  const session = req.session as unknown as Record<string, unknown> | undefined;
+  if (!session) return;
+  for (const key of Object.keys(session)) {
+    if (key !== 'cookie') delete session[key];
+  }
 }

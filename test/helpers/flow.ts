@@ -5,7 +5,7 @@
  * `identity=` shortcut over plain HTTP. Nothing leaves 127.0.0.1: the app's public origin
  * `http://localhost:4000` only appears in URLs (supertest listens on its own port).
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
 import { decodeJwt } from 'jose';
 import passport from 'passport';
@@ -47,7 +47,27 @@ export interface FlowOptions {
   store?: session.Store;
   /** Calls to the password check, for "verify was (not) called" assertions. */
   verifyCalls?: string[];
+  /**
+   * Configure the app's passport instance before the default serializers and strategy are added: a
+   * serializer added here runs first (`done('pass')` hands over to the default), and a strategy added
+   * here can be chosen with `router: { strategy }`.
+   */
+  passport?: (instance: passport.Authenticator) => void;
+  /**
+   * What the app mounts, in this order (default {@link FLOW_MOUNTS}), to test wrong orders and
+   * missing pieces (`/whoami` and the error handler always come last).
+   */
+  mount?: readonly FlowMount[];
+  /** Middleware mounted just before the router (e.g. a passport-0.5-like `req.login`). */
+  beforeRouter?: RequestHandler[];
+  /** Called with every error that reaches the app's error handler (to count them). */
+  onError?: (err: unknown) => void;
 }
+
+/** The app's middleware: express-session, `passport.initialize()`, `passport.session()`, `bindIdRouter`. */
+export type FlowMount = 'session' | 'initialize' | 'passport-session' | 'router';
+/** The right order. */
+export const FLOW_MOUNTS: readonly FlowMount[] = ['session', 'initialize', 'passport-session', 'router'];
 
 export interface Flow {
   emulator: Emulator;
@@ -72,6 +92,7 @@ export async function createFlow(options: FlowOptions = {}): Promise<Flow> {
 
 function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
   const instance = new passport.Passport();
+  options.passport?.(instance);
   instance.serializeUser((user, done) => done(null, (user as TestUser).id));
   instance.deserializeUser((id: number, done) => done(null, publicUser(USERS.find((u) => u.id === id)) ?? false));
   instance.use(
@@ -85,32 +106,40 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
   );
 
   const app = express();
-  app.use(
-    session({
-      secret: 'flow-test-session-secret',
-      resave: false,
-      saveUninitialized: false,
-      ...(options.store ? { store: options.store } : {}),
-    }),
-  );
-  app.use(instance.initialize());
-  app.use(instance.session());
-  app.use(
-    bindIdRouter<TestUser>({
-      issuer: emulator.issuer,
-      apiUrl: emulator.apiUrl,
-      clientId: emulator.clientId,
-      clientSecret: emulator.clientSecret,
-      baseUrl: APP_ORIGIN,
-      passport: instance,
-      findUserByAlias: (alias) => publicUser(USERS.find((u) => String(u.id) === alias)),
-      ...options.router,
-    }),
-  );
+  const mount: Record<FlowMount, () => void> = {
+    session: () =>
+      app.use(
+        session({
+          secret: 'flow-test-session-secret',
+          resave: false,
+          saveUninitialized: false,
+          ...(options.store ? { store: options.store } : {}),
+        }),
+      ),
+    initialize: () => app.use(instance.initialize()),
+    'passport-session': () => app.use(instance.session()),
+    router: () => {
+      if (options.beforeRouter) app.use(...options.beforeRouter);
+      app.use(
+        bindIdRouter<TestUser>({
+          issuer: emulator.issuer,
+          apiUrl: emulator.apiUrl,
+          clientId: emulator.clientId,
+          clientSecret: emulator.clientSecret,
+          baseUrl: APP_ORIGIN,
+          passport: instance,
+          findUserByAlias: (alias) => publicUser(USERS.find((u) => String(u.id) === alias)),
+          ...options.router,
+        }),
+      );
+    },
+  };
+  for (const step of options.mount ?? FLOW_MOUNTS) mount[step]();
   app.get('/whoami', (req, res) => {
     res.json({ user: req.user ?? null, session: req.session });
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    options.onError?.(err);
     if (isBindIdError(err)) return res.status(err.status).json({ code: err.code, message: err.message });
     res.status(500).json({ code: 'unexpected', message: err instanceof Error ? err.message : String(err) });
   });
@@ -171,6 +200,23 @@ export function submitConfirm(
   let req = agent.post('/bindid/confirm').type('form');
   for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
   return req.send(fields);
+}
+
+/** A browser at the confirm page of a new BindID user, with the form fields of a fresh local user. */
+export interface AtConfirmPage {
+  csrf: string;
+  /** `_csrf`, `username` and `password` of {@link freshUser}. */
+  fields: Record<string, string>;
+  user: TestUser;
+}
+
+/** Sign `agent` in at BindID as a new identity and open the confirm page (throws if it is not reached). */
+export async function atConfirmPage(agent: Agent, identity = 'new'): Promise<AtConfirmPage> {
+  const callback = await bindIdSignIn(agent, identity);
+  if (callback.headers.location !== '/bindid/confirm') throw new Error(`expected the confirm page, got ${callback.status} ${callback.headers.location}`);
+  const { csrf } = await confirmPage(agent);
+  const u = freshUser();
+  return { csrf, fields: { _csrf: csrf, username: u.username, password: u.password }, user: { id: u.id, username: u.username } };
 }
 
 /** The whole first-time journey for `identity`, confirmed as `username`. Returns the final response. */

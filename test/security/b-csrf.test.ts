@@ -1,0 +1,195 @@
+/**
+ * Checklist B (reliability.md §6): CSRF and cross-site requests. Runs on Express 4 and 5.
+ *
+ * Policy (src/csrf.ts): a confirm or cancel POST needs the session's synchronizer token AND must not
+ * look cross-site: `Sec-Fetch-Site` other than `same-origin`/`none` is refused; without it, an
+ * `Origin` (or, without that, a `Referer`) of another origin is refused. When a browser sends none of
+ * the three, the token alone decides. A refused POST leaves the pending login untouched (it counts no
+ * failed attempt), so a forged request cannot burn the victim's sign-in.
+ */
+import {
+  type Agent,
+  APP_ORIGIN,
+  type AtConfirmPage,
+  appPath,
+  atConfirmPage,
+  authorizeAt,
+  confirmPage,
+  createFlow,
+  type Flow,
+  startLogin,
+  submitConfirm,
+  whoami,
+} from '../helpers/flow.js';
+
+let flow: Flow;
+const verifyCalls: string[] = [];
+
+beforeAll(async () => {
+  flow = await createFlow({ verifyCalls });
+});
+afterAll(() => flow.close());
+beforeEach(() => {
+  flow.emulator.clearReports();
+  verifyCalls.length = 0;
+});
+
+/** A browser at the confirm page of a new BindID user, with a fresh local user to confirm as. */
+async function atConfirm(): Promise<AtConfirmPage & { agent: Agent }> {
+  const agent = flow.agent();
+  return { agent, ...(await atConfirmPage(agent)) };
+}
+
+/** Nothing happened: no password check, no report, nobody signed in, the pending login still there. */
+async function expectUntouched(agent: Agent): Promise<void> {
+  expect(verifyCalls).toEqual([]);
+  expect(flow.emulator.reports()).toHaveLength(0);
+  const me = await whoami(agent);
+  expect(me.user).toBeNull();
+  expect(me.session).toHaveProperty('bindid.pending');
+  expect((me.session as { bindid: { pending: { failures?: number } } }).bindid.pending.failures ?? 0).toBe(0);
+}
+
+/** The legitimate POST still signs the user in afterwards (exactly one report). */
+async function expectStillConfirmable(agent: Agent, fields: Record<string, string>, user: { id: number; username: string }): Promise<void> {
+  const ok = await submitConfirm(agent, fields);
+  expect(ok.status).toBe(303);
+  expect((await whoami(agent)).user).toEqual(user);
+  expect(flow.emulator.reports().filter((r) => r.accepted)).toHaveLength(1);
+}
+
+describe('B. CSRF and cross-site requests', () => {
+  it('B10 a confirm POST without the CSRF token is 403; verify is not called, nothing is sent, the pending login is intact', async () => {
+    const { agent, fields, user } = await atConfirm();
+    const { _csrf: _, ...withoutToken } = fields;
+    // More forged posts than maxAttempts (5): none of them counts as a failed attempt.
+    for (let i = 0; i < 6; i++) {
+      const res = await submitConfirm(agent, withoutToken);
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('ERR_BINDID_CSRF');
+    }
+    await expectUntouched(agent);
+    await expectStillConfirmable(agent, fields, user);
+  });
+
+  it('B11 a token from another session, or of another length or type, is 403 (never a 500 from the constant-time compare)', async () => {
+    const { agent, csrf, fields, user } = await atConfirm();
+    const other = await atConfirm();
+    expect(other.csrf).not.toBe(csrf);
+    const candidates: Array<[string, string | string[]]> = [
+      ['token of another session', other.csrf],
+      ['empty', ''],
+      ['one character', 'A'],
+      ['one character short', csrf.slice(1)],
+      ['one character long', `${csrf}A`],
+      ['4,000 characters', 'A'.repeat(4000)],
+      ['same length in characters, longer in bytes', 'é'.repeat(csrf.length)],
+      ['the right token repeated (an array)', [csrf, csrf]],
+    ];
+    const answers = [];
+    for (const [label, value] of candidates) {
+      const body = new URLSearchParams({ username: fields.username as string, password: fields.password as string });
+      for (const v of ([] as string[]).concat(value)) body.append('_csrf', v);
+      const res = await agent.post('/bindid/confirm').type('form').set('Origin', APP_ORIGIN).send(body.toString());
+      answers.push([label, res.status, res.body.code]);
+    }
+    expect(answers).toEqual(candidates.map(([label]) => [label, 403, 'ERR_BINDID_CSRF']));
+    await expectUntouched(agent);
+    await expectStillConfirmable(agent, fields, user);
+  });
+
+  it('B12 Sec-Fetch-Site: cross-site (or same-site) is 403 even with a valid token and the right password', async () => {
+    const { agent, fields, user } = await atConfirm();
+    for (const site of ['cross-site', 'same-site']) {
+      const res = await submitConfirm(agent, fields, { 'Sec-Fetch-Site': site, Origin: APP_ORIGIN });
+      expect([site, res.status, res.body.code]).toEqual([site, 403, 'ERR_BINDID_CSRF']);
+    }
+    await expectUntouched(agent);
+    await expectStillConfirmable(agent, fields, user);
+  });
+
+  it('B13 without Fetch Metadata, an Origin or Referer of another site is 403 even with a valid token', async () => {
+    const { agent, fields, user } = await atConfirm();
+    const headers: Array<Record<string, string>> = [
+      { Origin: 'https://evil.example' },
+      { Origin: 'http://localhost:4001' }, // same host, another port: another origin
+      { Referer: 'https://evil.example/page' },
+      { Referer: 'not a url' },
+    ];
+    for (const h of headers) {
+      const res = await submitConfirm(agent, fields, h);
+      expect([h, res.status]).toEqual([h, 403]);
+    }
+    await expectUntouched(agent);
+    await expectStillConfirmable(agent, fields, user);
+  });
+
+  it('B13 policy: with no Sec-Fetch-Site, Origin or Referer at all, the token alone decides', async () => {
+    const { agent, fields, user } = await atConfirm();
+    const forged = await submitConfirm(agent, { ...fields, _csrf: 'x'.repeat(43) }, {});
+    expect(forged.status).toBe(403);
+    await expectUntouched(agent);
+    const ok = await submitConfirm(agent, fields, {});
+    expect(ok.status).toBe(303);
+    expect((await whoami(agent)).user).toEqual(user);
+    // And a same-origin Referer without Origin passes too.
+    const next = await atConfirm();
+    expect((await submitConfirm(next.agent, next.fields, { Referer: `${APP_ORIGIN}/bindid/confirm` })).status).toBe(303);
+  });
+
+  it('B14 a code+state minted for session A and delivered in session B is rejected; nothing is stored in B; A can still use it', async () => {
+    const a = flow.agent();
+    const callbackForA = await authorizeAt(await startLogin(a), 'new');
+
+    // B started a sign-in of its own: the state does not match B's transaction.
+    const b = flow.agent();
+    await startLogin(b);
+    const inB = await b.get(appPath(callbackForA));
+    expect(inB.status).toBe(400);
+    expect(inB.body.code).toBe('ERR_BINDID_CALLBACK_INVALID');
+    // B started nothing: there is no transaction to match.
+    const c = flow.agent();
+    const inC = await c.get(appPath(callbackForA));
+    expect(inC.status).toBe(400);
+    expect(inC.body.code).toBe('ERR_BINDID_LOGIN_STATE_MISSING');
+
+    for (const victim of [b, c]) {
+      const me = await whoami(victim);
+      expect(me.user).toBeNull();
+      expect(me.session).not.toHaveProperty('bindid.pending');
+      expect(me.session).not.toHaveProperty('bindid.auth');
+      expect((await confirmPage(victim)).res.status).toBe(400);
+    }
+    expect(flow.emulator.reports()).toHaveLength(0);
+    // The code was never redeemed in B: A's own callback still works.
+    const inA = await a.get(appPath(callbackForA));
+    expect(inA.status).toBe(303);
+    expect(inA.headers.location).toBe('/bindid/confirm');
+  });
+
+  describe('B15 a callback with a missing or mismatched state or nonce is 400 ERR_BINDID_CALLBACK_INVALID and stores nothing', () => {
+    const cases: Array<[string, (authorize: URL) => void, (callback: URL) => void]> = [
+      ['missing state', () => undefined, (cb) => cb.searchParams.delete('state')],
+      ['mismatched state', () => undefined, (cb) => cb.searchParams.set('state', 'forged-state')],
+      ['missing nonce (none asked of BindID)', (az) => az.searchParams.delete('nonce'), () => undefined],
+      ['mismatched nonce (another one asked of BindID)', (az) => az.searchParams.set('nonce', 'forged-nonce'), () => undefined],
+      ['missing code', () => undefined, (cb) => cb.searchParams.delete('code')],
+    ];
+    it.each(cases)('B15 %s', async (_label, tamperAuthorize, tamperCallback) => {
+      const agent = flow.agent();
+      const authorize = new URL(await startLogin(agent));
+      tamperAuthorize(authorize);
+      const callback = new URL(await authorizeAt(authorize.href, 'new'));
+      tamperCallback(callback);
+      const res = await agent.get(appPath(callback.href));
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('ERR_BINDID_CALLBACK_INVALID');
+      const me = await whoami(agent);
+      expect(me.user).toBeNull();
+      expect(me.session).not.toHaveProperty('bindid.pending');
+      expect(me.session).not.toHaveProperty('bindid.auth'); // the transaction is used up
+      expect((await confirmPage(agent)).res.status).toBe(400);
+      expect(flow.emulator.reports()).toHaveLength(0);
+    });
+  });
+});
