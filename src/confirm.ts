@@ -11,6 +11,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
+import { defaultAlias } from './alias.js';
 import { BindIdError, BindIdStateError, ErrorCode } from './errors.js';
 import { assertAlias, type FeedbackResult, SessionFeedbackClient } from './feedback-client.js';
 import { emit } from './events.js';
@@ -297,15 +298,4 @@ function readAmrOption(o: OptionReader): string[] {
     throw o.error('amr', "must be an array of AMR values such as ['pwd']");
   }
   return [...amr];
-}
-
-function defaultAlias(user: unknown): string {
-  const id = user !== null && typeof user === 'object' ? (user as { id?: unknown }).id : undefined;
-  if ((typeof id === 'string' && id !== '') || (typeof id === 'number' && Number.isSafeInteger(id))) {
-    return String(id);
-  }
-  throw new BindIdError(
-    ErrorCode.INVALID_ALIAS,
-    'The default BindID alias is String(user.id), but req.user has no string or integer `id`: pass the `alias` option.',
-  );
 }

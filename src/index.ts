@@ -82,5 +82,6 @@ export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './return-to.js';
 export { assertSameOriginRequest, csrfToken } from './csrf.js';
 export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores.js';
 export { LinkRegistry } from './link-registry.js';
+export { MIN_ALIAS_SECRET_BYTES, opaqueAlias } from './alias.js';
 export { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS, normaliseUsername } from './attempts.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';

@@ -383,17 +383,15 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     // The password check runs even when locked, so a locked account answers like a wrong password.
     const user = await authenticate<U>(passport, strategy, req, res);
     if (!user || locked) {
-      try {
-        if (typed !== '') await limiter.recordFailure(req, typed);
-      } catch {
-        return unavailable();
-      }
+      // Counted in the session first, so the per-link cap holds even when the store cannot count.
       pending.failures = (pending.failures ?? 0) + 1;
+      const counted = typed === '' || (await limiter.recordFailure(req, typed).then(() => true, () => false));
       if (pending.failures >= maxAttempts) {
         clearPendingLogin(req);
         emit('onLinkFailed', onLinkFailed, { req, reason: 'too_many_attempts', sub });
         return page(req, res, { view: 'expired', status: 400 });
       }
+      if (!counted) return unavailable();
       emit('onLinkFailed', onLinkFailed, { req, reason: 'bad_credentials', sub });
       return page(req, res, { view: 'confirm', status: 401, identity, error: messages.invalidCredentials, ...(typed ? { username: typed } : {}) });
     }

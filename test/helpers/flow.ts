@@ -62,6 +62,10 @@ export interface FlowOptions {
   beforeRouter?: RequestHandler[];
   /** Called with every error that reaches the app's error handler (to count them). */
   onError?: (err: unknown) => void;
+  /** Replace the password check (default: exact username and password of {@link USERS}). Its calls are still recorded in `verifyCalls`. */
+  verify?: (username: string, password: string) => TestUser | false | Promise<TestUser | false>;
+  /** Called with the app first, before express-session is mounted (`trust proxy`, a JSON body parser...). */
+  configure?: (app: express.Express) => void;
 }
 
 /** The app's middleware: express-session, `passport.initialize()`, `passport.session()`, `bindIdRouter`. */
@@ -90,6 +94,35 @@ export async function createFlow(options: FlowOptions = {}): Promise<Flow> {
   }
 }
 
+/**
+ * One flow per test: `start(options)` builds it (a second call closes the first), verify calls are
+ * recorded in `verifyCalls` (emptied before each test), and the flow is closed after the test.
+ * `current()` is the flow of the running test.
+ */
+export function useFlowPerTest(): { start(options?: FlowOptions): Promise<Flow>; current(): Flow; verifyCalls: string[] } {
+  const verifyCalls: string[] = [];
+  let flow: Flow | undefined;
+  beforeEach(() => {
+    verifyCalls.length = 0;
+  });
+  afterEach(async () => {
+    await flow?.close();
+    flow = undefined;
+  });
+  return {
+    verifyCalls,
+    async start(options = {}) {
+      await flow?.close();
+      flow = await createFlow({ verifyCalls, ...options });
+      return flow;
+    },
+    current() {
+      if (!flow) throw new Error('no flow started in this test');
+      return flow;
+    },
+  };
+}
+
 function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
   const instance = new passport.Passport();
   options.passport?.(instance);
@@ -99,6 +132,7 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
     createLocalStrategy<TestUser>({
       verify: async (username, password) => {
         options.verifyCalls?.push(username);
+        if (options.verify) return options.verify(username, password);
         const user = USERS.find((u) => u.username === username);
         return user && user.password === password ? publicUser(user) : false;
       },
@@ -106,6 +140,7 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
   );
 
   const app = express();
+  options.configure?.(app);
   const mount: Record<FlowMount, () => void> = {
     session: () =>
       app.use(
@@ -141,6 +176,11 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     options.onError?.(err);
     if (isBindIdError(err)) return res.status(err.status).json({ code: err.code, message: err.message });
+    // Like Express's own handler, a client error from a body parser (http-errors: 4xx, expose) keeps its status.
+    const { status, expose, type } = (err ?? {}) as { status?: unknown; expose?: unknown; type?: unknown };
+    if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
+      return res.status(status).json({ code: typeof type === 'string' ? type : 'http-error' });
+    }
     res.status(500).json({ code: 'unexpected', message: err instanceof Error ? err.message : String(err) });
   });
 
@@ -225,6 +265,20 @@ export async function linkAs(agent: Agent, identity: string, username: string, p
   if (callback.headers.location !== '/bindid/confirm') throw new Error(`expected the confirm page, got ${callback.status} ${callback.headers.location}`);
   const { csrf } = await confirmPage(agent);
   return submitConfirm(agent, { _csrf: csrf, username, password });
+}
+
+/**
+ * What must be byte-identical between two answers of the confirm POST: status, body and headers,
+ * minus the per-response values (CSRF token, `Set-Cookie`, `Date`, `ETag`). `typed` values the user
+ * typed and the page echoes back (the username field) are replaced by `…`: compare answers to
+ * usernames of equal length so `Content-Length` matches too.
+ */
+export function comparable(res: request.Response, ...typed: string[]): { status: number; headers: Record<string, unknown>; body: string } {
+  const headers: Record<string, unknown> = { ...res.headers };
+  for (const name of ['set-cookie', 'date', 'etag']) delete headers[name];
+  let body = res.text.replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="…"');
+  for (const value of typed) body = body.split(`value="${value}"`).join('value="…"');
+  return { status: res.status, headers, body };
 }
 
 /** Who the agent's session is logged in as. */

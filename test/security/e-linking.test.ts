@@ -1,0 +1,409 @@
+/**
+ * Checklist E (reliability.md §6): account-linking attacks — nothing links without the local
+ * password, one BindID identity per account and one account per identity, the owner is told about
+ * every link, links can be revoked, and only verified ID tokens reach the linking step.
+ */
+import {
+  type AliasLookup,
+  CONFIRM_AGAIN,
+  ErrorCode,
+  type LinkedEvent,
+  LinkRegistry,
+  MemoryBindIdStore,
+} from '../../src/index.js';
+import type { LinkFailedEvent } from '../../src/login-router.js';
+import { FakeBindId } from '../helpers/fake-bindid.js';
+import { claimsFor, forgedCallback, type Forger, trustTestKey, unsignedJwt } from '../helpers/forged-tokens.js';
+import {
+  appPath,
+  authorizeAt,
+  bindIdSignIn,
+  comparable,
+  confirmPage,
+  type Flow,
+  type FlowOptions,
+  freshUser,
+  linkAs,
+  sessionCookie,
+  startLogin,
+  submitConfirm,
+  type TestUser,
+  USERS,
+  useFlowPerTest,
+  whoami,
+} from '../helpers/flow.js';
+
+const flows = useFlowPerTest();
+const { verifyCalls } = flows;
+const lookups: string[] = [];
+beforeEach(() => {
+  lookups.length = 0;
+});
+
+/** The default alias lookup of the test app, recording its calls. */
+function lookup(alias: string): TestUser | undefined {
+  lookups.push(alias);
+  const user = USERS.find((u) => String(u.id) === alias);
+  return user ? { id: user.id, username: user.username } : undefined;
+}
+
+/** BindID identities that can sign in again (those made by `identity=new` cannot). */
+const IDENTITIES = ['alice', 'bob', 'mallory', 'ivy', 'jack'].map((id) => ({ id, email: `${id}@example.com` }));
+
+function start(options: FlowOptions = {}): Promise<Flow> {
+  return flows.start({
+    ...options,
+    emulator: { identities: IDENTITIES, ...options.emulator },
+    router: { findUserByAlias: lookup, ...options.router },
+  });
+}
+
+describe('E. Account-linking attacks', () => {
+  it('E39 an ID-token email equal to a local user\'s email (verified or not) links nothing: the password is still required', async () => {
+    // The app's users have emails; alice@example.com is local user 1 and BindID identity "alice".
+    const f = await start();
+    const forger = await trustTestKey(f.emulator);
+    const agent = f.agent();
+    const verified = await bindIdSignIn(agent, 'alice');
+    expect(verified.status).toBe(303);
+    expect(verified.headers.location).toBe('/bindid/confirm');
+    expect((await confirmPage(agent)).res.text).toContain('name="password"');
+    // The same email, unverified (forged token under a trusted key).
+    const other = f.agent();
+    const unverified = await forgedCallback(other, f.emulator, (ctx) =>
+      forger.sign(claimsFor(ctx, { email: 'alice@example.com', email_verified: false })),
+    );
+    expect(unverified.status).toBe(303);
+    expect(unverified.headers.location).toBe('/bindid/confirm');
+    for (const a of [agent, other]) expect((await whoami(a)).user).toBeNull();
+    expect(lookups).toEqual([]);
+    expect(f.emulator.reports()).toHaveLength(0);
+  });
+
+  it('E40 the confirm page is identical whether or not the BindID email has a local account (no prefill)', async () => {
+    // alice@example.com is a local user's email, annie@example.com is nobody's; both mask to a•••e@example.com.
+    const f = await start({
+      emulator: {
+        identities: [
+          { id: 'alice', email: 'alice@example.com' },
+          { id: 'annie', email: 'annie@example.com' },
+        ],
+      },
+    });
+    const pages = [];
+    for (const identity of ['alice', 'annie']) {
+      const agent = f.agent();
+      await bindIdSignIn(agent, identity);
+      const { res } = await confirmPage(agent);
+      expect(res.text).toContain('a•••e@example.com');
+      expect(res.text).toMatch(/name="username"[^>]*value=""/);
+      pages.push(comparable(res));
+    }
+    expect(pages[1]).toEqual(pages[0]);
+  });
+
+  it('E41 credential stuffing links only with a notification and audit event (onLinked), and the owner can unlink', async () => {
+    const store = new MemoryBindIdStore();
+    const revoked = new Set<string>();
+    const passwords = new Map<string, string>();
+    const linked: Array<LinkedEvent<TestUser>> = [];
+    const f = await start({
+      verify: (username, password) => {
+        const user = USERS.find((u) => u.username === username);
+        return user && (passwords.get(username) ?? user.password) === password ? { id: user.id, username } : false;
+      },
+      router: {
+        store,
+        onLinked: (e) => void linked.push(e),
+        findUserByAlias: (alias): AliasLookup<TestUser> => (revoked.has(alias) ? CONFIRM_AGAIN : lookup(alias)),
+      },
+    });
+    const victim = freshUser();
+    // The attacker's own BindID account plus the victim's stuffed password.
+    const attacker = f.agent();
+    expect((await linkAs(attacker, 'mallory', victim.username, victim.password)).status).toBe(303);
+    expect(linked).toHaveLength(1);
+    const event = linked[0] as LinkedEvent<TestUser>;
+    // Enough for "BindID account m•••y@example.com was linked to your account": whose, which identity, the outcome.
+    expect(event.user).toEqual({ id: victim.id, username: victim.username });
+    expect(event.sub).toBe(f.emulator.subOf('mallory'));
+    expect(event.claims.email).toBe('mallory@example.com');
+    expect(event.result.status).toBe(200);
+    // The owner says "not me": the app resets the password, forgets the link and revokes the alias.
+    passwords.set(victim.username, 'new-victim-password');
+    await new LinkRegistry(store).forget(event.alias, event.sub);
+    revoked.add(event.alias);
+    // The attacker's next BindID sign-in is not let in: it must confirm, and the stuffed password is dead.
+    const again = f.agent();
+    const res = await bindIdSignIn(again, 'mallory');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/bindid/confirm');
+    expect((await whoami(again)).user).toBeNull();
+    const { csrf } = await confirmPage(again);
+    expect((await submitConfirm(again, { _csrf: csrf, username: victim.username, password: victim.password })).status).toBe(401);
+    expect(f.emulator.reports()).toHaveLength(1);
+    expect(linked).toHaveLength(1);
+  });
+
+  it('E42 a password reset revokes the link: the next BindID sign-in asks for the password and re-reports the same alias', async () => {
+    const revoked = new Set<string>();
+    const passwords = new Map<string, string>();
+    const f = await start({
+      verify: (username, password) => {
+        const user = USERS.find((u) => u.username === username);
+        return user && (passwords.get(username) ?? user.password) === password ? { id: user.id, username } : false;
+      },
+      router: {
+        findUserByAlias: (alias): AliasLookup<TestUser> => (revoked.has(alias) ? CONFIRM_AGAIN : lookup(alias)),
+        onLinked: (e) => void revoked.delete(e.alias),
+      },
+    });
+    const u = freshUser();
+    const browser = f.agent();
+    expect((await linkAs(browser, 'ivy', u.username, u.password)).status).toBe(303);
+    const sub = f.emulator.subOf('ivy');
+    const identity = 'ivy';
+    // The app's password reset: new password, and the link of this alias revoked.
+    passwords.set(u.username, 'reset-password');
+    revoked.add(String(u.id));
+    const next = f.agent();
+    const res = await bindIdSignIn(next, identity);
+    expect(res.headers.location).toBe('/bindid/confirm');
+    expect((await whoami(next)).user).toBeNull();
+    const { csrf } = await confirmPage(next);
+    expect((await submitConfirm(next, { _csrf: csrf, username: u.username, password: u.password })).status).toBe(401);
+    expect((await submitConfirm(next, { _csrf: csrf, username: u.username, password: 'reset-password' })).status).toBe(303);
+    expect(f.emulator.reports().map((r) => [r.type, r.alias, r.sub])).toEqual([
+      ['authentication_performed', String(u.id), sub],
+      ['authentication_performed', String(u.id), sub],
+    ]);
+    // Re-confirmed: the sign-in after that is direct again.
+    const third = f.agent();
+    expect((await bindIdSignIn(third, identity)).headers.location).toBe('/');
+    expect((await whoami(third)).user).toEqual({ id: u.id, username: u.username });
+  });
+
+  it('E42 when the app also changed the alias, the re-confirmation sends alias_updated with the new alias', async () => {
+    const store = new MemoryBindIdStore();
+    const revoked = new Set<string>();
+    let aliasOf = (user: TestUser) => String(user.id);
+    const f = await start({
+      router: {
+        store,
+        alias: (user) => aliasOf(user),
+        findUserByAlias: (alias): AliasLookup<TestUser> => {
+          if (revoked.has(alias)) return CONFIRM_AGAIN;
+          const user = USERS.find((x) => aliasOf(x) === alias);
+          return user ? { id: user.id, username: user.username } : undefined;
+        },
+      },
+    });
+    const u = freshUser();
+    expect((await linkAs(f.agent(), 'ivy', u.username, u.password)).status).toBe(303);
+    const sub = f.emulator.subOf('ivy') ?? '';
+    // The app moves to new aliases: it revokes the old one and forgets the old link (explicitly).
+    revoked.add(String(u.id));
+    await new LinkRegistry(store).forget(String(u.id), sub);
+    aliasOf = (user) => `user-${user.id}`;
+    const next = f.agent();
+    expect((await bindIdSignIn(next, 'ivy')).headers.location).toBe('/bindid/confirm');
+    const { csrf } = await confirmPage(next);
+    expect((await submitConfirm(next, { _csrf: csrf, username: u.username, password: u.password })).status).toBe(303);
+    expect(f.emulator.reports()[1]).toMatchObject({ accepted: true, type: 'alias_updated', alias: `user-${u.id}`, sub });
+    expect(f.emulator.aliasOf(sub)).toBe(`user-${u.id}`);
+  });
+
+  it('E43 logged in as X, confirming with Y\'s credentials: the session is renewed and belongs to Y only', async () => {
+    const f = await start();
+    f.app.get('/plant', (req, res) => {
+      (req.session as unknown as Record<string, unknown>).planted = `${String(req.query.as)}-private-data`;
+      res.end();
+    });
+    const x = freshUser();
+    const y = freshUser();
+    const agent = f.agent();
+    const xLogin = await linkAs(agent, 'new', x.username, x.password);
+    const xCookie = sessionCookie(xLogin) ?? '';
+    expect((await whoami(agent)).user).toEqual({ id: x.id, username: x.username });
+    await agent.get('/plant?as=x');
+    // A new BindID identity in the same browser: X is signed out at the callback.
+    expect((await bindIdSignIn(agent, 'new')).headers.location).toBe('/bindid/confirm');
+    const between = await whoami(agent);
+    expect(between.user).toBeNull();
+    expect(between.session).not.toHaveProperty('planted');
+    // Whatever lands in the session before the password step does not survive it either.
+    await agent.get('/plant?as=pre-session');
+    const { csrf } = await confirmPage(agent);
+    expect((await submitConfirm(agent, { _csrf: csrf, username: y.username, password: y.password })).status).toBe(303);
+    const me = await whoami(agent);
+    expect(me.user).toEqual({ id: y.id, username: y.username });
+    expect(me.session).not.toHaveProperty('planted');
+    expect(JSON.stringify(me.session).includes(`"user":${x.id}`)).toBe(false);
+    // X's old session id is dead.
+    const replay = await f.agent().get('/whoami').set('Cookie', xCookie);
+    expect(replay.body.user).toBeNull();
+  });
+
+  it('E44 logged in as X, a BindID callback for a new identity still asks for the password (no silent link to X)', async () => {
+    const f = await start();
+    const x = freshUser();
+    const agent = f.agent();
+    expect((await linkAs(agent, 'new', x.username, x.password)).status).toBe(303);
+    verifyCalls.length = 0;
+    const res = await bindIdSignIn(agent, 'new');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/bindid/confirm');
+    expect((await confirmPage(agent)).res.text).toContain('name="password"');
+    // The callback renewed the session: X is signed out until a password is typed.
+    expect((await whoami(agent)).user).toBeNull();
+    expect(f.emulator.reports()).toHaveLength(1);
+    expect(lookups).toEqual([]);
+    expect(verifyCalls).toEqual([]);
+  });
+
+  it('E45 a second BindID identity confirming an already linked account is refused before anything is sent', async () => {
+    const failed: LinkFailedEvent[] = [];
+    // BindID itself would allow it here: only the app's link registry stands in the way.
+    const f = await start({ emulator: { aliasConflict: 'allow' }, router: { onLinkFailed: (e) => void failed.push(e) } });
+    const x = freshUser();
+    expect((await linkAs(f.agent(), 'new', x.username, x.password)).status).toBe(303);
+    f.emulator.clearReports();
+    const second = f.agent();
+    const res = await linkAs(second, 'new', x.username, x.password);
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('BindID did not accept this link, so nothing was linked.');
+    expect(f.emulator.reports()).toHaveLength(0);
+    expect(failed.map((e) => [e.reason, e.error?.code])).toEqual([['already_linked', ErrorCode.ALREADY_LINKED]]);
+    expect((await whoami(second)).user).toBeNull();
+  });
+
+  it('E46 the same BindID identity confirming a second account is refused: no implicit alias_updated', async () => {
+    const failed: LinkFailedEvent[] = [];
+    const revoked = new Set<string>();
+    const f = await start({
+      emulator: { aliasConflict: 'allow' },
+      router: {
+        onLinkFailed: (e) => void failed.push(e),
+        findUserByAlias: (alias): AliasLookup<TestUser> => (revoked.has(alias) ? CONFIRM_AGAIN : lookup(alias)),
+      },
+    });
+    const x = freshUser();
+    const y = freshUser();
+    const identity = 'jack';
+    expect((await linkAs(f.agent(), identity, x.username, x.password)).status).toBe(303);
+    const sub = f.emulator.subOf(identity) ?? '';
+    f.emulator.clearReports();
+    // (a) BindID lost the alias (no bindid_alias in the ID token): the identity confirms as Y.
+    f.emulator.setAlias(sub, undefined);
+    const a = await linkAs(f.agent(), identity, y.username, y.password);
+    expect(a.status).toBe(409);
+    // (b) The app revoked X's link (CONFIRM_AGAIN) but did not forget it: confirming as Y would be an alias_updated.
+    f.emulator.setAlias(sub, String(x.id));
+    revoked.add(String(x.id));
+    const b = await linkAs(f.agent(), identity, y.username, y.password);
+    expect(b.status).toBe(409);
+    expect(f.emulator.reports()).toHaveLength(0);
+    expect(f.emulator.aliasOf(sub)).toBe(String(x.id));
+    expect(failed.map((e) => e.reason)).toEqual(['already_linked', 'already_linked']);
+  });
+
+  it('E47 the confirm page shows the masked BindID email or phone number, never the full value', async () => {
+    const f = await start();
+    const agent = f.agent();
+    await bindIdSignIn(agent, 'alice');
+    const email = (await confirmPage(agent)).res.text;
+    expect(email).toContain('BindID account: a•••e@example.com');
+    expect(email.includes('alice@example.com')).toBe(false);
+
+    const phone = await start({
+      router: { scope: 'openid phone' },
+      emulator: { identities: [{ id: 'phoney', phoneNumber: '+15555550123' }] },
+    });
+    const other = phone.agent();
+    await bindIdSignIn(other, 'phoney');
+    const text = (await confirmPage(other)).res.text;
+    expect(text).toContain('BindID account: •••••••••23');
+    expect(text.includes('5555550123')).toBe(false);
+  });
+
+  describe('E48 only verified ID tokens reach linking', () => {
+    let forger: Forger;
+    beforeEach(async () => {
+      await start();
+      forger = await trustTestKey(flows.current().emulator);
+    });
+
+    it('E48 control: a well-formed token under the trusted test key is accepted (so the refusals below are the claim checks)', async () => {
+      const f = flows.current();
+      const res = await forgedCallback(f.agent(), f.emulator, (ctx) => forger.sign(claimsFor(ctx)));
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe('/bindid/confirm');
+    });
+
+    it.each([
+      ['alg none (unsigned)', (ctx: Parameters<typeof claimsFor>[0]) => unsignedJwt(claimsFor(ctx, { bindid_alias: '1' }))],
+      ['wrong aud', (ctx: Parameters<typeof claimsFor>[0]) => forger.sign(claimsFor(ctx, { aud: 'another-client', bindid_alias: '1' }))],
+      ['wrong iss', (ctx: Parameters<typeof claimsFor>[0]) => forger.sign(claimsFor(ctx, { iss: 'https://evil.example', bindid_alias: '1' }))],
+      ['wrong nonce', (ctx: Parameters<typeof claimsFor>[0]) => forger.sign(claimsFor(ctx, { nonce: 'replayed-nonce', bindid_alias: '1' }))],
+      ['no nonce', (ctx: Parameters<typeof claimsFor>[0]) => forger.sign(claimsFor(ctx, { nonce: undefined, bindid_alias: '1' }))],
+      ['expired', (ctx: Parameters<typeof claimsFor>[0]) => forger.sign(claimsFor(ctx, { exp: Math.floor(Date.now() / 1000) - 600, bindid_alias: '1' }))],
+    ])('E48 %s: refused (ERR_BINDID_CALLBACK_INVALID), nothing stored, no lookup', async (_name, token) => {
+      const f = flows.current();
+      const agent = f.agent();
+      const res = await forgedCallback(agent, f.emulator, token);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe(ErrorCode.CALLBACK_INVALID);
+      const me = await whoami(agent);
+      expect(me.user).toBeNull();
+      expect(me.session.bindid ?? {}).not.toHaveProperty('pending');
+      expect(lookups).toEqual([]);
+    });
+
+    it('E48 claims in the callback query (sub, bindid_alias, email) are ignored: only the verified ID token counts', async () => {
+      const f = flows.current();
+      const agent = f.agent();
+      const callback = new URL(await authorizeAt(await startLogin(agent), 'new'));
+      for (const [name, value] of [['bindid_alias', '1'], ['sub', f.emulator.subOf('alice') ?? ''], ['email', 'alice@example.com'], ['email_verified', 'true']]) {
+        callback.searchParams.set(name as string, value as string);
+      }
+      const res = await agent.get(appPath(callback.href));
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe('/bindid/confirm');
+      const pending = ((await whoami(agent)).session.bindid as { pending?: { claims: Record<string, unknown> } }).pending;
+      expect(pending?.claims.sub).not.toBe(f.emulator.subOf('alice'));
+      expect(pending?.claims).not.toHaveProperty('bindid_alias');
+      expect(pending?.claims.email).toMatch(/^new-/);
+      expect(lookups).toEqual([]);
+      expect((await whoami(agent)).user).toBeNull();
+    });
+  });
+
+  it('E49 a failed password sends nothing to BindID; only the right one sends exactly one request', async () => {
+    const api = await FakeBindId.start();
+    try {
+      const f = await start({ router: { apiUrl: api.url } });
+      const u = freshUser();
+      const agent = f.agent();
+      await bindIdSignIn(agent, 'new');
+      const { csrf } = await confirmPage(agent);
+      for (const password of ['wrong', '', u.password.toUpperCase()]) {
+        expect((await submitConfirm(agent, { _csrf: csrf, username: u.username, password })).status).toBe(401);
+      }
+      expect(api.requests).toHaveLength(0);
+      expect((await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password })).status).toBe(303);
+      expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /session-feedback']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('E50 the alias reported is derived from the user verify returned, not from the typed username', async () => {
+    const f = await start({
+      verify: (username, password) => (username.toLowerCase() === 'alice' && password === 'alice-password' ? { id: 42, username: 'alice' } : false),
+    });
+    const agent = f.agent();
+    expect((await linkAs(agent, 'new', 'ALICE', 'alice-password')).status).toBe(303);
+    const report = f.emulator.reports()[0];
+    expect(report).toMatchObject({ accepted: true, type: 'authentication_performed', alias: '42' });
+  });
+});
