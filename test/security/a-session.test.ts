@@ -305,7 +305,7 @@ describe('A. Session fixation and cookies', () => {
     responses.push(['POST success', success]);
     secrets['signed-in session id'] = sessionIdOf(sessionCookie(success)) as string;
     responses.push(['POST after success (nothing pending)', await submitConfirm(agent, { _csrf: page.csrf, username: u.username, password: u.password })]);
-    responses.push(['confirm page, nothing pending', (await confirmPage(agent)).res]);
+    responses.push(['confirm page, nothing pending (signed in: sent on)', (await confirmPage(agent)).res]);
 
     const other = flow.agent();
     await toConfirm(other);
@@ -322,7 +322,7 @@ describe('A. Session fixation and cookies', () => {
       ['POST BindID down', 503],
       ['POST success', 303],
       ['POST after success (nothing pending)', 403],
-      ['confirm page, nothing pending', 400],
+      ['confirm page, nothing pending (signed in: sent on)', 303],
       ['POST cancel', 303],
       ['POST cancel without CSRF token', 403],
     ]);

@@ -232,7 +232,7 @@ describe('C. Credential check, enumeration, brute force', () => {
     }
     const third = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: 'wrong-3' });
     expect(third.status).toBe(400);
-    expect(third.text).toContain('This sign-in has expired');
+    expect(third.text).toContain('This sign-in can no longer be confirmed');
     expect(failed.map((e) => e.reason)).toEqual(['bad_credentials', 'bad_credentials', 'too_many_attempts']);
     expect((await whoami(agent)).session.bindid).not.toHaveProperty('pending');
     // The right password on the destroyed link: no verify, no report, still expired.
@@ -419,7 +419,7 @@ describe('C. Credential check, enumeration, brute force', () => {
       }
       const right = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
       expect(right.status).toBe(400);
-      expect(right.text).toContain('This sign-in has expired');
+      expect(right.text).toContain('This sign-in can no longer be confirmed');
       expect(f.emulator.reports()).toHaveLength(0);
     });
   });

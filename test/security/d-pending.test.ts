@@ -52,7 +52,7 @@ describe('D. Pending-link state', () => {
     verifyCalls.length = 0;
     const res = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
     expect(res.status).toBe(400);
-    expect(res.text).toContain('This BindID sign-in can no longer be confirmed');
+    expect(res.text).toContain('This sign-in can no longer be confirmed');
     expect(res.text).not.toContain('name="password"');
     expect(verifyCalls).toEqual([]);
     expect(f.emulator.reports()).toHaveLength(0);
@@ -69,7 +69,7 @@ describe('D. Pending-link state', () => {
     clock += 61_000;
     const res = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
     expect(res.status).toBe(400);
-    expect(res.text).toContain('This sign-in has expired');
+    expect(res.text).toContain('This sign-in can no longer be confirmed');
     expect(await pendingOf(agent)).toBeUndefined();
     expect(verifyCalls).toEqual([]);
     expect(f.emulator.reports()).toHaveLength(0);
@@ -99,7 +99,7 @@ describe('D. Pending-link state', () => {
     clock += 61_000;
     const res = await submitConfirm(b, { _csrf: pageB.csrf, username: late.username, password: late.password });
     expect(res.status).toBe(400);
-    expect(res.text).toContain('This sign-in has expired');
+    expect(res.text).toContain('This sign-in can no longer be confirmed');
     expect(verifyCalls).toEqual([early.username]);
     expect(f.emulator.reports()).toHaveLength(1);
   });
