@@ -39,14 +39,18 @@ export function freshUser(): { id: number; username: string; password: string } 
 export type Agent = ReturnType<typeof request.agent>;
 
 export interface FlowOptions {
-  /** Options passed to bindIdRouter on top of the defaults below. */
-  router?: Partial<BindIdRouterOptions<TestUser>>;
+  /** Options passed to bindIdRouter on top of the defaults below (a function gets the emulator, e.g. for `client`). */
+  router?: Partial<BindIdRouterOptions<TestUser>> | ((emulator: Emulator) => Partial<BindIdRouterOptions<TestUser>>);
   /** Options of the emulator (the redirect URI is added). */
   emulator?: EmulatorOptions;
   /** A session store (default: express-session's MemoryStore). */
   store?: session.Store;
   /** Calls to the password check, for "verify was (not) called" assertions. */
   verifyCalls?: string[];
+  /** Every error that reaches the app's error handler is pushed here (the error object itself). */
+  errors?: unknown[];
+  /** Mount the app's own middleware (body parsers...) after passport and before the router. */
+  beforeRouter?: (app: express.Express) => void;
 }
 
 export interface Flow {
@@ -84,6 +88,7 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
     }),
   );
 
+  const routerOptions = (typeof options.router === 'function' ? options.router(emulator) : options.router) ?? {};
   const app = express();
   app.use(
     session({
@@ -95,22 +100,25 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
   );
   app.use(instance.initialize());
   app.use(instance.session());
+  options.beforeRouter?.(app);
   app.use(
     bindIdRouter<TestUser>({
       issuer: emulator.issuer,
-      apiUrl: emulator.apiUrl,
+      // A ready `client` comes with its own API URL.
+      ...(routerOptions.client ? {} : { apiUrl: emulator.apiUrl }),
       clientId: emulator.clientId,
       clientSecret: emulator.clientSecret,
       baseUrl: APP_ORIGIN,
       passport: instance,
       findUserByAlias: (alias) => publicUser(USERS.find((u) => String(u.id) === alias)),
-      ...options.router,
+      ...routerOptions,
     }),
   );
   app.get('/whoami', (req, res) => {
     res.json({ user: req.user ?? null, session: req.session });
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    options.errors?.push(err);
     if (isBindIdError(err)) return res.status(err.status).json({ code: err.code, message: err.message });
     res.status(500).json({ code: 'unexpected', message: err instanceof Error ? err.message : String(err) });
   });
@@ -186,11 +194,26 @@ export async function whoami(agent: Agent): Promise<{ user: TestUser | null; ses
   return (await agent.get('/whoami')).body;
 }
 
+/** The access token of the agent's pending login, read from the test app's session dump (`/whoami`). */
+export async function pendingAccessToken(agent: Agent): Promise<string> {
+  const session = (await whoami(agent)).session as { bindid?: { pending?: { accessToken?: unknown } } };
+  const token = session.bindid?.pending?.accessToken;
+  if (typeof token !== 'string') throw new Error('no pending login in this session');
+  return token;
+}
+
 /** The session cookie value (connect.sid) currently in the agent's jar, from a response. */
 export function sessionCookie(res: request.Response): string | undefined {
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
   const sid = cookies.find((c) => c.startsWith('connect.sid='));
   return sid?.split(';')[0];
+}
+
+/** The session id inside a `connect.sid=s%3A<id>.<signature>` cookie (as express-session keeps it in its store). */
+export function sessionIdOf(cookie: string): string {
+  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
+  if (!value.startsWith('s:')) throw new Error('not a signed express-session cookie');
+  return value.slice(2, value.lastIndexOf('.'));
 }
 
 /** A BindID login minted straight from the emulator (authorize shortcut + /token), for seeding sessions. */
