@@ -45,7 +45,7 @@ export interface BackoffOptions {
 export interface SessionFeedbackClientOptions {
   /**
    * The BindID client secret (from the BindID admin portal), or a function returning the current
-   * one (read at every send, so a rotated secret is used at once).
+   * one (read for every attempt, retries included, so a rotated secret is used at once).
    */
   clientSecret: string | (() => string);
   /**
@@ -282,14 +282,16 @@ export class SessionFeedbackClient {
   async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
     assertAccessToken(accessToken);
     const report = readReport(input);
-    const secret = this.#secret();
     const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
-    const headers = {
+    // Signed for each attempt with the secret current at that moment (a rotation during the
+    // retries applies at once); the first signing also checks the secret before any I/O.
+    const sign = (): Record<string, string> => ({
       'Content-Type': 'application/json',
       Accept: 'application/json',
-      Authorization: authorizationHeader(secret, accessToken),
+      Authorization: authorizationHeader(this.#secret(), accessToken),
       'User-Agent': this.#userAgent,
-    };
+    });
+    const headers = sign();
 
     if (this.#breaker && !this.#breaker.allow()) {
       log('%s not sent: circuit open after repeated outages', report.type);
@@ -300,7 +302,7 @@ export class SessionFeedbackClient {
       );
     }
     try {
-      const result = await this.#deliver(report.type, body, headers);
+      const result = await this.#deliver(report.type, body, (attempt) => (attempt === 1 ? headers : sign()));
       this.#breaker?.success();
       return result;
     } catch (err) {
@@ -312,7 +314,11 @@ export class SessionFeedbackClient {
   }
 
   /** The attempts of one report inside its deadline. */
-  async #deliver(type: SessionFeedbackReport['type'], body: string, headers: Record<string, string>): Promise<FeedbackResult> {
+  async #deliver(
+    type: SessionFeedbackReport['type'],
+    body: string,
+    headersFor: (attempt: number) => Record<string, string>,
+  ): Promise<FeedbackResult> {
     const started = performance.now();
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -321,7 +327,7 @@ export class SessionFeedbackClient {
     try {
       for (;;) {
         attempts += 1;
-        const outcome = await this.#attempt(body, headers, controller.signal);
+        const outcome = await this.#attempt(body, headersFor(attempts), controller.signal);
         const elapsed = performance.now() - started;
         if (outcome.kind === 'ok') {
           log('%s accepted: HTTP %d after %d attempt(s) in %d ms', type, outcome.status, attempts, Math.round(elapsed));
