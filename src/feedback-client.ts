@@ -435,10 +435,13 @@ export class SessionFeedbackClient {
     if (this.#ownAxios) config.proxy = false;
     let response: unknown;
     try {
-      response = await this.#axios.request(config);
+      // The deadline holds even when an injected adapter or interceptor ignores the signal: an
+      // answer that comes after it is dropped (its body stream destroyed), never taken.
+      response = await settleBy(this.#axios.request(config), signal, (late: unknown) => toNodeStream(isResponse(late) ? late.data : late)?.destroy());
     } catch (err) {
       return classifyError(err);
     }
+    if (response === DEADLINE_PASSED) return deadlinePassed;
     if (!isResponse(response)) {
       toNodeStream(response)?.destroy(); // a bare body stream would hold its socket
       return notAResponse;
@@ -611,6 +614,48 @@ function classifyError(err: unknown): Outcome {
       }),
   };
 }
+
+/** What {@link settleBy} gives when the signal aborted first. */
+const DEADLINE_PASSED: unique symbol = Symbol('deadline passed');
+
+/**
+ * `work`, or {@link DEADLINE_PASSED} as soon as `signal` aborts, whichever comes first. A value that
+ * arrives later goes to `dropLate` (to free its resources); a late rejection is swallowed.
+ */
+function settleBy<T>(work: Promise<T>, signal: AbortSignal, dropLate: (late: T) => void): Promise<T | typeof DEADLINE_PASSED> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      settled = true;
+      resolve(DEADLINE_PASSED);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (settled) dropLate(value);
+        else resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!settled) reject(err);
+      },
+    );
+  });
+}
+
+/** The outcome of an attempt cut by the deadline (the caller reports the timeout). */
+const deadlinePassed: Outcome = {
+  kind: 'fail',
+  error: (attempts) =>
+    new BindIdFeedbackError(ErrorCode.TIMEOUT, `BindID session feedback did not complete in time (${attempts} attempt(s))`, {
+      status: 504,
+      retryable: true,
+      attempts,
+      cause: safeCause(undefined, 'deadline reached'),
+    }),
+};
 
 /** Whether an injected instance handed back an axios response (a response interceptor may not). */
 function isResponse(value: unknown): value is AxiosResponse {
