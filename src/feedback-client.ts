@@ -45,7 +45,7 @@ export interface BackoffOptions {
 export interface SessionFeedbackClientOptions {
   /**
    * The BindID client secret (from the BindID admin portal), or a function returning the current
-   * one (read at every send, so a rotated secret is used at once).
+   * one (read for every attempt, retries included, so a rotated secret is used at once).
    */
   clientSecret: string | (() => string);
   /**
@@ -282,14 +282,16 @@ export class SessionFeedbackClient {
   async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
     assertAccessToken(accessToken);
     const report = readReport(input);
-    const secret = this.#secret();
     const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
-    const headers = {
+    // Signed for each attempt with the secret current at that moment (a rotation during the
+    // retries applies at once); the first signing also checks the secret before any I/O.
+    const sign = (): Record<string, string> => ({
       'Content-Type': 'application/json',
       Accept: 'application/json',
-      Authorization: authorizationHeader(secret, accessToken),
+      Authorization: authorizationHeader(this.#secret(), accessToken),
       'User-Agent': this.#userAgent,
-    };
+    });
+    const headers = sign();
 
     if (this.#breaker && !this.#breaker.allow()) {
       log('%s not sent: circuit open after repeated outages', report.type);
@@ -300,7 +302,7 @@ export class SessionFeedbackClient {
       );
     }
     try {
-      const result = await this.#deliver(report.type, body, headers);
+      const result = await this.#deliver(report.type, body, (attempt) => (attempt === 1 ? headers : sign()));
       this.#breaker?.success();
       return result;
     } catch (err) {
@@ -312,7 +314,11 @@ export class SessionFeedbackClient {
   }
 
   /** The attempts of one report inside its deadline. */
-  async #deliver(type: SessionFeedbackReport['type'], body: string, headers: Record<string, string>): Promise<FeedbackResult> {
+  async #deliver(
+    type: SessionFeedbackReport['type'],
+    body: string,
+    headersFor: (attempt: number) => Record<string, string>,
+  ): Promise<FeedbackResult> {
     const started = performance.now();
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -321,7 +327,7 @@ export class SessionFeedbackClient {
     try {
       for (;;) {
         attempts += 1;
-        const outcome = await this.#attempt(body, headers, controller.signal);
+        const outcome = await this.#attempt(body, headersFor(attempts), controller.signal);
         const elapsed = performance.now() - started;
         if (outcome.kind === 'ok') {
           log('%s accepted: HTTP %d after %d attempt(s) in %d ms', type, outcome.status, attempts, Math.round(elapsed));
@@ -429,10 +435,13 @@ export class SessionFeedbackClient {
     if (this.#ownAxios) config.proxy = false;
     let response: unknown;
     try {
-      response = await this.#axios.request(config);
+      // The deadline holds even when an injected adapter or interceptor ignores the signal: an
+      // answer that comes after it is dropped (its body stream destroyed), never taken.
+      response = await settleBy(this.#axios.request(config), signal, (late: unknown) => toNodeStream(isResponse(late) ? late.data : late)?.destroy());
     } catch (err) {
       return classifyError(err);
     }
+    if (response === DEADLINE_PASSED) return deadlinePassed;
     if (!isResponse(response)) {
       toNodeStream(response)?.destroy(); // a bare body stream would hold its socket
       return notAResponse;
@@ -605,6 +614,48 @@ function classifyError(err: unknown): Outcome {
       }),
   };
 }
+
+/** What {@link settleBy} gives when the signal aborted first. */
+const DEADLINE_PASSED: unique symbol = Symbol('deadline passed');
+
+/**
+ * `work`, or {@link DEADLINE_PASSED} as soon as `signal` aborts, whichever comes first. A value that
+ * arrives later goes to `dropLate` (to free its resources); a late rejection is swallowed.
+ */
+function settleBy<T>(work: Promise<T>, signal: AbortSignal, dropLate: (late: T) => void): Promise<T | typeof DEADLINE_PASSED> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      settled = true;
+      resolve(DEADLINE_PASSED);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (settled) dropLate(value);
+        else resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!settled) reject(err);
+      },
+    );
+  });
+}
+
+/** The outcome of an attempt cut by the deadline (the caller reports the timeout). */
+const deadlinePassed: Outcome = {
+  kind: 'fail',
+  error: (attempts) =>
+    new BindIdFeedbackError(ErrorCode.TIMEOUT, `BindID session feedback did not complete in time (${attempts} attempt(s))`, {
+      status: 504,
+      retryable: true,
+      attempts,
+      cause: safeCause(undefined, 'deadline reached'),
+    }),
+};
 
 /** Whether an injected instance handed back an axios response (a response interceptor may not). */
 function isResponse(value: unknown): value is AxiosResponse {

@@ -51,13 +51,13 @@ describe('authorizationHeader matches the reference vectors byte for byte', () =
 });
 
 describe('feedbackAuthValue', () => {
-  it('is RFC 4231 case 2 in standard padded base64', () => {
+  it('I69 is RFC 4231 case 2 in standard padded base64', () => {
     expect(feedbackAuthValue('Jefe', 'what do ya want for nothing?')).toBe('W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=');
   });
-  it('keys the HMAC with the UTF-8 bytes of a non-ASCII secret, standard alphabet, padded', () => {
+  it('I70 keys the HMAC with the UTF-8 bytes of a non-ASCII secret, standard alphabet, padded', () => {
     expect(feedbackAuthValue('sécret-ü', 'abc.DEF-123_~+/=')).toBe('L13UfvSawJQHcB48UAZb5o5xv2rH4HHs5fE5DZ/4XSs=');
   });
-  it('is not the base64url, Latin-1-key or trailing-newline variants', () => {
+  it('I70 is not the base64url, Latin-1-key or trailing-newline variants', () => {
     const value = feedbackAuthValue('sécret-ü', 'abc.DEF-123_~+/=');
     expect(value).not.toContain('_');
     expect(value).not.toBe('QQwissV75G3q7jZdavKKMam/x7UWchGhdfk4dB7Im7A=');
@@ -67,31 +67,31 @@ describe('feedbackAuthValue', () => {
 
 describe('bad input is a typed error before anything is built', () => {
   const badTokens: Array<[string, unknown]> = [
-    ['empty', ''],
-    ['CR', 'abc\rdef'],
-    ['LF', 'abc\ndef'],
-    ['NUL', 'abc\u0000def'],
-    ['tab', 'abc\tdef'],
-    ['DEL', 'abc\u007fdef'],
-    ['semicolon', 'abc;def'],
-    ['space', 'abc def'],
-    ['comma', 'abc,def'],
-    ['double quote', 'abc"def'],
-    ['non-ASCII', 'abcédef'],
-    ['emoji', 'abc😀'],
-    ['= in the middle', 'ab=cd'],
-    ['too long', 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH + 1)],
-    ['number', 42],
-    ['array', ['abc']],
-    ['object', { token: 'abc' }],
-    ['null', null],
-    ['undefined', undefined],
+    ['I75 empty', ''],
+    ['I73 CR in the', 'abc\rdef'],
+    ['I73 LF in the', 'abc\ndef'],
+    ['I73 NUL in the', 'abc\u0000def'],
+    ['I73 tab in the', 'abc\tdef'],
+    ['I73 DEL in the', 'abc\u007fdef'],
+    ['I74 semicolon in the', 'abc;def'],
+    ['I74 space in the', 'abc def'],
+    ['I74 comma in the', 'abc,def'],
+    ['I74 double quote in the', 'abc"def'],
+    ['I74 non-ASCII in the', 'abcédef'],
+    ['I74 emoji in the', 'abc😀'],
+    ['I74 = in the middle of the', 'ab=cd'],
+    ['I75 too long', 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH + 1)],
+    ['I75 number as', 42],
+    ['I75 array as', ['abc']],
+    ['I75 object as', { token: 'abc' }],
+    ['I75 null as', null],
+    ['I75 undefined as', undefined],
   ];
-  it.each(badTokens)('token: %s', (_name, token) => {
+  it.each(badTokens)('%s token', (_name, token) => {
     expectInvalidArgument(() => authorizationHeader('secret', token as string));
   });
   it.each(badTokens.filter(([, t]) => typeof t !== 'string' || t === '' || t.length > MAX_ACCESS_TOKEN_LENGTH))(
-    'feedbackAuthValue also rejects token: %s',
+    '%s token: feedbackAuthValue rejects it too',
     (_name, token) => {
       expectInvalidArgument(() => feedbackAuthValue('secret', token as string));
     },
@@ -105,7 +105,7 @@ describe('bad input is a typed error before anything is built', () => {
     expectInvalidArgument(() => authorizationHeader(secret as string, 'token'));
     expectInvalidArgument(() => feedbackAuthValue(secret as string, 'token'));
   });
-  it('accepts a token of exactly the maximum length', () => {
+  it('I75 accepts a token of exactly the maximum length', () => {
     expect(authorizationHeader('s', 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH))).toMatch(/^BindIdBackend AccessToken a+; /);
   });
   it('never repeats the token or the secret in the message', () => {

@@ -25,7 +25,7 @@ const report = () => ({ accessToken: newToken(), alias: 'user-1' });
 const SLACK_MS = 150;
 
 describe('the overall deadline', () => {
-  it('a server that never answers → ERR_BINDID_TIMEOUT at timeoutMs, not later', async () => {
+  it('J80 a server that never answers → ERR_BINDID_TIMEOUT at timeoutMs, not later', async () => {
     bindid.setDefault(reply.hang());
     const { ms, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 300 }).authenticationPerformed(report()));
     expect(error).toBeInstanceOf(BindIdFeedbackError);
@@ -34,7 +34,7 @@ describe('the overall deadline', () => {
     expect(ms).toBeLessThan(300 + SLACK_MS);
   });
 
-  it('a 503 that trickles its body one byte at a time is still cut at the deadline', async () => {
+  it('J81 a 503 that trickles its body one byte at a time is still cut at the deadline', async () => {
     bindid.setDefault(reply.trickle(503, 20));
     const { ms, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() }));
     expect(error).toMatchObject({ code: ErrorCode.TIMEOUT, attempts: 1 });
@@ -42,7 +42,7 @@ describe('the overall deadline', () => {
     expect(bindid.requests[0]?.replyBytes).toBeGreaterThan(3); // it did trickle: an inactivity timer would never fire
   });
 
-  it('a 200 whose body trickles returns by the deadline, as the success BindID said it was', async () => {
+  it('J81 a 200 whose body trickles returns by the deadline, as the success BindID said it was', async () => {
     bindid.setDefault(reply.trickle(200, 20));
     const { ms, value, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() }));
     expect(error).toBeUndefined();
@@ -50,14 +50,14 @@ describe('the overall deadline', () => {
     expect(ms).toBeLessThan(300 + SLACK_MS);
   });
 
-  it('the deadline covers every attempt and wait: 503 then a hang → TIMEOUT after 2 attempts', async () => {
+  it('J80 the deadline covers every attempt and wait: 503 then a hang → TIMEOUT after 2 attempts', async () => {
     bindid.script(reply.status(503), reply.hang());
     const { ms, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 400 }).aliasDeleted({ accessToken: newToken() }));
     expect(error).toMatchObject({ code: ErrorCode.TIMEOUT, attempts: 2 });
     expect(ms).toBeLessThan(400 + SLACK_MS);
   });
 
-  it('the deadline cuts a backoff wait short: ERR_BINDID_TIMEOUT, not a late retry', async () => {
+  it('J80 the deadline cuts a backoff wait short: ERR_BINDID_TIMEOUT, not a late retry', async () => {
     // Each reply takes 250 ms; the backoff (random 1) is 200 ms; 250 + 200 fits in 500, the next 250 does not.
     bindid.setDefault(reply.status(503, { delayMs: 250 }));
     const client = makeClient(bindid.url, { timeoutMs: 500, backoff: { baseMs: 200, maxMs: 200 }, random: () => 1 });
@@ -66,7 +66,7 @@ describe('the overall deadline', () => {
     expect(ms).toBeLessThan(500 + SLACK_MS);
   });
 
-  it('an answer that arrives after the deadline is ignored: no unhandled rejection, no second settle', async () => {
+  it('J98 an answer that arrives after the deadline is ignored: no unhandled rejection, no second settle', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
@@ -85,7 +85,13 @@ describe('the overall deadline', () => {
 });
 
 describe('redirects are never followed', () => {
-  it.each([301, 302, 303, 307, 308])('%d to another server → ERR_BINDID_REJECTED, and that server receives nothing', async (status) => {
+  it.each([
+    ['J92', 301],
+    ['J92', 302],
+    ['J92', 303],
+    ['J91', 307],
+    ['J91', 308],
+  ])('%s %d to another server → ERR_BINDID_REJECTED, and that server receives nothing', async (_id, status) => {
     bindid.setDefault(reply.redirect(status, `${other.url}/session-feedback`));
     const err = await rejection(makeClient(bindid.url, { retries: 3 }).authenticationPerformed(report()));
     expect(err).toMatchObject({ code: ErrorCode.REJECTED, upstreamStatus: status, attempts: 1, status: 502 });
@@ -104,7 +110,7 @@ describe('response bodies', () => {
     ['200 with JSON that claims an error', reply.json(200, { error: 'ignored' })],
     ['201 with a body', reply.json(201, { id: 1 })],
     ['204 No Content', reply.status(204)],
-  ])('%s → success: any 2xx is acceptance, whatever the body', async (_what, r) => {
+  ])('J79 %s → success: any 2xx is acceptance, whatever the body', async (_what, r) => {
     bindid.setDefault(r);
     const result = await makeClient(bindid.url).authenticationPerformed(report());
     expect(result.attempts).toBe(1);
@@ -113,7 +119,7 @@ describe('response bodies', () => {
   it.each([
     ['with a Content-Length', true],
     ['chunked', false],
-  ])('a 50 MB 200 body (%s) → success, read only up to the cap', async (_what, contentLength) => {
+  ])('J93 a 50 MB 200 body (%s) → success, read only up to the cap', async (_what, contentLength) => {
     bindid.setDefault(reply.huge(200, 50 * 1024 * 1024, { contentLength }));
     const { ms, value, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 5000 }).aliasDeleted({ accessToken: newToken() }));
     expect(error).toBeUndefined();
@@ -123,7 +129,7 @@ describe('response bodies', () => {
     expect(ms).toBeLessThan(2000);
   });
 
-  it('a 50 MB 500 body → retried once, then ERR_BINDID_UNAVAILABLE; no crash, nothing buffered', async () => {
+  it('J93 a 50 MB 500 body → retried once, then ERR_BINDID_UNAVAILABLE; no crash, nothing buffered', async () => {
     bindid.setDefault(reply.huge(500, 50 * 1024 * 1024));
     const heapBefore = process.memoryUsage().heapUsed;
     const err = await rejection(makeClient(bindid.url, { timeoutMs: 5000 }).aliasDeleted({ accessToken: newToken() }));
@@ -156,7 +162,7 @@ describe('an injected axios instance', () => {
     expect(seen.map((s) => [s.method?.toUpperCase(), s.url])).toEqual([['POST', `${bindid.url}/session-feedback`]]);
   });
 
-  it('with retries: 0 (because it retries by itself) the client makes one attempt only', async () => {
+  it('J97 with retries: 0 (because it retries by itself) the client makes one attempt only', async () => {
     const instance = axios.create();
     let calls = 0;
     instance.interceptors.request.use((config) => {
@@ -173,7 +179,7 @@ describe('an injected axios instance', () => {
   it.each([
     ['a synchronous request interceptor', true],
     ['an asynchronous request interceptor', false],
-  ])('%s that throws → a coded error, not retried, nothing sent', async (_what, synchronous) => {
+  ])('J95 %s that throws → a coded error, not retried, nothing sent', async (_what, synchronous) => {
     const instance = axios.create();
     instance.interceptors.request.use(
       () => {
@@ -192,7 +198,7 @@ describe('an injected axios instance', () => {
   it.each<[string, (instance: AxiosInstance) => void]>([
     ['unwraps response.data', (i) => void i.interceptors.response.use((r) => r.data)],
     ['returns undefined', (i) => void i.interceptors.response.use(() => undefined as never)],
-  ])('a response interceptor that %s → a coded error saying so, not a TypeError', async (_what, install) => {
+  ])('J95 a response interceptor that %s → a coded error saying so, not a TypeError', async (_what, install) => {
     const instance = axios.create();
     install(instance);
     const err = await rejection(makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() }));
@@ -201,7 +207,20 @@ describe('an injected axios instance', () => {
     expect(err.message).toMatch(/interceptor/);
   });
 
-  it('its baseURL with allowAbsoluteUrls: false does not divert the report (token and HMAC) to another host', async () => {
+  it('J80 an interceptor that ignores the abort signal cannot stretch the deadline: ERR_BINDID_TIMEOUT on time, nothing sent later', async () => {
+    const instance = axios.create();
+    instance.interceptors.request.use(async (config) => {
+      await new Promise((resolve) => setTimeout(resolve, 1200)); // a slow token refresh, say
+      return config;
+    });
+    const { ms, error } = await timed(() => makeClient(bindid.url, { axios: instance, timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() }));
+    expect(error).toMatchObject({ code: ErrorCode.TIMEOUT, attempts: 1 });
+    expect(ms).toBeLessThan(900);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the interceptor finishes; axios sees the abort
+    expect(bindid.requests).toEqual([]);
+  });
+
+  it('H68 its baseURL with allowAbsoluteUrls: false does not divert the report (token and HMAC) to another host', async () => {
     const instance = axios.create({ baseURL: other.url, allowAbsoluteUrls: false });
     await makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() });
     expect(bindid.requests).toHaveLength(1);
@@ -219,35 +238,35 @@ describe('an injected axios instance', () => {
       );
     });
 
-    it('does not follow a 307: the other server receives nothing', async () => {
+    it('J91 does not follow a 307: the other server receives nothing', async () => {
       bindid.setDefault(reply.redirect(307, `${other.url}/session-feedback`));
       const err = await rejection(fetchClient(bindid.url).aliasDeleted({ accessToken: newToken() }));
       expect(err).toMatchObject({ code: ErrorCode.REJECTED, upstreamStatus: 307 });
       expect(other.requests).toEqual([]);
     });
 
-    it('a 2xx with a body far above the cap (declared length) is still a success', async () => {
+    it('J93 a 2xx with a body far above the cap (declared length) is still a success', async () => {
       bindid.setDefault(reply.huge(200, 50 * 1024 * 1024));
       const result = await fetchClient(bindid.url, { timeoutMs: 3000 }).aliasDeleted({ accessToken: newToken() });
       expect(result.status).toBe(200);
       expect(bindid.requests[0]?.replyBytes).toBeLessThan(16 * 1024 * 1024);
     });
 
-    it('connection refused is retried like with the default client (the code hides in the cause)', async () => {
+    it('J82 connection refused is retried like with the default client (the code hides in the cause)', async () => {
       const port = await closedPort();
       const err = await rejection(fetchClient(`http://127.0.0.1:${port}`, { retries: 2 }).aliasDeleted({ accessToken: newToken() }));
       expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3 });
       expect((err.cause as Error & { code?: string }).code).toBe('ECONNREFUSED');
     });
 
-    it('a dropped connection is retried once', async () => {
+    it('J84 a dropped connection is retried once', async () => {
       bindid.setDefault(reply.drop());
       const err = await rejection(fetchClient(bindid.url, { retries: 3 }).aliasDeleted({ accessToken: newToken() }));
       expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2 });
       expect(bindid.requests).toHaveLength(2);
     });
 
-    it('a hung server → ERR_BINDID_TIMEOUT at the deadline', async () => {
+    it('J80 a hung server → ERR_BINDID_TIMEOUT at the deadline', async () => {
       bindid.setDefault(reply.hang());
       const { ms, error } = await timed(() => fetchClient(bindid.url, { timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() }));
       expect(error).toMatchObject({ code: ErrorCode.TIMEOUT });

@@ -120,7 +120,7 @@ describe('every invalid option is refused at construction, naming the option', (
     }
   });
 
-  it('a secret with whitespace is refused without repeating it', () => {
+  it('I72 a secret with whitespace is refused without repeating it', () => {
     const err = optionError(withOption('clientSecret', `${SECRET}\n`));
     expect(err.message).toMatch(/whitespace/);
     expect(err.message).not.toContain(SECRET);
@@ -165,7 +165,7 @@ describe('clientSecret as a function', () => {
     await bindid.close();
   });
 
-  it('is read at every send, so a rotated secret is used at once', async () => {
+  it('I78 is read at every send, so a rotated secret is used at once', async () => {
     let current = 'secret-one';
     const client = makeClient(bindid.url, { clientSecret: () => current });
     const t1 = newToken();

@@ -1,11 +1,13 @@
 /**
  * Properties (fast-check) of the retry machinery: backoff bounds (checklist J 96), `Retry-After`
- * parsing (J 88) and random fault sequences against a model of the retry policy (M 120).
+ * parsing (J 88) and random fault sequences against a model of the retry policy (M 120). Property
+ * runs are time-boxed and replayable (test/helpers/fuzz.ts: FC_SEED, FC_PATH, FC_RUNS).
  */
 import fc from 'fast-check';
 import { ErrorCode, parseRetryAfter, SessionFeedbackClient } from '../../src/index.js';
 import { FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, SECRET } from '../helpers/feedback.js';
+import { fuzzParameters } from '../helpers/fuzz.js';
 
 afterEach(() => closeClients());
 
@@ -28,7 +30,7 @@ describe('backoffDelay', () => {
     fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
   );
 
-  it('stays in [0, min(maxMs, baseMs × 2^(attempt-1))] and is finite, for any attempt and any random()', () => {
+  it('J96 stays in [0, min(maxMs, baseMs × 2^(attempt-1))] and is finite, for any attempt and any random()', () => {
     fc.assert(
       fc.property(bounds, anyAttempt, anyRandom, ([baseMs, maxMs], attempt, r) => {
         const delay = clientWith(() => r, baseMs, maxMs).backoffDelay(attempt);
@@ -39,18 +41,18 @@ describe('backoffDelay', () => {
           expect(delay).toBeLessThanOrEqual(baseMs * 2 ** (attempt - 1));
         }
       }),
-      { numRuns: 500 },
+      fuzzParameters(500, 5000),
     );
   });
 
-  it('random 0 gives 0 and random 1 gives the bound: full jitter over the whole range', () => {
+  it('J96 random 0 gives 0 and random 1 gives the bound: full jitter over the whole range', () => {
     for (const attempt of [1, 2, 3, 4, 5, 6]) {
       expect(clientWith(() => 0, 100, 2000).backoffDelay(attempt)).toBe(0);
       expect(clientWith(() => 1, 100, 2000).backoffDelay(attempt)).toBe(Math.min(2000, 100 * 2 ** (attempt - 1)));
     }
   });
 
-  it('100 clients with the default random() spread their retries instead of retrying together', () => {
+  it('J96 100 clients with the default random() spread their retries instead of retrying together', () => {
     const backoff = { baseMs: 100, maxMs: 2000 };
     const delays = Array.from({ length: 100 }, () => makeClient('http://127.0.0.1:9', { backoff }).backoffDelay(3));
     expect(new Set(delays.map((d) => Math.round(d))).size).toBeGreaterThan(50);
@@ -75,11 +77,11 @@ describe('parseRetryAfter', () => {
     ['ISO 8601', '2026-01-01T00:00:30Z', undefined],
     ['an impossible time', 'Thu, 01 Jan 2026 25:00:00 GMT', undefined],
     ['missing', undefined as unknown as string, undefined],
-  ])('%s', (_what, value, expected) => {
+  ])('J88 %s', (_what, value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
   });
 
-  it('never returns NaN or a negative number, whatever the header', () => {
+  it('J88 never returns NaN or a negative number, whatever the header', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.stringMatching(/^-?\d{0,20}(\.\d+)?$/), fc.date().map((d) => d.toUTCString())), (value) => {
         const ms = parseRetryAfter(value, now);
@@ -88,30 +90,52 @@ describe('parseRetryAfter', () => {
           expect(ms).toBeGreaterThanOrEqual(0);
         }
       }),
-      { numRuns: 1000 },
+      fuzzParameters(1000, 5000),
     );
   });
 });
 
 describe('random fault sequences follow the policy (model check against the fake server)', () => {
-  type Fault = 'ok' | 'bad-request' | 'unauthorized' | 'redirect' | 'throttled' | 'unavailable' | 'server-error' | 'reset';
+  type Fault =
+    | 'ok'
+    | 'slow-ok'
+    | 'bad-request'
+    | 'unauthorized'
+    | 'redirect'
+    | 'throttled'
+    | 'unavailable'
+    | 'slow-unavailable'
+    | 'server-error'
+    | 'reset'
+    | 'hang';
   const replies: Record<Fault, () => Reply> = {
     ok: () => reply.json(200, {}),
+    'slow-ok': () => reply.json(200, {}, { delayMs: 20 }),
     'bad-request': () => reply.status(400),
     unauthorized: () => reply.status(401),
     redirect: () => reply.redirect(307, 'http://127.0.0.1:9/elsewhere'),
     throttled: () => reply.status(429, { headers: { 'Retry-After': '0' } }),
     unavailable: () => reply.status(503),
+    'slow-unavailable': () => reply.status(503, { delayMs: 20 }),
     'server-error': () => reply.status(500),
     reset: () => reply.drop(),
+    hang: () => reply.hang(),
   };
+  /** Faults and how often each is drawn (a hang costs a whole deadline, so it is drawn less). */
+  const faultArbitrary = fc.oneof(
+    ...(Object.keys(replies) as Fault[]).map((fault) => ({ arbitrary: fc.constant(fault), weight: fault === 'hang' ? 1 : 4 })),
+  );
+  /** Deadlines: generous when nothing hangs, so that only a hang can reach it on a busy machine. */
+  const BUDGET_MS = 2000;
+  const HANG_BUDGET_MS = 600;
 
   /** What the policy of reliability §4.2 says should happen: the outcome and the number of attempts. */
   function model(faults: Fault[], retries: number): { outcome: string; attempts: number } {
     let ambiguousRetries = 0;
     for (let attempt = 1; ; attempt++) {
       const fault = faults[attempt - 1] ?? 'ok';
-      if (fault === 'ok') return { outcome: 'ok', attempts: attempt };
+      if (fault === 'ok' || fault === 'slow-ok') return { outcome: 'ok', attempts: attempt };
+      if (fault === 'hang') return { outcome: ErrorCode.TIMEOUT, attempts: attempt };
       if (fault === 'bad-request' || fault === 'redirect') return { outcome: ErrorCode.REJECTED, attempts: attempt };
       if (fault === 'unauthorized') return { outcome: ErrorCode.UNAUTHORIZED, attempts: attempt };
       const ambiguous = fault === 'server-error' || fault === 'reset';
@@ -122,43 +146,41 @@ describe('random fault sequences follow the policy (model check against the fake
     }
   }
 
-  it('outcome and attempts match the model; attempts ≤ 1 + retries; the deadline holds', async () => {
+  it('M120 outcome and attempts match the model; attempts ≤ 1 + retries; elapsed ≤ the deadline (+ margin)', async () => {
     const bindid = await FakeBindId.start();
     try {
       await fc.assert(
-        fc.asyncProperty(
-          fc.array(fc.constantFrom(...(Object.keys(replies) as Fault[])), { maxLength: 6 }),
-          fc.integer({ min: 0, max: 4 }),
-          async (faults, retries) => {
-            bindid.reset().script(...faults.map((f) => replies[f]()));
-            const client = new SessionFeedbackClient({
-              clientSecret: SECRET,
-              apiUrl: bindid.url,
-              retries,
-              timeoutMs: 2000,
-              backoff: { baseMs: 0, maxMs: 2 },
-            });
-            const started = performance.now();
-            let outcome: string;
-            let attempts: number | undefined;
-            try {
-              attempts = (await client.aliasDeleted({ accessToken: newToken() })).attempts;
-              outcome = 'ok';
-            } catch (err) {
-              outcome = (err as { code: string }).code;
-              attempts = (err as { attempts?: number }).attempts;
-            } finally {
-              client.close();
-            }
-            const elapsed = performance.now() - started;
-            const expected = model(faults, retries);
-            expect({ outcome, attempts }).toEqual(expected);
-            expect(bindid.requests).toHaveLength(expected.attempts);
-            expect(expected.attempts).toBeLessThanOrEqual(1 + retries);
-            expect(elapsed).toBeLessThan(2000 + 150);
-          },
-        ),
-        { numRuns: 60 },
+        fc.asyncProperty(fc.array(faultArbitrary, { maxLength: 6 }), fc.integer({ min: 0, max: 4 }), async (faults, retries) => {
+          bindid.reset().script(...faults.map((f) => replies[f]()));
+          const expected = model(faults, retries);
+          const timeoutMs = expected.outcome === ErrorCode.TIMEOUT ? HANG_BUDGET_MS : BUDGET_MS;
+          const client = new SessionFeedbackClient({
+            clientSecret: SECRET,
+            apiUrl: bindid.url,
+            retries,
+            timeoutMs,
+            backoff: { baseMs: 0, maxMs: 2 },
+            circuitBreaker: false,
+          });
+          const started = performance.now();
+          let outcome: string;
+          let attempts: number | undefined;
+          try {
+            attempts = (await client.aliasDeleted({ accessToken: newToken() })).attempts;
+            outcome = 'ok';
+          } catch (err) {
+            outcome = (err as { code: string }).code;
+            attempts = (err as { attempts?: number }).attempts;
+          } finally {
+            client.close();
+          }
+          const elapsed = performance.now() - started;
+          expect({ outcome, attempts }).toEqual(expected);
+          expect(bindid.requests).toHaveLength(expected.attempts);
+          expect(expected.attempts).toBeLessThanOrEqual(1 + retries);
+          expect(elapsed).toBeLessThan(timeoutMs + 500);
+        }),
+        fuzzParameters(60, 20_000),
       );
     } finally {
       await bindid.close();

@@ -24,14 +24,14 @@ function gap(i: number): number {
 }
 
 describe('told to wait: 429 and 503', () => {
-  it.each([429, 503])('%d then 200 → success on the second attempt', async (status) => {
+  it.each([429, 503])('J86 %d then 200 → success on the second attempt', async (status) => {
     bindid.script(reply.status(status), reply.json(200, {}));
     const result = await makeClient(bindid.url).authenticationPerformed(report());
     expect(result).toMatchObject({ status: 200, attempts: 2 });
     expect(bindid.requests).toHaveLength(2);
   });
 
-  it('503 + Retry-After: 1 → waits at least 1 s before the retry', async () => {
+  it('J86 503 + Retry-After: 1 → waits at least 1 s before the retry', async () => {
     bindid.script(reply.status(503, { headers: { 'Retry-After': '1' } }), reply.json(200, {}));
     const result = await makeClient(bindid.url, { timeoutMs: 3000, random: () => 0 }).authenticationPerformed(report());
     expect(result.attempts).toBe(2);
@@ -39,7 +39,7 @@ describe('told to wait: 429 and 503', () => {
     expect(gap(1)).toBeLessThan(1500);
   });
 
-  it('503 + Retry-After as an HTTP-date → waits until that date, read on the injected clock', async () => {
+  it('J86 503 + Retry-After as an HTTP-date → waits until that date, read on the injected clock', async () => {
     // The injected clock says it is 300 ms before the date BindID gave.
     const date = 'Thu, 01 Jan 2026 00:00:01 GMT';
     bindid.script(reply.status(503, { headers: { 'Retry-After': date } }), reply.json(200, {}));
@@ -54,7 +54,7 @@ describe('told to wait: 429 and 503', () => {
     ['429 + Retry-After: 3600', 429, '3600'],
     ['503 + a far-future HTTP-date', 503, new Date(Date.now() + 86_400_000).toUTCString()],
     ['429 + Retry-After of 11 digits', 429, '99999999999'],
-  ])('%s beyond the deadline → fails at once, without waiting', async (_what, status, value) => {
+  ])('J87 %s beyond the deadline → fails at once, without waiting', async (_what, status, value) => {
     bindid.script(reply.status(status, { headers: { 'Retry-After': value } }));
     const { ms, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 2000 }).authenticationPerformed(report()));
     expect(error).toBeInstanceOf(BindIdFeedbackError);
@@ -72,7 +72,7 @@ describe('told to wait: 429 and 503', () => {
     ['a past HTTP-date', 'Sun, 06 Nov 1994 08:49:37 GMT'],
     ['an invalid HTTP-date', 'Sun, 06 Nov 1994 25:61:99 GMT'],
     ['a date in no HTTP format', '2020-01-01T00:00:00Z'],
-  ])('Retry-After %s → the default backoff is used (no NaN, no zero wait)', async (_what, value) => {
+  ])('J88 Retry-After %s → the default backoff is used (no NaN, no zero wait)', async (_what, value) => {
     // random 1 makes the jittered backoff exactly its bound: 60 ms before the first retry.
     bindid.script(reply.status(503, { headers: { 'Retry-After': value } }), reply.json(200, {}));
     const client = makeClient(bindid.url, { backoff: { baseMs: 60, maxMs: 60 }, random: () => 1 });
@@ -81,7 +81,7 @@ describe('told to wait: 429 and 503', () => {
     expect(gap(1)).toBeLessThan(400);
   });
 
-  it('a short Retry-After is a floor over the backoff, not a replacement', async () => {
+  it('J88 a short Retry-After is a floor over the backoff, not a replacement', async () => {
     // Retry-After: 0 from every throttled reply must not turn the retries into a tight loop.
     bindid.script(...Array.from({ length: 3 }, () => reply.status(429, { headers: { 'Retry-After': '0' } })));
     const client = makeClient(bindid.url, { retries: 3, backoff: { baseMs: 40, maxMs: 40 }, random: () => 1 });
@@ -98,19 +98,19 @@ describe('told to wait: 429 and 503', () => {
 });
 
 describe('ambiguous: other 5xx and connection resets are retried at most once', () => {
-  it.each([500, 502, 504])('%d every time → two attempts in all, then ERR_BINDID_UNAVAILABLE', async (status) => {
+  it.each([500, 502, 504])('J85 %d every time → two attempts in all, then ERR_BINDID_UNAVAILABLE', async (status) => {
     bindid.setDefault(reply.status(status));
     const err = await rejection(makeClient(bindid.url, { retries: 5 }).authenticationPerformed(report()));
     expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2, upstreamStatus: status });
     expect(bindid.requests).toHaveLength(2);
   });
 
-  it('502 then 200 → success on the second attempt', async () => {
+  it('J85 502 then 200 → success on the second attempt', async () => {
     bindid.script(reply.status(502), reply.json(200, {}));
     expect(await makeClient(bindid.url).aliasUpdated(report())).toMatchObject({ status: 200, attempts: 2 });
   });
 
-  it('a dropped connection (reset after the request arrived) is retried once, then ERR_BINDID_UNAVAILABLE', async () => {
+  it('J84 a dropped connection (reset after the request arrived) is retried once, then ERR_BINDID_UNAVAILABLE', async () => {
     bindid.setDefault(reply.drop());
     const err = await rejection(makeClient(bindid.url, { retries: 5 }).authenticationPerformed(report()));
     expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2 });
@@ -118,12 +118,12 @@ describe('ambiguous: other 5xx and connection resets are retried at most once', 
     expect(bindid.requests).toHaveLength(2);
   });
 
-  it('drop then 200 → success on the second attempt', async () => {
+  it('J84 drop then 200 → success on the second attempt', async () => {
     bindid.script(reply.drop(), reply.json(200, {}));
     expect(await makeClient(bindid.url).aliasDeleted({ accessToken: newToken() })).toMatchObject({ attempts: 2 });
   });
 
-  it('two different ambiguous failures still make one retry in all (500 then drop → stop)', async () => {
+  it('J84 J85 two different ambiguous failures still make one retry in all (500 then drop → stop)', async () => {
     bindid.script(reply.status(500), reply.drop(), reply.json(200, {}));
     const err = await rejection(makeClient(bindid.url, { retries: 5 }).aliasDeleted({ accessToken: newToken() }));
     expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2 });
@@ -138,13 +138,13 @@ describe('ambiguous: other 5xx and connection resets are retried at most once', 
 
 describe('never retried', () => {
   it.each([
-    [400, ErrorCode.REJECTED],
-    [404, ErrorCode.REJECTED],
-    [409, ErrorCode.REJECTED],
-    [422, ErrorCode.REJECTED],
-    [401, ErrorCode.UNAUTHORIZED],
-    [403, ErrorCode.UNAUTHORIZED],
-  ])('%d → exactly one request, %s', async (status, code) => {
+    ['J89', 400, ErrorCode.REJECTED],
+    ['J89', 404, ErrorCode.REJECTED],
+    ['J89', 409, ErrorCode.REJECTED],
+    ['J89', 422, ErrorCode.REJECTED],
+    ['J90', 401, ErrorCode.UNAUTHORIZED],
+    ['J90', 403, ErrorCode.UNAUTHORIZED],
+  ])('%s %d → exactly one request, %s', async (_id, status, code) => {
     bindid.setDefault(reply.json(status, { error: 'nope' }));
     const err = await rejection(makeClient(bindid.url, { retries: 5 }).authenticationPerformed(report()));
     expect(err).toBeInstanceOf(BindIdFeedbackError);
@@ -152,7 +152,7 @@ describe('never retried', () => {
     expect(bindid.requests).toHaveLength(1);
   });
 
-  it('401 says what to check (secret, token age)', async () => {
+  it('J90 401 says what to check (secret, token age)', async () => {
     bindid.setDefault(reply.status(401));
     const err = await rejection(makeClient(bindid.url).authenticationPerformed(report()));
     expect(err.message).toMatch(/client secret/);
@@ -161,7 +161,7 @@ describe('never retried', () => {
 });
 
 describe('never delivered: connection refused', () => {
-  it('is retried up to `retries`, with backoff, then ERR_BINDID_UNAVAILABLE (cause ECONNREFUSED)', async () => {
+  it('J82 is retried up to `retries`, with backoff, then ERR_BINDID_UNAVAILABLE (cause ECONNREFUSED)', async () => {
     const port = await closedPort();
     const client = makeClient(`http://127.0.0.1:${port}`, { retries: 3, backoff: { baseMs: 20, maxMs: 40 }, random: () => 1 });
     const { ms, error } = await timed(() => client.authenticationPerformed(report()));
@@ -170,13 +170,13 @@ describe('never delivered: connection refused', () => {
     expect(ms).toBeGreaterThanOrEqual(20 + 40 + 40 - 5); // the three backoff bounds with random = 1
   });
 
-  it('with retries: 0 → one attempt', async () => {
+  it('J82 with retries: 0 → one attempt', async () => {
     const port = await closedPort();
     const err = await rejection(makeClient(`http://127.0.0.1:${port}`, { retries: 0 }).aliasDeleted({ accessToken: newToken() }));
     expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1 });
   });
 
-  it('works the same for a localhost URL (dual-stack lookup)', async () => {
+  it('J82 works the same for a localhost URL (dual-stack lookup)', async () => {
     const port = await closedPort();
     const err = await rejection(makeClient(`http://localhost:${port}`, { retries: 2 }).aliasDeleted({ accessToken: newToken() }));
     expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3 });
@@ -184,7 +184,7 @@ describe('never delivered: connection refused', () => {
 });
 
 describe('never delivered: the name does not resolve', () => {
-  it.each(['ENOTFOUND', 'EAI_AGAIN'])('%s is retried up to `retries`, then ERR_BINDID_UNAVAILABLE naming it', async (code) => {
+  it.each(['ENOTFOUND', 'EAI_AGAIN'])('J83 %s is retried up to `retries`, then ERR_BINDID_UNAVAILABLE naming it', async (code) => {
     // A lookup that fails like getaddrinfo, so no DNS query leaves the machine.
     let lookups = 0;
     const instance = axios.create({
@@ -202,7 +202,7 @@ describe('never delivered: the name does not resolve', () => {
 
 describe('TLS', () => {
   const fixtures = path.join(__dirname, '..', 'fixtures');
-  it('a self-signed certificate → ERR_BINDID_UNAVAILABLE at once: not retried, no insecure fallback', async () => {
+  it('J94 a self-signed certificate → ERR_BINDID_UNAVAILABLE at once: not retried, no insecure fallback', async () => {
     const server = https.createServer(
       { key: readFileSync(path.join(fixtures, 'self-signed-key.pem')), cert: readFileSync(path.join(fixtures, 'self-signed-cert.pem')) },
       (_req, res) => res.end('{}'),

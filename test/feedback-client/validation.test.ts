@@ -41,22 +41,22 @@ async function refused(call: () => Promise<unknown>): Promise<BindIdArgumentErro
 }
 
 const badTokens: Array<[string, unknown]> = [
-  ['CR', 'abc\rdef'],
-  ['LF', 'abc\ndef'],
-  ['CRLF + header', 'abc\r\nX-Evil: 1'],
-  ['NUL', 'abc\u0000def'],
-  ['semicolon', 'abc;def'],
-  ['space', 'abc def'],
-  ['comma', 'abc,def'],
-  ['double quote', 'abc"def'],
-  ['non-ASCII', 'abcédef'],
-  ['non-Latin-1', 'abc\u2028def'],
-  ['empty', ''],
-  ['too long', 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH + 1)],
-  ['number', 42],
-  ['array', ['abc']],
-  ['null', null],
-  ['undefined', undefined],
+  ['I73 CR', 'abc\rdef'],
+  ['I73 LF', 'abc\ndef'],
+  ['I73 CRLF + header', 'abc\r\nX-Evil: 1'],
+  ['I73 NUL', 'abc\u0000def'],
+  ['I74 semicolon', 'abc;def'],
+  ['I74 space', 'abc def'],
+  ['I74 comma', 'abc,def'],
+  ['I74 double quote', 'abc"def'],
+  ['I74 non-ASCII', 'abcédef'],
+  ['I74 non-Latin-1', 'abc\u2028def'],
+  ['I75 empty', ''],
+  ['I75 too long', 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH + 1)],
+  ['I75 number', 42],
+  ['I75 array', ['abc']],
+  ['I75 null', null],
+  ['I75 undefined', undefined],
 ];
 
 describe('a bad access token is ERR_BINDID_INVALID_ARGUMENT before any I/O', () => {
@@ -67,11 +67,11 @@ describe('a bad access token is ERR_BINDID_INVALID_ARGUMENT before any I/O', () 
       expect(err.message).toMatch(/accessToken/);
     });
   });
-  it.each(badTokens)('send(): %s', async (_what, accessToken) => {
+  it.each(badTokens)('%s, through send()', async (_what, accessToken) => {
     const err = await refused(() => client.send(accessToken as string, { type: 'alias_deleted', time: 1 }));
     expect(err.code).toBe(ErrorCode.INVALID_ARGUMENT);
   });
-  it(`accepts a token of exactly ${MAX_ACCESS_TOKEN_LENGTH} characters (boundary)`, async () => {
+  it(`I75 accepts a token of exactly ${MAX_ACCESS_TOKEN_LENGTH} characters (boundary)`, async () => {
     const local = await FakeBindId.start();
     try {
       await makeClient(local.url).aliasDeleted({ accessToken: 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH) });

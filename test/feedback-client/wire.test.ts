@@ -21,7 +21,7 @@ function parseAuthorization(header: string | undefined): { token: string; mac: s
 }
 
 describe('one report on the wire', () => {
-  it('is POST /session-feedback with Content-Type application/json and the exact Authorization header', async () => {
+  it('I71 is POST /session-feedback with Content-Type application/json and the exact Authorization header', async () => {
     const token = newToken();
     const result = await makeClient(bindid.url).authenticationPerformed({ accessToken: token, alias: 'user-42' });
     expect(result).toMatchObject({ status: 200, attempts: 1 });
@@ -42,7 +42,7 @@ describe('one report on the wire', () => {
     expect(only(bindid.requests).path).toBe(path);
   });
 
-  it('sends exactly {subject_session_at, reports:[{type, alias, time}]} for authentication_performed, in that key order', async () => {
+  it('I76 sends exactly {subject_session_at, reports:[{type, alias, time}]} for authentication_performed, in that key order', async () => {
     const token = newToken();
     const before = Math.floor(Date.now() / 1000);
     await makeClient(bindid.url).authenticationPerformed({ accessToken: token, alias: 'user-42' });
@@ -99,7 +99,7 @@ describe('one report on the wire', () => {
     );
   });
 
-  it('puts the same token in the header and in subject_session_at, with an HMAC that verifies', async () => {
+  it('I71 puts the same token in the header and in subject_session_at, with an HMAC that verifies', async () => {
     const token = newToken();
     await makeClient(bindid.url).aliasDeleted({ accessToken: token });
     const request = only(bindid.requests);
@@ -111,7 +111,7 @@ describe('one report on the wire', () => {
 });
 
 describe('50 parallel reports with distinct tokens', () => {
-  it('each request carries its own token in header and body, and every HMAC verifies', async () => {
+  it('I77 each request carries its own token in header and body, and every HMAC verifies', async () => {
     const client = makeClient(bindid.url, { timeoutMs: 5000 });
     const tokens = Array.from({ length: 50 }, newToken);
     const results = await Promise.all(

@@ -39,8 +39,8 @@ export function freshUser(): { id: number; username: string; password: string } 
 export type Agent = ReturnType<typeof request.agent>;
 
 export interface FlowOptions {
-  /** Options passed to bindIdRouter on top of the defaults below. */
-  router?: Partial<BindIdRouterOptions<TestUser>>;
+  /** Options passed to bindIdRouter on top of the defaults below (a function gets the emulator, e.g. for `client`). */
+  router?: Partial<BindIdRouterOptions<TestUser>> | ((emulator: Emulator) => Partial<BindIdRouterOptions<TestUser>>);
   /** Options of the emulator (the redirect URI is added). */
   emulator?: EmulatorOptions;
   /** A session store (default: express-session's MemoryStore). */
@@ -58,8 +58,13 @@ export interface FlowOptions {
    * missing pieces (`/whoami` and the error handler always come last).
    */
   mount?: readonly FlowMount[];
-  /** Middleware mounted just before the router (e.g. a passport-0.5-like `req.login`). */
-  beforeRouter?: RequestHandler[];
+  /**
+   * Mounted just before the router: middleware (e.g. a passport-0.5-like `req.login`), or a function
+   * that mounts the app's own middleware (body parsers...).
+   */
+  beforeRouter?: RequestHandler[] | ((app: express.Express) => void);
+  /** Every error that reaches the app's error handler is pushed here (the error object itself). */
+  errors?: unknown[];
   /** Called with every error that reaches the app's error handler (to count them). */
   onError?: (err: unknown) => void;
   /** Replace the password check (default: exact username and password of {@link USERS}). Its calls are still recorded in `verifyCalls`. */
@@ -139,6 +144,7 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
     }),
   );
 
+  const routerOptions = (typeof options.router === 'function' ? options.router(emulator) : options.router) ?? {};
   const app = express();
   options.configure?.(app);
   const mount: Record<FlowMount, () => void> = {
@@ -154,17 +160,19 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
     initialize: () => app.use(instance.initialize()),
     'passport-session': () => app.use(instance.session()),
     router: () => {
-      if (options.beforeRouter) app.use(...options.beforeRouter);
+      if (typeof options.beforeRouter === 'function') options.beforeRouter(app);
+      else if (options.beforeRouter) app.use(...options.beforeRouter);
       app.use(
         bindIdRouter<TestUser>({
           issuer: emulator.issuer,
-          apiUrl: emulator.apiUrl,
+          // A ready `client` comes with its own API URL.
+          ...(routerOptions.client ? {} : { apiUrl: emulator.apiUrl }),
           clientId: emulator.clientId,
           clientSecret: emulator.clientSecret,
           baseUrl: APP_ORIGIN,
           passport: instance,
           findUserByAlias: (alias) => publicUser(USERS.find((u) => String(u.id) === alias)),
-          ...options.router,
+          ...routerOptions,
         }),
       );
     },
@@ -175,6 +183,7 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     options.onError?.(err);
+    options.errors?.push(err);
     if (isBindIdError(err)) return res.status(err.status).json({ code: err.code, message: err.message });
     // Like Express's own handler, a client error from a body parser (http-errors: 4xx, expose) keeps its status.
     const { status, expose, type } = (err ?? {}) as { status?: unknown; expose?: unknown; type?: unknown };
@@ -286,11 +295,26 @@ export async function whoami(agent: Agent): Promise<{ user: TestUser | null; ses
   return (await agent.get('/whoami')).body;
 }
 
+/** The access token of the agent's pending login, read from the test app's session dump (`/whoami`). */
+export async function pendingAccessToken(agent: Agent): Promise<string> {
+  const session = (await whoami(agent)).session as { bindid?: { pending?: { accessToken?: unknown } } };
+  const token = session.bindid?.pending?.accessToken;
+  if (typeof token !== 'string') throw new Error('no pending login in this session');
+  return token;
+}
+
 /** The session cookie value (connect.sid) currently in the agent's jar, from a response. */
 export function sessionCookie(res: request.Response): string | undefined {
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
   const sid = cookies.find((c) => c.startsWith('connect.sid='));
   return sid?.split(';')[0];
+}
+
+/** The session id inside a `connect.sid=s%3A<id>.<signature>` cookie (as express-session keeps it in its store). */
+export function sessionIdOf(cookie: string): string {
+  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
+  if (!value.startsWith('s:')) throw new Error('not a signed express-session cookie');
+  return value.slice(2, value.lastIndexOf('.'));
 }
 
 /** A BindID login minted straight from the emulator (authorize shortcut + /token), for seeding sessions. */

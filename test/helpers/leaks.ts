@@ -19,17 +19,28 @@ import createDebug from 'debug';
 /** Named secret values to look for, e.g. `{ secret: SECRET, token, hmac: hmac(SECRET, token) }`. */
 export type Needles = Record<string, string>;
 
-/** Capture everything the `debug` loggers under `express-bindid:*` print, as formatted lines. */
-export function captureDebug(namespaces = 'express-bindid:*'): { lines: string[]; stop: () => void } {
+/**
+ * Capture everything the `debug` loggers under `namespaces` (default `express-bindid:*`) print, as
+ * formatted lines; `entries` also names the logger of each line.
+ */
+export function captureDebug(namespaces = 'express-bindid:*'): {
+  lines: string[];
+  entries: Array<{ namespace: string; line: string }>;
+  stop: () => void;
+} {
   const lines: string[] = [];
+  const entries: Array<{ namespace: string; line: string }> = [];
   const previousLog = createDebug.log;
   const previousNamespaces = createDebug.disable();
   createDebug.enable(namespaces);
-  createDebug.log = (...args: unknown[]) => {
-    lines.push(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' '));
+  createDebug.log = function log(this: { namespace?: string } | undefined, ...args: unknown[]) {
+    const line = args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ');
+    lines.push(line);
+    entries.push({ namespace: this?.namespace ?? '', line });
   };
   return {
     lines,
+    entries,
     stop: () => {
       createDebug.log = previousLog;
       createDebug.disable();
@@ -97,4 +108,51 @@ export function leaksIn(err: unknown, logLines: readonly string[], needles: Need
   });
   logLines.forEach((line, i) => look(`debug line ${i + 1}`, line));
   return found;
+}
+
+/**
+ * Every leak of a named secret in labelled texts (pages, headers, `Location`, rendered models...), as
+ * `"<label> contains the <name>"`. An empty array means clean.
+ */
+export function leaksInTexts(texts: ReadonlyArray<readonly [string, string]>, needles: Needles): string[] {
+  const found: string[] = [];
+  for (const [label, text] of texts) {
+    for (const [name, value] of Object.entries(needles)) {
+      if (value !== '' && text.includes(value)) found.push(`${label} contains the ${name}`);
+    }
+  }
+  return found;
+}
+
+/**
+ * Capture what the process prints while a test runs: every `console` method (swallowed) and
+ * `process.stderr`/`process.stdout` writes (passed through), plus process warnings. `stop()` restores
+ * them all. Look in `lines` with {@link leaksInTexts}.
+ */
+export function captureConsole(): { lines: string[]; stop: () => void } {
+  const lines: string[] = [];
+  const restore: Array<() => void> = [];
+  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+    const original = console[method];
+    console[method] = (...args: unknown[]) => {
+      lines.push(`console.${method}: ${args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 10 }))).join(' ')}`);
+    };
+    restore.push(() => {
+      console[method] = original;
+    });
+  }
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write;
+    stream.write = function write(this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
+      lines.push(Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+      return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof stream.write;
+    restore.push(() => {
+      stream.write = original;
+    });
+  }
+  const onWarning = (warning: Error) => lines.push(`warning: ${warning.name} ${warning.message}`);
+  process.on('warning', onWarning);
+  restore.push(() => process.off('warning', onWarning));
+  return { lines, stop: () => restore.splice(0).forEach((undo) => undo()) };
 }

@@ -1,0 +1,35 @@
+/**
+ * Settings of the property and fuzz tests (fast-check), time-boxed so that they fit `npm test` on a
+ * busy machine, and reproducible: on a failure fast-check prints the seed and the path of the
+ * counterexample; run again with `FC_SEED=<seed>` (and `FC_PATH=<path>`) to replay exactly that
+ * input. `FC_RUNS=<n>` multiplies the number of runs (for a longer soak in CI or locally).
+ *
+ * ```ts
+ * fc.assert(fc.property(arb, check), fuzzParameters(200, 5000));
+ * ```
+ *
+ * @module
+ */
+import type fc from 'fast-check';
+
+/**
+ * `numRuns` runs (times `FC_RUNS`), stopped early without failing after `timeLimitMs`, with the seed
+ * and path from `FC_SEED` / `FC_PATH` when set.
+ */
+export function fuzzParameters<T>(numRuns: number, timeLimitMs: number): fc.Parameters<T> {
+  const parameters: fc.Parameters<T> = {
+    numRuns: numRuns * positiveInteger(process.env.FC_RUNS, 1),
+    interruptAfterTimeLimit: timeLimitMs * positiveInteger(process.env.FC_RUNS, 1),
+    markInterruptAsFailure: false,
+  };
+  const seed = process.env.FC_SEED;
+  if (seed !== undefined && seed !== '' && Number.isInteger(Number(seed))) parameters.seed = Number(seed);
+  const path = process.env.FC_PATH;
+  if (path !== undefined && path !== '') parameters.path = path;
+  return parameters;
+}
+
+function positiveInteger(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && Number.isInteger(n) && n > 0 ? n : fallback;
+}
