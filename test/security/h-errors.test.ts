@@ -224,6 +224,7 @@ describe('H secrets and token leakage: errors and objects', () => {
       };
       const withSession = express()
         .use(session({ secret: 's', resave: false, saveUninitialized: false }))
+        .use(passport.initialize())
         .use(router())
         .use(onError);
       const withoutSession = express().use(router()).use(onError);

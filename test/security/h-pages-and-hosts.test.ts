@@ -76,7 +76,7 @@ describe('H secrets and token leakage: pages and hosts', () => {
       const done = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
       texts.push(...seen('success', done));
       expect(done.headers.location).toBe('/account');
-      pages.push(['expired', await agent.get('/bindid/confirm')]);
+      pages.push(['expired', await flow.agent().get('/bindid/confirm')]);
 
       flow.emulator.setAlias(flow.emulator.subOf('alice') ?? '', '1');
       const returning = await bindIdSignIn(flow.agent(), 'alice', '/orders');
