@@ -38,10 +38,14 @@ export interface MiddlewareApp {
   confirm(credentials: { username: string; password: string }): Promise<request.Response>;
 }
 
-/** Build the app. `options` go to `sendAuthenticationPerformed` (default: the emulator's secret and API URL). */
+/**
+ * Build the app. `options` go to `sendAuthenticationPerformed` (default: the emulator's secret and
+ * API URL); `verify` replaces the password check (default: the exact credentials of {@link USERS}).
+ */
 export function createMiddlewareApp(
   emulator: Emulator,
   options: Partial<SendAuthenticationPerformedOptions<TestUser>> = {},
+  verify?: (username: string, password: string) => unknown,
 ): MiddlewareApp {
   const nexts: unknown[] = [];
   const errors: unknown[] = [];
@@ -51,6 +55,7 @@ export function createMiddlewareApp(
   instance.use(
     createLocalStrategy<TestUser>({
       verify: (username, password) => {
+        if (verify) return verify(username, password) as TestUser | false;
         const user = USERS.find((u) => u.username === username && u.password === password);
         return user ? { id: user.id, username: user.username } : false;
       },
