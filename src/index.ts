@@ -78,3 +78,5 @@ export {
 } from './confirm-page.js';
 export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './return-to.js';
 export { assertSameOriginRequest, csrfToken } from './csrf.js';
+export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores.js';
+export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } from './redis-store.js';
