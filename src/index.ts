@@ -80,3 +80,25 @@ export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './return-to.js';
 export { assertSameOriginRequest, csrfToken } from './csrf.js';
 export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores.js';
 export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } from './redis-store.js';
+export {
+  checkOutboxItem,
+  DEFAULT_RETAIN_EXPIRED_MS,
+  type Outbox,
+  type OutboxBackoffOptions,
+  type OutboxDeadLetterEvent,
+  type OutboxDeliveredEvent,
+  type OutboxItem,
+  type OutboxItemInfo,
+  outboxId,
+  outboxRetryDelay,
+  type OutboxRetryEvent,
+  type OutboxRunResult,
+  type OutboxSender,
+  OutboxWorker,
+  type OutboxWorkerOptions,
+  SESSION_OUTBOX_PREFIX,
+  SessionStoreOutbox,
+  type SessionStoreOutboxOptions,
+  StoreOutbox,
+  type StoreOutboxOptions,
+} from './outbox.js';
