@@ -375,12 +375,7 @@ export class SessionFeedbackClient {
    * is floored, a non-finite one counts as 1, and a `random()` outside [0, 1] is clamped (NaN as 0).
    */
   backoffDelay(attempt: number): number {
-    // Clamp the exponent: 0 × 2^1024 would be NaN, and a bad `attempt` must not make one either.
-    const exponent = Number.isFinite(attempt) ? Math.min(Math.max(0, Math.floor(attempt) - 1), 32) : 0;
-    const bound = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** exponent);
-    const r = this.#random();
-    const unit = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;
-    return unit * bound;
+    return jitteredBackoff(attempt, this.backoff, this.#random);
   }
 
   /** Close the keep-alive connections of the client's own agents (not of an injected axios). */
@@ -656,6 +651,20 @@ const deadlinePassed: Outcome = {
       cause: safeCause(undefined, 'deadline reached'),
     }),
 };
+
+/**
+ * Full-jitter exponential backoff: random in [0, min(maxMs, baseMs × 2^(attempt-1))] for the 1-based
+ * `attempt`. Always a finite number of ms: a non-integer `attempt` is floored, a non-finite one
+ * counts as 1, and a `random()` outside [0, 1] is clamped (NaN as 0). Shared with the outbox.
+ */
+export function jitteredBackoff(attempt: number, bounds: Readonly<Required<BackoffOptions>>, random: () => number): number {
+  // Clamp the exponent: 0 × 2^1024 would be NaN, and a bad `attempt` must not make one either.
+  const exponent = Number.isFinite(attempt) ? Math.min(Math.max(0, Math.floor(attempt) - 1), 32) : 0;
+  const bound = Math.min(bounds.maxMs, bounds.baseMs * 2 ** exponent);
+  const r = random();
+  const unit = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;
+  return unit * bound;
+}
 
 /** Whether an injected instance handed back an axios response (a response interceptor may not). */
 function isResponse(value: unknown): value is AxiosResponse {

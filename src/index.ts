@@ -85,3 +85,26 @@ export { LinkRegistry } from './link-registry.js';
 export { MIN_ALIAS_SECRET_BYTES, opaqueAlias } from './alias.js';
 export { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS, normaliseUsername } from './attempts.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';
+export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } from './redis-store.js';
+export {
+  checkOutboxItem,
+  DEFAULT_RETAIN_EXPIRED_MS,
+  type Outbox,
+  type OutboxBackoffOptions,
+  type OutboxDeadLetterEvent,
+  type OutboxDeliveredEvent,
+  type OutboxItem,
+  type OutboxItemInfo,
+  outboxId,
+  outboxRetryDelay,
+  type OutboxRetryEvent,
+  type OutboxRunResult,
+  type OutboxSender,
+  OutboxWorker,
+  type OutboxWorkerOptions,
+  SESSION_OUTBOX_PREFIX,
+  SessionStoreOutbox,
+  type SessionStoreOutboxOptions,
+  StoreOutbox,
+  type StoreOutboxOptions,
+} from './outbox.js';

@@ -1,0 +1,139 @@
+/**
+ * `FakeRedis`: an in-memory model of the few Redis commands `RedisBindIdStore` sends (`SET` with
+ * `NX`/`PX`, `GET`, `DEL`, its one `EVAL` script, `SCAN` with `MATCH`/`COUNT`), with a fake clock,
+ * so that `npm test` covers `RedisBindIdStore` without a Redis server. It answers as node-redis does
+ * over RESP2 (`'OK'`, `null`, strings, numbers, `[cursor, keys]`), records every command, refuses any
+ * other (a `KEYS` would fail the test), and pages `SCAN` replies a few keys at a time, repeating a key
+ * now and then as Redis may. The real server is exercised by `npm run test:redis`.
+ *
+ * @module
+ */
+import { INCREMENT_SCRIPT, type RedisCommander } from '../../src/redis-store.js';
+
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
+
+/** A model of Redis, speaking through `sendCommand` like a node-redis client. */
+export class FakeRedis implements RedisCommander {
+  /** Every command received, in order. */
+  readonly commands: string[][] = [];
+  /** The fake clock, in ms. */
+  now = 0;
+  /** Keys per SCAN reply page. */
+  pageSize = 3;
+  /** When set, the next command rejects with it (then it is cleared). */
+  failNext: Error | undefined;
+  readonly #data = new Map<string, Entry>();
+
+  async sendCommand(args: string[]): Promise<unknown> {
+    this.commands.push([...args]);
+    if (this.failNext) {
+      const err = this.failNext;
+      this.failNext = undefined;
+      throw err;
+    }
+    if (!args.every((a) => typeof a === 'string')) throw new Error('ERR every argument must be a string');
+    const [command, ...rest] = args;
+    switch (command) {
+      case 'SET':
+        return this.#set(rest);
+      case 'GET':
+        return this.#live(rest[0] as string)?.value ?? null;
+      case 'DEL':
+        return rest.filter((key) => this.#live(key) !== undefined && this.#data.delete(key)).length;
+      case 'EVAL':
+        return this.#eval(rest);
+      case 'SCAN':
+        return this.#scan(rest);
+      default:
+        throw new Error(`ERR FakeRedis does not model ${command}`);
+    }
+  }
+
+  /** The remaining time to live of `key` in ms, as `PTTL` answers (-2 missing, -1 no expiry). */
+  pttl(key: string): number {
+    const entry = this.#live(key);
+    if (entry === undefined) return -2;
+    return Number.isFinite(entry.expiresAt) ? entry.expiresAt - this.now : -1;
+  }
+
+  #set(args: string[]): string | null {
+    const [key, value, ...options] = args as [string, string, ...string[]];
+    let nx = false;
+    let expiresAt = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < options.length; i++) {
+      const option = options[i];
+      if (option === 'NX') nx = true;
+      else if (option === 'PX') {
+        const ms = options[++i] ?? '';
+        if (!/^[1-9]\d*$/.test(ms)) throw new Error('ERR invalid expire time in set');
+        expiresAt = this.now + Number(ms);
+      } else throw new Error(`ERR syntax error (${option})`);
+    }
+    if (nx && this.#live(key) !== undefined) return null;
+    this.#data.set(key, { value, expiresAt });
+    return 'OK';
+  }
+
+  #eval(args: string[]): number {
+    const [script, numKeys, key, ttl] = args;
+    if (script !== INCREMENT_SCRIPT || numKeys !== '1' || key === undefined || ttl === undefined) {
+      throw new Error('ERR FakeRedis only models the increment script');
+    }
+    this.#set([key, '0', 'NX', 'PX', ttl]);
+    const entry = this.#live(key) as Entry;
+    if (!/^-?\d+$/.test(entry.value)) throw new Error('ERR value is not an integer or out of range');
+    entry.value = String(Number(entry.value) + 1);
+    return Number(entry.value);
+  }
+
+  #scan(args: string[]): [string, string[]] {
+    const [cursor, matchWord, pattern, countWord, count] = args;
+    if (matchWord !== 'MATCH' || pattern === undefined || countWord !== 'COUNT' || !/^\d+$/.test(count ?? '')) {
+      throw new Error('ERR FakeRedis expects SCAN cursor MATCH pattern COUNT n');
+    }
+    const matcher = globToRegExp(pattern);
+    const all = [...this.#data.keys()].filter((key) => this.#live(key) !== undefined).sort();
+    const start = Number(cursor);
+    const page = all.slice(start, start + this.pageSize);
+    const next = start + this.pageSize >= all.length ? '0' : String(start + this.pageSize);
+    // Like Redis, a page may repeat a key of the previous one.
+    if (start > 0 && all[start - 1] !== undefined) page.push(all[start - 1] as string);
+    return [next, page.filter((key) => matcher.test(key))];
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#data.get(key);
+    if (entry !== undefined && entry.expiresAt <= this.now) {
+      this.#data.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}
+
+/** Redis's glob (`*`, `?`, `[...]`, `\` escapes) as a regular expression. */
+export function globToRegExp(pattern: string): RegExp {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\' && i + 1 < pattern.length) out += escapeRegExp(pattern[++i] as string);
+    else if (c === '*') out += '[\\s\\S]*';
+    else if (c === '?') out += '[\\s\\S]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) out += '\\[';
+      else {
+        out += `[${pattern.slice(i + 1, end).replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else out += escapeRegExp(c);
+  }
+  return new RegExp(`^${out}$`, 'u');
+}
+
+function escapeRegExp(c: string): string {
+  return c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+}

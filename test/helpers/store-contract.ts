@@ -1,0 +1,125 @@
+/**
+ * The contract every `BindIdStore` must keep, as one Jest suite to run against each implementation
+ * (MemoryBindIdStore, RedisBindIdStore on a model of Redis, RedisBindIdStore on a real Redis):
+ *
+ * ```ts
+ * describeBindIdStoreContract('MemoryBindIdStore', async () => {
+ *   let clock = 0;
+ *   return { store: new MemoryBindIdStore({ now: () => clock }), pass: async (ms) => void (clock += ms) };
+ * });
+ * ```
+ *
+ * @module
+ */
+import type { BindIdStore } from '../../src/stores.js';
+
+/** A store under test and how to let its time pass. */
+export interface StoreUnderTest {
+  store: BindIdStore;
+  /** Let `ms` pass as the store sees time (advance a fake clock, or really wait). */
+  pass(ms: number): Promise<void>;
+  /** Called after each test. */
+  close?(): Promise<void>;
+}
+
+/** TTLs used by the contract, in ms: short enough to wait for on a real server. */
+const TTL = 200;
+
+/** Define the contract tests (a `describe` block) for the store made by `open` (a fresh, empty store per test). */
+export function describeBindIdStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`${name}: the BindIdStore contract`, () => {
+    let s: StoreUnderTest;
+    let store: BindIdStore;
+    beforeEach(async () => {
+      s = await open();
+      store = s.store;
+    });
+    afterEach(async () => {
+      await s.close?.();
+    });
+
+    it('get of a missing key is undefined; set then get gives the value; set replaces it', async () => {
+      expect(await store.get('missing')).toBeUndefined();
+      await store.set('k', 'v1');
+      expect(await store.get('k')).toBe('v1');
+      await store.set('k', 'v2', 60_000);
+      expect(await store.get('k')).toBe('v2');
+    });
+
+    it('keeps any Unicode text and long values as they are', async () => {
+      const value = `{"name":"Zoë \u{1F600} 名前","nul":"a\u0000b","pad":"${'x'.repeat(64 * 1024)}"}`;
+      await store.set('ключ:\u{1F511}', value);
+      expect(await store.get('ключ:\u{1F511}')).toBe(value);
+    });
+
+    it('a set without ttl does not expire; a set with ttl does', async () => {
+      await store.set('forever', 'a');
+      await store.set('brief', 'b', TTL);
+      await s.pass(TTL + 100);
+      expect(await store.get('forever')).toBe('a');
+      expect(await store.get('brief')).toBeUndefined();
+    });
+
+    it('add creates a missing key only, and again once it has expired', async () => {
+      expect(await store.add('once', 'first', TTL)).toBe(true);
+      expect(await store.add('once', 'second', TTL)).toBe(false);
+      expect(await store.get('once')).toBe('first');
+      await s.pass(TTL + 100);
+      expect(await store.get('once')).toBeUndefined();
+      expect(await store.add('once', 'third', 60_000)).toBe(true);
+      expect(await store.get('once')).toBe('third');
+    });
+
+    it('delete removes a key; deleting a missing key is not an error', async () => {
+      await store.set('gone', 'x');
+      await store.delete('gone');
+      expect(await store.get('gone')).toBeUndefined();
+      await expect(store.delete('never-there')).resolves.toBeUndefined();
+      expect(await store.add('gone', 'y', 60_000)).toBe(true);
+    });
+
+    it('increment counts from 1 and expires ttl after the counter was created, not after the last increment', async () => {
+      expect(await store.increment('count', TTL)).toBe(1);
+      expect(await store.increment('count', TTL)).toBe(2);
+      await s.pass(TTL / 2);
+      expect(await store.increment('count', TTL)).toBe(3); // does not push the expiry back
+      await s.pass(TTL / 2 + 100);
+      expect(await store.get('count')).toBeUndefined();
+      expect(await store.increment('count', TTL)).toBe(1);
+      expect(await store.get('count')).toBe('1');
+    });
+
+    it('keys lists the live keys starting with the prefix, as they were written', async () => {
+      await store.set('outbox:item:1', 'a');
+      await store.set('outbox:item:2', 'b', 60_000);
+      await store.add('outbox:lease:1', 'c', 60_000);
+      await store.set('other:item:3', 'd');
+      await store.set('outbox:item:brief', 'e', TTL);
+      await s.pass(TTL + 100);
+      expect((await store.keys('outbox:item:')).sort()).toEqual(['outbox:item:1', 'outbox:item:2']);
+      expect((await store.keys('outbox:')).sort()).toEqual(['outbox:item:1', 'outbox:item:2', 'outbox:lease:1']);
+      expect(await store.keys('nothing:')).toEqual([]);
+    });
+
+    it('keys treats glob characters in the prefix literally', async () => {
+      await store.set('a*[b]?\\c:1', '1');
+      await store.set('a*[b]?\\c:2', '2');
+      await store.set('aXbY\\c:3', '3');
+      await store.set('a*[b]?c:4', '4');
+      expect((await store.keys('a*[b]?\\c:')).sort()).toEqual(['a*[b]?\\c:1', 'a*[b]?\\c:2']);
+    });
+
+    it('add is atomic: of 100 concurrent adds of one key exactly one wins', async () => {
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => store.add('race', `v${i}`, 60_000)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.get('race')).toBe(`v${results.indexOf(true)}`);
+    });
+
+    it('increment is atomic: 100 concurrent increments give 1 to 100, each once, and keep the ttl', async () => {
+      const values = await Promise.all(Array.from({ length: 100 }, () => store.increment('hits', TTL)));
+      expect([...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      await s.pass(TTL + 100);
+      expect(await store.get('hits')).toBeUndefined();
+    });
+  });
+}

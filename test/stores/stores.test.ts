@@ -1,0 +1,163 @@
+/**
+ * BindIdStore implementations without a Redis server: the shared contract on MemoryBindIdStore and
+ * on RedisBindIdStore over a model of Redis (FakeRedis), plus what RedisBindIdStore sends and how it
+ * fails. The same contract runs on a real Redis in `npm run test:redis` (test/redis/).
+ */
+import { ErrorCode, MemoryBindIdStore, RedisBindIdStore, type RedisCommander } from '../../src/index.js';
+import { INCREMENT_SCRIPT } from '../../src/redis-store.js';
+import { FakeRedis, globToRegExp } from '../helpers/fake-redis.js';
+import { rejection } from '../helpers/feedback.js';
+import { describeBindIdStoreContract } from '../helpers/store-contract.js';
+
+describeBindIdStoreContract('MemoryBindIdStore', async () => {
+  let clock = 1_000_000;
+  return {
+    store: new MemoryBindIdStore({ now: () => clock }),
+    pass: async (ms) => {
+      clock += ms;
+    },
+  };
+});
+
+describeBindIdStoreContract('RedisBindIdStore on a model of Redis', async () => {
+  const redis = new FakeRedis();
+  return {
+    store: new RedisBindIdStore(redis),
+    pass: async (ms) => {
+      redis.now += ms;
+    },
+    close: async () => {
+      expect(redis.commands.some(([command]) => command === 'KEYS')).toBe(false);
+    },
+  };
+});
+
+describe('RedisBindIdStore', () => {
+  let redis: FakeRedis;
+  let store: RedisBindIdStore;
+  beforeEach(() => {
+    redis = new FakeRedis();
+    store = new RedisBindIdStore(redis);
+  });
+
+  it('sends one atomic command per operation, under the prefix bindid:', async () => {
+    await store.add('a', '1', 1500);
+    await store.set('b', '2');
+    await store.set('c', '3', 10.2);
+    await store.get('a');
+    await store.delete('a');
+    await store.increment('n', 2000);
+    expect(redis.commands).toEqual([
+      ['SET', 'bindid:a', '1', 'NX', 'PX', '1500'],
+      ['SET', 'bindid:b', '2'],
+      ['SET', 'bindid:c', '3', 'PX', '11'],
+      ['GET', 'bindid:a'],
+      ['DEL', 'bindid:a'],
+      ['EVAL', INCREMENT_SCRIPT, '1', 'bindid:n', '2000'],
+    ]);
+    expect(redis.pttl('bindid:n')).toBe(2000);
+  });
+
+  it('lists keys with SCAN MATCH (never KEYS), following the cursor, without duplicates or the prefix', async () => {
+    for (let i = 0; i < 25; i++) await store.set(`outbox:item:${String(i).padStart(2, '0')}`, 'x');
+    await store.set('outbox:lease:01', 'x');
+    await new RedisBindIdStore(redis, { prefix: 'other:' }).set('outbox:item:99', 'x');
+    const keys = await store.keys('outbox:item:');
+    expect(keys.sort()).toEqual(Array.from({ length: 25 }, (_, i) => `outbox:item:${String(i).padStart(2, '0')}`));
+    const scans = redis.commands.filter(([command]) => command === 'SCAN');
+    expect(scans.length).toBeGreaterThan(5);
+    expect(scans[0]).toEqual(['SCAN', '0', 'MATCH', 'bindid:outbox:item:*', 'COUNT', '1000']);
+    expect(redis.commands.map(([command]) => command)).not.toContain('KEYS');
+  });
+
+  it('takes another prefix, or none', async () => {
+    await new RedisBindIdStore(redis, { prefix: 'app1:' }).set('k', 'v');
+    await new RedisBindIdStore(redis, { prefix: '' }).set('k', 'w');
+    expect(redis.commands).toEqual([
+      ['SET', 'app1:k', 'v'],
+      ['SET', 'k', 'w'],
+    ]);
+    expect(await new RedisBindIdStore(redis, { prefix: '' }).keys('app1:')).toEqual(['app1:k']);
+    expect(await new RedisBindIdStore(redis, { prefix: 'app1:' }).keys('')).toEqual(['k']);
+  });
+
+  it('reads Buffer and number replies as text', async () => {
+    const replies: unknown[] = [Buffer.from('héllo'), 7, ['0', [Buffer.from('bindid:x')]], '8'];
+    const client: RedisCommander = { sendCommand: async () => replies.shift() };
+    const s = new RedisBindIdStore(client);
+    expect(await s.get('x')).toBe('héllo');
+    expect(await s.increment('n', 10)).toBe(7);
+    expect(await s.keys('')).toEqual(['x']);
+    expect(await s.increment('n', 10)).toBe(8);
+  });
+
+  it('passes on every failure of the client as a rejection (callers fail closed)', async () => {
+    const down = Object.assign(new Error('The client is closed'), { code: 'ECONNREFUSED' });
+    for (const call of [
+      () => store.add('k', 'v', 1000),
+      () => store.get('k'),
+      () => store.set('k', 'v'),
+      () => store.delete('k'),
+      () => store.increment('k', 1000),
+      () => store.keys('k'),
+    ]) {
+      redis.failNext = down;
+      expect(await rejection(call())).toBe(down);
+    }
+    const throwing = new RedisBindIdStore({
+      sendCommand: () => {
+        throw down;
+      },
+    });
+    expect(await rejection(throwing.get('k'))).toBe(down);
+  });
+
+  it('rejects replies it cannot read instead of guessing', async () => {
+    const answering = (reply: unknown) => new RedisBindIdStore({ sendCommand: async () => reply });
+    expect((await rejection(answering({}).get('k'))).message).toMatch(/not a string/);
+    expect((await rejection(answering('abc').increment('k', 10))).message).toMatch(/not an integer/);
+    expect((await rejection(answering(['0']).keys(''))).message).toMatch(/not \[cursor, keys\]/);
+    expect((await rejection(answering(null).keys(''))).message).toMatch(/not \[cursor, keys\]/);
+  });
+
+  it('refuses a TTL Redis would refuse, before sending anything', async () => {
+    for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number]) {
+      expect((await rejection(store.add('k', 'v', ttl))).code).toBe(ErrorCode.INVALID_ARGUMENT);
+      expect((await rejection(store.increment('k', ttl))).code).toBe(ErrorCode.INVALID_ARGUMENT);
+      expect((await rejection(store.set('k', 'v', ttl))).code).toBe(ErrorCode.INVALID_ARGUMENT);
+    }
+    expect((await rejection(store.set('k', 1 as unknown as string))).code).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect((await rejection(store.get(1 as unknown as string))).code).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect(redis.commands).toEqual([]);
+  });
+
+  it.each<[string, unknown, unknown, RegExp]>([
+    ['no client', undefined, undefined, /`client` must be a Redis client with sendCommand/],
+    ['an ioredis client without adapter', { call: () => {} }, undefined, /ioredis pass/],
+    ['options not an object', new FakeRedis(), 'bindid:', /options of RedisBindIdStore\(\) must be an object/],
+    ['an unknown option', new FakeRedis(), { prefx: 'x' }, /`prefx` is not a known option. Did you mean `prefix`/],
+    ['a prefix that is not a string', new FakeRedis(), { prefix: 5 }, /`prefix` must be a string/],
+  ])('refuses %s at construction', (_what, client, options, message) => {
+    let error: unknown;
+    try {
+      new RedisBindIdStore(client as RedisCommander, options as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: ErrorCode.INVALID_OPTION });
+    expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('the FakeRedis glob model', () => {
+  it.each<[string, string, boolean]>([
+    ['a*', 'abc', true],
+    ['a?c', 'abc', true],
+    ['a[bx]c', 'axc', true],
+    ['a\\*c', 'a*c', true],
+    ['a\\*c', 'abc', false],
+    ['a[b', 'a[b', true],
+  ])('%s matches %s: %s', (glob, key, matches) => {
+    expect(globToRegExp(glob).test(key)).toBe(matches);
+  });
+});
