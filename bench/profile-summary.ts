@@ -2,7 +2,8 @@
  * Summarize a V8 `.cpuprofile` (from `npm run bench -- --cpu-prof=DIR`): self time by function and
  * by package, so that the library's own share of a run can be read.
  *
- * Usage: `tsx bench/profile-summary.ts FILE.cpuprofile [--top=N]`
+ * Usage: `tsx bench/profile-summary.ts FILE.cpuprofile [--top=N] [--inclusive]` (`--inclusive` also
+ * lists the functions by total time: their own and their callees').
  *
  * @module
  */
@@ -32,6 +33,7 @@ export function owner(url: string): string {
 }
 
 function main(): void {
+  process.stdout.on('error', () => process.exit(0)); // piped into head
   const file = process.argv[2];
   if (!file) throw new Error('usage: tsx bench/profile-summary.ts FILE.cpuprofile [--top=N]');
   const top = Number(process.argv.find((a) => a.startsWith('--top='))?.slice(6) ?? 25);
@@ -40,11 +42,15 @@ function main(): void {
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const keyOf = (node: ProfileNode) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    return `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '$1/')}:${lineNumber + 1}`;
+  };
   const functions = new Map<string, number>();
   const owners = new Map<string, number>();
   for (const [id, us] of self) {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '$1/')}:${lineNumber + 1}`;
+    const { functionName, url } = byId.get(id)!.callFrame;
+    const key = keyOf(byId.get(id)!);
     functions.set(key, (functions.get(key) ?? 0) + us);
     const who = functionName === '(idle)' || functionName === '(program)' || functionName === '(garbage collector)' ? functionName : owner(url);
     owners.set(who, (owners.get(who) ?? 0) + us);
@@ -55,6 +61,19 @@ function main(): void {
   for (const [who, us] of [...owners].sort((a, b) => b[1] - a[1])) console.log(`${pct(us)}  ${who}`);
   console.log(`\nTop ${top} functions (self time):`);
   for (const [key, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${key}`);
+
+  if (process.argv.includes('--inclusive')) {
+    const parent = new Map<number, number>();
+    for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+    const inclusive = new Map<string, number>();
+    for (const [id, us] of self) {
+      const seen = new Set<string>();
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) seen.add(keyOf(byId.get(at)!));
+      for (const key of seen) inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+    }
+    console.log(`\nTop ${top} functions (total time: own and callees'):`);
+    for (const [key, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${key}`);
+  }
 }
 
 main();

@@ -6,7 +6,7 @@
  * Flags: `--smoke` (or `BENCH_SMOKE=1`): tiny runs, for CI, writes nothing unless `--out` is given,
  * and fails only when the bench does not run or gives no numbers. `--only=passthrough,confirm,down,emulator`:
  * a subset (nothing written unless `--out`). `--out=FILE`: where to write the Markdown.
- * `--cpu-prof=DIR`: run the app processes under `node --cpu-prof`, profiles in DIR.
+ * `--cpu-prof=DIR`: a V8 CPU profile of the app process during each measured confirm run, in DIR.
  *
  * @module
  */
@@ -20,6 +20,7 @@ import { type Child, startChild } from './lib/children.js';
 import { setupAgent } from './lib/http.js';
 import { mark, otherCpus } from './lib/machine.js';
 import { markdownTable, num, type Section, type Table, textTable } from './lib/report.js';
+import { TLS_CERT_FILE } from './lib/tls.js';
 import { mintLogins } from './lib/tokens.js';
 import { bindIdDown } from './scenarios/down.js';
 import { confirmThroughput } from './scenarios/confirm.js';
@@ -64,26 +65,39 @@ async function main(): Promise<void> {
       clientSecret,
     };
     log('starting the apps and the probe');
-    const appEnv = (variant: string) => ({
+    let userBase = 0;
+    const appEnv = (variant: string, apiUrl = bindid.apiUrl): Record<string, string> => ({
       BENCH_VARIANT: variant,
+      BENCH_USER_BASE: String((userBase += 100_000)),
       BENCH_ISSUER: bindid.issuer,
-      BENCH_API_URL: bindid.apiUrl,
+      BENCH_API_URL: apiUrl,
+      ...(apiUrl.startsWith('https:') ? { NODE_EXTRA_CA_CERTS: TLS_CERT_FILE } : {}),
       BENCH_CLIENT_ID: bindid.clientId,
       BENCH_CLIENT_SECRET: clientSecret,
       BENCH_DEADLINE_MS: String(config.down.deadlineMs),
     });
-    const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
-    const [plain, library, baseline, probe] = await Promise.all([
-      startChild('app plain', 'app', { env: appEnv('plain'), nodeFlags }),
-      startChild('app library', 'app', { env: appEnv('library'), nodeFlags }),
-      startChild('app baseline', 'app', { env: appEnv('baseline'), nodeFlags }),
+    const apiTlsUrl = emulator.info.apiTlsUrl as string;
+    const [plain, library, baseline, libraryTls, baselineTls, probe] = await Promise.all([
+      startChild('app plain', 'app', { env: appEnv('plain') }),
+      startChild('app library', 'app', { env: appEnv('library') }),
+      startChild('app baseline', 'app', { env: appEnv('baseline') }),
+      startChild('app library (https)', 'app', { env: appEnv('library', apiTlsUrl) }),
+      startChild('app baseline (https)', 'app', { env: appEnv('baseline', apiTlsUrl) }),
       startChild('probe', 'probe'),
     ]);
-    children.push(plain, library, baseline, probe);
+    children.push(plain, library, baseline, libraryTls, baselineTls, probe);
     log(`minting ${config.pool} BindID logins for each app`);
-    for (const app of [library, baseline]) await app.call('setPool', await mintLogins(bindid, config.pool));
+    for (const app of [library, baseline, libraryTls, baselineTls]) await app.call('setPool', await mintLogins(bindid, config.pool));
 
-    const ctx: BenchContext = { config, emulator, bindid, apps: { plain, library, baseline }, probe, log };
+    const ctx: BenchContext = {
+      config,
+      emulator,
+      bindid,
+      apps: { plain, library, baseline, libraryTls, baselineTls },
+      probe,
+      log,
+      ...(profileDir ? { profileDir: path.resolve(profileDir) } : {}),
+    };
     const ourCpu = async () => {
       const own = process.cpuUsage();
       const stats = await Promise.all(children.map((c) => c.stats()));
@@ -165,8 +179,9 @@ function markdown(sections: Section[], seconds: number, smoke: boolean, loadTabl
     '',
     ...machine(),
     `- Duration of this run: ${seconds.toFixed(0)} s`,
-    '- Processes: the BindID emulator, three app processes (without the library, with it, the hand-written ' +
-      'baseline), a `/healthz` probe, and this process running autocannon. They share the CPUs: on 2 cores the ' +
+    '- Processes: the BindID emulator (with a TLS terminator in front of its API), five app processes (without ' +
+      'the library; with it and with the hand-written baseline, each reporting over HTTP and over HTTPS), a ' +
+      '`/healthz` probe, and this process running autocannon. They share the CPUs: on 2 cores the ' +
       'load generator, the app and the emulator compete, so absolute figures are lower than on a dedicated ' +
       'machine and the ratios are the figures to read.',
     '',

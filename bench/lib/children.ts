@@ -24,8 +24,6 @@ export interface Child {
 export interface ChildOptions {
   /** Extra environment variables. */
   env?: Record<string, string>;
-  /** Extra Node flags (`--cpu-prof`...). */
-  nodeFlags?: string[];
 }
 
 /** Start `bench/servers/<script>.ts` under tsx and wait for it to announce itself. */
@@ -34,7 +32,7 @@ export function startChild(name: string, script: string, options: ChildOptions =
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.DEBUG; // debug output would be measured too
   const proc = fork(file, [], {
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(options.nodeFlags ?? [])],
+    execArgv: ['--import', 'tsx', '--expose-gc'],
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

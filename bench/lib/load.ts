@@ -40,10 +40,48 @@ export interface LoadOptions {
   perConnection?: () => Request;
   /** Per-request timeout, s (autocannon's default: 10). */
   timeout?: number;
+  /**
+   * Split the connections over this many autocannon instances started `staggerMs` apart (each runs
+   * `duration`), so that closed-loop connections do not all start, and then keep running, in lockstep.
+   */
+  stagger?: { instances: number; staggerMs: number };
 }
 
-/** Run autocannon once and summarize it. */
+interface RawRun {
+  samples: number[];
+  statuses: Record<string, number>;
+  errors: number;
+  started: number;
+  ended: number;
+}
+
+/** Run autocannon once (or staggered instances of it, see {@link LoadOptions.stagger}) and summarize. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const { stagger } = options;
+  const raws = stagger
+    ? await Promise.all(
+        Array.from({ length: stagger.instances }, async (_, i) => {
+          await new Promise((resolve) => setTimeout(resolve, i * stagger.staggerMs));
+          const connections = Math.floor(options.connections / stagger.instances) + (i < options.connections % stagger.instances ? 1 : 0);
+          return runOnce({ ...options, connections });
+        }),
+      )
+    : [await runOnce(options)];
+  const samples = raws.flatMap((r) => r.samples);
+  const statuses: Record<string, number> = {};
+  for (const raw of raws) for (const [status, n] of Object.entries(raw.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  const seconds = (Math.max(...raws.map((r) => r.ended)) - Math.min(...raws.map((r) => r.started))) / 1000;
+  return {
+    count: samples.length,
+    seconds,
+    rps: samples.length / seconds,
+    latency: summarize(samples),
+    statuses,
+    errors: raws.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
+async function runOnce(options: LoadOptions): Promise<RawRun> {
   const { perConnection } = options;
   const samples: number[] = [];
   const statuses: Record<string, number> = {};
@@ -67,15 +105,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   });
   const result = await instance;
   // Up to the last response: with `amount`, autocannon only notices the end at its next 1 s tick.
-  const seconds = ((options.amount !== undefined ? last : performance.now()) - started) / 1000;
-  return {
-    count: samples.length,
-    seconds,
-    rps: samples.length / seconds,
-    latency: summarize(samples),
-    statuses,
-    errors: result.errors,
-  };
+  const ended = options.amount !== undefined ? last : performance.now();
+  return { samples, statuses, errors: result.errors, started, ended };
 }
 
 /** How many responses of `run` had a status outside `expected`. */

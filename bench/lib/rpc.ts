@@ -10,8 +10,10 @@
  * @module
  */
 import diagnostics from 'node:diagnostics_channel';
+import { writeFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** What a child sends. */
@@ -36,8 +38,12 @@ export interface ProcessStats {
   cpuMicros: number;
   /** Resident set size, bytes. */
   rss: number;
-  /** V8 heap in use, bytes. */
+  /** V8 heap in use, and reserved, bytes. */
   heapUsed: number;
+  heapTotal: number;
+  /** Memory of C++ objects bound to JS objects (buffers...), and of ArrayBuffers alone, bytes. */
+  external: number;
+  arrayBuffers: number;
   /** Active resources by type (`process.getActiveResourcesInfo()`): `Timeout`, `TCPSocketWrap`... */
   resources: Record<string, number>;
   /** Outgoing TCP connections opened so far, and open now. */
@@ -46,16 +52,16 @@ export interface ProcessStats {
   /** Outgoing HTTP requests started so far, and not finished (queued in an agent, in flight) now. */
   clientRequestsStarted: number;
   clientRequestsInFlight: number;
-  /** Event-loop delay since the last `resetLoop`, in ms. */
+  /** Event-loop delay since `loopStart`, in ms (zeros when it is off). */
   loopDelay: { p50: number; p99: number; max: number };
 }
 
 const counters = { socketsOpened: 0, socketsOpen: 0, requestsStarted: 0, requestsInFlight: 0 };
-const loop = monitorEventLoopDelay({ resolution: 5 });
+const loop = monitorEventLoopDelay({ resolution: 10 });
 
 /**
  * Count outgoing connections and requests from now on (`net.client.socket`,
- * `http.client.request.start`), and start the event-loop delay monitor.
+ * `http.client.request.start`).
  */
 export function startCounting(): void {
   diagnostics.subscribe('net.client.socket', (message) => {
@@ -74,7 +80,6 @@ export function startCounting(): void {
       counters.requestsInFlight -= 1;
     });
   });
-  loop.enable();
 }
 
 /** This process's {@link ProcessStats}. */
@@ -88,6 +93,9 @@ export function processStats(): ProcessStats {
     cpuMicros: cpu.user + cpu.system,
     rss: memory.rss,
     heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
     resources,
     clientSocketsOpened: counters.socketsOpened,
     clientSocketsOpen: counters.socketsOpen,
@@ -97,20 +105,54 @@ export function processStats(): ProcessStats {
   };
 }
 
-/** Handlers every child has: `stats`, `resetLoop`, `gc` (with `--expose-gc`). */
+let profiler: Session | undefined;
+
+function post(method: string, params?: object): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    profiler?.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/**
+ * Handlers every child has: `stats`; `loopStart` / `loopStop` (the event-loop delay monitor, a timer
+ * every 10 ms, runs only between them: on all the time it would cost about 1 % of a CPU); `gc` (with
+ * `--expose-gc`: two collections `settleMs` apart, default 500); `profileStart` / `profileStop` (a V8 CPU profile of exactly the window between
+ * them, written to the given file).
+ */
 export const COMMON_HANDLERS: Handlers = {
   stats: () => processStats(),
-  resetLoop: () => {
+  loopStart: () => {
     loop.reset();
+    loop.enable();
     return true;
   },
-  gc: () => {
+  loopStop: () => {
+    loop.disable();
+    return true;
+  },
+  gc: async (settleMs) => {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc) {
       gc();
+      // Let V8 and the allocator hand freed pages back before RSS is read.
+      await new Promise((resolve) => setTimeout(resolve, typeof settleMs === 'number' ? settleMs : 500));
       gc();
     }
     return processStats();
+  },
+  profileStart: async () => {
+    profiler ??= new Session();
+    profiler.connect();
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 200 });
+    await post('Profiler.start');
+    return true;
+  },
+  profileStop: async (file) => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    profiler?.disconnect();
+    writeFileSync(file as string, JSON.stringify(profile));
+    return true;
   },
 };
 
@@ -138,5 +180,5 @@ export function serve(info: Record<string, unknown>, handlers: Handlers, onStop:
   process.once('disconnect', () => {
     Promise.resolve(onStop()).finally(() => process.exit(0));
   });
-  send({ type: 'ready', info } satisfies FromChild);
+  send({ type: 'ready', info: { ...info, pid: process.pid } } satisfies FromChild);
 }

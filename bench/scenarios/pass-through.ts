@@ -9,7 +9,13 @@ import { cookieOf, request } from '../lib/http.js';
 import { type LoadResult, runLoad, unexpected } from '../lib/load.js';
 import { num, range, type Section, type TargetCheck } from '../lib/report.js';
 import { spread } from '../lib/stats.js';
-import { type BenchContext, urlOf } from './context.js';
+import { type BenchContext, profiled, urlOf } from './context.js';
+
+interface PassRun {
+  load: LoadResult;
+  /** App CPU per request, µs. */
+  cpuUs: number;
+}
 
 export async function passThrough(ctx: BenchContext): Promise<Section> {
   const { runs, seconds, warmSeconds, connections } = ctx.config.passThrough;
@@ -29,28 +35,43 @@ export async function passThrough(ctx: BenchContext): Promise<Section> {
         return { cookie: cookieOf(login) };
       }),
     );
-    const load = (i: number, duration: number) =>
-      runLoad({ url: `${urlOf(apps[i]!.app)}/`, connections, duration, headers: headers[i] as Record<string, string> });
+    const load = async (i: number, duration: number, profile?: string): Promise<PassRun> => {
+      const { app } = apps[i]!;
+      const before = await app.stats();
+      const run = () => runLoad({ url: `${urlOf(app)}/`, connections, duration, headers: headers[i] as Record<string, string> });
+      const result = profile ? await profiled(ctx, app, profile, run) : await run();
+      const after = await app.stats();
+      return { load: result, cpuUs: (after.cpuMicros - before.cpuMicros) / result.count };
+    };
     if (warmSeconds > 0) for (const i of [0, 1]) await load(i, warmSeconds);
 
-    const results: LoadResult[][] = [[], []];
+    const results: PassRun[][] = [[], []];
     for (let run = 0; run < runs; run++) {
       for (const i of [0, 1]) {
         ctx.log(`pass-through ${user}: run ${run + 1}/${runs} ${apps[i]!.label}`);
-        const result = await load(i, seconds);
-        if (unexpected(result, [200]) > 0) throw new Error(`pass-through ${user}: ${JSON.stringify(result.statuses)}`);
+        const result = await load(i, seconds, `passthrough-${user}-${i === 0 ? 'without' : 'with'}-${run + 1}`);
+        if (unexpected(result.load, [200]) > 0) throw new Error(`pass-through ${user}: ${JSON.stringify(result.load.statuses)}`);
         results[i]!.push(result);
       }
     }
-    const ratios = results[1]!.map((withLib, run) => withLib.rps / results[0]![run]!.rps);
-    const ratio = spread(ratios);
+    const ratio = spread(results[1]!.map((withLib, run) => withLib.load.rps / results[0]![run]!.load.rps));
+    const cpuRatio = spread(results[1]!.map((withLib, run) => results[0]![run]!.cpuUs / withLib.cpuUs));
     for (const i of [0, 1]) {
-      const rps = spread(results[i]!.map((r) => r.rps));
-      const p99 = spread(results[i]!.map((r) => r.latency.p99));
-      figures.push(rps.median, p99.median);
-      rows.push([user, apps[i]!.label, range(rps), range(p99, 2), i === 1 ? range(ratio, 3) : '']);
+      const rps = spread(results[i]!.map((r) => r.load.rps));
+      const p99 = spread(results[i]!.map((r) => r.load.latency.p99));
+      const cpu = spread(results[i]!.map((r) => r.cpuUs));
+      figures.push(rps.median, p99.median, cpu.median);
+      rows.push([
+        user,
+        apps[i]!.label,
+        range(rps),
+        range(p99, 2),
+        range(cpu, 0),
+        i === 1 ? range(ratio, 3) : '',
+        i === 1 ? range(cpuRatio, 3) : '',
+      ]);
     }
-    figures.push(ratio.median);
+    figures.push(ratio.median, cpuRatio.median);
     targets.push({
       target: `pass-through, ${user}: req/s with ≥ 0.98 × without`,
       measured: `${num(ratio.median, 3)} (${num(ratio.min, 3)}–${num(ratio.max, 3)})`,
@@ -65,9 +86,16 @@ export async function passThrough(ctx: BenchContext): Promise<Section> {
         `in two processes: without the library, and with \`bindIdRouter\` and a \`sendAuthenticationPerformed\` route ` +
         `mounted before \`GET /\`. autocannon, ${connections} connections, ${seconds} s per run after a ${warmSeconds} s ` +
         `warm-up, ${runs} runs alternating without/with. The logged-in user sends a session cookie of a passport login. ` +
-        `Ratio: with ÷ without, per pair of adjacent runs.`,
+        `Ratios per pair of adjacent runs: req/s with ÷ without (the target), and app CPU time per request ` +
+        `without ÷ with (\`process.cpuUsage()\` of the app around each run: less sensitive to other load on the machine).`,
     ],
-    tables: [{ title: 'Pass-through', headers: ['user', 'app', 'req/s', 'p99 ms', 'ratio with/without'], rows }],
+    tables: [
+      {
+        title: 'Pass-through',
+        headers: ['user', 'app', 'req/s', 'p99 ms', 'app CPU µs/req', 'req/s with ÷ without', 'CPU/req without ÷ with'],
+        rows,
+      },
+    ],
     targets,
     figures,
   };

@@ -22,6 +22,7 @@
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -115,8 +116,9 @@ if (variant === 'library') {
 
 if (variant === 'baseline') {
   passport.use('local', new LocalStrategy((username, password, done) => done(null, checkPassword(username, password))));
-  const noKeepAlive = new http.Agent(); // keepAlive: false, as Node ≤ 18's global agent
-  const handwritten = (agent: http.Agent | undefined) => (req: Request, res: Response, next: NextFunction): void => {
+  // keepAlive: false, as Node ≤ 18's global agents
+  const noKeepAlive = { httpAgent: new http.Agent(), httpsAgent: new https.Agent() };
+  const handwritten = (agents: typeof noKeepAlive | undefined) => (req: Request, res: Response, next: NextFunction): void => {
     const pending = req.session.bindid?.pending;
     if (!pending || pending.expiresAt <= Date.now()) {
       res.status(400).send('No pending BindID login.');
@@ -133,7 +135,7 @@ if (variant === 'baseline') {
         },
         {
           headers: { Authorization: `BindIdBackend AccessToken ${pending.accessToken}; ${hmac}` },
-          ...(agent ? { httpAgent: agent } : {}),
+          ...agents,
         },
       )
       .then(() => {
@@ -156,7 +158,8 @@ app.get('/healthz', (_req, res) => {
 
 // --- BENCH-ONLY routes --------------------------------------------------------------------------
 let pool: MintedLogin[] = [];
-const USER_ID_BASE = variant === 'baseline' ? 500_000 : 0;
+/** Where this process's user ids start: ids (aliases) must differ between processes, whose BindID users differ. */
+const USER_ID_BASE = Number(process.env.BENCH_USER_BASE ?? 0);
 let next = 0;
 const bench = express.Router();
 /** A fresh session holding a pending BindID login, as the BindID callback leaves it; answers who confirms it. */
@@ -165,7 +168,7 @@ bench.get('/seed', (req, res, nextFn) => {
   const slot = next++ % pool.length;
   const entry = pool[slot] as MintedLogin;
   storePendingLogin(req, { accessToken: entry.accessToken, expiresIn: 3600, claims: entry.claims });
-  // The user who confirms it (user ids differ between app processes: BindID refuses an alias held by another sub).
+  // The user who confirms it: one per pool slot (BindID refuses an alias held by another sub).
   req.session.save((err) => (err ? nextFn(err) : res.json({ username: `u${USER_ID_BASE + slot}` })));
 });
 /** Sign user 1 in (the logged-in case of the pass-through scenario). */
