@@ -1,0 +1,208 @@
+/**
+ * `npm run bench`: the benchmarks of issue 5. Starts the BindID emulator, the app variants and a
+ * probe as child processes, drives them with autocannon from this process, prints the tables and
+ * writes BENCHMARKS.md.
+ *
+ * Flags: `--smoke` (or `BENCH_SMOKE=1`): tiny runs, for CI, writes nothing unless `--out` is given,
+ * and fails only when the bench does not run or gives no numbers. `--only=passthrough,confirm,down,emulator`:
+ * a subset (nothing written unless `--out`). `--out=FILE`: where to write the Markdown.
+ * `--cpu-prof=DIR`: a V8 CPU profile of the app process during each measured confirm run, in DIR.
+ *
+ * @module
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Child, startChild } from './lib/children.js';
+import { setupAgent } from './lib/http.js';
+import { mark, otherCpus } from './lib/machine.js';
+import { markdownTable, num, type Section, type Table, textTable } from './lib/report.js';
+import { TLS_CERT_FILE } from './lib/tls.js';
+import { mintLogins } from './lib/tokens.js';
+import { bindIdDown } from './scenarios/down.js';
+import { confirmThroughput } from './scenarios/confirm.js';
+import { type BenchContext, FULL, SMOKE } from './scenarios/context.js';
+import { emulatorCapacity } from './scenarios/emulator.js';
+import { passThrough } from './scenarios/pass-through.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SCENARIOS = {
+  passthrough: passThrough,
+  confirm: confirmThroughput,
+  down: bindIdDown,
+  emulator: emulatorCapacity,
+} as const;
+type ScenarioName = keyof typeof SCENARIOS;
+
+function flag(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+  const config = smoke ? SMOKE : FULL;
+  const only = flag('only')?.split(',') as ScenarioName[] | undefined;
+  for (const name of only ?? []) if (!(name in SCENARIOS)) throw new Error(`--only: unknown scenario ${name}`);
+  const out = flag('out') ?? (smoke || only ? undefined : path.join(ROOT, 'BENCHMARKS.md'));
+  const profileDir = flag('cpu-prof');
+  const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+
+  const children: Child[] = [];
+  try {
+    const clientSecret = randomBytes(24).toString('base64url');
+    log('starting the emulator');
+    const emulator = await startChild('emulator', 'emulator', { env: { BENCH_CLIENT_SECRET: clientSecret } });
+    children.push(emulator);
+    const bindid = {
+      issuer: emulator.info.issuer as string,
+      apiUrl: emulator.info.apiUrl as string,
+      clientId: emulator.info.clientId as string,
+      clientSecret,
+    };
+    log('starting the apps and the probe');
+    let userBase = 0;
+    const appEnv = (variant: string, apiUrl = bindid.apiUrl): Record<string, string> => ({
+      BENCH_VARIANT: variant,
+      BENCH_USER_BASE: String((userBase += 100_000)),
+      BENCH_ISSUER: bindid.issuer,
+      BENCH_API_URL: apiUrl,
+      ...(apiUrl.startsWith('https:') ? { NODE_EXTRA_CA_CERTS: TLS_CERT_FILE } : {}),
+      BENCH_CLIENT_ID: bindid.clientId,
+      BENCH_CLIENT_SECRET: clientSecret,
+      BENCH_DEADLINE_MS: String(config.down.deadlineMs),
+    });
+    const apiTlsUrl = emulator.info.apiTlsUrl as string;
+    const [plain, library, baseline, libraryTls, baselineTls, probe] = await Promise.all([
+      startChild('app plain', 'app', { env: appEnv('plain') }),
+      startChild('app library', 'app', { env: appEnv('library') }),
+      startChild('app baseline', 'app', { env: appEnv('baseline') }),
+      startChild('app library (https)', 'app', { env: appEnv('library', apiTlsUrl) }),
+      startChild('app baseline (https)', 'app', { env: appEnv('baseline', apiTlsUrl) }),
+      startChild('probe', 'probe'),
+    ]);
+    children.push(plain, library, baseline, libraryTls, baselineTls, probe);
+    log(`minting ${config.pool} BindID logins for each app`);
+    for (const app of [library, baseline, libraryTls, baselineTls]) await app.call('setPool', await mintLogins(bindid, config.pool));
+
+    const ctx: BenchContext = {
+      config,
+      emulator,
+      bindid,
+      apps: { plain, library, baseline, libraryTls, baselineTls },
+      probe,
+      log,
+      ...(profileDir ? { profileDir: path.resolve(profileDir) } : {}),
+    };
+    const ourCpu = async () => {
+      const own = process.cpuUsage();
+      const stats = await Promise.all(children.map((c) => c.stats()));
+      return stats.reduce((sum, s) => sum + s.cpuMicros, own.user + own.system);
+    };
+    const sections: Section[] = [];
+    const load: string[][] = [];
+    for (const [name, scenario] of Object.entries(SCENARIOS) as [ScenarioName, (c: BenchContext) => Promise<Section>][]) {
+      if (only && !only.includes(name)) continue;
+      const before = mark(await ourCpu());
+      const section = await scenario(ctx);
+      const others = otherCpus(before, mark(await ourCpu()));
+      sections.push(section);
+      load.push([section.title, num(others, 2)]);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const loadTable = { title: 'Machine load from other processes during each scenario', headers: ['scenario', 'CPUs used by others'], rows: load };
+
+    for (const section of sections) {
+      process.stdout.write(`\n${section.title}\n`);
+      for (const table of section.tables) process.stdout.write(`\n${textTable(table)}\n`);
+    }
+    process.stdout.write(`\n${textTable(loadTable)}\n\n${textTable(targetsTable(sections))}\n\nTotal: ${seconds.toFixed(0)} s\n`);
+
+    if (out) {
+      writeFileSync(out, markdown(sections, seconds, smoke, loadTable));
+      log(`wrote ${path.relative(process.cwd(), out) || out}`);
+    }
+    if (smoke) {
+      const missing = sections.flatMap((s) => s.figures.filter((f) => !Number.isFinite(f)).map(() => s.title));
+      if (sections.length === 0 || missing.length > 0) {
+        throw new Error(`the smoke bench gave no number for: ${[...new Set(missing)].join(', ') || 'anything'}`);
+      }
+      log(`smoke: ${sections.reduce((n, s) => n + s.figures.length, 0)} figures, all numbers`);
+    }
+  } finally {
+    setupAgent.destroy();
+    await Promise.all(children.map((c) => c.stop()));
+  }
+}
+
+function targetsTable(sections: Section[]) {
+  return {
+    title: 'Targets',
+    headers: ['target', 'measured', 'met'],
+    rows: sections.flatMap((s) => s.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO'])),
+  };
+}
+
+function machine(): string[] {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model.trim() ?? 'unknown';
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    if (dirty) commit += ' (with uncommitted changes)';
+  } catch {
+    // not a git checkout
+  }
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  return [
+    `- Command: \`npm run bench\``,
+    `- Date: ${new Date().toISOString()}`,
+    `- Node.js: ${process.version} (${os.platform()} ${os.arch()}, kernel ${os.release()})`,
+    `- CPU: ${model}, ${os.availableParallelism()} CPUs available (\`nproc\`), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM`,
+    `- express-bindid ${pkg.version}, commit ${commit}`,
+  ];
+}
+
+function markdown(sections: Section[], seconds: number, smoke: boolean, loadTable: Table): string {
+  const lines = [
+    '# Benchmarks',
+    '',
+    smoke ? '**Smoke run: tiny sizes, the figures mean nothing.**\n' : '',
+    'Written by `npm run bench` (bench/run.ts); see bench/README.md for the design. Figures are the median of ',
+    'the runs, with min–max in parentheses; runs of the compared variants alternate, and ratios are taken per ',
+    'pair of adjacent runs, because absolute figures on a shared machine drift.',
+    '',
+    ...machine(),
+    `- Duration of this run: ${seconds.toFixed(0)} s`,
+    '- Processes: the BindID emulator (with a TLS terminator in front of its API), five app processes (without ' +
+      'the library; with it and with the hand-written baseline, each reporting over HTTP and over HTTPS), a ' +
+      '`/healthz` probe, and this process running autocannon. They share the CPUs: on 2 cores the ' +
+      'load generator, the app and the emulator compete, so absolute figures are lower than on a dedicated ' +
+      'machine and the ratios are the figures to read.',
+    '',
+    `Other processes on the machine (\`/proc/stat\` busy time minus the bench's own processes' CPU time), ` +
+      `in CPUs, on average over each scenario; figures taken while this is well above 0 are disturbed:`,
+    '',
+    markdownTable(loadTable),
+    '',
+    '## Targets',
+    '',
+    markdownTable(targetsTable(sections)),
+    '',
+  ];
+  for (const section of sections) {
+    lines.push(`## ${section.title}`, '', ...section.method.flatMap((m) => [m, '']));
+    for (const table of section.tables) lines.push(`**${table.title}**`, '', markdownTable(table), '');
+  }
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

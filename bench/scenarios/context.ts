@@ -1,0 +1,109 @@
+/**
+ * What every scenario gets: the configuration (full or smoke) and the running processes.
+ *
+ * @module
+ */
+import path from 'node:path';
+import type { Child } from '../lib/children.js';
+import type { ProcessStats } from '../lib/rpc.js';
+
+/** Sizes of one bench run. */
+export interface BenchConfig {
+  smoke: boolean;
+  /** Wait between the two forced GCs before memory is read, ms. */
+  gcSettleMs: number;
+  /** Pre-minted BindID logins per app process (the emulator keeps the last 1,000 new identities). */
+  pool: number;
+  passThrough: { runs: number; seconds: number; warmSeconds: number; connections: number };
+  /** Each run: `minAmount` confirmations at least, about `seconds` of the variant's pace measured by a warm-up of `warmAmount` (0: no warm-up). */
+  confirm: { runs: number; seconds: number; warmAmount: number; minAmount: number; connections: number };
+  down: {
+    deadlineMs: number;
+    probeIntervalMs: number;
+    /** Latency: `runs` runs of `seconds` at `connections` concurrent confirmations. */
+    runs: number;
+    seconds: number;
+    connections: number;
+    /** Endurance: this many failed confirmations per fault, in `parts` parts, at `stressConnections`. */
+    perFault: number;
+    parts: number;
+    stressConnections: { status: number; hang: number; delay: number };
+  };
+  emulator: { runs: number; seconds: number; connections: number };
+}
+
+/** The full bench: at least 3 alternating runs of everything, about 5 minutes on 2 cores. */
+export const FULL: BenchConfig = {
+  smoke: false,
+  gcSettleMs: 500,
+  pool: 150,
+  passThrough: { runs: 5, seconds: 4, warmSeconds: 2, connections: 16 },
+  confirm: { runs: 3, seconds: 3, warmAmount: 600, minAmount: 500, connections: 32 },
+  down: {
+    deadlineMs: 1000,
+    probeIntervalMs: 20,
+    runs: 3,
+    seconds: 5,
+    connections: 32,
+    perFault: 10_000,
+    parts: 5,
+    stressConnections: { status: 64, hang: 400, delay: 400 },
+  },
+  emulator: { runs: 3, seconds: 4, connections: 16 },
+};
+
+/** The smoke bench for CI: one tiny run of everything, seconds in all. Checks that it runs and gives numbers. */
+export const SMOKE: BenchConfig = {
+  smoke: true,
+  gcSettleMs: 0,
+  pool: 8,
+  passThrough: { runs: 1, seconds: 0.5, warmSeconds: 0, connections: 4 },
+  confirm: { runs: 1, seconds: 0, warmAmount: 0, minAmount: 20, connections: 4 },
+  down: {
+    deadlineMs: 1000,
+    probeIntervalMs: 20,
+    runs: 1,
+    seconds: 2.5,
+    connections: 4,
+    perFault: 40,
+    parts: 2,
+    stressConnections: { status: 8, hang: 20, delay: 20 },
+  },
+  emulator: { runs: 1, seconds: 0.5, connections: 4 },
+};
+
+/** The running processes and what the scenarios need to know about them. */
+export interface BenchContext {
+  config: BenchConfig;
+  emulator: Child;
+  /** The emulator's URLs and client. */
+  bindid: { issuer: string; apiUrl: string; clientId: string; clientSecret: string };
+  /** The apps; `library` and `baseline` report to the emulator over HTTP, `libraryTls` and `baselineTls` over HTTPS. */
+  apps: { plain: Child; library: Child; baseline: Child; libraryTls: Child; baselineTls: Child };
+  probe: Child;
+  /** A progress line on stderr. */
+  log: (line: string) => void;
+  /** Where to write CPU profiles of the measured confirm runs (`--cpu-prof=DIR`), if anywhere. */
+  profileDir?: string;
+}
+
+/** `http://127.0.0.1:<port>` of an app process. */
+export function urlOf(app: Child): string {
+  return app.info.url as string;
+}
+
+/** Run `body` under a CPU profile of `app` when `--cpu-prof` was given (the file is named `name`). */
+export async function profiled<T>(ctx: BenchContext, app: Child, name: string, body: () => Promise<T>): Promise<T> {
+  if (!ctx.profileDir) return body();
+  await app.call('profileStart');
+  try {
+    return await body();
+  } finally {
+    await app.call('profileStop', path.join(ctx.profileDir, `${name}.cpuprofile`));
+  }
+}
+
+/** Garbage-collect `app` (twice, `gcSettleMs` apart) and answer its stats. */
+export function collect(ctx: BenchContext, app: Child): Promise<ProcessStats> {
+  return app.call<ProcessStats>('gc', ctx.config.gcSettleMs);
+}

@@ -1,0 +1,245 @@
+/**
+ * Scenario 3, BindID slow or down: the emulator's `/session-feedback` answers 503, hangs, or answers
+ * after 2 s, and confirmations go through the router with the configured deadline. For each fault:
+ *
+ * - latency: confirm p50/p99 at a moderate concurrency, against the deadline;
+ * - endurance: 10,000 failed confirmations at a high concurrency, with memory and handles read
+ *   (after a forced GC) before, after each part, and at the end.
+ *
+ * During both, a separate process probes `GET /healthz`, and the app reports its event-loop delay.
+ * Failed confirmations keep their pending login (fail closed, retry allowed), so each autocannon
+ * connection re-submits one seeded session.
+ *
+ * @module
+ */
+import type { Fault } from 'express-bindid/emulator';
+import type { Child } from '../lib/children.js';
+import { type LoadOptions, type LoadResult, runLoad, unexpected } from '../lib/load.js';
+import { mib, num, range, type Section, type TargetCheck } from '../lib/report.js';
+import type { ProcessStats } from '../lib/rpc.js';
+import { type LatencySummary, spread } from '../lib/stats.js';
+import { type BenchContext, collect, profiled, urlOf } from './context.js';
+import { confirmRequest, type SeededSession, seedSessions } from './seed.js';
+
+interface FaultCase {
+  key: 'status' | 'hang' | 'delay';
+  label: string;
+  fault: Fault;
+}
+
+const CASES: FaultCase[] = [
+  { key: 'status', label: '503 (no Retry-After)', fault: { status: 503 } },
+  { key: 'hang', label: 'hang', fault: { hang: true } },
+  { key: 'delay', label: '2 s delay', fault: { delayMs: 2000 } },
+];
+
+type Probe = LatencySummary & { errors: number };
+
+/** Latency runs spread their connections over this many autocannon instances, started deadline/STAGGER apart. */
+const STAGGER = 4;
+
+export async function bindIdDown(ctx: BenchContext): Promise<Section> {
+  const d = ctx.config.down;
+  const app = ctx.apps.library;
+  const origin = app.info.baseUrl as string;
+  const sessions = await seedSessions(app, Math.max(d.connections, ...Object.values(d.stressConnections)), '/bindid/confirm');
+  const failures = (options: Omit<LoadOptions, 'url' | 'perConnection'>): Promise<LoadResult> => {
+    let next = 0;
+    return runLoad({
+      url: urlOf(app),
+      timeout: 30,
+      perConnection: () => confirmRequest('/bindid/confirm', origin, sessions[next++ % sessions.length] as SeededSession),
+      ...options,
+    });
+  };
+  /** Run `body` with the probe and the event-loop monitor on; answer what they saw. */
+  const probed = async <T>(body: () => Promise<T>): Promise<{ result: T; healthz: Probe; loop: ProcessStats['loopDelay'] }> => {
+    await app.call('loopStart');
+    await ctx.probe.call('start', { url: urlOf(app), intervalMs: d.probeIntervalMs });
+    const result = await body();
+    const healthz = await ctx.probe.call<Probe>('stop');
+    const { loopDelay } = await app.stats();
+    await app.call('loopStop');
+    return { result, healthz, loop: loopDelay };
+  };
+
+  const latencyRows: string[][] = [];
+  const stressRows: string[][] = [];
+  const memoryRows: string[][] = [];
+  const handleRows: string[][] = [];
+  const targets: TargetCheck[] = [];
+  const figures: number[] = [];
+  for (const c of CASES) {
+    await ctx.emulator.call('setFault', { endpoint: 'session-feedback', fault: c.fault });
+
+    // Latency at a moderate concurrency.
+    const latency = await probed(async () => {
+      const runs: LoadResult[] = [];
+      const cpu: number[] = [];
+      for (let run = 0; run < d.runs; run++) {
+        ctx.log(`down: ${c.key} latency run ${run + 1}/${d.runs}`);
+        const before = await app.stats();
+        const result = await profiled(ctx, app, `down-${c.key}-${run + 1}`, () =>
+          failures({ connections: d.connections, duration: d.seconds, stagger: { instances: STAGGER, staggerMs: d.deadlineMs / STAGGER } }),
+        );
+        cpu.push(((await app.stats()).cpuMicros - before.cpuMicros) / 1000 / result.count);
+        runs.push(result);
+      }
+      return { runs, cpu: spread(cpu) };
+    });
+    const { runs: latencyRuns, cpu } = latency.result;
+    const p50 = spread(latencyRuns.map((r) => r.latency.p50));
+    const p99 = spread(latencyRuns.map((r) => r.latency.p99));
+    latencyRows.push([
+      c.label,
+      String(d.connections),
+      num(latencyRuns.reduce((n, r) => n + r.count, 0), 0),
+      String(latencyRuns.reduce((n, r) => n + unexpected(r, [503]), 0)),
+      range(p50, 0),
+      range(p99, 0),
+      num(Math.max(...latencyRuns.map((r) => r.latency.max)), 0),
+      range(cpu, 2),
+      `${num(latency.healthz.p50, 1)} / ${num(latency.healthz.p99, 1)}`,
+      `${num(latency.loop.p99, 1)} / ${num(latency.loop.max, 0)}`,
+    ]);
+    targets.push({
+      target: `BindID down (${c.label}): confirm p99 ≤ deadline + 100 ms = ${d.deadlineMs + 100} ms`,
+      measured: `${num(p99.median, 0)} ms (${num(p99.min, 0)}–${num(p99.max, 0)})`,
+      met: p99.median <= d.deadlineMs + 100,
+    });
+    figures.push(p50.median, p99.median, latency.healthz.p99);
+
+    // Endurance: perFault failed confirmations at a high concurrency, memory read between parts,
+    // after a warm-up at the same concurrency (its high-water mark is reported, not counted as growth).
+    const connections = d.stressConnections[c.key];
+    const cold = await settled(ctx, app);
+    ctx.log(`down: ${c.key} endurance warm-up`);
+    await failures({ connections, amount: Math.max(connections, Math.ceil(d.perFault / 10)) });
+    const marks: ProcessStats[] = [await settled(ctx, app)];
+    const perPart = Math.ceil(d.perFault / d.parts);
+    const stress = await probed(async () => {
+      const runs: LoadResult[] = [];
+      for (let part = 0; part < d.parts; part++) {
+        ctx.log(`down: ${c.key} endurance part ${part + 1}/${d.parts}`);
+        runs.push(await failures({ connections, amount: perPart }));
+        marks.push(await settled(ctx, app));
+      }
+      return runs;
+    });
+    await ctx.emulator.call('setFault', { endpoint: 'session-feedback', fault: null });
+    const before = marks[0] as ProcessStats;
+    const after = marks[marks.length - 1] as ProcessStats;
+    const failed = stress.result.reduce((n, r) => n + r.count, 0);
+    const rssGrowth = after.rss - before.rss;
+    // Least-squares slope of RSS over the marks, per 10,000 failed confirmations: a leak shows as a
+    // steady slope; allocator noise moves single readings by several MiB either way.
+    const slope = 10_000 * leastSquaresSlope(marks.map((m, i) => [i * perPart, m.rss]));
+    stressRows.push([
+      c.label,
+      String(connections),
+      num(failed, 0),
+      String(stress.result.reduce((n, r) => n + unexpected(r, [503]), 0)),
+      range(spread(stress.result.map((r) => r.latency.p50)), 0),
+      range(spread(stress.result.map((r) => r.latency.p99)), 0),
+      `${num(stress.healthz.p50, 1)} / ${num(stress.healthz.p99, 1)}`,
+      `${num(stress.loop.p99, 1)} / ${num(stress.loop.max, 0)}`,
+    ]);
+    const series = (f: (s: ProcessStats) => number) => marks.map((m) => num(f(m) / 2 ** 20, 1)).join(' → ');
+    memoryRows.push([
+      c.label,
+      num(cold.rss / 2 ** 20, 1),
+      `${series((m) => m.rss)} (${rssGrowth >= 0 ? '+' : ''}${num(rssGrowth / 2 ** 20, 1)})`,
+      `${slope >= 0 ? '+' : ''}${num(slope / 2 ** 20, 1)}`,
+      series((m) => m.heapUsed),
+      series((m) => m.heapTotal),
+      series((m) => m.external),
+    ]);
+    const handles = (f: (s: ProcessStats) => number) => `${f(before)} → ${f(after)}`;
+    handleRows.push([
+      c.label,
+      handles((s) => s.resources.Timeout ?? 0),
+      handles((s) => s.clientSocketsOpen),
+      handles((s) => s.clientRequestsInFlight),
+      handles((s) => s.resources.TCPSocketWrap ?? 0),
+    ]);
+    targets.push({
+      target: `BindID down (${c.label}): RSS growth over ${num(failed, 0)} failed confirmations ≤ 20 MB`,
+      measured: `${rssGrowth >= 0 ? '+' : ''}${mib(rssGrowth)}`,
+      met: rssGrowth <= 20 * 1024 * 1024,
+    });
+    figures.push(stress.healthz.p99, before.rss, after.rss, slope);
+  }
+
+  return {
+    title: '3. BindID slow or down',
+    method: [
+      `The router's \`POST /bindid/confirm\`, with the library's \`SessionFeedbackClient\` configured with ` +
+        `\`timeoutMs: ${d.deadlineMs}\` (the deadline; retries and backoff at their defaults: 2 retries, ` +
+        `100–2000 ms full jitter). The emulator's \`/session-feedback\` gets one fault at a time. A failed ` +
+        `confirmation keeps its pending login, so each connection re-submits one seeded session; the expected ` +
+        `answer is the confirm page with 503.`,
+      `**Latency**: ${d.runs} runs of ${d.seconds} s at ${d.connections} connections per fault, split over ` +
+        `${STAGGER} autocannon instances started ${d.deadlineMs / STAGGER} ms apart. (Closed-loop connections that ` +
+        `start together stay in lockstep when every request takes the deadline: they all time out in the same ` +
+        `millisecond and their answers queue behind each other, which measures the burst, not the deadline; ` +
+        `users do not arrive in lockstep.) **Endurance**: after a warm-up of ${num(d.perFault / 10, 0)} failed ` +
+        `confirmations, ${num(d.perFault, 0)} more in ${d.parts} parts, at a concurrency high enough to finish in ` +
+        `seconds, in lockstep (so its latencies show bursts of that many simultaneous failures).`,
+      `Memory is read once the outgoing requests settled, after a forced GC (\`--expose-gc\`, twice, 0.5 s ` +
+        `apart): before the warm-up, before the endurance run (after the warm-up: a first burst at a new ` +
+        `concurrency raises RSS once, by its high-water mark, which is not growth), and after each part; MiB. ` +
+        `The target is on end − before; the trend is the least-squares slope over all the readings. ` +
+        `\`/healthz\` is probed every ` +
+        `${d.probeIntervalMs} ms over one keep-alive connection by a separate process; the event-loop delay is the ` +
+        `app's own \`monitorEventLoopDelay\`. The library keeps no outbox (a report that fails fails the ` +
+        `confirmation: fail closed); what could pile up is outgoing requests queued in its agent, counted as ` +
+        `"in-flight requests" (\`http.client.request.start\` until \`close\`).`,
+    ],
+    tables: [
+      {
+        title: 'Confirm latency with BindID failing',
+        headers: ['fault', 'conns', 'confirmations', 'other statuses', 'p50 ms', 'p99 ms', 'max ms', 'app CPU ms/conf', 'healthz p50 / p99 ms', 'loop delay p99 / max ms'],
+        rows: latencyRows,
+      },
+      {
+        title: 'Endurance: failed confirmations at high concurrency',
+        headers: ['fault', 'conns', 'failed confirmations', 'other statuses', 'p50 ms', 'p99 ms', 'healthz p50 / p99 ms', 'loop delay p99 / max ms'],
+        rows: stressRows,
+      },
+      {
+        title: 'Memory during the endurance run (MiB, after GC: before → after each part)',
+        headers: ['fault', 'RSS before warm-up', 'RSS (end − before)', 'RSS trend per 10,000', 'heap used', 'heap total', 'external'],
+        rows: memoryRows,
+      },
+      {
+        title: 'Handles before → after the endurance run',
+        headers: ['fault', 'timers', 'outgoing sockets', 'in-flight requests', 'TCP handles'],
+        rows: handleRows,
+      },
+    ],
+    targets,
+    figures,
+  };
+}
+
+/** Stats once the outgoing requests have settled (at most 5 s), after a GC. */
+async function settled(ctx: BenchContext, app: Child): Promise<ProcessStats> {
+  const until = Date.now() + 5000;
+  while (Date.now() < until) {
+    const stats = await app.stats();
+    if (stats.clientRequestsInFlight === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return collect(ctx, app);
+}
+
+/** Least-squares slope of y over x. */
+function leastSquaresSlope(points: [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}

@@ -1,0 +1,57 @@
+/**
+ * The BindID emulator as the benchmarks' BindID, in its own process (started by bench/run.ts).
+ * Faults are set over IPC (`setFault`), so setting one adds no HTTP request to a measured server.
+ *
+ * The emulator serves plain HTTP. BindID's real API is HTTPS only, so this process also runs a TLS
+ * terminator in front of the emulator's API port (`apiTlsUrl`): each TLS connection is piped to one
+ * plain connection to the emulator, so keep-alive on one side is keep-alive on the other. Its key
+ * and certificate are the test-only self-signed pair for 127.0.0.1 of test/fixtures (the apps that
+ * use it trust it with NODE_EXTRA_CA_CERTS).
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { createEmulator, type EmulatorEndpoint, type Fault } from 'express-bindid/emulator';
+import { serve, startCounting } from '../lib/rpc.js';
+import { TLS_CERT_FILE, TLS_KEY_FILE } from '../lib/tls.js';
+import { MINT_REDIRECT_URI } from '../lib/tokens.js';
+
+process.setSourceMapsEnabled(false);
+
+const clientSecret = process.env.BENCH_CLIENT_SECRET;
+if (!clientSecret) throw new Error('BENCH_CLIENT_SECRET is not set');
+
+const emulator = await createEmulator({ clientSecret, redirectUris: [MINT_REDIRECT_URI] });
+const api = new URL(emulator.apiUrl);
+const terminator = tls.createServer({ key: readFileSync(TLS_KEY_FILE), cert: readFileSync(TLS_CERT_FILE) }, (client) => {
+  const upstream = net.connect(Number(api.port), api.hostname);
+  upstream.setNoDelay(true);
+  const close = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', close).on('close', close);
+  upstream.on('error', close).on('close', close);
+  client.pipe(upstream).pipe(client);
+});
+await new Promise<void>((resolve) => terminator.listen(0, '127.0.0.1', resolve));
+const apiTlsUrl = `https://127.0.0.1:${(terminator.address() as AddressInfo).port}`;
+
+startCounting();
+serve(
+  { issuer: emulator.issuer, apiUrl: emulator.apiUrl, apiTlsUrl, clientId: emulator.clientId },
+  {
+    setFault: (arg) => {
+      const { endpoint, fault } = arg as { endpoint: EmulatorEndpoint; fault: Fault | null };
+      emulator.setFault(endpoint, fault ?? undefined);
+      return true;
+    },
+    reportCount: () => emulator.reports().length,
+  },
+  async () => {
+    terminator.close();
+    await emulator.close();
+  },
+);
