@@ -32,6 +32,7 @@ export type Verify<U> = (
   username: string,
   password: string,
   done: VerifyDone<U>,
+  // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
 ) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
 
 /** As {@link Verify}, with the request first (`passReqToCallback: true`): three parameters for the promise form, four for the callback form. */
@@ -40,6 +41,7 @@ export type VerifyWithRequest<U> = (
   username: string,
   password: string,
   done: VerifyDone<U>,
+  // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
 ) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
 
 interface CommonLocalStrategyOptions {

@@ -7,7 +7,7 @@
  * @module
  */
 import * as oidc from 'openid-client';
-import { BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, safeCause } from './errors.js';
+import { type BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, safeCause } from './errors.js';
 import { logger } from './log.js';
 import { isLoopback } from './options.js';
 import type { AuthTransaction, BindIdClaims } from './pending-login.js';

@@ -76,28 +76,34 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 function authorize(params: URLSearchParams, res: ServerResponse, ctx: Context): void {
   const { config, state } = ctx;
   if (repeatedParam(params, ['client_id', 'redirect_uri']) !== undefined) {
-    return sendHtml(res, 400, errorPage('Invalid request', 'client_id and redirect_uri must each appear once.'));
+    sendHtml(res, 400, errorPage('Invalid request', 'client_id and redirect_uri must each appear once.'));
+    return;
   }
   const clientId = params.get('client_id');
   if (clientId !== config.clientId) {
-    return sendHtml(res, 400, errorPage('Unknown client', 'The client_id is missing or not registered with this emulator.'));
+    sendHtml(res, 400, errorPage('Unknown client', 'The client_id is missing or not registered with this emulator.'));
+    return;
   }
   const redirectUri = params.get('redirect_uri');
   if (redirectUri === null || !config.redirectUris.has(redirectUri)) {
-    return sendHtml(
+    sendHtml(
       res,
       400,
       errorPage('Unregistered redirect_uri', 'The redirect_uri is missing or is not exactly one of the registered redirect URIs.'),
     );
+    return;
   }
   const target = new URL(redirectUri);
   const stateParam = params.get('state');
   const problem = requestProblem(params);
-  if (problem !== undefined) return redirectError(res, target, stateParam, problem);
+  if (problem !== undefined) {
+    redirectError(res, target, stateParam, problem);
+    return;
+  };
 
   const choice = params.get('identity');
   if (choice === null) {
-    return sendHtml(
+    sendHtml(
       res,
       200,
       signInPage({
@@ -107,13 +113,16 @@ function authorize(params: URLSearchParams, res: ServerResponse, ctx: Context): 
         created: state.createdIdentities(CREATED_ON_PAGE),
       }),
     );
+    return;
   }
   if (choice === 'cancel') {
-    return redirectError(res, target, stateParam, { error: 'access_denied', description: 'the user cancelled the sign-in' });
+    redirectError(res, target, stateParam, { error: 'access_denied', description: 'the user cancelled the sign-in' });
+    return;
   }
   const identity = choice === 'new' ? state.createIdentity() : state.identity(choice);
   if (identity === undefined) {
-    return sendHtml(res, 400, errorPage('Unknown identity', 'There is no test identity with this id.'));
+    sendHtml(res, 400, errorPage('Unknown identity', 'There is no test identity with this id.'));
+    return;
   }
   complete(res, ctx, params, redirectUri, identity);
 }

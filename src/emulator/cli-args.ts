@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parseFaultSpec } from './faults.js';
 import type { EmulatorOptions, Fault } from './types.js';
 
@@ -45,27 +45,7 @@ export type Command = { help: true } | { help: false; options: EmulatorOptions }
  * @throws UsageError saying what is wrong.
  */
 export function parseCommandLine(argv: string[]): Command {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        'api-port': { type: 'string' },
-        host: { type: 'string' },
-        'client-id': { type: 'string' },
-        'client-secret': { type: 'string' },
-        'redirect-uri': { type: 'string', multiple: true },
-        'alias-conflict': { type: 'string' },
-        fault: { type: 'string', multiple: true },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseOptions(argv);
   if (values.help === true) return { help: true };
 
   const signinPort = parsePort('--port', values.port ?? '9080');
@@ -103,4 +83,25 @@ function parsePort(flag: string, value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`${flag} must be a port number from 0 to 65535`);
   return port;
+}
+
+/** The command line's options, as `node:util` `parseArgs` reads them. */
+const OPTIONS = {
+  port: { type: 'string' },
+  'api-port': { type: 'string' },
+  host: { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret': { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'alias-conflict': { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  help: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options: OPTIONS }).values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
 }

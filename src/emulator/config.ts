@@ -7,7 +7,7 @@
  */
 import { type KnownKeys, OptionReader } from '../options.js';
 import { describeType } from '../signing.js';
-import { checkFault, FaultTable, isEndpoint } from './faults.js';
+import { checkFault, type FaultTable, isEndpoint } from './faults.js';
 import type { SigningKey } from './keys.js';
 import type { EmulatorState } from './state.js';
 import type { EmulatorEndpoint, EmulatorIdentity, EmulatorOptions, Fault } from './types.js';

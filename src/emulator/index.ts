@@ -98,7 +98,10 @@ class RunningEmulator implements Emulator {
 
   setFault(endpoint: EmulatorEndpoint, fault: Fault | undefined): void {
     if (!isEndpoint(endpoint)) throw invalidArgument(`setFault: unknown endpoint (known: ${ENDPOINTS.join(', ')})`);
-    if (fault === undefined) return this.ctx.faults.set(endpoint, undefined);
+    if (fault === undefined) {
+      this.ctx.faults.set(endpoint, undefined);
+      return;
+    }
     const checked = checkFault(fault);
     if (!checked.ok) throw invalidArgument(`setFault: ${checked.problem}`);
     this.ctx.faults.set(endpoint, checked.fault);

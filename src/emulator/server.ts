@@ -78,15 +78,17 @@ export class EmulatorServer {
     const q = url.indexOf('?');
     const route = this.routes.get(q < 0 ? url : url.slice(0, q));
     if (route === undefined) {
-      return sendJson(res, 404, { error: 'not_found', error_description: 'the emulator has no such endpoint' });
+      sendJson(res, 404, { error: 'not_found', error_description: 'the emulator has no such endpoint' });
+      return;
     }
     if (!route.methods.includes(req.method ?? '')) {
-      return sendJson(
+      sendJson(
         res,
         405,
         { error: 'method_not_allowed', error_description: `use ${route.methods.join(' or ')}` },
         { Allow: route.methods.join(', ') },
       );
+      return;
     }
     const query = q < 0 ? '' : url.slice(q + 1);
     const fault = route.endpoint === undefined ? undefined : this.ctx.faults.take(route.endpoint);
@@ -136,7 +138,10 @@ export class EmulatorServer {
         this.run(route, req, res, query);
       }
     };
-    if (fault.delayMs === undefined || fault.delayMs === 0) return act();
+    if (fault.delayMs === undefined || fault.delayMs === 0) {
+      act();
+      return;
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       act();

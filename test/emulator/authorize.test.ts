@@ -41,10 +41,10 @@ function expectErrorRedirect(res: Response, error: string): URL {
 
 /** The hidden fields of the sign-in page, unescaped. */
 function hiddenFields(html: string): [string, string][] {
-  const unescape = (text: string): string => text.replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code)));
+  const unescapeHtml = (text: string): string => text.replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code)));
   return [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [
-    unescape(m[1] as string),
-    unescape(m[2] as string),
+    unescapeHtml(m[1] as string),
+    unescapeHtml(m[2] as string),
   ]);
 }
 

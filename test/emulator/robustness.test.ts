@@ -266,7 +266,9 @@ describe('bounded state', () => {
   it('new identities stay at their cap; an evicted one loses its alias (freeing it)', () => {
     const state = new EmulatorState([], { codes: 5, accessTokens: 5, newIdentities: 2, reports: 5 });
     const first = state.createIdentity();
-    state.setAlias(state.user(first.sub)!, 'alias-1');
+    const user = state.user(first.sub);
+    if (user === undefined) throw new Error('the identity just created is unknown');
+    state.setAlias(user, 'alias-1');
     state.createIdentity();
     const third = state.createIdentity();
     expect(state.user(first.sub)).toBeUndefined();

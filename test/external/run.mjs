@@ -120,7 +120,7 @@ async function consumer(name, work, tarball) {
     }
     const commands = step.parallel ?? [step.run];
     const results = await Promise.all(commands.map(([command, ...args]) => exec(command, args, dir)));
-    results.forEach((result, i) => log.push(`$ ${commands[i].map((a) => a.replace(repo, '<repo>')).join(' ')} -> ${result.code}`));
+    for (const [i, result] of results.entries()) log.push(`$ ${commands[i].map((a) => a.replace(repo, '<repo>')).join(' ')} -> ${result.code}`);
     results.forEach((result, i) => {
       if (result.code !== 0) fail(`\`${commands[i].at(-1)}\` exited with ${result.code}`, result);
       for (const line of step.prints ?? []) {

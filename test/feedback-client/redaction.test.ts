@@ -8,7 +8,7 @@
 import { inspect } from 'node:util';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { isBindIdError, SessionFeedbackClient, type SessionFeedbackClientOptions } from '../../src/index.js';
-import { closedPort, FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
+import { closedPort, type FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
 import { hmac, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import { captureDebug, leaksIn } from '../helpers/leaks.js';
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import axios from 'axios';
 import { BindIdFeedbackError, ErrorCode } from '../../src/index.js';
-import { closedPort, FakeBindId, type RecordedRequest, reply } from '../helpers/fake-bindid.js';
+import { closedPort, type FakeBindId, type RecordedRequest, reply } from '../helpers/fake-bindid.js';
 import { makeClient, newToken, rejection, timed, useFakeBindId } from '../helpers/feedback.js';
 
 let bindid: FakeBindId;
@@ -166,7 +166,7 @@ describe('never delivered: connection refused', () => {
     const client = makeClient(`http://127.0.0.1:${port}`, { retries: 3, backoff: { baseMs: 20, maxMs: 40 }, random: () => 1 });
     const { ms, error } = await timed(() => client.authenticationPerformed(report()));
     expect(error).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 4, retryable: true });
-    expect((error?.cause as Error & { code?: string }).code).toBe('ECONNREFUSED');
+    expect((error?.cause as (Error & { code?: string }) | undefined)?.code).toBe('ECONNREFUSED');
     expect(ms).toBeGreaterThanOrEqual(20 + 40 + 40 - 5); // the three backoff bounds with random = 1
   });
 

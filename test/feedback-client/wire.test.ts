@@ -2,7 +2,7 @@
  * The wire format of a session-feedback report (protocol §5.1–5.2, checklist I 71, 76, 77), checked
  * on what a local fake BindID actually received.
  */
-import { FakeBindId, type RecordedRequest } from '../helpers/fake-bindid.js';
+import type { FakeBindId, RecordedRequest } from '../helpers/fake-bindid.js';
 import { expectedAuthorization, hmac, makeClient, newToken, SECRET, useFakeBindId } from '../helpers/feedback.js';
 
 let bindid: FakeBindId;

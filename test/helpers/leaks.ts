@@ -106,7 +106,7 @@ export function leaksIn(err: unknown, logLines: readonly string[], needles: Need
     }
     for (const [where, text] of renderings(e)) look(`${label} ${where}`, text);
   });
-  logLines.forEach((line, i) => look(`debug line ${i + 1}`, line));
+  for (const [i, line] of logLines.entries()) look(`debug line ${i + 1}`, line);
   return found;
 }
 
@@ -154,5 +154,7 @@ export function captureConsole(): { lines: string[]; stop: () => void } {
   const onWarning = (warning: Error) => lines.push(`warning: ${warning.name} ${warning.message}`);
   process.on('warning', onWarning);
   restore.push(() => process.off('warning', onWarning));
-  return { lines, stop: () => restore.splice(0).forEach((undo) => undo()) };
+  return { lines, stop: () => {
+      for (const undo of restore.splice(0)) undo();
+    } };
 }

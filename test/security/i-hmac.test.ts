@@ -19,7 +19,7 @@ import {
   sendAuthenticationPerformed,
   storePendingLogin,
 } from '../../src/index.js';
-import { FakeBindId, type RecordedRequest, reply } from '../helpers/fake-bindid.js';
+import { type FakeBindId, type RecordedRequest, reply } from '../helpers/fake-bindid.js';
 import { expectedAuthorization, hmac, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import {
   APP_ORIGIN,

@@ -10,7 +10,7 @@
  */
 import axios, { type AxiosError, type AxiosInstance } from 'axios';
 import { type BindIdError, ErrorCode, type FeedbackErrorEvent, SessionFeedbackClient } from '../../src/index.js';
-import { FakeBindId, reply } from '../helpers/fake-bindid.js';
+import { type FakeBindId, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import { type Agent, bindIdSignIn, confirmPage, createFlow, type Flow, freshUser, submitConfirm, whoami } from '../helpers/flow.js';
 import { captureDebug } from '../helpers/leaks.js';
@@ -98,7 +98,7 @@ describe('J outbound call faults, as the user and the operator see them', () => 
     expect((await app.confirm({ username: 'alice', password: 'alice-password' })).status).toBe(503);
     expect(events).toHaveLength(1);
     expect(events[0]?.error).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3, retryable: true });
-    expect((events[0]?.error.cause as Error & { code?: string }).code).toBe('ENOTFOUND');
+    expect((events[0]?.error.cause as (Error & { code?: string }) | undefined)?.code).toBe('ENOTFOUND');
     closeClients();
   });
 

@@ -10,13 +10,13 @@ import type { Request } from 'express';
 import type { SessionData } from 'express-session';
 import { expectTypeOf } from 'expect-type';
 import {
-  BindIdArgumentError,
+  type BindIdArgumentError,
   type BindIdClaims,
   BindIdError,
-  BindIdFeedbackError,
+  type BindIdFeedbackError,
   type BindIdRequestState,
   type BindIdSessionState,
-  BindIdStateError,
+  type BindIdStateError,
   ErrorCode,
   type ErrorCodeValue,
   getPendingLogin,

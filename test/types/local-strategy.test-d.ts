@@ -6,9 +6,9 @@
 import type { Request } from 'express';
 import { expectTypeOf } from 'expect-type';
 import passport from 'passport';
-import { Strategy as PassportLocalStrategy } from 'passport-local';
+import type { Strategy as PassportLocalStrategy } from 'passport-local';
 import {
-  BindIdLocalStrategy,
+  type BindIdLocalStrategy,
   createLocalStrategy,
   type LocalStrategyOptions,
   type LocalStrategyOptionsWithRequest,

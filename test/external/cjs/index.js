@@ -1,4 +1,4 @@
-'use strict';
+
 // CommonJS consumer: require() of the ESM package (Node's require(esm)).
 const assert = require('node:assert/strict');
 const bindid = require('express-bindid');
