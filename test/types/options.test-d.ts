@@ -9,12 +9,15 @@ import { expectTypeOf } from 'expect-type';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import {
   type BindIdClaims,
+  type BindIdRouter,
   type BindIdRouterOptions,
+  type ConfirmMiddleware,
   bindIdRouter,
   type FeedbackErrorEvent,
   type FeedbackResult,
   type LinkedEvent,
   type LinkFailedEvent,
+  type OutboxWorker,
   type RecognizedEvent,
   type SendAuthenticationPerformedOptions,
   SessionFeedbackClient,
@@ -41,7 +44,9 @@ const router = {
 // ---------------------------------------------------------------------------------------------
 // bindIdRouter
 // ---------------------------------------------------------------------------------------------
-expectTypeOf(bindIdRouter(router)).toEqualTypeOf<Router>();
+expectTypeOf(bindIdRouter(router)).toEqualTypeOf<BindIdRouter>();
+expectTypeOf(bindIdRouter(router)).toMatchTypeOf<Router>();
+expectTypeOf(bindIdRouter(router).outboxWorker).toEqualTypeOf<OutboxWorker | undefined>();
 expectTypeOf(bindIdRouter<AppUser>).parameter(0).toEqualTypeOf<BindIdRouterOptions<AppUser>>();
 expectTypeOf<BindIdRouterOptions>().toHaveProperty('issuer').toEqualTypeOf<string>();
 
@@ -121,7 +126,9 @@ bindIdRouter({ ...router, amr: 'pwd' });
 // ---------------------------------------------------------------------------------------------
 // sendAuthenticationPerformed
 // ---------------------------------------------------------------------------------------------
-expectTypeOf(sendAuthenticationPerformed({ client })).toEqualTypeOf<RequestHandler>();
+expectTypeOf(sendAuthenticationPerformed({ client })).toEqualTypeOf<ConfirmMiddleware>();
+expectTypeOf(sendAuthenticationPerformed({ client })).toMatchTypeOf<RequestHandler>();
+expectTypeOf(sendAuthenticationPerformed({ client }).outboxWorker).toEqualTypeOf<OutboxWorker | undefined>();
 sendAuthenticationPerformed({ clientSecret: 'secret', apiUrl: 'https://api.bindid-sandbox.io' });
 sendAuthenticationPerformed({ clientSecret: () => process.env.BINDID_CLIENT_SECRET ?? '', apiUrl: 'https://api' });
 sendAuthenticationPerformed<AppUser>({
@@ -134,13 +141,26 @@ sendAuthenticationPerformed<AppUser>({
     expectTypeOf(alias).toEqualTypeOf<string>();
     expectTypeOf(sub).toEqualTypeOf<string>();
     expectTypeOf(claims).toEqualTypeOf<BindIdClaims>();
-    expectTypeOf(result).toEqualTypeOf<FeedbackResult>();
+    expectTypeOf(result).toEqualTypeOf<FeedbackResult | undefined>();
   },
   onFeedbackError: ({ error }) => expectTypeOf(error.code).toBeString(),
   now: Date.now,
 });
 expectTypeOf<keyof SendAuthenticationPerformedOptions>().toEqualTypeOf<
-  'client' | 'clientSecret' | 'apiUrl' | 'alias' | 'amr' | 'logIn' | 'onLinked' | 'onFeedbackError' | 'now' | 'store'
+  | 'client'
+  | 'clientSecret'
+  | 'apiUrl'
+  | 'alias'
+  | 'amr'
+  | 'logIn'
+  | 'onLinked'
+  | 'onFeedbackError'
+  | 'now'
+  | 'store'
+  | 'failureMode'
+  | 'outbox'
+  | 'outboxWorker'
+  | 'onReportQueued'
 >();
 // @ts-expect-error unknown key (the router's option, not this middleware's)
 sendAuthenticationPerformed({ client, maxAttempts: 3 });
