@@ -32,8 +32,10 @@ import {
   type OutboxRetryEvent,
   type OutboxSender,
   OutboxWorker,
+  type OutboxWorkerOptions,
   SessionStoreOutbox,
 } from './outbox.js';
+import { BindIdError } from './errors.js';
 import type { BindIdStore } from './stores.js';
 
 const log = logger('failure-policy');
@@ -137,7 +139,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     const w = o.nested('outboxWorker', KNOWN_WORKER);
     const start = w.boolean('start', true);
     const onDelivered = w.fn<(event: OutboxDeliveredEvent) => void | Promise<void>>('onDelivered');
-    worker = new OutboxWorker({
+    worker = buildWorker(o, {
       outbox: deferred,
       client,
       now,
@@ -162,6 +164,18 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     worker,
     onReportQueued,
   };
+}
+
+/** The worker, with its option errors re-worded to name `outboxWorker.<key>` of this factory. */
+function buildWorker(o: OptionReader, options: OutboxWorkerOptions): OutboxWorker {
+  try {
+    return new OutboxWorker(options);
+  } catch (err) {
+    if (err instanceof BindIdError && err.option) {
+      throw o.error(`outboxWorker.${err.option}`, err.message.replace(/^.*? option `[^`]+` /, ''));
+    }
+    throw err;
+  }
 }
 
 function optionalHook(w: OptionReader, key: 'onRetry' | 'onDeadLetter'): Record<string, (event: never) => void> {

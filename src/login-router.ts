@@ -536,22 +536,33 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
         return undefined;
       }
       const at = now();
+      const item = {
+        id: outboxId(sub, record.alias),
+        accessToken: result.accessToken,
+        report,
+        sub,
+        expiresAt: at + Math.floor(result.expiresIn * 1000),
+        attempts: 0,
+        nextAttemptAt: at,
+        createdAt: at,
+      };
+      let added: boolean;
       try {
-        await outbox.enqueue({
-          id: outboxId(sub, record.alias),
-          accessToken: result.accessToken,
-          report,
-          sub,
-          expiresAt: at + Math.floor(result.expiresIn * 1000),
-          attempts: 0,
-          nextAttemptAt: at,
-          createdAt: at,
-        });
+        added = await outbox.enqueue(item);
       } catch {
         log('self-heal of sub %s: BindID down and the outbox failed: asking for the password', printable(sub));
         return undefined;
       }
       log('self-heal of sub %s: BindID down, report queued again', printable(sub));
+      const { accessToken: _token, ...info } = item;
+      emit('onReportQueued', settings.failure.onReportQueued, {
+        req,
+        item: { ...info, report: { ...report } },
+        sub,
+        alias: record.alias,
+        code: err.code,
+        added,
+      });
       return { user, alias: record.alias };
     }
     // Delivered with the new token: the old queued report (if any) and the record are done with.
