@@ -244,13 +244,14 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
 
   const reportToSend = buildReport(settings, pending, alias, Math.floor(started / 1000));
   let result: FeedbackResult | undefined;
+  let queued: Omit<ReportQueuedEvent, 'req'> | undefined;
   try {
     result = await settings.client.send(pending.accessToken, reportToSend);
   } catch (err) {
     if (!(err instanceof BindIdError)) throw err;
     emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
     // Fail-open: BindID is down, so persist the report and sign the user in. Only when it is persisted.
-    const queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(req, settings, pending, reportToSend, err) : false;
+    queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(req, settings, pending, reportToSend, err) : undefined;
     if (!queued) {
       // A retryable failure leaves the pending login usable for another try; a refusal does not.
       if (err.retryable) await settings.store.delete(claim).catch(() => log('could not release a claim'));
@@ -265,6 +266,8 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   if (settings.logIn) await logIn(req, user);
   const state: BindIdRequestState = { alias, sub, claims: pending.claims, report: result ? 'sent' : 'queued' };
   req.bindid = state;
+  // Events after the pending login (and its token) left the session.
+  if (queued) emit('onReportQueued', settings.failure.onReportQueued, { req, ...queued });
   emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, ...(result ? { result } : {}), queued: !result });
   return state;
 }
@@ -275,9 +278,9 @@ export function isOutage(err: BindIdError): boolean {
 }
 
 /**
- * Persist the report of `pending` in the outbox (fail-open). True when it is persisted (now, or
- * already by an earlier attempt for the same (sub, alias)); false when the outbox is unknown or
- * failed: the caller then fails closed.
+ * Persist the report of `pending` in the outbox (fail-open). Resolves the `onReportQueued` event
+ * (without `req`) when it is persisted (now, or already by an earlier attempt for the same
+ * (sub, alias)); `undefined` when the outbox is unknown or failed: the caller then fails closed.
  */
 async function queueReport<U>(
   req: Request,
@@ -285,13 +288,13 @@ async function queueReport<U>(
   pending: PendingLogin,
   report: SessionFeedbackReport,
   cause: BindIdError,
-): Promise<boolean> {
+): Promise<Omit<ReportQueuedEvent, 'req'> | undefined> {
   const outbox = settings.failure.outboxFor(req);
   const sub = pending.claims.sub;
   const alias = report.alias as string;
   if (outbox === undefined) {
     log('fail-open: no outbox to persist the report in; failing closed');
-    return false;
+    return undefined;
   }
   const now = settings.now();
   const item: OutboxItem = {
@@ -309,13 +312,12 @@ async function queueReport<U>(
     added = await outbox.enqueue(item);
   } catch {
     log('fail-open: the outbox could not persist the report; failing closed');
-    return false;
+    return undefined;
   }
   await writeHealRecord(settings.store, sub, report);
   log('fail-open: report for sub %s queued (%s)', printable(sub), added ? 'new' : 'already queued');
   const { accessToken: _token, ...info } = item;
-  emit('onReportQueued', settings.failure.onReportQueued, { req, item: { ...info, report: { ...report } }, sub, alias, code: cause.code, added });
-  return true;
+  return { item: { ...info, report: { ...report } }, sub, alias, code: cause.code, added };
 }
 
 /**

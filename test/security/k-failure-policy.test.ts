@@ -45,6 +45,7 @@ import {
   whoami,
 } from '../helpers/flow.js';
 import { captureDebug } from '../helpers/leaks.js';
+import { createMiddlewareApp } from '../helpers/middleware-app.js';
 import { acceptedPerSub } from '../helpers/outbox.js';
 import { FaultySessionStore } from '../helpers/session-store.js';
 
@@ -227,6 +228,7 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       expect(queued).toHaveLength(1);
       expect(queued[0]).toMatchObject({ sub, alias: String(at.user.id), code: ErrorCode.UNAVAILABLE, added: true });
       expect(Object.keys(queued[0]?.item ?? {})).not.toContain('accessToken');
+      expect(queued[0]?.req.session.bindid?.pending).toBeUndefined(); // fired once the token left the session
       expect(JSON.stringify(queued[0]?.item)).not.toContain(token);
       expect(debug.lines.join('\n')).not.toContain(token);
       expect(debug.lines.join('\n')).not.toContain(flow.emulator.clientSecret);
@@ -238,6 +240,31 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       expect(await worker(flow).runOnce()).toMatchObject({ delivered: 0 });
       expect(acceptedPerSub(flow.emulator).get(sub)).toBe(1);
       expect(await outboxRecords(store)).toHaveLength(0);
+    });
+
+    it('K101 sendAuthenticationPerformed in fail-open mode: next() once without error, req.bindid.report "queued", the report in the given outbox', async () => {
+      const flow = await start();
+      const outbox = new StoreOutbox(new MemoryBindIdStore());
+      const queued: ReportQueuedEvent[] = [];
+      const app = createMiddlewareApp(flow.emulator, {
+        failureMode: 'open',
+        outbox,
+        outboxWorker: { start: false },
+        onReportQueued: (e) => void queued.push(e),
+        onLinked: (e) => void linked.push(e.queued),
+      });
+      const linked: boolean[] = [];
+      const login = await app.seed();
+      flow.emulator.setFault('session-feedback', DOWN);
+      const res = await app.confirm({ username: 'alice', password: 'alice-password' });
+      expect(res.status).toBe(200);
+      expect(res.body.user).toMatchObject({ id: 1 });
+      expect(app.nexts).toEqual([undefined]);
+      expect(queued).toHaveLength(1);
+      expect(linked).toEqual([true]);
+      const items = await outbox.due(Date.now() + 1, 10);
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ sub: login.claims.sub, accessToken: login.accessToken, report: { alias: '1' } });
     });
 
     it('K102 fail-open queue across a process restart: instance 2 on the same session store delivers it; exactly one 200 at BindID', async () => {
@@ -538,6 +565,26 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       flow.emulator.setFault('session-feedback', undefined);
       expect(await worker(flow).runOnce()).toMatchObject({ delivered: 1 });
       expect(acceptedPerSub(flow.emulator).get(sub)).toBe(1);
+    });
+
+    it('K108 a session store that cannot hold the outbox (no all()) fails closed, with a process warning', async () => {
+      class NoListing extends session.MemoryStore {}
+      (NoListing.prototype as { all?: unknown }).all = undefined;
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      try {
+        const flow = await start(() => open(), { store: new NoListing() });
+        const agent = flow.agent();
+        const at = await atConfirmPage(agent);
+        flow.emulator.setFault('session-feedback', DOWN);
+        expect((await submitConfirm(agent, at.fields)).status).toBe(503);
+        expect((await whoami(agent)).user).toBeNull();
+        expect((await submitConfirm(agent, at.fields)).status).toBe(503);
+        const outboxWarnings = warn.mock.calls.filter(([, options]) => (options as { code?: string } | undefined)?.code === 'EXPRESS_BINDID_OUTBOX');
+        expect(outboxWarnings).toHaveLength(1);
+        expect(String(outboxWarnings[0]?.[0])).toMatch(/must implement all\(\)/);
+      } finally {
+        warn.mockRestore();
+      }
     });
 
     it('K108 the default session-store outbox failing its write also fails closed', async () => {
