@@ -428,6 +428,25 @@ describe('K. Failure policy, queue, circuit breaker', () => {
         expect(acceptedPerSub(flow.emulator).get(sub)).toBe(1);
       });
 
+      it('K105 a self-heal BindID refuses (400) or an unreadable self-heal record falls back to the password', async () => {
+        const store = new MemoryBindIdStore();
+        const flow = await start(() => open({}, { store }));
+        const linked = await linkWhileDown(flow, flow.agent());
+        flow.emulator.setFault('session-feedback', { status: 400 });
+        const before = flow.emulator.reports().length;
+        expect((await bindIdSignIn(flow.agent(), 'alice')).headers.location).toBe('/bindid/confirm');
+        expect(flow.emulator.reports()).toHaveLength(before + 1);
+
+        flow.emulator.setFault('session-feedback', undefined);
+        const keys = await store.keys('heal:');
+        expect(keys).toHaveLength(1);
+        await store.set(keys[0] as string, '{not json');
+        expect((await bindIdSignIn(flow.agent(), 'alice')).headers.location).toBe('/bindid/confirm');
+        await store.set(keys[0] as string, JSON.stringify({ alias: String(linked.at.user.id), time: -1 }));
+        expect((await bindIdSignIn(flow.agent(), 'alice')).headers.location).toBe('/bindid/confirm');
+        expect(flow.emulator.reports()).toHaveLength(before + 1);
+      });
+
       it('K105 no self-heal in fail-closed mode, nor once the app forgot the link: the password is asked', async () => {
         // Fail closed: a link BindID lost (alias removed) means the confirm page again.
         const closed = await start();
@@ -547,9 +566,12 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       const sub = subOf(await whoami(agent));
       flow.emulator.setFault('session-feedback', DOWN);
 
+      const token = await pendingAccessToken(agent);
       const res = await submitConfirm(agent, at.fields);
       expect(res.status).toBe(503);
       expect(res.text).toContain('try again');
+      expect(res.text).not.toContain(token);
+      expect(JSON.stringify(res.headers)).not.toContain(token);
       const me = await whoami(agent);
       expect(me.user).toBeNull();
       expect(pendingOf(me)).toBeDefined();

@@ -17,7 +17,11 @@ import {
   type FeedbackResult,
   type LinkedEvent,
   type LinkFailedEvent,
+  MemoryBindIdStore,
+  type OutboxDeliveredEvent,
   type OutboxWorker,
+  type ReportQueuedEvent,
+  StoreOutbox,
   type RecognizedEvent,
   type SendAuthenticationPerformedOptions,
   SessionFeedbackClient,
@@ -122,6 +126,34 @@ bindIdRouter({ clientId: 'c', clientSecret: 's', issuer: 'https://i', baseUrl: '
 bindIdRouter({ ...router, maxAttempts: '5' });
 // @ts-expect-error amr is an array of strings
 bindIdRouter({ ...router, amr: 'pwd' });
+
+// The failure policy: fail-open with its outbox, worker settings and events (no token in them).
+bindIdRouter<AppUser>({
+  ...router,
+  failureMode: 'open',
+  outbox: new StoreOutbox(new MemoryBindIdStore()),
+  outboxWorker: {
+    start: false,
+    intervalMs: 1000,
+    backoff: { baseMs: 100, maxMs: 1000 },
+    onDelivered: (event) => expectTypeOf(event).toEqualTypeOf<OutboxDeliveredEvent>(),
+    onDeadLetter: (event) => expectTypeOf(event.reason).toEqualTypeOf<'expired' | 'rejected'>(),
+  },
+  onReportQueued: (event) => {
+    expectTypeOf(event).toEqualTypeOf<ReportQueuedEvent>();
+    expectTypeOf(event.item).not.toHaveProperty('accessToken');
+  },
+  onRecognized: (event) => expectTypeOf(event.healed).toEqualTypeOf<boolean>(),
+  onLinked: (event) => expectTypeOf(event.queued).toEqualTypeOf<boolean>(),
+});
+bindIdRouter({ ...router, failureMode: 'closed' });
+bindIdRouter({ ...router, failureMode: 'open', outboxWorker: false });
+// @ts-expect-error failureMode is 'closed' or 'open'
+bindIdRouter({ ...router, failureMode: 'half-open' });
+// @ts-expect-error outbox must be an Outbox
+bindIdRouter({ ...router, failureMode: 'open', outbox: new MemoryBindIdStore() });
+// @ts-expect-error outboxWorker is settings or false
+bindIdRouter({ ...router, failureMode: 'open', outboxWorker: true });
 
 // ---------------------------------------------------------------------------------------------
 // sendAuthenticationPerformed
