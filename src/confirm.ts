@@ -336,6 +336,7 @@ export function sendAuthenticationPerformed<U = Express.User>(
 ): ConfirmMiddleware {
   const o = new OptionReader('sendAuthenticationPerformed', options, KNOWN);
   const settings = readConfirmSettings<U>(o, true);
+  settings.failure.startWorker();
 
   const middleware = function sendAuthenticationPerformedMiddleware(req: Request, _res: Response, next: NextFunction): void {
     let called = false;

@@ -106,6 +106,8 @@ export interface FailurePolicy {
   /** The worker delivering the outbox in this process (open mode, unless `outboxWorker: false`). */
   readonly worker: OutboxWorker | undefined;
   readonly onReportQueued: ((event: ReportQueuedEvent) => void | Promise<void>) | undefined;
+  /** Start the worker's timer unless `outboxWorker.start` is false; called last by the factory, once every option passed. */
+  startWorker(): void;
 }
 
 /** Option keys of the failure policy, shared by `bindIdRouter` and `sendAuthenticationPerformed`. */
@@ -113,7 +115,7 @@ export const FAILURE_OPTION_KEYS = { failureMode: true, outbox: true, outboxWork
 
 /**
  * Read `failureMode`, `outbox`, `outboxWorker` and `onReportQueued`. In open mode, builds the worker
- * (and starts it unless `outboxWorker.start` is false) with the factory's client, clock and store.
+ * with the factory's client, clock and store (started by {@link FailurePolicy.startWorker}).
  */
 export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: () => number, store: BindIdStore): FailurePolicy {
   const mode = o.oneOf<FailureMode>('failureMode', ['closed', 'open'], 'closed');
@@ -124,7 +126,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     for (const key of ['outbox', 'outboxWorker', 'onReportQueued'] as const) {
       if (o.has(key)) throw o.error(key, "is only used with failureMode: 'open' (fail-closed never queues reports)");
     }
-    return { mode, outboxFor: () => undefined, worker: undefined, onReportQueued: undefined };
+    return { mode, outboxFor: () => undefined, worker: undefined, onReportQueued: undefined, startWorker: () => undefined };
   }
   let fixed: Outbox | undefined;
   if (given !== undefined) {
@@ -135,9 +137,10 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
   }
   const deferred = new DeferredOutbox(fixed, now);
   let worker: OutboxWorker | undefined;
+  let start = false;
   if (workerOption !== false) {
     const w = o.nested('outboxWorker', KNOWN_WORKER);
-    const start = w.boolean('start', true);
+    start = w.boolean('start', true);
     const onDelivered = w.fn<(event: OutboxDeliveredEvent) => void | Promise<void>>('onDelivered');
     worker = buildWorker(o, {
       outbox: deferred,
@@ -156,13 +159,15 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
       ...optionalHook(w, 'onRetry'),
       ...optionalHook(w, 'onDeadLetter'),
     });
-    if (start) worker.start();
   }
   return {
     mode,
     outboxFor: (req) => deferred.bind(req),
     worker,
     onReportQueued,
+    startWorker: () => {
+      if (start) worker?.start();
+    },
   };
 }
 

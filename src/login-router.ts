@@ -614,6 +614,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     res.redirect(303, sanitizeReturnTo(returnTo, baseUrl, defaultReturnTo));
   }
 
+  settings.failure.startWorker(); // last: a factory that throws leaves no timer behind
   return Object.defineProperty(router, 'outboxWorker', { value: settings.failure.worker, enumerable: true }) as BindIdRouter;
 }
 
