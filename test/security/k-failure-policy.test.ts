@@ -589,6 +589,39 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       expect(acceptedPerSub(flow.emulator).get(sub)).toBe(1);
     });
 
+    it('K108 sendAuthenticationPerformed with a failing outbox: next(err) once with the retryable 503 error, nobody signed in', async () => {
+      const flow = await start();
+      const store = new MemoryBindIdStore();
+      const outbox = new StoreOutbox(store);
+      const queued: ReportQueuedEvent[] = [];
+      const app = createMiddlewareApp(flow.emulator, {
+        failureMode: 'open',
+        outbox: {
+          enqueue: () => Promise.reject(new Error('store down')),
+          due: (now, limit) => outbox.due(now, limit),
+          claim: (id, ms) => outbox.claim(id, ms),
+          get: (id) => outbox.get(id),
+          update: (item) => outbox.update(item),
+          remove: (id) => outbox.remove(id),
+        },
+        outboxWorker: false,
+        onReportQueued: (e) => void queued.push(e),
+      });
+      await app.seed();
+      flow.emulator.setFault('session-feedback', DOWN);
+      const res = await app.confirm({ username: 'alice', password: 'alice-password' });
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ code: ErrorCode.UNAVAILABLE });
+      expect(app.nexts).toHaveLength(1);
+      expect(app.nexts[0]).toMatchObject({ code: ErrorCode.UNAVAILABLE, retryable: true });
+      expect(app.errors).toHaveLength(1);
+      expect(queued).toHaveLength(0);
+      expect(await store.keys('')).toEqual([]);
+      // The pending login was kept: with BindID back the same confirmation goes through.
+      flow.emulator.setFault('session-feedback', undefined);
+      expect((await app.confirm({ username: 'alice', password: 'alice-password' })).status).toBe(200);
+    });
+
     it('K108 a session store that cannot hold the outbox (no all()) fails closed, with a process warning', async () => {
       class NoListing extends session.MemoryStore {}
       (NoListing.prototype as { all?: unknown }).all = undefined;
