@@ -296,6 +296,29 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       expect(emulator.aliasOf(sub)).toBe(String(at.user.id));
     });
 
+    it('K102 across a restart with a StoreOutbox on a shared BindIdStore: instance 2 delivers before any request reaches it', async () => {
+      const shared = new MemoryBindIdStore(); // stands for Redis: it outlives both instances
+      const options = () => open({}, { store: shared, outbox: new StoreOutbox(shared) });
+      const first = await start(options);
+      const emulator = first.emulator;
+      const agent = first.agent();
+      const at = await atConfirmPage(agent);
+      const sub = subOf(await whoami(agent));
+      emulator.setFault('session-feedback', DOWN);
+      expect((await submitConfirm(agent, at.fields)).status).toBe(303);
+      await worker(first).stop();
+      flows = flows.filter((f) => f !== first);
+
+      const second = await start(options, { sharedEmulator: emulator });
+      flows.push(first);
+      emulator.setFault('session-feedback', undefined);
+      expect(await worker(second).runOnce()).toMatchObject({ delivered: 1 });
+      expect(acceptedPerSub(emulator).get(sub)).toBe(1);
+      expect(await shared.keys('outbox:')).toEqual([]);
+      // The link (one-to-one) survived the restart in the shared store too.
+      expect(await new LinkRegistry(shared).isLinked(String(at.user.id), sub)).toBe(true);
+    });
+
     it('K103 an item past its access-token expiry is not sent: dead-letter event, removed, no further retries (injected clock)', async () => {
       let clock = Date.now();
       const store = new session.MemoryStore();
