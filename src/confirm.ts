@@ -15,9 +15,19 @@ import { defaultAlias } from './alias.js';
 import { BindIdError, BindIdStateError, ErrorCode } from './errors.js';
 import { assertAlias, type FeedbackResult, SessionFeedbackClient } from './feedback-client.js';
 import { emit } from './events.js';
+import {
+  FAILURE_OPTION_KEYS,
+  type FailureMode,
+  type FailurePolicy,
+  type OutboxWorkerSettings,
+  type ReportQueuedEvent,
+  readFailurePolicy,
+  writeHealRecord,
+} from './failure-policy.js';
 import { LinkRegistry } from './link-registry.js';
 import { logger, printable } from './log.js';
 import { type KnownKeys, OptionReader } from './options.js';
+import { type Outbox, type OutboxItem, type OutboxWorker, outboxId } from './outbox.js';
 import {
   type BindIdClaims,
   clearPendingLogin,
@@ -27,6 +37,7 @@ import {
   requireServerSession,
 } from './pending-login.js';
 import { logIn } from './session.js';
+import type { SessionFeedbackReport } from './feedback-client.js';
 import { type BindIdStore, failClosed, MemoryBindIdStore } from './stores.js';
 
 const log = logger('confirm');
@@ -39,6 +50,11 @@ export interface BindIdRequestState {
   sub: string;
   /** The ID-token claims of the confirmed login. */
   claims: BindIdClaims;
+  /**
+   * `sent`: BindID accepted the report. `queued`: BindID was down and the report waits in the
+   * outbox (`failureMode: 'open'` only).
+   */
+  report: 'sent' | 'queued';
 }
 
 declare global {
@@ -57,8 +73,10 @@ export interface LinkedEvent<U> {
   alias: string;
   sub: string;
   claims: BindIdClaims;
-  /** How the report went (status, attempts, duration). */
-  result: FeedbackResult;
+  /** How the report went (status, attempts, duration); absent when it was queued instead (fail-open). */
+  result?: FeedbackResult;
+  /** True when BindID was down and the report was queued in the outbox (`failureMode: 'open'`). */
+  queued: boolean;
 }
 
 /** Payload of the `onFeedbackError` event. */
@@ -100,6 +118,26 @@ export interface SendAuthenticationPerformedOptions<U = Express.User> {
    * a private in-memory store (one process). With several instances, pass a `RedisBindIdStore`.
    */
   store?: BindIdStore;
+  /**
+   * What to do when BindID is unreachable or times out. `'closed'` (default): nobody is signed in,
+   * `next(err)` gets `ERR_BINDID_UNAVAILABLE`/`ERR_BINDID_TIMEOUT` and the pending login is kept.
+   * `'open'`: the report is persisted in `outbox` and the user is signed in; the outbox worker
+   * delivers it later. If the outbox cannot persist it, this falls back to fail closed.
+   */
+  failureMode?: FailureMode;
+  /**
+   * Where fail-open keeps reports. Default: a `SessionStoreOutbox` on the app's express-session store
+   * (`req.sessionStore`). With several instances: `new StoreOutbox(new RedisBindIdStore(redis))`.
+   * Only with `failureMode: 'open'`.
+   */
+  outbox?: Outbox;
+  /**
+   * The worker that delivers queued reports from this process (started when the middleware is built),
+   * or `false` to run your own `OutboxWorker` elsewhere. Only with `failureMode: 'open'`.
+   */
+  outboxWorker?: OutboxWorkerSettings | false;
+  /** A report was queued and the user signed in (fail-open). Errors are logged, not thrown. */
+  onReportQueued?: (event: ReportQueuedEvent) => unknown;
 }
 
 const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
@@ -113,6 +151,7 @@ const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
   onFeedbackError: true,
   now: true,
   store: true,
+  ...FAILURE_OPTION_KEYS,
 };
 /** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
 export { KNOWN as CONFIRM_OPTION_KEYS };
@@ -128,6 +167,8 @@ export interface ConfirmSettings<U> {
   now: () => number;
   store: BindIdStore;
   registry: LinkRegistry;
+  /** `failureMode` and its outbox and worker. */
+  failure: FailurePolicy;
 }
 
 /**
@@ -135,15 +176,20 @@ export interface ConfirmSettings<U> {
  * `clientSecret` + `apiUrl` unless the caller already has a client).
  */
 export function readConfirmSettings<U>(o: OptionReader, logInDefault: boolean, client?: SessionFeedbackClient): ConfirmSettings<U> {
+  const feedback = client ?? readClient(o);
+  const now = o.fn<() => number>('now') ?? Date.now;
+  const { store, registry } = readStore(o);
   return {
-    client: client ?? readClient(o),
+    client: feedback,
     deriveAlias: o.fn<(user: U, req: Request) => string | Promise<string>>('alias') ?? defaultAlias,
     amr: o.has('amr') ? readAmrOption(o) : undefined,
     logIn: o.has('logIn') ? o.boolean('logIn', logInDefault) : logInDefault,
     onLinked: o.fn<(event: LinkedEvent<U>) => void | Promise<void>>('onLinked'),
     onFeedbackError: o.fn<(event: FeedbackErrorEvent) => void | Promise<void>>('onFeedbackError'),
-    now: o.fn<() => number>('now') ?? Date.now,
-    ...readStore(o),
+    now,
+    store,
+    registry,
+    failure: readFailurePolicy(o, feedback, now, store),
   };
 }
 
@@ -196,26 +242,82 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
     });
   }
 
-  let result: FeedbackResult;
+  const reportToSend = buildReport(settings, pending, alias, Math.floor(started / 1000));
+  let result: FeedbackResult | undefined;
+  let queued: Omit<ReportQueuedEvent, 'req'> | undefined;
   try {
-    result = await report(settings, pending, alias, Math.floor(started / 1000));
+    result = await settings.client.send(pending.accessToken, reportToSend);
   } catch (err) {
-    if (err instanceof BindIdError) {
-      emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
+    if (!(err instanceof BindIdError)) throw err;
+    emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
+    // Fail-open: BindID is down, so persist the report and sign the user in. Only when it is persisted.
+    queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(req, settings, pending, reportToSend, err) : undefined;
+    if (!queued) {
       // A retryable failure leaves the pending login usable for another try; a refusal does not.
       if (err.retryable) await settings.store.delete(claim).catch(() => log('could not release a claim'));
+      throw err;
     }
-    throw err;
   }
   await settings.registry.record(alias, sub).catch(() => log('could not record the link of sub %s', printable(sub)));
   clearPendingLogin(req);
-  log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
+  if (result) log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
+  else log('linked BindID sub %s; report queued (fail-open)', printable(sub));
 
   if (settings.logIn) await logIn(req, user);
-  const state: BindIdRequestState = { alias, sub, claims: pending.claims };
+  const state: BindIdRequestState = { alias, sub, claims: pending.claims, report: result ? 'sent' : 'queued' };
   req.bindid = state;
-  emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, result });
+  // Events after the pending login (and its token) left the session.
+  if (queued) emit('onReportQueued', settings.failure.onReportQueued, { req, ...queued });
+  emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, ...(result ? { result } : {}), queued: !result });
   return state;
+}
+
+/** BindID could not be reached or did not answer in time (an open circuit included): the failures fail-open queues. */
+export function isOutage(err: BindIdError): boolean {
+  return err.retryable && (err.code === ErrorCode.UNAVAILABLE || err.code === ErrorCode.TIMEOUT);
+}
+
+/**
+ * Persist the report of `pending` in the outbox (fail-open). Resolves the `onReportQueued` event
+ * (without `req`) when it is persisted (now, or already by an earlier attempt for the same
+ * (sub, alias)); `undefined` when the outbox is unknown or failed: the caller then fails closed.
+ */
+async function queueReport<U>(
+  req: Request,
+  settings: ConfirmSettings<U>,
+  pending: PendingLogin,
+  report: SessionFeedbackReport,
+  cause: BindIdError,
+): Promise<Omit<ReportQueuedEvent, 'req'> | undefined> {
+  const outbox = settings.failure.outboxFor(req);
+  const sub = pending.claims.sub;
+  const alias = report.alias as string;
+  if (outbox === undefined) {
+    log('fail-open: no outbox to persist the report in; failing closed');
+    return undefined;
+  }
+  const now = settings.now();
+  const item: OutboxItem = {
+    id: outboxId(sub, alias),
+    accessToken: pending.accessToken,
+    report,
+    sub,
+    expiresAt: Math.max(now, Math.floor(pending.tokenExpiresAt ?? pending.expiresAt)),
+    attempts: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+  };
+  let added: boolean;
+  try {
+    added = await outbox.enqueue(item);
+  } catch {
+    log('fail-open: the outbox could not persist the report; failing closed');
+    return undefined;
+  }
+  await writeHealRecord(settings.store, sub, report);
+  log('fail-open: report for sub %s queued (%s)', printable(sub), added ? 'new' : 'already queued');
+  const { accessToken: _token, ...info } = item;
+  return { item: { ...info, report: { ...report } }, sub, alias, code: cause.code, added };
 }
 
 /**
@@ -231,11 +333,12 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
  */
 export function sendAuthenticationPerformed<U = Express.User>(
   options: SendAuthenticationPerformedOptions<U>,
-): RequestHandler {
+): ConfirmMiddleware {
   const o = new OptionReader('sendAuthenticationPerformed', options, KNOWN);
   const settings = readConfirmSettings<U>(o, true);
+  settings.failure.startWorker();
 
-  return function sendAuthenticationPerformedMiddleware(req: Request, _res: Response, next: NextFunction): void {
+  const middleware = function sendAuthenticationPerformedMiddleware(req: Request, _res: Response, next: NextFunction): void {
     let called = false;
     const done = (err?: unknown) => {
       if (called) return;
@@ -250,20 +353,24 @@ export function sendAuthenticationPerformed<U = Express.User>(
       },
     );
   };
+  return Object.defineProperty(middleware, 'outboxWorker', { value: settings.failure.worker, enumerable: true }) as ConfirmMiddleware;
 }
 
-/** Send the report: `authentication_performed`, or `alias_updated` when re-confirming under a new alias. */
-function report<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): Promise<FeedbackResult> {
+/** What {@link sendAuthenticationPerformed} returns: the middleware, and the worker of its outbox. */
+export type ConfirmMiddleware = RequestHandler & {
+  /**
+   * The worker delivering reports queued by `failureMode: 'open'` (already started unless
+   * `outboxWorker.start` is false); `undefined` in fail-closed mode or with `outboxWorker: false`.
+   * Stop it on shutdown: `await middleware.outboxWorker?.stop()`.
+   */
+  readonly outboxWorker: OutboxWorker | undefined;
+};
+
+/** The report to send: `authentication_performed`, or `alias_updated` when re-confirming under a new alias. */
+function buildReport<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): SessionFeedbackReport {
   const previous = pending.claims.bindid_alias;
-  if (pending.relink && typeof previous === 'string' && previous !== alias) {
-    return settings.client.aliasUpdated({ accessToken: pending.accessToken, alias, time });
-  }
-  return settings.client.authenticationPerformed({
-    accessToken: pending.accessToken,
-    alias,
-    time,
-    ...(settings.amr ? { amr: settings.amr } : {}),
-  });
+  if (pending.relink && typeof previous === 'string' && previous !== alias) return { type: 'alias_updated', alias, time };
+  return { type: 'authentication_performed', alias, time, ...(settings.amr ? { amr: [...settings.amr] } : {}) };
 }
 
 function readClient(o: OptionReader): SessionFeedbackClient {

@@ -43,6 +43,7 @@ export {
 } from './pending-login.js';
 export {
   type BindIdRequestState,
+  type ConfirmMiddleware,
   type FeedbackErrorEvent,
   type LinkedEvent,
   sendAuthenticationPerformed,
@@ -61,6 +62,7 @@ export {
 } from './local-strategy.js';
 export {
   type AliasLookup,
+  type BindIdRouter,
   CONFIRM_AGAIN,
   type BindIdRouterOptions,
   type BindIdRouterPaths,
@@ -108,3 +110,9 @@ export {
   StoreOutbox,
   type StoreOutboxOptions,
 } from './outbox.js';
+export {
+  type FailureMode,
+  type OutboxWorkerSettings,
+  type ReportQueuedEvent,
+  SELF_HEAL_TTL_MS,
+} from './failure-policy.js';

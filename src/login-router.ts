@@ -24,8 +24,18 @@ import {
   type FeedbackErrorEvent,
   type LinkedEvent,
   confirmPendingLogin,
+  isOutage,
   readConfirmSettings,
 } from './confirm.js';
+import {
+  FAILURE_OPTION_KEYS,
+  type FailureMode,
+  type OutboxWorkerSettings,
+  type ReportQueuedEvent,
+  healKey,
+  readHealRecord,
+} from './failure-policy.js';
+import { type Outbox, type OutboxWorker, outboxId } from './outbox.js';
 import {
   type ConfirmPageMessages,
   type ConfirmPageModel,
@@ -87,6 +97,11 @@ export interface RecognizedEvent<U> {
   user: U;
   alias: string;
   claims: BindIdClaims;
+  /**
+   * True when the ID token had no `bindid_alias` but this app had linked the user in fail-open mode:
+   * the router re-sent (or re-queued) the report with the new access token (self-heal).
+   */
+  healed: boolean;
 }
 
 /** Payload of the `onLinkFailed` event: a confirmation attempt did not link. */
@@ -160,7 +175,40 @@ export interface BindIdRouterOptions<U = Express.User> {
   store?: BindIdStore;
   /** Failed-password limits per account (normalised username) and per client IP. Defaults `{ perAccount: 10, perIp: 100, windowSeconds: 900 }`. */
   attemptLimits?: Partial<AttemptLimits>;
+  /**
+   * What to do when BindID is unreachable or times out at confirm time. `'closed'` (default): nobody
+   * is signed in, the confirm page answers 503 "try again" and the pending login is kept (the password
+   * is asked again). `'open'`: the report is persisted in `outbox`, the user is signed in, and the
+   * outbox worker delivers it later; if the outbox cannot persist it, the router fails closed. Open
+   * mode also self-heals: a later BindID sign-in of a user linked this way whose ID token still lacks
+   * `bindid_alias` re-sends the report with the new token and signs in without the password.
+   */
+  failureMode?: FailureMode;
+  /**
+   * Where fail-open keeps reports. Default: a `SessionStoreOutbox` on the app's express-session store
+   * (`req.sessionStore`, known from the first request). With several instances:
+   * `new StoreOutbox(new RedisBindIdStore(redis))`. Only with `failureMode: 'open'`.
+   */
+  outbox?: Outbox;
+  /**
+   * The worker that delivers queued reports from this process, started when the router is built
+   * (`router.outboxWorker`), or `false` to run your own `OutboxWorker` elsewhere. Only with
+   * `failureMode: 'open'`.
+   */
+  outboxWorker?: OutboxWorkerSettings | false;
+  /** A report was queued and the user signed in (fail-open). Errors are logged, not thrown. */
+  onReportQueued?: (event: ReportQueuedEvent) => unknown;
 }
+
+/** What {@link bindIdRouter} returns: the Express router, and the worker of its outbox. */
+export type BindIdRouter = Router & {
+  /**
+   * The worker delivering reports queued by `failureMode: 'open'` (already started unless
+   * `outboxWorker.start` is false); `undefined` in fail-closed mode or with `outboxWorker: false`.
+   * Stop it on shutdown: `await router.outboxWorker?.stop()`.
+   */
+  readonly outboxWorker: OutboxWorker | undefined;
+};
 
 const KNOWN: KnownKeys<BindIdRouterOptions> = {
   issuer: true,
@@ -189,6 +237,7 @@ const KNOWN: KnownKeys<BindIdRouterOptions> = {
   now: true,
   store: true,
   attemptLimits: true,
+  ...FAILURE_OPTION_KEYS,
 };
 const KNOWN_LIMITS: KnownKeys<AttemptLimits> = { perAccount: true, perIp: true, windowSeconds: true };
 /** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
@@ -215,7 +264,7 @@ const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
  * Build the BindID sign-in router. Options are validated here, once; discovery happens at the first
  * sign-in (and is retried if BindID was unreachable).
  */
-export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>): Router {
+export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>): BindIdRouter {
   const o = new OptionReader('bindIdRouter', options, KNOWN);
   const baseUrl = o.baseUrl('baseUrl', 'https://app.example.com');
   const appOrigin = new URL(baseUrl).origin;
@@ -225,6 +274,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   if (clientSecret.trim() !== clientSecret) throw o.error('clientSecret', 'has leading or trailing whitespace; trim it');
   const findUserByAlias = o.fn<BindIdRouterOptions<U>['findUserByAlias']>('findUserByAlias');
   if (!findUserByAlias) throw o.error('findUserByAlias', 'is required: (alias) => the user whose alias it is, or null');
+  const lookUpAlias: NonNullable<typeof findUserByAlias> = findUserByAlias;
   const passport = readPassport(o);
   const strategy = o.string('strategy', 'bindid-local');
   const p = o.nested('paths', KNOWN_PATHS);
@@ -271,6 +321,9 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       cookieChecked = true;
       warnAboutSessionCookie(req, baseUrl);
     }
+    // Fail-open: learn the session store (the default outbox) from the first request, so the worker
+    // delivers what an earlier process queued without waiting for a confirmation.
+    if (settings.failure.mode === 'open') settings.failure.outboxFor(req);
     next();
   });
 
@@ -335,9 +388,18 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       }
       requirePassport(req);
       await logIn(req, user);
-      emit('onRecognized', onRecognized, { req, user, alias, claims: result.claims });
+      emit('onRecognized', onRecognized, { req, user, alias, claims: result.claims, healed: false });
       finishAt(req, res, transaction.returnTo);
       return;
+    }
+    if (settings.failure.mode === 'open') {
+      const healed = await selfHeal(req, result);
+      if (healed) {
+        await logIn(req, healed.user);
+        emit('onRecognized', onRecognized, { req, user: healed.user, alias: healed.alias, claims: result.claims, healed: true });
+        finishAt(req, res, transaction.returnTo);
+        return;
+      }
     }
     storePendingLogin(
       req,
@@ -440,6 +502,76 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     res.redirect(303, defaultReturnTo);
   }));
 
+  /**
+   * Fail-open self-heal, at a callback whose ID token has no `bindid_alias`: if this app linked the
+   * BindID user in fail-open mode (a self-heal record for the `sub`, confirmed by the link registry)
+   * and the app still maps the alias to a user, re-send the report with the new access token. Resolves
+   * the user to sign in once BindID accepted it, or once it is queued again while BindID is still down;
+   * `undefined` (the password is asked, as for any new user) in every other case.
+   */
+  async function selfHeal(
+    req: Request,
+    result: { accessToken: string; expiresIn: number; claims: BindIdClaims },
+  ): Promise<{ user: U; alias: string } | undefined> {
+    const sub = result.claims.sub;
+    const record = await readHealRecord(settings.store, sub);
+    if (!record) return undefined;
+    const linked = await settings.registry.isLinked(record.alias, sub).catch(() => false);
+    if (!linked) return undefined;
+    const user = await lookUpAlias(record.alias, result.claims, req);
+    if (!user || user === CONFIRM_AGAIN) return undefined;
+    requirePassport(req);
+    const report = {
+      type: 'authentication_performed' as const,
+      alias: record.alias,
+      time: record.time,
+      ...(record.amr ? { amr: record.amr } : {}),
+    };
+    const outbox = settings.failure.outboxFor(req);
+    try {
+      await settings.client.send(result.accessToken, report);
+    } catch (err) {
+      if (!(err instanceof BindIdError) || !isOutage(err) || outbox === undefined) {
+        log('self-heal of sub %s failed (%s): asking for the password', printable(sub), err instanceof BindIdError ? err.code : 'error');
+        return undefined;
+      }
+      const at = now();
+      const item = {
+        id: outboxId(sub, record.alias),
+        accessToken: result.accessToken,
+        report,
+        sub,
+        expiresAt: at + Math.floor(result.expiresIn * 1000),
+        attempts: 0,
+        nextAttemptAt: at,
+        createdAt: at,
+      };
+      let added: boolean;
+      try {
+        added = await outbox.enqueue(item);
+      } catch {
+        log('self-heal of sub %s: BindID down and the outbox failed: asking for the password', printable(sub));
+        return undefined;
+      }
+      log('self-heal of sub %s: BindID down, report queued again', printable(sub));
+      const { accessToken: _token, ...info } = item;
+      emit('onReportQueued', settings.failure.onReportQueued, {
+        req,
+        item: { ...info, report: { ...report } },
+        sub,
+        alias: record.alias,
+        code: err.code,
+        added,
+      });
+      return { user, alias: record.alias };
+    }
+    // Delivered with the new token: the old queued report (if any) and the record are done with.
+    await outbox?.remove(outboxId(sub, record.alias)).catch(() => log('could not remove a healed outbox item'));
+    await settings.store.delete(healKey(sub)).catch(() => log('could not remove a self-heal record'));
+    log('self-heal of sub %s: report re-sent with the new token', printable(sub));
+    return { user, alias: record.alias };
+  }
+
   /** Answer with the confirm page (default or the app's render hook), never cached. */
   async function page(
     req: Request,
@@ -482,7 +614,8 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     res.redirect(303, sanitizeReturnTo(returnTo, baseUrl, defaultReturnTo));
   }
 
-  return router;
+  settings.failure.startWorker(); // last: a factory that throws leaves no timer behind
+  return Object.defineProperty(router, 'outboxWorker', { value: settings.failure.worker, enumerable: true }) as BindIdRouter;
 }
 
 /**

@@ -42,6 +42,11 @@ export interface PendingLogin {
   expiresAt: number;
   /** When it was stored, in ms since 1970. */
   createdAt: number;
+  /**
+   * When the access token expires, in ms since 1970 (`createdAt` + `expires_in`). A report queued in
+   * fail-open mode is dead-lettered after it. Absent in logins stored by older versions.
+   */
+  tokenExpiresAt?: number;
   /** The verified ID-token claims. */
   claims: BindIdClaims;
   /** Failed password attempts against this pending login. */
@@ -157,6 +162,7 @@ export function storePendingLogin(
     accessToken: input.accessToken,
     createdAt: now,
     expiresAt: now + Math.min(ttlSeconds, expiresIn) * 1000,
+    tokenExpiresAt: now + Math.floor(expiresIn * 1000),
     claims: copy,
   };
   if (options.relink) pending.relink = true;

@@ -137,7 +137,7 @@ describe('success', () => {
 
   it('fires onLinked with the user, alias and result', async () => {
     const events: unknown[] = [];
-    const h = harness({ onLinked: ({ user, alias, result }) => void events.push([user.username, alias, result.status]) });
+    const h = harness({ onLinked: ({ user, alias, result }) => void events.push([user.username, alias, result?.status]) });
     await h.seed();
     await confirm(h);
     expect(events).toEqual([['alice', '1', 200]]);

@@ -28,6 +28,8 @@ const GETTERS = ['integer', 'string', 'boolean', 'oneOf', 'field'];
 /** README literal defaults the source cannot show as a literal, with why. */
 const UNREADABLE_DEFAULTS: Record<string, string> = {
   'sendAuthenticationPerformed.logIn': 'the default is passed in by the caller of readConfirmSettings (true for both factories)',
+  'bindIdRouter.failureMode': "read for both factories in src/failure-policy.ts: o.oneOf('failureMode', ['closed', 'open'], 'closed')",
+  'sendAuthenticationPerformed.failureMode': "read for both factories in src/failure-policy.ts: o.oneOf('failureMode', ['closed', 'open'], 'closed')",
 };
 
 const TABLES = [

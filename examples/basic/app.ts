@@ -21,8 +21,11 @@ export interface ExampleConfig {
   baseUrl: string;
   sessionSecret: string;
   users: UserStore;
-  /** More options of the BindID router: the confirm page's strings, its render hook, the time to confirm. */
-  bindid?: Pick<BindIdRouterOptions<User>, 'messages' | 'render' | 'pendingTtlSeconds'>;
+  /**
+   * More options of the BindID router: the confirm page's strings, its render hook, the time to
+   * confirm, and what to do when BindID is down (`failureMode`, `onReportQueued`, `outboxWorker`).
+   */
+  bindid?: Pick<BindIdRouterOptions<User>, 'messages' | 'render' | 'pendingTtlSeconds' | 'failureMode' | 'onReportQueued' | 'outboxWorker'>;
 }
 
 export function createApp(config: ExampleConfig): express.Express {

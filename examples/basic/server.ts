@@ -4,7 +4,8 @@
  *
  * Environment: PORT (default 3000), HOST (default localhost), BINDID_PENDING_TTL_SECONDS (time to
  * confirm a new BindID user, 10 to 3600, default 600; the browser test shortens it to see the
- * expired page).
+ * expired page), BINDID_FAILURE_MODE (`open` to sign users in and queue the report while BindID is
+ * down; default `closed`).
  */
 import { createEmulator } from 'express-bindid/emulator';
 import { createApp } from './app.js';
@@ -34,7 +35,19 @@ async function main(): Promise<void> {
     baseUrl,
     sessionSecret: process.env.SESSION_SECRET ?? 'example-only-session-secret-change-me',
     users,
-    bindid: process.env.BINDID_PENDING_TTL_SECONDS ? { pendingTtlSeconds: Number(process.env.BINDID_PENDING_TTL_SECONDS) } : {},
+    bindid: {
+      ...(process.env.BINDID_PENDING_TTL_SECONDS ? { pendingTtlSeconds: Number(process.env.BINDID_PENDING_TTL_SECONDS) } : {}),
+      ...(process.env.BINDID_FAILURE_MODE === 'open'
+        ? {
+            failureMode: 'open' as const,
+            onReportQueued: ({ code }) => console.log(`BindID down (${code}): report queued, user signed in`),
+            outboxWorker: {
+              onDelivered: () => console.log('queued BindID report delivered'),
+              onDeadLetter: ({ reason }) => console.log(`queued BindID report dead-lettered (${reason})`),
+            },
+          }
+        : {}),
+    },
   });
   const server = app.listen(port, host === 'localhost' ? '127.0.0.1' : host, () => {
     console.log(`

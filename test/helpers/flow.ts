@@ -11,7 +11,7 @@ import { decodeJwt } from 'jose';
 import passport from 'passport';
 import request from 'supertest';
 import { type Emulator, type EmulatorOptions, createEmulator } from '../../src/emulator/index.js';
-import { type BindIdRouterOptions, bindIdRouter, createLocalStrategy, isBindIdError } from '../../src/index.js';
+import { type BindIdRouter, type BindIdRouterOptions, bindIdRouter, createLocalStrategy, isBindIdError } from '../../src/index.js';
 
 export const APP_ORIGIN = 'http://localhost:4000';
 
@@ -43,6 +43,11 @@ export interface FlowOptions {
   router?: Partial<BindIdRouterOptions<TestUser>> | ((emulator: Emulator) => Partial<BindIdRouterOptions<TestUser>>);
   /** Options of the emulator (the redirect URI is added). */
   emulator?: EmulatorOptions;
+  /**
+   * Use this running emulator instead of starting one (it must accept `${APP_ORIGIN}/bindid/callback`);
+   * `close()` then leaves it running. For two app instances (a restart) talking to one BindID.
+   */
+  sharedEmulator?: Emulator;
   /** A session store (default: express-session's MemoryStore). */
   store?: session.Store;
   /** Calls to the password check, for "verify was (not) called" assertions. */
@@ -81,18 +86,21 @@ export const FLOW_MOUNTS: readonly FlowMount[] = ['session', 'initialize', 'pass
 export interface Flow {
   emulator: Emulator;
   app: express.Express;
+  /** The mounted router (its `outboxWorker` in fail-open mode); undefined when `mount` leaves it out. */
+  router: BindIdRouter | undefined;
   agent(): Agent;
   close(): Promise<void>;
 }
 
 /** Build the app and its emulator. Close with `flow.close()`. */
 export async function createFlow(options: FlowOptions = {}): Promise<Flow> {
+  if (options.sharedEmulator) return buildFlow(options.sharedEmulator, options, false);
   const emulator = await createEmulator({
     ...options.emulator,
     redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(options.emulator?.redirectUris ?? [])],
   });
   try {
-    return buildFlow(emulator, options);
+    return buildFlow(emulator, options, true);
   } catch (err) {
     await emulator.close();
     throw err;
@@ -128,7 +136,8 @@ export function useFlowPerTest(): { start(options?: FlowOptions): Promise<Flow>;
   };
 }
 
-function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
+function buildFlow(emulator: Emulator, options: FlowOptions, ownEmulator: boolean): Flow {
+  let mounted: BindIdRouter | undefined;
   const instance = new passport.Passport();
   options.passport?.(instance);
   instance.serializeUser((user, done) => done(null, (user as TestUser).id));
@@ -162,8 +171,7 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
     router: () => {
       if (typeof options.beforeRouter === 'function') options.beforeRouter(app);
       else if (options.beforeRouter) app.use(...options.beforeRouter);
-      app.use(
-        bindIdRouter<TestUser>({
+      mounted = bindIdRouter<TestUser>({
           issuer: emulator.issuer,
           // A ready `client` comes with its own API URL.
           ...(routerOptions.client ? {} : { apiUrl: emulator.apiUrl }),
@@ -173,8 +181,8 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
           passport: instance,
           findUserByAlias: (alias) => publicUser(USERS.find((u) => String(u.id) === alias)),
           ...routerOptions,
-        }),
-      );
+        });
+      app.use(mounted);
     },
   };
   for (const step of options.mount ?? FLOW_MOUNTS) mount[step]();
@@ -196,8 +204,12 @@ function buildFlow(emulator: Emulator, options: FlowOptions): Flow {
   return {
     emulator,
     app,
+    router: mounted,
     agent: () => request.agent(app),
-    close: () => emulator.close(),
+    close: async () => {
+      await mounted?.outboxWorker?.stop();
+      if (ownEmulator) await emulator.close();
+    },
   };
 }
 

@@ -443,7 +443,7 @@ describe('C. Credential check, enumeration, brute force', () => {
     expect(event.sub).toBe(report?.sub);
     expect(event.sub).toBe(failed[0]?.sub);
     expect(event.claims.email).toMatch(/@example\.com$/);
-    expect(event.result.status).toBe(200);
+    expect(event.result?.status).toBe(200);
     expect(failed).toHaveLength(1);
   });
 });

@@ -9,12 +9,19 @@ import { expectTypeOf } from 'expect-type';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import {
   type BindIdClaims,
+  type BindIdRouter,
   type BindIdRouterOptions,
+  type ConfirmMiddleware,
   bindIdRouter,
   type FeedbackErrorEvent,
   type FeedbackResult,
   type LinkedEvent,
   type LinkFailedEvent,
+  MemoryBindIdStore,
+  type OutboxDeliveredEvent,
+  type OutboxWorker,
+  type ReportQueuedEvent,
+  StoreOutbox,
   type RecognizedEvent,
   type SendAuthenticationPerformedOptions,
   SessionFeedbackClient,
@@ -41,7 +48,9 @@ const router = {
 // ---------------------------------------------------------------------------------------------
 // bindIdRouter
 // ---------------------------------------------------------------------------------------------
-expectTypeOf(bindIdRouter(router)).toEqualTypeOf<Router>();
+expectTypeOf(bindIdRouter(router)).toEqualTypeOf<BindIdRouter>();
+expectTypeOf(bindIdRouter(router)).toMatchTypeOf<Router>();
+expectTypeOf(bindIdRouter(router).outboxWorker).toEqualTypeOf<OutboxWorker | undefined>();
 expectTypeOf(bindIdRouter<AppUser>).parameter(0).toEqualTypeOf<BindIdRouterOptions<AppUser>>();
 expectTypeOf<BindIdRouterOptions>().toHaveProperty('issuer').toEqualTypeOf<string>();
 
@@ -118,10 +127,40 @@ bindIdRouter({ ...router, maxAttempts: '5' });
 // @ts-expect-error amr is an array of strings
 bindIdRouter({ ...router, amr: 'pwd' });
 
+// The failure policy: fail-open with its outbox, worker settings and events (no token in them).
+bindIdRouter<AppUser>({
+  ...router,
+  failureMode: 'open',
+  outbox: new StoreOutbox(new MemoryBindIdStore()),
+  outboxWorker: {
+    start: false,
+    intervalMs: 1000,
+    backoff: { baseMs: 100, maxMs: 1000 },
+    onDelivered: (event) => expectTypeOf(event).toEqualTypeOf<OutboxDeliveredEvent>(),
+    onDeadLetter: (event) => expectTypeOf(event.reason).toEqualTypeOf<'expired' | 'rejected'>(),
+  },
+  onReportQueued: (event) => {
+    expectTypeOf(event).toEqualTypeOf<ReportQueuedEvent>();
+    expectTypeOf(event.item).not.toHaveProperty('accessToken');
+  },
+  onRecognized: (event) => expectTypeOf(event.healed).toEqualTypeOf<boolean>(),
+  onLinked: (event) => expectTypeOf(event.queued).toEqualTypeOf<boolean>(),
+});
+bindIdRouter({ ...router, failureMode: 'closed' });
+bindIdRouter({ ...router, failureMode: 'open', outboxWorker: false });
+// @ts-expect-error failureMode is 'closed' or 'open'
+bindIdRouter({ ...router, failureMode: 'half-open' });
+// @ts-expect-error outbox must be an Outbox
+bindIdRouter({ ...router, failureMode: 'open', outbox: new MemoryBindIdStore() });
+// @ts-expect-error outboxWorker is settings or false
+bindIdRouter({ ...router, failureMode: 'open', outboxWorker: true });
+
 // ---------------------------------------------------------------------------------------------
 // sendAuthenticationPerformed
 // ---------------------------------------------------------------------------------------------
-expectTypeOf(sendAuthenticationPerformed({ client })).toEqualTypeOf<RequestHandler>();
+expectTypeOf(sendAuthenticationPerformed({ client })).toEqualTypeOf<ConfirmMiddleware>();
+expectTypeOf(sendAuthenticationPerformed({ client })).toMatchTypeOf<RequestHandler>();
+expectTypeOf(sendAuthenticationPerformed({ client }).outboxWorker).toEqualTypeOf<OutboxWorker | undefined>();
 sendAuthenticationPerformed({ clientSecret: 'secret', apiUrl: 'https://api.bindid-sandbox.io' });
 sendAuthenticationPerformed({ clientSecret: () => process.env.BINDID_CLIENT_SECRET ?? '', apiUrl: 'https://api' });
 sendAuthenticationPerformed<AppUser>({
@@ -134,13 +173,26 @@ sendAuthenticationPerformed<AppUser>({
     expectTypeOf(alias).toEqualTypeOf<string>();
     expectTypeOf(sub).toEqualTypeOf<string>();
     expectTypeOf(claims).toEqualTypeOf<BindIdClaims>();
-    expectTypeOf(result).toEqualTypeOf<FeedbackResult>();
+    expectTypeOf(result).toEqualTypeOf<FeedbackResult | undefined>();
   },
   onFeedbackError: ({ error }) => expectTypeOf(error.code).toBeString(),
   now: Date.now,
 });
 expectTypeOf<keyof SendAuthenticationPerformedOptions>().toEqualTypeOf<
-  'client' | 'clientSecret' | 'apiUrl' | 'alias' | 'amr' | 'logIn' | 'onLinked' | 'onFeedbackError' | 'now' | 'store'
+  | 'client'
+  | 'clientSecret'
+  | 'apiUrl'
+  | 'alias'
+  | 'amr'
+  | 'logIn'
+  | 'onLinked'
+  | 'onFeedbackError'
+  | 'now'
+  | 'store'
+  | 'failureMode'
+  | 'outbox'
+  | 'outboxWorker'
+  | 'onReportQueued'
 >();
 // @ts-expect-error unknown key (the router's option, not this middleware's)
 sendAuthenticationPerformed({ client, maxAttempts: 3 });
