@@ -21,7 +21,7 @@ import type { Store } from 'express-session';
 import { emit } from './events.js';
 import { assertAlias, type SessionFeedbackReport } from './feedback-client.js';
 import { logger } from './log.js';
-import { type KnownKeys, OptionReader } from './options.js';
+import type { KnownKeys, OptionReader } from './options.js';
 import {
   type Outbox,
   type OutboxBackoffOptions,

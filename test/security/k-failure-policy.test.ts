@@ -540,37 +540,38 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       }));
       const count = () => flow.emulator.reports().length;
       // Browsers wait at the confirm page before the clock matters, so only the POSTs are timed.
-      const ready = async (n: number) => Promise.all(Array.from({ length: n }, async () => {
+      type Browser = { agent: Agent; at: AtConfirmPage };
+      const browser = async (): Promise<Browser> => {
         const agent = flow.agent();
         return { agent, at: await atConfirmPage(agent) };
-      }));
-      const submit = ({ agent, at }: { agent: Agent; at: AtConfirmPage }) => submitConfirm(agent, at.fields);
+      };
+      const submit = ({ agent, at }: Browser) => submitConfirm(agent, at.fields);
       const rest = () => new Promise((resolve) => setTimeout(resolve, RESET_MS + 100));
 
       // Failure reopens: one failure opens the circuit; after the reset, of two concurrent
       // confirmations only one probes (and fails), and the next one sends nothing.
-      let [a, b, c, d, e] = await ready(5);
+      const [a, b, c, d, e] = await Promise.all([browser(), browser(), browser(), browser(), browser()]);
       flow.emulator.setFault('session-feedback', DOWN);
-      expect((await submit(a!)).status).toBe(503);
+      expect((await submit(a)).status).toBe(503);
       let before = count();
-      expect((await submit(b!)).status).toBe(503);
+      expect((await submit(b)).status).toBe(503);
       expect(count()).toBe(before);
       await rest();
       before = count();
-      expect((await Promise.all([submit(c!), submit(d!)])).map((r) => r.status)).toEqual([503, 503]);
+      expect((await Promise.all([submit(c), submit(d)])).map((r) => r.status)).toEqual([503, 503]);
       expect(count()).toBe(before + 1);
-      expect((await submit(e!)).status).toBe(503);
+      expect((await submit(e)).status).toBe(503);
       expect(count()).toBe(before + 1);
 
       // Success closes: one probe after the reset, then reports flow again.
-      [a, b] = await ready(2);
+      const [f, g] = await Promise.all([browser(), browser()]);
       await rest();
       flow.emulator.setFault('session-feedback', undefined);
       before = count();
-      expect((await submit(a!)).status).toBe(303);
+      expect((await submit(f)).status).toBe(303);
       expect(count()).toBe(before + 1);
-      expect((await whoami(a!.agent)).user).toEqual(a!.at.user);
-      expect((await submit(b!)).status).toBe(303);
+      expect((await whoami(f.agent)).user).toEqual(f.at.user);
+      expect((await submit(g)).status).toBe(303);
       expect(count()).toBe(before + 2);
     });
   });
