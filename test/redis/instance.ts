@@ -1,0 +1,155 @@
+/**
+ * One app instance for the multi-instance Redis suite, run in its own process (forked by
+ * `instances.ts` under `node --import tsx`), as a real deployment runs one process per instance:
+ * nothing it keeps in its own memory can help another instance.
+ *
+ * - Sessions: connect-redis (`RedisStore`) on a node-redis client.
+ * - Attempt counters, single-use claims, the link registry: `RedisBindIdStore` on the same client.
+ * - Fail-open outbox (`INSTANCE_FAILURE_MODE=open`): `StoreOutbox` on that `RedisBindIdStore`, with
+ *   the router's outbox worker running on a short timer.
+ *
+ * Every instance has the same public origin (`INSTANCE_BASE_URL`), as behind a load balancer. It
+ * tells the parent over IPC when it is ready (`{ type: 'ready', port }`) and what happened (`{ type:
+ * 'event', name, sub, alias, reason?, code? }`: linked, link-failed, queued, delivered, retry,
+ * dead-letter, recognized), never with a token. It stops on `disconnect` (or is killed by the test).
+ *
+ * The node-redis client is made to fail fast while Redis is unreachable (`disableOfflineQueue`),
+ * so a request fails closed at once rather than waiting for the reconnection.
+ */
+import type { AddressInfo } from 'node:net';
+import { RedisStore } from 'connect-redis';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import { createClient } from 'redis';
+import {
+  bindIdRouter,
+  createLocalStrategy,
+  isBindIdError,
+  RedisBindIdStore,
+  SessionFeedbackClient,
+  StoreOutbox,
+} from '../../src/index.js';
+
+interface User {
+  id: number;
+  username: string;
+}
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const name = env('INSTANCE_NAME');
+const failureMode = env('INSTANCE_FAILURE_MODE') === 'open' ? 'open' : 'closed';
+
+/** Users `user<n>` (1 ≤ n ≤ 10,000) with password `pw-<n>`; the alias is the id. No hashing: the test is about state, not cost. */
+function findUser(username: string): User | undefined {
+  const match = /^user([1-9]\d{0,3})$/.exec(username);
+  return match ? { id: Number(match[1]), username } : undefined;
+}
+
+type Event = { name: string; sub?: string; alias?: string; reason?: string; code?: string };
+function tell(event: Event): void {
+  if (process.connected) process.send?.({ type: 'event', instance: name, ...event });
+}
+
+const redis = createClient({
+  url: env('INSTANCE_REDIS_URL'),
+  disableOfflineQueue: true,
+  socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(25 * (retries + 1), 200) },
+});
+redis.on('error', () => {}); // reconnection is the client's job; requests fail closed meanwhile
+await redis.connect();
+
+const store = new RedisBindIdStore(redis);
+const client = new SessionFeedbackClient({
+  clientSecret: env('INSTANCE_CLIENT_SECRET'),
+  apiUrl: env('INSTANCE_API_URL'),
+  retries: 0,
+  timeoutMs: 1000,
+  circuitBreaker: false,
+});
+
+const passport = new Passport();
+passport.serializeUser((user, done) => done(null, (user as User).id));
+passport.deserializeUser((id: number, done) => done(null, findUser(`user${id}`) ?? false));
+passport.use(
+  createLocalStrategy<User>({
+    verify: (username, password) => {
+      const user = findUser(username);
+      return user && password === `pw-${user.id}` ? user : false;
+    },
+  }),
+);
+
+const app = express();
+app.use(
+  session({
+    store: new RedisStore({ client: redis, prefix: 'sess:' }),
+    secret: 'redis-suite-session-secret',
+    resave: false,
+    saveUninitialized: false,
+  }),
+);
+app.use(passport.initialize());
+app.use(passport.session());
+const router = bindIdRouter<User>({
+  issuer: env('INSTANCE_ISSUER'),
+  clientId: env('INSTANCE_CLIENT_ID'),
+  clientSecret: env('INSTANCE_CLIENT_SECRET'),
+  client,
+  baseUrl: env('INSTANCE_BASE_URL'),
+  passport,
+  findUserByAlias: (alias) => findUser(`user${alias}`) ?? null,
+  store,
+  maxAttempts: Number(env('INSTANCE_MAX_ATTEMPTS')),
+  attemptLimits: { perAccount: Number(env('INSTANCE_PER_ACCOUNT')), perIp: 10_000, windowSeconds: 900 },
+  onLinked: (e) => tell({ name: 'linked', sub: e.sub, alias: e.alias, reason: e.queued ? 'queued' : 'sent' }),
+  onLinkFailed: (e) => tell({ name: 'link-failed', sub: e.sub, reason: e.reason, ...(e.error ? { code: e.error.code } : {}) }),
+  onRecognized: (e) => tell({ name: 'recognized', sub: e.claims.sub, alias: e.alias }),
+  ...(failureMode === 'open'
+    ? {
+        failureMode: 'open' as const,
+        outbox: new StoreOutbox(store),
+        onReportQueued: (e) => tell({ name: 'queued', sub: e.sub, alias: e.alias, code: e.code }),
+        outboxWorker: {
+          intervalMs: 100,
+          leaseMs: 3000, // a killed instance's claim frees up soon
+          backoff: { baseMs: 50, maxMs: 200 },
+          onDelivered: (e) => tell({ name: 'delivered', sub: e.item.sub, alias: e.item.report.alias }),
+          onRetry: (e) => tell({ name: 'retry', sub: e.item.sub, alias: e.item.report.alias, code: e.code }),
+          onDeadLetter: (e) => tell({ name: 'dead-letter', sub: e.item.sub, alias: e.item.report.alias, reason: e.reason }),
+        },
+      }
+    : {}),
+});
+app.use(router);
+app.get('/whoami', (req, res) => {
+  res.json({ instance: name, user: req.user ?? null });
+});
+// Whether this instance reaches Redis now (the session middleware only asks Redis for requests with a cookie).
+app.get('/healthz', (_req, res) => {
+  redis.ping().then(
+    () => res.json({ redis: 'up' }),
+    () => res.status(503).json({ redis: 'down' }),
+  );
+});
+app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  if (isBindIdError(err)) return res.status(err.status).json({ code: err.code });
+  res.status(500).json({ code: 'unexpected' });
+});
+
+const server = app.listen(0, '127.0.0.1', () => {
+  process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
+});
+
+process.on('disconnect', async () => {
+  await router.outboxWorker?.stop();
+  server.close();
+  server.closeAllConnections();
+  client.close();
+  await redis.close().catch(() => {});
+  process.exit(0);
+});

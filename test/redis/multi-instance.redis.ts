@@ -1,0 +1,294 @@
+/**
+ * Several app instances on one real Redis (`npm run test:redis`, issue 4 §4): each instance is its
+ * own process (test/redis/instance.ts) with connect-redis sessions, `RedisBindIdStore` (attempt
+ * counters, single-use claims, link registry) and, in fail-open mode, `StoreOutbox` on it, its
+ * outbox worker running on a timer. One browser (one cookie jar) sends each request to the instance
+ * the test picks, as a load balancer may; one emulator stands for BindID and counts the reports.
+ *
+ * What must hold: the journey works whichever instance serves each step; attempt limits count
+ * across instances; a pending login is confirmed once whichever instances race for it; a report
+ * queued by one instance is delivered exactly once by the instances' workers together, also when
+ * the instance that queued it is killed and when Redis restarts in the middle of the outage.
+ */
+import { createClient } from 'redis';
+import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { acceptedPerSub, identities } from '../helpers/outbox.js';
+import { Browser, eventually, type Instance, type InstanceOptions, PUBLIC_ORIGIN, startInstance } from './instances.js';
+import { RedisServer } from './redis-server.js';
+
+const DOWN = { status: 503 } as const;
+const GENERIC = 'Invalid username or password.';
+
+let redis: RedisServer;
+let emulator: Emulator;
+const running: Instance[] = [];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  emulator = await createEmulator({ redirectUris: [`${PUBLIC_ORIGIN}/bindid/callback`], identities: identities(200) });
+}, 30_000);
+afterAll(async () => {
+  await Promise.all(running.map((i) => i.stop()));
+  await emulator?.close();
+  await redis?.close();
+});
+afterEach(() => {
+  emulator.clearFaults();
+});
+
+async function instance(name: string, options: InstanceOptions): Promise<Instance> {
+  const started = await startInstance(name, redis.url, emulator, options);
+  running.push(started);
+  return started;
+}
+
+let nextIdentity = 0;
+/** A BindID identity no test has used yet, and its `sub`. */
+function freshIdentity(): { id: string; sub: string } {
+  const id = `user${nextIdentity++}`;
+  const sub = emulator.subOf(id);
+  if (!sub) throw new Error(`the emulator does not know ${id}`);
+  return { id, sub };
+}
+
+let nextUser = 100;
+/** A local account no test has linked yet: `user<n>` / `pw-<n>`. */
+function freshAccount(): { id: number; username: string; password: string } {
+  const id = nextUser++;
+  return { id, username: `user${id}`, password: `pw-${id}` };
+}
+
+/** A browser holding a pending BindID login for a fresh identity (callback served by `callback`). */
+async function pendingAt(start: Instance, callback: Instance): Promise<{ browser: Browser; identity: { id: string; sub: string } }> {
+  const browser = new Browser();
+  const identity = freshIdentity();
+  const res = await browser.bindIdSignIn(start, callback, identity.id);
+  expect(res).toMatchObject({ status: 303, location: '/bindid/confirm' });
+  return { browser, identity };
+}
+
+const accepted = (sub: string) => acceptedPerSub(emulator).get(sub) ?? 0;
+const count = (instances: Instance[], name: string, sub?: string) =>
+  instances.flatMap((i) => i.events).filter((e) => e.name === name && (sub === undefined || e.sub === sub)).length;
+
+/** Outbox items left in Redis. */
+async function outboxItems(): Promise<string[]> {
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  try {
+    return await client.keys('bindid:outbox:item:*');
+  } finally {
+    await client.close();
+  }
+}
+
+describe('fail-closed (the default): two instances share sessions, attempt counters and claims', () => {
+  let a: Instance;
+  let b: Instance;
+  beforeAll(async () => {
+    const options = { maxAttempts: 3, perAccount: 4 };
+    [a, b] = await Promise.all([instance('A', options), instance('B', options)]);
+  }, 90_000);
+
+  it('the journey across instances: callback on A, a wrong password on B, the right one on A; one report; B sees the user; the next BindID login on B goes straight in', async () => {
+    const { browser, identity } = await pendingAt(a, a);
+    const account = freshAccount();
+    const onB = await browser.confirmPage(b);
+    expect(onB.page.status).toBe(200);
+    expect(onB.csrf).not.toBe('');
+
+    const wrong = await browser.confirm(b, onB.csrf, account.username, 'wrong-password');
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain(GENERIC);
+    expect(emulator.reports().filter((r) => r.sub === identity.sub)).toHaveLength(0);
+
+    const onA = await browser.confirmPage(a);
+    const right = await browser.confirm(a, onA.csrf, account.username, account.password);
+    expect(right).toMatchObject({ status: 303, location: '/' });
+    expect(await browser.whoami(b)).toEqual({ id: account.id, username: account.username });
+    expect(accepted(identity.sub)).toBe(1);
+    expect(emulator.aliasOf(identity.sub)).toBe(String(account.id));
+    expect(count([a, b], 'linked', identity.sub)).toBe(1);
+
+    // Later: a new browser, BindID now returns the alias; B signs the user in without the confirm page.
+    const later = new Browser();
+    const back = await later.bindIdSignIn(b, b, identity.id);
+    expect(back).toMatchObject({ status: 303, location: '/' });
+    expect(await later.whoami(a)).toEqual({ id: account.id, username: account.username });
+    expect(accepted(identity.sub)).toBe(1);
+  });
+
+  it('C22 across instances: wrong passwords on A, B, A destroy the pending login on both; the right password then sends nothing', async () => {
+    const { browser, identity } = await pendingAt(a, b);
+    const account = freshAccount();
+    const { csrf } = await browser.confirmPage(a);
+    expect((await browser.confirm(a, csrf, account.username, 'wrong-1')).status).toBe(401);
+    expect((await browser.confirm(b, csrf, account.username, 'wrong-2')).status).toBe(401);
+    const third = await browser.confirm(a, csrf, account.username, 'wrong-3');
+    expect(third.status).toBe(400);
+    expect(third.text).toContain('This sign-in can no longer be confirmed');
+    for (const where of [a, b]) {
+      const right = await browser.confirm(where, csrf, account.username, account.password);
+      expect(right.status).toBe(400);
+      expect(await browser.whoami(where)).toBeNull();
+    }
+    expect(emulator.reports().filter((r) => r.sub === identity.sub)).toHaveLength(0);
+  });
+
+  it('C23 across instances: the per-account counter locks after 4 failures spread over A and B, each from a fresh BindID login', async () => {
+    const account = freshAccount();
+    const subs: string[] = [];
+    for (const [start, callback, confirmOn] of [
+      [a, b, a],
+      [b, a, b],
+      [a, a, b],
+      [b, b, a],
+    ] as const) {
+      const { browser, identity } = await pendingAt(start, callback);
+      subs.push(identity.sub);
+      const { csrf } = await browser.confirmPage(confirmOn);
+      expect((await browser.confirm(confirmOn, csrf, account.username, 'wrong-password')).status).toBe(401);
+    }
+    for (const where of [a, b]) {
+      const { browser, identity } = await pendingAt(where, where);
+      subs.push(identity.sub);
+      const { csrf } = await browser.confirmPage(where);
+      const locked = await browser.confirm(where, csrf, account.username, account.password);
+      expect(locked.status).toBe(401);
+      expect(locked.text).toContain(GENERIC);
+      expect(await browser.whoami(where)).toBeNull();
+    }
+    expect(emulator.reports().filter((r) => r.sub !== undefined && subs.includes(r.sub))).toHaveLength(0);
+  });
+
+  it('D33 across instances: the same confirmation sent to A and B at once links once and sends one report (10 races)', async () => {
+    for (let race = 0; race < 10; race++) {
+      const { browser, identity } = await pendingAt(a, a);
+      const account = freshAccount();
+      const { csrf } = await browser.confirmPage(b);
+      const answers = await Promise.all([
+        browser.confirm(a, csrf, account.username, account.password),
+        browser.confirm(b, csrf, account.username, account.password),
+      ]);
+      expect(answers.filter((r) => r.status === 303)).toHaveLength(1);
+      expect(accepted(identity.sub)).toBe(1);
+      expect(count([a, b], 'linked', identity.sub)).toBe(1);
+    }
+  });
+
+  it('D32 across instances: replaying the successful confirm POST on the other instance is refused; still one report', async () => {
+    const { browser, identity } = await pendingAt(b, b);
+    const account = freshAccount();
+    const { csrf } = await browser.confirmPage(b);
+    expect((await browser.confirm(b, csrf, account.username, account.password)).status).toBe(303);
+    const replay = await browser.confirm(a, csrf, account.username, account.password);
+    expect(replay.status).not.toBe(303);
+    expect(accepted(identity.sub)).toBe(1);
+  });
+
+  it('an instance killed after the callback: another instance finishes the confirmation from Redis alone', async () => {
+    const doomed = await instance('C', { maxAttempts: 3, perAccount: 4 });
+    const { browser, identity } = await pendingAt(doomed, doomed);
+    const { csrf } = await browser.confirmPage(doomed);
+    await doomed.kill();
+    const account = freshAccount();
+    expect(await browser.confirm(b, csrf, account.username, account.password)).toMatchObject({ status: 303, location: '/' });
+    expect(await browser.whoami(a)).toEqual({ id: account.id, username: account.username });
+    expect(accepted(identity.sub)).toBe(1);
+  });
+});
+
+describe('fail-open: reports queued in Redis are delivered exactly once by the instances together', () => {
+  const open: InstanceOptions = { failureMode: 'open', maxAttempts: 5, perAccount: 10 };
+  let a: Instance;
+  let b: Instance;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([instance('open-A', open), instance('open-B', open)]);
+  }, 90_000);
+
+  /** Confirm a fresh identity as a fresh account on `where` while BindID is down: signed in, queued. */
+  async function confirmWhileDown(where: Instance, callback: Instance): Promise<{ sub: string; browser: Browser; account: { id: number } }> {
+    const { browser, identity } = await pendingAt(callback, callback);
+    const account = freshAccount();
+    const { csrf } = await browser.confirmPage(where);
+    expect(await browser.confirm(where, csrf, account.username, account.password)).toMatchObject({ status: 303, location: '/' });
+    expect((await browser.whoami(where))?.id).toBe(account.id);
+    return { sub: identity.sub, browser, account };
+  }
+
+  it('K102 across instances on Redis: queued on one instance, that instance killed, the others deliver it: exactly one accepted report, nothing left in the outbox', async () => {
+    const c = await instance('open-C', open);
+    emulator.setFault('session-feedback', DOWN);
+    const { sub, account } = await confirmWhileDown(c, c);
+    expect(count([c], 'queued', sub)).toBe(1);
+    await eventually('a retry while BindID is down', () => count([b, c], 'retry', sub) > 0);
+    await c.kill();
+    emulator.setFault('session-feedback', undefined);
+    await eventually('the report accepted', () => accepted(sub) === 1);
+    expect(emulator.aliasOf(sub)).toBe(String(account.id));
+    await eventually('the outbox empty', async () => (await outboxItems()).length === 0);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // several more worker runs of A and B
+    expect(accepted(sub)).toBe(1);
+  });
+
+  it('K104 20 confirmations spread over A and B while BindID is down: each report accepted exactly once when it is back, both workers running', async () => {
+    emulator.setFault('session-feedback', DOWN);
+    const subs: string[] = [];
+    const started = Math.floor(Date.now() / 1000);
+    for (let i = 0; i < 20; i++) {
+      const [where, callback] = i % 2 === 0 ? [a, b] : [b, a];
+      subs.push((await confirmWhileDown(where, callback)).sub);
+    }
+    const confirmed = Math.ceil(Date.now() / 1000);
+    await eventually('retries on both instances', () => count([a], 'retry') > 0 && count([b], 'retry') > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // delivery comes later than every confirmation
+    emulator.setFault('session-feedback', undefined);
+    await eventually('all 20 accepted', () => subs.every((sub) => accepted(sub) >= 1), 20_000);
+    await eventually('the outbox empty', async () => (await outboxItems()).length === 0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(subs.map(accepted)).toEqual(subs.map(() => 1));
+    expect(subs.map((sub) => count([a, b], 'delivered', sub))).toEqual(subs.map(() => 1));
+    expect(count([a, b], 'dead-letter')).toBe(0);
+    // Each report went out with the time of its confirmation, not the time of its delivery.
+    for (const sub of subs) {
+      const report = emulator.reports().find((r) => r.sub === sub && r.accepted);
+      expect(report?.time).toBeGreaterThanOrEqual(started);
+      expect(report?.time).toBeLessThanOrEqual(confirmed);
+      expect(report?.at).toBeGreaterThan(confirmed * 1000);
+    }
+  });
+
+  it('K102 a Redis restart in the middle of a fail-open outage loses no report: queued before, refused (fail closed) while Redis is down, queued after; each accepted once', async () => {
+    emulator.setFault('session-feedback', DOWN);
+    const subs: string[] = [];
+    for (let i = 0; i < 5; i++) subs.push((await confirmWhileDown(i % 2 ? a : b, a)).sub);
+    expect(await outboxItems()).toHaveLength(5);
+
+    // A browser at the confirm page when Redis goes away.
+    const stranded = await pendingAt(b, b);
+    const strandedAccount = freshAccount();
+    const { csrf } = await stranded.browser.confirmPage(a);
+    await redis.stop();
+    const refused = await stranded.browser.confirm(a, csrf, strandedAccount.username, strandedAccount.password);
+    expect(refused.status).toBeGreaterThanOrEqual(500); // the session store is unreachable: nobody is signed in
+    await redis.startAgain();
+    await eventually('both instances reach Redis again', async () => {
+      const answers = await Promise.all([a, b].map((i) => fetch(`${i.url}/healthz`).then((r) => r.status)));
+      return answers.every((status) => status === 200);
+    });
+
+    // The stranded browser's session and pending login came back with Redis: it confirms now.
+    const retried = await stranded.browser.confirm(a, csrf, strandedAccount.username, strandedAccount.password);
+    expect(retried).toMatchObject({ status: 303, location: '/' });
+    subs.push(stranded.identity.sub);
+    for (let i = 0; i < 5; i++) subs.push((await confirmWhileDown(i % 2 ? b : a, b)).sub);
+    expect(await outboxItems()).toHaveLength(11);
+
+    emulator.setFault('session-feedback', undefined);
+    await eventually('all 11 accepted', () => subs.every((sub) => accepted(sub) >= 1), 20_000);
+    await eventually('the outbox empty', async () => (await outboxItems()).length === 0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(subs.map(accepted)).toEqual(subs.map(() => 1));
+    expect(count([a, b], 'dead-letter')).toBe(0);
+  });
+});

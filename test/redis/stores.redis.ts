@@ -1,0 +1,127 @@
+/**
+ * The store and outbox contracts on a real Redis server (`npm run test:redis`): `RedisBindIdStore`
+ * on a node-redis client exactly as the README tells users to build it, `StoreOutbox` on it (two
+ * clients: two instances), and `SessionStoreOutbox` on connect-redis. The same contracts run
+ * without a server in `npm test` (test/stores/, test/outbox/), on a model of Redis; this suite
+ * shows that the model's answers are the real ones.
+ */
+import { RedisStore } from 'connect-redis';
+import { createClient, type RedisClientType } from 'redis';
+import { RedisBindIdStore, SessionStoreOutbox, StoreOutbox } from '../../src/index.js';
+import { INCREMENT_SCRIPT } from '../../src/redis-store.js';
+import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
+import { describeBindIdStoreContract } from '../helpers/store-contract.js';
+import { RedisServer } from './redis-server.js';
+
+let server: RedisServer;
+const clients: RedisClientType[] = [];
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+});
+afterAll(async () => {
+  await server.close();
+});
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.close();
+});
+
+/** A node-redis client on the test server (closed after the test), the database emptied first. */
+async function connect(): Promise<RedisClientType> {
+  const client: RedisClientType = createClient({ url: server.url });
+  client.on('error', () => {}); // a test that restarts the server makes every client reconnect
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+async function emptied(): Promise<RedisClientType> {
+  const client = await connect();
+  await client.flushDb();
+  return client;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeBindIdStoreContract('RedisBindIdStore on a real Redis', async () => ({
+  store: new RedisBindIdStore(await emptied()),
+  pass: sleep,
+}));
+
+describeOutboxContract('StoreOutbox on RedisBindIdStore on a real Redis, two clients', async () => {
+  const first = await emptied();
+  const second = await connect();
+  return {
+    outbox: new StoreOutbox(new RedisBindIdStore(first)),
+    other: new StoreOutbox(new RedisBindIdStore(second)),
+    now: Date.now,
+    pass: sleep,
+  };
+});
+
+describeOutboxContract('SessionStoreOutbox on connect-redis on a real Redis', async () => {
+  const client = await emptied();
+  return { outbox: new SessionStoreOutbox(new RedisStore({ client })), now: Date.now, pass: sleep };
+});
+
+describe('RedisBindIdStore on a real Redis', () => {
+  it('writes what the model says it writes: prefixed keys, TTLs set once by the increment script, never pushed back', async () => {
+    const redis = await emptied();
+    const store = new RedisBindIdStore(redis);
+    await store.add('claim', 'x', 60_000);
+    expect(await redis.get('bindid:claim')).toBe('x');
+    expect(await redis.pTTL('bindid:claim')).toBeGreaterThan(59_000);
+
+    expect(await store.increment('counter', 60_000)).toBe(1);
+    const ttl = await redis.pTTL('bindid:counter');
+    await sleep(50);
+    expect(await store.increment('counter', 60_000)).toBe(2);
+    expect(await redis.pTTL('bindid:counter')).toBeLessThan(ttl); // not reset by the second increment
+    // The script the model runs is the one Redis ran.
+    expect(await redis.sendCommand(['EVAL', INCREMENT_SCRIPT, '1', 'bindid:counter', '60000'])).toBe(3);
+  });
+
+  it('lists 5,000 keys with SCAN across many replies, only under its prefix', async () => {
+    const redis = await emptied();
+    const store = new RedisBindIdStore(redis);
+    const other = new RedisBindIdStore(redis, { prefix: 'other-app:' });
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => store.set(`outbox:item:${i}`, 'v')));
+    await other.set('outbox:item:x', 'v');
+    await redis.set('bindid:outbox:itemless', 'v');
+    const keys = await store.keys('outbox:item:');
+    expect(keys).toHaveLength(5000);
+    expect(new Set(keys).size).toBe(5000);
+    expect(keys.every((k) => /^outbox:item:\d+$/.test(k))).toBe(true);
+  });
+
+  it('rejects while Redis is down (callers fail closed) and works again once it is back', async () => {
+    const redis: RedisClientType = createClient({
+      url: server.url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: () => 50 },
+    });
+    redis.on('error', () => {});
+    await redis.connect();
+    clients.push(redis);
+    const store = new RedisBindIdStore(redis);
+    await store.set('kept', 'before the restart');
+    await server.stop();
+    await expect(store.get('kept')).rejects.toThrow();
+    await expect(store.add('new', 'x', 1000)).rejects.toThrow();
+    await server.startAgain();
+    const deadline = Date.now() + 5000;
+    while (!redis.isReady && Date.now() < deadline) await sleep(25);
+    expect(await store.get('kept')).toBe('before the restart'); // append-only file, fsync always
+    expect(await store.add('new', 'x', 1000)).toBe(true);
+  });
+
+  it('an outbox item written before a restart is there after it, with its token and original time', async () => {
+    const redis = await emptied();
+    const outbox = new StoreOutbox(new RedisBindIdStore(redis));
+    const item = makeItem();
+    expect(await outbox.enqueue(item)).toBe(true);
+    await server.restart();
+    const again = await connect();
+    expect(await new StoreOutbox(new RedisBindIdStore(again)).get(item.id)).toEqual(item);
+  });
+});
