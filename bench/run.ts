@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   for (const name of only ?? []) if (!(name in SCENARIOS)) throw new Error(`--only: unknown scenario ${name}`);
   const out = flag('out') ?? (smoke || only ? undefined : path.join(ROOT, 'BENCHMARKS.md'));
   const profileDir = flag('cpu-prof');
+  if (profileDir) mkdirSync(profileDir, { recursive: true }); // the apps write their profiles there
   const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
 
   const children: Child[] = [];

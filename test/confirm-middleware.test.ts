@@ -135,6 +135,22 @@ describe('success', () => {
     expect((await h.agent.get('/whoami')).body.user).toBeNull();
   });
 
+  it('calls alias(user, req) with the request and awaits a promised alias', async () => {
+    const seen: Array<[string, string]> = [];
+    const h = harness({
+      alias: async (user, req) => {
+        seen.push([user.username, req.path]);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return `async-${user.id}`;
+      },
+    });
+    await h.seed();
+    expect((await confirm(h)).status).toBe(200);
+    expect(seen).toEqual([['alice', '/confirm']]);
+    expect(emulator.reports()).toHaveLength(1);
+    expect(emulator.reports()[0]).toMatchObject({ accepted: true, alias: 'async-1' });
+  });
+
   it('fires onLinked with the user, alias and result', async () => {
     const events: unknown[] = [];
     const h = harness({ onLinked: ({ user, alias, result }) => void events.push([user.username, alias, result?.status]) });
@@ -154,12 +170,13 @@ describe('failures call next(err) once and report nothing accepted', () => {
     expect(emulator.reports()).toHaveLength(0);
   });
 
-  it('expired pending login → ERR_BINDID_PENDING_LOGIN_EXPIRED, nothing sent, removed', async () => {
+  it('expired pending login → ERR_BINDID_PENDING_LOGIN_EXPIRED (400), nothing sent, removed', async () => {
     const h = harness({ now: () => Date.now() + 601_000 });
     await h.seed();
     const res = await confirm(h);
+    expect(res.status).toBe(400);
     expect(res.body.code).toBe(ErrorCode.PENDING_LOGIN_EXPIRED);
-    expect(h.nexts).toHaveLength(1);
+    expect(h.nexts).toEqual([{ code: ErrorCode.PENDING_LOGIN_EXPIRED }]);
     expect(emulator.reports()).toHaveLength(0);
     expect((await h.agent.get('/whoami')).body.pending).toBeNull();
   });

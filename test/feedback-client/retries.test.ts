@@ -39,6 +39,14 @@ describe('told to wait: 429 and 503', () => {
     expect(gap(1)).toBeLessThan(1500);
   });
 
+  it('J86 429 + Retry-After: 1 → waits at least 1 s before the retry, like 503', async () => {
+    bindid.script(reply.status(429, { headers: { 'Retry-After': '1' } }), reply.json(200, {}));
+    const result = await makeClient(bindid.url, { timeoutMs: 3000, random: () => 0 }).authenticationPerformed(report());
+    expect(result).toMatchObject({ status: 200, attempts: 2 });
+    expect(gap(1)).toBeGreaterThanOrEqual(990);
+    expect(gap(1)).toBeLessThan(1500);
+  });
+
   it('J86 503 + Retry-After as an HTTP-date → waits until that date, read on the injected clock', async () => {
     // The injected clock says it is 300 ms before the date BindID gave.
     const date = 'Thu, 01 Jan 2026 00:00:01 GMT';
@@ -197,6 +205,45 @@ describe('never delivered: the name does not resolve', () => {
     expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3, retryable: true });
     expect((err.cause as Error & { code?: string }).code).toBe(code);
     expect(lookups).toBe(3);
+  });
+});
+
+describe('timeouts and unreachable networks before an answer', () => {
+  // The connection fails in the client with the code the OS (or undici) gives; nothing leaves the machine.
+  it.each([
+    ['UND_ERR_CONNECT_TIMEOUT', 'never delivered: retried up to `retries`', 3],
+    ['ENETUNREACH', 'never delivered: retried up to `retries`', 3],
+    ['EHOSTUNREACH', 'never delivered: retried up to `retries`', 3],
+    ['ETIMEDOUT', 'maybe delivered: retried once', 2],
+    ['ECONNABORTED', 'maybe delivered: retried once', 2],
+  ])('%s is %s, then ERR_BINDID_UNAVAILABLE naming it', async (code, _what, attempts) => {
+    let tries = 0;
+    const instance = axios.create({
+      lookup: async () => {
+        tries += 1;
+        throw Object.assign(new Error(`connect ${code}`), { code });
+      },
+    });
+    const err = await rejection(makeClient('http://localhost:1', { axios: instance, retries: 2 }).aliasDeleted({ accessToken: newToken() }));
+    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts, retryable: true });
+    expect((err.cause as Error & { code?: string }).code).toBe(code);
+    expect(tries).toBe(attempts);
+  });
+
+  it('a connect timeout then 200 → success on the second attempt', async () => {
+    let tries = 0;
+    const instance = axios.create({
+      lookup: async () => {
+        tries += 1;
+        if (tries === 1) throw Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
+        return ['127.0.0.1', 4];
+      },
+    });
+    const url = bindid.url.replace('127.0.0.1', 'localhost'); // a name, so that the lookup runs
+    const result = await makeClient(url, { axios: instance }).authenticationPerformed(report());
+    expect(tries).toBe(2);
+    expect(result).toMatchObject({ status: 200, attempts: 2 });
+    expect(bindid.requests).toHaveLength(1);
   });
 });
 
