@@ -176,6 +176,31 @@ describe.each(TABLES)('README table $heading', ({ heading, factory, keys, source
   });
 });
 
+describe('README table ## Errors', () => {
+  const lines = readme.split('\n');
+  const at = lines.indexOf('## Errors');
+  const next = lines.findIndex((line, i) => i > at && line.startsWith('## '));
+  const codes = lines
+    .slice(at, next)
+    .map((line) => /^\| `(ERR_BINDID_[A-Z_]+)` \|[^|]*\|\s*(.*?)\s*\|$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null);
+
+  it('lists every error code of ErrorCode once, each with what it means or what to do', () => {
+    const documented = codes.map((m) => m[1] as string);
+    const problems = [
+      ...Object.values(api.ErrorCode)
+        .filter((code) => !documented.includes(code))
+        .map((code) => `${code} is missing from the README's error table`),
+      ...documented.filter((code, i) => documented.indexOf(code) !== i).map((code) => `${code} is listed twice`),
+      ...documented
+        .filter((code) => !(Object.values(api.ErrorCode) as string[]).includes(code))
+        .map((code) => `the README lists ${code}, which api.ErrorCode does not have`),
+      ...codes.filter((m) => (m[2] ?? '').length < 20).map((m) => `${m[1]} has no explanation`),
+    ];
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('the README check itself', () => {
   const markdown = [
     '### `f(options)`',

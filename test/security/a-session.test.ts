@@ -98,6 +98,23 @@ describe('A. Session fixation and cookies', () => {
     expect((await stored(after))?.bindid).toHaveProperty('pending');
   });
 
+  it('A1 a returning BindID user (alias in the ID token) also gets a new session id at the callback; the pre-set one stays anonymous', async () => {
+    const u = freshUser();
+    flow.emulator.setAlias(flow.emulator.subOf('bob') as string, String(u.id)); // bob is linked to u
+    const agent = flow.agent();
+    const start = await agent.get('/login/bindid');
+    const before = sessionCookie(start);
+    const callback = await agent.get(appPath(await authorizeAt(start.headers.location as string, 'bob')));
+    expect(callback.status).toBe(303);
+    expect(callback.headers.location).toBe('/');
+    const after = sessionCookie(callback);
+    if (!before || !after) throw new Error('expected a session cookie from /login/bindid and from the callback');
+    expect(sessionIdOf(after)).not.toBe(sessionIdOf(before));
+    expect((await whoami(agent)).user).toEqual({ id: u.id, username: u.username });
+    expect(await stored(before)).toBeUndefined();
+    expect((await replaying(before).get('/whoami')).body.user).toBeNull();
+  });
+
   it('A2 a successful confirm issues yet another session id; replaying the callback id is anonymous', async () => {
     const agent = flow.agent();
     const { after: callbackCookie } = await toConfirm(agent);
