@@ -4,7 +4,7 @@
  * embedded BindID emulator.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type BindIdRouterOptions, bindIdRouter, createLocalStrategy, isBindIdError } from 'express-bindid';
+import { type BindIdRouterOptions, bindIdRouter, createLocalStrategy, ErrorCode, isBindIdError } from 'express-bindid';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
@@ -97,7 +97,13 @@ export function createApp(config: ExampleConfig): express.Express {
     const status = isBindIdError(err) ? err.status : 500;
     const message = isBindIdError(err) && err.expose ? err.message : 'Please try again.';
     if (status >= 500) console.error('request failed:', isBindIdError(err) ? err.code : err);
-    res.status(status).send(errorPage(status, message, req.user as User | undefined));
+    const user = req.user as User | undefined;
+    if (user && isBindIdError(err, ErrorCode.CSRF)) {
+      // A stale confirm form posted again (the back button after confirming): nothing was done.
+      const stale = 'This form is out of date and nothing was changed: you are already signed in.';
+      return res.status(status).send(errorPage(status, stale, user, 'Already signed in'));
+    }
+    res.status(status).send(errorPage(status, message, user));
   });
   return app;
 }

@@ -48,10 +48,10 @@ export function accountPage(user: User, linkedNow: boolean): string {
   );
 }
 
-export function errorPage(status: number, message: string, user?: User): string {
+export function errorPage(status: number, message: string, user?: User, title?: string): string {
   return layout(
-    status === 403 ? 'Sign-in refused' : 'Something went wrong',
-    `<p role="alert">${e(message)}</p><p><a href="/">Back to the home page</a></p>`,
+    title ?? (status === 403 ? 'Sign-in refused' : 'Something went wrong'),
+    `<p role="alert">${e(message)}</p><p><a href="${user ? '/account' : '/'}">${user ? 'Go to your account' : 'Back to the home page'}</a></p>`,
     user,
   );
 }

@@ -215,11 +215,14 @@ describe('the whole journey of a new BindID user', () => {
     // Back is the wrong-password post: Chromium does not post it again by itself
     // ("Confirm Form Resubmission", net::ERR_CACHE_MISS) ...
     await expect(page.goBack()).rejects.toThrow(/ERR_CACHE_MISS/);
-    // ... and when the person confirms the resubmission (reload), the stale form is refused.
+    // ... and when the person confirms the resubmission (reload), the stale form is refused, and the
+    // page says why in terms of what they see: they are signed in, nothing was changed.
     await reloadErrorPage(page);
     expect(path(page)).toBe('/bindid/confirm');
-    expect(await alerts(page)).toEqual([expect.stringMatching(/^The form was not accepted/)]);
+    expect(await heading(page)).toBe('Already signed in');
+    expect(await alerts(page)).toEqual([expect.stringMatching(/^This form is out of date and nothing was changed/)]);
     expect(await page.getByRole('navigation').textContent()).toMatch(/Signed in as Demo User/);
+    expect(await page.getByRole('link', { name: 'Go to your account' }).isVisible()).toBe(true);
     await screenshot(page, 'resubmitted-form');
     await expectAccessible(page, 'error page (form resubmitted)');
     // One more step back: the confirm URL; signed in with nothing to confirm, it sends the person on.
