@@ -316,7 +316,15 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   let cookieChecked = false;
-  router.use((req, _res, next) => {
+  const ownPaths = new Set(Object.values(paths).map((p) => p.toLowerCase()));
+  /** The Router's own dispatch (`handle`: present in Express 4 and 5, not in their types). */
+  const withHandle = router as Router & { handle: (req: Request, res: Response, next: NextFunction) => void };
+  const dispatch = withHandle.handle.bind(router);
+  // Every request of the app passes the router, most for none of its paths: those go straight on,
+  // without the Router's walk over its layers (BENCHMARKS.md, pass-through). `router(req, res, next)`
+  // calls `router.handle` in Express 4 and 5 alike; the paths are matched as the Router matches them
+  // (case-insensitive, one optional trailing slash).
+  withHandle.handle = (req: Request, res: Response, next: NextFunction): void => {
     if (!cookieChecked && req.session) {
       cookieChecked = true;
       warnAboutSessionCookie(req, baseUrl);
@@ -324,8 +332,9 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     // Fail-open: learn the session store (the default outbox) from the first request, so the worker
     // delivers what an earlier process queued without waiting for a confirmation.
     if (settings.failure.mode === 'open') settings.failure.outboxFor(req);
-    next();
-  });
+    if (!ownPaths.has(routerPath(req.path))) return next();
+    dispatch(req, res, next);
+  };
 
   router.get(paths.login, handle(async (req, res) => {
     const session = requireServerSession(req);
@@ -616,6 +625,12 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
 
   settings.failure.startWorker(); // last: a factory that throws leaves no timer behind
   return Object.defineProperty(router, 'outboxWorker', { value: settings.failure.worker, enumerable: true }) as BindIdRouter;
+}
+
+/** A request path as the router's routes compare it: lower-cased, without one trailing slash. */
+function routerPath(path: string): string {
+  const lower = path.toLowerCase();
+  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 }
 
 /**

@@ -257,3 +257,32 @@ describe('the confirm POST', () => {
     expect(flow.emulator.reports().filter((r) => r.accepted)).toHaveLength(1);
   });
 });
+
+describe('paths the router does not own', () => {
+  it('go straight on to the app, for every method; its own paths match like an Express route (any case, one trailing slash)', async () => {
+    const seen: string[] = [];
+    const f = await createFlow();
+    try {
+      // After the router (and the flow's own routes): sees what the router passed on.
+      f.app.use((req, res, next) => {
+        if (!req.path.startsWith('/elsewhere')) return next();
+        seen.push(`${req.method} ${req.path}`);
+        res.status(204).end();
+      });
+      const agent = f.agent();
+      expect((await agent.get('/elsewhere')).status).toBe(204);
+      expect((await agent.post('/elsewhere/bindid/confirm')).status).toBe(204);
+      expect(seen).toEqual(['GET /elsewhere', 'POST /elsewhere/bindid/confirm']);
+      // The router's own paths, spelled as Express routes accept them.
+      for (const path of ['/login/bindid', '/LOGIN/BindID', '/login/bindid/']) {
+        const res = await agent.get(path);
+        expect(res.status).toBe(303);
+        expect(res.headers.location).toMatch(new RegExp(`^${f.emulator.issuer}/authorize\\?`));
+      }
+      expect((await agent.get('/Bindid/Confirm/')).status).toBe(400); // nothing pending: the expired page
+      expect((await agent.get('/login/bindid//')).status).toBe(404); // two slashes: not a route of the router
+    } finally {
+      await f.close();
+    }
+  });
+});
