@@ -332,8 +332,8 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     // Fail-open: learn the session store (the default outbox) from the first request, so the worker
     // delivers what an earlier process queued without waiting for a confirmation.
     if (settings.failure.mode === 'open') settings.failure.outboxFor(req);
-    if (!ownPaths.has(routerPath(req.path))) return next();
-    dispatch(req, res, next);
+    if (ownPaths.has(routerPath(req.path))) dispatch(req, res, next);
+    else next();
   };
 
   router.get(paths.login, handle(async (req, res) => {
