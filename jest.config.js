@@ -46,6 +46,8 @@ const common = {
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   testTimeout: 20000,
+  // fast-check runs from a fixed seed unless FC_SEED says otherwise (test/setup/fast-check.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/setup/fast-check.ts'],
 };
 
 export default {

@@ -35,6 +35,11 @@ const CASES: FaultCase[] = [
 
 type Probe = LatencySummary & { errors: number };
 
+/** Whether the confirmations go through the router without (`off`) or with the default circuit breaker. */
+type Breaker = 'off' | 'on';
+/** The library app mounts the router twice (bench/servers/app.ts): without the breaker, and with it under /cb. */
+const CONFIRM_PATH: Record<Breaker, string> = { off: '/bindid/confirm', on: '/cb/bindid/confirm' };
+
 /** Latency runs spread their connections over this many autocannon instances, started deadline/STAGGER apart. */
 const STAGGER = 4;
 
@@ -43,12 +48,13 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
   const app = ctx.apps.library;
   const origin = app.info.baseUrl as string;
   const sessions = await seedSessions(app, Math.max(d.connections, ...Object.values(d.stressConnections)), '/bindid/confirm');
-  const failures = (options: Omit<LoadOptions, 'url' | 'perConnection'>): Promise<LoadResult> => {
+  /** Confirmations that fail, through the router without the circuit breaker or (`/cb`) with the default one. */
+  const failures = (options: Omit<LoadOptions, 'url' | 'perConnection'>, breaker: Breaker = 'off'): Promise<LoadResult> => {
     let next = 0;
     return runLoad({
       url: urlOf(app),
       timeout: 30,
-      perConnection: () => confirmRequest('/bindid/confirm', origin, sessions[next++ % sessions.length] as SeededSession),
+      perConnection: () => confirmRequest(CONFIRM_PATH[breaker], origin, sessions[next++ % sessions.length] as SeededSession),
       ...options,
     });
   };
@@ -72,42 +78,46 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
   for (const c of CASES) {
     await ctx.emulator.call('setFault', { endpoint: 'session-feedback', fault: c.fault });
 
-    // Latency at a moderate concurrency.
-    const latency = await probed(async () => {
-      const runs: LoadResult[] = [];
-      const cpu: number[] = [];
-      for (let run = 0; run < d.runs; run++) {
-        ctx.log(`down: ${c.key} latency run ${run + 1}/${d.runs}`);
-        const before = await app.stats();
-        const result = await profiled(ctx, app, `down-${c.key}-${run + 1}`, () =>
-          failures({ connections: d.connections, duration: d.seconds, stagger: { instances: STAGGER, staggerMs: d.deadlineMs / STAGGER } }),
-        );
-        cpu.push(((await app.stats()).cpuMicros - before.cpuMicros) / 1000 / result.count);
-        runs.push(result);
-      }
-      return { runs, cpu: spread(cpu) };
-    });
-    const { runs: latencyRuns, cpu } = latency.result;
-    const p50 = spread(latencyRuns.map((r) => r.latency.p50));
-    const p99 = spread(latencyRuns.map((r) => r.latency.p99));
-    latencyRows.push([
-      c.label,
-      String(d.connections),
-      num(latencyRuns.reduce((n, r) => n + r.count, 0), 0),
-      String(latencyRuns.reduce((n, r) => n + unexpected(r, [503]), 0)),
-      range(p50, 0),
-      range(p99, 0),
-      num(Math.max(...latencyRuns.map((r) => r.latency.max)), 0),
-      range(cpu, 2),
-      `${num(latency.healthz.p50, 1)} / ${num(latency.healthz.p99, 1)}`,
-      `${num(latency.loop.p99, 1)} / ${num(latency.loop.max, 0)}`,
-    ]);
-    targets.push({
-      target: `BindID down (${c.label}): confirm p99 ≤ deadline + 100 ms = ${d.deadlineMs + 100} ms`,
-      measured: `${num(p99.median, 0)} ms (${num(p99.min, 0)}–${num(p99.max, 0)})`,
-      met: p99.median <= d.deadlineMs + 100,
-    });
-    figures.push(p50.median, p99.median, latency.healthz.p99);
+    // Latency at a moderate concurrency: every confirmation waits for BindID (no breaker), then the
+    // same with the default circuit breaker, which fails a known outage at once.
+    for (const breaker of ['off', 'on'] as const) {
+      const latency = await probed(async () => {
+        const runs: LoadResult[] = [];
+        const cpu: number[] = [];
+        for (let run = 0; run < d.runs; run++) {
+          ctx.log(`down: ${c.key} latency run ${run + 1}/${d.runs}, circuit breaker ${breaker}`);
+          const before = await app.stats();
+          const result = await profiled(ctx, app, `down-${c.key}-breaker-${breaker}-${run + 1}`, () =>
+            failures({ connections: d.connections, duration: d.seconds, stagger: { instances: STAGGER, staggerMs: d.deadlineMs / STAGGER } }, breaker),
+          );
+          cpu.push(((await app.stats()).cpuMicros - before.cpuMicros) / 1000 / result.count);
+          runs.push(result);
+        }
+        return { runs, cpu: spread(cpu) };
+      });
+      const { runs: latencyRuns, cpu } = latency.result;
+      const p50 = spread(latencyRuns.map((r) => r.latency.p50));
+      const p99 = spread(latencyRuns.map((r) => r.latency.p99));
+      latencyRows.push([
+        c.label,
+        breaker === 'off' ? 'off' : 'on (default)',
+        String(d.connections),
+        num(latencyRuns.reduce((n, r) => n + r.count, 0), 0),
+        String(latencyRuns.reduce((n, r) => n + unexpected(r, [503]), 0)),
+        range(p50, 0),
+        range(p99, 0),
+        num(Math.max(...latencyRuns.map((r) => r.latency.max)), 0),
+        range(cpu, 2),
+        `${num(latency.healthz.p50, 1)} / ${num(latency.healthz.p99, 1)}`,
+        `${num(latency.loop.p99, 1)} / ${num(latency.loop.max, 0)}`,
+      ]);
+      targets.push({
+        target: `BindID down (${c.label}), circuit breaker ${breaker === 'off' ? 'off' : 'on (default)'}: confirm p99 ≤ deadline + 100 ms = ${d.deadlineMs + 100} ms`,
+        measured: `${num(p99.median, 0)} ms (${num(p99.min, 0)}–${num(p99.max, 0)})`,
+        met: p99.median <= d.deadlineMs + 100,
+      });
+      figures.push(p50.median, p99.median, latency.healthz.p99);
+    }
 
     // Endurance: perFault failed confirmations at a high concurrency, memory read between parts,
     // after a warm-up at the same concurrency (its high-water mark is reported, not counted as growth).
@@ -175,7 +185,11 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
     method: [
       `The router's \`POST /bindid/confirm\`, with the library's \`SessionFeedbackClient\` configured with ` +
         `\`timeoutMs: ${d.deadlineMs}\` (the deadline; retries and backoff at their defaults: 2 retries, ` +
-        `100–2000 ms full jitter). The emulator's \`/session-feedback\` gets one fault at a time. A failed ` +
+        `100–2000 ms full jitter) and \`circuitBreaker: false\`, so that every failed confirmation waits for ` +
+        `BindID, up to the deadline: the targets are on these runs, and the endurance run uses it too. The ` +
+        `latency table also shows the same router with the default circuit breaker (open after 5 consecutive ` +
+        `outages, a probe every 30 s; mounted under \`/cb\`), where a known outage fails at once without ` +
+        `network I/O. The emulator's \`/session-feedback\` gets one fault at a time. A failed ` +
         `confirmation keeps its pending login, so each connection re-submits one seeded session; the expected ` +
         `answer is the confirm page with 503.`,
       `**Latency**: ${d.runs} runs of ${d.seconds} s at ${d.connections} connections per fault, split over ` +
@@ -198,7 +212,7 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
     tables: [
       {
         title: 'Confirm latency with BindID failing',
-        headers: ['fault', 'conns', 'confirmations', 'other statuses', 'p50 ms', 'p99 ms', 'max ms', 'app CPU ms/conf', 'healthz p50 / p99 ms', 'loop delay p99 / max ms'],
+        headers: ['fault', 'circuit breaker', 'conns', 'confirmations', 'other statuses', 'p50 ms', 'p99 ms', 'max ms', 'app CPU ms/conf', 'healthz p50 / p99 ms', 'loop delay p99 / max ms'],
         rows: latencyRows,
       },
       {

@@ -86,21 +86,27 @@ app.use(passport.session());
 const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
 
 if (variant === 'library') {
-  const client = new SessionFeedbackClient({
-    clientSecret,
-    apiUrl,
-    timeoutMs: Number(env('BENCH_DEADLINE_MS')),
-  });
+  const timeoutMs = Number(env('BENCH_DEADLINE_MS'));
+  // Without the circuit breaker every failed confirmation waits for BindID, up to the deadline: the
+  // case the "BindID down" targets are about. With it (the default), a known outage fails at once.
+  const client = new SessionFeedbackClient({ clientSecret, apiUrl, timeoutMs, circuitBreaker: false });
+  const withBreaker = new SessionFeedbackClient({ clientSecret, apiUrl, timeoutMs });
   passport.use(createLocalStrategy<BenchUser>({ verify: checkPassword }));
+  const routerOptions = {
+    issuer: env('BENCH_ISSUER'),
+    clientId: env('BENCH_CLIENT_ID'),
+    clientSecret,
+    baseUrl: BASE_URL,
+    passport,
+    findUserByAlias: () => null,
+  };
+  app.use(bindIdRouter<BenchUser>({ ...routerOptions, client }));
+  // The same router with the default circuit breaker, under /cb (scenario 3 only).
   app.use(
     bindIdRouter<BenchUser>({
-      issuer: env('BENCH_ISSUER'),
-      clientId: env('BENCH_CLIENT_ID'),
-      clientSecret,
-      client,
-      baseUrl: BASE_URL,
-      passport,
-      findUserByAlias: () => null,
+      ...routerOptions,
+      client: withBreaker,
+      paths: { login: '/cb/login/bindid', callback: '/cb/bindid/callback', confirm: '/cb/bindid/confirm', cancel: '/cb/bindid/confirm/cancel' },
     }),
   );
   app.post(

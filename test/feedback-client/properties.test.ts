@@ -4,7 +4,7 @@
  * runs are time-boxed and replayable (test/helpers/fuzz.ts: FC_SEED, FC_PATH, FC_RUNS).
  */
 import fc from 'fast-check';
-import { ErrorCode, parseRetryAfter, SessionFeedbackClient } from '../../src/index.js';
+import { assertAlias, ErrorCode, MAX_ALIAS_LENGTH, parseRetryAfter, SessionFeedbackClient } from '../../src/index.js';
 import { FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, SECRET } from '../helpers/feedback.js';
 import { fuzzParameters } from '../helpers/fuzz.js';
@@ -185,5 +185,62 @@ describe('random fault sequences follow the policy (model check against the fake
     } finally {
       await bindid.close();
     }
+  });
+});
+
+describe('assertAlias (the alias rules, against an oracle written another way)', () => {
+  /** The rules spelled out code unit by code unit, not with the validator's own checks. */
+  function acceptable(alias: string): boolean {
+    if (alias.length < 1 || alias.length > MAX_ALIAS_LENGTH) return false;
+    for (let i = 0; i < alias.length; i++) {
+      const unit = alias.charCodeAt(i);
+      if (unit < 0x20 || (unit >= 0x7f && unit <= 0x9f)) return false; // C0, DEL, C1
+      const high = unit >= 0xd800 && unit <= 0xdbff;
+      const low = unit >= 0xdc00 && unit <= 0xdfff;
+      if (low) return false; // a low surrogate not taken by the high one before it
+      if (high) {
+        const next = alias.charCodeAt(i + 1);
+        if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+        i++;
+      }
+    }
+    return !/^\s/u.test(alias) && !/\s$/u.test(alias);
+  }
+
+  const unit = fc.oneof(
+    { weight: 6, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
+    { weight: 2, arbitrary: fc.constantFrom(' ', '\t', '\n', '\u00a0', '\u2028', '\u3000', '\ufeff') },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: 0x9f }).map((c) => String.fromCharCode(c)) },
+    { weight: 1, arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)) },
+  );
+  const alias = fc.oneof(
+    fc.array(unit, { maxLength: 12 }).map((parts) => parts.join('')),
+    fc.string({ minLength: 250, maxLength: 262 }),
+    fc.constantFrom('', 'x'.repeat(MAX_ALIAS_LENGTH), 'x'.repeat(MAX_ALIAS_LENGTH + 1), '42', 'user-é-\u{1F600}'),
+  );
+
+  it('accepts exactly the strings of 1–256 code units, well-formed, without control characters or outer whitespace', () => {
+    fc.assert(
+      fc.property(alias, (value) => {
+        let accepted = true;
+        try {
+          assertAlias(value);
+        } catch (err) {
+          expect(err).toMatchObject({ code: ErrorCode.INVALID_ALIAS });
+          accepted = false;
+        }
+        expect(accepted).toBe(acceptable(value));
+      }),
+      fuzzParameters(2000, 5000),
+    );
+  });
+
+  it('refuses every value that is not a string', () => {
+    fc.assert(
+      fc.property(fc.anything().filter((v) => typeof v !== 'string'), (value) => {
+        expect(() => assertAlias(value)).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_ALIAS }));
+      }),
+      fuzzParameters(300, 2000),
+    );
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Settings of the property and fuzz tests (fast-check), time-boxed so that they fit `npm test` on a
- * busy machine, and reproducible: on a failure fast-check prints the seed and the path of the
- * counterexample; run again with `FC_SEED=<seed>` (and `FC_PATH=<path>`) to replay exactly that
- * input. `FC_RUNS=<n>` multiplies the number of runs (for a longer soak in CI or locally).
+ * busy machine, and reproducible: every run starts from a fixed seed (test/setup/fast-check.ts; any
+ * seed with `FC_SEED=<seed>`, a random one with `FC_SEED=random`); on a failure fast-check prints the
+ * seed and the path of the counterexample; run again with `FC_SEED=<seed>` and `FC_PATH=<path>` to
+ * replay exactly that input. `FC_RUNS=<n>` multiplies the number of runs (for a longer soak).
  *
  * ```ts
  * fc.assert(fc.property(arb, check), fuzzParameters(200, 5000));
