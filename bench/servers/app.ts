@@ -101,14 +101,9 @@ if (variant === 'library') {
     findUserByAlias: () => null,
   };
   app.use(bindIdRouter<BenchUser>({ ...routerOptions, client }));
-  // The same router with the default circuit breaker, under /cb (scenario 3 only).
-  app.use(
-    bindIdRouter<BenchUser>({
-      ...routerOptions,
-      client: withBreaker,
-      paths: { login: '/cb/login/bindid', callback: '/cb/bindid/callback', confirm: '/cb/bindid/confirm', cancel: '/cb/bindid/confirm/cancel' },
-    }),
-  );
+  // The same router with the default circuit breaker, for scenario 3 only: mounted under /cb, so that
+  // other requests (the pass-through scenario's) never reach it; Express only matches the prefix.
+  app.use('/cb', bindIdRouter<BenchUser>({ ...routerOptions, client: withBreaker }));
   app.post(
     '/mw/confirm',
     form,
