@@ -11,6 +11,7 @@ import { RedisBindIdStore, SessionStoreOutbox, StoreOutbox } from '../../src/ind
 import { INCREMENT_SCRIPT } from '../../src/redis-store.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';
+import { sleep } from './instances.js';
 import { RedisServer } from './redis-server.js';
 
 let server: RedisServer;
@@ -41,7 +42,6 @@ async function emptied(): Promise<RedisClientType> {
   return client;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeBindIdStoreContract('RedisBindIdStore on a real Redis', async () => ({
   store: new RedisBindIdStore(await emptied()),
