@@ -14,7 +14,7 @@ export {
   type ErrorCodeValue,
   isBindIdError,
 } from './errors.js';
-export { assertAccessToken, authorizationHeader, feedbackAuthValue, MAX_ACCESS_TOKEN_LENGTH } from './signing.js';
+export { assertAccessToken, authorizationHeader, feedbackAuthValue, MAX_ACCESS_TOKEN_LENGTH } from './feedback/signing.js';
 export {
   type AliasDeletedInput,
   type AliasUpdatedInput,
@@ -27,7 +27,7 @@ export {
   SessionFeedbackClient,
   type SessionFeedbackClientOptions,
   type SessionFeedbackReport,
-} from './feedback-client.js';
+} from './feedback/session-feedback-client.js';
 export {
   type BindIdClaims,
   type BindIdSessionState,
@@ -40,7 +40,7 @@ export {
   storePendingLogin,
   type StorePendingLoginInput,
   type StorePendingLoginOptions,
-} from './pending-login.js';
+} from './session/pending-login.js';
 export {
   type BindIdRequestState,
   type ConfirmMiddleware,
@@ -48,7 +48,7 @@ export {
   type LinkedEvent,
   sendAuthenticationPerformed,
   type SendAuthenticationPerformedOptions,
-} from './confirm.js';
+} from './confirm/send-authentication-performed.js';
 export {
   BindIdLocalStrategy,
   createLocalStrategy,
@@ -59,7 +59,7 @@ export {
   type VerifyDone,
   type VerifyResult,
   type VerifyWithRequest,
-} from './local-strategy.js';
+} from './passport/local-strategy.js';
 export {
   type AliasLookup,
   type BindIdRouter,
@@ -70,7 +70,7 @@ export {
   type LinkFailedEvent,
   type PassportLike,
   type RecognizedEvent,
-} from './login-router.js';
+} from './router/bind-id-router.js';
 export {
   type ConfirmPageMessages,
   type ConfirmPageModel,
@@ -79,15 +79,15 @@ export {
   maskIdentity,
   type RenderConfirmPage,
   renderDefaultConfirmPage,
-} from './confirm-page.js';
-export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './return-to.js';
-export { assertSameOriginRequest, csrfToken } from './csrf.js';
-export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores.js';
-export { LinkRegistry } from './link-registry.js';
-export { MIN_ALIAS_SECRET_BYTES, opaqueAlias } from './alias.js';
-export { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS, normaliseUsername } from './attempts.js';
-export type { CircuitBreakerOptions } from './circuit-breaker.js';
-export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } from './redis-store.js';
+} from './router/confirm-page.js';
+export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './session/return-to.js';
+export { assertSameOriginRequest, csrfToken } from './session/csrf.js';
+export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores/bindid-store.js';
+export { LinkRegistry } from './confirm/link-registry.js';
+export { MIN_ALIAS_SECRET_BYTES, opaqueAlias } from './confirm/alias.js';
+export { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS, normaliseUsername } from './confirm/attempt-limiter.js';
+export type { CircuitBreakerOptions } from './feedback/circuit-breaker.js';
+export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } from './stores/redis-bindid-store.js';
 export {
   checkOutboxItem,
   DEFAULT_RETAIN_EXPIRED_MS,
@@ -109,10 +109,10 @@ export {
   type SessionStoreOutboxOptions,
   StoreOutbox,
   type StoreOutboxOptions,
-} from './outbox.js';
+} from './fail-open/outbox.js';
 export {
   type FailureMode,
   type OutboxWorkerSettings,
   type ReportQueuedEvent,
   SELF_HEAL_TTL_MS,
-} from './failure-policy.js';
+} from './fail-open/failure-policy.js';

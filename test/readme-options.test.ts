@@ -13,11 +13,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIRM_OPTION_KEYS } from '../src/confirm.js';
-import { FEEDBACK_CLIENT_OPTION_KEYS } from '../src/feedback-client.js';
+import { CONFIRM_OPTION_KEYS } from '../src/confirm/send-authentication-performed.js';
+import { FEEDBACK_CLIENT_OPTION_KEYS } from '../src/feedback/session-feedback-client.js';
 import * as api from '../src/index.js';
-import { LOCAL_STRATEGY_OPTION_KEYS } from '../src/local-strategy.js';
-import { ROUTER_OPTION_KEYS } from '../src/login-router.js';
+import { LOCAL_STRATEGY_OPTION_KEYS } from '../src/passport/local-strategy.js';
+import { ROUTER_OPTION_KEYS } from '../src/router/bind-id-router.js';
 
 const root = join(__dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -28,29 +28,29 @@ const GETTERS = ['integer', 'string', 'boolean', 'oneOf', 'field'];
 /** README literal defaults the source cannot show as a literal, with why. */
 const UNREADABLE_DEFAULTS: Record<string, string> = {
   'sendAuthenticationPerformed.logIn': 'the default is passed in by the caller of readConfirmSettings (true for both factories)',
-  'bindIdRouter.failureMode': "read for both factories in src/failure-policy.ts: o.oneOf('failureMode', ['closed', 'open'], 'closed')",
-  'sendAuthenticationPerformed.failureMode': "read for both factories in src/failure-policy.ts: o.oneOf('failureMode', ['closed', 'open'], 'closed')",
+  'bindIdRouter.failureMode': "read for both factories in src/fail-open/failure-policy.ts: o.oneOf('failureMode', ['closed', 'open'], 'closed')",
+  'sendAuthenticationPerformed.failureMode': "read for both factories in src/fail-open/failure-policy.ts: o.oneOf('failureMode', ['closed', 'open'], 'closed')",
 };
 
 const TABLES = [
-  { heading: '### `bindIdRouter(options)`', factory: 'bindIdRouter', keys: ROUTER_OPTION_KEYS, source: 'src/login-router.ts' },
+  { heading: '### `bindIdRouter(options)`', factory: 'bindIdRouter', keys: ROUTER_OPTION_KEYS, source: 'src/router/bind-id-router.ts' },
   {
     heading: '### `sendAuthenticationPerformed(options)`',
     factory: 'sendAuthenticationPerformed',
     keys: CONFIRM_OPTION_KEYS,
-    source: 'src/confirm.ts',
+    source: 'src/confirm/send-authentication-performed.ts',
   },
   {
     heading: '### `createLocalStrategy(options)`',
     factory: 'createLocalStrategy',
     keys: LOCAL_STRATEGY_OPTION_KEYS,
-    source: 'src/local-strategy.ts',
+    source: 'src/passport/local-strategy.ts',
   },
   {
     heading: '### `new SessionFeedbackClient(options)`',
     factory: 'SessionFeedbackClient',
     keys: FEEDBACK_CLIENT_OPTION_KEYS,
-    source: 'src/feedback-client.ts',
+    source: 'src/feedback/session-feedback-client.ts',
   },
 ];
 
@@ -234,9 +234,9 @@ describe('the README check itself', () => {
   });
 
   it.each([
-    ['src/login-router.ts', ROUTER_OPTION_KEYS, ['strategy', 'scope', 'defaultReturnTo', 'pendingTtlSeconds', 'maxAttempts', 'httpTimeoutMs']],
-    ['src/local-strategy.ts', LOCAL_STRATEGY_OPTION_KEYS, ['passReqToCallback', 'name', 'usernameField', 'maxPasswordLength', 'message']],
-    ['src/feedback-client.ts', FEEDBACK_CLIENT_OPTION_KEYS, ['timeoutMs', 'retries', 'maxResponseBytes', 'userAgent']],
+    ['src/router/bind-id-router.ts', ROUTER_OPTION_KEYS, ['strategy', 'scope', 'defaultReturnTo', 'pendingTtlSeconds', 'maxAttempts', 'httpTimeoutMs']],
+    ['src/passport/local-strategy.ts', LOCAL_STRATEGY_OPTION_KEYS, ['passReqToCallback', 'name', 'usernameField', 'maxPasswordLength', 'message']],
+    ['src/feedback/session-feedback-client.ts', FEEDBACK_CLIENT_OPTION_KEYS, ['timeoutMs', 'retries', 'maxResponseBytes', 'userAgent']],
   ])('finds the literal defaults in %s (so a parser gone blind fails here)', (source, keys, expected) => {
     const found = codeDefaults(readFileSync(join(root, source), 'utf8'), Object.keys(keys));
     expect([...found.keys()]).toEqual(expect.arrayContaining(expected));

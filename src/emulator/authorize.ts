@@ -24,7 +24,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { logger, printable } from '../log.js';
+import { logger, printable } from '../internal/log.js';
 import { CODE_TTL_MS, type Context } from './config.js';
 import { HttpError, mediaType, parseForm, readBody, redirect, repeatedParam, sendHtml } from './http.js';
 import { errorPage, signInPage } from './pages.js';

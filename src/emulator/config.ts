@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { type KnownKeys, OptionReader } from '../options.js';
-import { describeType } from '../signing.js';
+import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { describeType } from '../feedback/signing.js';
 import { checkFault, type FaultTable, isEndpoint } from './faults.js';
 import type { SigningKey } from './keys.js';
 import type { EmulatorState } from './state.js';

@@ -28,8 +28,8 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { logger } from '../log.js';
-import { hmacBase64 } from '../signing.js';
+import { logger } from '../internal/log.js';
+import { hmacBase64 } from '../feedback/signing.js';
 import type { Context } from './config.js';
 import { HttpError, isJsonObject, mediaType, NOT_JSON, parseJson, readBody, sendError } from './http.js';
 import { safeEqual } from './secrets.js';

@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { logger } from '../log.js';
+import { logger } from '../internal/log.js';
 import type { Context } from './config.js';
 import { HttpError, NOT_JSON, parseJson, sendError, sendJson, sendText } from './http.js';
 import type { EmulatorEndpoint, Fault } from './types.js';

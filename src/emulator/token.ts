@@ -21,7 +21,7 @@
  * @module
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { logger, printable } from '../log.js';
+import { logger, printable } from '../internal/log.js';
 import { idTokenClaims } from './claims.js';
 import { type Context, type EmulatorConfig, ID_TOKEN_TTL_SECONDS } from './config.js';
 import { HttpError, mediaType, parseForm, readBody, repeatedParam, sendJson } from './http.js';

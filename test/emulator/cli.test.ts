@@ -5,7 +5,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseCommandLine, UsageError } from '../../src/emulator/cli-args.js';
-import { authorizationHeader } from '../../src/signing.js';
+import { authorizationHeader } from '../../src/feedback/signing.js';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'emulator', 'cli.js');
 

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import { authorizationHeader } from '../../src/signing.js';
+import { authorizationHeader } from '../../src/feedback/signing.js';
 
 /** The redirect URI registered by {@link startEmulator}. */
 export const REDIRECT_URI = 'http://localhost:3000/callback';

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { ErrorCode } from '../../src/errors.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { BoundedMap, EmulatorState, RingBuffer } from '../../src/emulator/state.js';
-import { authorizationHeader } from '../../src/signing.js';
+import { authorizationHeader } from '../../src/feedback/signing.js';
 import { feedbackBody, get, login, sendFeedback, startEmulator } from './helpers.js';
 
 /** When true, the emulator's clock throws: every handler that reads it fails. */

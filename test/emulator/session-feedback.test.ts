@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Emulator, ReceivedReport } from '../../src/emulator/index.js';
-import { authorizationHeader, hmacBase64 } from '../../src/signing.js';
+import { authorizationHeader, hmacBase64 } from '../../src/feedback/signing.js';
 import { type FeedbackRequest, feedbackBody, login, sendFeedback, startEmulator } from './helpers.js';
 
 /** Added to the real clock: tests move time forward to expire tokens. */

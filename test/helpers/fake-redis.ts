@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { INCREMENT_SCRIPT, type RedisCommander } from '../../src/redis-store.js';
+import { INCREMENT_SCRIPT, type RedisCommander } from '../../src/stores/redis-bindid-store.js';
 
 interface Entry {
   value: string;

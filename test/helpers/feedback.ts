@@ -17,7 +17,7 @@ export function newToken(): string {
 }
 
 /**
- * The header's auth value computed here, independently of `src/signing.ts`: standard padded Base64 of
+ * The header's auth value computed here, independently of `src/feedback/signing.ts`: standard padded Base64 of
  * HMAC-SHA256 keyed with the UTF-8 secret over the UTF-8 token.
  */
 export function hmac(secret: string, token: string): string {

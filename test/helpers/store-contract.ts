@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { BindIdStore } from '../../src/stores.js';
+import type { BindIdStore } from '../../src/stores/bindid-store.js';
 
 /** A store under test and how to let its time pass. */
 export interface StoreUnderTest {

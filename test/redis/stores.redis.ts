@@ -2,13 +2,13 @@
  * The store and outbox contracts on a real Redis server (`npm run test:redis`): `RedisBindIdStore`
  * on a node-redis client exactly as the README tells users to build it, `StoreOutbox` on it (two
  * clients: two instances), and `SessionStoreOutbox` on connect-redis. The same contracts run
- * without a server in `npm test` (test/stores/, test/outbox/), on a model of Redis; this suite
+ * without a server in `npm test` (test/stores/, test/fail-open/), on a model of Redis; this suite
  * shows that the model's answers are the real ones.
  */
 import { RedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
 import { RedisBindIdStore, SessionStoreOutbox, StoreOutbox } from '../../src/index.js';
-import { INCREMENT_SCRIPT } from '../../src/redis-store.js';
+import { INCREMENT_SCRIPT } from '../../src/stores/redis-bindid-store.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';
 import { sleep } from './instances.js';

@@ -1,7 +1,7 @@
 /**
  * Checklist B (reliability.md §6): CSRF and cross-site requests. Runs on Express 4 and 5.
  *
- * Policy (src/csrf.ts): a confirm or cancel POST needs the session's synchronizer token AND must not
+ * Policy (src/session/csrf.ts): a confirm or cancel POST needs the session's synchronizer token AND must not
  * look cross-site: `Sec-Fetch-Site` other than `same-origin`/`none` is refused; without it, an
  * `Origin` (or, without that, a `Referer`) of another origin is refused. When a browser sends none of
  * the three, the token alone decides. A refused POST leaves the pending login untouched (it counts no

@@ -14,8 +14,8 @@ import {
   type LinkedEvent,
   MemoryBindIdStore,
 } from '../../src/index.js';
-import type { LinkFailedEvent } from '../../src/login-router.js';
-import { clientKey } from '../../src/attempts.js';
+import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
+import { clientKey } from '../../src/confirm/attempt-limiter.js';
 import {
   APP_ORIGIN,
   type Agent,

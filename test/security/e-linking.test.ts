@@ -11,7 +11,7 @@ import {
   LinkRegistry,
   MemoryBindIdStore,
 } from '../../src/index.js';
-import type { LinkFailedEvent } from '../../src/login-router.js';
+import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
 import { claimsFor, forgedCallback, type Forger, trustTestKey, unsignedJwt } from '../helpers/forged-tokens.js';
 import {

@@ -3,7 +3,7 @@
  * users by the `bindid_alias` of their verified ID token.
  */
 import fc from 'fast-check';
-import { defaultAlias } from '../../src/alias.js';
+import { defaultAlias } from '../../src/confirm/alias.js';
 import {
   assertAlias,
   ErrorCode,

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import session from 'express-session';
 import { SessionFeedbackClient } from '../../src/index.js';
-import { printable } from '../../src/log.js';
+import { printable } from '../../src/internal/log.js';
 import {
   APP_ORIGIN,
   appPath,

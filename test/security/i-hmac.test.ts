@@ -2,10 +2,10 @@
  * Checklist I (reliability §3.8–3.9; cases 69–78): the HMAC and the `Authorization` header.
  *
  * The byte-level cases live beside the code they test: the vectors (I69, I70) in
- * test/signing.test.ts, the header and body on the wire (I71, I76, I77) in
- * test/feedback-client/wire.test.ts, bad tokens (I73–I75) in test/signing.test.ts and
- * test/feedback-client/validation.test.ts, a rotated secret (I78) in
- * test/feedback-client/options.test.ts. This file adds what those cannot show: the same rules
+ * test/feedback/signing.test.ts, the header and body on the wire (I71, I76, I77) in
+ * test/feedback/client-wire.test.ts, bad tokens (I73–I75) in test/feedback/signing.test.ts and
+ * test/feedback/client-validation.test.ts, a rotated secret (I78) in
+ * test/feedback/client-options.test.ts. This file adds what those cannot show: the same rules
  * through the router and the middleware (secret checks at start-up, the only way a token enters a
  * session, the exact body of a real confirmation, 50 confirmations at once) and a secret rotated
  * between two attempts of one report.

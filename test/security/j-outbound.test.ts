@@ -1,7 +1,7 @@
 /**
  * Checklist J (reliability §4; cases 79–98): faults of the outbound session-feedback call.
  *
- * The client-level cases live in test/feedback-client/ and carry their case ids there: retries.test.ts
+ * The client-level cases live in test/feedback/ and carry their case ids there: retries.test.ts
  * (J82–J90, J94), faults.test.ts (J79–J81, J91–J93, J95, J97, J98), properties.test.ts (J88, J96).
  * This file shows what the user and the operator get when those faults happen during a real
  * confirmation: the fail-closed page in bounded time, the operator events, `next(err)` exactly once,

@@ -2,7 +2,7 @@
  * Checklist M (reliability §5 "Fuzzing with fast-check"; cases 116–119): property and fuzz tests of
  * the header builder, the returnTo sanitiser, the confirm form and the alias, on the real code paths
  * (a fake BindID API, the router, the middleware). M120 (random fault sequences against the retry
- * policy) is in test/feedback-client/properties.test.ts.
+ * policy) is in test/feedback/client-properties.test.ts.
  *
  * Every property is time-boxed and replayable (test/helpers/fuzz.ts): on a failure fast-check prints
  * the seed and the path of the smallest counterexample; `FC_SEED=<seed> FC_PATH=<path>` replays it.

@@ -4,7 +4,7 @@
  * fails. The same contract runs on a real Redis in `npm run test:redis` (test/redis/).
  */
 import { ErrorCode, MemoryBindIdStore, RedisBindIdStore, type RedisCommander } from '../../src/index.js';
-import { INCREMENT_SCRIPT } from '../../src/redis-store.js';
+import { INCREMENT_SCRIPT } from '../../src/stores/redis-bindid-store.js';
 import { FakeRedis, globToRegExp } from '../helpers/fake-redis.js';
 import { rejection } from '../helpers/feedback.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';

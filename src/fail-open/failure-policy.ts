@@ -1,0 +1,310 @@
+/**
+ * The failure policy of the confirm step: what happens when BindID cannot take the report.
+ *
+ * - `failureMode: 'closed'` (the default): nobody is signed in without BindID's 2xx. The user sees a
+ *   generic "try again" page; the pending login is kept (still single-use) and the password is asked
+ *   again on the next try.
+ * - `failureMode: 'open'`: when BindID is unreachable or timed out (`ERR_BINDID_UNAVAILABLE`,
+ *   `ERR_BINDID_TIMEOUT`, an open circuit included), the report is persisted in an {@link Outbox}
+ *   and the user is signed in; an {@link OutboxWorker} delivers it later with the original `time`,
+ *   or dead-letters it once its access token expired. If the outbox cannot persist the report, the
+ *   confirm step falls back to fail closed: never "signed in and the report lost".
+ *
+ * The default outbox is a {@link SessionStoreOutbox} on the app's express-session store
+ * (`req.sessionStore`), known from the first request that reaches the router or middleware.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import type { Store } from 'express-session';
+import { emit } from '../internal/events.js';
+import { assertAlias, type SessionFeedbackReport } from '../feedback/session-feedback-client.js';
+import { logger } from '../internal/log.js';
+import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import {
+  type Outbox,
+  type OutboxBackoffOptions,
+  type OutboxDeadLetterEvent,
+  type OutboxDeliveredEvent,
+  type OutboxItem,
+  type OutboxItemInfo,
+  type OutboxRetryEvent,
+  type OutboxSender,
+  OutboxWorker,
+  type OutboxWorkerOptions,
+  SessionStoreOutbox,
+} from './outbox.js';
+import { BindIdError } from '../errors.js';
+import type { BindIdStore } from '../stores/bindid-store.js';
+
+const log = logger('failure-policy');
+
+/** `closed`: no sign-in without BindID's 2xx (default). `open`: queue the report and sign in while BindID is down. */
+export type FailureMode = 'closed' | 'open';
+
+/** The `outboxWorker` option: how the worker that delivers queued reports runs in this process. */
+export interface OutboxWorkerSettings {
+  /**
+   * Start the worker's timer when the router or middleware is built. Default `true`. With `false`,
+   * call `outboxWorker.start()` (or `runOnce()`) yourself.
+   */
+  start?: boolean;
+  /** Time between runs, in ms. Default 5000. */
+  intervalMs?: number;
+  /** Most items per run. Default 20. */
+  batchSize?: number;
+  /** Retry backoff bounds. Default `{ baseMs: 1000, maxMs: 60000 }`. */
+  backoff?: OutboxBackoffOptions;
+  /** How long a claim on an item lasts, in ms. Default the client's `timeoutMs` + 10,000. */
+  leaseMs?: number;
+  /** Source of jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** A queued report was delivered (BindID answered 2xx). Errors are logged, not thrown. */
+  onDelivered?: (event: OutboxDeliveredEvent) => unknown;
+  /** An attempt failed and the report was rescheduled. Errors are logged, not thrown. */
+  onRetry?: (event: OutboxRetryEvent) => unknown;
+  /**
+   * A queued report was removed undelivered: its access token expired first (`reason: 'expired'`,
+   * never sent then) or BindID refused it (`'rejected'`). Alert on it. Errors are logged, not thrown.
+   */
+  onDeadLetter?: (event: OutboxDeadLetterEvent) => unknown;
+}
+
+const KNOWN_WORKER: KnownKeys<OutboxWorkerSettings> = {
+  start: true,
+  intervalMs: true,
+  batchSize: true,
+  backoff: true,
+  leaseMs: true,
+  random: true,
+  onDelivered: true,
+  onRetry: true,
+  onDeadLetter: true,
+};
+
+/** Payload of the `onReportQueued` event: fail-open signed a user in and persisted the report. */
+export interface ReportQueuedEvent {
+  req: Request;
+  /** The queued item, without its access token. */
+  item: OutboxItemInfo;
+  /** The BindID user. */
+  sub: string;
+  /** The alias reported. */
+  alias: string;
+  /** The code of the failure that made the report wait, e.g. `ERR_BINDID_UNAVAILABLE`. */
+  code: string;
+  /** False when a report for this (sub, alias) was already queued: that one is kept (dedupe). */
+  added: boolean;
+}
+
+/** The failure options of a factory, as read once. @internal */
+export interface FailurePolicy {
+  readonly mode: FailureMode;
+  /** The outbox for this request: the given one, or the default on `req.sessionStore` (undefined if it cannot be built). */
+  outboxFor(req: Request): Outbox | undefined;
+  /** The worker delivering the outbox in this process (open mode, unless `outboxWorker: false`). */
+  readonly worker: OutboxWorker | undefined;
+  readonly onReportQueued: ((event: ReportQueuedEvent) => void | Promise<void>) | undefined;
+  /** Start the worker's timer unless `outboxWorker.start` is false; called last by the factory, once every option passed. */
+  startWorker(): void;
+}
+
+/** Option keys of the failure policy, shared by `bindIdRouter` and `sendAuthenticationPerformed`. */
+export const FAILURE_OPTION_KEYS = { failureMode: true, outbox: true, outboxWorker: true, onReportQueued: true } as const;
+
+/**
+ * Read `failureMode`, `outbox`, `outboxWorker` and `onReportQueued`. In open mode, builds the worker
+ * with the factory's client, clock and store (started by {@link FailurePolicy.startWorker}).
+ */
+export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: () => number, store: BindIdStore): FailurePolicy {
+  const mode = o.oneOf<FailureMode>('failureMode', ['closed', 'open'], 'closed');
+  const onReportQueued = o.fn<(event: ReportQueuedEvent) => void | Promise<void>>('onReportQueued');
+  const given = o.raw('outbox');
+  const workerOption = o.raw('outboxWorker');
+  if (mode === 'closed') {
+    for (const key of ['outbox', 'outboxWorker', 'onReportQueued'] as const) {
+      if (o.has(key)) throw o.error(key, "is only used with failureMode: 'open' (fail-closed never queues reports)");
+    }
+    return { mode, outboxFor: () => undefined, worker: undefined, onReportQueued: undefined, startWorker: () => undefined };
+  }
+  let fixed: Outbox | undefined;
+  if (given !== undefined) {
+    if (!isOutbox(given)) {
+      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a SessionStoreOutbox or a StoreOutbox');
+    }
+    fixed = given;
+  }
+  const deferred = new DeferredOutbox(fixed, now);
+  let worker: OutboxWorker | undefined;
+  let start = false;
+  if (workerOption !== false) {
+    const w = o.nested('outboxWorker', KNOWN_WORKER);
+    start = w.boolean('start', true);
+    const onDelivered = w.fn<(event: OutboxDeliveredEvent) => void | Promise<void>>('onDelivered');
+    worker = buildWorker(o, {
+      outbox: deferred,
+      client,
+      now,
+      ...(w.has('intervalMs') ? { intervalMs: w.raw('intervalMs') as number } : {}),
+      ...(w.has('batchSize') ? { batchSize: w.raw('batchSize') as number } : {}),
+      ...(w.has('backoff') ? { backoff: w.raw('backoff') as OutboxBackoffOptions } : {}),
+      ...(w.has('leaseMs') ? { leaseMs: w.raw('leaseMs') as number } : {}),
+      ...(w.has('random') ? { random: w.fn<() => number>('random') as () => number } : {}),
+      onDelivered: (event) => {
+        // BindID knows the alias now: the self-heal record is no longer needed.
+        store.delete(healKey(event.item.sub)).catch(() => log('could not remove a self-heal record'));
+        emit('onDelivered', onDelivered, event);
+      },
+      ...optionalHook(w, 'onRetry'),
+      ...optionalHook(w, 'onDeadLetter'),
+    });
+  }
+  return {
+    mode,
+    outboxFor: (req) => deferred.bind(req),
+    worker,
+    onReportQueued,
+    startWorker: () => {
+      if (start) worker?.start();
+    },
+  };
+}
+
+/** The worker, with its option errors re-worded to name `outboxWorker.<key>` of this factory. */
+function buildWorker(o: OptionReader, options: OutboxWorkerOptions): OutboxWorker {
+  try {
+    return new OutboxWorker(options);
+  } catch (err) {
+    if (err instanceof BindIdError && err.option) {
+      throw o.error(`outboxWorker.${err.option}`, err.message.replace(/^.*? option `[^`]+` /, ''));
+    }
+    throw err;
+  }
+}
+
+function optionalHook(w: OptionReader, key: 'onRetry' | 'onDeadLetter'): Record<string, (event: never) => void> {
+  const hook = w.fn<(event: unknown) => void | Promise<void>>(key);
+  return hook ? { [key]: (event: unknown) => emit(key, hook, event) } : {};
+}
+
+function isOutbox(value: unknown): value is Outbox {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return ['enqueue', 'due', 'claim', 'get', 'update', 'remove'].every((m) => typeof v[m] === 'function');
+}
+
+/**
+ * The outbox of a factory: the given one, or a {@link SessionStoreOutbox} on the session store of
+ * the first request that shows one. Until then the worker finds nothing due.
+ */
+class DeferredOutbox implements Outbox {
+  #outbox: Outbox | undefined;
+  #failed = false;
+
+  constructor(
+    given: Outbox | undefined,
+    private readonly now: () => number,
+  ) {
+    this.#outbox = given;
+  }
+
+  /** The outbox, built from `req.sessionStore` the first time (undefined when that store cannot hold it). */
+  bind(req: Request): Outbox | undefined {
+    if (this.#outbox !== undefined || this.#failed) return this.#outbox;
+    const store = (req as Request & { sessionStore?: Store }).sessionStore;
+    if (store === undefined) return undefined;
+    try {
+      this.#outbox = new SessionStoreOutbox(store, { now: this.now });
+    } catch (err) {
+      this.#failed = true;
+      process.emitWarning(
+        `express-bindid: failureMode 'open' cannot keep its outbox in this session store, so every confirmation fails closed. ${(err as Error).message}`,
+        { code: 'EXPRESS_BINDID_OUTBOX' },
+      );
+    }
+    return this.#outbox;
+  }
+
+  #need(): Outbox {
+    if (this.#outbox === undefined) throw new Error('the outbox is not known yet');
+    return this.#outbox;
+  }
+
+  enqueue(item: OutboxItem): Promise<boolean> {
+    return this.#need().enqueue(item);
+  }
+
+  async due(now: number, limit: number): Promise<OutboxItem[]> {
+    return this.#outbox === undefined ? [] : this.#outbox.due(now, limit);
+  }
+
+  claim(id: string, leaseMs: number): Promise<boolean> {
+    return this.#need().claim(id, leaseMs);
+  }
+
+  get(id: string): Promise<OutboxItem | undefined> {
+    return this.#need().get(id);
+  }
+
+  update(item: OutboxItem): Promise<void> {
+    return this.#need().update(item);
+  }
+
+  remove(id: string): Promise<void> {
+    return this.#need().remove(id);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self-heal records: which alias a fail-open link reported for a BindID user, so that the next
+// BindID sign-in without `bindid_alias` can re-send the report with its new access token.
+// ---------------------------------------------------------------------------------------------
+
+/** How long a self-heal record is kept: 30 days. After it, the password is asked again. */
+export const SELF_HEAL_TTL_MS = 30 * 86_400_000;
+
+/** What a self-heal record holds: the report that was queued (no token). */
+export interface HealRecord {
+  alias: string;
+  /** The original authentication time, unix seconds. */
+  time: number;
+  amr?: string[];
+}
+
+/** Store key of the self-heal record of `sub` (a digest, never the `sub` itself). */
+export function healKey(sub: string): string {
+  return `heal:${createHash('sha256').update(sub).digest('base64url')}`;
+}
+
+/** Write the self-heal record of a queued report (best effort: a failure is logged). */
+export async function writeHealRecord(store: BindIdStore, sub: string, report: SessionFeedbackReport): Promise<void> {
+  if (report.type === 'alias_deleted' || report.alias === undefined) return;
+  const record: HealRecord = {
+    alias: report.alias,
+    time: report.time,
+    ...(report.type === 'authentication_performed' && report.amr ? { amr: report.amr } : {}),
+  };
+  await store.set(healKey(sub), JSON.stringify(record), SELF_HEAL_TTL_MS).catch(() => log('could not write a self-heal record'));
+}
+
+/** The self-heal record of `sub`, or undefined (none, unreadable, or the store failed). */
+export async function readHealRecord(store: BindIdStore, sub: string): Promise<HealRecord | undefined> {
+  let raw: string | undefined;
+  try {
+    raw = await store.get(healKey(sub));
+  } catch {
+    log('could not read a self-heal record');
+    return undefined;
+  }
+  if (raw === undefined) return undefined;
+  try {
+    const value = JSON.parse(raw) as Partial<HealRecord>;
+    assertAlias(value.alias);
+    if (typeof value.time !== 'number' || !Number.isSafeInteger(value.time) || value.time < 0) return undefined;
+    const amr = Array.isArray(value.amr) && value.amr.every((a) => typeof a === 'string') ? value.amr : undefined;
+    return { alias: value.alias, time: value.time, ...(amr ? { amr } : {}) };
+  } catch {
+    return undefined;
+  }
+}

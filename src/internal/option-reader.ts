@@ -1,0 +1,197 @@
+/**
+ * Option validation shared by every factory: run once, when the factory is called, never per
+ * request. Errors are `ERR_BINDID_INVALID_OPTION`, name the option and say what to do.
+ *
+ * @module
+ */
+import { BindIdArgumentError, ErrorCode } from '../errors.js';
+import { describeType } from '../feedback/signing.js';
+
+/** A map with one entry per option key, so the compiler keeps the list of known keys complete. */
+export type KnownKeys<T> = { readonly [K in keyof Required<T>]: true };
+
+/**
+ * Reads one options object of one factory. Construction checks that it is a plain object without
+ * unknown keys; each getter checks one option and applies its default.
+ */
+export class OptionReader {
+  private readonly values: Record<string, unknown>;
+
+  /**
+   * @param factory name shown in messages, e.g. `SessionFeedbackClient`
+   * @param value the options object as the caller passed it (`undefined` means `{}`)
+   * @param known the option keys this factory takes
+   * @param path dotted prefix for nested objects, e.g. `backoff`
+   */
+  constructor(
+    private readonly factory: string,
+    value: unknown,
+    known: object,
+    private readonly path = '',
+  ) {
+    if (value === undefined) {
+      this.values = {};
+    } else if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw this.error(path || 'options', `must be an object (got ${describeType(value)})`, !path);
+    } else {
+      this.values = value as Record<string, unknown>;
+    }
+    const names = Object.keys(known);
+    for (const key of Object.keys(this.values)) {
+      if (Object.hasOwn(known, key)) continue;
+      const hint = closest(key, names);
+      throw this.error(
+        this.name(key),
+        `is not a known option.${hint ? ` Did you mean \`${this.name(hint)}\`?` : ''} Known options: ${names.join(', ')}.`,
+      );
+    }
+  }
+
+  /** Whether the caller set this option (to anything but `undefined`). */
+  has(key: string): boolean {
+    return this.values[key] !== undefined;
+  }
+
+  /** The raw value, for options checked by the caller. */
+  raw(key: string): unknown {
+    return this.values[key];
+  }
+
+  /** A required, non-empty string. */
+  requiredString(key: string, example?: string): string {
+    const value = this.values[key];
+    if (value === undefined || value === null || value === '') {
+      throw this.error(this.name(key), `is required${example ? `, for example ${example}` : ''}`);
+    }
+    if (typeof value !== 'string') {
+      throw this.error(this.name(key), `must be a string (got ${describeType(value)})`);
+    }
+    return value;
+  }
+
+  /** An optional, non-empty string with a default. */
+  string(key: string, fallback: string): string {
+    const value = this.values[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'string' || value === '') {
+      throw this.error(this.name(key), `must be a non-empty string (got ${describeType(value)})`);
+    }
+    return value;
+  }
+
+  /** An optional whole number within bounds, with a default. */
+  integer(key: string, fallback: number, min: number, max: number): number {
+    const value = this.values[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      const got = typeof value === 'number' ? String(value) : describeType(value);
+      throw this.error(this.name(key), `must be a whole number from ${min} to ${max} (got ${got})`);
+    }
+    return value;
+  }
+
+  /** An optional boolean with a default. */
+  boolean(key: string, fallback: boolean): boolean {
+    const value = this.values[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') {
+      throw this.error(this.name(key), `must be true or false (got ${describeType(value)})`);
+    }
+    return value;
+  }
+
+  /** An optional function, returned as given (or `undefined`). */
+  fn<F>(key: string): F | undefined {
+    const value = this.values[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'function') {
+      throw this.error(this.name(key), `must be a function (got ${describeType(value)})`);
+    }
+    return value as F;
+  }
+
+  /** One of a fixed set of strings. */
+  oneOf<T extends string>(key: string, choices: readonly T[], fallback: T): T {
+    const value = this.values[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+      throw this.error(this.name(key), `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`);
+    }
+    return value as T;
+  }
+
+  /**
+   * An absolute http(s) base URL, returned without a trailing slash. Plain `http:` is allowed only
+   * for loopback hosts (the emulator, tests), because the URL receives the access token.
+   */
+  baseUrl(key: string, example: string): string {
+    const raw = this.requiredString(key, example);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw this.error(this.name(key), `must be an absolute URL such as ${example}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw this.error(this.name(key), 'must use https:');
+    }
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+      throw this.error(this.name(key), 'must use https: (plain http is only allowed for localhost, 127.0.0.1 and [::1])');
+    }
+    if (url.username || url.password || url.search || url.hash) {
+      throw this.error(this.name(key), 'must not contain credentials, a query or a fragment');
+    }
+    return url.href.replace(/\/+$/, '');
+  }
+
+  /** A reader for a nested options object (`backoff: { ... }`). */
+  nested(key: string, known: object): OptionReader {
+    return new OptionReader(this.factory, this.values[key], known, this.name(key));
+  }
+
+  /** An `ERR_BINDID_INVALID_OPTION` error about `option`. */
+  error(option: string, message: string, whole = false): BindIdArgumentError {
+    const subject = whole ? `the options of ${this.factory}()` : `${this.factory}() option \`${option}\``;
+    return new BindIdArgumentError(ErrorCode.INVALID_OPTION, `express-bindid: ${subject} ${message}`, {
+      option,
+    });
+  }
+
+  /** The full dotted name of `key` in this reader (`paths.confirm`). */
+  name(key: string): string {
+    return this.path ? `${this.path}.${key}` : key;
+  }
+}
+
+/** True for hosts that never leave the machine. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** The known name closest to `input` (edit distance ≤ 2, or equal ignoring case). */
+function closest(input: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of names) {
+    const d = name.toLowerCase() === input.toLowerCase() ? 0 : distance(input, name);
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      next.push(Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, substitution));
+    }
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}

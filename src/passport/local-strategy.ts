@@ -1,0 +1,225 @@
+/**
+ * `createLocalStrategy(options)`: a passport-local Strategy around the app's existing
+ * username/password check, hardened for the BindID confirm step.
+ *
+ * - Credentials are read from the request body only (never the query string), must be non-empty
+ *   strings and not longer than the caps, or the check fails before `verify` runs.
+ * - Unknown user, wrong password and missing or malformed credentials all fail with the same
+ *   generic message.
+ * - `verify` may return a promise (or a value), or take a passport-style `done` callback.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import { Strategy as PassportLocalStrategy } from 'passport-local';
+import { BindIdError } from '../errors.js';
+import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { requirePassport, requireServerSession } from '../session/pending-login.js';
+
+/** The passport-style callback of a callback-form `verify`. */
+export type VerifyDone<U> = (err: unknown, user?: U | false | null, info?: { message?: string }) => void;
+
+/** What a verify function may return: the user, or `false`/`null`/`undefined` when the check fails. */
+export type VerifyResult<U> = U | false | null | undefined;
+
+/**
+ * The app's username/password check. Two forms, told apart by how many parameters the function
+ * declares:
+ * - `(username, password) => user | false` or a promise of it;
+ * - `(username, password, done) => void`, calling `done(err, user | false)` as in passport-local.
+ */
+export type Verify<U> = (
+  username: string,
+  password: string,
+  done: VerifyDone<U>,
+  // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
+) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
+
+/** As {@link Verify}, with the request first (`passReqToCallback: true`): three parameters for the promise form, four for the callback form. */
+export type VerifyWithRequest<U> = (
+  req: Request,
+  username: string,
+  password: string,
+  done: VerifyDone<U>,
+  // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
+) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
+
+interface CommonLocalStrategyOptions {
+  /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid-local`. */
+  name?: string;
+  /** Body field of the username. Default `username`. */
+  usernameField?: string;
+  /** Body field of the password. Default `password`. */
+  passwordField?: string;
+  /** Longest username accepted, in characters. Default 256. */
+  maxUsernameLength?: number;
+  /** Longest password accepted, in characters (bounds hashing cost). Default 1024. */
+  maxPasswordLength?: number;
+  /** The one failure message for every failed check. Default `Invalid username or password.` */
+  message?: string;
+}
+
+/** Options of {@link createLocalStrategy} without the request in `verify`. */
+export interface LocalStrategyOptions<U = Express.User> extends CommonLocalStrategyOptions {
+  /**
+   * The app's existing check. Declared with two parameters it returns (or resolves to) the user or
+   * `false`; declared with three it calls `done(err, user | false)` as in passport-local.
+   */
+  verify: Verify<U>;
+  passReqToCallback?: false;
+}
+
+/** Options of {@link createLocalStrategy} with the request first in `verify`. */
+export interface LocalStrategyOptionsWithRequest<U = Express.User> extends CommonLocalStrategyOptions {
+  /** As in {@link LocalStrategyOptions}, with `req` first (three parameters: promise form, four: callback form). */
+  verify: VerifyWithRequest<U>;
+  passReqToCallback: true;
+}
+
+const KNOWN: KnownKeys<LocalStrategyOptionsWithRequest> = {
+  verify: true,
+  passReqToCallback: true,
+  name: true,
+  usernameField: true,
+  passwordField: true,
+  maxUsernameLength: true,
+  maxPasswordLength: true,
+  message: true,
+};
+/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
+export { KNOWN as LOCAL_STRATEGY_OPTION_KEYS };
+
+/** The default generic failure message. */
+export const DEFAULT_FAILURE_MESSAGE = 'Invalid username or password.';
+
+/** The Strategy returned by {@link createLocalStrategy}: a passport-local Strategy. */
+export class BindIdLocalStrategy extends PassportLocalStrategy {
+  /** The generic failure message. */
+  readonly message: string;
+  // Plain (not #private) fields: passport calls authenticate() on Object.create(strategy).
+  private readonly checks: { usernameField: string; passwordField: string; maxUsername: number; maxPassword: number };
+
+  /** @internal use {@link createLocalStrategy}. */
+  constructor(
+    settings: { name: string; usernameField: string; passwordField: string; maxUsername: number; maxPassword: number; message: string },
+    verify: (req: Request, username: string, password: string, done: VerifyDone<unknown>) => void,
+  ) {
+    super(
+      { usernameField: settings.usernameField, passwordField: settings.passwordField, passReqToCallback: true },
+      verify as never,
+    );
+    this.name = settings.name;
+    this.message = settings.message;
+    this.checks = {
+      usernameField: settings.usernameField,
+      passwordField: settings.passwordField,
+      maxUsername: settings.maxUsername,
+      maxPassword: settings.maxPassword,
+    };
+  }
+
+  /** Checks the request before passport-local reads it; see the module notes. */
+  override authenticate(req: Request, options?: object): void {
+    try {
+      requireServerSession(req);
+      requirePassport(req);
+    } catch (err) {
+      this.error(err as Error);
+      return;
+    }
+    const username = bodyField(req, this.checks.usernameField);
+    const password = bodyField(req, this.checks.passwordField);
+    if (
+      typeof username !== 'string' ||
+      typeof password !== 'string' ||
+      username.length === 0 ||
+      password.length === 0 ||
+      username.length > this.checks.maxUsername ||
+      password.length > this.checks.maxPassword
+    ) {
+      this.fail({ message: this.message }, 401);
+      return;
+    }
+    super.authenticate(req, { ...(options ?? {}), badRequestMessage: this.message });
+  }
+}
+
+/**
+ * Build the passport-local Strategy for the BindID confirm step. Register it with
+ * `passport.use(strategy)` and run it with `passport.authenticate(strategy.name, { session: false })`.
+ *
+ * @example
+ * ```ts
+ * passport.use(createLocalStrategy({
+ *   verify: async (username, password) => (await users.checkPassword(username, password)) ?? false,
+ * }));
+ * ```
+ */
+export function createLocalStrategy<U = Express.User>(
+  options: LocalStrategyOptions<U> | LocalStrategyOptionsWithRequest<U>,
+): BindIdLocalStrategy {
+  const o = new OptionReader('createLocalStrategy', options, KNOWN);
+  const verify = o.fn<(...args: unknown[]) => unknown>('verify');
+  if (!verify) throw o.error('verify', 'is required: your existing check, (username, password) => user or false');
+  const withRequest = o.boolean('passReqToCallback', false);
+  const field = (key: string, fallback: string) => {
+    const value = o.string(key, fallback);
+    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(value)) throw o.error(key, 'must be a plain field name such as "username"');
+    return value;
+  };
+  const settings = {
+    name: o.string('name', 'bindid-local'),
+    usernameField: field('usernameField', 'username'),
+    passwordField: field('passwordField', 'password'),
+    maxUsername: o.integer('maxUsernameLength', 256, 1, 65_536),
+    maxPassword: o.integer('maxPasswordLength', 1024, 1, 65_536),
+    message: o.string('message', DEFAULT_FAILURE_MESSAGE),
+  };
+  const callbackForm = verify.length >= (withRequest ? 4 : 3);
+
+  const strategy = new BindIdLocalStrategy(settings, (req, username, password, done) => {
+    let finished = false;
+    const finish = (err: unknown, user?: unknown) => {
+      if (finished) return;
+      finished = true;
+      if (err) done(err);
+      else if (user === undefined || user === null || user === false) done(null, false, { message: settings.message });
+      else done(null, user);
+    };
+    const args: unknown[] = withRequest ? [req, username, password] : [username, password];
+    try {
+      if (callbackForm) {
+        const returned = verify(...args, (err: unknown, user?: unknown) => finish(err, user));
+        if (isThenable(returned)) returned.then(undefined, (err: unknown) => finish(asError(err)));
+        return;
+      }
+      const returned = verify(...args);
+      if (isThenable(returned)) {
+        returned.then(
+          (user) => finish(null, user),
+          (err: unknown) => finish(asError(err)),
+        );
+      } else {
+        finish(null, returned);
+      }
+    } catch (err) {
+      finish(asError(err));
+    }
+  });
+  return strategy;
+}
+
+/** An own property of the parsed body (never the query string, never an inherited key). */
+function bodyField(req: Request, name: string): unknown {
+  const body: unknown = req.body;
+  if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return undefined;
+  return (body as Record<string, unknown>)[name];
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new BindIdError('ERR_BINDID_INVALID_ARGUMENT', 'verify failed with a non-Error value');
+}

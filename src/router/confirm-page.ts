@@ -1,0 +1,178 @@
+/**
+ * The confirm page: the one screen this library shows to people. A plain, accessible HTML page with
+ * no scripts and no external assets; every string can be overridden (`messages`), or the whole page
+ * replaced through the `render` hook of the login router.
+ *
+ * @module
+ */
+import type { Request, Response } from 'express';
+import type { BindIdClaims } from '../session/pending-login.js';
+
+/** Every user-visible string of the default pages. `{identity}` is replaced by the masked BindID identity. */
+export interface ConfirmPageMessages {
+  /** `lang` attribute of the page. */
+  lang: string;
+  title: string;
+  intro: string;
+  /** Shown when the ID token has an email or phone number: which BindID identity is being linked. */
+  identity: string;
+  usernameLabel: string;
+  passwordLabel: string;
+  submit: string;
+  cancel: string;
+  /** The one message for every failed password check (unknown user, wrong password, locked...). */
+  invalidCredentials: string;
+  /** BindID could not be reached: nothing was linked, the user may try again. */
+  unavailable: string;
+  /** BindID refused the link (expired sign-in, alias already in use...): nothing was linked, start again. */
+  rejected: string;
+  expiredTitle: string;
+  /** No pending sign-in: expired, used, cancelled or too many attempts. */
+  expired: string;
+  /** The link back to "Sign in with BindID". */
+  startOver: string;
+}
+
+/** The default (English) strings. */
+export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.freeze({
+  lang: 'en',
+  title: 'Confirm your account',
+  intro:
+    'This is the first time you sign in here with BindID. Enter your username and password once to link ' +
+    'BindID to your account. Next time, BindID alone is enough.',
+  identity: 'BindID account: {identity}',
+  usernameLabel: 'Username',
+  passwordLabel: 'Password',
+  submit: 'Confirm and sign in',
+  cancel: 'This is not me',
+  invalidCredentials: 'Invalid username or password.',
+  unavailable: 'BindID could not be reached, so nothing was linked. Please try again in a moment.',
+  rejected: 'BindID did not accept this link, so nothing was linked.',
+  expiredTitle: 'This sign-in can no longer be confirmed',
+  expired: 'It expired, or it was already confirmed or cancelled. To sign in, start again.',
+  startOver: 'Sign in with BindID',
+});
+
+/** What a confirm-page renderer receives. */
+export interface ConfirmPageModel {
+  /** `confirm`: the password form; `expired`: no pending sign-in, start again. */
+  view: 'confirm' | 'expired';
+  /** HTTP status to answer with (200, 401 after a failed check, 503 when BindID is down, 400 expired). */
+  status: number;
+  /** The strings, defaults merged with the app's overrides. */
+  messages: ConfirmPageMessages;
+  /** Where the form posts to. */
+  action: string;
+  /** Where the "not me" form posts to. */
+  cancelAction: string;
+  /** Where "Sign in with BindID" starts. */
+  startOverUrl: string;
+  /** The CSRF token; put it in a hidden field named `_csrf` of both forms. */
+  csrfToken?: string;
+  /** Masked email or phone number of the BindID identity being linked, if the ID token has one. */
+  identity?: string;
+  /** The username typed last time (after a failed attempt), to pre-fill the field. */
+  username?: string;
+  /** The error to announce, if any. */
+  error?: string;
+}
+
+/**
+ * A render hook: write the page for `model` to `res` (status and headers are already set). A returned
+ * promise is awaited; any other result is ignored.
+ */
+export type RenderConfirmPage = (model: ConfirmPageModel, req: Request, res: Response) => unknown;
+
+/** Escape text for HTML content and double-quoted attributes. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The masked email (`a•••e@example.com`) or phone number (`•••••••89`) of the ID token, so a victim
+ * of an injected sign-in can see it is not their BindID account. `undefined` when there is neither.
+ */
+export function maskIdentity(claims: BindIdClaims): string | undefined {
+  const email = claims.email;
+  if (typeof email === 'string') {
+    const at = email.lastIndexOf('@');
+    if (at > 0 && at < email.length - 1) {
+      const local = email.slice(0, at);
+      const masked = local.length <= 2 ? `${local[0]}•••` : `${local[0]}•••${local[local.length - 1]}`;
+      return `${masked}@${email.slice(at + 1)}`.slice(0, 254);
+    }
+  }
+  const phone = claims.phone_number;
+  if (typeof phone === 'string' && /^\+?[0-9 ()-]{4,32}$/.test(phone)) {
+    const digits = phone.replace(/[^0-9]/g, '');
+    return `${'•'.repeat(Math.max(0, digits.length - 2))}${digits.slice(-2)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The default page, as a complete HTML document: no script, no external asset (it works without
+ * JavaScript and under the router's `default-src 'none'` policy), one column that fits a phone.
+ * After a failed attempt the error is announced (`role="alert"`), describes the password field,
+ * which gets the focus, and the username typed is kept.
+ */
+export function renderDefaultConfirmPage(model: ConfirmPageModel): string {
+  const m = model.messages;
+  const e = escapeHtml;
+  const title = model.view === 'confirm' ? m.title : m.expiredTitle;
+  const alert = model.error ? `<p class="alert" id="bindid-error" role="alert">${e(model.error)}</p>` : '';
+  const csrf = model.csrfToken ? `<input type="hidden" name="_csrf" value="${e(model.csrfToken)}">` : '';
+  let body: string;
+  if (model.view === 'confirm') {
+    const identity = model.identity ? `<p class="identity">${e(m.identity.replace('{identity}', model.identity))}</p>` : '';
+    // After an error the password must be typed again: focus it, described by the error.
+    const retry = model.error ? ` autofocus aria-describedby="bindid-error"${model.status === 401 ? ' aria-invalid="true"' : ''}` : '';
+    body = `<p>${e(m.intro)}</p>
+${identity}${alert}
+<form method="post" action="${e(model.action)}">
+${csrf}
+<label for="bindid-username">${e(m.usernameLabel)}</label>
+<input id="bindid-username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256" value="${e(model.username ?? '')}">
+<label for="bindid-password">${e(m.passwordLabel)}</label>
+<input id="bindid-password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${retry}>
+<button type="submit">${e(m.submit)}</button>
+</form>
+<form method="post" action="${e(model.cancelAction)}" class="cancel">
+${csrf}
+<button type="submit" class="link">${e(m.cancel)}</button>
+</form>`;
+  } else {
+    body = `${alert}<p>${e(m.expired)}</p>
+<p><a class="button" href="${e(model.startOverUrl)}">${e(m.startOver)}</a></p>`;
+  }
+  return `<!doctype html>
+<html lang="${e(m.lang)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(title)}</title>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#1a1a1a;background:#f4f4f4}
+main{max-width:26rem;margin:2rem auto;background:#fff;padding:1.5rem;border:1px solid #c4c4c4;border-radius:8px}
+h1{font-size:1.4rem;line-height:1.3;margin-top:0}
+label{display:block;margin-top:1rem;font-weight:600}
+input,button{font:inherit}
+input{box-sizing:border-box;width:100%;padding:.6rem;border:1px solid #767676;border-radius:4px}
+button,.button{display:block;box-sizing:border-box;margin-top:1.25rem;width:100%;padding:.7rem;border:0;border-radius:4px;background:#0b5cad;color:#fff;text-align:center;text-decoration:none;cursor:pointer}
+button.link{background:none;color:#0b5cad;text-decoration:underline;width:auto;padding:.5rem 0;margin-top:.75rem}
+.alert{background:#fdecea;border:1px solid #b3261e;border-left-width:4px;color:#7a1410;padding:.6rem;border-radius:4px}
+.identity{font-weight:600;overflow-wrap:anywhere}
+a{color:#0b5cad}
+:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}
+@media (max-width:30rem){body{padding:0;background:#fff}main{margin:0;border:0;border-radius:0;padding:1.5rem 1rem}}
+</style>
+</head>
+<body>
+<main>
+<h1>${e(title)}</h1>
+${body}
+</main>
+</body>
+</html>
+`;
+}

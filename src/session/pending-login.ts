@@ -1,0 +1,282 @@
+/**
+ * The pending BindID login: what the BindID callback keeps in the server-side session until the user
+ * has confirmed who they are with their password.
+ *
+ * It holds the BindID access token (needed to sign the report), when it expires, and the ID-token
+ * claims. It lives only in `req.session` (server-side), is never sent to the browser, and is
+ * removed once the report succeeded, the user cancelled, or it expired.
+ *
+ * @module
+ */
+// The built .d.ts must load express-session's types by itself: they add `req.session` to Express's
+// Request, which the declarations below use and augment (SessionData). `import type {}` is elided
+// from declaration output; a reference marked preserve="true" is kept.
+/// <reference types="express-session" preserve="true" />
+import { randomBytes } from 'node:crypto';
+import type { Request } from 'express';
+import type {} from 'express-session';
+import { BindIdStateError, ErrorCode, invalidArgument } from '../errors.js';
+import { assertAccessToken, describeType } from '../feedback/signing.js';
+
+/** Claims of a verified BindID ID token, as far as this library reads them. */
+export interface BindIdClaims {
+  /** The BindID user's stable identifier for this app. */
+  sub: string;
+  /** The app's alias for this user; absent until the app reported one. */
+  bindid_alias?: string;
+  email?: string;
+  email_verified?: boolean;
+  phone_number?: string;
+  acr?: string;
+  amr?: string[];
+  [claim: string]: unknown;
+}
+
+/** A pending BindID login as kept in the session. */
+export interface PendingLogin {
+  /** Random id of this pending login (its single-use claim is keyed on it). */
+  id: string;
+  /** The BindID access token of the session. Server-side only. */
+  accessToken: string;
+  /** When the pending login stops being usable, in ms since 1970 (≤ the access token's expiry). */
+  expiresAt: number;
+  /** When it was stored, in ms since 1970. */
+  createdAt: number;
+  /**
+   * When the access token expires, in ms since 1970 (`createdAt` + `expires_in`). A report queued in
+   * fail-open mode is dead-lettered after it. Absent in logins stored by older versions.
+   */
+  tokenExpiresAt?: number;
+  /** The verified ID-token claims. */
+  claims: BindIdClaims;
+  /** Failed password attempts against this pending login. */
+  failures?: number;
+  /** The app asked to confirm a BindID user that already has an alias (a revoked link). */
+  relink?: boolean;
+}
+
+/** One authorization request in flight, kept until its callback. */
+export interface AuthTransaction {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+  /** When it was created, in ms since 1970. */
+  createdAt: number;
+}
+
+/** What this library keeps in `req.session.bindid`. */
+export interface BindIdSessionState {
+  /** The BindID login waiting for password confirmation. */
+  pending?: PendingLogin;
+  /** A same-origin path to return to after sign-in (set by the login router). */
+  returnTo?: string;
+  /** The CSRF token of the confirm form. */
+  csrf?: string;
+  /** The authorization request in flight (set by the login router, consumed by its callback). */
+  auth?: AuthTransaction;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    /** express-bindid's state. Server-side only: never put it in a client-side cookie. */
+    bindid?: BindIdSessionState;
+  }
+}
+
+/** Input of {@link storePendingLogin}. */
+export interface StorePendingLoginInput {
+  /** The access token from BindID's `/token` response. */
+  accessToken: string;
+  /** `expires_in` from the `/token` response, in seconds (BindID: 3600). */
+  expiresIn: number;
+  /** Claims of the ID token, after your OIDC library verified it. Must contain `sub`. */
+  claims: BindIdClaims | Record<string, unknown>;
+}
+
+/** Options of {@link storePendingLogin}. */
+export interface StorePendingLoginOptions {
+  /** Longest time the user has to confirm, in seconds. Default 600 (never beyond `expiresIn`). */
+  ttlSeconds?: number;
+  /** Clock in ms since 1970. Default `Date.now`. */
+  now?: () => number;
+  /** Confirm again although the ID token has an alias (the app revoked the link). Default false. */
+  relink?: boolean;
+}
+
+/** Default time a user has to confirm a new BindID login, in seconds. */
+export const DEFAULT_PENDING_TTL_SECONDS = 600;
+/** Largest serialized size of the claims kept in the session, in bytes. */
+export const MAX_CLAIMS_BYTES = 16_384;
+
+/**
+ * True when the ID token carries no `bindid_alias`: BindID does not know this user as one of the
+ * app's users yet, so the app must confirm them once (password) and report an alias.
+ *
+ * @throws BindIdArgumentError when `claims` is not an object.
+ */
+export function isNewBindIdUser(claims: BindIdClaims | Record<string, unknown>): boolean {
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
+  }
+  const alias = (claims as Record<string, unknown>).bindid_alias;
+  return alias === undefined || alias === null;
+}
+
+/**
+ * Keep a new BindID user's login in the session until they confirm it with their password. For apps
+ * with their own BindID callback: call it after verifying the ID token, then redirect to your
+ * confirm page.
+ *
+ * @throws BindIdStateError `ERR_BINDID_SESSION_MISSING` without a server-side session.
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for a bad token, lifetime or claims.
+ */
+export function storePendingLogin(
+  req: Request,
+  input: StorePendingLoginInput,
+  options: StorePendingLoginOptions = {},
+): PendingLogin {
+  const session = requireServerSession(req);
+  if (input === null || typeof input !== 'object') throw invalidArgument('storePendingLogin() input must be an object');
+  assertAccessToken(input.accessToken);
+  const { expiresIn, claims } = input;
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw invalidArgument('expiresIn must be a positive number of seconds (the /token response `expires_in`)');
+  }
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
+  }
+  const sub = (claims as Record<string, unknown>).sub;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) {
+    throw invalidArgument('claims.sub must be a non-empty string of at most 255 characters');
+  }
+  const copy = JSON.parse(JSON.stringify(claims)) as BindIdClaims;
+  if (Buffer.byteLength(JSON.stringify(copy)) > MAX_CLAIMS_BYTES) {
+    throw invalidArgument(`claims are larger than ${MAX_CLAIMS_BYTES} bytes`);
+  }
+  const ttlSeconds = options.ttlSeconds ?? DEFAULT_PENDING_TTL_SECONDS;
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw invalidArgument('ttlSeconds must be a positive number');
+  const now = (options.now ?? Date.now)();
+  const pending: PendingLogin = {
+    id: randomBytes(16).toString('base64url'),
+    accessToken: input.accessToken,
+    createdAt: now,
+    expiresAt: now + Math.min(ttlSeconds, expiresIn) * 1000,
+    tokenExpiresAt: now + Math.floor(expiresIn * 1000),
+    claims: copy,
+  };
+  if (options.relink) pending.relink = true;
+  session.bindid = { ...(session.bindid ?? {}), pending };
+  return pending;
+}
+
+/**
+ * The pending login of this session, or `undefined` when there is none or it expired (an expired one
+ * is removed). Does not throw for a missing session.
+ */
+export function getPendingLogin(req: Request, now: number = Date.now()): PendingLogin | undefined {
+  const state = req.session?.bindid;
+  const pending = state?.pending;
+  if (!pending || !isPendingLogin(pending)) return undefined;
+  if (now >= pending.expiresAt) {
+    delete state.pending;
+    return undefined;
+  }
+  return pending;
+}
+
+/**
+ * The pending login of this session; throws a 4xx `BindIdStateError` when there is none
+ * (`ERR_BINDID_NO_PENDING_LOGIN`) or it expired (`ERR_BINDID_PENDING_LOGIN_EXPIRED`, and it is
+ * removed).
+ */
+export function requirePendingLogin(req: Request, now: number = Date.now()): PendingLogin {
+  const session = requireServerSession(req);
+  const pending = session.bindid?.pending;
+  if (!pending || !isPendingLogin(pending)) {
+    const hint =
+      typeof req.isAuthenticated === 'function' && req.isAuthenticated()
+        ? ' The user is already logged in: if passport.authenticate() ran before this middleware, give it ' +
+          '{ session: false } so the login (and its session regeneration) happens after the BindID report.'
+        : '';
+    throw new BindIdStateError(
+      ErrorCode.NO_PENDING_LOGIN,
+      `There is no pending BindID sign-in to confirm: start again from "Sign in with BindID".${hint}`,
+      { status: 400 },
+    );
+  }
+  if (now >= pending.expiresAt) {
+    clearPendingLogin(req);
+    throw new BindIdStateError(
+      ErrorCode.PENDING_LOGIN_EXPIRED,
+      'The BindID sign-in waited too long to be confirmed: start again from "Sign in with BindID".',
+      { status: 400 },
+    );
+  }
+  return pending;
+}
+
+/** Remove the pending login from the session (after success, cancel or expiry). */
+export function clearPendingLogin(req: Request): void {
+  const state = req.session?.bindid;
+  if (state) delete state.pending;
+}
+
+/**
+ * `req.session`, checked to be a server-side express-session session.
+ *
+ * @throws BindIdStateError `ERR_BINDID_SESSION_MISSING` when there is none, or when it lacks
+ *   `regenerate`/`save` (cookie-session keeps data in the browser, where an access token must never go).
+ */
+export function requireServerSession(req: Request): NonNullable<Request['session']> {
+  const session = req.session;
+  if (!session) {
+    throw new BindIdStateError(
+      ErrorCode.SESSION_MISSING,
+      'express-bindid needs a server-side session, but req.session is missing. Did you forget ' +
+        'app.use(session({ ... })) from express-session before this route? (If it is mounted, its store may be ' +
+        'disconnected: express-session then skips sessions until the store reconnects.)',
+      { status: 503, retryable: true },
+    );
+  }
+  if (typeof session.regenerate !== 'function' || typeof session.save !== 'function') {
+    throw new BindIdStateError(
+      ErrorCode.SESSION_MISSING,
+      'express-bindid needs a server-side express-session session (req.session.regenerate and .save are ' +
+        'missing). Client-side sessions such as cookie-session would put the BindID access token in a cookie.',
+      { status: 500 },
+    );
+  }
+  return session;
+}
+
+/**
+ * Check that passport is mounted (`req.login` exists).
+ *
+ * @throws BindIdStateError `ERR_BINDID_PASSPORT_MISSING`.
+ */
+export function requirePassport(req: Request): void {
+  if (typeof req.login !== 'function') {
+    throw new BindIdStateError(
+      ErrorCode.PASSPORT_MISSING,
+      'express-bindid needs passport, but req.login is missing. Did you forget app.use(passport.initialize()) ' +
+        '(and app.use(passport.session())) after express-session?',
+      { status: 500 },
+    );
+  }
+}
+
+function isPendingLogin(value: unknown): value is PendingLogin {
+  if (value === null || typeof value !== 'object') return false;
+  const p = value as Record<string, unknown>;
+  return (
+    typeof p.id === 'string' &&
+    typeof p.accessToken === 'string' &&
+    typeof p.expiresAt === 'number' &&
+    typeof p.createdAt === 'number' &&
+    p.claims !== null &&
+    typeof p.claims === 'object' &&
+    typeof (p.claims as Record<string, unknown>).sub === 'string'
+  );
+}
+

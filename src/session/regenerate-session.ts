@@ -1,0 +1,72 @@
+/**
+ * Promise wrappers for the session steps of the flow (regenerate, save, passport's `req.login`).
+ * A failing step becomes `ERR_BINDID_LOGIN_FAILED` (500, retryable) with the store's error as cause.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type {} from 'express-session';
+import { BindIdStateError, ErrorCode } from '../errors.js';
+import type { BindIdSessionState } from './pending-login.js';
+
+/** Run a callback-style session step as a promise, wrapping its error. */
+function step(description: string, run: (done: (err?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    run((err?: unknown) => {
+      if (!err) return resolve();
+      reject(
+        new BindIdStateError(ErrorCode.LOGIN_FAILED, `${description} failed (session store error?).`, {
+          status: 500,
+          retryable: true,
+          ...(err instanceof Error ? { cause: err } : {}),
+        }),
+      );
+    });
+  });
+}
+
+/** Give the browser a new session id, keeping only `carry` as `req.session.bindid` (session fixation). */
+export async function regenerateSession(req: Request, carry: BindIdSessionState): Promise<void> {
+  await step('Renewing the session', (done) => req.session.regenerate(done));
+  req.session.bindid = carry;
+}
+
+/** Save the session now (before a redirect, so the next request sees it). */
+export function saveSession(req: Request): Promise<void> {
+  return step('Saving the session', (done) => req.session.save(done));
+}
+
+/**
+ * passport's `req.login`, always with a new session id, keeping only `bindid.returnTo` across it.
+ * passport ≥ 0.6 regenerates the session itself; with an older passport (the id did not change)
+ * the session is regenerated here and the login repeated in the new session. When a step fails, the
+ * session is left without data, so nobody is signed in.
+ */
+export async function logIn(req: Request, user: unknown): Promise<void> {
+  const returnTo = req.session.bindid?.returnTo;
+  const before = req.sessionID;
+  try {
+    await step('Signing the user in', (done) => req.login(user as Express.User, done));
+    if (req.sessionID === before) {
+      await regenerateSession(req, {});
+      await step('Signing the user in', (done) => req.login(user as Express.User, done));
+    }
+  } catch (err) {
+    forgetSessionData(req);
+    throw err;
+  }
+  if (typeof returnTo === 'string') req.session.bindid = { ...(req.session.bindid ?? {}), returnTo };
+}
+
+/**
+ * After a failed sign-in, empty the session: passport may already have put the user in it before its
+ * `save` failed, and express-session saves the session again when the response ends, so a store that
+ * recovered by then would otherwise sign the user in after all.
+ */
+function forgetSessionData(req: Request): void {
+  const session = req.session as unknown as Record<string, unknown> | undefined;
+  if (!session) return;
+  for (const key of Object.keys(session)) {
+    if (key !== 'cookie') delete session[key];
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * `BindIdStore`: the small key-value interface behind everything the flow must share between app
+ * instances and keep across restarts — failed-attempt counters, the single-use claim on a pending
+ * login, the BindID-user ↔ alias registry and the fail-open outbox.
+ *
+ * Two implementations: {@link MemoryBindIdStore} (the default: one process only, bounded) and
+ * `RedisBindIdStore` (`src/stores/redis-bindid-store.ts`) for several instances.
+ *
+ * @module
+ */
+import { BindIdError, BindIdStateError, ErrorCode, safeCause } from '../errors.js';
+
+/** Shared state of express-bindid. Every method may reject; callers fail closed when it does. */
+export interface BindIdStore {
+  /** Create `key` only if it does not exist (atomically), expiring after `ttlMs`. True if created. */
+  add(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** The value of `key`, or `undefined` (missing or expired). */
+  get(key: string): Promise<string | undefined>;
+  /** Set `key`, expiring after `ttlMs` (or never when omitted). */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Remove `key` (no error when missing). */
+  delete(key: string): Promise<void>;
+  /** Add 1 to the counter `key` (atomically), creating it with `ttlMs`; resolves the new value. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  /** Every live key starting with `prefix` (for the outbox worker). */
+  keys(prefix: string): Promise<string[]>;
+}
+
+interface Entry {
+  value: string;
+  /** ms since 1970, or Infinity. */
+  expiresAt: number;
+}
+
+/** Options of {@link MemoryBindIdStore}. */
+export interface MemoryBindIdStoreOptions {
+  /** Most keys kept; the oldest are dropped beyond it. Default 100,000. */
+  maxKeys?: number;
+  /** Clock in ms since 1970. Default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * The default store: a bounded in-process map. Right for one process; with several instances or for
+ * fail-open durability use a shared store (`RedisBindIdStore`).
+ */
+export class MemoryBindIdStore implements BindIdStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #maxKeys: number;
+  readonly #now: () => number;
+
+  constructor(options: MemoryBindIdStoreOptions = {}) {
+    this.#maxKeys = options.maxKeys ?? 100_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async add(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.#live(key)) return false;
+    this.#put(key, value, ttlMs);
+    return true;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#live(key)?.value;
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    this.#put(key, value, ttlMs);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const entry = this.#live(key);
+    const next = (entry ? Number(entry.value) || 0 : 0) + 1;
+    if (entry) entry.value = String(next);
+    else this.#put(key, String(next), ttlMs);
+    return next;
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const key of this.#entries.keys()) if (key.startsWith(prefix) && this.#live(key)) out.push(key);
+    return out;
+  }
+
+  /** Number of live keys (for tests and monitoring). */
+  get size(): number {
+    for (const key of [...this.#entries.keys()]) this.#live(key);
+    return this.#entries.size;
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #put(key: string, value: string, ttlMs: number | undefined): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : this.#now() + ttlMs });
+    while (this.#entries.size > this.#maxKeys) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.#entries.delete(oldest);
+    }
+  }
+}
+
+/** Run a shared-store step; a store failure becomes `ERR_BINDID_STORE_UNAVAILABLE` (503): fail closed. */
+export async function failClosed<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof BindIdError) throw err;
+    throw new BindIdStateError(ErrorCode.STORE_UNAVAILABLE, 'Sign-in is unavailable right now. Please try again.', {
+      status: 503,
+      retryable: true,
+      cause: safeCause(err, 'store operation failed'),
+    });
+  }
+}
