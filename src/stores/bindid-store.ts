@@ -24,6 +24,17 @@ export interface BindIdStore {
   increment(key: string, ttlMs: number): Promise<number>;
   /** Every live key starting with `prefix` (for the outbox worker). */
   keys(prefix: string): Promise<string[]>;
+  /**
+   * Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed.
+   * Releases a lease or a reservation only by its owner.
+   */
+  deleteIf(key: string, expected: string): Promise<boolean>;
+  /**
+   * Replace the value of `key` by `value` only if it holds `expected` (atomically: compare-and-set),
+   * expiring after `ttlMs` (or never when omitted). True if replaced; false when `key` is missing or
+   * holds something else.
+   */
+  setIf(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean>;
 }
 
 interface Entry {
@@ -84,6 +95,18 @@ export class MemoryBindIdStore implements BindIdStore {
     const out: string[] = [];
     for (const key of this.#entries.keys()) if (key.startsWith(prefix) && this.#live(key)) out.push(key);
     return out;
+  }
+
+  async deleteIf(key: string, expected: string): Promise<boolean> {
+    if (this.#live(key)?.value !== expected) return false;
+    this.#entries.delete(key);
+    return true;
+  }
+
+  async setIf(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean> {
+    if (this.#live(key)?.value !== expected) return false;
+    this.#put(key, value, ttlMs);
+    return true;
   }
 
   /** Number of live keys (for tests and monitoring). */

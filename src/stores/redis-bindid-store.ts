@@ -19,7 +19,9 @@
  * - `add`: `SET key value NX PX ttl`;
  * - `increment`: one `EVAL` of `SET key 0 NX PX ttl` + `INCR key` (the expiry is set when the
  *   counter is created, never lost, and never pushed back by later increments);
- * - `keys`: `SCAN ... MATCH` (never `KEYS`, which blocks the server).
+ * - `keys`: `SCAN ... MATCH` (never `KEYS`, which blocks the server);
+ * - `deleteIf` / `setIf`: one `EVAL` each, comparing the value and deleting or replacing it in the
+ *   same step (compare-and-delete, compare-and-set on one key).
  *
  * Errors (connection lost, an error reply) are passed on as rejections: callers fail closed.
  *
@@ -47,6 +49,17 @@ const KNOWN: KnownKeys<RedisBindIdStoreOptions> = { prefix: true };
 
 /** Create the counter with its expiry if it is missing, then add 1: one atomic step on the server. */
 export const INCREMENT_SCRIPT = "redis.call('SET', KEYS[1], '0', 'NX', 'PX', ARGV[1]) return redis.call('INCR', KEYS[1])";
+
+/** Delete the key only if it holds ARGV[1]: compare-and-delete, one atomic step. Resolves 1 or 0. */
+export const DELETE_IF_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/**
+ * Replace the key's value by ARGV[2] only if it holds ARGV[1], with the expiry ARGV[3] in ms (none
+ * when ARGV[3] is empty): compare-and-set, one atomic step. Resolves 1 or 0.
+ */
+export const SET_IF_SCRIPT =
+  "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end " +
+  "if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return 1";
 
 /** Keys asked for per `SCAN` round trip (a hint to Redis, not a limit). */
 const SCAN_COUNT = '1000';
@@ -114,6 +127,17 @@ export class RedisBindIdStore implements BindIdStore {
       for (const key of reply[1] as unknown[]) found.add(text(key).slice(this.prefix.length));
     } while (cursor !== '0');
     return [...found];
+  }
+
+  async deleteIf(key: string, expected: string): Promise<boolean> {
+    const reply = await this.#send(['EVAL', DELETE_IF_SCRIPT, '1', this.#key(key), checkValue(expected)]);
+    return Number(reply) === 1;
+  }
+
+  async setIf(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean> {
+    const ttl = ttlMs === undefined ? '' : checkTtl(ttlMs);
+    const reply = await this.#send(['EVAL', SET_IF_SCRIPT, '1', this.#key(key), checkValue(expected), checkValue(value), ttl]);
+    return Number(reply) === 1;
   }
 
   #key(key: string): string {

@@ -1,14 +1,14 @@
 /**
  * `FakeRedis`: an in-memory model of the few Redis commands `RedisBindIdStore` sends (`SET` with
- * `NX`/`PX`, `GET`, `DEL`, its one `EVAL` script, `SCAN` with `MATCH`/`COUNT`), with a fake clock,
- * so that `npm test` covers `RedisBindIdStore` without a Redis server. It answers as node-redis does
+ * `NX`/`PX`, `GET`, `DEL`, its `EVAL` scripts (increment, compare-and-delete, compare-and-set),
+ * `SCAN` with `MATCH`/`COUNT`), with a fake clock, so that `npm test` covers `RedisBindIdStore` without a Redis server. It answers as node-redis does
  * over RESP2 (`'OK'`, `null`, strings, numbers, `[cursor, keys]`), records every command, refuses any
  * other (a `KEYS` would fail the test), and pages `SCAN` replies a few keys at a time, repeating a key
  * now and then as Redis may. The real server is exercised by `npm run test:redis`.
  *
  * @module
  */
-import { INCREMENT_SCRIPT, type RedisCommander } from '../../src/stores/redis-bindid-store.js';
+import { DELETE_IF_SCRIPT, INCREMENT_SCRIPT, type RedisCommander, SET_IF_SCRIPT } from '../../src/stores/redis-bindid-store.js';
 
 interface Entry {
   value: string;
@@ -44,7 +44,7 @@ export class FakeRedis implements RedisCommander {
       case 'DEL':
         return rest.filter((key) => this.#live(key) !== undefined && this.#data.delete(key)).length;
       case 'EVAL':
-        return this.#eval(rest);
+        return this.#compareScript(rest) ?? this.#eval(rest);
       case 'SCAN':
         return this.#scan(rest);
       default:
@@ -87,6 +87,21 @@ export class FakeRedis implements RedisCommander {
     if (!/^-?\d+$/.test(entry.value)) throw new Error('ERR value is not an integer or out of range');
     entry.value = String(Number(entry.value) + 1);
     return Number(entry.value);
+  }
+
+  /** The compare-and-delete and compare-and-set scripts (`undefined` for any other script). */
+  #compareScript(args: string[]): number | undefined {
+    const [script, numKeys, key, expected, value, ttl] = args;
+    if (script !== DELETE_IF_SCRIPT && script !== SET_IF_SCRIPT) return undefined;
+    if (numKeys !== '1' || key === undefined || expected === undefined) throw new Error('ERR wrong number of arguments');
+    if (this.#live(key)?.value !== expected) return 0;
+    if (script === DELETE_IF_SCRIPT) {
+      this.#data.delete(key);
+      return 1;
+    }
+    if (value === undefined || ttl === undefined) throw new Error('ERR wrong number of arguments');
+    this.#set(ttl === '' ? [key, value] : [key, value, 'PX', ttl]);
+    return 1;
   }
 
   #scan(args: string[]): [string, string[]] {

@@ -121,5 +121,45 @@ export function describeBindIdStoreContract(name: string, open: () => Promise<St
       await s.pass(TTL + 100);
       expect(await store.get('hits')).toBeUndefined();
     });
+
+    it('deleteIf removes a key only while it holds the expected value', async () => {
+      await store.set('lease', 'mine', 60_000);
+      expect(await store.deleteIf('lease', 'theirs')).toBe(false);
+      expect(await store.get('lease')).toBe('mine');
+      expect(await store.deleteIf('lease', 'mine')).toBe(true);
+      expect(await store.get('lease')).toBeUndefined();
+      expect(await store.deleteIf('lease', 'mine')).toBe(false);
+      await store.add('brief', 'v', TTL);
+      await s.pass(TTL + 100);
+      expect(await store.deleteIf('brief', 'v')).toBe(false); // expired: nothing to remove
+      expect(await store.add('brief', 'w', 60_000)).toBe(true);
+    });
+
+    it('setIf replaces a value only while it holds the expected one, with the new ttl (or none)', async () => {
+      expect(await store.setIf('missing', 'x', 'y', 60_000)).toBe(false);
+      expect(await store.get('missing')).toBeUndefined(); // never creates
+      await store.set('item', 'v1', TTL);
+      expect(await store.setIf('item', 'other', 'v2', 60_000)).toBe(false);
+      expect(await store.get('item')).toBe('v1');
+      expect(await store.setIf('item', 'v1', 'v2', 60_000)).toBe(true);
+      expect(await store.setIf('item', 'v2', 'v3')).toBe(true);
+      await s.pass(TTL + 100);
+      expect(await store.get('item')).toBe('v3'); // no ttl now
+      await store.set('short', 'a', 60_000);
+      expect(await store.setIf('short', 'a', 'b', TTL)).toBe(true);
+      await s.pass(TTL + 100);
+      expect(await store.get('short')).toBeUndefined();
+    });
+
+    it('deleteIf and setIf are atomic: of 100 concurrent calls with the same expected value exactly one wins', async () => {
+      await store.set('cas', 'v0', 60_000);
+      const sets = await Promise.all(Array.from({ length: 100 }, (_, i) => store.setIf('cas', 'v0', `v${i + 1}`, 60_000)));
+      expect(sets.filter(Boolean)).toHaveLength(1);
+      const winner = `v${sets.indexOf(true) + 1}`;
+      expect(await store.get('cas')).toBe(winner);
+      const deletes = await Promise.all(Array.from({ length: 100 }, () => store.deleteIf('cas', winner)));
+      expect(deletes.filter(Boolean)).toHaveLength(1);
+      expect(await store.get('cas')).toBeUndefined();
+    });
   });
 }
