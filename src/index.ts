@@ -91,25 +91,25 @@ export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } f
 export {
   checkOutboxItem,
   DEFAULT_RETAIN_EXPIRED_MS,
+  itemInfo,
   type Outbox,
-  type OutboxBackoffOptions,
-  type OutboxDeadLetterEvent,
-  type OutboxDeliveredEvent,
   type OutboxItem,
   type OutboxItemInfo,
   outboxId,
+} from './fail-open/outbox.js';
+export { StoreOutbox, type StoreOutboxOptions } from './fail-open/store-outbox.js';
+export { SESSION_OUTBOX_PREFIX, SessionStoreOutbox, type SessionStoreOutboxOptions } from './fail-open/session-store-outbox.js';
+export {
+  type OutboxBackoffOptions,
+  type OutboxDeadLetterEvent,
+  type OutboxDeliveredEvent,
   outboxRetryDelay,
   type OutboxRetryEvent,
   type OutboxRunResult,
   type OutboxSender,
   OutboxWorker,
   type OutboxWorkerOptions,
-  SESSION_OUTBOX_PREFIX,
-  SessionStoreOutbox,
-  type SessionStoreOutboxOptions,
-  StoreOutbox,
-  type StoreOutboxOptions,
-} from './fail-open/outbox.js';
+} from './fail-open/outbox-worker.js';
 export {
   type FailureMode,
   type OutboxWorkerSettings,

@@ -27,7 +27,8 @@ import {
 import { LinkRegistry } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { type Outbox, type OutboxItem, type OutboxWorker, outboxId } from '../fail-open/outbox.js';
+import { type Outbox, type OutboxItem, outboxId } from '../fail-open/outbox.js';
+import type { OutboxWorker } from '../fail-open/outbox-worker.js';
 import {
   type BindIdClaims,
   clearPendingLogin,
@@ -199,14 +200,14 @@ export function readStore(o: OptionReader): { store: BindIdStore; registry: Link
   let store: BindIdStore;
   if (given === undefined) store = new MemoryBindIdStore();
   else if (isStore(given)) store = given;
-  else throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/keys)');
+  else throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/keys/deleteIf/setIf)');
   return { store, registry: new LinkRegistry(store) };
 }
 
 function isStore(value: unknown): value is BindIdStore {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
-  return ['get', 'set', 'add', 'delete', 'increment', 'keys'].every((m) => typeof v[m] === 'function');
+  return ['get', 'set', 'add', 'delete', 'increment', 'keys', 'deleteIf', 'setIf'].every((m) => typeof v[m] === 'function');
 }
 
 /**

@@ -22,19 +22,17 @@ import { emit } from '../internal/events.js';
 import { assertAlias, type SessionFeedbackReport } from '../feedback/session-feedback-client.js';
 import { logger } from '../internal/log.js';
 import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { Outbox, OutboxItem, OutboxItemInfo } from './outbox.js';
 import {
-  type Outbox,
   type OutboxBackoffOptions,
   type OutboxDeadLetterEvent,
   type OutboxDeliveredEvent,
-  type OutboxItem,
-  type OutboxItemInfo,
   type OutboxRetryEvent,
   type OutboxSender,
   OutboxWorker,
   type OutboxWorkerOptions,
-  SessionStoreOutbox,
-} from './outbox.js';
+} from './outbox-worker.js';
+import { SessionStoreOutbox } from './session-store-outbox.js';
 import { BindIdError } from '../errors.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
 
@@ -239,7 +237,7 @@ class DeferredOutbox implements Outbox {
     return this.#outbox === undefined ? [] : this.#outbox.due(now, limit);
   }
 
-  claim(id: string, leaseMs: number): Promise<boolean> {
+  claim(id: string, leaseMs: number): Promise<string | false> {
     return this.#need().claim(id, leaseMs);
   }
 
@@ -247,12 +245,12 @@ class DeferredOutbox implements Outbox {
     return this.#need().get(id);
   }
 
-  update(item: OutboxItem): Promise<void> {
-    return this.#need().update(item);
+  update(item: OutboxItem, lease: string): Promise<boolean> {
+    return this.#need().update(item, lease);
   }
 
-  remove(id: string): Promise<void> {
-    return this.#need().remove(id);
+  remove(id: string, lease?: string): Promise<void> {
+    return this.#need().remove(id, lease);
   }
 }
 

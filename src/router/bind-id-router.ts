@@ -35,7 +35,8 @@ import {
   healKey,
   readHealRecord,
 } from '../fail-open/failure-policy.js';
-import { type Outbox, type OutboxWorker, outboxId } from '../fail-open/outbox.js';
+import { type Outbox, outboxId } from '../fail-open/outbox.js';
+import type { OutboxWorker } from '../fail-open/outbox-worker.js';
 import {
   type ConfirmPageMessages,
   type ConfirmPageModel,

@@ -8,7 +8,7 @@ import { type BindIdStore, bindIdRouter, MemoryBindIdStore, sendAuthenticationPe
 
 function failingStore(): BindIdStore {
   const fail = () => Promise.reject(new Error('ECONNREFUSED'));
-  return { add: fail, get: fail, set: fail, delete: fail, increment: fail, keys: fail };
+  return { add: fail, get: fail, set: fail, delete: fail, increment: fail, keys: fail, deleteIf: fail, setIf: fail };
 }
 
 describe('self-heal records', () => {

@@ -7,6 +7,7 @@
 import session from 'express-session';
 import type { Emulator } from '../../src/emulator/index.js';
 import {
+  BindIdError,
   ErrorCode,
   MemoryBindIdStore,
   type Outbox,
@@ -15,13 +16,16 @@ import {
   type OutboxItem,
   type OutboxRetryEvent,
   type OutboxRunResult,
+  type OutboxSender,
   OutboxWorker,
   type OutboxWorkerOptions,
   type SessionFeedbackClient,
+  RedisBindIdStore,
   SessionStoreOutbox,
   StoreOutbox,
 } from '../../src/index.js';
 import { startEmulator } from '../emulator/helpers.js';
+import { FakeRedis } from '../helpers/fake-redis.js';
 import { closeClients, hmac, makeClient, rejection } from '../helpers/feedback.js';
 import { captureDebug, leaksIn } from '../helpers/leaks.js';
 import { acceptedPerSub, identities, loginItem, ORIGINAL_TIME } from '../helpers/outbox.js';
@@ -51,6 +55,15 @@ function worker(outbox: Outbox, options: Partial<OutboxWorkerOptions> = {}): { w
     ...options,
   });
   return { worker: w, events };
+}
+
+/** A promise the test opens when it wants. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open = () => {};
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { wait, open };
 }
 
 const ZERO: OutboxRunResult = { delivered: 0, retried: 0, deadLettered: 0, skipped: 0, failed: 0 };
@@ -269,6 +282,107 @@ describe('against the emulator', () => {
       expect(b.events.delivered.length).toBeGreaterThan(0);
       expect(total.skipped).toBeGreaterThan(0); // they did compete for the same items
       expect(emu.reports().filter((r) => r.status === 503)).toHaveLength(4);
+    });
+
+    /** Three handles on one outbox (three instances; one handle where claims are per process), on one clock. */
+    interface Shared {
+      handles: [Outbox, Outbox, Outbox];
+      now(): number;
+      pass(ms: number): void;
+    }
+    const shared: Array<[string, () => Shared]> = [
+      [
+        'StoreOutbox on MemoryBindIdStore',
+        () => {
+          let clock = Date.now();
+          const now = () => clock;
+          const store = new MemoryBindIdStore({ now });
+          const h = () => new StoreOutbox(store, { now });
+          return { handles: [h(), h(), h()], now, pass: (ms) => {
+            clock += ms;
+          } };
+        },
+      ],
+      [
+        'StoreOutbox on RedisBindIdStore (model of Redis)',
+        () => {
+          const redis = new FakeRedis();
+          redis.now = Date.now();
+          const now = () => redis.now;
+          const h = () => new StoreOutbox(new RedisBindIdStore(redis), { now });
+          return { handles: [h(), h(), h()], now, pass: (ms) => {
+            redis.now += ms;
+          } };
+        },
+      ],
+      [
+        'SessionStoreOutbox on MemoryStore',
+        () => {
+          let clock = Date.now();
+          const now = () => clock;
+          const outbox = new SessionStoreOutbox(new session.MemoryStore(), { now });
+          return { handles: [outbox, outbox, outbox], now, pass: (ms) => {
+            clock += ms;
+          } };
+        },
+      ],
+    ];
+    const LEASE = 30_000;
+    const failures: Array<[string, BindIdError, Partial<OutboxRunResult>]> = [
+      ['a retryable failure (update)', new BindIdError(ErrorCode.UNAVAILABLE, 'down', { status: 503, retryable: true }), { skipped: 1 }],
+      ['a refusal (remove)', new BindIdError(ErrorCode.REJECTED, 'refused', { status: 409 }), { deadLettered: 1 }],
+    ];
+
+    describe.each(shared)('%s', (_name, open) => {
+      it.each(failures)(
+        'N131 a worker whose lease expired finishes with %s: the claim of the worker that took the item over survives, a third cannot claim it, BindID gets the report once',
+        async (_what, failure, firstResult) => {
+          const t = open();
+          const [one, two, three] = t.handles;
+          const item = await loginItem(emu, 'user3', { now: t.now() });
+          expect(await one.enqueue(item)).toBe(true);
+          const real = client();
+          const [started1, finish1, started2, finish2] = [gate(), gate(), gate(), gate()];
+          const slowFailing: OutboxSender = {
+            send: async () => {
+              started1.open();
+              await finish1.wait;
+              throw failure;
+            },
+          };
+          const slowSending: OutboxSender = {
+            send: async (token, report) => {
+              started2.open();
+              await finish2.wait;
+              return real.send(token, report);
+            },
+          };
+          const common = { leaseMs: LEASE, now: t.now, random: () => 0 };
+          const w1 = worker(one, { ...common, client: slowFailing }).worker;
+          const w2 = worker(two, { ...common, client: slowSending }).worker;
+          const w3 = worker(three, { ...common, client: real }).worker;
+
+          const run1 = w1.runOnce();
+          await started1.wait; // worker 1 holds the item and is sending
+          t.pass(LEASE + 500); // ... for longer than its lease
+          const run2 = w2.runOnce();
+          await started2.wait; // worker 2 took the item over and is sending
+          finish1.open();
+          expect(await run1).toMatchObject({ ...ZERO, ...firstResult });
+          // Worker 1 neither released worker 2's claim nor rescheduled the item under it.
+          expect(await w3.runOnce()).toMatchObject({ delivered: 0, retried: 0 });
+          expect(await three.claim(item.id, LEASE)).toBe(false);
+          if (failure.retryable) expect((await one.get(item.id))?.attempts).toBe(0);
+          finish2.open();
+          expect(await run2).toMatchObject({ ...ZERO, delivered: 1 });
+          expect(acceptedPerSub(emu).get(item.sub)).toBe(1);
+          expect(emu.reports()).toHaveLength(1);
+          expect(await one.get(item.id)).toBeUndefined();
+          t.pass(LEASE + 500);
+          expect(await w3.runOnce()).toEqual(ZERO);
+          expect(emu.reports()).toHaveLength(1);
+        },
+      );
     });
 
     it('SessionStoreOutbox on MemoryStore: two workers sharing it deliver each report exactly once', async () => {

@@ -118,9 +118,11 @@ describe('StoreOutbox', () => {
     expect(await rejection(new StoreOutbox(failing('add')).claim(item.id, 1000))).toBe(down);
     expect(await rejection(new StoreOutbox(failing('get')).get(item.id))).toBe(down);
     expect(await rejection(new StoreOutbox(failing('delete')).remove(item.id))).toBe(down);
-    const setFails = failing('set');
+    expect(await rejection(new StoreOutbox(failing('deleteIf')).remove(item.id, 'lease-1'))).toBe(down);
+    const setFails = failing('setIf');
     await setFails.add(`outbox:item:${item.id}`, JSON.stringify(item), 60_000);
-    expect(await rejection(new StoreOutbox(setFails).update(item))).toBe(down);
+    await setFails.add(`outbox:lease:${item.id}`, 'lease-1', 60_000);
+    expect(await rejection(new StoreOutbox(setFails).update(item, 'lease-1'))).toBe(down);
   });
 
   it.each<[string, unknown, unknown, RegExp]>([
@@ -246,10 +248,10 @@ describe('SessionStoreOutbox', () => {
     let clock = 0;
     const outbox = new SessionStoreOutbox(new session.MemoryStore(), { now: () => clock });
     const [a, b] = [makeItem(), makeItem()];
-    expect(await outbox.claim(a.id, 100)).toBe(true);
-    expect(await outbox.claim(b.id, 1000)).toBe(true);
+    expect(await outbox.claim(a.id, 100)).toEqual(expect.any(String));
+    expect(await outbox.claim(b.id, 1000)).toEqual(expect.any(String));
     clock = 500;
-    expect(await outbox.claim(a.id, 100)).toBe(true);
+    expect(await outbox.claim(a.id, 100)).toEqual(expect.any(String));
     expect(await outbox.claim(b.id, 100)).toBe(false);
   });
 });

@@ -134,35 +134,57 @@ export function describeOutboxContract(name: string, open: () => Promise<OutboxU
     it('claim is exclusive while the lease lasts, and free again after it', async () => {
       const item = makeItem({}, t.now());
       await outbox.enqueue(item);
-      expect(await outbox.claim(item.id, 300)).toBe(true);
+      const first = await outbox.claim(item.id, 300);
+      expect(first).toEqual(expect.any(String));
       expect(await outbox.claim(item.id, 300)).toBe(false);
       if (t.other) expect(await t.other.claim(item.id, 300)).toBe(false);
       await t.pass(400);
-      expect(await outbox.claim(item.id, 300)).toBe(true);
+      const second = await outbox.claim(item.id, 300);
+      expect(second).toEqual(expect.any(String));
+      expect(second).not.toBe(first); // a token per claim
     });
 
     it('update stores the new schedule and releases the claim', async () => {
       const item = makeItem({}, t.now());
       await outbox.enqueue(item);
-      expect(await outbox.claim(item.id, 60_000)).toBe(true);
+      const lease = await outbox.claim(item.id, 60_000);
+      if (!lease) throw new Error('claim failed');
       const next = { ...item, attempts: 1, nextAttemptAt: item.nextAttemptAt + 5000 };
-      await outbox.update(next);
+      expect(await outbox.update(next, lease)).toBe(true);
       expect(await outbox.get(item.id)).toEqual(next);
       expect(await outbox.due(item.nextAttemptAt, 10)).toEqual([]);
-      expect(await (t.other ?? outbox).claim(item.id, 60_000)).toBe(true);
+      expect(await (t.other ?? outbox).claim(item.id, 60_000)).toEqual(expect.any(String));
     });
 
     it('update never brings back a removed item; remove releases the claim and may be repeated', async () => {
       const item = makeItem({}, t.now());
       await outbox.enqueue(item);
-      expect(await outbox.claim(item.id, 60_000)).toBe(true);
-      await outbox.remove(item.id);
-      await outbox.update({ ...item, attempts: 1 });
+      const lease = await outbox.claim(item.id, 60_000);
+      if (!lease) throw new Error('claim failed');
+      await (t.other ?? outbox).remove(item.id); // delivered elsewhere (self-heal): the item only
+      expect(await outbox.update({ ...item, attempts: 1 }, lease)).toBe(false);
       expect(await outbox.get(item.id)).toBeUndefined();
       expect(await outbox.due(t.now() + 86_400_000, 10)).toEqual([]);
-      await expect(outbox.remove(item.id)).resolves.toBeUndefined();
-      expect(await outbox.claim(item.id, 60_000)).toBe(true);
+      await expect(outbox.remove(item.id, lease)).resolves.toBeUndefined();
+      expect(await outbox.claim(item.id, 60_000)).toEqual(expect.any(String));
       expect(await outbox.enqueue(item)).toBe(true); // a later outage may queue it again
+    });
+
+    it('a lease is released only by its owner: once it expired and another claim took the item, the old owner can neither update the item nor free that claim', async () => {
+      const item = makeItem({}, t.now());
+      await outbox.enqueue(item);
+      const other = t.other ?? outbox;
+      const old = await outbox.claim(item.id, 300);
+      if (!old) throw new Error('claim failed');
+      await t.pass(400);
+      const current = await other.claim(item.id, 60_000);
+      expect(current).toEqual(expect.any(String));
+      expect(await outbox.update({ ...item, attempts: 1, nextAttemptAt: item.nextAttemptAt + 5000 }, old)).toBe(false);
+      expect(await outbox.get(item.id)).toEqual(item);
+      expect(await outbox.claim(item.id, 60_000)).toBe(false);
+      await outbox.remove(item.id, old);
+      expect(await other.claim(item.id, 60_000)).toBe(false);
+      expect(await outbox.claim(item.id, 60_000)).toBe(false);
     });
 
     it('a second instance sees the same items and the same dedupe', async () => {
@@ -197,7 +219,8 @@ export function describeOutboxContract(name: string, open: () => Promise<OutboxU
         expect(err.code).toBe(ErrorCode.INVALID_ARGUMENT);
         expect(err.message).not.toContain('secret token');
       }
-      expect((await rejection(outbox.update({ ...good, attempts: 0.5 }))).code).toBe(ErrorCode.INVALID_ARGUMENT);
+      expect((await rejection(outbox.update({ ...good, attempts: 0.5 }, 'lease'))).code).toBe(ErrorCode.INVALID_ARGUMENT);
+      expect((await rejection(outbox.update(good, ''))).code).toBe(ErrorCode.INVALID_ARGUMENT);
       expect((await rejection(outbox.due(t.now(), -1))).code).toBe(ErrorCode.INVALID_ARGUMENT);
       expect((await rejection(outbox.claim('nope', 1000))).code).toBe(ErrorCode.INVALID_ARGUMENT);
       expect((await rejection(outbox.claim(good.id, 0))).code).toBe(ErrorCode.INVALID_ARGUMENT);

@@ -7,8 +7,16 @@
  */
 import { RedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
-import { RedisBindIdStore, SessionStoreOutbox, StoreOutbox } from '../../src/index.js';
-import { INCREMENT_SCRIPT } from '../../src/stores/redis-bindid-store.js';
+import {
+  BindIdError,
+  ErrorCode,
+  type OutboxSender,
+  OutboxWorker,
+  RedisBindIdStore,
+  SessionStoreOutbox,
+  StoreOutbox,
+} from '../../src/index.js';
+import { DELETE_IF_SCRIPT, INCREMENT_SCRIPT, SET_IF_SCRIPT } from '../../src/stores/redis-bindid-store.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';
 import { sleep } from './instances.js';
@@ -123,5 +131,70 @@ describe('RedisBindIdStore on a real Redis', () => {
     await server.restart();
     const again = await connect();
     expect(await new StoreOutbox(new RedisBindIdStore(again)).get(item.id)).toEqual(item);
+  });
+
+  it('runs the compare-and-delete and compare-and-set scripts the model runs', async () => {
+    const redis = await emptied();
+    await redis.set('k', 'a');
+    expect(await redis.sendCommand(['EVAL', DELETE_IF_SCRIPT, '1', 'k', 'b'])).toBe(0);
+    expect(await redis.sendCommand(['EVAL', SET_IF_SCRIPT, '1', 'k', 'a', 'c', '60000'])).toBe(1);
+    expect(await redis.get('k')).toBe('c');
+    expect(await redis.pTTL('k')).toBeGreaterThan(59_000);
+    expect(await redis.sendCommand(['EVAL', SET_IF_SCRIPT, '1', 'k', 'c', 'd', ''])).toBe(1);
+    expect(await redis.pTTL('k')).toBe(-1);
+    expect(await redis.sendCommand(['EVAL', SET_IF_SCRIPT, '1', 'missing', 'x', 'y', ''])).toBe(0);
+    expect(await redis.exists('missing')).toBe(0);
+    expect(await redis.sendCommand(['EVAL', DELETE_IF_SCRIPT, '1', 'k', 'd'])).toBe(1);
+    expect(await redis.exists('k')).toBe(0);
+  });
+
+  it('N131 three instances: one whose lease expired finishes (update, then remove) without freeing the claim of the instance that took the item over; the report is sent once', async () => {
+    const [first, second, third] = [await emptied(), await connect(), await connect()];
+    const outboxes = [first, second, third].map((c) => new StoreOutbox(new RedisBindIdStore(c)));
+    const [one, two, three] = outboxes as [StoreOutbox, StoreOutbox, StoreOutbox];
+    const item = makeItem();
+    expect(await one.enqueue(item)).toBe(true);
+    const sent: string[] = [];
+    let release2 = () => {};
+    const held2 = new Promise<void>((resolve) => {
+      release2 = resolve;
+    });
+    let started2 = () => {};
+    const sending2 = new Promise<void>((resolve) => {
+      started2 = resolve;
+    });
+    const LEASE = 1000;
+    const slowFailing: OutboxSender = {
+      send: async () => {
+        await sleep(LEASE + 300); // longer than the lease: instance 2 takes the item over meanwhile
+        throw new BindIdError(ErrorCode.UNAVAILABLE, 'down', { status: 503, retryable: true });
+      },
+    };
+    const counting = (name: string, hold?: Promise<void>): OutboxSender => ({
+      send: async () => {
+        if (hold) {
+          started2();
+          await hold;
+        }
+        sent.push(name);
+        return { status: 200, attempts: 1, durationMs: 1 };
+      },
+    });
+    const options = { leaseMs: LEASE, random: () => 0 };
+    const w1 = new OutboxWorker({ outbox: one, client: slowFailing, ...options });
+    const w2 = new OutboxWorker({ outbox: two, client: counting('two', held2), ...options });
+    const w3 = new OutboxWorker({ outbox: three, client: counting('three'), ...options });
+    const run1 = w1.runOnce();
+    await sleep(LEASE + 100);
+    const run2 = w2.runOnce();
+    await sending2;
+    expect(await run1).toMatchObject({ skipped: 1, retried: 0 });
+    expect(await w3.runOnce()).toMatchObject({ delivered: 0 });
+    expect(await three.claim(item.id, LEASE)).toBe(false);
+    await one.remove(item.id, 'an-expired-lease');
+    expect(await three.claim(item.id, LEASE)).toBe(false);
+    release2();
+    expect(await run2).toMatchObject({ delivered: 1 });
+    expect(sent).toEqual(['two']);
   });
 });

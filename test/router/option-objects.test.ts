@@ -45,9 +45,9 @@ describe('bindIdRouter object options', () => {
     expect(optionError({ store }).message).toMatch(/`store` must be a BindIdStore/);
   });
 
-  it('store: a MemoryBindIdStore, or any object with the six methods, is taken', () => {
+  it('store: a MemoryBindIdStore, or any object with the eight methods, is taken', () => {
     expect(typeof bindIdRouter({ ...valid, store: new MemoryBindIdStore() })).toBe('function');
-    const duck = { get: async () => undefined, set: async () => {}, add: async () => true, delete: async () => {}, increment: async () => 1, keys: async () => [] };
+    const duck = { get: async () => undefined, set: async () => {}, add: async () => true, delete: async () => {}, increment: async () => 1, keys: async () => [], deleteIf: async () => true, setIf: async () => true };
     expect(typeof bindIdRouter({ ...valid, store: duck })).toBe('function');
   });
 

@@ -586,8 +586,8 @@ describe('K. Failure policy, queue, circuit breaker', () => {
         due: (now, limit) => inner.due(now, limit),
         claim: (id, ms) => inner.claim(id, ms),
         get: (id) => inner.get(id),
-        update: (item) => inner.update(item),
-        remove: (id) => inner.remove(id),
+        update: (item, lease) => inner.update(item, lease),
+        remove: (id, lease) => inner.remove(id, lease),
       };
       const flow = await start(() => open({ queued }, { outbox }));
       const agent = flow.agent();
@@ -630,8 +630,8 @@ describe('K. Failure policy, queue, circuit breaker', () => {
           due: (now, limit) => outbox.due(now, limit),
           claim: (id, ms) => outbox.claim(id, ms),
           get: (id) => outbox.get(id),
-          update: (item) => outbox.update(item),
-          remove: (id) => outbox.remove(id),
+          update: (item, lease) => outbox.update(item, lease),
+          remove: (id, lease) => outbox.remove(id, lease),
         },
         outboxWorker: false,
         onReportQueued: (e) => void queued.push(e),

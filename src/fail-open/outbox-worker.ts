@@ -1,0 +1,316 @@
+/**
+ * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background, with its retry
+ * backoff ({@link outboxRetryDelay}).
+ *
+ * @module
+ */
+import { ErrorCode } from '../errors.js';
+import { type FeedbackResult, jitteredBackoff, type SessionFeedbackReport } from '../feedback/session-feedback-client.js';
+import { emit } from '../internal/events.js';
+import { logger } from '../internal/log.js';
+import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { itemInfo, type Outbox, type OutboxItem, type OutboxItemInfo } from './outbox.js';
+
+const log = logger('outbox');
+
+/** Bounds of the outbox's retry backoff. */
+export interface OutboxBackoffOptions {
+  /** Upper bound of the first delay, in ms. Default 1000. */
+  baseMs?: number;
+  /** Largest delay, in ms; the bound doubles per attempt up to this. Default 60,000. */
+  maxMs?: number;
+}
+
+/**
+ * The delay before the next attempt of an item that has failed `attempts` times (≥ 1): full jitter,
+ * random in [0, min(maxMs, baseMs × 2^(attempts-1))]. Always finite and in [0, maxMs], whatever
+ * `attempts` and `random()` give (a `random()` outside [0, 1] is clamped, NaN counts as 0).
+ */
+export function outboxRetryDelay(attempts: number, backoff: Readonly<Required<OutboxBackoffOptions>>, random: () => number): number {
+  return jitteredBackoff(attempts, backoff, random);
+}
+
+/** The part of `SessionFeedbackClient` the worker uses. */
+export interface OutboxSender {
+  send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult>;
+  /** The client's overall deadline per report, in ms; the default lease is longer than it. */
+  readonly timeoutMs?: number;
+}
+
+/** An item was delivered (BindID answered 2xx) and removed. */
+export interface OutboxDeliveredEvent {
+  item: OutboxItemInfo;
+  /** BindID's status. */
+  status: number;
+}
+
+/** An attempt failed in a way worth retrying; the item is rescheduled. */
+export interface OutboxRetryEvent {
+  /** The item as rescheduled (`attempts` and `nextAttemptAt` updated). */
+  item: OutboxItemInfo;
+  /** The error's code, e.g. `ERR_BINDID_UNAVAILABLE`. */
+  code: string;
+  /** Delay until the next attempt, in ms. */
+  delayMs: number;
+}
+
+/** An item was removed without delivery. */
+export interface OutboxDeadLetterEvent {
+  item: OutboxItemInfo;
+  /** `expired`: its access token expired first (never sent then); `rejected`: BindID refused it. */
+  reason: 'expired' | 'rejected';
+  /** For `rejected`: the error's code (`ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED` ...). */
+  code?: string;
+}
+
+/** Options of {@link OutboxWorker}. */
+export interface OutboxWorkerOptions {
+  /** Where the queued reports are. */
+  outbox: Outbox;
+  /** Sends them (a `SessionFeedbackClient`). */
+  client: OutboxSender;
+  /** Time between runs started by {@link OutboxWorker.start}, in ms. Default 5000. */
+  intervalMs?: number;
+  /** Most items per run. Default 20. */
+  batchSize?: number;
+  /** Retry backoff bounds. Default `{ baseMs: 1000, maxMs: 60000 }`. */
+  backoff?: OutboxBackoffOptions;
+  /**
+   * How long a claim on an item lasts, in ms: longer than one send can take. Default the client's
+   * `timeoutMs` + 10,000 (15,000 with the default client), or 30,000 when the client has none.
+   */
+  leaseMs?: number;
+  /** Clock, in ms since 1970. Default `Date.now`. */
+  now?: () => number;
+  /** Source of jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Called after an item was delivered and removed. */
+  onDelivered?: (event: OutboxDeliveredEvent) => void | Promise<void>;
+  /** Called after a failed attempt was rescheduled. */
+  onRetry?: (event: OutboxRetryEvent) => void | Promise<void>;
+  /** Called after an item was removed undelivered: token expired, or BindID refused it. */
+  onDeadLetter?: (event: OutboxDeadLetterEvent) => void | Promise<void>;
+}
+
+const KNOWN_WORKER: KnownKeys<OutboxWorkerOptions> = {
+  outbox: true,
+  client: true,
+  intervalMs: true,
+  batchSize: true,
+  backoff: true,
+  leaseMs: true,
+  now: true,
+  random: true,
+  onDelivered: true,
+  onRetry: true,
+  onDeadLetter: true,
+};
+const KNOWN_BACKOFF: KnownKeys<OutboxBackoffOptions> = { baseMs: true, maxMs: true };
+
+/** What one run did. */
+export interface OutboxRunResult {
+  /** Items BindID accepted (and that were removed). */
+  delivered: number;
+  /** Items whose attempt failed and that were rescheduled. */
+  retried: number;
+  /** Items removed undelivered (expired or refused). */
+  deadLettered: number;
+  /**
+   * Items left alone: claimed by another worker, delivered or rescheduled by one since the listing, or
+   * failed after this worker's claim had expired (left to the worker holding it now).
+   */
+  skipped: number;
+  /** Items left for a later run because the outbox store failed on them. */
+  failed: number;
+}
+
+/** Codes after which a report will never be accepted: the item is dead-lettered (`rejected`). */
+const FINAL_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.REJECTED,
+  ErrorCode.UNAUTHORIZED,
+  ErrorCode.INVALID_ARGUMENT,
+  ErrorCode.INVALID_ALIAS,
+]);
+
+/**
+ * Sends the queued reports in the background. One worker per app instance; several instances may
+ * share one outbox (each item is sent by one of them at a time, under its claim).
+ *
+ * Failures: a `retryable` error, or any other one not listed below (BindID down, a TLS or network
+ * problem, a secret that could not be read), reschedules the item with backoff until its token
+ * expires. `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED` and invalid-report errors remove it
+ * with a `rejected` dead-letter event: BindID will never accept that report.
+ *
+ * @example
+ * ```ts
+ * const worker = new OutboxWorker({ outbox, client: feedback, onDeadLetter: (e) => alertOps(e) });
+ * worker.start();
+ * process.on('SIGTERM', () => worker.stop());
+ * ```
+ */
+export class OutboxWorker {
+  /** Time between runs, in ms. */
+  readonly intervalMs: number;
+  /** Most items per run. */
+  readonly batchSize: number;
+  /** Retry backoff bounds. */
+  readonly backoff: Readonly<Required<OutboxBackoffOptions>>;
+  /** Lease per item, in ms. */
+  readonly leaseMs: number;
+
+  readonly #outbox: Outbox;
+  readonly #client: OutboxSender;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #onDelivered: OutboxWorkerOptions['onDelivered'];
+  readonly #onRetry: OutboxWorkerOptions['onRetry'];
+  readonly #onDeadLetter: OutboxWorkerOptions['onDeadLetter'];
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<OutboxRunResult> | undefined;
+  #halt = false;
+
+  constructor(options: OutboxWorkerOptions) {
+    const o = new OptionReader('OutboxWorker', options, KNOWN_WORKER);
+    const outbox = o.raw('outbox') as Partial<Record<keyof Outbox, unknown>> | null | undefined;
+    const needed = ['due', 'claim', 'get', 'update', 'remove'] as const;
+    if (outbox === null || typeof outbox !== 'object' || needed.some((m) => typeof outbox[m] !== 'function')) {
+      throw o.error('outbox', `must be an Outbox (with ${needed.join(', ')}): a SessionStoreOutbox or a StoreOutbox`);
+    }
+    const client = o.raw('client') as Partial<OutboxSender> | null | undefined;
+    if (client === null || typeof client !== 'object' || typeof client.send !== 'function') {
+      throw o.error('client', 'must be a SessionFeedbackClient (with send(accessToken, report))');
+    }
+    this.#outbox = outbox as Outbox;
+    this.#client = client as OutboxSender;
+    this.intervalMs = o.integer('intervalMs', 5000, 10, 3_600_000);
+    this.batchSize = o.integer('batchSize', 20, 1, 1000);
+    const b = o.nested('backoff', KNOWN_BACKOFF);
+    const baseMs = b.integer('baseMs', 1000, 0, 3_600_000);
+    const maxMs = b.integer('maxMs', Math.max(60_000, baseMs), 0, 86_400_000);
+    if (maxMs < baseMs) throw o.error('backoff.maxMs', `must be at least backoff.baseMs (${baseMs})`);
+    this.backoff = Object.freeze({ baseMs, maxMs });
+    const sendMs = typeof client.timeoutMs === 'number' && Number.isFinite(client.timeoutMs) ? client.timeoutMs : undefined;
+    this.leaseMs = o.integer('leaseMs', sendMs === undefined ? 30_000 : sendMs + 10_000, 1000, 3_600_000);
+    if (sendMs !== undefined && this.leaseMs <= sendMs) {
+      throw o.error('leaseMs', `must be longer than the client's timeoutMs (${sendMs}), or a slow send could be repeated by another instance`);
+    }
+    this.#now = o.fn<() => number>('now') ?? Date.now;
+    this.#random = o.fn<() => number>('random') ?? Math.random;
+    this.#onDelivered = o.fn('onDelivered');
+    this.#onRetry = o.fn('onRetry');
+    this.#onDeadLetter = o.fn('onDeadLetter');
+  }
+
+  /** Run every `intervalMs` until {@link stop}. The timer does not keep the process alive. No-op when started. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      if (this.#running !== undefined) return;
+      this.runOnce().catch((err: unknown) => log('outbox run failed: %s', errorCode(err)));
+    }, this.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stop the timer; resolve once the run in progress (if any) has finished its current item. */
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    const running = this.#running;
+    if (running === undefined) return;
+    this.#halt = true;
+    try {
+      await running.catch(() => undefined);
+    } finally {
+      this.#halt = false;
+    }
+  }
+
+  /**
+   * One run: take up to `batchSize` due items and handle each (see the class doc). Never two runs
+   * at once: while one is in progress this returns it. Rejects only when listing the due items fails.
+   */
+  runOnce(): Promise<OutboxRunResult> {
+    if (this.#running !== undefined) return this.#running;
+    const run = this.#run().finally(() => {
+      this.#running = undefined;
+    });
+    this.#running = run;
+    return run;
+  }
+
+  async #run(): Promise<OutboxRunResult> {
+    const result: OutboxRunResult = { delivered: 0, retried: 0, deadLettered: 0, skipped: 0, failed: 0 };
+    const listed = await this.#outbox.due(this.#now(), this.batchSize);
+    for (const { id } of listed) {
+      if (this.#halt) break;
+      try {
+        result[await this.#handle(id)] += 1;
+      } catch (err) {
+        log('outbox item %s: the outbox store failed (%s); left for a later run', id.slice(0, 12), errorCode(err));
+        result.failed += 1;
+      }
+    }
+    if (listed.length > 0) {
+      log('outbox run: %d delivered, %d retried, %d dead-lettered, %d skipped, %d failed', result.delivered, result.retried, result.deadLettered, result.skipped, result.failed);
+    }
+    return result;
+  }
+
+  /** Handle one listed item under a claim; store errors are thrown (the item stays for a later run). */
+  async #handle(id: string): Promise<keyof OutboxRunResult> {
+    const lease = await this.#outbox.claim(id, this.leaseMs);
+    if (!lease) return 'skipped';
+    // Re-read under the claim: another worker may have delivered or rescheduled it since the listing.
+    const item = await this.#outbox.get(id);
+    const now = this.#now();
+    if (item === undefined) return 'skipped';
+    if (item.expiresAt <= now) {
+      await this.#outbox.remove(id, lease);
+      log('outbox item %s: dead-lettered, its access token expired after %d attempt(s)', id.slice(0, 12), item.attempts);
+      emit('onDeadLetter', this.#onDeadLetter, { item: itemInfo(item), reason: 'expired' as const });
+      return 'deadLettered';
+    }
+    if (item.nextAttemptAt > now) return 'skipped';
+
+    let sent: FeedbackResult;
+    try {
+      sent = await this.#client.send(item.accessToken, item.report);
+    } catch (err) {
+      return this.#failed(item, lease, err);
+    }
+    try {
+      await this.#outbox.remove(id, lease);
+    } catch (err) {
+      log('outbox item %s: delivered, but could not be removed (%s): it may be sent again', id.slice(0, 12), errorCode(err));
+    }
+    emit('onDelivered', this.#onDelivered, { item: itemInfo({ ...item, attempts: item.attempts + 1 }), status: sent.status });
+    return 'delivered';
+  }
+
+  async #failed(item: OutboxItem, lease: string, err: unknown): Promise<keyof OutboxRunResult> {
+    const code = errorCode(err);
+    const attempts = item.attempts + 1;
+    if (FINAL_CODES.has(code) && (err as { retryable?: unknown }).retryable !== true) {
+      await this.#outbox.remove(item.id, lease);
+      log('outbox item %s: dead-lettered, BindID refused it (%s)', item.id.slice(0, 12), code);
+      emit('onDeadLetter', this.#onDeadLetter, { item: itemInfo({ ...item, attempts }), reason: 'rejected' as const, code });
+      return 'deadLettered';
+    }
+    const delayMs = Math.round(outboxRetryDelay(attempts, this.backoff, this.#random));
+    const next: OutboxItem = { ...item, attempts, nextAttemptAt: this.#now() + delayMs };
+    if (!(await this.#outbox.update(next, lease))) {
+      // The lease ran out during the attempt: the worker that holds the item now (or removed it) decides.
+      log('outbox item %s: attempt %d failed (%s), but the claim had expired: left to its new owner', item.id.slice(0, 12), attempts, code);
+      return 'skipped';
+    }
+    log('outbox item %s: attempt %d failed (%s), next in %d ms', item.id.slice(0, 12), attempts, code, delayMs);
+    emit('onRetry', this.#onRetry, { item: itemInfo(next), code, delayMs });
+    return 'retried';
+  }
+}
+
+/** A code that names an error without repeating anything it carries. */
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code) ? code : 'ERR_UNKNOWN';
+}
