@@ -6,12 +6,32 @@
  *
  * Keys hold SHA-256 digests, not the alias or `sub` themselves.
  *
+ * A confirmation first {@link LinkRegistry.reserve | reserves} the link (both keys, created
+ * atomically if absent and expiring), then sends the report, then {@link LinkRegistry.record |
+ * records} it (for good) or {@link LinkRegistry.release | releases} the reservation. Two
+ * confirmations that would break one-to-one (one BindID user and two accounts, or two BindID users
+ * and one account) cannot both reserve, even at the same moment on two instances sharing the store:
+ * one gets `ERR_BINDID_ALREADY_LINKED` before anything is sent. A reservation holds a value distinct
+ * from a recorded link, so {@link LinkRegistry.isLinked} (self-heal) never takes one for a link.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';
 import { BindIdStateError, ErrorCode } from '../errors.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
 
+/** How long a link reservation lasts by default: longer than any report can take. 10 minutes. */
+export const LINK_RESERVATION_TTL_MS = 600_000;
+
+/** Prefix of the value of a reserved (not yet recorded) link key. */
+const RESERVED = 'reserved:';
+
+/** A reserved link: the keys this reservation created (and so releases), with their values. */
+export interface LinkReservation {
+  readonly created: ReadonlyArray<readonly [key: string, value: string]>;
+}
+
+/** The link registry on a {@link BindIdStore}. */
 export class LinkRegistry {
   constructor(private readonly store: BindIdStore) {}
 
@@ -21,16 +41,51 @@ export class LinkRegistry {
    */
   async assertCanLink(alias: string, sub: string): Promise<void> {
     const [subOfAlias, aliasOfSub] = await Promise.all([this.store.get(aliasKey(alias)), this.store.get(subKey(sub))]);
-    if ((subOfAlias !== undefined && subOfAlias !== digest(sub)) || (aliasOfSub !== undefined && aliasOfSub !== digest(alias))) {
-      throw new BindIdStateError(
-        ErrorCode.ALREADY_LINKED,
-        'This account is already linked to another BindID identity (or this BindID identity to another account).',
-        { status: 409 },
-      );
-    }
+    if (!samePair(subOfAlias, digest(sub)) || !samePair(aliasOfSub, digest(alias))) throw alreadyLinked();
   }
 
-  /** Record the link once BindID accepted it. */
+  /**
+   * Reserve the link of `alias` and `sub` for `ttlMs`, atomically: each key is created only if
+   * absent. Resolves when both keys are free, reserved for this same pair, or already hold this
+   * link; rejects with `ERR_BINDID_ALREADY_LINKED` (409), having released what it created, when
+   * either belongs to another pair (linked or being linked). Store errors reject as they are.
+   */
+  async reserve(alias: string, sub: string, ttlMs = LINK_RESERVATION_TTL_MS): Promise<LinkReservation> {
+    const created: Array<readonly [string, string]> = [];
+    try {
+      // The sub first: two accounts for one BindID user collide on it before either alias is touched.
+      for (const [key, other] of [
+        [subKey(sub), digest(alias)],
+        [aliasKey(alias), digest(sub)],
+      ] as const) {
+        const value = RESERVED + other;
+        if (await this.#reserveKey(key, value, other, ttlMs)) created.push([key, value]);
+      }
+    } catch (err) {
+      await this.release({ created }).catch(() => undefined); // the first error is the one to report
+      throw err;
+    }
+    return { created };
+  }
+
+  /** Release a reservation whose report failed: only the keys it created, and only while they still hold its value. */
+  async release(reservation: LinkReservation): Promise<void> {
+    await Promise.all(reservation.created.map(([key, value]) => this.store.deleteIf(key, value)));
+  }
+
+  /** Create `key` with `value` if absent (true), accept it if it holds this pair (false), else refuse. */
+  async #reserveKey(key: string, value: string, other: string, ttlMs: number): Promise<boolean> {
+    for (let tries = 0; tries < 3; tries++) {
+      if (await this.store.add(key, value, ttlMs)) return true;
+      const held = await this.store.get(key);
+      if (held === undefined) continue; // expired or released since the add: try again
+      if (samePair(held, other)) return false;
+      throw alreadyLinked();
+    }
+    throw alreadyLinked();
+  }
+
+  /** Record the link once BindID accepted it (or its report was queued): for good, over the reservation. */
   async record(alias: string, sub: string): Promise<void> {
     await Promise.all([this.store.set(aliasKey(alias), digest(sub)), this.store.set(subKey(sub), digest(alias))]);
   }
@@ -44,6 +99,19 @@ export class LinkRegistry {
   async forget(alias: string, sub: string): Promise<void> {
     await Promise.all([this.store.delete(aliasKey(alias)), this.store.delete(subKey(sub))]);
   }
+}
+
+/** Whether a key's value is free (`undefined`), or the link or reservation of the pair whose other side is `other`. */
+function samePair(held: string | undefined, other: string): boolean {
+  return held === undefined || held === other || held === RESERVED + other;
+}
+
+function alreadyLinked(): BindIdStateError {
+  return new BindIdStateError(
+    ErrorCode.ALREADY_LINKED,
+    'This account is already linked to another BindID identity (or this BindID identity to another account).',
+    { status: 409 },
+  );
 }
 
 function digest(value: string): string {

@@ -24,7 +24,7 @@ import {
   readFailurePolicy,
   writeHealRecord,
 } from '../fail-open/failure-policy.js';
-import { LinkRegistry } from './link-registry.js';
+import { LinkRegistry, type LinkReservation } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import { type Outbox, type OutboxItem, outboxId } from '../fail-open/outbox.js';
@@ -232,7 +232,6 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
 
   const alias = await settings.deriveAlias(user, req);
   assertAlias(alias);
-  await failClosed(() => settings.registry.assertCanLink(alias, sub));
 
   // Single use across concurrent requests (and instances): only one confirmation may report.
   const claim = `claim:${pending.id}`;
@@ -242,6 +241,18 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
       status: 409,
     });
   }
+  const releaseClaim = () => settings.store.delete(claim).catch(() => log('could not release a claim'));
+  // One to one, atomically: reserve the link before reporting it, so that two confirmations of one
+  // BindID user (or of one account) at the same moment cannot both report. A refusal (409) keeps the
+  // pending login usable, as before anything is sent.
+  let reservation: LinkReservation;
+  try {
+    reservation = await failClosed(() => settings.registry.reserve(alias, sub));
+  } catch (err) {
+    await releaseClaim();
+    throw err;
+  }
+  const releaseLink = () => settings.registry.release(reservation).catch(() => log('could not release a link reservation'));
 
   const reportToSend = buildReport(settings, pending, alias, Math.floor(started / 1000));
   let result: FeedbackResult | undefined;
@@ -249,13 +260,18 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   try {
     result = await settings.client.send(pending.accessToken, reportToSend);
   } catch (err) {
-    if (!(err instanceof BindIdError)) throw err;
+    if (!(err instanceof BindIdError)) {
+      await releaseLink();
+      throw err;
+    }
     emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
     // Fail-open: BindID is down, so persist the report and sign the user in. Only when it is persisted.
     queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(req, settings, pending, reportToSend, err) : undefined;
     if (!queued) {
-      // A retryable failure leaves the pending login usable for another try; a refusal does not.
-      if (err.retryable) await settings.store.delete(claim).catch(() => log('could not release a claim'));
+      // Nothing was linked: free the link for any pair, this one's next try included. A retryable
+      // failure leaves the pending login usable for another try; a refusal does not.
+      await releaseLink();
+      if (err.retryable) await releaseClaim();
       throw err;
     }
   }

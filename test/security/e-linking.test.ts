@@ -5,6 +5,7 @@
  */
 import {
   type AliasLookup,
+  type BindIdStore,
   CONFIRM_AGAIN,
   ErrorCode,
   type LinkedEvent,
@@ -13,6 +14,8 @@ import {
 } from '../../src/index.js';
 import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
+import { createMiddlewareApp } from '../helpers/middleware-app.js';
+import { acceptedPerSub } from '../helpers/outbox.js';
 import { claimsFor, forgedCallback, type Forger, trustTestKey, unsignedJwt } from '../helpers/forged-tokens.js';
 import {
   appPath,
@@ -24,6 +27,7 @@ import {
   type FlowOptions,
   freshUser,
   linkAs,
+  mintLogin,
   sessionCookie,
   startLogin,
   submitConfirm,
@@ -405,5 +409,131 @@ describe('E. Account-linking attacks', () => {
     expect((await linkAs(agent, 'new', 'ALICE', 'alice-password')).status).toBe(303);
     const report = f.emulator.reports()[0];
     expect(report).toMatchObject({ accepted: true, type: 'authentication_performed', alias: '42' });
+  });
+
+  describe('N132–N133 one to one under concurrency', () => {
+    const RACES = 20;
+    /** Identities that can sign in again and again: two per race. */
+    const RACERS = Array.from({ length: 2 * RACES }, (_, i) => ({ id: `racer${i}`, email: `racer${i}@example.com` }));
+    /** Accounts of the races (each test has its own store, so they can be reused from test to test). */
+    const account = (i: number) => USERS[3 + i] as TestUser & { password: string };
+    const credentials = (i: number) => ({ username: account(i).username, password: account(i).password });
+
+    function raceFlow(store: BindIdStore): Promise<Flow> {
+      // BindID itself would allow both links here: only the app's link registry stands in the way.
+      return start({ emulator: { identities: RACERS, aliasConflict: 'allow' }, router: { store } });
+    }
+
+    /** A browser of `identity` at the confirm page, and the fields that confirm as account `i`. */
+    async function ready(f: Flow, identity: string, i: number): Promise<{ agent: ReturnType<Flow['agent']>; fields: Record<string, string> }> {
+      const agent = f.agent();
+      const callback = await bindIdSignIn(agent, identity);
+      expect(callback.headers.location).toBe('/bindid/confirm');
+      const { csrf } = await confirmPage(agent);
+      return { agent, fields: { _csrf: csrf, ...credentials(i) } };
+    }
+
+    /** The registry as stored: every link key, each holding a link (never a reservation left behind). */
+    async function registryOf(store: BindIdStore): Promise<string[]> {
+      const keys = await store.keys('link:');
+      const values = await Promise.all(keys.map((k) => store.get(k)));
+      expect(values.filter((v) => v === undefined || v.startsWith('reserved:'))).toEqual([]);
+      return keys;
+    }
+
+    it('N132 router: two sessions of one BindID identity confirm two accounts at once (20 races): one links (303), the other gets 409; one report per sub; the registry one to one', async () => {
+      const store = new MemoryBindIdStore();
+      const f = await raceFlow(store);
+      const registry = new LinkRegistry(store);
+      for (let race = 0; race < RACES; race++) {
+        const identity = `racer${race}`;
+        const [a, b] = [await ready(f, identity, 2 * race), await ready(f, identity, 2 * race + 1)];
+        const res = await Promise.all([submitConfirm(a.agent, a.fields), submitConfirm(b.agent, b.fields)]);
+        expect(res.map((r) => r.status).sort()).toEqual([303, 409]);
+        const sub = f.emulator.subOf(identity) as string;
+        const linked = await Promise.all([0, 1].map((k) => registry.isLinked(String(account(2 * race + k).id), sub)));
+        expect(linked).toEqual(res.map((r) => r.status === 303));
+        const loser = res[0]?.status === 303 ? b : a;
+        expect((await whoami(loser.agent)).user).toBeNull();
+      }
+      const accepted = acceptedPerSub(f.emulator);
+      expect(accepted.size).toBe(RACES);
+      expect([...accepted.values()].every((n) => n === 1)).toBe(true);
+      expect(f.emulator.reports().filter((r) => r.accepted)).toHaveLength(RACES);
+      expect(await registryOf(store)).toHaveLength(2 * RACES);
+    });
+
+    it('N132 router: two BindID identities confirm one account at once (20 races): one links (303), the other gets 409; one report per account; the registry one to one', async () => {
+      const store = new MemoryBindIdStore();
+      const f = await raceFlow(store);
+      const registry = new LinkRegistry(store);
+      for (let race = 0; race < RACES; race++) {
+        const identities = [`racer${2 * race}`, `racer${2 * race + 1}`];
+        const [a, b] = [await ready(f, identities[0] as string, race), await ready(f, identities[1] as string, race)];
+        const res = await Promise.all([submitConfirm(a.agent, a.fields), submitConfirm(b.agent, b.fields)]);
+        expect(res.map((r) => r.status).sort()).toEqual([303, 409]);
+        const subs = identities.map((id) => f.emulator.subOf(id) as string);
+        const linked = await Promise.all(subs.map((sub) => registry.isLinked(String(account(race).id), sub)));
+        expect(linked).toEqual(res.map((r) => r.status === 303));
+      }
+      const reports = f.emulator.reports().filter((r) => r.accepted);
+      expect(reports).toHaveLength(RACES);
+      expect(new Set(reports.map((r) => r.alias)).size).toBe(RACES);
+      expect(await registryOf(store)).toHaveLength(2 * RACES);
+    });
+
+    it('N133 middleware: the same two races on two app instances sharing one store: exactly one of each pair links, the other gets 409; one report per sub and per account', async () => {
+      const store = new MemoryBindIdStore();
+      const f = await raceFlow(store);
+      const registry = new LinkRegistry(store);
+      const apps = [createMiddlewareApp(f.emulator, { store }), createMiddlewareApp(f.emulator, { store })] as const;
+      const race2 = async (identities: [string, string], accounts: [number, number]) => {
+        await apps[0].seed(await mintLogin(f.emulator, identities[0]));
+        await apps[1].seed(await mintLogin(f.emulator, identities[1]));
+        const res = await Promise.all([apps[0].confirm(credentials(accounts[0])), apps[1].confirm(credentials(accounts[1]))]);
+        expect(res.map((r) => r.status).sort()).toEqual([200, 409]);
+        const refused = res.find((r) => r.status === 409);
+        expect(refused?.body).toEqual({ code: ErrorCode.ALREADY_LINKED });
+        const subs = identities.map((id) => f.emulator.subOf(id) as string);
+        const linked = await Promise.all([0, 1].map((k) => registry.isLinked(String(account(accounts[k] as number).id), subs[k] as string)));
+        expect(linked).toEqual(res.map((r) => r.status === 200));
+      };
+      for (let race = 0; race < RACES; race++) {
+        // One BindID identity, two accounts.
+        await race2([`racer${race}`, `racer${race}`], [2 * race, 2 * race + 1]);
+      }
+      for (let race = 0; race < RACES / 2; race++) {
+        // Two BindID identities (not linked yet), one account.
+        await race2([`racer${RACES + 2 * race}`, `racer${RACES + 2 * race + 1}`], [2 * RACES + race, 2 * RACES + race]);
+      }
+      const reports = f.emulator.reports().filter((r) => r.accepted);
+      expect(reports).toHaveLength(RACES + RACES / 2);
+      expect(new Set(reports.map((r) => r.sub)).size).toBe(reports.length);
+      expect(new Set(reports.map((r) => r.alias)).size).toBe(reports.length);
+      expect(await registryOf(store)).toHaveLength(2 * reports.length);
+    });
+
+    it('N135 a reservation whose report failed is released: after a 503 the same pair links on retry; after a refusal another identity can link the account', async () => {
+      const store = new MemoryBindIdStore();
+      const f = await raceFlow(store);
+      // BindID down (the client retries: every attempt fails): 503, nothing linked, nothing left reserved.
+      const a = await ready(f, 'racer0', 0);
+      f.emulator.setFault('session-feedback', { status: 503 });
+      expect((await submitConfirm(a.agent, a.fields)).status).toBe(503);
+      expect(await store.keys('link:')).toEqual([]);
+      f.emulator.setFault('session-feedback', undefined);
+      const again = await confirmPage(a.agent);
+      expect((await submitConfirm(a.agent, { ...a.fields, _csrf: again.csrf })).status).toBe(303);
+      expect(await new LinkRegistry(store).isLinked(String(account(0).id), f.emulator.subOf('racer0') as string)).toBe(true);
+
+      // BindID refuses the report for good: 4xx, the reservation is released, so another identity links that account.
+      const b = await ready(f, 'racer1', 1);
+      f.emulator.setFault('session-feedback', { status: 400, times: 1 });
+      expect((await submitConfirm(b.agent, b.fields)).status).not.toBe(303);
+      expect(await store.keys(`link:`)).toHaveLength(2); // racer0's link only
+      const c = await ready(f, 'racer2', 1);
+      expect((await submitConfirm(c.agent, c.fields)).status).toBe(303);
+      expect(await registryOf(store)).toHaveLength(4);
+    });
   });
 });
