@@ -296,3 +296,46 @@ describe('fail-open: reports queued in Redis are delivered exactly once by the i
     expect(count([a, b], 'dead-letter')).toBe(0);
   });
 });
+
+describe('one to one across instances: the link is reserved in Redis before the report', () => {
+  let a: Instance;
+  let b: Instance;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([instance('A2', {}), instance('B2', {})]);
+  }, 90_000);
+
+  /** A browser signed in at BindID as `identity` through `where`, at its confirm page. */
+  async function atConfirm(where: Instance, identity: string): Promise<{ browser: Browser; csrf: string }> {
+    const browser = new Browser();
+    expect(await browser.bindIdSignIn(where, where, identity)).toMatchObject({ status: 303, location: '/bindid/confirm' });
+    const { csrf } = await browser.confirmPage(where);
+    return { browser, csrf };
+  }
+
+  it('N134 two instances: one BindID identity confirming two accounts on A and B at once, and two identities confirming one account (10 races each): one links (303), the other gets 409; one report each', async () => {
+    for (let race = 0; race < 10; race++) {
+      const identity = freshIdentity();
+      const [x, y] = [freshAccount(), freshAccount()];
+      const [p, q] = [await atConfirm(a, identity.id), await atConfirm(b, identity.id)];
+      const answers = await Promise.all([
+        p.browser.confirm(a, p.csrf, x.username, x.password),
+        q.browser.confirm(b, q.csrf, y.username, y.password),
+      ]);
+      expect(answers.map((r) => r.status).sort()).toEqual([303, 409]);
+      expect(emulator.reports().filter((r) => r.sub === identity.sub)).toHaveLength(1);
+      expect(accepted(identity.sub)).toBe(1);
+    }
+    for (let race = 0; race < 10; race++) {
+      const [one, two] = [freshIdentity(), freshIdentity()];
+      const x = freshAccount();
+      const [p, q] = [await atConfirm(a, one.id), await atConfirm(b, two.id)];
+      const answers = await Promise.all([
+        p.browser.confirm(a, p.csrf, x.username, x.password),
+        q.browser.confirm(b, q.csrf, x.username, x.password),
+      ]);
+      expect(answers.map((r) => r.status).sort()).toEqual([303, 409]);
+      expect(emulator.reports().filter((r) => r.sub === one.sub || r.sub === two.sub)).toHaveLength(1);
+      expect(accepted(one.sub) + accepted(two.sub)).toBe(1);
+    }
+  });
+});
