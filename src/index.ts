@@ -91,7 +91,6 @@ export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } f
 export {
   checkOutboxItem,
   DEFAULT_RETAIN_EXPIRED_MS,
-  itemInfo,
   type Outbox,
   type OutboxItem,
   type OutboxItemInfo,
