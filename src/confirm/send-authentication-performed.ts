@@ -11,9 +11,10 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
-import { defaultAlias } from './alias.js';
 import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
-import { assertAlias, type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { assertAlias, defaultAlias } from './alias.js';
+import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { isAmrList, type SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { emit } from '../internal/events.js';
 import {
   FAILURE_OPTION_KEYS,
@@ -32,12 +33,10 @@ import {
   type BindIdClaims,
   clearPendingLogin,
   type PendingLogin,
-  requirePassport,
   requirePendingLogin,
-  requireServerSession,
 } from '../session/pending-login.js';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
-import type { SessionFeedbackReport } from '../feedback/session-feedback-client.js';
 import { type BindIdStore, failClosed, MemoryBindIdStore } from '../stores/bindid-store.js';
 
 const log = logger('confirm');
@@ -401,7 +400,7 @@ function readClient(o: OptionReader): SessionFeedbackClient {
 
 function readAmrOption(o: OptionReader): string[] {
   const amr = o.raw('amr');
-  if (!Array.isArray(amr) || amr.length > 16 || !amr.every((v) => typeof v === 'string' && /^[\x21-\x7e]{1,64}$/.test(v))) {
+  if (!isAmrList(amr)) {
     throw o.error('amr', "must be an array of AMR values such as ['pwd']");
   }
   return [...amr];
