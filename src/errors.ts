@@ -133,14 +133,78 @@ export class BindIdError extends Error {
   }
 }
 
-/** A bad argument or option: the caller's mistake, raised before any I/O. */
-export class BindIdArgumentError extends BindIdError {}
+/**
+ * Which subclass owns which code. Each {@link ErrorCode} value belongs to exactly one subclass, and
+ * each subclass's constructor refuses (with a `TypeError` naming both) a code outside its set, so
+ * `instanceof` and `code` always agree:
+ *
+ * | class | codes |
+ * | --- | --- |
+ * | {@link BindIdArgumentError} | `INVALID_ARGUMENT`, `INVALID_OPTION`, `INVALID_ALIAS` |
+ * | {@link BindIdFeedbackError} | `REJECTED`, `UNAUTHORIZED`, `UNAVAILABLE`, `TIMEOUT` |
+ * | {@link BindIdStateError} | every other code (session, passport, pending login, CSRF, callback, links, stores) |
+ */
+export const ERROR_CODE_CLASS = {
+  [ErrorCode.INVALID_ARGUMENT]: 'BindIdArgumentError',
+  [ErrorCode.INVALID_OPTION]: 'BindIdArgumentError',
+  [ErrorCode.INVALID_ALIAS]: 'BindIdArgumentError',
+  [ErrorCode.REJECTED]: 'BindIdFeedbackError',
+  [ErrorCode.UNAUTHORIZED]: 'BindIdFeedbackError',
+  [ErrorCode.UNAVAILABLE]: 'BindIdFeedbackError',
+  [ErrorCode.TIMEOUT]: 'BindIdFeedbackError',
+  [ErrorCode.SESSION_MISSING]: 'BindIdStateError',
+  [ErrorCode.PASSPORT_MISSING]: 'BindIdStateError',
+  [ErrorCode.NOT_AUTHENTICATED]: 'BindIdStateError',
+  [ErrorCode.NO_PENDING_LOGIN]: 'BindIdStateError',
+  [ErrorCode.PENDING_LOGIN_EXPIRED]: 'BindIdStateError',
+  [ErrorCode.LOGIN_FAILED]: 'BindIdStateError',
+  [ErrorCode.CSRF]: 'BindIdStateError',
+  [ErrorCode.LOGIN_STATE_MISSING]: 'BindIdStateError',
+  [ErrorCode.CALLBACK_INVALID]: 'BindIdStateError',
+  [ErrorCode.ACCESS_DENIED]: 'BindIdStateError',
+  [ErrorCode.ALREADY_LINKED]: 'BindIdStateError',
+  [ErrorCode.CONFIRM_IN_PROGRESS]: 'BindIdStateError',
+  [ErrorCode.STORE_UNAVAILABLE]: 'BindIdStateError',
+  [ErrorCode.UNKNOWN_ALIAS]: 'BindIdStateError',
+} as const satisfies Record<ErrorCodeValue, 'BindIdArgumentError' | 'BindIdFeedbackError' | 'BindIdStateError'>;
 
-/** BindID answered, or could not be reached, in a way that stops the report. */
-export class BindIdFeedbackError extends BindIdError {}
+/** The codes owned by one subclass (see {@link ERROR_CODE_CLASS}). */
+export type ErrorCodeOf<C extends string> = {
+  [K in keyof typeof ERROR_CODE_CLASS]: (typeof ERROR_CODE_CLASS)[K] extends C ? K : never;
+}[keyof typeof ERROR_CODE_CLASS];
 
-/** The request is not in a state where this middleware can run (no session, no pending login...). */
-export class BindIdStateError extends BindIdError {}
+function checkOwner(owner: string, code: string): void {
+  const expected = (ERROR_CODE_CLASS as Record<string, string | undefined>)[code];
+  if (expected !== owner) {
+    throw new TypeError(
+      `express-bindid: ${owner} cannot carry code ${String(code)} (${expected === undefined ? 'an unknown code' : `it belongs to ${expected}`})`,
+    );
+  }
+}
+
+/** A bad argument or option: the caller's mistake, raised before any I/O. Codes: see {@link ERROR_CODE_CLASS}. */
+export class BindIdArgumentError extends BindIdError {
+  constructor(code: ErrorCodeOf<'BindIdArgumentError'>, message: string, details?: BindIdErrorDetails) {
+    checkOwner('BindIdArgumentError', code);
+    super(code, message, details);
+  }
+}
+
+/** BindID answered, or could not be reached, in a way that stops the request. Codes: see {@link ERROR_CODE_CLASS}. */
+export class BindIdFeedbackError extends BindIdError {
+  constructor(code: ErrorCodeOf<'BindIdFeedbackError'>, message: string, details?: BindIdErrorDetails) {
+    checkOwner('BindIdFeedbackError', code);
+    super(code, message, details);
+  }
+}
+
+/** The request is not in a state where this middleware can run (no session, no pending login...). Codes: see {@link ERROR_CODE_CLASS}. */
+export class BindIdStateError extends BindIdError {
+  constructor(code: ErrorCodeOf<'BindIdStateError'>, message: string, details?: BindIdErrorDetails) {
+    checkOwner('BindIdStateError', code);
+    super(code, message, details);
+  }
+}
 
 /** True when `err` is an error raised by express-bindid (optionally with the given code). */
 export function isBindIdError(err: unknown, code?: ErrorCodeValue): err is BindIdError {
@@ -155,11 +219,27 @@ export function invalidArgument(message: string): BindIdArgumentError {
   return new BindIdArgumentError(ErrorCode.INVALID_ARGUMENT, message);
 }
 
-/** Raise an option error naming the option. */
-export function invalidOption(option: string, message: string): BindIdArgumentError {
-  return new BindIdArgumentError(ErrorCode.INVALID_OPTION, `express-bindid: option \`${option}\` ${message}`, {
-    option,
-  });
+/** A code shaped like `ECONNREFUSED` or `ERR_BINDID_X`: safe to log, it cannot carry a secret. */
+const SAFE_CODE = /^[A-Z0-9_]{2,64}$/;
+
+/**
+ * The safe error codes on `err` and its `cause` chain (at most `depth` levels), outermost first.
+ * Only codes shaped like `ECONNRESET`/`ERR_X` count, so a code never carries a secret into a log.
+ */
+export function errorCodes(err: unknown, depth = 1): string[] {
+  const codes: string[] = [];
+  let current: unknown = err;
+  for (let level = 0; level < depth && current !== null && typeof current === 'object'; level++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && SAFE_CODE.test(code)) codes.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+/** The error's own code when it is safe to log (see {@link errorCodes}), else `undefined`. */
+export function errorCode(err: unknown): string | undefined {
+  return errorCodes(err)[0];
 }
 
 /**
@@ -169,10 +249,8 @@ export function invalidOption(option: string, message: string): BindIdArgumentEr
 export function safeCause(err: unknown, description: string): Error {
   const cause = new Error(description);
   if (err && typeof err === 'object') {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) {
-      (cause as Error & { code?: string }).code = code;
-    }
+    const code = errorCode(err);
+    if (code !== undefined) (cause as Error & { code?: string }).code = code;
   }
   return cause;
 }

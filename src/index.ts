@@ -14,33 +14,29 @@ export {
   type ErrorCodeValue,
   isBindIdError,
 } from './errors.js';
-export { assertAccessToken, authorizationHeader, feedbackAuthValue, MAX_ACCESS_TOKEN_LENGTH } from './feedback/signing.js';
-export {
-  type AliasDeletedInput,
-  type AliasUpdatedInput,
-  type AuthenticationPerformedInput,
-  assertAlias,
-  type BackoffOptions,
-  type FeedbackResult,
-  MAX_ALIAS_LENGTH,
-  parseRetryAfter,
-  SessionFeedbackClient,
-  type SessionFeedbackClientOptions,
-  type SessionFeedbackReport,
-} from './feedback/session-feedback-client.js';
+export { authorizationHeader, feedbackAuthValue } from './feedback/signing.js';
+export { type FeedbackResult, SessionFeedbackClient, type SessionFeedbackClientOptions } from './feedback/session-feedback-client.js';
+export type {
+  AliasDeletedInput,
+  AliasUpdatedInput,
+  AuthenticationPerformedInput,
+  SessionFeedbackReport,
+} from './feedback/session-feedback-report.js';
+export type { BackoffOptions } from './internal/backoff.js';
+export type { CircuitBreakerOptions } from './feedback/circuit-breaker.js';
 export {
   type BindIdClaims,
   type BindIdSessionState,
   clearPendingLogin,
-  DEFAULT_PENDING_TTL_SECONDS,
   getPendingLogin,
   isNewBindIdUser,
   type PendingLogin,
-  requirePendingLogin,
   storePendingLogin,
   type StorePendingLoginInput,
   type StorePendingLoginOptions,
 } from './session/pending-login.js';
+export { assertSameOriginRequest, csrfToken } from './session/csrf.js';
+export { sanitizeReturnTo } from './session/return-to.js';
 export {
   type BindIdRequestState,
   type ConfirmMiddleware,
@@ -49,10 +45,12 @@ export {
   sendAuthenticationPerformed,
   type SendAuthenticationPerformedOptions,
 } from './confirm/send-authentication-performed.js';
+export { opaqueAlias } from './confirm/alias.js';
+export type { AttemptLimits } from './confirm/attempt-limiter.js';
+export { LinkRegistry } from './confirm/link-registry.js';
 export {
-  BindIdLocalStrategy,
+  type BindIdLocalStrategy,
   createLocalStrategy,
-  DEFAULT_FAILURE_MESSAGE,
   type LocalStrategyOptions,
   type LocalStrategyOptionsWithRequest,
   type Verify,
@@ -75,43 +73,27 @@ export {
   type ConfirmPageMessages,
   type ConfirmPageModel,
   DEFAULT_CONFIRM_MESSAGES,
-  escapeHtml,
-  maskIdentity,
   type RenderConfirmPage,
   renderDefaultConfirmPage,
 } from './router/confirm-page.js';
-export { MAX_RETURN_TO_LENGTH, sanitizeReturnTo } from './session/return-to.js';
-export { assertSameOriginRequest, csrfToken } from './session/csrf.js';
 export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores/bindid-store.js';
-export { LinkRegistry } from './confirm/link-registry.js';
-export { MIN_ALIAS_SECRET_BYTES, opaqueAlias } from './confirm/alias.js';
-export { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS, normaliseUsername } from './confirm/attempt-limiter.js';
-export type { CircuitBreakerOptions } from './feedback/circuit-breaker.js';
 export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } from './stores/redis-bindid-store.js';
 export {
-  checkOutboxItem,
-  DEFAULT_RETAIN_EXPIRED_MS,
   type Outbox,
   type OutboxItem,
   type OutboxItemInfo,
   outboxId,
 } from './fail-open/outbox.js';
 export { StoreOutbox, type StoreOutboxOptions } from './fail-open/store-outbox.js';
-export { SESSION_OUTBOX_PREFIX, SessionStoreOutbox, type SessionStoreOutboxOptions } from './fail-open/session-store-outbox.js';
+export { SessionStoreOutbox, type SessionStoreOutboxOptions } from './fail-open/session-store-outbox.js';
 export {
   type OutboxBackoffOptions,
   type OutboxDeadLetterEvent,
   type OutboxDeliveredEvent,
-  outboxRetryDelay,
   type OutboxRetryEvent,
   type OutboxRunResult,
   type OutboxSender,
   OutboxWorker,
   type OutboxWorkerOptions,
 } from './fail-open/outbox-worker.js';
-export {
-  type FailureMode,
-  type OutboxWorkerSettings,
-  type ReportQueuedEvent,
-  SELF_HEAL_TTL_MS,
-} from './fail-open/failure-policy.js';
+export type { FailureMode, OutboxWorkerSettings, ReportQueuedEvent } from './fail-open/failure-policy.js';

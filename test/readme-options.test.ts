@@ -15,9 +15,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIRM_OPTION_KEYS } from '../src/confirm/send-authentication-performed.js';
 import { FEEDBACK_CLIENT_OPTION_KEYS } from '../src/feedback/session-feedback-client.js';
-import * as api from '../src/index.js';
-import { LOCAL_STRATEGY_OPTION_KEYS } from '../src/passport/local-strategy.js';
+import * as packageRoot from '../src/index.js';
+import { DEFAULT_FAILURE_MESSAGE, LOCAL_STRATEGY_OPTION_KEYS } from '../src/passport/local-strategy.js';
+import { DEFAULT_PENDING_TTL_SECONDS } from '../src/session/pending-login.js';
 import { ROUTER_OPTION_KEYS } from '../src/router/bind-id-router.js';
+
+/** The package root plus the named defaults the code reads its options with (not exported). */
+const api = { ...packageRoot, DEFAULT_FAILURE_MESSAGE, DEFAULT_PENDING_TTL_SECONDS };
 
 const root = join(__dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -116,7 +120,7 @@ function parseLiteral(text: string): string | number | boolean | undefined {
   if (t === 'true' || t === 'false') return t === 'true';
   const quoted = /^'((?:[^'\\]|\\.)*)'$/.exec(t) ?? /^"((?:[^"\\]|\\.)*)"$/.exec(t);
   if (quoted) return (quoted[1] as string).replace(/\\(.)/g, '$1');
-  // A constant the package exports, such as DEFAULT_PENDING_TTL_SECONDS.
+  // A named default of the library, such as DEFAULT_PENDING_TTL_SECONDS.
   if (/^[A-Z][A-Z0-9_]+$/.test(t) && t in api) {
     const value = (api as Record<string, unknown>)[t];
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;

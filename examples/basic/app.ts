@@ -4,12 +4,21 @@
  * embedded BindID emulator.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type BindIdRouterOptions, bindIdRouter, createLocalStrategy, ErrorCode, isBindIdError } from 'express-bindid';
+import {
+  assertSameOriginRequest,
+  type BindIdRouterOptions,
+  bindIdRouter,
+  createLocalStrategy,
+  csrfToken,
+  ErrorCode,
+  isBindIdError,
+} from 'express-bindid';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { accountPage, errorPage, homePage, passwordLoginPage } from './pages.js';
 import type { User, UserStore } from './users.js';
+import { describeError, noFraming } from './web-safety.js';
 
 export interface ExampleConfig {
   /** BindID (or emulator) issuer and API base URL. */
@@ -42,6 +51,8 @@ export function createApp(config: ExampleConfig): express.Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // No page of this app may be framed (clickjacking); the BindID router sets its own, stricter CSP.
+  app.use(noFraming);
   app.use(
     session({
       name: 'example.sid',
@@ -68,42 +79,63 @@ export function createApp(config: ExampleConfig): express.Express {
     }),
   );
 
+  // The app's own forms (password sign-in, sign-out) carry the session's CSRF token, and their POSTs
+  // must come from this origin: the same checks express-bindid makes on its confirm form.
+  const origin = new URL(config.baseUrl).origin;
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
+  const sameOrigin = (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      assertSameOriginRequest(req, (req.body as { _csrf?: unknown } | undefined)?._csrf, origin);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+
   app.get('/', (req, res) => {
-    res.send(homePage(req.user as User | undefined));
+    const user = req.user as User | undefined;
+    res.send(homePage(user, user ? csrfToken(req) : ''));
   });
   app.get('/login', (req, res) => {
-    res.send(passwordLoginPage(req.query.failed === '1'));
+    res.set('Cache-Control', 'no-store');
+    res.send(passwordLoginPage(req.query.failed === '1', csrfToken(req)));
   });
   app.post(
     '/login',
-    express.urlencoded({ extended: false }),
+    form,
+    sameOrigin,
     passport.authenticate('local', { successRedirect: '/account', failureRedirect: '/login?failed=1' }),
   );
   app.get('/account', (req, res) => {
     const user = req.user as User | undefined;
     if (!user) return res.redirect('/login');
     res.set('Cache-Control', 'no-store');
-    res.send(accountPage(user, false));
+    res.send(accountPage(user, false, csrfToken(req)));
   });
-  app.post('/logout', (req, res, next) => {
+  app.post('/logout', form, sameOrigin, (req, res, next) => {
     req.logout((err) => (err ? next(err) : res.redirect(303, '/')));
   });
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  // The app's own 404 page (Express's default one would drop the framing headers).
+  app.use((req, res) => {
+    res.status(404).send(errorPage(404, 'There is no page here.', req.user as User | undefined, 'Page not found', req.user ? csrfToken(req) : ''));
+  });
 
-  // Coded errors from express-bindid carry a status and a message safe to show when `expose` is true.
+  // Coded errors from express-bindid carry a status and a message safe to show when `expose` is true;
+  // body-parser's 4xx (413 too large, 415 charset) keep their status; everything else is a 500.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const status = isBindIdError(err) ? err.status : 500;
-    const message = isBindIdError(err) && err.expose ? err.message : 'Please try again.';
-    if (status >= 500) console.error('request failed:', isBindIdError(err) ? err.code : err);
+    const { status, message, log } = describeError(err);
+    if (log) console.error(log);
     const user = req.user as User | undefined;
+    const csrf = user && req.session ? csrfToken(req) : '';
     if (user && isBindIdError(err, ErrorCode.CSRF)) {
-      // A stale confirm form posted again (the back button after confirming): nothing was done.
+      // A stale form posted again (the back button after confirming): nothing was done.
       const stale = 'This form is out of date and nothing was changed: you are already signed in.';
-      return res.status(status).send(errorPage(status, stale, user, 'Already signed in'));
+      return res.status(status).send(errorPage(status, stale, user, 'Already signed in', csrf));
     }
-    res.status(status).send(errorPage(status, message, user));
+    res.status(status).send(errorPage(status, message, user, undefined, csrf));
   });
   return app;
 }

@@ -8,9 +8,7 @@ import {
   assertSameOriginRequest,
   createLocalStrategy,
   csrfToken,
-  escapeHtml,
   getPendingLogin,
-  isBindIdError,
   isNewBindIdUser,
   sendAuthenticationPerformed,
   storePendingLogin,
@@ -19,6 +17,7 @@ import session from 'express-session';
 import * as oidc from 'openid-client';
 import { Passport } from 'passport';
 import type { User, UserStore } from '../basic/users.js';
+import { describeError, escapeHtml, noFraming } from '../basic/web-safety.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -61,6 +60,8 @@ export function createOwnCallbackApp(config: OwnCallbackConfig): express.Express
   };
 
   const app = express();
+  app.disable('x-powered-by');
+  app.use(noFraming);
   app.use(session({ secret: config.sessionSecret, resave: false, saveUninitialized: false, cookie: { sameSite: 'lax' } }));
   app.use(passport.initialize());
   app.use(passport.session());
@@ -146,9 +147,14 @@ export function createOwnCallbackApp(config: OwnCallbackConfig): express.Express
     if (!req.user) return res.redirect('/');
     res.json({ user: req.user });
   });
+  app.use((_req, res) => {
+    res.status(404).send('Not found.');
+  });
+  // The same error handling as examples/basic: a coded error's status, body-parser's 4xx, else 500.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = isBindIdError(err) ? err.status : 500;
-    res.status(status).send(isBindIdError(err) && err.expose ? escapeHtml(err.message) : 'Please try again.');
+    const { status, message, log } = describeError(err);
+    if (log) console.error(log);
+    res.status(status).send(escapeHtml(message));
   });
   return app;
 }

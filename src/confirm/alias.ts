@@ -10,7 +10,30 @@
  * @module
  */
 import { createHmac } from 'node:crypto';
-import { BindIdError, ErrorCode, invalidArgument } from '../errors.js';
+import { BindIdArgumentError, ErrorCode, invalidArgument } from '../errors.js';
+import { describeType } from '../internal/describe-type.js';
+
+/** Longest alias accepted, in characters. */
+export const MAX_ALIAS_LENGTH = 256;
+
+/**
+ * Check an alias: a non-empty string of at most {@link MAX_ALIAS_LENGTH} characters, with no control
+ * characters, no unpaired surrogates and no surrounding whitespace.
+ *
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_ALIAS` (the message never repeats the alias).
+ */
+export function assertAlias(alias: unknown): asserts alias is string {
+  let problem: string | undefined;
+  if (typeof alias !== 'string') problem = `must be a string (got ${describeType(alias)})`;
+  else if (alias.length === 0) problem = 'must not be empty';
+  else if (alias.length > MAX_ALIAS_LENGTH) problem = `must be at most ${MAX_ALIAS_LENGTH} characters long`;
+  else if (/\p{Cc}/u.test(alias)) problem = 'must not contain control characters';
+  else if (!alias.isWellFormed()) problem = 'must be well-formed Unicode';
+  else if (alias.trim() !== alias) problem = 'must not start or end with whitespace';
+  if (problem) {
+    throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, `The BindID alias ${problem}`);
+  }
+}
 
 /** Fewest bytes of an {@link opaqueAlias} secret. */
 export const MIN_ALIAS_SECRET_BYTES = 32;
@@ -25,12 +48,12 @@ function idOf(user: unknown): string | undefined {
 /**
  * The default alias: `String(user.id)`.
  *
- * @throws BindIdError `ERR_BINDID_INVALID_ALIAS` when `user.id` is not a non-empty string or a safe integer.
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_ALIAS` when `user.id` is not a non-empty string or a safe integer.
  */
 export function defaultAlias(user: unknown): string {
   const id = idOf(user);
   if (id !== undefined) return id;
-  throw new BindIdError(
+  throw new BindIdArgumentError(
     ErrorCode.INVALID_ALIAS,
     'The default BindID alias is String(user.id), but req.user has no string or integer `id`: pass the `alias` option.',
   );
@@ -60,7 +83,7 @@ export function opaqueAlias(secret: string | Uint8Array): (user: unknown) => str
   return (user: unknown) => {
     const id = idOf(user);
     if (id === undefined) {
-      throw new BindIdError(ErrorCode.INVALID_ALIAS, 'opaqueAlias() needs user.id: a non-empty string or a safe integer.');
+      throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, 'opaqueAlias() needs user.id: a non-empty string or a safe integer.');
     }
     // A fixed prefix keeps these HMACs apart from any other use of the same secret.
     return createHmac('sha256', key).update(`express-bindid alias v1\0${id}`).digest('base64url');

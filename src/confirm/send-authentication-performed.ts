@@ -11,9 +11,10 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
-import { defaultAlias } from './alias.js';
 import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
-import { assertAlias, type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { assertAlias, defaultAlias } from './alias.js';
+import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { isAmrList, type SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { emit } from '../internal/events.js';
 import {
   FAILURE_OPTION_KEYS,
@@ -27,18 +28,16 @@ import {
 import { LinkRegistry, type LinkReservation } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { type Outbox, type OutboxItem, outboxId } from '../fail-open/outbox.js';
+import { itemInfo, type Outbox, type OutboxItem, outboxId } from '../fail-open/outbox.js';
 import type { OutboxWorker } from '../fail-open/outbox-worker.js';
 import {
   type BindIdClaims,
   clearPendingLogin,
   type PendingLogin,
-  requirePassport,
   requirePendingLogin,
-  requireServerSession,
 } from '../session/pending-login.js';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
-import type { SessionFeedbackReport } from '../feedback/session-feedback-client.js';
 import { type BindIdStore, failClosed, MemoryBindIdStore } from '../stores/bindid-store.js';
 
 const log = logger('confirm');
@@ -333,8 +332,7 @@ async function queueReport<U>(
   }
   await writeHealRecord(settings.store, sub, report);
   log('fail-open: report for sub %s queued (%s)', printable(sub), added ? 'new' : 'already queued');
-  const { accessToken: _token, ...info } = item;
-  return { item: { ...info, report: { ...report } }, sub, alias, code: cause.code, added };
+  return { item: itemInfo(item), sub, alias, code: cause.code, added };
 }
 
 /**
@@ -418,7 +416,7 @@ function readClient(o: OptionReader): SessionFeedbackClient {
 
 function readAmrOption(o: OptionReader): string[] {
   const amr = o.raw('amr');
-  if (!Array.isArray(amr) || amr.length > 16 || !amr.every((v) => typeof v === 'string' && /^[\x21-\x7e]{1,64}$/.test(v))) {
+  if (!isAmrList(amr)) {
     throw o.error('amr', "must be an array of AMR values such as ['pwd']");
   }
   return [...amr];

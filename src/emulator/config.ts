@@ -6,7 +6,7 @@
  * @module
  */
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { describeType } from '../feedback/signing.js';
+import { describeType } from '../internal/describe-type.js';
 import { checkFault, type FaultTable, isEndpoint } from './faults.js';
 import type { SigningKey } from './keys.js';
 import type { EmulatorState } from './state.js';

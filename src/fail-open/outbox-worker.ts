@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { ErrorCode } from '../errors.js';
-import { type FeedbackResult, jitteredBackoff, type SessionFeedbackReport } from '../feedback/session-feedback-client.js';
+import { ErrorCode, errorCode } from '../errors.js';
+import type { FeedbackResult } from '../feedback/session-feedback-client.js';
+import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
+import { type BackoffOptions, jitteredBackoff, readBackoff } from '../internal/backoff.js';
 import { emit } from '../internal/events.js';
 import { logger } from '../internal/log.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
@@ -13,13 +15,8 @@ import { itemInfo, type Outbox, type OutboxItem, type OutboxItemInfo } from './o
 
 const log = logger('outbox');
 
-/** Bounds of the outbox's retry backoff. */
-export interface OutboxBackoffOptions {
-  /** Upper bound of the first delay, in ms. Default 1000. */
-  baseMs?: number;
-  /** Largest delay, in ms; the bound doubles per attempt up to this. Default 60,000. */
-  maxMs?: number;
-}
+/** Bounds of the outbox's retry backoff (defaults `{ baseMs: 1000, maxMs: 60000 }`). */
+export type OutboxBackoffOptions = BackoffOptions;
 
 /**
  * The delay before the next attempt of an item that has failed `attempts` times (≥ 1): full jitter,
@@ -105,7 +102,6 @@ const KNOWN_WORKER: KnownKeys<OutboxWorkerOptions> = {
   onRetry: true,
   onDeadLetter: true,
 };
-const KNOWN_BACKOFF: KnownKeys<OutboxBackoffOptions> = { baseMs: true, maxMs: true };
 
 /** What one run did. */
 export interface OutboxRunResult {
@@ -184,11 +180,7 @@ export class OutboxWorker {
     this.#client = client as OutboxSender;
     this.intervalMs = o.integer('intervalMs', 5000, 10, 3_600_000);
     this.batchSize = o.integer('batchSize', 20, 1, 1000);
-    const b = o.nested('backoff', KNOWN_BACKOFF);
-    const baseMs = b.integer('baseMs', 1000, 0, 3_600_000);
-    const maxMs = b.integer('maxMs', Math.max(60_000, baseMs), 0, 86_400_000);
-    if (maxMs < baseMs) throw o.error('backoff.maxMs', `must be at least backoff.baseMs (${baseMs})`);
-    this.backoff = Object.freeze({ baseMs, maxMs });
+    this.backoff = readBackoff(o, { baseMs: 1000, maxMs: 60_000, baseLimit: 3_600_000, maxLimit: 86_400_000 });
     const sendMs = typeof client.timeoutMs === 'number' && Number.isFinite(client.timeoutMs) ? client.timeoutMs : undefined;
     this.leaseMs = o.integer('leaseMs', sendMs === undefined ? 30_000 : sendMs + 10_000, 1000, 3_600_000);
     if (sendMs !== undefined && this.leaseMs <= sendMs) {
@@ -206,7 +198,7 @@ export class OutboxWorker {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
       if (this.#running !== undefined) return;
-      this.runOnce().catch((err: unknown) => log('outbox run failed: %s', errorCode(err)));
+      this.runOnce().catch((err: unknown) => log('outbox run failed: %s', codeOf(err)));
     }, this.intervalMs);
     this.#timer.unref();
   }
@@ -246,7 +238,7 @@ export class OutboxWorker {
       try {
         result[await this.#handle(id)] += 1;
       } catch (err) {
-        log('outbox item %s: the outbox store failed (%s); left for a later run', id.slice(0, 12), errorCode(err));
+        log('outbox item %s: the outbox store failed (%s); left for a later run', id.slice(0, 12), codeOf(err));
         result.failed += 1;
       }
     }
@@ -281,14 +273,14 @@ export class OutboxWorker {
     try {
       await this.#outbox.remove(id, lease);
     } catch (err) {
-      log('outbox item %s: delivered, but could not be removed (%s): it may be sent again', id.slice(0, 12), errorCode(err));
+      log('outbox item %s: delivered, but could not be removed (%s): it may be sent again', id.slice(0, 12), codeOf(err));
     }
     emit('onDelivered', this.#onDelivered, { item: itemInfo({ ...item, attempts: item.attempts + 1 }), status: sent.status });
     return 'delivered';
   }
 
   async #failed(item: OutboxItem, lease: string, err: unknown): Promise<keyof OutboxRunResult> {
-    const code = errorCode(err);
+    const code = codeOf(err);
     const attempts = item.attempts + 1;
     if (FINAL_CODES.has(code) && (err as { retryable?: unknown }).retryable !== true) {
       await this.#outbox.remove(item.id, lease);
@@ -310,7 +302,6 @@ export class OutboxWorker {
 }
 
 /** A code that names an error without repeating anything it carries. */
-function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code) ? code : 'ERR_UNKNOWN';
+function codeOf(err: unknown): string {
+  return errorCode(err) ?? 'ERR_UNKNOWN';
 }

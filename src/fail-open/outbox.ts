@@ -31,7 +31,7 @@
  */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
-import type { SessionFeedbackReport } from '../feedback/session-feedback-client.js';
+import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { assertAccessToken } from '../feedback/signing.js';
 import { logger } from '../internal/log.js';
 

@@ -5,7 +5,8 @@
  * @module
  */
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
-import { describeType } from '../feedback/signing.js';
+import { describeType } from './describe-type.js';
+import { isLoopback } from './is-loopback.js';
 
 /** A map with one entry per option key, so the compiler keeps the list of known keys complete. */
 export type KnownKeys<T> = { readonly [K in keyof Required<T>]: true };
@@ -161,11 +162,6 @@ export class OptionReader {
   name(key: string): string {
     return this.path ? `${this.path}.${key}` : key;
   }
-}
-
-/** True for hosts that never leave the machine. */
-export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /** The known name closest to `input` (edit distance ≤ 2, or equal ignoring case). */

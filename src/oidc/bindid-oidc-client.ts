@@ -7,9 +7,9 @@
  * @module
  */
 import * as oidc from 'openid-client';
-import { type BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, safeCause } from '../errors.js';
+import { type BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, errorCode, safeCause } from '../errors.js';
 import { logger } from '../internal/log.js';
-import { isLoopback } from '../internal/option-reader.js';
+import { isLoopback } from '../internal/is-loopback.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
 
 const log = logger('login');
@@ -145,12 +145,18 @@ function callbackError(err: unknown): BindIdError {
     });
   }
   if (err instanceof oidc.ResponseBodyError) {
-    const status = err.status >= 500 ? 503 : 400;
-    return new BindIdStateError(
-      status === 503 ? ErrorCode.UNAVAILABLE : ErrorCode.CALLBACK_INVALID,
-      status === 503 ? 'BindID sign-in is unavailable. Try again in a moment.' : 'The BindID sign-in could not be completed. Start again.',
-      { status, retryable: status === 503, cause: safeCause(undefined, `token endpoint answered ${oauthCode(err.error)}`) },
-    );
+    const cause = safeCause(undefined, `token endpoint answered ${oauthCode(err.error)}`);
+    if (err.status >= 500) {
+      return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable. Try again in a moment.', {
+        status: 503,
+        retryable: true,
+        cause,
+      });
+    }
+    return new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'The BindID sign-in could not be completed. Start again.', {
+      status: 400,
+      cause,
+    });
   }
   const label = errorLabel(err);
   if (isNetworkError(err)) {
@@ -174,8 +180,8 @@ function isNetworkError(err: unknown): boolean {
 
 /** A short, safe label: the library's error code, never a message that might quote a response. */
 function errorLabel(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) return code;
+  const code = errorCode(err);
+  if (code !== undefined) return code;
   return err instanceof Error ? err.name.replace(/[^A-Za-z]/g, '').slice(0, 40) || 'Error' : 'unknown';
 }
 

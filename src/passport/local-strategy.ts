@@ -12,9 +12,9 @@
  */
 import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
-import { BindIdError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { requirePassport, requireServerSession } from '../session/pending-login.js';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
 
 /** The passport-style callback of a callback-form `verify`. */
 export type VerifyDone<U> = (err: unknown, user?: U | false | null, info?: { message?: string }) => void;
@@ -221,5 +221,5 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function asError(err: unknown): Error {
-  return err instanceof Error ? err : new BindIdError('ERR_BINDID_INVALID_ARGUMENT', 'verify failed with a non-Error value');
+  return err instanceof Error ? err : invalidArgument('verify failed with a non-Error value');
 }

@@ -49,7 +49,9 @@ import { type AttemptLimits, AttemptLimiter, DEFAULT_ATTEMPT_LIMITS } from '../c
 import { assertSameOriginRequest, csrfToken } from '../session/csrf.js';
 import { emit } from '../internal/events.js';
 import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
-import { assertAlias, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { assertAlias } from '../confirm/alias.js';
+import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logger, printable } from '../internal/log.js';
 import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
@@ -58,8 +60,6 @@ import {
   clearPendingLogin,
   DEFAULT_PENDING_TTL_SECONDS,
   getPendingLogin,
-  requirePassport,
-  requireServerSession,
   storePendingLogin,
 } from '../session/pending-login.js';
 import { sanitizeReturnTo } from '../session/return-to.js';

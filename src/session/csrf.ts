@@ -15,7 +15,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { BindIdStateError, ErrorCode } from '../errors.js';
-import { requireServerSession } from './pending-login.js';
+import { requireServerSession } from './require-session.js';
 
 /** The CSRF token of this session, created on first use (32 random bytes, base64url). */
 export function csrfToken(req: Request): string {

@@ -74,7 +74,7 @@ describe('examples/basic', () => {
     expect(emulator.reports()).toEqual([expect.objectContaining({ accepted: true, alias: String(demoId), sub: emulator.subOf('alice') })]);
     expect((await agent.get('/account')).text).toContain('Username: <strong>demo</strong>');
 
-    await agent.post('/logout').expect(303);
+    await agent.post('/logout').type('form').set('Origin', BASE).send({ _csrf: csrfOf((await agent.get('/account')).text) }).expect(303);
     expect((await agent.get('/account')).headers.location).toBe('/login');
     const again = await agent.get(await throughBindId(agent, '/login/bindid?returnTo=%2Faccount', 'alice'));
     expect(again.headers.location).toBe('/account');
@@ -92,11 +92,89 @@ describe('examples/basic', () => {
 
   it('the password login the app already had still works', async () => {
     const agent = request.agent(createApp(config()));
-    const res = await agent.post('/login').type('form').send(DEMO);
+    const res = await passwordSignIn(agent);
     expect(res.headers.location).toBe('/account');
     expect((await agent.get('/account')).status).toBe(200);
   });
+
+  it('N136 a cross-site POST /logout or POST /login is refused (403) and changes nothing', async () => {
+    const app = createApp(config());
+    const agent = request.agent(app);
+    await passwordSignIn(agent);
+    const csrf = csrfOf((await agent.get('/account')).text);
+    const crossSite = [
+      { headers: { Origin: 'https://evil.example' }, body: { _csrf: csrf } },
+      { headers: { 'Sec-Fetch-Site': 'cross-site' }, body: { _csrf: csrf } },
+      { headers: { Origin: BASE }, body: {} },
+      { headers: { Origin: BASE }, body: { _csrf: 'x'.repeat(43) } },
+    ];
+    for (const { headers, body } of crossSite) {
+      const logout = await agent.post('/logout').type('form').set(headers).send(body);
+      expect(logout.status).toBe(403);
+      expect((await agent.get('/account')).status).toBe(200); // still signed in
+    }
+
+    // Login CSRF: another site must not sign this browser in, even to a real account.
+    const victim = request.agent(app);
+    const loginCsrf = csrfOf((await victim.get('/login')).text);
+    for (const { headers, body } of crossSite) {
+      const login = await victim.post('/login').type('form').set(headers).send({ ...body, _csrf: body._csrf === csrf ? loginCsrf : body._csrf, ...DEMO });
+      expect(login.status).toBe(403);
+      expect((await victim.get('/account')).headers.location).toBe('/login'); // not signed in
+    }
+    // The genuine forms do carry a token, and with it (same origin) sign-out works.
+    expect(csrf).toMatch(/^[\w-]{43}$/);
+    await agent.post('/logout').type('form').set('Origin', BASE).send({ _csrf: csrf }).expect(303);
+    expect((await agent.get('/account')).headers.location).toBe('/login');
+  });
+
+  it("N137 every page of the example refuses to be framed (X-Frame-Options DENY, CSP frame-ancestors 'none')", async () => {
+    const agent = request.agent(createApp(config()));
+    const pages = [await agent.get('/'), await agent.get('/login'), await agent.get('/nope'), await agent.post('/logout').type('form').send({})];
+    await passwordSignIn(agent);
+    pages.push(await agent.get('/account'), await agent.get('/'));
+    await agent.get(await throughBindId(agent, '/login/bindid', 'new'));
+    pages.push(await agent.get('/bindid/confirm'));
+    for (const page of pages) {
+      expect(page.headers['x-frame-options']).toBe('DENY');
+      expect(page.headers['content-security-policy']).toMatch(/(^|;\s*)frame-ancestors 'none'(;|$)/);
+    }
+  });
+
+  it('N138 an oversized or mis-encoded POST /login answers 413 / 415 (not 500), and the log line has no password', async () => {
+    const lines: string[] = [];
+    const spies = (['error', 'warn', 'log'] as const).map((level) =>
+      jest.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        lines.push(args.map((a) => (a instanceof Error ? `${a.stack} ${JSON.stringify(a)}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+      }),
+    );
+    try {
+      const agent = request.agent(createApp(config()));
+      const csrf = csrfOf((await agent.get('/login')).text);
+      const password = `hunter2-${'p'.repeat(40_000)}`;
+      const large = await agent.post('/login').type('form').set('Origin', BASE).send({ _csrf: csrf, username: 'demo', password });
+      expect(large.status).toBe(413);
+      expect(large.text).toContain('too large');
+      const charset = await agent
+        .post('/login')
+        .set('Origin', BASE)
+        .set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r')
+        .send(`_csrf=${csrf}&username=demo&password=hunter2-secret`);
+      expect(charset.status).toBe(415);
+      for (const res of [large, charset]) expect(res.text).not.toContain('hunter2');
+      expect(lines).toEqual(['request refused: HTTP 413 (entity.too.large)', 'request refused: HTTP 415 (charset.unsupported)']);
+      expect(lines.join('\n')).not.toContain('hunter2');
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
 });
+
+/** Sign in with the app's own password form, as a browser would (its CSRF token, same origin). */
+async function passwordSignIn(agent: Agent): Promise<request.Response> {
+  const csrf = csrfOf((await agent.get('/login')).text);
+  return agent.post('/login').type('form').set('Origin', BASE).send({ _csrf: csrf, ...DEMO });
+}
 
 describe('examples/own-callback', () => {
   it('new BindID user → own confirm page → wrong password (0 reports) → right password (1 report) → account; then straight in', async () => {
@@ -124,5 +202,36 @@ describe('examples/own-callback', () => {
     expect(direct.headers.location).toBe('/account');
     expect((await fresh.get('/account')).body.user.username).toBe('carol');
     expect(emulator.reports()).toHaveLength(1);
+  });
+});
+
+describe('examples/own-callback hardening', () => {
+  it("N139 its pages refuse to be framed, and an oversized confirm POST answers 413 (not 500) without logging the form", async () => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(' '));
+    });
+    try {
+      const app = createOwnCallbackApp(config());
+      const agent = request.agent(app);
+      await agent.get(await throughBindId(agent, '/auth/bindid', 'new'));
+      const page = await agent.get('/auth/bindid/confirm');
+      const csrf = csrfOf(page.text);
+      for (const res of [page, await agent.get('/account'), await agent.get('/nope')]) {
+        expect(res.headers['x-frame-options']).toBe('DENY');
+        expect(res.headers['content-security-policy']).toMatch(/(^|;\s*)frame-ancestors 'none'(;|$)/);
+      }
+      const large = await agent
+        .post('/auth/bindid/confirm')
+        .type('form')
+        .set('Origin', BASE)
+        .send({ _csrf: csrf, username: 'carol', password: `hunter2-${'p'.repeat(200_000)}` });
+      expect(large.status).toBe(413);
+      expect(large.text).not.toContain('hunter2');
+      expect(lines).toEqual(['request refused: HTTP 413 (entity.too.large)']);
+      expect(emulator.reports()).toHaveLength(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

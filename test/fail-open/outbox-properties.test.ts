@@ -10,11 +10,11 @@ import {
   ErrorCode,
   MemoryBindIdStore,
   type OutboxItem,
-  outboxRetryDelay,
   OutboxWorker,
   type SessionFeedbackReport,
   StoreOutbox,
 } from '../../src/index.js';
+import { outboxRetryDelay } from '../../src/fail-open/outbox-worker.js';
 import { makeItem } from '../helpers/outbox.js';
 
 const bounds = fc

@@ -10,11 +10,11 @@ import {
   MemoryBindIdStore,
   type OutboxItem,
   RedisBindIdStore,
-  SESSION_OUTBOX_PREFIX,
   SessionStoreOutbox,
   StoreOutbox,
   type BindIdStore,
 } from '../../src/index.js';
+import { SESSION_OUTBOX_PREFIX } from '../../src/fail-open/session-store-outbox.js';
 import { FakeRedis } from '../helpers/fake-redis.js';
 import { rejection } from '../helpers/feedback.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';

@@ -4,7 +4,9 @@
  * runs are time-boxed and replayable (test/helpers/fuzz.ts: FC_SEED, FC_PATH, FC_RUNS).
  */
 import fc from 'fast-check';
-import { assertAlias, ErrorCode, MAX_ALIAS_LENGTH, parseRetryAfter, SessionFeedbackClient } from '../../src/index.js';
+import { ErrorCode, SessionFeedbackClient } from '../../src/index.js';
+import { assertAlias, MAX_ALIAS_LENGTH } from '../../src/confirm/alias.js';
+import { parseRetryAfter } from '../../src/feedback/classify-response.js';
 import { FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, SECRET } from '../helpers/feedback.js';
 import { fuzzParameters } from '../helpers/fuzz.js';

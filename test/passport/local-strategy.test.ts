@@ -4,12 +4,12 @@ import passport from 'passport';
 import request from 'supertest';
 import {
   createLocalStrategy,
-  DEFAULT_FAILURE_MESSAGE,
   ErrorCode,
   isBindIdError,
   type LocalStrategyOptions,
   type LocalStrategyOptionsWithRequest,
 } from '../../src/index.js';
+import { DEFAULT_FAILURE_MESSAGE } from '../../src/passport/local-strategy.js';
 
 interface TestUser {
   id: number;

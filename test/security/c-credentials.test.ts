@@ -7,13 +7,8 @@ import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
 import request from 'supertest';
-import {
-  type BindIdStore,
-  createLocalStrategy,
-  DEFAULT_FAILURE_MESSAGE,
-  type LinkedEvent,
-  MemoryBindIdStore,
-} from '../../src/index.js';
+import { type BindIdStore, createLocalStrategy, type LinkedEvent, MemoryBindIdStore } from '../../src/index.js';
+import { DEFAULT_FAILURE_MESSAGE } from '../../src/passport/local-strategy.js';
 import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
 import { clientKey } from '../../src/confirm/attempt-limiter.js';
 import {

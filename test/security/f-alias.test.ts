@@ -4,14 +4,8 @@
  */
 import fc from 'fast-check';
 import { defaultAlias } from '../../src/confirm/alias.js';
-import {
-  assertAlias,
-  ErrorCode,
-  isBindIdError,
-  MIN_ALIAS_SECRET_BYTES,
-  opaqueAlias,
-  type RecognizedEvent,
-} from '../../src/index.js';
+import { ErrorCode, isBindIdError, opaqueAlias, type RecognizedEvent } from '../../src/index.js';
+import { assertAlias, MIN_ALIAS_SECRET_BYTES } from '../../src/confirm/alias.js';
 import { claimsFor, forgedCallback, trustTestKey } from '../helpers/forged-tokens.js';
 import {
   bindIdSignIn,

@@ -22,12 +22,12 @@ import {
   outboxId,
   type RecognizedEvent,
   type ReportQueuedEvent,
-  SESSION_OUTBOX_PREFIX,
   type SessionFeedbackReport,
   SessionFeedbackClient,
   type SessionFeedbackClientOptions,
   StoreOutbox,
 } from '../../src/index.js';
+import { SESSION_OUTBOX_PREFIX } from '../../src/fail-open/session-store-outbox.js';
 import {
   type Agent,
   APP_ORIGIN,

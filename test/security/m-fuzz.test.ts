@@ -10,13 +10,13 @@
 import fc from 'fast-check';
 import express, { type Request } from 'express';
 import {
-  assertAlias,
   ErrorCode,
   isBindIdError,
   sanitizeReturnTo,
   SessionFeedbackClient,
   storePendingLogin,
 } from '../../src/index.js';
+import { assertAlias } from '../../src/confirm/alias.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
 import { hmac, SECRET } from '../helpers/feedback.js';
 import { APP_ORIGIN, bindIdSignIn, confirmPage, createFlow, type Flow, mintLogin, whoami } from '../helpers/flow.js';

@@ -1,0 +1,167 @@
+/**
+ * How one session-feedback attempt ended: a 2xx, a failure to report, or a retry (and which kind),
+ * from BindID's status and `Retry-After` or from the network error; and `Retry-After` parsing.
+ *
+ * @module
+ */
+import { BindIdFeedbackError, ErrorCode, errorCodes, safeCause } from '../errors.js';
+
+/** How one attempt ended. */
+export type AttemptOutcome =
+  | { kind: 'ok'; status: number }
+  | { kind: 'fail'; error: (attempts: number) => BindIdFeedbackError }
+  | {
+      kind: 'retry';
+      /** `safe`: never delivered; `wait`: BindID asked to wait; `ambiguous`: may have been processed. */
+      why: 'safe' | 'wait' | 'ambiguous';
+      retryAfterMs?: number;
+      status?: number;
+      cause: Error;
+      label: string;
+    };
+
+/** The parts of a response the classification reads (an axios response has them). */
+export interface ResponseHead {
+  status: number;
+  headers: unknown;
+}
+
+/** Network error codes that mean the request never reached BindID (undici's too, for the fetch adapter). */
+const NOT_DELIVERED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+/** Network error codes after which BindID may or may not have processed the report. */
+const AMBIGUOUS = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ESOCKETTIMEDOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * The code that classifies a network error: the first known network code on `err` or its `cause`
+ * chain (the fetch adapter puts ECONNREFUSED under an `ERR_NETWORK`), else the outermost code.
+ */
+function networkCode(err: unknown): string {
+  const codes = errorCodes(err, 4);
+  return codes.find((c) => NOT_DELIVERED.has(c) || AMBIGUOUS.has(c)) ?? codes[0] ?? '';
+}
+
+/** The outcome of an attempt whose request threw (network, TLS, interceptor). */
+export function classifyError(err: unknown): AttemptOutcome {
+  const code = networkCode(err);
+  const cause = safeCause(code ? { code } : undefined, code ? `request failed with ${code}` : 'request failed');
+  if (NOT_DELIVERED.has(code)) return { kind: 'retry', why: 'safe', cause, label: code };
+  if (AMBIGUOUS.has(code)) return { kind: 'retry', why: 'ambiguous', cause, label: code };
+  // TLS failures, our own argument errors, interceptor throws and anything unknown: never retried.
+  const label = code || 'unexpected error';
+  return {
+    kind: 'fail',
+    error: (attempts) =>
+      new BindIdFeedbackError(ErrorCode.UNAVAILABLE, `BindID session feedback could not be sent: ${label}`, {
+        status: 503,
+        retryable: false,
+        cause,
+        attempts,
+      }),
+  };
+}
+
+/** The outcome of an attempt cut by the deadline (the caller reports the timeout). */
+export const deadlinePassed: AttemptOutcome = {
+  kind: 'fail',
+  error: (attempts) =>
+    new BindIdFeedbackError(ErrorCode.TIMEOUT, `BindID session feedback did not complete in time (${attempts} attempt(s))`, {
+      status: 504,
+      retryable: true,
+      attempts,
+      cause: safeCause(undefined, 'deadline reached'),
+    }),
+};
+
+/** The outcome when an injected axios instance handed back something that is not a response. */
+export const notAResponse: AttemptOutcome = {
+  kind: 'fail',
+  error: (attempts) =>
+    new BindIdFeedbackError(
+      ErrorCode.UNAVAILABLE,
+      'BindID session feedback could not be read: the axios instance returned no response object ' +
+        '(does a response interceptor unwrap `response.data`?)',
+      { status: 503, retryable: false, attempts, cause: safeCause(undefined, 'no response object') },
+    ),
+};
+
+/** The outcome of an attempt BindID answered: 2xx ok; 429/503 wait; other 5xx/408 ambiguous; the rest fail. */
+export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOutcome {
+  const status = response.status;
+  if (status >= 200 && status < 300) return { kind: 'ok', status };
+  const cause = safeCause(undefined, `BindID answered HTTP ${status}`);
+  const label = `HTTP ${status}`;
+  if (status === 429 || status === 503) {
+    const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'), nowMs);
+    return retryAfterMs === undefined
+      ? { kind: 'retry', why: 'wait', status, cause, label }
+      : { kind: 'retry', why: 'wait', status, cause, label, retryAfterMs };
+  }
+  if (status >= 500 || status === 408) return { kind: 'retry', why: 'ambiguous', status, cause, label };
+  if (status === 401 || status === 403) {
+    return {
+      kind: 'fail',
+      error: (attempts) =>
+        new BindIdFeedbackError(
+          ErrorCode.UNAUTHORIZED,
+          `BindID refused the session feedback credentials (HTTP ${status}): check the client secret, and that ` +
+            'the access token belongs to this client and is less than an hour old',
+          { status: 502, upstreamStatus: status, cause, attempts },
+        ),
+    };
+  }
+  const what = status >= 300 && status < 400 ? 'answered with a redirect, which is not followed' : 'rejected the report';
+  return {
+    kind: 'fail',
+    error: (attempts) =>
+      new BindIdFeedbackError(ErrorCode.REJECTED, `BindID ${what} (HTTP ${status})`, {
+        status: 502,
+        upstreamStatus: status,
+        cause,
+        attempts,
+      }),
+  };
+}
+
+function headerValue(response: ResponseHead, name: string): string | undefined {
+  const headers = response.headers as (Record<string, unknown> & { get?: (n: string) => unknown }) | null | undefined;
+  if (!headers) return undefined;
+  const value = typeof headers.get === 'function' ? headers.get(name) : headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
+const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
+/**
+ * `Retry-After` as a delay in ms: delta-seconds or an HTTP-date in any of its three formats
+ * (RFC 9110 §10.2.3). Malformed or negative values give `undefined` (use the default backoff); past
+ * dates give 0; a delay too large to represent gives `Number.MAX_SAFE_INTEGER`. Never NaN.
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, Number.MAX_SAFE_INTEGER);
+  let date = Number.NaN;
+  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) date = Date.parse(text);
+  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`); // asctime has no zone: it is GMT
+  if (Number.isNaN(date) || !Number.isFinite(nowMs)) return undefined;
+  return Math.max(0, date - nowMs);
+}

@@ -1,0 +1,115 @@
+/**
+ * The session-feedback reports: their types, the inputs of the client's typed methods, and the
+ * checks every report passes before it is signed (only protocol fields, in protocol order).
+ *
+ * @module
+ */
+import { assertAlias } from '../confirm/alias.js';
+import { invalidArgument } from '../errors.js';
+import { describeType } from '../internal/describe-type.js';
+import { printable } from '../internal/log.js';
+
+/** One session-feedback report, as sent inside `reports: [...]`. */
+export type SessionFeedbackReport =
+  | { type: 'authentication_performed'; alias: string; time: number; amr?: string[] }
+  | { type: 'alias_updated'; alias: string; time: number }
+  | { type: 'alias_deleted'; alias?: string; time: number };
+
+/** Input of {@link SessionFeedbackClient.authenticationPerformed}. */
+export interface AuthenticationPerformedInput {
+  /** The BindID access token of the session being reported on (from the `/token` response). */
+  accessToken: string;
+  /** The app's identifier for this user, unique per user. */
+  alias: string;
+  /** When the app authenticated the user, in whole seconds since 1970. Default: now. */
+  time?: number;
+  /** OIDC AMR values of the app's own authentication, e.g. `['pwd']`. */
+  amr?: string[];
+}
+
+/** Input of {@link SessionFeedbackClient.aliasUpdated}. */
+export interface AliasUpdatedInput {
+  accessToken: string;
+  /** The new alias. */
+  alias: string;
+  time?: number;
+}
+
+/** Input of {@link SessionFeedbackClient.aliasDeleted}. */
+export interface AliasDeletedInput {
+  accessToken: string;
+  alias?: string;
+  time?: number;
+}
+
+/** Most AMR values in one report. */
+const MAX_AMR_VALUES = 16;
+
+/**
+ * Whether `amr` is a list BindID takes: an array of at most 16 values, each 1 to 64 printable ASCII
+ * characters. The one check behind the client's `amr` input and the confirm middleware's `amr` option.
+ */
+export function isAmrList(amr: unknown): amr is string[] {
+  return (
+    Array.isArray(amr) &&
+    amr.length <= MAX_AMR_VALUES &&
+    amr.every((value) => typeof value === 'string' && /^[\x21-\x7e]{1,64}$/.test(value))
+  );
+}
+
+/** Read a method's input object: an object with only the named keys (their values are checked with the report). */
+export function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalidArgument(`the report input must be an object (got ${describeType(input)})`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${printable(key, 64)}\``);
+  }
+  return input as Record<string, unknown>;
+}
+
+function assertTime(time: unknown): asserts time is number {
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) {
+    throw invalidArgument('time must be whole seconds since 1970 (a non-negative integer)');
+  }
+}
+
+function readAmr(amr: unknown): string[] {
+  if (!Array.isArray(amr) || amr.length > MAX_AMR_VALUES) {
+    throw invalidArgument('amr must be an array of at most 16 AMR values');
+  }
+  if (!isAmrList(amr)) {
+    throw invalidArgument('amr values must be printable ASCII strings of 1 to 64 characters');
+  }
+  return [...amr];
+}
+
+const REPORT_KEYS: readonly string[] = ['type', 'alias', 'time', 'amr'];
+
+/**
+ * Check a report and return a copy holding only its protocol fields, in protocol order (`type`,
+ * `alias`, `time`, `amr`), with `undefined` fields left out. Unknown fields are refused.
+ */
+export function readReport(report: unknown): SessionFeedbackReport {
+  if (report === null || typeof report !== 'object' || Array.isArray(report)) {
+    throw invalidArgument(`report must be an object (got ${describeType(report)})`);
+  }
+  const r = report as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    if (!REPORT_KEYS.includes(key)) throw invalidArgument(`report has an unknown field \`${printable(key, 64)}\``);
+  }
+  const { type, alias, time, amr } = r;
+  if (type !== 'authentication_performed' && type !== 'alias_updated' && type !== 'alias_deleted') {
+    throw invalidArgument('report.type must be authentication_performed, alias_updated or alias_deleted');
+  }
+  if (type !== 'alias_deleted' || alias !== undefined) assertAlias(alias);
+  assertTime(time);
+  if (amr !== undefined && type !== 'authentication_performed') {
+    throw invalidArgument('report.amr is only for authentication_performed');
+  }
+  const out: Record<string, unknown> = { type };
+  if (alias !== undefined) out.alias = alias;
+  out.time = time;
+  if (amr !== undefined) out.amr = readAmr(amr);
+  return out as SessionFeedbackReport;
+}

@@ -1,0 +1,73 @@
+/**
+ * The jittered exponential backoff shared by the session-feedback client (between the attempts of
+ * one report) and the outbox worker (between the runs of one queued report): its bounds, reading
+ * them from an options object, and the delay itself.
+ *
+ * @module
+ */
+import type { KnownKeys, OptionReader } from './option-reader.js';
+
+/** Bounds of an exponential backoff (full jitter: each delay is random in [0, bound]). */
+export interface BackoffOptions {
+  /** Upper bound of the first delay, in ms. */
+  baseMs?: number;
+  /** Largest delay bound, in ms; the bound doubles per attempt up to this. */
+  maxMs?: number;
+}
+
+/** Bounds as read: both set. */
+export type BackoffBounds = Readonly<Required<BackoffOptions>>;
+
+/** Defaults and limits of one factory's `backoff` option. */
+export interface BackoffLimits {
+  /** Default `baseMs`. */
+  baseMs: number;
+  /** Default `maxMs` (raised to `baseMs` when the caller set a larger `baseMs` only). */
+  maxMs: number;
+  /** Largest `baseMs` accepted. */
+  baseLimit: number;
+  /** Largest `maxMs` accepted. */
+  maxLimit: number;
+}
+
+const KNOWN_BACKOFF: KnownKeys<BackoffOptions> = { baseMs: true, maxMs: true };
+
+/**
+ * Read the `backoff` option of a factory: `{ baseMs, maxMs }`, each a whole number of ms within its
+ * limit, `maxMs` at least `baseMs`. Errors name `backoff.baseMs` / `backoff.maxMs`.
+ */
+export function readBackoff(o: OptionReader, limits: BackoffLimits): BackoffBounds {
+  const b = o.nested('backoff', KNOWN_BACKOFF);
+  const baseMs = b.integer('baseMs', limits.baseMs, 0, limits.baseLimit);
+  const maxMs = b.integer('maxMs', Math.max(limits.maxMs, baseMs), 0, limits.maxLimit);
+  if (maxMs < baseMs) throw o.error('backoff.maxMs', `must be at least backoff.baseMs (${baseMs})`);
+  return Object.freeze({ baseMs, maxMs });
+}
+
+/**
+ * Full-jitter exponential backoff: random in [0, min(maxMs, baseMs × 2^(attempt-1))] for the 1-based
+ * `attempt`. Always a finite number of ms: a non-integer `attempt` is floored, a non-finite one
+ * counts as 1, and a `random()` outside [0, 1] is clamped (NaN as 0).
+ */
+export function jitteredBackoff(attempt: number, bounds: BackoffBounds, random: () => number): number {
+  // Clamp the exponent: 0 × 2^1024 would be NaN, and a bad `attempt` must not make one either.
+  const exponent = Number.isFinite(attempt) ? Math.min(Math.max(0, Math.floor(attempt) - 1), 32) : 0;
+  const bound = Math.min(bounds.maxMs, bounds.baseMs * 2 ** exponent);
+  const r = random();
+  const unit = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;
+  return unit * bound;
+}
+
+/** Wait `ms`, or less if `signal` aborts first (never rejects). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

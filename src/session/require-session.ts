@@ -1,0 +1,53 @@
+/**
+ * Checks that the middleware this library needs is mounted before it: a server-side
+ * express-session session ({@link requireServerSession}) and passport ({@link requirePassport}).
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type {} from 'express-session';
+import { BindIdStateError, ErrorCode } from '../errors.js';
+
+/**
+ * `req.session`, checked to be a server-side express-session session.
+ *
+ * @throws BindIdStateError `ERR_BINDID_SESSION_MISSING` when there is none, or when it lacks
+ *   `regenerate`/`save` (cookie-session keeps data in the browser, where an access token must never go).
+ */
+export function requireServerSession(req: Request): NonNullable<Request['session']> {
+  const session = req.session;
+  if (!session) {
+    throw new BindIdStateError(
+      ErrorCode.SESSION_MISSING,
+      'express-bindid needs a server-side session, but req.session is missing. Did you forget ' +
+        'app.use(session({ ... })) from express-session before this route? (If it is mounted, its store may be ' +
+        'disconnected: express-session then skips sessions until the store reconnects.)',
+      { status: 503, retryable: true },
+    );
+  }
+  if (typeof session.regenerate !== 'function' || typeof session.save !== 'function') {
+    throw new BindIdStateError(
+      ErrorCode.SESSION_MISSING,
+      'express-bindid needs a server-side express-session session (req.session.regenerate and .save are ' +
+        'missing). Client-side sessions such as cookie-session would put the BindID access token in a cookie.',
+      { status: 500 },
+    );
+  }
+  return session;
+}
+
+/**
+ * Check that passport is mounted (`req.login` exists).
+ *
+ * @throws BindIdStateError `ERR_BINDID_PASSPORT_MISSING`.
+ */
+export function requirePassport(req: Request): void {
+  if (typeof req.login !== 'function') {
+    throw new BindIdStateError(
+      ErrorCode.PASSPORT_MISSING,
+      'express-bindid needs passport, but req.login is missing. Did you forget app.use(passport.initialize()) ' +
+        '(and app.use(passport.session())) after express-session?',
+      { status: 500 },
+    );
+  }
+}
