@@ -8,11 +8,14 @@
  * - `POST /bindid/confirm/cancel`  discard the pending login (`cancel-route.ts`).
  *
  * Mount it at the root of the app, after express-session and passport:
- * `app.use(bindIdRouter({ ... }))`.
+ * `app.use(bindIdRouter({ ... }))`. Its paths are absolute app paths: they appear as they are in the
+ * redirect URI, the page's form actions and the redirects. Express matches a handler mounted under a
+ * prefix (`app.use('/auth', ...)`) on the path after the prefix, so there the paths would be matched
+ * as `/auth/login/bindid` and so on but every link would miss the prefix: don't.
  *
  * @module
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type {} from 'express-session';
 import { AttemptLimiter } from '../confirm/attempt-limiter.js';
 import type { OutboxWorker } from '../fail-open/outbox.js';
@@ -38,8 +41,12 @@ export {
 } from './router-options.js';
 export { warnAboutSessionCookie } from './session-cookie-warning.js';
 
-/** What {@link bindIdRouter} returns: the Express router, and the worker of its outbox. */
-export type BindIdRouter = Router & {
+/**
+ * What {@link bindIdRouter} returns: a request handler (not a `Router`: it takes no routes of the
+ * app), and the worker of its outbox. It answers its own paths and calls `next()` for every other
+ * request.
+ */
+export type BindIdRouter = RequestHandler & {
   /**
    * The worker delivering reports queued by `failureMode: 'open'` (already started unless
    * `outboxWorker.start` is false); `undefined` in fail-closed mode or with `outboxWorker: false`.
@@ -79,21 +86,23 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
 
   let cookieChecked = false;
   const ownPaths = new Set(Object.values(paths).map((p) => p.toLowerCase()));
-  /** The Router's own dispatch (`handle`: present in Express 4 and 5, not in their types). */
-  const withHandle = router as Router & { handle: (req: Request, res: Response, next: NextFunction) => void };
-  const dispatch = withHandle.handle.bind(router);
-  withHandle.handle = (req: Request, res: Response, next: NextFunction): void => {
+  // Every request of the app passes here, most for none of the router's paths: those go straight on,
+  // without the Router's walk over its layers (BENCHMARKS.md, pass-through). The paths are matched as
+  // the Router matches them (case-insensitive, one optional trailing slash), on `req.path`.
+  const handler = function bindIdRouter(req: Request, res: Response, next: NextFunction): void {
     if (!cookieChecked && req.session) {
       cookieChecked = true;
       warnAboutSessionCookie(req, config.baseUrl);
     }
+    // Fail-open: learn the session store (the default outbox) from the first request, so the worker
+    // delivers what an earlier process queued without waiting for a confirmation.
     if (settings.failure.mode === 'open') settings.failure.outboxFor(req);
-    if (ownPaths.has(routerPath(req.path))) dispatch(req, res, next);
+    if (ownPaths.has(routerPath(req.path))) router(req, res, next);
     else next();
   };
 
   settings.failure.startWorker(); // last: a factory that throws leaves no timer behind
-  return Object.defineProperty(router, 'outboxWorker', { value: settings.failure.worker, enumerable: true }) as BindIdRouter;
+  return Object.defineProperty(handler, 'outboxWorker', { value: settings.failure.worker, enumerable: true }) as BindIdRouter;
 }
 
 /** A request path as the router's routes compare it: lower-cased, without one trailing slash. */
