@@ -8,29 +8,22 @@ import type { Request } from 'express';
 import passportDefault, { type Authenticator } from 'passport';
 import { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS } from '../confirm/attempt-limiter.js';
 import {
+  CONFIRM_OPTION_KEYS,
   type ConfirmSettings,
-  type FeedbackErrorEvent,
-  type LinkedEvent,
   readConfirmSettings,
+  type SendAuthenticationPerformedOptions,
 } from '../confirm/send-authentication-performed.js';
 import type { BindIdError } from '../errors.js';
-import {
-  FAILURE_OPTION_KEYS,
-  type FailureMode,
-  type OutboxWorkerSettings,
-  type ReportQueuedEvent,
-} from '../fail-open/failure-policy.js';
-import type { Outbox } from '../fail-open/outbox.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
-import type { BindIdStore } from '../stores/bindid-store.js';
 import {
   type ConfirmPageMessages,
   DEFAULT_CONFIRM_MESSAGES,
   type RenderConfirmPage,
 } from './confirm-page.js';
+
 /**
  * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
  * password reset): instead of signing in, the router asks for the password again and re-reports.
@@ -78,17 +71,20 @@ export interface LinkFailedEvent {
   error?: BindIdError;
 }
 
-/** Options of {@link bindIdRouter}. */
-export interface BindIdRouterOptions<U = Express.User> {
+/**
+ * Options of {@link bindIdRouter}: those of {@link sendAuthenticationPerformed} that report the link
+ * (`alias`, `amr`, `apiUrl`, hooks, `now`, `store`, `failureMode`, `outbox`, `outboxWorker`...), and
+ * the sign-in flow's own. The router always logs the user in (no `logIn`), and needs `clientSecret`
+ * for the token endpoint even with a ready `client`.
+ */
+export interface BindIdRouterOptions<U = Express.User> extends Omit<SendAuthenticationPerformedOptions<U>, 'client' | 'clientSecret' | 'logIn'> {
   /** BindID's issuer (signin host), e.g. `https://signin.bindid-sandbox.io`; for the emulator `emu.issuer`. */
   issuer: string;
   /** The BindID client ID of the app. */
   clientId: string;
   /** The BindID client secret (token endpoint and report signing). */
   clientSecret: string;
-  /** BindID's API base URL for session feedback, e.g. `https://api.bindid-sandbox.io`. Required unless `client` is given. */
-  apiUrl?: string;
-  /** A ready session-feedback client (to set its timeout, retries or axios instance). Default: built from `clientSecret` + `apiUrl`. */
+  /** A ready session-feedback client (to set its timeout, retries or axios instance); then no `apiUrl`. Default: built from `clientSecret` + `apiUrl`. */
   client?: SessionFeedbackClient;
   /** The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`, and `returnTo` must stay on it. */
   baseUrl: string;
@@ -102,10 +98,6 @@ export interface BindIdRouterOptions<U = Express.User> {
   passport?: PassportLike;
   /** Name of the passport-local strategy that checks passwords (see `createLocalStrategy`). Default `bindid-local`. */
   strategy?: string;
-  /** The alias to report for a confirmed user. Default `String(user.id)`. */
-  alias?: (user: U, req: Request) => string | Promise<string>;
-  /** AMR values of the password check, sent with the report. Default: none. */
-  amr?: string[];
   /** OIDC scopes. Default `openid email`. */
   scope?: string;
   /** Route paths. */
@@ -122,61 +114,26 @@ export interface BindIdRouterOptions<U = Express.User> {
   maxAttempts?: number;
   /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
   httpTimeoutMs?: number;
-  /** A user was linked (notify the account owner, audit). Errors are logged, not thrown. */
-  onLinked?: (event: LinkedEvent<U>) => unknown;
-  /** The report to BindID failed. Errors are logged, not thrown. */
-  onFeedbackError?: (event: FeedbackErrorEvent) => unknown;
   /** A confirmation attempt did not link. Errors are logged, not thrown. */
   onLinkFailed?: (event: LinkFailedEvent) => unknown;
   /** A returning BindID user was recognised by alias and signed in. Errors are logged, not thrown. */
   onRecognized?: (event: RecognizedEvent<U>) => unknown;
-  /** Clock in ms since 1970. Default `Date.now`. */
-  now?: () => number;
-  /**
-   * Shared state: failed-attempt counters, single-use claims, the link registry. Default: a private
-   * in-memory store (one process). With several instances, pass a `RedisBindIdStore`.
-   */
-  store?: BindIdStore;
   /** Failed-password limits per account (normalised username) and per client IP. Defaults `{ perAccount: 10, perIp: 100, windowSeconds: 900 }`. */
   attemptLimits?: Partial<AttemptLimits>;
-  /**
-   * What to do when BindID is unreachable or times out at confirm time. `'closed'` (default): nobody
-   * is signed in, the confirm page answers 503 "try again" and the pending login is kept (the password
-   * is asked again). `'open'`: the report is persisted in `outbox`, the user is signed in, and the
-   * outbox worker delivers it later; if the outbox cannot persist it, the router fails closed. Open
-   * mode also self-heals: a later BindID sign-in of a user linked this way whose ID token still lacks
-   * `bindid_alias` re-sends the report with the new token and signs in without the password.
-   */
-  failureMode?: FailureMode;
-  /**
-   * Where fail-open keeps reports. Default: a `SessionStoreOutbox` on the app's express-session store
-   * (`req.sessionStore`, known from the first request). With several instances:
-   * `new StoreOutbox(new RedisBindIdStore(redis))`. Only with `failureMode: 'open'`.
-   */
-  outbox?: Outbox;
-  /**
-   * The worker that delivers queued reports from this process, started when the router is built
-   * (`router.outboxWorker`), or `false` to run your own `OutboxWorker` elsewhere. Only with
-   * `failureMode: 'open'`.
-   */
-  outboxWorker?: OutboxWorkerSettings | false;
-  /** A report was queued and the user signed in (fail-open). Errors are logged, not thrown. */
-  onReportQueued?: (event: ReportQueuedEvent) => unknown;
 }
+
+/** The options the router shares with `sendAuthenticationPerformed` (all of its but `logIn`). */
+const { logIn: _logIn, ...SHARED_OPTION_KEYS } = CONFIRM_OPTION_KEYS;
 
 /** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
 export const ROUTER_OPTION_KEYS: KnownKeys<BindIdRouterOptions> = {
+  ...SHARED_OPTION_KEYS,
   issuer: true,
   clientId: true,
-  clientSecret: true,
-  apiUrl: true,
-  client: true,
   baseUrl: true,
   findUserByAlias: true,
   passport: true,
   strategy: true,
-  alias: true,
-  amr: true,
   scope: true,
   paths: true,
   defaultReturnTo: true,
@@ -185,14 +142,9 @@ export const ROUTER_OPTION_KEYS: KnownKeys<BindIdRouterOptions> = {
   pendingTtlSeconds: true,
   maxAttempts: true,
   httpTimeoutMs: true,
-  onLinked: true,
-  onFeedbackError: true,
   onLinkFailed: true,
   onRecognized: true,
-  now: true,
-  store: true,
   attemptLimits: true,
-  ...FAILURE_OPTION_KEYS,
 };
 const KNOWN_LIMITS: KnownKeys<AttemptLimits> = { perAccount: true, perIp: true, windowSeconds: true };
 const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true };
@@ -309,7 +261,7 @@ function readPaths(o: OptionReader): Required<BindIdRouterPaths> {
 function routePath(o: OptionReader, key: string, fallback: string): string {
   const value = o.string(key, fallback);
   if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
-    throw o.error(o.name(key), 'must be an absolute path such as /bindid/confirm');
+    throw o.error(key, 'must be an absolute path such as /bindid/confirm');
   }
   return value;
 }
