@@ -23,6 +23,7 @@ import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import { callbackRoute } from './callback-route.js';
 import { cancelRoute } from './cancel-route.js';
 import { confirmPageRoute, confirmPostRoute } from './confirm-route.js';
+import { formBodyParser } from './form-body-parser.js';
 import { loginRoute } from './login-route.js';
 import type { RouterContext } from './router-context.js';
 import { type BindIdRouterOptions, readRouterOptions } from './router-options.js';
@@ -77,7 +78,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   };
 
   const router = express.Router();
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  const form = formBodyParser();
   router.get(paths.login, loginRoute(ctx));
   router.get(paths.callback, callbackRoute(ctx));
   router.get(paths.confirm, confirmPageRoute(ctx));
