@@ -1,5 +1,5 @@
 /**
- * `bindIdRouter(options)`: the whole BindID sign-in flow as an Express router.
+ * `bindIdRouter(options)`: the whole BindID sign-in flow as one Express request handler.
  *
  * - `GET  /login/bindid`           start (`login-route.ts`).
  * - `GET  /bindid/callback`        code exchange, sign-in by alias or pending login (`callback-route.ts`).
