@@ -55,6 +55,12 @@ export const ErrorCode = {
   STORE_UNAVAILABLE: 'ERR_BINDID_STORE_UNAVAILABLE',
   /** The ID token's `bindid_alias` maps to no user of the app (deleted or disabled): no auto-provisioning. */
   UNKNOWN_ALIAS: 'ERR_BINDID_UNKNOWN_ALIAS',
+  /** The form posted to the router's confirm or cancel route is larger than 16 kB. */
+  BODY_TOO_LARGE: 'ERR_BINDID_BODY_TOO_LARGE',
+  /** The form posted to the router's confirm or cancel route has a charset or content-encoding it cannot read. */
+  UNSUPPORTED_BODY: 'ERR_BINDID_UNSUPPORTED_BODY',
+  /** The form posted to the router's confirm or cancel route cannot be read: too many fields, malformed or cut short. */
+  INVALID_BODY: 'ERR_BINDID_INVALID_BODY',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -166,6 +172,9 @@ export const ERROR_CODE_CLASS = {
   [ErrorCode.CONFIRM_IN_PROGRESS]: 'BindIdStateError',
   [ErrorCode.STORE_UNAVAILABLE]: 'BindIdStateError',
   [ErrorCode.UNKNOWN_ALIAS]: 'BindIdStateError',
+  [ErrorCode.BODY_TOO_LARGE]: 'BindIdStateError',
+  [ErrorCode.UNSUPPORTED_BODY]: 'BindIdStateError',
+  [ErrorCode.INVALID_BODY]: 'BindIdStateError',
 } as const satisfies Record<ErrorCodeValue, 'BindIdArgumentError' | 'BindIdFeedbackError' | 'BindIdStateError'>;
 
 /** The codes owned by one subclass (see {@link ERROR_CODE_CLASS}). */

@@ -37,7 +37,7 @@ const UNREADABLE_DEFAULTS: Record<string, string> = {
 };
 
 const TABLES = [
-  { heading: '### `bindIdRouter(options)`', factory: 'bindIdRouter', keys: ROUTER_OPTION_KEYS, source: 'src/router/bind-id-router.ts' },
+  { heading: '### `bindIdRouter(options)`', factory: 'bindIdRouter', keys: ROUTER_OPTION_KEYS, source: 'src/router/router-options.ts' },
   {
     heading: '### `sendAuthenticationPerformed(options)`',
     factory: 'sendAuthenticationPerformed',
@@ -238,7 +238,7 @@ describe('the README check itself', () => {
   });
 
   it.each([
-    ['src/router/bind-id-router.ts', ROUTER_OPTION_KEYS, ['strategy', 'scope', 'defaultReturnTo', 'pendingTtlSeconds', 'maxAttempts', 'httpTimeoutMs']],
+    ['src/router/router-options.ts', ROUTER_OPTION_KEYS, ['strategy', 'scope', 'defaultReturnTo', 'pendingTtlSeconds', 'maxAttempts', 'httpTimeoutMs']],
     ['src/passport/local-strategy.ts', LOCAL_STRATEGY_OPTION_KEYS, ['passReqToCallback', 'name', 'usernameField', 'maxPasswordLength', 'message']],
     ['src/feedback/session-feedback-client.ts', FEEDBACK_CLIENT_OPTION_KEYS, ['timeoutMs', 'retries', 'maxResponseBytes', 'userAgent']],
   ])('finds the literal defaults in %s (so a parser gone blind fails here)', (source, keys, expected) => {

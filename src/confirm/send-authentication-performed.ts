@@ -119,21 +119,25 @@ export interface SendAuthenticationPerformedOptions<U = Express.User> {
    */
   store?: BindIdStore;
   /**
-   * What to do when BindID is unreachable or times out. `'closed'` (default): nobody is signed in,
-   * `next(err)` gets `ERR_BINDID_UNAVAILABLE`/`ERR_BINDID_TIMEOUT` and the pending login is kept.
-   * `'open'`: the report is persisted in `outbox` and the user is signed in; the outbox worker
-   * delivers it later. If the outbox cannot persist it, this falls back to fail closed.
+   * What to do when BindID is unreachable or times out. `'closed'` (default): nobody is signed in and
+   * the pending login is kept (the password is asked again): the middleware passes
+   * `ERR_BINDID_UNAVAILABLE`/`ERR_BINDID_TIMEOUT` to `next(err)`, the router's confirm page answers 503
+   * "try again". `'open'`: the report is persisted in `outbox` and the user is signed in; the outbox
+   * worker delivers it later. If the outbox cannot persist it, this falls back to fail closed. The
+   * router in open mode also self-heals: a later BindID sign-in of a user linked this way whose ID
+   * token still lacks `bindid_alias` re-sends the report with the new token, without the password.
    */
   failureMode?: FailureMode;
   /**
    * Where fail-open keeps reports. Default: a `SessionStoreOutbox` on the app's express-session store
-   * (`req.sessionStore`). With several instances: `new StoreOutbox(new RedisBindIdStore(redis))`.
+   * (`req.sessionStore`, known from the first request). With several instances: `new StoreOutbox(new RedisBindIdStore(redis))`.
    * Only with `failureMode: 'open'`.
    */
   outbox?: Outbox;
   /**
-   * The worker that delivers queued reports from this process (started when the middleware is built),
-   * or `false` to run your own `OutboxWorker` elsewhere. Only with `failureMode: 'open'`.
+   * The worker that delivers queued reports from this process (started when the middleware or router
+   * is built: its `.outboxWorker`), or `false` to run your own `OutboxWorker` elsewhere. Only with
+   * `failureMode: 'open'`.
    */
   outboxWorker?: OutboxWorkerSettings | false;
   /** A report was queued and the user signed in (fail-open). Errors are logged, not thrown. */
@@ -402,16 +406,8 @@ function readClient(o: OptionReader): SessionFeedbackClient {
   if (!o.has('clientSecret') && !o.has('apiUrl')) {
     throw o.error('clientSecret', 'is required (or pass `client`), for example process.env.BINDID_CLIENT_SECRET');
   }
-  try {
-    return new SessionFeedbackClient({
-      clientSecret: o.raw('clientSecret') as string,
-      apiUrl: o.raw('apiUrl') as string,
-    });
-  } catch (err) {
-    // Re-word the client's option errors so they name this factory.
-    if (err instanceof BindIdError && err.option) throw o.error(err.option, err.message.replace(/^.*? option `[^`]+` /, ''));
-    throw err;
-  }
+  // The client checks `clientSecret` and `apiUrl`; its errors name them as options of this factory.
+  return o.within(undefined, () => new SessionFeedbackClient({ clientSecret: o.raw('clientSecret') as string, apiUrl: o.raw('apiUrl') as string }));
 }
 
 function readAmrOption(o: OptionReader): string[] {

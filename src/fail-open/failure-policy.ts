@@ -26,15 +26,13 @@ import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
 import type { Outbox, OutboxItem, OutboxItemInfo } from './outbox.js';
 import {
   type OutboxBackoffOptions,
-  type OutboxDeadLetterEvent,
   type OutboxDeliveredEvent,
-  type OutboxRetryEvent,
   type OutboxSender,
   OutboxWorker,
+  OUTBOX_WORKER_OPTION_KEYS,
   type OutboxWorkerOptions,
 } from './outbox-worker.js';
 import { SessionStoreOutbox } from './session-store-outbox.js';
-import { BindIdError } from '../errors.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
 
 const log = logger('failure-policy');
@@ -42,45 +40,26 @@ const log = logger('failure-policy');
 /** `closed`: no sign-in without BindID's 2xx (default). `open`: queue the report and sign in while BindID is down. */
 export type FailureMode = 'closed' | 'open';
 
-/** The `outboxWorker` option: how the worker that delivers queued reports runs in this process. */
-export interface OutboxWorkerSettings {
+/** The hooks of `T` (`on...`) with any return value: the factories log what a hook throws or rejects. */
+type LenientHooks<T> = {
+  [K in keyof T]: K extends `on${string}` ? (T[K] extends ((event: infer E) => unknown) | undefined ? (event: E) => unknown : T[K]) : T[K];
+};
+
+/**
+ * The `outboxWorker` option: how the worker that delivers queued reports runs in this process. The
+ * worker's own options ({@link OutboxWorkerOptions}) but for the outbox, client and clock, which come
+ * from the factory; and `start`.
+ */
+export type OutboxWorkerSettings = LenientHooks<Omit<OutboxWorkerOptions, 'outbox' | 'client' | 'now'>> & {
   /**
    * Start the worker's timer when the router or middleware is built. Default `true`. With `false`,
    * call `outboxWorker.start()` (or `runOnce()`) yourself.
    */
   start?: boolean;
-  /** Time between runs, in ms. Default 5000. */
-  intervalMs?: number;
-  /** Most items per run. Default 20. */
-  batchSize?: number;
-  /** Retry backoff bounds. Default `{ baseMs: 1000, maxMs: 60000 }`. */
-  backoff?: OutboxBackoffOptions;
-  /** How long a claim on an item lasts, in ms. Default the client's `timeoutMs` + 10,000. */
-  leaseMs?: number;
-  /** Source of jitter, in [0, 1). Default `Math.random`. */
-  random?: () => number;
-  /** A queued report was delivered (BindID answered 2xx). Errors are logged, not thrown. */
-  onDelivered?: (event: OutboxDeliveredEvent) => unknown;
-  /** An attempt failed and the report was rescheduled. Errors are logged, not thrown. */
-  onRetry?: (event: OutboxRetryEvent) => unknown;
-  /**
-   * A queued report was removed undelivered: its access token expired first (`reason: 'expired'`,
-   * never sent then) or BindID refused it (`'rejected'`). Alert on it. Errors are logged, not thrown.
-   */
-  onDeadLetter?: (event: OutboxDeadLetterEvent) => unknown;
-}
-
-const KNOWN_WORKER: KnownKeys<OutboxWorkerSettings> = {
-  start: true,
-  intervalMs: true,
-  batchSize: true,
-  backoff: true,
-  leaseMs: true,
-  random: true,
-  onDelivered: true,
-  onRetry: true,
-  onDeadLetter: true,
 };
+
+const { outbox: _outbox, client: _client, now: _now, ...WORKER_KEYS } = OUTBOX_WORKER_OPTION_KEYS;
+const KNOWN_WORKER: KnownKeys<OutboxWorkerSettings> = { ...WORKER_KEYS, start: true };
 
 /** Payload of the `onReportQueued` event: fail-open signed a user in and persisted the report. */
 export interface ReportQueuedEvent {
@@ -141,7 +120,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     const w = o.nested('outboxWorker', KNOWN_WORKER);
     start = w.boolean('start', true);
     const onDelivered = w.fn<(event: OutboxDeliveredEvent) => void | Promise<void>>('onDelivered');
-    worker = buildWorker(o, {
+    worker = o.within('outboxWorker', () => new OutboxWorker({
       outbox: deferred,
       client,
       now,
@@ -157,7 +136,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
       },
       ...optionalHook(w, 'onRetry'),
       ...optionalHook(w, 'onDeadLetter'),
-    });
+    }));
   }
   return {
     mode,
@@ -168,18 +147,6 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
       if (start) worker?.start();
     },
   };
-}
-
-/** The worker, with its option errors re-worded to name `outboxWorker.<key>` of this factory. */
-function buildWorker(o: OptionReader, options: OutboxWorkerOptions): OutboxWorker {
-  try {
-    return new OutboxWorker(options);
-  } catch (err) {
-    if (err instanceof BindIdError && err.option) {
-      throw o.error(`outboxWorker.${err.option}`, err.message.replace(/^.*? option `[^`]+` /, ''));
-    }
-    throw err;
-  }
 }
 
 function optionalHook(w: OptionReader, key: 'onRetry' | 'onDeadLetter'): Record<string, (event: never) => void> {

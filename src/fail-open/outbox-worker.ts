@@ -102,6 +102,8 @@ const KNOWN_WORKER: KnownKeys<OutboxWorkerOptions> = {
   onRetry: true,
   onDeadLetter: true,
 };
+/** @internal The worker's option keys (the `outboxWorker` option of the factories derives its keys from them). */
+export { KNOWN_WORKER as OUTBOX_WORKER_OPTION_KEYS };
 
 /** What one run did. */
 export interface OutboxRunResult {

@@ -11,12 +11,18 @@ import { isLoopback } from './is-loopback.js';
 /** A map with one entry per option key, so the compiler keeps the list of known keys complete. */
 export type KnownKeys<T> = { readonly [K in keyof Required<T>]: true };
 
+/** Where the next top-level reader belongs, while {@link OptionReader.within} runs. */
+let parentScope: { factory: string; path: string } | undefined;
+
 /**
  * Reads one options object of one factory. Construction checks that it is a plain object without
- * unknown keys; each getter checks one option and applies its default.
+ * unknown keys; each getter checks one option and applies its default. Errors name the option by
+ * its dotted path from the factory's options (`paths.login`, `outboxWorker.backoff.maxMs`).
  */
 export class OptionReader {
   private readonly values: Record<string, unknown>;
+  private readonly factory: string;
+  private readonly path: string;
 
   /**
    * @param factory name shown in messages, e.g. `SessionFeedbackClient`
@@ -24,16 +30,15 @@ export class OptionReader {
    * @param known the option keys this factory takes
    * @param path dotted prefix for nested objects, e.g. `backoff`
    */
-  constructor(
-    private readonly factory: string,
-    value: unknown,
-    known: object,
-    private readonly path = '',
-  ) {
+  constructor(factory: string, value: unknown, known: object, path = '') {
+    const scope = path === '' ? parentScope : undefined;
+    if (scope) parentScope = undefined; // taken by the first top-level reader only
+    this.factory = scope?.factory ?? factory;
+    this.path = scope?.path ?? path;
     if (value === undefined) {
       this.values = {};
     } else if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw this.error(path || 'options', `must be an object (got ${describeType(value)})`, !path);
+      throw this.fail(this.path || 'options', `must be an object (got ${describeType(value)})`, !this.path);
     } else {
       this.values = value as Record<string, unknown>;
     }
@@ -42,7 +47,7 @@ export class OptionReader {
       if (Object.hasOwn(known, key)) continue;
       const hint = closest(key, names);
       throw this.error(
-        this.name(key),
+        key,
         `is not a known option.${hint ? ` Did you mean \`${this.name(hint)}\`?` : ''} Known options: ${names.join(', ')}.`,
       );
     }
@@ -62,10 +67,10 @@ export class OptionReader {
   requiredString(key: string, example?: string): string {
     const value = this.values[key];
     if (value === undefined || value === null || value === '') {
-      throw this.error(this.name(key), `is required${example ? `, for example ${example}` : ''}`);
+      throw this.error(key, `is required${example ? `, for example ${example}` : ''}`);
     }
     if (typeof value !== 'string') {
-      throw this.error(this.name(key), `must be a string (got ${describeType(value)})`);
+      throw this.error(key, `must be a string (got ${describeType(value)})`);
     }
     return value;
   }
@@ -75,7 +80,7 @@ export class OptionReader {
     const value = this.values[key];
     if (value === undefined) return fallback;
     if (typeof value !== 'string' || value === '') {
-      throw this.error(this.name(key), `must be a non-empty string (got ${describeType(value)})`);
+      throw this.error(key, `must be a non-empty string (got ${describeType(value)})`);
     }
     return value;
   }
@@ -86,7 +91,7 @@ export class OptionReader {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       const got = typeof value === 'number' ? String(value) : describeType(value);
-      throw this.error(this.name(key), `must be a whole number from ${min} to ${max} (got ${got})`);
+      throw this.error(key, `must be a whole number from ${min} to ${max} (got ${got})`);
     }
     return value;
   }
@@ -96,7 +101,7 @@ export class OptionReader {
     const value = this.values[key];
     if (value === undefined) return fallback;
     if (typeof value !== 'boolean') {
-      throw this.error(this.name(key), `must be true or false (got ${describeType(value)})`);
+      throw this.error(key, `must be true or false (got ${describeType(value)})`);
     }
     return value;
   }
@@ -106,7 +111,7 @@ export class OptionReader {
     const value = this.values[key];
     if (value === undefined) return undefined;
     if (typeof value !== 'function') {
-      throw this.error(this.name(key), `must be a function (got ${describeType(value)})`);
+      throw this.error(key, `must be a function (got ${describeType(value)})`);
     }
     return value as F;
   }
@@ -116,7 +121,7 @@ export class OptionReader {
     const value = this.values[key];
     if (value === undefined) return fallback;
     if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-      throw this.error(this.name(key), `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`);
+      throw this.error(key, `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`);
     }
     return value as T;
   }
@@ -131,27 +136,47 @@ export class OptionReader {
     try {
       url = new URL(raw);
     } catch {
-      throw this.error(this.name(key), `must be an absolute URL such as ${example}`);
+      throw this.error(key, `must be an absolute URL such as ${example}`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw this.error(this.name(key), 'must use https:');
+      throw this.error(key, 'must use https:');
     }
     if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-      throw this.error(this.name(key), 'must use https: (plain http is only allowed for localhost, 127.0.0.1 and [::1])');
+      throw this.error(key, 'must use https: (plain http is only allowed for localhost, 127.0.0.1 and [::1])');
     }
     if (url.username || url.password || url.search || url.hash) {
-      throw this.error(this.name(key), 'must not contain credentials, a query or a fragment');
+      throw this.error(key, 'must not contain credentials, a query or a fragment');
     }
     return url.href.replace(/\/+$/, '');
   }
 
-  /** A reader for a nested options object (`backoff: { ... }`). */
+  /** A reader for a nested options object (`backoff: { ... }`): its errors name `<this path>.backoff.<key>`. */
   nested(key: string, known: object): OptionReader {
     return new OptionReader(this.factory, this.values[key], known, this.name(key));
   }
 
-  /** An `ERR_BINDID_INVALID_OPTION` error about `option`. */
-  error(option: string, message: string, whole = false): BindIdArgumentError {
+  /**
+   * Build another factory's object (`new OutboxWorker(...)`) from options nested under `key` of this
+   * reader (or at this reader's level when `key` is undefined): the first top-level reader `build`
+   * creates reports its errors as this factory's, under this path (`bindIdRouter() option
+   * \`outboxWorker.intervalMs\``). Construction is synchronous, so the scope ends with `build`.
+   */
+  within<T>(key: string | undefined, build: () => T): T {
+    const saved = parentScope;
+    parentScope = { factory: this.factory, path: key === undefined ? this.path : this.name(key) };
+    try {
+      return build();
+    } finally {
+      parentScope = saved;
+    }
+  }
+
+  /** An `ERR_BINDID_INVALID_OPTION` error about the option `key` of this reader (named by its dotted path). */
+  error(key: string, message: string): BindIdArgumentError {
+    return this.fail(this.name(key), message, false);
+  }
+
+  private fail(option: string, message: string, whole: boolean): BindIdArgumentError {
     const subject = whole ? `the options of ${this.factory}()` : `${this.factory}() option \`${option}\``;
     return new BindIdArgumentError(ErrorCode.INVALID_OPTION, `express-bindid: ${subject} ${message}`, {
       option,

@@ -76,6 +76,10 @@ export interface FlowOptions {
   verify?: (username: string, password: string) => TestUser | false | Promise<TestUser | false>;
   /** Called with the app first, before express-session is mounted (`trust proxy`, a JSON body parser...). */
   configure?: (app: express.Express) => void;
+  /** Mount the router under this prefix (`app.use(prefix, router)`) instead of at the root. */
+  routerPrefix?: string;
+  /** Called with the app after the router is mounted, before `/whoami` and the error handler (the app's own routes). */
+  afterRouter?: (app: express.Express) => void;
 }
 
 /** The app's middleware: express-session, `passport.initialize()`, `passport.session()`, `bindIdRouter`. */
@@ -182,7 +186,9 @@ function buildFlow(emulator: Emulator, options: FlowOptions, ownEmulator: boolea
           findUserByAlias: (alias) => publicUser(USERS.find((u) => String(u.id) === alias)),
           ...routerOptions,
         });
-      app.use(mounted);
+      if (options.routerPrefix) app.use(options.routerPrefix, mounted);
+      else app.use(mounted);
+      options.afterRouter?.(app);
     },
   };
   for (const step of options.mount ?? FLOW_MOUNTS) mount[step]();

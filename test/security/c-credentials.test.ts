@@ -179,8 +179,8 @@ describe('C. Credential check, enumeration, brute force', () => {
       expect(res.status).toBe(401);
       expect(res.text).toContain('Invalid username or password.');
     }
-    // Over the router's 16 kB form limit: body-parser's PayloadTooLargeError (status 413, expose: true)
-    // goes to next(err) before anything reads the fields; Express's own handler answers 413.
+    // Over the router's 16 kB form limit: the form parser passes ERR_BINDID_BODY_TOO_LARGE (status 413)
+    // to next(err) before anything reads the fields (N121: nothing of the body on the error).
     for (const fields of [
       { username: u.username, password: 'p'.repeat(1024 * 1024) },
       { username: 'u'.repeat(1024 * 1024), password: u.password },
@@ -188,7 +188,7 @@ describe('C. Credential check, enumeration, brute force', () => {
       const { agent, csrf } = await pendingAt(f);
       const res = await submitConfirm(agent, { _csrf: csrf, ...fields });
       expect(res.status).toBe(413);
-      expect(res.body.code).toBe('entity.too.large');
+      expect(res.body.code).toBe('ERR_BINDID_BODY_TOO_LARGE');
       // The pending login is untouched: the right password still works afterwards.
       if (fields.username === 'u'.repeat(1024 * 1024)) {
         expect((await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password })).status).toBe(303);

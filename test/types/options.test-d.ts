@@ -4,7 +4,7 @@
  * types are compile errors. Runtime validation (`ERR_BINDID_INVALID_OPTION`) is tested elsewhere;
  * these make sure the types refuse what the runtime refuses, at least where a type can say it.
  */
-import type { Request, RequestHandler, Router } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { expectTypeOf } from 'expect-type';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import {
@@ -49,7 +49,7 @@ const router = {
 // bindIdRouter
 // ---------------------------------------------------------------------------------------------
 expectTypeOf(bindIdRouter(router)).toEqualTypeOf<BindIdRouter>();
-expectTypeOf(bindIdRouter(router)).toMatchTypeOf<Router>();
+expectTypeOf(bindIdRouter(router)).toMatchTypeOf<RequestHandler>();
 expectTypeOf(bindIdRouter(router).outboxWorker).toEqualTypeOf<OutboxWorker | undefined>();
 expectTypeOf(bindIdRouter<AppUser>).parameter(0).toEqualTypeOf<BindIdRouterOptions<AppUser>>();
 expectTypeOf<BindIdRouterOptions>().toHaveProperty('issuer').toEqualTypeOf<string>();

@@ -1,0 +1,107 @@
+/**
+ * `GET /bindid/callback`: code exchange and ID-token validation (openid-client); the session is
+ * regenerated. A known alias signs the user in (`findUserByAlias` → `req.login` → `returnTo`); no
+ * alias keeps a pending login and redirects to the confirm page.
+ *
+ * @module
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import type {} from 'express-session';
+import { BindIdStateError, ErrorCode } from '../errors.js';
+import { assertAlias } from '../confirm/alias.js';
+import { emit } from '../internal/events.js';
+import { logger, printable } from '../internal/log.js';
+import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
+import { storePendingLogin } from '../session/pending-login.js';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
+import { logIn, regenerateSession, saveSession } from '../session/regenerate-session.js';
+import { asyncRoute, noStore } from './route-helpers.js';
+import type { RouterContext } from './router-context.js';
+import { CONFIRM_AGAIN } from './router-options.js';
+import { selfHeal } from './self-heal.js';
+
+const log = logger('login');
+
+/** The handler of the callback path. */
+export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
+  return asyncRoute(async (req, res) => {
+    const session = requireServerSession(req);
+    const transaction = session.bindid?.auth;
+    // The transaction is single-use: remove it before anything else can fail.
+    if (session.bindid) delete session.bindid.auth;
+    if (!transaction) {
+      throw new BindIdStateError(
+        ErrorCode.LOGIN_STATE_MISSING,
+        'This BindID sign-in was not started from this browser session (the session cookie was lost, or the ' +
+          'callback was opened directly). Start again from "Sign in with BindID". If it keeps happening, check ' +
+          'that the session cookie survives the redirect back from BindID (SameSite=Lax, Secure on https).',
+        { status: 400 },
+      );
+    }
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    const result = await ctx.oidcClient.callback(query, transaction);
+    // A new session id once BindID vouched for the browser (session fixation); carry over returnTo only.
+    await regenerateSession(req, { returnTo: transaction.returnTo });
+
+    const alias = result.claims.bindid_alias;
+    if (alias !== undefined && alias !== null) {
+      await signInByAlias(ctx, req, res, alias, result, transaction.returnTo);
+      return;
+    }
+    if (ctx.settings.failure.mode === 'open') {
+      const healed = await selfHeal(ctx, req, result);
+      if (healed) {
+        await logIn(req, healed.user);
+        emit('onRecognized', ctx.onRecognized, { req, user: healed.user, alias: healed.alias, claims: result.claims, healed: true });
+        ctx.responses.finishAt(req, res, transaction.returnTo);
+        return;
+      }
+    }
+    await keepPendingLogin(ctx, req, res, result, false);
+  });
+}
+
+/** A returning BindID user: sign in the app user of `alias`, or ask for the password again (link revoked). */
+async function signInByAlias<U>(
+  ctx: RouterContext<U>,
+  req: Request,
+  res: Response,
+  alias: unknown,
+  result: CallbackResult,
+  returnTo: string,
+): Promise<void> {
+  try {
+    assertAlias(alias);
+  } catch {
+    throw new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'BindID returned an alias this app cannot use.', { status: 400 });
+  }
+  const user = await ctx.findUserByAlias(alias, result.claims, req);
+  if (user === CONFIRM_AGAIN) {
+    // The app revoked this link (e.g. after a password reset): confirm with the password again.
+    log('link of alias %s revoked by the app: confirming again', printable(alias));
+    await keepPendingLogin(ctx, req, res, result, true);
+    return;
+  }
+  if (!user) {
+    log('alias %s maps to no user: sign-in refused', printable(alias));
+    throw new BindIdStateError(ErrorCode.UNKNOWN_ALIAS, 'This BindID account is not linked to an active account here.', {
+      status: 403,
+    });
+  }
+  requirePassport(req);
+  await logIn(req, user);
+  emit('onRecognized', ctx.onRecognized, { req, user, alias, claims: result.claims, healed: false });
+  ctx.responses.finishAt(req, res, returnTo);
+}
+
+/** Keep the BindID login pending in the session and send the browser to the confirm page. */
+async function keepPendingLogin<U>(ctx: RouterContext<U>, req: Request, res: Response, result: CallbackResult, relink: boolean): Promise<void> {
+  storePendingLogin(
+    req,
+    { accessToken: result.accessToken, expiresIn: result.expiresIn, claims: result.claims },
+    { ttlSeconds: ctx.pendingTtlSeconds, now: ctx.settings.now, ...(relink ? { relink: true } : {}) },
+  );
+  await saveSession(req);
+  noStore(res);
+  res.redirect(303, ctx.paths.confirm);
+}

@@ -1,0 +1,134 @@
+/**
+ * The confirm page: `GET /bindid/confirm` shows it (CSRF token, masked BindID identity);
+ * `POST /bindid/confirm` checks CSRF and origin, runs the passport-local strategy, reports to BindID,
+ * then `req.login` → `returnTo`. A wrong password re-renders the page with one generic message and
+ * sends nothing to BindID.
+ *
+ * @module
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import type {} from 'express-session';
+import { confirmPendingLogin } from '../confirm/send-authentication-performed.js';
+import { BindIdError, ErrorCode } from '../errors.js';
+import { emit } from '../internal/events.js';
+import { logger } from '../internal/log.js';
+import { assertSameOriginRequest } from '../session/csrf.js';
+import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
+import { requireServerSession } from '../session/require-session.js';
+import { maskIdentity } from './confirm-page.js';
+import { asyncRoute, bodyField, noStore } from './route-helpers.js';
+import type { RouterContext } from './router-context.js';
+import type { PassportLike } from './router-options.js';
+
+const log = logger('login');
+
+/** The handler of `GET` on the confirm path. */
+export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
+  return asyncRoute(async (req, res) => {
+    noStore(res); // also on errors passed to the app's error handler
+    requireServerSession(req);
+    const pending = getPendingLogin(req, ctx.settings.now());
+    if (!pending && typeof req.isAuthenticated === 'function' && req.isAuthenticated()) {
+      // Signed in already (e.g. the back button after confirming): nothing to confirm, go on.
+      noStore(res);
+      return res.redirect(303, ctx.defaultReturnTo);
+    }
+    if (!pending) return ctx.responses.page(req, res, { view: 'expired', status: 400 });
+    return ctx.responses.page(req, res, { view: 'confirm', status: 200, identity: maskIdentity(pending.claims) });
+  });
+}
+
+/** The handler of `POST` on the confirm path (after the form parser). */
+export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
+  const { limiter, maxAttempts, onLinkFailed, messages } = ctx;
+  return asyncRoute(async (req, res) => {
+    noStore(res); // also on errors passed to the app's error handler
+    requireServerSession(req);
+    assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.appOrigin);
+    const pending = getPendingLogin(req, ctx.settings.now());
+    const page = ctx.responses.page.bind(ctx.responses);
+    if (!pending) return page(req, res, { view: 'expired', status: 400 });
+    const identity = maskIdentity(pending.claims);
+    const sub = pending.claims.sub;
+    const typedField = bodyField(req, 'username');
+    const typed = typeof typedField === 'string' ? typedField.slice(0, 256) : '';
+    const unavailable = () => page(req, res, { view: 'confirm', status: 503, identity, error: messages.unavailable });
+
+    let locked: boolean;
+    try {
+      locked = typed !== '' && (await limiter.isLocked(req, typed));
+    } catch {
+      return unavailable();
+    }
+    // The password check runs even when locked, so a locked account answers like a wrong password.
+    const user = await authenticate<U>(ctx.passport, ctx.strategy, req, res);
+    if (!user || locked) {
+      // Counted in the session first, so the per-link cap holds even when the store cannot count.
+      pending.failures = (pending.failures ?? 0) + 1;
+      const counted = typed === '' || (await limiter.recordFailure(req, typed).then(() => true, () => false));
+      if (pending.failures >= maxAttempts) {
+        clearPendingLogin(req);
+        emit('onLinkFailed', onLinkFailed, { req, reason: 'too_many_attempts', sub });
+        return page(req, res, { view: 'expired', status: 400 });
+      }
+      if (!counted) return unavailable();
+      emit('onLinkFailed', onLinkFailed, { req, reason: 'bad_credentials', sub });
+      return page(req, res, { view: 'confirm', status: 401, identity, error: messages.invalidCredentials, ...(typed ? { username: typed } : {}) });
+    }
+
+    const returnTo = req.session.bindid?.returnTo ?? ctx.defaultReturnTo;
+    try {
+      await confirmPendingLogin(req, user, ctx.settings);
+    } catch (err) {
+      return answerConfirmError(ctx, req, res, err, sub, unavailable);
+    }
+    await limiter.reset(typed).catch(() => log('could not reset the attempt counter'));
+    ctx.responses.finishAt(req, res, returnTo);
+  });
+}
+
+/** The page for a confirmation that did not link; rethrows what the router does not answer itself. */
+async function answerConfirmError<U>(
+  ctx: RouterContext<U>,
+  req: Request,
+  res: Response,
+  err: unknown,
+  sub: string,
+  unavailable: () => Promise<void>,
+): Promise<void> {
+  if (!(err instanceof BindIdError)) throw err;
+  const { onLinkFailed, messages } = ctx;
+  switch (err.code) {
+    case ErrorCode.STORE_UNAVAILABLE:
+      return unavailable();
+    case ErrorCode.CONFIRM_IN_PROGRESS:
+      return ctx.responses.page(req, res, { view: 'expired', status: 409 });
+    case ErrorCode.ALREADY_LINKED:
+      clearPendingLogin(req);
+      emit('onLinkFailed', onLinkFailed, { req, reason: 'already_linked', sub, error: err });
+      return ctx.responses.page(req, res, { view: 'expired', status: 409, error: messages.rejected });
+    case ErrorCode.UNAVAILABLE:
+    case ErrorCode.TIMEOUT:
+    case ErrorCode.REJECTED:
+    case ErrorCode.UNAUTHORIZED:
+      emit('onLinkFailed', onLinkFailed, { req, reason: 'feedback_failed', sub, error: err });
+      // Fail closed: nobody is logged in. A retryable failure keeps the pending login for another
+      // try (password again); a refusal ends it.
+      if (err.retryable) return unavailable();
+      clearPendingLogin(req);
+      return ctx.responses.page(req, res, { view: 'expired', status: 502, error: messages.rejected });
+    default:
+      throw err;
+  }
+}
+
+/** Run the passport-local strategy without a login session; resolve the user, or `undefined` on failure. */
+function authenticate<U>(passport: PassportLike, strategy: string, req: Request, res: Response): Promise<U | undefined> {
+  return new Promise((resolve, reject) => {
+    const middleware = passport.authenticate(strategy, { session: false }, (err: unknown, user: unknown) => {
+      if (err) reject(err);
+      else resolve(user ? (user as U) : undefined);
+    }) as RequestHandler;
+    middleware(req, res, (err?: unknown) => reject(err ?? new Error('passport.authenticate called next() without a result')));
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * `GET /login/bindid`: start a BindID sign-in (state, nonce and PKCE kept in the session) and
+ * redirect to BindID.
+ *
+ * @module
+ */
+import type { RequestHandler } from 'express';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
+import { saveSession } from '../session/regenerate-session.js';
+import { sanitizeReturnTo } from '../session/return-to.js';
+import { asyncRoute, noStore } from './route-helpers.js';
+import type { RouterContext } from './router-context.js';
+
+/** The handler of the login path. */
+export function loginRoute<U>(ctx: RouterContext<U>): RequestHandler {
+  return asyncRoute(async (req, res) => {
+    const session = requireServerSession(req);
+    requirePassport(req); // now, not after the user went through BindID
+    const returnTo = sanitizeReturnTo(req.query.returnTo, ctx.baseUrl, ctx.defaultReturnTo);
+    const { url, transaction } = await ctx.oidcClient.authorizationRequest(returnTo, ctx.settings.now());
+    session.bindid = { ...(session.bindid ?? {}), auth: transaction };
+    await saveSession(req);
+    noStore(res);
+    res.redirect(303, url);
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Fail-open self-heal, at a callback whose ID token has no `bindid_alias`: if this app linked the
+ * BindID user in fail-open mode (a self-heal record for the `sub`, confirmed by the link registry)
+ * and the app still maps the alias to a user, re-send the report with the new access token.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import { isOutage } from '../confirm/send-authentication-performed.js';
+import { BindIdError } from '../errors.js';
+import { healKey, readHealRecord } from '../fail-open/failure-policy.js';
+import { itemInfo, type Outbox, outboxId } from '../fail-open/outbox.js';
+import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
+import { emit } from '../internal/events.js';
+import { logger, printable } from '../internal/log.js';
+import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
+import { requirePassport } from '../session/require-session.js';
+import type { RouterContext } from './router-context.js';
+import { CONFIRM_AGAIN } from './router-options.js';
+
+const log = logger('login');
+
+/**
+ * Resolves the user to sign in once BindID accepted the re-sent report, or once it is queued again
+ * while BindID is still down; `undefined` (the password is asked, as for any new user) in every
+ * other case.
+ */
+export async function selfHeal<U>(ctx: RouterContext<U>, req: Request, result: CallbackResult): Promise<{ user: U; alias: string } | undefined> {
+  const { settings } = ctx;
+  const sub = result.claims.sub;
+  const record = await readHealRecord(settings.store, sub);
+  if (!record) return undefined;
+  const linked = await settings.registry.isLinked(record.alias, sub).catch(() => false);
+  if (!linked) return undefined;
+  const user = await ctx.findUserByAlias(record.alias, result.claims, req);
+  if (!user || user === CONFIRM_AGAIN) return undefined;
+  requirePassport(req);
+  const report = {
+    type: 'authentication_performed' as const,
+    alias: record.alias,
+    time: record.time,
+    ...(record.amr ? { amr: record.amr } : {}),
+  };
+  const outbox = settings.failure.outboxFor(req);
+  try {
+    await settings.client.send(result.accessToken, report);
+  } catch (err) {
+    if (!(err instanceof BindIdError) || !isOutage(err) || outbox === undefined) {
+      log('self-heal of sub %s failed (%s): asking for the password', printable(sub), err instanceof BindIdError ? err.code : 'error');
+      return undefined;
+    }
+    const queued = await queueAgain(ctx, req, outbox, result, report, err);
+    return queued ? { user, alias: record.alias } : undefined;
+  }
+  // Delivered with the new token: the old queued report (if any) and the record are done with.
+  await outbox?.remove(outboxId(sub, record.alias)).catch(() => log('could not remove a healed outbox item'));
+  await settings.store.delete(healKey(sub)).catch(() => log('could not remove a self-heal record'));
+  log('self-heal of sub %s: report re-sent with the new token', printable(sub));
+  return { user, alias: record.alias };
+}
+
+/** BindID is still down: queue the report again with the new token. False when the outbox failed. */
+async function queueAgain<U>(
+  ctx: RouterContext<U>,
+  req: Request,
+  outbox: Outbox,
+  result: CallbackResult,
+  report: SessionFeedbackReport & { alias: string },
+  err: BindIdError,
+): Promise<boolean> {
+  const sub = result.claims.sub;
+  const at = ctx.settings.now();
+  const item = {
+    id: outboxId(sub, report.alias),
+    accessToken: result.accessToken,
+    report,
+    sub,
+    expiresAt: at + Math.floor(result.expiresIn * 1000),
+    attempts: 0,
+    nextAttemptAt: at,
+    createdAt: at,
+  };
+  let added: boolean;
+  try {
+    added = await outbox.enqueue(item);
+  } catch {
+    log('self-heal of sub %s: BindID down and the outbox failed: asking for the password', printable(sub));
+    return false;
+  }
+  log('self-heal of sub %s: BindID down, report queued again', printable(sub));
+  emit('onReportQueued', ctx.settings.failure.onReportQueued, {
+    req,
+    item: itemInfo(item),
+    sub,
+    alias: report.alias,
+    code: err.code,
+    added,
+  });
+  return true;
+}
