@@ -15,18 +15,15 @@ import {
   DEFAULT_RETAIN_EXPIRED_MS,
   type Outbox,
   type OutboxItem,
+  type OutboxRetentionOptions,
   pickDue,
   readItem,
 } from './outbox.js';
 
 /** Options of {@link SessionStoreOutbox}. */
-export interface SessionStoreOutboxOptions {
-  /** As `StoreOutboxOptions.retainExpiredMs`. Default 3,600,000 (1 hour). */
-  retainExpiredMs?: number;
+export interface SessionStoreOutboxOptions extends OutboxRetentionOptions {
   /** Longest wait for one session-store call, in ms, before it counts as failed. Default 5000. */
   timeoutMs?: number;
-  /** Clock for record expiry and leases, in ms since 1970. Default `Date.now`. */
-  now?: () => number;
 }
 
 const KNOWN_SESSION: KnownKeys<SessionStoreOutboxOptions> = { retainExpiredMs: true, timeoutMs: true, now: true };

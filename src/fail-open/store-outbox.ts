@@ -16,21 +16,15 @@ import {
   DEFAULT_RETAIN_EXPIRED_MS,
   type Outbox,
   type OutboxItem,
+  type OutboxRetentionOptions,
   pickDue,
   readItem,
 } from './outbox.js';
 
 /** Options of {@link StoreOutbox}. */
-export interface StoreOutboxOptions {
+export interface StoreOutboxOptions extends OutboxRetentionOptions {
   /** Prefix of the outbox's keys in the store. Default `outbox:`. */
   keyPrefix?: string;
-  /**
-   * How long the store keeps an item after its `expiresAt`, in ms, so that a worker still sees it
-   * and fires the dead-letter event. Default 3,600,000 (1 hour).
-   */
-  retainExpiredMs?: number;
-  /** Clock for the store TTLs, in ms since 1970. Default `Date.now`. */
-  now?: () => number;
 }
 
 const KNOWN_STORE: KnownKeys<StoreOutboxOptions> = { keyPrefix: true, retainExpiredMs: true, now: true };
