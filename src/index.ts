@@ -85,7 +85,7 @@ export { assertSameOriginRequest, csrfToken } from './session/csrf.js';
 export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores/bindid-store.js';
 export { LinkRegistry } from './confirm/link-registry.js';
 export { MIN_ALIAS_SECRET_BYTES, opaqueAlias } from './confirm/alias.js';
-export { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS, normaliseUsername } from './confirm/attempt-limiter.js';
+export { type AttemptGuardOptions, type AttemptLimits, DEFAULT_ATTEMPT_LIMITS, normaliseUsername } from './confirm/attempt-guard.js';
 export type { CircuitBreakerOptions } from './feedback/circuit-breaker.js';
 export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } from './stores/redis-bindid-store.js';
 export {

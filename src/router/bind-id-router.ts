@@ -44,7 +44,7 @@ import {
   type RenderConfirmPage,
   renderDefaultConfirmPage,
 } from './confirm-page.js';
-import { type AttemptLimits, AttemptLimiter, DEFAULT_ATTEMPT_LIMITS } from '../confirm/attempt-limiter.js';
+import { type AttemptGuardOptions, readAttemptGuardSettings, setAttemptGuardContext } from '../confirm/attempt-guard.js';
 import { assertSameOriginRequest, csrfToken } from '../session/csrf.js';
 import { emit } from '../internal/events.js';
 import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
@@ -115,7 +115,7 @@ export interface LinkFailedEvent {
 }
 
 /** Options of {@link bindIdRouter}. */
-export interface BindIdRouterOptions<U = Express.User> {
+export interface BindIdRouterOptions<U = Express.User> extends AttemptGuardOptions {
   /** BindID's issuer (signin host), e.g. `https://signin.bindid-sandbox.io`; for the emulator `emu.issuer`. */
   issuer: string;
   /** The BindID client ID of the app. */
@@ -154,8 +154,6 @@ export interface BindIdRouterOptions<U = Express.User> {
   messages?: Partial<ConfirmPageMessages>;
   /** Time a user has to confirm, in seconds (never beyond the access token's lifetime). Default 600. */
   pendingTtlSeconds?: number;
-  /** Failed passwords allowed per pending login before it is destroyed. Default 5. */
-  maxAttempts?: number;
   /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
   httpTimeoutMs?: number;
   /** A user was linked (notify the account owner, audit). Errors are logged, not thrown. */
@@ -170,11 +168,10 @@ export interface BindIdRouterOptions<U = Express.User> {
   now?: () => number;
   /**
    * Shared state: failed-attempt counters, single-use claims, the link registry. Default: a private
-   * in-memory store (one process). With several instances, pass a `RedisBindIdStore`.
+   * in-memory store (one process). With several instances, pass a `RedisBindIdStore`. The router
+   * hands it, `maxAttempts` and `attemptLimits` to the strategy for each confirm request.
    */
   store?: BindIdStore;
-  /** Failed-password limits per account (normalised username) and per client IP. Defaults `{ perAccount: 10, perIp: 100, windowSeconds: 900 }`. */
-  attemptLimits?: Partial<AttemptLimits>;
   /**
    * What to do when BindID is unreachable or times out at confirm time. `'closed'` (default): nobody
    * is signed in, the confirm page answers 503 "try again" and the pending login is kept (the password
@@ -239,7 +236,6 @@ const KNOWN: KnownKeys<BindIdRouterOptions> = {
   attemptLimits: true,
   ...FAILURE_OPTION_KEYS,
 };
-const KNOWN_LIMITS: KnownKeys<AttemptLimits> = { perAccount: true, perIp: true, windowSeconds: true };
 /** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
 export { KNOWN as ROUTER_OPTION_KEYS };
 const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true };
@@ -291,7 +287,6 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   const render = o.fn<RenderConfirmPage>('render');
   const messages = readMessages(o);
   const pendingTtlSeconds = o.integer('pendingTtlSeconds', DEFAULT_PENDING_TTL_SECONDS, 10, 3600);
-  const maxAttempts = o.integer('maxAttempts', 5, 1, 100);
   const onLinkFailed = o.fn<(event: LinkFailedEvent) => void | Promise<void>>('onLinkFailed');
   const onRecognized = o.fn<(event: RecognizedEvent<U>) => void | Promise<void>>('onRecognized');
   const scope = o.string('scope', 'openid email');
@@ -306,12 +301,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   });
   const settings: ConfirmSettings<U> = readConfirmSettings<U>(o, true, readFeedbackClient(o, clientSecret));
   const now = settings.now;
-  const l = o.nested('attemptLimits', KNOWN_LIMITS);
-  const limiter = new AttemptLimiter(settings.store, {
-    perAccount: l.integer('perAccount', DEFAULT_ATTEMPT_LIMITS.perAccount, 1, 10_000),
-    perIp: l.integer('perIp', DEFAULT_ATTEMPT_LIMITS.perIp, 1, 1_000_000),
-    windowSeconds: l.integer('windowSeconds', DEFAULT_ATTEMPT_LIMITS.windowSeconds, 1, 86_400),
-  });
+  const guard = readAttemptGuardSettings(o, settings.store, now);
 
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
@@ -445,24 +435,24 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     const typed = typeof typedField === 'string' ? typedField.slice(0, 256) : '';
     const unavailable = () => page(req, res, { view: 'confirm', status: 503, identity, error: messages.unavailable });
 
-    let locked: boolean;
+    // The strategy counts the attempt in the store (atomically) before it checks the password.
+    const context = setAttemptGuardContext(req, guard);
+    let user: U | undefined;
     try {
-      locked = typed !== '' && (await limiter.isLocked(req, typed));
-    } catch {
-      return unavailable();
+      user = await authenticate<U>(passport, strategy, req, res);
+    } catch (err) {
+      if (err instanceof BindIdError && err.code === ErrorCode.STORE_UNAVAILABLE) return unavailable();
+      throw err;
     }
-    // The password check runs even when locked, so a locked account answers like a wrong password.
-    const user = await authenticate<U>(passport, strategy, req, res);
-    if (!user || locked) {
-      // Counted in the session first, so the per-link cap holds even when the store cannot count.
-      pending.failures = (pending.failures ?? 0) + 1;
-      const counted = typed === '' || (await limiter.recordFailure(req, typed).then(() => true, () => false));
-      if (pending.failures >= maxAttempts) {
-        clearPendingLogin(req);
-        emit('onLinkFailed', onLinkFailed, { req, reason: 'too_many_attempts', sub });
-        return page(req, res, { view: 'expired', status: 400 });
-      }
-      if (!counted) return unavailable();
+    if (!context.guarded) {
+      throw new BindIdStateError(ErrorCode.INVALID_OPTION, `The strategy "${strategy}" was not made by createLocalStrategy: its attempts cannot be limited.`, { status: 500 });
+    }
+    if (context.link) {
+      // The pending login's attempts are used up (the strategy removed it).
+      if (context.link === 'exhausted') emit('onLinkFailed', onLinkFailed, { req, reason: 'too_many_attempts', sub });
+      return page(req, res, { view: 'expired', status: 400 });
+    }
+    if (!user) {
       emit('onLinkFailed', onLinkFailed, { req, reason: 'bad_credentials', sub });
       return page(req, res, { view: 'confirm', status: 401, identity, error: messages.invalidCredentials, ...(typed ? { username: typed } : {}) });
     }
@@ -495,7 +485,6 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
           throw err;
       }
     }
-    await limiter.reset(typed).catch(() => log('could not reset the attempt counter'));
     finishAt(req, res, returnTo);
   }));
 
