@@ -36,8 +36,6 @@ export interface AttemptLimits {
 
 /** Default limits. */
 export const DEFAULT_ATTEMPT_LIMITS: Readonly<AttemptLimits> = Object.freeze({ perAccount: 10, perIp: 100, windowSeconds: 900 });
-/** Default password checks per pending login. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
 
 /**
  * Where attempts are counted and how many are allowed: options of `createLocalStrategy`, and of
@@ -68,13 +66,16 @@ export interface AttemptGuardSettings {
   now: () => number;
 }
 
-/** Read `maxAttempts` and `attemptLimits` (the caller reads `store`). */
-export function readAttemptGuardSettings(o: OptionReader, store: BindIdStore, now: () => number): AttemptGuardSettings {
+/**
+ * Read `attemptLimits`. The caller reads `store`, and `maxAttempts` with
+ * `o.integer('maxAttempts', 5, 1, 100)` in its own source (the README check reads the default there).
+ */
+export function readAttemptGuardSettings(o: OptionReader, store: BindIdStore, now: () => number, maxAttempts: number): AttemptGuardSettings {
   const l = o.nested('attemptLimits', KNOWN_LIMITS);
   return {
     store,
     now,
-    maxAttempts: o.integer('maxAttempts', DEFAULT_MAX_ATTEMPTS, 1, 100),
+    maxAttempts,
     limits: {
       perAccount: l.integer('perAccount', DEFAULT_ATTEMPT_LIMITS.perAccount, 1, 10_000),
       perIp: l.integer('perIp', DEFAULT_ATTEMPT_LIMITS.perIp, 1, 1_000_000),

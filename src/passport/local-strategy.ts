@@ -191,7 +191,7 @@ export function createLocalStrategy<U = Express.User>(
     message: o.string('message', DEFAULT_FAILURE_MESSAGE),
   };
   const callbackForm = verify.length >= (withRequest ? 4 : 3);
-  const guard = readAttemptGuardSettings(o, readStore(o).store, Date.now);
+  const guard = readAttemptGuardSettings(o, readStore(o).store, Date.now, o.integer('maxAttempts', 5, 1, 100));
 
   const runVerify: RunVerify = (req, username, password, done) => {
     let finished = false;

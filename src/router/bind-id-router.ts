@@ -301,7 +301,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   });
   const settings: ConfirmSettings<U> = readConfirmSettings<U>(o, true, readFeedbackClient(o, clientSecret));
   const now = settings.now;
-  const guard = readAttemptGuardSettings(o, settings.store, now);
+  const guard = readAttemptGuardSettings(o, settings.store, now, o.integer('maxAttempts', 5, 1, 100));
 
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
