@@ -5,7 +5,8 @@
  * Before the check it reserves one attempt per pending login, account and client in the shared
  * store ({@link reserveAttempt}); a refused attempt never reaches the app's `verify`. Without a
  * pending BindID login in the session nothing is checked (the form is no password oracle without a
- * BindID sign-in). A failure that uses up the pending login's attempts removes it; a right password
+ * BindID sign-in): the strategy errors with `ERR_BINDID_NO_PENDING_LOGIN` or
+ * `ERR_BINDID_PENDING_LOGIN_EXPIRED` (400), as `sendAuthenticationPerformed` would. A failure that uses up the pending login's attempts removes it; a right password
  * resets the account's counter and gives the client's slot back. The settings are the router's when
  * it handed them over for this request ({@link attemptGuardContext}), else the strategy's own.
  *
@@ -21,7 +22,7 @@ import {
   reserveAttempt,
   VerifyTiming,
 } from '../confirm/attempt-guard.js';
-import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
+import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
 
 /** passport-local's `done`. */
 export type StrategyDone = (err: unknown, user?: unknown, info?: { message?: string }) => void;
@@ -39,9 +40,12 @@ export function guardedVerify(
     const context = attemptGuardContext(req);
     const settings = context?.settings ?? own;
     const fail = () => done(null, false, { message });
-    const pending = getPendingLogin(req, settings.now());
-    if (!pending) {
-      fail();
+    let pending: PendingLogin;
+    try {
+      // None (or expired): the 400 errors of sendAuthenticationPerformed, before any check.
+      pending = requirePendingLogin(req, settings.now());
+    } catch (err) {
+      done(err);
       return;
     }
     /** A failed or refused attempt: when it used the pending login's last attempt, the login ends. */

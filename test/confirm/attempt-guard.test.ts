@@ -89,7 +89,7 @@ describe('N130 reserveAttempt / releaseAttempt', () => {
 });
 
 describe('N130 the guarded strategy', () => {
-  /** An app running the strategy; `pending: false` leaves the session without a pending login. */
+  /** An app running the strategy; `seed()` stores a pending login (`pendingLogin: false`: it does not). */
   function appWith(options: LocalStrategyOptions, { pendingLogin = true, context }: { pendingLogin?: boolean; context?: AttemptGuardSettings } = {}) {
     const instance = new passport.Passport();
     instance.use(createLocalStrategy(options));
@@ -112,15 +112,15 @@ describe('N130 the guarded strategy', () => {
     return { agent, seed: async () => (pendingLogin ? void (await agent.post('/seed').expect(200)) : undefined) };
   }
 
-  it('N130 without a pending BindID login nothing is checked: generic failure, verify not called', async () => {
+  it('N130 without a pending BindID login nothing is checked: ERR_BINDID_NO_PENDING_LOGIN (400), verify not called', async () => {
     const calls: string[] = [];
     const { agent } = appWith({ verify: (u: string) => {
       calls.push(u);
       return { id: 1 };
     } }, { pendingLogin: false });
     const res = await agent.post('/login').type('form').send({ username: 'alice', password: 'right' });
-    expect(res.status).toBe(401);
-    expect(res.body.info).toEqual({ message: DEFAULT_FAILURE_MESSAGE });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe(ErrorCode.NO_PENDING_LOGIN);
     expect(calls).toEqual([]);
   });
 
