@@ -46,7 +46,7 @@ export {
   type SendAuthenticationPerformedOptions,
 } from './confirm/send-authentication-performed.js';
 export { opaqueAlias } from './confirm/alias.js';
-export type { AttemptLimits } from './confirm/attempt-limiter.js';
+export type { AttemptGuardOptions, AttemptLimits } from './confirm/attempt-guard.js';
 export { LinkRegistry } from './confirm/link-registry.js';
 export {
   type BindIdLocalStrategy,

@@ -46,6 +46,7 @@ const ROOT_TYPES = [
   'AliasDeletedInput',
   'AliasLookup',
   'AliasUpdatedInput',
+  'AttemptGuardOptions',
   'AttemptLimits',
   'AuthenticationPerformedInput',
   'BackoffOptions',

@@ -7,14 +7,20 @@
  * - Unknown user, wrong password and missing or malformed credentials all fail with the same
  *   generic message.
  * - `verify` may return a promise (or a value), or take a passport-style `done` callback.
+ * - Attempts are limited before `verify` runs, atomically in a shared store, per pending BindID
+ *   login, per account and per client (`src/passport/guarded-verify.ts`); without a pending BindID
+ *   login nothing is checked.
  *
  * @module
  */
 import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
 import { invalidArgument } from '../errors.js';
+import { ATTEMPT_GUARD_KEYS, type AttemptGuardOptions, attemptGuardContext, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
+import { readStore } from '../confirm/send-authentication-performed.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
+import { guardedVerify, type RunVerify } from './guarded-verify.js';
 
 /** The passport-style callback of a callback-form `verify`. */
 export type VerifyDone<U> = (err: unknown, user?: U | false | null, info?: { message?: string }) => void;
@@ -44,7 +50,13 @@ export type VerifyWithRequest<U> = (
   // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
 ) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
 
-interface CommonLocalStrategyOptions {
+/**
+ * Options shared by both forms. The attempt limits (`store`, `maxAttempts`, `attemptLimits`, from
+ * {@link AttemptGuardOptions}) apply when the app runs the strategy itself (with
+ * `sendAuthenticationPerformed`); under `bindIdRouter` the router's own apply. With several instances
+ * give every instance's strategy the same shared `store` (a `RedisBindIdStore`).
+ */
+interface CommonLocalStrategyOptions extends AttemptGuardOptions {
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid-local`. */
   name?: string;
   /** Body field of the username. Default `username`. */
@@ -85,6 +97,7 @@ const KNOWN: KnownKeys<LocalStrategyOptionsWithRequest> = {
   maxUsernameLength: true,
   maxPasswordLength: true,
   message: true,
+  ...ATTEMPT_GUARD_KEYS,
 };
 /** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
 export { KNOWN as LOCAL_STRATEGY_OPTION_KEYS };
@@ -120,6 +133,8 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
 
   /** Checks the request before passport-local reads it; see the module notes. */
   override authenticate(req: Request, options?: object): void {
+    const context = attemptGuardContext(req);
+    if (context) context.guarded = true;
     try {
       requireServerSession(req);
       requirePassport(req);
@@ -176,15 +191,14 @@ export function createLocalStrategy<U = Express.User>(
     message: o.string('message', DEFAULT_FAILURE_MESSAGE),
   };
   const callbackForm = verify.length >= (withRequest ? 4 : 3);
+  const guard = readAttemptGuardSettings(o, readStore(o).store, Date.now, o.integer('maxAttempts', 5, 1, 100));
 
-  const strategy = new BindIdLocalStrategy(settings, (req, username, password, done) => {
+  const runVerify: RunVerify = (req, username, password, done) => {
     let finished = false;
     const finish = (err: unknown, user?: unknown) => {
       if (finished) return;
       finished = true;
-      if (err) done(err);
-      else if (user === undefined || user === null || user === false) done(null, false, { message: settings.message });
-      else done(null, user);
+      done(err ? err : null, err ? undefined : user);
     };
     const args: unknown[] = withRequest ? [req, username, password] : [username, password];
     try {
@@ -205,7 +219,8 @@ export function createLocalStrategy<U = Express.User>(
     } catch (err) {
       finish(asError(err));
     }
-  });
+  };
+  const strategy = new BindIdLocalStrategy(settings, guardedVerify(guard, settings.message, runVerify));
   return strategy;
 }
 

@@ -17,7 +17,6 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type {} from 'express-session';
-import { AttemptLimiter } from '../confirm/attempt-limiter.js';
 import type { OutboxWorker } from '../fail-open/outbox-worker.js';
 import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import { callbackRoute } from './callback-route.js';
@@ -73,7 +72,6 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       scope: config.scope,
       timeoutMs: config.httpTimeoutMs,
     }),
-    limiter: new AttemptLimiter(settings.store, config.attemptLimits),
     responses: new RouterResponses(config),
   };
 

@@ -9,9 +9,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
 import { confirmPendingLogin } from '../confirm/send-authentication-performed.js';
-import { BindIdError, ErrorCode } from '../errors.js';
+import { setAttemptGuardContext } from '../confirm/attempt-guard.js';
+import { BindIdArgumentError, BindIdError, ErrorCode } from '../errors.js';
 import { emit } from '../internal/events.js';
-import { logger } from '../internal/log.js';
 import { assertSameOriginRequest } from '../session/csrf.js';
 import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
@@ -19,8 +19,6 @@ import { maskIdentity } from './confirm-page.js';
 import { asyncRoute, bodyField, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 import type { PassportLike } from './router-options.js';
-
-const log = logger('login');
 
 /** The handler of `GET` on the confirm path. */
 export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
@@ -40,7 +38,7 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
 
 /** The handler of `POST` on the confirm path (after the form parser). */
 export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
-  const { limiter, maxAttempts, onLinkFailed, messages } = ctx;
+  const { onLinkFailed, messages } = ctx;
   return asyncRoute(async (req, res) => {
     noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
@@ -54,27 +52,19 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const typed = typeof typedField === 'string' ? typedField.slice(0, 256) : '';
     const unavailable = () => page(req, res, { view: 'confirm', status: 503, identity, error: messages.unavailable });
 
-    let locked: boolean;
-    try {
-      locked = typed !== '' && (await limiter.isLocked(req, typed));
-    } catch {
-      return unavailable();
+    // The strategy reserves the attempt in the store (atomically) before it checks the password.
+    const outcome = await checkPassword(ctx, req, res);
+    if (outcome === 'unavailable') return unavailable();
+    if (outcome === 'exhausted' || outcome === 'refused') {
+      // The pending login's attempts are used up (the strategy removed it); one event per pending login.
+      if (outcome === 'exhausted') emit('onLinkFailed', onLinkFailed, { req, reason: 'too_many_attempts', sub });
+      return page(req, res, { view: 'expired', status: 400 });
     }
-    // The password check runs even when locked, so a locked account answers like a wrong password.
-    const user = await authenticate<U>(ctx.passport, ctx.strategy, req, res);
-    if (!user || locked) {
-      // Counted in the session first, so the per-link cap holds even when the store cannot count.
-      pending.failures = (pending.failures ?? 0) + 1;
-      const counted = typed === '' || (await limiter.recordFailure(req, typed).then(() => true, () => false));
-      if (pending.failures >= maxAttempts) {
-        clearPendingLogin(req);
-        emit('onLinkFailed', onLinkFailed, { req, reason: 'too_many_attempts', sub });
-        return page(req, res, { view: 'expired', status: 400 });
-      }
-      if (!counted) return unavailable();
+    if (outcome === undefined) {
       emit('onLinkFailed', onLinkFailed, { req, reason: 'bad_credentials', sub });
       return page(req, res, { view: 'confirm', status: 401, identity, error: messages.invalidCredentials, ...(typed ? { username: typed } : {}) });
     }
+    const user = outcome.user;
 
     const returnTo = req.session.bindid?.returnTo ?? ctx.defaultReturnTo;
     try {
@@ -82,9 +72,37 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
     } catch (err) {
       return answerConfirmError(ctx, req, res, err, sub, unavailable);
     }
-    await limiter.reset(typed).catch(() => log('could not reset the attempt counter'));
     ctx.responses.finishAt(req, res, returnTo);
   });
+}
+
+/**
+ * Run the app's strategy under the router's attempt limits: the user, `undefined` for a failed check,
+ * `'exhausted'`/`'refused'` when the pending login's attempts are used up, `'unavailable'` when the
+ * store could not count.
+ */
+async function checkPassword<U>(
+  ctx: RouterContext<U>,
+  req: Request,
+  res: Response,
+): Promise<{ user: U } | undefined | 'exhausted' | 'refused' | 'unavailable'> {
+  const context = setAttemptGuardContext(req, ctx.guard);
+  let user: U | undefined;
+  try {
+    user = await authenticate<U>(ctx.passport, ctx.strategy, req, res);
+  } catch (err) {
+    if (err instanceof BindIdError && err.code === ErrorCode.STORE_UNAVAILABLE) return 'unavailable';
+    throw err;
+  }
+  if (!context.guarded) {
+    throw new BindIdArgumentError(
+      ErrorCode.INVALID_OPTION,
+      `bindIdRouter: the strategy "${ctx.strategy}" was not made by createLocalStrategy, so its attempts cannot be limited.`,
+      { status: 500 },
+    );
+  }
+  if (context.link) return context.link;
+  return user === undefined ? undefined : { user };
 }
 
 /** The page for a confirmation that did not link; rethrows what the router does not answer itself. */

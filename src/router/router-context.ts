@@ -3,14 +3,12 @@
  *
  * @module
  */
-import type { AttemptLimiter } from '../confirm/attempt-limiter.js';
 import type { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import type { RouterConfig } from './router-options.js';
 import type { RouterResponses } from './router-responses.js';
 
-/** The options of one router and its OIDC client, attempt limiter and responses. @internal */
+/** The options of one router and its OIDC client, and responses. @internal */
 export interface RouterContext<U> extends RouterConfig<U> {
   readonly oidcClient: BindIdOidcClient;
-  readonly limiter: AttemptLimiter;
   readonly responses: RouterResponses;
 }

@@ -6,7 +6,7 @@
  */
 import type { Request } from 'express';
 import passportDefault, { type Authenticator } from 'passport';
-import { type AttemptLimits, DEFAULT_ATTEMPT_LIMITS } from '../confirm/attempt-limiter.js';
+import { ATTEMPT_GUARD_KEYS, type AttemptGuardOptions, type AttemptGuardSettings, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
 import {
   CONFIRM_OPTION_KEYS,
   type ConfirmSettings,
@@ -77,7 +77,9 @@ export interface LinkFailedEvent {
  * the sign-in flow's own. The router always logs the user in (no `logIn`), and needs `clientSecret`
  * for the token endpoint even with a ready `client`.
  */
-export interface BindIdRouterOptions<U = Express.User> extends Omit<SendAuthenticationPerformedOptions<U>, 'client' | 'clientSecret' | 'logIn'> {
+export interface BindIdRouterOptions<U = Express.User>
+  extends Omit<SendAuthenticationPerformedOptions<U>, 'client' | 'clientSecret' | 'logIn'>,
+    AttemptGuardOptions {
   /** BindID's issuer (signin host), e.g. `https://signin.bindid-sandbox.io`; for the emulator `emu.issuer`. */
   issuer: string;
   /** The BindID client ID of the app. */
@@ -110,16 +112,12 @@ export interface BindIdRouterOptions<U = Express.User> extends Omit<SendAuthenti
   messages?: Partial<ConfirmPageMessages>;
   /** Time a user has to confirm, in seconds (never beyond the access token's lifetime). Default 600. */
   pendingTtlSeconds?: number;
-  /** Failed passwords allowed per pending login before it is destroyed. Default 5. */
-  maxAttempts?: number;
   /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
   httpTimeoutMs?: number;
   /** A confirmation attempt did not link. Errors are logged, not thrown. */
   onLinkFailed?: (event: LinkFailedEvent) => unknown;
   /** A returning BindID user was recognised by alias and signed in. Errors are logged, not thrown. */
   onRecognized?: (event: RecognizedEvent<U>) => unknown;
-  /** Failed-password limits per account (normalised username) and per client IP. Defaults `{ perAccount: 10, perIp: 100, windowSeconds: 900 }`. */
-  attemptLimits?: Partial<AttemptLimits>;
 }
 
 /** The options the router shares with `sendAuthenticationPerformed` (all of its but `logIn`). */
@@ -128,6 +126,7 @@ const { logIn: _logIn, ...SHARED_OPTION_KEYS } = CONFIRM_OPTION_KEYS;
 /** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
 export const ROUTER_OPTION_KEYS: KnownKeys<BindIdRouterOptions> = {
   ...SHARED_OPTION_KEYS,
+  ...ATTEMPT_GUARD_KEYS,
   issuer: true,
   clientId: true,
   baseUrl: true,
@@ -140,13 +139,10 @@ export const ROUTER_OPTION_KEYS: KnownKeys<BindIdRouterOptions> = {
   render: true,
   messages: true,
   pendingTtlSeconds: true,
-  maxAttempts: true,
   httpTimeoutMs: true,
   onLinkFailed: true,
   onRecognized: true,
-  attemptLimits: true,
 };
-const KNOWN_LIMITS: KnownKeys<AttemptLimits> = { perAccount: true, perIp: true, windowSeconds: true };
 const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true };
 const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
   lang: true,
@@ -183,12 +179,12 @@ export interface RouterConfig<U> {
   render: RenderConfirmPage | undefined;
   messages: ConfirmPageMessages;
   pendingTtlSeconds: number;
-  maxAttempts: number;
   onLinkFailed: ((event: LinkFailedEvent) => void | Promise<void>) | undefined;
   onRecognized: ((event: RecognizedEvent<U>) => void | Promise<void>) | undefined;
   /** The confirmation settings shared with `sendAuthenticationPerformed` (client, store, failure policy...). */
   settings: ConfirmSettings<U>;
-  attemptLimits: AttemptLimits;
+  /** The attempt limits the router hands to the strategy for each confirm request (store shared with `settings`). */
+  guard: AttemptGuardSettings;
 }
 
 /** Check every option of `bindIdRouter` (throws `ERR_BINDID_INVALID_OPTION` naming the first bad one). */
@@ -218,12 +214,7 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
   if (!scope.split(' ').includes('openid')) throw o.error('scope', 'must include openid');
   const httpTimeoutMs = o.integer('httpTimeoutMs', 5000, 500, 60_000);
   const settings: ConfirmSettings<U> = readConfirmSettings<U>(o, true, readFeedbackClient(o, clientSecret));
-  const l = o.nested('attemptLimits', KNOWN_LIMITS);
-  const attemptLimits: AttemptLimits = {
-    perAccount: l.integer('perAccount', DEFAULT_ATTEMPT_LIMITS.perAccount, 1, 10_000),
-    perIp: l.integer('perIp', DEFAULT_ATTEMPT_LIMITS.perIp, 1, 1_000_000),
-    windowSeconds: l.integer('windowSeconds', DEFAULT_ATTEMPT_LIMITS.windowSeconds, 1, 86_400),
-  };
+  const guard = readAttemptGuardSettings(o, settings.store, settings.now, maxAttempts);
   return {
     baseUrl,
     appOrigin: new URL(baseUrl).origin,
@@ -240,11 +231,10 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
     render,
     messages,
     pendingTtlSeconds,
-    maxAttempts,
     onLinkFailed,
     onRecognized,
     settings,
-    attemptLimits,
+    guard,
   };
 }
 

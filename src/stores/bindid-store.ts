@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { BindIdError, BindIdStateError, ErrorCode, safeCause } from '../errors.js';
+import { BindIdError, BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 
 /** Shared state of express-bindid. Every method may reject; callers fail closed when it does. */
 export interface BindIdStore {
@@ -20,8 +20,14 @@ export interface BindIdStore {
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   /** Remove `key` (no error when missing). */
   delete(key: string): Promise<void>;
-  /** Add 1 to the counter `key` (atomically), creating it with `ttlMs`; resolves the new value. */
-  increment(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Add `by` (default 1; may be negative, e.g. -1 to give back a reserved attempt) to the counter
+   * `key` atomically, creating it at 0 with `ttlMs` first if it is missing (later increments never
+   * move its expiry); resolves the new value. Attempt limits decide on this value alone, so it must
+   * be atomic across every instance sharing the store. A store written before `by` existed, that
+   * always adds 1, only makes the limits stricter (a given-back attempt stays counted).
+   */
+  increment(key: string, ttlMs: number, by?: number): Promise<number>;
   /** Every live key starting with `prefix` (for the outbox worker). */
   keys(prefix: string): Promise<string[]>;
   /**
@@ -83,9 +89,10 @@ export class MemoryBindIdStore implements BindIdStore {
     this.#entries.delete(key);
   }
 
-  async increment(key: string, ttlMs: number): Promise<number> {
+  async increment(key: string, ttlMs: number, by = 1): Promise<number> {
+    if (!Number.isSafeInteger(by)) throw invalidArgument('MemoryBindIdStore: increment `by` must be an integer');
     const entry = this.#live(key);
-    const next = (entry ? Number(entry.value) || 0 : 0) + 1;
+    const next = (entry ? Number(entry.value) || 0 : 0) + by;
     if (entry) entry.value = String(next);
     else this.#put(key, String(next), ttlMs);
     return next;

@@ -17,7 +17,7 @@
  * Every operation is one Redis command, so it is atomic on the server and safe to use through a
  * pipelining or pooled client:
  * - `add`: `SET key value NX PX ttl`;
- * - `increment`: one `EVAL` of `SET key 0 NX PX ttl` + `INCR key` (the expiry is set when the
+ * - `increment`: one `EVAL` of `SET key 0 NX PX ttl` + `INCRBY key by` (the expiry is set when the
  *   counter is created, never lost, and never pushed back by later increments);
  * - `keys`: `SCAN ... MATCH` (never `KEYS`, which blocks the server);
  * - `deleteIf` / `setIf`: one `EVAL` each, comparing the value and deleting or replacing it in the
@@ -47,8 +47,9 @@ export interface RedisBindIdStoreOptions {
 
 const KNOWN: KnownKeys<RedisBindIdStoreOptions> = { prefix: true };
 
-/** Create the counter with its expiry if it is missing, then add 1: one atomic step on the server. */
-export const INCREMENT_SCRIPT = "redis.call('SET', KEYS[1], '0', 'NX', 'PX', ARGV[1]) return redis.call('INCR', KEYS[1])";
+/** Create the counter with its expiry if it is missing, then add `ARGV[2]`: one atomic step on the server. */
+export const INCREMENT_SCRIPT =
+  "redis.call('SET', KEYS[1], '0', 'NX', 'PX', ARGV[1]) return redis.call('INCRBY', KEYS[1], ARGV[2])";
 
 /** Delete the key only if it holds ARGV[1]: compare-and-delete, one atomic step. Resolves 1 or 0. */
 export const DELETE_IF_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -107,10 +108,11 @@ export class RedisBindIdStore implements BindIdStore {
     await this.#send(['DEL', this.#key(key)]);
   }
 
-  async increment(key: string, ttlMs: number): Promise<number> {
-    const reply = await this.#send(['EVAL', INCREMENT_SCRIPT, '1', this.#key(key), checkTtl(ttlMs)]);
+  async increment(key: string, ttlMs: number, by = 1): Promise<number> {
+    if (!Number.isSafeInteger(by)) throw invalidArgument('RedisBindIdStore: increment `by` must be an integer');
+    const reply = await this.#send(['EVAL', INCREMENT_SCRIPT, '1', this.#key(key), checkTtl(ttlMs), String(by)]);
     const value = typeof reply === 'number' ? reply : Number(text(reply));
-    if (!Number.isSafeInteger(value)) throw new Error('RedisBindIdStore: INCR answered something that is not an integer');
+    if (!Number.isSafeInteger(value)) throw new Error('RedisBindIdStore: INCRBY answered something that is not an integer');
     return value;
   }
 

@@ -1,6 +1,6 @@
 /**
  * `FakeRedis`: an in-memory model of the few Redis commands `RedisBindIdStore` sends (`SET` with
- * `NX`/`PX`, `GET`, `DEL`, its `EVAL` scripts (increment, compare-and-delete, compare-and-set),
+ * `NX`/`PX`, `GET`, `DEL`, its `EVAL` scripts (increment by, compare-and-delete, compare-and-set),
  * `SCAN` with `MATCH`/`COUNT`), with a fake clock, so that `npm test` covers `RedisBindIdStore` without a Redis server. It answers as node-redis does
  * over RESP2 (`'OK'`, `null`, strings, numbers, `[cursor, keys]`), records every command, refuses any
  * other (a `KEYS` would fail the test), and pages `SCAN` replies a few keys at a time, repeating a key
@@ -78,14 +78,15 @@ export class FakeRedis implements RedisCommander {
   }
 
   #eval(args: string[]): number {
-    const [script, numKeys, key, ttl] = args;
-    if (script !== INCREMENT_SCRIPT || numKeys !== '1' || key === undefined || ttl === undefined) {
+    const [script, numKeys, key, ttl, by] = args;
+    if (script !== INCREMENT_SCRIPT || numKeys !== '1' || key === undefined || ttl === undefined || by === undefined) {
       throw new Error('ERR FakeRedis only models the increment script');
     }
+    if (!/^-?\d+$/.test(by)) throw new Error('ERR value is not an integer or out of range');
     this.#set([key, '0', 'NX', 'PX', ttl]);
     const entry = this.#live(key) as Entry;
     if (!/^-?\d+$/.test(entry.value)) throw new Error('ERR value is not an integer or out of range');
-    entry.value = String(Number(entry.value) + 1);
+    entry.value = String(Number(entry.value) + Number(by));
     return Number(entry.value);
   }
 

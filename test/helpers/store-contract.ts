@@ -89,6 +89,24 @@ export function describeBindIdStoreContract(name: string, open: () => Promise<St
       expect(await store.get('count')).toBe('1');
     });
 
+    it('N130 increment by: adds any integer (-1 gives a slot back), creating the counter with ttl, expiry never moved', async () => {
+      expect(await store.increment('slots', TTL, 2)).toBe(2);
+      expect(await store.increment('slots', TTL, -1)).toBe(1);
+      expect(await store.increment('slots', TTL)).toBe(2);
+      await s.pass(TTL / 2);
+      expect(await store.increment('slots', TTL, -1)).toBe(1); // does not push the expiry back
+      await s.pass(TTL / 2 + 100);
+      expect(await store.get('slots')).toBeUndefined();
+      expect(await store.increment('slots', TTL, -1)).toBe(-1);
+    });
+
+    it('N130 increment by is atomic: 100 concurrent +1 and 50 concurrent -1 end at 50, every value seen once per sign', async () => {
+      const ups = Array.from({ length: 100 }, () => store.increment('mixed', 60_000));
+      const downs = Array.from({ length: 50 }, () => store.increment('mixed', 60_000, -1));
+      await Promise.all([...ups, ...downs]);
+      expect(await store.get('mixed')).toBe('50');
+    });
+
     it('keys lists the live keys starting with the prefix, as they were written', async () => {
       await store.set('outbox:item:1', 'a');
       await store.set('outbox:item:2', 'b', 60_000);

@@ -8,6 +8,7 @@ import {
   isBindIdError,
   type LocalStrategyOptions,
   type LocalStrategyOptionsWithRequest,
+  storePendingLogin,
 } from '../../src/index.js';
 import { DEFAULT_FAILURE_MESSAGE } from '../../src/passport/local-strategy.js';
 
@@ -18,9 +19,11 @@ interface TestUser {
 
 const alice: TestUser = { id: 42, username: 'alice' };
 
+let tokens = 0;
 /**
  * An app whose POST /login runs the strategy with { session: false } and answers 200 with the user,
- * or the failure status with `{ message }`, or the error code.
+ * or the failure status with `{ message }`, or the error code. Each request first gets a pending
+ * BindID login of its own in its session (the strategy checks nothing without one).
  */
 function appWith(options: LocalStrategyOptions<TestUser> | LocalStrategyOptionsWithRequest<TestUser>, withSession = true) {
   const instance = new passport.Passport();
@@ -32,6 +35,10 @@ function appWith(options: LocalStrategyOptions<TestUser> | LocalStrategyOptionsW
   app.use(express.urlencoded({ extended: true, limit: '2mb' }));
   app.use(express.json({ limit: '2mb' }));
   app.use(instance.initialize());
+  app.use((req, _res, next) => {
+    if (req.session) storePendingLogin(req, { accessToken: `test-token-${++tokens}`, expiresIn: 3600, claims: { sub: 'test-sub' } });
+    next();
+  });
   app.post('/login', (req: Request, res: Response, next: NextFunction) => {
     instance.authenticate(strategy.name, { session: false }, (err: unknown, user: unknown, info: unknown, status: unknown) => {
       if (err) return next(err);

@@ -50,7 +50,7 @@ function findUser(username: string): User | undefined {
   return match ? { id: Number(match[1]), username } : undefined;
 }
 
-type Event = { name: string; sub?: string; alias?: string; reason?: string; code?: string };
+type Event = { name: string; sub?: string; alias?: string; reason?: string; code?: string; username?: string };
 function tell(event: Event): void {
   if (process.connected) process.send?.({ type: 'event', instance: name, ...event });
 }
@@ -72,12 +72,38 @@ const client = new SessionFeedbackClient({
   circuitBreaker: false,
 });
 
+/**
+ * With `INSTANCE_GATED=1` every password check is told to the parent (`verify`, with the username)
+ * and then held until the parent opens the gate (`{ type: 'gate', open: true }`; `open: false`
+ * closes it again), so a test can hold the checks a burst let through.
+ */
+const gated = process.env.INSTANCE_GATED === '1';
+let gate: { promise: Promise<void>; open: () => void } | undefined;
+const closeGate = () => {
+  let open: () => void = () => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  gate = { promise, open };
+};
+if (gated) closeGate();
+process.on('message', (message: { type?: string; open?: boolean }) => {
+  if (message?.type !== 'gate') return;
+  if (message.open) gate?.open();
+  else closeGate();
+  process.send?.({ type: 'gate-set', open: Boolean(message.open) });
+});
+
 const passport = new Passport();
 passport.serializeUser((user, done) => done(null, (user as User).id));
 passport.deserializeUser((id: number, done) => done(null, findUser(`user${id}`) ?? false));
 passport.use(
   createLocalStrategy<User>({
-    verify: (username, password) => {
+    verify: async (username, password) => {
+      if (gated) {
+        tell({ name: 'verify', username });
+        await gate?.promise;
+      }
       const user = findUser(username);
       return user && password === `pw-${user.id}` ? user : false;
     },

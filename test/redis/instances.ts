@@ -15,8 +15,10 @@ export const PUBLIC_ORIGIN = 'http://localhost:4000';
 /** What an instance told the parent. */
 export interface InstanceEvent {
   instance: string;
-  name: 'linked' | 'link-failed' | 'queued' | 'delivered' | 'retry' | 'dead-letter' | 'recognized';
+  name: 'linked' | 'link-failed' | 'queued' | 'delivered' | 'retry' | 'dead-letter' | 'recognized' | 'verify';
   sub?: string;
+  /** The username a password check was for (`verify`, gated instances only). */
+  username?: string;
   alias?: string;
   reason?: string;
   code?: string;
@@ -27,6 +29,8 @@ export interface InstanceOptions {
   failureMode?: 'closed' | 'open';
   maxAttempts?: number;
   perAccount?: number;
+  /** Hold every password check until {@link Instance.gate} opens it (and tell each one as a `verify` event). */
+  gated?: boolean;
 }
 
 /** A running app instance. */
@@ -39,6 +43,8 @@ export interface Instance {
   stop(): Promise<void>;
   /** SIGKILL: the process dies at once, mid-whatever, as a crashed instance does. */
   kill(): Promise<void>;
+  /** Open or close the gate of a `gated` instance; resolves once the instance did. */
+  gate(open: boolean): Promise<void>;
 }
 
 const SCRIPT = path.join(__dirname, 'instance.ts');
@@ -57,6 +63,7 @@ export function startInstance(name: string, redisUrl: string, emulator: Emulator
     INSTANCE_FAILURE_MODE: options.failureMode ?? 'closed',
     INSTANCE_MAX_ATTEMPTS: String(options.maxAttempts ?? 5),
     INSTANCE_PER_ACCOUNT: String(options.perAccount ?? 10),
+    INSTANCE_GATED: options.gated ? '1' : '0',
   };
   delete env.DEBUG;
   delete env.NODE_OPTIONS; // Jest's options (coverage hooks...) are not the instance's
@@ -105,6 +112,17 @@ function wrap(name: string, proc: ChildProcess, url: string, events: InstanceEve
     async kill() {
       proc.kill('SIGKILL');
       await exited;
+    },
+    gate(open) {
+      return new Promise((resolve) => {
+        const done = (raw: unknown) => {
+          if ((raw as { type?: string }).type !== 'gate-set') return;
+          proc.off('message', done);
+          resolve();
+        };
+        proc.on('message', done);
+        proc.send({ type: 'gate', open });
+      });
     },
   };
 }

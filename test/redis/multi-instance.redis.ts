@@ -208,6 +208,91 @@ describe('fail-closed (the default): two instances share sessions, attempt count
   });
 });
 
+describe('N129 attempt limits under a concurrent burst split across two instances (gated checks)', () => {
+  let a: Instance;
+  let b: Instance;
+  beforeAll(async () => {
+    const options = { maxAttempts: 5, perAccount: 10, gated: true };
+    [a, b] = await Promise.all([instance('gated-A', options), instance('gated-B', options)]);
+  }, 90_000);
+  afterEach(async () => {
+    await Promise.all([a.gate(true), b.gate(true)]);
+  });
+
+  const checks = (username: string) =>
+    [a, b].flatMap((i) => i.events).filter((e) => e.name === 'verify' && e.username?.trim().toLowerCase() === username).length;
+  const held = () => [a, b].flatMap((i) => i.events).filter((e) => e.name === 'verify').length;
+
+  /** Send every request at once; resolves once each answered or is held in a check; `all` gives the answers. */
+  async function burst(requests: Array<() => Promise<{ status: number }>>, heldBefore: number) {
+    let answered = 0;
+    const all = Promise.all(
+      requests.map(async (send) => {
+        const res = await send();
+        answered++;
+        return res;
+      }),
+    );
+    await eventually('every request answered or held', () => answered + held() - heldBefore >= requests.length, 20_000);
+    return { all };
+  }
+
+  it('N129 one pending login, 100 wrong passwords split over A and B and the right one: at most maxAttempts checks, the right one does not sign in', async () => {
+    await Promise.all([a.gate(false), b.gate(false)]);
+    const { browser, identity } = await pendingAt(a, b);
+    const account = freshAccount();
+    const { csrf } = await browser.confirmPage(a);
+    const before = held();
+    const { all: answers } = await burst(
+      Array.from({ length: 100 }, (_, i) => () => browser.confirm(i % 2 ? a : b, csrf, account.username, `wrong-${i}`)),
+      before,
+    );
+    let rightDone = false;
+    const right = browser.confirm(b, csrf, account.username, account.password).finally(() => {
+      rightDone = true;
+    });
+    await eventually('the right password answered or held', () => rightDone || checks(account.username) > 5);
+    await Promise.all([a.gate(true), b.gate(true)]);
+    const everything = [...(await answers), await right];
+
+    expect(checks(account.username)).toBeLessThanOrEqual(5);
+    expect(everything.filter((r) => r.status === 303)).toHaveLength(0);
+    expect(await browser.whoami(a)).toBeNull();
+    expect(emulator.reports().filter((r) => r.sub === identity.sub)).toHaveLength(0);
+  });
+
+  it('N129 four pending logins bursting one username (variants) over A and B: at most perAccount checks across instances; the right password after it never signs in', async () => {
+    await Promise.all([a.gate(false), b.gate(false)]);
+    const account = freshAccount();
+    const browsers = await Promise.all([0, 1, 2, 3].map((i) => pendingAt(i % 2 ? a : b, i % 2 ? b : a)));
+    const pages = await Promise.all(browsers.map(({ browser }, i) => browser.confirmPage(i % 2 ? a : b)));
+    const spellings = [account.username, account.username.toUpperCase(), ` ${account.username} `, `${account.username}\t`, account.username.replace('u', 'U')];
+    const before = held();
+    const { all: answers } = await burst(
+      browsers.flatMap(({ browser }, bi) =>
+        spellings.map((spelling, si) => () => browser.confirm((bi + si) % 2 ? a : b, pages[bi]?.csrf ?? '', spelling, `wrong-${bi}-${si}`)),
+      ),
+      before,
+    );
+    let rightsDone = 0;
+    const rights = browsers.map(({ browser }, i) =>
+      browser.confirm(i % 2 ? b : a, pages[i]?.csrf ?? '', account.username, account.password).finally(() => {
+        rightsDone++;
+      }),
+    );
+    await eventually('the right passwords answered or held', () => rightsDone === rights.length || checks(account.username) > 10);
+    await Promise.all([a.gate(true), b.gate(true)]);
+    await answers;
+    const rightAnswers = await Promise.all(rights);
+
+    expect(checks(account.username)).toBeLessThanOrEqual(10);
+    expect(rightAnswers.filter((r) => r.status === 303)).toHaveLength(0);
+    for (const { browser } of browsers) expect(await browser.whoami(a)).toBeNull();
+    const subs = browsers.map((x) => x.identity.sub);
+    expect(emulator.reports().filter((r) => r.sub !== undefined && subs.includes(r.sub))).toHaveLength(0);
+  });
+});
+
 describe('fail-open: reports queued in Redis are delivered exactly once by the instances together', () => {
   const open: InstanceOptions = { failureMode: 'open', maxAttempts: 5, perAccount: 10 };
   let a: Instance;

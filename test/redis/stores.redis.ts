@@ -86,7 +86,21 @@ describe('RedisBindIdStore on a real Redis', () => {
     expect(await store.increment('counter', 60_000)).toBe(2);
     expect(await redis.pTTL('bindid:counter')).toBeLessThan(ttl); // not reset by the second increment
     // The script the model runs is the one Redis ran.
-    expect(await redis.sendCommand(['EVAL', INCREMENT_SCRIPT, '1', 'bindid:counter', '60000'])).toBe(3);
+    expect(await redis.sendCommand(['EVAL', INCREMENT_SCRIPT, '1', 'bindid:counter', '60000', '1'])).toBe(3);
+  });
+
+  it('N130 increment with `by` on a real Redis: INCRBY gives back (-1) and adds several, atomically, keeping the first TTL', async () => {
+    const redis = await emptied();
+    const store = new RedisBindIdStore(redis);
+    expect(await store.increment('slots', 60_000, 3)).toBe(3);
+    const ttl = await redis.pTTL('bindid:slots');
+    await sleep(50);
+    expect(await store.increment('slots', 60_000, -1)).toBe(2);
+    expect(await redis.pTTL('bindid:slots')).toBeLessThan(ttl);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.increment('slots', 60_000, i % 2 === 0 ? 5 : -1)));
+    expect(await store.get('slots')).toBe(String(2 + 25 * 5 - 25));
+    // A given-back slot on a counter that expired starts a new one below zero (never an error).
+    expect(await store.increment('fresh', 60_000, -1)).toBe(-1);
   });
 
   it('lists 5,000 keys with SCAN across many replies, only under its prefix', async () => {

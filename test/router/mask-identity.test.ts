@@ -4,7 +4,7 @@
  * number, and nothing at all when the ID token has neither.
  */
 import { type ConfirmPageModel, DEFAULT_CONFIRM_MESSAGES, maskIdentity, renderDefaultConfirmPage } from '../../src/router/confirm-page.js';
-import { clientKey } from '../../src/confirm/attempt-limiter.js';
+import { clientKey } from '../../src/confirm/attempt-guard.js';
 
 describe('maskIdentity', () => {
   it('keeps the first and last character of the local part and the whole domain', () => {

@@ -5,8 +5,9 @@
  * Unknown username, wrong password, locked account (attempt limiter) and disabled account must take
  * the same time, given an honest app `verify` that always pays the same fixed cost (scrypt against
  * the user's hash or a dummy one, constant-time compare). What is measured is the middleware's own
- * contribution: a "quick exit" (say, skipping `verify` for a locked account) shows up as a gap of
- * the whole hashing cost.
+ * contribution: a "quick exit" shows up as a gap of the whole hashing cost. A locked account does not
+ * run `verify` (the attempt guard refuses it before the check) but waits as long as the strategy's
+ * recent checks took (a moving average), so it must not stand out either.
  *
  * Robust on a loaded 2-core machine: the four cases are sampled interleaved, in a shuffled order
  * per round, so load bursts hit all four alike; medians are compared, and the threshold is generous

@@ -3,8 +3,9 @@
  * confirm POST — server-side only, bound to the session, single-use, expiring, never taken from the
  * browser.
  */
+import { createHash } from 'node:crypto';
 import session from 'express-session';
-import type { LinkedEvent, RecognizedEvent } from '../../src/index.js';
+import { type LinkedEvent, MemoryBindIdStore, type RecognizedEvent } from '../../src/index.js';
 import {
   APP_ORIGIN,
   appPath,
@@ -156,7 +157,8 @@ describe('D. Pending-link state', () => {
   });
 
   it('D34 a pending-login id of session B submitted in session A is ignored: A confirms only its own, B is untouched', async () => {
-    const f = await start();
+    const attempts = new MemoryBindIdStore();
+    const f = await start({ router: { store: attempts } });
     const ua = freshUser();
     const ub = freshUser();
     const a = f.agent();
@@ -179,8 +181,10 @@ describe('D. Pending-link state', () => {
       .set('Cookie', cookieA)
       .send({ _csrf: pageA.csrf, pending: bId, id: bId, pendingId: bId, username: ua.username, password: 'wrong' });
     expect(wrong.status).toBe(401);
-    expect((await pendingOf(a))?.failures).toBe(1);
-    expect((await pendingOf(b))?.failures).toBeUndefined();
+    // One attempt counted, on A's pending login (its counter is keyed on a hash of its access token).
+    const linkKey = (token = '') => `attempts:link:${createHash('sha256').update(token).digest('base64url')}`;
+    expect(await attempts.keys('attempts:link:')).toEqual([linkKey(pendingA?.accessToken)]);
+    expect(await attempts.get(linkKey(pendingA?.accessToken))).toBe('1');
     const right = await submitConfirm(a, { _csrf: pageA.csrf, pending: bId, id: bId, pendingId: bId, username: ua.username, password: ua.password });
     expect(right.status).toBe(303);
     expect(f.emulator.reports().map((r) => r.sub)).toEqual([pendingA?.claims.sub]);

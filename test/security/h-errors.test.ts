@@ -244,7 +244,8 @@ describe('H secrets and token leakage: errors and objects', () => {
           async () => {
             const app = createMiddlewareApp(emulator);
             await app.confirm(alice);
-            return app;
+            // The strategy refuses it before the middleware runs: its error reaches the app's handler.
+            return { nexts: app.errors };
           },
         ],
         ...(

@@ -53,7 +53,7 @@ describe('RedisBindIdStore', () => {
       ['SET', 'bindid:c', '3', 'PX', '11'],
       ['GET', 'bindid:a'],
       ['DEL', 'bindid:a'],
-      ['EVAL', INCREMENT_SCRIPT, '1', 'bindid:n', '2000'],
+      ['EVAL', INCREMENT_SCRIPT, '1', 'bindid:n', '2000', '1'],
     ]);
     expect(redis.pttl('bindid:n')).toBe(2000);
   });

@@ -1,0 +1,183 @@
+/**
+ * The attempt guard (src/confirm/attempt-guard.ts, src/passport/guarded-verify.ts) on its own:
+ * reservation, refusal, release, store failures, no pending login, the router's hand-over, and the
+ * wait of a locked attempt.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import session from 'express-session';
+import passport from 'passport';
+import request from 'supertest';
+import {
+  type AttemptGuardSettings,
+  releaseAttempt,
+  reserveAttempt,
+  setAttemptGuardContext,
+  VerifyTiming,
+} from '../../src/confirm/attempt-guard.js';
+import {
+  type BindIdStore,
+  createLocalStrategy,
+  ErrorCode,
+  type LocalStrategyOptions,
+  MemoryBindIdStore,
+  storePendingLogin,
+} from '../../src/index.js';
+import { DEFAULT_FAILURE_MESSAGE } from '../../src/passport/local-strategy.js';
+import type { PendingLogin } from '../../src/session/pending-login.js';
+
+const now = () => 1_000_000;
+const pending = (token: string): PendingLogin => ({ id: 'p', accessToken: token, createdAt: 0, expiresAt: now() + 60_000, claims: { sub: 's' } });
+const fromIp = (ip: string) => ({ ip }) as Request;
+
+function settings(store: BindIdStore, maxAttempts = 3, perAccount = 4, perIp = 5): AttemptGuardSettings {
+  return { store, now, maxAttempts, limits: { perAccount, perIp, windowSeconds: 60 } };
+}
+
+describe('N130 reserveAttempt / releaseAttempt', () => {
+  it('N130 counts each attempt once on the pending login, the account and the client, and refuses past a limit (the value returned decides)', async () => {
+    const store = new MemoryBindIdStore({ now });
+    const s = settings(store);
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await reserveAttempt(s, fromIp('198.51.100.1'), 'Alice', pending('token-1')));
+    expect(results).toEqual([
+      { refused: false, linkCount: 1 },
+      { refused: false, linkCount: 2 },
+      { refused: false, linkCount: 3 },
+      { refused: true, reason: 'link', linkCount: 4 },
+    ]);
+    // The account (normalised) has 4 now: a fifth attempt from another pending login is locked.
+    expect(await reserveAttempt(s, fromIp('198.51.100.2'), ' ALICE ', pending('token-2'))).toEqual({ refused: true, reason: 'locked', linkCount: 1 });
+    // The client .1 has 4 of 5: one more is allowed, then it is locked.
+    expect(await reserveAttempt(s, fromIp('198.51.100.1'), 'bob', pending('token-3'))).toEqual({ refused: false, linkCount: 1 });
+    expect(await reserveAttempt(s, fromIp('198.51.100.1'), 'carol', pending('token-4'))).toEqual({ refused: true, reason: 'locked', linkCount: 1 });
+  });
+
+  it('N130 100 concurrent reservations on one pending login: exactly maxAttempts are let through', async () => {
+    const store = new MemoryBindIdStore({ now });
+    const s = settings(store, 5, 1000, 1000);
+    const all = await Promise.all(Array.from({ length: 100 }, () => reserveAttempt(s, fromIp('203.0.113.9'), 'dave', pending('t'))));
+    expect(all.filter((r) => !r.refused)).toHaveLength(5);
+  });
+
+  it('N130 release after a right password forgets the account and gives the client slot back', async () => {
+    const store = new MemoryBindIdStore({ now });
+    const s = settings(store, 10, 2, 2);
+    await reserveAttempt(s, fromIp('192.0.2.1'), 'erin', pending('a'));
+    await reserveAttempt(s, fromIp('192.0.2.1'), 'erin', pending('a'));
+    await releaseAttempt(s, fromIp('192.0.2.1'), 'erin');
+    // Account forgotten (1 of 2), client back at 1 of 2: the next attempt passes.
+    expect((await reserveAttempt(s, fromIp('192.0.2.1'), 'ERIN', pending('b'))).refused).toBe(false);
+  });
+
+  it('N130 a store failure rejects with ERR_BINDID_STORE_UNAVAILABLE (503); release never rejects', async () => {
+    const store = new MemoryBindIdStore({ now });
+    store.increment = () => Promise.reject(new Error('connection lost'));
+    store.delete = () => Promise.reject(new Error('connection lost'));
+    await expect(reserveAttempt(settings(store), fromIp('192.0.2.1'), 'x', pending('a'))).rejects.toMatchObject({
+      code: ErrorCode.STORE_UNAVAILABLE,
+      status: 503,
+    });
+    await expect(releaseAttempt(settings(store), fromIp('192.0.2.1'), 'x')).resolves.toBeUndefined();
+  });
+
+  it('N130 VerifyTiming: the mean of the recent checks, 0 before any', () => {
+    const timing = new VerifyTiming(3);
+    expect(timing.typical()).toBe(0);
+    for (const ms of [10, 20, 30, 40]) timing.record(ms);
+    expect(timing.typical()).toBe(30);
+  });
+});
+
+describe('N130 the guarded strategy', () => {
+  /** An app running the strategy; `seed()` stores a pending login (`pendingLogin: false`: it does not). */
+  function appWith(options: LocalStrategyOptions, { pendingLogin = true, context }: { pendingLogin?: boolean; context?: AttemptGuardSettings } = {}) {
+    const instance = new passport.Passport();
+    instance.use(createLocalStrategy(options));
+    const app = express();
+    app.use(session({ secret: 'n130-session-secret', resave: false, saveUninitialized: false }));
+    app.use(express.urlencoded({ extended: false }));
+    app.use(instance.initialize());
+    app.post('/seed', (req, res) => {
+      storePendingLogin(req, { accessToken: 'n130-token', expiresIn: 3600, claims: { sub: 'n130' } });
+      res.json({});
+    });
+    app.post('/login', (req: Request, res: Response, next: NextFunction) => {
+      if (context) setAttemptGuardContext(req, context);
+      instance.authenticate('bindid-local', { session: false }, (err: { code?: string; status?: number } | null, user: unknown, info: unknown) => {
+        if (err) return res.status(err.status ?? 500).json({ code: err.code });
+        res.status(user ? 200 : 401).json({ user, info, pending: Boolean(req.session.bindid?.pending) });
+      })(req, res, next);
+    });
+    const agent = request.agent(app);
+    return { agent, seed: async () => (pendingLogin ? void (await agent.post('/seed').expect(200)) : undefined) };
+  }
+
+  it('N130 without a pending BindID login nothing is checked: ERR_BINDID_NO_PENDING_LOGIN (400), verify not called', async () => {
+    const calls: string[] = [];
+    const { agent } = appWith({ verify: (u: string) => {
+      calls.push(u);
+      return { id: 1 };
+    } }, { pendingLogin: false });
+    const res = await agent.post('/login').type('form').send({ username: 'alice', password: 'right' });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe(ErrorCode.NO_PENDING_LOGIN);
+    expect(calls).toEqual([]);
+  });
+
+  it('N130 the failure that uses the last attempt removes the pending login; later attempts are refused before verify', async () => {
+    const calls: string[] = [];
+    const { agent, seed } = appWith({ maxAttempts: 2, verify: (u: string) => {
+      calls.push(u);
+      return false;
+    } });
+    await seed();
+    expect((await agent.post('/login').type('form').send({ username: 'a', password: 'x' })).body.pending).toBe(true);
+    expect((await agent.post('/login').type('form').send({ username: 'a', password: 'y' })).body.pending).toBe(false);
+    await seed(); // the same access token again: its attempts are still used up
+    const refused = await agent.post('/login').type('form').send({ username: 'a', password: 'z' });
+    expect(refused.body).toMatchObject({ pending: false, info: { message: DEFAULT_FAILURE_MESSAGE } });
+    expect(calls).toEqual(['a', 'a']);
+  });
+
+  it("N130 a store failure during the reservation errors with ERR_BINDID_STORE_UNAVAILABLE (503) before verify", async () => {
+    const calls: string[] = [];
+    const store = new MemoryBindIdStore();
+    store.increment = () => Promise.reject(new Error('down'));
+    const { agent, seed } = appWith({ store, verify: (u: string) => {
+      calls.push(u);
+      return { id: 1 };
+    } });
+    await seed();
+    const res = await agent.post('/login').type('form').send({ username: 'a', password: 'x' });
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe(ErrorCode.STORE_UNAVAILABLE);
+    expect(calls).toEqual([]);
+  });
+
+  it("N130 the router's hand-over wins over the strategy's own store and limits", async () => {
+    const own = new MemoryBindIdStore();
+    const routers = new MemoryBindIdStore();
+    const { agent, seed } = appWith({ store: own, maxAttempts: 100, verify: () => false }, { context: settings(routers, 1, 100, 100) });
+    await seed();
+    expect((await agent.post('/login').type('form').send({ username: 'a', password: 'x' })).body.pending).toBe(false);
+    expect(await own.keys('attempts:')).toEqual([]);
+    expect((await routers.keys('attempts:')).length).toBe(3);
+  });
+
+  it('N130 a locked attempt skips verify but answers after about as long as recent checks took', async () => {
+    const calls: string[] = [];
+    const verify = async (u: string) => {
+      calls.push(u);
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      return false as const;
+    };
+    const { agent, seed } = appWith({ verify, maxAttempts: 100, attemptLimits: { perAccount: 1, perIp: 100 } });
+    await seed();
+    await agent.post('/login').type('form').send({ username: 'frank', password: 'x' });
+    const started = Date.now();
+    const locked = await agent.post('/login').type('form').send({ username: 'frank', password: 'y' });
+    expect(locked.status).toBe(401);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(calls).toEqual(['frank']);
+  });
+});
