@@ -37,14 +37,13 @@ export {
 } from './session/pending-login.js';
 export { assertSameOriginRequest, csrfToken } from './session/csrf.js';
 export { sanitizeReturnTo } from './session/return-to.js';
-export {
-  type BindIdRequestState,
-  type ConfirmMiddleware,
-  type FeedbackErrorEvent,
-  type LinkedEvent,
-  sendAuthenticationPerformed,
-  type SendAuthenticationPerformedOptions,
-} from './confirm/send-authentication-performed.js';
+export type {
+  BindIdRequestState,
+  FeedbackErrorEvent,
+  LinkedEvent,
+  SendAuthenticationPerformedOptions,
+} from './confirm/confirm-options.js';
+export { type ConfirmMiddleware, sendAuthenticationPerformed } from './confirm/send-authentication-performed.js';
 export { opaqueAlias } from './confirm/alias.js';
 export type { AttemptGuardOptions, AttemptLimits } from './confirm/attempt-guard.js';
 export { LinkRegistry } from './confirm/link-registry.js';

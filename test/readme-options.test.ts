@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIRM_OPTION_KEYS } from '../src/confirm/send-authentication-performed.js';
+import { CONFIRM_OPTION_KEYS } from '../src/confirm/confirm-options.js';
 import { FEEDBACK_CLIENT_OPTION_KEYS } from '../src/feedback/session-feedback-client.js';
 import * as packageRoot from '../src/index.js';
 import { DEFAULT_FAILURE_MESSAGE, LOCAL_STRATEGY_OPTION_KEYS } from '../src/passport/local-strategy.js';
@@ -42,7 +42,7 @@ const TABLES = [
     heading: '### `sendAuthenticationPerformed(options)`',
     factory: 'sendAuthenticationPerformed',
     keys: CONFIRM_OPTION_KEYS,
-    source: 'src/confirm/send-authentication-performed.ts',
+    source: 'src/confirm/confirm-options.ts',
   },
   {
     heading: '### `createLocalStrategy(options)`',

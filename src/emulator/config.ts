@@ -118,7 +118,7 @@ function readIdentities(reader: OptionReader): readonly EmulatorIdentity[] {
     const id = item.requiredString('id', 'alice');
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || RESERVED_IDS.has(id) || seen.has(id)) {
       throw item.error(
-        `identities[${i}].id`,
+        'id',
         'must be 1 to 64 letters, digits, ".", "_" or "-", unique, and not "new" or "cancel"',
       );
     }

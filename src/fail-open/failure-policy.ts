@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import { emit } from '../internal/events.js';
-import { assertAlias } from '../confirm/alias.js';
+import { assertAlias } from '../feedback/assert-alias.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { logger } from '../internal/log.js';
 import type { KnownKeys, OptionReader } from '../internal/option-reader.js';

@@ -60,6 +60,19 @@ export interface OutboxItem {
 /** An item as events show it: everything but the access token. */
 export type OutboxItemInfo = Omit<OutboxItem, 'accessToken'>;
 
+/** A new item for the report of `sub`, due now: the one literal every producer of items uses. */
+export function newOutboxItem(input: {
+  sub: string;
+  accessToken: string;
+  report: SessionFeedbackReport & { alias: string };
+  /** When the access token stops being usable, in ms since 1970. */
+  expiresAt: number;
+  now: number;
+}): OutboxItem {
+  const { sub, accessToken, report, expiresAt, now } = input;
+  return { id: outboxId(sub, report.alias), accessToken, report, sub, expiresAt: Math.max(now, Math.floor(expiresAt)), attempts: 0, nextAttemptAt: now, createdAt: now };
+}
+
 /** The item without its access token (a copy), for events and logs. */
 export function itemInfo(item: OutboxItem): OutboxItemInfo {
   const { accessToken: _token, ...rest } = item;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assertAlias } from '../confirm/alias.js';
+import { assertAlias } from './assert-alias.js';
 import { invalidArgument } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 import { printable } from '../internal/log.js';

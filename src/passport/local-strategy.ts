@@ -17,7 +17,7 @@ import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
 import { invalidArgument } from '../errors.js';
 import { ATTEMPT_GUARD_KEYS, type AttemptGuardOptions, attemptGuardContext, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
-import { readStore } from '../confirm/send-authentication-performed.js';
+import { readStore } from '../confirm/confirm-options.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { guardedVerify, type RunVerify } from './guarded-verify.js';

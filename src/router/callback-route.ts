@@ -8,7 +8,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode } from '../errors.js';
-import { assertAlias } from '../confirm/alias.js';
+import { assertAlias } from '../feedback/assert-alias.js';
 import { emit } from '../internal/events.js';
 import { logger, printable } from '../internal/log.js';
 import type { CallbackResult } from '../oidc/bindid-oidc-client.js';

@@ -8,7 +8,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
-import { confirmPendingLogin } from '../confirm/send-authentication-performed.js';
+import { confirmPendingLogin } from '../confirm/confirm-pending-login.js';
 import { setAttemptGuardContext } from '../confirm/attempt-guard.js';
 import { BindIdArgumentError, BindIdError, ErrorCode } from '../errors.js';
 import { emit } from '../internal/events.js';

@@ -12,7 +12,7 @@ import {
   type ConfirmSettings,
   readConfirmSettings,
   type SendAuthenticationPerformedOptions,
-} from '../confirm/send-authentication-performed.js';
+} from '../confirm/confirm-options.js';
 import type { BindIdError } from '../errors.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';

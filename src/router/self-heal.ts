@@ -6,10 +6,10 @@
  * @module
  */
 import type { Request } from 'express';
-import { isOutage } from '../confirm/send-authentication-performed.js';
+import { isOutage } from '../confirm/confirm-pending-login.js';
 import { BindIdError } from '../errors.js';
 import { healKey, readHealRecord } from '../fail-open/failure-policy.js';
-import { itemInfo, type Outbox, outboxId } from '../fail-open/outbox.js';
+import { itemInfo, newOutboxItem, type Outbox, outboxId } from '../fail-open/outbox.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { emit } from '../internal/events.js';
 import { logger, printable } from '../internal/log.js';
@@ -70,16 +70,7 @@ async function queueAgain<U>(
 ): Promise<boolean> {
   const sub = result.claims.sub;
   const at = ctx.settings.now();
-  const item = {
-    id: outboxId(sub, report.alias),
-    accessToken: result.accessToken,
-    report,
-    sub,
-    expiresAt: at + Math.floor(result.expiresIn * 1000),
-    attempts: 0,
-    nextAttemptAt: at,
-    createdAt: at,
-  };
+  const item = newOutboxItem({ sub, accessToken: result.accessToken, report, expiresAt: at + result.expiresIn * 1000, now: at });
   let added: boolean;
   try {
     added = await outbox.enqueue(item);

@@ -51,8 +51,6 @@ export interface PendingLogin {
   tokenExpiresAt?: number;
   /** The verified ID-token claims. */
   claims: BindIdClaims;
-  /** Failed password attempts against this pending login. */
-  failures?: number;
   /** The app asked to confirm a BindID user that already has an alias (a revoked link). */
   relink?: boolean;
 }

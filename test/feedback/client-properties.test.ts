@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { ErrorCode, SessionFeedbackClient } from '../../src/index.js';
-import { assertAlias, MAX_ALIAS_LENGTH } from '../../src/confirm/alias.js';
+import { assertAlias, MAX_ALIAS_LENGTH } from '../../src/feedback/assert-alias.js';
 import { parseRetryAfter } from '../../src/feedback/classify-response.js';
 import { FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, SECRET } from '../helpers/feedback.js';

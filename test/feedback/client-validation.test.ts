@@ -4,7 +4,7 @@
  * I/O: the fake BindID receives nothing.
  */
 import { BindIdArgumentError, ErrorCode, type SessionFeedbackClient } from '../../src/index.js';
-import { MAX_ALIAS_LENGTH } from '../../src/confirm/alias.js';
+import { MAX_ALIAS_LENGTH } from '../../src/feedback/assert-alias.js';
 import { MAX_ACCESS_TOKEN_LENGTH } from '../../src/feedback/signing.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, rejection } from '../helpers/feedback.js';

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { defaultAlias } from '../../src/confirm/alias.js';
 import { ErrorCode, isBindIdError, opaqueAlias, type RecognizedEvent } from '../../src/index.js';
-import { assertAlias, MIN_ALIAS_SECRET_BYTES } from '../../src/confirm/alias.js';
+import { MIN_ALIAS_SECRET_BYTES } from '../../src/confirm/alias.js';
+import { assertAlias } from '../../src/feedback/assert-alias.js';
 import { claimsFor, forgedCallback, trustTestKey } from '../helpers/forged-tokens.js';
 import {
   bindIdSignIn,

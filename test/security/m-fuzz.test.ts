@@ -16,7 +16,7 @@ import {
   SessionFeedbackClient,
   storePendingLogin,
 } from '../../src/index.js';
-import { assertAlias } from '../../src/confirm/alias.js';
+import { assertAlias } from '../../src/feedback/assert-alias.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
 import { hmac, SECRET } from '../helpers/feedback.js';
 import { APP_ORIGIN, bindIdSignIn, confirmPage, createFlow, type Flow, mintLogin, whoami } from '../helpers/flow.js';

@@ -1,0 +1,155 @@
+/**
+ * `confirmPendingLogin`: the confirmation step both entry points run once the app's password check
+ * passed. It claims the pending login (single use), reserves the one-to-one link, sends the signed
+ * report (or, fail-open, queues it), records the link, and logs the user in.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type {} from 'express-session';
+import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
+import { assertAlias } from '../feedback/assert-alias.js';
+import type { FeedbackResult } from '../feedback/session-feedback-client.js';
+import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
+import { emit } from '../internal/events.js';
+import { type ReportQueuedEvent, writeHealRecord } from '../fail-open/failure-policy.js';
+import type { LinkReservation } from './link-registry.js';
+import { logger, printable } from '../internal/log.js';
+import { itemInfo, newOutboxItem } from '../fail-open/outbox.js';
+import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
+import { logIn } from '../session/regenerate-session.js';
+import { failClosed } from '../stores/bindid-store.js';
+import type { BindIdRequestState, ConfirmSettings } from './confirm-options.js';
+
+const log = logger('confirm');
+
+/**
+ * Confirm the pending BindID login of `req` as `user`: derive and check the alias, send
+ * `authentication_performed`, and only after a 2xx clear the pending login and (if `logIn`) log
+ * the user in. Throws coded errors; the pending login is kept when the report failed.
+ */
+export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
+  requireServerSession(req);
+  requirePassport(req);
+  if (user === undefined || user === null) {
+    throw new BindIdStateError(
+      ErrorCode.NOT_AUTHENTICATED,
+      'No confirmed user (req.user is empty): mount this middleware after ' +
+        "passport.authenticate('<your local strategy>', { session: false }).",
+      { status: 401 },
+    );
+  }
+  const started = settings.now();
+  const pending = requirePendingLogin(req, started);
+  const sub = pending.claims.sub;
+
+  const alias = await settings.deriveAlias(user, req);
+  assertAlias(alias);
+
+  // Single use across concurrent requests (and instances): only one confirmation may report.
+  const claim = `claim:${pending.id}`;
+  const claimed = await failClosed(() => settings.store.add(claim, '1', Math.max(1000, pending.expiresAt - started)));
+  if (!claimed) {
+    throw new BindIdStateError(ErrorCode.CONFIRM_IN_PROGRESS, 'This BindID sign-in is already being confirmed.', {
+      status: 409,
+    });
+  }
+  const releaseClaim = () => settings.store.delete(claim).catch(() => log('could not release a claim'));
+  // One to one, atomically: reserve the link before reporting it, so that two confirmations of one
+  // BindID user (or of one account) at the same moment cannot both report. A refusal (409) keeps the
+  // pending login usable, as before anything is sent.
+  let reservation: LinkReservation;
+  try {
+    reservation = await failClosed(() => settings.registry.reserve(alias, sub));
+  } catch (err) {
+    await releaseClaim();
+    throw err;
+  }
+  const releaseLink = () => settings.registry.release(reservation).catch(() => log('could not release a link reservation'));
+
+  const reportToSend = buildReport(settings, pending, alias, Math.floor(started / 1000));
+  let result: FeedbackResult | undefined;
+  let queued: Omit<ReportQueuedEvent, 'req'> | undefined;
+  try {
+    result = await settings.client.send(pending.accessToken, reportToSend);
+  } catch (err) {
+    if (!(err instanceof BindIdError)) {
+      await releaseLink();
+      throw err;
+    }
+    emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
+    // Fail-open: BindID is down, so persist the report and sign the user in. Only when it is persisted.
+    queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(req, settings, pending, reportToSend, err) : undefined;
+    if (!queued) {
+      // Nothing was linked: free the link for any pair, this one's next try included. A retryable
+      // failure leaves the pending login usable for another try; a refusal does not.
+      await releaseLink();
+      if (err.retryable) await releaseClaim();
+      throw err;
+    }
+  }
+  await settings.registry.record(alias, sub).catch(() => log('could not record the link of sub %s', printable(sub)));
+  clearPendingLogin(req);
+  if (result) log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
+  else log('linked BindID sub %s; report queued (fail-open)', printable(sub));
+
+  if (settings.logIn) await logIn(req, user);
+  const state: BindIdRequestState = { alias, sub, claims: pending.claims, report: result ? 'sent' : 'queued' };
+  req.bindid = state;
+  // Events after the pending login (and its token) left the session.
+  if (queued) emit('onReportQueued', settings.failure.onReportQueued, { req, ...queued });
+  emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, ...(result ? { result } : {}), queued: !result });
+  return state;
+}
+
+/** BindID could not be reached or did not answer in time (an open circuit included): the failures fail-open queues. */
+export function isOutage(err: BindIdError): boolean {
+  return err.retryable && (err.code === ErrorCode.UNAVAILABLE || err.code === ErrorCode.TIMEOUT);
+}
+
+/**
+ * Persist the report of `pending` in the outbox (fail-open). Resolves the `onReportQueued` event
+ * (without `req`) when it is persisted (now, or already by an earlier attempt for the same
+ * (sub, alias)); `undefined` when the outbox is unknown or failed: the caller then fails closed.
+ */
+async function queueReport<U>(
+  req: Request,
+  settings: ConfirmSettings<U>,
+  pending: PendingLogin,
+  report: SessionFeedbackReport,
+  cause: BindIdError,
+): Promise<Omit<ReportQueuedEvent, 'req'> | undefined> {
+  const outbox = settings.failure.outboxFor(req);
+  const sub = pending.claims.sub;
+  const alias = report.alias as string;
+  if (outbox === undefined) {
+    log('fail-open: no outbox to persist the report in; failing closed');
+    return undefined;
+  }
+  const now = settings.now();
+  const item = newOutboxItem({
+    sub,
+    accessToken: pending.accessToken,
+    report: { ...report, alias },
+    expiresAt: pending.tokenExpiresAt ?? pending.expiresAt,
+    now,
+  });
+  let added: boolean;
+  try {
+    added = await outbox.enqueue(item);
+  } catch {
+    log('fail-open: the outbox could not persist the report; failing closed');
+    return undefined;
+  }
+  await writeHealRecord(settings.store, sub, report);
+  log('fail-open: report for sub %s queued (%s)', printable(sub), added ? 'new' : 'already queued');
+  return { item: itemInfo(item), sub, alias, code: cause.code, added };
+}
+
+/** The report to send: `authentication_performed`, or `alias_updated` when re-confirming under a new alias. */
+function buildReport<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): SessionFeedbackReport {
+  const previous = pending.claims.bindid_alias;
+  if (pending.relink && typeof previous === 'string' && previous !== alias) return { type: 'alias_updated', alias, time };
+  return { type: 'authentication_performed', alias, time, ...(settings.amr ? { amr: [...settings.amr] } : {}) };
+}
