@@ -1,5 +1,5 @@
 /**
- * The confirm page: `GET /bindid/confirm` shows it (CSRF token, masked BindID identity);
+ * The confirm page: `GET /bindid/confirm` shows it (CSRF token, the BindID identity in full);
  * `POST /bindid/confirm` checks CSRF and origin, runs the passport-local strategy, reports to BindID,
  * then `req.login` → `returnTo`. A wrong password re-renders the page with one generic message and
  * sends nothing to BindID.
@@ -15,7 +15,7 @@ import { logger } from '../internal/log.js';
 import { assertSameOriginRequest } from '../session/csrf.js';
 import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
-import { maskIdentity } from './confirm-page.js';
+import { identityOf } from './confirm-page.js';
 import { asyncRoute, bodyField, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 import type { PassportLike } from './router-options.js';
@@ -34,7 +34,7 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
       return res.redirect(303, ctx.defaultReturnTo);
     }
     if (!pending) return ctx.responses.page(req, res, { view: 'expired', status: 400 });
-    return ctx.responses.page(req, res, { view: 'confirm', status: 200, identity: maskIdentity(pending.claims) });
+    return ctx.responses.page(req, res, { view: 'confirm', status: 200, identity: identityOf(pending.claims) });
   });
 }
 
@@ -48,7 +48,7 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const pending = getPendingLogin(req, ctx.settings.now());
     const page = ctx.responses.page.bind(ctx.responses);
     if (!pending) return page(req, res, { view: 'expired', status: 400 });
-    const identity = maskIdentity(pending.claims);
+    const identity = identityOf(pending.claims);
     const sub = pending.claims.sub;
     const typedField = bodyField(req, 'username');
     const typed = typeof typedField === 'string' ? typedField.slice(0, 256) : '';
