@@ -103,6 +103,8 @@ async function answerConfirmError<U>(
       return unavailable();
     case ErrorCode.CONFIRM_IN_PROGRESS:
       return ctx.responses.page(req, res, { view: 'expired', status: 409 });
+    case ErrorCode.NO_PENDING_LOGIN: // cancelled ("not me") while BindID was answering: nobody signed in
+      return ctx.responses.page(req, res, { view: 'expired', status: 400 });
     case ErrorCode.ALREADY_LINKED:
       clearPendingLogin(req);
       emit('onLinkFailed', onLinkFailed, { req, reason: 'already_linked', sub, error: err });
