@@ -20,6 +20,7 @@ import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../se
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
 import { failClosed } from '../stores/bindid-store.js';
+import { cancelledMeanwhile, finishClaim, releaseClaim as giveBackClaim, takeClaim } from './confirm-claim.js';
 import type { BindIdRequestState, ConfirmSettings } from './confirm-options.js';
 
 const log = logger('confirm');
@@ -48,14 +49,13 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   assertAlias(alias);
 
   // Single use across concurrent requests (and instances): only one confirmation may report.
-  const claim = `claim:${pending.id}`;
-  const claimed = await failClosed(() => settings.store.add(claim, '1', Math.max(1000, pending.expiresAt - started)));
+  const claimed = await failClosed(() => takeClaim(settings.store, pending, started));
   if (!claimed) {
     throw new BindIdStateError(ErrorCode.CONFIRM_IN_PROGRESS, 'This BindID sign-in is already being confirmed.', {
       status: 409,
     });
   }
-  const releaseClaim = () => settings.store.delete(claim).catch(() => log('could not release a claim'));
+  const releaseClaim = () => giveBackClaim(settings.store, pending).catch(() => log('could not release a claim'));
   // One to one, atomically: reserve the link before reporting it, so that two confirmations of one
   // BindID user (or of one account) at the same moment cannot both report. A refusal (409) keeps the
   // pending login usable, as before anything is sent.
@@ -94,12 +94,20 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   if (result) log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
   else log('linked BindID sub %s; report queued (fail-open)', printable(sub));
 
+  // Events after the pending login (and its token) left the session.
+  const linked = () => {
+    if (queued) emit('onReportQueued', settings.failure.onReportQueued, { req, ...queued });
+    emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, ...(result ? { result } : {}), queued: !result });
+  };
+  if (!(await finishClaim(settings.store, pending, settings.now()))) {
+    // A "not me" while BindID was answering: the link stands (the app is told), nobody is signed in.
+    linked();
+    return cancelledMeanwhile(req, sub);
+  }
   if (settings.logIn) await logIn(req, user);
   const state: BindIdRequestState = { alias, sub, claims: pending.claims, report: result ? 'sent' : 'queued' };
   req.bindid = state;
-  // Events after the pending login (and its token) left the session.
-  if (queued) emit('onReportQueued', settings.failure.onReportQueued, { req, ...queued });
-  emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, ...(result ? { result } : {}), queued: !result });
+  linked();
   return state;
 }
 

@@ -8,7 +8,7 @@
 import type { Request, Response } from 'express';
 import type { BindIdClaims } from '../session/pending-login.js';
 
-/** Every user-visible string of the default pages. `{identity}` is replaced by the masked BindID identity. */
+/** Every user-visible string of the default pages. `{identity}` is replaced by the BindID email or phone number, in full. */
 export interface ConfirmPageMessages {
   /** `lang` attribute of the page. */
   lang: string;
@@ -69,7 +69,12 @@ export interface ConfirmPageModel {
   startOverUrl: string;
   /** The CSRF token; put it in a hidden field named `_csrf` of both forms. */
   csrfToken?: string;
-  /** Masked email or phone number of the BindID identity being linked, if the ID token has one. */
+  /**
+   * The email (else the phone number) of the BindID identity being linked, in full and not escaped
+   * (escape it when you write it into HTML), if the ID token has one. It is whoever just signed in with
+   * BindID in this browser: shown whole so that someone who finds a stranger's identity here (a
+   * sign-in planted in their browser) says "not me" instead of typing their password.
+   */
   identity?: string;
   /** The username typed last time (after a failed attempt), to pre-fill the field. */
   username?: string;
@@ -89,24 +94,19 @@ export function escapeHtml(value: string): string {
 }
 
 /**
- * The masked email (`a•••e@example.com`) or phone number (`•••••••89`) of the ID token, so a victim
- * of an injected sign-in can see it is not their BindID account. `undefined` when there is neither.
+ * The email (else the phone number) of the ID token, in full: the identity of whoever just signed in
+ * with BindID in this browser. Shown whole so that a victim of a planted or injected sign-in sees a
+ * stranger's address, not a masked one that looks like their own at a glance (`v•••m@gmail.com`).
+ * `undefined` when there is neither (or the value is not an address or number). Escape it for HTML.
  */
-export function maskIdentity(claims: BindIdClaims): string | undefined {
+export function identityOf(claims: BindIdClaims): string | undefined {
   const email = claims.email;
-  if (typeof email === 'string') {
+  if (typeof email === 'string' && email.length <= 254) {
     const at = email.lastIndexOf('@');
-    if (at > 0 && at < email.length - 1) {
-      const local = email.slice(0, at);
-      const masked = local.length <= 2 ? `${local[0]}•••` : `${local[0]}•••${local[local.length - 1]}`;
-      return `${masked}@${email.slice(at + 1)}`.slice(0, 254);
-    }
+    if (at > 0 && at < email.length - 1) return email;
   }
   const phone = claims.phone_number;
-  if (typeof phone === 'string' && /^\+?[0-9 ()-]{4,32}$/.test(phone)) {
-    const digits = phone.replace(/[^0-9]/g, '');
-    return `${'•'.repeat(Math.max(0, digits.length - 2))}${digits.slice(-2)}`;
-  }
+  if (typeof phone === 'string' && /^\+?[0-9 ()-]{4,32}$/.test(phone)) return phone;
   return undefined;
 }
 
@@ -124,7 +124,9 @@ export function renderDefaultConfirmPage(model: ConfirmPageModel): string {
   const csrf = model.csrfToken ? `<input type="hidden" name="_csrf" value="${e(model.csrfToken)}">` : '';
   let body: string;
   if (model.view === 'confirm') {
-    const identity = model.identity ? `<p class="identity">${e(m.identity.replace('{identity}', model.identity))}</p>` : '';
+    // A replacer function: `$&`, `$'`... in an address are its own characters, not replacement patterns.
+    const shown = model.identity;
+    const identity = shown ? `<p class="identity">${e(m.identity.replace('{identity}', () => shown))}</p>` : '';
     // After an error the password must be typed again: focus it, described by the error.
     const retry = model.error ? ` autofocus aria-describedby="bindid-error"${model.status === 401 ? ' aria-invalid="true"' : ''}` : '';
     body = `<p>${e(m.intro)}</p>

@@ -1,5 +1,5 @@
 /**
- * The confirm page: `GET /bindid/confirm` shows it (CSRF token, masked BindID identity);
+ * The confirm page: `GET /bindid/confirm` shows it (CSRF token, the BindID identity in full);
  * `POST /bindid/confirm` checks CSRF and origin, runs the passport-local strategy, reports to BindID,
  * then `req.login` → `returnTo`. A wrong password re-renders the page with one generic message and
  * sends nothing to BindID.
@@ -15,7 +15,7 @@ import { emit } from '../internal/events.js';
 import { assertSameOriginRequest } from '../session/csrf.js';
 import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
-import { maskIdentity } from './confirm-page.js';
+import { identityOf } from './confirm-page.js';
 import { asyncRoute, bodyField, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 import type { PassportLike } from './router-options.js';
@@ -32,7 +32,7 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
       return res.redirect(303, ctx.defaultReturnTo);
     }
     if (!pending) return ctx.responses.page(req, res, { view: 'expired', status: 400 });
-    return ctx.responses.page(req, res, { view: 'confirm', status: 200, identity: maskIdentity(pending.claims) });
+    return ctx.responses.page(req, res, { view: 'confirm', status: 200, identity: identityOf(pending.claims) });
   });
 }
 
@@ -46,7 +46,7 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const pending = getPendingLogin(req, ctx.settings.now());
     const page = ctx.responses.page.bind(ctx.responses);
     if (!pending) return page(req, res, { view: 'expired', status: 400 });
-    const identity = maskIdentity(pending.claims);
+    const identity = identityOf(pending.claims);
     const sub = pending.claims.sub;
     const typedField = bodyField(req, 'username');
     const typed = typeof typedField === 'string' ? typedField.slice(0, 256) : '';
@@ -121,6 +121,8 @@ async function answerConfirmError<U>(
       return unavailable();
     case ErrorCode.CONFIRM_IN_PROGRESS:
       return ctx.responses.page(req, res, { view: 'expired', status: 409 });
+    case ErrorCode.NO_PENDING_LOGIN: // cancelled ("not me") while BindID was answering: nobody signed in
+      return ctx.responses.page(req, res, { view: 'expired', status: 400 });
     case ErrorCode.ALREADY_LINKED:
       clearPendingLogin(req);
       emit('onLinkFailed', onLinkFailed, { req, reason: 'already_linked', sub, error: err });

@@ -18,7 +18,7 @@ function model(overrides: Partial<ConfirmPageModel> = {}): ConfirmPageModel {
     cancelAction: '/bindid/confirm/cancel',
     startOverUrl: '/login/bindid',
     csrfToken: 'c'.repeat(43),
-    identity: 'a•••e@example.com',
+    identity: 'alice@example.com',
     ...overrides,
   };
 }
@@ -35,7 +35,7 @@ describe('renderDefaultConfirmPage', () => {
     expect(html).toContain('<label for="bindid-password">Password</label>');
     expect(tag(html, 'bindid-username')).toMatch(/name="username"[^>]* autocomplete="username"/);
     expect(tag(html, 'bindid-password')).toMatch(/name="password" type="password" autocomplete="current-password"/);
-    expect(html).toContain('<p class="identity">BindID account: a•••e@example.com</p>');
+    expect(html).toContain('<p class="identity">BindID account: alice@example.com</p>');
     // Both forms carry the CSRF token.
     expect(html.match(/<input type="hidden" name="_csrf" value="c{43}">/g)).toHaveLength(2);
   });

@@ -40,12 +40,12 @@ describe('first BindID sign-in of a new user, then a returning sign-in', () => {
     expect(callback.headers.location).toBe('/bindid/confirm');
     expect((await whoami(agent)).user).toBeNull();
 
-    // 2. The confirm page: a form with autocomplete, a CSRF token and the masked BindID email.
+    // 2. The confirm page: a form with autocomplete, a CSRF token and the BindID email.
     const { res: page, csrf } = await confirmPage(agent);
     expect(page.status).toBe(200);
     expect(page.text).toContain('autocomplete="username"');
     expect(page.text).toContain('autocomplete="current-password"');
-    expect(page.text).toContain('a•••e@example.com');
+    expect(page.text).toContain('BindID account: alice@example.com');
     expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.headers['referrer-policy']).toBe('no-referrer');

@@ -92,7 +92,7 @@ describe('confirm page customisation and limits', () => {
     const wrong = await submitConfirm(agent, { _csrf: csrf, username: 'alice', password: 'x' });
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('Invalid username or password.');
-    expect(seen).toEqual(['confirm:200:a•••e@example.com', 'confirm:401:a•••e@example.com']);
+    expect(seen).toEqual(['confirm:200:alice@example.com', 'confirm:401:alice@example.com']);
   });
 
   it('maxAttempts failed passwords destroy the pending login; the right password then cannot link', async () => {

@@ -301,6 +301,56 @@ describe('A. Session fixation and cookies', () => {
       ]);
       expect(warnAboutSessionCookie(req({ httpOnly: true, secure: true, sameSite: 'strict' }), 'https://app.example.com')).toEqual([]);
     });
+
+    it('N123 on an https site, a session cookie the browser sent under a name without __Host- is named in the warning', () => {
+      process.env.NODE_ENV = 'production';
+      const strong = { httpOnly: true, secure: true, sameSite: 'lax' };
+      const req = (cookieHeader: string | undefined) =>
+        ({ session: { cookie: strong }, sessionID: 'sid-1', headers: cookieHeader ? { cookie: cookieHeader } : {} }) as unknown as Request;
+      const https = 'https://app.example.com';
+      expect(warnAboutSessionCookie(req('theme=dark; connect.sid=s%3Asid-1.c2lnbmF0dXJl'), https)).toEqual([
+        'its name "connect.sid" lacks the __Host- prefix',
+      ]);
+      expect(ours()).toHaveLength(1);
+      expect(String(ours()[0]?.[0])).toContain('its name "connect.sid" lacks the __Host- prefix');
+      // Prefixed, another session's cookie, no cookie at all, or a plain-http site: nothing to say about the name.
+      expect(warnAboutSessionCookie(req('__Host-sid=s%3Asid-1.c2lnbmF0dXJl'), https)).toEqual([]);
+      expect(warnAboutSessionCookie(req('connect.sid=s%3Asid-2.c2lnbmF0dXJl'), https)).toEqual([]);
+      expect(warnAboutSessionCookie(req(undefined), https)).toEqual([]);
+      expect(warnAboutSessionCookie(req('connect.sid=s%3Asid-1.c2lnbmF0dXJl'), 'http://localhost:3000')).toEqual([]);
+      expect(ours()).toHaveLength(1);
+    });
+
+    it('N123 the warning always recommends a __Host- name (the name is unknown until the browser sends the cookie)', () => {
+      process.env.NODE_ENV = 'production';
+      const req = { session: { cookie: { httpOnly: false, secure: true, sameSite: 'lax' } }, sessionID: 'sid-1', headers: {} } as unknown as Request;
+      expect(warnAboutSessionCookie(req, 'https://app.example.com')).toEqual(['httpOnly is off']);
+      expect((ours()[0]?.[1] as { detail?: string } | undefined)?.detail).toMatch(/__Host- prefix \(name: "__Host-sid", no cookie\.domain\)/);
+    });
+
+    it('N123 through express-session: a restarted app that first sees a returning browser names its connect.sid cookie', async () => {
+      process.env.NODE_ENV = 'production';
+      const sessions = new session.MemoryStore();
+      const httpsApp = () => {
+        const app = express();
+        app.set('trust proxy', true);
+        app.use(session({ secret: SESSION_SECRET, resave: false, saveUninitialized: false, store: sessions, cookie: { secure: true, sameSite: 'lax' } }));
+        app.use(bindIdRouter<TestUser>({ ...routerBasics(flow), baseUrl: 'https://app.example.com', findUserByAlias: () => null }));
+        app.get('/visit', (req, res) => {
+          req.session.bindid = { returnTo: '/' };
+          res.send('ok');
+        });
+        return app;
+      };
+      const first = await request(httpsApp()).get('/visit').set('X-Forwarded-Proto', 'https');
+      const cookie = sessionCookie(first);
+      expect(cookie).toBeDefined();
+      expect(ours()).toHaveLength(0); // a fresh browser sent no cookie: its name could not be read
+      await request(httpsApp()).get('/visit').set('X-Forwarded-Proto', 'https').set('Cookie', cookie as string);
+      expect(ours().map(([message]) => String(message))).toEqual([
+        'express-bindid: the session cookie is weak: its name "connect.sid" lacks the __Host- prefix.',
+      ]);
+    });
   });
 
   it('A8 confirm page and every confirm/cancel POST answer Cache-Control: no-store; no token or session id in a body or Location', async () => {

@@ -313,3 +313,81 @@ describe('D. Pending-link state', () => {
 function gateOrTimeout(gate: Promise<void>): Promise<void> {
   return Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]);
 }
+
+describe('N124 "not me" while the confirmation waits on BindID', () => {
+  it('N124 the report already sent stands (BindID links the identity), but nobody is signed in: not the cancelling browser, not the abandoned session', async () => {
+    const linked: Array<LinkedEvent<TestUser>> = [];
+    const failed: string[] = [];
+    const f = await start({
+      emulator: { identities: [{ id: 'carol', email: 'carol@example.com' }] },
+      router: { onLinked: (e) => void linked.push(e), onLinkFailed: (e) => void failed.push(e.reason) },
+    });
+    const agent = f.agent();
+    await bindIdSignIn(agent, 'carol');
+    const page = await confirmPage(agent);
+    const abandoned = sessionCookie(page.res) ?? '';
+    const u = freshUser();
+    // BindID takes 600 ms to answer the report.
+    f.emulator.setFault('session-feedback', { delayMs: 600 });
+    // (`then` sends it now: supertest sends a request only once it is awaited.)
+    const confirming = submitConfirm(agent, { _csrf: page.csrf, username: u.username, password: u.password }).then((res) => res);
+    // The password was checked and the report is on its way when the user clicks "This is not me".
+    for (let i = 0; i < 400 && verifyCalls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    const cancel = await agent.post('/bindid/confirm/cancel').type('form').set('Origin', APP_ORIGIN).send({ _csrf: page.csrf });
+    expect(cancel.status).toBe(303);
+    expect(f.emulator.reports()).toHaveLength(0); // still waiting on BindID
+    const confirm = await confirming;
+
+    // The report was sent before the cancel: BindID linked the identity, and the app is told so.
+    expect(f.emulator.reports().filter((r) => r.accepted)).toHaveLength(1);
+    expect(failed).toEqual(['cancelled']);
+    expect(linked.map((e) => e.user)).toEqual([{ id: u.id, username: u.username }]);
+    // The confirmation ends on the "start again" page, signing nobody in.
+    expect(confirm.status).toBe(400);
+    expect(confirm.text).toContain('This sign-in can no longer be confirmed');
+    expect((await whoami(agent)).user).toBeNull();
+    for (const cookie of [sessionCookie(cancel), sessionCookie(confirm), abandoned]) {
+      const me = (await f.agent().get('/whoami').set('Cookie', cookie ?? '')).body;
+      expect([cookie === abandoned ? 'abandoned' : 'answered', me.user, me.session.bindid?.pending]).toEqual([
+        cookie === abandoned ? 'abandoned' : 'answered',
+        null,
+        undefined,
+      ]);
+    }
+    // The link stands: the next "Sign in with BindID" as carol goes straight in, as the confirmed user.
+    f.emulator.clearFaults();
+    const next = f.agent();
+    expect((await bindIdSignIn(next, 'carol')).status).toBe(303);
+    expect((await whoami(next)).user).toEqual({ id: u.id, username: u.username });
+  });
+
+  it('N124 "not me" while the password is still being checked: nothing is reported, nobody is signed in', async () => {
+    const u = freshUser();
+    let checking!: () => void;
+    const checked = new Promise<void>((resolve) => {
+      checking = resolve;
+    });
+    const f = await start({
+      verify: async (username, password) => {
+        checking();
+        await new Promise((r) => setTimeout(r, 300)); // a slow password hash
+        return username === u.username && password === u.password ? { id: u.id, username } : false;
+      },
+    });
+    const agent = f.agent();
+    await bindIdSignIn(agent, 'new');
+    const page = await confirmPage(agent);
+    const confirming = submitConfirm(agent, { _csrf: page.csrf, username: u.username, password: u.password }).then((res) => res);
+    await gateOrTimeout(checked);
+    const cancel = await agent.post('/bindid/confirm/cancel').type('form').set('Origin', APP_ORIGIN).send({ _csrf: page.csrf });
+    expect(cancel.status).toBe(303);
+    const confirm = await confirming;
+    expect(confirm.status).toBe(409);
+    expect(confirm.text).toContain('This sign-in can no longer be confirmed');
+    expect(f.emulator.reports()).toHaveLength(0);
+    expect((await whoami(agent)).user).toBeNull();
+    const answered = sessionCookie(confirm);
+    if (answered) expect((await f.agent().get('/whoami').set('Cookie', answered)).body.user).toBeNull();
+  });
+});
