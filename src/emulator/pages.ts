@@ -17,6 +17,8 @@ button:focus{outline:3px solid #1a5fb4;outline-offset:2px}
 fieldset{border:1px solid #999;padding:1rem}
 .note{color:#444;font-size:.9rem}`;
 
+// The same HTML head as the router's confirm page (src/router/confirm-page.ts), on purpose not shared:
+// the emulator imports nothing from the library's routes, so it stays an independent BindID.
 function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">

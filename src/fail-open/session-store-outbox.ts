@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from 'express-session';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+// The item checks both outboxes share (the same import list in store-outbox.ts and session-store-outbox.ts).
 import {
   checkId,
   checkLease,
