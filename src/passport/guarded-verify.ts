@@ -6,8 +6,9 @@
  * store ({@link reserveAttempt}); a refused attempt never reaches the app's `verify`. Without a
  * pending BindID login in the session nothing is checked (the form is no password oracle without a
  * BindID sign-in): the strategy errors with `ERR_BINDID_NO_PENDING_LOGIN` or
- * `ERR_BINDID_PENDING_LOGIN_EXPIRED` (400), as `sendAuthenticationPerformed` would. A failure that uses up the pending login's attempts removes it; a right password
- * resets the account's counter and gives the client's slot back. The settings are the router's when
+ * `ERR_BINDID_PENDING_LOGIN_EXPIRED` (400), as `sendAuthenticationPerformed` would. A failure that
+ * uses up the pending login's attempts removes it; a right password resets the account's counter
+ * and gives the client's slot back. The settings are the router's when
  * it handed them over for this request ({@link attemptGuardContext}), else the strategy's own.
  *
  * @module
