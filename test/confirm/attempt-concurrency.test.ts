@@ -7,12 +7,9 @@
  * it; once every other request of the burst has answered (refused) or is hanging too, the right
  * password is sent; then the gate opens.
  */
-import express from 'express';
-import session from 'express-session';
-import passport from 'passport';
-import request from 'supertest';
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
-import { createLocalStrategy, sendAuthenticationPerformed, storePendingLogin } from '../../src/index.js';
+import { createLocalStrategy } from '../../src/index.js';
+import { createMiddlewareApp } from '../helpers/middleware-app.js';
 import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
 import {
   APP_ORIGIN,
@@ -21,8 +18,6 @@ import {
   confirmPage,
   type Flow,
   freshUser,
-  type MintedLogin,
-  mintLogin,
   submitConfirm,
   type TestUser,
   useFlowPerTest,
@@ -189,42 +184,9 @@ describe('N127 the middleware path (createLocalStrategy, then sendAuthentication
   const alice = { id: 1, username: 'alice', password: 'alice-password' };
   const check = (name: string, password: string) => (name === alice.username && password === alice.password ? { id: alice.id, username: name } : false);
 
-  /** An app as examples/own-callback mounts the pieces, with a test-only route that stores a pending login. */
-  function ownCallbackApp(verify: (username: string, password: string) => Promise<TestUser | false>) {
-    const instance = new passport.Passport();
-    instance.serializeUser((user, done) => done(null, (user as TestUser).id));
-    instance.deserializeUser((id: number, done) => done(null, id === alice.id ? { id, username: alice.username } : false));
-    instance.use(createLocalStrategy<TestUser>({ verify }));
-    const app = express();
-    app.use(session({ secret: 'n127-session-secret', resave: false, saveUninitialized: false }));
-    app.use(express.json());
-    app.use(instance.initialize());
-    app.use(instance.session());
-    app.post('/seed', (req, res) => {
-      storePendingLogin(req, (req.body as { login: MintedLogin }).login);
-      res.json({ ok: true });
-    });
-    app.post(
-      '/confirm',
-      express.urlencoded({ extended: false }),
-      instance.authenticate('bindid-local', { session: false, failWithError: true }),
-      sendAuthenticationPerformed<TestUser>({ clientSecret: emulator.clientSecret, apiUrl: emulator.apiUrl }),
-      (req, res) => void res.json({ user: req.user ?? null }),
-    );
-    app.get('/whoami', (req, res) => void res.json({ user: req.user ?? null }));
-    app.use((err: { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(typeof err.status === 'number' ? err.status : 500).json({});
-    });
-    return {
-      /** A browser with a fresh pending login. */
-      async browser() {
-        const agent = request.agent(app);
-        const login = await mintLogin(emulator);
-        await agent.post('/seed').send({ login }).expect(200);
-        return { agent, sub: login.claims.sub };
-      },
-    };
-  }
+  /** An app as examples/own-callback mounts the pieces (test/helpers/middleware-app.ts), checking passwords with `verify`. */
+  const ownCallbackApp = (verify: (username: string, password: string) => Promise<TestUser | false>) =>
+    createMiddlewareApp(emulator, {}, verify);
   const confirm = (agent: Agent, username: string, password: string) => agent.post('/confirm').type('form').send({ username, password });
 
   it('N127 a burst of 100 wrong passwords and the right one on one pending login: at most maxAttempts checks, the right one does not sign in, no report', async () => {

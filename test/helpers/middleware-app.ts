@@ -28,6 +28,8 @@ import { type Agent, type MintedLogin, mintLogin, type TestUser, USERS } from '.
 
 export interface MiddlewareApp {
   agent: Agent;
+  /** Another browser on the same app, with a fresh pending login of its own (and its BindID `sub`). */
+  browser(): Promise<{ agent: Agent; sub: string }>;
   /** One entry per call of the middleware's `next`: `undefined` for success, else the error. */
   nexts: unknown[];
   /** Every error that reached the app's error handler. */
@@ -94,9 +96,17 @@ export function createMiddlewareApp(
     res.status(typeof status === 'number' ? status : 500).json({ code: (err as { code?: unknown }).code ?? null });
   });
 
+  app.get('/whoami', (req: Request, res: Response) => void res.json({ user: req.user ?? null }));
+
   const agent = request.agent(app);
   return {
     agent,
+    async browser() {
+      const other = request.agent(app);
+      const minted = await mintLogin(emulator);
+      await other.post('/seed').send({ login: minted }).expect(200);
+      return { agent: other, sub: minted.claims.sub };
+    },
     nexts,
     errors,
     async seed(login) {
