@@ -370,3 +370,13 @@ export async function mintLogin(emulator: Emulator, identity = 'new', redirectUr
   // Seed data from a trusted local emulator: decoded, not verified (the app under test verifies its own).
   return { accessToken: body.access_token, expiresIn: body.expires_in, claims: decodeJwt(body.id_token) as MintedLogin['claims'] };
 }
+
+/** The least a valid `bindIdRouter` needs (nothing is contacted until a sign-in): the base of option tests. */
+export const VALID_ROUTER_OPTIONS: Readonly<BindIdRouterOptions<TestUser>> = Object.freeze({
+  issuer: 'https://signin.bindid-sandbox.io',
+  apiUrl: 'https://api.bindid-sandbox.io',
+  clientId: 'client',
+  clientSecret: 'secret',
+  baseUrl: 'https://app.example.com',
+  findUserByAlias: () => null,
+});

@@ -3,7 +3,7 @@
  * answers its own paths and hands every other request on to the app's routes.
  */
 import { bindIdRouter } from '../../src/index.js';
-import { APP_ORIGIN, createFlow, type Flow } from '../helpers/flow.js';
+import { APP_ORIGIN, createFlow, type Flow, VALID_ROUTER_OPTIONS } from '../helpers/flow.js';
 
 describe('bindIdRouter returns a request handler, not a Router', () => {
   let flow: Flow | undefined;
@@ -13,14 +13,7 @@ describe('bindIdRouter returns a request handler, not a Router', () => {
   });
 
   it('has no Router members (no routes of the app can be added to it), only outboxWorker', () => {
-    const handler = bindIdRouter({
-      issuer: 'https://signin.bindid-sandbox.io',
-      apiUrl: 'https://api.bindid-sandbox.io',
-      clientId: 'client',
-      clientSecret: 'secret',
-      baseUrl: 'https://app.example.com',
-      findUserByAlias: () => null,
-    });
+    const handler = bindIdRouter(VALID_ROUTER_OPTIONS);
     expect(typeof handler).toBe('function');
     expect(handler.length).toBe(3);
     for (const member of ['use', 'get', 'post', 'route', 'handle', 'stack', 'param']) {

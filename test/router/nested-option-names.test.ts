@@ -12,16 +12,9 @@ import {
   sendAuthenticationPerformed,
 } from '../../src/index.js';
 import { OptionReader } from '../../src/internal/option-reader.js';
-import type { TestUser } from '../helpers/flow.js';
+import { type TestUser, VALID_ROUTER_OPTIONS } from '../helpers/flow.js';
 
-const valid: BindIdRouterOptions<TestUser> = {
-  issuer: 'https://signin.bindid-sandbox.io',
-  apiUrl: 'https://api.bindid-sandbox.io',
-  clientId: 'client',
-  clientSecret: 'secret',
-  baseUrl: 'https://app.example.com',
-  findUserByAlias: () => null,
-};
+const valid = VALID_ROUTER_OPTIONS;
 
 function thrown(build: () => unknown): Error & { option?: string } {
   try {

@@ -11,16 +11,10 @@ import {
   startLogin,
   submitConfirm,
   type TestUser,
+  VALID_ROUTER_OPTIONS,
 } from '../helpers/flow.js';
 
-const valid: BindIdRouterOptions<TestUser> = {
-  issuer: 'https://signin.bindid-sandbox.io',
-  apiUrl: 'https://api.bindid-sandbox.io',
-  clientId: 'client',
-  clientSecret: 'secret',
-  baseUrl: 'https://app.example.com',
-  findUserByAlias: () => null,
-};
+const valid = VALID_ROUTER_OPTIONS;
 
 function optionError(overrides: Record<string, unknown>): Error & { option?: string } {
   try {
