@@ -55,6 +55,15 @@ function tell(event: Event): void {
   if (process.connected) process.send?.({ type: 'event', instance: name, ...event });
 }
 
+// Every token request this instance makes (openid-client uses the global fetch) is told to the parent
+// as `token-request`, so a test can count them across instances (N122).
+const fetchBefore = globalThis.fetch;
+globalThis.fetch = (input, init) => {
+  const url = input instanceof Request ? input.url : String(input);
+  if (new URL(url).pathname.endsWith('/token')) tell({ name: 'token-request' });
+  return fetchBefore(input, init);
+};
+
 const redis = createClient({
   url: env('INSTANCE_REDIS_URL'),
   disableOfflineQueue: true,

@@ -186,6 +186,26 @@ describe('fail-closed (the default): two instances share sessions, attempt count
     }
   });
 
+  it('N122 across instances: the same callback sent to A and B at once is exchanged once; the other answers 400 without a token request (10 races)', async () => {
+    emulator.setFault('token', { delayMs: 300 }); // both requests reach the state check before either has a token
+    try {
+      for (let race = 0; race < 10; race++) {
+        const browser = new Browser();
+        const identity = freshIdentity();
+        const login = await browser.get(a, '/login/bindid');
+        const authorize = await fetch(`${login.location}&identity=${identity.id}`, { redirect: 'manual' });
+        const callback = authorize.headers.get('location') ?? '';
+        const before = count([a, b], 'token-request');
+        const answers = await Promise.all([browser.get(a, callback), browser.get(b, callback)]);
+        expect(answers.map((r) => r.status).sort()).toEqual([303, 400]);
+        expect(answers.find((r) => r.status === 303)?.location).toBe('/bindid/confirm');
+        expect(count([a, b], 'token-request') - before).toBe(1);
+      }
+    } finally {
+      emulator.setFault('token', undefined);
+    }
+  });
+
   it('D32 across instances: replaying the successful confirm POST on the other instance is refused; still one report', async () => {
     const { browser, identity } = await pendingAt(b, b);
     const account = freshAccount();
