@@ -206,6 +206,26 @@ describe('fail-closed (the default): two instances share sessions, attempt count
     }
   });
 
+  it('N124 across instances: "not me" on B while A waits on BindID for the report: the report stands, nobody is signed in on either instance', async () => {
+    const { browser, identity } = await pendingAt(a, a);
+    const account = freshAccount();
+    const { csrf } = await browser.confirmPage(a);
+    emulator.setFault('session-feedback', { delayMs: 600, times: 1 });
+    try {
+      const confirming = browser.confirm(a, csrf, account.username, account.password);
+      await sleep(200); // the password is checked (no hashing here) and the report is on its way
+      const cancel = await browser.post(b, '/bindid/confirm/cancel', { _csrf: csrf });
+      expect(cancel.status).toBe(303);
+      const confirm = await confirming;
+      expect(confirm.status).toBe(400);
+      expect(accepted(identity.sub)).toBe(1);
+      expect(await browser.whoami(a)).toBeNull();
+      expect(await browser.whoami(b)).toBeNull();
+    } finally {
+      emulator.setFault('session-feedback', undefined);
+    }
+  });
+
   it('D32 across instances: replaying the successful confirm POST on the other instance is refused; still one report', async () => {
     const { browser, identity } = await pendingAt(b, b);
     const account = freshAccount();
