@@ -36,15 +36,6 @@ export class LinkRegistry {
   constructor(private readonly store: BindIdStore) {}
 
   /**
-   * Refuse a link that would break one-to-one: the alias already belongs to another BindID user, or
-   * this BindID user already has another alias. Rejects with `ERR_BINDID_ALREADY_LINKED` (409).
-   */
-  async assertCanLink(alias: string, sub: string): Promise<void> {
-    const [subOfAlias, aliasOfSub] = await Promise.all([this.store.get(aliasKey(alias)), this.store.get(subKey(sub))]);
-    if (!samePair(subOfAlias, digest(sub)) || !samePair(aliasOfSub, digest(alias))) throw alreadyLinked();
-  }
-
-  /**
    * Reserve the link of `alias` and `sub` for `ttlMs`, atomically: each key is created only if
    * absent. Resolves when both keys are free, reserved for this same pair, or already hold this
    * link; rejects with `ERR_BINDID_ALREADY_LINKED` (409), having released what it created, when
