@@ -4,24 +4,12 @@
  * string overridable. The browser test (test/e2e) checks how it looks and behaves.
  */
 import {
-  type ConfirmPageModel,
   DEFAULT_CONFIRM_MESSAGES,
   renderDefaultConfirmPage,
 } from '../../src/router/confirm-page.js';
+import { confirmPageModel } from '../helpers/confirm-page-model.js';
 
-function model(overrides: Partial<ConfirmPageModel> = {}): ConfirmPageModel {
-  return {
-    view: 'confirm',
-    status: 200,
-    messages: { ...DEFAULT_CONFIRM_MESSAGES },
-    action: '/bindid/confirm',
-    cancelAction: '/bindid/confirm/cancel',
-    startOverUrl: '/login/bindid',
-    csrfToken: 'c'.repeat(43),
-    identity: 'alice@example.com',
-    ...overrides,
-  };
-}
+const model = confirmPageModel;
 
 /** The start tag of the element with `id`. */
 function tag(html: string, id: string): string {

@@ -2,7 +2,8 @@
  * What the confirm page shows of the BindID identity being linked: the email, else the phone number,
  * in full (a stranger's address must look like one), and nothing at all when the ID token has neither.
  */
-import { type ConfirmPageModel, DEFAULT_CONFIRM_MESSAGES, identityOf, renderDefaultConfirmPage } from '../../src/router/confirm-page.js';
+import { identityOf, renderDefaultConfirmPage } from '../../src/router/confirm-page.js';
+import { confirmPageModel } from '../helpers/confirm-page-model.js';
 import { clientKey } from '../../src/confirm/attempt-guard.js';
 
 describe('identityOf', () => {
@@ -27,15 +28,8 @@ describe('identityOf', () => {
 
   it('without email or phone number: nothing, and the page has no identity line', () => {
     expect(identityOf({ sub: 's' })).toBeUndefined();
-    const model: ConfirmPageModel = {
-      view: 'confirm',
-      status: 200,
-      messages: { ...DEFAULT_CONFIRM_MESSAGES },
-      action: '/bindid/confirm',
-      cancelAction: '/bindid/confirm/cancel',
-      startOverUrl: '/login/bindid',
-      csrfToken: 'c'.repeat(43),
-    };
+    const model = confirmPageModel({ identity: undefined });
+    delete model.identity;
     expect(renderDefaultConfirmPage(model)).not.toContain('class="identity"');
   });
 });
