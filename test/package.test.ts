@@ -1,9 +1,11 @@
 /**
- * The built package as users load it: `require('express-bindid')` (CommonJS, through Node's
- * require(esm)) and `import('express-bindid')` both resolve through the package's own `exports`
- * map (self-reference) to dist/. `npm test` builds dist before Jest runs.
+ * The built package as users load it: `require('express-bindid')` (the CommonJS build) and
+ * `import('express-bindid')` (ES module entry points over it) both resolve through the package's own
+ * `exports` map (self-reference) to dist/. `npm test` builds dist before Jest runs. The layout and its
+ * trade-offs: docs/architecture.md, "Module format".
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.join(__dirname, '..');
@@ -31,5 +33,66 @@ describe('the built package', () => {
       "import { createRequire } from 'node:module'; const r = Object.keys(createRequire(import.meta.url)('express-bindid')).sort().join(); const i = Object.keys(await import('express-bindid')).sort().join(); console.log(r === i, r.split(',').length)",
     ]);
     expect(names).toMatch(/^true \d+$/);
+  });
+
+  it('gives the very same objects to require and import (one implementation, no dual-package hazard)', () => {
+    const same = node([
+      '--input-type=module',
+      '-e',
+      [
+        "import { createRequire } from 'node:module';",
+        'const r = createRequire(import.meta.url);',
+        "const [root, emu] = [await import('express-bindid'), await import('express-bindid/emulator')];",
+        "console.log(r('express-bindid').BindIdError === root.BindIdError, r('express-bindid/emulator').createEmulator === emu.createEmulator);",
+      ].join(' '),
+    ]);
+    expect(same).toBe('true true');
+  });
+
+  // What Jest's module loader (before Node 24.9) and ts-jest see: require() that cannot load an ES module.
+  it.each(['express-bindid', 'express-bindid/emulator'])('require(%j) works without require(esm) (as under Jest)', (name) => {
+    const out = node(['--no-experimental-require-module', '-e', `console.log(typeof Object.keys(require(${JSON.stringify(name)}))[0])`]);
+    expect(out).toBe('string');
+  });
+
+  it.each(['openid-client', 'jose'])('the bundled %s is the version installed (security fixes ship with a rebuild)', (name) => {
+    const installed = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+    const firstLine = readFileSync(path.join(root, 'dist', 'cjs', 'vendor', `${name}.js`), 'utf8').split('\n', 1)[0];
+    expect(firstLine).toContain(`${name}@${installed},`);
+  });
+});
+
+describe('what npm publishes', () => {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const packed: string[] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }))[0].files.map(
+    (f: { path: string }) => f.path,
+  );
+
+  it('has the metadata registries and users expect, and a LICENSE matching "license"', () => {
+    expect(pkg.repository.url).toMatch(/^git\+https:\/\/github\.com\/.+\.git$/);
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+    expect(pkg.bugs.url).toMatch(/^https:\/\//);
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(path.join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/);
+    expect(packed).toContain('LICENSE');
+  });
+
+  it('declares the type packages its declarations import as optional peers', () => {
+    for (const name of ['@types/express', '@types/express-session', '@types/passport', '@types/passport-local']) {
+      expect(pkg.peerDependencies[name]).toEqual(expect.any(String));
+      expect(pkg.peerDependenciesMeta[name]).toEqual({ optional: true });
+    }
+  });
+
+  it('ships the build, the docs and the bundled licences, without screenshots, source maps, sources or tests', () => {
+    expect(packed.filter((f) => /\.(png|map)$/.test(f) || /^(src|test|bench|examples|scripts)\//.test(f))).toEqual([]);
+    expect(packed).toEqual(expect.arrayContaining(['dist/cjs/index.js', 'dist/index.js', 'dist/index.d.cts', 'dist/cjs/vendor/LICENSE-openid-client.md']));
+  });
+
+  it('README images point at files in the repository (npm resolves them against `repository`)', () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const images = [...readme.matchAll(/\]\((docs\/screenshots\/[^)]+)\)/g)].map((m) => m[1] as string);
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(() => readFileSync(path.join(root, image))).not.toThrow();
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The built CLI (`dist/emulator/cli.js`, built by `npm test` before jest runs): it starts, prints
+ * The built CLI (the package's `bindid-emulator` bin, built by `npm test` before jest runs): it starts, prints
  * its real URLs, serves, and exits 0 on SIGTERM/SIGINT; `--help` exits 0; bad arguments exit 2.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseCommandLine, UsageError } from '../../src/emulator/cli-args.js';
 import { authorizationHeader } from '../../src/feedback/signing.js';
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'emulator', 'cli.js');
+const CLI = path.join(__dirname, '..', '..', (require('../../package.json') as { bin: Record<string, string> }).bin['bindid-emulator'] as string);
 
 /** A running CLI and what it printed. */
 interface Running {
