@@ -43,6 +43,8 @@ const APP_SUITES = [
 const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // test/external holds consumer projects with their own test runners (npm run test:external).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/external/'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   testTimeout: 20000,

@@ -13,12 +13,23 @@
  *   ts-bundler   TypeScript, moduleResolution bundler (module preserve), Express 5 types;
  *                bundled with esbuild (the package inside the bundle) and run.
  *
- * Every consumer prints the BindID header of a known vector and must exit 0. Usage:
- *   node test/external/run.mjs [consumer...]     (KEEP=1 keeps the temporary directory)
+ * And the test runners an app's own suite uses, each with no configuration about express-bindid
+ * (no transform, no flag), testing the same small app (testing-app.cjs, or its ESM and TypeScript
+ * twins) through the whole journey with express-bindid/testing: new user → wrong password (no
+ * report) → right password (one report) → returning user straight in → BindID down (503):
+ *   jest-cjs     JavaScript, Jest without any config; its test is the README's "Testing your app"
+ *                block, extracted at run time (so the README cannot drift from what runs);
+ *   jest-ts      TypeScript with ts-jest's preset (CommonJS), types checked by ts-jest;
+ *   vitest       ES modules, Vitest without a config file;
+ *   node-test    CommonJS, `node --test`.
+ *
+ * The import consumers print the BindID header of a known vector; every consumer must exit 0. Usage:
+ *   node test/external/run.mjs [consumer...]     (KEEP=1 keeps the temporary directory,
+ *                                                TARBALL=<file> installs that package instead)
  * Needs the npm registry (for express and friends); npm's cache is shared between consumers.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +67,34 @@ const CONSUMERS = {
       { run: ['node', 'out/bundle.mjs'], prints: [HEADER, 'bundler ok'] },
     ],
   },
+  'jest-cjs': {
+    shared: [['testing-app.cjs', 'app.js']],
+    readme: 'app.test.js',
+    steps: [{ run: ['node', 'node_modules/jest/bin/jest.js', '--ci'], reports: /^Tests: +(\d+) passed, \1 total$/m }],
+  },
+  'jest-ts': {
+    steps: [{ run: ['node', 'node_modules/jest/bin/jest.js', '--ci'], reports: /^Tests: +(\d+) passed, \1 total$/m }],
+  },
+  vitest: {
+    steps: [{ run: ['node', 'node_modules/vitest/vitest.mjs', 'run'], reports: /Tests +(\d+) passed \(\1\)/ }],
+  },
+  'node-test': {
+    shared: [['testing-app.cjs', 'app.js']],
+    steps: [{ run: ['node', '--test'], reports: /^# pass [1-9]\d*$[\s\S]*^# fail 0$/m }],
+  },
 };
+
+/**
+ * The README's "Testing your app" code block whose first line is `// <name>`: the test a user would
+ * copy, run as it is written.
+ */
+function readmeBlock(name) {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((part) => part.startsWith('Testing your app'));
+  const block = section && [...section.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]).find((code) => code.startsWith(`// ${name}\n`));
+  if (!block) throw new Error(`README.md: no \`\`\`js block starting with "// ${name}" in the "Testing your app" section`);
+  return block;
+}
 
 /** Run a command; resolve with its exit code and output (stdout and stderr, in order). */
 function exec(command, args, cwd) {
@@ -97,7 +135,12 @@ async function consumer(name, work, tarball) {
   const spec = CONSUMERS[name];
   const dir = join(work, name);
   cpSync(join(here, name), dir, { recursive: true });
-  for (const file of spec.shared ?? []) cpSync(join(here, file), join(dir, file));
+  for (const file of spec.shared ?? []) {
+    const [from, to] = Array.isArray(file) ? file : [file, file];
+    cpSync(join(here, from), join(dir, to));
+  }
+  if (spec.readme) writeFileSync(join(dir, spec.readme), readmeBlock(spec.readme));
+  const started = Date.now();
   const log = [];
   const fail = (what, result) => {
     throw new Error(`${name}: ${what}\n${log.join('\n')}\n--- output ---\n${result?.output ?? ''}`);
@@ -126,8 +169,11 @@ async function consumer(name, work, tarball) {
       for (const line of step.prints ?? []) {
         if (!result.stdout.split('\n').includes(line)) fail(`expected the line ${JSON.stringify(line)}`, result);
       }
+      // A test runner must say it ran tests and all passed (exit 0 alone would let "no tests" through).
+      if (step.reports && !step.reports.test(result.output)) fail(`expected the runner's summary to match ${step.reports}`, result);
     });
   }
+  log.push(`${Math.round((Date.now() - started) / 100) / 10} s in all`);
   return log;
 }
 
@@ -141,10 +187,14 @@ async function main() {
   const started = Date.now();
   let failed = false;
   try {
-    // `npm pack` runs `prepare` (the build), as publishing does.
-    const packed = await exec('npm', ['pack', '--pack-destination', work, '--loglevel=error'], repo);
-    if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.output}`);
-    const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')));
+    // `npm pack` runs `prepare` (the build), as publishing does. TARBALL=<file> tries another
+    // package instead (e.g. one packed from an older commit, to see what a consumer got before).
+    let tarball = process.env.TARBALL;
+    if (!tarball) {
+      const packed = await exec('npm', ['pack', '--pack-destination', work, '--loglevel=error'], repo);
+      if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.output}`);
+      tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')));
+    }
     console.log(`packed ${tarball}`);
 
     const results = await Promise.allSettled(names.map((name) => consumer(name, work, tarball)));
