@@ -96,3 +96,11 @@ export {
   type OutboxWorkerOptions,
 } from './fail-open/outbox-worker.js';
 export type { FailureMode, OutboxWorkerSettings, ReportQueuedEvent } from './fail-open/failure-policy.js';
+export {
+  type AttemptsLocked,
+  type CircuitStateChange,
+  DIAGNOSTICS_CHANNELS,
+  type OutboxDiagnostic,
+  type SessionFeedbackTrace,
+  type TokenExchangeTrace,
+} from './internal/diagnostics.js';

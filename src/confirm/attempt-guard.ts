@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Request } from 'express';
+import { type AttemptsLocked, publish } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
 import type { PendingLogin } from '../session/pending-login.js';
@@ -149,9 +150,16 @@ export async function reserveAttempt(
       store.increment(ipKey(req), window),
     ]),
   );
-  if (link > maxAttempts) return { refused: true, reason: 'link', linkCount: link };
-  if (account > limits.perAccount || ip > limits.perIp) return { refused: true, reason: 'locked', linkCount: link };
+  if (link > maxAttempts) return locked('pending-login', link, { refused: true, reason: 'link', linkCount: link });
+  if (account > limits.perAccount) return locked('account', account, { refused: true, reason: 'locked', linkCount: link });
+  if (ip > limits.perIp) return locked('client', ip, { refused: true, reason: 'locked', linkCount: link });
   return { refused: false, linkCount: link };
+}
+
+/** Publish a refusal on the `attempts:locked` diagnostics channel (the limit and the count only). */
+function locked(limit: AttemptsLocked['limit'], count: number, reservation: Reservation): Reservation {
+  publish('attemptsLocked', () => ({ limit, count }));
+  return reservation;
 }
 
 /**

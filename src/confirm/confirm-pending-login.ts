@@ -11,11 +11,12 @@ import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import type { FeedbackResult } from '../feedback/session-feedback-client.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
+import { publish } from '../internal/diagnostics.js';
 import { emit } from '../internal/events.js';
 import { type ReportQueuedEvent, writeHealRecord } from '../fail-open/failure-policy.js';
 import type { LinkReservation } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
-import { itemInfo, newOutboxItem } from '../fail-open/outbox.js';
+import { itemInfo, newOutboxItem, outboxDiagnostic } from '../fail-open/outbox.js';
 import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
@@ -150,6 +151,7 @@ async function queueReport<U>(
     log('fail-open: the outbox could not persist the report; failing closed');
     return undefined;
   }
+  publish('outboxEnqueue', () => outboxDiagnostic(item));
   await writeHealRecord(settings.store, sub, report);
   log('fail-open: report for sub %s queued (%s)', printable(sub), added ? 'new' : 'already queued');
   return { item: itemInfo(item), sub, alias, code: cause.code, added };

@@ -8,10 +8,11 @@ import { ErrorCode, errorCode } from '../errors.js';
 import type { FeedbackResult } from '../feedback/session-feedback-client.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { type BackoffOptions, jitteredBackoff, readBackoff } from '../internal/backoff.js';
+import { publish } from '../internal/diagnostics.js';
 import { emit } from '../internal/events.js';
 import { logger } from '../internal/log.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { itemInfo, type Outbox, type OutboxItem, type OutboxItemInfo } from './outbox.js';
+import { itemInfo, type Outbox, outboxDiagnostic, type OutboxItem, type OutboxItemInfo } from './outbox.js';
 
 const log = logger('outbox');
 
@@ -262,6 +263,7 @@ export class OutboxWorker {
       await this.#outbox.remove(id, lease);
       log('outbox item %s: dead-lettered, its access token expired after %d attempt(s)', id.slice(0, 12), item.attempts);
       emit('onDeadLetter', this.#onDeadLetter, { item: itemInfo(item), reason: 'expired' as const });
+      publish('outboxDeadLetter', () => outboxDiagnostic(item, 'expired'));
       return 'deadLettered';
     }
     if (item.nextAttemptAt > now) return 'skipped';
@@ -278,6 +280,7 @@ export class OutboxWorker {
       log('outbox item %s: delivered, but could not be removed (%s): it may be sent again', id.slice(0, 12), codeOf(err));
     }
     emit('onDelivered', this.#onDelivered, { item: itemInfo({ ...item, attempts: item.attempts + 1 }), status: sent.status });
+    publish('outboxDeliver', () => outboxDiagnostic({ ...item, attempts: item.attempts + 1 }));
     return 'delivered';
   }
 
@@ -288,6 +291,7 @@ export class OutboxWorker {
       await this.#outbox.remove(item.id, lease);
       log('outbox item %s: dead-lettered, BindID refused it (%s)', item.id.slice(0, 12), code);
       emit('onDeadLetter', this.#onDeadLetter, { item: itemInfo({ ...item, attempts }), reason: 'rejected' as const, code });
+      publish('outboxDeadLetter', () => outboxDiagnostic({ ...item, attempts }, `rejected: ${code}`));
       return 'deadLettered';
     }
     const delayMs = Math.round(outboxRetryDelay(attempts, this.backoff, this.#random));

@@ -33,6 +33,7 @@ import { createHash } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { assertAccessToken } from '../feedback/signing.js';
+import type { OutboxDiagnostic } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 
 const log = logger('outbox');
@@ -77,6 +78,11 @@ export function newOutboxItem(input: {
 export function itemInfo(item: OutboxItem): OutboxItemInfo {
   const { accessToken: _token, ...rest } = item;
   return { ...rest, report: { ...rest.report } };
+}
+
+/** The message of an outbox diagnostics channel for `item`: id, type and attempts, no token, no alias. */
+export function outboxDiagnostic(item: OutboxItem, reason?: string): OutboxDiagnostic {
+  return { id: item.id, type: item.report.type, attempts: item.attempts, ...(reason === undefined ? {} : { reason }) };
 }
 
 /** Where queued reports live. Every method may reject (store down): callers fail closed. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { publish } from '../internal/diagnostics.js';
 
 /** Settings of the breaker. */
 export interface CircuitBreakerOptions {
@@ -40,7 +41,7 @@ export class CircuitBreaker {
   allow(): boolean {
     if (this.#state === 'closed') return true;
     if (this.#state === 'open' && this.now() - this.#openedAt >= this.resetMs) {
-      this.#state = 'half-open';
+      this.#set('half-open');
       return true;
     }
     return false;
@@ -48,7 +49,7 @@ export class CircuitBreaker {
 
   /** BindID answered (2xx, or a 4xx that proves it is up). */
   success(): void {
-    this.#state = 'closed';
+    this.#set('closed');
     this.#failures = 0;
   }
 
@@ -56,8 +57,16 @@ export class CircuitBreaker {
   failure(): void {
     this.#failures += 1;
     if (this.#state === 'half-open' || this.#failures >= this.failureThreshold) {
-      this.#state = 'open';
+      this.#set('open');
       this.#openedAt = this.now();
     }
+  }
+
+  /** Change state; a change is published on the `circuit-breaker` diagnostics channel. */
+  #set(to: CircuitState): void {
+    const from = this.#state;
+    if (from === to) return;
+    this.#state = to;
+    publish('circuitBreaker', () => ({ from, to, failures: this.#failures }));
   }
 }

@@ -14,6 +14,7 @@ import { inspect } from 'node:util';
 import type { AxiosInstance } from 'axios';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
 import { type BackoffBounds, type BackoffOptions, jitteredBackoff, readBackoff, sleep } from '../internal/backoff.js';
+import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import { AxiosTransport } from './axios-transport.js';
@@ -202,6 +203,11 @@ export class SessionFeedbackClient {
   async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
     assertAccessToken(accessToken);
     const report = readReport(input);
+    return traceSessionFeedback(report.type, () => this.#postChecked(accessToken, report));
+  }
+
+  /** {@link #post} once the token and the report passed their checks (traced on `diagnostics_channel`). */
+  async #postChecked(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
     const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
     // Signed for each attempt with the secret current at that moment (a rotation during the
     // retries applies at once); the first signing also checks the secret before any I/O.

@@ -8,6 +8,7 @@
  */
 import * as oidc from 'openid-client';
 import { type BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, errorCode, safeCause } from '../errors.js';
+import { traceTokenExchange } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import { isLoopback } from '../internal/is-loopback.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
@@ -71,6 +72,14 @@ export class BindIdOidcClient {
    * @param query the raw query string of the callback request, without `?`
    */
   async callback(query: string, transaction: AuthTransaction): Promise<CallbackResult> {
+    return traceTokenExchange(
+      () => this.#callback(query, transaction),
+      ({ claims }) => typeof claims.bindid_alias === 'string' && claims.bindid_alias !== '',
+    );
+  }
+
+  /** {@link callback}, traced on the `token-exchange` diagnostics channel. */
+  async #callback(query: string, transaction: AuthTransaction): Promise<CallbackResult> {
     const config = await this.#configuration();
     const currentUrl = new URL(this.#settings.redirectUri);
     currentUrl.search = query;

@@ -9,8 +9,9 @@ import type { Request } from 'express';
 import { isOutage } from '../confirm/confirm-pending-login.js';
 import { BindIdError } from '../errors.js';
 import { healKey, readHealRecord } from '../fail-open/failure-policy.js';
-import { itemInfo, newOutboxItem, type Outbox, outboxId } from '../fail-open/outbox.js';
+import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic, outboxId } from '../fail-open/outbox.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
+import { publish } from '../internal/diagnostics.js';
 import { emit } from '../internal/events.js';
 import { logger, printable } from '../internal/log.js';
 import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
@@ -79,6 +80,7 @@ async function queueAgain<U>(
     return false;
   }
   log('self-heal of sub %s: BindID down, report queued again', printable(sub));
+  publish('outboxEnqueue', () => outboxDiagnostic(item));
   emit('onReportQueued', ctx.settings.failure.onReportQueued, {
     req,
     item: itemInfo(item),

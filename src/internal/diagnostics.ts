@@ -1,0 +1,171 @@
+/**
+ * What the library publishes on `node:diagnostics_channel`, for tracers and metrics libraries to
+ * subscribe to with no dependency of ours (as undici, `http` and fastify do). Two tracing channels
+ * (Node's `start` / `end` / `asyncStart` / `asyncEnd` / `error` events around one operation) and five
+ * plain channels. Every payload is built here from counts, names, codes and durations: never a
+ * secret, an access or ID token, an HMAC, a password, a username or an alias.
+ *
+ * Publishing costs nothing while nobody subscribes (`hasSubscribers` is checked first).
+ *
+ * @module
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { isBindIdError } from '../errors.js';
+
+/** The channel names: a stable contract (docs/observability.md). */
+export const DIAGNOSTICS_CHANNELS = Object.freeze({
+  /** Tracing channel around one session-feedback report (all its attempts): {@link SessionFeedbackTrace}. */
+  sessionFeedback: 'express-bindid:session-feedback',
+  /** Tracing channel around the callback's code-for-tokens exchange: {@link TokenExchangeTrace}. */
+  tokenExchange: 'express-bindid:token-exchange',
+  /** A report was queued for later delivery (fail-open): {@link OutboxDiagnostic}. */
+  outboxEnqueue: 'express-bindid:outbox:enqueue',
+  /** A queued report was delivered: {@link OutboxDiagnostic}. */
+  outboxDeliver: 'express-bindid:outbox:deliver',
+  /** A queued report was given up (dead letter): {@link OutboxDiagnostic}. */
+  outboxDeadLetter: 'express-bindid:outbox:dead-letter',
+  /** The session-feedback circuit breaker changed state: {@link CircuitStateChange}. */
+  circuitBreaker: 'express-bindid:circuit-breaker',
+  /** A password check was refused because a limit was used up: {@link AttemptsLocked}. */
+  attemptsLocked: 'express-bindid:attempts:locked',
+});
+
+/**
+ * The context object of the `session-feedback` tracing channel. At `start` only `type` is set; the
+ * library fills the rest before `asyncEnd` (Node adds `result` or `error`, a `BindIdFeedbackError`).
+ */
+export interface SessionFeedbackTrace {
+  type: 'authentication_performed' | 'alias_updated' | 'alias_deleted';
+  /** HTTP status of BindID's last answer, when there was one. */
+  status?: number;
+  /** Attempts made (0 when the circuit was open). */
+  attempts?: number;
+  durationMs?: number;
+  /** The error code when it failed (`ERR_BINDID_UNAVAILABLE`, ...). */
+  code?: string;
+}
+
+/** The context object of the `token-exchange` tracing channel. */
+export interface TokenExchangeTrace {
+  /** Filled before `asyncEnd`: whether the ID token carried `bindid_alias`. */
+  returningUser?: boolean;
+  durationMs?: number;
+  code?: string;
+}
+
+/** A message on the outbox channels. */
+export interface OutboxDiagnostic {
+  /** The item's id (an opaque hash, no token inside). */
+  id: string;
+  type: SessionFeedbackTrace['type'];
+  /** Delivery attempts so far. */
+  attempts: number;
+  /** Dead letters: why it was given up. */
+  reason?: string;
+  /** Items in the queue after this change, where the outbox can tell cheaply. */
+  queueDepth?: number;
+}
+
+/** A message on the `circuit-breaker` channel. */
+export interface CircuitStateChange {
+  from: 'closed' | 'open' | 'half-open';
+  to: 'closed' | 'open' | 'half-open';
+  /** Consecutive outages counted when it changed. */
+  failures: number;
+}
+
+/** A message on the `attempts:locked` channel. */
+export interface AttemptsLocked {
+  /** Which limit: the pending login's attempts, the account's or the client's (IP). */
+  limit: 'pending-login' | 'account' | 'client';
+  /** The count that passed the limit. */
+  count: number;
+}
+
+const feedbackTracing = diagnostics.tracingChannel<object, SessionFeedbackTrace>(DIAGNOSTICS_CHANNELS.sessionFeedback);
+const tokenTracing = diagnostics.tracingChannel<object, TokenExchangeTrace>(DIAGNOSTICS_CHANNELS.tokenExchange);
+const plain = {
+  outboxEnqueue: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxEnqueue),
+  outboxDeliver: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxDeliver),
+  outboxDeadLetter: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxDeadLetter),
+  circuitBreaker: diagnostics.channel(DIAGNOSTICS_CHANNELS.circuitBreaker),
+  attemptsLocked: diagnostics.channel(DIAGNOSTICS_CHANNELS.attemptsLocked),
+};
+
+/**
+ * Run `fn` inside the tracing channel `traced`, filling `context` from its outcome with `fill` (which
+ * copies only safe fields). Without subscribers, just `fn()`. What Node attaches to the context stays
+ * safe too: the traced function resolves with nothing (so no token set becomes `context.result`), and
+ * rejects with the error only when it is a `BindIdError` (their messages and causes are built to hold
+ * no secret); any other error is published as a plain `Error` naming its class. The caller always
+ * gets `fn`'s own result or error.
+ */
+async function trace<T, C extends object>(
+  traced: diagnostics.TracingChannel<object, C>,
+  context: C,
+  fn: () => Promise<T>,
+  fill: (context: C, outcome: { result?: T; error?: unknown }) => void,
+): Promise<T> {
+  if (!traced.hasSubscribers) return fn();
+  const started = performance.now();
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  await traced
+    .tracePromise(async () => {
+      try {
+        const value = await fn();
+        outcome = { ok: true, value };
+        fill(context, { result: value });
+      } catch (error) {
+        outcome = { ok: false, error };
+        fill(context, { error });
+        throw isBindIdError(error) ? error : new Error(`${error instanceof Error ? error.name : typeof error} (not a BindIdError)`);
+      } finally {
+        (context as { durationMs?: number }).durationMs = performance.now() - started;
+      }
+    }, context)
+    .catch(() => undefined);
+  if (!outcome) throw new Error('unreachable: the traced function did not run');
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+}
+
+/** The fields of an error that are safe to publish. */
+function errorFields(error: unknown): { code?: string; status?: number; attempts?: number } {
+  const { code, upstreamStatus, attempts } = (error ?? {}) as { code?: unknown; upstreamStatus?: unknown; attempts?: unknown };
+  return {
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof upstreamStatus === 'number' ? { status: upstreamStatus } : {}),
+    ...(typeof attempts === 'number' ? { attempts } : {}),
+  };
+}
+
+/** Trace one session-feedback report. */
+export function traceSessionFeedback<T extends { status: number; attempts: number }>(
+  type: SessionFeedbackTrace['type'],
+  fn: () => Promise<T>,
+): Promise<T> {
+  return trace(feedbackTracing, { type } as SessionFeedbackTrace, fn, (context, { result, error }) => {
+    if (result) Object.assign(context, { status: result.status, attempts: result.attempts });
+    else Object.assign(context, errorFields(error));
+  });
+}
+
+/** Trace the callback's token exchange; `returningUser` reads the outcome (no claim is published). */
+export function traceTokenExchange<T>(fn: () => Promise<T>, returningUser: (result: T) => boolean): Promise<T> {
+  return trace(tokenTracing, {} as TokenExchangeTrace, fn, (context, { result, error }) => {
+    if (result !== undefined) context.returningUser = returningUser(result);
+    else {
+      const { code } = errorFields(error);
+      if (code) context.code = code;
+    }
+  });
+}
+
+/** Publish on a plain channel, building the message only when someone listens. */
+export function publish(name: 'outboxEnqueue' | 'outboxDeliver' | 'outboxDeadLetter', message: () => OutboxDiagnostic): void;
+export function publish(name: 'circuitBreaker', message: () => CircuitStateChange): void;
+export function publish(name: 'attemptsLocked', message: () => AttemptsLocked): void;
+export function publish(name: keyof typeof plain, message: () => object): void {
+  const channel = plain[name];
+  if (channel.hasSubscribers) channel.publish(message());
+}
