@@ -9,6 +9,7 @@ import * as emulator from '../src/emulator/index.js';
 import * as root from '../src/index.js';
 
 const ROOT_VALUES = [
+  'BINDID_HOSTS',
   'BindIdArgumentError',
   'BindIdError',
   'BindIdFeedbackError',
@@ -49,9 +50,12 @@ const ROOT_TYPES = [
   'AttemptGuardOptions',
   'AttemptLimits',
   'AuthenticationPerformedInput',
+  'AuthorizationParams',
   'BackoffOptions',
   'BindIdClaims',
+  'BindIdEnvironment',
   'BindIdErrorDetails',
+  'BindIdHosts',
   'BindIdLocalStrategy',
   'BindIdRequestState',
   'BindIdRouter',
@@ -94,6 +98,7 @@ const ROOT_TYPES = [
   'SessionFeedbackClientOptions',
   'SessionFeedbackReport',
   'SessionStoreOutboxOptions',
+  'StaticOidcMetadata',
   'StoreOutboxOptions',
   'StorePendingLoginInput',
   'StorePendingLoginOptions',
