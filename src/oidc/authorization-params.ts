@@ -70,7 +70,7 @@ const MAX_LENGTH: Readonly<Record<keyof AuthorizationParams, number>> = {
   acr_values: 512,
   login_hint: 256,
   prompt: 64,
-  display: 8,
+  display: 16,
   bindid_custom_message: 1000,
   bindid_aux_link: 2048,
   bindid_aux_link_title: 256,
@@ -79,7 +79,7 @@ const MAX_LENGTH: Readonly<Record<keyof AuthorizationParams, number>> = {
 
 /** RFC 6749 scope-token characters (also used for ACR values): printable ASCII but space, `"` and `\`. */
 const TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
 const PROMPTS: ReadonlySet<string> = new Set(['none', 'login', 'consent', 'select_account']);
 const DISPLAYS: ReadonlySet<string> = new Set(['page', 'popup', 'touch', 'wap']);
 
