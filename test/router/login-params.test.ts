@@ -188,6 +188,15 @@ describe('hosts and issuer', () => {
     expect(res.body.message).toMatch(/names another issuer \(https:\/\/signin\.identity\.security\/\)\. Set issuer to BindID's sign-in host exactly/);
   });
 
+  it('a trailing slash in the issuer option is removed (BindID names its issuer without one): the sign-in works', async () => {
+    const f = await flows.start({ router: (emulator) => ({ issuer: `${emulator.issuer}/` }) });
+    const agent = f.agent();
+    const authorize = await startLogin(agent);
+    expect(authorize.startsWith(`${f.emulator.issuer}/authorize?`)).toBe(true);
+    const callback = await agent.get(appPath(await authorizeAt(authorize, 'new')));
+    expect(callback.headers.location).toBe('/bindid/confirm');
+  });
+
   it.each(Object.entries(BINDID_HOSTS))('the preset %s builds a router (issuer and apiUrl spread into the options)', (_, hosts) => {
     const { issuer: _i, apiUrl: _a, ...rest } = VALID_ROUTER_OPTIONS;
     expect(typeof bindIdRouter({ ...rest, ...hosts })).toBe('function');
