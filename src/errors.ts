@@ -25,6 +25,14 @@ export const ErrorCode = {
   UNAVAILABLE: 'ERR_BINDID_UNAVAILABLE',
   /** The overall deadline of a session-feedback call passed before BindID answered. */
   TIMEOUT: 'ERR_BINDID_TIMEOUT',
+  /**
+   * BindID's sign-in host does not match the configuration: discovery names another issuer (or the
+   * same with a trailing slash), redirects, answers 4xx or something other than a JSON discovery
+   * document, or lacks an endpoint. Not retryable: fix `issuer` (or give static `metadata`).
+   */
+  CONFIGURATION: 'ERR_BINDID_CONFIGURATION',
+  /** The per-login `authorizationParamsFor` returned a parameter BindID cannot take (unknown, reserved or malformed). */
+  INVALID_AUTHORIZATION_PARAMS: 'ERR_BINDID_INVALID_AUTHORIZATION_PARAMS',
   /** `req.session` is missing: express-session is not mounted before this middleware. */
   SESSION_MISSING: 'ERR_BINDID_SESSION_MISSING',
   /** `req.login` is missing: `passport.initialize()` (or `passport.session()`) is not mounted. */
@@ -146,18 +154,20 @@ export class BindIdError extends Error {
  *
  * | class | codes |
  * | --- | --- |
- * | {@link BindIdArgumentError} | `INVALID_ARGUMENT`, `INVALID_OPTION`, `INVALID_ALIAS` |
- * | {@link BindIdFeedbackError} | `REJECTED`, `UNAUTHORIZED`, `UNAVAILABLE`, `TIMEOUT` |
+ * | {@link BindIdArgumentError} | `INVALID_ARGUMENT`, `INVALID_OPTION`, `INVALID_ALIAS`, `INVALID_AUTHORIZATION_PARAMS` |
+ * | {@link BindIdFeedbackError} | `REJECTED`, `UNAUTHORIZED`, `UNAVAILABLE`, `TIMEOUT`, `CONFIGURATION` |
  * | {@link BindIdStateError} | every other code (session, passport, pending login, CSRF, callback, links, stores) |
  */
 export const ERROR_CODE_CLASS = {
   [ErrorCode.INVALID_ARGUMENT]: 'BindIdArgumentError',
   [ErrorCode.INVALID_OPTION]: 'BindIdArgumentError',
   [ErrorCode.INVALID_ALIAS]: 'BindIdArgumentError',
+  [ErrorCode.INVALID_AUTHORIZATION_PARAMS]: 'BindIdArgumentError',
   [ErrorCode.REJECTED]: 'BindIdFeedbackError',
   [ErrorCode.UNAUTHORIZED]: 'BindIdFeedbackError',
   [ErrorCode.UNAVAILABLE]: 'BindIdFeedbackError',
   [ErrorCode.TIMEOUT]: 'BindIdFeedbackError',
+  [ErrorCode.CONFIGURATION]: 'BindIdFeedbackError',
   [ErrorCode.SESSION_MISSING]: 'BindIdStateError',
   [ErrorCode.PASSPORT_MISSING]: 'BindIdStateError',
   [ErrorCode.NOT_AUTHENTICATED]: 'BindIdStateError',

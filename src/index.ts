@@ -69,6 +69,13 @@ export {
   type RecognizedEvent,
 } from './router/bind-id-router.js';
 export {
+  type AuthorizationParams,
+  BINDID_HOSTS,
+  type BindIdEnvironment,
+  type BindIdHosts,
+  type StaticOidcMetadata,
+} from './router/router-options.js';
+export {
   type ConfirmPageMessages,
   type ConfirmPageModel,
   DEFAULT_CONFIRM_MESSAGES,

@@ -9,6 +9,7 @@ import * as emulator from '../src/emulator/index.js';
 import * as root from '../src/index.js';
 
 const ROOT_VALUES = [
+  'BINDID_HOSTS',
   'BindIdArgumentError',
   'BindIdError',
   'BindIdFeedbackError',
@@ -51,9 +52,12 @@ const ROOT_TYPES = [
   'AttemptLimits',
   'AttemptsLocked',
   'AuthenticationPerformedInput',
+  'AuthorizationParams',
   'BackoffOptions',
   'BindIdClaims',
+  'BindIdEnvironment',
   'BindIdErrorDetails',
+  'BindIdHosts',
   'BindIdLocalStrategy',
   'BindIdRequestState',
   'BindIdRouter',
@@ -99,6 +103,7 @@ const ROOT_TYPES = [
   'SessionFeedbackReport',
   'SessionFeedbackTrace',
   'SessionStoreOutboxOptions',
+  'StaticOidcMetadata',
   'StoreOutboxOptions',
   'StorePendingLoginInput',
   'StorePendingLoginOptions',

@@ -1,8 +1,9 @@
 /**
  * The relying-party side of BindID sign-in, on `openid-client` (certified; no hand-rolled token
- * validation): discovery (lazy, cached, retried after a failure), the authorization request with
- * `state`, `nonce` and PKCE S256, and the code exchange with ID-token validation (`iss`, `aud`,
- * `exp`, `nonce`, signature against the cached JWKS, RS256 only).
+ * validation): the provider's configuration (discovery, lazy, cached, retried after a failure; or
+ * static metadata, see `oidc-configuration.ts`), the authorization request with `state`, `nonce`,
+ * PKCE S256 (unless `pkce: false`) and the app's allow-listed parameters, and the code exchange with
+ * ID-token validation (`iss`, `aud`, `exp`, `nonce`, signature against the cached JWKS, RS256 only).
  *
  * @module
  */
@@ -10,8 +11,9 @@ import * as oidc from 'openid-client';
 import { type BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, errorCode, safeCause } from '../errors.js';
 import { traceTokenExchange } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
-import { isLoopback } from '../internal/is-loopback.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
+import { type AuthorizationParams, checkAuthorizationParams } from './authorization-params.js';
+import { isUnreachable, oidcConfiguration, type StaticOidcMetadata } from './oidc-configuration.js';
 
 const log = logger('login');
 
@@ -23,6 +25,12 @@ export interface OidcSettings {
   redirectUri: string;
   scope: string;
   timeoutMs: number;
+  /** Extra parameters of every authorization request, already checked (see `readAuthorizationParams`). Default none. */
+  authorizationParams?: AuthorizationParams | undefined;
+  /** Send PKCE S256 (`code_challenge` at /authorize, `code_verifier` at /token). Default true. */
+  pkce?: boolean | undefined;
+  /** Endpoints given by hand: no discovery request. Default: discovery at `issuer`. */
+  metadata?: StaticOidcMetadata | undefined;
 }
 
 /** What a successful callback yields. */
@@ -42,32 +50,46 @@ export class BindIdOidcClient {
     this.#settings = settings;
   }
 
-  /** The authorization URL to redirect to, and the transaction to keep in the session. */
-  async authorizationRequest(returnTo: string, now: number): Promise<{ url: string; transaction: AuthTransaction }> {
+  /**
+   * The authorization URL to redirect to, and the transaction to keep in the session.
+   *
+   * @param params this login's parameters on top of the static ones (allow-listed; checked here:
+   *   `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400, for a bad one)
+   */
+  async authorizationRequest(
+    returnTo: string,
+    now: number,
+    params?: AuthorizationParams,
+  ): Promise<{ url: string; transaction: AuthTransaction }> {
+    const extra = { ...this.#settings.authorizationParams, ...checkAuthorizationParams(params) };
     const config = await this.#configuration();
-    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const pkce = this.#settings.pkce !== false;
+    const codeVerifier = pkce ? oidc.randomPKCECodeVerifier() : undefined;
     const transaction: AuthTransaction = {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
-      codeVerifier,
+      ...(codeVerifier === undefined ? {} : { codeVerifier }),
       returnTo,
       createdAt: now,
     };
     const url = oidc.buildAuthorizationUrl(config, {
+      ...extra,
       redirect_uri: this.#settings.redirectUri,
-      scope: this.#settings.scope,
+      scope: extra.scope ?? this.#settings.scope,
       response_type: 'code',
       state: transaction.state,
       nonce: transaction.nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
+      ...(codeVerifier === undefined
+        ? {}
+        : { code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256' }),
     });
     return { url: url.href, transaction };
   }
 
   /**
    * Validate the callback (`?code&state` or `?error`) against the transaction, exchange the code and
-   * validate the ID token. Throws coded errors only.
+   * validate the ID token. Throws coded errors only. PKCE follows the transaction: a verifier is sent
+   * when the sign-in was started with one.
    *
    * @param query the raw query string of the callback request, without `?`
    */
@@ -86,7 +108,7 @@ export class BindIdOidcClient {
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
       tokens = await oidc.authorizationCodeGrant(config, currentUrl, {
-        pkceCodeVerifier: transaction.codeVerifier,
+        ...(transaction.codeVerifier ? { pkceCodeVerifier: transaction.codeVerifier } : {}),
         expectedState: transaction.state,
         expectedNonce: transaction.nonce,
         idTokenExpected: true,
@@ -104,36 +126,14 @@ export class BindIdOidcClient {
     return { accessToken: tokens.access_token, expiresIn, claims: { ...claims } as BindIdClaims };
   }
 
-  /** Discovery, once; a failed discovery is forgotten so the next request tries again. */
+  /** The provider's configuration, once; a failure is forgotten so the next request tries again. */
   #configuration(): Promise<oidc.Configuration> {
     if (!this.#config) {
-      const s = this.#settings;
-      const issuer = new URL(s.issuer);
-      const options: oidc.DiscoveryRequestOptions = { timeout: Math.ceil(s.timeoutMs / 1000) };
-      if (issuer.protocol === 'http:' && isLoopback(issuer.hostname)) options.execute = [oidc.allowInsecureRequests];
-      this.#config = oidc
-        .discovery(
-          issuer,
-          s.clientId,
-          { client_secret: s.clientSecret, id_token_signed_response_alg: 'RS256' },
-          oidc.ClientSecretPost(s.clientSecret),
-          options,
-        )
-        .then((config) => {
-          // Also verify the ID token's signature against BindID's JWKS (cached by openid-client),
-          // not only trust the TLS channel of the token endpoint.
-          oidc.enableNonRepudiationChecks(config);
-          return config;
-        })
-        .catch((err: unknown) => {
-          this.#config = undefined;
-          log('discovery failed: %s', errorLabel(err));
-          throw new BindIdFeedbackError(
-            ErrorCode.UNAVAILABLE,
-            'BindID sign-in is unavailable (discovery failed). Try again in a moment.',
-            { status: 503, retryable: true, cause: safeCause(err, `discovery failed: ${errorLabel(err)}`) },
-          );
-        });
+      this.#config = oidcConfiguration(this.#settings).catch((err: unknown) => {
+        this.#config = undefined;
+        log('discovery failed: %s (%s)', errorLabel(err), errorCode((err as { cause?: unknown }).cause) ?? '');
+        throw err;
+      });
     }
     return this.#config;
   }
@@ -182,9 +182,7 @@ function callbackError(err: unknown): BindIdError {
 }
 
 function isNetworkError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') return true;
-  return err instanceof TypeError && /fetch failed/i.test(err.message);
+  return (err as { code?: unknown } | null)?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || isUnreachable(err);
 }
 
 /** A short, safe label: the library's error code, never a message that might quote a response. */

@@ -71,6 +71,9 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       redirectUri: `${config.baseUrl}${paths.callback}`,
       scope: config.scope,
       timeoutMs: config.httpTimeoutMs,
+      authorizationParams: config.authorizationParams,
+      pkce: config.pkce,
+      metadata: config.metadata,
     }),
     responses: new RouterResponses(config),
   };

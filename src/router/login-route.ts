@@ -1,6 +1,6 @@
 /**
  * `GET /login/bindid`: start a BindID sign-in (state, nonce and PKCE kept in the session) and
- * redirect to BindID.
+ * redirect to BindID, with the static `authorizationParams` and this login's `authorizationParamsFor(req)`.
  *
  * @module
  */
@@ -17,7 +17,8 @@ export function loginRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const session = requireServerSession(req);
     requirePassport(req); // now, not after the user went through BindID
     const returnTo = sanitizeReturnTo(req.query.returnTo, ctx.baseUrl, ctx.defaultReturnTo);
-    const { url, transaction } = await ctx.oidcClient.authorizationRequest(returnTo, ctx.settings.now());
+    const params = ctx.authorizationParamsFor ? await ctx.authorizationParamsFor(req) : undefined;
+    const { url, transaction } = await ctx.oidcClient.authorizationRequest(returnTo, ctx.settings.now(), params);
     session.bindid = { ...(session.bindid ?? {}), auth: transaction };
     await saveSession(req);
     noStore(res);

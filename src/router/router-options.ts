@@ -16,6 +16,8 @@ import {
 import type { BindIdError } from '../errors.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
+import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/oidc-configuration.js';
 import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import {
@@ -23,6 +25,10 @@ import {
   DEFAULT_CONFIRM_MESSAGES,
   type RenderConfirmPage,
 } from './confirm-page.js';
+
+export type { AuthorizationParams } from '../oidc/authorization-params.js';
+export { BINDID_HOSTS, type BindIdEnvironment, type BindIdHosts } from '../oidc/bindid-hosts.js';
+export type { StaticOidcMetadata } from '../oidc/oidc-configuration.js';
 
 /**
  * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
@@ -80,7 +86,10 @@ export interface LinkFailedEvent {
 export interface BindIdRouterOptions<U = Express.User>
   extends Omit<SendAuthenticationPerformedOptions<U>, 'client' | 'clientSecret' | 'logIn'>,
     AttemptGuardOptions {
-  /** BindID's issuer (signin host), e.g. `https://signin.bindid-sandbox.io`; for the emulator `emu.issuer`. */
+  /**
+   * BindID's issuer (sign-in host, no trailing slash: one is removed), e.g. `BINDID_HOSTS.sandbox.issuer`
+   * (`https://signin.bindid-sandbox.io`); for the emulator `emu.issuer`.
+   */
   issuer: string;
   /** The BindID client ID of the app. */
   clientId: string;
@@ -100,8 +109,23 @@ export interface BindIdRouterOptions<U = Express.User>
   passport?: PassportLike;
   /** Name of the passport-local strategy that checks passwords (see `createLocalStrategy`). Default `bindid-local`. */
   strategy?: string;
-  /** OIDC scopes. Default `openid email`. */
+  /** OIDC scopes. Default `openid email`. Or give `authorizationParams.scope` (not both). */
   scope?: string;
+  /**
+   * Extra parameters of every authorization request (`acr_values`, `login_hint`, `prompt`, `display`,
+   * `bindid_custom_message`, `bindid_aux_link`, `bindid_aux_link_title`, `scope`), checked here.
+   * `state`, `nonce`, `redirect_uri`, PKCE, `client_id` and `response_type` cannot be set.
+   */
+  authorizationParams?: AuthorizationParams;
+  /**
+   * This login's parameters (same allow-list), overriding `authorizationParams` key by key; checked at
+   * each login (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400). Return `undefined` for none.
+   */
+  authorizationParamsFor?: (req: Request) => AuthorizationParams | undefined | Promise<AuthorizationParams | undefined>;
+  /** PKCE S256 (`code_challenge` at /authorize, `code_verifier` at /token). Default `true`. */
+  pkce?: boolean;
+  /** BindID's endpoints by hand, instead of discovery: all four or none, `https:` (plain `http:` only for localhost). */
+  metadata?: StaticOidcMetadata;
   /** Route paths. */
   paths?: BindIdRouterPaths;
   /** Where to go after sign-in when no valid `returnTo` was given. Default `/`. */
@@ -134,6 +158,10 @@ export const ROUTER_OPTION_KEYS: KnownKeys<BindIdRouterOptions> = {
   passport: true,
   strategy: true,
   scope: true,
+  authorizationParams: true,
+  authorizationParamsFor: true,
+  pkce: true,
+  metadata: true,
   paths: true,
   defaultReturnTo: true,
   render: true,
@@ -170,6 +198,11 @@ export interface RouterConfig<U> {
   clientId: string;
   clientSecret: string;
   scope: string;
+  /** Static authorization parameters, checked (without `scope`, which is in `scope`). */
+  authorizationParams: AuthorizationParams;
+  authorizationParamsFor: BindIdRouterOptions<U>['authorizationParamsFor'];
+  pkce: boolean;
+  metadata: StaticOidcMetadata | undefined;
   httpTimeoutMs: number;
   findUserByAlias: BindIdRouterOptions<U>['findUserByAlias'];
   passport: PassportLike;
@@ -210,8 +243,10 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
   const maxAttempts = o.integer('maxAttempts', 5, 1, 100);
   const onLinkFailed = o.fn<(event: LinkFailedEvent) => void | Promise<void>>('onLinkFailed');
   const onRecognized = o.fn<(event: RecognizedEvent<U>) => void | Promise<void>>('onRecognized');
-  const scope = o.string('scope', 'openid email');
-  if (!scope.split(' ').includes('openid')) throw o.error('scope', 'must include openid');
+  const { scope, authorizationParams } = readScopeAndParams(o);
+  const authorizationParamsFor = o.fn<BindIdRouterOptions<U>['authorizationParamsFor']>('authorizationParamsFor');
+  const pkce = o.boolean('pkce', true);
+  const metadata = readStaticMetadata(o, 'metadata', issuer);
   const httpTimeoutMs = o.integer('httpTimeoutMs', 5000, 500, 60_000);
   const settings: ConfirmSettings<U> = readConfirmSettings<U>(o, true, readFeedbackClient(o, clientSecret));
   const guard = readAttemptGuardSettings(o, settings.store, settings.now, maxAttempts);
@@ -222,6 +257,10 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
     clientId,
     clientSecret,
     scope,
+    authorizationParams,
+    authorizationParamsFor,
+    pkce,
+    metadata,
     httpTimeoutMs,
     findUserByAlias,
     passport,
@@ -236,6 +275,17 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
     settings,
     guard,
   };
+}
+
+/** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */
+function readScopeAndParams(o: OptionReader): { scope: string; authorizationParams: AuthorizationParams } {
+  const { scope: paramScope, ...authorizationParams } = readAuthorizationParams(o, 'authorizationParams');
+  if (paramScope !== undefined && o.has('scope')) {
+    throw o.error('authorizationParams.scope', 'cannot be combined with the scope option: give one or the other');
+  }
+  const scope = paramScope ?? o.string('scope', 'openid email');
+  if (!scope.split(' ').includes('openid')) throw o.error('scope', 'must include openid');
+  return { scope, authorizationParams };
 }
 
 function readPaths(o: OptionReader): Required<BindIdRouterPaths> {

@@ -59,7 +59,8 @@ export interface PendingLogin {
 export interface AuthTransaction {
   state: string;
   nonce: string;
-  codeVerifier: string;
+  /** The PKCE verifier; absent when the sign-in was started with `pkce: false`. */
+  codeVerifier?: string;
   returnTo: string;
   /** When it was created, in ms since 1970. */
   createdAt: number;

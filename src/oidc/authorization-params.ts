@@ -1,0 +1,185 @@
+/**
+ * The parameters an app may add to BindID's `/authorize` request, on an allow-list: checked once at
+ * the factory for the static `authorizationParams` option (`ERR_BINDID_INVALID_OPTION`), and at each
+ * login for what a per-login function returns (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400).
+ * The parameters the sign-in's security rests on (`state`, `nonce`, `redirect_uri`, PKCE,
+ * `client_id`, `response_type`...) are set by the library only. Sources: protocol notes §2.
+ *
+ * @module
+ */
+import { BindIdArgumentError, ErrorCode } from '../errors.js';
+import { describeType } from '../internal/describe-type.js';
+import { isLoopback } from '../internal/is-loopback.js';
+import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+
+/**
+ * Extra parameters of the authorization request. Every value is a non-empty string without control
+ * characters; the library's own parameters cannot be set here.
+ */
+export interface AuthorizationParams {
+  /**
+   * Space-separated ACR values: `ts.bindid.iac.email` and/or `ts.bindid.iac.phone_number` ask BindID
+   * to collect and verify the user's email or phone number (without them a new user's email is
+   * often absent).
+   */
+  acr_values?: string;
+  /** A hint of who signs in, e.g. `email:alice@example.com` (format unverified at BindID). At most 256 characters. */
+  login_hint?: string;
+  /** Space-separated: `login`, `consent`, `select_account`, or `none` alone. */
+  prompt?: string;
+  /** `page`, `popup`, `touch` or `wap`. */
+  display?: 'page' | 'popup' | 'touch' | 'wap';
+  /** A message BindID shows on its sign-in page. At most 1000 characters. */
+  bindid_custom_message?: string;
+  /** An extra link on BindID's page: an absolute `https:` URL (plain `http:` for localhost only). */
+  bindid_aux_link?: string;
+  /** The text of `bindid_aux_link`. At most 256 characters. */
+  bindid_aux_link_title?: string;
+  /** Space-separated scopes; must include `openid` (BindID: `openid`, `email`, `phone`, `bindid_network_info`). */
+  scope?: string;
+}
+
+/** The allow-list. */
+export const AUTHORIZATION_PARAM_KEYS: KnownKeys<AuthorizationParams> = {
+  acr_values: true,
+  login_hint: true,
+  prompt: true,
+  display: true,
+  bindid_custom_message: true,
+  bindid_aux_link: true,
+  bindid_aux_link_title: true,
+  scope: true,
+};
+
+/** Parameters set by the library only: each carries a check of the sign-in (or the client's identity). */
+const RESERVED: ReadonlySet<string> = new Set([
+  'client_id',
+  'client_secret',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'request',
+  'request_uri',
+]);
+
+const MAX_LENGTH: Readonly<Record<keyof AuthorizationParams, number>> = {
+  acr_values: 512,
+  login_hint: 256,
+  prompt: 64,
+  display: 16,
+  bindid_custom_message: 1000,
+  bindid_aux_link: 2048,
+  bindid_aux_link_title: 256,
+  scope: 512,
+};
+
+/** RFC 6749 scope-token characters (also used for ACR values): printable ASCII but space, `"` and `\`. */
+const TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+const CONTROL = /\p{Cc}/u;
+const PROMPTS: ReadonlySet<string> = new Set(['none', 'login', 'consent', 'select_account']);
+const DISPLAYS: ReadonlySet<string> = new Set(['page', 'popup', 'touch', 'wap']);
+
+/** What is wrong with one parameter's value (never quoting it), or `undefined`. */
+export function authorizationParamProblem(key: keyof AuthorizationParams, value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return `must be a non-empty string (got ${value === '' ? 'an empty string' : describeType(value)})`;
+  if (value.length > MAX_LENGTH[key]) return `must be at most ${MAX_LENGTH[key]} characters`;
+  if (CONTROL.test(value)) return 'must not contain control characters';
+  switch (key) {
+    case 'acr_values':
+    case 'scope':
+    case 'prompt':
+      return tokenListProblem(key, value);
+    case 'display':
+      return DISPLAYS.has(value) ? undefined : 'must be one of page, popup, touch, wap';
+    case 'bindid_aux_link':
+      return linkProblem(value);
+    default:
+      return undefined;
+  }
+}
+
+function tokenListProblem(key: 'acr_values' | 'scope' | 'prompt', value: string): string | undefined {
+  const tokens = value.split(' ');
+  if (!tokens.every((t) => TOKEN.test(t))) return 'must be values separated by single spaces (no quotes or backslashes)';
+  if (key === 'scope' && !tokens.includes('openid')) return 'must include openid';
+  if (key === 'prompt') {
+    if (!tokens.every((t) => PROMPTS.has(t))) return 'must be made of login, consent, select_account (or none alone)';
+    if (tokens.includes('none') && tokens.length > 1) return 'cannot combine none with another value';
+  }
+  return undefined;
+}
+
+function linkProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute https: URL';
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    return 'must be an absolute https: URL (plain http: only for localhost)';
+  }
+  if (url.username || url.password) return 'must not contain credentials';
+  return undefined;
+}
+
+/** Read the static `authorizationParams` option (at the factory; errors name `authorizationParams.<key>`). */
+export function readAuthorizationParams(o: OptionReader, key: string): AuthorizationParams {
+  const raw = o.raw(key);
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const reserved = Object.keys(raw).find((name) => RESERVED.has(name));
+    if (reserved !== undefined) {
+      throw o.error(`${key}.${reserved}`, reservedMessage(reserved));
+    }
+  }
+  const p = o.nested(key, AUTHORIZATION_PARAM_KEYS);
+  const out: AuthorizationParams = {};
+  for (const name of Object.keys(AUTHORIZATION_PARAM_KEYS) as Array<keyof AuthorizationParams>) {
+    if (!p.has(name)) continue;
+    const value = p.raw(name);
+    const problem = authorizationParamProblem(name, value);
+    if (problem !== undefined) throw p.error(name, problem);
+    (out as Record<string, string>)[name] = value as string;
+  }
+  return out;
+}
+
+/**
+ * Check what a per-login function returned (`undefined`/`null` for none). Throws
+ * `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS` (400) naming the parameter, never quoting its value.
+ */
+export function checkAuthorizationParams(value: unknown): AuthorizationParams {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidParams(`The sign-in parameters must be an object (got ${describeType(value)}).`);
+  }
+  const out: AuthorizationParams = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    if (RESERVED.has(name)) throw invalidParams(`The sign-in parameter ${name} ${reservedMessage(name)}.`);
+    if (!Object.hasOwn(AUTHORIZATION_PARAM_KEYS, name)) {
+      throw invalidParams(`The sign-in parameter ${safeName(name)} is not allowed (allowed: ${Object.keys(AUTHORIZATION_PARAM_KEYS).join(', ')}).`);
+    }
+    const problem = authorizationParamProblem(name as keyof AuthorizationParams, v);
+    if (problem !== undefined) throw invalidParams(`The sign-in parameter ${name} ${problem}.`);
+    (out as Record<string, string>)[name] = v as string;
+  }
+  return out;
+}
+
+function reservedMessage(name: string): string {
+  return `is set by express-bindid itself and cannot be overridden (${name} carries a check of the sign-in)`;
+}
+
+function invalidParams(message: string): BindIdArgumentError {
+  return new BindIdArgumentError(ErrorCode.INVALID_AUTHORIZATION_PARAMS, message, { status: 400 });
+}
+
+/** A parameter name as it may appear in a message: short identifier characters only. */
+function safeName(name: string): string {
+  return /^[A-Za-z0-9_.-]{1,40}$/.test(name) ? name : 'given';
+}

@@ -1,0 +1,229 @@
+/**
+ * Where BindID's OpenID endpoints come from: discovery at the issuer (openid-client), or static
+ * `metadata` given by the app (no discovery request at all). A discovery that shows a wrong
+ * configuration (another issuer, the same with a trailing slash, a redirect, a 4xx, something other
+ * than a JSON document, a missing or plain-http endpoint) is `ERR_BINDID_CONFIGURATION` (500, not
+ * retryable) with a message naming the fix; only an unreachable BindID (network, timeout, 5xx, 429)
+ * is the retryable `ERR_BINDID_UNAVAILABLE` (503).
+ *
+ * @module
+ */
+import * as oidc from 'openid-client';
+import { BindIdFeedbackError, ErrorCode, errorCode, safeCause } from '../errors.js';
+import { isLoopback } from '../internal/is-loopback.js';
+import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+
+/** OpenID provider metadata given by hand instead of discovery: all four, or none. */
+export interface StaticOidcMetadata {
+  /** The exact `iss` of BindID's ID tokens: the `issuer` option, optionally with a trailing slash. */
+  issuer: string;
+  /** E.g. `https://signin.bindid-sandbox.io/authorize`. */
+  authorization_endpoint: string;
+  /** E.g. `https://signin.bindid-sandbox.io/token`. */
+  token_endpoint: string;
+  /** E.g. `https://signin.bindid-sandbox.io/jwks`. */
+  jwks_uri: string;
+}
+
+export const STATIC_METADATA_KEYS: KnownKeys<StaticOidcMetadata> = {
+  issuer: true,
+  authorization_endpoint: true,
+  token_endpoint: true,
+  jwks_uri: true,
+};
+
+const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
+
+/** What {@link oidcConfiguration} needs. */
+export interface ConfigurationSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+  metadata?: StaticOidcMetadata | undefined;
+}
+
+/** Read the `metadata` option at the factory: all four URLs or none, https unless loopback. */
+export function readStaticMetadata(o: OptionReader, key: string, issuer: string): StaticOidcMetadata | undefined {
+  if (!o.has(key)) return undefined;
+  const m = o.nested(key, STATIC_METADATA_KEYS);
+  const names = Object.keys(STATIC_METADATA_KEYS) as Array<keyof StaticOidcMetadata>;
+  const missing = names.filter((name) => !m.has(name));
+  if (missing.length > 0) {
+    throw o.error(key, `needs all four of ${names.join(', ')} (missing: ${missing.join(', ')}); leave it out to use discovery`);
+  }
+  const out = {} as StaticOidcMetadata;
+  for (const name of names) {
+    const problem = urlProblem(m.raw(name));
+    if (problem !== undefined) throw m.error(name, problem);
+    out[name] = m.raw(name) as string;
+  }
+  if (out.issuer.replace(/\/$/, '') !== issuer) {
+    throw m.error('issuer', `must be the issuer option (${issuer}), as BindID's ID tokens name it in iss`);
+  }
+  return out;
+}
+
+function urlProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return 'must be an absolute https: URL';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute https: URL';
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    return 'must use https: (plain http is only allowed for localhost, 127.0.0.1 and [::1])';
+  }
+  if (url.username || url.password || url.hash) return 'must not contain credentials or a fragment';
+  return undefined;
+}
+
+/** The openid-client configuration: from the static metadata, or by discovery (one request). */
+export async function oidcConfiguration(s: ConfigurationSettings): Promise<oidc.Configuration> {
+  const clientMetadata: Partial<oidc.ClientMetadata> = { client_secret: s.clientSecret, id_token_signed_response_alg: 'RS256' };
+  const auth = oidc.ClientSecretPost(s.clientSecret);
+  let config: oidc.Configuration;
+  if (s.metadata) {
+    config = new oidc.Configuration({ ...s.metadata }, s.clientId, clientMetadata, auth);
+    config.timeout = Math.ceil(s.timeoutMs / 1000);
+    if ([s.metadata.issuer, ...ENDPOINTS.map((k) => s.metadata?.[k] ?? '')].some(isPlainHttp)) oidc.allowInsecureRequests(config);
+  } else {
+    const url = new URL(s.issuer);
+    const options: oidc.DiscoveryRequestOptions = { timeout: Math.ceil(s.timeoutMs / 1000) };
+    if (isPlainHttp(s.issuer)) options.execute = [oidc.allowInsecureRequests];
+    config = await oidc.discovery(url, s.clientId, clientMetadata, auth, options).catch((err: unknown) => {
+      throw discoveryError(err, s.issuer);
+    });
+    checkDiscovered(config.serverMetadata(), s.issuer);
+  }
+  // Also verify the ID token's signature against BindID's JWKS (cached by openid-client), not only
+  // trust the TLS channel of the token endpoint.
+  oidc.enableNonRepudiationChecks(config);
+  return config;
+}
+
+function isPlainHttp(value: string): boolean {
+  const url = new URL(value);
+  return url.protocol === 'http:' && isLoopback(url.hostname);
+}
+
+/** The discovered document must name exactly the configured issuer and give three https endpoints. */
+function checkDiscovered(metadata: oidc.ServerMetadata, issuer: string): void {
+  if (metadata.issuer !== issuer) {
+    const slash = metadata.issuer.replace(/\/$/, '') === issuer;
+    throw configurationError(
+      issuer,
+      slash
+        ? `names the issuer ${issuer}/ (with a trailing slash), but BindID's ID tokens name it without one, so every sign-in would fail. ` +
+            'Check that issuer is BindID\'s sign-in host (BINDID_HOSTS); if the tokens of this server really end with a slash, give static `metadata` with that issuer.'
+        : `names another issuer (${printableUrl(metadata.issuer)}). Set issuer to BindID's sign-in host exactly (BINDID_HOSTS), or give static \`metadata\`.`,
+      'discovery issuer mismatch',
+    );
+  }
+  for (const name of ENDPOINTS) {
+    const value = metadata[name];
+    const problem = typeof value === 'string' ? urlProblem(value) : 'is missing';
+    if (problem !== undefined) {
+      throw configurationError(
+        issuer,
+        `has a ${name} that ${problem === 'is missing' ? 'is missing' : `is unusable (${problem})`}. Give the endpoints by hand with the \`metadata\` option.`,
+        `discovery ${name} unusable`,
+      );
+    }
+  }
+}
+
+/** Map a failed discovery to a coded error: the configuration's fault, or BindID unavailable. */
+export function discoveryError(err: unknown, issuer: string): BindIdFeedbackError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && isResponse(cause)) {
+    const status = cause.status;
+    if (status >= 500 || status === 429) return unavailable(err, `discovery answered HTTP ${status}`);
+    if (status >= 300 && status < 400) {
+      const location = cause.headers.get('location');
+      const to = location ? printableUrl(location, issuer) : '';
+      return configurationError(
+        issuer,
+        `answered with a redirect (HTTP ${status}${to ? ` to ${to}` : ''}), which is not followed. Set issuer to the host that serves the ` +
+          'discovery document itself (BINDID_HOSTS), or give static `metadata`.',
+        `discovery redirect ${status}`,
+      );
+    }
+    return configurationError(
+      issuer,
+      `answered HTTP ${status}: there is no discovery document there. Check issuer: it must be BindID's sign-in host (BINDID_HOSTS), not the API host.`,
+      `discovery answered ${status}`,
+    );
+  }
+  if (code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_PARSE_ERROR' || code === 'OAUTH_INVALID_RESPONSE') {
+    return configurationError(
+      issuer,
+      'did not answer with a JSON discovery document. Check issuer: it must be BindID\'s sign-in host (BINDID_HOSTS), not the API host or a web page.',
+      `discovery ${String(code)}`,
+    );
+  }
+  if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
+    const found = (cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer;
+    return configurationError(
+      issuer,
+      `names another issuer (${printableUrl(found)}). Set issuer to BindID's sign-in host exactly (BINDID_HOSTS), or give static \`metadata\`.`,
+      'discovery issuer mismatch',
+    );
+  }
+  if (isUnreachable(err)) return unavailable(err, 'discovery failed');
+  return configurationError(issuer, 'failed. Check issuer: it must be BindID\'s sign-in host (BINDID_HOSTS).', `discovery ${label(err)}`);
+}
+
+function isResponse(value: unknown): value is Response {
+  const r = value as { status?: unknown; headers?: { get?: unknown } } | null | undefined;
+  return typeof r?.status === 'number' && typeof r.headers?.get === 'function';
+}
+
+/** A network failure or timeout: openid-client passes fetch's TypeError on, or wraps it (another realm) in a ClientError. */
+export function isUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT') return true;
+  for (let e: unknown = err, level = 0; level < 2 && e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause, level++) {
+    const { name, message } = e as { name?: unknown; message?: unknown };
+    if (name === 'TimeoutError' || name === 'AbortError') return true;
+    if (name === 'TypeError' && typeof message === 'string' && /fetch failed/i.test(message)) return true;
+  }
+  return false;
+}
+
+function unavailable(err: unknown, description: string): BindIdFeedbackError {
+  return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable (discovery failed). Try again in a moment.', {
+    status: 503,
+    retryable: true,
+    cause: safeCause(err, `${description}: ${label(err)}`),
+  });
+}
+
+/** `ERR_BINDID_CONFIGURATION`: the message starts with where discovery was asked and ends with the fix. */
+function configurationError(issuer: string, problem: string, description: string): BindIdFeedbackError {
+  return new BindIdFeedbackError(
+    ErrorCode.CONFIGURATION,
+    `express-bindid: BindID discovery at ${issuer}/.well-known/openid-configuration ${problem}`,
+    { status: 500, retryable: false, cause: safeCause(undefined, description) },
+  );
+}
+
+/** A URL from BindID's answer as a message may show it: parsed, origin and path only, bounded. */
+function printableUrl(value: unknown, base?: string): string {
+  if (typeof value !== 'string') return 'none';
+  try {
+    const url = new URL(value, base);
+    const shown = `${url.origin}${url.pathname}`;
+    return /^[\x21-\x7e]{1,200}$/.test(shown) ? shown : 'an unprintable URL';
+  } catch {
+    return 'not a URL';
+  }
+}
+
+function label(err: unknown): string {
+  const code = errorCode(err);
+  if (code !== undefined) return code;
+  return err instanceof Error ? err.name.replace(/[^A-Za-z]/g, '').slice(0, 40) || 'Error' : 'unknown';
+}
