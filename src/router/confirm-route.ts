@@ -25,6 +25,7 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
+    ctx.checkStrategy(req); // before a form the strategy could not check is shown
     const pending = getPendingLogin(req, ctx.settings.now());
     if (!pending && typeof req.isAuthenticated === 'function' && req.isAuthenticated()) {
       // Signed in already (e.g. the back button after confirming): nothing to confirm, go on.
@@ -42,6 +43,7 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
+    ctx.checkStrategy(req);
     assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.appOrigin);
     const pending = getPendingLogin(req, ctx.settings.now());
     const page = ctx.responses.page.bind(ctx.responses);
