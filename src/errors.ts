@@ -37,6 +37,8 @@ export const ErrorCode = {
   SESSION_MISSING: 'ERR_BINDID_SESSION_MISSING',
   /** `req.login` is missing: `passport.initialize()` (or `passport.session()`) is not mounted. */
   PASSPORT_MISSING: 'ERR_BINDID_PASSPORT_MISSING',
+  /** The passport instance the router authenticates with has no password strategy (`createLocalStrategy`) of the configured name. */
+  STRATEGY_MISSING: 'ERR_BINDID_STRATEGY_MISSING',
   /** The confirmation middleware ran without `req.user`: the password check did not run or failed. */
   NOT_AUTHENTICATED: 'ERR_BINDID_NOT_AUTHENTICATED',
   /** There is no pending BindID login in the session (none started, already used, or cancelled). */
@@ -170,6 +172,7 @@ export const ERROR_CODE_CLASS = {
   [ErrorCode.CONFIGURATION]: 'BindIdFeedbackError',
   [ErrorCode.SESSION_MISSING]: 'BindIdStateError',
   [ErrorCode.PASSPORT_MISSING]: 'BindIdStateError',
+  [ErrorCode.STRATEGY_MISSING]: 'BindIdStateError',
   [ErrorCode.NOT_AUTHENTICATED]: 'BindIdStateError',
   [ErrorCode.NO_PENDING_LOGIN]: 'BindIdStateError',
   [ErrorCode.PENDING_LOGIN_EXPIRED]: 'BindIdStateError',

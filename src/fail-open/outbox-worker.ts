@@ -279,6 +279,7 @@ export class OutboxWorker {
     } catch (err) {
       log('outbox item %s: delivered, but could not be removed (%s): it may be sent again', id.slice(0, 12), codeOf(err));
     }
+    log('outbox item %s: delivered (HTTP %d, attempt %d)', id.slice(0, 12), sent.status, item.attempts + 1);
     emit('onDelivered', this.#onDelivered, { item: itemInfo({ ...item, attempts: item.attempts + 1 }), status: sent.status });
     publish('outboxDeliver', () => outboxDiagnostic({ ...item, attempts: item.attempts + 1 }));
     return 'delivered';

@@ -23,7 +23,10 @@ import {
   reserveAttempt,
   VerifyTiming,
 } from '../confirm/attempt-guard.js';
+import { logger } from '../internal/log.js';
 import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
+
+const log = logger('confirm');
 
 /** passport-local's `done`. */
 export type StrategyDone = (err: unknown, user?: unknown, info?: { message?: string }) => void;
@@ -57,11 +60,13 @@ export function guardedVerify(
     reserveAttempt(settings, req, username, pending).then(
       (reservation) => {
         if (reservation.refused && reservation.reason === 'link') {
+          log('confirm attempt refused: this sign-in has no attempt left, password not checked');
           failed(reservation.linkCount);
           return;
         }
         if (reservation.refused) {
           // Locked: no check, but about as slow as one, so the answer does not stand out (C17).
+          log('confirm attempt refused: account or client over its attempt limit, password not checked');
           setTimeout(() => failed(reservation.linkCount), timing.typical());
           return;
         }
@@ -69,8 +74,13 @@ export function guardedVerify(
         runVerify(req, username, password, (err, user) => {
           timing.record(performance.now() - started);
           if (err) done(err);
-          else if (user === undefined || user === null || user === false) failed(reservation.linkCount);
-          else void releaseAttempt(settings, req, username).then(() => done(null, user));
+          else if (user === undefined || user === null || user === false) {
+            log('confirm attempt refused: wrong username or password (attempt %d of %d for this sign-in)', reservation.linkCount, settings.maxAttempts);
+            failed(reservation.linkCount);
+          } else {
+            log('confirm attempt accepted: password checked');
+            void releaseAttempt(settings, req, username).then(() => done(null, user));
+          }
         });
       },
       (err: unknown) => done(err),

@@ -28,6 +28,7 @@ import type { RouterContext } from './router-context.js';
 import { type BindIdRouterOptions, readRouterOptions } from './router-options.js';
 import { RouterResponses } from './router-responses.js';
 import { warnAboutSessionCookie } from './session-cookie-warning.js';
+import { singletonStrategyCheck } from './strategy-check.js';
 
 export {
   type AliasLookup,
@@ -76,6 +77,8 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       metadata: config.metadata,
     }),
     responses: new RouterResponses(config),
+    // With the `passport` option the strategy was checked at start-up; the singleton is checked at the first confirm request.
+    checkStrategy: config.passportGiven ? () => {} : singletonStrategyCheck(config.passport, config.strategy),
   };
 
   const router = express.Router();

@@ -45,6 +45,7 @@ export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
     delete session.bindid?.auth;
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     const result = await ctx.oidcClient.callback(query, transaction);
+    log('callback: token exchange done, ID token valid (sub %s)', printable(result.claims.sub));
     // A new session id once BindID vouched for the browser (session fixation); carry over returnTo only.
     await regenerateSession(req, { returnTo: transaction.returnTo });
 
@@ -121,6 +122,7 @@ async function signInByAlias<U>(
   await logIn(req, user);
   emit('onRecognized', ctx.onRecognized, { req, user, alias, claims: result.claims, healed: false });
   ctx.responses.finishAt(req, res, returnTo);
+  log('callback: returning user signed in by alias');
 }
 
 /** Keep the BindID login pending in the session and send the browser to the confirm page. */
@@ -133,4 +135,5 @@ async function keepPendingLogin<U>(ctx: RouterContext<U>, req: Request, res: Res
   await saveSession(req);
   noStore(res);
   res.redirect(303, ctx.paths.confirm);
+  log('callback: %s, pending login stored: to the confirm page', relink ? 'link revoked' : 'new BindID user');
 }

@@ -12,6 +12,7 @@ import { confirmPendingLogin } from '../confirm/confirm-pending-login.js';
 import { setAttemptGuardContext } from '../confirm/attempt-guard.js';
 import { BindIdArgumentError, BindIdError, ErrorCode } from '../errors.js';
 import { emit } from '../internal/events.js';
+import { logger } from '../internal/log.js';
 import { assertSameOriginRequest } from '../session/csrf.js';
 import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
@@ -20,17 +21,22 @@ import { asyncRoute, bodyField, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 import type { PassportLike } from './router-options.js';
 
+const log = logger('login');
+
 /** The handler of `GET` on the confirm path. */
 export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
+    ctx.checkStrategy(req); // before a form the strategy could not check is shown
     const pending = getPendingLogin(req, ctx.settings.now());
     if (!pending && typeof req.isAuthenticated === 'function' && req.isAuthenticated()) {
       // Signed in already (e.g. the back button after confirming): nothing to confirm, go on.
       noStore(res);
+      log('confirm page: signed in already, on to %s', ctx.defaultReturnTo);
       return res.redirect(303, ctx.defaultReturnTo);
     }
+    log(pending ? 'confirm page shown' : 'confirm page: nothing to confirm (expired, used or cancelled)');
     if (!pending) return ctx.responses.page(req, res, { view: 'expired', status: 400 });
     return ctx.responses.page(req, res, { view: 'confirm', status: 200, identity: identityOf(pending.claims) });
   });
@@ -42,6 +48,7 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
+    ctx.checkStrategy(req);
     assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.appOrigin);
     const pending = getPendingLogin(req, ctx.settings.now());
     const page = ctx.responses.page.bind(ctx.responses);

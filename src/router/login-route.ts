@@ -7,9 +7,12 @@
 import type { RequestHandler } from 'express';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { saveSession } from '../session/regenerate-session.js';
+import { logger } from '../internal/log.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import { asyncRoute, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
+
+const log = logger('login');
 
 /** The handler of the login path. */
 export function loginRoute<U>(ctx: RouterContext<U>): RequestHandler {
@@ -23,5 +26,6 @@ export function loginRoute<U>(ctx: RouterContext<U>): RequestHandler {
     await saveSession(req);
     noStore(res);
     res.redirect(303, url);
+    log('sign-in started: to BindID');
   });
 }

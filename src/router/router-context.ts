@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Request } from 'express';
 import type { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import type { RouterConfig } from './router-options.js';
 import type { RouterResponses } from './router-responses.js';
@@ -11,4 +12,6 @@ import type { RouterResponses } from './router-responses.js';
 export interface RouterContext<U> extends RouterConfig<U> {
   readonly oidcClient: BindIdOidcClient;
   readonly responses: RouterResponses;
+  /** Throws `ERR_BINDID_STRATEGY_MISSING` while the passport instance in use has no password strategy (see `strategy-check.ts`). */
+  readonly checkStrategy: (req: Request) => void;
 }

@@ -20,6 +20,7 @@ import { type AuthorizationParams, readAuthorizationParams } from '../oidc/autho
 import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/oidc-configuration.js';
 import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
+import { hasStrategy } from './strategy-check.js';
 import {
   type ConfirmPageMessages,
   DEFAULT_CONFIRM_MESSAGES,
@@ -206,6 +207,8 @@ export interface RouterConfig<U> {
   httpTimeoutMs: number;
   findUserByAlias: BindIdRouterOptions<U>['findUserByAlias'];
   passport: PassportLike;
+  /** Whether the app gave `passport` (checked at start-up) or the router uses the singleton (checked at the first confirm request). */
+  passportGiven: boolean;
   strategy: string;
   paths: Required<BindIdRouterPaths>;
   defaultReturnTo: string;
@@ -232,6 +235,13 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
   if (!findUserByAlias) throw o.error('findUserByAlias', 'is required: (alias) => the user whose alias it is, or null');
   const passport = readPassport(o);
   const strategy = o.string('strategy', 'bindid-local');
+  const passportGiven = o.has('passport');
+  if (passportGiven && hasStrategy(passport, strategy) === false) {
+    throw o.error(
+      'passport',
+      `has no strategy "${strategy}": register createLocalStrategy on this instance before bindIdRouter() (passport.use(createLocalStrategy({ verify }))), or pass \`passport: yourInstance\`, the instance you registered it on`,
+    );
+  }
   const paths = readPaths(o);
   const defaultReturnTo = o.string('defaultReturnTo', '/');
   if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
@@ -264,6 +274,7 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
     httpTimeoutMs,
     findUserByAlias,
     passport,
+    passportGiven,
     strategy,
     paths,
     defaultReturnTo,

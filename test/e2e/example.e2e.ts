@@ -3,8 +3,8 @@
  * Debian's Chromium: the whole journey of a new BindID user, "This is not me", the expired pending
  * login, the back button after confirming, a phone-width confirm page, translated strings, and an
  * axe-core check of the pages. It asserts on what a person sees (headings, messages, the URL) and on
- * what BindID received (the emulator's `GET /__emulator/reports`). Screenshots go to
- * docs/screenshots/.
+ * what BindID received (the emulator's `GET /__emulator/reports`). Screenshots go to a
+ * directory under os.tmpdir(), or to docs/screenshots/ with `UPDATE_SCREENSHOTS=1`.
  *
  * Run with `npm run test:e2e` (it builds the package first: the example imports it by name).
  */

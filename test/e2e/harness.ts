@@ -16,7 +16,16 @@ import type { ReceivedReport } from '../../src/emulator/index.js';
 export const ROOT = resolve(__dirname, '../..');
 /** Debian's `chromium` package (`.ci/run` installs it with apt). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SCREENSHOTS = join(ROOT, 'docs/screenshots');
+/** The tracked screenshots the README shows. */
+export const TRACKED_SCREENSHOTS = join(ROOT, 'docs/screenshots');
+/**
+ * Whether this run rewrites the tracked screenshots: only when asked (`UPDATE_SCREENSHOTS=1 npm run
+ * test:e2e`), since every run differs by a few pixels and a test run must leave the working tree as
+ * it found it (`.ci/run` checks `git status --porcelain`).
+ */
+export const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+/** Where this run writes its screenshots: docs/screenshots when updating, else a directory under os.tmpdir(). */
+export const SCREENSHOTS = UPDATE_SCREENSHOTS ? TRACKED_SCREENSHOTS : join(tmpdir(), 'express-bindid-screenshots');
 /** The example's demo account (examples/basic/server.ts). */
 export const DEMO_USER = 'demo';
 export const DEMO_PASSWORD = 'correct horse battery staple';
@@ -228,7 +237,7 @@ export function path(page: Page): string {
   return `${url.pathname}${url.search}`;
 }
 
-/** Save a full-page screenshot as `docs/screenshots/<name>.png`. */
+/** Save a full-page screenshot as `<SCREENSHOTS>/<name>.png` (docs/screenshots only with `UPDATE_SCREENSHOTS=1`). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });

@@ -1,0 +1,53 @@
+/**
+ * The password strategy must exist on the passport instance the router authenticates with; without
+ * it passport answers a bare 500 "Unknown authentication strategy" at the confirm POST, after the
+ * user typed their password. With the `passport` option the router checks at start-up (an option
+ * error); with the default singleton it checks at the first confirm request, and names the app's own
+ * instance (the one `passport.initialize()` put on the request) when that is another one.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import { BindIdStateError, ErrorCode } from '../errors.js';
+
+/**
+ * Whether `passport` has a strategy called `name`: `undefined` when it cannot tell (an object with
+ * only `authenticate`). Reads passport's `_strategy(name)` lookup (every passport since 0.1).
+ */
+export function hasStrategy(passport: unknown, name: string): boolean | undefined {
+  const lookup = (passport as { _strategy?: unknown } | null | undefined)?._strategy;
+  if (typeof lookup !== 'function') return undefined;
+  return lookup.call(passport, name) !== undefined;
+}
+
+/** The instance `passport.initialize()` put on the request (`req._passport.instance`, passport's default compat mode). */
+function requestPassport(req: Request): unknown {
+  return (req as { _passport?: { instance?: unknown } })._passport?.instance;
+}
+
+/** What to do about a missing strategy, as the option error and the request error say it. */
+function strategyAdvice(strategy: string): string {
+  return `pass \`passport: yourInstance\` to bindIdRouter (the instance you configured), or register createLocalStrategy on it: passport.use(createLocalStrategy({ verify })) (named "${strategy}")`;
+}
+
+/**
+ * A check to run on each confirm request when the router uses the passport singleton: throws
+ * `ERR_BINDID_STRATEGY_MISSING` (500) while the singleton has no strategy `strategy`. Once it is
+ * found, the check costs nothing.
+ */
+export function singletonStrategyCheck(passport: unknown, strategy: string): (req: Request) => void {
+  let found = false;
+  return (req) => {
+    if (found) return;
+    if (hasStrategy(passport, strategy) !== false) {
+      found = true;
+      return;
+    }
+    const own = requestPassport(req);
+    const where =
+      own !== undefined && own !== passport
+        ? `the app uses its own passport instance (passport.initialize() of a new Passport()), but bindIdRouter was given no \`passport\` option, so it uses the passport module's singleton, which has no strategy "${strategy}"`
+        : `passport has no strategy "${strategy}"`;
+    throw new BindIdStateError(ErrorCode.STRATEGY_MISSING, `bindIdRouter: ${where}: ${strategyAdvice(strategy)}.`, { status: 500 });
+  };
+}
