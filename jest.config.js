@@ -28,6 +28,7 @@ const moduleNameMapper = {
   // Examples import the package by name; in tests that name means the sources (coverage, no stale dist).
   '^express-bindid$': '<rootDir>/src/index.ts',
   '^express-bindid/emulator$': '<rootDir>/src/emulator/index.ts',
+  '^express-bindid/testing$': '<rootDir>/src/testing/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
