@@ -43,7 +43,8 @@ const APP_SUITES = [
 
 const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // examples/: the example app's own test (examples/basic/app.test.ts), as a user of the package writes it.
+  roots: ['<rootDir>/test', '<rootDir>/examples'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   testTimeout: 20000,
