@@ -51,9 +51,10 @@ describe('startTestBindId', () => {
   });
 
   it('refuses an emulator host that is not loopback', async () => {
-    await expect(startTestBindId({ redirectUri: REDIRECT, emulator: { host: '0.0.0.0' } })).rejects.toThrow(
-      /option `emulator.host` must be a loopback interface/,
-    );
+    const started = startTestBindId({ redirectUri: REDIRECT, emulator: { host: '0.0.0.0' } });
+    // Had it started, close it (so a regression fails this test instead of hanging the run).
+    started.then((b) => b.close(), () => undefined);
+    await expect(started).rejects.toThrow(/option `emulator.host` must be a loopback interface/);
   });
 
   it('hands the other emulator options over (client id, identities)', async () => {
@@ -121,6 +122,7 @@ describe('confirmWithPassword', () => {
 describe('mintPendingLogin', () => {
   it.each([
     [() => mintPendingLogin({ issuer: 'https://signin.bindid.io' } as never), /mintPendingLogin\(\): bindid must be the TestBindId/],
+    [() => mintPendingLogin({ ...bindid.options, redirectUri: REDIRECT, emulator: null } as never), /bindid must be the TestBindId .* \(got object\)/],
     [() => mintPendingLogin(bindid, { identity: 'cancel' }), /mintPendingLogin\(\): options.identity must be a name/],
     [() => mintPendingLogin(bindid, 'alice' as never), /mintPendingLogin\(\): options must be an object \(got string\)/],
     [() => mintPendingLogin(bindid, { identity: 'a', email: 'x' } as never), /options has an unknown property \(known: identity\)/],

@@ -20,6 +20,8 @@ import { confirmWithPassword, mintPendingLogin, startTestBindId, type TestBindId
 
 const ORIGIN = 'http://localhost:5000';
 const USER = { id: 7, username: 'grace', password: 'grace-password' };
+/** The `Origin` header of each confirm POST the app received. */
+const origins: Array<string | undefined> = [];
 
 let bindid: TestBindId;
 beforeAll(async () => {
@@ -54,6 +56,7 @@ function ownCallbackApp(): express.Express {
     '/auth/confirm',
     express.urlencoded({ extended: false }),
     (req, _res, next) => {
+      origins.push(req.get('origin'));
       try {
         assertSameOriginRequest(req, (req.body as { csrf?: unknown }).csrf, ORIGIN);
         next();
@@ -91,6 +94,8 @@ describe('mintPendingLogin + storePendingLogin (own callback)', () => {
     expect(right.headers.location).toBe('/account');
     expect(bindid.reports()).toEqual([expect.objectContaining({ alias: String(USER.id), sub: login.claims.sub })]);
     expect((await agent.get('/whoami')).body.user).toEqual({ id: USER.id, username: USER.username });
+    // Both POSTs came from the app's own origin (the origin of the TestBindId's redirectUri), as a browser's would.
+    expect(origins).toEqual([ORIGIN, ORIGIN]);
 
     const again = await mintPendingLogin(bindid, { identity: 'grace-bindid' });
     expect(again.claims).toMatchObject({ sub: login.claims.sub, bindid_alias: String(USER.id) });
