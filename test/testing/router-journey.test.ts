@@ -229,6 +229,14 @@ describe('TestBindId.fail / recover', () => {
     expect(errors).toEqual(['ERR_BINDID_TIMEOUT']);
   });
 
+  it("fail('down', { endpoint: 'authorize' }): signInWithBindId cannot come back to the app and says so", async () => {
+    const flow = await app();
+    bindid.fail('down', { endpoint: 'authorize' });
+    await expect(signInWithBindId(flow.agent(), bindid)).rejects.toThrow(
+      "express-bindid/testing: the emulator's /authorize answered 503, not a redirect back to the app.",
+    );
+  });
+
   it("fail('down', { endpoint: 'token' }): the callback fails with 503 ERR_BINDID_UNAVAILABLE, no pending login", async () => {
     const flow = await app();
     bindid.fail('down', { endpoint: 'token' });
