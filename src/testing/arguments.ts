@@ -33,9 +33,8 @@ export function checkAgent<R extends TestResponse>(helper: string, agent: unknow
   }
 }
 
-/** Check an options object: `undefined` or a plain object with only the `known` keys. */
+/** Check an options object: a plain object with only the `known` keys. */
 export function checkOptions(helper: string, name: string, value: unknown, known: readonly string[]): void {
-  if (value === undefined) return;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalidArgument(`${helper}: ${name} must be an object (got ${describeType(value)})`);
   }

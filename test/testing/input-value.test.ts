@@ -22,6 +22,7 @@ describe('inputValue', () => {
 
   it('decodes character references in the value', () => {
     expect(inputValue('<input name="t" value="a&amp;b&#61;c&#x2F;d&quot;&apos;&lt;&gt;&unknown;">', 't')).toBe('a&b=c/d"\'<>&unknown;');
+    expect(inputValue('<input name="t" value="&#x110000;&#128512;">', 't')).toBe('&#x110000;😀');
   });
 
   it('an input without a value reads as the empty string; no such input is undefined', () => {

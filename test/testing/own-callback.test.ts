@@ -111,6 +111,8 @@ describe('mintPendingLogin + storePendingLogin (own callback)', () => {
     bindid.fail('down', { endpoint: 'token' });
     try {
       await expect(mintPendingLogin(bindid)).rejects.toThrow("mintPendingLogin(): the emulator's /token answered 503");
+      bindid.emulator.setFault('token', { status: 502, body: '<html>bad gateway</html>' });
+      await expect(mintPendingLogin(bindid)).rejects.toThrow("mintPendingLogin(): the emulator's /token answered 502 without a usable token response");
     } finally {
       bindid.recover();
     }
