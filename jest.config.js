@@ -28,6 +28,7 @@ const moduleNameMapper = {
   // Examples import the package by name; in tests that name means the sources (coverage, no stale dist).
   '^express-bindid$': '<rootDir>/src/index.ts',
   '^express-bindid/emulator$': '<rootDir>/src/emulator/index.ts',
+  '^express-bindid/testing$': '<rootDir>/src/testing/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
@@ -38,11 +39,14 @@ const APP_SUITES = [
   '<rootDir>/test/router/**/*.test.ts',
   '<rootDir>/test/examples/**/*.test.ts',
   '<rootDir>/test/security/**/*.test.ts',
+  '<rootDir>/test/testing/**/*.test.ts',
+  '<rootDir>/examples/**/*.test.ts',
 ];
 
 const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // examples/: the example app's own test (examples/basic/app.test.ts), as a user of the package writes it.
+  roots: ['<rootDir>/test', '<rootDir>/examples'],
   // test/external holds consumer projects with their own test runners (npm run test:external).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/external/'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },

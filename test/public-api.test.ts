@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import * as emulator from '../src/emulator/index.js';
 import * as root from '../src/index.js';
+import * as testing from '../src/testing/index.js';
 
 const ROOT_VALUES = [
   'BINDID_HOSTS',
@@ -117,6 +118,22 @@ const ROOT_TYPES = [
 const EMULATOR_VALUES = ['createEmulator'];
 const EMULATOR_TYPES = ['Emulator', 'EmulatorEndpoint', 'EmulatorIdentity', 'EmulatorOptions', 'Fault', 'HeaderForm', 'ReceivedReport'];
 
+const TESTING_VALUES = ['confirmWithPassword', 'mintPendingLogin', 'signInWithBindId', 'startTestBindId'];
+const TESTING_TYPES = [
+  'ConfirmWithPasswordInput',
+  'MintPendingLoginOptions',
+  'MintedPendingLogin',
+  'SignInWithBindIdOptions',
+  'TestAgent',
+  'TestBindId',
+  'TestBindIdCredentials',
+  'TestBindIdFaultKind',
+  'TestBindIdFaultOptions',
+  'TestBindIdOptions',
+  'TestRequest',
+  'TestResponse',
+];
+
 /** Every export name (values and types) of a source entry point, as the TypeScript checker sees it. */
 function exportedNames(entries: readonly string[]): Map<string, string[]> {
   const files = entries.map((entry) => join(__dirname, '..', entry));
@@ -144,7 +161,7 @@ const sorted = (names: readonly string[]): string[] => [...names].sort();
 
 describe('public API', () => {
   it('the lists in this file are sorted, so a change shows as a one-line diff', () => {
-    for (const list of [ROOT_VALUES, ROOT_TYPES, EMULATOR_VALUES, EMULATOR_TYPES]) expect(list).toEqual(sorted(list));
+    for (const list of [ROOT_VALUES, ROOT_TYPES, EMULATOR_VALUES, EMULATOR_TYPES, TESTING_VALUES, TESTING_TYPES]) expect(list).toEqual(sorted(list));
   });
 
   it('express-bindid exports exactly these values', () => {
@@ -155,9 +172,14 @@ describe('public API', () => {
     expect(valuesOf(emulator)).toEqual(EMULATOR_VALUES);
   });
 
+  it('express-bindid/testing exports exactly these values', () => {
+    expect(valuesOf(testing)).toEqual(TESTING_VALUES);
+  });
+
   it('each entry point exports exactly these names, types included', () => {
-    const names = exportedNames(['src/index.ts', 'src/emulator/index.ts']);
+    const names = exportedNames(['src/index.ts', 'src/emulator/index.ts', 'src/testing/index.ts']);
     expect(names.get('src/index.ts')).toEqual(sorted([...ROOT_VALUES, ...ROOT_TYPES]));
     expect(names.get('src/emulator/index.ts')).toEqual(sorted([...EMULATOR_VALUES, ...EMULATOR_TYPES]));
+    expect(names.get('src/testing/index.ts')).toEqual(sorted([...TESTING_VALUES, ...TESTING_TYPES]));
   }, 60_000);
 });

@@ -29,6 +29,11 @@ export const ID_TOKEN_TTL_SECONDS = 3600;
 /** Identity ids reserved by `/authorize`. */
 const RESERVED_IDS = new Set(['new', 'cancel']);
 
+/** Whether `id` can name a test identity: 1 to 64 letters, digits, `.`, `_`, `-`, and not `new` or `cancel`. */
+export function isIdentityId(id: unknown): id is string {
+  return typeof id === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(id) && !RESERVED_IDS.has(id);
+}
+
 /** The options with their defaults, checked. */
 export interface EmulatorConfig {
   readonly clientId: string;
@@ -116,7 +121,7 @@ function readIdentities(reader: OptionReader): readonly EmulatorIdentity[] {
   return value.map((entry: unknown, i) => {
     const item = new OptionReader('createEmulator', entry, { id: true, email: true, phoneNumber: true, name: true }, `identities[${i}]`);
     const id = item.requiredString('id', 'alice');
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || RESERVED_IDS.has(id) || seen.has(id)) {
+    if (!isIdentityId(id) || seen.has(id)) {
       throw item.error(
         'id',
         'must be 1 to 64 letters, digits, ".", "_" or "-", unique, and not "new" or "cancel"',

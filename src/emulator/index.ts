@@ -18,13 +18,13 @@
  * @packageDocumentation
  */
 import { invalidArgument } from '../errors.js';
-import { type Context, type EmulatorConfig, readConfig } from './config.js';
+import { type Context, type EmulatorConfig, isIdentityId, readConfig } from './config.js';
 import { checkFault, ENDPOINTS, FaultTable, isEndpoint } from './faults.js';
 import { createSigningKey } from './keys.js';
 import { API_ROUTES, SIGNIN_ROUTES } from './routes.js';
 import { EmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
-import type { Emulator, EmulatorEndpoint, EmulatorOptions, Fault, ReceivedReport } from './types.js';
+import type { Emulator, EmulatorEndpoint, EmulatorIdentity, EmulatorOptions, Fault, ReceivedReport } from './types.js';
 
 export type {
   Emulator,
@@ -65,6 +65,9 @@ export async function createEmulator(options?: EmulatorOptions): Promise<Emulato
   }
   return new RunningEmulator(ctx, config, [signin, api]);
 }
+
+/** The properties of an {@link EmulatorIdentity}. */
+const IDENTITY_KEYS: readonly (keyof EmulatorIdentity)[] = ['id', 'email', 'phoneNumber', 'name'];
 
 /** `http://host:port`, with an IPv6 host in brackets. */
 function baseUrl(host: string, port: number): string {
@@ -127,6 +130,26 @@ class RunningEmulator implements Emulator {
     }
     this.ctx.state.setAlias(user, alias);
     if (alias !== undefined) this.ctx.state.confirm(user, Math.floor(this.ctx.config.now() / 1000));
+  }
+
+  addIdentity(identity: EmulatorIdentity): string {
+    if (identity === null || typeof identity !== 'object' || Array.isArray(identity)) {
+      throw invalidArgument('addIdentity: identity must be an object such as { id: "carol" }');
+    }
+    const unknown = Object.keys(identity).find((key) => !IDENTITY_KEYS.includes(key as keyof EmulatorIdentity));
+    if (unknown !== undefined) throw invalidArgument(`addIdentity: unknown property (known: ${IDENTITY_KEYS.join(', ')})`);
+    if (!isIdentityId(identity.id)) {
+      throw invalidArgument('addIdentity: id must be 1 to 64 letters, digits, ".", "_" or "-", and not "new" or "cancel"');
+    }
+    if (this.ctx.state.identity(identity.id) !== undefined) throw invalidArgument(`addIdentity: the id "${identity.id}" is taken`);
+    const copy: EmulatorIdentity = { id: identity.id };
+    for (const key of ['email', 'phoneNumber', 'name'] as const) {
+      const value: unknown = identity[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'string') throw invalidArgument(`addIdentity: ${key} must be a string`);
+      copy[key] = value;
+    }
+    return this.ctx.state.createIdentity(copy).sub;
   }
 
   expireAccessTokens(): void {

@@ -228,10 +228,15 @@ export class EmulatorState {
     return [...this.newUsers.values()].slice(-limit).reverse().map((user) => user.identity);
   }
 
-  /** Create a fresh identity: random UUID `sub`, email `new-<8 hex>@example.com`. */
-  createIdentity(): Identity {
+  /**
+   * Create a fresh identity: random UUID `sub`; without `named`, id and email `new-<8 hex>` and
+   * `new-<8 hex>@example.com`. The caller checks that a named id is valid and not taken.
+   */
+  createIdentity(named?: EmulatorIdentity): Identity {
     const id = `new-${randomHex8()}`;
-    const identity: Identity = { id, email: `${id}@example.com`, name: 'New BindID user', sub: randomUUID() };
+    const identity: Identity = named
+      ? { ...named, sub: randomUUID() }
+      : { id, email: `${id}@example.com`, name: 'New BindID user', sub: randomUUID() };
     this.addUser(this.newUsers, identity);
     return identity;
   }

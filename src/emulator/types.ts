@@ -142,6 +142,13 @@ export interface Emulator {
    * Throws for an unknown `sub` or an empty alias.
    */
   setAlias(sub: string, alias: string | undefined): void;
+  /**
+   * Add a test identity at run time, as `identity=new` would create one but with this id, so that
+   * `identity=<id>` on `/authorize` signs it in (the first time as a user BindID has not seen with
+   * this client). Like created identities it counts toward the last 1,000 kept. Returns its `sub`.
+   * Throws for an invalid id (see {@link EmulatorIdentity.id}; not `new` or `cancel`) or a taken one.
+   */
+  addIdentity(identity: EmulatorIdentity): string;
   /** Make every access token issued so far expired. */
   expireAccessTokens(): void;
   /** Stop both servers: close every connection (keep-alive and hung ones too) and timer. */
