@@ -96,3 +96,36 @@ describe('what npm publishes', () => {
     for (const image of images) expect(() => readFileSync(path.join(root, image))).not.toThrow();
   });
 });
+
+describe('the published declarations', () => {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+
+  /** Every bare specifier the declarations reachable from `entry` import (relative imports followed). */
+  function reachableImports(entry: string): Set<string> {
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      // Without comments: TSDoc examples import things too.
+      const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+      for (const [, spec] of text.matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)) {
+        if (!spec) continue;
+        if (spec.startsWith('.')) visit(path.join(path.dirname(file), spec.replace(/\.js$/, '.d.ts')));
+        else bare.add(spec);
+      }
+    };
+    visit(path.join(root, entry));
+    return bare;
+  }
+
+  it.each(['dist/index.d.ts', 'dist/emulator/index.d.ts', 'dist/testing/index.d.ts'])(
+    '%s reaches only Node, dependencies and peer dependencies (openid-client and jose are bundled, not installed)',
+    (entry) => {
+      const packages = [...reachableImports(entry)].map((spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]));
+      const undeclared = packages.filter((name) => !name?.startsWith('node:') && !declared.has(name as string) && !declared.has(`@types/${name}`));
+      expect(undeclared).toEqual([]);
+    },
+  );
+});

@@ -13,7 +13,8 @@ import { traceTokenExchange } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
 import { type AuthorizationParams, checkAuthorizationParams } from './authorization-params.js';
-import { isUnreachable, oidcConfiguration, type StaticOidcMetadata } from './oidc-configuration.js';
+import { isUnreachable, oidcConfiguration } from './oidc-configuration.js';
+import type { StaticOidcMetadata } from './static-metadata.js';
 
 const log = logger('login');
 

@@ -17,7 +17,7 @@ import type { BindIdError } from '../errors.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
-import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/oidc-configuration.js';
+import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/static-metadata.js';
 import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import { hasStrategy } from './strategy-check.js';
@@ -29,7 +29,7 @@ import {
 
 export type { AuthorizationParams } from '../oidc/authorization-params.js';
 export { BINDID_HOSTS, type BindIdEnvironment, type BindIdHosts } from '../oidc/bindid-hosts.js';
-export type { StaticOidcMetadata } from '../oidc/oidc-configuration.js';
+export type { StaticOidcMetadata } from '../oidc/static-metadata.js';
 
 /**
  * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
