@@ -18,7 +18,7 @@
  * @packageDocumentation
  */
 import { invalidArgument } from '../errors.js';
-import { type Context, type EmulatorConfig, readConfig } from './config.js';
+import { type Context, DEFAULT_DEVICE, type EmulatorConfig, readConfig } from './config.js';
 import { checkFault, ENDPOINTS, FaultTable, isEndpoint } from './faults.js';
 import { createSigningKey } from './keys.js';
 import { API_ROUTES, SIGNIN_ROUTES } from './routes.js';
@@ -126,7 +126,13 @@ class RunningEmulator implements Emulator {
       throw invalidArgument('setAlias: alias must be a non-empty string or undefined');
     }
     this.ctx.state.setAlias(user, alias);
-    if (alias !== undefined) this.ctx.state.confirm(user, Math.floor(this.ctx.config.now() / 1000));
+    const now = Math.floor(this.ctx.config.now() / 1000);
+    if (alias === undefined) {
+      this.ctx.state.unbindDevices(user);
+    } else {
+      this.ctx.state.confirm(user, now);
+      this.ctx.state.bindDevice(user, DEFAULT_DEVICE, now);
+    }
   }
 
   expireAccessTokens(): void {

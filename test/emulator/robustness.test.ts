@@ -19,6 +19,7 @@ let clockFails = false;
 let emu: Emulator;
 beforeAll(async () => {
   emu = await startEmulator({
+    allowPostAuthorize: true,
     now: () => {
       if (clockFails) throw new Error('clock failure');
       return Date.now();
@@ -248,7 +249,7 @@ describe('bounded state', () => {
   it('codes and access tokens stay at their caps; expired ones are swept', () => {
     const state = new EmulatorState([{ id: 'alice' }], { codes: 5, accessTokens: 5, newIdentities: 5, reports: 5 });
     const sub = state.subOf('alice') as string;
-    const grant = { clientId: 'c', redirectUri: 'r', scope: 'openid', sub, authTime: 0 };
+    const grant = { clientId: 'c', redirectUri: 'r', scope: 'openid', sub, authTime: 0, device: 'd', verified: [] };
     for (let i = 0; i < 20; i++) state.putCode(`code-${i}`, { ...grant, expiresAt: 1000 }, 0);
     expect(state.codeCount).toBe(5);
     expect(state.takeCode('code-0')).toBeUndefined();
@@ -256,10 +257,10 @@ describe('bounded state', () => {
     state.putCode('late', { ...grant, expiresAt: 5000 }, 2000);
     expect(state.codeCount).toBe(1);
 
-    for (let i = 0; i < 20; i++) state.putSession(`at-${i}`, { sub, scope: 'openid', authTime: 0, expiresAt: 1000 }, 0);
+    for (let i = 0; i < 20; i++) state.putSession(`at-${i}`, { sub, scope: 'openid', authTime: 0, device: 'd', verified: [], expiresAt: 1000 }, 0);
     expect(state.sessionCount).toBe(5);
     state.expireSessions();
-    state.putSession('fresh', { sub, scope: 'openid', authTime: 0, expiresAt: 5000 }, 0);
+    state.putSession('fresh', { sub, scope: 'openid', authTime: 0, device: 'd', verified: [], expiresAt: 5000 }, 0);
     expect(state.sessionCount).toBe(1);
   });
 
