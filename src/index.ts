@@ -96,3 +96,5 @@ export {
   type OutboxWorkerOptions,
 } from './fail-open/outbox-worker.js';
 export type { FailureMode, OutboxWorkerSettings, ReportQueuedEvent } from './fail-open/failure-policy.js';
+export { checkBindIdSetup } from './doctor/check-bindid-setup.js';
+export type { BindIdSetupCheck, BindIdSetupCheckId, BindIdSetupOptions, BindIdSetupReport } from './doctor/types.js';
