@@ -90,8 +90,9 @@ export async function probe(url: string, request: ProbeRequest, ctx: ProbeContex
 function failureName(err: unknown, timeoutMs: number): string {
   const { name, cause } = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; cause?: unknown };
   if (name === 'TimeoutError' || name === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  const { code, message } = (typeof cause === 'object' && cause !== null ? cause : {}) as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)) return code;
+  if (typeof message === 'string' && /^[\w .:-]{1,80}$/.test(message)) return message; // undici: "bad port"...
   return typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'request failed';
 }
 
