@@ -2,7 +2,8 @@
  * The checks that call BindID with the app's credentials, without any effect there:
  *
  * - `client-auth`: a code exchange with an invalid code and the secret in the form body
- *   (`client_secret_post`, as the library sends it). BindID checks the client before the code, so
+ *   (`client_secret_post`, as the library sends it), only to a token endpoint on the issuer's own
+ *   host (BindID's is `<issuer>/token`): a discovery document cannot send the secret elsewhere. BindID checks the client before the code, so
  *   `invalid_grant` means the client id and secret were accepted; `invalid_client` means they were not.
  * - `api-host`: a session-feedback report signed with the secret, for a random access token that
  *   cannot exist. BindID's API answers 401 (unknown token); a 404, a redirect or an HTML page means
@@ -37,6 +38,13 @@ export async function checkClientAuth(
 ): Promise<BindIdSetupCheck> {
   const url = discovered.tokenEndpoint;
   const where = discovered.fromDocument ? url : `${url} (BindID's documented path: discovery failed)`;
+  if (new URL(url).origin !== new URL(options.issuer).origin) {
+    return fail(
+      'client-auth',
+      `not checked: the token endpoint ${url} is not on the issuer's host, so the secret was not sent there`,
+      "BindID's token endpoint is <issuer>/token: check that the issuer is BindID's sign-in host",
+    );
+  }
   const body = new URLSearchParams({
     grant_type: 'authorization_code',
     code: `bindid-doctor-${randomBytes(16).toString('base64url')}`,

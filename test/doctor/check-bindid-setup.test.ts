@@ -83,10 +83,11 @@ it('a wrong client id fails client-auth too', async () => {
   expect(Object.keys(failures(report))).toEqual(['client-auth']);
 });
 
-it('a wrong issuer (another spelling of the host) fails the issuer check, naming the advertised one', async () => {
+it('a wrong issuer (another spelling of the host) fails the issuer check, naming the advertised one, and sends no secret', async () => {
   const issuer = emu.issuer.replace('127.0.0.1', 'localhost');
   const report = await checkBindIdSetup({ ...healthy(), issuer });
-  expect(Object.keys(failures(report))).toEqual(['issuer']);
+  // The document's token endpoint is on 127.0.0.1, not on the configured host: the secret is not sent there.
+  expect(Object.keys(failures(report))).toEqual(['issuer', 'client-auth']);
   expect(failures(report).issuer?.detail).toContain(`says "${emu.issuer}", the configured issuer is "${issuer}"`);
   expect(failures(report).issuer?.fix).toContain(`set issuer to exactly "${emu.issuer}"`);
 });
@@ -149,6 +150,30 @@ it('a discovery that redirects fails discovery (the redirect is not followed) an
     expect(paths).toEqual(['/.well-known/openid-configuration', '/token']);
   } finally {
     await moved.close();
+  }
+});
+
+it('a token endpoint on another host than the issuer gets no secret: client-auth fails unchecked', async () => {
+  const received: string[] = [];
+  const elsewhere = await server((req, body) => {
+    received.push(`${req.method} ${req.url} ${body}`);
+    return { status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_grant"}' };
+  });
+  const metadata = await server((req) => {
+    if (req.url !== '/.well-known/openid-configuration') return { status: 404 };
+    const document = { issuer: `http://127.0.0.1:${new URL(metadataUrl()).port}`, authorization_endpoint: `${emu.issuer}/authorize`, token_endpoint: `${elsewhere.url}/token`, jwks_uri: `${emu.issuer}/jwks` };
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(document) };
+  });
+  const metadataUrl = (): string => metadata.url;
+  try {
+    const report = await checkBindIdSetup({ ...healthy(), issuer: metadata.url });
+    expect(Object.keys(failures(report))).toEqual(['client-auth']);
+    expect(failures(report)['client-auth']?.detail).toBe(
+      `not checked: the token endpoint ${elsewhere.url}/token is not on the issuer's host, so the secret was not sent there`,
+    );
+    expect(received).toEqual([]);
+  } finally {
+    await Promise.all([elsewhere.close(), metadata.close()]);
   }
 });
 
