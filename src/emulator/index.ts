@@ -7,6 +7,11 @@
  * delete the alias that later ID tokens carry. Faults (errors, delays, hangs, dropped connections)
  * can be injected per endpoint. All state lives in memory, bounded.
  *
+ * Faithful to BindID's documentation by default rather than ideal (`client_secret_post` only, GET
+ * `/authorize`, no `scope` in the token response, `email_verified` only for verified data,
+ * `ts.bindid.app_bound_cred` per device...); flags enable the looser behaviours. Each difference
+ * from BindID is listed in docs/emulator-fidelity.md.
+ *
  * ```ts
  * import { createEmulator } from 'express-bindid/emulator';
  *
