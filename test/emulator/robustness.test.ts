@@ -296,6 +296,23 @@ describe('options', () => {
   });
 });
 
+describe('the fidelity options', () => {
+  it.each<[string, EmulatorOptions, string, RegExp]>([
+    ['allowClientSecretBasic "yes"', { allowClientSecretBasic: 'yes' as never }, 'allowClientSecretBasic', /must be true or false/],
+    ['allowPostAuthorize 1', { allowPostAuthorize: 1 as never }, 'allowPostAuthorize', /must be true or false/],
+    ['tokenResponseScope "scope"', { tokenResponseScope: 'scope' as never }, 'tokenResponseScope', /must be true or false/],
+    [
+      'repeatedAuthenticationPerformed "maybe"',
+      { repeatedAuthenticationPerformed: 'maybe' as 'reject' },
+      'repeatedAuthenticationPerformed',
+      /must be one of "accept", "reject"/,
+    ],
+    ['an identity emailVerified "no"', { identities: [{ id: 'a', emailVerified: 'no' as never }] }, 'identities[0].emailVerified', /must be true or false/],
+  ])('rejects %s with ERR_BINDID_INVALID_OPTION saying what it must be', async (_name, options, option, message) => {
+    await expect(createEmulator(options)).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION, option, message: expect.stringMatching(message) });
+  });
+});
+
 describe('admin endpoints', () => {
   it('health answers on both sides', async () => {
     for (const base of [emu.issuer, emu.apiUrl]) {
