@@ -111,3 +111,5 @@ export {
   type SessionFeedbackTrace,
   type TokenExchangeTrace,
 } from './internal/diagnostics.js';
+export { checkBindIdSetup } from './doctor/check-bindid-setup.js';
+export type { BindIdSetupCheck, BindIdSetupCheckId, BindIdSetupOptions, BindIdSetupReport } from './doctor/types.js';

@@ -1,5 +1,6 @@
 /**
- * `GET|POST /authorize`: the authorization-code flow's front channel.
+ * `GET /authorize` (and `POST`, form body, only with `allowPostAuthorize`; otherwise 405): the
+ * authorization-code flow's front channel.
  *
  * Checks, in order:
  * 1. `client_id` must be the registered client and `redirect_uri` one of the registered URIs,
@@ -19,17 +20,28 @@
  * {@link CODE_TTL_MS} ms, and bound to the client, the redirect URI, the PKCE challenge and the nonce.
  *
  * `GET /authorize?...&identity=<id|new|cancel>` completes at once too (a shortcut for scripts and
- * tests; BindID has no such thing).
+ * tests; BindID has no such thing), and `device=<id>` names the device the person authenticates
+ * from (default {@link DEFAULT_DEVICE}): `ts.bindid.app_bound_cred` is per device.
+ *
+ * BindID parameters honoured:
+ * - `acr_values` (space-separated; unknown values ignored): `ts.bindid.iac.email` /
+ *   `ts.bindid.iac.phone_number` make the person verify their email / phone number during this
+ *   login (a person BindID knows none of enters one: the `login_hint` address, or an invented one).
+ *   The address is then verified from now on, released even without the `email`/`phone` scope, and
+ *   the ID token's `acr` lists the value.
+ * - `login_hint`: `email:<address>` (or a bare address). The sign-in page offers the identity with
+ *   that address first; `identity=new` registers the new person with it (unverified).
  *
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logger, printable } from '../internal/log.js';
-import { CODE_TTL_MS, type Context } from './config.js';
+import { ACR_EMAIL, ACR_PHONE } from './claims.js';
+import { CODE_TTL_MS, type Context, DEFAULT_DEVICE } from './config.js';
 import { HttpError, mediaType, parseForm, readBody, redirect, repeatedParam, sendHtml } from './http.js';
 import { errorPage, signInPage } from './pages.js';
 import { randomToken } from './secrets.js';
-import type { Identity } from './state.js';
+import type { AppUser, Identity } from './state.js';
 
 const log = logger('emulator');
 
@@ -43,7 +55,13 @@ const SINGLE_PARAMS = [
   'code_challenge',
   'code_challenge_method',
   'identity',
+  'device',
+  'acr_values',
+  'login_hint',
 ];
+
+/** A device id given as `device=<id>`. */
+const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** How many of the identities created by `identity=new` the sign-in page offers (newest first). */
 export const CREATED_ON_PAGE = 5;
@@ -61,8 +79,21 @@ export async function handleAuthorize(
   ctx: Context,
   query: string,
 ): Promise<void> {
+  if (req.method === 'POST' && !ctx.config.allowPostAuthorize) {
+    throw new HttpError(405, 'method_not_allowed', 'use GET /authorize (POST is enabled by allowPostAuthorize)', {
+      Allow: 'GET',
+    });
+  }
   const params = req.method === 'POST' ? await readForm(req) : new URLSearchParams(query);
   authorize(params, res, ctx);
+}
+
+/** The email address of a `login_hint` (`email:<address>` or a bare address), if it names one. */
+export function hintedEmail(params: URLSearchParams): string | undefined {
+  const hint = params.get('login_hint');
+  if (hint === null) return undefined;
+  const address = hint.startsWith('email:') ? hint.slice('email:'.length) : hint;
+  return /^[^\s@]{1,64}@[^\s@]{1,190}$/.test(address) ? address : undefined;
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
@@ -102,6 +133,7 @@ function authorize(params: URLSearchParams, res: ServerResponse, ctx: Context): 
   };
 
   const choice = params.get('identity');
+  const hint = hintedEmail(params);
   if (choice === null) {
     sendHtml(
       res,
@@ -109,8 +141,9 @@ function authorize(params: URLSearchParams, res: ServerResponse, ctx: Context): 
       signInPage({
         clientId,
         params,
-        identities: state.knownIdentities,
-        created: state.createdIdentities(CREATED_ON_PAGE),
+        identities: state.knownIdentities.map((identity) => asHeld(identity, ctx)),
+        created: state.createdIdentities(CREATED_ON_PAGE).map((identity) => asHeld(identity, ctx)),
+        ...(hint === undefined ? {} : { hint }),
       }),
     );
     return;
@@ -119,12 +152,23 @@ function authorize(params: URLSearchParams, res: ServerResponse, ctx: Context): 
     redirectError(res, target, stateParam, { error: 'access_denied', description: 'the user cancelled the sign-in' });
     return;
   }
-  const identity = choice === 'new' ? state.createIdentity() : state.identity(choice);
+  const device = params.get('device') ?? DEFAULT_DEVICE;
+  if (!DEVICE_ID.test(device)) {
+    sendHtml(res, 400, errorPage('Invalid device', 'device must be 1 to 64 letters, digits, ".", "_" or "-".'));
+    return;
+  }
+  const identity = choice === 'new' ? state.createIdentity(undefined, hint) : state.identity(choice);
   if (identity === undefined) {
     sendHtml(res, 400, errorPage('Unknown identity', 'There is no test identity with this id.'));
     return;
   }
-  complete(res, ctx, params, redirectUri, identity);
+  complete(res, ctx, params, redirectUri, identity, device);
+}
+
+/** `identity` with the email address BindID holds for it now (a verification may have set one). */
+function asHeld(identity: Identity, ctx: Context): Identity {
+  const email = ctx.state.user(identity.sub)?.email;
+  return email === undefined ? identity : { ...identity, email };
 }
 
 /** The first OAuth error of the request, if any (see the module comment). */
@@ -174,13 +218,15 @@ function complete(
   params: URLSearchParams,
   redirectUri: string,
   identity: Identity,
+  device: string,
 ): void {
   const { config, state } = ctx;
   const user = state.user(identity.sub);
   if (user === undefined) throw new Error('the identity was evicted before it could sign in');
   const now = config.now();
   const authTime = Math.floor(now / 1000);
-  state.recordLogin(user, authTime);
+  state.recordLogin(user, authTime, device);
+  const verified = verify(user, params);
   const code = randomToken();
   const nonce = params.get('nonce');
   const codeChallenge = params.get('code_challenge');
@@ -194,6 +240,8 @@ function complete(
       authTime,
       ...(nonce === null ? {} : { nonce }),
       ...(codeChallenge === null ? {} : { codeChallenge }),
+      device,
+      verified,
       expiresAt: now + CODE_TTL_MS,
     },
     now,
@@ -204,4 +252,24 @@ function complete(
   if (stateParam !== null) location.searchParams.append('state', stateParam);
   log('authorize: code issued to identity %s', printable(identity.id));
   redirect(res, location);
+}
+
+/**
+ * Play the verifications `acr_values` asks for: the person confirms (or first enters) their email
+ * address / phone number, which is verified from then on. Returns the ACR values satisfied.
+ */
+function verify(user: AppUser, params: URLSearchParams): string[] {
+  const asked = new Set((params.get('acr_values') ?? '').split(' '));
+  const verified: string[] = [];
+  if (asked.has(ACR_EMAIL)) {
+    user.email ??= hintedEmail(params) ?? `${user.identity.id}@example.com`;
+    user.emailVerified = true;
+    verified.push(ACR_EMAIL);
+  }
+  if (asked.has(ACR_PHONE)) {
+    user.phoneNumber ??= '+15555550199';
+    user.phoneNumberVerified = true;
+    verified.push(ACR_PHONE);
+  }
+  return verified;
 }

@@ -1,62 +1,98 @@
 /**
- * The claims of ID tokens and `/userinfo` answers, from a session and the user's state at the time.
+ * The claims of ID tokens and `/userinfo` answers, from a session and the user's state at the time
+ * (docs/emulator-fidelity.md says which rule comes from which BindID source).
  *
- * - `acr`: a space-delimited string, `ts.bindid.mfca`, plus `ts.bindid.app_bound_cred` once the
- *   client set an alias for the user.
+ * - `acr`: a space-delimited string of the documented values only: `ts.bindid.app_bound_cred` when
+ *   the device the person authenticated from was bound to the client by an `authentication_performed`
+ *   report (per device, not per user), and the `ts.bindid.iac.*` values this login verified. Absent
+ *   when there is none.
  * - `amr`: `['ts.bind_id.mfca']` (BindID writes `bind_id` here, unlike the ACR values).
- * - `bindid_alias` only once an alias is set; `bindid_info.capp_first_confirmed_login` only once a
- *   report confirmed the user.
- * - `email`/`email_verified` only with the `email` scope; `phone_number`/`phone_number_verified` only
- *   with the `phone` scope and when the identity has a number.
+ * - `bindid_alias` only once an alias is set.
+ * - `email` with the `email` scope (or `acr_values` asking to verify it) when BindID holds an address;
+ *   `email_verified` is `true` only for a verified one. The same for `phone_number` /
+ *   `phone_number_verified` with the `phone` scope.
+ * - `bindid_info` (ID token): app-scoped unix seconds `capp_first_login`, `capp_last_login`,
+ *   `capp_first_login_from_authenticating_device`, `capp_last_login_from_authenticating_device`, and
+ *   `capp_first_confirmed_login` once a report confirmed the user.
+ * - `bindid_network_info` only with the `bindid_network_info` scope: `user_registration_time`,
+ *   `user_last_seen`, `authenticating_device_registration_time`, `authenticating_device_last_seen`
+ *   (ISO 8601 strings, as the samples read them as strings), `confirmed_capp_count`, `device_count`
+ *   (integers).
  * - `/userinfo` answers `sub`, `auth_time`, `nonce`, `acr`, `amr` and the scope claims (what BindID's
  *   docs list); whether BindID adds the alias or `bindid_info` there is unknown, so it does not.
  *
  * @module
  */
 import type { JWTPayload } from 'jose';
-import type { AppUser, Session } from './state.js';
+import type { AppUser, DeviceRecord, Session } from './state.js';
 
-/** The ACR of every BindID login. */
-const ACR_MFCA = 'ts.bindid.mfca';
-/** The ACR added once the client bound the user (set an alias by session feedback). */
-const ACR_APP_BOUND = 'ts.bindid.app_bound_cred';
+/** The ACR of a login from a device whose authenticator the client bound (session feedback). */
+export const ACR_APP_BOUND = 'ts.bindid.app_bound_cred';
+/** The data-verification ACR values BindID documents (D-VER), asked for with `acr_values`. */
+export const ACR_EMAIL = 'ts.bindid.iac.email';
+export const ACR_PHONE = 'ts.bindid.iac.phone_number';
 
-/** The `acr` claim for `user`. */
-export function acrOf(user: AppUser): string {
-  return user.alias === undefined ? ACR_MFCA : `${ACR_MFCA} ${ACR_APP_BOUND}`;
+/** The `acr` claim of `session` for `user`, or `undefined` when no ACR value applies. */
+export function acrOf(session: Session, user: AppUser): string | undefined {
+  const values = user.devices.get(session.device)?.bound === true ? [ACR_APP_BOUND] : [];
+  values.push(...session.verified);
+  return values.length === 0 ? undefined : values.join(' ');
 }
 
 /** The claims about the session common to ID tokens and `/userinfo`. */
 function sessionClaims(session: Session, user: AppUser): JWTPayload {
   const claims: JWTPayload = { sub: session.sub, auth_time: session.authTime };
   if (session.nonce !== undefined) claims.nonce = session.nonce;
-  claims.acr = acrOf(user);
+  const acr = acrOf(session, user);
+  if (acr !== undefined) claims.acr = acr;
   claims.amr = ['ts.bind_id.mfca'];
   const scopes = session.scope.split(' ');
-  const { email, phoneNumber } = user.identity;
-  if (scopes.includes('email') && email !== undefined) {
-    claims.email = email;
-    claims.email_verified = true;
+  if (user.email !== undefined && (scopes.includes('email') || session.verified.includes(ACR_EMAIL))) {
+    claims.email = user.email;
+    claims.email_verified = user.emailVerified;
   }
-  if (scopes.includes('phone') && phoneNumber !== undefined) {
-    claims.phone_number = phoneNumber;
-    claims.phone_number_verified = true;
+  if (user.phoneNumber !== undefined && (scopes.includes('phone') || session.verified.includes(ACR_PHONE))) {
+    claims.phone_number = user.phoneNumber;
+    claims.phone_number_verified = user.phoneNumberVerified;
   }
+  if (scopes.includes('bindid_network_info')) claims.bindid_network_info = networkInfo(session, user);
   return claims;
 }
 
-/** The `bindid_info` claim: app-scoped login times (unix seconds). */
-function bindidInfo(user: AppUser): Record<string, number> {
+/** The `bindid_info` claim: app-scoped login times (unix seconds), per user and per device. */
+function bindidInfo(session: Session, user: AppUser): Record<string, number> {
   const info: Record<string, number> = {};
-  if (user.firstLogin !== undefined) {
-    info.capp_first_login = user.firstLogin;
-    info.capp_first_login_from_authenticating_device = user.firstLogin;
-  }
-  if (user.lastLogin !== undefined) {
-    info.capp_last_login = user.lastLogin;
-    info.capp_last_login_from_authenticating_device = user.lastLogin;
-  }
+  if (user.firstLogin !== undefined) info.capp_first_login = user.firstLogin;
   if (user.firstConfirmedLogin !== undefined) info.capp_first_confirmed_login = user.firstConfirmedLogin;
+  if (user.lastLogin !== undefined) info.capp_last_login = user.lastLogin;
+  const device = user.devices.get(session.device);
+  if (device !== undefined) {
+    info.capp_first_login_from_authenticating_device = device.firstLogin;
+    info.capp_last_login_from_authenticating_device = device.lastLogin;
+  }
+  return info;
+}
+
+/** Unix seconds as an ISO 8601 UTC string without fractions, e.g. `2023-07-22T04:26:40Z`. */
+function isoTime(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The `bindid_network_info` claim (network-wide facts; the emulator's network is this one client). */
+function networkInfo(session: Session, user: AppUser): Record<string, string | number> {
+  const devices: DeviceRecord[] = [...user.devices.values()];
+  const info: Record<string, string | number> = {};
+  if (devices.length > 0) {
+    info.user_registration_time = isoTime(Math.min(...devices.map((device) => device.firstLogin)));
+    info.user_last_seen = isoTime(Math.max(...devices.map((device) => device.lastLogin)));
+  }
+  const device = user.devices.get(session.device);
+  if (device !== undefined) {
+    info.authenticating_device_registration_time = isoTime(device.firstLogin);
+    info.authenticating_device_last_seen = isoTime(device.lastLogin);
+  }
+  info.confirmed_capp_count = user.firstConfirmedLogin === undefined ? 0 : 1;
+  info.device_count = devices.length;
   return info;
 }
 
@@ -80,7 +116,7 @@ export function idTokenClaims({ issuer, clientId, session, user, iat, ttlSeconds
     iat,
     exp: iat + ttlSeconds,
     ...sessionClaims(session, user),
-    bindid_info: bindidInfo(user),
+    bindid_info: bindidInfo(session, user),
   };
   if (user.alias !== undefined) claims.bindid_alias = user.alias;
   return claims;

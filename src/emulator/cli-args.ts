@@ -23,6 +23,12 @@ Options:
   --redirect-uri <uri>       a registered redirect URI, matched exactly (repeatable; none: every
                              /authorize fails)
   --alias-conflict <mode>    reject (409, default) or allow an alias another user already holds
+  --repeated-authentication-performed <mode>
+                             accept (default) or reject (400) authentication_performed for a
+                             user who already has an alias
+  --allow-client-secret-basic  also accept client_secret_basic at /token (BindID: post only)
+  --allow-post-authorize     also accept POST /authorize (BindID documents GET)
+  --token-response-scope     add scope to the token response (BindID's has none)
   --fault <endpoint>=<spec>  inject a fault (repeatable). Endpoints: discovery, jwks, authorize,
                              token, userinfo, session-feedback. Spec: items joined by ":" among
                              <status>, retry-after=<seconds>, delay=<ms>, times=<n>, hang, drop.
@@ -57,6 +63,10 @@ export function parseCommandLine(argv: string[]): Command {
   if (aliasConflict !== 'reject' && aliasConflict !== 'allow') {
     throw new UsageError('--alias-conflict must be reject or allow');
   }
+  const repeated = values['repeated-authentication-performed'] ?? 'accept';
+  if (repeated !== 'accept' && repeated !== 'reject') {
+    throw new UsageError('--repeated-authentication-performed must be accept or reject');
+  }
   const faults: Partial<Record<string, Fault>> = {};
   for (const spec of values.fault ?? []) {
     try {
@@ -72,6 +82,10 @@ export function parseCommandLine(argv: string[]): Command {
     redirectUris: values['redirect-uri'] ?? [],
     aliasConflict,
     faults,
+    repeatedAuthenticationPerformed: repeated,
+    allowClientSecretBasic: values['allow-client-secret-basic'] === true,
+    allowPostAuthorize: values['allow-post-authorize'] === true,
+    tokenResponseScope: values['token-response-scope'] === true,
   };
   if (values.host !== undefined) options.host = values.host;
   if (values['client-id'] !== undefined) options.clientId = values['client-id'];
@@ -95,6 +109,10 @@ const OPTIONS = {
   'redirect-uri': { type: 'string', multiple: true },
   'alias-conflict': { type: 'string' },
   fault: { type: 'string', multiple: true },
+  'repeated-authentication-performed': { type: 'string' },
+  'allow-client-secret-basic': { type: 'boolean' },
+  'allow-post-authorize': { type: 'boolean' },
+  'token-response-scope': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 

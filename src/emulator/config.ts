@@ -23,6 +23,8 @@ export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = [
 ];
 /** How long an authorization code can be redeemed, in ms. */
 export const CODE_TTL_MS = 60_000;
+/** The device a login comes from when `/authorize` names none (`device=<id>`, an emulator extension). */
+export const DEFAULT_DEVICE = 'device-1';
 /** Lifetime of ID tokens, in seconds. */
 export const ID_TOKEN_TTL_SECONDS = 3600;
 
@@ -47,6 +49,10 @@ export interface EmulatorConfig {
   readonly faults: ReadonlyMap<EmulatorEndpoint, Fault>;
   readonly now: () => number;
   readonly accessTokenTtlSeconds: number;
+  readonly allowClientSecretBasic: boolean;
+  readonly allowPostAuthorize: boolean;
+  readonly tokenResponseScope: boolean;
+  readonly repeatedAuthenticationPerformed: 'accept' | 'reject';
 }
 
 /** What each request handler works with. */
@@ -73,6 +79,10 @@ const KNOWN: KnownKeys<EmulatorOptions> = {
   faults: true,
   now: true,
   accessTokenTtlSeconds: true,
+  allowClientSecretBasic: true,
+  allowPostAuthorize: true,
+  tokenResponseScope: true,
+  repeatedAuthenticationPerformed: true,
 };
 
 /**
@@ -94,6 +104,10 @@ export function readConfig(options: EmulatorOptions | undefined): EmulatorConfig
     faults: readFaults(reader),
     now: reader.fn<() => number>('now') ?? Date.now,
     accessTokenTtlSeconds: reader.integer('accessTokenTtlSeconds', 3600, 1, 86400),
+    allowClientSecretBasic: reader.boolean('allowClientSecretBasic', false),
+    allowPostAuthorize: reader.boolean('allowPostAuthorize', false),
+    tokenResponseScope: reader.boolean('tokenResponseScope', false),
+    repeatedAuthenticationPerformed: reader.oneOf('repeatedAuthenticationPerformed', ['accept', 'reject'], 'accept'),
   };
 }
 
@@ -119,7 +133,8 @@ function readIdentities(reader: OptionReader): readonly EmulatorIdentity[] {
   if (!Array.isArray(value)) throw reader.error('identities', `must be an array (got ${describeType(value)})`);
   const seen = new Set<string>();
   return value.map((entry: unknown, i) => {
-    const item = new OptionReader('createEmulator', entry, { id: true, email: true, phoneNumber: true, name: true }, `identities[${i}]`);
+    const known = { id: true, email: true, emailVerified: true, phoneNumber: true, phoneNumberVerified: true, name: true };
+    const item = new OptionReader('createEmulator', entry, known, `identities[${i}]`);
     const id = item.requiredString('id', 'alice');
     if (!isIdentityId(id) || seen.has(id)) {
       throw item.error(
@@ -130,7 +145,9 @@ function readIdentities(reader: OptionReader): readonly EmulatorIdentity[] {
     seen.add(id);
     const identity: EmulatorIdentity = { id };
     if (item.has('email')) identity.email = item.string('email', '');
+    if (item.has('emailVerified')) identity.emailVerified = item.boolean('emailVerified', true);
     if (item.has('phoneNumber')) identity.phoneNumber = item.string('phoneNumber', '');
+    if (item.has('phoneNumberVerified')) identity.phoneNumberVerified = item.boolean('phoneNumberVerified', true);
     if (item.has('name')) identity.name = item.string('name', '');
     return identity;
   });

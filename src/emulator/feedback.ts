@@ -19,21 +19,29 @@
  *    for `authentication_performed` and `alias_updated`, checked when present on `alias_deleted`);
  *    `amr` on another type than `authentication_performed`, or not an array of at most 16 strings
  *    of 1 to 64 characters.
- * 7. 409: another user of this client holds the alias and `aliasConflict` is `reject`.
- * 8. 200 `{}`. `authentication_performed` sets the alias and confirms the user, `alias_updated`
- *    replaces the alias, `alias_deleted` removes it.
+ * 7. 409: another user of this client holds the alias and `aliasConflict` is `reject`. 400
+ *    `invalid_request`: `authentication_performed` for a user who already has an alias, when
+ *    `repeatedAuthenticationPerformed` is `reject` ("an alias can be set once", D-SF; 400 because
+ *    BindID's documented errors are 400 for a request it refuses and 401 for credentials, and no
+ *    source shows a 409).
+ * 8. 200 `{}`. `authentication_performed` sets the alias, confirms the user and binds the device of
+ *    the access token's login (`ts.bindid.app_bound_cred` on later logins from it); `alias_updated`
+ *    replaces the alias; `alias_deleted` removes it and unbinds the user's devices.
+ *
+ * The HMAC is computed here with `node:crypto` (a few lines, on purpose not the library's signing
+ * code, so the emulator checks the library independently).
  *
  * Every request is recorded as a {@link ReceivedReport}, without the token, the HMAC or the header.
  *
  * @module
  */
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logger } from '../internal/log.js';
-import { hmacBase64 } from '../feedback/signing.js';
 import type { Context } from './config.js';
 import { HttpError, isJsonObject, mediaType, NOT_JSON, parseJson, readBody, sendError } from './http.js';
 import { safeEqual } from './secrets.js';
-import type { AppUser } from './state.js';
+import type { AppUser, Session } from './state.js';
 import type { HeaderForm, ReceivedReport } from './types.js';
 
 const log = logger('emulator');
@@ -56,6 +64,12 @@ type ParsedAuth =
   | { form: 'none' }
   | { form: 'malformed' };
 
+/** The user and session an access token stands for. */
+interface Authenticated {
+  user: AppUser;
+  session: Session;
+}
+
 /** A report that passed every check. */
 interface CheckedReport {
   type: 'authentication_performed' | 'alias_updated' | 'alias_deleted';
@@ -75,8 +89,8 @@ export async function handleSessionFeedback(req: IncomingMessage, res: ServerRes
   try {
     const payload = parseJson(await readBody(req));
     if (isJsonObject(payload)) capture(payload, draft, auth);
-    const { report, user } = checkRequest(req, payload, auth, ctx, draft);
-    applyReport(report, user, ctx);
+    const { report, user, session } = checkRequest(req, payload, auth, ctx, draft);
+    applyReport(report, { user, session }, ctx);
   } catch (err) {
     const httpError = err instanceof HttpError ? err : undefined;
     record(ctx, at, httpError?.status ?? 500, draft, httpError?.message ?? 'internal error');
@@ -117,34 +131,39 @@ function checkRequest(
   auth: ParsedAuth,
   ctx: Context,
   draft: Draft,
-): { report: CheckedReport; user: AppUser } {
+): Authenticated & { report: CheckedReport } {
   if (auth.form === 'none') throw unauthorized('the Authorization header is missing');
   if (auth.form === 'malformed') {
     throw unauthorized('the Authorization header must be "BindIdBackend AccessToken [<access token>; ]<auth value>"');
   }
   if (auth.form === 'token-and-hmac') {
-    const user = authenticate(auth.token, auth.hmac, ctx, draft);
+    const who = authenticate(auth.token, auth.hmac, ctx, draft);
     const { subjectToken, reports } = checkPayload(req, payload);
     if (auth.token !== subjectToken) throw unauthorized('the access token in the header differs from subject_session_at');
-    return { report: checkReport(reports, user, ctx), user };
+    return { report: checkReport(reports, who.user, ctx), ...who };
   }
   const { subjectToken, reports } = checkPayload(req, payload);
-  const user = authenticate(subjectToken, auth.hmac, ctx, draft);
-  return { report: checkReport(reports, user, ctx), user };
+  const who = authenticate(subjectToken, auth.hmac, ctx, draft);
+  return { report: checkReport(reports, who.user, ctx), ...who };
 }
 
-/** Check the HMAC and the token; return the token's user. Records the user's `sub` in `draft`. */
-function authenticate(token: string, hmac: string, ctx: Context, draft: Draft): AppUser {
+/** BindID's auth value: padded base64 of HMAC-SHA256 over the UTF-8 token, keyed with the UTF-8 secret. */
+export function authValue(clientSecret: string, accessToken: string): string {
+  return createHmac('sha256', Buffer.from(clientSecret, 'utf8')).update(Buffer.from(accessToken, 'utf8')).digest('base64');
+}
+
+/** Check the HMAC and the token; return the token's session and user. Records the `sub` in `draft`. */
+function authenticate(token: string, hmac: string, ctx: Context, draft: Draft): Authenticated {
   const session = ctx.state.session(token);
   if (session !== undefined) draft.sub = session.sub;
-  if (!safeEqual(hmac, hmacBase64(ctx.config.clientSecret, token))) {
+  if (!safeEqual(hmac, authValue(ctx.config.clientSecret, token))) {
     throw unauthorized('the auth value is not the HMAC-SHA256 of the access token keyed with the client secret');
   }
   if (session === undefined) throw unauthorized('the access token is unknown');
   if (session.expiresAt <= ctx.config.now()) throw unauthorized('the access token has expired');
   const user = ctx.state.user(session.sub);
   if (user === undefined) throw unauthorized('the identity of this access token no longer exists');
-  return user;
+  return { user, session };
 }
 
 /** Step 4 of the module comment: the content type, the body's shape and `subject_session_at`. */
@@ -188,6 +207,13 @@ function checkReport(reports: unknown, user: AppUser, ctx: Context): CheckedRepo
   ) {
     throw new HttpError(409, 'alias_conflict', 'another user of this client already holds this alias');
   }
+  if (
+    type === 'authentication_performed' &&
+    user.alias !== undefined &&
+    ctx.config.repeatedAuthenticationPerformed === 'reject'
+  ) {
+    throw badRequest('an alias is already set for this user: it can be set once (use alias_updated to change it)');
+  }
   return { type: type as CheckedReport['type'], ...(typeof alias === 'string' ? { alias } : {}) };
 }
 
@@ -200,14 +226,19 @@ function isAmr(amr: unknown): amr is string[] {
 }
 
 /** Step 8 of the module comment. */
-function applyReport(report: CheckedReport, user: AppUser, ctx: Context): void {
+function applyReport(report: CheckedReport, { user, session }: Authenticated, ctx: Context): void {
   const { state, config } = ctx;
   if (report.type === 'alias_deleted') {
     state.setAlias(user, undefined);
+    state.unbindDevices(user);
     return;
   }
   state.setAlias(user, report.alias);
-  if (report.type === 'authentication_performed') state.confirm(user, Math.floor(config.now() / 1000));
+  if (report.type === 'authentication_performed') {
+    const now = Math.floor(config.now() / 1000);
+    state.confirm(user, now);
+    state.bindDevice(user, session.device, now);
+  }
 }
 
 /**

@@ -7,6 +7,11 @@
  * delete the alias that later ID tokens carry. Faults (errors, delays, hangs, dropped connections)
  * can be injected per endpoint. All state lives in memory, bounded.
  *
+ * Faithful to BindID's documentation by default rather than ideal (`client_secret_post` only, GET
+ * `/authorize`, no `scope` in the token response, `email_verified` only for verified data,
+ * `ts.bindid.app_bound_cred` per device...); flags enable the looser behaviours. Each difference
+ * from BindID is listed in docs/emulator-fidelity.md.
+ *
  * ```ts
  * import { createEmulator } from 'express-bindid/emulator';
  *
@@ -18,7 +23,7 @@
  * @packageDocumentation
  */
 import { invalidArgument } from '../errors.js';
-import { type Context, type EmulatorConfig, isIdentityId, readConfig } from './config.js';
+import { type Context, DEFAULT_DEVICE, type EmulatorConfig, isIdentityId, readConfig } from './config.js';
 import { checkFault, ENDPOINTS, FaultTable, isEndpoint } from './faults.js';
 import { createSigningKey } from './keys.js';
 import { API_ROUTES, SIGNIN_ROUTES } from './routes.js';
@@ -129,7 +134,13 @@ class RunningEmulator implements Emulator {
       throw invalidArgument('setAlias: alias must be a non-empty string or undefined');
     }
     this.ctx.state.setAlias(user, alias);
-    if (alias !== undefined) this.ctx.state.confirm(user, Math.floor(this.ctx.config.now() / 1000));
+    const now = Math.floor(this.ctx.config.now() / 1000);
+    if (alias === undefined) {
+      this.ctx.state.unbindDevices(user);
+    } else {
+      this.ctx.state.confirm(user, now);
+      this.ctx.state.bindDevice(user, DEFAULT_DEVICE, now);
+    }
   }
 
   addIdentity(identity: EmulatorIdentity): string {

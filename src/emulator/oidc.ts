@@ -10,8 +10,12 @@ import { userinfoClaims } from './claims.js';
 import type { Context } from './config.js';
 import { HttpError, readBody, sendJson } from './http.js';
 
-/** The discovery document of an emulator whose sign-in side is `issuer`. */
-export function discoveryDocument(issuer: string): Record<string, unknown> {
+/**
+ * The discovery document of an emulator whose sign-in side is `issuer` (BindID's own document is not
+ * in any public source; this one advertises only what the emulator does). `client_secret_basic` is
+ * listed only when `allowClientSecretBasic` is set.
+ */
+export function discoveryDocument(issuer: string, allowClientSecretBasic = false): Record<string, unknown> {
   return {
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
@@ -23,9 +27,12 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     grant_types_supported: ['authorization_code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
-    token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+    token_endpoint_auth_methods_supported: allowClientSecretBasic
+      ? ['client_secret_post', 'client_secret_basic']
+      : ['client_secret_post'],
     code_challenge_methods_supported: ['S256'],
     scopes_supported: ['openid', 'email', 'phone', 'bindid_network_info'],
+    acr_values_supported: ['ts.bindid.app_bound_cred', 'ts.bindid.iac.email', 'ts.bindid.iac.phone_number'],
     claims_supported: [
       'iss',
       'sub',
@@ -42,13 +49,14 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
       'phone_number_verified',
       'bindid_alias',
       'bindid_info',
+      'bindid_network_info',
     ],
   };
 }
 
 /** `GET /.well-known/openid-configuration`. */
 export function handleDiscovery(_req: IncomingMessage, res: ServerResponse, ctx: Context): void {
-  sendJson(res, 200, discoveryDocument(ctx.issuer));
+  sendJson(res, 200, discoveryDocument(ctx.issuer, ctx.config.allowClientSecretBasic));
 }
 
 /** `GET /jwks`: the public signing key. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_DEVICE } from './config.js';
 import type { Identity } from './state.js';
 
 /** Escape text for HTML element content and double-quoted attribute values. */
@@ -47,34 +48,42 @@ export interface SignInPageInput {
   identities: readonly Identity[];
   /** Identities created earlier by "New BindID user", newest first, one button each. */
   created?: readonly Identity[];
+  /** The email address of the request's `login_hint`: its identity is offered first. */
+  hint?: string;
 }
 
 /**
- * The page shown by `GET /authorize` without `identity`: one form posting every original parameter
- * back to `/authorize`, with one submit button per identity (`identity=<id>`), known ones first then
- * those created earlier, one for a new user (`identity=new`) and a Cancel button (`identity=cancel`).
+ * The page shown by `GET /authorize` without `identity`: one form sending every original parameter
+ * back to `GET /authorize` (BindID's authorization endpoint takes GET), with a device field, one submit
+ * button per identity (`identity=<id>`; the one the `login_hint` names first, then known ones, then
+ * those created earlier), one for a new user (`identity=new`) and a Cancel button (`identity=cancel`).
  */
-export function signInPage({ clientId, params, identities, created = [] }: SignInPageInput): string {
+export function signInPage({ clientId, params, identities, created = [], hint }: SignInPageInput): string {
   const hidden = [...params]
-    .filter(([name]) => name !== 'identity')
+    .filter(([name]) => name !== 'identity' && name !== 'device')
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n');
   const button = (identity: Identity, text: string): string => {
     const label = [identity.name ?? identity.id, identity.email].filter((part) => part !== undefined).join(' — ');
     return `<button type="submit" name="identity" value="${escapeHtml(identity.id)}">${text} ${escapeHtml(label)}</button>`;
   };
+  const hinted = (identity: Identity): boolean => hint !== undefined && identity.email === hint;
   const buttons = [
-    ...identities.map((identity) => button(identity, 'Sign in as')),
+    ...identities.filter(hinted).map((identity) => button(identity, 'Sign in (login_hint) as')),
+    ...identities.filter((identity) => !hinted(identity)).map((identity) => button(identity, 'Sign in as')),
     ...created.map((identity) => button(identity, 'Sign in again as')),
   ].join('\n');
+  const device = escapeHtml(params.get('device') ?? DEFAULT_DEVICE);
   return layout(
     'BindID emulator — sign in',
     `<h1>Sign in with BindID (emulator)</h1>
 <p>This is the <strong>local BindID emulator</strong>, a test stand-in for BindID's biometric prompt.
 No real authentication happens here: pick who you are.</p>
 <p class="note">Requested by client <code>${escapeHtml(clientId)}</code>.</p>
-<form method="post" action="/authorize">
+<form method="get" action="/authorize">
 ${hidden}
+<p><label for="device">Device you authenticate from</label>
+<input id="device" name="device" value="${device}" required></p>
 <fieldset>
 <legend>Choose a test identity</legend>
 ${buttons}

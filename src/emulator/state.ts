@@ -42,10 +42,33 @@ export interface Identity extends Readonly<EmulatorIdentity> {
   readonly sub: string;
 }
 
+/** One device a user authenticated from. Times are unix seconds. */
+export interface DeviceRecord {
+  /** First login from this device (its registration, as the emulator has one client). */
+  readonly firstLogin: number;
+  /** Latest login from this device. */
+  lastLogin: number;
+  /**
+   * Whether an `authentication_performed` report bound this device's authenticator to the client
+   * (`ts.bindid.app_bound_cred` in `acr` when signing in from it).
+   */
+  bound: boolean;
+}
+
 /** What BindID keeps about one user of the client application. Times are unix seconds. */
 export interface AppUser {
   /** Who this user is. */
   readonly identity: Identity;
+  /** The email address BindID holds (from the identity, a `login_hint`, or a verification). */
+  email?: string;
+  /** Whether `email` is verified. */
+  emailVerified: boolean;
+  /** The phone number BindID holds. */
+  phoneNumber?: string;
+  /** Whether `phoneNumber` is verified. */
+  phoneNumberVerified: boolean;
+  /** The devices the user signed in from, by device id. */
+  readonly devices: Map<string, DeviceRecord>;
   /** The alias the client set by session feedback. */
   alias?: string;
   /** When the user first signed in to this client. */
@@ -72,6 +95,10 @@ export interface CodeGrant {
   readonly nonce?: string;
   /** The S256 PKCE challenge, when one was sent. */
   readonly codeChallenge?: string;
+  /** The device the user authenticated from. */
+  readonly device: string;
+  /** The `ts.bindid.iac.*` ACR values this authentication satisfied (verifications asked for and done). */
+  readonly verified: readonly string[];
   /** Expiry, ms since 1970. */
   readonly expiresAt: number;
 }
@@ -86,6 +113,10 @@ export interface Session {
   readonly authTime: number;
   /** The `nonce` of the authorization request, if any. */
   readonly nonce?: string;
+  /** The device the user authenticated from. */
+  readonly device: string;
+  /** The `ts.bindid.iac.*` ACR values this authentication satisfied. */
+  readonly verified: readonly string[];
   /** Expiry, ms since 1970. */
   expiresAt: number;
 }
@@ -229,14 +260,24 @@ export class EmulatorState {
   }
 
   /**
-   * Create a fresh identity: random UUID `sub`; without `named`, id and email `new-<8 hex>` and
-   * `new-<8 hex>@example.com`. The caller checks that a named id is valid and not taken.
+   * Create a fresh identity: random UUID `sub`. A `named` one (`Emulator.addIdentity`) is taken as
+   * given (the caller checks that its id is valid and not taken); otherwise id `new-<8 hex>`, and
+   * BindID knows no email for a new person unless `email` is given (a `login_hint`), and then an
+   * unverified one.
    */
-  createIdentity(named?: EmulatorIdentity): Identity {
+  createIdentity(named?: EmulatorIdentity, email?: string): Identity {
+    if (named) {
+      const identity: Identity = { ...named, sub: randomUUID() };
+      this.addUser(this.newUsers, identity);
+      return identity;
+    }
     const id = `new-${randomHex8()}`;
-    const identity: Identity = named
-      ? { ...named, sub: randomUUID() }
-      : { id, email: `${id}@example.com`, name: 'New BindID user', sub: randomUUID() };
+    const identity: Identity = {
+      id,
+      name: 'New BindID user',
+      sub: randomUUID(),
+      ...(email === undefined ? {} : { email, emailVerified: false }),
+    };
     this.addUser(this.newUsers, identity);
     return identity;
   }
@@ -251,10 +292,25 @@ export class EmulatorState {
     return this.knownUsers.get(sub) ?? this.newUsers.get(sub);
   }
 
-  /** Record a login of `sub` at `time` (unix seconds). */
-  recordLogin(user: AppUser, time: number): void {
+  /** Record a login of `user` from `device` at `time` (unix seconds). */
+  recordLogin(user: AppUser, time: number, device: string): void {
     user.firstLogin ??= time;
     user.lastLogin = time;
+    const record = user.devices.get(device);
+    if (record === undefined) user.devices.set(device, { firstLogin: time, lastLogin: time, bound: false });
+    else record.lastLogin = time;
+  }
+
+  /** Bind `device` of `user` to the client (an accepted `authentication_performed` from it). */
+  bindDevice(user: AppUser, device: string, time: number): void {
+    const record = user.devices.get(device);
+    if (record === undefined) user.devices.set(device, { firstLogin: time, lastLogin: time, bound: true });
+    else record.bound = true;
+  }
+
+  /** Unbind every device of `user` (its alias was deleted). */
+  unbindDevices(user: AppUser): void {
+    for (const record of user.devices.values()) record.bound = false;
   }
 
   /** Mark `user` confirmed by the client at `time` (unix seconds), once. */
@@ -283,7 +339,14 @@ export class EmulatorState {
   }
 
   private addUser(users: Map<string, AppUser> | BoundedMap<string, AppUser>, identity: Identity): void {
-    users.set(identity.sub, { identity });
+    users.set(identity.sub, {
+      identity,
+      ...(identity.email === undefined ? {} : { email: identity.email }),
+      emailVerified: identity.emailVerified ?? true,
+      ...(identity.phoneNumber === undefined ? {} : { phoneNumber: identity.phoneNumber }),
+      phoneNumberVerified: identity.phoneNumberVerified ?? true,
+      devices: new Map(),
+    });
     this.subById.set(identity.id, identity.sub);
   }
 

@@ -5,10 +5,11 @@
  * `Cache-Control: no-store` and `Pragma: no-cache`):
  * 1. The body is at most 64 KiB (413), `application/x-www-form-urlencoded` and no parameter is
  *    repeated (`invalid_request`).
- * 2. Client authentication, by exactly one of `client_secret_post` (`client_id` + `client_secret` in
- *    the body) or `client_secret_basic` (`Authorization: Basic`, id and secret form-urlencoded per
- *    RFC 6749 §2.3.1); the secret is compared in constant time. Failure: 401 `invalid_client`
- *    (with `WWW-Authenticate: Basic` when the header was used).
+ * 2. Client authentication by `client_secret_post` (`client_id` + `client_secret` in the body), as
+ *    in every BindID example; `client_secret_basic` (`Authorization: Basic`, id and secret
+ *    form-urlencoded per RFC 6749 §2.3.1) only with `allowClientSecretBasic`, and never both. The
+ *    secret is compared in constant time. Failure: 401 `invalid_client` (with
+ *    `WWW-Authenticate: Basic` when the header was used).
  * 3. `grant_type=authorization_code` (`unsupported_grant_type`; missing: `invalid_request`).
  * 4. The code (`invalid_request` when missing). Any redemption attempt that gets this far consumes
  *    it, so a code is single-use even when the attempt fails. Then `invalid_grant` for: unknown or
@@ -16,7 +17,8 @@
  *    request, PKCE (`code_verifier` missing when a challenge was sent, not matching it by S256, or
  *    sent without a challenge).
  *
- * Success: 200 `{ access_token, token_type: 'Bearer', expires_in, id_token, scope }`.
+ * Success: 200 `{ access_token, token_type: 'Bearer', expires_in, id_token }` (BindID's documented
+ * response), plus `scope` with `tokenResponseScope`.
  *
  * @module
  */
@@ -65,6 +67,9 @@ export async function handleToken(req: IncomingMessage, res: ServerResponse, ctx
 function authenticateClient(header: string | undefined, params: URLSearchParams, config: EmulatorConfig): void {
   const challenge = header === undefined ? {} : { 'WWW-Authenticate': 'Basic realm="bindid-emulator"' };
   const fail = (description: string): HttpError => oauthError('invalid_client', description, 401, challenge);
+  if (header !== undefined && !config.allowClientSecretBasic) {
+    throw fail('client_secret_basic is not supported: send client_id and client_secret in the form body (client_secret_post)');
+  }
   const basic = header === undefined ? undefined : parseBasic(header);
   if (basic === 'malformed') throw fail('the Authorization header must be Basic base64(client_id:client_secret)');
   const bodyId = params.get('client_id');
@@ -73,7 +78,7 @@ function authenticateClient(header: string | undefined, params: URLSearchParams,
     throw fail('use exactly one client authentication method, not both client_secret_basic and client_secret_post');
   }
   if (basic === undefined && bodySecret === null) {
-    throw fail('client authentication is required (client_secret_post or client_secret_basic)');
+    throw fail(`client authentication is required (client_secret_post${config.allowClientSecretBasic ? ' or client_secret_basic' : ''})`);
   }
   if (basic !== undefined && bodyId !== null && bodyId !== basic.id) {
     throw fail('client_id in the body differs from the one in the Authorization header');
@@ -136,6 +141,8 @@ async function issueTokens(res: ServerResponse, ctx: Context, grant: CodeGrant):
     scope: grant.scope,
     authTime: grant.authTime,
     ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
+    device: grant.device,
+    verified: grant.verified,
     expiresAt: now + config.accessTokenTtlSeconds * 1000,
   };
   const claims = idTokenClaims({
@@ -158,7 +165,7 @@ async function issueTokens(res: ServerResponse, ctx: Context, grant: CodeGrant):
       token_type: 'Bearer',
       expires_in: config.accessTokenTtlSeconds,
       id_token: idToken,
-      scope: grant.scope,
+      ...(config.tokenResponseScope ? { scope: grant.scope } : {}),
     },
     NO_CACHE,
   );

@@ -39,10 +39,20 @@ export interface Fault {
 export interface EmulatorIdentity {
   /** Short id used as `identity=<id>` on `/authorize`, e.g. `alice`. Letters, digits, `.`, `_`, `-`. */
   id: string;
-  /** Email address, sent as `email` (verified) when the `email` scope is requested. */
+  /**
+   * The email address BindID holds for this person, sent as `email` with the `email` scope (or when
+   * `acr_values` asks for `ts.bindid.iac.email`).
+   */
   email?: string;
-  /** Phone number (E.164), sent as `phone_number` (verified) when the `phone` scope is requested. */
+  /**
+   * Whether `email` was verified (default `true`). An unverified address is sent with
+   * `email_verified: false` until a login with `acr_values=ts.bindid.iac.email` verifies it.
+   */
+  emailVerified?: boolean;
+  /** Phone number (E.164), sent as `phone_number` with the `phone` scope (or `ts.bindid.iac.phone_number`). */
   phoneNumber?: string;
+  /** Whether `phoneNumber` was verified (default `true`); as {@link emailVerified}. */
+  phoneNumberVerified?: boolean;
   /** Display name, shown on the sign-in page. */
   name?: string;
 }
@@ -77,6 +87,21 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Lifetime of access tokens, in seconds (1–86400). Default 3600. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Also accept (and advertise) `client_secret_basic` at `/token`. Default `false`: like every
+   * BindID example, only `client_secret_post` (docs/emulator-fidelity.md).
+   */
+  allowClientSecretBasic?: boolean;
+  /** Also accept the authorization request as `POST /authorize`. Default `false`: BindID documents GET. */
+  allowPostAuthorize?: boolean;
+  /** Add `scope` to the token response. Default `false`: BindID's documented response has none. */
+  tokenResponseScope?: boolean;
+  /**
+   * What a second `authentication_performed` report does for a user who already has an alias:
+   * `accept` (default: it sets the alias again) or `reject` (400 `invalid_request`, "an alias can be
+   * set once": use `alias_updated`). BindID's real answer is not documented.
+   */
+  repeatedAuthenticationPerformed?: 'accept' | 'reject';
 }
 
 /**
@@ -138,7 +163,8 @@ export interface Emulator {
   subOf(identityId: string): string | undefined;
   /**
    * Seed state: set (or remove, with `undefined`) the alias of `sub` as if a report had done it,
-   * without the conflict check. Setting an alias also marks the user confirmed.
+   * without the conflict check. Setting an alias also marks the user confirmed and binds the default
+   * device (`device-1`); removing it unbinds every device.
    * Throws for an unknown `sub` or an empty alias.
    */
   setAlias(sub: string, alias: string | undefined): void;

@@ -138,7 +138,17 @@ describe('parseCommandLine', () => {
   it('applies the defaults: port 9080, api port 9081, no redirect URIs, reject', () => {
     expect(parseCommandLine([])).toEqual({
       help: false,
-      options: { signinPort: 9080, apiPort: 9081, redirectUris: [], aliasConflict: 'reject', faults: {} },
+      options: {
+        signinPort: 9080,
+        apiPort: 9081,
+        redirectUris: [],
+        aliasConflict: 'reject',
+        faults: {},
+        repeatedAuthenticationPerformed: 'accept',
+        allowClientSecretBasic: false,
+        allowPostAuthorize: false,
+        tokenResponseScope: false,
+      },
     });
   });
 
@@ -161,6 +171,11 @@ describe('parseCommandLine', () => {
       'token=500:times=1',
       '--fault',
       'jwks=drop',
+      '--repeated-authentication-performed',
+      'reject',
+      '--allow-client-secret-basic',
+      '--allow-post-authorize',
+      '--token-response-scope',
     ]);
     expect(command).toEqual({
       help: false,
@@ -173,6 +188,10 @@ describe('parseCommandLine', () => {
         redirectUris: ['http://a/cb', 'http://b/cb'],
         aliasConflict: 'allow',
         faults: { token: { status: 500, times: 1 }, jwks: { drop: true } },
+        repeatedAuthenticationPerformed: 'reject',
+        allowClientSecretBasic: true,
+        allowPostAuthorize: true,
+        tokenResponseScope: true,
       },
     });
   });
@@ -195,6 +214,7 @@ describe('parseCommandLine', () => {
     ['a port out of range', ['--api-port', '65536'], /--api-port must be a port number/],
     ['--port 65535 without --api-port', ['--port', '65535'], /--api-port is needed/],
     ['a bad alias-conflict mode', ['--alias-conflict', 'merge'], /--alias-conflict must be reject or allow/],
+    ['a bad repeated-authentication-performed mode', ['--repeated-authentication-performed', 'maybe'], /must be accept or reject/],
     ['a bad fault spec', ['--fault', 'token=5000'], /unknown item "5000"/],
     ['a fault on an unknown endpoint', ['--fault', 'login=503'], /endpoint must be one of/],
   ])('rejects %s with a UsageError', (_name, args, message) => {

@@ -97,8 +97,17 @@ export function exchangeCode(
 }
 
 /** Sign `identity` in (code flow with client_secret_post, no PKCE) and decode the ID token. */
-export async function login(emu: Emulator, identity = 'alice', scope = 'openid email'): Promise<Login> {
-  const res = await exchangeCode(emu, await authorizeCode(emu, { identity, scope }));
+export function login(emu: Emulator, identity = 'alice', scope = 'openid email'): Promise<Login> {
+  return loginWith(emu, identity, { scope });
+}
+
+/** As {@link login}, with more (or other) `/authorize` parameters (`scope` defaults to `openid email`). */
+export async function loginWith(
+  emu: Emulator,
+  identity: string,
+  params: Record<string, string | undefined>,
+): Promise<Login> {
+  const res = await exchangeCode(emu, await authorizeCode(emu, { identity, scope: 'openid email', ...params }));
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { access_token: string; id_token: string };
   return { accessToken: body.access_token, idToken: body.id_token, claims: decodeJwt(body.id_token) };

@@ -19,6 +19,7 @@ let clockFails = false;
 let emu: Emulator;
 beforeAll(async () => {
   emu = await startEmulator({
+    allowPostAuthorize: true,
     now: () => {
       if (clockFails) throw new Error('clock failure');
       return Date.now();
@@ -248,7 +249,7 @@ describe('bounded state', () => {
   it('codes and access tokens stay at their caps; expired ones are swept', () => {
     const state = new EmulatorState([{ id: 'alice' }], { codes: 5, accessTokens: 5, newIdentities: 5, reports: 5 });
     const sub = state.subOf('alice') as string;
-    const grant = { clientId: 'c', redirectUri: 'r', scope: 'openid', sub, authTime: 0 };
+    const grant = { clientId: 'c', redirectUri: 'r', scope: 'openid', sub, authTime: 0, device: 'd', verified: [] };
     for (let i = 0; i < 20; i++) state.putCode(`code-${i}`, { ...grant, expiresAt: 1000 }, 0);
     expect(state.codeCount).toBe(5);
     expect(state.takeCode('code-0')).toBeUndefined();
@@ -256,10 +257,10 @@ describe('bounded state', () => {
     state.putCode('late', { ...grant, expiresAt: 5000 }, 2000);
     expect(state.codeCount).toBe(1);
 
-    for (let i = 0; i < 20; i++) state.putSession(`at-${i}`, { sub, scope: 'openid', authTime: 0, expiresAt: 1000 }, 0);
+    for (let i = 0; i < 20; i++) state.putSession(`at-${i}`, { sub, scope: 'openid', authTime: 0, device: 'd', verified: [], expiresAt: 1000 }, 0);
     expect(state.sessionCount).toBe(5);
     state.expireSessions();
-    state.putSession('fresh', { sub, scope: 'openid', authTime: 0, expiresAt: 5000 }, 0);
+    state.putSession('fresh', { sub, scope: 'openid', authTime: 0, device: 'd', verified: [], expiresAt: 5000 }, 0);
     expect(state.sessionCount).toBe(1);
   });
 
@@ -292,6 +293,23 @@ describe('options', () => {
     ['a fault on an unknown endpoint', { faults: { nope: { status: 500 } } as never }, 'faults.nope'],
   ])('rejects %s with ERR_BINDID_INVALID_OPTION', async (_name, options, option) => {
     await expect(createEmulator(options)).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION, option });
+  });
+});
+
+describe('the fidelity options', () => {
+  it.each<[string, EmulatorOptions, string, RegExp]>([
+    ['allowClientSecretBasic "yes"', { allowClientSecretBasic: 'yes' as never }, 'allowClientSecretBasic', /must be true or false/],
+    ['allowPostAuthorize 1', { allowPostAuthorize: 1 as never }, 'allowPostAuthorize', /must be true or false/],
+    ['tokenResponseScope "scope"', { tokenResponseScope: 'scope' as never }, 'tokenResponseScope', /must be true or false/],
+    [
+      'repeatedAuthenticationPerformed "maybe"',
+      { repeatedAuthenticationPerformed: 'maybe' as 'reject' },
+      'repeatedAuthenticationPerformed',
+      /must be one of "accept", "reject"/,
+    ],
+    ['an identity emailVerified "no"', { identities: [{ id: 'a', emailVerified: 'no' as never }] }, 'identities[0].emailVerified', /must be true or false/],
+  ])('rejects %s with ERR_BINDID_INVALID_OPTION saying what it must be', async (_name, options, option, message) => {
+    await expect(createEmulator(options)).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION, option, message: expect.stringMatching(message) });
   });
 });
 

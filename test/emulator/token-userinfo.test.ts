@@ -40,8 +40,8 @@ describe('successful exchange', () => {
     expect(res.headers.get('pragma')).toBe('no-cache');
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'scope', 'token_type']);
-    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'openid email' });
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'token_type']);
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
     expect(body.access_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const claims = decodeJwt(body.id_token as string);
     expect(claims.exp).toBe((claims.iat as number) + 3600);
@@ -59,7 +59,12 @@ describe('successful exchange', () => {
   });
 
   it('client_secret_basic decodes form-urlencoded credentials (RFC 6749 §2.3.1); expires_in follows accessTokenTtlSeconds', async () => {
-    const odd = await startEmulator({ clientId: 'client:1', clientSecret: 'sé cret+%/=', accessTokenTtlSeconds: 60 });
+    const odd = await startEmulator({
+      clientId: 'client:1',
+      clientSecret: 'sé cret+%/=',
+      accessTokenTtlSeconds: 60,
+      allowClientSecretBasic: true,
+    });
     try {
       const code = await authorizeCode(odd);
       const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI };
@@ -68,6 +73,29 @@ describe('successful exchange', () => {
       expect(((await res.json()) as { expires_in: number }).expires_in).toBe(60);
     } finally {
       await odd.close();
+    }
+  });
+});
+
+describe('client authentication as BindID documents it', () => {
+  it('client_secret_basic → 401 invalid_client by default, naming client_secret_post; the discovery lists only client_secret_post', async () => {
+    const form = { grant_type: 'authorization_code', code: await authorizeCode(emu), redirect_uri: REDIRECT_URI };
+    const res = await postToken(emu, form, { authorization: basic(emu.clientId, emu.clientSecret) });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: string; error_description: string };
+    expect(body.error).toBe('invalid_client');
+    expect(body.error_description).toMatch(/client_secret_post/);
+    const meta = (await (await fetch(`${emu.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(meta.token_endpoint_auth_methods_supported).toEqual(['client_secret_post']);
+  });
+
+  it('tokenResponseScope adds scope to the token response', async () => {
+    const loose = await startEmulator({ tokenResponseScope: true });
+    try {
+      const res = await exchangeCode(loose, await authorizeCode(loose));
+      expect(await res.json()).toMatchObject({ scope: 'openid email' });
+    } finally {
+      await loose.close();
     }
   });
 });

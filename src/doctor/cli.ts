@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/**
+ * `bindid-doctor`: check an app's BindID settings from the command line ({@link checkBindIdSetup}).
+ *
+ * Each flag can come from an environment variable instead (the flag wins); prefer the variable for
+ * the secret, which a flag shows in the process list. Prints the table and exits 0 when every check
+ * passed, 1 when one failed; 2 for bad arguments (with the usage). Never prints the secret.
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { isBindIdError } from '../errors.js';
+import { checkBindIdSetup } from './check-bindid-setup.js';
+import { formatSetupReport } from './format.js';
+import type { BindIdSetupOptions } from './types.js';
+
+/** The flags, their option and their environment variable. */
+const FLAGS = [
+  ['issuer', 'issuer', 'BINDID_ISSUER'],
+  ['api-url', 'apiUrl', 'BINDID_API_URL'],
+  ['client-id', 'clientId', 'BINDID_CLIENT_ID'],
+  ['client-secret', 'clientSecret', 'BINDID_CLIENT_SECRET'],
+  ['redirect-uri', 'redirectUri', 'BINDID_REDIRECT_URI'],
+  ['callback-path', 'callbackPath', 'BINDID_CALLBACK_PATH'],
+] as const;
+
+const USAGE = `Usage: bindid-doctor [options]
+
+Checks an app's BindID settings against BindID: discovery (issuer, endpoints, RS256 key, no
+redirects), client authentication at the token endpoint (client_secret_post), the API host (a signed
+dummy report must get 401), the redirect URI's form and the local clock. Harmless: nothing is
+changed at BindID. Exit code 0 when every check passes, 1 otherwise.
+
+Options (each also read from the environment variable shown; the flag wins):
+  --issuer <url>          BINDID_ISSUER         e.g. https://signin.bindid-sandbox.io
+  --api-url <url>         BINDID_API_URL        e.g. https://api.bindid-sandbox.io
+  --client-id <id>        BINDID_CLIENT_ID
+  --client-secret <s>     BINDID_CLIENT_SECRET  (prefer the variable: flags show in the process list)
+  --redirect-uri <uri>    BINDID_REDIRECT_URI   e.g. https://app.example.com/bindid/callback
+  --callback-path <path>  BINDID_CALLBACK_PATH  the router's callback path (default /bindid/callback)
+  --help                  show this help
+`;
+
+class UsageError extends Error {}
+
+/** The options from the flags and the environment. */
+function readCommandLine(argv: string[], env: NodeJS.ProcessEnv): BindIdSetupOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(FLAGS.map(([flag]) => [flag, { type: 'string' as const }]));
+    values = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { ...options, help: { type: 'boolean' } } })
+      .values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help === true) return 'help';
+  const options: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [flag, key, variable] of FLAGS) {
+    const value = values[flag] ?? env[variable];
+    if (typeof value === 'string' && value !== '') options[key] = value;
+    else if (key !== 'callbackPath') missing.push(`--${flag} (or ${variable})`);
+  }
+  if (missing.length > 0) throw new UsageError(`missing ${missing.join(', ')}`);
+  return options as unknown as BindIdSetupOptions;
+}
+
+async function main(): Promise<void> {
+  let options: BindIdSetupOptions | 'help';
+  try {
+    options = readCommandLine(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`bindid-doctor: ${err.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  try {
+    const report = await checkBindIdSetup(options);
+    process.stdout.write(`bindid-doctor: issuer ${options.issuer}, API ${options.apiUrl}, client ${options.clientId}\n\n`);
+    process.stdout.write(formatSetupReport(report));
+    process.exitCode = report.ok ? 0 : 1;
+  } catch (err) {
+    if (!isBindIdError(err)) throw err;
+    process.stderr.write(`bindid-doctor: ${err.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bindid-doctor: ${err instanceof Error ? err.name : 'failure'}\n`);
+  process.exitCode = 1;
+});

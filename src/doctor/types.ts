@@ -1,0 +1,61 @@
+/**
+ * Public types of {@link checkBindIdSetup} (`express-bindid`) and the `bindid-doctor` CLI.
+ *
+ * @module
+ */
+
+/** Options of `checkBindIdSetup`: the settings the app gives the library, checked against BindID. */
+export interface BindIdSetupOptions {
+  /**
+   * The OIDC issuer: BindID's sign-in host, exactly as ID tokens carry it in `iss` (no trailing
+   * slash), e.g. `https://signin.bindid-sandbox.io`.
+   */
+  issuer: string;
+  /** BindID's service-provider API base URL, e.g. `https://api.bindid-sandbox.io`. */
+  apiUrl: string;
+  /** The client id of the application (BindID Admin Portal). */
+  clientId: string;
+  /** The client secret. Sent only to the token endpoint and used for the report's HMAC; never printed. */
+  clientSecret: string;
+  /** The redirect URI registered for the application, e.g. `https://app.example.com/bindid/callback`. */
+  redirectUri: string;
+  /** The path the redirect URI must have: the router's callback path. Default `/bindid/callback`. */
+  callbackPath?: string;
+  /** Time allowed for each request, in ms (100–120000). Default 10000. */
+  timeoutMs?: number;
+  /** Largest accepted difference between the local clock and the hosts' `Date` headers, in seconds (1–3600). Default 30. */
+  maxClockSkewSeconds?: number;
+  /** The local clock, in ms since 1970. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What each check looks at. */
+export type BindIdSetupCheckId =
+  | 'discovery'
+  | 'issuer'
+  | 'endpoints'
+  | 'jwks'
+  | 'client-auth'
+  | 'api-host'
+  | 'redirect-uri'
+  | 'clock';
+
+/** The outcome of one check. */
+export interface BindIdSetupCheck {
+  /** Which check. */
+  readonly id: BindIdSetupCheckId;
+  /** `pass` or `fail`. */
+  readonly status: 'pass' | 'fail';
+  /** What was found (URLs, statuses, error codes; never the secret, a token or an HMAC). */
+  readonly detail: string;
+  /** What to change, for a failed check. */
+  readonly fix?: string;
+}
+
+/** What `checkBindIdSetup` found. */
+export interface BindIdSetupReport {
+  /** Whether every check passed. */
+  readonly ok: boolean;
+  /** The checks, in a fixed order (the `BindIdSetupCheckId` order). */
+  readonly checks: readonly BindIdSetupCheck[];
+}
