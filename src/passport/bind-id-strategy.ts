@@ -18,7 +18,7 @@
  */
 import type { Request } from 'express';
 import type {} from 'express-session';
-import passportDefault from 'passport';
+import passportDefault, { type Strategy as PassportStrategy, type StrategyCreatedStatic } from 'passport';
 import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import { logger, printable } from '../internal/log.js';
@@ -70,6 +70,12 @@ interface StrategyContext<U> {
 const contexts = new WeakMap<object, StrategyContext<unknown>>();
 
 /**
+ * passport's base `Strategy` class (`passport-strategy`, re-exported by passport, a peer dependency),
+ * typed here so the declarations need no default import of passport.
+ */
+const StrategyBase: new () => PassportStrategy & StrategyCreatedStatic = passportDefault.Strategy;
+
+/**
  * A Passport strategy for BindID login. Register it and use it on two routes:
  *
  * @example
@@ -80,7 +86,7 @@ const contexts = new WeakMap<object, StrategyContext<unknown>>();
  *   (req, res) => res.redirect(303, (req.authInfo as BindIdAuthInfo).returnTo));
  * ```
  */
-export class BindIdStrategy<U = Express.User> extends passportDefault.Strategy {
+export class BindIdStrategy<U = Express.User> extends StrategyBase {
   /** The name for `passport.authenticate()`: `bindid` unless the `name` option says otherwise. */
   override name: string;
 
