@@ -121,7 +121,12 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
           actions.error(err);
         },
       )
-      .catch((err: unknown) => log('passport threw after the outcome: %s', err instanceof Error ? err.name : typeof err));
+      .catch((err: unknown) => {
+        // The app's own code threw inside the outcome (a custom `authenticate` callback runs
+        // synchronously in it): hand it on as Express would a throwing handler, unless a response started.
+        if (req.res?.headersSent) log('error after the response started; not forwarded');
+        else actions.error(err);
+      });
   }
 }
 

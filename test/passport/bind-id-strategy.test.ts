@@ -329,6 +329,30 @@ describe('callback: passport.authenticate("bindid") on GET /bindid/callback', ()
     );
   });
 
+  it('an alias BindID should never send (whitespace around it): ERR_BINDID_CALLBACK_INVALID (400) before any lookup', async () => {
+    const s = strategyApp(emulator);
+    const forger = await trustTestKey(emulator);
+    const agent = s.agent();
+    const res = await forgedCallback(agent, emulator, (ctx) => forger.sign(claimsFor(ctx, { bindid_alias: ' 1 ' })));
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe(ErrorCode.CALLBACK_INVALID);
+    expect(s.lookups).toEqual([]);
+    expect((await whoami(agent)).user).toBeNull();
+  });
+
+  it("an app callback that throws inside the outcome reaches the app's error handler, once", async () => {
+    const s = strategyApp(emulator, { pending: 'fail' });
+    const thrown = new Error('the app callback failed');
+    // The app's custom callback records the failure with failures.push: make that throw.
+    s.failures.push = () => {
+      throw thrown;
+    };
+    const agent = s.agent();
+    const res = await bindIdSignIn(agent, 'new');
+    expect(res.status).toBe(500);
+    expect(s.errors).toEqual([thrown]);
+  });
+
   it('BindID answers access_denied: ERR_BINDID_ACCESS_DENIED (403), once', async () => {
     const s = strategyApp(emulator);
     const agent = s.agent();
@@ -493,12 +517,17 @@ describe('options, checked once by the constructor', () => {
     expect(new BindIdStrategy({ ...rest, name: 'sso', callbackURL: 'https://app.example.com/auth/cb' }).name).toBe('sso');
   });
 
+  it('authenticate() on an object that is not a BindIdStrategy throws a TypeError', () => {
+    expect(() => BindIdStrategy.prototype.authenticate.call({}, {} as Request)).toThrow(TypeError);
+  });
+
   it.each([
     [{ baseUrl: undefined }, /option `callbackURL` is required \(or baseUrl\)/],
     [{ callbackURL: 'https://app.example.com/cb' }, /option `callbackURL` cannot be combined with baseUrl/],
     [{ baseUrl: undefined, callbackURL: 'https://app.example.com' }, /option `callbackURL` must include the path/],
     [{ baseUrl: 'http://app.example.com' }, /option `baseUrl` must use https:/],
     [{ clientSecret: '' }, /option `clientSecret` is required/],
+    [{ clientSecret: ' secret' }, /option `clientSecret` has leading or trailing whitespace/],
     [{ findUserByAlias: undefined }, /option `findUserByAlias` is required/],
     [{ pending: 'later' }, /option `pending` must be one of "redirect", "fail"/],
     [{ pending: 'fail', confirmPath: '/c' }, /option `confirmPath` is only used with pending: 'redirect'/],
