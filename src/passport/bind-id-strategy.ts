@@ -115,18 +115,23 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
     const step = isCallback(query) ? callback(ctx, req, query) : login(ctx, req);
     step
       .then(
-        (outcome) => outcome(actions),
+        (outcome) => {
+          try {
+            outcome(actions);
+          } catch (err) {
+            // The app's own code threw inside the outcome (a custom `authenticate` callback runs
+            // synchronously in it): hand it on as Express would a throwing handler, unless a response started.
+            if (req.res?.headersSent) log('error after the response started; not forwarded');
+            else actions.error(err);
+          }
+        },
         (err: unknown) => {
           if (err instanceof BindIdError) log('%s %s failed: %s', req.method, printable(req.path), err.code);
           actions.error(err);
         },
       )
-      .catch((err: unknown) => {
-        // The app's own code threw inside the outcome (a custom `authenticate` callback runs
-        // synchronously in it): hand it on as Express would a throwing handler, unless a response started.
-        if (req.res?.headersSent) log('error after the response started; not forwarded');
-        else actions.error(err);
-      });
+      // Only when passport's error() itself threw (the app's callback, given the error): never a second outcome.
+      .catch((err: unknown) => log('the error handler threw: %s', err instanceof Error ? err.name : typeof err));
   }
 }
 

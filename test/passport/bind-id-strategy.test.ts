@@ -353,6 +353,33 @@ describe('callback: passport.authenticate("bindid") on GET /bindid/callback', ()
     expect(s.errors).toEqual([thrown]);
   });
 
+  it('an app callback that throws when given the error is called once (no second outcome)', async () => {
+    const strategy = new BindIdStrategy<TestUser>({
+      issuer: emulator.issuer,
+      clientId: emulator.clientId,
+      clientSecret: emulator.clientSecret,
+      baseUrl: APP_ORIGIN,
+      findUserByAlias: () => undefined,
+    });
+    const instance = new passport.Passport();
+    instance.use(strategy);
+    const calls: unknown[] = [];
+    const app = express();
+    app.use(session({ secret: 'strategy-test-session-secret', resave: false, saveUninitialized: false }));
+    app.use(instance.initialize());
+    app.get('/bindid/callback', (req, res, next) => {
+      instance.authenticate('bindid', (err: unknown) => {
+        calls.push(err);
+        setTimeout(() => res.status(418).end(), 20);
+        throw new Error('the app callback failed');
+      })(req, res, next);
+    });
+    const res = await request(app).get('/bindid/callback?code=c&state=s');
+    expect(res.status).toBe(418);
+    expect(calls).toHaveLength(1);
+    expect(isBindIdError(calls[0], ErrorCode.LOGIN_STATE_MISSING)).toBe(true);
+  });
+
   it('BindID answers access_denied: ERR_BINDID_ACCESS_DENIED (403), once', async () => {
     const s = strategyApp(emulator);
     const agent = s.agent();
