@@ -107,7 +107,7 @@ function strategyApp(emulator: Emulator, options: Partial<BindIdStrategyOptions<
       })(req, res, next);
     });
   } else {
-    app.get('/bindid/callback', instance.authenticate('bindid', { failureRedirect: '/login' }), (req, res) => {
+    app.get(['/bindid/callback', '/auth/cb'], instance.authenticate('bindid', { failureRedirect: '/login' }), (req, res) => {
       res.redirect(303, (req.authInfo as BindIdAuthInfo).returnTo);
     });
   }
@@ -144,7 +144,7 @@ function strategyApp(emulator: Emulator, options: Partial<BindIdStrategyOptions<
 let emulator: Emulator;
 beforeAll(async () => {
   const identities = ['carol-bindid', 'dave-bindid', 'erin-bindid', 'frank-bindid'].map((id) => ({ id, email: `${id}@example.com` }));
-  emulator = await createEmulator({ identities, redirectUris: [`${APP_ORIGIN}/bindid/callback`] });
+  emulator = await createEmulator({ identities, redirectUris: [`${APP_ORIGIN}/bindid/callback`, `${APP_ORIGIN}/auth/cb`] });
 });
 afterAll(() => emulator.close());
 beforeEach(() => {
@@ -185,6 +185,18 @@ describe('login: passport.authenticate("bindid") on GET /login/bindid', () => {
     const auth = ((await whoami(agent)).session as { bindid?: { auth?: { state: string; codeVerifier: string } } }).bindid?.auth;
     expect(auth?.state).toBe(q.get('state'));
     expect(authorize.href).not.toContain(auth?.codeVerifier ?? '<none>');
+  });
+
+  it('with callbackURL instead of baseUrl: exactly that redirect URI, and the sign-in completes there', async () => {
+    const s = strategyApp(emulator, { baseUrl: undefined, callbackURL: `${APP_ORIGIN}/auth/cb` });
+    const agent = s.agent();
+    const authorize = new URL(await startLogin(agent, '/account'));
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${APP_ORIGIN}/auth/cb`);
+    const callback = await authorizeAt(authorize.href, 'new');
+    expect(new URL(callback).pathname).toBe('/auth/cb');
+    const res = await agent.get(appPath(callback));
+    expect(res.headers.location).toBe('/bindid/confirm');
+    expect(((await whoami(agent)).session as { bindid?: { returnTo?: string } }).bindid?.returnTo).toBe('/account');
   });
 
   it('proves the PKCE verifier at /token (its SHA-256 is the challenge sent)', async () => {
