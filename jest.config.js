@@ -35,6 +35,7 @@ const moduleNameMapper = {
 /** Suites outside test/integration/ that build an Express app, so they run on Express 4 too. */
 const APP_SUITES = [
   '<rootDir>/test/passport/local-strategy.test.ts',
+  '<rootDir>/test/passport/bind-id-strategy*.test.ts',
   '<rootDir>/test/confirm/send-authentication-performed.test.ts',
   '<rootDir>/test/router/**/*.test.ts',
   '<rootDir>/test/examples/**/*.test.ts',

@@ -58,6 +58,11 @@ export {
   type VerifyWithRequest,
 } from './passport/local-strategy.js';
 export {
+  type BindIdAuthInfo,
+  BindIdStrategy,
+  type BindIdStrategyOptions,
+} from './passport/bind-id-strategy.js';
+export {
   type AliasLookup,
   type BindIdRouter,
   CONFIRM_AGAIN,
