@@ -6,6 +6,7 @@
 import { ErrorCode, MemoryBindIdStore, RedisBindIdStore, type RedisCommander } from '../../src/index.js';
 import { INCREMENT_SCRIPT } from '../../src/stores/redis-bindid-store.js';
 import { FakeRedis, globToRegExp } from '../helpers/fake-redis.js';
+import { FakeRedisQueues, hashTag } from './fake-redis-queues.js';
 import { rejection } from '../helpers/feedback.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';
 
@@ -132,8 +133,8 @@ describe('RedisBindIdStore', () => {
   });
 
   it.each<[string, unknown, unknown, RegExp]>([
-    ['no client', undefined, undefined, /`client` must be a Redis client with sendCommand/],
-    ['an ioredis client without adapter', { call: () => {} }, undefined, /ioredis pass/],
+    ['no client', undefined, undefined, /`client` must be a Redis client: node-redis \(createClient or createCluster.*ioredis \(Redis or Cluster\)/],
+    ['an object without sendCommand or call', { send: () => {} }, undefined, /`client` must be a Redis client/],
     ['options not an object', new FakeRedis(), 'bindid:', /options of RedisBindIdStore\(\) must be an object/],
     ['an unknown option', new FakeRedis(), { prefx: 'x' }, /`prefx` is not a known option. Did you mean `prefix`/],
     ['a prefix that is not a string', new FakeRedis(), { prefix: 5 }, /`prefix` must be a string/],
@@ -146,6 +147,51 @@ describe('RedisBindIdStore', () => {
     }
     expect(error).toMatchObject({ code: ErrorCode.INVALID_OPTION });
     expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('RedisBindIdStore takes node-redis and ioredis clients as they are', () => {
+  it('an ioredis client (Redis or Cluster): call(command, ...args), which routes on the keys itself', async () => {
+    const redis = new FakeRedisQueues();
+    const ioredis = { call: (command: string, ...args: string[]) => redis.sendCommand([command, ...args]) };
+    const store = new RedisBindIdStore(ioredis);
+    await store.set('k', 'v');
+    expect(await store.get('k')).toBe('v');
+    expect(await store.queueAdd('q', { id: 'a', value: '1', dueAt: 0, keepUntil: 1e15 }, 0)).toBe(true);
+    expect(redis.commands[0]).toEqual(['SET', 'bindid:k', 'v']);
+  });
+
+  it('a node-redis cluster (createCluster): sendCommand(firstKey, isReadonly, args), routed on the first key (for EVAL, the first of KEYS)', async () => {
+    const redis = new FakeRedisQueues();
+    const routed: Array<string | undefined> = [];
+    const cluster = {
+      masters: [],
+      sendCommand: (firstKey: string | undefined, _readonly: boolean | undefined, args: string[]) => {
+        routed.push(firstKey);
+        return redis.sendCommand(args);
+      },
+    };
+    const store = new RedisBindIdStore(cluster);
+    await store.add('claim', 'x', 1000);
+    await store.increment('n', 1000);
+    await store.queueAdd('outbox:', { id: 'a', value: '1', dueAt: 0, keepUntil: 1e15 }, 0);
+    await store.queueClaim('outbox:', 'a', 't', 1000);
+    await store.queueDue('outbox:', 0, 10);
+    expect(routed).toEqual(['bindid:claim', 'bindid:n', 'bindid:{outbox:}items', 'bindid:{outbox:}lease:a', 'bindid:{outbox:}items']);
+  });
+
+  it('every key a queue script touches has the same hash tag (one slot on Redis Cluster), under any prefix', async () => {
+    for (const prefix of ['bindid:', '', 'app:{tenant-1}:']) {
+      const redis = new FakeRedisQueues(); // refuses a script whose keys have different tags (CROSSSLOT)
+      const store = new RedisBindIdStore(redis, { prefix });
+      await store.queueAdd('outbox:', { id: 'a', value: '1', dueAt: 0, keepUntil: 1e15 }, 0);
+      await store.queueClaim('outbox:', 'a', 't', 1000);
+      expect(await store.queueDue('outbox:', 0, 10)).toEqual([{ id: 'a', value: '1' }]);
+      expect(await store.queueUpdate('outbox:', { id: 'a', value: '2', dueAt: 5, keepUntil: 1e15 }, 't')).toBe(true);
+      await store.queueRemove('outbox:', 'a', 't');
+      const keys = redis.commands.flatMap((c) => (c[0] === 'EVAL' ? c.slice(3, 3 + Number(c[2])) : [c[1] as string]));
+      expect(new Set(keys.map(hashTag)).size).toBe(1);
+    }
   });
 });
 
