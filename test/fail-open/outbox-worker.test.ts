@@ -611,8 +611,10 @@ function withoutToken(item: OutboxItem): Omit<OutboxItem, 'accessToken'> {
 describe('the outbox index under a burst', () => {
   it('two workers on one StoreOutbox index (MemoryBindIdStore), 300 due items and 300 not due: each due item delivered once, none of the others', async () => {
     const store = new MemoryBindIdStore();
+    const gets = jest.spyOn(store, 'get');
     const result = await indexBurst([new StoreOutbox(store), new StoreOutbox(store)]);
     expectBurstDeliveredOnce(result, 300);
+    expect(gets).not.toHaveBeenCalled(); // items are read from the index's queue, never key by key after a listing
   });
 
   it('two workers on one StoreOutbox index (RedisBindIdStore, model of Redis): each due item delivered once, none of the others', async () => {
@@ -620,5 +622,6 @@ describe('the outbox index under a burst', () => {
     redis.now = Date.now();
     const result = await indexBurst([new StoreOutbox(new RedisBindIdStore(redis)), new StoreOutbox(new RedisBindIdStore(redis))], 100, 100);
     expectBurstDeliveredOnce(result, 100);
+    expect(redis.commands.filter(([command]) => command === 'SCAN' || command === 'GET')).toEqual([]);
   });
 });
