@@ -1,11 +1,9 @@
 /**
- * The store and outbox contracts on a real Redis server (`npm run test:redis`): `RedisBindIdStore`
- * on a node-redis client exactly as the README tells users to build it, `StoreOutbox` on it (two
- * clients: two instances), and `SessionStoreOutbox` on connect-redis. The same contracts run
- * without a server in `npm test` (test/stores/, test/fail-open/), on a model of Redis; this suite
- * shows that the model's answers are the real ones.
+ * `RedisBindIdStore` on one real Redis server (`npm run test:redis`), through a node-redis client
+ * exactly as the README tells users to build it: what it writes, the scripts the models of Redis
+ * run, restarts, and three instances racing on one outbox item. The contracts themselves, on one
+ * server and on a cluster, with each client, are in contracts.redis.ts.
  */
-import { RedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
 import {
   BindIdError,
@@ -13,12 +11,10 @@ import {
   type OutboxSender,
   OutboxWorker,
   RedisBindIdStore,
-  SessionStoreOutbox,
   StoreOutbox,
 } from '../../src/index.js';
 import { DELETE_IF_SCRIPT, INCREMENT_SCRIPT, SET_IF_SCRIPT } from '../../src/stores/redis-bindid-store.js';
-import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
-import { describeBindIdStoreContract } from '../helpers/store-contract.js';
+import { makeItem } from '../helpers/outbox.js';
 import { sleep } from './instances.js';
 import { RedisServer } from './redis-server.js';
 
@@ -50,27 +46,6 @@ async function emptied(): Promise<RedisClientType> {
   return client;
 }
 
-
-describeBindIdStoreContract('RedisBindIdStore on a real Redis', async () => ({
-  store: new RedisBindIdStore(await emptied()),
-  pass: sleep,
-}));
-
-describeOutboxContract('StoreOutbox on RedisBindIdStore on a real Redis, two clients', async () => {
-  const first = await emptied();
-  const second = await connect();
-  return {
-    outbox: new StoreOutbox(new RedisBindIdStore(first)),
-    other: new StoreOutbox(new RedisBindIdStore(second)),
-    now: Date.now,
-    pass: sleep,
-  };
-});
-
-describeOutboxContract('SessionStoreOutbox on connect-redis on a real Redis', async () => {
-  const client = await emptied();
-  return { outbox: new SessionStoreOutbox(new RedisStore({ client })), now: Date.now, pass: sleep };
-});
 
 describe('RedisBindIdStore on a real Redis', () => {
   it('writes what the model says it writes: prefixed keys, TTLs set once by the increment script, never pushed back', async () => {
