@@ -177,8 +177,8 @@ function readOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: ()
   } else {
     throw o.error(
       'outbox',
-      "is needed with failureMode: 'open' when `store` has no queue operations (queueAdd ...): pass " +
-        'outbox: new StoreOutbox(store) on a store that has them (RedisBindIdStore), or implement them',
+      "is needed with failureMode: 'open' when `store` has no queue operations (BindIdQueueStore: queueAdd ...) " +
+        'to hold the default outbox: pass outbox: new StoreOutbox(new RedisBindIdStore(redis)), or implement them in your store',
     );
   }
   if (outbox.durable !== false) return outbox;

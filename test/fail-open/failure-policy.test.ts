@@ -153,6 +153,16 @@ describe('an outbox that does not survive a restart', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
+  it('a store of its own without the queue operations cannot hold the default outbox: the factory says to pass `outbox`', () => {
+    const own = Object.fromEntries(
+      ['add', 'get', 'set', 'delete', 'increment', 'keys', 'deleteIf', 'setIf'].map((m) => [m, async () => undefined]),
+    ) as unknown as BindIdStore;
+    expect(() => bindIdRouter({ ...base, failureMode: 'open', store: own })).toThrow(
+      /option `outbox` is needed with failureMode: 'open' when `store` has no queue operations.*pass outbox: new StoreOutbox\(new RedisBindIdStore\(redis\)\)/,
+    );
+    expect(bindIdRouter({ ...base, failureMode: 'open', store: own, outbox: new StoreOutbox(durableStore()) }).outboxWorker).toBeDefined();
+  });
+
   it('is warned about outside production, once per process, with the code EXPRESS_BINDID_OUTBOX_NOT_DURABLE', () => {
     process.env.NODE_ENV = 'development';
     for (const [, options] of notDurable) bindIdRouter({ ...base, failureMode: 'open', ...options() });

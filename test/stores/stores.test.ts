@@ -195,6 +195,74 @@ describe('RedisBindIdStore takes node-redis and ioredis clients as they are', ()
   });
 });
 
+describe('RedisBindIdStore queue operations', () => {
+  it('refuse what Redis would refuse, before sending anything', async () => {
+    const redis = new FakeRedisQueues();
+    const store = new RedisBindIdStore(redis);
+    const good = { id: 'a', value: 'v', dueAt: 1, keepUntil: 2 };
+    const refused: Array<[string, () => Promise<unknown>]> = [
+      ['an empty queue name', () => store.queueDue('', 0, 1)],
+      ['a queue name with a brace', () => store.queueGet('a{b', 'x')],
+      ['an id that is not a string', () => store.queueGet('q', 5 as unknown as string)],
+      ['a record without a string value', () => store.queueAdd('q', { ...good, value: 1 as unknown as string }, 0)],
+      ['a record that is null', () => store.queueUpdate('q', null as never, 't')],
+      ['a due time that is not finite', () => store.queueAdd('q', { ...good, dueAt: Number.NaN }, 0)],
+      ['a limit below 0', () => store.queueDue('q', 0, -1)],
+      ['an empty lease token', () => store.queueClaim('q', 'a', '', 1000)],
+      ['a lease of 0 ms', () => store.queueClaim('q', 'a', 't', 0)],
+    ];
+    for (const [what, call] of refused) {
+      const err = await rejection(call());
+      expect([what, err.code]).toEqual([what, ErrorCode.INVALID_ARGUMENT]);
+    }
+    expect(await store.queueDue('q', 0, 0)).toEqual([]); // nothing to ask for
+    expect(redis.commands).toEqual([]);
+  });
+
+  it('reject a due reply they cannot read, and read Buffer replies as text', async () => {
+    const answering = (reply: unknown) => new RedisBindIdStore({ sendCommand: async () => reply });
+    expect((await rejection(answering('x').queueDue('q', 0, 5))).message).toMatch(/not \[id, value, \.\.\.\]/);
+    expect((await rejection(answering(['a']).queueDue('q', 0, 5))).message).toMatch(/not \[id, value, \.\.\.\]/);
+    expect(await answering([Buffer.from('a'), Buffer.from('v')]).queueDue('q', 0, 5)).toEqual([{ id: 'a', value: 'v' }]);
+    expect(await answering(null).queueGet('q', 'a')).toBeUndefined();
+  });
+});
+
+describe('RedisBindIdStore.keys on a cluster client scans every master', () => {
+  /** Two masters, each a model of Redis holding its own keys. */
+  async function masters(): Promise<FakeRedis[]> {
+    const nodes = [new FakeRedis(), new FakeRedis()];
+    await new RedisBindIdStore(nodes[0] as FakeRedis).set('outbox:a', '1');
+    await new RedisBindIdStore(nodes[1] as FakeRedis).set('outbox:b', '2');
+    await new RedisBindIdStore(nodes[1] as FakeRedis).set('other:c', '3');
+    return nodes;
+  }
+
+  it('node-redis createCluster: SCAN through nodeClient(master) for each of `masters`', async () => {
+    const nodes = await masters();
+    const cluster = {
+      masters: nodes.map((_, i) => ({ id: i })),
+      nodeClient: async (master: { id: number }) => nodes[master.id] as FakeRedis,
+      sendCommand: async () => {
+        throw new Error('SCAN must go to each master');
+      },
+    };
+    expect((await new RedisBindIdStore(cluster).keys('outbox:')).sort()).toEqual(['outbox:a', 'outbox:b']);
+  });
+
+  it('ioredis Cluster: SCAN through call() on each of nodes("master")', async () => {
+    const nodes = await masters();
+    const asIoredis = (node: FakeRedis) => ({ call: (command: string, ...args: string[]) => node.sendCommand([command, ...args]) });
+    const cluster = {
+      call: async () => {
+        throw new Error('SCAN must go to each master');
+      },
+      nodes: (role: string) => (role === 'master' ? nodes.map(asIoredis) : []),
+    };
+    expect((await new RedisBindIdStore(cluster).keys('outbox:')).sort()).toEqual(['outbox:a', 'outbox:b']);
+  });
+});
+
 describe('the FakeRedis glob model', () => {
   it.each<[string, string, boolean]>([
     ['a*', 'abc', true],
