@@ -10,9 +10,9 @@ import { RedisStore } from 'connect-redis';
 import { createClient, createCluster } from 'redis';
 import { RedisBindIdStore, SessionStoreOutbox, StoreOutbox } from '../../src/index.js';
 import { expectBurstDeliveredOnce, indexBurst } from '../fail-open/index-burst.js';
-import { describeOutboxContract } from '../helpers/outbox.js';
+import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';
-import { sleep } from './instances.js';
+import { eventually, sleep } from './instances.js';
 import { CLIENT_KINDS, clientTitle, type OpenClient, type RedisTarget, startTarget, TOPOLOGIES, TOPOLOGY_NAME } from './targets.js';
 
 describe.each(TOPOLOGIES)('on %s', (topology) => {
@@ -49,6 +49,18 @@ describe.each(TOPOLOGIES)('on %s', (topology) => {
         now: Date.now,
         pass: sleep,
       };
+    });
+
+    it(`restarting each node in turn, ${title}: the queued reports survive (append-only file) and the same client reaches them again`, async () => {
+      const client = await connect(true);
+      const outbox = new StoreOutbox(new RedisBindIdStore(client));
+      const items = Array.from({ length: 10 }, () => makeItem());
+      for (const item of items) expect(await outbox.enqueue(item)).toBe(true);
+      for (let node = 0; node < target.size; node++) {
+        await target.restartNode(node);
+        await eventually(`the outbox readable after node ${node} restarted`, async () => (await outbox.due(Date.now(), 100).catch(() => [])).length === 10);
+      }
+      expect((await outbox.due(Date.now(), 100)).map((i) => i.id).sort()).toEqual(items.map((i) => i.id).sort());
     });
 
     it(`the outbox index under a burst, ${title}: two workers on two clients, 200 due items and 200 not due: each due item delivered once, none of the others`, async () => {

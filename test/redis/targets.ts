@@ -22,6 +22,10 @@ export interface RedisTarget {
   stop(): Promise<void>;
   /** Start the stopped nodes again and wait until they serve. */
   startAgain(): Promise<void>;
+  /** Restart node `index` (a cluster's master, or the one server) from its data, and wait until it serves. */
+  restartNode(index: number): Promise<void>;
+  /** How many nodes (masters) there are. */
+  readonly size: number;
   /** Stop everything and delete the data. */
   close(): Promise<void>;
 }
@@ -40,6 +44,8 @@ export async function startTarget(kind: Topology): Promise<RedisTarget> {
       flush: async () => void (await ask(server.port, 'FLUSHALL')),
       stop: () => server.stop(),
       startAgain: () => server.startAgain(),
+      restartNode: () => server.restart(),
+      size: 1,
       close: () => server.close(),
     };
   }
@@ -50,6 +56,8 @@ export async function startTarget(kind: Topology): Promise<RedisTarget> {
     flush: async () => void (await Promise.all(cluster.nodes.map((n) => ask(n.port, 'FLUSHALL')))),
     stop: () => cluster.stop(),
     startAgain: () => cluster.startAgain(),
+    restartNode: (index) => cluster.restartMaster(index),
+    size: cluster.nodes.length,
     close: () => cluster.close(),
   };
 }
