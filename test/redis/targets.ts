@@ -26,6 +26,10 @@ export interface RedisTarget {
   restartNode(index: number): Promise<void>;
   /** How many nodes (masters) there are. */
   readonly size: number;
+  /** The commands every node ran since its stats were reset (`CONFIG RESETSTAT`), by name, lower case. */
+  commandsRun(): Promise<Set<string>>;
+  /** Reset the command stats of every node. */
+  resetStats(): Promise<void>;
   /** Stop everything and delete the data. */
   close(): Promise<void>;
 }
@@ -39,6 +43,7 @@ export async function startTarget(kind: Topology): Promise<RedisTarget> {
   if (kind === 'single') {
     const server = await RedisServer.start();
     return {
+      ...stats([server.port]),
       kind,
       urls: [server.url],
       flush: async () => void (await ask(server.port, 'FLUSHALL')),
@@ -51,6 +56,7 @@ export async function startTarget(kind: Topology): Promise<RedisTarget> {
   }
   const cluster = await RedisCluster.start(3);
   return {
+    ...stats(cluster.nodes.map((n) => n.port)),
     kind,
     urls: cluster.urls,
     flush: async () => void (await Promise.all(cluster.nodes.map((n) => ask(n.port, 'FLUSHALL')))),
@@ -59,6 +65,17 @@ export async function startTarget(kind: Topology): Promise<RedisTarget> {
     restartNode: (index) => cluster.restartMaster(index),
     size: cluster.nodes.length,
     close: () => cluster.close(),
+  };
+}
+
+/** Command stats of the nodes on `ports` (`INFO commandstats`, `CONFIG RESETSTAT`). */
+function stats(ports: number[]): Pick<RedisTarget, 'commandsRun' | 'resetStats'> {
+  return {
+    commandsRun: async () => {
+      const infos = await Promise.all(ports.map((p) => ask(p, 'INFO commandstats')));
+      return new Set(infos.flatMap((info) => [...info.matchAll(/^cmdstat_([a-z|]+):/gm)].map((m) => m[1] as string)));
+    },
+    resetStats: async () => void (await Promise.all(ports.map((p) => ask(p, 'CONFIG RESETSTAT')))),
   };
 }
 
