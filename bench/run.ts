@@ -34,6 +34,7 @@ const SCENARIOS = {
   confirm: confirmThroughput,
   down: bindIdDown,
   emulator: emulatorCapacity,
+  outbox: (ctx: BenchContext) => import('./scenarios/outbox.js').then((m) => m.outboxScale(ctx)),
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 

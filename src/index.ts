@@ -88,7 +88,15 @@ export {
   renderDefaultConfirmPage,
 } from './router/confirm-page.js';
 export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './stores/bindid-store.js';
-export { type RedisBindIdStoreOptions, type RedisCommander, RedisBindIdStore } from './stores/redis-bindid-store.js';
+export {
+  type RedisBindIdStoreClient,
+  type RedisBindIdStoreOptions,
+  type RedisCaller,
+  type RedisClusterCommander,
+  type RedisCommander,
+  RedisBindIdStore,
+} from './stores/redis-bindid-store.js';
+export type { BindIdQueueStore, QueueEntry, QueueRecord } from './stores/queue-store.js';
 export {
   type Outbox,
   type OutboxItem,

@@ -112,8 +112,8 @@ export interface SendAuthenticationPerformedOptions<U = Express.User> {
    */
   failureMode?: FailureMode;
   /**
-   * Where fail-open keeps reports. Default: a `SessionStoreOutbox` on the app's express-session store
-   * (`req.sessionStore`, known from the first request). With several instances: `new StoreOutbox(new RedisBindIdStore(redis))`.
+   * Where fail-open keeps reports. Default: a `StoreOutbox` on `store` (in Redis with a
+   * `RedisBindIdStore`). One that does not survive a restart is refused when `NODE_ENV=production`.
    * Only with `failureMode: 'open'`.
    */
   outbox?: Outbox;

@@ -10,20 +10,22 @@
  *   or dead-letters it once its access token expired. If the outbox cannot persist the report, the
  *   confirm step falls back to fail closed: never "signed in and the report lost".
  *
- * The default outbox is a {@link SessionStoreOutbox} on the app's express-session store
- * (`req.sessionStore`), known from the first request that reaches the router or middleware.
+ * The default outbox is a {@link StoreOutbox} on the factory's `store` (the `BindIdStore` that already
+ * holds the single-use claims and the link registry: a `RedisBindIdStore` with several instances).
+ * An outbox that does not survive a restart (`durable: false`: on `MemoryBindIdStore`, or a
+ * `SessionStoreOutbox` on express-session's `MemoryStore`) is refused at the factory when
+ * `NODE_ENV=production`, and warned about once per process otherwise (`EXPRESS_BINDID_OUTBOX_NOT_DURABLE`).
  *
  * @module
  */
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import type { Store } from 'express-session';
 import { emit } from '../internal/events.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { logger } from '../internal/log.js';
 import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
-import type { Outbox, OutboxItem, OutboxItemInfo } from './outbox.js';
+import type { Outbox, OutboxItemInfo } from './outbox.js';
 import {
   type OutboxBackoffOptions,
   type OutboxDeliveredEvent,
@@ -32,8 +34,9 @@ import {
   OUTBOX_WORKER_OPTION_KEYS,
   type OutboxWorkerOptions,
 } from './outbox-worker.js';
-import { SessionStoreOutbox } from './session-store-outbox.js';
+import { StoreOutbox } from './store-outbox.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
+import { isQueueStore } from '../stores/queue-store.js';
 
 const log = logger('failure-policy');
 
@@ -79,7 +82,7 @@ export interface ReportQueuedEvent {
 /** The failure options of a factory, as read once. @internal */
 export interface FailurePolicy {
   readonly mode: FailureMode;
-  /** The outbox for this request: the given one, or the default on `req.sessionStore` (undefined if it cannot be built). */
+  /** The outbox for this request: the given one, or the default on the factory's `store`. */
   outboxFor(req: Request): Outbox | undefined;
   /** The worker delivering the outbox in this process (open mode, unless `outboxWorker: false`). */
   readonly worker: OutboxWorker | undefined;
@@ -106,14 +109,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     }
     return { mode, outboxFor: () => undefined, worker: undefined, onReportQueued: undefined, startWorker: () => undefined };
   }
-  let fixed: Outbox | undefined;
-  if (given !== undefined) {
-    if (!isOutbox(given)) {
-      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a SessionStoreOutbox or a StoreOutbox');
-    }
-    fixed = given;
-  }
-  const deferred = new DeferredOutbox(fixed, now);
+  const outbox = readOutbox(o, given, store, now);
   let worker: OutboxWorker | undefined;
   let start = false;
   if (workerOption !== false) {
@@ -121,7 +117,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     start = w.boolean('start', true);
     const onDelivered = w.fn<(event: OutboxDeliveredEvent) => void | Promise<void>>('onDelivered');
     worker = o.within('outboxWorker', () => new OutboxWorker({
-      outbox: deferred,
+      outbox,
       client,
       now,
       ...(w.has('intervalMs') ? { intervalMs: w.raw('intervalMs') as number } : {}),
@@ -140,7 +136,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
   }
   return {
     mode,
-    outboxFor: (req) => deferred.bind(req),
+    outboxFor: () => outbox,
     worker,
     onReportQueued,
     startWorker: () => {
@@ -160,66 +156,52 @@ function isOutbox(value: unknown): value is Outbox {
   return ['enqueue', 'due', 'claim', 'get', 'update', 'remove'].every((m) => typeof v[m] === 'function');
 }
 
+/** Warning code of an outbox that does not survive a restart (outside production). */
+export const NOT_DURABLE_WARNING = 'EXPRESS_BINDID_OUTBOX_NOT_DURABLE';
+let warnedNotDurable = false;
+
 /**
- * The outbox of a factory: the given one, or a {@link SessionStoreOutbox} on the session store of
- * the first request that shows one. Until then the worker finds nothing due.
+ * The outbox of a factory in open mode: the given one, or a {@link StoreOutbox} on `store`. One that
+ * does not survive a restart is refused in production (the coded option error names the fix) and
+ * warned about once per process otherwise.
  */
-class DeferredOutbox implements Outbox {
-  #outbox: Outbox | undefined;
-  #failed = false;
-
-  constructor(
-    given: Outbox | undefined,
-    private readonly now: () => number,
-  ) {
-    this.#outbox = given;
-  }
-
-  /** The outbox, built from `req.sessionStore` the first time (undefined when that store cannot hold it). */
-  bind(req: Request): Outbox | undefined {
-    if (this.#outbox !== undefined || this.#failed) return this.#outbox;
-    const store = (req as Request & { sessionStore?: Store }).sessionStore;
-    if (store === undefined) return undefined;
-    try {
-      this.#outbox = new SessionStoreOutbox(store, { now: this.now });
-    } catch (err) {
-      this.#failed = true;
-      process.emitWarning(
-        `express-bindid: failureMode 'open' cannot keep its outbox in this session store, so every confirmation fails closed. ${(err as Error).message}`,
-        { code: 'EXPRESS_BINDID_OUTBOX' },
-      );
+function readOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: () => number): Outbox {
+  let outbox: Outbox;
+  if (given !== undefined) {
+    if (!isOutbox(given)) {
+      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a StoreOutbox or a SessionStoreOutbox');
     }
-    return this.#outbox;
+    outbox = given;
+  } else if (isQueueStore(store)) {
+    outbox = new StoreOutbox(store, { now });
+  } else {
+    throw o.error(
+      'outbox',
+      "is needed with failureMode: 'open' when `store` has no queue operations (BindIdQueueStore: queueAdd ...) " +
+        'to hold the default outbox: pass outbox: new StoreOutbox(new RedisBindIdStore(redis)), or implement them in your store',
+    );
   }
+  if (outbox.durable !== false) return outbox;
+  const where = given === undefined ? 'the default outbox lives in `store`, a MemoryBindIdStore' : 'this outbox';
+  const fix =
+    'pass store: new RedisBindIdStore(redis) (the default outbox then lives in Redis), or outbox: new ' +
+    "StoreOutbox(new RedisBindIdStore(redis)), or use failureMode: 'closed'";
+  if (process.env.NODE_ENV === 'production') {
+    throw o.error(given === undefined ? 'store' : 'outbox', `cannot hold the fail-open outbox in production: ${where} keeps queued reports in this process's memory, and a restart would lose them (users signed in, BindID never told). To fix it, ${fix}`);
+  }
+  if (!warnedNotDurable) {
+    warnedNotDurable = true;
+    process.emitWarning(
+      `express-bindid: failureMode 'open' keeps its outbox in this process's memory (${where}): a restart loses the queued reports. In production, ${fix}.`,
+      { code: NOT_DURABLE_WARNING },
+    );
+  }
+  return outbox;
+}
 
-  #need(): Outbox {
-    if (this.#outbox === undefined) throw new Error('the outbox is not known yet');
-    return this.#outbox;
-  }
-
-  enqueue(item: OutboxItem): Promise<boolean> {
-    return this.#need().enqueue(item);
-  }
-
-  async due(now: number, limit: number): Promise<OutboxItem[]> {
-    return this.#outbox === undefined ? [] : this.#outbox.due(now, limit);
-  }
-
-  claim(id: string, leaseMs: number): Promise<string | false> {
-    return this.#need().claim(id, leaseMs);
-  }
-
-  get(id: string): Promise<OutboxItem | undefined> {
-    return this.#need().get(id);
-  }
-
-  update(item: OutboxItem, lease: string): Promise<boolean> {
-    return this.#need().update(item, lease);
-  }
-
-  remove(id: string, lease?: string): Promise<void> {
-    return this.#need().remove(id, lease);
-  }
+/** @internal Forget that the not-durable warning was given (tests). */
+export function resetNotDurableWarning(): void {
+  warnedNotDurable = false;
 }
 
 // ---------------------------------------------------------------------------------------------

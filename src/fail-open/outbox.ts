@@ -3,9 +3,10 @@
  * kept in a shared store and re-sent in the background until BindID accepts them or their access
  * token expires.
  *
- * - {@link Outbox}: where queued reports live. `SessionStoreOutbox` (the default,
- *   `./session-store-outbox.ts`) keeps them in the app's express-session store; `StoreOutbox`
- *   (`./store-outbox.ts`) keeps them in a `BindIdStore` (`RedisBindIdStore` for several instances).
+ * - {@link Outbox}: where queued reports live. `StoreOutbox` (`./store-outbox.ts`, the default, on
+ *   the factory's `store`) keeps them in a `BindIdStore` queue indexed by due time
+ *   (`RedisBindIdStore` for several instances and restarts); `SessionStoreOutbox`
+ *   (`./session-store-outbox.ts`) keeps them in the app's express-session store, for one instance.
  * - `OutboxWorker` (`./outbox-worker.ts`): takes due reports, sends each one with
  *   `SessionFeedbackClient.send` (which signs it at send time with the current client secret and
  *   keeps the report's original `time`), removes delivered ones, reschedules retryable failures with
@@ -87,6 +88,11 @@ export function outboxDiagnostic(item: OutboxItem, reason?: string): OutboxDiagn
 
 /** Where queued reports live. Every method may reject (store down): callers fail closed. */
 export interface Outbox {
+  /**
+   * `false` when queued reports do not survive a restart of the app (kept in its memory): fail-open
+   * refuses such an outbox when `NODE_ENV=production` and warns about it otherwise. Omitted means durable.
+   */
+  readonly durable?: boolean;
   /**
    * Queue `item`. Resolves `false` when an item with this id is already queued (dedupe on
    * (sub, alias)); rejects when the item cannot be persisted (the caller must not log the user in

@@ -1,5 +1,5 @@
 /**
- * `SessionStoreOutbox`: the default {@link Outbox}, in the app's express-session store.
+ * `SessionStoreOutbox`: an {@link Outbox} in the app's express-session store, for one instance.
  *
  * @module
  */
@@ -32,54 +32,65 @@ const KNOWN_SESSION: KnownKeys<SessionStoreOutboxOptions> = { retainExpiredMs: t
 /** Session id prefix of the outbox's records in the session store. */
 export const SESSION_OUTBOX_PREFIX = 'bindid-outbox.';
 
+/** Session id of the outbox's index record: item id → due time (ms). */
+export const SESSION_OUTBOX_INDEX = `${SESSION_OUTBOX_PREFIX}index`;
+
+/** How long the index record is kept after its last change: 30 days (items expire on their own before). */
+const INDEX_MAX_AGE_MS = 30 * 86_400_000;
+
+type Cookie = { originalMaxAge: number; expires: string; httpOnly: true; path: '/' };
+
 /** What an outbox record looks like in the session store. */
 interface OutboxRecord {
-  cookie: { originalMaxAge: number; expires: string; httpOnly: true; path: '/' };
+  cookie: Cookie;
   bindidOutbox: OutboxItem;
+}
+
+/** The index record: each queued item's id and due time. */
+interface IndexRecord {
+  cookie: Cookie;
+  bindidOutboxIndex: Record<string, number>;
 }
 
 type Callback = (err?: unknown, value?: unknown) => void;
 
 /**
- * The default {@link Outbox}: items kept in the app's express-session store, as session-shaped
- * records with the id `bindid-outbox.<id>` whose `cookie` expires `retainExpiredMs` after the item,
- * so the store expires them by itself. Listing uses the store's `all()`, which is required (and reads
- * every session of the store: fine for small apps; use `StoreOutbox` on Redis for large ones).
+ * An {@link Outbox} in the app's express-session store, for an app that runs one instance: items are
+ * session-shaped records with the id `bindid-outbox.<id>` whose `cookie` expires `retainExpiredMs`
+ * after the item (the store expires them by itself), and one index record (`bindid-outbox.index`:
+ * id → due time) that `due()` reads before reading only the due items. It never lists the store's
+ * sessions (no `all()`).
  *
- * Claims are leases in this process only, and dedupe is atomic in this process only: with several
- * app instances use `StoreOutbox` on `RedisBindIdStore`, whose claims hold across instances. Each
- * claim has its own token, and a lease is released (and an item rescheduled) only under the token
- * that holds it now, so a worker whose lease ran out never frees another worker's claim. The session
- * store has no compare-and-set: a report delivered outside the worker (self-heal) and removed while
- * a worker reschedules it could be written back, and would then be sent once more.
+ * One instance only: the session store has no atomic operations, so the index is changed under a
+ * lock of this process, claims are leases of this process, and dedupe is atomic in this process.
+ * With several instances use `StoreOutbox` on `RedisBindIdStore` (the default outbox on a
+ * `RedisBindIdStore` `store`). Each claim has its own token, and a lease is released (and an item
+ * rescheduled) only under the token that holds it now. Durable as far as the session store is:
+ * express-session's `MemoryStore` is not ({@link durable} false).
  * The records hold access tokens, like sessions hold credentials: the session store must be
  * server-side (not cookie-session). Their ids cannot be loaded as a browser's session, because
  * express-session only loads ids from cookies signed with the app's secret.
  */
 export class SessionStoreOutbox implements Outbox {
+  /** False on express-session's `MemoryStore` (lost on restart). */
+  readonly durable: boolean;
   readonly #store: Store;
   readonly #retainMs: number;
   readonly #timeoutMs: number;
   readonly #now: () => number;
   /** Leases of this process: item id → the claim's token and its end (ms). */
   readonly #leases = new Map<string, { token: string; until: number }>();
-  readonly #enqueuing = new Set<string>();
+  /** The tail of the chain of index changes (one at a time in this process). */
+  #lock: Promise<unknown> = Promise.resolve();
 
   constructor(store: Store, options?: SessionStoreOutboxOptions) {
     const o = new OptionReader('SessionStoreOutbox', options, KNOWN_SESSION);
-    const s = store as Partial<Record<'get' | 'set' | 'destroy' | 'all', unknown>> | null;
+    const s = store as Partial<Record<'get' | 'set' | 'destroy', unknown>> | null;
     if (s === null || typeof s !== 'object' || ['get', 'set', 'destroy'].some((m) => typeof s[m as 'get'] !== 'function')) {
       throw o.error('store', 'must be an express-session store (with get, set and destroy)');
     }
-    if (typeof s.all !== 'function') {
-      const name = (store as object).constructor?.name || 'this store';
-      throw o.error(
-        'store',
-        `must implement all() to list the queued reports, and ${name} does not. Use a session store with all() ` +
-          '(MemoryStore, connect-redis ...), or new StoreOutbox(new RedisBindIdStore(redis))',
-      );
-    }
     this.#store = store;
+    this.durable = (store as object).constructor?.name !== 'MemoryStore';
     this.#retainMs = o.integer('retainExpiredMs', DEFAULT_RETAIN_EXPIRED_MS, 0, 7 * 86_400_000);
     this.#timeoutMs = o.integer('timeoutMs', 5000, 1, 120_000);
     this.#now = o.fn<() => number>('now') ?? Date.now;
@@ -87,33 +98,38 @@ export class SessionStoreOutbox implements Outbox {
 
   async enqueue(item: OutboxItem): Promise<boolean> {
     const checked = checkOutboxItem(item);
-    if (this.#enqueuing.has(checked.id)) return false;
-    this.#enqueuing.add(checked.id);
-    try {
+    return this.#locked(async () => {
       if ((await this.get(checked.id)) !== undefined) return false;
+      // The index first: an index entry without its item is dropped by due(); an item without one would never be sent.
+      await this.#changeIndex((index) => {
+        index[checked.id] = dueTime(checked);
+      });
       await this.#write(checked);
       return true;
-    } finally {
-      this.#enqueuing.delete(checked.id);
-    }
+    });
   }
 
   async due(now: number, limit: number): Promise<OutboxItem[]> {
     checkLimit(limit);
-    const all = await this.#call<unknown>('all', (cb) => (this.#store.all as (cb: Callback) => void)(cb));
-    // MemoryStore gives { sid: session }; connect-redis gives [session with its `id`]; others may give ids or not.
-    const entries: Array<[unknown, unknown]> = Array.isArray(all)
-      ? all.map((record) => [(record as { id?: unknown } | null)?.id, record])
-      : all !== null && typeof all === 'object'
-        ? Object.entries(all)
-        : [];
+    const index = await this.#readIndex();
+    const ids = Object.entries(index)
+      .filter(([, at]) => at <= now)
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, limit)
+      .map(([id]) => id);
     const items: OutboxItem[] = [];
-    for (const [sid, record] of entries) {
-      if (typeof sid === 'string' && !sid.startsWith(SESSION_OUTBOX_PREFIX)) continue;
-      const value = (record as Partial<OutboxRecord> | null)?.bindidOutbox;
-      if (value === undefined) continue; // an ordinary session
-      const item = readItem(value, typeof sid === 'string' ? sid.slice(SESSION_OUTBOX_PREFIX.length).slice(0, 12) : 'no id');
+    const gone: string[] = [];
+    for (const id of ids) {
+      const item = await this.get(id).catch(() => undefined);
       if (item) items.push(item);
+      else gone.push(id);
+    }
+    if (gone.length > 0) {
+      await this.#locked(() =>
+        this.#changeIndex((index) => {
+          for (const id of gone) delete index[id];
+        }),
+      );
     }
     return pickDue(items, now, limit);
   }
@@ -143,10 +159,15 @@ export class SessionStoreOutbox implements Outbox {
     checkLeaseToken(lease);
     if (!this.#holds(checked.id, lease)) return false; // expired: whoever holds the item now decides
     try {
-      // Never bring back an item removed since, and check the lease again right before writing.
-      if ((await this.get(checked.id)) === undefined || !this.#holds(checked.id, lease)) return false;
-      await this.#write(checked);
-      return true;
+      return await this.#locked(async () => {
+        // Never bring back an item removed since, and check the lease again right before writing.
+        if ((await this.get(checked.id)) === undefined || !this.#holds(checked.id, lease)) return false;
+        await this.#write(checked);
+        await this.#changeIndex((index) => {
+          index[checked.id] = dueTime(checked);
+        });
+        return true;
+      });
     } finally {
       this.#release(checked.id, lease);
     }
@@ -155,8 +176,41 @@ export class SessionStoreOutbox implements Outbox {
   async remove(id: string, lease?: string): Promise<void> {
     checkId(id);
     if (lease !== undefined) checkLeaseToken(lease);
-    await this.#call('destroy', (cb) => this.#store.destroy(SESSION_OUTBOX_PREFIX + id, cb));
+    await this.#locked(async () => {
+      await this.#call('destroy', (cb) => this.#store.destroy(SESSION_OUTBOX_PREFIX + id, cb));
+      await this.#changeIndex((index) => {
+        delete index[id];
+      });
+    });
     if (lease !== undefined) this.#release(id, lease);
+  }
+
+  /** Run `step` after every index change queued before it (this process's lock). */
+  #locked<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(step, step);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async #readIndex(): Promise<Record<string, number>> {
+    const record = await this.#call<Partial<IndexRecord> | null | undefined>('get', (cb) => this.#store.get(SESSION_OUTBOX_INDEX, cb));
+    const index: Record<string, number> = Object.create(null);
+    const raw = record?.bindidOutboxIndex;
+    if (raw === null || typeof raw !== 'object') return index;
+    for (const [id, at] of Object.entries(raw)) if (/^[0-9a-f]{64}$/.test(id) && Number.isFinite(at)) index[id] = at;
+    return index;
+  }
+
+  /** Read, change and write the index (call under {@link #locked}). */
+  async #changeIndex(change: (index: Record<string, number>) => void): Promise<void> {
+    const index = await this.#readIndex();
+    change(index);
+    const record: IndexRecord = { cookie: this.#cookie(INDEX_MAX_AGE_MS), bindidOutboxIndex: { ...index } };
+    await this.#call('set', (cb) => this.#store.set(SESSION_OUTBOX_INDEX, record as unknown as Parameters<Store['set']>[1], cb));
+  }
+
+  #cookie(maxAge: number): Cookie {
+    return { originalMaxAge: maxAge, expires: new Date(this.#now() + maxAge).toISOString(), httpOnly: true, path: '/' };
   }
 
   /** Whether `lease` is the live claim on item `id`. */
@@ -172,10 +226,7 @@ export class SessionStoreOutbox implements Outbox {
 
   #write(item: OutboxItem): Promise<unknown> {
     const maxAge = Math.max(1000, item.expiresAt + this.#retainMs - this.#now());
-    const record: OutboxRecord = {
-      cookie: { originalMaxAge: maxAge, expires: new Date(this.#now() + maxAge).toISOString(), httpOnly: true, path: '/' },
-      bindidOutbox: item,
-    };
+    const record: OutboxRecord = { cookie: this.#cookie(maxAge), bindidOutbox: item };
     return this.#call('set', (cb) =>
       this.#store.set(SESSION_OUTBOX_PREFIX + item.id, record as unknown as Parameters<Store['set']>[1], cb),
     );
@@ -206,4 +257,9 @@ export class SessionStoreOutbox implements Outbox {
       }
     });
   }
+}
+
+/** When an item is next due: its next attempt, or its expiry if earlier (to be dead-lettered then). */
+function dueTime(item: OutboxItem): number {
+  return Math.min(item.nextAttemptAt, item.expiresAt);
 }

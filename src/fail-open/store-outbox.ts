@@ -1,12 +1,13 @@
 /**
  * `StoreOutbox`: an {@link Outbox} in a {@link BindIdStore} (`RedisBindIdStore` for several
- * instances, `MemoryBindIdStore` for one process).
+ * instances and restarts, `MemoryBindIdStore` for one process that may lose them on restart).
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
+import { type BindIdQueueStore, isQueueStore, QUEUE_METHODS, type QueueRecord } from '../stores/queue-store.js';
 // The item checks both outboxes share (the same import list in store-outbox.ts and session-store-outbox.ts).
 import {
   checkId,
@@ -24,56 +25,68 @@ import {
 
 /** Options of {@link StoreOutbox}. */
 export interface StoreOutboxOptions extends OutboxRetentionOptions {
-  /** Prefix of the outbox's keys in the store. Default `outbox:`. */
+  /** Name of the outbox's queue in the store (on Redis, the hash tag of its keys). Default `outbox:`. */
   keyPrefix?: string;
 }
 
 const KNOWN_STORE: KnownKeys<StoreOutboxOptions> = { keyPrefix: true, retainExpiredMs: true, now: true };
 
 /**
- * An {@link Outbox} in a {@link BindIdStore}: one key per item (`<keyPrefix>item:<id>`, expiring
- * `retainExpiredMs` after the item), one lease key per claimed item (`<keyPrefix>lease:<id>`,
- * holding a random token per claim). Dedupe and claims are the store's atomic `add`; a lease is
- * released with `deleteIf(leaseKey, token)` and an item rescheduled with `setIf` on the value read
- * under the lease, so only the lease's owner releases it or changes the item, and a removed item is
- * never written back. On `RedisBindIdStore` all of it holds across instances; on
- * `MemoryBindIdStore` within one process.
+ * An {@link Outbox} in a {@link BindIdStore} that has the queue operations ({@link BindIdQueueStore}:
+ * `MemoryBindIdStore`, `RedisBindIdStore`): one queue (named `keyPrefix`) whose records are the
+ * items, indexed by the time each is next due (its `nextAttemptAt`, or its `expiresAt` when earlier,
+ * so an expired item is seen and dead-lettered), kept until `retainExpiredMs` after the item expired.
+ * `due()` reads the index up to `now` and only those items: its cost follows what is due, not what
+ * is queued, nor anything else in the store.
+ *
+ * Dedupe is the queue's atomic add; a claim is a lease with a random token per claim; `update`
+ * writes only under the live lease (and releases it in the same step), and `remove` deletes the item,
+ * its index entries and (only if still ours) the lease in one step. On `RedisBindIdStore` all of it
+ * holds across instances and on Redis Cluster (one slot per outbox); on `MemoryBindIdStore` within one
+ * process, and nothing survives a restart ({@link durable} is false).
  */
 export class StoreOutbox implements Outbox {
-  readonly #store: BindIdStore;
-  readonly #prefix: string;
+  readonly #store: BindIdQueueStore;
+  readonly #queue: string;
   readonly #retainMs: number;
   readonly #now: () => number;
+  /** Whether queued reports survive a restart: false on an in-process store (`MemoryBindIdStore`). */
+  readonly durable: boolean;
 
   constructor(store: BindIdStore, options?: StoreOutboxOptions) {
     const o = new OptionReader('StoreOutbox', options, KNOWN_STORE);
-    const methods = ['add', 'get', 'set', 'delete', 'keys', 'deleteIf', 'setIf'] as const;
-    if (store === null || typeof store !== 'object' || methods.some((m) => typeof store[m] !== 'function')) {
+    if (store === null || typeof store !== 'object' || typeof store.get !== 'function') {
       throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore or your own)');
     }
+    if (!isQueueStore(store)) {
+      const name = (store as object).constructor?.name || 'this store';
+      throw o.error(
+        'store',
+        `must be a BindIdStore with the queue operations (${QUEUE_METHODS.join(', ')}), and ${name} has not: ` +
+          'use RedisBindIdStore or MemoryBindIdStore, or implement them (see BindIdQueueStore)',
+      );
+    }
     this.#store = store;
-    this.#prefix = o.string('keyPrefix', 'outbox:');
+    this.durable = (store as BindIdStore).durable !== false;
+    this.#queue = o.string('keyPrefix', 'outbox:');
+    if (/[{}]/.test(this.#queue)) throw o.error('keyPrefix', 'must not contain { or } (it becomes a Redis hash tag)');
     this.#retainMs = o.integer('retainExpiredMs', DEFAULT_RETAIN_EXPIRED_MS, 0, 7 * 86_400_000);
     this.#now = o.fn<() => number>('now') ?? Date.now;
   }
 
   async enqueue(item: OutboxItem): Promise<boolean> {
     const checked = checkOutboxItem(item);
-    return this.#store.add(this.#itemKey(checked.id), JSON.stringify(checked), this.#ttl(checked));
+    return this.#store.queueAdd(this.#queue, this.#record(checked), this.#now());
   }
 
   async due(now: number, limit: number): Promise<OutboxItem[]> {
     checkLimit(limit);
-    const prefix = `${this.#prefix}item:`;
-    const keys = await this.#store.keys(prefix);
+    if (limit === 0) return [];
+    const entries = await this.#store.queueDue(this.#queue, now, limit);
     const items: OutboxItem[] = [];
-    for (let i = 0; i < keys.length; i += 50) {
-      const values = await Promise.all(keys.slice(i, i + 50).map((key) => this.#store.get(key)));
-      values.forEach((value, j) => {
-        if (value === undefined) return; // removed or expired since the listing
-        const item = readItem(value, (keys[i + j] as string).slice(prefix.length, prefix.length + 12));
-        if (item) items.push(item);
-      });
+    for (const { id, value } of entries) {
+      const item = readItem(value, id.slice(0, 12));
+      if (item) items.push(item);
     }
     return pickDue(items, now, limit);
   }
@@ -82,48 +95,34 @@ export class StoreOutbox implements Outbox {
     checkId(id);
     checkLease(leaseMs);
     const lease = randomUUID();
-    return (await this.#store.add(this.#leaseKey(id), lease, leaseMs)) ? lease : false;
+    return (await this.#store.queueClaim(this.#queue, id, lease, leaseMs)) ? lease : false;
   }
 
   async get(id: string): Promise<OutboxItem | undefined> {
     checkId(id);
-    const value = await this.#store.get(this.#itemKey(id));
+    const value = await this.#store.queueGet(this.#queue, id);
     return value === undefined ? undefined : readItem(value, id.slice(0, 12));
   }
 
   async update(item: OutboxItem, lease: string): Promise<boolean> {
     const checked = checkOutboxItem(item);
     checkLeaseToken(lease);
-    const key = this.#itemKey(checked.id);
-    const leaseKey = this.#leaseKey(checked.id);
-    // The item as it is now, then the lease: if the lease is still ours, nobody else has held the item
-    // since before that read, so a compare-and-set on it fails exactly when someone changed or removed it.
-    const current = await this.#store.get(key);
-    if ((await this.#store.get(leaseKey)) !== lease) return false; // expired: whoever holds the item now decides
-    const written = current !== undefined && (await this.#store.setIf(key, current, JSON.stringify(checked), this.#ttl(checked)));
-    await this.#store.deleteIf(leaseKey, lease);
-    return written;
+    return this.#store.queueUpdate(this.#queue, this.#record(checked), lease);
   }
 
   async remove(id: string, lease?: string): Promise<void> {
     checkId(id);
     if (lease !== undefined) checkLeaseToken(lease);
-    // The item first: a lease released before it would let another instance claim a delivered item.
-    await this.#store.delete(this.#itemKey(id));
-    // Only our own lease: a lease that ran out may already be another worker's claim.
-    if (lease !== undefined) await this.#store.deleteIf(this.#leaseKey(id), lease);
+    await this.#store.queueRemove(this.#queue, id, lease);
   }
 
-  #itemKey(id: string): string {
-    return `${this.#prefix}item:${id}`;
-  }
-
-  #leaseKey(id: string): string {
-    return `${this.#prefix}lease:${id}`;
-  }
-
-  /** The store TTL of an item: until its expiry plus the retention, at least one second. */
-  #ttl(item: OutboxItem): number {
-    return Math.max(1000, item.expiresAt + this.#retainMs - this.#now());
+  /** The queue record of an item: due at its next attempt (or expiry, if earlier), kept `retainExpiredMs` past its expiry. */
+  #record(item: OutboxItem): QueueRecord {
+    return {
+      id: item.id,
+      value: JSON.stringify(item),
+      dueAt: Math.min(item.nextAttemptAt, item.expiresAt),
+      keepUntil: Math.max(item.expiresAt + this.#retainMs, this.#now() + 1000),
+    };
   }
 }

@@ -9,6 +9,7 @@
  * @module
  */
 import { BindIdError, BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
+import { type BindIdQueueStore, MemoryQueues, type QueueEntry, type QueueRecord } from './queue-store.js';
 
 /** Shared state of express-bindid. Every method may reject; callers fail closed when it does. */
 export interface BindIdStore {
@@ -28,7 +29,10 @@ export interface BindIdStore {
    * always adds 1, only makes the limits stricter (a given-back attempt stays counted).
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
-  /** Every live key starting with `prefix` (for the outbox worker). */
+  /**
+   * Every live key starting with `prefix`. Nothing in express-bindid calls it (the outbox reads its
+   * index instead); kept so that stores written for earlier versions still fit.
+   */
   keys(prefix: string): Promise<string[]>;
   /**
    * Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed.
@@ -41,6 +45,11 @@ export interface BindIdStore {
    * holds something else.
    */
   setIf(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean>;
+  /**
+   * `false` when what is written does not survive a restart of the app (an in-process store): the
+   * fail-open outbox then refuses to start in production. Omitted means durable.
+   */
+  readonly durable?: boolean;
 }
 
 interface Entry {
@@ -58,17 +67,46 @@ export interface MemoryBindIdStoreOptions {
 }
 
 /**
- * The default store: a bounded in-process map. Right for one process; with several instances or for
+ * The default store: a bounded in-process map, and ordered queues ({@link MemoryQueues}, not bounded:
+ * dropping a queued report would lose it). Right for one process; with several instances or for
  * fail-open durability use a shared store (`RedisBindIdStore`).
  */
-export class MemoryBindIdStore implements BindIdStore {
+export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
+  /** Nothing here survives a restart of the process. */
+  readonly durable = false;
   readonly #entries = new Map<string, Entry>();
   readonly #maxKeys: number;
   readonly #now: () => number;
+  readonly #queues: MemoryQueues;
 
   constructor(options: MemoryBindIdStoreOptions = {}) {
     this.#maxKeys = options.maxKeys ?? 100_000;
     this.#now = options.now ?? Date.now;
+    this.#queues = new MemoryQueues(this.#now);
+  }
+
+  queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
+    return this.#queues.queueAdd(queue, record, now);
+  }
+
+  queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
+    return this.#queues.queueDue(queue, now, limit);
+  }
+
+  queueGet(queue: string, id: string): Promise<string | undefined> {
+    return this.#queues.queueGet(queue, id);
+  }
+
+  queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
+    return this.#queues.queueClaim(queue, id, token, leaseMs);
+  }
+
+  queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
+    return this.#queues.queueUpdate(queue, record, token);
+  }
+
+  queueRemove(queue: string, id: string, token?: string): Promise<void> {
+    return this.#queues.queueRemove(queue, id, token);
   }
 
   async add(key: string, value: string, ttlMs: number): Promise<boolean> {

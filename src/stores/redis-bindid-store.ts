@@ -1,27 +1,29 @@
 /**
- * `RedisBindIdStore`: the {@link BindIdStore} for several app instances, on Redis.
+ * `RedisBindIdStore`: the {@link BindIdStore} for several app instances, on Redis or Redis Cluster.
  *
- * It talks to Redis through one method, `sendCommand(args)`, so this package does not depend on a
- * Redis library at runtime. A node-redis (v4 and later) client has that method already; an ioredis
- * client needs a one-line adapter:
+ * It talks to Redis through one method, so this package does not depend on a Redis library at
+ * runtime. It takes, as they are:
  *
  * ```ts
- * import { createClient } from 'redis';
- * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
- * const store = new RedisBindIdStore(redis);
- *
- * // ioredis:
- * const store = new RedisBindIdStore({ sendCommand: ([command, ...args]) => ioredis.call(command!, ...args) });
+ * // node-redis, one server or a cluster:
+ * new RedisBindIdStore(await createClient({ url: process.env.REDIS_URL }).connect());
+ * new RedisBindIdStore(await createCluster({ rootNodes: [{ url: 'redis://10.0.0.1:6379' }] }).connect());
+ * // ioredis, one server or a cluster:
+ * new RedisBindIdStore(new Redis(process.env.REDIS_URL));
+ * new RedisBindIdStore(new Redis.Cluster([{ host: '10.0.0.1', port: 6379 }]));
  * ```
  *
- * Every operation is one Redis command, so it is atomic on the server and safe to use through a
- * pipelining or pooled client:
+ * or any `{ sendCommand(args) }` ({@link RedisCommander}). Every operation is one Redis command, so
+ * it is atomic on the server and safe through a pipelining or pooled client:
  * - `add`: `SET key value NX PX ttl`;
  * - `increment`: one `EVAL` of `SET key 0 NX PX ttl` + `INCRBY key by` (the expiry is set when the
  *   counter is created, never lost, and never pushed back by later increments);
- * - `keys`: `SCAN ... MATCH` (never `KEYS`, which blocks the server);
  * - `deleteIf` / `setIf`: one `EVAL` each, comparing the value and deleting or replacing it in the
- *   same step (compare-and-delete, compare-and-set on one key).
+ *   same step (compare-and-delete, compare-and-set on one key);
+ * - the queue operations of the fail-open outbox (`./redis-queue.ts`): one `EVAL` each on keys that
+ *   share a hash tag, so every multi-key script stays in one slot of a cluster;
+ * - `keys`: `SCAN ... MATCH` (never `KEYS`), on every master of a cluster. Nothing in express-bindid
+ *   calls it any more (the outbox reads its index).
  *
  * Errors (connection lost, an error reply) are passed on as rejections: callers fail closed.
  *
@@ -30,13 +32,77 @@
 import { invalidArgument } from '../errors.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import type { BindIdStore } from './bindid-store.js';
+import type { BindIdQueueStore, QueueEntry, QueueRecord } from './queue-store.js';
+import {
+  redisQueueAdd,
+  redisQueueClaim,
+  redisQueueDue,
+  redisQueueGet,
+  redisQueueRemove,
+  redisQueueUpdate,
+  type Send,
+  text,
+} from './redis-queue.js';
 
 /**
  * The one method of a Redis client this store uses: send a command (name first, then its
- * arguments, all strings) and resolve its reply. node-redis clients have it as is.
+ * arguments, all strings) and resolve its reply. node-redis clients (`createClient`) have it as is.
  */
 export interface RedisCommander {
   sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** A node-redis cluster (`createCluster`): commands are routed on their first key. */
+export interface RedisClusterCommander {
+  readonly masters: unknown;
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+}
+
+/** An ioredis client (`Redis` or `Cluster`): `call(command, ...args)`, routed on the command's keys. */
+export interface RedisCaller {
+  call(command: string, ...args: string[]): Promise<unknown>;
+}
+
+/** The Redis clients {@link RedisBindIdStore} takes as they are. */
+export type RedisBindIdStoreClient = RedisCommander | RedisClusterCommander | RedisCaller;
+
+/** How to reach a client: one command, and each master of a cluster (for `SCAN`). */
+interface Connection {
+  send: Send;
+  /** One sender per master node (a cluster), or the one server. */
+  nodes(): Promise<Send[]>;
+}
+
+type Node = { call?: (...args: string[]) => Promise<unknown>; sendCommand?: (args: string[]) => Promise<unknown> };
+
+/** How to talk to `client`, or `undefined` when it is not a client this store knows. */
+function connectionOf(client: unknown): Connection | undefined {
+  if (client === null || typeof client !== 'object') return undefined;
+  const c = client as Record<string, unknown>;
+  if (typeof c.call === 'function') {
+    const ioredis = client as RedisCaller & { nodes?: (role: string) => Node[] };
+    const send: Send = (args) => ioredis.call(args[0] as string, ...args.slice(1));
+    const nodes = typeof ioredis.nodes === 'function' ? async () => (ioredis.nodes?.('master') ?? []).map(nodeSender) : async () => [send];
+    return { send, nodes };
+  }
+  if (typeof c.sendCommand !== 'function') return undefined;
+  if ('masters' in c) {
+    const cluster = client as RedisClusterCommander & { masters: unknown[]; nodeClient?: (master: unknown) => Promise<Node> };
+    const send: Send = (args, key) => cluster.sendCommand(key, false, args);
+    const nodes = async () => {
+      if (typeof cluster.nodeClient !== 'function') return [send];
+      return (await Promise.all(cluster.masters.map((master) => cluster.nodeClient?.(master) as Promise<Node>))).map(nodeSender);
+    };
+    return { send, nodes };
+  }
+  const single = client as RedisCommander;
+  const send: Send = (args) => single.sendCommand(args);
+  return { send, nodes: async () => [send] };
+}
+
+/** The sender of one node of a cluster (an ioredis `Redis` or a node-redis client). */
+function nodeSender(node: Node): Send {
+  return (args) => (typeof node.call === 'function' ? node.call(...args) : (node.sendCommand as (a: string[]) => Promise<unknown>)(args));
 }
 
 /** Options of {@link RedisBindIdStore}. */
@@ -65,19 +131,22 @@ export const SET_IF_SCRIPT =
 /** Keys asked for per `SCAN` round trip (a hint to Redis, not a limit). */
 const SCAN_COUNT = '1000';
 
-/** A {@link BindIdStore} on Redis, shared by every instance of the app. */
-export class RedisBindIdStore implements BindIdStore {
+/** A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app. */
+export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   /** Prefix of every key this store writes in Redis. */
   readonly prefix: string;
-  readonly #client: RedisCommander;
+  /** What is written survives a restart of the app (and of Redis, as far as its persistence goes). */
+  readonly durable = true;
+  readonly #connection: Connection;
 
-  constructor(client: RedisCommander, options?: RedisBindIdStoreOptions) {
+  constructor(client: RedisBindIdStoreClient, options?: RedisBindIdStoreOptions) {
     const o = new OptionReader('RedisBindIdStore', options, KNOWN);
-    if (typeof (client as Partial<RedisCommander> | null | undefined)?.sendCommand !== 'function') {
+    const connection = connectionOf(client);
+    if (connection === undefined) {
       throw o.error(
         'client',
-        'must be a Redis client with sendCommand(args) (node-redis 4 or later; for ioredis pass ' +
-          '{ sendCommand: (args) => redis.call(...args) })',
+        'must be a Redis client: node-redis (createClient or createCluster, version 4 or later), ioredis (Redis or ' +
+          'Cluster), or an object with sendCommand(args)',
       );
     }
     const prefix = o.raw('prefix') ?? 'bindid:';
@@ -85,60 +154,63 @@ export class RedisBindIdStore implements BindIdStore {
       throw o.error('prefix', 'must be a string of at most 128 characters');
     }
     this.prefix = prefix;
-    this.#client = client;
+    this.#connection = connection;
   }
 
   async add(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.#send(['SET', this.#key(key), checkValue(value), 'NX', 'PX', checkTtl(ttlMs)]);
+    const reply = await this.#call(['SET', this.#key(key), checkValue(value), 'NX', 'PX', checkTtl(ttlMs)]);
     return reply === 'OK';
   }
 
   async get(key: string): Promise<string | undefined> {
-    const reply = await this.#send(['GET', this.#key(key)]);
+    const reply = await this.#call(['GET', this.#key(key)]);
     return reply === null || reply === undefined ? undefined : text(reply);
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     const args = ['SET', this.#key(key), checkValue(value)];
     if (ttlMs !== undefined) args.push('PX', checkTtl(ttlMs));
-    await this.#send(args);
+    await this.#call(args);
   }
 
   async delete(key: string): Promise<void> {
-    await this.#send(['DEL', this.#key(key)]);
+    await this.#call(['DEL', this.#key(key)]);
   }
 
   async increment(key: string, ttlMs: number, by = 1): Promise<number> {
     if (!Number.isSafeInteger(by)) throw invalidArgument('RedisBindIdStore: increment `by` must be an integer');
-    const reply = await this.#send(['EVAL', INCREMENT_SCRIPT, '1', this.#key(key), checkTtl(ttlMs), String(by)]);
+    const reply = await this.#call(['EVAL', INCREMENT_SCRIPT, '1', this.#key(key), checkTtl(ttlMs), String(by)]);
     const value = typeof reply === 'number' ? reply : Number(text(reply));
     if (!Number.isSafeInteger(value)) throw new Error('RedisBindIdStore: INCRBY answered something that is not an integer');
     return value;
   }
 
+  /** Every live key under `prefix`: `SCAN ... MATCH` on the server, or on each master of a cluster. */
   async keys(prefix: string): Promise<string[]> {
     const match = `${globEscape(this.#key(prefix))}*`;
     const found = new Set<string>(); // SCAN may return a key more than once
-    let cursor = '0';
-    do {
-      const reply = await this.#send(['SCAN', cursor, 'MATCH', match, 'COUNT', SCAN_COUNT]);
-      if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) {
-        throw new Error('RedisBindIdStore: SCAN answered something that is not [cursor, keys]');
-      }
-      cursor = text(reply[0]);
-      for (const key of reply[1] as unknown[]) found.add(text(key).slice(this.prefix.length));
-    } while (cursor !== '0');
+    for (const node of await this.#connection.nodes()) {
+      let cursor = '0';
+      do {
+        const reply = await safely(node, ['SCAN', cursor, 'MATCH', match, 'COUNT', SCAN_COUNT], undefined);
+        if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) {
+          throw new Error('RedisBindIdStore: SCAN answered something that is not [cursor, keys]');
+        }
+        cursor = text(reply[0]);
+        for (const key of reply[1] as unknown[]) found.add(text(key).slice(this.prefix.length));
+      } while (cursor !== '0');
+    }
     return [...found];
   }
 
   async deleteIf(key: string, expected: string): Promise<boolean> {
-    const reply = await this.#send(['EVAL', DELETE_IF_SCRIPT, '1', this.#key(key), checkValue(expected)]);
+    const reply = await this.#call(['EVAL', DELETE_IF_SCRIPT, '1', this.#key(key), checkValue(expected)]);
     return Number(reply) === 1;
   }
 
   async setIf(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean> {
     const ttl = ttlMs === undefined ? '' : checkTtl(ttlMs);
-    const reply = await this.#send(['EVAL', SET_IF_SCRIPT, '1', this.#key(key), checkValue(expected), checkValue(value), ttl]);
+    const reply = await this.#call(['EVAL', SET_IF_SCRIPT, '1', this.#key(key), checkValue(expected), checkValue(value), ttl]);
     return Number(reply) === 1;
   }
 
@@ -147,22 +219,50 @@ export class RedisBindIdStore implements BindIdStore {
     return this.prefix + key;
   }
 
-  #send(args: string[]): Promise<unknown> {
-    // A client that throws synchronously must still give a rejection.
-    try {
-      return Promise.resolve(this.#client.sendCommand(args));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
+    return this.#queue(() => redisQueueAdd(this.#safeSend, this.prefix, queue, record, now));
   }
+
+  queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
+    return this.#queue(() => redisQueueDue(this.#safeSend, this.prefix, queue, now, limit));
+  }
+
+  queueGet(queue: string, id: string): Promise<string | undefined> {
+    return this.#queue(() => redisQueueGet(this.#safeSend, this.prefix, queue, id));
+  }
+
+  queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
+    return this.#queue(() => redisQueueClaim(this.#safeSend, this.prefix, queue, id, token, leaseMs));
+  }
+
+  queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
+    return this.#queue(() => redisQueueUpdate(this.#safeSend, this.prefix, queue, record, token));
+  }
+
+  queueRemove(queue: string, id: string, token?: string): Promise<void> {
+    return this.#queue(() => redisQueueRemove(this.#safeSend, this.prefix, queue, id, token));
+  }
+
+  /** Run a queue operation; a synchronous throw (a bad argument) becomes a rejection. */
+  async #queue<T>(step: () => Promise<T>): Promise<T> {
+    return step();
+  }
+
+  /** Send a command, routed (on a cluster) on its first key: `args[3]` for `EVAL`, `args[1]` otherwise. */
+  #call(args: string[]): Promise<unknown> {
+    return this.#safeSend(args, (args[0] === 'EVAL' ? args[3] : args[1]) as string);
+  }
+
+  readonly #safeSend: Send = (args, key) => safely(this.#connection.send, args, key);
 }
 
-/** A reply that should be a string (RESP2 bulk strings may come as Buffers with some clients). */
-function text(reply: unknown): string {
-  if (typeof reply === 'string') return reply;
-  if (Buffer.isBuffer(reply)) return reply.toString('utf8');
-  if (typeof reply === 'number') return String(reply);
-  throw new Error('RedisBindIdStore: Redis answered something that is not a string');
+/** Send through `send`; a client that throws synchronously still gives a rejection. */
+function safely(send: Send, args: string[], key: string | undefined): Promise<unknown> {
+  try {
+    return Promise.resolve(send(args, key));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 function checkValue(value: string): string {

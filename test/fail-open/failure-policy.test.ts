@@ -3,8 +3,27 @@
  * default outbox (the session store) is not known yet. The behaviour through the router is suite K
  * (test/security/k-failure-policy.test.ts).
  */
-import { healKey, readHealRecord, SELF_HEAL_TTL_MS, writeHealRecord } from '../../src/fail-open/failure-policy.js';
-import { type BindIdStore, bindIdRouter, MemoryBindIdStore, sendAuthenticationPerformed } from '../../src/index.js';
+import session from 'express-session';
+import {
+  healKey,
+  NOT_DURABLE_WARNING,
+  readHealRecord,
+  resetNotDurableWarning,
+  SELF_HEAL_TTL_MS,
+  writeHealRecord,
+} from '../../src/fail-open/failure-policy.js';
+import {
+  type BindIdStore,
+  bindIdRouter,
+  ErrorCode,
+  MemoryBindIdStore,
+  RedisBindIdStore,
+  SessionStoreOutbox,
+  StoreOutbox,
+  sendAuthenticationPerformed,
+} from '../../src/index.js';
+import { makeItem } from '../helpers/outbox.js';
+import { FakeRedisQueues } from '../stores/fake-redis-queues.js';
 
 function failingStore(): BindIdStore {
   const fail = () => Promise.reject(new Error('ECONNREFUSED'));
@@ -53,12 +72,16 @@ describe('the worker of a factory in fail-open mode', () => {
     findUserByAlias: () => null,
   };
 
-  it('finds nothing to do before a request showed it the session store (the default outbox)', async () => {
-    const router = bindIdRouter({ ...base, failureMode: 'open', outboxWorker: { start: false } });
-    const middleware = sendAuthenticationPerformed({ clientSecret: 's', apiUrl: base.apiUrl, failureMode: 'open', outboxWorker: { start: false } });
-    for (const worker of [router.outboxWorker, middleware.outboxWorker]) {
-      expect(await worker?.runOnce()).toEqual({ delivered: 0, retried: 0, deadLettered: 0, skipped: 0, failed: 0 });
-    }
+  it('has its default outbox in the factory\'s store from the start: the worker works on reports queued there before any request', async () => {
+    const store = new MemoryBindIdStore();
+    await new StoreOutbox(store).enqueue(makeItem({ nextAttemptAt: Date.now() - 1 }));
+    // BindID's API on a loopback port nobody listens on: the attempt fails and the item is rescheduled.
+    const closed = { clientSecret: 's', apiUrl: 'http://127.0.0.1:9', failureMode: 'open' as const, store, outboxWorker: { start: false } };
+    const router = bindIdRouter({ ...base, ...closed });
+    expect(await router.outboxWorker?.runOnce()).toMatchObject({ retried: 1 });
+    const middleware = sendAuthenticationPerformed({ ...closed, outboxWorker: { start: false, backoff: { baseMs: 1, maxMs: 1 } } });
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the router worker's first backoff (at most 1 s)
+    expect(await middleware.outboxWorker?.runOnce()).toMatchObject({ retried: 1 });
   });
 
   it('is started on an unref()ed timer by default, and stops', async () => {
@@ -72,5 +95,80 @@ describe('the worker of a factory in fail-open mode', () => {
     const after = runs.mock.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(runs.mock.calls.length).toBe(after);
+  });
+});
+
+describe('an outbox that does not survive a restart', () => {
+  const base = {
+    issuer: 'https://signin.bindid-sandbox.io',
+    clientId: 'c',
+    clientSecret: 's',
+    apiUrl: 'https://api.bindid-sandbox.io',
+    baseUrl: 'https://app.example.com',
+    findUserByAlias: () => null,
+    outboxWorker: { start: false },
+  } as const;
+  const before = process.env.NODE_ENV;
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    resetNotDurableWarning();
+    warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    process.env.NODE_ENV = before;
+    warn.mockRestore();
+  });
+  const durableStore = () => new RedisBindIdStore(new FakeRedisQueues());
+  const notDurable: Array<[string, () => Record<string, unknown>, string]> = [
+    ['the default outbox on the default MemoryBindIdStore', () => ({}), 'store'],
+    ['the default outbox on a MemoryBindIdStore given as store', () => ({ store: new MemoryBindIdStore() }), 'store'],
+    ['a StoreOutbox on MemoryBindIdStore', () => ({ store: durableStore(), outbox: new StoreOutbox(new MemoryBindIdStore()) }), 'outbox'],
+    ['a SessionStoreOutbox on express-session\'s MemoryStore', () => ({ store: durableStore(), outbox: new SessionStoreOutbox(new session.MemoryStore()) }), 'outbox'],
+  ];
+
+  it.each(notDurable)('is refused at start-up with NODE_ENV=production: %s (a coded error naming the option and the fix)', (_what, options, option) => {
+    process.env.NODE_ENV = 'production';
+    for (const build of [
+      () => bindIdRouter({ ...base, failureMode: 'open', ...options() }),
+      () => sendAuthenticationPerformed({ clientSecret: 's', apiUrl: base.apiUrl, failureMode: 'open', outboxWorker: { start: false }, ...options() }),
+    ]) {
+      let error: unknown;
+      try {
+        build();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toMatchObject({ code: ErrorCode.INVALID_OPTION, option });
+      expect((error as Error).message).toMatch(/a restart would lose them.*store: new RedisBindIdStore\(redis\).*failureMode: 'closed'/);
+    }
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('is built with a durable outbox in production (the default outbox on a RedisBindIdStore, or a durable one given)', () => {
+    process.env.NODE_ENV = 'production';
+    expect(bindIdRouter({ ...base, failureMode: 'open', store: durableStore() }).outboxWorker).toBeDefined();
+    expect(bindIdRouter({ ...base, failureMode: 'open', outbox: new StoreOutbox(durableStore()) }).outboxWorker).toBeDefined();
+    const { outboxWorker: _w, ...closed } = base;
+    expect(bindIdRouter(closed).outboxWorker).toBeUndefined(); // fail-closed needs no outbox
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('a store of its own without the queue operations cannot hold the default outbox: the factory says to pass `outbox`', () => {
+    const own = Object.fromEntries(
+      ['add', 'get', 'set', 'delete', 'increment', 'keys', 'deleteIf', 'setIf'].map((m) => [m, async () => undefined]),
+    ) as unknown as BindIdStore;
+    expect(() => bindIdRouter({ ...base, failureMode: 'open', store: own })).toThrow(
+      /option `outbox` is needed with failureMode: 'open' when `store` has no queue operations.*pass outbox: new StoreOutbox\(new RedisBindIdStore\(redis\)\)/,
+    );
+    expect(bindIdRouter({ ...base, failureMode: 'open', store: own, outbox: new StoreOutbox(durableStore()) }).outboxWorker).toBeDefined();
+  });
+
+  it('is warned about outside production, once per process, with the code EXPRESS_BINDID_OUTBOX_NOT_DURABLE', () => {
+    process.env.NODE_ENV = 'development';
+    for (const [, options] of notDurable) bindIdRouter({ ...base, failureMode: 'open', ...options() });
+    const calls = warn.mock.calls.filter(([, o]) => (o as { code?: string } | undefined)?.code === NOT_DURABLE_WARNING);
+    expect(calls).toHaveLength(1);
+    expect(String(calls[0]?.[0])).toMatch(/a restart loses the queued reports. In production, pass store: new RedisBindIdStore\(redis\)/);
+    expect(NOT_DURABLE_WARNING).toBe('EXPRESS_BINDID_OUTBOX_NOT_DURABLE');
   });
 });

@@ -25,10 +25,11 @@ import {
   StoreOutbox,
 } from '../../src/index.js';
 import { startEmulator } from '../emulator/helpers.js';
-import { FakeRedis } from '../helpers/fake-redis.js';
+import { FakeRedisQueues as FakeRedis } from '../stores/fake-redis-queues.js';
 import { closeClients, hmac, makeClient, rejection } from '../helpers/feedback.js';
 import { captureDebug, leaksIn } from '../helpers/leaks.js';
 import { acceptedPerSub, identities, loginItem, ORIGINAL_TIME } from '../helpers/outbox.js';
+import { expectBurstDeliveredOnce, indexBurst } from './index-burst.js';
 
 let emu: Emulator;
 
@@ -606,3 +607,21 @@ function withoutToken(item: OutboxItem): Omit<OutboxItem, 'accessToken'> {
   const { accessToken: _token, ...rest } = item;
   return rest;
 }
+
+describe('the outbox index under a burst', () => {
+  it('two workers on one StoreOutbox index (MemoryBindIdStore), 300 due items and 300 not due: each due item delivered once, none of the others', async () => {
+    const store = new MemoryBindIdStore();
+    const gets = jest.spyOn(store, 'get');
+    const result = await indexBurst([new StoreOutbox(store), new StoreOutbox(store)]);
+    expectBurstDeliveredOnce(result, 300);
+    expect(gets).not.toHaveBeenCalled(); // items are read from the index's queue, never key by key after a listing
+  });
+
+  it('two workers on one StoreOutbox index (RedisBindIdStore, model of Redis): each due item delivered once, none of the others', async () => {
+    const redis = new FakeRedis();
+    redis.now = Date.now();
+    const result = await indexBurst([new StoreOutbox(new RedisBindIdStore(redis)), new StoreOutbox(new RedisBindIdStore(redis))], 100, 100);
+    expectBurstDeliveredOnce(result, 100);
+    expect(redis.commands.filter(([command]) => command === 'SCAN' || command === 'GET')).toEqual([]);
+  });
+});

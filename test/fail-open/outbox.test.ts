@@ -14,8 +14,8 @@ import {
   StoreOutbox,
   type BindIdStore,
 } from '../../src/index.js';
-import { SESSION_OUTBOX_PREFIX } from '../../src/fail-open/session-store-outbox.js';
-import { FakeRedis } from '../helpers/fake-redis.js';
+import { SESSION_OUTBOX_INDEX, SESSION_OUTBOX_PREFIX } from '../../src/fail-open/session-store-outbox.js';
+import { FakeRedisQueues as FakeRedis } from '../stores/fake-redis-queues.js';
 import { rejection } from '../helpers/feedback.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
 
@@ -70,19 +70,23 @@ function storeSet(store: session.Store, sid: string, value: unknown): Promise<vo
 }
 
 describe('StoreOutbox', () => {
-  it('keeps each item under <keyPrefix>item:<id>, expiring retainExpiredMs after the token, and leases apart', async () => {
+  it('keeps its items in one queue of the store, indexed by due time, kept retainExpiredMs after the token, leases apart, all under one hash tag', async () => {
     const redis = new FakeRedis();
     redis.now = 1_000_000;
     const outbox = new StoreOutbox(new RedisBindIdStore(redis), { now: () => redis.now, keyPrefix: 'q:', retainExpiredMs: 60_000 });
-    const item = makeItem({ expiresAt: redis.now + 3_600_000 }, redis.now);
+    const item = makeItem({ expiresAt: redis.now + 3_600_000, nextAttemptAt: redis.now + 5000 }, redis.now);
     await outbox.enqueue(item);
     await outbox.claim(item.id, 15_000);
-    expect(redis.pttl(`bindid:q:item:${item.id}`)).toBe(3_600_000 + 60_000);
-    expect(redis.pttl(`bindid:q:lease:${item.id}`)).toBe(15_000);
-    // An item whose token (and retention) has passed still gets a TTL Redis accepts.
-    const dead = makeItem({ expiresAt: 1 }, redis.now);
+    const [add, claim] = redis.commands;
+    expect(add?.slice(2, 6)).toEqual(['3', 'bindid:{q:}items', 'bindid:{q:}due', 'bindid:{q:}keep']);
+    expect(add?.slice(6)).toEqual([item.id, JSON.stringify(item), String(redis.now + 5000), String(redis.now + 3_600_000 + 60_000), String(redis.now)]);
+    expect(claim).toEqual(['SET', `bindid:{q:}lease:${item.id}`, expect.any(String), 'NX', 'PX', '15000']);
+    expect(redis.pttl(`bindid:{q:}lease:${item.id}`)).toBe(15_000);
+    // Due at its expiry when that comes before its next attempt (to be dead-lettered then).
+    const dead = makeItem({ expiresAt: redis.now + 10, nextAttemptAt: redis.now + 60_000 }, redis.now);
     await outbox.enqueue(dead);
-    expect(redis.pttl(`bindid:q:item:${dead.id}`)).toBe(1000);
+    expect(redis.commands.at(-1)?.[8]).toBe(String(redis.now + 10));
+    expect((await outbox.due(redis.now + 10, 10)).map((i) => i.id)).toEqual([dead.id]);
   });
 
   it('skips a record it cannot read, and lists the rest', async () => {
@@ -90,10 +94,53 @@ describe('StoreOutbox', () => {
     const outbox = new StoreOutbox(store);
     const item = makeItem();
     await outbox.enqueue(item);
-    await store.set(`outbox:item:${'a'.repeat(64)}`, '{not json');
-    await store.set(`outbox:item:${'b'.repeat(64)}`, JSON.stringify({ ...item, attempts: 'x' }));
+    const far = Date.now() + 3_600_000;
+    await store.queueAdd('outbox:', { id: 'a'.repeat(64), value: '{not json', dueAt: 0, keepUntil: far }, Date.now());
+    await store.queueAdd('outbox:', { id: 'b'.repeat(64), value: JSON.stringify({ ...item, attempts: 'x' }), dueAt: 0, keepUntil: far }, Date.now());
     expect(await outbox.due(Date.now(), 10)).toEqual([item]);
     expect(await outbox.get('a'.repeat(64))).toBeUndefined();
+  });
+
+  it('due() reads the index, never a listing of the store: a store whose keys() throws still gives the due items', async () => {
+    const store = new MemoryBindIdStore();
+    store.keys = async () => {
+      throw new Error('keys() listed the whole store');
+    };
+    const outbox = new StoreOutbox(store);
+    const item = makeItem();
+    await outbox.enqueue(item);
+    expect(await outbox.due(Date.now(), 10)).toEqual([item]);
+  });
+
+  it('due() on Redis is one script over the index: no SCAN, no KEYS, no read of an item that is not due', async () => {
+    const redis = new FakeRedis();
+    redis.now = Date.now();
+    const outbox = new StoreOutbox(new RedisBindIdStore(redis), { now: () => redis.now });
+    const due = makeItem({}, redis.now);
+    await outbox.enqueue(due);
+    for (let i = 0; i < 50; i++) await outbox.enqueue(makeItem({ nextAttemptAt: redis.now + 60_000 }, redis.now));
+    redis.commands.length = 0;
+    expect(await outbox.due(redis.now, 10)).toEqual([due]);
+    expect(redis.commands.map((c) => c[0])).toEqual(['EVAL']);
+  });
+
+  it('the index keeps its order through updates: 1,000 items rescheduled at random come out by due time, only the due ones', async () => {
+    const clock = 1_000_000;
+    const store = new MemoryBindIdStore({ now: () => clock });
+    const outbox = new StoreOutbox(store, { now: () => clock });
+    const items = Array.from({ length: 1000 }, (_, i) => makeItem({ nextAttemptAt: clock + ((i * 7919) % 1000) }, clock));
+    for (const item of items) await outbox.enqueue(item);
+    for (const item of items.filter((_, i) => i % 3 === 0)) {
+      const lease = (await outbox.claim(item.id, 60_000)) as string;
+      expect(await outbox.update({ ...item, attempts: 1, nextAttemptAt: item.nextAttemptAt + 2000 }, lease)).toBe(true);
+    }
+    const at = clock + 500;
+    const expected = items
+      .map((item, i) => (i % 3 === 0 ? { ...item, nextAttemptAt: item.nextAttemptAt + 2000 } : item))
+      .filter((item) => item.nextAttemptAt <= at)
+      .map((item) => item.nextAttemptAt);
+    const got = await outbox.due(at, 1000);
+    expect(got.map((item) => item.nextAttemptAt)).toEqual([...expected].sort((x, y) => x - y));
   });
 
   it('lists more items than one batch of reads', async () => {
@@ -105,7 +152,7 @@ describe('StoreOutbox', () => {
 
   it('rejects when the store fails (the caller must then fail closed)', async () => {
     const down = Object.assign(new Error('store down'), { code: 'ECONNREFUSED' });
-    const failing = (method: keyof BindIdStore): BindIdStore => {
+    const failing = (method: keyof MemoryBindIdStore): BindIdStore => {
       const store = new MemoryBindIdStore();
       (store as unknown as Record<string, unknown>)[method] = async () => {
         throw down;
@@ -113,16 +160,25 @@ describe('StoreOutbox', () => {
       return store;
     };
     const item = makeItem();
-    expect(await rejection(new StoreOutbox(failing('add')).enqueue(item))).toBe(down);
-    expect(await rejection(new StoreOutbox(failing('keys')).due(Date.now(), 10))).toBe(down);
-    expect(await rejection(new StoreOutbox(failing('add')).claim(item.id, 1000))).toBe(down);
-    expect(await rejection(new StoreOutbox(failing('get')).get(item.id))).toBe(down);
-    expect(await rejection(new StoreOutbox(failing('delete')).remove(item.id))).toBe(down);
-    expect(await rejection(new StoreOutbox(failing('deleteIf')).remove(item.id, 'lease-1'))).toBe(down);
-    const setFails = failing('setIf');
-    await setFails.add(`outbox:item:${item.id}`, JSON.stringify(item), 60_000);
-    await setFails.add(`outbox:lease:${item.id}`, 'lease-1', 60_000);
-    expect(await rejection(new StoreOutbox(setFails).update(item, 'lease-1'))).toBe(down);
+    expect(await rejection(new StoreOutbox(failing('queueAdd')).enqueue(item))).toBe(down);
+    expect(await rejection(new StoreOutbox(failing('queueDue')).due(Date.now(), 10))).toBe(down);
+    expect(await rejection(new StoreOutbox(failing('queueClaim')).claim(item.id, 1000))).toBe(down);
+    expect(await rejection(new StoreOutbox(failing('queueGet')).get(item.id))).toBe(down);
+    expect(await rejection(new StoreOutbox(failing('queueRemove')).remove(item.id))).toBe(down);
+    expect(await rejection(new StoreOutbox(failing('queueUpdate')).update(item, 'lease-1'))).toBe(down);
+  });
+
+  it('refuses a BindIdStore without the queue operations, naming them', () => {
+    const { queueAdd: _a, queueDue: _d, queueGet: _g, queueClaim: _c, queueUpdate: _u, queueRemove: _r, ...plain } = Object.fromEntries(
+      ['add', 'get', 'set', 'delete', 'increment', 'keys', 'deleteIf', 'setIf'].map((m) => [m, async () => undefined]),
+    ) as Record<string, unknown>;
+    expect(() => new StoreOutbox(plain as unknown as BindIdStore)).toThrow(/must be a BindIdStore with the queue operations \(queueAdd, queueDue/);
+    expect(() => new StoreOutbox(new MemoryBindIdStore(), { keyPrefix: 'a{b}' })).toThrow(/`keyPrefix` must not contain \{ or \}/);
+  });
+
+  it('is durable on a store that is (RedisBindIdStore, a store of your own), not on MemoryBindIdStore', () => {
+    expect(new StoreOutbox(new MemoryBindIdStore()).durable).toBe(false);
+    expect(new StoreOutbox(new RedisBindIdStore(new FakeRedis())).durable).toBe(true);
   });
 
   it.each<[string, unknown, unknown, RegExp]>([
@@ -168,16 +224,47 @@ describe('SessionStoreOutbox', () => {
     expect(await outbox.due(Date.now(), 10)).toEqual([item]);
   });
 
-  it('reads stores whose all() gives an array (connect-redis) or nothing', async () => {
-    const item = makeItem();
-    const record = { cookie: {}, bindidOutbox: item };
-    const arrayStore = Object.assign(new session.MemoryStore(), {
-      all: (cb: (err: unknown, all?: unknown) => void) =>
-        cb(null, [{ ...record, id: `${SESSION_OUTBOX_PREFIX}${item.id}` }, { cookie: {}, id: 'sess-1' }, record, null]),
+  it('never lists the sessions: due() reads its index record and the due items only (a store whose all() throws)', async () => {
+    const store = Object.assign(new session.MemoryStore(), {
+      all: () => {
+        throw new Error('all() read every session');
+      },
     });
-    expect(await new SessionStoreOutbox(arrayStore).due(Date.now(), 10)).toEqual([item, item]);
-    const emptyStore = Object.assign(new session.MemoryStore(), { all: (cb: (err: unknown, all?: unknown) => void) => cb(null, null) });
-    expect(await new SessionStoreOutbox(emptyStore).due(Date.now(), 10)).toEqual([]);
+    const reads: string[] = [];
+    const get = store.get.bind(store);
+    store.get = (sid, cb) => {
+      reads.push(sid);
+      get(sid, cb);
+    };
+    const outbox = new SessionStoreOutbox(store);
+    const now = Date.now();
+    const due = makeItem({}, now);
+    const later = makeItem({ nextAttemptAt: now + 60_000 }, now);
+    await outbox.enqueue(due);
+    await outbox.enqueue(later);
+    reads.length = 0;
+    expect(await outbox.due(now, 10)).toEqual([due]);
+    expect(reads).toEqual([SESSION_OUTBOX_INDEX, `${SESSION_OUTBOX_PREFIX}${due.id}`]);
+    // An index entry whose item expired from the store is dropped.
+    await new Promise<void>((resolve) => store.destroy(`${SESSION_OUTBOX_PREFIX}${due.id}`, () => resolve()));
+    expect(await outbox.due(now + 60_000, 10)).toEqual([later]);
+    expect(Object.keys(((await storeGet(store, SESSION_OUTBOX_INDEX)) as { bindidOutboxIndex: object }).bindidOutboxIndex)).toEqual([later.id]);
+  });
+
+  it('is durable except on express-session\'s MemoryStore', () => {
+    class FileLikeStore extends session.Store {
+      get(_sid: string, cb: (err: unknown, s?: session.SessionData | null) => void): void {
+        cb(null, null);
+      }
+      set(_sid: string, _s: session.SessionData, cb?: (err?: unknown) => void): void {
+        cb?.();
+      }
+      destroy(_sid: string, cb?: (err?: unknown) => void): void {
+        cb?.();
+      }
+    }
+    expect(new SessionStoreOutbox(new session.MemoryStore()).durable).toBe(false);
+    expect(new SessionStoreOutbox(new FileLikeStore()).durable).toBe(true);
   });
 
   it('rejects when the session store errors, throws or does not answer in time', async () => {
@@ -190,7 +277,7 @@ describe('SessionStoreOutbox', () => {
     expect(await rejection(getErroring.enqueue(item))).toBe(down);
     const throwing = new SessionStoreOutbox(
       store({
-        all: () => {
+        get: () => {
           throw down;
         },
       }),
@@ -211,28 +298,6 @@ describe('SessionStoreOutbox', () => {
       }),
     );
     await expect(twice.remove(item.id)).resolves.toBeUndefined();
-  });
-
-  it('refuses, at construction, a store without all() and says what to use instead', () => {
-    class NoAllStore extends session.Store {
-      get(_sid: string, cb: (err: unknown, s?: session.SessionData | null) => void): void {
-        cb(null, null);
-      }
-      set(_sid: string, _s: session.SessionData, cb?: (err?: unknown) => void): void {
-        cb?.();
-      }
-      destroy(_sid: string, cb?: (err?: unknown) => void): void {
-        cb?.();
-      }
-    }
-    let error: unknown;
-    try {
-      new SessionStoreOutbox(new NoAllStore());
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toMatchObject({ code: ErrorCode.INVALID_OPTION, option: 'store' });
-    expect((error as Error).message).toMatch(/must implement all\(\).*NoAllStore does not.*StoreOutbox\(new RedisBindIdStore/);
   });
 
   it.each<[string, unknown, unknown, RegExp]>([

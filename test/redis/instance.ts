@@ -3,7 +3,8 @@
  * `instances.ts` under `node --import tsx`), as a real deployment runs one process per instance:
  * nothing it keeps in its own memory can help another instance.
  *
- * - Sessions: connect-redis (`RedisStore`) on a node-redis client.
+ * - Sessions: connect-redis (`RedisStore`) on a node-redis client: `createClient`, or `createCluster`
+ *   on a Redis Cluster (`INSTANCE_REDIS_CLUSTER=1`).
  * - Attempt counters, single-use claims, the link registry: `RedisBindIdStore` on the same client.
  * - Fail-open outbox (`INSTANCE_FAILURE_MODE=open`): `StoreOutbox` on that `RedisBindIdStore`, with
  *   the router's outbox worker running on a short timer.
@@ -21,7 +22,7 @@ import { RedisStore } from 'connect-redis';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import {
   bindIdRouter,
   createLocalStrategy,
@@ -64,13 +65,18 @@ globalThis.fetch = (input, init) => {
   return fetchBefore(input, init);
 };
 
-const redis = createClient({
-  url: env('INSTANCE_REDIS_URL'),
+// One server (`INSTANCE_REDIS_URL`) or a cluster (`INSTANCE_REDIS_CLUSTER=1`, the URLs of its nodes, comma-separated).
+const urls = env('INSTANCE_REDIS_URL').split(',');
+const clientOptions = {
   disableOfflineQueue: true,
-  socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(25 * (retries + 1), 200) },
-});
+  socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(25 * (retries + 1), 200) },
+};
+const single = process.env.INSTANCE_REDIS_CLUSTER === '1' ? undefined : createClient({ url: urls[0], ...clientOptions });
+const cluster = single ? undefined : createCluster({ rootNodes: urls.map((url) => ({ url })), defaults: clientOptions });
+const redis = (single ?? cluster) as NonNullable<typeof single | typeof cluster>;
 redis.on('error', () => {}); // reconnection is the client's job; requests fail closed meanwhile
 await redis.connect();
+const ping = (): Promise<unknown> => (single ? single.ping() : (cluster as NonNullable<typeof cluster>).sendCommand(undefined, true, ['PING']));
 
 const store = new RedisBindIdStore(redis);
 const client = new SessionFeedbackClient({
@@ -147,7 +153,8 @@ const router = bindIdRouter<User>({
   ...(failureMode === 'open'
     ? {
         failureMode: 'open' as const,
-        outbox: new StoreOutbox(store),
+        // INSTANCE_DEFAULT_OUTBOX=1: no `outbox` option, so the default one, in `store`.
+        ...(process.env.INSTANCE_DEFAULT_OUTBOX === '1' ? {} : { outbox: new StoreOutbox(store) }),
         onReportQueued: (e) => tell({ name: 'queued', sub: e.sub, alias: e.alias, code: e.code }),
         outboxWorker: {
           intervalMs: 100,
@@ -166,7 +173,7 @@ app.get('/whoami', (req, res) => {
 });
 // Whether this instance reaches Redis now (the session middleware only asks Redis for requests with a cookie).
 app.get('/healthz', (_req, res) => {
-  redis.ping().then(
+  ping().then(
     () => res.json({ redis: 'up' }),
     () => res.status(503).json({ redis: 'down' }),
   );

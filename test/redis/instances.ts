@@ -31,6 +31,10 @@ export interface InstanceOptions {
   perAccount?: number;
   /** Hold every password check until {@link Instance.gate} opens it (and tell each one as a `verify` event). */
   gated?: boolean;
+  /** `redisUrl` lists the nodes of a Redis Cluster (comma-separated): the instance uses cluster clients. */
+  cluster?: boolean;
+  /** Fail-open without an `outbox` option: the default outbox, in the router's `store` (RedisBindIdStore). */
+  defaultOutbox?: boolean;
 }
 
 /** A running app instance. */
@@ -49,7 +53,7 @@ export interface Instance {
 
 const SCRIPT = path.join(__dirname, 'instance.ts');
 
-/** Start an instance talking to `redisUrl` and `emulator`; resolves once it listens. */
+/** Start an instance talking to `redisUrl` (a cluster's node URLs, comma-separated, with `cluster`) and `emulator`; resolves once it listens. */
 export function startInstance(name: string, redisUrl: string, emulator: Emulator, options: InstanceOptions = {}): Promise<Instance> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -64,6 +68,8 @@ export function startInstance(name: string, redisUrl: string, emulator: Emulator
     INSTANCE_MAX_ATTEMPTS: String(options.maxAttempts ?? 5),
     INSTANCE_PER_ACCOUNT: String(options.perAccount ?? 10),
     INSTANCE_GATED: options.gated ? '1' : '0',
+    INSTANCE_REDIS_CLUSTER: options.cluster ? '1' : '0',
+    INSTANCE_DEFAULT_OUTBOX: options.defaultOutbox ? '1' : '0',
   };
   delete env.DEBUG;
   delete env.NODE_OPTIONS; // Jest's options (coverage hooks...) are not the instance's

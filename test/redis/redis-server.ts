@@ -47,27 +47,47 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+/** Every redis-server this process started and has not stopped: killed if the process exits first. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of live) proc.kill('SIGKILL');
+});
+
+/** Options of {@link RedisServer.start}. */
+export interface RedisServerOptions {
+  /** Start it as a Redis Cluster node (`--cluster-enabled yes`, its config file in its data directory). */
+  cluster?: boolean;
+}
+
 /** A redis-server process on 127.0.0.1. */
 export class RedisServer {
   readonly port: number;
   readonly dir: string;
+  readonly cluster: boolean;
   readonly #bin: string;
   #proc: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #log = '';
 
-  private constructor(bin: string, port: number, dir: string) {
+  private constructor(bin: string, port: number, dir: string, cluster: boolean) {
     this.#bin = bin;
     this.port = port;
     this.dir = dir;
+    this.cluster = cluster;
   }
 
   /** Start a new server with an empty data directory. */
-  static async start(): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const found = findRedisServer();
     if ('missing' in found) throw new Error(`cannot start Redis: ${found.missing}`);
-    const server = new RedisServer(found.bin, await freePort(), mkdtempSync(path.join(os.tmpdir(), 'express-bindid-redis-')));
-    await server.#spawn();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'express-bindid-redis-'));
+    const server = new RedisServer(found.bin, await freePort(), dir, options.cluster === true);
+    try {
+      await server.#spawn();
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
     return server;
   }
 
@@ -120,6 +140,7 @@ export class RedisServer {
       '--appendfsync', 'always',
       '--daemonize', 'no',
       '--loglevel', 'warning',
+      ...(this.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] : []),
     ];
     const proc = spawn(this.#bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#log = '';
@@ -129,8 +150,10 @@ export class RedisServer {
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
     this.#proc = proc;
+    live.add(proc);
     this.#exited = new Promise((resolve) => {
       proc.once('exit', () => {
+        live.delete(proc);
         if (this.#proc === proc) this.#proc = undefined;
         resolve();
       });

@@ -1,11 +1,9 @@
 /**
- * The store and outbox contracts on a real Redis server (`npm run test:redis`): `RedisBindIdStore`
- * on a node-redis client exactly as the README tells users to build it, `StoreOutbox` on it (two
- * clients: two instances), and `SessionStoreOutbox` on connect-redis. The same contracts run
- * without a server in `npm test` (test/stores/, test/fail-open/), on a model of Redis; this suite
- * shows that the model's answers are the real ones.
+ * `RedisBindIdStore` on one real Redis server (`npm run test:redis`), through a node-redis client
+ * exactly as the README tells users to build it: what it writes, the scripts the models of Redis
+ * run, restarts, and three instances racing on one outbox item. The contracts themselves, on one
+ * server and on a cluster, with each client, are in contracts.redis.ts.
  */
-import { RedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
 import {
   BindIdError,
@@ -13,12 +11,11 @@ import {
   type OutboxSender,
   OutboxWorker,
   RedisBindIdStore,
-  SessionStoreOutbox,
   StoreOutbox,
 } from '../../src/index.js';
 import { DELETE_IF_SCRIPT, INCREMENT_SCRIPT, SET_IF_SCRIPT } from '../../src/stores/redis-bindid-store.js';
-import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
-import { describeBindIdStoreContract } from '../helpers/store-contract.js';
+import { makeItem } from '../helpers/outbox.js';
+import { FakeRedisQueues } from '../stores/fake-redis-queues.js';
 import { sleep } from './instances.js';
 import { RedisServer } from './redis-server.js';
 
@@ -50,27 +47,6 @@ async function emptied(): Promise<RedisClientType> {
   return client;
 }
 
-
-describeBindIdStoreContract('RedisBindIdStore on a real Redis', async () => ({
-  store: new RedisBindIdStore(await emptied()),
-  pass: sleep,
-}));
-
-describeOutboxContract('StoreOutbox on RedisBindIdStore on a real Redis, two clients', async () => {
-  const first = await emptied();
-  const second = await connect();
-  return {
-    outbox: new StoreOutbox(new RedisBindIdStore(first)),
-    other: new StoreOutbox(new RedisBindIdStore(second)),
-    now: Date.now,
-    pass: sleep,
-  };
-});
-
-describeOutboxContract('SessionStoreOutbox on connect-redis on a real Redis', async () => {
-  const client = await emptied();
-  return { outbox: new SessionStoreOutbox(new RedisStore({ client })), now: Date.now, pass: sleep };
-});
 
 describe('RedisBindIdStore on a real Redis', () => {
   it('writes what the model says it writes: prefixed keys, TTLs set once by the increment script, never pushed back', async () => {
@@ -160,6 +136,44 @@ describe('RedisBindIdStore on a real Redis', () => {
     expect(await redis.exists('missing')).toBe(0);
     expect(await redis.sendCommand(['EVAL', DELETE_IF_SCRIPT, '1', 'k', 'd'])).toBe(1);
     expect(await redis.exists('k')).toBe(0);
+  });
+
+  it('runs the queue scripts as the model of Redis (test/stores/fake-redis-queues.ts) says: the same answers to the same operations', async () => {
+    const redis = await emptied();
+    const model = new FakeRedisQueues();
+    model.now = Date.now();
+    const stores = [new RedisBindIdStore(redis), new RedisBindIdStore(model)];
+    const run = async (store: RedisBindIdStore) => {
+      const now = model.now;
+      const answers: unknown[] = [];
+      const record = (id: string, dueAt: number, keepUntil = now + 60_000) => ({ id, value: `v-${id}-${dueAt}`, dueAt, keepUntil });
+      answers.push(await store.queueAdd('q:', record('a', now - 10), now));
+      answers.push(await store.queueAdd('q:', record('a', now - 20), now)); // dedupe
+      answers.push(await store.queueAdd('q:', record('b', now - 30), now));
+      answers.push(await store.queueAdd('q:', record('c', now + 5000), now));
+      answers.push(await store.queueAdd('q:', record('gone', now - 40, now - 1), now)); // past its retention
+      answers.push(await store.queueDue('q:', now, 10)); // drops `gone`, b before a, not c
+      answers.push(await store.queueDue('q:', now, 1));
+      answers.push(await store.queueClaim('q:', 'a', 't1', 60_000));
+      answers.push(await store.queueClaim('q:', 'a', 't2', 60_000));
+      answers.push(await store.queueUpdate('q:', record('a', now + 9000), 't2')); // not the owner
+      answers.push(await store.queueUpdate('q:', record('a', now + 9000), 't1'));
+      answers.push(await store.queueClaim('q:', 'a', 't3', 60_000)); // released by the update
+      await store.queueRemove('q:', 'a', 't3');
+      answers.push(await store.queueGet('q:', 'a'));
+      answers.push(await store.queueClaim('q:', 'a', 't4', 60_000)); // released by the remove
+      answers.push(await store.queueUpdate('q:', record('a', now), 't4')); // removed: not written back
+      answers.push(await store.queueAdd('q:', record('a', now - 1), now)); // queued again
+      answers.push(await store.queueDue('q:', now + 10_000, 10));
+      answers.push(await store.queueDue('q:', now + 10_000, 0));
+      return answers;
+    };
+    const [real, modelled] = [await run(stores[0] as RedisBindIdStore), await run(stores[1] as RedisBindIdStore)];
+    expect(real).toEqual(modelled);
+    expect(real[5]).toEqual([
+      { id: 'b', value: `v-b-${model.now - 30}` },
+      { id: 'a', value: `v-a-${model.now - 10}` },
+    ]);
   });
 
   it('N131 three instances: one whose lease expired finishes (update, then remove) without freeing the claim of the instance that took the item over; the report is sent once', async () => {

@@ -6,6 +6,7 @@
 import { ErrorCode, MemoryBindIdStore, RedisBindIdStore, type RedisCommander } from '../../src/index.js';
 import { INCREMENT_SCRIPT } from '../../src/stores/redis-bindid-store.js';
 import { FakeRedis, globToRegExp } from '../helpers/fake-redis.js';
+import { FakeRedisQueues, hashTag } from './fake-redis-queues.js';
 import { rejection } from '../helpers/feedback.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';
 
@@ -132,8 +133,8 @@ describe('RedisBindIdStore', () => {
   });
 
   it.each<[string, unknown, unknown, RegExp]>([
-    ['no client', undefined, undefined, /`client` must be a Redis client with sendCommand/],
-    ['an ioredis client without adapter', { call: () => {} }, undefined, /ioredis pass/],
+    ['no client', undefined, undefined, /`client` must be a Redis client: node-redis \(createClient or createCluster.*ioredis \(Redis or Cluster\)/],
+    ['an object without sendCommand or call', { send: () => {} }, undefined, /`client` must be a Redis client/],
     ['options not an object', new FakeRedis(), 'bindid:', /options of RedisBindIdStore\(\) must be an object/],
     ['an unknown option', new FakeRedis(), { prefx: 'x' }, /`prefx` is not a known option. Did you mean `prefix`/],
     ['a prefix that is not a string', new FakeRedis(), { prefix: 5 }, /`prefix` must be a string/],
@@ -146,6 +147,119 @@ describe('RedisBindIdStore', () => {
     }
     expect(error).toMatchObject({ code: ErrorCode.INVALID_OPTION });
     expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('RedisBindIdStore takes node-redis and ioredis clients as they are', () => {
+  it('an ioredis client (Redis or Cluster): call(command, ...args), which routes on the keys itself', async () => {
+    const redis = new FakeRedisQueues();
+    const ioredis = { call: (command: string, ...args: string[]) => redis.sendCommand([command, ...args]) };
+    const store = new RedisBindIdStore(ioredis);
+    await store.set('k', 'v');
+    expect(await store.get('k')).toBe('v');
+    expect(await store.queueAdd('q', { id: 'a', value: '1', dueAt: 0, keepUntil: 1e15 }, 0)).toBe(true);
+    expect(redis.commands[0]).toEqual(['SET', 'bindid:k', 'v']);
+  });
+
+  it('a node-redis cluster (createCluster): sendCommand(firstKey, isReadonly, args), routed on the first key (for EVAL, the first of KEYS)', async () => {
+    const redis = new FakeRedisQueues();
+    const routed: Array<string | undefined> = [];
+    const cluster = {
+      masters: [],
+      sendCommand: (firstKey: string | undefined, _readonly: boolean | undefined, args: string[]) => {
+        routed.push(firstKey);
+        return redis.sendCommand(args);
+      },
+    };
+    const store = new RedisBindIdStore(cluster);
+    await store.add('claim', 'x', 1000);
+    await store.increment('n', 1000);
+    await store.queueAdd('outbox:', { id: 'a', value: '1', dueAt: 0, keepUntil: 1e15 }, 0);
+    await store.queueClaim('outbox:', 'a', 't', 1000);
+    await store.queueDue('outbox:', 0, 10);
+    expect(routed).toEqual(['bindid:claim', 'bindid:n', 'bindid:{outbox:}items', 'bindid:{outbox:}lease:a', 'bindid:{outbox:}items']);
+  });
+
+  it('every key a queue script touches has the same hash tag (one slot on Redis Cluster), under any prefix', async () => {
+    for (const prefix of ['bindid:', '', 'app:{tenant-1}:']) {
+      const redis = new FakeRedisQueues(); // refuses a script whose keys have different tags (CROSSSLOT)
+      const store = new RedisBindIdStore(redis, { prefix });
+      await store.queueAdd('outbox:', { id: 'a', value: '1', dueAt: 0, keepUntil: 1e15 }, 0);
+      await store.queueClaim('outbox:', 'a', 't', 1000);
+      expect(await store.queueDue('outbox:', 0, 10)).toEqual([{ id: 'a', value: '1' }]);
+      expect(await store.queueUpdate('outbox:', { id: 'a', value: '2', dueAt: 5, keepUntil: 1e15 }, 't')).toBe(true);
+      await store.queueRemove('outbox:', 'a', 't');
+      const keys = redis.commands.flatMap((c) => (c[0] === 'EVAL' ? c.slice(3, 3 + Number(c[2])) : [c[1] as string]));
+      expect(new Set(keys.map(hashTag)).size).toBe(1);
+    }
+  });
+});
+
+describe('RedisBindIdStore queue operations', () => {
+  it('refuse what Redis would refuse, before sending anything', async () => {
+    const redis = new FakeRedisQueues();
+    const store = new RedisBindIdStore(redis);
+    const good = { id: 'a', value: 'v', dueAt: 1, keepUntil: 2 };
+    const refused: Array<[string, () => Promise<unknown>]> = [
+      ['an empty queue name', () => store.queueDue('', 0, 1)],
+      ['a queue name with a brace', () => store.queueGet('a{b', 'x')],
+      ['an id that is not a string', () => store.queueGet('q', 5 as unknown as string)],
+      ['a record without a string value', () => store.queueAdd('q', { ...good, value: 1 as unknown as string }, 0)],
+      ['a record that is null', () => store.queueUpdate('q', null as never, 't')],
+      ['a due time that is not finite', () => store.queueAdd('q', { ...good, dueAt: Number.NaN }, 0)],
+      ['a limit below 0', () => store.queueDue('q', 0, -1)],
+      ['an empty lease token', () => store.queueClaim('q', 'a', '', 1000)],
+      ['a lease of 0 ms', () => store.queueClaim('q', 'a', 't', 0)],
+    ];
+    for (const [what, call] of refused) {
+      const err = await rejection(call());
+      expect([what, err.code]).toEqual([what, ErrorCode.INVALID_ARGUMENT]);
+    }
+    expect(await store.queueDue('q', 0, 0)).toEqual([]); // nothing to ask for
+    expect(redis.commands).toEqual([]);
+  });
+
+  it('reject a due reply they cannot read, and read Buffer replies as text', async () => {
+    const answering = (reply: unknown) => new RedisBindIdStore({ sendCommand: async () => reply });
+    expect((await rejection(answering('x').queueDue('q', 0, 5))).message).toMatch(/not \[id, value, \.\.\.\]/);
+    expect((await rejection(answering(['a']).queueDue('q', 0, 5))).message).toMatch(/not \[id, value, \.\.\.\]/);
+    expect(await answering([Buffer.from('a'), Buffer.from('v')]).queueDue('q', 0, 5)).toEqual([{ id: 'a', value: 'v' }]);
+    expect(await answering(null).queueGet('q', 'a')).toBeUndefined();
+  });
+});
+
+describe('RedisBindIdStore.keys on a cluster client scans every master', () => {
+  /** Two masters, each a model of Redis holding its own keys. */
+  async function masters(): Promise<FakeRedis[]> {
+    const nodes = [new FakeRedis(), new FakeRedis()];
+    await new RedisBindIdStore(nodes[0] as FakeRedis).set('outbox:a', '1');
+    await new RedisBindIdStore(nodes[1] as FakeRedis).set('outbox:b', '2');
+    await new RedisBindIdStore(nodes[1] as FakeRedis).set('other:c', '3');
+    return nodes;
+  }
+
+  it('node-redis createCluster: SCAN through nodeClient(master) for each of `masters`', async () => {
+    const nodes = await masters();
+    const cluster = {
+      masters: nodes.map((_, i) => ({ id: i })),
+      nodeClient: async (master: { id: number }) => nodes[master.id] as FakeRedis,
+      sendCommand: async () => {
+        throw new Error('SCAN must go to each master');
+      },
+    };
+    expect((await new RedisBindIdStore(cluster).keys('outbox:')).sort()).toEqual(['outbox:a', 'outbox:b']);
+  });
+
+  it('ioredis Cluster: SCAN through call() on each of nodes("master")', async () => {
+    const nodes = await masters();
+    const asIoredis = (node: FakeRedis) => ({ call: (command: string, ...args: string[]) => node.sendCommand([command, ...args]) });
+    const cluster = {
+      call: async () => {
+        throw new Error('SCAN must go to each master');
+      },
+      nodes: (role: string) => (role === 'master' ? nodes.map(asIoredis) : []),
+    };
+    expect((await new RedisBindIdStore(cluster).keys('outbox:')).sort()).toEqual(['outbox:a', 'outbox:b']);
   });
 });
 

@@ -1,0 +1,143 @@
+/**
+ * The {@link BindIdQueueStore} operations of `RedisBindIdStore`: a queue `q` under the store prefix
+ * `p` is (with a `:` after `{q}` unless `q` ends with one; the outbox's default `q` is `outbox:`)
+ *
+ * - `p{q}items`, a hash id → value;
+ * - `p{q}due`, a sorted set id → due time (ms): the index `queueDue` reads with `ZRANGEBYSCORE`;
+ * - `p{q}keep`, a sorted set id → retention end (ms), so records nobody removes are dropped;
+ * - `p{q}lease:<id>`, one string per claimed record holding the claim's token, expiring with `PX`.
+ *
+ * Every key of a queue carries the hash tag `{q}` (unless the prefix has a tag of its own, which
+ * then covers every key of the store), so each script below touches one slot and runs as is on Redis
+ * Cluster. Each operation is one command or one `EVAL`: atomic on the server.
+ *
+ * @module
+ */
+import { invalidArgument } from '../errors.js';
+import type { QueueEntry, QueueRecord } from './queue-store.js';
+
+/** Drop the record if past retention; add it unless there; index it. KEYS items due keep; ARGV id value dueAt keepUntil now. */
+export const QUEUE_ADD_SCRIPT = [
+  "local kept = redis.call('ZSCORE', KEYS[3], ARGV[1])",
+  "if kept and tonumber(kept) <= tonumber(ARGV[5]) then redis.call('HDEL', KEYS[1], ARGV[1]) redis.call('ZREM', KEYS[2], ARGV[1]) redis.call('ZREM', KEYS[3], ARGV[1]) end",
+  "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end",
+  "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1]) return 1",
+].join('\n');
+
+/**
+ * Drop up to 100 records past retention, then the first ARGV[2] due at ARGV[1] as [id, value, ...]
+ * (an index entry without its record is removed). KEYS items due keep; ARGV now limit.
+ */
+export const QUEUE_DUE_SCRIPT = [
+  "local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, 100)",
+  "for _, id in ipairs(gone) do redis.call('HDEL', KEYS[1], id) redis.call('ZREM', KEYS[2], id) redis.call('ZREM', KEYS[3], id) end",
+  "local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])",
+  'local out = {}',
+  'for _, id in ipairs(ids) do',
+  "  local value = redis.call('HGET', KEYS[1], id)",
+  "  if value then out[#out + 1] = id out[#out + 1] = value else redis.call('ZREM', KEYS[2], id) end",
+  'end',
+  'return out',
+].join('\n');
+
+/**
+ * Only while the lease holds ARGV[5]: release it, and replace the record if it is still there.
+ * KEYS items due keep lease; ARGV id value dueAt keepUntil token. Resolves 1 (written) or 0.
+ */
+export const QUEUE_UPDATE_SCRIPT = [
+  "if redis.call('GET', KEYS[4]) ~= ARGV[5] then return 0 end",
+  "redis.call('DEL', KEYS[4])",
+  "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end",
+  "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])",
+  'return 1',
+].join('\n');
+
+/** Remove the record and its index entries; release the lease if it holds ARGV[2] (not empty). KEYS items due keep lease; ARGV id token. */
+export const QUEUE_REMOVE_SCRIPT = [
+  "redis.call('HDEL', KEYS[1], ARGV[1]) redis.call('ZREM', KEYS[2], ARGV[1]) redis.call('ZREM', KEYS[3], ARGV[1])",
+  "if ARGV[2] ~= '' and redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end",
+  'return 1',
+].join('\n');
+
+/** Sends one command; `key` is the first key, which a cluster client routes on. */
+export type Send = (args: string[], key: string | undefined) => Promise<unknown>;
+
+/** The keys of queue `queue` under `prefix`. */
+export function queueKeys(prefix: string, queue: string, id?: string): { items: string; due: string; keep: string; lease: string } {
+  if (typeof queue !== 'string' || queue.length === 0 || /[{}]/.test(queue)) {
+    throw invalidArgument('RedisBindIdStore: a queue name must be a non-empty string without { or }');
+  }
+  if (id !== undefined && typeof id !== 'string') throw invalidArgument('RedisBindIdStore: a record id must be a string');
+  const base = `${prefix}{${queue}}${queue.endsWith(':') ? '' : ':'}`;
+  return { items: `${base}items`, due: `${base}due`, keep: `${base}keep`, lease: `${base}lease:${id ?? ''}` };
+}
+
+/** A time in ms as a sorted-set score (a whole number). */
+function ms(value: number, what: string): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(`RedisBindIdStore: ${what} must be a finite number of ms`);
+  return String(Math.floor(value));
+}
+
+function checkRecord(record: QueueRecord): QueueRecord {
+  if (record === null || typeof record !== 'object' || typeof record.id !== 'string' || typeof record.value !== 'string') {
+    throw invalidArgument('RedisBindIdStore: a queue record needs a string id and value');
+  }
+  return record;
+}
+
+/** `queueAdd` on Redis. */
+export async function redisQueueAdd(send: Send, prefix: string, queue: string, record: QueueRecord, now: number): Promise<boolean> {
+  const r = checkRecord(record);
+  const k = queueKeys(prefix, queue, r.id);
+  const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), ms(now, 'now')];
+  return Number(await send(['EVAL', QUEUE_ADD_SCRIPT, '3', k.items, k.due, k.keep, ...args], k.items)) === 1;
+}
+
+/** `queueDue` on Redis. */
+export async function redisQueueDue(send: Send, prefix: string, queue: string, now: number, limit: number): Promise<QueueEntry[]> {
+  const k = queueKeys(prefix, queue);
+  if (!Number.isSafeInteger(limit) || limit < 0) throw invalidArgument('RedisBindIdStore: limit must be a whole number ≥ 0');
+  if (limit === 0) return [];
+  const reply = await send(['EVAL', QUEUE_DUE_SCRIPT, '3', k.items, k.due, k.keep, ms(now, 'now'), String(limit)], k.items);
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) throw new Error('RedisBindIdStore: the due script answered something that is not [id, value, ...]');
+  const out: QueueEntry[] = [];
+  for (let i = 0; i < reply.length; i += 2) out.push({ id: text(reply[i]), value: text(reply[i + 1]) });
+  return out;
+}
+
+/** `queueGet` on Redis. */
+export async function redisQueueGet(send: Send, prefix: string, queue: string, id: string): Promise<string | undefined> {
+  const k = queueKeys(prefix, queue, id);
+  const reply = await send(['HGET', k.items, id], k.items);
+  return reply === null || reply === undefined ? undefined : text(reply);
+}
+
+/** `queueClaim` on Redis. */
+export async function redisQueueClaim(send: Send, prefix: string, queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
+  const k = queueKeys(prefix, queue, id);
+  if (typeof token !== 'string' || token.length === 0) throw invalidArgument('RedisBindIdStore: a lease token must be a non-empty string');
+  if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw invalidArgument('RedisBindIdStore: leaseMs must be a whole number > 0');
+  return (await send(['SET', k.lease, token, 'NX', 'PX', String(leaseMs)], k.lease)) === 'OK';
+}
+
+/** `queueUpdate` on Redis. */
+export async function redisQueueUpdate(send: Send, prefix: string, queue: string, record: QueueRecord, token: string): Promise<boolean> {
+  const r = checkRecord(record);
+  const k = queueKeys(prefix, queue, r.id);
+  const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), String(token)];
+  return Number(await send(['EVAL', QUEUE_UPDATE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, ...args], k.items)) === 1;
+}
+
+/** `queueRemove` on Redis. */
+export async function redisQueueRemove(send: Send, prefix: string, queue: string, id: string, token?: string): Promise<void> {
+  const k = queueKeys(prefix, queue, id);
+  await send(['EVAL', QUEUE_REMOVE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, id, token ?? ''], k.items);
+}
+
+/** A reply that should be a string (RESP2 bulk strings may come as Buffers with some clients). */
+export function text(reply: unknown): string {
+  if (typeof reply === 'string') return reply;
+  if (Buffer.isBuffer(reply)) return reply.toString('utf8');
+  if (typeof reply === 'number') return String(reply);
+  throw new Error('RedisBindIdStore: Redis answered something that is not a string');
+}
