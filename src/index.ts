@@ -47,6 +47,7 @@ export { type ConfirmMiddleware, sendAuthenticationPerformed } from './confirm/s
 export { opaqueAlias } from './confirm/alias.js';
 export type { AttemptGuardOptions, AttemptLimits } from './confirm/attempt-guard.js';
 export { LinkRegistry } from './confirm/link-registry.js';
+export { type UnlinkBindIdInput, type UnlinkResult, unlinkBindId } from './confirm/unlink-bindid.js';
 export {
   type BindIdLocalStrategy,
   createLocalStrategy,
@@ -67,6 +68,7 @@ export {
   type LinkFailedEvent,
   type PassportLike,
   type RecognizedEvent,
+  type UnlinkedEvent,
 } from './router/bind-id-router.js';
 export {
   type AuthorizationParams,

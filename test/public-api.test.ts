@@ -41,6 +41,7 @@ const ROOT_VALUES = [
   'sanitizeReturnTo',
   'sendAuthenticationPerformed',
   'storePendingLogin',
+  'unlinkBindId',
 ];
 
 /** Type-only exports of the root (every export that is not in ROOT_VALUES). */
@@ -108,6 +109,9 @@ const ROOT_TYPES = [
   'StorePendingLoginInput',
   'StorePendingLoginOptions',
   'TokenExchangeTrace',
+  'UnlinkBindIdInput',
+  'UnlinkResult',
+  'UnlinkedEvent',
   'Verify',
   'VerifyDone',
   'VerifyResult',
