@@ -22,6 +22,7 @@ export type {
   AuthenticationPerformedInput,
   SessionFeedbackReport,
 } from './feedback/session-feedback-report.js';
+export type { CustomUserData, CustomUserDataResult, CustomUserDataValue } from './feedback/custom-user-data.js';
 export type { BackoffOptions } from './internal/backoff.js';
 export type { CircuitBreakerOptions } from './feedback/circuit-breaker.js';
 export {
