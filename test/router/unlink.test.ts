@@ -3,6 +3,7 @@
  * `alias_deleted` with its access token and the link forgotten; every refusal changes nothing.
  */
 import { csrfToken, ErrorCode, LinkRegistry, MemoryBindIdStore, type UnlinkedEvent } from '../../src/index.js';
+import { claimsFor, type Forger, trustTestKey } from '../helpers/forged-tokens.js';
 import {
   type Agent,
   APP_ORIGIN,
@@ -12,6 +13,7 @@ import {
   type FlowOptions,
   freshUser,
   linkAs,
+  mintLogin,
   type TestUser,
   useFlowPerTest,
   whoami,
@@ -30,7 +32,7 @@ interface Linked {
 }
 
 /** A flow where `erin` is linked to a fresh account and `agent` is signed in as it. */
-async function linkedUser(options: FlowOptions = {}): Promise<Linked> {
+async function linkedUser(options: FlowOptions = {}, beforeFirstSignIn?: (emulator: Flow['emulator']) => Promise<void>): Promise<Linked> {
   const store = new MemoryBindIdStore();
   const unlinked: Array<UnlinkedEvent<TestUser>> = [];
   const f = await flows.start({
@@ -39,6 +41,7 @@ async function linkedUser(options: FlowOptions = {}): Promise<Linked> {
     router: { store, onUnlinked: (e) => void unlinked.push(e), ...(options.router as object) },
     afterRouter: (app) => app.get('/csrf', (req, res) => res.json({ csrf: csrfToken(req) })),
   });
+  await beforeFirstSignIn?.(f.emulator);
   const u = freshUser();
   const agent = f.agent();
   expect((await linkAs(agent, 'erin', u.username, u.password)).status).toBe(303);
@@ -153,6 +156,25 @@ describe('POST /bindid/unlink', () => {
     expect(replay.status).toBe(400);
     expect([ErrorCode.LOGIN_STATE_MISSING, ErrorCode.CALLBACK_INVALID]).toContain(replay.body.code);
     expect(f.emulator.reports().map((r) => r.type)).toEqual(['alias_deleted']);
+  });
+
+  it('N156 a burst of the same unlink callback whose code BindID would accept every time: the state decides, one alias_deleted', async () => {
+    let forger: Forger | undefined;
+    const { f, agent, alias, sub } = await linkedUser({}, async (emulator) => {
+      forger = await trustTestKey(emulator);
+    });
+    const start = await postUnlink(agent, { _csrf: await csrfOf(agent) });
+    const authorize = new URL(start.headers.location as string);
+    const callback = appPath(await authorizeAt(authorize.href, 'erin'));
+    // BindID's single-use code is taken out of the picture: /token answers every exchange, with a real token of erin.
+    const ctx = { nonce: authorize.searchParams.get('nonce') ?? '', issuer: f.emulator.issuer, clientId: f.emulator.clientId };
+    const idToken = await (forger as Forger).sign(claimsFor(ctx, { sub, bindid_alias: alias }));
+    const { accessToken } = await mintLogin(f.emulator, 'erin');
+    const body = JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, id_token: idToken });
+    f.emulator.setFault('token', { status: 200, times: 6, body });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => agent.get(callback)));
+    expect(answers.map((r) => r.status).sort()).toEqual([303, 400, 400, 400, 400, 400]);
+    expect(f.emulator.reports().map((r) => [r.type, r.accepted])).toEqual([['alias_deleted', true]]);
   });
 
   it('N157 BindID down at the report: ERR_BINDID_UNAVAILABLE (503), the link is not forgotten, the user stays signed in', async () => {
