@@ -65,6 +65,14 @@ export const ErrorCode = {
   STORE_UNAVAILABLE: 'ERR_BINDID_STORE_UNAVAILABLE',
   /** The ID token's `bindid_alias` maps to no user of the app (deleted or disabled): no auto-provisioning. */
   UNKNOWN_ALIAS: 'ERR_BINDID_UNKNOWN_ALIAS',
+  /**
+   * The ID token carries a `bindid_alias` this library cannot use (not a string, over 256 characters,
+   * surrounding whitespace, control characters). Never "fixed": another app of the same BindID tenant
+   * may have set it. The user should contact the app's support.
+   */
+  ALIAS_UNUSABLE: 'ERR_BINDID_ALIAS_UNUSABLE',
+  /** An unlink's fresh BindID sign-in came back with another alias than the signed-in user's (another BindID user). Nothing changed. */
+  UNLINK_MISMATCH: 'ERR_BINDID_UNLINK_MISMATCH',
   /** The form posted to the router's confirm or cancel route is larger than 16 kB. */
   BODY_TOO_LARGE: 'ERR_BINDID_BODY_TOO_LARGE',
   /** The form posted to the router's confirm or cancel route has a charset or content-encoding it cannot read. */
@@ -185,6 +193,8 @@ export const ERROR_CODE_CLASS = {
   [ErrorCode.CONFIRM_IN_PROGRESS]: 'BindIdStateError',
   [ErrorCode.STORE_UNAVAILABLE]: 'BindIdStateError',
   [ErrorCode.UNKNOWN_ALIAS]: 'BindIdStateError',
+  [ErrorCode.ALIAS_UNUSABLE]: 'BindIdStateError',
+  [ErrorCode.UNLINK_MISMATCH]: 'BindIdStateError',
   [ErrorCode.BODY_TOO_LARGE]: 'BindIdStateError',
   [ErrorCode.UNSUPPORTED_BODY]: 'BindIdStateError',
   [ErrorCode.INVALID_BODY]: 'BindIdStateError',

@@ -22,6 +22,7 @@ export type {
   AuthenticationPerformedInput,
   SessionFeedbackReport,
 } from './feedback/session-feedback-report.js';
+export type { CustomUserData, CustomUserDataResult, CustomUserDataValue } from './feedback/custom-user-data.js';
 export type { BackoffOptions } from './internal/backoff.js';
 export type { CircuitBreakerOptions } from './feedback/circuit-breaker.js';
 export {
@@ -47,6 +48,7 @@ export { type ConfirmMiddleware, sendAuthenticationPerformed } from './confirm/s
 export { opaqueAlias } from './confirm/alias.js';
 export type { AttemptGuardOptions, AttemptLimits } from './confirm/attempt-guard.js';
 export { LinkRegistry } from './confirm/link-registry.js';
+export { type UnlinkBindIdInput, type UnlinkResult, unlinkBindId } from './confirm/unlink-bindid.js';
 export {
   type BindIdLocalStrategy,
   createLocalStrategy,
@@ -72,6 +74,7 @@ export {
   type LinkFailedEvent,
   type PassportLike,
   type RecognizedEvent,
+  type UnlinkedEvent,
 } from './router/bind-id-router.js';
 export {
   type AuthorizationParams,

@@ -44,6 +44,7 @@ const ROOT_VALUES = [
   'sanitizeReturnTo',
   'sendAuthenticationPerformed',
   'storePendingLogin',
+  'unlinkBindId',
 ];
 
 /** Type-only exports of the root (every export that is not in ROOT_VALUES). */
@@ -80,6 +81,9 @@ const ROOT_TYPES = [
   'ConfirmMiddleware',
   'ConfirmPageMessages',
   'ConfirmPageModel',
+  'CustomUserData',
+  'CustomUserDataResult',
+  'CustomUserDataValue',
   'ErrorCodeValue',
   'FailureMode',
   'FeedbackErrorEvent',
@@ -123,6 +127,9 @@ const ROOT_TYPES = [
   'StorePendingLoginInput',
   'StorePendingLoginOptions',
   'TokenExchangeTrace',
+  'UnlinkBindIdInput',
+  'UnlinkResult',
+  'UnlinkedEvent',
   'Verify',
   'VerifyDone',
   'VerifyResult',

@@ -157,9 +157,13 @@ async function queueReport<U>(
   return { item: itemInfo(item), sub, alias, code: cause.code, added };
 }
 
-/** The report to send: `authentication_performed`, or `alias_updated` when re-confirming under a new alias. */
+/**
+ * The report to send: `authentication_performed` for a BindID user without an alias (or with `""`);
+ * `alias_updated` for one whose ID token already carries an alias (a re-link, `CONFIRM_AGAIN`),
+ * whether or not it changes: BindID sets an alias once per user and app with `authentication_performed`.
+ */
 function buildReport<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): SessionFeedbackReport {
   const previous = pending.claims.bindid_alias;
-  if (pending.relink && typeof previous === 'string' && previous !== alias) return { type: 'alias_updated', alias, time };
+  if (typeof previous === 'string' && previous !== '') return { type: 'alias_updated', alias, time };
   return { type: 'authentication_performed', alias, time, ...(settings.amr ? { amr: [...settings.amr] } : {}) };
 }

@@ -5,6 +5,7 @@
  */
 import { handleFaults, handleHealth, handleReports } from './admin.js';
 import { handleAuthorize } from './authorize.js';
+import { handleCustomUserData } from './custom-user-data.js';
 import { handleSessionFeedback, recordFaulted } from './feedback.js';
 import { handleDiscovery, handleJwks, handleUserinfo } from './oidc.js';
 import type { Route } from './server.js';
@@ -33,5 +34,6 @@ export const API_ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
     '/session-feedback',
     { endpoint: 'session-feedback', methods: ['POST'], handle: handleSessionFeedback, onFault: recordFaulted },
   ],
+  ['/custom-user-data', { methods: ['GET', 'POST', 'PATCH'], handle: handleCustomUserData }],
   ...ADMIN_ROUTES,
 ]);

@@ -16,7 +16,12 @@ import { type AttemptOutcome, classifyError, classifyStatus, deadlinePassed, not
 /** One attempt to send. */
 export interface AttemptRequest {
   url: string;
-  body: string;
+  /** Default `POST`. */
+  method?: 'GET' | 'POST' | 'PATCH';
+  /** The JSON body; none for a GET. */
+  body?: string;
+  /** Keep the body of a 2xx (up to `maxResponseBytes`) in the outcome instead of discarding it. */
+  readBody?: boolean;
   headers: Record<string, string>;
   /** Aborts at the report's overall deadline. */
   signal: AbortSignal;
@@ -54,7 +59,7 @@ export class AxiosTransport {
   async attempt(request: AttemptRequest): Promise<AttemptOutcome> {
     const { body, signal } = request;
     const config: AxiosRequestConfig = {
-      method: 'POST',
+      method: request.method ?? 'POST',
       url: request.url,
       // An instance's `baseURL` with `allowAbsoluteUrls: false` would send the token elsewhere.
       allowAbsoluteUrls: true,
@@ -66,7 +71,7 @@ export class AxiosTransport {
       transformRequest: [(data: unknown) => data],
       // The body is capped by drain(): axios' own cap would fail a 2xx with a large Content-Length.
       maxContentLength: -1,
-      maxBodyLength: Buffer.byteLength(body) + 1,
+      maxBodyLength: Buffer.byteLength(body ?? '') + 1,
       timeout: 0,
       signal,
     };
@@ -84,8 +89,10 @@ export class AxiosTransport {
       toNodeStream(response)?.destroy(); // a bare body stream would hold its socket
       return notAResponse;
     }
-    await drain(response.data, request.maxResponseBytes, signal);
-    return classifyStatus(response, request.now());
+    const outcome = classifyStatus(response, request.now());
+    const kept = request.readBody && outcome.kind === 'ok' ? { bytes: [] as Buffer[], truncated: false } : undefined;
+    await drain(response.data, request.maxResponseBytes, signal, kept);
+    return kept && outcome.kind === 'ok' ? { ...outcome, body: { bytes: Buffer.concat(kept.bytes), truncated: kept.truncated } } : outcome;
   }
 
   /** Close the keep-alive connections of the private instance's agents (not of an injected axios). */
@@ -134,9 +141,10 @@ function isResponse(value: unknown): value is AxiosResponse {
 /**
  * Read and discard a response body, at most `cap` bytes, so the keep-alive socket can be reused.
  * Takes a Node stream (http adapter) or a web `ReadableStream` (fetch adapter); anything else is
- * left alone. Stops, destroying the stream, past the cap, on error or when `signal` aborts.
+ * left alone. Stops, destroying the stream, past the cap, on error or when `signal` aborts. With
+ * `kept`, the chunks up to the cap are kept there (and `truncated` set past it).
  */
-function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
+function drain(data: unknown, cap: number, signal: AbortSignal, kept?: { bytes: Buffer[]; truncated: boolean }): Promise<void> {
   const stream = toNodeStream(data);
   if (!stream) return Promise.resolve();
   return new Promise((resolve) => {
@@ -155,7 +163,11 @@ function drain(data: unknown, cap: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', stop, { once: true });
     stream.on('data', (chunk: Buffer | string) => {
       bytes += chunk.length;
-      if (bytes > cap) stop();
+      if (bytes > cap) {
+        if (kept) kept.truncated = true;
+        return stop();
+      }
+      kept?.bytes.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     });
     stream.on('end', finish);
     stream.on('close', finish);

@@ -8,7 +8,7 @@ import { BindIdFeedbackError, ErrorCode, errorCodes, safeCause } from '../errors
 
 /** How one attempt ended. */
 export type AttemptOutcome =
-  | { kind: 'ok'; status: number }
+  | { kind: 'ok'; status: number; body?: ResponseBody }
   | { kind: 'fail'; error: (attempts: number) => BindIdFeedbackError }
   | {
       kind: 'retry';
@@ -19,6 +19,12 @@ export type AttemptOutcome =
       cause: Error;
       label: string;
     };
+
+/** The body of a 2xx the caller asked to read (`readBody`): its bytes up to the cap, and whether more were cut off. */
+export interface ResponseBody {
+  bytes: Buffer;
+  truncated: boolean;
+}
 
 /** The parts of a response the classification reads (an axios response has them). */
 export interface ResponseHead {

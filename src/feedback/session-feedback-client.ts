@@ -1,5 +1,7 @@
 /**
- * `SessionFeedbackClient`: sends BindID session-feedback reports (`POST <apiUrl>/session-feedback`).
+ * `SessionFeedbackClient`: sends BindID session-feedback reports (`POST <apiUrl>/session-feedback`),
+ * and reads and writes BindID's custom user data (`GET|POST|PATCH <apiUrl>/custom-user-data`, under
+ * the same signing, deadline and retry rules).
  *
  * One call = one report, signed with the client secret, inside one overall deadline. Retries happen
  * only where they are safe: when the request was never delivered (connection refused, DNS), when
@@ -13,12 +15,15 @@
 import { inspect } from 'node:util';
 import type { AxiosInstance } from 'axios';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
-import { type BackoffBounds, type BackoffOptions, jitteredBackoff, readBackoff, sleep } from '../internal/backoff.js';
+import { type BackoffBounds, jitteredBackoff, readBackoff, sleep } from '../internal/backoff.js';
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { AxiosTransport } from './axios-transport.js';
-import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { OptionReader } from '../internal/option-reader.js';
+import { type AttemptRequest, AxiosTransport } from './axios-transport.js';
+import { KNOWN, KNOWN_BREAKER, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type { ResponseBody } from './classify-response.js';
+import { type CustomUserData, type CustomUserDataResult, customUserDataBody, readCustomUserData, renameError } from './custom-user-data.js';
 import {
   type AliasDeletedInput,
   type AliasUpdatedInput,
@@ -31,62 +36,7 @@ import { assertAccessToken, authorizationHeader, readClientSecret } from './sign
 
 const log = logger('feedback');
 
-/** Options of {@link SessionFeedbackClient}. */
-export interface SessionFeedbackClientOptions {
-  /**
-   * The BindID client secret (from the BindID admin portal), or a function returning the current
-   * one (read for every attempt, retries included, so a rotated secret is used at once).
-   */
-  clientSecret: string | (() => string);
-  /**
-   * Base URL of BindID's service-provider API, e.g. `https://api.bindid-sandbox.io` (sandbox) or
-   * `https://api.bindid.io` (production). Must be https, except for loopback hosts.
-   */
-  apiUrl: string;
-  /** Overall deadline of one report, covering every attempt and wait, in ms. Default 5000. */
-  timeoutMs?: number;
-  /** Most retries after the first attempt. Default 2. Ambiguous failures are retried at most once. */
-  retries?: number;
-  /** Backoff bounds. Defaults `{ baseMs: 100, maxMs: 2000 }`. */
-  backoff?: BackoffOptions;
-  /** Largest response body read, in bytes; the rest is discarded. Default 65536. */
-  maxResponseBytes?: number;
-  /**
-   * The axios instance to send with (the http or the fetch adapter). Default: a private instance
-   * with keep-alive agents and no proxy. Per request this client always sets `maxRedirects: 0`,
-   * `allowAbsoluteUrls: true`, its own deadline, body cap and status handling. Its response
-   * interceptors must return the response itself. If your instance retries by itself
-   * (axios-retry), set `retries: 0`.
-   */
-  axios?: AxiosInstance;
-  /** Clock used for a report's default `time`, in ms since 1970. Default `Date.now`. */
-  now?: () => number;
-  /** Source of jitter, in [0, 1). Default `Math.random`. */
-  random?: () => number;
-  /** `User-Agent` header. Default `express-bindid`. */
-  userAgent?: string;
-  /**
-   * Fail fast while BindID is known to be down: after `failureThreshold` consecutive outages, reports
-   * fail at once (`ERR_BINDID_UNAVAILABLE`, no network I/O) for `resetMs`, then one probe is let
-   * through. Default `{ failureThreshold: 5, resetMs: 30000 }`; `false` turns it off.
-   */
-  circuitBreaker?: CircuitBreakerOptions | false;
-}
-
-const KNOWN: KnownKeys<SessionFeedbackClientOptions> = {
-  clientSecret: true,
-  apiUrl: true,
-  timeoutMs: true,
-  retries: true,
-  backoff: true,
-  maxResponseBytes: true,
-  axios: true,
-  now: true,
-  random: true,
-  userAgent: true,
-  circuitBreaker: true,
-};
-const KNOWN_BREAKER: KnownKeys<CircuitBreakerOptions> = { failureThreshold: true, resetMs: true };
+export type { SessionFeedbackClientOptions };
 /** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
 export { KNOWN as FEEDBACK_CLIENT_OPTION_KEYS };
 
@@ -132,6 +82,7 @@ export class SessionFeedbackClient {
   readonly #random: () => number;
   readonly #userAgent: string;
   readonly #endpoint: string;
+  readonly #dataEndpoint: string;
   readonly #breaker: CircuitBreaker | undefined;
 
   constructor(options: SessionFeedbackClientOptions) {
@@ -139,6 +90,7 @@ export class SessionFeedbackClient {
     this.#secret = readClientSecret(o);
     this.apiUrl = o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io');
     this.#endpoint = `${this.apiUrl}/session-feedback`;
+    this.#dataEndpoint = `${this.apiUrl}/custom-user-data`;
     this.timeoutMs = o.integer('timeoutMs', 5000, 100, 120_000);
     this.retries = o.integer('retries', 2, 0, 10);
     this.backoff = readBackoff(o, { baseMs: 100, maxMs: 2000, baseLimit: 60_000, maxLimit: 60_000 });
@@ -199,6 +151,43 @@ export class SessionFeedbackClient {
     return this.#post(accessToken, report);
   }
 
+  /**
+   * Read the custom user data of the alias of this BindID session (`GET /custom-user-data`). It
+   * needs an alias (BindID refuses otherwise: `ERR_BINDID_REJECTED`). Same signing, deadline, retries
+   * and errors as the reports; an answer without a `data` object is `ERR_BINDID_REJECTED`.
+   */
+  async getCustomUserData(accessToken: string): Promise<CustomUserDataResult & { data: CustomUserData }> {
+    return this.#customUserData('GET', accessToken, undefined) as Promise<CustomUserDataResult & { data: CustomUserData }>;
+  }
+
+  /** Replace the custom user data of the alias (`POST /custom-user-data`, `{"data": …}`, at most 64 KiB). Errors as {@link getCustomUserData}. */
+  async setCustomUserData(accessToken: string, data: CustomUserData): Promise<CustomUserDataResult> {
+    return this.#customUserData('POST', accessToken, data);
+  }
+
+  /** Merge `patch` into the custom user data (`PATCH`, RFC 7386: `null` deletes a member). Errors as {@link getCustomUserData}. */
+  async patchCustomUserData(accessToken: string, patch: CustomUserData): Promise<CustomUserDataResult> {
+    return this.#customUserData('PATCH', accessToken, patch);
+  }
+
+  /**
+   * One custom user data call. All three methods are idempotent (a GET; a POST that replaces the
+   * whole store; a merge patch, which gives the same document applied once or twice), so they are
+   * retried under the same rules as reports, an ambiguous failure included (once).
+   */
+  async #customUserData(method: 'GET' | 'POST' | 'PATCH', accessToken: unknown, data: unknown): Promise<CustomUserDataResult> {
+    assertAccessToken(accessToken);
+    const what = method === 'GET' ? undefined : customUserDataBody(data, method === 'POST' ? 'setCustomUserData(data)' : 'patchCustomUserData(patch)');
+    const label = `custom-user-data ${method}`;
+    try {
+      const r = await this.#request(label, { method, url: this.#dataEndpoint, body: what, readBody: true }, accessToken);
+      const stored = readCustomUserData(r.body, method === 'GET', r.status, r.attempts);
+      return { status: r.status, attempts: r.attempts, durationMs: r.durationMs, data: stored };
+    } catch (err) {
+      throw renameError(err, `custom user data (${method})`);
+    }
+  }
+
   /** Validate, sign and send one report, with the retries and the deadline described in the module doc. */
   async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
     assertAccessToken(accessToken);
@@ -209,10 +198,16 @@ export class SessionFeedbackClient {
   /** {@link #post} once the token and the report passed their checks (traced on `diagnostics_channel`). */
   async #postChecked(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
     const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
+    const { body: _ignored, ...result } = await this.#request(report.type, { method: 'POST', url: this.#endpoint, body }, accessToken);
+    return result;
+  }
+
+  /** One signed call to BindID's API (a report, or custom user data), behind the circuit breaker. */
+  async #request(label: string, request: Omit<AttemptRequest, 'headers' | 'signal' | 'maxResponseBytes' | 'now'>, accessToken: string): Promise<FeedbackResult & { body?: ResponseBody }> {
     // Signed for each attempt with the secret current at that moment (a rotation during the
     // retries applies at once); the first signing also checks the secret before any I/O.
     const sign = (): Record<string, string> => ({
-      'Content-Type': 'application/json',
+      ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
       Accept: 'application/json',
       Authorization: authorizationHeader(this.#secret(), accessToken),
       'User-Agent': this.#userAgent,
@@ -220,7 +215,7 @@ export class SessionFeedbackClient {
     const headers = sign();
 
     if (this.#breaker && !this.#breaker.allow()) {
-      log('%s not sent: circuit open after repeated outages', report.type);
+      log('%s not sent: circuit open after repeated outages', label);
       throw new BindIdFeedbackError(
         ErrorCode.UNAVAILABLE,
         'BindID session feedback not sent: BindID failed repeatedly and is given a rest (circuit open)',
@@ -228,7 +223,7 @@ export class SessionFeedbackClient {
       );
     }
     try {
-      const result = await this.#deliver(report.type, body, (attempt) => (attempt === 1 ? headers : sign()));
+      const result = await this.#deliver(label, request, (attempt) => (attempt === 1 ? headers : sign()));
       this.#breaker?.success();
       return result;
     } catch (err) {
@@ -241,10 +236,10 @@ export class SessionFeedbackClient {
 
   /** The attempts of one report inside its deadline. */
   async #deliver(
-    type: SessionFeedbackReport['type'],
-    body: string,
+    type: string,
+    request: Omit<AttemptRequest, 'headers' | 'signal' | 'maxResponseBytes' | 'now'>,
     headersFor: (attempt: number) => Record<string, string>,
-  ): Promise<FeedbackResult> {
+  ): Promise<FeedbackResult & { body?: ResponseBody }> {
     const started = performance.now();
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -254,8 +249,7 @@ export class SessionFeedbackClient {
       for (;;) {
         attempts += 1;
         const outcome = await this.#transport.attempt({
-          url: this.#endpoint,
-          body,
+          ...request,
           headers: headersFor(attempts),
           signal: controller.signal,
           maxResponseBytes: this.maxResponseBytes,
@@ -264,7 +258,7 @@ export class SessionFeedbackClient {
         const elapsed = performance.now() - started;
         if (outcome.kind === 'ok') {
           log('%s accepted: HTTP %d after %d attempt(s) in %d ms', type, outcome.status, attempts, Math.round(elapsed));
-          return { status: outcome.status, attempts, durationMs: elapsed };
+          return { status: outcome.status, attempts, durationMs: elapsed, ...(outcome.body ? { body: outcome.body } : {}) };
         }
         if (controller.signal.aborted) throw this.#timeoutError(type, attempts);
         if (outcome.kind === 'fail') {

@@ -6,6 +6,7 @@
  * - `GET  /bindid/confirm`         the confirm page (`confirm-route.ts`).
  * - `POST /bindid/confirm`         password check, report to BindID, sign-in (`confirm-route.ts`).
  * - `POST /bindid/confirm/cancel`  discard the pending login (`cancel-route.ts`).
+ * - `POST /bindid/unlink`          unlink BindID from the signed-in user's account (`unlink-route.ts`).
  *
  * Mount it at the root of the app, after express-session and passport:
  * `app.use(bindIdRouter({ ... }))`. Its paths are absolute app paths: they appear as they are in the
@@ -27,6 +28,7 @@ import { loginRoute } from './login-route.js';
 import type { RouterContext } from './router-context.js';
 import { type BindIdRouterOptions, readRouterOptions } from './router-options.js';
 import { RouterResponses } from './router-responses.js';
+import { unlinkRoute } from './unlink-route.js';
 import { warnAboutSessionCookie } from './session-cookie-warning.js';
 import { singletonStrategyCheck } from './strategy-check.js';
 
@@ -39,6 +41,7 @@ export {
   type PassportLike,
   type RecognizedEvent,
   ROUTER_OPTION_KEYS,
+  type UnlinkedEvent,
 } from './router-options.js';
 export { warnAboutSessionCookie } from './session-cookie-warning.js';
 
@@ -88,6 +91,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   router.get(paths.confirm, confirmPageRoute(ctx));
   router.post(paths.confirm, form, confirmPostRoute(ctx));
   router.post(paths.cancel, form, cancelRoute(ctx));
+  router.post(paths.unlink, form, unlinkRoute(ctx));
 
   let cookieChecked = false;
   const ownPaths = new Set(Object.values(paths).map((p) => p.toLowerCase()));

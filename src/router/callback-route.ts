@@ -1,7 +1,14 @@
 /**
  * `GET /bindid/callback`: code exchange and ID-token validation (openid-client); the session is
  * regenerated. A known alias signs the user in (`findUserByAlias` → `req.login` → `returnTo`); no
- * alias keeps a pending login and redirects to the confirm page.
+ * alias keeps a pending login and redirects to the confirm page. The callback of an unlink
+ * (`unlink-route.ts`) keeps the session and unlinks instead.
+ *
+ * A malformed `bindid_alias`: `""` counts as no alias (a new user, who confirms again); anything else
+ * `assertAlias` refuses (not a string, over 256 characters, surrounding whitespace, control
+ * characters) is never trimmed or "fixed" (another app of the same BindID tenant may have set it, and
+ * a fixed alias could map to another user): `ERR_BINDID_ALIAS_UNUSABLE` (403) and `onLinkFailed`
+ * with reason `invalid_alias`.
  *
  * @module
  */
@@ -21,6 +28,7 @@ import { asyncRoute, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 import { CONFIRM_AGAIN } from './router-options.js';
 import { selfHeal } from './self-heal.js';
+import { finishUnlink } from './unlink-route.js';
 
 const log = logger('login');
 
@@ -46,11 +54,15 @@ export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     const result = await ctx.oidcClient.callback(query, transaction);
     log('callback: token exchange done, ID token valid (sub %s)', printable(result.claims.sub));
+    if (transaction.purpose === 'unlink') {
+      await finishUnlink(ctx, req, res, result, transaction);
+      return;
+    }
     // A new session id once BindID vouched for the browser (session fixation); carry over returnTo only.
     await regenerateSession(req, { returnTo: transaction.returnTo });
 
     const alias = result.claims.bindid_alias;
-    if (alias !== undefined && alias !== null) {
+    if (alias !== undefined && alias !== null && alias !== '') {
       await signInByAlias(ctx, req, res, alias, result, transaction.returnTo);
       return;
     }
@@ -103,7 +115,15 @@ async function signInByAlias<U>(
   try {
     assertAlias(alias);
   } catch {
-    throw new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'BindID returned an alias this app cannot use.', { status: 400 });
+    const error = new BindIdStateError(
+      ErrorCode.ALIAS_UNUSABLE,
+      'Your BindID account carries a link this site cannot use: it was set by another application of the ' +
+        "same BindID tenant. Sign in with your password, and contact this site's support to have it fixed.",
+      { status: 403 },
+    );
+    log('the ID token of sub %s carries an unusable bindid_alias: refused, not fixed', printable(result.claims.sub));
+    emit('onLinkFailed', ctx.onLinkFailed, { req, reason: 'invalid_alias', sub: result.claims.sub, error });
+    throw error;
   }
   const user = await ctx.findUserByAlias(alias, result.claims, req);
   if (user === CONFIRM_AGAIN) {

@@ -13,7 +13,6 @@ import {
   readConfirmSettings,
   type SendAuthenticationPerformedOptions,
 } from '../confirm/confirm-options.js';
-import type { BindIdError } from '../errors.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
@@ -27,7 +26,10 @@ import {
   type RenderConfirmPage,
 } from './confirm-page.js';
 
+import type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './router-events.js';
+
 export type { AuthorizationParams } from '../oidc/authorization-params.js';
+export type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './router-events.js';
 export { BINDID_HOSTS, type BindIdEnvironment, type BindIdHosts } from '../oidc/bindid-hosts.js';
 export type { StaticOidcMetadata } from '../oidc/static-metadata.js';
 
@@ -53,29 +55,8 @@ export interface BindIdRouterPaths {
   confirm?: string;
   /** Default `/bindid/confirm/cancel`. */
   cancel?: string;
-}
-
-/** Payload of the `onRecognized` event: a returning BindID user signed in by alias. */
-export interface RecognizedEvent<U> {
-  req: Request;
-  user: U;
-  alias: string;
-  claims: BindIdClaims;
-  /**
-   * True when the ID token had no `bindid_alias` but this app had linked the user in fail-open mode:
-   * the router re-sent (or re-queued) the report with the new access token (self-heal).
-   */
-  healed: boolean;
-}
-
-/** Payload of the `onLinkFailed` event: a confirmation attempt did not link. */
-export interface LinkFailedEvent {
-  req: Request;
-  /** Why: a failed password check, the attempt limit, BindID refusing or unreachable, a one-to-one conflict, or "not me". */
-  reason: 'bad_credentials' | 'too_many_attempts' | 'feedback_failed' | 'already_linked' | 'cancelled';
-  sub: string;
-  /** The coded error, for `feedback_failed`. */
-  error?: BindIdError;
+  /** Default `/bindid/unlink`: POST (CSRF token `_csrf`) by the signed-in user, to unlink BindID after a fresh BindID sign-in. */
+  unlink?: string;
 }
 
 /**
@@ -143,6 +124,8 @@ export interface BindIdRouterOptions<U = Express.User>
   onLinkFailed?: (event: LinkFailedEvent) => unknown;
   /** A returning BindID user was recognised by alias and signed in. Errors are logged, not thrown. */
   onRecognized?: (event: RecognizedEvent<U>) => unknown;
+  /** The signed-in user unlinked BindID (`POST paths.unlink`): BindID accepted `alias_deleted`, the link is forgotten. Errors are logged, not thrown. */
+  onUnlinked?: (event: UnlinkedEvent<U>) => unknown;
 }
 
 /** The options the router shares with `sendAuthenticationPerformed` (all of its but `logIn`). */
@@ -171,8 +154,9 @@ export const ROUTER_OPTION_KEYS: KnownKeys<BindIdRouterOptions> = {
   httpTimeoutMs: true,
   onLinkFailed: true,
   onRecognized: true,
+  onUnlinked: true,
 };
-const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true };
+const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true, unlink: true };
 const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
   lang: true,
   title: true,
@@ -217,6 +201,7 @@ export interface RouterConfig<U> {
   pendingTtlSeconds: number;
   onLinkFailed: ((event: LinkFailedEvent) => void | Promise<void>) | undefined;
   onRecognized: ((event: RecognizedEvent<U>) => void | Promise<void>) | undefined;
+  onUnlinked: ((event: UnlinkedEvent<U>) => void | Promise<void>) | undefined;
   /** The confirmation settings shared with `sendAuthenticationPerformed` (client, store, failure policy...). */
   settings: ConfirmSettings<U>;
   /** The attempt limits the router hands to the strategy for each confirm request (store shared with `settings`). */
@@ -253,6 +238,7 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
   const maxAttempts = o.integer('maxAttempts', 5, 1, 100);
   const onLinkFailed = o.fn<(event: LinkFailedEvent) => void | Promise<void>>('onLinkFailed');
   const onRecognized = o.fn<(event: RecognizedEvent<U>) => void | Promise<void>>('onRecognized');
+  const onUnlinked = o.fn<(event: UnlinkedEvent<U>) => void | Promise<void>>('onUnlinked');
   const { scope, authorizationParams } = readScopeAndParams(o);
   const authorizationParamsFor = o.fn<BindIdRouterOptions<U>['authorizationParamsFor']>('authorizationParamsFor');
   const pkce = o.boolean('pkce', true);
@@ -283,6 +269,7 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
     pendingTtlSeconds,
     onLinkFailed,
     onRecognized,
+    onUnlinked,
     settings,
     guard,
   };
@@ -306,6 +293,7 @@ function readPaths(o: OptionReader): Required<BindIdRouterPaths> {
     callback: routePath(p, 'callback', '/bindid/callback'),
     confirm: routePath(p, 'confirm', '/bindid/confirm'),
     cancel: routePath(p, 'cancel', '/bindid/confirm/cancel'),
+    unlink: routePath(p, 'unlink', '/bindid/unlink'),
   };
 }
 

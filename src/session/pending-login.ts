@@ -64,6 +64,10 @@ export interface AuthTransaction {
   returnTo: string;
   /** When it was created, in ms since 1970. */
   createdAt: number;
+  /** `unlink`: a fresh sign-in of the signed-in user to unlink BindID (router `paths.unlink`). Absent for a sign-in. */
+  purpose?: 'unlink';
+  /** For `purpose: 'unlink'`: the signed-in user's alias, which the ID token must carry. */
+  unlinkAlias?: string;
 }
 
 /** What this library keeps in `req.session.bindid`. */

@@ -180,7 +180,8 @@ describe('E. Account-linking attacks', () => {
     expect((await submitConfirm(next, { _csrf: csrf, username: u.username, password: 'reset-password' })).status).toBe(303);
     expect(f.emulator.reports().map((r) => [r.type, r.alias, r.sub])).toEqual([
       ['authentication_performed', String(u.id), sub],
-      ['authentication_performed', String(u.id), sub],
+      // BindID sets an alias once: a re-link of a user whose ID token carries one is alias_updated (issue 14).
+      ['alias_updated', String(u.id), sub],
     ]);
     // Re-confirmed: the sign-in after that is direct again.
     const third = f.agent();

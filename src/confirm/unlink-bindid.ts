@@ -1,0 +1,99 @@
+/**
+ * `unlinkBindId(input)`: unlink an app user from BindID, for apps with their own BindID callback (the
+ * router's `POST /bindid/unlink` runs the same step). Account deletion takes the same path, before
+ * the account is removed.
+ *
+ * A report to BindID needs the user's BindID access token, so unlinking needs a fresh BindID sign-in
+ * of the signed-in user (a step-up). With its verified ID token and access token, this checks that
+ * BindID signed in the same user (`bindid_alias` equal to the signed-in user's alias), reports
+ * `alias_deleted`, and forgets the link in the registry. On any failure nothing is forgotten: an
+ * unreachable BindID is `ERR_BINDID_UNAVAILABLE` (503, retryable), another BindID user is
+ * `ERR_BINDID_UNLINK_MISMATCH` (403) before anything is sent.
+ *
+ * @module
+ */
+import { BindIdStateError, ErrorCode, invalidArgument } from '../errors.js';
+import { assertAlias } from '../feedback/assert-alias.js';
+import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { logger, printable } from '../internal/log.js';
+import type { BindIdClaims } from '../session/pending-login.js';
+import type { BindIdStore } from '../stores/bindid-store.js';
+import { LinkRegistry } from './link-registry.js';
+
+const log = logger('confirm');
+
+/** Input of {@link unlinkBindId}. */
+export interface UnlinkBindIdInput {
+  /** The client that sends the `alias_deleted` report. */
+  client: SessionFeedbackClient;
+  /** The link registry, or the `store` it lives in (the one given to the router or the middleware). */
+  registry: LinkRegistry | BindIdStore;
+  /** The access token of the fresh BindID sign-in (from `/token`). */
+  accessToken: string;
+  /** The verified ID-token claims of the fresh BindID sign-in. */
+  claims: BindIdClaims | Record<string, unknown>;
+  /** The signed-in app user's alias (what the `alias` option derives from the user). */
+  expectedAlias: string;
+  /** Clock in ms since 1970, for the report's `time`. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What {@link unlinkBindId} resolves. */
+export interface UnlinkResult {
+  alias: string;
+  sub: string;
+  /** How the `alias_deleted` report went. */
+  result: FeedbackResult;
+  /** False when BindID accepted the report but the registry could not forget the link (it then still refuses a new link of this account until `forget` succeeds). */
+  forgotten: boolean;
+}
+
+/**
+ * Unlink after a fresh BindID sign-in: check the alias, report `alias_deleted`, forget the link.
+ *
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` / `ERR_BINDID_INVALID_ALIAS` for bad input (nothing sent).
+ * @throws BindIdStateError `ERR_BINDID_UNLINK_MISMATCH` (403) when the ID token's `bindid_alias` is not `expectedAlias` (nothing sent).
+ * @throws BindIdFeedbackError when BindID did not accept the report (nothing forgotten).
+ */
+export async function unlinkBindId(input: UnlinkBindIdInput): Promise<UnlinkResult> {
+  if (input === null || typeof input !== 'object') throw invalidArgument('unlinkBindId() input must be an object');
+  const { client, accessToken, claims, expectedAlias } = input;
+  if (!(client instanceof SessionFeedbackClient)) throw invalidArgument('unlinkBindId(): client must be a SessionFeedbackClient');
+  const registry = toRegistry(input.registry);
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalidArgument('unlinkBindId(): claims must be an object');
+  const sub = (claims as Record<string, unknown>).sub;
+  if (typeof sub !== 'string' || sub === '') throw invalidArgument('unlinkBindId(): claims.sub must be a non-empty string');
+  assertAlias(expectedAlias);
+  if ((claims as Record<string, unknown>).bindid_alias !== expectedAlias) {
+    log('unlink refused: BindID signed in another user than the one unlinking (sub %s)', printable(sub));
+    throw unlinkMismatch();
+  }
+  const now = input.now ?? Date.now;
+  const result = await client.send(accessToken, { type: 'alias_deleted', alias: expectedAlias, time: Math.floor(now() / 1000) });
+  let forgotten = true;
+  await registry.forget(expectedAlias, sub).catch(() => {
+    forgotten = false;
+    log('BindID deleted the alias of sub %s, but the link registry could not forget it', printable(sub));
+  });
+  log('unlinked BindID sub %s (HTTP %d)', printable(sub), result.status);
+  return { alias: expectedAlias, sub, result, forgotten };
+}
+
+/** The error for a fresh sign-in of another BindID user than the signed-in one. */
+export function unlinkMismatch(): BindIdStateError {
+  return new BindIdStateError(
+    ErrorCode.UNLINK_MISMATCH,
+    'BindID signed in another account than the one you are signed in with here, so nothing was unlinked. ' +
+      'Unlink again and sign in at BindID with the identity linked to this account.',
+    { status: 403 },
+  );
+}
+
+function toRegistry(value: unknown): LinkRegistry {
+  if (value instanceof LinkRegistry) return value;
+  const store = value as Partial<BindIdStore> | null;
+  if (store !== null && typeof store === 'object' && typeof store.get === 'function' && typeof store.delete === 'function') {
+    return new LinkRegistry(store as BindIdStore);
+  }
+  throw invalidArgument('unlinkBindId(): registry must be a LinkRegistry or a BindIdStore');
+}

@@ -1,0 +1,114 @@
+/**
+ * BindID's custom user data (`/custom-user-data` on the API host, kept per alias): the types, the
+ * checks of what is sent, and the reading of what BindID answers. The requests themselves are
+ * `SessionFeedbackClient`'s `getCustomUserData`, `setCustomUserData` and `patchCustomUserData`.
+ *
+ * @module
+ */
+import { BindIdFeedbackError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
+import { describeType } from '../internal/describe-type.js';
+import type { ResponseBody } from './classify-response.js';
+
+/** A JSON value. */
+export type CustomUserDataValue = string | number | boolean | null | CustomUserDataValue[] | { [key: string]: CustomUserDataValue };
+
+/** The custom user data of one alias: a JSON object. In a merge patch, `null` deletes a member. */
+export type CustomUserData = { [key: string]: CustomUserDataValue };
+
+/** Largest request body sent (`{"data": …}` serialized), in bytes: 64 KiB. BindID's own limit is unknown. */
+export const MAX_CUSTOM_USER_DATA_BYTES = 65_536;
+
+/** What a custom user data call resolves. */
+export interface CustomUserDataResult {
+  /** BindID's HTTP status (any 2xx). */
+  status: number;
+  /** HTTP attempts made. */
+  attempts: number;
+  /** Wall time of the whole call, in ms. */
+  durationMs: number;
+  /** The stored data BindID answered with (`{"data": …}`); `undefined` when a POST or PATCH answer carried none. */
+  data: CustomUserData | undefined;
+}
+
+/**
+ * The request body `{"data": …}` for `data`: a plain JSON object (no class instances, functions,
+ * `undefined`, non-finite numbers or cycles) of at most {@link MAX_CUSTOM_USER_DATA_BYTES} serialized.
+ *
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` (the message never repeats the data).
+ */
+export function customUserDataBody(data: unknown, what: string): string {
+  if (!isPlainObject(data)) throw invalidArgument(`${what} must be a plain object of JSON values (got ${describeType(data)})`);
+  const problem = jsonProblem(data, 0, new Set());
+  if (problem) throw invalidArgument(`${what} ${problem}`);
+  const body = JSON.stringify({ data });
+  if (Buffer.byteLength(body) > MAX_CUSTOM_USER_DATA_BYTES) {
+    throw invalidArgument(`${what} is larger than ${MAX_CUSTOM_USER_DATA_BYTES} bytes as JSON`);
+  }
+  return body;
+}
+
+/** Why `value` is not plain JSON, or `undefined`. */
+function jsonProblem(value: unknown, depth: number, seen: Set<object>): string | undefined {
+  if (depth > 32) return 'is nested more than 32 levels deep';
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'holds a non-finite number';
+  if (typeof value !== 'object') return `holds a value JSON cannot carry (${describeType(value)})`;
+  if (seen.has(value)) return 'holds a cycle';
+  if (!Array.isArray(value) && !isPlainObject(value)) return `holds an object that is not plain JSON (${describeType(value)})`;
+  seen.add(value);
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    const problem = jsonProblem(item, depth + 1, seen);
+    if (problem) return problem;
+  }
+  seen.delete(value);
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The `data` of BindID's answer. `required` (GET): a JSON object with a `data` object, else
+ * `ERR_BINDID_REJECTED`; otherwise (POST, PATCH, whose answer is not documented) `undefined` when
+ * there is no such object.
+ */
+export function readCustomUserData(body: ResponseBody | undefined, required: boolean, status: number, attempts: number): CustomUserData | undefined {
+  const unexpected = (why: string) =>
+    new BindIdFeedbackError(ErrorCode.REJECTED, `BindID's custom user data answer (HTTP ${status}) ${why}`, {
+      status: 502,
+      upstreamStatus: status,
+      attempts,
+      cause: safeCause(undefined, 'unexpected custom user data answer'),
+    });
+  if (body?.truncated) {
+    if (required) throw unexpected('is larger than maxResponseBytes: raise the client option maxResponseBytes');
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = body && body.bytes.length > 0 ? JSON.parse(body.bytes.toString('utf8')) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const data = (parsed as { data?: unknown } | undefined)?.data;
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) return data as CustomUserData;
+  if (required) throw unexpected('is not a JSON object with a "data" object');
+  return undefined;
+}
+
+/** A transport error (whose message speaks of a report) reworded for `what`; anything else as it is. */
+export function renameError(err: unknown, what: string): unknown {
+  if (!(err instanceof BindIdFeedbackError)) return err;
+  const message = err.message.replace('session feedback', what).replace('the report', 'the request');
+  const { status, retryable, upstreamStatus, attempts } = err;
+  return new BindIdFeedbackError(err.code as ConstructorParameters<typeof BindIdFeedbackError>[0], message, {
+    status,
+    retryable,
+    ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
+    ...(attempts === undefined ? {} : { attempts }),
+    ...(err.cause instanceof Error ? { cause: err.cause } : {}),
+  });
+}

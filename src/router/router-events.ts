@@ -1,0 +1,46 @@
+/**
+ * The payloads of the router's own events (`onRecognized`, `onLinkFailed`, `onUnlinked`).
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type { BindIdError } from '../errors.js';
+import type { FeedbackResult } from '../feedback/session-feedback-client.js';
+import type { BindIdClaims } from '../session/pending-login.js';
+
+/** Payload of the `onRecognized` event: a returning BindID user signed in by alias. */
+export interface RecognizedEvent<U> {
+  req: Request;
+  user: U;
+  alias: string;
+  claims: BindIdClaims;
+  /**
+   * True when the ID token had no `bindid_alias` but this app had linked the user in fail-open mode:
+   * the router re-sent (or re-queued) the report with the new access token (self-heal).
+   */
+  healed: boolean;
+}
+
+/** Payload of the `onLinkFailed` event: a confirmation attempt did not link. */
+export interface LinkFailedEvent {
+  req: Request;
+  /**
+   * Why: a failed password check, the attempt limit, BindID refusing or unreachable, a one-to-one
+   * conflict, "not me", or an ID token whose `bindid_alias` this library cannot use (`invalid_alias`:
+   * set by another app of the same BindID tenant, never "fixed"; the user was shown an error page).
+   */
+  reason: 'bad_credentials' | 'too_many_attempts' | 'feedback_failed' | 'already_linked' | 'cancelled' | 'invalid_alias';
+  sub: string;
+  /** The coded error, for `feedback_failed` and `invalid_alias`. */
+  error?: BindIdError;
+}
+
+/** Payload of the `onUnlinked` event: the signed-in user unlinked BindID (`alias_deleted` accepted, link forgotten). */
+export interface UnlinkedEvent<U> {
+  req: Request;
+  user: U;
+  alias: string;
+  sub: string;
+  /** How the `alias_deleted` report went (status, attempts, duration). */
+  result: FeedbackResult;
+}

@@ -1,0 +1,94 @@
+/**
+ * `unlinkBindId`: the unlink step for apps with their own BindID callback, against the emulator.
+ */
+import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { ErrorCode, LinkRegistry, MemoryBindIdStore, SessionFeedbackClient, unlinkBindId } from '../../src/index.js';
+import { mintLogin } from '../helpers/flow.js';
+
+let emulator: Emulator;
+let client: SessionFeedbackClient;
+
+beforeAll(async () => {
+  emulator = await createEmulator({ redirectUris: ['http://localhost:4000/bindid/callback'], identities: [{ id: 'gail' }, { id: 'hugo' }] });
+  client = new SessionFeedbackClient({ clientSecret: emulator.clientSecret, apiUrl: emulator.apiUrl, retries: 0, circuitBreaker: false });
+});
+afterAll(async () => {
+  client.close();
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.clearReports();
+  emulator.clearFaults();
+});
+
+/** `gail` linked as `alias` at BindID and in a fresh registry; a fresh login of her with that alias. */
+async function linked(alias: string) {
+  const sub = emulator.subOf('gail') as string;
+  emulator.setAlias(sub, alias);
+  const store = new MemoryBindIdStore();
+  const registry = new LinkRegistry(store);
+  await registry.record(alias, sub);
+  return { sub, store, registry, login: await mintLogin(emulator, 'gail') };
+}
+
+describe('unlinkBindId', () => {
+  it('N158 reports alias_deleted with the fresh access token and forgets the link (registry or store given)', async () => {
+    for (const given of ['registry', 'store'] as const) {
+      const { sub, store, registry, login } = await linked('acct-1');
+      const done = await unlinkBindId({
+        client,
+        registry: given === 'registry' ? registry : store,
+        accessToken: login.accessToken,
+        claims: login.claims,
+        expectedAlias: 'acct-1',
+      });
+      expect(done).toMatchObject({ alias: 'acct-1', sub, forgotten: true, result: { status: 200 } });
+      expect(await registry.isLinked('acct-1', sub)).toBe(false);
+      expect(emulator.aliasOf(sub)).toBeUndefined();
+    }
+    expect(emulator.reports().map((r) => [r.type, r.alias, r.accepted])).toEqual([
+      ['alias_deleted', 'acct-1', true],
+      ['alias_deleted', 'acct-1', true],
+    ]);
+  });
+
+  it('N158 claims of another BindID user (another alias, or none) are ERR_BINDID_UNLINK_MISMATCH before anything is sent', async () => {
+    const { sub, registry, login } = await linked('acct-2');
+    const hugo = await mintLogin(emulator, 'hugo');
+    for (const claims of [hugo.claims, { ...login.claims, bindid_alias: 'acct-3' }]) {
+      await expect(unlinkBindId({ client, registry, accessToken: login.accessToken, claims, expectedAlias: 'acct-2' })).rejects.toMatchObject({
+        code: ErrorCode.UNLINK_MISMATCH,
+        status: 403,
+      });
+    }
+    expect(emulator.reports()).toEqual([]);
+    expect(await registry.isLinked('acct-2', sub)).toBe(true);
+  });
+
+  it('N158 BindID unreachable: ERR_BINDID_UNAVAILABLE (503, retryable), nothing forgotten', async () => {
+    const { sub, registry, login } = await linked('acct-4');
+    emulator.setFault('session-feedback', { status: 503 });
+    await expect(
+      unlinkBindId({ client, registry, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-4' }),
+    ).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE, status: 503, retryable: true });
+    expect(await registry.isLinked('acct-4', sub)).toBe(true);
+    expect(emulator.aliasOf(sub)).toBe('acct-4');
+  });
+
+  it('refuses bad input with ERR_BINDID_INVALID_ARGUMENT / ERR_BINDID_INVALID_ALIAS before any I/O', async () => {
+    const { registry, login } = await linked('acct-5');
+    const base = { client, registry, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-5' };
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ client: {} }, ErrorCode.INVALID_ARGUMENT],
+      [{ registry: {} }, ErrorCode.INVALID_ARGUMENT],
+      [{ claims: null }, ErrorCode.INVALID_ARGUMENT],
+      [{ claims: { bindid_alias: 'acct-5' } }, ErrorCode.INVALID_ARGUMENT],
+      [{ expectedAlias: ' acct-5 ' }, ErrorCode.INVALID_ALIAS],
+      [{ accessToken: 'has space' }, ErrorCode.INVALID_ARGUMENT],
+    ];
+    for (const [override, code] of bad) {
+      await expect(unlinkBindId({ ...base, ...override } as unknown as Parameters<typeof unlinkBindId>[0])).rejects.toMatchObject({ code });
+    }
+    expect(emulator.reports()).toEqual([]);
+  });
+});
