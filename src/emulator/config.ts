@@ -42,6 +42,8 @@ export interface EmulatorConfig {
   readonly faults: ReadonlyMap<EmulatorEndpoint, Fault>;
   readonly now: () => number;
   readonly accessTokenTtlSeconds: number;
+  /** Key and certificate of the HTTPS servers, if any. */
+  readonly tls: { readonly key: string | Buffer; readonly cert: string | Buffer } | undefined;
 }
 
 /** What each request handler works with. */
@@ -68,6 +70,7 @@ const KNOWN: KnownKeys<EmulatorOptions> = {
   faults: true,
   now: true,
   accessTokenTtlSeconds: true,
+  tls: true,
 };
 
 /**
@@ -89,7 +92,19 @@ export function readConfig(options: EmulatorOptions | undefined): EmulatorConfig
     faults: readFaults(reader),
     now: reader.fn<() => number>('now') ?? Date.now,
     accessTokenTtlSeconds: reader.integer('accessTokenTtlSeconds', 3600, 1, 86400),
+    tls: readTls(reader),
   };
+}
+
+function readTls(reader: OptionReader): EmulatorConfig['tls'] {
+  if (!reader.has('tls')) return undefined;
+  const tls = reader.nested('tls', { key: true, cert: true });
+  const pem = (key: 'key' | 'cert'): string | Buffer => {
+    const value = tls.raw(key);
+    if ((typeof value === 'string' || Buffer.isBuffer(value)) && value.length > 0) return value;
+    throw tls.error(key, `must be a PEM string or Buffer, e.g. readFileSync('${key}.pem') (got ${describeType(value)})`);
+  };
+  return { key: pem('key'), cert: pem('cert') };
 }
 
 function readRedirectUris(reader: OptionReader): ReadonlySet<string> {

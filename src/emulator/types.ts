@@ -77,6 +77,12 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Lifetime of access tokens, in seconds (1–86400). Default 3600. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Serve both sides over HTTPS with this PEM key and certificate (BindID itself is HTTPS only): the
+   * issuer and the API URL are then `https://`. The clients must trust the certificate (for Node.js,
+   * `NODE_EXTRA_CA_CERTS`). Default: plain HTTP.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /**
