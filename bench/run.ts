@@ -16,8 +16,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderChart } from './lib/chart.js';
 import { type Child, startChild } from './lib/children.js';
 import { setupAgent } from './lib/http.js';
+import { closeSigninAgents } from './lib/signin-flow.js';
 import { mark, otherCpus } from './lib/machine.js';
 import { markdownTable, num, type Section, type Table, textTable } from './lib/report.js';
 import { TLS_CERT_FILE } from './lib/tls.js';
@@ -27,13 +29,17 @@ import { confirmThroughput } from './scenarios/confirm.js';
 import { type BenchContext, FULL, SMOKE } from './scenarios/context.js';
 import { emulatorCapacity } from './scenarios/emulator.js';
 import { passThrough } from './scenarios/pass-through.js';
+import { signin } from './scenarios/signin.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Where the charts go, relative to the Markdown file (BENCHMARKS.md links them from there). */
+const CHART_DIR = 'bench/charts';
 const SCENARIOS = {
   passthrough: passThrough,
   confirm: confirmThroughput,
   down: bindIdDown,
   emulator: emulatorCapacity,
+  signin: signin,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
@@ -98,6 +104,11 @@ async function main(): Promise<void> {
       probe,
       log,
       ...(profileDir ? { profileDir: path.resolve(profileDir) } : {}),
+      startChild: async (name, script, env) => {
+        const child = await startChild(name, script, { env });
+        children.push(child);
+        return child;
+      },
     };
     const ourCpu = async () => {
       const own = process.cpuUsage();
@@ -123,7 +134,11 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\n${textTable(loadTable)}\n\n${textTable(targetsTable(sections))}\n\nTotal: ${seconds.toFixed(0)} s\n`);
 
+    const charts = sections.flatMap((s) => (s.chart ? [{ name: s.chart.name, svg: renderChart(s.chart) }] : []));
     if (out) {
+      const chartDir = path.join(path.dirname(out), CHART_DIR);
+      mkdirSync(chartDir, { recursive: true });
+      for (const chart of charts) writeFileSync(path.join(chartDir, `${chart.name}.svg`), chart.svg);
       writeFileSync(out, markdown(sections, seconds, smoke, loadTable));
       log(`wrote ${path.relative(process.cwd(), out) || out}`);
     }
@@ -136,6 +151,7 @@ async function main(): Promise<void> {
     }
   } finally {
     setupAgent.destroy();
+    closeSigninAgents();
     await Promise.all(children.map((c) => c.stop()));
   }
 }
@@ -197,7 +213,9 @@ function markdown(sections: Section[], seconds: number, smoke: boolean, loadTabl
     '',
   ];
   for (const section of sections) {
-    lines.push(`## ${section.title}`, '', ...section.method.flatMap((m) => [m, '']));
+    lines.push(`## ${section.title}`, '');
+    if (section.chart) lines.push(`![${section.chart.title}](${CHART_DIR}/${section.chart.name}.svg)`, '');
+    lines.push(...section.method.flatMap((m) => [m, '']));
     for (const table of section.tables) lines.push(`**${table.title}**`, '', markdownTable(table), '');
   }
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;

@@ -30,6 +30,8 @@ export interface BenchConfig {
     stressConnections: { status: number; hang: number; delay: number };
   };
   emulator: { runs: number; seconds: number; connections: number };
+  /** Sign-ins: `runs` rounds of `seconds` per variant after `warmSeconds`, `connections` browsers, `users` returning users. */
+  signin: { runs: number; seconds: number; warmSeconds: number; connections: number; users: number };
 }
 
 /** The full bench: at least 3 alternating runs of everything, about 5 minutes on 2 cores. */
@@ -50,6 +52,7 @@ export const FULL: BenchConfig = {
     stressConnections: { status: 64, hang: 400, delay: 400 },
   },
   emulator: { runs: 3, seconds: 4, connections: 16 },
+  signin: { runs: 5, seconds: 5, warmSeconds: 3, connections: 16, users: 200 },
 };
 
 /** The smoke bench for CI: one tiny run of everything, seconds in all. Checks that it runs and gives numbers. */
@@ -70,6 +73,7 @@ export const SMOKE: BenchConfig = {
     stressConnections: { status: 8, hang: 20, delay: 20 },
   },
   emulator: { runs: 1, seconds: 0.5, connections: 4 },
+  signin: { runs: 1, seconds: 0.5, warmSeconds: 0, connections: 2, users: 4 },
 };
 
 /** The running processes and what the scenarios need to know about them. */
@@ -85,6 +89,8 @@ export interface BenchContext {
   log: (line: string) => void;
   /** Where to write CPU profiles of the measured confirm runs (`--cpu-prof=DIR`), if anywhere. */
   profileDir?: string;
+  /** Start a child process of a scenario's own (counted as the bench's, stopped at the end). */
+  startChild: (name: string, script: string, env: Record<string, string>) => Promise<Child>;
 }
 
 /** `http://127.0.0.1:<port>` of an app process. */
