@@ -24,6 +24,8 @@ export interface Chart {
   /** What the ratios are, shown under the title (e.g. "express-bindid ÷ peer; > 1: express-bindid better"). */
   subtitle: string;
   groups: { title: string; bars: ChartBar[] }[];
+  /** Bars at or under their target are the good ones (a latency against its limit). Default: at or over. */
+  lowerIsBetter?: boolean;
 }
 
 const WIDTH = 760;
@@ -54,7 +56,8 @@ export function renderChart(chart: Chart): string {
     for (const bar of group.bars) {
       const { median, min, max: hi } = bar.value;
       const mid = y + BAR_H / 2;
-      const fill = bar.target === undefined ? '#7a8ca8' : median >= bar.target ? '#3c8d5a' : '#c0503a';
+      const good = bar.target !== undefined && (chart.lowerIsBetter ? median <= bar.target : median >= bar.target);
+      const fill = bar.target === undefined ? '#7a8ca8' : good ? '#3c8d5a' : '#c0503a';
       parts.push(`<text x="16" y="${mid + 4}">${escapeXml(bar.label)}</text>`);
       if (Number.isFinite(median)) {
         parts.push(`<rect x="${LABEL_W}" y="${y}" width="${(x(median) - LABEL_W).toFixed(1)}" height="${BAR_H}" fill="${fill}"/>`);
@@ -63,7 +66,8 @@ export function renderChart(chart: Chart): string {
             `<path d="M${x(min).toFixed(1)} ${mid}H${x(hi).toFixed(1)}M${x(min).toFixed(1)} ${y + 3}V${y + BAR_H - 3}M${x(hi).toFixed(1)} ${y + 3}V${y + BAR_H - 3}" stroke="#222" stroke-width="1.5"/>`,
           );
         }
-        parts.push(`<text x="${(Math.max(x(median), x(hi) || 0) + 6).toFixed(1)}" y="${mid + 4}">${median.toFixed(2)}</text>`);
+        const right = Number.isFinite(hi) ? Math.max(x(median), x(hi)) : x(median);
+        parts.push(`<text x="${(right + 6).toFixed(1)}" y="${mid + 4}">${median.toFixed(2)}</text>`);
       } else {
         parts.push(`<text x="${LABEL_W + 4}" y="${mid + 4}">n/a</text>`);
       }

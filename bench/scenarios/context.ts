@@ -14,7 +14,8 @@ export interface BenchConfig {
   gcSettleMs: number;
   /** Pre-minted BindID logins per app process (the emulator keeps the last 1,000 new identities). */
   pool: number;
-  passThrough: { runs: number; seconds: number; warmSeconds: number; connections: number };
+  /** End to end: `runs` pairs of `seconds`; in process: `inProcessRounds` rounds of `inProcessCalls` calls. */
+  passThrough: { runs: number; seconds: number; warmSeconds: number; connections: number; inProcessCalls: number; inProcessRounds: number };
   /** Each run: `minAmount` confirmations at least, about `seconds` of the variant's pace measured by a warm-up of `warmAmount` (0: no warm-up). */
   confirm: { runs: number; seconds: number; warmAmount: number; minAmount: number; connections: number };
   down: {
@@ -39,7 +40,7 @@ export const FULL: BenchConfig = {
   smoke: false,
   gcSettleMs: 500,
   pool: 150,
-  passThrough: { runs: 5, seconds: 4, warmSeconds: 2, connections: 16 },
+  passThrough: { runs: 10, seconds: 5, warmSeconds: 2, connections: 16, inProcessCalls: 1_000_000, inProcessRounds: 5 },
   confirm: { runs: 3, seconds: 3, warmAmount: 600, minAmount: 500, connections: 32 },
   down: {
     deadlineMs: 1000,
@@ -60,7 +61,7 @@ export const SMOKE: BenchConfig = {
   smoke: true,
   gcSettleMs: 0,
   pool: 8,
-  passThrough: { runs: 1, seconds: 0.5, warmSeconds: 0, connections: 4 },
+  passThrough: { runs: 1, seconds: 0.5, warmSeconds: 0, connections: 4, inProcessCalls: 10_000, inProcessRounds: 1 },
   confirm: { runs: 1, seconds: 0, warmAmount: 0, minAmount: 20, connections: 4 },
   down: {
     deadlineMs: 1000,
