@@ -198,9 +198,11 @@ function markdown(sections: Section[], seconds: number, smoke: boolean, loadTabl
     `- Duration of this run: ${seconds.toFixed(0)} s`,
     '- Processes: the BindID emulator (with a TLS terminator in front of its API), five app processes (without ' +
       'the library; with it and with the hand-written baseline, each reporting over HTTP and over HTTPS), a ' +
-      '`/healthz` probe, and this process running autocannon. They share the CPUs: on 2 cores the ' +
-      'load generator, the app and the emulator compete, so absolute figures are lower than on a dedicated ' +
-      'machine and the ratios are the figures to read.',
+      '`/healthz` probe, the in-process pass-through measure, and for the signin scenario a second emulator ' +
+      '(HTTPS on both sides) and four sign-in apps (express-bindid and three peers); this process runs the ' +
+      'load (autocannon, and its own sign-in driver). They share the CPUs: on 2 cores the load generator, the ' +
+      'app and the emulator compete, so absolute figures are lower than on a dedicated machine and the ratios ' +
+      'are the figures to read (the pass-through scenario pins the load generator and the apps to one core each).',
     '',
     `Other processes on the machine (\`/proc/stat\` busy time minus the bench's own processes' CPU time), ` +
       `in CPUs, on average over each scenario; figures taken while this is well above 0 are disturbed:`,
