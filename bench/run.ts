@@ -6,7 +6,8 @@
  * Flags: `--smoke` (or `BENCH_SMOKE=1`): tiny runs, for CI, writes nothing unless `--out` is given,
  * and fails only when the bench does not run or gives no numbers. `--only=passthrough,confirm,down,emulator`:
  * a subset (nothing written unless `--out`). `--out=FILE`: where to write the Markdown.
- * `--cpu-prof=DIR`: a V8 CPU profile of the app process during each measured confirm run, in DIR.
+ * `--cpu-prof=DIR`: a V8 CPU profile of the app process during each measured run, in DIR.
+ * `--no-pin`: do not pin the pass-through scenario's processes to CPUs (`taskset`).
  *
  * @module
  */
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
       probe,
       log,
       ...(profileDir ? { profileDir: path.resolve(profileDir) } : {}),
+      pin: !process.argv.includes('--no-pin'),
       startChild: async (name, script, env) => {
         const child = await startChild(name, script, { env });
         children.push(child);
@@ -170,7 +172,8 @@ function machine(): string[] {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    // The charts this run just wrote are not a change of the code measured.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench', `:!${CHART_DIR}`], { cwd: ROOT, encoding: 'utf8' }).trim();
     if (dirty) commit += ' (with uncommitted changes)';
   } catch {
     // not a git checkout
@@ -219,6 +222,7 @@ function markdown(sections: Section[], seconds: number, smoke: boolean, loadTabl
     if (section.chart) lines.push(`![${section.chart.title}](${CHART_DIR}/${section.chart.name}.svg)`, '');
     lines.push(...section.method.flatMap((m) => [m, '']));
     for (const table of section.tables) lines.push(`**${table.title}**`, '', markdownTable(table), '');
+    lines.push(...(section.notes ?? []).flatMap((n) => [n, '']));
   }
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }

@@ -29,6 +29,8 @@ export interface Section {
   targets: TargetCheck[];
   /** Every figure that must be a finite number for the smoke check. */
   figures: number[];
+  /** Paragraphs after the tables (Markdown). */
+  notes?: string[];
   /** Its chart (bench/charts/<name>.svg, shown in BENCHMARKS.md under the section's title). */
   chart?: Chart;
 }

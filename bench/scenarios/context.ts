@@ -90,6 +90,8 @@ export interface BenchContext {
   log: (line: string) => void;
   /** Where to write CPU profiles of the measured confirm runs (`--cpu-prof=DIR`), if anywhere. */
   profileDir?: string;
+  /** Pin the pass-through scenario's load generator and apps to one CPU each (`--no-pin`: no). */
+  pin: boolean;
   /** Start a child process of a scenario's own (counted as the bench's, stopped at the end). */
   startChild: (name: string, script: string, env: Record<string, string>) => Promise<Child>;
 }

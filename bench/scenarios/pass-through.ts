@@ -30,7 +30,7 @@ export async function passThrough(ctx: BenchContext): Promise<Section> {
     { label: 'without express-bindid', app: ctx.apps.plain },
     { label: 'with express-bindid', app: ctx.apps.library },
   ] as const;
-  const pinned = canPin();
+  const pinned = ctx.pin && canPin();
   const pids = apps.map(({ app }) => app.info.pid as number);
   if (pinned) {
     pin(process.pid, '0');
@@ -137,7 +137,7 @@ async function measure(ctx: BenchContext, apps: Apps, pinned: boolean): Promise<
         ? 'To narrow the spread, the load generator (this process, autocannon) runs pinned to CPU 0 and the two ' +
           'apps to CPU 1 (`taskset -a -p -c`, every thread), so that the generator and the app under test no ' +
           'longer take turns on one core; the other processes are idle during this scenario.'
-        : 'CPU pinning was not available on this machine (no `taskset` or one CPU): the processes share the CPUs.',
+        : 'The processes were not pinned to CPUs (`--no-pin`, or no `taskset`, or one CPU): they share the CPUs.',
       ...inProcess.method,
     ],
     tables: [
