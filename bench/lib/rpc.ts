@@ -82,7 +82,9 @@ export function startCounting(): void {
     const { request } = message as { request: ClientRequest };
     counters.requestsStarted += 1;
     counters.requestsInFlight += 1;
-    request.once('socket', opened);
+    // Published when the request is finished, by then it usually has its socket already.
+    if (request.socket) opened(request.socket);
+    else request.once('socket', opened);
     request.once('close', () => {
       counters.requestsInFlight -= 1;
     });
