@@ -2,8 +2,10 @@
  * Summarize a V8 `.cpuprofile` (from `npm run bench -- --cpu-prof=DIR`): self time by function and
  * by package, so that the library's own share of a run can be read.
  *
- * Usage: `tsx bench/profile-summary.ts FILE.cpuprofile [--top=N] [--inclusive]` (`--inclusive` also
- * lists the functions by total time: their own and their callees').
+ * Usage: `tsx bench/profile-summary.ts FILE.cpuprofile [--top=N] [--inclusive] [--signin=MS]`
+ * (`--inclusive` also lists the functions by total time: their own and their callees'; `--signin=MS`
+ * splits the busy time of a sign-in app's profile into the steps of a sign-in, in ms per sign-in
+ * given its app CPU ms per sign-in from BENCHMARKS.md: where the difference between the variants goes).
  *
  * @module
  */
@@ -62,6 +64,9 @@ function main(): void {
   console.log(`\nTop ${top} functions (self time):`);
   for (const [key, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${key}`);
 
+  const signinMs = process.argv.find((a) => a.startsWith('--signin='));
+  if (signinMs) signinSteps(profile, byId, self, Number(signinMs.slice(9)));
+
   if (process.argv.includes('--inclusive')) {
     const parent = new Map<number, number>();
     for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -74,6 +79,45 @@ function main(): void {
     console.log(`\nTop ${top} functions (total time: own and callees'):`);
     for (const [key, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${key}`);
   }
+}
+
+/**
+ * The sign-in steps a sample belongs to: the first of {@link STEPS} met walking from the sampled
+ * function towards the root (so a library's own code is told from what it calls); garbage
+ * collection apart; the profiler's own work left out.
+ */
+const STEPS: [string, (f: ProfileNode['callFrame']) => boolean][] = [
+  ['(profiler)', (f) => f.url === 'node:inspector'],
+  ['ID-token signature check (WebCrypto RSA verify)', (f) => f.functionName === 'rsaSignVerify'],
+  ['PKCE challenge (WebCrypto digest)', (f) => f.functionName === 'calculatePKCECodeChallenge'],
+  ['token request over fetch (undici)', (f) => f.url.includes('undici')],
+  ['token request over node:https (oauth)', (f) => f.url.includes('/oauth/lib/')],
+  ["express-openid-connect's cookies (JWE)", (f) => /express-openid-connect\/lib\/(appSession|transientHandler|cookies|crypto)/.test(f.url)],
+  ['openid-client / oauth4webapi', (f) => /openid-client|oauth4webapi/.test(f.url)],
+  ['express-bindid', (f) => owner(f.url) === 'express-bindid'],
+  ['express-session (store, cookie)', (f) => f.url.includes('/express-session/')],
+  ['passport', (f) => /node_modules\/passport/.test(f.url)],
+];
+
+function signinSteps(profile: Profile, byId: Map<number, ProfileNode>, self: Map<number, number>, cpuMs: number): void {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const steps = new Map<string, number>();
+  let busy = 0;
+  for (const [id, us] of self) {
+    const leaf = byId.get(id)!.callFrame.functionName;
+    if (leaf === '(idle)') continue;
+    let step = leaf === '(garbage collector)' ? 'garbage collection' : undefined;
+    for (let at: number | undefined = id; step === undefined && at !== undefined; at = parent.get(at)) {
+      step = STEPS.find(([, test]) => test(byId.get(at as number)!.callFrame))?.[0];
+    }
+    step ??= 'the rest (HTTP server, sockets, TLS, Express)';
+    if (step !== '(profiler)') busy += us;
+    steps.set(step, (steps.get(step) ?? 0) + us);
+  }
+  steps.delete('(profiler)');
+  console.log(`\nSteps of a sign-in, ms of CPU per sign-in (of ${cpuMs} ms):`);
+  for (const [step, us] of [...steps].sort((a, b) => b[1] - a[1])) console.log(`${((cpuMs * us) / busy).toFixed(3).padStart(7)}  ${step}`);
 }
 
 main();

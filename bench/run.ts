@@ -6,7 +6,8 @@
  * Flags: `--smoke` (or `BENCH_SMOKE=1`): tiny runs, for CI, writes nothing unless `--out` is given,
  * and fails only when the bench does not run or gives no numbers. `--only=passthrough,confirm,down,emulator`:
  * a subset (nothing written unless `--out`). `--out=FILE`: where to write the Markdown.
- * `--cpu-prof=DIR`: a V8 CPU profile of the app process during each measured confirm run, in DIR.
+ * `--cpu-prof=DIR`: a V8 CPU profile of the app process during each measured run, in DIR.
+ * `--no-pin`: do not pin the pass-through scenario's processes to CPUs (`taskset`).
  *
  * @module
  */
@@ -16,8 +17,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderChart } from './lib/chart.js';
 import { type Child, startChild } from './lib/children.js';
 import { setupAgent } from './lib/http.js';
+import { closeSigninAgents } from './lib/signin-flow.js';
 import { mark, otherCpus } from './lib/machine.js';
 import { markdownTable, num, type Section, type Table, textTable } from './lib/report.js';
 import { TLS_CERT_FILE } from './lib/tls.js';
@@ -27,13 +30,17 @@ import { confirmThroughput } from './scenarios/confirm.js';
 import { type BenchContext, FULL, SMOKE } from './scenarios/context.js';
 import { emulatorCapacity } from './scenarios/emulator.js';
 import { passThrough } from './scenarios/pass-through.js';
+import { signin } from './scenarios/signin.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Where the charts go, relative to the Markdown file (BENCHMARKS.md links them from there). */
+const CHART_DIR = 'bench/charts';
 const SCENARIOS = {
   passthrough: passThrough,
   confirm: confirmThroughput,
   down: bindIdDown,
   emulator: emulatorCapacity,
+  signin: signin,
   outbox: (ctx: BenchContext) => import('./scenarios/outbox.js').then((m) => m.outboxScale(ctx)),
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
@@ -99,6 +106,12 @@ async function main(): Promise<void> {
       probe,
       log,
       ...(profileDir ? { profileDir: path.resolve(profileDir) } : {}),
+      pin: !process.argv.includes('--no-pin'),
+      startChild: async (name, script, env) => {
+        const child = await startChild(name, script, { env });
+        children.push(child);
+        return child;
+      },
     };
     const ourCpu = async () => {
       const own = process.cpuUsage();
@@ -124,7 +137,11 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\n${textTable(loadTable)}\n\n${textTable(targetsTable(sections))}\n\nTotal: ${seconds.toFixed(0)} s\n`);
 
+    const charts = sections.flatMap((s) => (s.chart ? [{ name: s.chart.name, svg: renderChart(s.chart) }] : []));
     if (out) {
+      const chartDir = path.join(path.dirname(out), CHART_DIR);
+      mkdirSync(chartDir, { recursive: true });
+      for (const chart of charts) writeFileSync(path.join(chartDir, `${chart.name}.svg`), chart.svg);
       writeFileSync(out, markdown(sections, seconds, smoke, loadTable));
       log(`wrote ${path.relative(process.cwd(), out) || out}`);
     }
@@ -137,6 +154,7 @@ async function main(): Promise<void> {
     }
   } finally {
     setupAgent.destroy();
+    closeSigninAgents();
     await Promise.all(children.map((c) => c.stop()));
   }
 }
@@ -155,7 +173,8 @@ function machine(): string[] {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    // The charts this run just wrote are not a change of the code measured.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench', `:!${CHART_DIR}`], { cwd: ROOT, encoding: 'utf8' }).trim();
     if (dirty) commit += ' (with uncommitted changes)';
   } catch {
     // not a git checkout
@@ -183,9 +202,11 @@ function markdown(sections: Section[], seconds: number, smoke: boolean, loadTabl
     `- Duration of this run: ${seconds.toFixed(0)} s`,
     '- Processes: the BindID emulator (with a TLS terminator in front of its API), five app processes (without ' +
       'the library; with it and with the hand-written baseline, each reporting over HTTP and over HTTPS), a ' +
-      '`/healthz` probe, and this process running autocannon. They share the CPUs: on 2 cores the ' +
-      'load generator, the app and the emulator compete, so absolute figures are lower than on a dedicated ' +
-      'machine and the ratios are the figures to read.',
+      '`/healthz` probe, the in-process pass-through measure, and for the signin scenario a second emulator ' +
+      '(HTTPS on both sides) and four sign-in apps (express-bindid and three peers); this process runs the ' +
+      'load (autocannon, and its own sign-in driver). They share the CPUs: on 2 cores the load generator, the ' +
+      'app and the emulator compete, so absolute figures are lower than on a dedicated machine and the ratios ' +
+      'are the figures to read (the pass-through scenario pins the load generator and the apps to one core each).',
     '',
     `Other processes on the machine (\`/proc/stat\` busy time minus the bench's own processes' CPU time), ` +
       `in CPUs, on average over each scenario; figures taken while this is well above 0 are disturbed:`,
@@ -198,8 +219,11 @@ function markdown(sections: Section[], seconds: number, smoke: boolean, loadTabl
     '',
   ];
   for (const section of sections) {
-    lines.push(`## ${section.title}`, '', ...section.method.flatMap((m) => [m, '']));
+    lines.push(`## ${section.title}`, '');
+    if (section.chart) lines.push(`![${section.chart.title}](${CHART_DIR}/${section.chart.name}.svg)`, '');
+    lines.push(...section.method.flatMap((m) => [m, '']));
     for (const table of section.tables) lines.push(`**${table.title}**`, '', markdownTable(table), '');
+    lines.push(...(section.notes ?? []).flatMap((n) => [n, '']));
   }
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Chart } from './chart.js';
 import type { Spread } from './stats.js';
 
 /** A table: a header row and rows of cells. */
@@ -28,6 +29,10 @@ export interface Section {
   targets: TargetCheck[];
   /** Every figure that must be a finite number for the smoke check. */
   figures: number[];
+  /** Paragraphs after the tables (Markdown). */
+  notes?: string[];
+  /** Its chart (bench/charts/<name>.svg, shown in BENCHMARKS.md under the section's title). */
+  chart?: Chart;
 }
 
 /** `1234.5` → `1,235`; `12.34` → `12.3`; `0.1234` → `0.123`. */

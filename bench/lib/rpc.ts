@@ -60,22 +60,31 @@ const counters = { socketsOpened: 0, socketsOpen: 0, requestsStarted: 0, request
 const loop = monitorEventLoopDelay({ resolution: 10 });
 
 /**
- * Count outgoing connections and requests from now on (`net.client.socket`,
- * `http.client.request.start`).
+ * Count outgoing connections and requests from now on. Connections: `net.client.socket` (plain
+ * `net.connect`), the socket of each `node:http`/`node:https` request (`tls.connect` publishes on no
+ * channel, so HTTPS connections are seen through their first request) and `undici:client:connected`
+ * (`fetch`); each socket counted once. Requests: `http.client.request.start`.
  */
 export function startCounting(): void {
-  diagnostics.subscribe('net.client.socket', (message) => {
-    const { socket } = message as { socket: Socket };
+  const seen = new WeakSet<Socket>();
+  const opened = (socket: Socket): void => {
+    if (seen.has(socket)) return;
+    seen.add(socket);
     counters.socketsOpened += 1;
     counters.socketsOpen += 1;
     socket.once('close', () => {
       counters.socketsOpen -= 1;
     });
-  });
+  };
+  diagnostics.subscribe('net.client.socket', (message) => opened((message as { socket: Socket }).socket));
+  diagnostics.subscribe('undici:client:connected', (message) => opened((message as { socket: Socket }).socket));
   diagnostics.subscribe('http.client.request.start', (message) => {
     const { request } = message as { request: ClientRequest };
     counters.requestsStarted += 1;
     counters.requestsInFlight += 1;
+    // Published when the request is finished, by then it usually has its socket already.
+    if (request.socket) opened(request.socket);
+    else request.once('socket', opened);
     request.once('close', () => {
       counters.requestsInFlight -= 1;
     });

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { ChartBar } from '../lib/chart.js';
 import type { Child } from '../lib/children.js';
 import { type LoadResult, runLoad, unexpected } from '../lib/load.js';
 import { num, range, type Section, type Table, type TargetCheck } from '../lib/report.js';
@@ -44,6 +45,7 @@ interface TransportResult {
   tables: Table[];
   targets: TargetCheck[];
   figures: number[];
+  bars: ChartBar[];
 }
 
 export async function confirmThroughput(ctx: BenchContext): Promise<Section> {
@@ -86,6 +88,15 @@ export async function confirmThroughput(ctx: BenchContext): Promise<Section> {
     tables: [...http.tables, ...https.tables],
     targets: [...http.targets, ...https.targets],
     figures: [...http.figures, ...https.figures],
+    chart: {
+      name: 'confirm',
+      title: 'Confirmations/s: express-bindid against the hand-written route of the samples',
+      subtitle: `median of ${runs} rounds, min–max whiskers; > 1: express-bindid faster; dashed: target 1.3`,
+      groups: [
+        { title: 'reports over HTTP', bars: http.bars },
+        { title: 'reports over HTTPS', bars: https.bars },
+      ],
+    },
   };
 }
 
@@ -196,7 +207,12 @@ async function measureTransport(ctx: BenchContext, transport: string, library: C
     });
   }
 
+  const bars: ChartBar[] = (['router', 'middleware'] as const).flatMap((key) => [
+    { label: `${key} ÷ baseline (no keep-alive)`, value: ratioOf(key, 'baseline'), target: 1.3 },
+    { label: `${key} ÷ axios defaults (keep-alive)`, value: ratioOf(key, 'baseline-ka') },
+  ]);
   return {
+    bars,
     tables: [
       {
         title: `Confirmations, reports over ${transport}`,

@@ -14,7 +14,8 @@ export interface BenchConfig {
   gcSettleMs: number;
   /** Pre-minted BindID logins per app process (the emulator keeps the last 1,000 new identities). */
   pool: number;
-  passThrough: { runs: number; seconds: number; warmSeconds: number; connections: number };
+  /** End to end: `runs` pairs of `seconds`; in process: `inProcessRounds` rounds of `inProcessCalls` calls. */
+  passThrough: { runs: number; seconds: number; warmSeconds: number; connections: number; inProcessCalls: number; inProcessRounds: number };
   /** Each run: `minAmount` confirmations at least, about `seconds` of the variant's pace measured by a warm-up of `warmAmount` (0: no warm-up). */
   confirm: { runs: number; seconds: number; warmAmount: number; minAmount: number; connections: number };
   down: {
@@ -30,6 +31,8 @@ export interface BenchConfig {
     stressConnections: { status: number; hang: number; delay: number };
   };
   emulator: { runs: number; seconds: number; connections: number };
+  /** Sign-ins: `runs` rounds of `seconds` per variant after `warmSeconds`, `connections` browsers, `users` returning users. */
+  signin: { runs: number; seconds: number; warmSeconds: number; connections: number; users: number };
 }
 
 /** The full bench: at least 3 alternating runs of everything, about 5 minutes on 2 cores. */
@@ -37,7 +40,7 @@ export const FULL: BenchConfig = {
   smoke: false,
   gcSettleMs: 500,
   pool: 150,
-  passThrough: { runs: 5, seconds: 4, warmSeconds: 2, connections: 16 },
+  passThrough: { runs: 10, seconds: 5, warmSeconds: 2, connections: 16, inProcessCalls: 1_000_000, inProcessRounds: 5 },
   confirm: { runs: 3, seconds: 3, warmAmount: 600, minAmount: 500, connections: 32 },
   down: {
     deadlineMs: 1000,
@@ -50,6 +53,7 @@ export const FULL: BenchConfig = {
     stressConnections: { status: 64, hang: 400, delay: 400 },
   },
   emulator: { runs: 3, seconds: 4, connections: 16 },
+  signin: { runs: 5, seconds: 5, warmSeconds: 3, connections: 16, users: 200 },
 };
 
 /** The smoke bench for CI: one tiny run of everything, seconds in all. Checks that it runs and gives numbers. */
@@ -57,7 +61,7 @@ export const SMOKE: BenchConfig = {
   smoke: true,
   gcSettleMs: 0,
   pool: 8,
-  passThrough: { runs: 1, seconds: 0.5, warmSeconds: 0, connections: 4 },
+  passThrough: { runs: 1, seconds: 0.5, warmSeconds: 0, connections: 4, inProcessCalls: 10_000, inProcessRounds: 1 },
   confirm: { runs: 1, seconds: 0, warmAmount: 0, minAmount: 20, connections: 4 },
   down: {
     deadlineMs: 1000,
@@ -70,6 +74,7 @@ export const SMOKE: BenchConfig = {
     stressConnections: { status: 8, hang: 20, delay: 20 },
   },
   emulator: { runs: 1, seconds: 0.5, connections: 4 },
+  signin: { runs: 1, seconds: 0.5, warmSeconds: 0, connections: 2, users: 4 },
 };
 
 /** The running processes and what the scenarios need to know about them. */
@@ -85,6 +90,10 @@ export interface BenchContext {
   log: (line: string) => void;
   /** Where to write CPU profiles of the measured confirm runs (`--cpu-prof=DIR`), if anywhere. */
   profileDir?: string;
+  /** Pin the pass-through scenario's load generator and apps to one CPU each (`--no-pin`: no). */
+  pin: boolean;
+  /** Start a child process of a scenario's own (counted as the bench's, stopped at the end). */
+  startChild: (name: string, script: string, env: Record<string, string>) => Promise<Child>;
 }
 
 /** `http://127.0.0.1:<port>` of an app process. */

@@ -13,6 +13,7 @@
  * @module
  */
 import type { Fault } from 'express-bindid/emulator';
+import type { Chart, ChartBar } from '../lib/chart.js';
 import type { Child } from '../lib/children.js';
 import { type LoadOptions, type LoadResult, runLoad, unexpected } from '../lib/load.js';
 import { mib, num, range, type Section, type TargetCheck } from '../lib/report.js';
@@ -75,6 +76,7 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
   const handleRows: string[][] = [];
   const targets: TargetCheck[] = [];
   const figures: number[] = [];
+  const bars: ChartBar[] = [];
   for (const c of CASES) {
     await ctx.emulator.call('setFault', { endpoint: 'session-feedback', fault: c.fault });
 
@@ -117,6 +119,11 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
         met: p99.median <= d.deadlineMs + 100,
       });
       figures.push(p50.median, p99.median, latency.healthz.p99);
+      bars.push({
+        label: `${c.label}, breaker ${breaker}`,
+        value: spread(latencyRuns.map((r) => r.latency.p99 / (d.deadlineMs + 100))),
+        target: 1,
+      });
     }
 
     // Endurance: perFault failed confirmations at a high concurrency, memory read between parts,
@@ -180,7 +187,15 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
     figures.push(stress.healthz.p99, before.rss, after.rss, slope);
   }
 
+  const chart: Chart = {
+    name: 'down',
+    title: 'BindID down: confirm p99 against its limit (deadline + 100 ms)',
+    subtitle: `p99 ÷ limit, median of ${d.runs} runs, min–max whiskers; ≤ 1: within the limit`,
+    groups: [{ title: 'confirm latency with BindID failing', bars }],
+    lowerIsBetter: true,
+  };
   return {
+    chart,
     title: '3. BindID slow or down',
     method: [
       `The router's \`POST /bindid/confirm\`, with the library's \`SessionFeedbackClient\` configured with ` +

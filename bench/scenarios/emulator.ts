@@ -44,6 +44,12 @@ export async function emulatorCapacity(ctx: BenchContext): Promise<Section> {
   }
   const r = spread(rps);
   return {
+    chart: {
+      name: 'emulator',
+      title: 'Emulator capacity against its target (5,000 req/s)',
+      subtitle: `req/s ÷ 5,000, median of ${runs} runs, min–max whiskers; ≥ 1: target met`,
+      groups: [{ title: 'POST /session-feedback', bars: [{ label: 'req/s ÷ 5,000', value: spread(rps.map((v) => v / 5000)), target: 1 }] }],
+    },
     title: '4. Emulator capacity',
     method: [
       `autocannon straight at the emulator's \`POST /session-feedback\` with a valid signed ` +

@@ -203,7 +203,7 @@ export async function outboxScale(ctx: BenchContext): Promise<Section> {
       ]);
     }
     return {
-      title: '5. Fail-open outbox at scale',
+      title: '6. Fail-open outbox at scale',
       method: [
         `A real \`redis-server\` on 127.0.0.1 holds ${num(sizes.queued, 0)} queued reports in the outbox (\`StoreOutbox\` on ` +
           `\`RedisBindIdStore\`, node-redis) beside ${sizes.sessions.map((n) => num(n, 0)).join(', ')} unrelated sessions ` +

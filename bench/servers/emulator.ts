@@ -8,6 +8,11 @@
  * and certificate are the test-only self-signed pair for 127.0.0.1 of test/fixtures (the apps that
  * use it trust it with NODE_EXTRA_CA_CERTS).
  *
+ * The signin scenario starts its own emulator with `BENCH_TLS=1`: then the emulator itself serves
+ * both sides over HTTPS (its `tls` option: the issuer is `https://`, as BindID's), and there is no
+ * terminator (`apiTlsUrl` is the API URL). `BENCH_RETURNING=<n>` adds n returning users `r0`...,
+ * whose alias `u0`... is already set, as after a confirmation long ago.
+ *
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -23,9 +28,19 @@ process.setSourceMapsEnabled(false);
 const clientSecret = process.env.BENCH_CLIENT_SECRET;
 if (!clientSecret) throw new Error('BENCH_CLIENT_SECRET is not set');
 
-const emulator = await createEmulator({ clientSecret, redirectUris: [MINT_REDIRECT_URI] });
+// The signin scenario's emulator: HTTPS on both sides (BENCH_TLS=1) and BENCH_RETURNING returning
+// users `r<n>`, whose alias `u<n>` is set as if they had confirmed long ago.
+const tlsPair = { key: readFileSync(TLS_KEY_FILE), cert: readFileSync(TLS_CERT_FILE) };
+const returning = Number(process.env.BENCH_RETURNING ?? 0);
+const emulator = await createEmulator({
+  clientSecret,
+  redirectUris: [MINT_REDIRECT_URI],
+  ...(process.env.BENCH_TLS === '1' ? { tls: tlsPair } : {}),
+  ...(returning > 0 ? { identities: Array.from({ length: returning }, (_, i) => ({ id: `r${i}`, email: `r${i}@example.com` })) } : {}),
+});
+for (let i = 0; i < returning; i++) emulator.setAlias(emulator.subOf(`r${i}`) as string, `u${i}`);
 const api = new URL(emulator.apiUrl);
-const terminator = tls.createServer({ key: readFileSync(TLS_KEY_FILE), cert: readFileSync(TLS_CERT_FILE) }, (client) => {
+const terminator = api.protocol === 'https:' ? undefined : tls.createServer(tlsPair, (client) => {
   const upstream = net.connect(Number(api.port), api.hostname);
   upstream.setNoDelay(true);
   const close = () => {
@@ -36,8 +51,8 @@ const terminator = tls.createServer({ key: readFileSync(TLS_KEY_FILE), cert: rea
   upstream.on('error', close).on('close', close);
   client.pipe(upstream).pipe(client);
 });
-await new Promise<void>((resolve) => terminator.listen(0, '127.0.0.1', resolve));
-const apiTlsUrl = `https://127.0.0.1:${(terminator.address() as AddressInfo).port}`;
+if (terminator) await new Promise<void>((resolve) => terminator.listen(0, '127.0.0.1', resolve));
+const apiTlsUrl = terminator ? `https://127.0.0.1:${(terminator.address() as AddressInfo).port}` : emulator.apiUrl;
 
 startCounting();
 serve(
@@ -51,7 +66,7 @@ serve(
     reportCount: () => emulator.reports().length,
   },
   async () => {
-    terminator.close();
+    terminator?.close();
     await emulator.close();
   },
 );

@@ -53,6 +53,8 @@ export interface EmulatorConfig {
   readonly allowPostAuthorize: boolean;
   readonly tokenResponseScope: boolean;
   readonly repeatedAuthenticationPerformed: 'accept' | 'reject';
+  /** Key and certificate of the HTTPS servers, if any. */
+  readonly tls: { readonly key: string | Buffer; readonly cert: string | Buffer } | undefined;
 }
 
 /** What each request handler works with. */
@@ -83,6 +85,7 @@ const KNOWN: KnownKeys<EmulatorOptions> = {
   allowPostAuthorize: true,
   tokenResponseScope: true,
   repeatedAuthenticationPerformed: true,
+  tls: true,
 };
 
 /**
@@ -108,7 +111,19 @@ export function readConfig(options: EmulatorOptions | undefined): EmulatorConfig
     allowPostAuthorize: reader.boolean('allowPostAuthorize', false),
     tokenResponseScope: reader.boolean('tokenResponseScope', false),
     repeatedAuthenticationPerformed: reader.oneOf('repeatedAuthenticationPerformed', ['accept', 'reject'], 'accept'),
+    tls: readTls(reader),
   };
+}
+
+function readTls(reader: OptionReader): EmulatorConfig['tls'] {
+  if (!reader.has('tls')) return undefined;
+  const tls = reader.nested('tls', { key: true, cert: true });
+  const pem = (key: 'key' | 'cert'): string | Buffer => {
+    const value = tls.raw(key);
+    if ((typeof value === 'string' || Buffer.isBuffer(value)) && value.length > 0) return value;
+    throw tls.error(key, `must be a PEM string or Buffer, e.g. readFileSync('${key}.pem') (got ${describeType(value)})`);
+  };
+  return { key: pem('key'), cert: pem('cert') };
 }
 
 function readRedirectUris(reader: OptionReader): ReadonlySet<string> {

@@ -62,8 +62,9 @@ export async function createEmulator(options?: EmulatorOptions): Promise<Emulato
   const signin = new EmulatorServer('signin', SIGNIN_ROUTES, ctx);
   const api = new EmulatorServer('api', API_ROUTES, ctx);
   try {
-    ctx.issuer = baseUrl(config.host, await signin.listen(config.signinPort, config.host));
-    ctx.apiUrl = baseUrl(config.host, await api.listen(config.apiPort, config.host));
+    const scheme = config.tls ? 'https' : 'http';
+    ctx.issuer = baseUrl(scheme, config.host, await signin.listen(config.signinPort, config.host));
+    ctx.apiUrl = baseUrl(scheme, config.host, await api.listen(config.apiPort, config.host));
   } catch (err) {
     await Promise.all([signin.close(), api.close()]);
     throw err;
@@ -74,9 +75,9 @@ export async function createEmulator(options?: EmulatorOptions): Promise<Emulato
 /** The properties of an {@link EmulatorIdentity}. */
 const IDENTITY_KEYS: readonly (keyof EmulatorIdentity)[] = ['id', 'email', 'phoneNumber', 'name'];
 
-/** `http://host:port`, with an IPv6 host in brackets. */
-function baseUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** `http://host:port` (or `https:`), with an IPv6 host in brackets. */
+function baseUrl(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 class RunningEmulator implements Emulator {

@@ -9,6 +9,7 @@
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../internal/log.js';
 import type { Context } from './config.js';
@@ -47,7 +48,8 @@ export class EmulatorServer {
     private readonly routes: ReadonlyMap<string, Route>,
     private readonly ctx: Context,
   ) {
-    this.server = createServer((req, res) => this.dispatch(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.dispatch(req, res);
+    this.server = ctx.config.tls ? createTlsServer({ key: ctx.config.tls.key, cert: ctx.config.tls.cert }, handler) : createServer(handler);
   }
 
   /** Listen on `host:port` (0: a free port); resolve with the port. */

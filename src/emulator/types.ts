@@ -102,6 +102,12 @@ export interface EmulatorOptions {
    * set once": use `alias_updated`). BindID's real answer is not documented.
    */
   repeatedAuthenticationPerformed?: 'accept' | 'reject';
+  /**
+   * Serve both sides over HTTPS with this PEM key and certificate (BindID itself is HTTPS only): the
+   * issuer and the API URL are then `https://`. The clients must trust the certificate (for Node.js,
+   * `NODE_EXTRA_CA_CERTS`). Default: plain HTTP.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /**
