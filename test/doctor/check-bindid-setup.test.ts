@@ -83,7 +83,7 @@ it('a wrong client id fails client-auth too', async () => {
   expect(Object.keys(failures(report))).toEqual(['client-auth']);
 });
 
-it('a wrong issuer (another spelling of the host) fails the issuer check, naming the advertised one, and sends no secret', async () => {
+it('N167 a wrong issuer (another spelling of the host) fails the issuer check, naming the advertised one, and sends no secret', async () => {
   const issuer = emu.issuer.replace('127.0.0.1', 'localhost');
   const report = await checkBindIdSetup({ ...healthy(), issuer });
   // The document's token endpoint is on 127.0.0.1, not on the configured host: the secret is not sent there.
@@ -153,7 +153,7 @@ it('a discovery that redirects fails discovery (the redirect is not followed) an
   }
 });
 
-it('a token endpoint on another host than the issuer gets no secret: client-auth fails unchecked', async () => {
+it('N167 a token endpoint on another host than the issuer gets no secret: client-auth fails unchecked', async () => {
   const received: string[] = [];
   const elsewhere = await server((req, body) => {
     received.push(`${req.method} ${req.url} ${body}`);
@@ -198,7 +198,7 @@ it('a host that is down fails with the connection error, not a crash', async () 
   expect(failures(report)['api-host']?.detail).toMatch(/^no answer from 127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/);
 });
 
-it('never reports the secret, the dummy token or the HMAC, even when a host echoes them', async () => {
+it('N166 never reports the secret, the dummy token or the HMAC, even when a host echoes them', async () => {
   const seen: string[] = [];
   const echo = await server((req, body) => {
     const authorization = req.headers.authorization ?? '';

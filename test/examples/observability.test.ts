@@ -29,7 +29,7 @@ describe('observability recipe: OpenTelemetry spans and prom-client metrics from
   });
   afterEach(() => uninstrument());
 
-  it('records a report that failed while BindID was down, its delivery later, and the sign-ins', async () => {
+  it('N169 records a report that failed while BindID was down, its delivery later, and the sign-ins, with no secret in spans or metrics', async () => {
     const flow = await flows.start({
       router: (emulator) => ({
         failureMode: 'open',

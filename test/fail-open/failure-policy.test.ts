@@ -126,7 +126,7 @@ describe('an outbox that does not survive a restart', () => {
     ['a SessionStoreOutbox on express-session\'s MemoryStore', () => ({ store: durableStore(), outbox: new SessionStoreOutbox(new session.MemoryStore()) }), 'outbox'],
   ];
 
-  it.each(notDurable)('is refused at start-up with NODE_ENV=production: %s (a coded error naming the option and the fix)', (_what, options, option) => {
+  it.each(notDurable)('N168 is refused at start-up with NODE_ENV=production: %s (a coded error naming the option and the fix)', (_what, options, option) => {
     process.env.NODE_ENV = 'production';
     for (const build of [
       () => bindIdRouter({ ...base, failureMode: 'open', ...options() }),

@@ -77,7 +77,7 @@ describe('diagnostics_channel', () => {
     });
   }
 
-  it('publishes each step of a journey through an outage, and no payload holds a secret', async () => {
+  it('N169 publishes each step of a journey through an outage, and no payload holds a secret', async () => {
     const flow = await start();
     const { emulator } = flow;
     const worker = flow.router?.outboxWorker;

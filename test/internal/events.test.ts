@@ -16,7 +16,7 @@ describe('event hooks that fail', () => {
   afterEach(() => spy.mockRestore());
   const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
-  it('warns once per hook and code, with the hook name and the error class, never the message', async () => {
+  it('N170 warns once per hook and code, with the hook name and the error class, never the message', async () => {
     const throwing = () => {
       throw Object.assign(new TypeError('token abc.def.ghi in the message'), { code: 'E_AUDIT' });
     };

@@ -61,19 +61,19 @@ function expectConfigurationError(err: unknown, fix: RegExp): void {
 }
 
 describe('discovery showing a wrong configuration is ERR_BINDID_CONFIGURATION, not a retryable 503', () => {
-  it('another issuer in the document', async () => {
+  it('N162 another issuer in the document', async () => {
     emulator.setFault('discovery', { status: 200, body: await documentWith((d) => (d.issuer = 'https://signin.bindid.io')) });
     const err = await loginError(client());
     expectConfigurationError(err, /names another issuer \(https:\/\/signin\.bindid\.io\/\)\. Set issuer to BindID's sign-in host exactly/);
   });
 
-  it('the same issuer with a trailing slash (ID tokens would never match it)', async () => {
+  it('N162 the same issuer with a trailing slash (ID tokens would never match it)', async () => {
     emulator.setFault('discovery', { status: 200, body: await documentWith((d) => (d.issuer = `${emulator.issuer}/`)) });
     const err = await loginError(client());
     expectConfigurationError(err, /with a trailing slash.*give static `metadata`/);
   });
 
-  it.each([301, 302, 307, 308])('a redirect (%i), which is not followed', async (status) => {
+  it.each([301, 302, 307, 308])('N162 a redirect (%i), which is not followed', async (status) => {
     emulator.setFault('discovery', { status });
     const err = await loginError(client());
     expectConfigurationError(err, new RegExp(`answered with a redirect \\(HTTP ${status}\\), which is not followed\\. Set issuer to the host`));
@@ -98,7 +98,7 @@ describe('discovery showing a wrong configuration is ERR_BINDID_CONFIGURATION, n
     expectConfigurationError(err, new RegExp(`has a ${name} that is missing\\. Give the endpoints by hand with the \`metadata\` option`));
   });
 
-  it('a document whose token endpoint is plain http on a public host', async () => {
+  it('N162 a document whose token endpoint is plain http on a public host', async () => {
     emulator.setFault('discovery', { status: 200, body: await documentWith((d) => (d.token_endpoint = 'http://bindid.example/token')) });
     const err = await loginError(client());
     expectConfigurationError(err, /has a token_endpoint that is unusable \(must use https:/);

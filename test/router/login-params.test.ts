@@ -65,7 +65,7 @@ describe('authorizationParams', () => {
     ['a scope without openid', { scope: 'email' }, /sign-in parameter scope must include openid/],
     ['a too long login_hint', { login_hint: 'x'.repeat(257) }, /login_hint must be at most 256 characters/],
     ['not an object', 'login_hint=x', /sign-in parameters must be an object \(got string\)/],
-  ])('a per-login %s is a 400 ERR_BINDID_INVALID_AUTHORIZATION_PARAMS: no redirect, no sign-in started', async (_, value, message) => {
+  ])('N161 a per-login %s is a 400 ERR_BINDID_INVALID_AUTHORIZATION_PARAMS: no redirect, no sign-in started', async (_, value, message) => {
     const f = await flows.start({ router: { authorizationParamsFor: () => value as never } });
     const agent = f.agent();
     const res = await agent.get('/login/bindid');
@@ -90,7 +90,7 @@ describe('authorizationParams', () => {
     [{ bindid_aux_link: 'http://help.example.com' }, /option `authorizationParams.bindid_aux_link` must be an absolute https: URL/],
     [{ acr_values: 'ts.bindid.iac.email  x' }, /option `authorizationParams.acr_values` must be values separated by single spaces/],
     [{ login_hint: '' }, /option `authorizationParams.login_hint` must be a non-empty string \(got an empty string\)/],
-  ])('the factory refuses %j', (authorizationParams, message) => {
+  ])('N160 the factory refuses %j', (authorizationParams, message) => {
     expect(() => bindIdRouter({ ...VALID_ROUTER_OPTIONS, authorizationParams } as never)).toThrow(message);
   });
 
@@ -168,7 +168,7 @@ describe('metadata (static, instead of discovery)', () => {
     [{ ...endpoints, authorization_endpoint: '/authorize' }, /option `metadata.authorization_endpoint` must be an absolute https: URL/],
     [{ ...endpoints, issuer: 'https://signin.bindid.io' }, /option `metadata.issuer` must be the issuer option \(https:\/\/signin\.bindid-sandbox\.io\)/],
     [{ ...endpoints, userinfo_endpoint: 'https://x' }, /option `metadata.userinfo_endpoint` is not a known option/],
-  ])('the factory refuses incomplete or unsafe metadata (%#)', (metadata, message) => {
+  ])('N163 the factory refuses incomplete or unsafe metadata (%#)', (metadata, message) => {
     expect(() => bindIdRouter({ ...VALID_ROUTER_OPTIONS, metadata } as never)).toThrow(message);
   });
 

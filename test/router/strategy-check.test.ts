@@ -21,7 +21,7 @@ function build(overrides: Partial<BindIdRouterOptions<TestUser>>): unknown {
 }
 
 describe('the `passport` option is checked for the strategy at start-up', () => {
-  it('an instance without the strategy is refused: ERR_BINDID_INVALID_OPTION naming `passport` and what to do', () => {
+  it('N149 an instance without the strategy is refused: ERR_BINDID_INVALID_OPTION naming `passport` and what to do', () => {
     const err = build({ passport: new Passport() });
     expect(isBindIdError(err, ErrorCode.INVALID_OPTION)).toBe(true);
     expect((err as Error).message).toMatch(/`passport` has no strategy "bindid-local": register createLocalStrategy on this instance before bindIdRouter\(\)/);
@@ -48,7 +48,7 @@ describe('no `passport` option: the singleton is checked at the first confirm re
   });
   afterEach(() => flow.close());
 
-  it('the app uses its own new Passport(): the confirm page and POST answer ERR_BINDID_STRATEGY_MISSING (500) saying what to do; no password checked, nothing reported; registered on the singleton, it confirms', async () => {
+  it('N149 the app uses its own new Passport(): the confirm page and POST answer ERR_BINDID_STRATEGY_MISSING (500) saying what to do; no password checked, nothing reported; registered on the singleton, it confirms', async () => {
     const agent = flow.agent();
     const callback = await bindIdSignIn(agent, 'new');
     expect(callback.headers.location).toBe('/bindid/confirm');

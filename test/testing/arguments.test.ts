@@ -50,7 +50,7 @@ describe('startTestBindId', () => {
     await expect(failure).rejects.toEqual(expect.objectContaining({ code: 'ERR_BINDID_INVALID_OPTION', message: expect.stringMatching(message) }));
   });
 
-  it('refuses an emulator host that is not loopback', async () => {
+  it('N164 refuses an emulator host that is not loopback', async () => {
     const started = startTestBindId({ redirectUri: REDIRECT, emulator: { host: '0.0.0.0' } });
     // Had it started, close it (so a regression fails this test instead of hanging the run).
     started.then((b) => b.close(), () => undefined);

@@ -91,7 +91,7 @@ describe('signInWithBindId + confirmWithPassword on bindIdRouter', () => {
     expect(bindid.reports()).toEqual([expect.objectContaining({ alias: String(user.id) })]);
   });
 
-  it('throws a clear Error when the page has no CSRF field (no pending sign-in), without the password', async () => {
+  it('N165 throws a clear Error when the page has no CSRF field (no pending sign-in), without the password', async () => {
     const flow = await app();
     const failure = confirmWithPassword(flow.agent(), bindid, { username: 'alice', password: 'secret-password-123' });
     await expect(failure).rejects.toThrow(/GET \/bindid\/confirm \(HTTP 400\) has no input named "_csrf"/);
@@ -100,7 +100,7 @@ describe('signInWithBindId + confirmWithPassword on bindIdRouter', () => {
 });
 
 describe('signInWithBindId refuses any BindID but its own emulator', () => {
-  it('an app configured with another issuer (another emulator): refused before /authorize is requested', async () => {
+  it('N164 an app configured with another issuer (another emulator): refused before /authorize is requested', async () => {
     const other = await startTestBindId({ redirectUri: `${APP_ORIGIN}/bindid/callback` });
     try {
       const flow = await createFlow({ sharedEmulator: other.emulator });
@@ -121,7 +121,7 @@ describe('signInWithBindId refuses any BindID but its own emulator', () => {
     }
   });
 
-  it('an app redirecting to the real BindID host: refused, nothing is contacted', async () => {
+  it('N164 an app redirecting to the real BindID host: refused, nothing is contacted', async () => {
     const real = express();
     real.get('/login/bindid', (_req, res) => {
       res.redirect(303, `https://signin.bindid-sandbox.io/authorize?client_id=x&redirect_uri=${encodeURIComponent(bindid.redirectUri)}`);
