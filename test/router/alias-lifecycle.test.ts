@@ -103,3 +103,32 @@ describe('re-linking a BindID user whose ID token carries an alias', () => {
     ]);
   });
 });
+
+describe('a BindID that refuses a repeated authentication_performed (emulator repeatedAuthenticationPerformed: reject)', () => {
+  // The library never sends authentication_performed for an ID token that carries an alias (N151).
+  // It still can when two pending logins of one BindID user, both taken before the alias was set, are
+  // confirmed in turn: BindID then holds the alias and (if it refuses a second authentication_performed)
+  // answers 400. What the library does then: the second confirmation is refused, nobody is signed in by
+  // it, the first link stands, and the next BindID sign-in carries the alias and signs the user in.
+  it('the second of two pending logins of one BindID user is refused (502, "can no longer be confirmed"); the next sign-in is recognised', async () => {
+    const flow = await flows.start({ emulator: { repeatedAuthenticationPerformed: 'reject' } });
+    const [a, b] = [flow.agent(), flow.agent()];
+    expect((await bindIdSignIn(a, 'alice')).headers.location).toBe('/bindid/confirm');
+    expect((await bindIdSignIn(b, 'alice')).headers.location).toBe('/bindid/confirm');
+    const [pageA, pageB] = [await confirmPage(a), await confirmPage(b)];
+
+    expect((await submitConfirm(a, { _csrf: pageA.csrf, username: 'alice', password: 'alice-password' })).status).toBe(303);
+    const second = await submitConfirm(b, { _csrf: pageB.csrf, username: 'alice', password: 'alice-password' });
+    expect(second.status).toBe(502);
+    expect(second.text).toContain('This sign-in can no longer be confirmed');
+    expect((await whoami(b)).user).toBeNull();
+    expect(flow.emulator.reports().map((r) => [r.type, r.status])).toEqual([
+      ['authentication_performed', 200],
+      ['authentication_performed', 400],
+    ]);
+
+    const later = flow.agent();
+    expect((await bindIdSignIn(later, 'alice')).headers.location).toBe('/');
+    expect((await whoami(later)).user).toMatchObject({ username: 'alice' });
+  });
+});
