@@ -11,7 +11,7 @@
  * @module
  */
 
-/** Stable error codes. Each is documented in the README with what to do about it. */
+/** Stable error codes. Each is documented in docs/errors.md with what to do about it. */
 export const ErrorCode = {
   /** An argument passed to a function of this library has the wrong type or value. */
   INVALID_ARGUMENT: 'ERR_BINDID_INVALID_ARGUMENT',

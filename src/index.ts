@@ -2,7 +2,7 @@
  * express-bindid: confirm new BindID users with your existing username/password check and report
  * them to BindID (session feedback), from Express.
  *
- * @packageDocumentation
+ * @module express-bindid
  */
 export {
   BindIdArgumentError,

@@ -95,6 +95,22 @@ describe('what npm publishes', () => {
     expect(images.length).toBeGreaterThan(0);
     for (const image of images) expect(() => readFileSync(path.join(root, image))).not.toThrow();
   });
+
+  it('the README links only to files the package ships (its reference is in docs/, relative links)', () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8').replace(/^```[\s\S]*?^```$/gm, '');
+    const targets = [...readme.matchAll(/(?<!!)\[[^\]]*\]\(([^)#\s]+)[^)]*\)/g)].map((m) => m[1] as string).filter((t) => !/^[a-z]+:/i.test(t));
+    expect(targets.filter((t) => t.startsWith('docs/')).length).toBeGreaterThanOrEqual(10);
+    expect(targets.filter((t) => !packed.includes(t))).toEqual([]);
+  });
+
+  it('the README says so, linking the repository, wherever it gives a command or path that only works in a clone', () => {
+    const marker = 'clone of the [repository](https://github.com/express-bindid/express-bindid)';
+    const sections = readFileSync(path.join(root, 'README.md'), 'utf8').split(/^(?=## )/m);
+    const cloneOnly = /\bnpm (start|test|run \S+)|(?<![/\w])(examples|test|bench|scripts)\/[\w./-]+/;
+    const unmarked = sections.filter((s) => cloneOnly.test(s.replace(/\(https?:[^)]*\)/g, '')) && !s.includes(marker));
+    expect(unmarked.map((s) => s.split('\n')[0])).toEqual([]);
+    expect(sections.filter((s) => s.includes(marker)).length).toBeGreaterThan(0);
+  });
 });
 
 describe('the published declarations', () => {

@@ -1,14 +1,16 @@
 /**
- * The README's options tables must match the code, so they cannot drift:
+ * The options tables of docs/options.md and the error table of docs/errors.md (both moved out of the
+ * README) must match the code, so they cannot drift:
  *
  * - names: the first column of each table lists exactly the keys the factory accepts (its `KNOWN`
  *   map, which the compiler keeps complete against the options type);
  * - defaults: where the code reads an option with a literal default (`o.integer('retries', 2, ...)`,
  *   `o.string('scope', 'openid email')`, or a `DEFAULT_*` constant exported by the package), the
- *   README's default column shows that literal, e.g. `2` or `'openid email'`.
+ *   doc's default column shows that literal, e.g. `2` or `'openid email'`;
+ * - errors: docs/errors.md lists every code of ErrorCode once, each with what to do.
  *
  * Defaults are read from the source text of calls to the option getters listed in GETTERS. An
- * option whose README default is a literal that the code does not show that way must be listed in
+ * option whose documented default is a literal that the code does not show that way must be listed in
  * UNREADABLE_DEFAULTS with the reason, so a new one cannot slip by unchecked.
  */
 import { readFileSync } from 'node:fs';
@@ -24,12 +26,16 @@ import { ROUTER_OPTION_KEYS } from '../src/router/bind-id-router.js';
 const api = { ...packageRoot, DEFAULT_FAILURE_MESSAGE, DEFAULT_PENDING_TTL_SECONDS };
 
 const root = join(__dirname, '..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
+/** Where the options tables and the error table live. */
+const OPTIONS_DOC = 'docs/options.md';
+const ERRORS_DOC = 'docs/errors.md';
+const optionsDoc = readFileSync(join(root, OPTIONS_DOC), 'utf8');
+const errorsDoc = readFileSync(join(root, ERRORS_DOC), 'utf8');
 
 /** Functions whose call `(…, 'option', default, …)` gives an option's default. */
 const GETTERS = ['integer', 'string', 'boolean', 'oneOf', 'field'];
 
-/** README literal defaults the source cannot show as a literal, with why. */
+/** Documented literal defaults the source cannot show as a literal, with why. */
 const UNREADABLE_DEFAULTS: Record<string, string> = {
   'sendAuthenticationPerformed.logIn': 'the default is passed in by the caller of readConfirmSettings (true for both factories)',
   'bindIdRouter.failureMode': "read for both factories in src/fail-open/failure-policy.ts: o.oneOf('failureMode', ['closed', 'open'], 'closed')",
@@ -67,7 +73,7 @@ interface Row {
 function readTable(markdown: string, heading: string): Row[] {
   const lines = markdown.split('\n');
   const at = lines.indexOf(heading);
-  if (at < 0) throw new Error(`README has no heading ${heading}`);
+  if (at < 0) throw new Error(`${OPTIONS_DOC} has no heading ${heading}`);
   let i = at + 1;
   while (i < lines.length && !lines[i]?.startsWith('|')) {
     if (lines[i]?.startsWith('#')) throw new Error(`no table under ${heading}`);
@@ -107,8 +113,8 @@ function cells(line: string): string[] {
   return out;
 }
 
-/** A README default cell that is one literal in a code span (`5000`, `'/'`, `true`), as a value. */
-function readmeLiteral(cell: string): string | number | boolean | undefined {
+/** A default cell that is one literal in a code span (`5000`, `'/'`, `true`), as a value. */
+function docLiteral(cell: string): string | number | boolean | undefined {
   const match = /^`([^`]+)`$/.exec(cell.trim());
   if (!match) return undefined;
   return parseLiteral(match[1] as string);
@@ -140,22 +146,22 @@ function codeDefaults(source: string, options: readonly string[]): Map<string, s
   return out;
 }
 
-describe.each(TABLES)('README table $heading', ({ heading, factory, keys, source }) => {
-  const rows = readTable(readme, heading);
+describe.each(TABLES)(`${OPTIONS_DOC} table $heading`, ({ heading, factory, keys, source }) => {
+  const rows = readTable(optionsDoc, heading);
   const documented = rows.flatMap((row) => row.names);
   const accepted = Object.keys(keys);
 
   it('lists every option the code accepts', () => {
     const missing = accepted.filter((name) => !documented.includes(name));
-    expect(missing.map((name) => `${factory}() option \`${name}\` is missing from the README table`)).toEqual([]);
+    expect(missing.map((name) => `${factory}() option \`${name}\` is missing from the ${OPTIONS_DOC} table`)).toEqual([]);
   });
 
   it('lists only options the code accepts, once each', () => {
     const unknown = documented.filter((name) => !accepted.includes(name));
     const twice = documented.filter((name, i) => documented.indexOf(name) !== i);
     expect([
-      ...unknown.map((name) => `the README lists \`${name}\`, which ${factory}() does not accept`),
-      ...twice.map((name) => `the README lists \`${name}\` twice`),
+      ...unknown.map((name) => `${OPTIONS_DOC} lists \`${name}\`, which ${factory}() does not accept`),
+      ...twice.map((name) => `${OPTIONS_DOC} lists \`${name}\` twice`),
     ]).toEqual([]);
   });
 
@@ -164,14 +170,14 @@ describe.each(TABLES)('README table $heading', ({ heading, factory, keys, source
     const problems: string[] = [];
     for (const row of rows) {
       for (const name of row.names) {
-        const inReadme = readmeLiteral(row.default);
+        const inDoc = docLiteral(row.default);
         const inCode = defaults.get(name);
-        if (inCode !== undefined && inReadme !== inCode) {
-          problems.push(`${factory}() option \`${name}\`: the code defaults to ${JSON.stringify(inCode)}, the README says "${row.default}"`);
-        } else if (inCode === undefined && inReadme !== undefined && !UNREADABLE_DEFAULTS[`${factory}.${name}`]) {
+        if (inCode !== undefined && inDoc !== inCode) {
+          problems.push(`${factory}() option \`${name}\`: the code defaults to ${JSON.stringify(inCode)}, ${OPTIONS_DOC} says "${row.default}"`);
+        } else if (inCode === undefined && inDoc !== undefined && !UNREADABLE_DEFAULTS[`${factory}.${name}`]) {
           problems.push(
-            `${factory}() option \`${name}\`: the README says "${row.default}" but ${source} shows no literal default ` +
-              '(fix the README, or add the option to UNREADABLE_DEFAULTS with the reason)',
+            `${factory}() option \`${name}\`: ${OPTIONS_DOC} says "${row.default}" but ${source} shows no literal default ` +
+              `(fix ${OPTIONS_DOC}, or add the option to UNREADABLE_DEFAULTS with the reason)`,
           );
         }
       }
@@ -180,12 +186,13 @@ describe.each(TABLES)('README table $heading', ({ heading, factory, keys, source
   });
 });
 
-describe('README table ## Errors', () => {
-  const lines = readme.split('\n');
-  const at = lines.indexOf('## Errors');
-  const next = lines.findIndex((line, i) => i > at && line.startsWith('## '));
+describe(`${ERRORS_DOC}, the error table`, () => {
+  const lines = errorsDoc.split('\n');
+  const at = lines.indexOf('# Errors');
+  if (at < 0) throw new Error(`${ERRORS_DOC} has no heading # Errors`);
+  const next = lines.findIndex((line, i) => i > at && /^#{1,2} /.test(line));
   const codes = lines
-    .slice(at, next)
+    .slice(at, next < 0 ? lines.length : next)
     .map((line) => /^\| `(ERR_BINDID_[A-Z_]+)` \|[^|]*\|\s*(.*?)\s*\|$/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null);
 
@@ -194,18 +201,18 @@ describe('README table ## Errors', () => {
     const problems = [
       ...Object.values(api.ErrorCode)
         .filter((code) => !documented.includes(code))
-        .map((code) => `${code} is missing from the README's error table`),
+        .map((code) => `${code} is missing from the error table of ${ERRORS_DOC}`),
       ...documented.filter((code, i) => documented.indexOf(code) !== i).map((code) => `${code} is listed twice`),
       ...documented
         .filter((code) => !(Object.values(api.ErrorCode) as string[]).includes(code))
-        .map((code) => `the README lists ${code}, which api.ErrorCode does not have`),
+        .map((code) => `${ERRORS_DOC} lists ${code}, which api.ErrorCode does not have`),
       ...codes.filter((m) => (m[2] ?? '').length < 20).map((m) => `${m[1]} has no explanation`),
     ];
     expect(problems).toEqual([]);
   });
 });
 
-describe('the README check itself', () => {
+describe('the docs check itself', () => {
   const markdown = [
     '### `f(options)`',
     '',

@@ -20,7 +20,7 @@
  * await emu.close();
  * ```
  *
- * @packageDocumentation
+ * @module express-bindid/emulator
  */
 import { invalidArgument } from '../errors.js';
 import { type Context, DEFAULT_DEVICE, type EmulatorConfig, isIdentityId, readConfig } from './config.js';

@@ -24,7 +24,7 @@
  * });
  * ```
  *
- * @packageDocumentation
+ * @module express-bindid/testing
  */
 export { confirmWithPassword } from './confirm-with-password.js';
 export { mintPendingLogin, signInWithBindId } from './sign-in.js';

@@ -17,8 +17,8 @@
  * (no transform, no flag), testing the same small app (testing-app.cjs, or its ESM and TypeScript
  * twins) through the whole journey with express-bindid/testing: new user → wrong password (no
  * report) → right password (one report) → returning user straight in → BindID down (503):
- *   jest-cjs     JavaScript, Jest without any config; its test is the README's "Testing your app"
- *                block, extracted at run time (so the README cannot drift from what runs);
+ *   jest-cjs     JavaScript, Jest without any config; its test is the "Testing your app" block of
+ *                docs/testing.md, extracted at run time (so the docs cannot drift from what runs);
  *   jest-ts      TypeScript with ts-jest's preset (CommonJS), types checked by ts-jest;
  *   vitest       ES modules, Vitest without a config file;
  *   node-test    CommonJS, `node --test`.
@@ -85,14 +85,14 @@ const CONSUMERS = {
 };
 
 /**
- * The README's "Testing your app" code block whose first line is `// <name>`: the test a user would
- * copy, run as it is written.
+ * The code block of docs/testing.md ("Testing your app", linked from the README) whose first line is
+ * `// <name>`: the test a user would copy, run as it is written.
  */
 function readmeBlock(name) {
-  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-  const section = readme.split(/^## /m).find((part) => part.startsWith('Testing your app'));
+  const doc = readFileSync(join(repo, 'docs', 'testing.md'), 'utf8');
+  const section = doc.split(/^#{1,2} /m).find((part) => part.startsWith('Testing your app'));
   const block = section && [...section.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]).find((code) => code.startsWith(`// ${name}\n`));
-  if (!block) throw new Error(`README.md: no \`\`\`js block starting with "// ${name}" in the "Testing your app" section`);
+  if (!block) throw new Error(`docs/testing.md: no \`\`\`js block starting with "// ${name}" in the "Testing your app" section`);
   return block;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The host presets and their documentation cannot drift apart: the README's table under "Pointing at
- * real BindID" and the evidence table of docs/bindid-hosts.md name exactly the hosts of BINDID_HOSTS.
+ * The host presets and their documentation cannot drift apart: the table of docs/real-bindid.md
+ * ("Pointing at real BindID", moved out of the README) and the evidence table of docs/bindid-hosts.md name exactly the hosts of BINDID_HOSTS.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,8 +22,8 @@ function rowsAfter(markdown: string, heading: string): string[][] {
 
 const code = (cell: string | undefined): string => /`([^`]+)`/.exec(cell ?? '')?.[1] ?? '';
 
-it('the README table lists each preset with its issuer and apiUrl', () => {
-  const rows = rowsAfter(readFileSync(join(root, 'README.md'), 'utf8'), '## Pointing at real BindID').slice(1);
+it('the docs/real-bindid.md table lists each preset with its issuer and apiUrl', () => {
+  const rows = rowsAfter(readFileSync(join(root, 'docs', 'real-bindid.md'), 'utf8'), '# Pointing at real BindID').slice(1);
   const documented = Object.fromEntries(rows.map((r) => [code(r[0]).replace(/^BINDID_HOSTS\./, ''), { issuer: code(r[1]), apiUrl: code(r[2]) }]));
   expect(documented).toEqual(BINDID_HOSTS);
 });
