@@ -38,7 +38,7 @@ describe('diagnostics tracing', () => {
     try {
       await expect(traceTokenExchange(() => Promise.reject('a string'), () => true)).rejects.toBe('a string');
       const [, errorContext] = sub.events.find(([event]) => event === 'error') ?? [];
-      expect((errorContext?.error as Error).message).toBe('string (not a BindIdError)');
+      expect((errorContext?.error as Error | undefined)?.message).toBe('string (not a BindIdError)');
     } finally {
       sub.stop();
     }
