@@ -82,4 +82,13 @@ describe('the chaos run audit', () => {
       'user6 (alias 6): 2 accepted reports, unexplained duplicate',
     ]);
   });
+
+  it('one kill explains one repeat, not every repeat of a report sent again and again', () => {
+    const times = [T, T + 4000, T + 8000];
+    const result = audit(
+      input({ users: [user(1)], reports: times.map((t) => accepted(1, t)), kills: [{ at: T + 1000, instance: 'app1.1' }], events: [event(1, 'linked')] }),
+    );
+    expect(result).toMatchObject({ duplicated: 1, explained: {} });
+    expect(result.problems).toEqual(['user1 (alias 1): 3 accepted reports, unexplained duplicate']);
+  });
 });

@@ -9,7 +9,7 @@
  * report was neither in the outbox nor accepted by BindID before that look nor dead-lettered was
  * signed in without a persisted report (`unpersisted`).
  *
- * A duplicate is explained by:
+ * A duplicate is explained when every accepted report but the last is, by one of:
  * - `confirmed twice`: the user went through the confirm twice (two `linked` events: the first
  *   sign-in failed after its report was sent or queued, and the second confirm reported again);
  * - `instance killed after BindID accepted`: an instance was SIGKILLed within 2 s after an accepted
@@ -58,13 +58,19 @@ export interface Audit {
 const KILL_WINDOW_MS = 2000;
 const REDIS_WINDOW_MS = 4000;
 
+/** Why each accepted report but the last was repeated, or undefined when one of them has no explanation. */
 function explain(times: number[], events: readonly InstanceEvent[], input: AuditInput): string | undefined {
-  if (events.filter((e) => e.name === 'linked').length >= 2) return 'confirmed twice';
-  const earlier = times.slice(0, -1);
-  if (earlier.some((t) => input.kills.some((k) => k.at >= t && k.at <= t + KILL_WINDOW_MS))) return 'instance killed after BindID accepted';
-  if (earlier.some((t) => input.redisRestarts.some((w) => t >= w.from && t <= w.to + REDIS_WINDOW_MS))) return 'Redis master restarting';
-  if (events.some((e) => (e.name === 'queued' || e.name === 'retry') && e.code === 'ERR_BINDID_TIMEOUT')) return "answer after the client's deadline";
-  return undefined;
+  let secondConfirms = Math.max(0, events.filter((e) => e.name === 'linked').length - 1);
+  let timeouts = events.filter((e) => (e.name === 'queued' || e.name === 'retry') && e.code === 'ERR_BINDID_TIMEOUT').length;
+  const reasons: string[] = [];
+  for (const t of times.slice(0, -1)) {
+    if (input.kills.some((k) => k.at >= t && k.at <= t + KILL_WINDOW_MS)) reasons.push('instance killed after BindID accepted');
+    else if (input.redisRestarts.some((w) => t >= w.from && t <= w.to + REDIS_WINDOW_MS)) reasons.push('Redis master restarting');
+    else if (secondConfirms-- > 0) reasons.push('confirmed twice');
+    else if (timeouts-- > 0) reasons.push("answer after the client's deadline");
+    else return undefined;
+  }
+  return reasons[0];
 }
 
 /** Judge the run. */
