@@ -51,10 +51,14 @@ export interface Instance {
   gate(open: boolean): Promise<void>;
 }
 
-const SCRIPT = path.join(__dirname, 'instance.ts');
+// An ES-module caller (the chaos run, test/chaos/, under tsx from the repository's root) has no `__dirname`.
+const SCRIPT = typeof __dirname === 'string' ? path.join(__dirname, 'instance.ts') : path.resolve('test/redis/instance.ts');
+
+/** What an instance needs of the emulator: an `Emulator`, or the URLs and client of one running in another process. */
+export type EmulatorEndpoints = Pick<Emulator, 'issuer' | 'apiUrl' | 'clientId' | 'clientSecret'>;
 
 /** Start an instance talking to `redisUrl` (a cluster's node URLs, comma-separated, with `cluster`) and `emulator`; resolves once it listens. */
-export function startInstance(name: string, redisUrl: string, emulator: Emulator, options: InstanceOptions = {}): Promise<Instance> {
+export function startInstance(name: string, redisUrl: string, emulator: EmulatorEndpoints, options: InstanceOptions = {}): Promise<Instance> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     INSTANCE_NAME: name,
