@@ -178,7 +178,9 @@ app.get('/healthz', (_req, res) => {
     () => res.status(503).json({ redis: 'down' }),
   );
 });
-app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  // express-session's save can fail after the answer started (Redis restarting): Express closes it.
+  if (res.headersSent) return next(err);
   if (isBindIdError(err)) return res.status(err.status).json({ code: err.code });
   res.status(500).json({ code: 'unexpected' });
 });
