@@ -1,0 +1,168 @@
+/**
+ * Edges of discovery and of the callback not covered by the emulator suites, against tiny loopback
+ * servers: a redirect names where it goes (origin and path only, never the query, never an overlong
+ * URL), a host that hangs or is not listening over https is the retryable ERR_BINDID_UNAVAILABLE;
+ * a sign-in with PKCE off sends no challenge and no verifier; `access_denied` is a 403; a token
+ * answer without an ID token is a 400 "could not be verified"; a token endpoint that is down is a
+ * retryable 503.
+ */
+import { type Emulator, createEmulator } from '../../src/emulator/index.js';
+import { BindIdFeedbackError, ErrorCode, isBindIdError } from '../../src/index.js';
+import { BindIdOidcClient, type OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
+import { discoveryError, isUnreachable } from '../../src/oidc/oidc-configuration.js';
+import { type Answer, type LoopbackServer, loopbackServer } from '../doctor/loopback-server.js';
+
+const REDIRECT = 'http://localhost:4000/bindid/callback';
+
+let emulator: Emulator;
+let handle: (path: string, base: string) => Answer | 'hang' = () => ({ status: 404 });
+let srv: LoopbackServer;
+
+beforeAll(async () => {
+  emulator = await createEmulator({ redirectUris: [REDIRECT] });
+  srv = await loopbackServer((req, base) => handle(req.url ?? '', base));
+});
+afterAll(async () => {
+  await Promise.all([emulator.close(), srv.close()]);
+});
+beforeEach(() => {
+  emulator.clearFaults();
+});
+
+function client(overrides: Partial<OidcSettings> = {}): BindIdOidcClient {
+  return new BindIdOidcClient({
+    issuer: emulator.issuer,
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
+    redirectUri: REDIRECT,
+    scope: 'openid email',
+    timeoutMs: 2000,
+    ...overrides,
+  });
+}
+
+async function loginError(c: BindIdOidcClient): Promise<unknown> {
+  return c.authorizationRequest('/', Date.now()).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+}
+
+function expectUnavailable(err: unknown): void {
+  expect(isBindIdError(err, ErrorCode.UNAVAILABLE)).toBe(true);
+  expect(err).toBeInstanceOf(BindIdFeedbackError);
+  expect(err).toMatchObject({ status: 503, retryable: true });
+}
+
+describe('discovery', () => {
+  it('a redirect names its target by origin and path only: the query is not repeated', async () => {
+    handle = () => ({ status: 302, headers: { location: '/elsewhere/.well-known/openid-configuration?token=hunter2-secret' } });
+    const err = await loginError(client({ issuer: srv.url }));
+    expect(isBindIdError(err, ErrorCode.CONFIGURATION)).toBe(true);
+    expect((err as Error).message).toContain(
+      `answered with a redirect (HTTP 302 to ${srv.url}/elsewhere/.well-known/openid-configuration), which is not followed`,
+    );
+    expect((err as Error).message).not.toContain('hunter2');
+  });
+
+  it('a redirect to an overlong URL is shown as "an unprintable URL", not echoed', async () => {
+    handle = () => ({ status: 301, headers: { location: `https://elsewhere.example/${'a'.repeat(300)}` } });
+    const err = await loginError(client({ issuer: srv.url }));
+    expect((err as Error).message).toContain('answered with a redirect (HTTP 301 to an unprintable URL)');
+    expect((err as Error).message).not.toContain('aaaa');
+  });
+
+  it('a discovery that never answers times out as the retryable 503, and the next login asks again', async () => {
+    handle = () => 'hang';
+    const c = client({ issuer: srv.url, timeoutMs: 100 });
+    const started = Date.now();
+    expectUnavailable(await loginError(c));
+    expect(Date.now() - started).toBeLessThan(5000);
+    const before = srv.requests.length;
+    handle = () => ({ status: 500 });
+    expectUnavailable(await loginError(c));
+    expect(srv.requests.length).toBe(before + 1);
+  });
+
+  it('an https issuer with nothing listening is the retryable 503', async () => {
+    const closed = await loopbackServer(() => ({ status: 500 }));
+    await closed.close();
+    expectUnavailable(await loginError(client({ issuer: closed.url.replace('http:', 'https:') })));
+  });
+
+  it('isUnreachable: openid-client\'s timeout and abort codes, and a nested fetch failure, count; other errors do not', () => {
+    expect(isUnreachable({ code: 'OAUTH_TIMEOUT' })).toBe(true);
+    expect(isUnreachable({ code: 'OAUTH_ABORT' })).toBe(true);
+    expect(isUnreachable({ name: 'ClientError', cause: new TypeError('fetch failed') })).toBe(true);
+    expect(isUnreachable({ name: 'ClientError', cause: { cause: new TypeError('fetch failed') } })).toBe(false);
+    expect(isUnreachable(new RangeError('fetch failed'))).toBe(false);
+    expect(isUnreachable(null)).toBe(false);
+  });
+
+  it('discoveryError: an issuer mismatch without a readable issuer says "none"; an unknown failure is a 500 naming only its class', () => {
+    const mismatch = discoveryError({ code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED', cause: { body: {} } }, 'https://signin.example');
+    expect(mismatch).toMatchObject({ code: ErrorCode.CONFIGURATION, status: 500 });
+    expect(mismatch.message).toContain('names another issuer (none)');
+    const other = discoveryError(new RangeError('the secret s3cr3t leaked here'), 'https://signin.example');
+    expect(other).toMatchObject({ code: ErrorCode.CONFIGURATION, status: 500, retryable: false });
+    expect(other.message).toBe(
+      "express-bindid: BindID discovery at https://signin.example/.well-known/openid-configuration failed. Check issuer: it must be BindID's sign-in host (BINDID_HOSTS).",
+    );
+    expect(JSON.stringify({ message: other.message, cause: String(other.cause) })).not.toContain('s3cr3t');
+    expect(discoveryError('a string', 'https://signin.example').message).toMatch(/failed\. Check issuer/);
+  });
+});
+
+describe('the callback', () => {
+  /** Start a sign-in with `c` and come back with `params` (the transaction's state added). */
+  async function callbackWith(c: BindIdOidcClient, params: Record<string, string>): Promise<unknown> {
+    const { transaction } = await c.authorizationRequest('/', Date.now());
+    const query = new URLSearchParams({ state: transaction.state, ...params }).toString();
+    return c.callback(query, transaction).then(
+      (result) => result,
+      (err: unknown) => err,
+    );
+  }
+
+  it('with pkce: false, the authorization URL has no code_challenge, the transaction no verifier, and the sign-in completes', async () => {
+    const c = client({ pkce: false });
+    const { url, transaction } = await c.authorizationRequest('/', Date.now());
+    const params = new URL(url).searchParams;
+    expect(params.has('code_challenge')).toBe(false);
+    expect(params.has('code_challenge_method')).toBe(false);
+    expect(transaction).not.toHaveProperty('codeVerifier');
+    const res = await fetch(`${url}&identity=new`, { redirect: 'manual' });
+    const callback = new URL(res.headers.get('location') ?? '');
+    const result = await c.callback(callback.search.slice(1), transaction);
+    expect(result).toMatchObject({ accessToken: expect.any(String), claims: { iss: emulator.issuer } });
+    const withPkce = await client().authorizationRequest('/', Date.now());
+    expect(new URL(withPkce.url).searchParams.get('code_challenge_method')).toBe('S256');
+  });
+
+  it('access_denied (the user cancelled) is a 403 ACCESS_DENIED', async () => {
+    const err = await callbackWith(client(), { error: 'access_denied' });
+    expect(isBindIdError(err, ErrorCode.ACCESS_DENIED)).toBe(true);
+    expect(err).toMatchObject({ status: 403, message: 'The BindID sign-in was cancelled.' });
+  });
+
+  it('a token answer without an ID token is a 400 CALLBACK_INVALID "could not be verified", not retryable', async () => {
+    emulator.setFault('token', { status: 200, body: '{"access_token":"at-1","token_type":"Bearer","expires_in":60}', times: 1 });
+    const err = await callbackWith(client({ pkce: false }), { code: 'any-code' });
+    expect(isBindIdError(err, ErrorCode.CALLBACK_INVALID)).toBe(true);
+    expect(err).toMatchObject({ status: 400, message: 'The BindID sign-in could not be verified. Start again.' });
+  });
+
+  it('a token endpoint that is down is the retryable 503 UNAVAILABLE', async () => {
+    const doc = (await (await fetch(`${emulator.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    const closed = await loopbackServer(() => ({ status: 500 }));
+    await closed.close();
+    const metadata = {
+      issuer: emulator.issuer,
+      authorization_endpoint: doc.authorization_endpoint as string,
+      token_endpoint: `${closed.url}/token`,
+      jwks_uri: doc.jwks_uri as string,
+    };
+    const err = await callbackWith(client({ metadata }), { code: 'any-code' });
+    expectUnavailable(err);
+  });
+});
