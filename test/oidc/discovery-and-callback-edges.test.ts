@@ -10,7 +10,8 @@ import { type Emulator, createEmulator } from '../../src/emulator/index.js';
 import { BindIdFeedbackError, ErrorCode, isBindIdError } from '../../src/index.js';
 import { BindIdOidcClient, type OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
 import { discoveryError, isUnreachable } from '../../src/oidc/oidc-configuration.js';
-import { type Answer, type LoopbackServer, loopbackServer } from '../doctor/loopback-server.js';
+import { urlProblem } from '../../src/oidc/static-metadata.js';
+import { type Answer, json, type LoopbackServer, loopbackServer } from '../doctor/loopback-server.js';
 
 const REDIRECT = 'http://localhost:4000/bindid/callback';
 
@@ -70,6 +71,22 @@ describe('discovery', () => {
     const err = await loginError(client({ issuer: srv.url }));
     expect((err as Error).message).toContain('answered with a redirect (HTTP 301 to an unprintable URL)');
     expect((err as Error).message).not.toContain('aaaa');
+  });
+
+  it('a document whose token endpoint carries credentials or a fragment is ERR_BINDID_CONFIGURATION, the credentials not repeated', async () => {
+    for (const token of ['https://client:pa55word@signin.example/token', 'https://signin.example/token#frag']) {
+      handle = (_path, base) =>
+        json({ issuer: base, authorization_endpoint: `${base}/authorize`, token_endpoint: token, jwks_uri: `${base}/jwks` });
+      const err = await loginError(client({ issuer: srv.url }));
+      expect(isBindIdError(err, ErrorCode.CONFIGURATION)).toBe(true);
+      expect((err as Error).message).toContain('has a token_endpoint that is unusable (must not contain credentials or a fragment)');
+      expect((err as Error).message).not.toContain('pa55word');
+    }
+  });
+
+  it('urlProblem: a value that is not a non-empty string is not an https URL', () => {
+    for (const value of [undefined, 42, '', ['https://signin.example/token']]) expect(urlProblem(value)).toBe('must be an absolute https: URL');
+    expect(urlProblem('https://signin.example/token')).toBeUndefined();
   });
 
   it('a discovery that never answers times out as the retryable 503, and the next login asks again', async () => {
