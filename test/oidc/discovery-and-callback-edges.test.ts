@@ -6,6 +6,8 @@
  * answer without an ID token is a 400 "could not be verified"; a token endpoint that is down is a
  * retryable 503.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
 import { BindIdFeedbackError, ErrorCode, isBindIdError } from '../../src/index.js';
 import { BindIdOidcClient, type OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
@@ -113,6 +115,8 @@ describe('discovery', () => {
     expect(isUnreachable({ name: 'ClientError', cause: new TypeError('fetch failed') })).toBe(true);
     expect(isUnreachable({ name: 'ClientError', cause: { cause: new TypeError('fetch failed') } })).toBe(false);
     expect(isUnreachable(new RangeError('fetch failed'))).toBe(false);
+    expect(isUnreachable({ name: 'TimeoutError' })).toBe(true);
+    expect(isUnreachable({ name: 'ClientError', cause: { name: 'AbortError' } })).toBe(true);
     expect(isUnreachable(null)).toBe(false);
   });
 
@@ -126,7 +130,13 @@ describe('discovery', () => {
       "express-bindid: BindID discovery at https://signin.example/.well-known/openid-configuration failed. Check issuer: it must be BindID's sign-in host (BINDID_HOSTS).",
     );
     expect(JSON.stringify({ message: other.message, cause: String(other.cause) })).not.toContain('s3cr3t');
-    expect(discoveryError('a string', 'https://signin.example').message).toMatch(/failed\. Check issuer/);
+    expect((other.cause as Error).message).toBe('discovery RangeError');
+    const odd = new Error('x');
+    odd.name = '42';
+    expect((discoveryError(odd, 'https://signin.example').cause as Error).message).toBe('discovery Error');
+    const primitive = discoveryError('a string', 'https://signin.example');
+    expect(primitive.message).toMatch(/failed\. Check issuer/);
+    expect((primitive.cause as Error).message).toBe('discovery unknown');
   });
 });
 
@@ -167,6 +177,47 @@ describe('the callback', () => {
     const err = await callbackWith(client({ pkce: false }), { code: 'any-code' });
     expect(isBindIdError(err, ErrorCode.CALLBACK_INVALID)).toBe(true);
     expect(err).toMatchObject({ status: 400, message: 'The BindID sign-in could not be verified. Start again.' });
+  });
+
+  it('a token answer without a usable expires_in gives the access token a lifetime of 3600 s', async () => {
+    // A token endpoint in front of the emulator's that removes expires_in (or makes it 0) from the answer.
+    let lifetime: unknown;
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => {
+        const answer = await fetch(`${emulator.issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': req.headers['content-type'] ?? '' },
+          body: Buffer.concat(chunks),
+        });
+        const tokens = (await answer.json()) as Record<string, unknown>;
+        if (lifetime === undefined) delete tokens.expires_in;
+        else tokens.expires_in = lifetime;
+        res.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(tokens));
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const metadata = {
+        issuer: emulator.issuer,
+        authorization_endpoint: `${emulator.issuer}/authorize`,
+        token_endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/token`,
+        jwks_uri: `${emulator.issuer}/jwks`,
+      };
+      const c = client({ metadata });
+      for (const given of [undefined, 0]) {
+        lifetime = given;
+        const { url, transaction } = await c.authorizationRequest('/', Date.now());
+        const res = await fetch(`${url}&identity=new`, { redirect: 'manual' });
+        const result = await c.callback(new URL(res.headers.get('location') ?? '').search.slice(1), transaction);
+        expect(result).toMatchObject({ accessToken: expect.any(String), expiresIn: 3600 });
+      }
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it('a token endpoint that is down is the retryable 503 UNAVAILABLE', async () => {
