@@ -6,10 +6,11 @@
  * answer without an ID token is a 400 "could not be verified"; a token endpoint that is down is a
  * retryable 503.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
-import { BindIdFeedbackError, ErrorCode, isBindIdError } from '../../src/index.js';
+import { BindIdFeedbackError, DIAGNOSTICS_CHANNELS, ErrorCode, isBindIdError } from '../../src/index.js';
 import { BindIdOidcClient, type OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
 import { discoveryError, isUnreachable } from '../../src/oidc/oidc-configuration.js';
 import { urlProblem } from '../../src/oidc/static-metadata.js';
@@ -164,6 +165,31 @@ describe('the callback', () => {
     expect(result).toMatchObject({ accessToken: expect.any(String), claims: { iss: emulator.issuer } });
     const withPkce = await client().authorizationRequest('/', Date.now());
     expect(new URL(withPkce.url).searchParams.get('code_challenge_method')).toBe('S256');
+  });
+
+  it('the token-exchange trace tells a returning user (an alias in the ID token) from a new one, without the claims', async () => {
+    const ends: Array<Record<string, unknown>> = [];
+    const asyncEnd = `tracing:${DIAGNOSTICS_CHANNELS.tokenExchange}:asyncEnd`;
+    const onEnd = (message: unknown): void => {
+      ends.push({ ...(message as Record<string, unknown>) });
+    };
+    diagnostics.subscribe(asyncEnd, onEnd);
+    try {
+      const sub = emulator.addIdentity({ id: 'returning-erin' });
+      const c = client();
+      const signIn = async () => {
+        const { url, transaction } = await c.authorizationRequest('/', Date.now());
+        const res = await fetch(`${url}&identity=returning-erin`, { redirect: 'manual' });
+        return c.callback(new URL(res.headers.get('location') ?? '').search.slice(1), transaction);
+      };
+      expect((await signIn()).claims.bindid_alias).toBeUndefined();
+      emulator.setAlias(sub, 'app-user-7');
+      expect((await signIn()).claims.bindid_alias).toBe('app-user-7');
+      expect(ends.map((end) => end.returningUser)).toEqual([false, true]);
+      expect(JSON.stringify(ends)).not.toContain('app-user-7');
+    } finally {
+      diagnostics.unsubscribe(asyncEnd, onEnd);
+    }
   });
 
   it('access_denied (the user cancelled) is a 403 ACCESS_DENIED', async () => {
