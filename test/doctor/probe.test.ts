@@ -39,7 +39,7 @@ it('a port fetch refuses to call is reported with fetch\'s short reason ("bad po
   expect(result).toEqual({ ok: false, problem: 'no answer from 127.0.0.1:6000 (bad port)' });
 });
 
-it('a request fetch cannot build is reported by the error\'s name, and its message (which quotes the header) is not shown', async () => {
+it('N173 a request fetch cannot build is reported by the error\'s name, and its message (which quotes the header) is not shown', async () => {
   const ctx = context();
   const result = await probe(`${srv.url}/`, { headers: { 'x-secret-ish': 'line\nbreak' } }, ctx);
   expect(result).toEqual({ ok: false, problem: `no answer from ${new URL(srv.url).host} (TypeError)` });

@@ -37,7 +37,7 @@ it('a display or prompt value outside the allowed set is refused, without quotin
   expect(prompt.message).not.toContain('create');
 });
 
-it('an aux link with credentials is refused, and the credentials are not repeated', () => {
+it('N172 an aux link with credentials is refused, and the credentials are not repeated', () => {
   const err = refusal({ bindid_aux_link: 'https://user:pa55word@app.example.com/help' });
   expect(err.message).toBe('The sign-in parameter bindid_aux_link must not contain credentials.');
   expect(err.message).not.toContain('pa55word');

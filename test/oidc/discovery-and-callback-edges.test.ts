@@ -59,7 +59,7 @@ function expectUnavailable(err: unknown): void {
 }
 
 describe('discovery', () => {
-  it('a redirect names its target by origin and path only: the query is not repeated', async () => {
+  it('N171 a redirect names its target by origin and path only: the query is not repeated', async () => {
     handle = () => ({ status: 302, headers: { location: '/elsewhere/.well-known/openid-configuration?token=hunter2-secret' } });
     const err = await loginError(client({ issuer: srv.url }));
     expect(isBindIdError(err, ErrorCode.CONFIGURATION)).toBe(true);
@@ -69,14 +69,14 @@ describe('discovery', () => {
     expect((err as Error).message).not.toContain('hunter2');
   });
 
-  it('a redirect to an overlong URL is shown as "an unprintable URL", not echoed', async () => {
+  it('N171 a redirect to an overlong URL is shown as "an unprintable URL", not echoed', async () => {
     handle = () => ({ status: 301, headers: { location: `https://elsewhere.example/${'a'.repeat(300)}` } });
     const err = await loginError(client({ issuer: srv.url }));
     expect((err as Error).message).toContain('answered with a redirect (HTTP 301 to an unprintable URL)');
     expect((err as Error).message).not.toContain('aaaa');
   });
 
-  it('a document whose token endpoint carries credentials or a fragment is ERR_BINDID_CONFIGURATION, the credentials not repeated', async () => {
+  it('N172 a document whose token endpoint carries credentials or a fragment is ERR_BINDID_CONFIGURATION, the credentials not repeated', async () => {
     for (const token of ['https://client:pa55word@signin.example/token', 'https://signin.example/token#frag']) {
       handle = (_path, base) =>
         json({ issuer: base, authorization_endpoint: `${base}/authorize`, token_endpoint: token, jwks_uri: `${base}/jwks` });
@@ -167,7 +167,7 @@ describe('the callback', () => {
     expect(new URL(withPkce.url).searchParams.get('code_challenge_method')).toBe('S256');
   });
 
-  it('the token-exchange trace tells a returning user (an alias in the ID token) from a new one, without the claims', async () => {
+  it('N174 the token-exchange trace tells a returning user (an alias in the ID token) from a new one, without the claims', async () => {
     const ends: Array<Record<string, unknown>> = [];
     const asyncEnd = `tracing:${DIAGNOSTICS_CHANNELS.tokenExchange}:asyncEnd`;
     const onEnd = (message: unknown): void => {
