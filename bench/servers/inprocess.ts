@@ -17,7 +17,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { bindIdRouter } from 'express-bindid';
+import { bindIdRouter, createLocalStrategy } from 'express-bindid';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { serve } from '../lib/rpc.js';
@@ -28,6 +28,8 @@ process.setSourceMapsEnabled(false);
 const passport = new Passport();
 passport.serializeUser((user, done) => done(null, (user as { id: number }).id));
 passport.deserializeUser((id: number, done) => done(null, { id, username: `u${id}` }));
+// The router checks at start-up that its password strategy is registered (never called here).
+passport.use(createLocalStrategy({ verify: () => false }));
 
 const app = express();
 app.disable('x-powered-by');

@@ -18,7 +18,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { bindIdRouter, isBindIdError } from 'express-bindid';
+import { bindIdRouter, createLocalStrategy, isBindIdError } from 'express-bindid';
 import { auth } from 'express-openid-connect';
 import session from 'express-session';
 import * as oidc from 'openid-client';
@@ -84,6 +84,8 @@ app.use(passport.session());
 
 async function mountVariant(): Promise<void> {
   if (variant === 'bindid') {
+    // The router's confirm step needs the app's password strategy (checked at start-up); returning users never reach it.
+    passport.use(createLocalStrategy<BenchUser>({ verify: () => false }));
     app.use(bindIdRouter<BenchUser>({ issuer, apiUrl, clientId, clientSecret, baseUrl: BASE_URL, passport, findUserByAlias }));
     return;
   }
@@ -94,6 +96,8 @@ async function mountVariant(): Promise<void> {
         baseURL: BASE_URL,
         clientID: clientId,
         clientSecret,
+        // BindID (and the emulator, faithful to it) accepts the secret in the form body only.
+        clientAuthMethod: 'client_secret_post',
         secret: 'bench-eoc-cookie-secret-of-32-characters',
         authRequired: false,
         auth0Logout: false,
