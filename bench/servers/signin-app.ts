@@ -18,7 +18,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { bindIdRouter, isBindIdError } from 'express-bindid';
+import { bindIdRouter, createLocalStrategy, isBindIdError } from 'express-bindid';
 import { auth } from 'express-openid-connect';
 import session from 'express-session';
 import * as oidc from 'openid-client';
@@ -84,6 +84,8 @@ app.use(passport.session());
 
 async function mountVariant(): Promise<void> {
   if (variant === 'bindid') {
+    // The router's confirm step needs the app's password check (never reached by a returning user).
+    passport.use(createLocalStrategy<BenchUser>({ verify: () => false }));
     app.use(bindIdRouter<BenchUser>({ issuer, apiUrl, clientId, clientSecret, baseUrl: BASE_URL, passport, findUserByAlias }));
     return;
   }
@@ -94,6 +96,8 @@ async function mountVariant(): Promise<void> {
         baseURL: BASE_URL,
         clientID: clientId,
         clientSecret,
+        // BindID takes client_secret_post only (the emulator likewise); express-openid-connect's default is basic.
+        clientAuthMethod: 'client_secret_post',
         secret: 'bench-eoc-cookie-secret-of-32-characters',
         authRequired: false,
         auth0Logout: false,
