@@ -17,7 +17,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { bindIdRouter } from 'express-bindid';
+import { bindIdRouter, createLocalStrategy } from 'express-bindid';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { serve } from '../lib/rpc.js';
@@ -36,6 +36,8 @@ app.use(passport.initialize());
 app.use(passport.session());
 
 /** The handler under test, with the options of the pass-through scenario's `library` app (discovery is lazy: no network). */
+// The router's confirm step needs the app's password check (never reached by a pass-through request).
+passport.use(createLocalStrategy({ verify: () => false }));
 const handler: RequestHandler = bindIdRouter({
   issuer: 'https://signin.bindid-sandbox.io',
   apiUrl: 'https://api.bindid-sandbox.io',
