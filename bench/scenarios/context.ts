@@ -46,7 +46,7 @@ export const FULL: BenchConfig = {
     probeIntervalMs: 20,
     runs: 3,
     seconds: 5,
-    latencyAttempts: 2000,
+    latencyAttempts: 1000,
     connections: 32,
     perFault: 10_000,
     parts: 5,

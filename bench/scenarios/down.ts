@@ -7,8 +7,8 @@
  *   (after a forced GC) before, after each part, and at the end.
  *
  * During both, a separate process probes `GET /healthz`, and the app reports its event-loop delay.
- * Failed confirmations keep their pending login (fail closed, retry allowed), so each seeded session
- * is submitted as many times as the library's attempt guard allows per token, and no more.
+ * Each failed confirmation uses its own seeded session; sessions share a token no more often than
+ * the library's attempt guard allows attempts per token.
  *
  * @module
  */
@@ -49,26 +49,25 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
   const d = ctx.config.down;
   const app = ctx.apps.library;
   const origin = app.info.baseUrl as string;
-  /** Sessions with fresh tokens for `attempts` failed confirmations (and a reserve for the requests in flight at the end). */
+  /** Sessions for `attempts` failed confirmations (and a reserve for the requests in flight at the end), 5 per token. */
   const supply = async (attempts: number, connections: number): Promise<Supply> =>
     new Supply(
-      await seedSessions(app, Math.ceil(attempts / ATTEMPTS_PER_TOKEN) + 4 * connections, {
+      await seedSessions(app, attempts + 3 * connections, {
         minter: ctx.minterOf(app),
-        sessionsPerToken: 1,
+        sessionsPerToken: ATTEMPTS_PER_TOKEN,
         confirmPage: '/bindid/confirm',
       }),
       2 * connections,
     );
   /** Confirmations that fail, through the router without the circuit breaker or (`/cb`) with the default one. */
-  const failures = async (sessions: Supply, options: Omit<LoadOptions, 'url' | 'perClient' | 'stopWhen'>, breaker: Breaker = 'off'): Promise<LoadResult> => {
+  const failures = async (sessions: Supply, options: Omit<LoadOptions, 'url' | 'setupRequest' | 'stopWhen'>, breaker: Breaker = 'off'): Promise<LoadResult> => {
     const result = await runLoad({
       url: urlOf(app),
       timeout: 30,
-      perClient: () => sessions.connection((session) => confirmRequest(CONFIRM_PATH[breaker], origin, session)),
+      setupRequest: () => confirmRequest(CONFIRM_PATH[breaker], origin, sessions.take()),
       stopWhen: () => sessions.low(),
       ...options,
     });
-    sessions.recycle();
     // Every answer must be BindID's outage (503): a refusal by the attempt guard or a 409 would be
     // another measure.
     const other = unexpected(result, [503]) + result.errors;
@@ -229,10 +228,10 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
         `latency table also shows the same router with the default circuit breaker (open after 5 consecutive ` +
         `outages, a probe every 30 s; mounted under \`/cb\`), where a known outage fails at once without ` +
         `network I/O. The emulator's \`/session-feedback\` gets one fault at a time. A failed ` +
-        `confirmation keeps its pending login (the user may retry), so each seeded session, with a token of its ` +
-        `own minted before the run, is submitted ${ATTEMPTS_PER_TOKEN} times: the attempts the library's guard ` +
-        `allows per token, never more (the next would be refused before the password check). The expected ` +
-        `answer is the confirm page with 503. A latency run ends after ${d.seconds} s or ${num(d.latencyAttempts, 0)} ` +
+        `confirmation keeps its pending login, but each attempt here is a session of its own, seeded before the ` +
+        `run with a freshly minted token, ${ATTEMPTS_PER_TOKEN} sessions per token (the attempts the library's ` +
+        `guard allows per token); the expected answer is the confirm page with 503, and any other stops the ` +
+        `bench. A latency run ends after ${d.seconds} s or ${num(d.latencyAttempts, 0)} ` +
         `confirmations, whichever comes first (with the circuit breaker open, failures are fast: the sessions ` +
         `for ${d.seconds} s of them would take longer to mint than the run).`,
       `**Latency**: ${d.runs} runs of ${d.seconds} s at ${d.connections} connections per fault, split over ` +
@@ -302,18 +301,15 @@ function leastSquaresSlope(points: [number, number][]): number {
 }
 
 /**
- * Seeded sessions, each re-submitted {@link ATTEMPTS_PER_TOKEN} times in turn by one connection (a
- * failed confirmation keeps its pending login: the user may retry; two at once would be refused as
- * "already being confirmed"), never more: the library's guard would refuse the next attempt. A run
- * stops when fewer than `reserve` sessions are left (the connections still get real attempts while
- * they close).
+ * Seeded sessions, one attempt each; {@link ATTEMPTS_PER_TOKEN} sessions share a token, the attempts
+ * the library's guard allows per token. (Re-submitting one session is no way to count failures: a
+ * failure the library does not deem retryable keeps the confirmation claimed, and the next try is a
+ * 409.) A run stops when fewer than `reserve` sessions are left (the connections still get real
+ * ones while they close).
  */
 class Supply {
   #next = 0;
   #until: number;
-  /** Sessions with attempts left, held by no connection (left by the connections of a finished run). */
-  #free: Held[] = [];
-  #held: Held[] = [];
 
   constructor(
     private readonly sessions: readonly SeededSession[],
@@ -322,23 +318,11 @@ class Supply {
     this.#until = sessions.length;
   }
 
-  /** A connection's request builder: its session for {@link ATTEMPTS_PER_TOKEN} attempts in all, then another. */
-  connection<T>(build: (session: SeededSession) => T): () => T {
-    let held: Held | undefined;
-    return () => {
-      if (held === undefined || held.attempts === ATTEMPTS_PER_TOKEN) {
-        held = this.#free.pop() ?? this.#fresh();
-        this.#held.push(held);
-      }
-      held.attempts++;
-      return build(held.session);
-    };
-  }
-
-  /** After a run, when its connections are closed: their sessions' remaining attempts are for the next run. */
-  recycle(): void {
-    this.#free.push(...this.#held.filter((h) => h.attempts < ATTEMPTS_PER_TOKEN));
-    this.#held = [];
+  /** The next attempt's session. */
+  take(): SeededSession {
+    const session = this.sessions[this.#next++];
+    if (!session) throw new Error('down: the seeded sessions are used up');
+    return session;
   }
 
   /** Whether the run should stop: fewer than `reserve` sessions left before its limit. */
@@ -348,19 +332,7 @@ class Supply {
 
   /** The same sessions, for a run of about `attempts` more attempts at most (a latency run). */
   limit(attempts: number): Supply {
-    this.#until = Math.min(this.sessions.length, this.#next + Math.ceil(attempts / ATTEMPTS_PER_TOKEN) + this.reserve);
+    this.#until = Math.min(this.sessions.length, this.#next + attempts + this.reserve);
     return this;
   }
-
-  #fresh(): Held {
-    const session = this.sessions[this.#next++];
-    if (!session) throw new Error('down: the seeded sessions are used up');
-    return { session, attempts: 0 };
-  }
-}
-
-/** A session and the attempts already sent on it. */
-interface Held {
-  session: SeededSession;
-  attempts: number;
 }
