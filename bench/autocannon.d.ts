@@ -14,6 +14,8 @@ declare module 'autocannon' {
 
   export interface Client {
     setRequests(requests: Request[]): void;
+    /** Close the connection: it sends no more requests (the run ends when every client is done). */
+    destroy(): void;
   }
 
   export interface Options {

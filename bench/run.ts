@@ -24,7 +24,7 @@ import { closeSigninAgents } from './lib/signin-flow.js';
 import { mark, otherCpus } from './lib/machine.js';
 import { markdownTable, num, type Section, type Table, textTable } from './lib/report.js';
 import { TLS_CERT_FILE } from './lib/tls.js';
-import { mintLogins } from './lib/tokens.js';
+import { IDENTITIES_PER_APP, LoginMinter } from './lib/tokens.js';
 import { bindIdDown } from './scenarios/down.js';
 import { confirmThroughput } from './scenarios/confirm.js';
 import { type BenchContext, FULL, SMOKE } from './scenarios/context.js';
@@ -65,7 +65,10 @@ async function main(): Promise<void> {
   try {
     const clientSecret = randomBytes(24).toString('base64url');
     log('starting the emulator');
-    const emulator = await startChild('emulator', 'emulator', { env: { BENCH_CLIENT_SECRET: clientSecret } });
+    // Named identities for the logins of the four apps that confirm (bench/lib/tokens.ts).
+    const emulator = await startChild('emulator', 'emulator', {
+      env: { BENCH_CLIENT_SECRET: clientSecret, BENCH_IDENTITIES: String(4 * IDENTITIES_PER_APP) },
+    });
     children.push(emulator);
     const bindid = {
       issuer: emulator.info.issuer as string,
@@ -95,8 +98,8 @@ async function main(): Promise<void> {
       startChild('probe', 'probe'),
     ]);
     children.push(plain, library, baseline, libraryTls, baselineTls, probe);
-    log(`minting ${config.pool} BindID logins for each app`);
-    for (const app of [library, baseline, libraryTls, baselineTls]) await app.call('setPool', await mintLogins(bindid, config.pool));
+    // Each app signs its own range of identities in; logins are minted before each run (seed.ts).
+    const minters = new Map([library, baseline, libraryTls, baselineTls].map((app, i) => [app, new LoginMinter(bindid, i * IDENTITIES_PER_APP)]));
 
     const ctx: BenchContext = {
       config,
@@ -104,6 +107,11 @@ async function main(): Promise<void> {
       bindid,
       apps: { plain, library, baseline, libraryTls, baselineTls },
       probe,
+      minterOf: (app) => {
+        const minter = minters.get(app);
+        if (!minter) throw new Error(`${app.name} confirms no BindID login`);
+        return minter;
+      },
       log,
       ...(profileDir ? { profileDir: path.resolve(profileDir) } : {}),
       pin: !process.argv.includes('--no-pin'),

@@ -38,6 +38,10 @@ export interface LoadOptions {
   setupRequest?: (request: Request) => Request | undefined;
   /** Build the one request each connection repeats (for one session per connection). */
   perConnection?: () => Request;
+  /** Give each connection its own request builder (for sessions re-submitted in turn by one connection). */
+  perClient?: () => () => Request;
+  /** Checked after each response: when it answers true, the run stops (before `duration` or `amount`). */
+  stopWhen?: () => boolean;
   /** Per-request timeout, s (autocannon's default: 10). */
   timeout?: number;
   /**
@@ -82,7 +86,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 async function runOnce(options: LoadOptions): Promise<RawRun> {
-  const { perConnection } = options;
+  const { perConnection, perClient } = options;
   const samples: number[] = [];
   const statuses: Record<string, number> = {};
   const started = performance.now();
@@ -96,16 +100,31 @@ async function runOnce(options: LoadOptions): Promise<RawRun> {
     ...(options.body !== undefined ? { body: options.body } : {}),
     ...(options.setupRequest ? { requests: [{ setupRequest: options.setupRequest }] } : {}),
     ...(perConnection ? { setupClient: (client: Client) => client.setRequests([perConnection()]) } : {}),
+    ...(perClient
+      ? {
+          setupClient: (client: Client) => {
+            const build = perClient();
+            client.setRequests([{ setupRequest: () => build() }]);
+          },
+        }
+      : {}),
   });
   let last = started;
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+  let stopped = false;
+  instance.on('response', (client: Client, statusCode: number, _bytes: number, responseTime: number) => {
     last = performance.now();
     samples.push(responseTime);
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    if (options.stopWhen?.()) {
+      // autocannon's own stop() only acts at its next 1 s tick; a closed connection sends no more
+      // (it builds one last request, never answered). The run ends when every connection is closed.
+      stopped = true;
+      client.destroy();
+    }
   });
   const result = await instance;
   // Up to the last response: with `amount`, autocannon only notices the end at its next 1 s tick.
-  const ended = options.amount !== undefined ? last : performance.now();
+  const ended = options.amount !== undefined || stopped ? last : performance.now();
   return { samples, statuses, errors: result.errors, started, ended };
 }
 

@@ -6,14 +6,13 @@
 import path from 'node:path';
 import type { Child } from '../lib/children.js';
 import type { ProcessStats } from '../lib/rpc.js';
+import type { LoginMinter } from '../lib/tokens.js';
 
 /** Sizes of one bench run. */
 export interface BenchConfig {
   smoke: boolean;
   /** Wait between the two forced GCs before memory is read, ms. */
   gcSettleMs: number;
-  /** Pre-minted BindID logins per app process (the emulator keeps the last 1,000 new identities). */
-  pool: number;
   /** End to end: `runs` pairs of `seconds`; in process: `inProcessRounds` rounds of `inProcessCalls` calls. */
   passThrough: { runs: number; seconds: number; warmSeconds: number; connections: number; inProcessCalls: number; inProcessRounds: number };
   /** Each run: `minAmount` confirmations at least, about `seconds` of the variant's pace measured by a warm-up of `warmAmount` (0: no warm-up). */
@@ -21,8 +20,9 @@ export interface BenchConfig {
   down: {
     deadlineMs: number;
     probeIntervalMs: number;
-    /** Latency: `runs` runs of `seconds` at `connections` concurrent confirmations. */
+    /** Latency: `runs` runs of `seconds` (or `latencyAttempts` confirmations, if fewer) at `connections` concurrent confirmations. */
     runs: number;
+    latencyAttempts: number;
     seconds: number;
     connections: number;
     /** Endurance: this many failed confirmations per fault, in `parts` parts, at `stressConnections`. */
@@ -39,7 +39,6 @@ export interface BenchConfig {
 export const FULL: BenchConfig = {
   smoke: false,
   gcSettleMs: 500,
-  pool: 150,
   passThrough: { runs: 10, seconds: 5, warmSeconds: 2, connections: 16, inProcessCalls: 1_000_000, inProcessRounds: 5 },
   confirm: { runs: 3, seconds: 3, warmAmount: 600, minAmount: 500, connections: 32 },
   down: {
@@ -47,6 +46,7 @@ export const FULL: BenchConfig = {
     probeIntervalMs: 20,
     runs: 3,
     seconds: 5,
+    latencyAttempts: 1000,
     connections: 32,
     perFault: 10_000,
     parts: 5,
@@ -60,7 +60,6 @@ export const FULL: BenchConfig = {
 export const SMOKE: BenchConfig = {
   smoke: true,
   gcSettleMs: 0,
-  pool: 8,
   passThrough: { runs: 1, seconds: 0.5, warmSeconds: 0, connections: 4, inProcessCalls: 10_000, inProcessRounds: 1 },
   confirm: { runs: 1, seconds: 0, warmAmount: 0, minAmount: 20, connections: 4 },
   down: {
@@ -68,6 +67,7 @@ export const SMOKE: BenchConfig = {
     probeIntervalMs: 20,
     runs: 1,
     seconds: 2.5,
+    latencyAttempts: 200,
     connections: 4,
     perFault: 40,
     parts: 2,
@@ -86,6 +86,8 @@ export interface BenchContext {
   /** The apps; `library` and `baseline` report to the emulator over HTTP, `libraryTls` and `baselineTls` over HTTPS. */
   apps: { plain: Child; library: Child; baseline: Child; libraryTls: Child; baselineTls: Child };
   probe: Child;
+  /** Each app's minter of BindID logins (its own range of the emulator's named identities). */
+  minterOf: (app: Child) => LoginMinter;
   /** A progress line on stderr. */
   log: (line: string) => void;
   /** Where to write CPU profiles of the measured confirm runs (`--cpu-prof=DIR`), if anywhere. */

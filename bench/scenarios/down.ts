@@ -7,8 +7,8 @@
  *   (after a forced GC) before, after each part, and at the end.
  *
  * During both, a separate process probes `GET /healthz`, and the app reports its event-loop delay.
- * Failed confirmations keep their pending login (fail closed, retry allowed), so each autocannon
- * connection re-submits one seeded session.
+ * Each failed confirmation uses its own seeded session; sessions share a token no more often than
+ * the library's attempt guard allows attempts per token.
  *
  * @module
  */
@@ -20,6 +20,7 @@ import { mib, num, range, type Section, type TargetCheck } from '../lib/report.j
 import type { ProcessStats } from '../lib/rpc.js';
 import { type LatencySummary, spread } from '../lib/stats.js';
 import { type BenchContext, collect, profiled, urlOf } from './context.js';
+import { ATTEMPTS_PER_TOKEN } from '../lib/tokens.js';
 import { confirmRequest, type SeededSession, seedSessions } from './seed.js';
 
 interface FaultCase {
@@ -48,16 +49,30 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
   const d = ctx.config.down;
   const app = ctx.apps.library;
   const origin = app.info.baseUrl as string;
-  const sessions = await seedSessions(app, Math.max(d.connections, ...Object.values(d.stressConnections)), '/bindid/confirm');
+  /** Sessions for `attempts` failed confirmations (and a reserve for the requests in flight at the end), 5 per token. */
+  const supply = async (attempts: number, connections: number): Promise<Supply> =>
+    new Supply(
+      await seedSessions(app, attempts + 3 * connections, {
+        minter: ctx.minterOf(app),
+        sessionsPerToken: ATTEMPTS_PER_TOKEN,
+        confirmPage: '/bindid/confirm',
+      }),
+      2 * connections,
+    );
   /** Confirmations that fail, through the router without the circuit breaker or (`/cb`) with the default one. */
-  const failures = (options: Omit<LoadOptions, 'url' | 'perConnection'>, breaker: Breaker = 'off'): Promise<LoadResult> => {
-    let next = 0;
-    return runLoad({
+  const failures = async (sessions: Supply, options: Omit<LoadOptions, 'url' | 'setupRequest' | 'stopWhen'>, breaker: Breaker = 'off'): Promise<LoadResult> => {
+    const result = await runLoad({
       url: urlOf(app),
       timeout: 30,
-      perConnection: () => confirmRequest(CONFIRM_PATH[breaker], origin, sessions[next++ % sessions.length] as SeededSession),
+      setupRequest: () => confirmRequest(CONFIRM_PATH[breaker], origin, sessions.take()),
+      stopWhen: () => sessions.low(),
       ...options,
     });
+    // Every answer must be BindID's outage (503): a refusal by the attempt guard or a 409 would be
+    // another measure.
+    const other = unexpected(result, [503]) + result.errors;
+    if (other > 0) throw new Error(`down: ${other} of ${result.count} answers were not 503 (${JSON.stringify(result.statuses)}, ${result.errors} errors)`);
+    return result;
   };
   /** Run `body` with the probe and the event-loop monitor on; answer what they saw. */
   const probed = async <T>(body: () => Promise<T>): Promise<{ result: T; healthz: Probe; loop: ProcessStats['loopDelay'] }> => {
@@ -83,6 +98,7 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
     // Latency at a moderate concurrency: every confirmation waits for BindID (no breaker), then the
     // same with the default circuit breaker, which fails a known outage at once.
     for (const breaker of ['off', 'on'] as const) {
+      const sessions = await supply(d.runs * d.latencyAttempts, d.connections);
       const latency = await probed(async () => {
         const runs: LoadResult[] = [];
         const cpu: number[] = [];
@@ -90,7 +106,11 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
           ctx.log(`down: ${c.key} latency run ${run + 1}/${d.runs}, circuit breaker ${breaker}`);
           const before = await app.stats();
           const result = await profiled(ctx, app, `down-${c.key}-breaker-${breaker}-${run + 1}`, () =>
-            failures({ connections: d.connections, duration: d.seconds, stagger: { instances: STAGGER, staggerMs: d.deadlineMs / STAGGER } }, breaker),
+            failures(
+              sessions.limit(d.latencyAttempts),
+              { connections: d.connections, duration: d.seconds, stagger: { instances: STAGGER, staggerMs: d.deadlineMs / STAGGER } },
+              breaker,
+            ),
           );
           cpu.push(((await app.stats()).cpuMicros - before.cpuMicros) / 1000 / result.count);
           runs.push(result);
@@ -129,16 +149,19 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
     // Endurance: perFault failed confirmations at a high concurrency, memory read between parts,
     // after a warm-up at the same concurrency (its high-water mark is reported, not counted as growth).
     const connections = d.stressConnections[c.key];
+    const warmAmount = Math.max(connections, Math.ceil(d.perFault / 10));
+    const perPart = Math.ceil(d.perFault / d.parts);
+    // Seeded before the first reading, so that the sessions the bench adds are not counted as growth.
+    const sessions = await supply(warmAmount + d.parts * perPart, connections);
     const cold = await settled(ctx, app);
     ctx.log(`down: ${c.key} endurance warm-up`);
-    await failures({ connections, amount: Math.max(connections, Math.ceil(d.perFault / 10)) });
+    await failures(sessions, { connections, amount: warmAmount });
     const marks: ProcessStats[] = [await settled(ctx, app)];
-    const perPart = Math.ceil(d.perFault / d.parts);
     const stress = await probed(async () => {
       const runs: LoadResult[] = [];
       for (let part = 0; part < d.parts; part++) {
         ctx.log(`down: ${c.key} endurance part ${part + 1}/${d.parts}`);
-        runs.push(await failures({ connections, amount: perPart }));
+        runs.push(await failures(sessions, { connections, amount: perPart }));
         marks.push(await settled(ctx, app));
       }
       return runs;
@@ -205,8 +228,12 @@ export async function bindIdDown(ctx: BenchContext): Promise<Section> {
         `latency table also shows the same router with the default circuit breaker (open after 5 consecutive ` +
         `outages, a probe every 30 s; mounted under \`/cb\`), where a known outage fails at once without ` +
         `network I/O. The emulator's \`/session-feedback\` gets one fault at a time. A failed ` +
-        `confirmation keeps its pending login, so each connection re-submits one seeded session; the expected ` +
-        `answer is the confirm page with 503.`,
+        `confirmation keeps its pending login, but each attempt here is a session of its own, seeded before the ` +
+        `run with a freshly minted token, ${ATTEMPTS_PER_TOKEN} sessions per token (the attempts the library's ` +
+        `guard allows per token); the expected answer is the confirm page with 503, and any other stops the ` +
+        `bench. A latency run ends after ${d.seconds} s or ${num(d.latencyAttempts, 0)} ` +
+        `confirmations, whichever comes first (with the circuit breaker open, failures are fast: the sessions ` +
+        `for ${d.seconds} s of them would take longer to mint than the run).`,
       `**Latency**: ${d.runs} runs of ${d.seconds} s at ${d.connections} connections per fault, split over ` +
         `${STAGGER} autocannon instances started ${d.deadlineMs / STAGGER} ms apart. (Closed-loop connections that ` +
         `start together stay in lockstep when every request takes the deadline: they all time out in the same ` +
@@ -271,4 +298,41 @@ function leastSquaresSlope(points: [number, number][]): number {
   const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
   const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
   return sxx === 0 ? Number.NaN : sxy / sxx;
+}
+
+/**
+ * Seeded sessions, one attempt each; {@link ATTEMPTS_PER_TOKEN} sessions share a token, the attempts
+ * the library's guard allows per token. (Re-submitting one session is no way to count failures: a
+ * failure the library does not deem retryable keeps the confirmation claimed, and the next try is a
+ * 409.) A run stops when fewer than `reserve` sessions are left (the connections still get real
+ * ones while they close).
+ */
+class Supply {
+  #next = 0;
+  #until: number;
+
+  constructor(
+    private readonly sessions: readonly SeededSession[],
+    private readonly reserve: number,
+  ) {
+    this.#until = sessions.length;
+  }
+
+  /** The next attempt's session. */
+  take(): SeededSession {
+    const session = this.sessions[this.#next++];
+    if (!session) throw new Error('down: the seeded sessions are used up');
+    return session;
+  }
+
+  /** Whether the run should stop: fewer than `reserve` sessions left before its limit. */
+  low(): boolean {
+    return this.#next + this.reserve >= this.#until;
+  }
+
+  /** The same sessions, for a run of about `attempts` more attempts at most (a latency run). */
+  limit(attempts: number): Supply {
+    this.#until = Math.min(this.sessions.length, this.#next + attempts + this.reserve);
+    return this;
+  }
 }

@@ -2,15 +2,20 @@
  * Seeding pending BindID logins into app sessions before a measured run (not measured itself).
  *
  * Each seeded session is what the BindID callback leaves behind for a new BindID user: a pending
- * login holding a real access token of the emulator (bench-only route `GET /__bench/seed`, which calls
- * the library's `storePendingLogin`). For the router, the confirm page is then loaded once, as a
- * browser would, to get the form's CSRF token.
+ * login holding a real access token of the emulator, minted for this seeding (bench-only route
+ * `GET /__bench/seed`, which calls the library's `storePendingLogin`). For the router, the confirm
+ * page is then loaded once, as a browser would, to get the form's CSRF token.
+ *
+ * The library's attempt guard allows {@link ATTEMPTS_PER_TOKEN} confirm attempts per access token,
+ * whatever their outcome, and never gives one back; the caller says how many sessions share a token
+ * (`sessionsPerToken`), and must not send more attempts on a token than that in all.
  *
  * @module
  */
 import type { Request } from 'autocannon';
 import type { Child } from '../lib/children.js';
 import { cookieOf, inParallel, request } from '../lib/http.js';
+import type { LoginMinter } from '../lib/tokens.js';
 import { urlOf } from './context.js';
 
 /** One seeded session, ready to be confirmed. */
@@ -20,8 +25,20 @@ export interface SeededSession {
   body: string;
 }
 
-/** Seed `count` sessions on `app`; with `confirmPage`, load it to get the CSRF token too. */
-export function seedSessions(app: Child, count: number, confirmPage?: string): Promise<SeededSession[]> {
+/** How to seed. */
+export interface SeedOptions {
+  /** The app's minter: `ceil(count / sessionsPerToken)` logins are minted for this seeding. */
+  minter: LoginMinter;
+  /** Sessions holding the same token (1: a token per session). */
+  sessionsPerToken: number;
+  /** The router's confirm page, loaded to get the CSRF token. */
+  confirmPage?: string;
+}
+
+/** Seed `count` sessions on `app`, each pending login holding a freshly minted token. */
+export async function seedSessions(app: Child, count: number, { minter, sessionsPerToken, confirmPage }: SeedOptions): Promise<SeededSession[]> {
+  const logins = await minter.mint(Math.ceil(count / sessionsPerToken));
+  await app.call('setPool', { logins, sessionsPerToken });
   return inParallel(count, 8, async () => {
     const seeded = await request(`${urlOf(app)}/__bench/seed`);
     if (seeded.status !== 200) throw new Error(`seeding answered HTTP ${seeded.status}`);

@@ -195,21 +195,26 @@ export async function signin(ctx: BenchContext): Promise<Section> {
     chart,
     notes: [
       '**Where the difference goes** (profiles of the five rounds of each app, `npm run bench -- --only=signin ' +
-        '--cpu-prof=DIR`, split by step with `npx tsx bench/profile-summary.ts FILE --signin=<app CPU ms>`; ' +
-        '2026-12-04 on this busy machine, so the absolute figures are inflated and only the split is to read). ' +
-        'For express-bindid, of 4.2 ms per sign-in: the token request over `fetch` (undici, which openid-client 6 ' +
-        'uses) 1.2 ms, express-session (MemoryStore, cookie signing, new session ids) 0.8 ms, the HTTP server, ' +
-        'sockets, TLS and Express 0.8 ms, the ID-token signature check against the JWKS (WebCrypto RSA verify) ' +
-        '0.5 ms, garbage collection 0.35 ms, openid-client\'s response checks 0.24 ms, express-bindid\'s own code ' +
-        '0.23 ms (single-use state in the store, alias lookup, session steps), passport 0.11 ms. ' +
-        'passport-openidconnect (2.5 ms) sends its token request over `node:https` (0.14 ms), has no PKCE and ' +
-        'checks no signature: those three are the gap (about 1.1 + 0.5 + 0.25 ms), none of them ours to drop ' +
-        '(the signature check is a defence; fetch is what openid-client, the certified client, is built on). ' +
-        'openid-client/passport (3.8 ms) pays the same fetch and 0.38 ms for its PKCE challenge through ' +
+        '--cpu-prof=DIR`, split by step with `npx tsx bench/profile-summary.ts FILE --signin=<app CPU ms>`, the ' +
+        'mean of the five; 2026-12-04 on this busy machine, about one CPU used by other processes, so the absolute ' +
+        'figures are inflated and the split is what to read). For express-bindid, of 2.2 ms per sign-in: the HTTP ' +
+        'server, sockets, TLS and Express 0.63 ms (the token request\'s socket and TLS included), express-session ' +
+        '(MemoryStore, cookie signing, new session ids) 0.53 ms, garbage collection 0.21 ms, the ID-token signature ' +
+        'check against the JWKS (WebCrypto RSA verify) 0.19 ms, express-bindid\'s own code 0.17 ms (single-use state ' +
+        'in the store, alias lookup, session steps), openid-client\'s response checks 0.15 ms, the token request ' +
+        'itself 0.23 ms (express-bindid\'s `customFetch` on `node:https` 0.12 ms, the Fetch `Response` objects ' +
+        'openid-client reads 0.11 ms), passport 0.10 ms. passport-openidconnect (1.6 ms): the HTTP server, sockets, ' +
+        'TLS and Express 0.55 ms, express-session 0.49 ms, passport 0.26 ms, its token request over `node:https` ' +
+        '0.09 ms; it has no PKCE and checks no signature. The gap to it is the ID-token signature check (a ' +
+        'defence), openid-client\'s checks and the single-use state, none of them ours to drop. ' +
+        'openid-client/passport sends its requests over `fetch` (undici) and computes its PKCE challenge with ' +
         "WebCrypto's `digest` (a thread-pool round trip for 43 bytes), and checks no signature. " +
-        "express-openid-connect (5.0 ms) adds its encrypted session cookies (JWE, 0.54 ms) and more of Express's " +
-        'and its own middleware per request. What was ours and avoidable: express-bindid computed its PKCE ' +
-        "challenge with WebCrypto's `digest` too (0.13–0.17 ms per sign-in in an earlier profile); it now uses " +
+        "express-openid-connect adds its encrypted session cookies (JWE) and more of Express's and its own " +
+        'middleware per request. What was ours and avoidable: (1) the token, discovery and JWKS requests went over ' +
+        '`fetch` (undici), 29–30 % of express-bindid\'s CPU per sign-in in the profiles before the change (about ' +
+        '1.2 ms in an earlier run): they now go over `node:https` with a keep-alive agent (src/oidc/node-fetch.ts, ' +
+        'openid-client\'s `customFetch`; same timeout, no redirect followed, the same errors), about 10 % (0.23 ms); ' +
+        "(2) the PKCE challenge went through WebCrypto's `digest` (0.13–0.17 ms per sign-in); it now uses " +
         "node:crypto's synchronous SHA-256 (the same value, RFC 7636 S256).",
     ],
   };

@@ -159,18 +159,24 @@ app.get('/healthz', (_req, res) => {
 
 // --- BENCH-ONLY routes --------------------------------------------------------------------------
 let pool: MintedLogin[] = [];
+/** How many sessions may hold each token of the pool (see `setPool`). */
+let sessionsPerToken = 1;
 /** Where this process's user ids start: ids (aliases) must differ between processes, whose BindID users differ. */
 const USER_ID_BASE = Number(process.env.BENCH_USER_BASE ?? 0);
 let next = 0;
 const bench = express.Router();
-/** A fresh session holding a pending BindID login, as the BindID callback leaves it; answers who confirms it. */
+/**
+ * A fresh session holding a pending BindID login, as the BindID callback leaves it; answers who
+ * confirms it. Each pool entry goes to at most `sessionsPerToken` sessions, then the pool is used
+ * up (the runner mints a new one before each run): the attempt guard counts attempts per token.
+ */
 bench.get('/seed', (req, res, nextFn) => {
-  if (pool.length === 0) return nextFn(new Error('no token pool: call setPool first'));
-  const slot = next++ % pool.length;
-  const entry = pool[slot] as MintedLogin;
+  const entry = pool[Math.floor(next / sessionsPerToken)];
+  if (!entry) return nextFn(new Error('the token pool is used up: call setPool first'));
+  next++;
   storePendingLogin(req, { accessToken: entry.accessToken, expiresIn: 3600, claims: entry.claims });
-  // The user who confirms it: one per pool slot (BindID refuses an alias held by another sub).
-  req.session.save((err) => (err ? nextFn(err) : res.json({ username: `u${USER_ID_BASE + slot}` })));
+  // The user who confirms it: one per BindID identity (BindID refuses an alias held by another sub).
+  req.session.save((err) => (err ? nextFn(err) : res.json({ username: `u${USER_ID_BASE + entry.user}` })));
 });
 /** Sign user 1 in (the logged-in case of the pass-through scenario). */
 bench.post('/login', (req, res, nextFn) => {
@@ -193,7 +199,8 @@ const server = app.listen(0, '127.0.0.1', () => {
     { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, baseUrl: BASE_URL, variant },
     {
       setPool: (arg) => {
-        pool = arg as MintedLogin[];
+        ({ logins: pool, sessionsPerToken } = arg as { logins: MintedLogin[]; sessionsPerToken: number });
+        next = 0;
         return pool.length;
       },
     },

@@ -11,7 +11,8 @@
  * The signin scenario starts its own emulator with `BENCH_TLS=1`: then the emulator itself serves
  * both sides over HTTPS (its `tls` option: the issuer is `https://`, as BindID's), and there is no
  * terminator (`apiTlsUrl` is the API URL). `BENCH_RETURNING=<n>` adds n returning users `r0`...,
- * whose alias `u0`... is already set, as after a confirmation long ago.
+ * whose alias `u0`... is already set, as after a confirmation long ago. `BENCH_IDENTITIES=<n>` adds n
+named identities `c0`... for the confirm and down scenarios' logins (bench/lib/tokens.ts).
  *
  * @module
  */
@@ -21,7 +22,7 @@ import tls from 'node:tls';
 import { createEmulator, type EmulatorEndpoint, type Fault } from 'express-bindid/emulator';
 import { serve, startCounting } from '../lib/rpc.js';
 import { TLS_CERT_FILE, TLS_KEY_FILE } from '../lib/tls.js';
-import { MINT_REDIRECT_URI } from '../lib/tokens.js';
+import { identityId, MINT_REDIRECT_URI } from '../lib/tokens.js';
 
 process.setSourceMapsEnabled(false);
 
@@ -32,11 +33,16 @@ if (!clientSecret) throw new Error('BENCH_CLIENT_SECRET is not set');
 // users `r<n>`, whose alias `u<n>` is set as if they had confirmed long ago.
 const tlsPair = { key: readFileSync(TLS_KEY_FILE), cert: readFileSync(TLS_CERT_FILE) };
 const returning = Number(process.env.BENCH_RETURNING ?? 0);
+const named = Number(process.env.BENCH_IDENTITIES ?? 0);
+const identities = [
+  ...Array.from({ length: returning }, (_, i) => ({ id: `r${i}`, email: `r${i}@example.com` })),
+  ...Array.from({ length: named }, (_, i) => ({ id: identityId(i), email: `${identityId(i)}@example.com` })),
+];
 const emulator = await createEmulator({
   clientSecret,
   redirectUris: [MINT_REDIRECT_URI],
   ...(process.env.BENCH_TLS === '1' ? { tls: tlsPair } : {}),
-  ...(returning > 0 ? { identities: Array.from({ length: returning }, (_, i) => ({ id: `r${i}`, email: `r${i}@example.com` })) } : {}),
+  ...(identities.length > 0 ? { identities } : {}),
 });
 for (let i = 0; i < returning; i++) emulator.setAlias(emulator.subOf(`r${i}`) as string, `u${i}`);
 const api = new URL(emulator.apiUrl);

@@ -28,8 +28,6 @@ process.setSourceMapsEnabled(false);
 const passport = new Passport();
 passport.serializeUser((user, done) => done(null, (user as { id: number }).id));
 passport.deserializeUser((id: number, done) => done(null, { id, username: `u${id}` }));
-// The router checks at start-up that its password strategy is registered (never called here).
-passport.use(createLocalStrategy({ verify: () => false }));
 
 const app = express();
 app.disable('x-powered-by');
@@ -38,6 +36,8 @@ app.use(passport.initialize());
 app.use(passport.session());
 
 /** The handler under test, with the options of the pass-through scenario's `library` app (discovery is lazy: no network). */
+// The router's confirm step needs the app's password check (never reached by a pass-through request).
+passport.use(createLocalStrategy({ verify: () => false }));
 const handler: RequestHandler = bindIdRouter({
   issuer: 'https://signin.bindid-sandbox.io',
   apiUrl: 'https://api.bindid-sandbox.io',

@@ -84,7 +84,7 @@ app.use(passport.session());
 
 async function mountVariant(): Promise<void> {
   if (variant === 'bindid') {
-    // The router's confirm step needs the app's password strategy (checked at start-up); returning users never reach it.
+    // The router's confirm step needs the app's password check (never reached by a returning user).
     passport.use(createLocalStrategy<BenchUser>({ verify: () => false }));
     app.use(bindIdRouter<BenchUser>({ issuer, apiUrl, clientId, clientSecret, baseUrl: BASE_URL, passport, findUserByAlias }));
     return;
@@ -96,7 +96,7 @@ async function mountVariant(): Promise<void> {
         baseURL: BASE_URL,
         clientID: clientId,
         clientSecret,
-        // BindID (and the emulator, faithful to it) accepts the secret in the form body only.
+        // BindID takes client_secret_post only (the emulator likewise); express-openid-connect's default is basic.
         clientAuthMethod: 'client_secret_post',
         secret: 'bench-eoc-cookie-secret-of-32-characters',
         authRequired: false,

@@ -14,6 +14,7 @@ import { traceTokenExchange } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
 import { type AuthorizationParams, checkAuthorizationParams } from './authorization-params.js';
+import { keepAliveAgents, nodeFetch } from './node-fetch.js';
 import { isUnreachable, oidcConfiguration } from './oidc-configuration.js';
 import type { StaticOidcMetadata } from './static-metadata.js';
 
@@ -46,6 +47,8 @@ export interface CallbackResult {
 /** Talks OIDC to BindID for the login router. */
 export class BindIdOidcClient {
   readonly #settings: OidcSettings;
+  /** BindID's discovery, token and JWKS requests, over `node:https` with kept-alive connections (node-fetch.ts). */
+  readonly #fetch = nodeFetch(keepAliveAgents());
   #config: Promise<oidc.Configuration> | undefined;
 
   constructor(settings: OidcSettings) {
@@ -129,7 +132,7 @@ export class BindIdOidcClient {
   /** The provider's configuration, once; a failure is forgotten so the next request tries again. */
   #configuration(): Promise<oidc.Configuration> {
     if (!this.#config) {
-      this.#config = oidcConfiguration(this.#settings).catch((err: unknown) => {
+      this.#config = oidcConfiguration({ ...this.#settings, fetch: this.#fetch }).catch((err: unknown) => {
         this.#config = undefined;
         log('discovery failed: %s (%s)', errorLabel(err), errorCode((err as { cause?: unknown }).cause) ?? '');
         throw err;

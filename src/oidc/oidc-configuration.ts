@@ -22,6 +22,8 @@ export interface ConfigurationSettings {
   clientSecret: string;
   timeoutMs: number;
   metadata?: StaticOidcMetadata | undefined;
+  /** How BindID is asked (discovery, token, JWKS). Default: `fetch`. */
+  fetch?: oidc.CustomFetch | undefined;
 }
 
 /** The openid-client configuration: from the static metadata, or by discovery (one request). */
@@ -32,11 +34,13 @@ export async function oidcConfiguration(s: ConfigurationSettings): Promise<oidc.
   if (s.metadata) {
     config = new oidc.Configuration({ ...s.metadata }, s.clientId, clientMetadata, auth);
     config.timeout = Math.ceil(s.timeoutMs / 1000);
+    if (s.fetch) config[oidc.customFetch] = s.fetch;
     if ([s.metadata.issuer, ...ENDPOINTS.map((k) => s.metadata?.[k] ?? '')].some(isPlainHttp)) oidc.allowInsecureRequests(config);
   } else {
     const url = new URL(s.issuer);
     const options: oidc.DiscoveryRequestOptions = { timeout: Math.ceil(s.timeoutMs / 1000) };
     if (isPlainHttp(s.issuer)) options.execute = [oidc.allowInsecureRequests];
+    if (s.fetch) options[oidc.customFetch] = s.fetch; // kept by the configuration for every later request
     config = await oidc.discovery(url, s.clientId, clientMetadata, auth, options).catch((err: unknown) => {
       throw discoveryError(err, s.issuer);
     });

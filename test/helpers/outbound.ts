@@ -12,7 +12,8 @@
  * ```
  *
  * It also keeps the access tokens the token endpoint issued (`issuedTokens`), read from a clone of
- * the response, so a test knows what to look for even when the token never reaches the session.
+ * the `fetch` response or alongside the `node:http` one (the library's token requests go over
+ * `node:https`), so a test knows what to look for even when the token never reaches the session.
  *
  * @module
  */
@@ -86,8 +87,24 @@ export function recordOutbound(): { requests: OutboundRequest[]; issuedTokens: s
         .join('\n'),
       body: (bodies.get(this) ?? []).join(''),
     });
+    // The token endpoint's answer over node:http (openid-client's customFetch): note its access token.
+    // (Only when the caller reads the response: a listener of ours must not stop Node from dumping it.)
+    if (this.listenerCount('response') > 0) this.once('response', (res: http.IncomingMessage) => {
+      if ((res.statusCode ?? 0) >= 300 || !(res.headers['content-type'] ?? '').includes('json')) return;
+      const chunks: Buffer[] = [];
+      res.on('data', (data: Buffer) => chunks.push(data));
+      res.once('end', () => noteToken(Buffer.concat(chunks).toString('utf8')));
+    });
     return (originalEnd as (...a: unknown[]) => http.ClientRequest).call(this, chunk, ...rest);
   } as typeof proto.end;
+  const noteToken = (text: string) => {
+    try {
+      const json = JSON.parse(text) as { access_token?: unknown };
+      if (typeof json.access_token === 'string') issuedTokens.push(json.access_token);
+    } catch {
+      // Not JSON after all: nothing to note.
+    }
+  };
 
   return {
     requests,

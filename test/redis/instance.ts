@@ -17,6 +17,8 @@
  * The node-redis client is made to fail fast while Redis is unreachable (`disableOfflineQueue`),
  * so a request fails closed at once rather than waiting for the reconnection.
  */
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RedisStore } from 'connect-redis';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -56,14 +58,12 @@ function tell(event: Event): void {
   if (process.connected) process.send?.({ type: 'event', instance: name, ...event });
 }
 
-// Every token request this instance makes (openid-client uses the global fetch) is told to the parent
-// as `token-request`, so a test can count them across instances (N122).
-const fetchBefore = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const url = input instanceof Request ? input.url : String(input);
-  if (new URL(url).pathname.endsWith('/token')) tell({ name: 'token-request' });
-  return fetchBefore(input, init);
-};
+// Every token request this instance makes (the library's go over node:https/node:http) is told to
+// the parent as `token-request`, so a test can count them across instances (N122).
+diagnostics.subscribe('http.client.request.start', (message) => {
+  const { request } = message as { request: ClientRequest };
+  if (request.path.split('?')[0]?.endsWith('/token')) tell({ name: 'token-request' });
+});
 
 // One server (`INSTANCE_REDIS_URL`) or a cluster (`INSTANCE_REDIS_CLUSTER=1`, the URLs of its nodes, comma-separated).
 const urls = env('INSTANCE_REDIS_URL').split(',');

@@ -7,6 +7,8 @@
  * the three, the token alone decides. A refused POST leaves the pending login untouched (it counts no
  * failed attempt), so a forged request cannot burn the victim's sign-in.
  */
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import { MemoryBindIdStore } from '../../src/index.js';
 import {
   type Agent,
@@ -175,13 +177,12 @@ describe('B. CSRF and cross-site requests', () => {
     expect(oldCookie).toBeDefined();
     const callback = appPath(await authorizeAt(login.headers.location as string, 'new'));
     const tokenUrl = `${flow.emulator.issuer}/token`;
-    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    const outgoing = recordRequests();
     // BindID answers slowly: both requests have loaded their copy of the session before either ends.
     flow.emulator.setFault('token', { delayMs: 150 });
     try {
       const answers = await Promise.all([agent.get(callback), agent.get(callback)]);
-      const tokenCalls = fetchSpy.mock.calls.filter(([input]) => String(input instanceof Request ? input.url : input) === tokenUrl);
-      expect(tokenCalls).toHaveLength(1);
+      expect(outgoing.urls.filter((url) => url === tokenUrl)).toHaveLength(1);
       const [won, lost] = answers[0].status === 303 ? answers : [answers[1], answers[0]];
       expect(won.status).toBe(303);
       expect(won.headers.location).toBe('/bindid/confirm');
@@ -189,7 +190,7 @@ describe('B. CSRF and cross-site requests', () => {
       expect(lost.body.code).toBe('ERR_BINDID_CALLBACK_INVALID');
       expect(lost.headers['set-cookie']).toBeUndefined();
     } finally {
-      fetchSpy.mockRestore();
+      outgoing.stop();
       flow.emulator.clearFaults();
     }
     // The winner's session holds the pending login; the loser brought back nothing of the old one.
@@ -207,20 +208,21 @@ describe('B. CSRF and cross-site requests', () => {
       }
     }
     const broken = await createFlow({ router: { store: new BrokenStore() } });
-    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    let outgoing: ReturnType<typeof recordRequests> | undefined;
     try {
       const agent = broken.agent();
       const callback = appPath(await authorizeAt(await startLogin(agent), 'new'));
-      fetchSpy.mockClear();
+      outgoing = recordRequests();
       const res = await agent.get(callback);
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('ERR_BINDID_STORE_UNAVAILABLE');
-      expect(fetchSpy.mock.calls.filter(([input]) => String(input).endsWith('/token'))).toHaveLength(0);
+      expect(outgoing.urls.filter((url) => url.endsWith('/token'))).toHaveLength(0);
+      expect(outgoing.urls.some((url) => new URL(url).pathname.endsWith('/bindid/callback'))).toBe(true); // the recorder saw the test's own request
       const me = await whoami(agent);
       expect(me.user).toBeNull();
       expect(me.session).not.toHaveProperty('bindid.pending');
     } finally {
-      fetchSpy.mockRestore();
+      outgoing?.stop();
       await broken.close();
     }
   });
@@ -251,3 +253,14 @@ describe('B. CSRF and cross-site requests', () => {
     });
   });
 });
+
+/** Record the URLs of the outgoing node:http(s) requests (the library's requests to BindID go over node:https) until `stop()`. */
+function recordRequests(): { urls: string[]; stop: () => void } {
+  const urls: string[] = [];
+  const onStart = (message: unknown) => {
+    const { request } = message as { request: ClientRequest };
+    urls.push(`${request.protocol}//${String(request.getHeader('host'))}${request.path}`);
+  };
+  diagnostics.subscribe('http.client.request.start', onStart);
+  return { urls, stop: () => diagnostics.unsubscribe('http.client.request.start', onStart) };
+}
