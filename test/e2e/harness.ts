@@ -46,15 +46,16 @@ export interface ExampleServer {
 }
 
 /**
- * Spawn the example as `npm start` does (`tsx examples/basic/server.ts`), on three free ports
- * (PORT, PORT+1, PORT+2), and wait for the URLs it prints.
+ * Spawn the example as `npm start` does (`tsx examples/basic/server.ts`, or another example's
+ * `script` that prints the same lines), on three free ports (PORT, PORT+1, PORT+2), and wait for
+ * the URLs it prints.
  */
-export async function startExample(env: Record<string, string> = {}): Promise<ExampleServer> {
+export async function startExample(env: Record<string, string> = {}, script = 'examples/basic/server.ts'): Promise<ExampleServer> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePortRun(3);
     try {
-      return await spawnExample(port, env);
+      return await spawnExample(port, env, script);
     } catch (err) {
       lastError = err; // most likely a port taken in between: try others
     }
@@ -62,8 +63,8 @@ export async function startExample(env: Record<string, string> = {}): Promise<Ex
   throw lastError;
 }
 
-function spawnExample(port: number, env: Record<string, string>): Promise<ExampleServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/basic/server.ts'], {
+function spawnExample(port: number, env: Record<string, string>, script: string): Promise<ExampleServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: 'localhost' },
     stdio: ['ignore', 'pipe', 'pipe'],
