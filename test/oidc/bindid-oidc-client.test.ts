@@ -6,9 +6,10 @@
  */
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
 import { ErrorCode, isBindIdError } from '../../src/index.js';
-import { BindIdOidcClient } from '../../src/oidc/bindid-oidc-client.js';
+import type { BindIdOidcClient } from '../../src/oidc/bindid-oidc-client.js';
+import { OIDC_REDIRECT, oidcClient } from '../helpers/oidc-client.js';
 
-const REDIRECT = 'http://localhost:4000/bindid/callback';
+const REDIRECT = OIDC_REDIRECT;
 
 let emulator: Emulator;
 let client: BindIdOidcClient;
@@ -21,14 +22,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   emulator.clearFaults();
-  client = new BindIdOidcClient({
-    issuer: emulator.issuer,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    redirectUri: REDIRECT,
-    scope: 'openid email',
-    timeoutMs: 2000,
-  });
+  client = oidcClient(emulator);
 });
 
 /** Start a sign-in and come back with `query` (the state of the transaction is added unless given). */

@@ -11,12 +11,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
 import { BindIdFeedbackError, DIAGNOSTICS_CHANNELS, ErrorCode, isBindIdError } from '../../src/index.js';
-import { BindIdOidcClient, type OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
+import type { BindIdOidcClient, OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
+import { loginError, OIDC_REDIRECT, oidcClient } from '../helpers/oidc-client.js';
 import { discoveryError, isUnreachable } from '../../src/oidc/oidc-configuration.js';
 import { urlProblem } from '../../src/oidc/static-metadata.js';
 import { type Answer, json, type LoopbackServer, loopbackServer } from '../doctor/loopback-server.js';
 
-const REDIRECT = 'http://localhost:4000/bindid/callback';
+const REDIRECT = OIDC_REDIRECT;
 
 let emulator: Emulator;
 let handle: (path: string, base: string) => Answer | 'hang' = () => ({ status: 404 });
@@ -34,22 +35,7 @@ beforeEach(() => {
 });
 
 function client(overrides: Partial<OidcSettings> = {}): BindIdOidcClient {
-  return new BindIdOidcClient({
-    issuer: emulator.issuer,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    redirectUri: REDIRECT,
-    scope: 'openid email',
-    timeoutMs: 2000,
-    ...overrides,
-  });
-}
-
-async function loginError(c: BindIdOidcClient): Promise<unknown> {
-  return c.authorizationRequest('/', Date.now()).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
+  return oidcClient(emulator, overrides);
 }
 
 function expectUnavailable(err: unknown): void {

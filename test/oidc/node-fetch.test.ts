@@ -9,10 +9,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
 import { ErrorCode, isBindIdError } from '../../src/index.js';
-import { BindIdOidcClient, type OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
+import type { BindIdOidcClient, OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
+import { OIDC_REDIRECT, oidcClient } from '../helpers/oidc-client.js';
 import { keepAliveAgents, MAX_RESPONSE_BYTES, nodeFetch } from '../../src/oidc/node-fetch.js';
 
-const REDIRECT = 'http://localhost:4000/bindid/callback';
+const REDIRECT = OIDC_REDIRECT;
 
 let emulator: Emulator;
 const servers: http.Server[] = [];
@@ -54,15 +55,7 @@ async function closedPort(): Promise<number> {
 }
 
 function client(settings: Partial<OidcSettings> = {}): BindIdOidcClient {
-  return new BindIdOidcClient({
-    issuer: emulator.issuer,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    redirectUri: REDIRECT,
-    scope: 'openid email',
-    timeoutMs: 2000,
-    ...settings,
-  });
+  return oidcClient(emulator, settings);
 }
 
 /** The emulator's endpoints, with `token_endpoint` replaced. */

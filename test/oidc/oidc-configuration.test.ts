@@ -8,10 +8,11 @@
 import { createServer } from 'node:net';
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
 import { BindIdFeedbackError, ErrorCode, isBindIdError } from '../../src/index.js';
-import { BindIdOidcClient, type OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
+import type { BindIdOidcClient, OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
+import { loginError, OIDC_REDIRECT, oidcClient } from '../helpers/oidc-client.js';
 import { recordOutbound } from '../helpers/outbound.js';
 
-const REDIRECT = 'http://localhost:4000/bindid/callback';
+const REDIRECT = OIDC_REDIRECT;
 
 let emulator: Emulator;
 
@@ -26,23 +27,7 @@ beforeEach(() => {
 });
 
 function client(overrides: Partial<OidcSettings> = {}): BindIdOidcClient {
-  return new BindIdOidcClient({
-    issuer: emulator.issuer,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    redirectUri: REDIRECT,
-    scope: 'openid email',
-    timeoutMs: 2000,
-    ...overrides,
-  });
-}
-
-/** The error of the first login start (discovery happens there), or undefined. */
-async function loginError(c: BindIdOidcClient): Promise<unknown> {
-  return c.authorizationRequest('/', Date.now()).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
+  return oidcClient(emulator, overrides);
 }
 
 /** The emulator's own discovery document with `change` applied. */
