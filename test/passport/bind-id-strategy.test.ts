@@ -61,6 +61,11 @@ function publicUser(id: number): TestUser | undefined {
 }
 
 /** The app of this file: passport-style routes only. */
+/** The strategy's options for the test emulator and the test app's origin. */
+function emulatorOptions(emulator: Emulator): Pick<BindIdStrategyOptions<TestUser>, 'issuer' | 'clientId' | 'clientSecret' | 'baseUrl'> {
+  return { issuer: emulator.issuer, clientId: emulator.clientId, clientSecret: emulator.clientSecret, baseUrl: APP_ORIGIN };
+}
+
 function strategyApp(emulator: Emulator, options: Partial<BindIdStrategyOptions<TestUser>> = {}): StrategyApp {
   const errors: unknown[] = [];
   const lookups: string[] = [];
@@ -79,10 +84,7 @@ function strategyApp(emulator: Emulator, options: Partial<BindIdStrategyOptions<
     }),
   );
   const strategy = new BindIdStrategy<TestUser>({
-    issuer: emulator.issuer,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    baseUrl: APP_ORIGIN,
+    ...emulatorOptions(emulator),
     store,
     findUserByAlias: (alias) => {
       lookups.push(alias);
@@ -216,13 +218,7 @@ describe('login: passport.authenticate("bindid") on GET /login/bindid', () => {
   });
 
   it('without express-session: ERR_BINDID_SESSION_MISSING through next(err), once', async () => {
-    const strategy = new BindIdStrategy<TestUser>({
-      issuer: emulator.issuer,
-      clientId: emulator.clientId,
-      clientSecret: emulator.clientSecret,
-      baseUrl: APP_ORIGIN,
-      findUserByAlias: () => undefined,
-    });
+    const strategy = new BindIdStrategy<TestUser>({ ...emulatorOptions(emulator), findUserByAlias: () => undefined });
     const instance = new passport.Passport();
     instance.use(strategy);
     const errors: unknown[] = [];
@@ -366,13 +362,7 @@ describe('callback: passport.authenticate("bindid") on GET /bindid/callback', ()
   });
 
   it('an app callback that throws when given the error is called once (no second outcome)', async () => {
-    const strategy = new BindIdStrategy<TestUser>({
-      issuer: emulator.issuer,
-      clientId: emulator.clientId,
-      clientSecret: emulator.clientSecret,
-      baseUrl: APP_ORIGIN,
-      findUserByAlias: () => undefined,
-    });
+    const strategy = new BindIdStrategy<TestUser>({ ...emulatorOptions(emulator), findUserByAlias: () => undefined });
     const instance = new passport.Passport();
     instance.use(strategy);
     const calls: unknown[] = [];
