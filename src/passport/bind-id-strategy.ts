@@ -23,12 +23,12 @@ import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import { logger, printable } from '../internal/log.js';
 import { BindIdOidcClient, type CallbackResult } from '../oidc/bindid-oidc-client.js';
+import { consumeState } from '../oidc/consume-state.js';
 import { storePendingLogin } from '../session/pending-login.js';
 import { regenerateSession, saveSession } from '../session/regenerate-session.js';
-import { requirePassport, requireServerSession } from '../session/require-session.js';
+import { requireAuthTransaction, requirePassport, requireServerSession } from '../session/require-session.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import { type BindIdStrategyOptions, readBindIdStrategyOptions, type StrategyConfig } from './bind-id-strategy-options.js';
-import { consumeState } from './consume-state.js';
 
 export type { BindIdStrategyOptions, StrategyAliasLookup } from './bind-id-strategy-options.js';
 
@@ -157,19 +157,9 @@ async function login<U>(ctx: StrategyContext<U>, req: Request): Promise<Outcome>
 
 /** Complete a sign-in: single-use state, code exchange, then the returning or the new user. */
 async function callback<U>(ctx: StrategyContext<U>, req: Request, query: string): Promise<Outcome> {
-  const session = requireServerSession(req);
-  const transaction = session.bindid?.auth;
-  if (!transaction) {
-    throw new BindIdStateError(
-      ErrorCode.LOGIN_STATE_MISSING,
-      'This BindID sign-in was not started from this browser session (the session cookie was lost, or the ' +
-        'callback was opened directly). Start again from "Sign in with BindID". If it keeps happening, check ' +
-        'that the session cookie survives the redirect back from BindID (SameSite=Lax, Secure on https).',
-      { status: 400 },
-    );
-  }
+  const transaction = requireAuthTransaction(req);
   await consumeState(ctx.config.store, transaction.state);
-  delete session.bindid?.auth;
+  delete req.session.bindid?.auth;
   const result = await ctx.oidc.callback(query, transaction);
   const { returnTo } = transaction;
   const alias = result.claims.bindid_alias;

@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode } from '../errors.js';
@@ -20,9 +19,9 @@ import { assertAlias } from '../feedback/assert-alias.js';
 import { emit } from '../internal/events.js';
 import { logger, printable } from '../internal/log.js';
 import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
-import { failClosed } from '../stores/bindid-store.js';
+import { consumeState } from '../oidc/consume-state.js';
 import { storePendingLogin } from '../session/pending-login.js';
-import { requirePassport, requireServerSession } from '../session/require-session.js';
+import { requireAuthTransaction, requirePassport } from '../session/require-session.js';
 import { logIn, regenerateSession, saveSession } from '../session/regenerate-session.js';
 import { asyncRoute, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
@@ -35,22 +34,11 @@ const log = logger('login');
 /** The handler of the callback path. */
 export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
-    const session = requireServerSession(req);
-    const transaction = session.bindid?.auth;
-    if (!transaction) {
-      if (session.bindid) delete session.bindid.auth;
-      throw new BindIdStateError(
-        ErrorCode.LOGIN_STATE_MISSING,
-        'This BindID sign-in was not started from this browser session (the session cookie was lost, or the ' +
-          'callback was opened directly). Start again from "Sign in with BindID". If it keeps happening, check ' +
-          'that the session cookie survives the redirect back from BindID (SameSite=Lax, Secure on https).',
-        { status: 400 },
-      );
-    }
+    const transaction = requireAuthTransaction(req);
     // The transaction is single-use, across concurrent requests too: each request holds its own copy
     // of the session, so only the shared store can tell the first use of this state from a second.
-    await consumeState(ctx, transaction.state);
-    delete session.bindid?.auth;
+    await consumeState(ctx.settings.store, transaction.state);
+    delete req.session.bindid?.auth;
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     const result = await ctx.oidcClient.callback(query, transaction);
     log('callback: token exchange done, ID token valid (sub %s)', printable(result.claims.sub));
@@ -77,30 +65,6 @@ export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
     }
     await keepPendingLogin(ctx, req, res, result, false);
   });
-}
-
-/**
- * How long a used state is remembered: far beyond the lifetime of BindID's authorization code, so a
- * later replay of the same callback fails at the token endpoint anyway.
- */
-const USED_STATE_TTL_MS = 60 * 60 * 1000;
-
-/**
- * Mark the state of this sign-in as used in the shared store (keyed by its SHA-256, never the state
- * itself), before the code is exchanged. Only the first caller goes on: a concurrent second request
- * with the same callback gets a 400 and leaves its session as it was. A store failure fails closed (503).
- */
-async function consumeState<U>(ctx: RouterContext<U>, state: string): Promise<void> {
-  const key = `state:${createHash('sha256').update(state, 'utf8').digest('base64url')}`;
-  const first = await failClosed(() => ctx.settings.store.add(key, '1', USED_STATE_TTL_MS));
-  if (!first) {
-    log('a callback reused the state of a sign-in already in progress or done: refused');
-    throw new BindIdStateError(
-      ErrorCode.CALLBACK_INVALID,
-      'This BindID sign-in was already used. Start again from "Sign in with BindID".',
-      { status: 400 },
-    );
-  }
 }
 
 /** A returning BindID user: sign in the app user of `alias`, or ask for the password again (link revoked). */

@@ -1,6 +1,7 @@
 /**
  * `consumeState(store, state)`: mark the `state` of one BindID sign-in as used, atomically in the
- * shared store, before its code is exchanged (the same key as the router's, so both agree).
+ * shared store, before its code is exchanged. The router's callback and `BindIdStrategy` both call
+ * it, so a state is single-use whichever of them completes the sign-in.
  *
  * @module
  */
