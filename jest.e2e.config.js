@@ -1,14 +1,13 @@
 /**
  * The browser test (`npm run test:e2e`): test/e2e/*.e2e.ts, with the unit tests' transform and
- * module mapping (those of the Express 5 project). It drives Debian's Chromium (/usr/bin/chromium)
+ * module mapping (those of jest.config.js, Express 5). It drives Debian's Chromium (/usr/bin/chromium)
  * and starts the example server, so it is kept apart from `npm test`.
  *
  * @type {import('jest').Config}
  */
-import unit from './jest.config.js';
+import express5 from './jest.config.js';
 
-const express5 = unit.projects.find((project) => project.displayName === 'express5');
-const { displayName: _name, globals: _globals, ...base } = express5;
+const { displayName: _name, globals: _globals, collectCoverageFrom: _c, coverageThreshold: _t, ...base } = express5;
 
 export default {
   ...base,
