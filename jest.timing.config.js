@@ -1,7 +1,9 @@
 /**
- * `npm run test:timing`: the statistical timing suite (checklist C17, `test/security/*.timing.ts`),
- * kept out of `npm test` because it takes a while and measures time. Same transform and module
- * mapping as jest.config.js (Express 5).
+ * `npm run test:timing`: the suites that measure real elapsed time, `*.timing.ts` under test/: the
+ * statistical timing test of the password step (checklist C17) and the deadlines against servers
+ * that hang or trickle. Kept out of `npm test`, whose suites never depend on how fast the machine
+ * is; one worker, so that nothing else in the run competes with what is measured. Same transform
+ * and module mapping as jest.config.js (Express 5).
  *
  * @type {import('jest').Config}
  */
@@ -12,7 +14,7 @@ const { collectCoverageFrom: _c, coverageThreshold: _t, ...base } = express5;
 export default {
   ...base,
   displayName: 'timing',
-  testMatch: ['<rootDir>/test/security/**/*.timing.ts'],
+  testMatch: ['<rootDir>/test/**/*.timing.ts'],
   testTimeout: 300_000,
   maxWorkers: 1,
 };
