@@ -1,7 +1,8 @@
 // `npm run test:stress`: `npm test` while the machine is busy. Two CPU hogs (one per core of a 2-core
 // machine) spin for the whole run, so a test that needs the machine to be fast fails here instead of
-// in CI. `-- --runs 3` runs `npm test` three times in a row and stops at the first red run. Every
-// other argument goes to `npm test` (e.g. `-- --runs 2 test/router`).
+// in CI. `-- --runs 3` runs `npm test` three times in a row and stops at the first red run. Other
+// arguments run Jest alone on them instead of the whole `npm test` (no build, no coverage), to try a
+// few suites under load: `npm run test:stress -- --runs 5 test/feedback test/internal/diagnostics`.
 //
 // The hogs stop by themselves: each spins in 50 ms slices and exits when its parent is gone or when
 // HOG_MAX_MINUTES (default 30) have passed, so an interrupted run never leaves them behind.
@@ -52,11 +53,14 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-console.log(`test:stress: ${hogCount} CPU hogs running; npm test ${runs} time(s) in a row`);
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const [command, args] = rest.length
+  ? [process.execPath, ['node_modules/jest/bin/jest.js', ...rest]]
+  : [process.platform === 'win32' ? 'npm.cmd' : 'npm', ['test']];
+const what = rest.length ? `jest ${rest.join(' ')}` : 'npm test';
+console.log(`test:stress: ${hogCount} CPU hogs running; ${what}, ${runs} time(s) in a row`);
 for (let run = 1; run <= runs; run++) {
   const started = Date.now();
-  const result = spawnSync(npm, ['test', ...(rest.length ? ['--', ...rest] : [])], { stdio: 'inherit' });
+  const result = spawnSync(command, args, { stdio: 'inherit' });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.status !== 0) {
     console.error(`test:stress: run ${run} of ${runs} FAILED after ${seconds} s (with ${hogCount} CPU hogs)`);
@@ -65,3 +69,4 @@ for (let run = 1; run <= runs; run++) {
   console.log(`test:stress: run ${run} of ${runs} passed in ${seconds} s (with ${hogCount} CPU hogs)`);
 }
 console.log(`test:stress: ${runs} of ${runs} runs green under load`);
+process.exit(0); // the hogs' IPC channels would keep this process alive; 'exit' stops them
