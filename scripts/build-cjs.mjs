@@ -3,9 +3,9 @@
 //   dist/cjs/**/*.js           every src/ file compiled to CommonJS on its own (esbuild, no
 //                              bundling of our code: one module per source file, readable stack
 //                              traces), with dist/cjs/package.json saying "type": "commonjs";
-//   dist/cjs/vendor/<dep>.js   each ESM-only dependency (openid-client with oauth4webapi and the
-//                              parts of jose it uses; jose for the emulator) bundled into one
-//                              CommonJS file, with its licence next to it;
+//   dist/cjs/vendor/<dep>.js   the ESM-only dependency (openid-client with oauth4webapi and the
+//                              parts of jose it uses) bundled into one CommonJS file, its first
+//                              line naming the three versions, with their licences next to it;
 //   dist/<entry>.js            for each `exports` entry, an ES module that imports the CommonJS
 //                              entry and re-exports its names.
 //
@@ -27,8 +27,11 @@ const dist = join(root, process.argv[2] ?? 'dist');
 const cjs = join(dist, 'cjs');
 const require = createRequire(import.meta.url);
 
-/** The ESM-only dependencies and the vendor file each becomes (jose: the emulator's signing keys). */
-export const VENDORED = ['openid-client', 'jose'];
+/** The ESM-only dependencies and the vendor file each becomes. */
+export const VENDORED = ['openid-client'];
+
+/** The packages inside a vendored bundle (named with their versions in its first line). */
+const INSIDE = { 'openid-client': ['oauth4webapi', 'jose'] };
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const target = 'node20';
@@ -84,6 +87,7 @@ async function buildVendor() {
   for (const name of VENDORED) {
     const dir = dirname(require.resolve(`${name}/package.json`));
     const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const inside = (INSIDE[name] ?? []).map((dep) => `${dep}@${versionFrom(dep, dir)}`);
     await build({
       stdin: { contents: `export * from '${name}';`, resolveDir: root, loader: 'js' },
       outfile: join(cjs, 'vendor', `${name}.js`),
@@ -92,16 +96,26 @@ async function buildVendor() {
       platform: 'node',
       target,
       legalComments: 'eof',
-      banner: { js: `// ${name}@${version}, bundled by express-bindid (scripts/build-cjs.mjs); licence: ./LICENSE-${name}.md` },
+      banner: {
+        js: `// ${[`${name}@${version}`, ...inside].join(', ')}, bundled by express-bindid (scripts/build-cjs.mjs); licences: ./LICENSE-*.md`,
+      },
       logLevel: 'warning',
     });
     copyFileSync(join(dir, 'LICENSE.md'), join(cjs, 'vendor', `LICENSE-${name}.md`));
-    // oauth4webapi is inside the openid-client bundle: its licence travels too.
-    if (name === 'openid-client') {
-      const oauth = dirname(require.resolve('oauth4webapi/package.json', { paths: [dir] }));
-      copyFileSync(join(oauth, 'LICENSE.md'), join(cjs, 'vendor', 'LICENSE-oauth4webapi.md'));
+    // The packages inside the bundle: their licences travel too.
+    for (const dep of INSIDE[name] ?? []) {
+      copyFileSync(join(packageDir(dep, dir), 'LICENSE.md'), join(cjs, 'vendor', `LICENSE-${dep}.md`));
     }
   }
+}
+
+/** The folder of `dep` as `from` resolves it (the copy the bundler takes). */
+function packageDir(dep, from) {
+  return dirname(require.resolve(`${dep}/package.json`, { paths: [from] }));
+}
+
+function versionFrom(dep, from) {
+  return JSON.parse(readFileSync(join(packageDir(dep, from), 'package.json'), 'utf8')).version;
 }
 
 /** The `exports` entries' ES module files (`./dist/x/index.js` → `x/index`). */

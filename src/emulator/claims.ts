@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type { JWTPayload } from 'jose';
+import type { JwtClaims } from './keys.js';
 import type { AppUser, DeviceRecord, Session } from './state.js';
 
 /** The ACR of a login from a device whose authenticator the client bound (session feedback). */
@@ -40,8 +40,8 @@ export function acrOf(session: Session, user: AppUser): string | undefined {
 }
 
 /** The claims about the session common to ID tokens and `/userinfo`. */
-function sessionClaims(session: Session, user: AppUser): JWTPayload {
-  const claims: JWTPayload = { sub: session.sub, auth_time: session.authTime };
+function sessionClaims(session: Session, user: AppUser): JwtClaims {
+  const claims: JwtClaims = { sub: session.sub, auth_time: session.authTime };
   if (session.nonce !== undefined) claims.nonce = session.nonce;
   const acr = acrOf(session, user);
   if (acr !== undefined) claims.acr = acr;
@@ -109,8 +109,8 @@ export interface IdTokenInput {
 }
 
 /** The claims of an ID token. */
-export function idTokenClaims({ issuer, clientId, session, user, iat, ttlSeconds }: IdTokenInput): JWTPayload {
-  const claims: JWTPayload = {
+export function idTokenClaims({ issuer, clientId, session, user, iat, ttlSeconds }: IdTokenInput): JwtClaims {
+  const claims: JwtClaims = {
     iss: issuer,
     aud: clientId,
     iat,
@@ -123,6 +123,6 @@ export function idTokenClaims({ issuer, clientId, session, user, iat, ttlSeconds
 }
 
 /** The claims of a `/userinfo` answer. */
-export function userinfoClaims(session: Session, user: AppUser): JWTPayload {
+export function userinfoClaims(session: Session, user: AppUser): JwtClaims {
   return sessionClaims(session, user);
 }

@@ -5,10 +5,11 @@
  *
  * @module
  */
+import { KeyObject } from 'node:crypto';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import { describeType } from '../internal/describe-type.js';
 import { checkFault, type FaultTable, isEndpoint } from './faults.js';
-import type { SigningKey } from './keys.js';
+import { readPrivateKey, type SigningKey } from './keys.js';
 import type { EmulatorState } from './state.js';
 import type { EmulatorEndpoint, EmulatorIdentity, EmulatorOptions, Fault } from './types.js';
 
@@ -55,6 +56,8 @@ export interface EmulatorConfig {
   readonly repeatedAuthenticationPerformed: 'accept' | 'reject';
   /** Key and certificate of the HTTPS servers, if any. */
   readonly tls: { readonly key: string | Buffer; readonly cert: string | Buffer } | undefined;
+  /** The key that signs ID tokens, when given (else one is generated at start). */
+  readonly signingKey: KeyObject | undefined;
 }
 
 /** What each request handler works with. */
@@ -86,6 +89,7 @@ const KNOWN: KnownKeys<EmulatorOptions> = {
   tokenResponseScope: true,
   repeatedAuthenticationPerformed: true,
   tls: true,
+  signingKey: true,
 };
 
 /**
@@ -112,7 +116,16 @@ export function readConfig(options: EmulatorOptions | undefined): EmulatorConfig
     tokenResponseScope: reader.boolean('tokenResponseScope', false),
     repeatedAuthenticationPerformed: reader.oneOf('repeatedAuthenticationPerformed', ['accept', 'reject'], 'accept'),
     tls: readTls(reader),
+    signingKey: readSigningKey(reader),
   };
+}
+
+function readSigningKey(reader: OptionReader): KeyObject | undefined {
+  const value = reader.raw('signingKey');
+  if (value === undefined) return undefined;
+  const key = typeof value === 'string' || Buffer.isBuffer(value) || value instanceof KeyObject ? readPrivateKey(value) : 'must be a KeyObject or a PEM string';
+  if (typeof key === 'string') throw reader.error('signingKey', `${key}, e.g. generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey`);
+  return key;
 }
 
 function readTls(reader: OptionReader): EmulatorConfig['tls'] {

@@ -25,7 +25,7 @@
 import { invalidArgument } from '../errors.js';
 import { type Context, DEFAULT_DEVICE, type EmulatorConfig, isIdentityId, readConfig } from './config.js';
 import { checkFault, ENDPOINTS, FaultTable, isEndpoint } from './faults.js';
-import { createSigningKey } from './keys.js';
+import { createSigningKey, generateSigningKey } from './keys.js';
 import { API_ROUTES, SIGNIN_ROUTES } from './routes.js';
 import { EmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
@@ -42,7 +42,7 @@ export type {
 } from './types.js';
 
 /**
- * Start an emulator: generate its signing key, listen on both ports, and resolve once both listen.
+ * Start an emulator: generate its signing key (unless `signingKey` is given), listen on both ports, and resolve once both listen.
  *
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` for a bad option; the listen error
  *   (`EADDRINUSE`...) when a port cannot be bound (nothing is left listening then).
@@ -55,7 +55,7 @@ export async function createEmulator(options?: EmulatorOptions): Promise<Emulato
     config,
     state: new EmulatorState(config.identities),
     faults,
-    keys: await createSigningKey(),
+    keys: createSigningKey(config.signingKey ?? (await generateSigningKey())),
     issuer: '',
     apiUrl: '',
   };

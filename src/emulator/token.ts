@@ -153,7 +153,7 @@ async function issueTokens(res: ServerResponse, ctx: Context, grant: CodeGrant):
     iat: Math.floor(now / 1000),
     ttlSeconds: ID_TOKEN_TTL_SECONDS,
   });
-  const idToken = await keys.sign(claims);
+  const idToken = keys.sign(claims);
   const accessToken = randomToken();
   state.putSession(accessToken, session, now);
   log('token: issued tokens to identity %s', printable(user.identity.id));

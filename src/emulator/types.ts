@@ -1,3 +1,5 @@
+import type { KeyObject } from 'node:crypto';
+
 /**
  * Public types of the local BindID emulator (`express-bindid/emulator`).
  *
@@ -108,6 +110,12 @@ export interface EmulatorOptions {
    * `NODE_EXTRA_CA_CERTS`). Default: plain HTTP.
    */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * The RSA private key (2048 bits or more; a `KeyObject` or a PEM) that signs ID tokens. Default: a
+   * new key at each start. Giving one keeps ID tokens valid across restarts, and saves the key
+   * generation (about 0.2 s of CPU) when a test run starts many emulators.
+   */
+  signingKey?: KeyObject | string | Buffer;
 }
 
 /**

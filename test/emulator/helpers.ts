@@ -6,13 +6,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { authorizationHeader } from '../../src/feedback/signing.js';
+import { TEST_SIGNING_KEY } from '../helpers/signing-key.js';
 
 /** The redirect URI registered by {@link startEmulator}. */
 export const REDIRECT_URI = 'http://localhost:3000/callback';
 
 /** Start an emulator with {@link REDIRECT_URI} registered (unless `options` say otherwise). */
 export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  return createEmulator({ redirectUris: [REDIRECT_URI], ...options });
+  return createEmulator({ redirectUris: [REDIRECT_URI], signingKey: TEST_SIGNING_KEY, ...options });
 }
 
 /** A PKCE pair. */

@@ -11,6 +11,7 @@ import { decodeJwt } from 'jose';
 import passport from 'passport';
 import request from 'supertest';
 import { type Emulator, type EmulatorOptions, createEmulator } from '../../src/emulator/index.js';
+import { TEST_SIGNING_KEY } from './signing-key.js';
 import { type BindIdRouter, type BindIdRouterOptions, bindIdRouter, createLocalStrategy, isBindIdError } from '../../src/index.js';
 
 export const APP_ORIGIN = 'http://localhost:4000';
@@ -100,6 +101,7 @@ export interface Flow {
 export async function createFlow(options: FlowOptions = {}): Promise<Flow> {
   if (options.sharedEmulator) return buildFlow(options.sharedEmulator, options, false);
   const emulator = await createEmulator({
+    signingKey: TEST_SIGNING_KEY,
     ...options.emulator,
     redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(options.emulator?.redirectUris ?? [])],
   });

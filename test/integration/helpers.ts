@@ -12,6 +12,7 @@ import session, { type SessionOptions } from 'express-session';
 import { Passport } from 'passport';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { type BindIdRouterOptions, bindIdRouter, createLocalStrategy, isBindIdError } from '../../src/index.js';
+import { TEST_SIGNING_KEY } from '../helpers/signing-key.js';
 
 declare global {
   /** Set per Jest project (jest.config.js): the Express major version the suite must run on. */
@@ -136,7 +137,7 @@ export async function serve(callbackPath = '/bindid/callback', options: Emulator
   const server = http.createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const emulator = await createEmulator({ ...options, redirectUris: [`${baseUrl}${callbackPath}`, ...(options.redirectUris ?? [])] });
+  const emulator = await createEmulator({ signingKey: TEST_SIGNING_KEY, ...options, redirectUris: [`${baseUrl}${callbackPath}`, ...(options.redirectUris ?? [])] });
   return {
     baseUrl,
     emulator,
