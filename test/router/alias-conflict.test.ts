@@ -4,7 +4,7 @@
  * registry (`ERR_BINDID_ALREADY_LINKED`) — answers 409 with a page that says so and what to do, not
  * the "it expired, start again" page (starting again would be refused the same way).
  */
-import { DEFAULT_CONFIRM_MESSAGES, ErrorCode, type LinkFailedEvent } from '../../src/index.js';
+import { DEFAULT_CONFIRM_MESSAGES, ErrorCode, type LinkFailedEvent, renderDefaultConfirmPage } from '../../src/index.js';
 import { bindIdSignIn, confirmPage, freshUser, linkAs, useFlowPerTest, whoami } from '../helpers/flow.js';
 
 const flows = useFlowPerTest();
@@ -75,5 +75,15 @@ describe('a confirmation refused because of a link elsewhere', () => {
     expect(res.status).toBe(502);
     expect(res.text).toContain(DEFAULT_CONFIRM_MESSAGES.rejected);
     expect(res.text).toContain('href="/login/bindid"');
+  });
+});
+
+describe("renderDefaultConfirmPage's already-linked view", () => {
+  it('says what happened and what to do, with the default or translated message, and offers no "start again"', () => {
+    const model = { view: 'already-linked' as const, status: 409, action: '/c', cancelAction: '/c/cancel', startOverUrl: '/login/bindid' };
+    expectAlreadyLinkedPage(renderDefaultConfirmPage({ ...model, messages: { ...DEFAULT_CONFIRM_MESSAGES } }));
+    const fr = renderDefaultConfirmPage({ ...model, messages: { ...DEFAULT_CONFIRM_MESSAGES, alreadyLinked: 'Rien n’a été lié.' } });
+    expect(fr).toContain('role="alert">Rien n’a été lié.</p>');
+    expect(fr).not.toContain('href="/login/bindid"');
   });
 });
