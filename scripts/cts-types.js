@@ -1,12 +1,13 @@
 // Give `require()` consumers CommonJS-flavoured declarations: copy every dist/**/*.d.ts to a .d.cts
 // twin whose relative imports point at the other twins (`./x.js` -> `./x.cjs`).
 //
-// Why: the package is ESM and `require('express-bindid')` works through Node's require(esm). The
-// `.d.ts` files sit in a "type": "module" package, so TypeScript reads them as ES modules; a
-// CommonJS file importing them gets TS1479 unless TypeScript models require(esm) (`module: nodenext`
-// with TypeScript >= 5.8). The `.d.cts` twins describe the same exports as a CommonJS module, which
-// is what require(esm) hands back (the module namespace). package.json `exports` points the
-// `require` condition's `types` here.
+// Why: `require('express-bindid')` loads the CommonJS build, which is the implementation
+// (dist/cjs, openid-client bundled inside it; docs/architecture.md, "Module format"), not the ES
+// module entry points through Node's require(esm). The `.d.ts` files sit in a "type": "module"
+// package, so TypeScript reads them as ES modules, and a CommonJS file importing them gets TS1479
+// (unless TypeScript models require(esm): `module: nodenext` with TypeScript >= 5.8). The `.d.cts`
+// twins describe the same exports as a CommonJS module, which is what `require` gets. package.json
+// `exports` points the `require` condition's `types` here.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the example app on http://localhost:3000 with an embedded BindID emulator on the next
- * two ports. Nothing leaves this machine.
+ * two ports (`PORT=4000 npm start`: the app on 4000, the emulator on 4001 and 4002). Nothing leaves
+ * this machine.
  *
  * Environment: PORT (default 3000), HOST (default localhost), BINDID_PENDING_TTL_SECONDS (time to
  * confirm a new BindID user, 10 to 3600, default 600; the browser test shortens it to see the
@@ -17,10 +18,17 @@ const baseUrl = `http://${host}:${port}`;
 
 const DEMO_USER = 'demo';
 const DEMO_PASSWORD = 'correct horse battery staple';
+/**
+ * examples/basic/journey.sh's own account: each account links one BindID identity, so the script
+ * must not confirm with `demo`, which a walk through the example by hand has linked already.
+ */
+const JOURNEY_USER = 'journey';
+const JOURNEY_PASSWORD = 'journey-script-password';
 
 async function main(): Promise<void> {
   const users = new UserStore();
   await users.add(DEMO_USER, DEMO_PASSWORD, 'Demo User');
+  await users.add(JOURNEY_USER, JOURNEY_PASSWORD, 'Journey Script');
 
   const emulator = await createEmulator({
     redirectUris: [`${baseUrl}/bindid/callback`],

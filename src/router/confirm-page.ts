@@ -24,8 +24,14 @@ export interface ConfirmPageMessages {
   invalidCredentials: string;
   /** BindID could not be reached: nothing was linked, the user may try again. */
   unavailable: string;
-  /** BindID refused the link (expired sign-in, alias already in use...): nothing was linked, start again. */
+  /** BindID refused the link (an expired sign-in...): nothing was linked, start again. */
   rejected: string;
+  /**
+   * The account is already linked to another BindID identity, or this identity to another account
+   * (the app's link registry or BindID refused, 409): nothing was linked, and starting again would
+   * be refused the same way, so it says what to do instead.
+   */
+  alreadyLinked: string;
   expiredTitle: string;
   /** No pending sign-in: expired, used, cancelled or too many attempts. */
   expired: string;
@@ -48,6 +54,10 @@ export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.fr
   invalidCredentials: 'Invalid username or password.',
   unavailable: 'BindID could not be reached, so nothing was linked. Please try again in a moment.',
   rejected: 'BindID did not accept this link, so nothing was linked.',
+  alreadyLinked:
+    'Nothing was linked: this account is already linked to another BindID identity, or this BindID identity to another ' +
+    'account. Sign in with your password, or with the BindID identity already linked. To link this one instead, unlink ' +
+    'BindID from the account first, or contact support.',
   expiredTitle: 'This sign-in can no longer be confirmed',
   expired: 'It expired, or it was already confirmed or cancelled. To sign in, start again.',
   startOver: 'Sign in with BindID',
@@ -55,9 +65,12 @@ export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.fr
 
 /** What a confirm-page renderer receives. */
 export interface ConfirmPageModel {
-  /** `confirm`: the password form; `expired`: no pending sign-in, start again. */
-  view: 'confirm' | 'expired';
-  /** HTTP status to answer with (200, 401 after a failed check, 503 when BindID is down, 400 expired). */
+  /**
+   * `confirm`: the password form; `expired`: no pending sign-in, start again; `already-linked`: the
+   * account or the BindID identity is linked elsewhere (409), `error` says what to do instead.
+   */
+  view: 'confirm' | 'expired' | 'already-linked';
+  /** HTTP status to answer with (200, 401 after a failed check, 503 when BindID is down, 400 expired, 409 already linked). */
   status: number;
   /** The strings, defaults merged with the app's overrides. */
   messages: ConfirmPageMessages;
@@ -120,7 +133,8 @@ export function renderDefaultConfirmPage(model: ConfirmPageModel): string {
   const m = model.messages;
   const e = escapeHtml;
   const title = model.view === 'confirm' ? m.title : m.expiredTitle;
-  const alert = model.error ? `<p class="alert" id="bindid-error" role="alert">${e(model.error)}</p>` : '';
+  const error = model.error ?? (model.view === 'already-linked' ? m.alreadyLinked : undefined);
+  const alert = error ? `<p class="alert" id="bindid-error" role="alert">${e(error)}</p>` : '';
   const csrf = model.csrfToken ? `<input type="hidden" name="_csrf" value="${e(model.csrfToken)}">` : '';
   let body: string;
   if (model.view === 'confirm') {
@@ -143,6 +157,9 @@ ${csrf}
 ${csrf}
 <button type="submit" class="link">${e(m.cancel)}</button>
 </form>`;
+  } else if (model.view === 'already-linked') {
+    // No "start again": it would be refused the same way. The message says what to do instead.
+    body = alert;
   } else {
     body = `${alert}<p>${e(m.expired)}</p>
 <p><a class="button" href="${e(model.startOverUrl)}">${e(m.startOver)}</a></p>`;

@@ -123,6 +123,12 @@ async function answerConfirmError<U>(
 ): Promise<void> {
   if (!(err instanceof BindIdError)) throw err;
   const { onLinkFailed, messages } = ctx;
+  if (isLinkConflict(err)) {
+    // Starting again would be refused the same way: the page says what to do instead.
+    clearPendingLogin(req);
+    emit('onLinkFailed', onLinkFailed, { req, reason: 'already_linked', sub, error: err });
+    return ctx.responses.page(req, res, { view: 'already-linked', status: 409, error: messages.alreadyLinked });
+  }
   switch (err.code) {
     case ErrorCode.STORE_UNAVAILABLE:
       return unavailable();
@@ -130,10 +136,6 @@ async function answerConfirmError<U>(
       return ctx.responses.page(req, res, { view: 'expired', status: 409 });
     case ErrorCode.NO_PENDING_LOGIN: // cancelled ("not me") while BindID was answering: nobody signed in
       return ctx.responses.page(req, res, { view: 'expired', status: 400 });
-    case ErrorCode.ALREADY_LINKED:
-      clearPendingLogin(req);
-      emit('onLinkFailed', onLinkFailed, { req, reason: 'already_linked', sub, error: err });
-      return ctx.responses.page(req, res, { view: 'expired', status: 409, error: messages.rejected });
     case ErrorCode.UNAVAILABLE:
     case ErrorCode.TIMEOUT:
     case ErrorCode.REJECTED:
@@ -147,6 +149,15 @@ async function answerConfirmError<U>(
     default:
       throw err;
   }
+}
+
+/**
+ * A second link refused: by the app's link registry (`ERR_BINDID_ALREADY_LINKED`), or by BindID with
+ * a 409 (`ERR_BINDID_REJECTED`, `upstreamStatus` 409: another BindID user of this application holds
+ * the alias, which the registry did not know, e.g. a link made before it or by another app).
+ */
+function isLinkConflict(err: BindIdError): boolean {
+  return err.code === ErrorCode.ALREADY_LINKED || (err.code === ErrorCode.REJECTED && err.upstreamStatus === 409);
 }
 
 /** Run the passport-local strategy without a login session; resolve the user, or `undefined` on failure. */

@@ -26,12 +26,13 @@ export interface LinkFailedEvent {
   req: Request;
   /**
    * Why: a failed password check, the attempt limit, BindID refusing or unreachable, a one-to-one
-   * conflict, "not me", or an ID token whose `bindid_alias` this library cannot use (`invalid_alias`:
+   * conflict (`already_linked`: the app's link registry, `ERR_BINDID_ALREADY_LINKED`, or BindID's 409,
+   * `ERR_BINDID_REJECTED` with `upstreamStatus` 409), "not me", or an ID token whose `bindid_alias` this library cannot use (`invalid_alias`:
    * set by another app of the same BindID tenant, never "fixed"; the user was shown an error page).
    */
   reason: 'bad_credentials' | 'too_many_attempts' | 'feedback_failed' | 'already_linked' | 'cancelled' | 'invalid_alias';
   sub: string;
-  /** The coded error, for `feedback_failed` and `invalid_alias`. */
+  /** The coded error, for `feedback_failed`, `already_linked` and `invalid_alias`. */
   error?: BindIdError;
 }
 

@@ -169,6 +169,7 @@ const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
   invalidCredentials: true,
   unavailable: true,
   rejected: true,
+  alreadyLinked: true,
   expiredTitle: true,
   expired: true,
   startOver: true,

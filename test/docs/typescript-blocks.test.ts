@@ -59,7 +59,8 @@ interface CodeBlock {
   notChecked?: string;
 }
 
-const FENCE = /^```(ts|typescript)\s*$/;
+/** ```ts, ```typescript, and with attributes after the language (```ts app=router: test/docs/integration-apps.test.ts runs those). */
+const FENCE = /^```(ts|typescript)(\s+[^`]*)?$/;
 const NOT_CHECKED = /^<!--\s*not-checked:(.*)-->\s*$/;
 
 /** The TypeScript blocks of a Markdown text. */
@@ -172,11 +173,15 @@ describe('the TypeScript blocks of README.md and docs/*.md', () => {
 });
 
 describe('typescriptBlocks', () => {
-  it('finds ts and typescript fences, their first line, and the not-checked marker with its reason', () => {
-    const markdown = ['# t', '```ts', 'a;', '```', '<!-- not-checked: a fragment of a handler -->', '```typescript', 'b;', 'c;', '```', '```js', 'd;', '```'].join('\n');
+  it('finds ts and typescript fences (with attributes too), their first line, and the not-checked marker with its reason', () => {
+    const markdown = [
+      '# t', '```ts', 'a;', '```', '<!-- not-checked: a fragment of a handler -->', '```typescript', 'b;', 'c;', '```', '```js', 'd;', '```',
+      '```ts app=router', 'e;', '```', '```tsx', 'f;', '```',
+    ].join('\n');
     expect(typescriptBlocks(markdown, 'x.md')).toEqual([
       { file: 'x.md', line: 3, code: 'a;' },
       { file: 'x.md', line: 7, code: 'b;\nc;', notChecked: 'a fragment of a handler' },
+      { file: 'x.md', line: 14, code: 'e;' },
     ]);
   });
 });

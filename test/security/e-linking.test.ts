@@ -7,6 +7,7 @@ import {
   type AliasLookup,
   type BindIdStore,
   CONFIRM_AGAIN,
+  DEFAULT_CONFIRM_MESSAGES,
   ErrorCode,
   type LinkedEvent,
   LinkRegistry,
@@ -277,7 +278,7 @@ describe('E. Account-linking attacks', () => {
     const second = f.agent();
     const res = await linkAs(second, 'new', x.username, x.password);
     expect(res.status).toBe(409);
-    expect(res.text).toContain('BindID did not accept this link, so nothing was linked.');
+    expect(res.text).toContain(DEFAULT_CONFIRM_MESSAGES.alreadyLinked);
     expect(f.emulator.reports()).toHaveLength(0);
     expect(failed.map((e) => [e.reason, e.error?.code])).toEqual([['already_linked', ErrorCode.ALREADY_LINKED]]);
     expect((await whoami(second)).user).toBeNull();

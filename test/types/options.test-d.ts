@@ -70,7 +70,7 @@ bindIdRouter<AppUser>({
   paths: { login: '/in', callback: '/cb', confirm: '/confirm', cancel: '/cancel' },
   defaultReturnTo: '/account',
   render: (model, _req, res) => {
-    expectTypeOf(model.view).toEqualTypeOf<'confirm' | 'expired'>();
+    expectTypeOf(model.view).toEqualTypeOf<'confirm' | 'expired' | 'already-linked'>();
     res.send(model.messages.title);
   },
   messages: { title: 'Confirmez' },
