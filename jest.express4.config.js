@@ -18,6 +18,7 @@ const APP_SUITES = [
   '<rootDir>/test/security/**/*.test.ts',
   '<rootDir>/test/testing/**/*.test.ts',
   '<rootDir>/examples/**/*.test.ts',
+  '<rootDir>/test/docs/integration-apps.test.ts',
 ];
 
 export default {
