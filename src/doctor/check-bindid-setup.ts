@@ -89,8 +89,9 @@ export async function checkBindIdSetup(options: BindIdSetupOptions): Promise<Bin
   const discovery = await checkDiscovery(settings.issuer, ctx);
   const swapped = discovery.found ? undefined : await checkSwap(settings, discovery, ctx);
   const remote = swapped ?? [...discovery.checks, ...(await checkCredentials(settings, discovery, ctx))];
+  const whitespace = settings.secretWhitespace;
   const checks: BindIdSetupCheck[] = [
-    ...remote,
+    ...remote.map((check) => (check.id === 'client-auth' && whitespace !== undefined ? blameWhitespace(check, whitespace) : check)),
     checkRedirectUri(settings.redirectUri, settings.callbackPath, settings.callbackPathGiven),
     checkClock(ctx.dates, settings.maxClockSkewSeconds),
   ].map((check) => clean(check, redactor));
@@ -98,17 +99,13 @@ export async function checkBindIdSetup(options: BindIdSetupOptions): Promise<Bin
 }
 
 /** The client-auth and api-host checks, side by side; client-auth only against a discovered token endpoint. */
-async function checkCredentials(settings: Settings, discovery: DiscoveryOutcome, ctx: ProbeContext): Promise<BindIdSetupCheck[]> {
+function checkCredentials(settings: Settings, discovery: DiscoveryOutcome, ctx: ProbeContext): Promise<BindIdSetupCheck[]> {
   const { tokenEndpoint } = discovery;
-  const clientAuth =
-    tokenEndpoint === undefined
-      ? Promise.resolve(
-          skipped('client-auth', discovery.found ? 'not checked: the discovery document has no usable token_endpoint' : DISCOVERY_FAILED),
-        )
-      : checkClientAuth(settings, tokenEndpoint, ctx);
-  const checks = await Promise.all([clientAuth, checkApiHost(settings, ctx)]);
-  const whitespace = settings.secretWhitespace;
-  return whitespace === undefined ? checks : checks.map((check) => (check.id === 'client-auth' ? blameWhitespace(check, whitespace) : check));
+  const noEndpoint = discovery.found ? 'not checked: the discovery document has no usable token_endpoint' : DISCOVERY_FAILED;
+  return Promise.all([
+    tokenEndpoint === undefined ? skipped('client-auth', noEndpoint) : checkClientAuth(settings, tokenEndpoint, ctx),
+    checkApiHost(settings, ctx),
+  ]);
 }
 
 /**

@@ -31,8 +31,7 @@ function oauthError(text: Record<string, unknown> | undefined, ctx: ProbeContext
 }
 
 /** Check that the token endpoint of the discovery document accepts the client with `client_secret_post`. */
-export async function checkClientAuth(options: BindIdSetupOptions, tokenEndpoint: string, ctx: ProbeContext): Promise<BindIdSetupCheck> {
-  const url = tokenEndpoint;
+export async function checkClientAuth(options: BindIdSetupOptions, url: string, ctx: ProbeContext): Promise<BindIdSetupCheck> {
   ctx.redactor.add(options.clientSecret);
   if (new URL(url).origin !== new URL(options.issuer).origin) {
     return fail(

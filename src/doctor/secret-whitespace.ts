@@ -26,8 +26,8 @@ function shown(whitespace: string): string {
 
 /** What whitespace surrounds `secret` (`trailing whitespace "\n"`), or `undefined` when none. */
 export function secretWhitespace(secret: string): string | undefined {
-  const leading = /^\s*/.exec(secret)?.[0] ?? '';
-  const trailing = secret.length === leading.length ? '' : (/\s*$/.exec(secret)?.[0] ?? '');
+  const leading = secret.slice(0, secret.length - secret.trimStart().length);
+  const trailing = leading === secret ? '' : secret.slice(secret.trimEnd().length);
   const parts = [
     ...(leading === '' ? [] : [`leading whitespace ${shown(leading)}`]),
     ...(trailing === '' ? [] : [`trailing whitespace ${shown(trailing)}`]),

@@ -10,6 +10,7 @@ it('names the whitespace at each end, escaped and cut short, and nothing for a t
   expect(secretWhitespace(' s3cr3t\r\n')).toBe('leading whitespace " " and trailing whitespace 2 characters ("\\r\\n")');
   expect(secretWhitespace(`s3cr3t${' '.repeat(12)}`)).toBe('trailing whitespace 12 characters ("        …")');
   expect(secretWhitespace('\u00a0s3cr3t')).toBe('leading whitespace "\\u00a0"');
+  expect(secretWhitespace('  ')).toBe('leading whitespace 2 characters ("  ")'); // counted once
   expect(secretWhitespace('s3 cr3t')).toBeUndefined();
 });
 
