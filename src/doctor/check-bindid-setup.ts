@@ -6,10 +6,14 @@
  * @module
  */
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { checkDiscovery } from './discovery-checks.js';
-import { checkClock, checkRedirectUri } from './local-checks.js';
-import { type ProbeContext, Redactor } from './probe.js';
+import type { ProbeContext } from './ask.js';
+import { checkDiscovery, DISCOVERY_FAILED, type DiscoveryOutcome, skipped } from './discovery-checks.js';
+import { shown } from './format.js';
+import { checkClock, checkRedirectUri, DEFAULT_CALLBACK_PATH } from './local-checks.js';
+import { Redactor } from './redactor.js';
 import { checkApiHost, checkClientAuth } from './remote-checks.js';
+import { blameWhitespace, secretWhitespace } from './secret-whitespace.js';
+import { checkSwap } from './swap-check.js';
 import type { BindIdSetupCheck, BindIdSetupOptions, BindIdSetupReport } from './types.js';
 
 const KNOWN: KnownKeys<BindIdSetupOptions> = {
@@ -24,25 +28,37 @@ const KNOWN: KnownKeys<BindIdSetupOptions> = {
   now: true,
 };
 
-/** The options, checked, with defaults. */
-type Settings = Required<BindIdSetupOptions>;
+/** The options, checked, with defaults; `clientSecret` trimmed (`secretWhitespace` says what was cut). */
+interface Settings extends Required<BindIdSetupOptions> {
+  readonly rawSecret: string;
+  readonly secretWhitespace: string | undefined;
+  readonly callbackPathGiven: boolean;
+}
 
+/**
+ * The options, checked as the library checks them: `issuer` and `apiUrl` must be absolute URLs,
+ * https unless on this machine (`http://localhost`, `127.x.x.x`, `[::1]`), without credentials, a
+ * query or a fragment: the library refuses anything else at start-up, and the doctor refuses it
+ * before sending anything. The values are kept as given (a trailing slash is checked later).
+ */
 function readOptions(options: BindIdSetupOptions): Settings {
   const o = new OptionReader('checkBindIdSetup', options, KNOWN);
-  const httpUrl = (key: 'issuer' | 'apiUrl', example: string): string => {
-    const value = o.requiredString(key, example);
-    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-      throw o.error(key, `must be an absolute http(s) URL, for example ${example}`);
-    }
-    return value;
+  const url = (key: 'issuer' | 'apiUrl', example: string): string => {
+    o.baseUrl(key, example);
+    return o.requiredString(key);
   };
+  const rawSecret = o.requiredString('clientSecret', 'the client secret from the BindID Admin Portal');
+  if (rawSecret.trim() === '') throw o.error('clientSecret', 'is only whitespace');
   const settings: Settings = {
-    issuer: httpUrl('issuer', 'https://signin.bindid-sandbox.io'),
-    apiUrl: httpUrl('apiUrl', 'https://api.bindid-sandbox.io'),
+    issuer: url('issuer', 'https://signin.bindid-sandbox.io'),
+    apiUrl: url('apiUrl', 'https://api.bindid-sandbox.io'),
     clientId: o.requiredString('clientId', 'the client id from the BindID Admin Portal'),
-    clientSecret: o.requiredString('clientSecret', 'the client secret from the BindID Admin Portal'),
+    clientSecret: rawSecret.trim(),
+    rawSecret,
+    secretWhitespace: secretWhitespace(rawSecret),
     redirectUri: o.requiredString('redirectUri', 'https://app.example.com/bindid/callback'),
-    callbackPath: o.string('callbackPath', '/bindid/callback'),
+    callbackPath: o.string('callbackPath', DEFAULT_CALLBACK_PATH),
+    callbackPathGiven: o.has('callbackPath'),
     timeoutMs: o.integer('timeoutMs', 10_000, 100, 120_000),
     maxClockSkewSeconds: o.integer('maxClockSkewSeconds', 30, 1, 3600),
     now: o.fn<() => number>('now') ?? Date.now,
@@ -55,38 +71,48 @@ function readOptions(options: BindIdSetupOptions): Settings {
  * Check the BindID settings of an app: discovery (no redirect, JSON, `issuer` equal to the configured
  * one, the endpoints, an RS256 key in the JWKS), that the token endpoint accepts this client with
  * `client_secret_post`, that the API host answers a signed report with 401, the redirect URI's
- * form, and the local clock against the hosts' `Date` headers.
+ * form, and the local clock against the hosts' `Date` headers. When discovery fails, the checks that
+ * need it are `skipped`; when the issuer and the API URL look swapped, one failure says so.
  *
  * Resolves with every check's outcome (it does not reject for a failed check); never puts the
- * secret, a token or an HMAC in a detail.
+ * secret (in any encoding), a token or an HMAC in a detail, nor a control character.
  *
- * @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (as a rejection) for a missing or malformed option.
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (as a rejection) for a missing or malformed
+ * option, e.g. a plain-http `issuer` or `apiUrl` off this machine; nothing is sent then.
  */
 export async function checkBindIdSetup(options: BindIdSetupOptions): Promise<BindIdSetupReport> {
   const settings = readOptions(options);
   const redactor = new Redactor();
+  redactor.add(settings.rawSecret);
   redactor.add(settings.clientSecret);
   const ctx: ProbeContext = { timeoutMs: settings.timeoutMs, now: settings.now, dates: [], redactor };
-  const [{ checks: discoveryChecks, discovered }, apiHost] = await Promise.all([
-    checkDiscovery(settings.issuer, ctx),
-    checkApiHost(settings, ctx),
-  ]);
-  const clientAuth = await checkClientAuth(settings, discovered, ctx);
+  const discovery = await checkDiscovery(settings.issuer, ctx);
+  const swapped = discovery.found ? undefined : await checkSwap(settings, discovery, ctx);
+  const remote = swapped ?? [...discovery.checks, ...(await checkCredentials(settings, discovery, ctx))];
+  const whitespace = settings.secretWhitespace;
   const checks: BindIdSetupCheck[] = [
-    ...discoveryChecks,
-    clientAuth,
-    apiHost,
-    checkRedirectUri(settings.redirectUri, settings.callbackPath),
+    ...remote.map((check) => (check.id === 'client-auth' && whitespace !== undefined ? blameWhitespace(check, whitespace) : check)),
+    checkRedirectUri(settings.redirectUri, settings.callbackPath, settings.callbackPathGiven),
     checkClock(ctx.dates, settings.maxClockSkewSeconds),
   ].map((check) => clean(check, redactor));
   return { ok: checks.every((check) => check.status === 'pass'), checks };
 }
 
-/** The check with every secret removed from its texts (a last guard: details are built without them). */
+/** The client-auth and api-host checks, side by side; client-auth only against a discovered token endpoint. */
+function checkCredentials(settings: Settings, discovery: DiscoveryOutcome, ctx: ProbeContext): Promise<BindIdSetupCheck[]> {
+  const { tokenEndpoint } = discovery;
+  const noEndpoint = discovery.found ? 'not checked: the discovery document has no usable token_endpoint' : DISCOVERY_FAILED;
+  return Promise.all([
+    tokenEndpoint === undefined ? skipped('client-auth', noEndpoint) : checkClientAuth(settings, tokenEndpoint, ctx),
+    checkApiHost(settings, ctx),
+  ]);
+}
+
+/**
+ * The check as it may be shown: every form of every secret removed (a last guard: details are built
+ * without them), then every control character escaped.
+ */
 function clean(check: BindIdSetupCheck, redactor: Redactor): BindIdSetupCheck {
-  return {
-    ...check,
-    detail: redactor.clean(check.detail),
-    ...(check.fix === undefined ? {} : { fix: redactor.clean(check.fix) }),
-  };
+  const safe = (text: string): string => shown(redactor.clean(text));
+  return { ...check, detail: safe(check.detail), ...(check.fix === undefined ? {} : { fix: safe(check.fix) }) };
 }

@@ -4,14 +4,15 @@
  *
  * Each flag can come from an environment variable instead (the flag wins); prefer the variable for
  * the secret, which a flag shows in the process list. Prints the table and exits 0 when every check
- * passed, 1 when one failed; 2 for bad arguments (with the usage). Never prints the secret.
+ * passed, 1 when one failed; 2 for bad arguments (with the usage), such as a plain-http issuer or API
+ * URL off this machine, before anything is sent. Never prints the secret, nor a control character.
  *
  * @module
  */
 import { parseArgs } from 'node:util';
 import { isBindIdError } from '../errors.js';
 import { checkBindIdSetup } from './check-bindid-setup.js';
-import { formatSetupReport } from './format.js';
+import { formatSetupReport, shown } from './format.js';
 import type { BindIdSetupOptions } from './types.js';
 
 /** The flags, their option and their environment variable. */
@@ -29,7 +30,8 @@ const USAGE = `Usage: bindid-doctor [options]
 Checks an app's BindID settings against BindID: discovery (issuer, endpoints, RS256 key, no
 redirects), client authentication at the token endpoint (client_secret_post), the API host (a signed
 dummy report must get 401), the redirect URI's form and the local clock. Harmless: nothing is
-changed at BindID. Exit code 0 when every check passes, 1 otherwise.
+changed at BindID. Exit code 0 when every check passes, 1 otherwise, 2 for bad settings (the issuer
+and the API URL must be https, or http on localhost, 127.x.x.x or [::1]).
 
 Options (each also read from the environment variable shown; the flag wins):
   --issuer <url>          BINDID_ISSUER         e.g. https://signin.bindid-sandbox.io
@@ -37,7 +39,9 @@ Options (each also read from the environment variable shown; the flag wins):
   --client-id <id>        BINDID_CLIENT_ID
   --client-secret <s>     BINDID_CLIENT_SECRET  (prefer the variable: flags show in the process list)
   --redirect-uri <uri>    BINDID_REDIRECT_URI   e.g. https://app.example.com/bindid/callback
-  --callback-path <path>  BINDID_CALLBACK_PATH  the router's callback path (default /bindid/callback)
+  --callback-path <path>  BINDID_CALLBACK_PATH  the path of your app's callback route (default
+                                                /bindid/callback, bindIdRouter's default paths.callback;
+                                                give it for your own callback route or BindIdStrategy)
   --help                  show this help
 `;
 
@@ -71,7 +75,7 @@ async function main(): Promise<void> {
     options = readCommandLine(process.argv.slice(2), process.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`bindid-doctor: ${err.message}\n\n${USAGE}`);
+    process.stderr.write(`bindid-doctor: ${shown(err.message)}\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
@@ -81,12 +85,13 @@ async function main(): Promise<void> {
   }
   try {
     const report = await checkBindIdSetup(options);
-    process.stdout.write(`bindid-doctor: issuer ${options.issuer}, API ${options.apiUrl}, client ${options.clientId}\n\n`);
+    const header = `bindid-doctor: issuer ${options.issuer}, API ${options.apiUrl}, client ${options.clientId}`;
+    process.stdout.write(`${shown(header)}\n\n`);
     process.stdout.write(formatSetupReport(report));
     process.exitCode = report.ok ? 0 : 1;
   } catch (err) {
     if (!isBindIdError(err)) throw err;
-    process.stderr.write(`bindid-doctor: ${err.message}\n\n${USAGE}`);
+    process.stderr.write(`bindid-doctor: ${shown(err.message)}\n\n${USAGE}`);
     process.exitCode = 2;
   }
 }

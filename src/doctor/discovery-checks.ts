@@ -4,64 +4,74 @@
  *
  * @module
  */
-import { isLoopback } from '../internal/is-loopback.js';
-import { jsonObject, type ProbeContext, probe, redirected } from './probe.js';
-import type { BindIdSetupCheck } from './types.js';
+import { ask, isSecureOrLoopback, jsonObject, type ProbeContext, redirected } from './ask.js';
+import { SIGN_IN_HOSTS_TEXT } from './known-hosts.js';
+import type { ProbeResult } from './probe.js';
+import type { BindIdSetupCheck, BindIdSetupCheckId } from './types.js';
 
-/** What the later checks need from discovery. */
-export interface Discovered {
-  /** The token endpoint: from the document, or BindID's documented `<issuer>/token`. */
-  readonly tokenEndpoint: string;
-  /** Whether `tokenEndpoint` came from the document. */
-  readonly fromDocument: boolean;
+/** What discovery found: its checks, and what the later checks need. */
+export interface DiscoveryOutcome {
+  readonly checks: BindIdSetupCheck[];
+  /** Whether a discovery document was read (200, JSON, no redirect). */
+  readonly found: boolean;
+  /** Why there is none, and whether the host answered at all. */
+  readonly failure?: { readonly problem: string; readonly answered: boolean };
+  /** The document's token endpoint, when it has a usable one: the only place the secret may go. */
+  readonly tokenEndpoint?: string;
 }
 
-const ISSUER_FIX =
-  'set issuer to BindID\'s sign-in host exactly as ID tokens carry it in "iss", without a trailing slash: ' +
-  'https://signin.bindid-sandbox.io (sandbox), https://signin.identity.security or https://signin.bindid.io (production), ' +
-  'https://signin.eu.identity.security (production EU)';
+/** The `detail` of the checks that discovery's failure left unchecked. */
+export const DISCOVERY_FAILED = 'not checked: discovery failed';
 
-function pass(id: BindIdSetupCheck['id'], detail: string): BindIdSetupCheck {
+const ISSUER_FIX = `set issuer to BindID's sign-in host exactly as ID tokens carry it in "iss", without a trailing slash: ${SIGN_IN_HOSTS_TEXT}`;
+
+function pass(id: BindIdSetupCheckId, detail: string): BindIdSetupCheck {
   return { id, status: 'pass', detail };
 }
 
-function fail(id: BindIdSetupCheck['id'], detail: string, fix: string): BindIdSetupCheck {
+function fail(id: BindIdSetupCheckId, detail: string, fix: string): BindIdSetupCheck {
   return { id, status: 'fail', detail, fix };
 }
 
+/** A check not made because an earlier one failed (`detail` says which). */
+export function skipped(id: BindIdSetupCheckId, detail: string): BindIdSetupCheck {
+  return { id, status: 'skipped', detail };
+}
+
 /** The issuer without trailing slashes: the base of the well-known URL. */
-function issuerBase(issuer: string): string {
+export function issuerBase(issuer: string): string {
   return issuer.replace(/\/+$/, '');
 }
 
-/** Run the discovery, issuer, endpoints and JWKS checks. */
-export async function checkDiscovery(
-  issuer: string,
-  ctx: ProbeContext,
-): Promise<{ checks: BindIdSetupCheck[]; discovered: Discovered }> {
-  const url = `${issuerBase(issuer)}/.well-known/openid-configuration`;
-  const fallback: Discovered = { tokenEndpoint: `${issuerBase(issuer)}/token`, fromDocument: false };
-  const notChecked = (problem: string): BindIdSetupCheck[] => [
-    fail('issuer', `not checked: ${problem}`, 'fix the discovery check first'),
-    fail('endpoints', `not checked: ${problem}`, 'fix the discovery check first'),
-    fail('jwks', `not checked: ${problem}`, 'fix the discovery check first'),
-  ];
-  const result = await probe(url, {}, ctx);
-  if (!result.ok) {
-    const fix = 'check the issuer URL and that this machine can reach it (DNS, proxy, firewall)';
-    return { checks: [fail('discovery', result.problem, fix), ...notChecked('no discovery document')], discovered: fallback };
-  }
+/** The well-known URL of `issuer`'s discovery document. */
+export function discoveryUrl(issuer: string): string {
+  return `${issuerBase(issuer)}/.well-known/openid-configuration`;
+}
+
+/** The discovery document in `result`, or why there is none. */
+export function readDocument(url: string, result: ProbeResult): { document: Record<string, unknown> } | { problem: string } {
+  if (!result.ok) return { problem: result.problem };
   const { answer } = result;
   const redirect = redirected(url, answer);
+  if (redirect !== undefined) return { problem: `${redirect}; the library does not follow redirects here` };
+  if (answer.status !== 200) return { problem: `${url} answered ${answer.status}` };
   const document = jsonObject(answer);
-  let problem: string | undefined;
-  if (redirect !== undefined) problem = `${redirect}; the library does not follow redirects here`;
-  else if (answer.status !== 200) problem = `${url} answered ${answer.status}`;
-  else if (document === undefined) problem = `${url} answered ${answer.mediaType || 'a body'} that is not a JSON object`;
-  if (problem !== undefined || document === undefined) {
-    const checks = [fail('discovery', ctx.redactor.clean(problem ?? ''), ISSUER_FIX), ...notChecked('no discovery document')];
-    return { checks, discovered: fallback };
+  if (document === undefined) return { problem: `${url} answered ${answer.mediaType || 'a body'} that is not a JSON object` };
+  return { document };
+}
+
+/** Run the discovery, issuer, endpoints and JWKS checks. */
+export async function checkDiscovery(issuer: string, ctx: ProbeContext): Promise<DiscoveryOutcome> {
+  const url = discoveryUrl(issuer);
+  const result = await ask(url, {}, ctx);
+  const read = readDocument(url, result);
+  if ('problem' in read) {
+    const answered = result.ok || result.answered === true;
+    const fix = answered ? ISSUER_FIX : 'check the issuer URL and that this machine can reach it (DNS, proxy, firewall)';
+    const unchecked = (['issuer', 'endpoints', 'jwks'] as const).map((id) => skipped(id, DISCOVERY_FAILED));
+    return { checks: [fail('discovery', read.problem, fix), ...unchecked], found: false, failure: { problem: read.problem, answered } };
   }
+  const { document } = read;
   const endpoints = endpointsOf(document);
   const checks = [
     pass('discovery', `200 JSON at ${url}`),
@@ -70,10 +80,7 @@ export async function checkDiscovery(
     await checkJwks(endpoints.jwks_uri, ctx),
   ];
   const tokenEndpoint = endpoints.token_endpoint;
-  return {
-    checks,
-    discovered: tokenEndpoint === undefined ? fallback : { tokenEndpoint, fromDocument: true },
-  };
+  return { checks, found: true, ...(tokenEndpoint === undefined ? {} : { tokenEndpoint }) };
 }
 
 function checkIssuer(configured: string, advertised: unknown): BindIdSetupCheck {
@@ -104,7 +111,7 @@ function checkEndpoints(endpoints: Endpoints): BindIdSetupCheck {
   const missing = names.filter((name) => endpoints[name] === undefined);
   const insecure = names.filter((name) => {
     const value = endpoints[name];
-    return value !== undefined && new URL(value).protocol !== 'https:' && !isLoopback(new URL(value).hostname);
+    return value !== undefined && !isSecureOrLoopback(new URL(value));
   });
   if (missing.length === 0 && insecure.length === 0) {
     return pass('endpoints', names.map((name) => `${name} ${endpoints[name]}`).join(', '));
@@ -118,9 +125,9 @@ function checkEndpoints(endpoints: Endpoints): BindIdSetupCheck {
 
 async function checkJwks(jwksUri: string | undefined, ctx: ProbeContext): Promise<BindIdSetupCheck> {
   const fix = `the issuer does not look like BindID's sign-in host (BindID signs ID tokens with RS256): ${ISSUER_FIX}`;
-  if (jwksUri === undefined) return fail('jwks', 'not checked: the discovery document has no jwks_uri', fix);
-  const result = await probe(jwksUri, {}, ctx);
-  if (!result.ok) return fail('jwks', result.problem, 'check that this machine can reach the sign-in host');
+  if (jwksUri === undefined) return skipped('jwks', 'not checked: the discovery document has no usable jwks_uri');
+  const result = await ask(jwksUri, {}, ctx);
+  if (!result.ok) return fail('jwks', result.problem, result.answered ? fix : 'check that this machine can reach the sign-in host');
   const redirect = redirected(jwksUri, result.answer);
   if (redirect !== undefined) return fail('jwks', redirect, fix);
   const keys = jsonObject(result.answer)?.keys;

@@ -1,14 +1,24 @@
 /**
- * One HTTP request of the doctor: `fetch` with a timeout and redirects not followed, the answer read
- * as text (capped), and every `Date` header kept for the clock check. Text that goes into a check's
- * detail passes through {@link Redactor}, so a host that echoes the secret, the dummy token or the
- * HMAC cannot make the doctor print it.
+ * `probe(request)`: the doctor's only way out to the network, kept narrow so it can be swapped for
+ * the library's HTTP seam: one request (method, URL, headers, body), a deadline for all of it, no
+ * redirect followed, and the answer body read up to a byte bound, never past it (a longer body
+ * stops the read and the connection). It knows nothing of secrets or checks: the policy (what may be
+ * sent where, the `Date` headers, redaction) is in `ask.ts`.
  *
  * @module
  */
 
-/** Longest answer body read, in characters. */
-const MAX_TEXT = 64 * 1024;
+/** A request to make. */
+export interface ProbeRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Time allowed for the whole request, answer body included, in ms. */
+  readonly timeoutMs: number;
+  /** The most bytes of answer body read; a longer body is a `problem`. */
+  readonly maxBytes: number;
+}
 
 /** An answer. */
 export interface ProbeAnswer {
@@ -17,70 +27,74 @@ export interface ProbeAnswer {
   readonly mediaType: string;
   /** The `Location` header of a redirect. */
   readonly location?: string;
-  /** The body, cut to {@link MAX_TEXT} characters. */
+  /** The `Date` header. */
+  readonly date?: string;
+  /** The body, decoded as UTF-8. */
   readonly text: string;
 }
 
-/** An answer, or why there is none (connection refused, timeout...). */
-export type ProbeResult = { ok: true; answer: ProbeAnswer } | { ok: false; problem: string };
+/**
+ * An answer, or why there is none: no answer (connection refused, timeout...), or one whose body is
+ * over the bound (`answered: true`).
+ */
+export type ProbeResult = { ok: true; answer: ProbeAnswer } | { ok: false; problem: string; answered?: true };
 
-/** A `Date` header seen, with the local time of its receipt (ms since 1970). */
-export interface SeenDate {
-  readonly host: string;
-  readonly date: number;
-  readonly localAt: number;
-}
-
-/** Replaces secrets in text about to be shown. */
-export class Redactor {
-  private readonly secrets: string[] = [];
-
-  /** Never show `value` (ignored when shorter than 4 characters, which could hide ordinary words). */
-  add(value: string): void {
-    if (value.length >= 4) this.secrets.push(value);
-  }
-
-  /** `text` with every secret replaced by `[redacted]`. */
-  clean(text: string): string {
-    return this.secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
-  }
-}
-
-/** The state shared by the probes of one run. */
-export interface ProbeContext {
-  readonly timeoutMs: number;
-  readonly now: () => number;
-  readonly dates: SeenDate[];
-  readonly redactor: Redactor;
-}
-
-/** A request to make. */
-export interface ProbeRequest {
-  readonly method?: 'GET' | 'POST';
-  readonly headers?: Record<string, string>;
-  readonly body?: string;
-}
-
-/** Make one request (redirects not followed). */
-export async function probe(url: string, request: ProbeRequest, ctx: ProbeContext): Promise<ProbeResult> {
+/** Make one request (redirects not followed, the body read up to `maxBytes`). */
+export async function probe(request: ProbeRequest): Promise<ProbeResult> {
+  const { host } = new URL(request.url);
+  const stop = new AbortController();
   try {
-    const res = await fetch(url, {
-      method: request.method ?? 'GET',
+    const res = await fetch(request.url, {
+      method: request.method,
       redirect: 'manual',
-      signal: AbortSignal.timeout(ctx.timeoutMs),
-      headers: { accept: 'application/json', ...request.headers },
+      signal: AbortSignal.any([AbortSignal.timeout(request.timeoutMs), stop.signal]),
+      headers: request.headers,
       ...(request.body === undefined ? {} : { body: request.body }),
     });
-    const localAt = ctx.now();
-    const date = Date.parse(res.headers.get('date') ?? '');
-    if (Number.isFinite(date)) ctx.dates.push({ host: new URL(url).host, date, localAt });
-    const text = (await res.text()).slice(0, MAX_TEXT);
-    const location = res.headers.get('location');
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    return { ok: true, answer: { status: res.status, mediaType, text, ...(location === null ? {} : { location }) } };
+    const text = await readBounded(res, request.maxBytes);
+    if (text === undefined) {
+      stop.abort();
+      const problem = `the answer from ${host} is larger than ${size(request.maxBytes)}: the doctor stopped reading it`;
+      return { ok: false, problem, answered: true };
+    }
+    return { ok: true, answer: answerOf(res, text) };
   } catch (err) {
-    return { ok: false, problem: `no answer from ${new URL(url).host} (${failureName(err, ctx.timeoutMs)})` };
+    return { ok: false, problem: `no answer from ${host} (${failureName(err, request.timeoutMs)})` };
   }
+}
+
+/** The body as text, or `undefined` as soon as it is (or announces to be) longer than `maxBytes`. */
+async function readBounded(res: Response, maxBytes: number): Promise<string | undefined> {
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) return undefined;
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return new TextDecoder().decode(Buffer.concat(chunks));
+    length += value.byteLength;
+    if (length > maxBytes) return undefined;
+    chunks.push(value);
+  }
+}
+
+function answerOf(res: Response, text: string): ProbeAnswer {
+  const location = res.headers.get('location');
+  const date = res.headers.get('date');
+  const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return {
+    status: res.status,
+    mediaType,
+    text,
+    ...(location === null ? {} : { location }),
+    ...(date === null ? {} : { date }),
+  };
+}
+
+/** `1 MiB`, or a number of bytes. */
+function size(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
 
 /**
@@ -94,20 +108,4 @@ function failureName(err: unknown, timeoutMs: number): string {
   if (typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)) return code;
   if (typeof message === 'string' && /^[\w .:-]{1,80}$/.test(message)) return message; // undici: "bad port"...
   return typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'request failed';
-}
-
-/** The body as a JSON object, or `undefined`. */
-export function jsonObject(answer: ProbeAnswer): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(answer.text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `what redirects (302) to <location>`, for a 3xx answer; `undefined` otherwise. */
-export function redirected(what: string, answer: ProbeAnswer): string | undefined {
-  if (answer.status < 300 || answer.status > 399) return undefined;
-  return `${what} redirects (${answer.status}) to ${answer.location ?? '(no Location)'}`;
 }

@@ -2,9 +2,11 @@
  * The checks that call BindID with the app's credentials, without any effect there:
  *
  * - `client-auth`: a code exchange with an invalid code and the secret in the form body
- *   (`client_secret_post`, as the library sends it), only to a token endpoint on the issuer's own
- *   host (BindID's is `<issuer>/token`): a discovery document cannot send the secret elsewhere. BindID checks the client before the code, so
- *   `invalid_grant` means the client id and secret were accepted; `invalid_client` means they were not.
+ *   (`client_secret_post`, as the library sends it), only to the token endpoint of a discovery
+ *   document read without a redirect, only on the issuer's own host (BindID's is `<issuer>/token`),
+ *   and only over https or to this machine: a discovery document cannot send the secret elsewhere.
+ *   BindID checks the client before the code, so `invalid_grant` means the client id and secret were
+ *   accepted; `invalid_client` means they were not.
  * - `api-host`: a session-feedback report signed with the secret, for a random access token that
  *   cannot exist. BindID's API answers 401 (unknown token); a 404, a redirect or an HTML page means
  *   the URL is not BindID's API host.
@@ -13,31 +15,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { authorizationHeader } from '../feedback/signing.js';
-import type { Discovered } from './discovery-checks.js';
-import { jsonObject, type ProbeContext, probe, redirected } from './probe.js';
+import { ask, jsonObject, type ProbeContext, redirected } from './ask.js';
+import { API_HOSTS_TEXT } from './known-hosts.js';
 import type { BindIdSetupCheck, BindIdSetupOptions } from './types.js';
 
-const API_FIX =
-  "set apiUrl to BindID's service-provider API host, not the sign-in host: https://api.bindid-sandbox.io (sandbox), " +
-  'https://api.bindid.io (production), https://api.eu.bindid.io (production EU)';
+const API_FIX = `set apiUrl to BindID's service-provider API host, not the sign-in host: ${API_HOSTS_TEXT}`;
 
 function fail(id: BindIdSetupCheck['id'], detail: string, fix: string): BindIdSetupCheck {
   return { id, status: 'fail', detail, fix };
 }
 
-/** The `error` field of an OAuth error answer, if there is one. */
-function oauthError(text: Record<string, unknown> | undefined): string | undefined {
-  return typeof text?.error === 'string' ? text.error.slice(0, 64) : undefined;
+/** The `error` field of an OAuth error answer, if there is one (secrets removed before it is cut short). */
+function oauthError(text: Record<string, unknown> | undefined, ctx: ProbeContext): string | undefined {
+  return typeof text?.error === 'string' ? ctx.redactor.clean(text.error).slice(0, 64) : undefined;
 }
 
-/** Check that the token endpoint accepts the client with `client_secret_post`. */
-export async function checkClientAuth(
-  options: BindIdSetupOptions,
-  discovered: Discovered,
-  ctx: ProbeContext,
-): Promise<BindIdSetupCheck> {
-  const url = discovered.tokenEndpoint;
-  const where = discovered.fromDocument ? url : `${url} (BindID's documented path: discovery failed)`;
+/** Check that the token endpoint of the discovery document accepts the client with `client_secret_post`. */
+export async function checkClientAuth(options: BindIdSetupOptions, url: string, ctx: ProbeContext): Promise<BindIdSetupCheck> {
+  ctx.redactor.add(options.clientSecret);
   if (new URL(url).origin !== new URL(options.issuer).origin) {
     return fail(
       'client-auth',
@@ -52,34 +47,31 @@ export async function checkClientAuth(
     client_id: options.clientId,
     client_secret: options.clientSecret,
   });
-  const result = await probe(
-    url,
-    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() },
-    ctx,
-  );
+  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+  const result = await ask(url, { method: 'POST', headers, body: body.toString(), secret: true }, ctx);
   if (!result.ok) return fail('client-auth', result.problem, 'check that this machine can reach the sign-in host');
   const { answer } = result;
-  const redirect = redirected(where, answer);
+  const redirect = redirected(url, answer);
   if (redirect !== undefined) return fail('client-auth', redirect, 'the token endpoint must answer without a redirect: check the issuer');
-  const error = oauthError(jsonObject(answer));
-  const seen = ctx.redactor.clean(`${answer.status}${error === undefined ? '' : ` ${error}`}`);
+  const error = oauthError(jsonObject(answer), ctx);
+  const seen = `${answer.status}${error === undefined ? '' : ` ${error}`}`;
   if (error === 'invalid_grant') {
     return {
       id: 'client-auth',
       status: 'pass',
-      detail: `${where} accepted client_secret_post for client "${options.clientId}" (an invalid code got ${seen})`,
+      detail: `${url} accepted client_secret_post for client "${options.clientId}" (an invalid code got ${seen})`,
     };
   }
   if (error === 'invalid_client' || answer.status === 401) {
     return fail(
       'client-auth',
-      `${where} refused the client (${seen})`,
+      `${url} refused the client (${seen})`,
       'check clientId and clientSecret against the application in the BindID Admin Portal (same environment as the issuer); the secret is sent in the form body (client_secret_post)',
     );
   }
   return fail(
     'client-auth',
-    `${where} answered ${seen} to an invalid code, not 400 invalid_grant`,
+    `${url} answered ${seen} to an invalid code, not 400 invalid_grant`,
     'check that the issuer is BindID\'s sign-in host and that clientId is the application\'s client id',
   );
 }
@@ -89,17 +81,15 @@ export async function checkApiHost(options: BindIdSetupOptions, ctx: ProbeContex
   const url = `${options.apiUrl.replace(/\/+$/, '')}/session-feedback`;
   const token = randomBytes(32).toString('base64url');
   const header = authorizationHeader(options.clientSecret, token);
+  ctx.redactor.add(options.clientSecret);
   ctx.redactor.add(token);
   ctx.redactor.add(header.slice(header.indexOf('; ') + 2));
   const body = JSON.stringify({
     subject_session_at: token,
     reports: [{ type: 'authentication_performed', alias: 'bindid-doctor-check', time: Math.floor(ctx.now() / 1000) }],
   });
-  const result = await probe(
-    url,
-    { method: 'POST', headers: { authorization: header, 'content-type': 'application/json' }, body },
-    ctx,
-  );
+  const headers = { authorization: header, 'content-type': 'application/json' };
+  const result = await ask(url, { method: 'POST', headers, body, secret: true }, ctx);
   if (!result.ok) return fail('api-host', result.problem, `check the API URL and that this machine can reach it; ${API_FIX}`);
   const { answer } = result;
   const redirect = redirected(url, answer);

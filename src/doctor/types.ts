@@ -15,11 +15,19 @@ export interface BindIdSetupOptions {
   apiUrl: string;
   /** The client id of the application (BindID Admin Portal). */
   clientId: string;
-  /** The client secret. Sent only to the token endpoint and used for the report's HMAC; never printed. */
+  /**
+   * The client secret. Sent only over https (or to this machine), only to a discovered token endpoint
+   * on the issuer's host, and used for the report's HMAC; never printed. Leading or trailing
+   * whitespace (a newline from a file) fails `client-auth`: the library refuses such a secret.
+   */
   clientSecret: string;
   /** The redirect URI registered for the application, e.g. `https://app.example.com/bindid/callback`. */
   redirectUri: string;
-  /** The path the redirect URI must have: the router's callback path. Default `/bindid/callback`. */
+  /**
+   * The path the redirect URI must have: the path of the app's callback route. Default
+   * `/bindid/callback`, the router's default `paths.callback`; give it for a router with another
+   * `paths.callback`, an app with its own callback route, or `BindIdStrategy` with another callback URL.
+   */
   callbackPath?: string;
   /** Time allowed for each request, in ms (100–120000). Default 10000. */
   timeoutMs?: number;
@@ -44,9 +52,15 @@ export type BindIdSetupCheckId =
 export interface BindIdSetupCheck {
   /** Which check. */
   readonly id: BindIdSetupCheckId;
-  /** `pass` or `fail`. */
-  readonly status: 'pass' | 'fail';
-  /** What was found (URLs, statuses, error codes; never the secret, a token or an HMAC). */
+  /**
+   * `pass`, `fail`, or `skipped`: not checked because an earlier check failed (its `detail` says
+   * which, e.g. `not checked: discovery failed`; the fix is on that check).
+   */
+  readonly status: 'pass' | 'fail' | 'skipped';
+  /**
+   * What was found (URLs, statuses, error codes; never the secret, a token or an HMAC, and no control
+   * character: text from a host is shown with escapes such as `\x1b`).
+   */
   readonly detail: string;
   /** What to change, for a failed check. */
   readonly fix?: string;
@@ -54,7 +68,7 @@ export interface BindIdSetupCheck {
 
 /** What `checkBindIdSetup` found. */
 export interface BindIdSetupReport {
-  /** Whether every check passed. */
+  /** Whether every check passed (none failed or was skipped). */
   readonly ok: boolean;
   /** The checks, in a fixed order (the `BindIdSetupCheckId` order). */
   readonly checks: readonly BindIdSetupCheck[];

@@ -1,12 +1,14 @@
 /**
  * The built `bindid-doctor` bin (built by `npm test` before jest runs) against the emulator: settings
  * from the environment or flags (the flag wins), the table on stdout, exit 0 when every check
- * passes, 1 when one fails, 2 for bad arguments; the secret is never printed.
+ * passes, 1 when one fails, 2 for bad arguments (a plain-http issuer off this machine among them,
+ * refused before any connection); the secret is never printed.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../emulator/helpers.js';
+import { loopbackServer } from './loopback-server.js';
 
 const CLI = path.join(__dirname, '..', '..', (require('../../package.json') as { bin: Record<string, string> }).bin['bindid-doctor'] as string);
 const REDIRECT_URI = 'http://localhost:3000/bindid/callback';
@@ -83,8 +85,28 @@ it('missing settings or an unknown flag: the usage on stderr, exit 2; --help: th
   expect(unknown.code).toBe(2);
   const bad = await run([], { ...environment(), BINDID_API_URL: 'api.bindid.io' });
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toMatch(/apiUrl.*absolute http\(s\) URL/);
+  expect(bad.stderr).toMatch(/apiUrl.*must be an absolute URL/);
   const help = await run(['--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toMatch(/^Usage: bindid-doctor/);
+});
+
+it('--issuer http://<a host that is not loopback> exits 2 with the argument error before sending anything: the loopback host behind the name sees no connection', async () => {
+  const srv = await loopbackServer(() => ({ status: 404 }));
+  try {
+    const issuer = `http://[::ffff:127.0.0.1]:${new URL(srv.url).port}`;
+    const { code, stdout, stderr } = await run(['--issuer', issuer], environment());
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr).toMatch(/^bindid-doctor: express-bindid: checkBindIdSetup\(\) option `issuer` must use https: \(plain http is only allowed for localhost/);
+    expect(srv.connections()).toBe(0);
+  } finally {
+    await srv.close();
+  }
+});
+
+it('a secret read with its trailing newline: exit 1, the FAIL line names the newline and never prints the secret', async () => {
+  const { code, stdout } = await run([], { ...environment(), BINDID_CLIENT_SECRET: `${emu.clientSecret}\n` });
+  expect(code).toBe(1);
+  expect(stdout).toMatch(/^FAIL {2}client-auth {3}the client secret has trailing whitespace "\\n", /m);
+  expect(stdout).not.toContain(emu.clientSecret);
 });

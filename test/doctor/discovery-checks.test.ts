@@ -5,7 +5,8 @@
  * http endpoints off this machine), and what the later client-auth check is told to use.
  */
 import { checkDiscovery } from '../../src/doctor/discovery-checks.js';
-import { type ProbeContext, Redactor } from '../../src/doctor/probe.js';
+import type { ProbeContext } from '../../src/doctor/ask.js';
+import { Redactor } from '../../src/doctor/redactor.js';
 import type { BindIdSetupCheck } from '../../src/doctor/types.js';
 import { type Answer, json, type LoopbackServer, loopbackServer } from './loopback-server.js';
 
@@ -44,26 +45,41 @@ function byId(checks: BindIdSetupCheck[]): Record<string, BindIdSetupCheck> {
   return Object.fromEntries(checks.map((check) => [check.id, check]));
 }
 
-it('an issuer nobody listens on fails discovery with the connection error and a reachability fix; client-auth gets <issuer>/token', async () => {
+it('an issuer nobody listens on fails discovery with the connection error and a reachability fix; the checks that need it are skipped, and there is no token endpoint', async () => {
   const closed = await loopbackServer(() => ({ status: 500 }));
   await closed.close();
-  const { checks, discovered } = await checkDiscovery(closed.url, context());
-  expect(checks.map((c) => [c.id, c.status])).toEqual([['discovery', 'fail'], ['issuer', 'fail'], ['endpoints', 'fail'], ['jwks', 'fail']]);
+  const outcome = await checkDiscovery(closed.url, context());
+  const { checks } = outcome;
+  expect(checks.map((c) => [c.id, c.status])).toEqual([['discovery', 'fail'], ['issuer', 'skipped'], ['endpoints', 'skipped'], ['jwks', 'skipped']]);
   expect(checks[0]).toEqual({
     id: 'discovery',
     status: 'fail',
     detail: `no answer from ${new URL(closed.url).host} (ECONNREFUSED)`,
     fix: 'check the issuer URL and that this machine can reach it (DNS, proxy, firewall)',
   });
-  expect(byId(checks).jwks?.detail).toBe('not checked: no discovery document');
-  expect(discovered).toEqual({ tokenEndpoint: `${closed.url}/token`, fromDocument: false });
+  expect(byId(checks).jwks).toEqual({ id: 'jwks', status: 'skipped', detail: 'not checked: discovery failed' });
+  expect(outcome).toMatchObject({ found: false, failure: { answered: false } });
+  expect(outcome.tokenEndpoint).toBeUndefined();
 });
 
 it('a 404 at the well-known URL fails discovery with the status, not a JSON complaint', async () => {
   handle = () => ({ status: 404, headers: { 'content-type': 'application/json' }, body: '{"error":"not_found"}' });
-  const { checks } = await checkDiscovery(srv.url, context());
+  const { checks, failure } = await checkDiscovery(srv.url, context());
   expect(byId(checks).discovery?.detail).toBe(`${srv.url}/.well-known/openid-configuration answered 404`);
   expect(byId(checks).discovery?.fix).toMatch(/^set issuer to BindID's sign-in host/);
+  expect(failure).toEqual({ problem: `${srv.url}/.well-known/openid-configuration answered 404`, answered: true });
+});
+
+it('a discovery answer over 1 MiB fails discovery ("larger than 1 MiB") with the issuer fix: the host answered, but not as BindID', async () => {
+  handle = () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: ' '.repeat(1024 * 1024 + 1) });
+  const { checks, failure } = await checkDiscovery(srv.url, context());
+  expect(byId(checks).discovery).toEqual({
+    id: 'discovery',
+    status: 'fail',
+    detail: `the answer from ${new URL(srv.url).host} is larger than 1 MiB: the doctor stopped reading it`,
+    fix: expect.stringMatching(/^set issuer to BindID's sign-in host/),
+  });
+  expect(failure?.answered).toBe(true);
 });
 
 it('a 200 without Content-Type whose body is not a JSON object says "a body"', async () => {
@@ -72,12 +88,12 @@ it('a 200 without Content-Type whose body is not a JSON object says "a body"', a
   expect(byId(checks).discovery?.detail).toBe(`${srv.url}/.well-known/openid-configuration answered a body that is not a JSON object`);
 });
 
-it('a document without issuer, without endpoints, or with non-http ones fails issuer, endpoints and jwks, and asks for no JWKS', async () => {
+it('a document without issuer, without endpoints, or with non-http ones fails issuer and endpoints, skips jwks, and asks for no JWKS', async () => {
   handle = (path, base) =>
     path === '/.well-known/openid-configuration'
       ? json(documentOf(base, { issuer: undefined, token_endpoint: undefined, authorization_endpoint: 'ftp://files.example/authorize', jwks_uri: 'not a url' }))
       : { status: 404 };
-  const { checks, discovered } = await checkDiscovery(srv.url, context());
+  const { checks, tokenEndpoint } = await checkDiscovery(srv.url, context());
   const found = byId(checks);
   expect(found.discovery?.status).toBe('pass');
   expect(found.issuer).toMatchObject({ status: 'fail', detail: 'the discovery document has no "issuer"' });
@@ -86,10 +102,10 @@ it('a document without issuer, without endpoints, or with non-http ones fails is
     detail: 'missing or not an http(s) URL: authorization_endpoint, token_endpoint, jwks_uri',
     fix: expect.stringMatching(/^the issuer does not look like BindID's sign-in host/),
   });
-  expect(found.jwks).toMatchObject({ status: 'fail', detail: 'not checked: the discovery document has no jwks_uri' });
+  expect(found.jwks).toEqual({ id: 'jwks', status: 'skipped', detail: 'not checked: the discovery document has no usable jwks_uri' });
   expect(srv.requests).toEqual(['GET /.well-known/openid-configuration']);
-  // No token endpoint in the document: client-auth is pointed at BindID's documented path.
-  expect(discovered).toEqual({ tokenEndpoint: `${srv.url}/token`, fromDocument: false });
+  // No token endpoint in the document: the secret has nowhere to go (no guessed <issuer>/token).
+  expect(tokenEndpoint).toBeUndefined();
 });
 
 it('plain http endpoints on another host fail endpoints, naming them (both problems at once)', async () => {
@@ -104,21 +120,21 @@ it('plain http endpoints on another host fail endpoints, naming them (both probl
   expect(found.jwks).toMatchObject({ status: 'pass', detail: `1 RS256 signing key(s) at ${srv.url}/jwks` });
   handle = (path, base) =>
     path === '/jwks' ? json({ keys: [RSA_KEY] }) : json(documentOf(base, { token_endpoint: 'http://signin.example/token' }));
-  const { checks: insecure, discovered } = await checkDiscovery(srv.url, context());
+  const { checks: insecure, tokenEndpoint } = await checkDiscovery(srv.url, context());
   expect(byId(insecure).endpoints?.detail).toBe('plain http off this machine: token_endpoint');
-  expect(discovered).toEqual({ tokenEndpoint: 'http://signin.example/token', fromDocument: true });
+  expect(tokenEndpoint).toBe('http://signin.example/token'); // client-auth refuses it: not on the issuer's host
 });
 
 it('a JWKS URL that drops the connection fails jwks with a reachability fix', async () => {
   handle = (path, base) => (path === '/jwks' ? 'drop' : json(documentOf(base)));
-  const { checks, discovered } = await checkDiscovery(srv.url, context());
+  const { checks, tokenEndpoint } = await checkDiscovery(srv.url, context());
   expect(byId(checks).jwks).toEqual({
     id: 'jwks',
     status: 'fail',
     detail: expect.stringMatching(new RegExp(`^no answer from ${new URL(srv.url).host} \\(\\w+\\)$`)),
     fix: 'check that this machine can reach the sign-in host',
   });
-  expect(discovered).toEqual({ tokenEndpoint: `${srv.url}/token`, fromDocument: true });
+  expect(tokenEndpoint).toBe(`${srv.url}/token`);
 });
 
 it('a JWKS URL that redirects fails jwks without following the redirect', async () => {

@@ -1,17 +1,16 @@
 /**
  * The doctor's single request (`probe`) on its own: what it reports when there is no answer (a
- * timeout, a refused port, a request fetch will not send), which `Date` headers it keeps for the
- * clock check, the media type it reads, and the helpers `jsonObject`, `redirected` and `Redactor`.
+ * timeout, a refused port, a request fetch will not send), the headers it reads (media type,
+ * `Date`, `Location`), that it follows no redirect, and that it reads an answer body only up to its
+ * byte bound: a longer body is a problem, and the read (and the connection) stops there.
  */
-import { jsonObject, type ProbeAnswer, type ProbeContext, probe, Redactor, redirected } from '../../src/doctor/probe.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ProbeRequest, probe } from '../../src/doctor/probe.js';
 import { type Answer, type LoopbackServer, loopbackServer } from './loopback-server.js';
 
-function context(timeoutMs = 2000): ProbeContext {
-  return { timeoutMs, now: () => 1_000_000, dates: [], redactor: new Redactor() };
-}
-
-function answer(partial: Partial<ProbeAnswer>): ProbeAnswer {
-  return { status: 200, mediaType: 'application/json', text: '', ...partial };
+function get(url: string, patch: Partial<ProbeRequest> = {}): ProbeRequest {
+  return { method: 'GET', url, headers: {}, timeoutMs: 2000, maxBytes: 1024 * 1024, ...patch };
 }
 
 let srv: LoopbackServer;
@@ -19,66 +18,102 @@ beforeAll(async () => {
   srv = await loopbackServer((req): Answer | 'hang' => {
     if (req.url === '/hang') return 'hang';
     if (req.url === '/no-date') return { status: 204, noDate: true };
-    if (req.url === '/bad-date') return { status: 204, noDate: true, headers: { date: 'yesterday, more or less' } };
     if (req.url === '/no-type') return { status: 200, body: 'x' };
+    if (req.url === '/moved') return { status: 302, headers: { location: `/elsewhere` } };
+    if (req.url === '/declared') return { status: 200, headers: { 'content-length': '2000' }, body: 'y'.repeat(2000) };
     return { status: 200, headers: { 'content-type': 'Application/JSON; charset=utf-8' }, body: '{"ok":true}' };
   });
 });
 afterAll(() => srv.close());
 
 it('a host that does not answer in time is reported as "timed out after <timeoutMs> ms"', async () => {
-  const started = Date.now();
-  const result = await probe(`${srv.url}/hang`, {}, context(150));
+  const result = await probe(get(`${srv.url}/hang`, { timeoutMs: 150 }));
   expect(result).toEqual({ ok: false, problem: `no answer from ${new URL(srv.url).host} (timed out after 150 ms)` });
-  expect(Date.now() - started).toBeLessThan(1500);
 });
 
 it('a port fetch refuses to call is reported with fetch\'s short reason ("bad port"), no request made', async () => {
   // 6000 (X11) is on the fetch standard's list of bad ports: undici refuses it before connecting.
-  const result = await probe('http://127.0.0.1:6000/.well-known/openid-configuration', {}, context());
+  const result = await probe(get('http://127.0.0.1:6000/.well-known/openid-configuration'));
   expect(result).toEqual({ ok: false, problem: 'no answer from 127.0.0.1:6000 (bad port)' });
 });
 
 it('N173 a request fetch cannot build is reported by the error\'s name, and its message (which quotes the header) is not shown', async () => {
-  const ctx = context();
-  const result = await probe(`${srv.url}/`, { headers: { 'x-secret-ish': 'line\nbreak' } }, ctx);
+  const result = await probe(get(`${srv.url}/`, { headers: { 'x-secret-ish': 'line\nbreak' } }));
   expect(result).toEqual({ ok: false, problem: `no answer from ${new URL(srv.url).host} (TypeError)` });
   expect(srv.requests).not.toContain('GET /');
 });
 
-it('keeps a Date header for the clock check, and none when the answer has no Date or an unreadable one', async () => {
-  const ctx = context();
-  const ok = await probe(`${srv.url}/`, {}, ctx);
-  expect(ok.ok && ok.answer.mediaType).toBe('application/json');
-  expect(ctx.dates).toEqual([{ host: new URL(srv.url).host, date: expect.any(Number), localAt: 1_000_000 }]);
-  const none = await probe(`${srv.url}/no-date`, {}, ctx);
-  const unreadable = await probe(`${srv.url}/bad-date`, {}, ctx);
-  expect(none.ok && unreadable.ok).toBe(true);
-  expect(ctx.dates).toHaveLength(1);
+it('reads the media type (lower-cased, no parameters) and the Date header; none when absent', async () => {
+  const ok = await probe(get(`${srv.url}/`));
+  expect(ok).toEqual({ ok: true, answer: { status: 200, mediaType: 'application/json', text: '{"ok":true}', date: expect.any(String) } });
+  expect(await probe(get(`${srv.url}/no-date`))).toEqual({ ok: true, answer: { status: 204, mediaType: '', text: '' } });
+  expect(await probe(get(`${srv.url}/no-type`))).toMatchObject({ ok: true, answer: { mediaType: '', text: 'x' } });
 });
 
-it('an answer without Content-Type has the media type ""', async () => {
-  const result = await probe(`${srv.url}/no-type`, {}, context());
-  expect(result).toEqual({ ok: true, answer: { status: 200, mediaType: '', text: 'x' } });
+it('follows no redirect: a 302 is the answer, with its Location, and the target is never asked', async () => {
+  const result = await probe(get(`${srv.url}/moved`));
+  expect(result).toMatchObject({ ok: true, answer: { status: 302, location: '/elsewhere' } });
+  expect(srv.requests).not.toContain('GET /elsewhere');
 });
 
-it('jsonObject accepts only a JSON object: not an array, null, a string or broken JSON', () => {
-  expect(jsonObject(answer({ text: '{"issuer":"x"}' }))).toEqual({ issuer: 'x' });
-  for (const text of ['[{"issuer":"x"}]', 'null', '"x"', '{"issuer":']) expect(jsonObject(answer({ text }))).toBeUndefined();
+it('a body announced (Content-Length) longer than the bound is a problem without being read', async () => {
+  const result = await probe(get(`${srv.url}/declared`, { maxBytes: 1000 }));
+  expect(result).toEqual({
+    ok: false,
+    answered: true,
+    problem: `the answer from ${new URL(srv.url).host} is larger than 1000 bytes: the doctor stopped reading it`,
+  });
+  expect(await probe(get(`${srv.url}/declared`, { maxBytes: 2000 }))).toMatchObject({ ok: true, answer: { text: 'y'.repeat(2000) } });
 });
 
-it('redirected names the status and Location of a 3xx answer, "(no Location)" without one, and nothing otherwise', () => {
-  expect(redirected('GET /x', answer({ status: 307, location: 'https://elsewhere.example/x' }))).toBe(
-    'GET /x redirects (307) to https://elsewhere.example/x',
-  );
-  expect(redirected('GET /x', answer({ status: 308 }))).toBe('GET /x redirects (308) to (no Location)');
-  expect(redirected('GET /x', answer({ status: 299 }))).toBeUndefined();
-  expect(redirected('GET /x', answer({ status: 400 }))).toBeUndefined();
-});
+/**
+ * A loopback server that streams `total` bytes in 64 KiB chunks, writing the next only when the
+ * connection has taken the last (so it cannot run ahead of the reader by more than the socket
+ * buffers); `closed` resolves with the bytes written when the connection closes.
+ */
+async function streamingServer(total: number): Promise<{ url: string; closed: Promise<number>; close: () => Promise<void> }> {
+  let written = 0;
+  let onClose: (bytes: number) => void = () => undefined;
+  const closed = new Promise<number>((resolve) => {
+    onClose = resolve;
+  });
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }); // chunked: no Content-Length
+    res.on('close', () => onClose(written));
+    const more = (): void => {
+      while (written < total && !res.destroyed) {
+        written += 64 * 1024;
+        if (!res.write(Buffer.alloc(64 * 1024, 0x20))) {
+          res.once('drain', more);
+          return;
+        }
+      }
+      res.end();
+    };
+    more();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, closed, close };
+}
 
-it('Redactor hides every value of 4 characters or more, and ignores shorter ones that would hide ordinary words', () => {
-  const redactor = new Redactor();
-  redactor.add('s3cr3t-value');
-  redactor.add('the');
-  expect(redactor.clean('the s3cr3t-value and s3cr3t-value again')).toBe('the [redacted] and [redacted] again');
+it('a body streamed past 1 MiB: "larger than 1 MiB", and the read stops there (the host sees the connection closed long before it wrote everything)', async () => {
+  const total = 64 * 1024 * 1024;
+  const host = await streamingServer(total);
+  try {
+    const result = await probe(get(`${host.url}/jwks`));
+    expect(result.ok).toBe(false); // first, so that a probe reading it all fails here, not diffing 64 MiB
+    expect(result).toEqual({
+      ok: false,
+      answered: true,
+      problem: `the answer from ${new URL(host.url).host} is larger than 1 MiB: the doctor stopped reading it`,
+    });
+    // About 1 MiB read plus what the socket buffers held (a few MiB on loopback).
+    expect(await host.closed).toBeLessThan(total / 4);
+  } finally {
+    await host.close();
+  }
 });
