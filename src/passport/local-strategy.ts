@@ -109,6 +109,8 @@ export const DEFAULT_FAILURE_MESSAGE = 'Invalid username or password.';
 export class BindIdLocalStrategy extends PassportLocalStrategy {
   /** The generic failure message. */
   readonly message: string;
+  /** The body fields it reads: a confirm form (the router's page) posts the credentials under these names. */
+  readonly fields: { readonly username: string; readonly password: string };
   // Plain (not #private) fields: passport calls authenticate() on Object.create(strategy).
   private readonly checks: { usernameField: string; passwordField: string; maxUsername: number; maxPassword: number };
 
@@ -123,6 +125,7 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
     );
     this.name = settings.name;
     this.message = settings.message;
+    this.fields = Object.freeze({ username: settings.usernameField, password: settings.passwordField });
     this.checks = {
       usernameField: settings.usernameField,
       passwordField: settings.passwordField,

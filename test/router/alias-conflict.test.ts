@@ -80,7 +80,7 @@ describe('a confirmation refused because of a link elsewhere', () => {
 
 describe("renderDefaultConfirmPage's already-linked view", () => {
   it('says what happened and what to do, with the default or translated message, and offers no "start again"', () => {
-    const model = { view: 'already-linked' as const, status: 409, action: '/c', cancelAction: '/c/cancel', startOverUrl: '/login/bindid' };
+    const model = { view: 'already-linked' as const, status: 409, action: '/c', cancelAction: '/c/cancel', startOverUrl: '/login/bindid', fields: { username: 'username', password: 'password' } };
     expectAlreadyLinkedPage(renderDefaultConfirmPage({ ...model, messages: { ...DEFAULT_CONFIRM_MESSAGES } }));
     const fr = renderDefaultConfirmPage({ ...model, messages: { ...DEFAULT_CONFIRM_MESSAGES, alreadyLinked: 'Rien n’a été lié.' } });
     expect(fr).toContain('role="alert">Rien n’a été lié.</p>');

@@ -1,5 +1,5 @@
 /**
- * The payloads of the router's own events (`onRecognized`, `onLinkFailed`, `onUnlinked`).
+ * The payloads of the sign-in flow's events (`onRecognized`, `onLinkFailed`, `onUnlinked`).
  *
  * @module
  */

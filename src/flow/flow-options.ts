@@ -1,0 +1,193 @@
+/**
+ * The options of the sign-in flow, the same for every door that offers it (`bindIdRouter`,
+ * `BindIdStrategy`): their types, their names, and reading them once into {@link FlowSettings}.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import {
+  CONFIRM_OPTION_KEYS,
+  type ConfirmSettings,
+  readConfirmSettings,
+  type SendAuthenticationPerformedOptions,
+} from '../confirm/confirm-options.js';
+import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
+import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
+import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/static-metadata.js';
+import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
+import { sanitizeReturnTo } from '../session/return-to.js';
+import type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './flow-events.js';
+
+/**
+ * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
+ * password reset): instead of signing in, the user confirms with their password again and the link
+ * is reported again.
+ */
+export const CONFIRM_AGAIN: unique symbol = Symbol.for('express-bindid.confirm-again');
+
+/** What `findUserByAlias` may return. */
+export type AliasLookup<U> = U | typeof CONFIRM_AGAIN | null | undefined | false;
+
+/** The options of the report to BindID the flow sends itself (self-heal, unlink): those of the confirmation. */
+type LinkOptions<U> = Pick<
+  SendAuthenticationPerformedOptions<U>,
+  'apiUrl' | 'alias' | 'now' | 'store' | 'failureMode' | 'outbox' | 'onReportQueued'
+>;
+
+/**
+ * Options of the BindID sign-in flow, taken by `bindIdRouter` and `BindIdStrategy` alike: BindID's
+ * hosts and the app's client, the authorization request, the returning user's lookup, and what the
+ * flow reports itself (fail-open self-heal, unlinking: `apiUrl`, BindID's API host, is required).
+ */
+export interface FlowOptions<U = Express.User> extends LinkOptions<U> {
+  /**
+   * BindID's issuer (sign-in host, no trailing slash: one is removed), e.g. `BINDID_HOSTS.sandbox.issuer`
+   * (`https://signin.bindid-sandbox.io`); for the emulator `emu.issuer`.
+   */
+  issuer: string;
+  /** The BindID client ID of the app. */
+  clientId: string;
+  /** The BindID client secret (token endpoint and report signing). */
+  clientSecret: string;
+  /**
+   * Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted,
+   * disabled): the sign-in is refused (`ERR_BINDID_UNKNOWN_ALIAS`). Return {@link CONFIRM_AGAIN} when
+   * the app revoked this link (after a password reset, say): the user must confirm with their password again.
+   */
+  findUserByAlias: (alias: string, claims: BindIdClaims, req: Request) => AliasLookup<U> | Promise<AliasLookup<U>>;
+  /** OIDC scopes. Default `openid email`. Or give `authorizationParams.scope` (not both). */
+  scope?: string;
+  /**
+   * Extra parameters of every authorization request (`acr_values`, `login_hint`, `prompt`, `display`,
+   * `bindid_custom_message`, `bindid_aux_link`, `bindid_aux_link_title`, `scope`), checked here.
+   * `state`, `nonce`, `redirect_uri`, PKCE, `client_id` and `response_type` cannot be set.
+   */
+  authorizationParams?: AuthorizationParams;
+  /**
+   * This login's parameters (same allow-list), overriding `authorizationParams` key by key; checked at
+   * each login (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400). Return `undefined` for none.
+   */
+  authorizationParamsFor?: (req: Request) => AuthorizationParams | undefined | Promise<AuthorizationParams | undefined>;
+  /** PKCE S256 (`code_challenge` at /authorize, `code_verifier` at /token). Default `true`. */
+  pkce?: boolean;
+  /** BindID's endpoints by hand, instead of discovery: all four or none, `https:` (plain `http:` only for localhost). */
+  metadata?: StaticOidcMetadata;
+  /** Where to go after sign-in when no valid `returnTo` was given. Default `/`. */
+  defaultReturnTo?: string;
+  /** Time a new user has to confirm, in seconds (never beyond the access token's lifetime). Default 600. */
+  pendingTtlSeconds?: number;
+  /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
+  httpTimeoutMs?: number;
+  /** A returning BindID user was recognised by alias. Errors are logged, not thrown. */
+  onRecognized?: (event: RecognizedEvent<U>) => unknown;
+  /** A sign-in or confirmation did not link (here: an unusable `bindid_alias`). Errors are logged, not thrown. */
+  onLinkFailed?: (event: LinkFailedEvent) => unknown;
+  /** The signed-in user unlinked BindID: BindID accepted `alias_deleted`, the link is forgotten. Errors are logged, not thrown. */
+  onUnlinked?: (event: UnlinkedEvent<U>) => unknown;
+}
+
+/** @internal The option names of the flow. */
+export const FLOW_OPTION_KEYS: KnownKeys<FlowOptions> = {
+  ...pick(CONFIRM_OPTION_KEYS, ['apiUrl', 'alias', 'now', 'store', 'failureMode', 'outbox', 'onReportQueued']),
+  issuer: true,
+  clientId: true,
+  clientSecret: true,
+  findUserByAlias: true,
+  scope: true,
+  authorizationParams: true,
+  authorizationParamsFor: true,
+  pkce: true,
+  metadata: true,
+  defaultReturnTo: true,
+  pendingTtlSeconds: true,
+  httpTimeoutMs: true,
+  onRecognized: true,
+  onLinkFailed: true,
+  onUnlinked: true,
+};
+
+/** The entries of `keys` named in `names`. */
+function pick<T extends object, K extends keyof T>(keys: T, names: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(names.map((name) => [name, keys[name]])) as Pick<T, K>;
+}
+
+/** The flow's settings, read once. @internal */
+export interface FlowSettings<U> {
+  readonly baseUrl: string;
+  readonly appOrigin: string;
+  readonly defaultReturnTo: string;
+  readonly pendingTtlSeconds: number;
+  readonly oidc: BindIdOidcClient;
+  readonly authorizationParamsFor: FlowOptions<U>['authorizationParamsFor'];
+  readonly findUserByAlias: FlowOptions<U>['findUserByAlias'];
+  readonly onRecognized: ((event: RecognizedEvent<U>) => unknown) | undefined;
+  readonly onLinkFailed: ((event: LinkFailedEvent) => unknown) | undefined;
+  readonly onUnlinked: ((event: UnlinkedEvent<U>) => unknown) | undefined;
+  /** The reports, the shared store, the link registry and fail-open: the confirmation's settings. */
+  readonly link: ConfirmSettings<U>;
+}
+
+/**
+ * Read the flow's options from `o` (a factory's reader), with the app's origin and the redirect URI
+ * the door registers at BindID (each door reads them its own way), and the report client the door
+ * already built (or none: one from `clientSecret` + `apiUrl`).
+ */
+export function readFlowSettings<U>(
+  o: OptionReader,
+  { baseUrl, redirectUri }: { baseUrl: string; redirectUri: string },
+  client?: SessionFeedbackClient,
+): FlowSettings<U> {
+  const issuer = o.baseUrl('issuer', 'https://signin.bindid-sandbox.io');
+  const clientId = o.requiredString('clientId', 'the client ID from the BindID admin portal');
+  const clientSecret = o.requiredString('clientSecret', 'process.env.BINDID_CLIENT_SECRET');
+  if (clientSecret.trim() !== clientSecret) throw o.error('clientSecret', 'has leading or trailing whitespace; trim it');
+  const findUserByAlias = o.fn<FlowOptions<U>['findUserByAlias']>('findUserByAlias');
+  if (!findUserByAlias) throw o.error('findUserByAlias', 'is required: (alias) => the user whose alias it is, or null');
+  const defaultReturnTo = o.string('defaultReturnTo', '/');
+  if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
+    throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
+  }
+  const { scope, authorizationParams } = readScopeAndParams(o);
+  const oidc = new BindIdOidcClient({
+    issuer,
+    clientId,
+    clientSecret,
+    redirectUri,
+    scope,
+    timeoutMs: o.integer('httpTimeoutMs', 5000, 500, 60_000),
+    authorizationParams,
+    pkce: o.boolean('pkce', true),
+    metadata: readStaticMetadata(o, 'metadata', issuer),
+  });
+  return {
+    baseUrl,
+    appOrigin: new URL(baseUrl).origin,
+    defaultReturnTo,
+    pendingTtlSeconds: o.integer('pendingTtlSeconds', DEFAULT_PENDING_TTL_SECONDS, 10, 3600),
+    oidc,
+    authorizationParamsFor: o.fn<FlowOptions<U>['authorizationParamsFor']>('authorizationParamsFor'),
+    findUserByAlias,
+    onRecognized: o.fn('onRecognized'),
+    onLinkFailed: o.fn('onLinkFailed'),
+    onUnlinked: o.fn('onUnlinked'),
+    link: readConfirmSettings<U>(o, true, client ?? reportClient(o, clientSecret)),
+  };
+}
+
+/** The client of the flow's reports, from `clientSecret` and `apiUrl` (BindID's API host). */
+function reportClient(o: OptionReader, clientSecret: string): SessionFeedbackClient {
+  return new SessionFeedbackClient({ clientSecret, apiUrl: o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io') });
+}
+
+/** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */
+function readScopeAndParams(o: OptionReader): { scope: string; authorizationParams: AuthorizationParams } {
+  const { scope: paramScope, ...authorizationParams } = readAuthorizationParams(o, 'authorizationParams');
+  if (paramScope !== undefined && o.has('scope')) {
+    throw o.error('authorizationParams.scope', 'cannot be combined with the scope option: give one or the other');
+  }
+  const scope = paramScope ?? o.string('scope', 'openid email');
+  if (!scope.split(' ').includes('openid')) throw o.error('scope', 'must include openid');
+  return { scope, authorizationParams };
+}
