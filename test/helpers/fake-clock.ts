@@ -99,17 +99,19 @@ export function watch<T>(pending: PromiseLike<T>): Watched<T> {
 }
 
 /**
- * Check that `call` settles exactly `at` ms of fake time after `since` (a `jest.now()` reading): it is
- * still pending when the clock reads `at - 1`, and it settles once the clock reads `at`, without any
- * more fake time (what is left to do over real I/O, an HTTP answer say, it may still do). Returns
- * its promise.
+ * Check that `call` settles when the fake clock reads `at` ms after `since` (a `jest.now()` reading),
+ * not earlier, not later: a timer falls due exactly then (one that had not fired when the clock read
+ * `at - 1`), the call is still pending a millisecond before, and it settles with no more fake time
+ * passing (what is left to do over real I/O, an HTTP answer say, it may still do). Returns its promise.
  */
 export async function settlesAt<T>(call: Watched<T>, at: number, since: number): Promise<T> {
   const before = since + at - 1 - jest.now();
   if (before < 0) throw new Error(`settlesAt: the fake clock is already ${-before} ms past ${at - 1} ms`);
   await jest.advanceTimersByTimeAsync(before);
   expect(call.settled).toBe(false);
+  const pending = jest.getTimerCount();
   await jest.advanceTimersByTimeAsync(1);
+  expect(jest.getTimerCount()).toBeLessThan(pending); // what ends the call fell due at `at`, not before
   await until(() => call.settled, `it settled at ${at} ms, with no more fake time passing`);
   return call.promise;
 }
