@@ -58,8 +58,9 @@ function start(args: string[]): Promise<Running> {
   });
 }
 
-/** Send `signal` and resolve with the exit code. */
+/** Send `signal` and resolve with the exit code (at once if it had exited already). */
 function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     child.on('exit', (code) => resolve(code));
     child.kill(signal);
