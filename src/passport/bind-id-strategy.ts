@@ -18,7 +18,7 @@
  */
 import type { Request } from 'express';
 import type {} from 'express-session';
-import passportDefault, { type Strategy as PassportStrategy, type StrategyCreatedStatic } from 'passport';
+import passportDefault, { type AuthenticateOptions, type Strategy as PassportStrategy, type StrategyCreatedStatic } from 'passport';
 import { BindIdError } from '../errors.js';
 import { type SignInOutcome, SignInFlow } from '../flow/sign-in-flow.js';
 import { signedInUser } from '../flow/unlink.js';
@@ -26,6 +26,17 @@ import { logger, printable } from '../internal/log.js';
 import { type BindIdStrategyOptions, readBindIdStrategyOptions, type StrategyConfig } from './bind-id-strategy-options.js';
 
 export type { BindIdStrategyOptions } from './bind-id-strategy-options.js';
+
+declare module 'passport' {
+  interface AuthenticateOptions {
+    /**
+     * `BindIdStrategy` only: start unlinking BindID from the signed-in user (a fresh BindID sign-in
+     * whose callback, on the strategy's callback route, reports `alias_deleted`). Mount it on a POST
+     * route after the form's CSRF and same-origin check.
+     */
+    unlink?: boolean;
+  }
+}
 
 const log = logger('login');
 
@@ -94,7 +105,7 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
    * Called by `passport.authenticate()`: starts a sign-in, an unlink (`{ unlink: true }`), or
    * completes either on the callback.
    */
-  override authenticate(req: Request, options?: { unlink?: boolean }): void {
+  override authenticate(req: Request, options?: AuthenticateOptions): void {
     const actions = this as unknown as Actions;
     const ctx = contextOf(this);
     noStore(req);

@@ -13,7 +13,7 @@ import { credentialFields } from './strategy-check.js';
 import type { RouterConfig } from './router-options.js';
 
 /** What a route gives {@link RouterResponses.page}; the rest of the model comes from the options. */
-export type PageModel = Pick<ConfirmPageModel, 'view' | 'status'> & Partial<Omit<ConfirmPageModel, 'fields'>>;
+export type PageModel = Pick<ConfirmPageModel, 'view' | 'status'> & Partial<ConfirmPageModel>;
 
 /** Answers with the confirm page and redirects to the return path, never cached. */
 export class RouterResponses {

@@ -77,6 +77,8 @@ export interface DoorOptions {
   failureMode?: 'open' | 'closed';
   /** The body field of the username in the confirm form (the local strategy's `usernameField`). */
   usernameField?: string;
+  /** express-session's store (default its MemoryStore). */
+  sessionStore?: session.Store;
 }
 
 /** One event the library emitted: its hook name and payload (without `req`). */
@@ -174,7 +176,14 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
   };
 
   const app = express();
-  app.use(session({ secret: 'door-test-session-secret', resave: false, saveUninitialized: false }));
+  app.use(
+    session({
+      secret: 'door-test-session-secret',
+      resave: false,
+      saveUninitialized: false,
+      ...(options.sessionStore ? { store: options.sessionStore } : {}),
+    }),
+  );
   app.use(instance.initialize());
   app.use(instance.session());
   const form = express.urlencoded({ extended: false });
@@ -235,7 +244,7 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
     );
     app.get(paths.login, instance.authenticate('bindid'));
     app.get(paths.callback, instance.authenticate('bindid'), (req, res) => res.redirect(303, (req.authInfo as BindIdAuthInfo).returnTo));
-    app.post(paths.unlink, form, sameOrigin, instance.authenticate('bindid', { unlink: true } as passport.AuthenticateOptions));
+    app.post(paths.unlink, form, sameOrigin, instance.authenticate('bindid', { unlink: true }));
     confirmRoutes();
   } else {
     if (options.authorizationParams || options.pkce !== undefined || options.metadata || options.failureMode === 'open') {
