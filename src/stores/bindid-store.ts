@@ -30,11 +30,6 @@ export interface BindIdStore {
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
   /**
-   * Every live key starting with `prefix`. Nothing in express-bindid calls it (the outbox reads its
-   * index instead); kept so that stores written for earlier versions still fit.
-   */
-  keys(prefix: string): Promise<string[]>;
-  /**
    * Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed.
    * Releases a lease or a reservation only by its owner.
    */
@@ -134,12 +129,6 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
     if (entry) entry.value = String(next);
     else this.#put(key, String(next), ttlMs);
     return next;
-  }
-
-  async keys(prefix: string): Promise<string[]> {
-    const out: string[] = [];
-    for (const key of this.#entries.keys()) if (key.startsWith(prefix) && this.#live(key)) out.push(key);
-    return out;
   }
 
   async deleteIf(key: string, expected: string): Promise<boolean> {

@@ -45,6 +45,7 @@ import {
   type TestUser,
   whoami,
 } from '../helpers/flow.js';
+import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { captureDebug } from '../helpers/leaks.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
 import { acceptedPerSub } from '../helpers/outbox.js';
@@ -455,7 +456,7 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       });
 
       it('K105 a self-heal BindID refuses (400) or an unreadable self-heal record falls back to the password', async () => {
-        const store = new MemoryBindIdStore();
+        const store = new KeyListingStore();
         const flow = await start(() => open({}, { store }));
         const linked = await linkWhileDown(flow, flow.agent());
         flow.emulator.setFault('session-feedback', { status: 400 });
@@ -621,7 +622,7 @@ describe('K. Failure policy, queue, circuit breaker', () => {
 
     it('K108 sendAuthenticationPerformed with a failing outbox: next(err) once with the retryable 503 error, nobody signed in', async () => {
       const flow = await start();
-      const store = new MemoryBindIdStore();
+      const store = new KeyListingStore();
       const outbox = new StoreOutbox(store);
       const queued: ReportQueuedEvent[] = [];
       const app = createMiddlewareApp(flow.emulator, {
