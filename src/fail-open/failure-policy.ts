@@ -12,8 +12,8 @@
  *
  * The default outbox is a {@link StoreOutbox} on the factory's `store` (the `BindIdStore` that already
  * holds the single-use claims and the link registry: a `RedisBindIdStore` with several instances).
- * An outbox that does not survive a restart (`durable: false`: on `MemoryBindIdStore`, or a
- * `SessionStoreOutbox` on express-session's `MemoryStore`) is refused at the factory when
+ * An outbox that does not survive a restart (`durable: false`: a `StoreOutbox` on `MemoryBindIdStore`,
+ * or an outbox of your own that says so) is refused at the factory when
  * `NODE_ENV=production`, and warned about once per process otherwise (`EXPRESS_BINDID_OUTBOX_NOT_DURABLE`).
  *
  * @module
@@ -169,7 +169,7 @@ function readOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: ()
   let outbox: Outbox;
   if (given !== undefined) {
     if (!isOutbox(given)) {
-      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a StoreOutbox or a SessionStoreOutbox');
+      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a StoreOutbox or your own');
     }
     outbox = given;
   } else if (isQueueStore(store)) {

@@ -173,7 +173,7 @@ export class OutboxWorker {
     const outbox = o.raw('outbox') as Partial<Record<keyof Outbox, unknown>> | null | undefined;
     const needed = ['due', 'claim', 'get', 'update', 'remove'] as const;
     if (outbox === null || typeof outbox !== 'object' || needed.some((m) => typeof outbox[m] !== 'function')) {
-      throw o.error('outbox', `must be an Outbox (with ${needed.join(', ')}): a SessionStoreOutbox or a StoreOutbox`);
+      throw o.error('outbox', `must be an Outbox (with ${needed.join(', ')}): a StoreOutbox or your own`);
     }
     const client = o.raw('client') as Partial<OutboxSender> | null | undefined;
     if (client === null || typeof client !== 'object' || typeof client.send !== 'function') {

@@ -5,8 +5,7 @@
  *
  * - {@link Outbox}: where queued reports live. `StoreOutbox` (`./store-outbox.ts`, the default, on
  *   the factory's `store`) keeps them in a `BindIdStore` queue indexed by due time
- *   (`RedisBindIdStore` for several instances and restarts); `SessionStoreOutbox`
- *   (`./session-store-outbox.ts`) keeps them in the app's express-session store, for one instance.
+ *   (`RedisBindIdStore` for several instances and restarts).
  * - `OutboxWorker` (`./outbox-worker.ts`): takes due reports, sends each one with
  *   `SessionFeedbackClient.send` (which signs it at send time with the current client secret and
  *   keeps the report's original `time`), removes delivered ones, reschedules retryable failures with

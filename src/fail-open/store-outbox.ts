@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
 import { type BindIdQueueStore, isQueueStore, QUEUE_METHODS, type QueueRecord } from '../stores/queue-store.js';
-// The item checks both outboxes share (the same import list in store-outbox.ts and session-store-outbox.ts).
 import {
   checkId,
   checkLease,

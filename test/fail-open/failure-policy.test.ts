@@ -1,9 +1,8 @@
 /**
- * Unit tests of src/fail-open/failure-policy.ts: the self-heal records and the worker of a factory whose
- * default outbox (the session store) is not known yet. The behaviour through the router is suite K
- * (test/security/k-failure-policy.test.ts).
+ * Unit tests of src/fail-open/failure-policy.ts: the self-heal records, the worker of a factory in
+ * fail-open mode (its default outbox in the factory's store from the start), and outboxes that do
+ * not survive a restart. The behaviour through the router is suite K (test/security/k-failure-policy.test.ts).
  */
-import session from 'express-session';
 import {
   healKey,
   NOT_DURABLE_WARNING,
@@ -18,7 +17,6 @@ import {
   ErrorCode,
   MemoryBindIdStore,
   RedisBindIdStore,
-  SessionStoreOutbox,
   StoreOutbox,
   sendAuthenticationPerformed,
 } from '../../src/index.js';
@@ -124,7 +122,6 @@ describe('an outbox that does not survive a restart', () => {
     ['the default outbox on the default MemoryBindIdStore', () => ({}), 'store'],
     ['the default outbox on a MemoryBindIdStore given as store', () => ({ store: new MemoryBindIdStore() }), 'store'],
     ['a StoreOutbox on MemoryBindIdStore', () => ({ store: durableStore(), outbox: new StoreOutbox(new MemoryBindIdStore()) }), 'outbox'],
-    ['a SessionStoreOutbox on express-session\'s MemoryStore', () => ({ store: durableStore(), outbox: new SessionStoreOutbox(new session.MemoryStore()) }), 'outbox'],
   ];
 
   it.each(notDurable)('N168 is refused at start-up with NODE_ENV=production: %s (a coded error naming the option and the fix)', (_what, options, option) => {
