@@ -136,7 +136,7 @@ async function queueReport<U>(
     sub,
     accessToken: pending.accessToken,
     report: { ...report, alias },
-    expiresAt: pending.tokenExpiresAt ?? pending.expiresAt,
+    expiresAt: pending.tokenExpiresAt,
     now,
   });
   let added: boolean;

@@ -25,8 +25,7 @@ export interface BindIdStore {
    * Add `by` (default 1; may be negative, e.g. -1 to give back a reserved attempt) to the counter
    * `key` atomically, creating it at 0 with `ttlMs` first if it is missing (later increments never
    * move its expiry); resolves the new value. Attempt limits decide on this value alone, so it must
-   * be atomic across every instance sharing the store. A store written before `by` existed, that
-   * always adds 1, only makes the limits stricter (a given-back attempt stays counted).
+   * be atomic across every instance sharing the store.
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
   /**

@@ -27,7 +27,7 @@ import type { PendingLogin } from '../../src/session/pending-login.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';
 
 const now = () => 1_000_000;
-const pending = (token: string): PendingLogin => ({ id: 'p', accessToken: token, createdAt: 0, expiresAt: now() + 60_000, claims: { sub: 's' } });
+const pending = (token: string): PendingLogin => ({ id: 'p', accessToken: token, createdAt: 0, expiresAt: now() + 60_000, tokenExpiresAt: now() + 3_600_000, claims: { sub: 's' } });
 const fromIp = (ip: string) => ({ ip }) as Request;
 
 function settings(store: BindIdStore, maxAttempts = 3, perAccount = 4, perIp = 5): AttemptGuardSettings {
