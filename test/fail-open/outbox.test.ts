@@ -63,18 +63,6 @@ describe('StoreOutbox', () => {
     expect((await outbox.due(redis.now + 10, 10)).map((i) => i.id)).toEqual([dead.id]);
   });
 
-  it('skips a record it cannot read, and lists the rest', async () => {
-    const store = new MemoryBindIdStore();
-    const outbox = new StoreOutbox(store);
-    const item = makeItem();
-    await outbox.enqueue(item);
-    const far = Date.now() + 3_600_000;
-    await store.queueAdd('outbox:', { id: 'a'.repeat(64), value: '{not json', dueAt: 0, keepUntil: far }, Date.now());
-    await store.queueAdd('outbox:', { id: 'b'.repeat(64), value: JSON.stringify({ ...item, attempts: 'x' }), dueAt: 0, keepUntil: far }, Date.now());
-    expect(await outbox.due(Date.now(), 10)).toEqual([item]);
-    expect(await outbox.get('a'.repeat(64))).toBeUndefined();
-  });
-
   it('due() on Redis is one script over the index: no SCAN, no KEYS, no read of an item that is not due', async () => {
     const redis = new FakeRedis();
     redis.now = Date.now();
