@@ -20,6 +20,7 @@ import {
   StoreOutbox,
   sendAuthenticationPerformed,
 } from '../../src/index.js';
+import { withFakeClock } from '../helpers/fake-clock.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { makeItem } from '../helpers/outbox.js';
 import { FakeRedisQueues } from '../stores/fake-redis-queues.js';
@@ -72,29 +73,33 @@ describe('the worker of a factory in fail-open mode', () => {
   };
 
   it('has its default outbox in the factory\'s store from the start: the worker works on reports queued there before any request', async () => {
+    let clock = Date.now(); // the factories' clock (`now`), which their workers read
     const store = new MemoryBindIdStore();
-    await new StoreOutbox(store).enqueue(makeItem({ nextAttemptAt: Date.now() - 1 }));
+    await new StoreOutbox(store).enqueue(makeItem({ nextAttemptAt: clock - 1 }, clock));
     // BindID's API on a loopback port nobody listens on: the attempt fails and the item is rescheduled.
-    const closed = { clientSecret: 's', apiUrl: 'http://127.0.0.1:9', failureMode: 'open' as const, store, outboxWorker: { start: false } };
-    const router = bindIdRouter({ ...base, ...closed });
+    const closed = { clientSecret: 's', apiUrl: 'http://127.0.0.1:9', failureMode: 'open' as const, store, now: () => clock };
+    // random 1: the router worker's first backoff is its whole bound, 1000 ms.
+    const router = bindIdRouter({ ...base, ...closed, outboxWorker: { start: false, random: () => 1 } });
     expect(await router.outboxWorker?.runOnce()).toMatchObject({ retried: 1 });
     const middleware = sendAuthenticationPerformed({ ...closed, outboxWorker: { start: false, backoff: { baseMs: 1, maxMs: 1 } } });
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the router worker's first backoff (at most 1 s)
+    clock += 999;
+    expect(await middleware.outboxWorker?.runOnce()).toMatchObject({ retried: 0, skipped: 0 }); // not due yet
+    clock += 1; // the router worker's backoff is over
     expect(await middleware.outboxWorker?.runOnce()).toMatchObject({ retried: 1 });
   });
 
-  it('is started on an unref()ed timer by default, and stops', async () => {
-    const router = bindIdRouter({ ...base, failureMode: 'open', outboxWorker: { intervalMs: 10 } });
-    const worker = router.outboxWorker;
-    expect(worker?.intervalMs).toBe(10);
-    const runs = jest.spyOn(worker as NonNullable<typeof worker>, 'runOnce');
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    await worker?.stop();
-    expect(runs.mock.calls.length).toBeGreaterThan(0);
-    const after = runs.mock.calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    expect(runs.mock.calls.length).toBe(after);
-  });
+  it('is started on an unref()ed timer by default, and stops', () =>
+    withFakeClock(async () => {
+      const router = bindIdRouter({ ...base, failureMode: 'open', outboxWorker: { intervalMs: 10 } });
+      const worker = router.outboxWorker as NonNullable<typeof router.outboxWorker>;
+      expect(worker.intervalMs).toBe(10);
+      const runs = jest.spyOn(worker, 'runOnce');
+      await jest.advanceTimersByTimeAsync(60);
+      await worker.stop();
+      expect(runs).toHaveBeenCalledTimes(6); // one run every 10 ms
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(runs).toHaveBeenCalledTimes(6); // none after stop()
+    }));
 });
 
 describe('an outbox that does not survive a restart', () => {
