@@ -93,7 +93,8 @@ export class SignInFlow<U> {
       if (user === 'confirm-again') return this.#keepPending(req, result, returnTo, true);
       return this.#signedIn(req, user, claim.alias, result.claims, returnTo, false);
     }
-    const healed = this.settings.link.failure.mode === 'open' ? await selfHeal(this.settings, req, result) : undefined;
+    const { failure } = this.settings.link;
+    const healed = failure.mode === 'open' ? await selfHeal(this.settings, req, result, failure.outbox) : undefined;
     if (healed) return this.#signedIn(req, healed.user, healed.alias, result.claims, returnTo, true);
     return this.#keepPending(req, result, returnTo, false);
   }

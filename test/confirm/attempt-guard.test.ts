@@ -25,9 +25,10 @@ import {
 import { DEFAULT_FAILURE_MESSAGE } from '../../src/passport/local-strategy.js';
 import { settlesAt, until, watch, withFakeClock } from '../helpers/fake-clock.js';
 import type { PendingLogin } from '../../src/session/pending-login.js';
+import { KeyListingStore } from '../helpers/key-listing-store.js';
 
 const now = () => 1_000_000;
-const pending = (token: string): PendingLogin => ({ id: 'p', accessToken: token, createdAt: 0, expiresAt: now() + 60_000, claims: { sub: 's' } });
+const pending = (token: string): PendingLogin => ({ id: 'p', accessToken: token, createdAt: 0, expiresAt: now() + 60_000, tokenExpiresAt: now() + 3_600_000, claims: { sub: 's' } });
 const fromIp = (ip: string) => ({ ip }) as Request;
 
 function settings(store: BindIdStore, maxAttempts = 3, perAccount = 4, perIp = 5): AttemptGuardSettings {
@@ -156,8 +157,8 @@ describe('N130 the guarded strategy', () => {
   });
 
   it("N130 the router's hand-over wins over the strategy's own store and limits", async () => {
-    const own = new MemoryBindIdStore();
-    const routers = new MemoryBindIdStore();
+    const own = new KeyListingStore();
+    const routers = new KeyListingStore();
     const { agent, seed } = appWith({ store: own, maxAttempts: 100, verify: () => false }, { context: settings(routers, 1, 100, 100) });
     await seed();
     expect((await agent.post('/login').type('form').send({ username: 'a', password: 'x' })).body.pending).toBe(false);

@@ -2,9 +2,8 @@
  * OutboxWorker against the emulator (real logins, real access tokens, strict HMAC checks): delivery
  * with the original `time` (K104), dedupe on (sub, alias) (K104), dead letters for expired tokens
  * (K103) and refused reports, backoff until success, exactly-once delivery by two instances sharing
- * one store, the session-store default, start/stop without leftover timers, and store failures.
+ * one store, start/stop without leftover timers, and store failures.
  */
-import session from 'express-session';
 import type { Emulator } from '../../src/emulator/index.js';
 import {
   BindIdError,
@@ -21,7 +20,6 @@ import {
   type OutboxWorkerOptions,
   type SessionFeedbackClient,
   RedisBindIdStore,
-  SessionStoreOutbox,
   StoreOutbox,
 } from '../../src/index.js';
 import { startEmulator } from '../emulator/helpers.js';
@@ -338,17 +336,6 @@ describe('against the emulator', () => {
           } };
         },
       ],
-      [
-        'SessionStoreOutbox on MemoryStore',
-        () => {
-          let clock = Date.now();
-          const now = () => clock;
-          const outbox = new SessionStoreOutbox(new session.MemoryStore(), { now });
-          return { handles: [outbox, outbox, outbox], now, pass: (ms) => {
-            clock += ms;
-          } };
-        },
-      ],
     ];
     const LEASE = 30_000;
     const failures: Array<[string, BindIdError, Partial<OutboxRunResult>]> = [
@@ -406,16 +393,6 @@ describe('against the emulator', () => {
           expect(emu.reports()).toHaveLength(1);
         },
       );
-    });
-
-    it('SessionStoreOutbox on MemoryStore: two workers sharing it deliver each report exactly once', async () => {
-      const outbox = new SessionStoreOutbox(new session.MemoryStore());
-      for (let i = 0; i < 6; i++) await outbox.enqueue(await loginItem(emu, `user${i}`));
-      const a = worker(outbox);
-      const b = worker(outbox);
-      await drain([a.worker, b.worker], () => {});
-      expect([...acceptedPerSub(emu).values()]).toEqual([1, 1, 1, 1, 1, 1]);
-      expect(await outbox.due(Date.now() + 86_400_000, 100)).toEqual([]);
     });
   });
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import session from 'express-session';
-import { type LinkedEvent, MemoryBindIdStore, type RecognizedEvent } from '../../src/index.js';
+import type { LinkedEvent, RecognizedEvent } from '../../src/index.js';
 import {
   APP_ORIGIN,
   appPath,
@@ -22,6 +22,7 @@ import {
   useFlowPerTest,
   whoami,
 } from '../helpers/flow.js';
+import { KeyListingStore } from '../helpers/key-listing-store.js';
 
 const { start, verifyCalls } = useFlowPerTest();
 
@@ -157,7 +158,7 @@ describe('D. Pending-link state', () => {
   });
 
   it('D34 a pending-login id of session B submitted in session A is ignored: A confirms only its own, B is untouched', async () => {
-    const attempts = new MemoryBindIdStore();
+    const attempts = new KeyListingStore();
     const f = await start({ router: { store: attempts } });
     const ua = freshUser();
     const ub = freshUser();
