@@ -53,7 +53,6 @@ export {
   type BindIdLocalStrategy,
   createLocalStrategy,
   type LocalStrategyOptions,
-  type LocalStrategyOptionsWithRequest,
   type Verify,
   type VerifyDone,
   type VerifyResult,

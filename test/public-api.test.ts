@@ -90,7 +90,6 @@ const ROOT_TYPES = [
   'LinkFailedEvent',
   'LinkedEvent',
   'LocalStrategyOptions',
-  'LocalStrategyOptionsWithRequest',
   'MemoryBindIdStoreOptions',
   'Outbox',
   'OutboxBackoffOptions',

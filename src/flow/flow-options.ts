@@ -5,14 +5,10 @@
  * @module
  */
 import type { Request } from 'express';
-import {
-  CONFIRM_OPTION_KEYS,
-  type ConfirmSettings,
-  readConfirmSettings,
-  type SendAuthenticationPerformedOptions,
-} from '../confirm/confirm-options.js';
+import { type ConfirmSettings, type ConfirmUserTypes, pick, REPORT_OPTIONS, readConfirmSettings } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
-import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchemaOf } from '../internal/option-schema.js';
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
 import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/static-metadata.js';
@@ -30,88 +26,70 @@ export const CONFIRM_AGAIN: unique symbol = Symbol.for('express-bindid.confirm-a
 /** What `findUserByAlias` may return. */
 export type AliasLookup<U> = U | typeof CONFIRM_AGAIN | null | undefined | false;
 
-/** The options of the report to BindID the flow sends itself (self-heal, unlink): those of the confirmation. */
-type LinkOptions<U> = Pick<
-  SendAuthenticationPerformedOptions<U>,
-  'apiUrl' | 'alias' | 'now' | 'store' | 'failureMode' | 'outbox' | 'onReportQueued'
->;
+/** The flow's options whose type names the app's user type `U` (declared once, here). */
+export interface FlowUserTypes<U> extends ConfirmUserTypes<U> {
+  lookup: (alias: string, claims: BindIdClaims, req: Request) => AliasLookup<U> | Promise<AliasLookup<U>>;
+  onRecognized: (event: RecognizedEvent<U>) => unknown;
+  onUnlinked: (event: UnlinkedEvent<U>) => unknown;
+}
 
 /**
- * Options of the BindID sign-in flow, taken by `bindIdRouter` and `BindIdStrategy` alike: BindID's
- * hosts and the app's client, the authorization request, the returning user's lookup, and what the
- * flow reports itself (fail-open self-heal, unlinking: `apiUrl`, BindID's API host, is required).
+ * The options of the BindID sign-in flow, declared once for every door that offers it
+ * (`bindIdRouter`, `BindIdStrategy`): BindID's hosts and the app's client, the authorization
+ * request, the returning user's lookup, and what the flow reports itself (fail-open self-heal,
+ * unlinking: the report options, shared with the confirmation).
  */
-export interface FlowOptions<U = Express.User> extends LinkOptions<U> {
+export const FLOW_OPTIONS = {
   /**
    * BindID's issuer (sign-in host, no trailing slash: one is removed), e.g. `BINDID_HOSTS.sandbox.issuer`
-   * (`https://signin.bindid-sandbox.io`); for the emulator `emu.issuer`.
+   * (`https://signin.bindid-sandbox.io`); for the emulator `emu.issuer`. `https:` (plain `http:` only for localhost).
    */
-  issuer: string;
-  /** The BindID client ID of the app. */
-  clientId: string;
-  /** The BindID client secret (token endpoint and report signing). */
-  clientSecret: string;
+  issuer: option.baseUrl('https://signin.bindid-sandbox.io'),
+  /** The BindID client ID of the app (from the BindID admin portal). */
+  clientId: option.requiredString('the client ID from the BindID admin portal'),
+  /** The BindID client secret (token endpoint and report signing), from the BindID admin portal. */
+  clientSecret: option.requiredCustom<string, string>(readClientSecret),
+  ...REPORT_OPTIONS,
   /**
    * Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted,
    * disabled): the sign-in is refused (`ERR_BINDID_UNKNOWN_ALIAS`). Return {@link CONFIRM_AGAIN} when
    * the app revoked this link (after a password reset, say): the user must confirm with their password again.
    */
-  findUserByAlias: (alias: string, claims: BindIdClaims, req: Request) => AliasLookup<U> | Promise<AliasLookup<U>>;
-  /** OIDC scopes. Default `openid email`. Or give `authorizationParams.scope` (not both). */
-  scope?: string;
+  findUserByAlias: option.requiredUserFn('lookup', '(alias) => the user whose alias it is, or null'),
+  /** OIDC scopes. Default `openid email`; must include `openid`. Or give `authorizationParams.scope` (not both). */
+  scope: option.together<string>("`'openid email'`"),
   /**
    * Extra parameters of every authorization request (`acr_values`, `login_hint`, `prompt`, `display`,
    * `bindid_custom_message`, `bindid_aux_link`, `bindid_aux_link_title`, `scope`), checked here.
    * `state`, `nonce`, `redirect_uri`, PKCE, `client_id` and `response_type` cannot be set.
+   * `acr_values: 'ts.bindid.iac.email'` makes BindID verify the email.
    */
-  authorizationParams?: AuthorizationParams;
+  authorizationParams: option.together<AuthorizationParams>('none'),
   /**
    * This login's parameters (same allow-list), overriding `authorizationParams` key by key; checked at
    * each login (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400). Return `undefined` for none.
    */
-  authorizationParamsFor?: (req: Request) => AuthorizationParams | undefined | Promise<AuthorizationParams | undefined>;
+  authorizationParamsFor: option.fn<(req: Request) => AuthorizationParams | undefined | Promise<AuthorizationParams | undefined>>(),
   /** PKCE S256 (`code_challenge` at /authorize, `code_verifier` at /token). Default `true`. */
-  pkce?: boolean;
+  pkce: option.boolean(true),
   /** BindID's endpoints by hand, instead of discovery: all four or none, `https:` (plain `http:` only for localhost). */
-  metadata?: StaticOidcMetadata;
-  /** Where to go after sign-in when no valid `returnTo` was given. Default `/`. */
-  defaultReturnTo?: string;
+  metadata: option.together<StaticOidcMetadata>('discovery at `issuer`'),
+  /** Where to go after sign-in when no valid `returnTo` was given (a path on this site). Default `/`. */
+  defaultReturnTo: option.string('/'),
   /** Time a new user has to confirm, in seconds (never beyond the access token's lifetime). Default 600. */
-  pendingTtlSeconds?: number;
+  pendingTtlSeconds: option.integer(DEFAULT_PENDING_TTL_SECONDS, 10, 3600),
   /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
-  httpTimeoutMs?: number;
-  /** A returning BindID user was recognised by alias. Errors are logged, not thrown. */
-  onRecognized?: (event: RecognizedEvent<U>) => unknown;
-  /** A sign-in or confirmation did not link (here: an unusable `bindid_alias`). Errors are logged, not thrown. */
-  onLinkFailed?: (event: LinkFailedEvent) => unknown;
+  httpTimeoutMs: option.integer(5000, 500, 60_000),
+  /** A returning BindID user was recognised by alias (or self-healed). Errors are logged, not thrown. */
+  onRecognized: option.userFn('onRecognized'),
+  /** A sign-in or confirmation did not link (at sign-in: an unusable `bindid_alias`). Errors are logged, not thrown. */
+  onLinkFailed: option.fn<(event: LinkFailedEvent) => unknown>(),
   /** The signed-in user unlinked BindID: BindID accepted `alias_deleted`, the link is forgotten. Errors are logged, not thrown. */
-  onUnlinked?: (event: UnlinkedEvent<U>) => unknown;
-}
-
-/** @internal The option names of the flow. */
-export const FLOW_OPTION_KEYS: KnownKeys<FlowOptions> = {
-  ...pick(CONFIRM_OPTION_KEYS, ['apiUrl', 'alias', 'now', 'store', 'failureMode', 'outbox', 'onReportQueued']),
-  issuer: true,
-  clientId: true,
-  clientSecret: true,
-  findUserByAlias: true,
-  scope: true,
-  authorizationParams: true,
-  authorizationParamsFor: true,
-  pkce: true,
-  metadata: true,
-  defaultReturnTo: true,
-  pendingTtlSeconds: true,
-  httpTimeoutMs: true,
-  onRecognized: true,
-  onLinkFailed: true,
-  onUnlinked: true,
+  onUnlinked: option.userFn('onUnlinked'),
 };
 
-/** The entries of `keys` named in `names`. */
-function pick<T extends object, K extends keyof T>(keys: T, names: readonly K[]): Pick<T, K> {
-  return Object.fromEntries(names.map((name) => [name, keys[name]])) as Pick<T, K>;
-}
+/** Options of the BindID sign-in flow, taken by `bindIdRouter` and `BindIdStrategy` alike. */
+export interface FlowOptions<U = Express.User> extends OptionsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>> {}
 
 /** The flow's settings, read once. @internal */
 export interface FlowSettings<U> {
@@ -139,13 +117,25 @@ export function readFlowSettings<U>(
   { baseUrl, redirectUri }: { baseUrl: string; redirectUri: string },
   client?: SessionFeedbackClient,
 ): FlowSettings<U> {
-  const issuer = o.baseUrl('issuer', 'https://signin.bindid-sandbox.io');
-  const clientId = o.requiredString('clientId', 'the client ID from the BindID admin portal');
-  const clientSecret = o.requiredString('clientSecret', 'process.env.BINDID_CLIENT_SECRET');
-  if (clientSecret.trim() !== clientSecret) throw o.error('clientSecret', 'has leading or trailing whitespace; trim it');
-  const findUserByAlias = o.fn<FlowOptions<U>['findUserByAlias']>('findUserByAlias');
-  if (!findUserByAlias) throw o.error('findUserByAlias', 'is required: (alias) => the user whose alias it is, or null');
-  const defaultReturnTo = o.string('defaultReturnTo', '/');
+  const { issuer, clientId, clientSecret, findUserByAlias, defaultReturnTo, pkce, pendingTtlSeconds, httpTimeoutMs, ...hooks } = readSchemaOf<
+    FlowUserTypes<U>
+  >()(
+    o,
+    pick(FLOW_OPTIONS, [
+      'issuer',
+      'clientId',
+      'clientSecret',
+      'findUserByAlias',
+      'defaultReturnTo',
+      'pkce',
+      'pendingTtlSeconds',
+      'httpTimeoutMs',
+      'authorizationParamsFor',
+      'onRecognized',
+      'onLinkFailed',
+      'onUnlinked',
+    ]),
+  );
   if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
     throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
   }
@@ -156,24 +146,28 @@ export function readFlowSettings<U>(
     clientSecret,
     redirectUri,
     scope,
-    timeoutMs: o.integer('httpTimeoutMs', 5000, 500, 60_000),
+    timeoutMs: httpTimeoutMs,
     authorizationParams,
-    pkce: o.boolean('pkce', true),
+    pkce,
     metadata: readStaticMetadata(o, 'metadata', issuer),
   });
   return {
     baseUrl,
     appOrigin: new URL(baseUrl).origin,
     defaultReturnTo,
-    pendingTtlSeconds: o.integer('pendingTtlSeconds', DEFAULT_PENDING_TTL_SECONDS, 10, 3600),
+    pendingTtlSeconds,
     oidc,
-    authorizationParamsFor: o.fn<FlowOptions<U>['authorizationParamsFor']>('authorizationParamsFor'),
     findUserByAlias,
-    onRecognized: o.fn('onRecognized'),
-    onLinkFailed: o.fn('onLinkFailed'),
-    onUnlinked: o.fn('onUnlinked'),
-    link: readConfirmSettings<U>(o, true, client ?? reportClient(o, clientSecret)),
+    ...hooks,
+    link: readConfirmSettings<U>(o, client ?? reportClient(o, clientSecret)),
   };
+}
+
+/** `clientSecret`: required, and never with surrounding whitespace (a secret read from a file keeps its newline). */
+function readClientSecret(o: OptionReader, key: string): string {
+  const secret = o.requiredString(key, 'process.env.BINDID_CLIENT_SECRET');
+  if (secret.trim() !== secret) throw o.error(key, 'has leading or trailing whitespace; trim it');
+  return secret;
 }
 
 /** The client of the flow's reports, from `clientSecret` and `apiUrl` (BindID's API host). */

@@ -4,45 +4,39 @@
  *
  * @module
  */
-import { FLOW_OPTION_KEYS, type FlowOptions, type FlowSettings, readFlowSettings } from '../flow/flow-options.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
+import { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf } from '../internal/option-schema.js';
 
 /**
- * Options of `new BindIdStrategy(options)`: the sign-in flow's (the same as `bindIdRouter`'s:
- * `issuer`, `apiUrl`, `clientId`, `clientSecret`, `findUserByAlias`, `authorizationParams`, `pkce`,
- * `metadata`, fail-open self-heal, the events...), and the strategy's own. Give the callback URL either
- * whole (`callbackURL`) or as `baseUrl` + `callbackPath`; the origin of either is the app's own, which
- * `returnTo` must stay on.
+ * The options of `new BindIdStrategy(options)`, declared once: the sign-in flow's (the same as
+ * `bindIdRouter`'s: `issuer`, `apiUrl`, `clientId`, `clientSecret`, `findUserByAlias`,
+ * `authorizationParams`, `pkce`, `metadata`, fail-open self-heal, the events...), and the strategy's
+ * own. Give the callback URL either whole (`callbackURL`) or as `baseUrl` + `callbackPath`; the origin
+ * of either is the app's own, which `returnTo` must stay on.
  */
-export interface BindIdStrategyOptions<U = Express.User> extends FlowOptions<U> {
+export const STRATEGY_OPTIONS = {
+  ...FLOW_OPTIONS,
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid`. */
-  name?: string;
+  name: option.string('bindid'),
   /** The redirect URI registered at BindID, e.g. `https://app.example.com/bindid/callback`. Or give `baseUrl`. */
-  callbackURL?: string;
+  callbackURL: option.together<string>('`baseUrl` + `callbackPath`'),
   /** The app's public origin, e.g. `https://app.example.com`: the callback URL is `baseUrl + callbackPath`. */
-  baseUrl?: string;
+  baseUrl: option.together<string>('required unless `callbackURL`'),
   /** Path of the callback route, with `baseUrl`. Default `/bindid/callback`. */
-  callbackPath?: string;
+  callbackPath: option.together<string>("`'/bindid/callback'`"),
   /**
    * A new BindID user (no alias yet): `redirect` (default) keeps the pending login in the session and
    * redirects to `confirmPath`; `fail` keeps it too and fails the authentication with
    * `{ bindidPending: true }` as info, for apps that route themselves (`failureRedirect`, a custom callback).
    */
-  pending?: 'redirect' | 'fail';
+  pending: option.oneOf(['redirect', 'fail'] as const, 'redirect'),
   /** Where `pending: 'redirect'` sends a new BindID user: the app's confirm page. Default `/bindid/confirm`. */
-  confirmPath?: string;
-}
-
-/** @internal The option names (not in the package root). */
-export const STRATEGY_OPTION_KEYS: KnownKeys<BindIdStrategyOptions> = {
-  ...FLOW_OPTION_KEYS,
-  name: true,
-  callbackURL: true,
-  baseUrl: true,
-  callbackPath: true,
-  pending: true,
-  confirmPath: true,
+  confirmPath: option.together<string>("`'/bindid/confirm'`"),
 };
+
+/** Options of `new BindIdStrategy(options)` (see {@link STRATEGY_OPTIONS}). */
+export interface BindIdStrategyOptions<U = Express.User> extends OptionsOf<typeof STRATEGY_OPTIONS, FlowUserTypes<U>> {}
 
 /** The strategy's options as read once. @internal */
 export interface StrategyConfig<U> {
@@ -55,7 +49,7 @@ export interface StrategyConfig<U> {
 
 /** Check every option of `BindIdStrategy` (throws `ERR_BINDID_INVALID_OPTION` naming the first bad one). */
 export function readBindIdStrategyOptions<U>(options: BindIdStrategyOptions<U>): StrategyConfig<U> {
-  const o = new OptionReader('BindIdStrategy', options, STRATEGY_OPTION_KEYS);
+  const o = new OptionReader('BindIdStrategy', options, STRATEGY_OPTIONS);
   const name = o.string('name', 'bindid');
   const { baseUrl, callbackURL } = readCallback(o);
   const pending = o.oneOf('pending', ['redirect', 'fail'] as const, 'redirect');

@@ -40,7 +40,7 @@ export {
   type LinkFailedEvent,
   type PassportLike,
   type RecognizedEvent,
-  ROUTER_OPTION_KEYS,
+  ROUTER_OPTIONS,
   type UnlinkedEvent,
 } from './router-options.js';
 export { warnAboutSessionCookie } from './session-cookie-warning.js';

@@ -11,7 +11,6 @@ import {
   type BindIdLocalStrategy,
   createLocalStrategy,
   type LocalStrategyOptions,
-  type LocalStrategyOptionsWithRequest,
   type VerifyDone,
 } from '../../src/index.js';
 
@@ -68,8 +67,8 @@ createLocalStrategy<AppUser>({
     done(null, user);
   },
 });
-expectTypeOf<LocalStrategyOptionsWithRequest<AppUser>['passReqToCallback']>().toEqualTypeOf<true>();
-expectTypeOf<LocalStrategyOptions<AppUser>['passReqToCallback']>().toEqualTypeOf<false | undefined>();
+expectTypeOf<Extract<LocalStrategyOptions<AppUser>, { passReqToCallback: true }>['passReqToCallback']>().toEqualTypeOf<true>();
+expectTypeOf<LocalStrategyOptions<AppUser>['passReqToCallback']>().toEqualTypeOf<boolean | undefined>();
 
 // Every other option, as documented.
 createLocalStrategy<AppUser>({
