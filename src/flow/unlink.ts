@@ -56,7 +56,7 @@ export async function finishUnlink<U>(
   if (typeof expected !== 'string' || (await settings.link.deriveAlias(user, req)) !== expected) throw unlinkMismatch();
   const done = await unlinkBindId({
     client: settings.link.client,
-    registry: settings.link.registry,
+    store: settings.link.store,
     accessToken: result.accessToken,
     claims: result.claims,
     expectedAlias: expected,

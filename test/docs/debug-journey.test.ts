@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import createDebug from 'debug';
-import { feedbackAuthValue, SessionFeedbackClient } from '../../src/index.js';
+import { SessionFeedbackClient } from '../../src/index.js';
+import { feedbackAuthValue } from '../../src/feedback/index.js';
 import {
   APP_ORIGIN,
   bindIdSignIn,

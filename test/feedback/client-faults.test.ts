@@ -5,7 +5,8 @@
  * interceptors, the fetch adapter, a base URL of its own).
  */
 import axios, { type AxiosInstance } from 'axios';
-import { BindIdFeedbackError, ErrorCode } from '../../src/index.js';
+import { ErrorCode } from '../../src/index.js';
+import { BindIdFeedbackError } from '../../src/errors.js';
 import { closedPort, FakeBindId, reply } from '../helpers/fake-bindid.js';
 import { httpTraffic, settlesAt, until, useFakeClock, watch, withFakeClock } from '../helpers/fake-clock.js';
 import { clientProbe, makeClient, newToken, rejection, useFakeBindId } from '../helpers/feedback.js';

@@ -3,12 +3,8 @@
  * `ERR_BINDID_INVALID_OPTION` naming the option (`err.option` and the message); typos get a hint.
  */
 import axios from 'axios';
-import {
-  BindIdArgumentError,
-  ErrorCode,
-  SessionFeedbackClient,
-  type SessionFeedbackClientOptions,
-} from '../../src/index.js';
+import { ErrorCode, SessionFeedbackClient, type SessionFeedbackClientOptions } from '../../src/index.js';
+import { BindIdArgumentError } from '../../src/errors.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
 import { closeClients, expectedAuthorization, makeClient, newToken, rejection, SECRET } from '../helpers/feedback.js';
 

@@ -20,26 +20,8 @@ import * as oidc from 'openid-client';
 import passport from 'passport';
 import request from 'supertest';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
-import {
-  assertSameOriginRequest,
-  type AuthorizationParams,
-  type BindIdAuthInfo,
-  BindIdStrategy,
-  bindIdRouter,
-  CONFIRM_AGAIN,
-  clearPendingLogin,
-  createLocalStrategy,
-  csrfToken,
-  getPendingLogin,
-  isBindIdError,
-  isNewBindIdUser,
-  MemoryBindIdStore,
-  SessionFeedbackClient,
-  type StaticOidcMetadata,
-  sendAuthenticationPerformed,
-  storePendingLogin,
-  unlinkBindId,
-} from '../../src/index.js';
+import { assertSameOriginRequest, type AuthorizationParams, type BindIdAuthInfo, BindIdStrategy, bindIdRouter, CONFIRM_AGAIN, clearPendingLogin, createLocalStrategy, csrfToken, getPendingLogin, isBindIdError, isNewBindIdUser, MemoryBindIdStore, SessionFeedbackClient, sendAuthenticationPerformed, storePendingLogin, unlinkBindId } from '../../src/index.js';
+import type { StaticOidcMetadata } from '../../src/oidc/static-metadata.js';
 import { TEST_SIGNING_KEY } from './signing-key.js';
 
 export const DOOR_ORIGIN = 'http://localhost:4000';
@@ -332,7 +314,7 @@ function ownCallbackRoutes(
       const claims = tokens.claims();
       if (!claims) return res.status(400).json({ code: 'no-id-token', status: 400 });
       if (check.unlink !== undefined) {
-        await unlinkBindId({ client, registry: store, accessToken: tokens.access_token, claims, expectedAlias: check.unlink });
+        await unlinkBindId({ client, store, accessToken: tokens.access_token, claims, expectedAlias: check.unlink });
         return res.redirect(303, check.returnTo);
       }
       const pending = { accessToken: tokens.access_token, expiresIn: tokens.expires_in ?? 3600, claims };

@@ -4,7 +4,8 @@
  * registry (`ERR_BINDID_ALREADY_LINKED`) — answers 409 with a page that says so and what to do, not
  * the "it expired, start again" page (starting again would be refused the same way).
  */
-import { DEFAULT_CONFIRM_MESSAGES, ErrorCode, type LinkFailedEvent, renderDefaultConfirmPage } from '../../src/index.js';
+import { DEFAULT_CONFIRM_MESSAGES, ErrorCode, renderDefaultConfirmPage } from '../../src/index.js';
+import type { LinkFailedEvent } from '../../src/flow/flow-events.js';
 import { bindIdSignIn, confirmPage, freshUser, linkAs, useFlowPerTest, whoami } from '../helpers/flow.js';
 
 const flows = useFlowPerTest();

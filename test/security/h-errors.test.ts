@@ -14,16 +14,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import session from 'express-session';
 import passport from 'passport';
 import request from 'supertest';
-import {
-  type BindIdError,
-  bindIdRouter,
-  createLocalStrategy,
-  ErrorCode,
-  type ErrorCodeValue,
-  isBindIdError,
-  SessionFeedbackClient,
-  sendAuthenticationPerformed,
-} from '../../src/index.js';
+import { type BindIdError, bindIdRouter, createLocalStrategy, ErrorCode, isBindIdError, SessionFeedbackClient, sendAuthenticationPerformed } from '../../src/index.js';
+import type { ErrorCodeValue } from '../../src/errors.js';
 import {
   APP_ORIGIN,
   appPath,

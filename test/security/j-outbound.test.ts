@@ -9,7 +9,8 @@
  * instance with a retry interceptor of its own.
  */
 import axios, { type AxiosError, type AxiosInstance } from 'axios';
-import { type BindIdError, ErrorCode, type FeedbackErrorEvent, SessionFeedbackClient } from '../../src/index.js';
+import { type BindIdError, ErrorCode, SessionFeedbackClient } from '../../src/index.js';
+import type { FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
 import { type FakeBindId, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import { type Agent, bindIdSignIn, confirmPage, createFlow, type Flow, freshUser, submitConfirm, whoami } from '../helpers/flow.js';

@@ -7,12 +7,8 @@ import type { Request } from 'express';
 import { expectTypeOf } from 'expect-type';
 import passport from 'passport';
 import type { Strategy as PassportLocalStrategy } from 'passport-local';
-import {
-  type BindIdLocalStrategy,
-  createLocalStrategy,
-  type LocalStrategyOptions,
-  type VerifyDone,
-} from '../../src/index.js';
+import { createLocalStrategy, type LocalStrategyOptions } from '../../src/index.js';
+import type { BindIdLocalStrategy, VerifyDone } from '../../src/passport/local-strategy.js';
 
 interface AppUser {
   id: string;
