@@ -28,6 +28,7 @@ import {
   USERS,
   whoami,
 } from '../helpers/flow.js';
+import { turns } from '../helpers/fake-clock.js';
 import { FaultySessionStore } from '../helpers/session-store.js';
 import { expressUnderTest } from '../integration/helpers.js';
 
@@ -59,8 +60,12 @@ async function watchStore(store: FaultySessionStore, what: 'pending' | 'user'): 
 /** A stack trace line in a response body (`at fn (file.ts:1:2)`). */
 const STACK_LINE = /\bat .*\.[cm]?[jt]s:\d+/;
 
-/** Let late callbacks (a second next(), a stray rejection) happen before counting. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+/**
+ * Let late callbacks (a second next(), a stray rejection) happen before counting: turns of the
+ * event loop, not milliseconds (the stores answer through setImmediate), so a slow machine lets
+ * as much happen as a fast one.
+ */
+const settle = () => turns();
 
 describe('L. Session store and dependency faults', () => {
   let flow: Flow;
