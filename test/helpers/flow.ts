@@ -111,14 +111,27 @@ export async function createFlow(options: FlowOptions = {}): Promise<Flow> {
   }
 }
 
+/** Options of {@link useFlowPerTest}. */
+export interface FlowPerTestOptions {
+  /**
+   * Start one emulator for the whole file (on the first `start()` that gives no `emulator` or
+   * `sharedEmulator` option) and {@link resetEmulator} it at each such `start()`, instead of a new
+   * emulator per flow: each emulator costs a 2048-bit RSA key (about 200 ms of CPU). For files whose
+   * tests each use their own users (`freshUser()`) and identities (`new`, or alice and bob, whose
+   * aliases the reset removes). Default `false`.
+   */
+  shareEmulator?: boolean;
+}
+
 /**
  * One flow per test: `start(options)` builds it (a second call closes the first), verify calls are
  * recorded in `verifyCalls` (emptied before each test), and the flow is closed after the test.
  * `current()` is the flow of the running test.
  */
-export function useFlowPerTest(): { start(options?: FlowOptions): Promise<Flow>; current(): Flow; verifyCalls: string[] } {
+export function useFlowPerTest(perTest: FlowPerTestOptions = {}): { start(options?: FlowOptions): Promise<Flow>; current(): Flow; verifyCalls: string[] } {
   const verifyCalls: string[] = [];
   let flow: Flow | undefined;
+  let shared: Promise<Emulator> | undefined;
   beforeEach(() => {
     verifyCalls.length = 0;
   });
@@ -126,11 +139,24 @@ export function useFlowPerTest(): { start(options?: FlowOptions): Promise<Flow>;
     await flow?.close();
     flow = undefined;
   });
+  afterAll(async () => {
+    await (await shared)?.close();
+    shared = undefined;
+  });
+  /** The file's emulator, reset, when this flow may use it. */
+  const sharedFor = async (options: FlowOptions): Promise<Emulator | undefined> => {
+    if (!perTest.shareEmulator || options.emulator || options.sharedEmulator) return options.sharedEmulator;
+    shared ??= createEmulator({ redirectUris: [`${APP_ORIGIN}/bindid/callback`] });
+    const emulator = await shared;
+    resetEmulator(emulator);
+    return emulator;
+  };
   return {
     verifyCalls,
     async start(options = {}) {
       await flow?.close();
-      flow = await createFlow({ verifyCalls, ...options });
+      const sharedEmulator = await sharedFor(options);
+      flow = await createFlow({ verifyCalls, ...options, ...(sharedEmulator ? { sharedEmulator } : {}) });
       return flow;
     },
     current() {
@@ -138,6 +164,22 @@ export function useFlowPerTest(): { start(options?: FlowOptions): Promise<Flow>;
       return flow;
     },
   };
+}
+
+/**
+ * Make a running emulator look new to the next test: no faults, no reports, and no alias on any
+ * BindID user a report linked nor on the default identities (alice, bob). Identities it created stay
+ * (each `new` sign-in creates another anyway).
+ */
+export function resetEmulator(emulator: Emulator): void {
+  emulator.clearFaults();
+  const linked = new Set(emulator.reports().flatMap((r) => (r.sub === undefined ? [] : [r.sub])));
+  for (const id of ['alice', 'bob']) {
+    const sub = emulator.subOf(id);
+    if (sub !== undefined) linked.add(sub);
+  }
+  for (const sub of linked) emulator.setAlias(sub, undefined);
+  emulator.clearReports();
 }
 
 function buildFlow(emulator: Emulator, options: FlowOptions, ownEmulator: boolean): Flow {

@@ -19,7 +19,7 @@ import {
   whoami,
 } from '../helpers/flow.js';
 
-const flows = useFlowPerTest();
+const flows = useFlowPerTest({ shareEmulator: true });
 
 interface Linked {
   f: Flow;

@@ -24,7 +24,7 @@ import {
 } from '../helpers/flow.js';
 import { FAKE_CLOCK, until } from '../helpers/fake-clock.js';
 
-const { start, verifyCalls } = useFlowPerTest();
+const { start, verifyCalls } = useFlowPerTest({ shareEmulator: true });
 afterEach(() => {
   jest.useRealTimers(); // after the one test that fakes the clock
 });

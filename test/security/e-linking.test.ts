@@ -37,7 +37,7 @@ import {
   whoami,
 } from '../helpers/flow.js';
 
-const flows = useFlowPerTest();
+const flows = useFlowPerTest({ shareEmulator: true });
 const { verifyCalls } = flows;
 const lookups: string[] = [];
 beforeEach(() => {

@@ -22,7 +22,7 @@ import {
   whoami,
 } from '../helpers/flow.js';
 
-const flows = useFlowPerTest();
+const flows = useFlowPerTest({ shareEmulator: true });
 
 /** An app user table that can rename, delete and disable users; alias lookups are recorded. */
 function userTable() {

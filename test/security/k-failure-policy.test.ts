@@ -4,13 +4,14 @@
  *
  * "BindID down" is the emulator's session-feedback fault (503). Reports are counted at the emulator:
  * `emulator.reports()` records every request it received, faulted ones included, so "no network
- * I/O" is "no new record". Each test builds its own flow (fresh emulator, stores and clock). The
+ * I/O" is "no new record". Each test builds its own flow (own stores and clock, on the file's emulator
+ * reset to look new: no faults, reports or aliases). The
  * outbox worker is not started on a timer (`outboxWorker: { start: false }`): tests run it with
  * `runOnce()`. The clock is Jest's fake one (test/helpers/fake-clock.ts): the client's deadline
  * and the breaker's reset pass only when a test moves time, never because the machine is slow.
  */
 import session from 'express-session';
-import type { Emulator } from '../../src/emulator/index.js';
+import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import {
   type BindIdRouterOptions,
   ErrorCode,
@@ -42,6 +43,7 @@ import {
   type FlowOptions,
   freshUser,
   pendingAccessToken,
+  resetEmulator,
   submitConfirm,
   type TestUser,
   whoami,
@@ -96,11 +98,27 @@ afterEach(async () => {
 
 type RouterOptions = Partial<BindIdRouterOptions<TestUser>>;
 
-/** A flow whose router gets `router(emulator)` (a fast client without breaker unless given). */
+/** The file's emulator (one RSA key for all tests), reset to look new at each `start()`. */
+let emulator: Promise<Emulator> | undefined;
+afterAll(async () => {
+  await (await emulator)?.close();
+});
+
+/**
+ * A flow whose router gets `router(emulator)` (a fast client without breaker unless given), on the
+ * file's emulator reset (no faults, reports or aliases), unless `options` bring their own.
+ */
 async function start(router: (emulator: Emulator) => RouterOptions = () => ({}), options: FlowOptions = {}): Promise<Flow> {
+  let sharedEmulator = options.sharedEmulator;
+  if (sharedEmulator === undefined && options.emulator === undefined) {
+    emulator ??= createEmulator({ redirectUris: [`${APP_ORIGIN}/bindid/callback`] });
+    sharedEmulator = await emulator;
+    resetEmulator(sharedEmulator);
+  }
   const flow = await createFlow({
     verifyCalls,
     ...options,
+    ...(sharedEmulator ? { sharedEmulator } : {}),
     router: (emulator) => {
       const extra = router(emulator);
       return { client: clientFor(emulator), ...extra };
@@ -290,7 +308,7 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       flows = flows.filter((f) => f !== first);
 
       const second = await start(() => open({}, { outbox: new SessionStoreOutbox(store) }), { store, sharedEmulator: emulator });
-      flows.push(first); // closes the emulator after the test
+      flows.push(first); // closed after the test
       emulator.setFault('session-feedback', undefined);
       // A request through instance 2 (its outbox needs none).
       await second.agent().get('/whoami');
