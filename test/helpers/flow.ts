@@ -115,12 +115,12 @@ export async function createFlow(options: FlowOptions = {}): Promise<Flow> {
 export interface FlowPerTestOptions {
   /**
    * Start one emulator for the whole file (on the first `start()` that gives no `emulator` or
-   * `sharedEmulator` option) and {@link resetEmulator} it at each such `start()`, instead of a new
-   * emulator per flow: each emulator costs a 2048-bit RSA key (about 200 ms of CPU). For files whose
-   * tests each use their own users (`freshUser()`) and identities (`new`, or alice and bob, whose
-   * aliases the reset removes). Default `false`.
+   * `sharedEmulator` option; with these emulator options when an object) and {@link resetEmulator}
+   * it at each such `start()`, instead of a new emulator per flow: each emulator costs a 2048-bit
+   * RSA key (about 200 ms of CPU). For files whose tests each use their own users (`freshUser()`) and
+   * identities (`new`, or the emulator's known ones, whose aliases the reset removes). Default `false`.
    */
-  shareEmulator?: boolean;
+  shareEmulator?: boolean | EmulatorOptions;
 }
 
 /**
@@ -145,10 +145,12 @@ export function useFlowPerTest(perTest: FlowPerTestOptions = {}): { start(option
   });
   /** The file's emulator, reset, when this flow may use it. */
   const sharedFor = async (options: FlowOptions): Promise<Emulator | undefined> => {
-    if (!perTest.shareEmulator || options.emulator || options.sharedEmulator) return options.sharedEmulator;
-    shared ??= createEmulator({ redirectUris: [`${APP_ORIGIN}/bindid/callback`] });
+    const { shareEmulator } = perTest;
+    if (!shareEmulator || options.emulator || options.sharedEmulator) return options.sharedEmulator;
+    const settings = shareEmulator === true ? {} : shareEmulator;
+    shared ??= createEmulator({ ...settings, redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(settings.redirectUris ?? [])] });
     const emulator = await shared;
-    resetEmulator(emulator);
+    resetEmulator(emulator, settings.identities?.map((identity) => identity.id));
     return emulator;
   };
   return {
@@ -168,13 +170,13 @@ export function useFlowPerTest(perTest: FlowPerTestOptions = {}): { start(option
 
 /**
  * Make a running emulator look new to the next test: no faults, no reports, and no alias on any
- * BindID user a report linked nor on the default identities (alice, bob). Identities it created stay
- * (each `new` sign-in creates another anyway).
+ * BindID user a report linked nor on its known `identities` (default: the emulator's default ones,
+ * alice and bob). Identities it created stay (each `new` sign-in creates another anyway).
  */
-export function resetEmulator(emulator: Emulator): void {
+export function resetEmulator(emulator: Emulator, identities: readonly string[] = ['alice', 'bob']): void {
   emulator.clearFaults();
   const linked = new Set(emulator.reports().flatMap((r) => (r.sub === undefined ? [] : [r.sub])));
-  for (const id of ['alice', 'bob']) {
+  for (const id of identities) {
     const sub = emulator.subOf(id);
     if (sub !== undefined) linked.add(sub);
   }
