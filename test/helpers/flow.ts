@@ -169,6 +169,30 @@ export function useFlowPerTest(perTest: FlowPerTestOptions = {}): { start(option
 }
 
 /**
+ * One emulator for the calling file, with `options` (the redirect URI is added): started before its
+ * first test, {@link resetEmulator}ed before each test (its known `identities`, default alice and
+ * bob), closed after the last. `emulator()` gives it, for `createFlow({ sharedEmulator })`. Costs
+ * one RSA key for the file instead of one per flow; each test then uses its own users and identities.
+ */
+export function useSharedEmulator(options: EmulatorOptions = {}): () => Emulator {
+  let emulator: Emulator | undefined;
+  beforeAll(async () => {
+    emulator = await createEmulator({ ...options, redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(options.redirectUris ?? [])] });
+  });
+  beforeEach(() => {
+    if (emulator) resetEmulator(emulator, options.identities?.map((identity) => identity.id));
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    emulator = undefined;
+  });
+  return () => {
+    if (!emulator) throw new Error('useSharedEmulator: no emulator outside the tests of its file');
+    return emulator;
+  };
+}
+
+/**
  * Make a running emulator look new to the next test: no faults, no reports, and no alias on any
  * BindID user a report linked nor on its known `identities` (default: the emulator's default ones,
  * alice and bob). Identities it created stay (each `new` sign-in creates another anyway).
