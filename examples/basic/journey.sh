@@ -10,7 +10,12 @@ base="${1:-http://localhost:3000}"
 identity="${2:-alice}"
 jar="$(mktemp)"; trap 'rm -f "$jar"' EXIT
 c() { curl -sS -b "$jar" -c "$jar" "$@"; }
-location() { c -o /dev/null -w '%{redirect_url}' "$@"; }
+# Where a request redirects to; for an answer that does not redirect, its status ("HTTP 503").
+location() {
+  local answer
+  answer="$(c -o /dev/null -w '%{http_code} %{redirect_url}' "$@")"
+  if [[ -n "${answer#* }" ]]; then echo "${answer#* }"; else echo "HTTP ${answer%% *}"; fi
+}
 fail() { echo "   FAILED: $*" >&2; exit 1; }
 signed_in_as() { c "$base/account" | grep -o 'Username: <strong>[^<]*' | sed 's/.*<strong>//' || true; }
 bindid_sign_in() {
