@@ -117,7 +117,7 @@ export interface FlowPerTestOptions {
    * Start one emulator for the whole file (on the first `start()` that gives no `emulator` or
    * `sharedEmulator` option; with these emulator options when an object) and {@link resetEmulator}
    * it at each such `start()`, instead of a new emulator per flow: each emulator costs a 2048-bit
-   * RSA key (about 200 ms of CPU). For files whose tests each use their own users (`freshUser()`) and
+   * RSA key (about 170 ms of CPU). For files whose tests each use their own users (`freshUser()`) and
    * identities (`new`, or the emulator's known ones, whose aliases the reset removes). Default `false`.
    */
   shareEmulator?: boolean | EmulatorOptions;
