@@ -36,6 +36,12 @@ export type FakeableClock = NonNullable<Extract<Parameters<typeof jest.useFakeTi
 /** What real I/O needs to keep running: never faked here. */
 const REAL_FOR_IO: FakeableClock[] = ['nextTick', 'queueMicrotask', 'setImmediate', 'clearImmediate'];
 
+/**
+ * The fake timers as one `jest.useFakeTimers` configuration, for a test that installs them itself
+ * (and `process.hrtime` real too, for a test that measures real turns of the event loop with it).
+ */
+export const FAKE_CLOCK: NonNullable<Parameters<typeof jest.useFakeTimers>[0]> = { doNotFake: [...REAL_FOR_IO, 'hrtime'] };
+
 /** How long {@link until} waits, in real time, before it gives up: a failing test's guard only. */
 const GIVE_UP_MS = 10_000;
 
@@ -74,6 +80,16 @@ export async function until(condition: () => boolean, what: string): Promise<voi
     if (jest.getRealSystemTime() > giveUpAt) throw new Error(`gave up waiting until ${what} (${GIVE_UP_MS / 1000} s of real time)`);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/**
+ * Let `n` turns of the event loop pass (`setImmediate`): every callback already queued (promise
+ * jobs, store callbacks deferred with `setImmediate`, and what they queue in turn, up to `n` deep)
+ * runs. Counts turns, not milliseconds, so it lets as much happen on a slow machine as on a fast
+ * one; for "nothing else happens after the answer" checks (a second `next()`, a stray rejection).
+ */
+export async function turns(n = 10): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A promise and whether it has settled yet, read without awaiting it (a rejection counts as handled). */

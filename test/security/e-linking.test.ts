@@ -33,7 +33,9 @@ import {
   whoami,
 } from '../helpers/flow.js';
 
-const flows = useFlowPerTest();
+/** BindID identities that can sign in again (those made by `identity=new` cannot). */
+const IDENTITIES = ['alice', 'bob', 'mallory', 'ivy', 'jack'].map((id) => ({ id, email: `${id}@example.com` }));
+const flows = useFlowPerTest({ shareEmulator: { identities: IDENTITIES } });
 const { verifyCalls } = flows;
 const lookups: string[] = [];
 beforeEach(() => {
@@ -47,13 +49,11 @@ function lookup(alias: string): TestUser | undefined {
   return user ? { id: user.id, username: user.username } : undefined;
 }
 
-/** BindID identities that can sign in again (those made by `identity=new` cannot). */
-const IDENTITIES = ['alice', 'bob', 'mallory', 'ivy', 'jack'].map((id) => ({ id, email: `${id}@example.com` }));
-
+/** A flow on the file's emulator (with IDENTITIES), or on one of its own when `options.emulator` says how. */
 function start(options: FlowOptions = {}): Promise<Flow> {
   return flows.start({
     ...options,
-    emulator: { identities: IDENTITIES, ...options.emulator },
+    ...(options.emulator ? { emulator: { identities: IDENTITIES, ...options.emulator } } : {}),
     router: { findUserByAlias: lookup, ...options.router },
   });
 }

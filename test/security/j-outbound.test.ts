@@ -14,13 +14,27 @@ import type { FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
 import { type FakeBindId, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import { type Agent, bindIdSignIn, confirmPage, createFlow, type Flow, freshUser, submitConfirm, whoami } from '../helpers/flow.js';
+import { turns, until, useFakeClock } from '../helpers/fake-clock.js';
 import { captureDebug } from '../helpers/leaks.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
 
-/** Deadline of the router's client here: short, so that a hang costs little. */
+/**
+ * The deadline of the router's client here. The clock is Jest's fake one (test/helpers/fake-clock.ts):
+ * the deadline passes only when a test moves time to it, never because the machine is slow, and no
+ * test waits for it in real time. The backoff between retries is 0 (`random: () => 0`), so retries
+ * need no clock either.
+ */
 const DEADLINE_MS = 400;
-/** What "bounded" means on a busy machine: the deadline plus the rest of the request. */
-const BOUNDED_MS = DEADLINE_MS + 3000;
+useFakeClock();
+
+/** A request sent now (supertest sends only once awaited), and whether its answer has come. */
+function sent<T>(request: PromiseLike<T>): { answer: Promise<T>; answered: () => boolean } {
+  let done = false;
+  const answer = Promise.resolve(request).finally(() => {
+    done = true;
+  });
+  return { answer, answered: () => done };
+}
 
 const feedbackErrors: FeedbackErrorEvent[] = [];
 const appErrors: unknown[] = [];
@@ -37,6 +51,7 @@ beforeAll(async () => {
         timeoutMs: DEADLINE_MS,
         retries: 2,
         backoff: { baseMs: 1, maxMs: 5 },
+        random: () => 0,
         circuitBreaker: false,
       }),
       onFeedbackError: (e) => void feedbackErrors.push(e),
@@ -69,12 +84,21 @@ describe('J outbound call faults, as the user and the operator see them', () => 
     ])('J80 %s: the "try again" page within the deadline, nobody logged in, the pending login kept; a retry then links', async (_what, fault, code) => {
       const { agent, fields, user } = await atConfirmPage();
       flow.emulator.setFault('session-feedback', fault);
-      const started = performance.now();
-      const res = await submitConfirm(agent, fields);
-      const elapsed = performance.now() - started;
+      const started = performance.now(); // the fake clock
+      const confirm = sent(submitConfirm(agent, fields));
+      if (fault?.hang) {
+        // BindID holds the report: nothing is answered one ms before the deadline, the page comes at it.
+        await until(() => flow.emulator.reports().length === 1, 'the report reached BindID');
+        await jest.advanceTimersByTimeAsync(DEADLINE_MS - 1);
+        await turns();
+        expect([confirm.answered(), feedbackErrors]).toEqual([false, []]);
+        await jest.advanceTimersByTimeAsync(1);
+        await until(confirm.answered, 'the answer at the deadline');
+      }
+      const res = await confirm.answer;
+      expect(performance.now() - started).toBeLessThanOrEqual(DEADLINE_MS);
       expect(res.status).toBe(503);
       expect(res.text).toContain('BindID could not be reached');
-      expect(elapsed).toBeLessThan(BOUNDED_MS);
       expect(feedbackErrors.map((e) => e.error.code)).toEqual([code]);
       expect((await whoami(agent)).user).toBeNull();
       expect((await confirmPage(agent)).res.status).toBe(200); // still pending, same form
@@ -93,7 +117,7 @@ describe('J outbound call faults, as the user and the operator see them', () => 
       },
     });
     const events: FeedbackErrorEvent[] = [];
-    const client = makeClient('http://localhost:1', { axios: instance, retries: 2 });
+    const client = makeClient('http://localhost:1', { axios: instance, retries: 2, random: () => 0 });
     const app = createMiddlewareApp(flow.emulator, { client, onFeedbackError: (e) => void events.push(e) });
     await app.seed();
     expect((await app.confirm({ username: 'alice', password: 'alice-password' })).status).toBe(503);
@@ -143,7 +167,7 @@ describe('J outbound call faults, as the user and the operator see them', () => 
     const app = createMiddlewareApp(flow.emulator, { client });
     await app.seed();
     const res = await app.confirm({ username: 'alice', password: 'alice-password' });
-    await new Promise((resolve) => setTimeout(resolve, 50)); // room for a second next()
+    await turns(); // room for a second next()
     expect(res.status).toBe(503);
     expect(app.nexts).toHaveLength(1);
     expect(app.errors).toEqual(app.nexts);
@@ -153,23 +177,41 @@ describe('J outbound call faults, as the user and the operator see them', () => 
   });
 
   describe('J98 an answer after the deadline changes nothing', () => {
-    /** How much later than the deadline the answer reaches the process. */
+    /** How much later than the deadline the answer reaches the process (fake time). */
     const LATE_MS = 2500;
     /**
      * An axios instance whose adapter ignores the deadline: it sends the report for real (BindID
      * processes it), then hands the 200 back only LATE_MS after the deadline, as a custom adapter or
-     * a slow interceptor that does not watch the abort signal would.
+     * a slow interceptor that does not watch the abort signal would. `held` resolves once BindID
+     * answered and the adapter holds the answer; `handedBack()` says whether it has let it go.
      */
-    function lateClient(apiUrl: string): SessionFeedbackClient {
+    function lateClient(apiUrl: string): { client: SessionFeedbackClient; held: Promise<void>; handedBack: () => boolean } {
       const http = axios.getAdapter('http');
+      let holding: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        holding = resolve;
+      });
+      let handedBack = false;
       const instance = axios.create({
         adapter: async (config) => {
           const response = await http({ ...config, signal: undefined });
+          holding();
           await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS + LATE_MS));
+          handedBack = true;
           return response;
         },
       });
-      return makeClient(apiUrl, { axios: instance, timeoutMs: DEADLINE_MS, retries: 0 });
+      const client = makeClient(apiUrl, { axios: instance, timeoutMs: DEADLINE_MS, retries: 0 });
+      return { client, held, handedBack: () => handedBack };
+    }
+
+    /** Move the fake clock to the deadline (the answer is then due), then past the late answer. */
+    async function deadlineThenLateAnswer(late: ReturnType<typeof lateClient>, answered: () => boolean): Promise<void> {
+      await late.held;
+      await jest.advanceTimersByTimeAsync(DEADLINE_MS);
+      await until(answered, 'the answer at the deadline');
+      // The answer came while the adapter still held BindID's 200: it did not wait for it.
+      expect(late.handedBack()).toBe(false);
     }
 
     it('J98 router: one fail-closed page at the deadline; the late 200 causes no second response, no error, no login', async () => {
@@ -178,10 +220,14 @@ describe('J outbound call faults, as the user and the operator see them', () => 
       process.on('unhandledRejection', onUnhandled);
       const errors: unknown[] = [];
       const events: FeedbackErrorEvent[] = [];
+      let late: ReturnType<typeof lateClient> | undefined;
       const local = await createFlow({
         errors,
         emulator: { clientSecret: SECRET },
-        router: (emulator) => ({ clientSecret: SECRET, client: lateClient(emulator.apiUrl), onFeedbackError: (e) => void events.push(e) }),
+        router: (emulator) => {
+          late = lateClient(emulator.apiUrl);
+          return { clientSecret: SECRET, client: late.client, onFeedbackError: (e) => void events.push(e) };
+        },
       });
       const debug = captureDebug();
       try {
@@ -189,12 +235,14 @@ describe('J outbound call faults, as the user and the operator see them', () => 
         await bindIdSignIn(agent, 'new');
         const { csrf } = await confirmPage(agent);
         const u = freshUser();
-        const started = performance.now();
-        const res = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
+        const confirm = sent(submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password }));
+        await deadlineThenLateAnswer(late as ReturnType<typeof lateClient>, confirm.answered);
+        const res = await confirm.answer;
         expect(res.status).toBe(503);
-        expect(performance.now() - started).toBeLessThan(DEADLINE_MS + LATE_MS - 1000);
         expect(local.emulator.reports().map((r) => r.status)).toEqual([200]); // BindID did get it
-        await new Promise((resolve) => setTimeout(resolve, LATE_MS + 300)); // the late answer arrives
+        await jest.advanceTimersByTimeAsync(LATE_MS); // the late answer arrives
+        expect(late?.handedBack()).toBe(true);
+        await turns();
         expect(errors).toEqual([]);
         expect(unhandled).toEqual([]);
         expect(debug.lines.filter((l) => l.includes('after the response started'))).toEqual([]);
@@ -209,13 +257,15 @@ describe('J outbound call faults, as the user and the operator see them', () => 
     });
 
     it('J98 middleware: next(err) exactly once, at the deadline, even after the late answer arrived', async () => {
-      const app = createMiddlewareApp(flow.emulator, { client: lateClient(flow.emulator.apiUrl) });
+      const late = lateClient(flow.emulator.apiUrl);
+      const app = createMiddlewareApp(flow.emulator, { client: late.client });
       await app.seed();
-      const started = performance.now();
-      const res = await app.confirm({ username: 'alice', password: 'alice-password' });
-      expect(res.status).toBe(504);
-      expect(performance.now() - started).toBeLessThan(DEADLINE_MS + LATE_MS - 1000);
-      await new Promise((resolve) => setTimeout(resolve, LATE_MS + 300));
+      const confirm = sent(app.confirm({ username: 'alice', password: 'alice-password' }));
+      await deadlineThenLateAnswer(late, confirm.answered);
+      expect((await confirm.answer).status).toBe(504);
+      await jest.advanceTimersByTimeAsync(LATE_MS);
+      expect(late.handedBack()).toBe(true);
+      await turns();
       expect(app.nexts).toHaveLength(1);
       expect((app.nexts[0] as BindIdError).code).toBe(ErrorCode.TIMEOUT);
       expect(app.errors).toHaveLength(1);
@@ -231,15 +281,32 @@ describe('J retry layers', () => {
   it('J96 100 failing clients with the default random(): their retries are spread over the backoff window, not synchronous', async () => {
     // Each client's first attempt gets a 503, its retry a 200; the retry comes after a full-jitter
     // wait in [0, 400 ms]. Without jitter every retry would come 400 ms after its first attempt.
+    // The clock is fake: each request's time is read as it leaves, so a wait is what the client chose.
     bindid.setDefault((request) => (bindid.requests.filter((r) => r.body.equals(request.body)).length === 1 ? reply.status(503) : reply.json(200, {})));
-    const clients = Array.from({ length: 100 }, () => makeClient(bindid.url, { timeoutMs: 5000, backoff: { baseMs: 400, maxMs: 400 } }));
+    const sentAt = new Map<string, number[]>();
+    const instance = axios.create();
+    instance.interceptors.request.use(
+      (config) => {
+        const token = (JSON.parse(String(config.data)) as { subject_session_at: string }).subject_session_at;
+        sentAt.set(token, [...(sentAt.get(token) ?? []), performance.now()]);
+        return config;
+      },
+      undefined,
+      { synchronous: true },
+    );
+    const clients = Array.from({ length: 100 }, () => makeClient(bindid.url, { axios: instance, timeoutMs: 5000, backoff: { baseMs: 400, maxMs: 400 } }));
     const tokens = clients.map(() => newToken());
-    const results = await Promise.all(clients.map((client, i) => client.aliasDeleted({ accessToken: tokens[i] as string })));
+    const all = Promise.all(clients.map((client, i) => client.aliasDeleted({ accessToken: tokens[i] as string })));
+    // Every client got its 503 and waits to retry: each then holds two timers, its deadline and its backoff.
+    await until(() => jest.getTimerCount() === 2 * clients.length, 'every client waiting to retry');
+    await jest.advanceTimersByTimeAsync(400);
+    const results = await all;
     expect(results.every((r) => r.attempts === 2)).toBe(true);
     const waits = tokens.map((token) => {
-      const [first, second] = bindid.requests.filter((r) => r.body.includes(token));
-      return (second?.at ?? 0) - (first?.at ?? 0);
+      const [first, second] = sentAt.get(token) ?? [];
+      return (second ?? Number.NaN) - (first ?? Number.NaN);
     });
+    expect(waits.filter((w) => !(w >= 0 && w <= 400))).toEqual([]);
     const spread = Math.max(...waits) - Math.min(...waits);
     expect(spread).toBeGreaterThan(200);
     expect(new Set(waits.map((w) => Math.floor(w / 50))).size).toBeGreaterThanOrEqual(5);
@@ -271,7 +338,8 @@ describe('J retry layers', () => {
   it('J97 (documented) the library cannot see that an instance retries: with its default retries the two layers multiply, hence the `retries: 0` rule', async () => {
     bindid.setDefault(reply.drop());
     const { instance } = withRetryInterceptor(3);
-    await rejection(makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() }));
+    // (Its backoff is 0: the clock is fake.)
+    await rejection(makeClient(bindid.url, { axios: instance, random: () => 0 }).aliasDeleted({ accessToken: newToken() }));
     // A reset is ambiguous, so the client itself retries it once: 2 × (1 + 3) requests.
     expect(bindid.requests).toHaveLength(8);
   });

@@ -4,11 +4,13 @@
  *
  * "BindID down" is the emulator's session-feedback fault (503). Reports are counted at the emulator:
  * `emulator.reports()` records every request it received, faulted ones included, so "no network
- * I/O" is "no new record". Each test builds its own flow (fresh emulator, stores and clock). The
+ * I/O" is "no new record". Each test builds its own flow (own stores and clock, on the file's emulator
+ * reset to look new: no faults, reports or aliases). The
  * outbox worker is not started on a timer (`outboxWorker: { start: false }`): tests run it with
- * `runOnce()`.
+ * `runOnce()`. The clock is Jest's fake one (test/helpers/fake-clock.ts): the client's deadline
+ * and the breaker's reset pass only when a test moves time, never because the machine is slow.
  */
-import type { Emulator } from '../../src/emulator/index.js';
+import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { type BindIdRouterOptions, ErrorCode, MemoryBindIdStore, SessionFeedbackClient, type SessionFeedbackClientOptions } from '../../src/index.js';
 import type { FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
 import { LinkRegistry } from '../../src/confirm/link-registry.js';
@@ -28,10 +30,12 @@ import {
   type FlowOptions,
   freshUser,
   pendingAccessToken,
+  resetEmulator,
   submitConfirm,
   type TestUser,
   whoami,
 } from '../helpers/flow.js';
+import { until, useFakeClock } from '../helpers/fake-clock.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { captureDebug } from '../helpers/leaks.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
@@ -39,7 +43,9 @@ import { acceptedPerSub } from '../helpers/outbox.js';
 
 const DOWN = { status: 503 } as const;
 
-/** A feedback client that records how long each report took (the breaker's fast failure). */
+useFakeClock();
+
+/** A feedback client that records how long each report took on the (fake) clock: the breaker's fast failure. */
 class TimedClient extends SessionFeedbackClient {
   readonly durations: number[] = [];
   override async send(accessToken: string, report: SessionFeedbackReport) {
@@ -79,11 +85,27 @@ afterEach(async () => {
 
 type RouterOptions = Partial<BindIdRouterOptions<TestUser>>;
 
-/** A flow whose router gets `router(emulator)` (a fast client without breaker unless given). */
+/** The file's emulator (one RSA key for all tests), reset to look new at each `start()`. */
+let emulator: Promise<Emulator> | undefined;
+afterAll(async () => {
+  await (await emulator)?.close();
+});
+
+/**
+ * A flow whose router gets `router(emulator)` (a fast client without breaker unless given), on the
+ * file's emulator reset (no faults, reports or aliases), unless `options` bring their own.
+ */
 async function start(router: (emulator: Emulator) => RouterOptions = () => ({}), options: FlowOptions = {}): Promise<Flow> {
+  let sharedEmulator = options.sharedEmulator;
+  if (sharedEmulator === undefined && options.emulator === undefined) {
+    emulator ??= createEmulator({ redirectUris: [`${APP_ORIGIN}/bindid/callback`] });
+    sharedEmulator = await emulator;
+    resetEmulator(sharedEmulator);
+  }
   const flow = await createFlow({
     verifyCalls,
     ...options,
+    ...(sharedEmulator ? { sharedEmulator } : {}),
     router: (emulator) => {
       const extra = router(emulator);
       return { client: clientFor(emulator), ...extra };
@@ -233,6 +255,7 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       const outbox = new StoreOutbox(new MemoryBindIdStore());
       const queued: ReportQueuedEvent[] = [];
       const app = createMiddlewareApp(flow.emulator, {
+        client: clientFor(flow.emulator),
         failureMode: 'open',
         outbox,
         outboxWorker: { start: false },
@@ -456,7 +479,7 @@ describe('K. Failure policy, queue, circuit breaker', () => {
   });
 
   describe('circuit breaker', () => {
-    it('K106 after K consecutive failures the breaker opens: the next confirm fails fast (<50 ms, no request) closed, or enqueues without I/O open', async () => {
+    it('K106 after K consecutive failures the breaker opens: the next confirm fails at once (no time passes, no request) closed, or enqueues without I/O open', async () => {
       for (const mode of ['closed', 'open'] as const) {
         let client: TimedClient | undefined;
         const errors: FeedbackErrorEvent[] = [];
@@ -473,14 +496,21 @@ describe('K. Failure policy, queue, circuit breaker', () => {
           const agent = flow.agent();
           await submitConfirm(agent, (await atConfirmPage(agent)).fields);
         }
-        // BindID now hangs: without the breaker the next report would wait for the whole deadline.
+        // BindID now hangs: without the breaker the next report would wait for the whole deadline
+        // (which, on the fake clock, never comes by itself): the test ends as soon as it reaches BindID.
         flow.emulator.setFault('session-feedback', { hang: true });
         const agent = flow.agent();
         const at = await atConfirmPage(agent);
         const before = flow.emulator.reports().length;
-        const res = await submitConfirm(agent, at.fields);
+        let answered = false;
+        const answer = submitConfirm(agent, at.fields).then((res) => {
+          answered = true;
+          return res;
+        });
+        await until(() => answered || flow.emulator.reports().length > before, 'the answer, or the report reaching BindID');
         expect(flow.emulator.reports()).toHaveLength(before);
-        expect(client?.durations.at(-1)).toBeLessThan(50);
+        const res = await answer;
+        expect(client?.durations.at(-1)).toBe(0); // no deadline or backoff waited on
         expect(errors.at(-1)?.error).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 0 });
         if (mode === 'closed') {
           expect(res.status).toBe(503);
@@ -506,7 +536,8 @@ describe('K. Failure policy, queue, circuit breaker', () => {
         return { agent, at: await atConfirmPage(agent) };
       };
       const submit = ({ agent, at }: Browser) => submitConfirm(agent, at.fields);
-      const rest = () => new Promise((resolve) => setTimeout(resolve, RESET_MS + 100));
+      // The breaker reads the fake clock: the circuit stays open until the test moves it by RESET_MS.
+      const rest = () => jest.advanceTimersByTimeAsync(RESET_MS);
 
       // Failure reopens: one failure opens the circuit; after the reset, of two concurrent
       // confirmations only one probes (and fails), and the next one sends nothing.
@@ -516,7 +547,10 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       let before = count();
       expect((await submit(b)).status).toBe(503);
       expect(count()).toBe(before);
-      await rest();
+      await jest.advanceTimersByTimeAsync(RESET_MS - 1);
+      expect((await submit(b)).status).toBe(503); // one ms before the reset: still open
+      expect(count()).toBe(before);
+      await jest.advanceTimersByTimeAsync(1);
       before = count();
       expect((await Promise.all([submit(c), submit(d)])).map((r) => r.status)).toEqual([503, 503]);
       expect(count()).toBe(before + 1);
@@ -584,6 +618,7 @@ describe('K. Failure policy, queue, circuit breaker', () => {
       const outbox = new StoreOutbox(store);
       const queued: ReportQueuedEvent[] = [];
       const app = createMiddlewareApp(flow.emulator, {
+        client: clientFor(flow.emulator),
         failureMode: 'open',
         outbox: {
           enqueue: () => Promise.reject(new Error('store down')),
