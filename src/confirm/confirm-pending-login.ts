@@ -84,9 +84,11 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
     queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(settings.failure.outbox, settings, pending, reportToSend, err) : undefined;
     if (!queued) {
       // Nothing was linked: free the link for any pair, this one's next try included. A retryable
-      // failure leaves the pending login usable for another try; a refusal does not.
+      // failure leaves the pending login usable for another try; a refusal ends it here, for every
+      // door alike (a retry then answers "start again", never "already being confirmed" until expiry).
       await releaseLink();
       if (err.retryable) await releaseClaim();
+      else clearPendingLogin(req);
       throw err;
     }
   }

@@ -145,9 +145,8 @@ async function answerConfirmError<U>(
     case ErrorCode.UNAUTHORIZED:
       emit('onLinkFailed', onLinkFailed, { req, reason: 'feedback_failed', sub, error: err });
       // Fail closed: nobody is logged in. A retryable failure keeps the pending login for another
-      // try (password again); a refusal ends it.
+      // try (password again); a refusal ended it (the confirmation step cleared it).
       if (err.retryable) return unavailable();
-      clearPendingLogin(req);
       return ctx.responses.page(req, res, { view: 'expired', status: 502, error: messages.rejected });
     default:
       throw err;

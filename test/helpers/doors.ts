@@ -123,6 +123,7 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
     onLinkFailed: record('onLinkFailed'),
     onRecognized: record('onRecognized'),
     onUnlinked: record('onUnlinked'),
+    onFeedbackError: record('onFeedbackError'),
   };
   // Fail-open's own event, and no background worker: what fail-open queued stays queued.
   const openOnly = options.failureMode === 'open' ? { onReportQueued: record('onReportQueued'), outboxWorker: false as const } : {};
@@ -193,7 +194,7 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
           req.user = user as DoorUser;
           next();
         })(req, res, next),
-      sendAuthenticationPerformed<DoorUser>({ ...withoutBase(common), onLinked: hooks.onLinked, ...openOnly }),
+      sendAuthenticationPerformed<DoorUser>({ ...withoutBase(common), onLinked: hooks.onLinked, onFeedbackError: hooks.onFeedbackError, ...openOnly }),
       (req, res) => res.redirect(303, req.session.bindid?.returnTo ?? '/account'),
     );
     app.post(paths.cancel, form, sameOrigin, (req, res) => {
