@@ -20,8 +20,8 @@ import type { Request } from 'express';
 import { type AttemptsLocked, publish } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, readSchema, type SettingsOf } from '../internal/option-schema.js';
-import { pick, REPORT_OPTIONS } from './confirm-options.js';
+import { option, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
+import { REPORT_OPTIONS } from './confirm-options.js';
 import type { PendingLogin } from '../session/pending-login.js';
 import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
 

@@ -20,7 +20,7 @@ import {
 } from '../fail-open/failure-policy.js';
 import { LinkRegistry } from './link-registry.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, readSchemaOf } from '../internal/option-schema.js';
+import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-schema.js';
 import type { Outbox } from '../fail-open/outbox.js';
 import type { BindIdClaims } from '../session/pending-login.js';
 import { type BindIdStore, MemoryBindIdStore } from '../stores/bindid-store.js';
@@ -225,7 +225,3 @@ function readAmrOption(o: OptionReader, key: string): string[] | undefined {
   return [...amr];
 }
 
-/** The entries of `schema` named in `names` (an option read apart from the rest, or by a caller that has others). */
-export function pick<S extends object, K extends keyof S>(schema: S, names: readonly K[]): Pick<S, K> {
-  return Object.fromEntries(names.map((name) => [name, schema[name]])) as Pick<S, K>;
-}

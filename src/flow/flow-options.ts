@@ -5,10 +5,10 @@
  * @module
  */
 import type { Request } from 'express';
-import { type ConfirmSettings, type ConfirmUserTypes, pick, REPORT_OPTIONS, readConfirmSettings } from '../confirm/confirm-options.js';
+import { type ConfirmSettings, type ConfirmUserTypes, REPORT_OPTIONS, readConfirmSettings } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, readSchemaOf } from '../internal/option-schema.js';
+import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-schema.js';
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
 import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/static-metadata.js';

@@ -76,6 +76,11 @@ export function readSchemaOf<Types>(): <S extends OptionSchema>(o: OptionReader,
   return (o, schema) => readSchema(o, schema) as SettingsOf<typeof schema, Types>;
 }
 
+/** The entries of `schema` named in `names` (options read apart from the rest, or by a caller that has others). */
+export function pick<S extends object, K extends keyof S>(schema: S, names: readonly K[]): Pick<S, K> {
+  return Object.fromEntries(names.map((name) => [name, schema[name]])) as Pick<S, K>;
+}
+
 /** A reader for `value`, the options of `factory`, whose known keys are the schema's. */
 export function schemaReader(factory: string, value: unknown, schema: OptionSchema, path?: string): OptionReader {
   return new OptionReader(factory, value, schema, path);

@@ -17,9 +17,8 @@ import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
 import { invalidArgument } from '../errors.js';
 import { ATTEMPT_GUARD_OPTIONS, attemptGuardContext, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
-import { pick } from '../confirm/confirm-options.js';
 import { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, readSchema } from '../internal/option-schema.js';
+import { option, type OptionsOf, pick, readSchema } from '../internal/option-schema.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { guardedVerify, type RunVerify } from './guarded-verify.js';
 

@@ -6,11 +6,11 @@
  */
 import passportDefault, { type Authenticator } from 'passport';
 import { ATTEMPT_GUARD_OPTIONS, type AttemptGuardSettings, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
-import { CONFIRM_OPTIONS, pick } from '../confirm/confirm-options.js';
+import { CONFIRM_OPTIONS } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
 import { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionRule, type OptionsOf, readSchema } from '../internal/option-schema.js';
+import { option, type OptionRule, type OptionsOf, pick, readSchema } from '../internal/option-schema.js';
 import { hasStrategy } from './strategy-check.js';
 import {
   type ConfirmPageMessages,
