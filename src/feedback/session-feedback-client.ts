@@ -13,13 +13,12 @@
  * @module
  */
 import { inspect } from 'node:util';
-import type { AxiosInstance } from 'axios';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
+import { HttpClient } from '../http/http-client.js';
 import { type BackoffBounds, jitteredBackoff, readBackoff, sleep } from '../internal/backoff.js';
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import { OptionReader } from '../internal/option-reader.js';
-import { type AttemptRequest, AxiosTransport } from './axios-transport.js';
 import { KNOWN, KNOWN_BREAKER, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { ResponseBody } from './classify-response.js';
@@ -32,6 +31,7 @@ import {
   readReport,
   type SessionFeedbackReport,
 } from './session-feedback-report.js';
+import { type AttemptRequest, sendAttempt } from './send-attempt.js';
 import { assertAccessToken, authorizationHeader, readClientSecret } from './signing.js';
 
 const log = logger('feedback');
@@ -77,7 +77,7 @@ export class SessionFeedbackClient {
   readonly maxResponseBytes: number;
 
   readonly #secret: () => string;
-  readonly #transport: AxiosTransport;
+  readonly #http = new HttpClient({ maxSockets: 64 });
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #userAgent: string;
@@ -107,11 +107,6 @@ export class SessionFeedbackClient {
       const c = o.nested('circuitBreaker', KNOWN_BREAKER);
       this.#breaker = new CircuitBreaker(c.integer('failureThreshold', 5, 1, 1000), c.integer('resetMs', 30_000, 100, 3_600_000));
     }
-    const injected = o.raw('axios');
-    if (injected !== undefined && typeof (injected as { request?: unknown } | null)?.request !== 'function') {
-      throw o.error('axios', 'must be an axios instance (from axios.create())');
-    }
-    this.#transport = new AxiosTransport(injected as AxiosInstance | undefined);
   }
 
   /**
@@ -248,7 +243,7 @@ export class SessionFeedbackClient {
     try {
       for (;;) {
         attempts += 1;
-        const outcome = await this.#transport.attempt({
+        const outcome = await sendAttempt(this.#http, {
           ...request,
           headers: headersFor(attempts),
           signal: controller.signal,
@@ -305,9 +300,9 @@ export class SessionFeedbackClient {
     return jitteredBackoff(attempt, this.backoff, this.#random);
   }
 
-  /** Close the keep-alive connections of the client's own agents (not of an injected axios). */
+  /** Close the client's keep-alive connections. */
   close(): void {
-    this.#transport.close();
+    this.#http.close();
   }
 
   /** What `util.inspect` and `console.log` show: no secret. */
