@@ -5,10 +5,11 @@
  * @module
  */
 import { BindIdFeedbackError, ErrorCode, errorCodes, safeCause } from '../errors.js';
+import type { HttpBody } from '../http/http-client.js';
 
 /** How one attempt ended. */
 export type AttemptOutcome =
-  | { kind: 'ok'; status: number; body?: ResponseBody }
+  | { kind: 'ok'; status: number; body?: HttpBody }
   | { kind: 'fail'; error: (attempts: number) => BindIdFeedbackError }
   | {
       kind: 'retry';
@@ -19,12 +20,6 @@ export type AttemptOutcome =
       cause: Error;
       label: string;
     };
-
-/** The body of a 2xx the caller asked to read (`readBody`): its bytes up to the cap, and whether more were cut off. */
-export interface ResponseBody {
-  bytes: Buffer;
-  truncated: boolean;
-}
 
 /** The parts of a response the classification reads. */
 export interface ResponseHead {

@@ -5,25 +5,17 @@
  *
  * @module
  */
-import type { HttpBody, HttpClient, HttpResponse } from '../http/http-client.js';
+import type { HttpClient, HttpRequest, HttpResponse } from '../http/http-client.js';
 import { type AttemptOutcome, classifyError, classifyStatus, deadlinePassed } from './classify-response.js';
 
-/** One attempt to send. */
-export interface AttemptRequest {
+/** One call to BindID's API; each attempt adds the signed headers, the deadline and the bound. */
+export interface ApiCall {
+  method: 'GET' | 'POST' | 'PATCH';
   url: string;
-  /** Default `POST`. */
-  method?: 'GET' | 'POST' | 'PATCH';
   /** The JSON body; none for a GET. */
   body?: string | undefined;
-  /** Keep the body of a 2xx (up to `maxResponseBytes`) in the outcome instead of discarding it. */
+  /** Keep the body of a 2xx (up to the bound) in the outcome instead of discarding it. */
   readBody?: boolean;
-  headers: Record<string, string>;
-  /** Aborts at the report's overall deadline. */
-  signal: AbortSignal;
-  /** Largest response body read, in bytes. */
-  maxResponseBytes: number;
-  /** Now, in ms since 1970 (for `Retry-After` dates). */
-  now: () => number;
 }
 
 /**
@@ -31,22 +23,14 @@ export interface AttemptRequest {
  * connection can be reused) and kept only for a 2xx with `readBody`. A body cut by the deadline
  * leaves the status standing: a 2xx was BindID's success.
  */
-export async function sendAttempt(client: HttpClient, request: AttemptRequest): Promise<AttemptOutcome> {
-  const { signal } = request;
+export async function sendAttempt(client: HttpClient, request: HttpRequest & ApiCall, now: () => number): Promise<AttemptOutcome> {
   let response: HttpResponse;
   try {
-    response = await client.request({
-      method: request.method ?? 'POST',
-      url: request.url,
-      headers: request.headers,
-      body: request.body,
-      signal,
-      maxBytes: request.maxResponseBytes,
-    });
+    response = await client.request(request);
   } catch (err) {
-    return signal.aborted ? deadlinePassed : classifyError(err);
+    return request.signal.aborted ? deadlinePassed : classifyError(err);
   }
-  const outcome = classifyStatus(response, request.now());
-  const body: HttpBody = await response.body.catch(() => ({ bytes: Buffer.alloc(0), truncated: true }));
-  return request.readBody && outcome.kind === 'ok' ? { ...outcome, body } : outcome;
+  const outcome = classifyStatus(response, now()); // now, for a `Retry-After` date
+  const body = await response.body.catch(() => undefined); // cut by the deadline or a reset: nothing to keep
+  return request.readBody && body && outcome.kind === 'ok' ? { ...outcome, body } : outcome;
 }

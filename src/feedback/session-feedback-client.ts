@@ -14,14 +14,13 @@
  */
 import { inspect } from 'node:util';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
-import { HttpClient } from '../http/http-client.js';
+import { type HttpBody, HttpClient } from '../http/http-client.js';
 import { type BackoffBounds, jitteredBackoff, readBackoff, sleep } from '../internal/backoff.js';
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import { OptionReader } from '../internal/option-reader.js';
 import { KNOWN, KNOWN_BREAKER, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import type { ResponseBody } from './classify-response.js';
 import { type CustomUserData, type CustomUserDataResult, customUserDataBody, readCustomUserData, renameError } from './custom-user-data.js';
 import {
   type AliasDeletedInput,
@@ -31,7 +30,7 @@ import {
   readReport,
   type SessionFeedbackReport,
 } from './session-feedback-report.js';
-import { type AttemptRequest, sendAttempt } from './send-attempt.js';
+import { type ApiCall, sendAttempt } from './send-attempt.js';
 import { assertAccessToken, authorizationHeader, readClientSecret } from './signing.js';
 
 const log = logger('feedback');
@@ -198,7 +197,7 @@ export class SessionFeedbackClient {
   }
 
   /** One signed call to BindID's API (a report, or custom user data), behind the circuit breaker. */
-  async #request(label: string, request: Omit<AttemptRequest, 'headers' | 'signal' | 'maxResponseBytes' | 'now'>, accessToken: string): Promise<FeedbackResult & { body?: ResponseBody }> {
+  async #request(label: string, request: ApiCall, accessToken: string): Promise<FeedbackResult & { body?: HttpBody }> {
     // Signed for each attempt with the secret current at that moment (a rotation during the
     // retries applies at once); the first signing also checks the secret before any I/O.
     const sign = (): Record<string, string> => ({
@@ -232,9 +231,9 @@ export class SessionFeedbackClient {
   /** The attempts of one report inside its deadline. */
   async #deliver(
     type: string,
-    request: Omit<AttemptRequest, 'headers' | 'signal' | 'maxResponseBytes' | 'now'>,
+    request: ApiCall,
     headersFor: (attempt: number) => Record<string, string>,
-  ): Promise<FeedbackResult & { body?: ResponseBody }> {
+  ): Promise<FeedbackResult & { body?: HttpBody }> {
     const started = performance.now();
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -243,13 +242,8 @@ export class SessionFeedbackClient {
     try {
       for (;;) {
         attempts += 1;
-        const outcome = await sendAttempt(this.#http, {
-          ...request,
-          headers: headersFor(attempts),
-          signal: controller.signal,
-          maxResponseBytes: this.maxResponseBytes,
-          now: this.#now,
-        });
+        const attempt = { ...request, headers: headersFor(attempts), signal: controller.signal, maxBytes: this.maxResponseBytes };
+        const outcome = await sendAttempt(this.#http, attempt, this.#now);
         const elapsed = performance.now() - started;
         if (outcome.kind === 'ok') {
           log('%s accepted: HTTP %d after %d attempt(s) in %d ms', type, outcome.status, attempts, Math.round(elapsed));
