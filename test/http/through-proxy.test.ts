@@ -59,10 +59,14 @@ function inChild(target: Target, env: Record<string, string>): Promise<Outcome> 
     env: { ...inherited, ...env, NODE_EXTRA_CA_CERTS: CERT_FILE, EVERY_REQUEST_TARGET: JSON.stringify(target) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  // Settled when the child has exited (a child left running would hold this worker), with its outcome.
   return new Promise((resolve, reject) => {
-    child.once('message', (outcome) => resolve(outcome as Outcome));
+    let outcome: Outcome | undefined;
+    child.once('message', (message) => {
+      outcome = message as Outcome;
+    });
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the child exited (${code}) without an outcome`)));
+    child.once('exit', (code) => (outcome ? resolve(outcome) : reject(new Error(`the child exited (${code}) without an outcome`))));
   });
 }
 
