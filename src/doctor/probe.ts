@@ -48,7 +48,8 @@ const client = new HttpClient();
 export async function probe(request: ProbeRequest): Promise<ProbeResult> {
   const { host } = new URL(request.url);
   try {
-    const res = await client.request({ ...request, signal: AbortSignal.timeout(request.timeoutMs), maxBytes: request.maxBytes });
+    const { timeoutMs, ...sent } = request;
+    const res = await client.request({ ...sent, signal: AbortSignal.timeout(timeoutMs) });
     const body = await res.body;
     if (body.truncated) {
       const problem = `the answer from ${host} is larger than ${size(request.maxBytes)}: the doctor stopped reading it`;
