@@ -158,9 +158,8 @@ export class BindIdError extends Error {
 }
 
 /**
- * Which subclass owns which code. Each {@link ErrorCode} value belongs to exactly one subclass, and
- * each subclass's constructor refuses (with a `TypeError` naming both) a code outside its set, so
- * `instanceof` and `code` always agree:
+ * The codes one subclass may carry, checked when compiling: each {@link ErrorCode} value belongs to
+ * exactly one subclass, whose constructor takes no other, so `instanceof` and `code` always agree.
  *
  * | class | codes |
  * | --- | --- |
@@ -168,72 +167,29 @@ export class BindIdError extends Error {
  * | {@link BindIdFeedbackError} | `REJECTED`, `UNAUTHORIZED`, `UNAVAILABLE`, `TIMEOUT`, `CONFIGURATION` |
  * | {@link BindIdStateError} | every other code (session, passport, pending login, CSRF, callback, links, stores) |
  */
-export const ERROR_CODE_CLASS = {
-  [ErrorCode.INVALID_ARGUMENT]: 'BindIdArgumentError',
-  [ErrorCode.INVALID_OPTION]: 'BindIdArgumentError',
-  [ErrorCode.INVALID_ALIAS]: 'BindIdArgumentError',
-  [ErrorCode.INVALID_AUTHORIZATION_PARAMS]: 'BindIdArgumentError',
-  [ErrorCode.REJECTED]: 'BindIdFeedbackError',
-  [ErrorCode.UNAUTHORIZED]: 'BindIdFeedbackError',
-  [ErrorCode.UNAVAILABLE]: 'BindIdFeedbackError',
-  [ErrorCode.TIMEOUT]: 'BindIdFeedbackError',
-  [ErrorCode.CONFIGURATION]: 'BindIdFeedbackError',
-  [ErrorCode.SESSION_MISSING]: 'BindIdStateError',
-  [ErrorCode.PASSPORT_MISSING]: 'BindIdStateError',
-  [ErrorCode.STRATEGY_MISSING]: 'BindIdStateError',
-  [ErrorCode.NOT_AUTHENTICATED]: 'BindIdStateError',
-  [ErrorCode.NO_PENDING_LOGIN]: 'BindIdStateError',
-  [ErrorCode.PENDING_LOGIN_EXPIRED]: 'BindIdStateError',
-  [ErrorCode.LOGIN_FAILED]: 'BindIdStateError',
-  [ErrorCode.CSRF]: 'BindIdStateError',
-  [ErrorCode.LOGIN_STATE_MISSING]: 'BindIdStateError',
-  [ErrorCode.CALLBACK_INVALID]: 'BindIdStateError',
-  [ErrorCode.ACCESS_DENIED]: 'BindIdStateError',
-  [ErrorCode.ALREADY_LINKED]: 'BindIdStateError',
-  [ErrorCode.CONFIRM_IN_PROGRESS]: 'BindIdStateError',
-  [ErrorCode.STORE_UNAVAILABLE]: 'BindIdStateError',
-  [ErrorCode.UNKNOWN_ALIAS]: 'BindIdStateError',
-  [ErrorCode.ALIAS_UNUSABLE]: 'BindIdStateError',
-  [ErrorCode.UNLINK_MISMATCH]: 'BindIdStateError',
-  [ErrorCode.BODY_TOO_LARGE]: 'BindIdStateError',
-  [ErrorCode.UNSUPPORTED_BODY]: 'BindIdStateError',
-  [ErrorCode.INVALID_BODY]: 'BindIdStateError',
-} as const satisfies Record<ErrorCodeValue, 'BindIdArgumentError' | 'BindIdFeedbackError' | 'BindIdStateError'>;
+export type ErrorCodeOf<C extends 'BindIdArgumentError' | 'BindIdFeedbackError' | 'BindIdStateError'> = C extends 'BindIdArgumentError'
+  ? (typeof ErrorCode)['INVALID_ARGUMENT' | 'INVALID_OPTION' | 'INVALID_ALIAS' | 'INVALID_AUTHORIZATION_PARAMS']
+  : C extends 'BindIdFeedbackError'
+    ? (typeof ErrorCode)['REJECTED' | 'UNAUTHORIZED' | 'UNAVAILABLE' | 'TIMEOUT' | 'CONFIGURATION']
+    : Exclude<ErrorCodeValue, ErrorCodeOf<'BindIdArgumentError' | 'BindIdFeedbackError'>>;
 
-/** The codes owned by one subclass (see {@link ERROR_CODE_CLASS}). */
-export type ErrorCodeOf<C extends string> = {
-  [K in keyof typeof ERROR_CODE_CLASS]: (typeof ERROR_CODE_CLASS)[K] extends C ? K : never;
-}[keyof typeof ERROR_CODE_CLASS];
-
-function checkOwner(owner: string, code: string): void {
-  const expected = (ERROR_CODE_CLASS as Record<string, string | undefined>)[code];
-  if (expected !== owner) {
-    throw new TypeError(
-      `express-bindid: ${owner} cannot carry code ${String(code)} (${expected === undefined ? 'an unknown code' : `it belongs to ${expected}`})`,
-    );
-  }
-}
-
-/** A bad argument or option: the caller's mistake, raised before any I/O. Codes: see {@link ERROR_CODE_CLASS}. */
+/** A bad argument or option: the caller's mistake, raised before any I/O. Codes: see {@link ErrorCodeOf}. */
 export class BindIdArgumentError extends BindIdError {
   constructor(code: ErrorCodeOf<'BindIdArgumentError'>, message: string, details?: BindIdErrorDetails) {
-    checkOwner('BindIdArgumentError', code);
     super(code, message, details);
   }
 }
 
-/** BindID answered, or could not be reached, in a way that stops the request. Codes: see {@link ERROR_CODE_CLASS}. */
+/** BindID answered, or could not be reached, in a way that stops the request. Codes: see {@link ErrorCodeOf}. */
 export class BindIdFeedbackError extends BindIdError {
   constructor(code: ErrorCodeOf<'BindIdFeedbackError'>, message: string, details?: BindIdErrorDetails) {
-    checkOwner('BindIdFeedbackError', code);
     super(code, message, details);
   }
 }
 
-/** The request is not in a state where this middleware can run (no session, no pending login...). Codes: see {@link ERROR_CODE_CLASS}. */
+/** The request is not in a state where this middleware can run (no session, no pending login...). Codes: see {@link ErrorCodeOf}. */
 export class BindIdStateError extends BindIdError {
   constructor(code: ErrorCodeOf<'BindIdStateError'>, message: string, details?: BindIdErrorDetails) {
-    checkOwner('BindIdStateError', code);
     super(code, message, details);
   }
 }

@@ -107,7 +107,6 @@ export {
   outboxId,
 } from './fail-open/outbox.js';
 export { StoreOutbox, type StoreOutboxOptions } from './fail-open/store-outbox.js';
-export { SessionStoreOutbox, type SessionStoreOutboxOptions } from './fail-open/session-store-outbox.js';
 export {
   type OutboxBackoffOptions,
   type OutboxDeadLetterEvent,

@@ -14,7 +14,7 @@ import { type DeclaredTest, declaredTests } from './helpers/test-titles.js';
 const ROOT = join(__dirname, '..');
 const DOC = join(ROOT, 'docs/security.md');
 
-/** The failure-policy suite comes from another branch; its rows are checked once it is here. */
+/** The failure-policy suite: the K rows (99–108), and only they, name tests in it. */
 const K_FILE = 'test/security/k-failure-policy.test.ts';
 
 const SECTIONS: ReadonlyArray<readonly [letter: string, first: number, last: number]> = [

@@ -186,14 +186,14 @@ export function readStore(o: OptionReader): { store: BindIdStore; registry: Link
   let store: BindIdStore;
   if (given === undefined) store = new MemoryBindIdStore();
   else if (isStore(given)) store = given;
-  else throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/keys/deleteIf/setIf)');
+  else throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/deleteIf/setIf)');
   return { store, registry: new LinkRegistry(store) };
 }
 
 function isStore(value: unknown): value is BindIdStore {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
-  return ['get', 'set', 'add', 'delete', 'increment', 'keys', 'deleteIf', 'setIf'].every((m) => typeof v[m] === 'function');
+  return ['get', 'set', 'add', 'delete', 'increment', 'deleteIf', 'setIf'].every((m) => typeof v[m] === 'function');
 }
 
 function readClient(o: OptionReader): SessionFeedbackClient {

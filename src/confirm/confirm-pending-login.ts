@@ -16,7 +16,7 @@ import { emit } from '../internal/events.js';
 import { type ReportQueuedEvent, writeHealRecord } from '../fail-open/failure-policy.js';
 import type { LinkReservation } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
-import { itemInfo, newOutboxItem, outboxDiagnostic } from '../fail-open/outbox.js';
+import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic } from '../fail-open/outbox.js';
 import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
@@ -81,7 +81,7 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
     }
     emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
     // Fail-open: BindID is down, so persist the report and sign the user in. Only when it is persisted.
-    queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(req, settings, pending, reportToSend, err) : undefined;
+    queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(settings.failure.outbox, settings, pending, reportToSend, err) : undefined;
     if (!queued) {
       // Nothing was linked: free the link for any pair, this one's next try included. A retryable
       // failure leaves the pending login usable for another try; a refusal does not.
@@ -118,30 +118,25 @@ export function isOutage(err: BindIdError): boolean {
 }
 
 /**
- * Persist the report of `pending` in the outbox (fail-open). Resolves the `onReportQueued` event
+ * Persist the report of `pending` in `outbox` (fail-open). Resolves the `onReportQueued` event
  * (without `req`) when it is persisted (now, or already by an earlier attempt for the same
- * (sub, alias)); `undefined` when the outbox is unknown or failed: the caller then fails closed.
+ * (sub, alias)); `undefined` when the outbox failed: the caller then fails closed.
  */
 async function queueReport<U>(
-  req: Request,
+  outbox: Outbox,
   settings: ConfirmSettings<U>,
   pending: PendingLogin,
   report: SessionFeedbackReport,
   cause: BindIdError,
 ): Promise<Omit<ReportQueuedEvent, 'req'> | undefined> {
-  const outbox = settings.failure.outboxFor(req);
   const sub = pending.claims.sub;
   const alias = report.alias as string;
-  if (outbox === undefined) {
-    log('fail-open: no outbox to persist the report in; failing closed');
-    return undefined;
-  }
   const now = settings.now();
   const item = newOutboxItem({
     sub,
     accessToken: pending.accessToken,
     report: { ...report, alias },
-    expiresAt: pending.tokenExpiresAt ?? pending.expiresAt,
+    expiresAt: pending.tokenExpiresAt,
     now,
   });
   let added: boolean;

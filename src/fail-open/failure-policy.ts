@@ -12,8 +12,8 @@
  *
  * The default outbox is a {@link StoreOutbox} on the factory's `store` (the `BindIdStore` that already
  * holds the single-use claims and the link registry: a `RedisBindIdStore` with several instances).
- * An outbox that does not survive a restart (`durable: false`: on `MemoryBindIdStore`, or a
- * `SessionStoreOutbox` on express-session's `MemoryStore`) is refused at the factory when
+ * An outbox that does not survive a restart (`durable: false`: a `StoreOutbox` on `MemoryBindIdStore`,
+ * or an outbox of your own that says so) is refused at the factory when
  * `NODE_ENV=production`, and warned about once per process otherwise (`EXPRESS_BINDID_OUTBOX_NOT_DURABLE`).
  *
  * @module
@@ -79,17 +79,23 @@ export interface ReportQueuedEvent {
   added: boolean;
 }
 
-/** The failure options of a factory, as read once. @internal */
-export interface FailurePolicy {
-  readonly mode: FailureMode;
-  /** The outbox for this request: the given one, or the default on the factory's `store`. */
-  outboxFor(req: Request): Outbox | undefined;
+/** What both failure modes have. */
+interface FailurePolicyBase {
   /** The worker delivering the outbox in this process (open mode, unless `outboxWorker: false`). */
   readonly worker: OutboxWorker | undefined;
   readonly onReportQueued: ((event: ReportQueuedEvent) => void | Promise<void>) | undefined;
   /** Start the worker's timer unless `outboxWorker.start` is false; called last by the factory, once every option passed. */
   startWorker(): void;
 }
+
+/** The failure options of a factory, as read once: only open mode has an outbox. @internal */
+export type FailurePolicy =
+  | (FailurePolicyBase & { readonly mode: 'closed' })
+  | (FailurePolicyBase & {
+      readonly mode: 'open';
+      /** Where reports wait: the given outbox, or the default on the factory's `store`. */
+      readonly outbox: Outbox;
+    });
 
 /** Option keys of the failure policy, shared by `bindIdRouter` and `sendAuthenticationPerformed`. */
 export const FAILURE_OPTION_KEYS = { failureMode: true, outbox: true, outboxWorker: true, onReportQueued: true } as const;
@@ -107,7 +113,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     for (const key of ['outbox', 'outboxWorker', 'onReportQueued'] as const) {
       if (o.has(key)) throw o.error(key, "is only used with failureMode: 'open' (fail-closed never queues reports)");
     }
-    return { mode, outboxFor: () => undefined, worker: undefined, onReportQueued: undefined, startWorker: () => undefined };
+    return { mode, worker: undefined, onReportQueued: undefined, startWorker: () => undefined };
   }
   const outbox = readOutbox(o, given, store, now);
   let worker: OutboxWorker | undefined;
@@ -136,7 +142,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
   }
   return {
     mode,
-    outboxFor: () => outbox,
+    outbox,
     worker,
     onReportQueued,
     startWorker: () => {
@@ -169,7 +175,7 @@ function readOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: ()
   let outbox: Outbox;
   if (given !== undefined) {
     if (!isOutbox(given)) {
-      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a StoreOutbox or a SessionStoreOutbox');
+      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a StoreOutbox or your own');
     }
     outbox = given;
   } else if (isQueueStore(store)) {

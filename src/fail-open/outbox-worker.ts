@@ -1,6 +1,6 @@
 /**
- * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background, with its retry
- * backoff ({@link outboxRetryDelay}).
+ * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background, with capped,
+ * full-jitter exponential backoff between the attempts of each report (the client's `jitteredBackoff`).
  *
  * @module
  */
@@ -18,15 +18,6 @@ const log = logger('outbox');
 
 /** Bounds of the outbox's retry backoff (defaults `{ baseMs: 1000, maxMs: 60000 }`). */
 export type OutboxBackoffOptions = BackoffOptions;
-
-/**
- * The delay before the next attempt of an item that has failed `attempts` times (≥ 1): full jitter,
- * random in [0, min(maxMs, baseMs × 2^(attempts-1))]. Always finite and in [0, maxMs], whatever
- * `attempts` and `random()` give (a `random()` outside [0, 1] is clamped, NaN counts as 0).
- */
-export function outboxRetryDelay(attempts: number, backoff: Readonly<Required<OutboxBackoffOptions>>, random: () => number): number {
-  return jitteredBackoff(attempts, backoff, random);
-}
 
 /** The part of `SessionFeedbackClient` the worker uses. */
 export interface OutboxSender {
@@ -173,7 +164,7 @@ export class OutboxWorker {
     const outbox = o.raw('outbox') as Partial<Record<keyof Outbox, unknown>> | null | undefined;
     const needed = ['due', 'claim', 'get', 'update', 'remove'] as const;
     if (outbox === null || typeof outbox !== 'object' || needed.some((m) => typeof outbox[m] !== 'function')) {
-      throw o.error('outbox', `must be an Outbox (with ${needed.join(', ')}): a SessionStoreOutbox or a StoreOutbox`);
+      throw o.error('outbox', `must be an Outbox (with ${needed.join(', ')}): a StoreOutbox or your own`);
     }
     const client = o.raw('client') as Partial<OutboxSender> | null | undefined;
     if (client === null || typeof client !== 'object' || typeof client.send !== 'function') {
@@ -295,7 +286,8 @@ export class OutboxWorker {
       publish('outboxDeadLetter', () => outboxDiagnostic({ ...item, attempts }, `rejected: ${code}`));
       return 'deadLettered';
     }
-    const delayMs = Math.round(outboxRetryDelay(attempts, this.backoff, this.#random));
+    // Random in [0, min(maxMs, baseMs × 2^(attempts-1))], and finite even for an `attempts` an outbox of the app's own got wrong.
+    const delayMs = Math.round(jitteredBackoff(attempts, this.backoff, this.#random));
     const next: OutboxItem = { ...item, attempts, nextAttemptAt: this.#now() + delayMs };
     if (!(await this.#outbox.update(next, lease))) {
       // The lease ran out during the attempt: the worker that holds the item now (or removed it) decides.

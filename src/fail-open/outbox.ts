@@ -5,8 +5,7 @@
  *
  * - {@link Outbox}: where queued reports live. `StoreOutbox` (`./store-outbox.ts`, the default, on
  *   the factory's `store`) keeps them in a `BindIdStore` queue indexed by due time
- *   (`RedisBindIdStore` for several instances and restarts); `SessionStoreOutbox`
- *   (`./session-store-outbox.ts`) keeps them in the app's express-session store, for one instance.
+ *   (`RedisBindIdStore` for several instances and restarts).
  * - `OutboxWorker` (`./outbox-worker.ts`): takes due reports, sends each one with
  *   `SessionFeedbackClient.send` (which signs it at send time with the current client secret and
  *   keeps the report's original `time`), removes delivered ones, reschedules retryable failures with
@@ -25,8 +24,8 @@
  * time. It stays server-side (in the store) and never appears in an event, a log line or an error:
  * {@link itemInfo} is the item as it may be shown.
  *
- * This file: the {@link Outbox} interface, {@link OutboxItem}, {@link outboxId}, the item checks
- * shared by the outboxes, and {@link itemInfo}.
+ * This file: the {@link Outbox} interface, {@link OutboxItem}, {@link outboxId}, the item check
+ * of `StoreOutbox.enqueue` (where items enter the queue), and {@link itemInfo}.
  *
  * @module
  */
@@ -35,9 +34,6 @@ import { invalidArgument } from '../errors.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { assertAccessToken } from '../feedback/signing.js';
 import type { OutboxDiagnostic } from '../internal/diagnostics.js';
-import { logger } from '../internal/log.js';
-
-const log = logger('outbox');
 
 /** One queued report. */
 export interface OutboxItem {
@@ -201,49 +197,10 @@ function itemProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** @internal A stored item read back: the item, or `undefined` (logged by id) when the record is not one. */
-export function readItem(raw: unknown, where: string): OutboxItem | undefined {
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = undefined;
-    }
-  }
-  if (itemProblem(value) !== undefined) {
-    log('skipping an unreadable outbox record (%s)', where);
-    return undefined;
-  }
-  return checkOutboxItem(value);
-}
-
 /** @internal The items of `items` to work on at `now`, earliest first, at most `limit`. */
 export function pickDue(items: readonly OutboxItem[], now: number, limit: number): OutboxItem[] {
   return items
     .filter((item) => item.nextAttemptAt <= now || item.expiresAt <= now)
     .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt)
     .slice(0, Math.max(0, limit));
-}
-
-/** @internal Refuse a `limit` that is not a whole number ≥ 0. */
-export function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 0) throw invalidArgument('outbox: limit must be a non-negative whole number');
-}
-
-/** @internal Refuse a `leaseMs` that is not a whole number > 0. */
-export function checkLease(leaseMs: number): void {
-  if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw invalidArgument('outbox: leaseMs must be a positive whole number');
-}
-
-/** @internal Refuse an id that is not an {@link outboxId}. */
-export function checkId(id: string): void {
-  if (typeof id !== 'string' || !ID.test(id)) throw invalidArgument('outbox: id must be 64 hex digits');
-}
-
-/** @internal Refuse a lease token that is not a non-empty string (as `claim` gives). */
-export function checkLeaseToken(lease: string): void {
-  if (typeof lease !== 'string' || lease.length === 0 || lease.length > 128) {
-    throw invalidArgument('outbox: lease must be the token claim() resolved');
-  }
 }

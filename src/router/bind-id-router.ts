@@ -103,9 +103,6 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       cookieChecked = true;
       warnAboutSessionCookie(req, config.baseUrl);
     }
-    // Fail-open: learn the session store (the default outbox) from the first request, so the worker
-    // delivers what an earlier process queued without waiting for a confirmation.
-    if (settings.failure.mode === 'open') settings.failure.outboxFor(req);
     if (ownPaths.has(routerPath(req.path))) router(req, res, next);
     else next();
   };

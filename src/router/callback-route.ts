@@ -55,7 +55,7 @@ export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
       return;
     }
     if (ctx.settings.failure.mode === 'open') {
-      const healed = await selfHeal(ctx, req, result);
+      const healed = await selfHeal(ctx, req, result, ctx.settings.failure.outbox);
       if (healed) {
         await logIn(req, healed.user);
         emit('onRecognized', ctx.onRecognized, { req, user: healed.user, alias: healed.alias, claims: result.claims, healed: true });

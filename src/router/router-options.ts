@@ -77,7 +77,7 @@ export interface BindIdRouterOptions<U = Express.User>
   clientId: string;
   /** The BindID client secret (token endpoint and report signing). */
   clientSecret: string;
-  /** A ready session-feedback client (to set its timeout, retries or axios instance); then no `apiUrl`. Default: built from `clientSecret` + `apiUrl`. */
+  /** A ready session-feedback client (to set its timeout or retries); then no `apiUrl`. Default: built from `clientSecret` + `apiUrl`. */
   client?: SessionFeedbackClient;
   /** The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`, and `returnTo` must stay on it. */
   baseUrl: string;

@@ -23,10 +23,15 @@ const log = logger('login');
 
 /**
  * Resolves the user to sign in once BindID accepted the re-sent report, or once it is queued again
- * while BindID is still down; `undefined` (the password is asked, as for any new user) in every
- * other case.
+ * in `outbox` (fail-open's) while BindID is still down; `undefined` (the password is asked, as for
+ * any new user) in every other case.
  */
-export async function selfHeal<U>(ctx: RouterContext<U>, req: Request, result: CallbackResult): Promise<{ user: U; alias: string } | undefined> {
+export async function selfHeal<U>(
+  ctx: RouterContext<U>,
+  req: Request,
+  result: CallbackResult,
+  outbox: Outbox,
+): Promise<{ user: U; alias: string } | undefined> {
   const { settings } = ctx;
   const sub = result.claims.sub;
   const record = await readHealRecord(settings.store, sub);
@@ -42,11 +47,10 @@ export async function selfHeal<U>(ctx: RouterContext<U>, req: Request, result: C
     time: record.time,
     ...(record.amr ? { amr: record.amr } : {}),
   };
-  const outbox = settings.failure.outboxFor(req);
   try {
     await settings.client.send(result.accessToken, report);
   } catch (err) {
-    if (!(err instanceof BindIdError) || !isOutage(err) || outbox === undefined) {
+    if (!(err instanceof BindIdError) || !isOutage(err)) {
       log('self-heal of sub %s failed (%s): asking for the password', printable(sub), err instanceof BindIdError ? err.code : 'error');
       return undefined;
     }
@@ -54,7 +58,7 @@ export async function selfHeal<U>(ctx: RouterContext<U>, req: Request, result: C
     return queued ? { user, alias: record.alias } : undefined;
   }
   // Delivered with the new token: the old queued report (if any) and the record are done with.
-  await outbox?.remove(outboxId(sub, record.alias)).catch(() => log('could not remove a healed outbox item'));
+  await outbox.remove(outboxId(sub, record.alias)).catch(() => log('could not remove a healed outbox item'));
   await settings.store.delete(healKey(sub)).catch(() => log('could not remove a self-heal record'));
   log('self-heal of sub %s: report re-sent with the new token', printable(sub));
   return { user, alias: record.alias };

@@ -46,9 +46,9 @@ export interface PendingLogin {
   createdAt: number;
   /**
    * When the access token expires, in ms since 1970 (`createdAt` + `expires_in`). A report queued in
-   * fail-open mode is dead-lettered after it. Absent in logins stored by older versions.
+   * fail-open mode is dead-lettered after it.
    */
-  tokenExpiresAt?: number;
+  tokenExpiresAt: number;
   /** The verified ID-token claims. */
   claims: BindIdClaims;
   /** The app asked to confirm a BindID user that already has an alias (a revoked link). */

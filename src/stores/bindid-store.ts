@@ -25,15 +25,9 @@ export interface BindIdStore {
    * Add `by` (default 1; may be negative, e.g. -1 to give back a reserved attempt) to the counter
    * `key` atomically, creating it at 0 with `ttlMs` first if it is missing (later increments never
    * move its expiry); resolves the new value. Attempt limits decide on this value alone, so it must
-   * be atomic across every instance sharing the store. A store written before `by` existed, that
-   * always adds 1, only makes the limits stricter (a given-back attempt stays counted).
+   * be atomic across every instance sharing the store.
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
-  /**
-   * Every live key starting with `prefix`. Nothing in express-bindid calls it (the outbox reads its
-   * index instead); kept so that stores written for earlier versions still fit.
-   */
-  keys(prefix: string): Promise<string[]>;
   /**
    * Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed.
    * Releases a lease or a reservation only by its owner.
@@ -134,12 +128,6 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
     if (entry) entry.value = String(next);
     else this.#put(key, String(next), ttlMs);
     return next;
-  }
-
-  async keys(prefix: string): Promise<string[]> {
-    const out: string[] = [];
-    for (const key of this.#entries.keys()) if (key.startsWith(prefix) && this.#live(key)) out.push(key);
-    return out;
   }
 
   async deleteIf(key: string, expected: string): Promise<boolean> {

@@ -21,9 +21,7 @@
  * - `deleteIf` / `setIf`: one `EVAL` each, comparing the value and deleting or replacing it in the
  *   same step (compare-and-delete, compare-and-set on one key);
  * - the queue operations of the fail-open outbox (`./redis-queue.ts`): one `EVAL` each on keys that
- *   share a hash tag, so every multi-key script stays in one slot of a cluster;
- * - `keys`: `SCAN ... MATCH` (never `KEYS`), on every master of a cluster. Nothing in express-bindid
- *   calls it any more (the outbox reads its index).
+ *   share a hash tag, so every multi-key script stays in one slot of a cluster.
  *
  * Errors (connection lost, an error reply) are passed on as rejections: callers fail closed.
  *
@@ -66,43 +64,21 @@ export interface RedisCaller {
 /** The Redis clients {@link RedisBindIdStore} takes as they are. */
 export type RedisBindIdStoreClient = RedisCommander | RedisClusterCommander | RedisCaller;
 
-/** How to reach a client: one command, and each master of a cluster (for `SCAN`). */
-interface Connection {
-  send: Send;
-  /** One sender per master node (a cluster), or the one server. */
-  nodes(): Promise<Send[]>;
-}
-
-type Node = { call?: (...args: string[]) => Promise<unknown>; sendCommand?: (args: string[]) => Promise<unknown> };
-
-/** How to talk to `client`, or `undefined` when it is not a client this store knows. */
-function connectionOf(client: unknown): Connection | undefined {
+/** How to send a command through `client`, or `undefined` when it is not a client this store knows. */
+function senderOf(client: unknown): Send | undefined {
   if (client === null || typeof client !== 'object') return undefined;
   const c = client as Record<string, unknown>;
   if (typeof c.call === 'function') {
-    const ioredis = client as RedisCaller & { nodes?: (role: string) => Node[] };
-    const send: Send = (args) => ioredis.call(args[0] as string, ...args.slice(1));
-    const nodes = typeof ioredis.nodes === 'function' ? async () => (ioredis.nodes?.('master') ?? []).map(nodeSender) : async () => [send];
-    return { send, nodes };
+    const ioredis = client as RedisCaller;
+    return (args) => ioredis.call(args[0] as string, ...args.slice(1));
   }
   if (typeof c.sendCommand !== 'function') return undefined;
   if ('masters' in c) {
-    const cluster = client as RedisClusterCommander & { masters: unknown[]; nodeClient?: (master: unknown) => Promise<Node> };
-    const send: Send = (args, key) => cluster.sendCommand(key, false, args);
-    const nodes = async () => {
-      if (typeof cluster.nodeClient !== 'function') return [send];
-      return (await Promise.all(cluster.masters.map((master) => cluster.nodeClient?.(master) as Promise<Node>))).map(nodeSender);
-    };
-    return { send, nodes };
+    const cluster = client as RedisClusterCommander;
+    return (args, key) => cluster.sendCommand(key, false, args);
   }
   const single = client as RedisCommander;
-  const send: Send = (args) => single.sendCommand(args);
-  return { send, nodes: async () => [send] };
-}
-
-/** The sender of one node of a cluster (an ioredis `Redis` or a node-redis client). */
-function nodeSender(node: Node): Send {
-  return (args) => (typeof node.call === 'function' ? node.call(...args) : (node.sendCommand as (a: string[]) => Promise<unknown>)(args));
+  return (args) => single.sendCommand(args);
 }
 
 /** Options of {@link RedisBindIdStore}. */
@@ -128,21 +104,18 @@ export const SET_IF_SCRIPT =
   "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end " +
   "if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return 1";
 
-/** Keys asked for per `SCAN` round trip (a hint to Redis, not a limit). */
-const SCAN_COUNT = '1000';
-
 /** A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app. */
 export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   /** Prefix of every key this store writes in Redis. */
   readonly prefix: string;
   /** What is written survives a restart of the app (and of Redis, as far as its persistence goes). */
   readonly durable = true;
-  readonly #connection: Connection;
+  readonly #send: Send;
 
   constructor(client: RedisBindIdStoreClient, options?: RedisBindIdStoreOptions) {
     const o = new OptionReader('RedisBindIdStore', options, KNOWN);
-    const connection = connectionOf(client);
-    if (connection === undefined) {
+    const send = senderOf(client);
+    if (send === undefined) {
       throw o.error(
         'client',
         'must be a Redis client: node-redis (createClient or createCluster, version 4 or later), ioredis (Redis or ' +
@@ -154,7 +127,7 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
       throw o.error('prefix', 'must be a string of at most 128 characters');
     }
     this.prefix = prefix;
-    this.#connection = connection;
+    this.#send = send;
   }
 
   async add(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -183,24 +156,6 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
     const value = typeof reply === 'number' ? reply : Number(text(reply));
     if (!Number.isSafeInteger(value)) throw new Error('RedisBindIdStore: INCRBY answered something that is not an integer');
     return value;
-  }
-
-  /** Every live key under `prefix`: `SCAN ... MATCH` on the server, or on each master of a cluster. */
-  async keys(prefix: string): Promise<string[]> {
-    const match = `${globEscape(this.#key(prefix))}*`;
-    const found = new Set<string>(); // SCAN may return a key more than once
-    for (const node of await this.#connection.nodes()) {
-      let cursor = '0';
-      do {
-        const reply = await safely(node, ['SCAN', cursor, 'MATCH', match, 'COUNT', SCAN_COUNT], undefined);
-        if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) {
-          throw new Error('RedisBindIdStore: SCAN answered something that is not [cursor, keys]');
-        }
-        cursor = text(reply[0]);
-        for (const key of reply[1] as unknown[]) found.add(text(key).slice(this.prefix.length));
-      } while (cursor !== '0');
-    }
-    return [...found];
   }
 
   async deleteIf(key: string, expected: string): Promise<boolean> {
@@ -253,7 +208,7 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
     return this.#safeSend(args, (args[0] === 'EVAL' ? args[3] : args[1]) as string);
   }
 
-  readonly #safeSend: Send = (args, key) => safely(this.#connection.send, args, key);
+  readonly #safeSend: Send = (args, key) => safely(this.#send, args, key);
 }
 
 /** Send through `send`; a client that throws synchronously still gives a rejection. */
@@ -276,9 +231,4 @@ function checkTtl(ttlMs: number): string {
     throw invalidArgument('RedisBindIdStore: ttlMs must be a positive, finite number of milliseconds');
   }
   return String(Math.ceil(ttlMs));
-}
-
-/** `value` with the glob characters of `SCAN MATCH` escaped, so it matches only itself. */
-function globEscape(value: string): string {
-  return value.replace(/[\\*?[\]]/g, '\\$&');
 }

@@ -8,7 +8,7 @@ import type { PendingLogin } from '../../src/session/pending-login.js';
 import { MemoryBindIdStore } from '../../src/stores/bindid-store.js';
 
 const NOW = 1_000_000;
-const pending: PendingLogin = { id: 'p1', accessToken: 't', expiresAt: NOW + 60_000, createdAt: NOW, claims: { sub: 's' } };
+const pending: PendingLogin = { id: 'p1', accessToken: 't', expiresAt: NOW + 60_000, createdAt: NOW, tokenExpiresAt: NOW + 3_600_000, claims: { sub: 's' } };
 
 describe('the claim on a pending login', () => {
   it('N124 a cancel with no confirmation running: "idle", and no confirmation can take the claim afterwards', async () => {

@@ -5,6 +5,7 @@
 import { ErrorCode, isBindIdError } from '../../src/errors.js';
 import { parseFaultSpec } from '../../src/emulator/faults.js';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { settlesAt, until, watch, withFakeClock } from '../helpers/fake-clock.js';
 import { get, login, sendFeedback, startEmulator } from './helpers.js';
 
 let emu: Emulator;
@@ -58,21 +59,24 @@ describe('faults', () => {
     expect(await json.json()).toEqual({ keys: [] });
   });
 
-  it('delayMs delays the normal answer', async () => {
-    emu.setFault('discovery', { delayMs: 120 });
-    const started = Date.now();
-    const res = await get(discovery());
-    expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
-  });
+  // The delays on a fake clock: the emulator answers when the clock reads delayMs, not a millisecond before.
+  it('delayMs delays the normal answer', () =>
+    withFakeClock(async () => {
+      emu.setFault('discovery', { delayMs: 120 });
+      const since = jest.now();
+      const res = watch(get(discovery()));
+      await until(() => jest.getTimerCount() === 1, 'the emulator holds the answer');
+      expect((await settlesAt(res, 120, since)).status).toBe(200);
+    }));
 
-  it('delayMs with a status delays the forced answer', async () => {
-    emu.setFault('token', { delayMs: 80, status: 500 });
-    const started = Date.now();
-    const res = await fetch(`${emu.issuer}/token`, { method: 'POST' });
-    expect(res.status).toBe(500);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(70);
-  });
+  it('delayMs with a status delays the forced answer', () =>
+    withFakeClock(async () => {
+      emu.setFault('token', { delayMs: 80, status: 500 });
+      const since = jest.now();
+      const res = watch(fetch(`${emu.issuer}/token`, { method: 'POST' }));
+      await until(() => jest.getTimerCount() === 1, 'the emulator holds the answer');
+      expect((await settlesAt(res, 80, since)).status).toBe(500);
+    }));
 
   it('hang never answers: the client gives up; the next request (fault cleared) works', async () => {
     emu.setFault('userinfo', { hang: true });

@@ -12,6 +12,7 @@ import { ErrorCode } from '../../src/errors.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { BoundedMap, EmulatorState, RingBuffer } from '../../src/emulator/state.js';
 import { authorizationHeader } from '../../src/feedback/signing.js';
+import { httpTraffic, until, watch, withFakeClock } from '../helpers/fake-clock.js';
 import { feedbackBody, get, login, sendFeedback, startEmulator } from './helpers.js';
 
 /** When true, the emulator's clock throws: every handler that reads it fails. */
@@ -348,20 +349,31 @@ describe('lifecycle (last: closes the shared emulator)', () => {
     await new Promise<void>((resolve, reject) => {
       http.get(`${other.issuer}/jwks`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
     });
-    const hung = fetch(`${other.issuer}/userinfo`).then(
-      () => 'answered',
-      () => 'failed',
-    );
-    const delayed = fetch(`${other.issuer}/.well-known/openid-configuration`).then(
-      () => 'answered',
-      () => 'failed',
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = Date.now();
-    await other.close();
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(await hung).toBe('failed');
-    expect(await delayed).toBe('failed');
+    const traffic = httpTraffic();
+    try {
+      // The 60 s delay on a fake clock that stands still: close() must not wait for it, nor for the hung request.
+      await withFakeClock(async () => {
+        const hung = fetch(`${other.issuer}/userinfo`).then(
+          () => 'answered',
+          () => 'failed',
+        );
+        const delayed = fetch(`${other.issuer}/.well-known/openid-configuration`).then(
+          () => 'answered',
+          () => 'failed',
+        );
+        await until(
+          () => traffic.received.includes('/userinfo') && traffic.received.includes('/.well-known/openid-configuration') && jest.getTimerCount() === 1,
+          'the emulator holds both requests',
+        );
+        const closed = watch(other.close());
+        await until(() => closed.settled, 'close() returned, with no time passing');
+        expect(await hung).toBe('failed');
+        expect(await delayed).toBe('failed');
+        expect(jest.getTimerCount()).toBe(0); // the delay's timer was cleared
+      });
+    } finally {
+      traffic.stop();
+    }
     await other.close();
     await expect(fetch(`${other.issuer}/jwks`)).rejects.toThrow();
     agent.destroy();

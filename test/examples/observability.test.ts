@@ -10,7 +10,7 @@ import { MemoryBindIdStore, SessionFeedbackClient, StoreOutbox } from '../../src
 import { atConfirmPage, bindIdSignIn, pendingAccessToken, submitConfirm, useFlowPerTest } from '../helpers/flow.js';
 
 describe('observability recipe: OpenTelemetry spans and prom-client metrics from the channels', () => {
-  const flows = useFlowPerTest();
+  const flows = useFlowPerTest({ shareEmulator: true });
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   let registry: Registry;

@@ -1,9 +1,8 @@
 /**
- * Unit tests of src/fail-open/failure-policy.ts: the self-heal records and the worker of a factory whose
- * default outbox (the session store) is not known yet. The behaviour through the router is suite K
- * (test/security/k-failure-policy.test.ts).
+ * Unit tests of src/fail-open/failure-policy.ts: the self-heal records, the worker of a factory in
+ * fail-open mode (its default outbox in the factory's store from the start), and outboxes that do
+ * not survive a restart. The behaviour through the router is suite K (test/security/k-failure-policy.test.ts).
  */
-import session from 'express-session';
 import {
   healKey,
   NOT_DURABLE_WARNING,
@@ -18,22 +17,23 @@ import {
   ErrorCode,
   MemoryBindIdStore,
   RedisBindIdStore,
-  SessionStoreOutbox,
   StoreOutbox,
   sendAuthenticationPerformed,
 } from '../../src/index.js';
+import { withFakeClock } from '../helpers/fake-clock.js';
+import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { makeItem } from '../helpers/outbox.js';
 import { FakeRedisQueues } from '../stores/fake-redis-queues.js';
 
 function failingStore(): BindIdStore {
   const fail = () => Promise.reject(new Error('ECONNREFUSED'));
-  return { add: fail, get: fail, set: fail, delete: fail, increment: fail, keys: fail, deleteIf: fail, setIf: fail };
+  return { add: fail, get: fail, set: fail, delete: fail, increment: fail, deleteIf: fail, setIf: fail };
 }
 
 describe('self-heal records', () => {
   it('are keyed on a digest of the sub, hold the alias, time and amr, and expire after SELF_HEAL_TTL_MS', async () => {
     let now = 1_000_000;
-    const store = new MemoryBindIdStore({ now: () => now });
+    const store = new KeyListingStore({ now: () => now });
     await writeHealRecord(store, 'sub-123', { type: 'authentication_performed', alias: '42', time: 1_700_000_000, amr: ['pwd'] });
     expect(healKey('sub-123')).not.toContain('sub-123');
     expect(await store.keys('heal:')).toEqual([healKey('sub-123')]);
@@ -44,7 +44,7 @@ describe('self-heal records', () => {
   });
 
   it('are not written for alias_deleted; a store failure is logged, never thrown', async () => {
-    const store = new MemoryBindIdStore();
+    const store = new KeyListingStore();
     await writeHealRecord(store, 's', { type: 'alias_deleted', time: 1 });
     expect(await store.keys('heal:')).toEqual([]);
     await expect(writeHealRecord(failingStore(), 's', { type: 'alias_updated', alias: 'a', time: 1 })).resolves.toBeUndefined();
@@ -73,29 +73,33 @@ describe('the worker of a factory in fail-open mode', () => {
   };
 
   it('has its default outbox in the factory\'s store from the start: the worker works on reports queued there before any request', async () => {
+    let clock = Date.now(); // the factories' clock (`now`), which their workers read
     const store = new MemoryBindIdStore();
-    await new StoreOutbox(store).enqueue(makeItem({ nextAttemptAt: Date.now() - 1 }));
+    await new StoreOutbox(store).enqueue(makeItem({ nextAttemptAt: clock - 1 }, clock));
     // BindID's API on a loopback port nobody listens on: the attempt fails and the item is rescheduled.
-    const closed = { clientSecret: 's', apiUrl: 'http://127.0.0.1:9', failureMode: 'open' as const, store, outboxWorker: { start: false } };
-    const router = bindIdRouter({ ...base, ...closed });
+    const closed = { clientSecret: 's', apiUrl: 'http://127.0.0.1:9', failureMode: 'open' as const, store, now: () => clock };
+    // random 1: the router worker's first backoff is its whole bound, 1000 ms.
+    const router = bindIdRouter({ ...base, ...closed, outboxWorker: { start: false, random: () => 1 } });
     expect(await router.outboxWorker?.runOnce()).toMatchObject({ retried: 1 });
     const middleware = sendAuthenticationPerformed({ ...closed, outboxWorker: { start: false, backoff: { baseMs: 1, maxMs: 1 } } });
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the router worker's first backoff (at most 1 s)
+    clock += 999;
+    expect(await middleware.outboxWorker?.runOnce()).toMatchObject({ retried: 0, skipped: 0 }); // not due yet
+    clock += 1; // the router worker's backoff is over
     expect(await middleware.outboxWorker?.runOnce()).toMatchObject({ retried: 1 });
   });
 
-  it('is started on an unref()ed timer by default, and stops', async () => {
-    const router = bindIdRouter({ ...base, failureMode: 'open', outboxWorker: { intervalMs: 10 } });
-    const worker = router.outboxWorker;
-    expect(worker?.intervalMs).toBe(10);
-    const runs = jest.spyOn(worker as NonNullable<typeof worker>, 'runOnce');
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    await worker?.stop();
-    expect(runs.mock.calls.length).toBeGreaterThan(0);
-    const after = runs.mock.calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    expect(runs.mock.calls.length).toBe(after);
-  });
+  it('is started on an unref()ed timer by default, and stops', () =>
+    withFakeClock(async () => {
+      const router = bindIdRouter({ ...base, failureMode: 'open', outboxWorker: { intervalMs: 10 } });
+      const worker = router.outboxWorker as NonNullable<typeof router.outboxWorker>;
+      expect(worker.intervalMs).toBe(10);
+      const runs = jest.spyOn(worker, 'runOnce');
+      await jest.advanceTimersByTimeAsync(60);
+      await worker.stop();
+      expect(runs).toHaveBeenCalledTimes(6); // one run every 10 ms
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(runs).toHaveBeenCalledTimes(6); // none after stop()
+    }));
 });
 
 describe('an outbox that does not survive a restart', () => {
@@ -123,7 +127,6 @@ describe('an outbox that does not survive a restart', () => {
     ['the default outbox on the default MemoryBindIdStore', () => ({}), 'store'],
     ['the default outbox on a MemoryBindIdStore given as store', () => ({ store: new MemoryBindIdStore() }), 'store'],
     ['a StoreOutbox on MemoryBindIdStore', () => ({ store: durableStore(), outbox: new StoreOutbox(new MemoryBindIdStore()) }), 'outbox'],
-    ['a SessionStoreOutbox on express-session\'s MemoryStore', () => ({ store: durableStore(), outbox: new SessionStoreOutbox(new session.MemoryStore()) }), 'outbox'],
   ];
 
   it.each(notDurable)('N168 is refused at start-up with NODE_ENV=production: %s (a coded error naming the option and the fix)', (_what, options, option) => {
@@ -155,7 +158,7 @@ describe('an outbox that does not survive a restart', () => {
 
   it('a store of its own without the queue operations cannot hold the default outbox: the factory says to pass `outbox`', () => {
     const own = Object.fromEntries(
-      ['add', 'get', 'set', 'delete', 'increment', 'keys', 'deleteIf', 'setIf'].map((m) => [m, async () => undefined]),
+      ['add', 'get', 'set', 'delete', 'increment', 'deleteIf', 'setIf'].map((m) => [m, async () => undefined]),
     ) as unknown as BindIdStore;
     expect(() => bindIdRouter({ ...base, failureMode: 'open', store: own })).toThrow(
       /option `outbox` is needed with failureMode: 'open' when `store` has no queue operations.*pass outbox: new StoreOutbox\(new RedisBindIdStore\(redis\)\)/,

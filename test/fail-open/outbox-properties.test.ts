@@ -14,23 +14,36 @@ import {
   type SessionFeedbackReport,
   StoreOutbox,
 } from '../../src/index.js';
-import { outboxRetryDelay } from '../../src/fail-open/outbox-worker.js';
 import { makeItem } from '../helpers/outbox.js';
 
 const bounds = fc
   .tuple(fc.integer({ min: 0, max: 3_600_000 }), fc.integer({ min: 0, max: 3_600_000 }))
   .map(([a, b]) => ({ baseMs: Math.min(a, b), maxMs: Math.max(a, b) }));
 
-// outboxRetryDelay is the client's jitteredBackoff, whose bounds for any attempt and any random() are
-// a property in test/feedback/client-properties.test.ts; here: the outbox's defaults, and the worker.
-describe('outboxRetryDelay', () => {
-  it('random 0 gives 0 and random 1 gives the whole bound', () => {
-    const backoff = { baseMs: 1000, maxMs: 60_000 };
-    const expected = [1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000];
-    expected.forEach((bound, i) => {
-      expect(outboxRetryDelay(i + 1, backoff, () => 0)).toBe(0);
-      expect(outboxRetryDelay(i + 1, backoff, () => 1)).toBe(bound);
+// The delay is the client's jitteredBackoff, whose bounds for any attempt and any random() are a
+// property in test/feedback/client-properties.test.ts; here: the outbox's defaults, through the worker.
+describe('the retry delay of the outbox', () => {
+  it.each([
+    [0, [0, 0, 0, 0, 0, 0, 0, 0]],
+    [1, [1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]],
+  ])('random() %p: each failed attempt waits %p ms (full jitter up to the doubling bound, capped at maxMs)', async (r, expected) => {
+    let clock = 1_000_000;
+    const outbox = new StoreOutbox(new MemoryBindIdStore({ now: () => clock }), { now: () => clock });
+    const item = makeItem({ expiresAt: clock + 86_400_000 }, clock);
+    await outbox.enqueue(item);
+    const delays: number[] = [];
+    const worker = new OutboxWorker({
+      outbox,
+      client: { send: () => Promise.reject(failure('unavailable')) },
+      now: () => clock,
+      random: () => r,
+      onRetry: (e) => void delays.push(e.delayMs),
     });
+    for (const _ of expected) {
+      clock = ((await outbox.get(item.id))?.nextAttemptAt ?? clock) + 30_000; // due, and past the lease
+      expect(await worker.runOnce()).toMatchObject({ retried: 1 });
+    }
+    expect(delays).toEqual(expected);
   });
 });
 

@@ -2,9 +2,8 @@
  * OutboxWorker against the emulator (real logins, real access tokens, strict HMAC checks): delivery
  * with the original `time` (K104), dedupe on (sub, alias) (K104), dead letters for expired tokens
  * (K103) and refused reports, backoff until success, exactly-once delivery by two instances sharing
- * one store, the session-store default, start/stop without leftover timers, and store failures.
+ * one store, start/stop without leftover timers, and store failures.
  */
-import session from 'express-session';
 import type { Emulator } from '../../src/emulator/index.js';
 import {
   BindIdError,
@@ -21,11 +20,11 @@ import {
   type OutboxWorkerOptions,
   type SessionFeedbackClient,
   RedisBindIdStore,
-  SessionStoreOutbox,
   StoreOutbox,
 } from '../../src/index.js';
 import { startEmulator } from '../emulator/helpers.js';
 import { FakeRedisQueues as FakeRedis } from '../stores/fake-redis-queues.js';
+import { until, watch, withFakeClock } from '../helpers/fake-clock.js';
 import { closeClients, hmac, makeClient, rejection } from '../helpers/feedback.js';
 import { captureDebug, leaksIn } from '../helpers/leaks.js';
 import { acceptedPerSub, identities, loginItem, ORIGINAL_TIME } from '../helpers/outbox.js';
@@ -65,6 +64,20 @@ function gate(): { wait: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { wait, open };
+}
+
+/** `client`, whose sends open `sending` and then wait for `release` before they go out. */
+function heldSender(client: SessionFeedbackClient): { sender: OutboxSender; sending: ReturnType<typeof gate>; release: ReturnType<typeof gate> } {
+  const [sending, release] = [gate(), gate()];
+  const sender: OutboxSender = {
+    timeoutMs: client.timeoutMs,
+    send: async (token, report) => {
+      sending.open();
+      await release.wait;
+      return client.send(token, report);
+    },
+  };
+  return { sender, sending, release };
 }
 
 const ZERO: OutboxRunResult = { delivered: 0, retried: 0, deadLettered: 0, skipped: 0, failed: 0 };
@@ -233,17 +246,24 @@ describe('against the emulator', () => {
         if (secretFails) throw new Error('vault unreachable');
         return emu.clientSecret;
       };
-      const { worker: w, events } = worker(outbox, { now: () => clock, client: client({ clientSecret: secret, timeoutMs: 300 }) });
-      expect((await w.runOnce()).retried).toBe(1);
-      secretFails = false;
-      emu.setFault('session-feedback', { hang: true, times: 1 });
-      clock += 60_000;
-      expect((await w.runOnce()).retried).toBe(1);
-      emu.setFault('session-feedback', { drop: true, times: 1 });
-      clock += 60_000;
-      expect((await w.runOnce()).retried).toBe(1);
-      clock += 60_000;
-      expect((await w.runOnce()).delivered).toBe(1);
+      // The client's deadline (300 ms) is on a fake clock: it passes while the hung attempt waits, never during the others.
+      const { events } = await withFakeClock(async () => {
+        const w = worker(outbox, { now: () => clock, client: client({ clientSecret: secret, timeoutMs: 300 }) });
+        expect((await w.worker.runOnce()).retried).toBe(1);
+        secretFails = false;
+        emu.setFault('session-feedback', { hang: true, times: 1 });
+        clock += 60_000;
+        const hung = watch(w.worker.runOnce());
+        await until(() => emu.reports().length === 1, 'the report reached the hanging emulator');
+        await jest.advanceTimersByTimeAsync(300);
+        expect((await hung.promise).retried).toBe(1);
+        emu.setFault('session-feedback', { drop: true, times: 1 });
+        clock += 60_000;
+        expect((await w.worker.runOnce()).retried).toBe(1);
+        clock += 60_000;
+        expect((await w.worker.runOnce()).delivered).toBe(1);
+        return w;
+      }, ['Date']);
       expect(events.retried.map((e) => e.code)).toEqual([ErrorCode.INVALID_OPTION, ErrorCode.TIMEOUT, ErrorCode.UNAVAILABLE]);
       expect(acceptedPerSub(emu).get(item.sub)).toBe(1);
     });
@@ -316,17 +336,6 @@ describe('against the emulator', () => {
           } };
         },
       ],
-      [
-        'SessionStoreOutbox on MemoryStore',
-        () => {
-          let clock = Date.now();
-          const now = () => clock;
-          const outbox = new SessionStoreOutbox(new session.MemoryStore(), { now });
-          return { handles: [outbox, outbox, outbox], now, pass: (ms) => {
-            clock += ms;
-          } };
-        },
-      ],
     ];
     const LEASE = 30_000;
     const failures: Array<[string, BindIdError, Partial<OutboxRunResult>]> = [
@@ -385,60 +394,55 @@ describe('against the emulator', () => {
         },
       );
     });
-
-    it('SessionStoreOutbox on MemoryStore: two workers sharing it deliver each report exactly once', async () => {
-      const outbox = new SessionStoreOutbox(new session.MemoryStore());
-      for (let i = 0; i < 6; i++) await outbox.enqueue(await loginItem(emu, `user${i}`));
-      const a = worker(outbox);
-      const b = worker(outbox);
-      await drain([a.worker, b.worker], () => {});
-      expect([...acceptedPerSub(emu).values()]).toEqual([1, 1, 1, 1, 1, 1]);
-      expect(await outbox.due(Date.now() + 86_400_000, 100)).toEqual([]);
-    });
   });
 
   describe('scheduling', () => {
     it('never runs twice at once: a second runOnce during a run gets the same run', async () => {
       const outbox = new StoreOutbox(new MemoryBindIdStore());
       await outbox.enqueue(await loginItem(emu, 'user0'));
-      emu.setFault('session-feedback', { delayMs: 100, times: 1 });
-      const { worker: w } = worker(outbox);
+      const { sender, sending, release } = heldSender(client());
+      const { worker: w } = worker(outbox, { client: sender });
       const first = w.runOnce();
+      await sending.wait; // the run is sending its item
       const second = w.runOnce();
       expect(second).toBe(first);
+      release.open();
       expect((await first).delivered).toBe(1);
       expect(emu.reports()).toHaveLength(1);
     });
 
     it('start() runs on an unref()ed interval; stop() clears it, and nothing runs afterwards', async () => {
       const outbox = new StoreOutbox(new MemoryBindIdStore());
+      await outbox.enqueue(await loginItem(emu, 'user0'));
       const due = jest.spyOn(outbox, 'due');
-      const setSpy = jest.spyOn(global, 'setInterval');
-      const clearSpy = jest.spyOn(global, 'clearInterval');
-      try {
-        let delivered!: () => void;
-        const done = new Promise<void>((resolve) => {
-          delivered = resolve;
+      // Only the interval is on the fake clock: the runs happen when the test moves it.
+      await withFakeClock(async () => {
+        const setSpy = jest.spyOn(global, 'setInterval');
+        const clearSpy = jest.spyOn(global, 'clearInterval');
+        let delivered = 0;
+        const { worker: w } = worker(outbox, {
+          intervalMs: 20,
+          onDelivered: () => {
+            delivered += 1;
+          },
         });
-        const { worker: w } = worker(outbox, { intervalMs: 20, onDelivered: () => delivered() });
         w.start();
         w.start(); // no second timer
         expect(setSpy).toHaveBeenCalledTimes(1);
         const timer = setSpy.mock.results[0]?.value as NodeJS.Timeout;
         expect(timer.hasRef()).toBe(false);
-        await outbox.enqueue(await loginItem(emu, 'user0'));
-        await done;
+        await jest.advanceTimersByTimeAsync(19);
+        expect(due).not.toHaveBeenCalled();
+        await jest.advanceTimersByTimeAsync(1); // the first run
+        await until(() => delivered === 1, 'the first run delivered the item');
         await w.stop();
         expect(clearSpy).toHaveBeenCalledWith(timer);
         const runs = due.mock.calls.length;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await jest.advanceTimersByTimeAsync(1000);
         expect(due.mock.calls.length).toBe(runs);
         await w.stop(); // twice is fine
-        expect(acceptedPerSub(emu).size).toBe(1);
-      } finally {
-        setSpy.mockRestore();
-        clearSpy.mockRestore();
-      }
+      }, ['Date', 'performance', 'hrtime', 'setTimeout', 'clearTimeout']);
+      expect(acceptedPerSub(emu).size).toBe(1);
     });
 
     it('stop() waits for the send in flight, then stops the run before the next item', async () => {
@@ -446,23 +450,15 @@ describe('against the emulator', () => {
       const [first, second] = [await loginItem(emu, 'user0'), await loginItem(emu, 'user1')];
       await outbox.enqueue({ ...first, nextAttemptAt: first.nextAttemptAt - 1000 });
       await outbox.enqueue(second);
-      emu.setFault('session-feedback', { delayMs: 300, times: 1 });
-      const c = client();
-      let signal!: () => void;
-      const sending = new Promise<void>((resolve) => {
-        signal = resolve;
-      });
-      const send = c.send.bind(c);
-      c.send = (token, report) => {
-        signal();
-        return send(token, report);
-      };
-      const { worker: w } = worker(outbox, { client: c, intervalMs: 10 });
+      const { sender, sending, release } = heldSender(client());
+      const { worker: w } = worker(outbox, { client: sender, intervalMs: 10 });
       w.start();
-      await sending;
-      const started = performance.now();
-      await w.stop();
-      expect(performance.now() - started).toBeGreaterThan(150); // it waited for the delayed answer
+      await sending.wait; // a run is sending the first item, and holds it there
+      const stopped = watch(w.stop());
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stopped.settled).toBe(false); // stop() waits for the send in flight
+      release.open();
+      await stopped.promise;
       expect(await outbox.get(first.id)).toBeUndefined(); // delivered and removed before stop() resolved
       expect(await outbox.get(second.id)).toEqual(second); // not started after stop()
       expect(emu.reports()).toHaveLength(1);

@@ -1,20 +1,16 @@
 /**
- * The outboxes: one Outbox contract run on StoreOutbox (MemoryBindIdStore, and RedisBindIdStore on a
- * model of Redis) and on SessionStoreOutbox (express-session's MemoryStore); then what is specific
- * to each, and store failures, which must reject so the caller falls back to fail closed (K108).
- * The same contract runs on a real Redis in test/redis/.
+ * The outbox: the Outbox contract run on StoreOutbox (MemoryBindIdStore, and RedisBindIdStore on a
+ * model of Redis); then what is specific to StoreOutbox, and store failures, which must reject so
+ * the caller falls back to fail closed (K108). The same contract runs on a real Redis in test/redis/.
  */
 import session from 'express-session';
 import {
   ErrorCode,
   MemoryBindIdStore,
-  type OutboxItem,
   RedisBindIdStore,
-  SessionStoreOutbox,
   StoreOutbox,
   type BindIdStore,
 } from '../../src/index.js';
-import { SESSION_OUTBOX_INDEX, SESSION_OUTBOX_PREFIX } from '../../src/fail-open/session-store-outbox.js';
 import { FakeRedisQueues as FakeRedis } from '../stores/fake-redis-queues.js';
 import { rejection } from '../helpers/feedback.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
@@ -47,28 +43,6 @@ describeOutboxContract('StoreOutbox on RedisBindIdStore (model of Redis)', async
   };
 });
 
-describeOutboxContract('SessionStoreOutbox on MemoryStore', async () => {
-  let clock = Date.now();
-  const now = () => clock;
-  return {
-    outbox: new SessionStoreOutbox(new session.MemoryStore(), { now }),
-    now,
-    pass: async (ms) => {
-      clock += ms;
-    },
-  };
-});
-
-/** Promisified MemoryStore calls. */
-function storeGet(store: session.Store, sid: string): Promise<unknown> {
-  return new Promise((resolve, reject) => store.get(sid, (err, value) => (err ? reject(err) : resolve(value))));
-}
-function storeSet(store: session.Store, sid: string, value: unknown): Promise<void> {
-  return new Promise((resolve, reject) =>
-    store.set(sid, value as session.SessionData, (err) => (err ? reject(err) : resolve())),
-  );
-}
-
 describe('StoreOutbox', () => {
   it('keeps its items in one queue of the store, indexed by due time, kept retainExpiredMs after the token, leases apart, all under one hash tag', async () => {
     const redis = new FakeRedis();
@@ -87,29 +61,6 @@ describe('StoreOutbox', () => {
     await outbox.enqueue(dead);
     expect(redis.commands.at(-1)?.[8]).toBe(String(redis.now + 10));
     expect((await outbox.due(redis.now + 10, 10)).map((i) => i.id)).toEqual([dead.id]);
-  });
-
-  it('skips a record it cannot read, and lists the rest', async () => {
-    const store = new MemoryBindIdStore();
-    const outbox = new StoreOutbox(store);
-    const item = makeItem();
-    await outbox.enqueue(item);
-    const far = Date.now() + 3_600_000;
-    await store.queueAdd('outbox:', { id: 'a'.repeat(64), value: '{not json', dueAt: 0, keepUntil: far }, Date.now());
-    await store.queueAdd('outbox:', { id: 'b'.repeat(64), value: JSON.stringify({ ...item, attempts: 'x' }), dueAt: 0, keepUntil: far }, Date.now());
-    expect(await outbox.due(Date.now(), 10)).toEqual([item]);
-    expect(await outbox.get('a'.repeat(64))).toBeUndefined();
-  });
-
-  it('due() reads the index, never a listing of the store: a store whose keys() throws still gives the due items', async () => {
-    const store = new MemoryBindIdStore();
-    store.keys = async () => {
-      throw new Error('keys() listed the whole store');
-    };
-    const outbox = new StoreOutbox(store);
-    const item = makeItem();
-    await outbox.enqueue(item);
-    expect(await outbox.due(Date.now(), 10)).toEqual([item]);
   });
 
   it('due() on Redis is one script over the index: no SCAN, no KEYS, no read of an item that is not due', async () => {
@@ -170,7 +121,7 @@ describe('StoreOutbox', () => {
 
   it('refuses a BindIdStore without the queue operations, naming them', () => {
     const { queueAdd: _a, queueDue: _d, queueGet: _g, queueClaim: _c, queueUpdate: _u, queueRemove: _r, ...plain } = Object.fromEntries(
-      ['add', 'get', 'set', 'delete', 'increment', 'keys', 'deleteIf', 'setIf'].map((m) => [m, async () => undefined]),
+      ['add', 'get', 'set', 'delete', 'increment', 'deleteIf', 'setIf'].map((m) => [m, async () => undefined]),
     ) as Record<string, unknown>;
     expect(() => new StoreOutbox(plain as unknown as BindIdStore)).toThrow(/must be a BindIdStore with the queue operations \(queueAdd, queueDue/);
     expect(() => new StoreOutbox(new MemoryBindIdStore(), { keyPrefix: 'a{b}' })).toThrow(/`keyPrefix` must not contain \{ or \}/);
@@ -194,129 +145,5 @@ describe('StoreOutbox', () => {
     } catch (err) {
       expect((err as { code?: string }).code).toBe(ErrorCode.INVALID_OPTION);
     }
-  });
-});
-
-describe('SessionStoreOutbox', () => {
-  it('saves items as session-shaped records bindid-outbox.<id> whose cookie expires retainExpiredMs after the token', async () => {
-    const store = new session.MemoryStore();
-    const outbox = new SessionStoreOutbox(store, { retainExpiredMs: 120_000 });
-    const item = makeItem();
-    await outbox.enqueue(item);
-    const record = (await storeGet(store, `${SESSION_OUTBOX_PREFIX}${item.id}`)) as {
-      cookie: { expires: string; originalMaxAge: number };
-      bindidOutbox: OutboxItem;
-    };
-    expect(record.bindidOutbox).toEqual(item);
-    expect(Math.abs(Date.parse(record.cookie.expires) - (item.expiresAt + 120_000))).toBeLessThan(1000);
-    expect(record.cookie.originalMaxAge).toBeGreaterThan(3_600_000);
-  });
-
-  it('ignores the ordinary sessions of the store', async () => {
-    const store = new session.MemoryStore();
-    const cookie = { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() };
-    await storeSet(store, 'user-session-1', { cookie, passport: { user: 1 } });
-    await storeSet(store, `${SESSION_OUTBOX_PREFIX}forged`, { cookie, bindidOutbox: { id: 'x' } });
-    await storeSet(store, 'user-session-2', { cookie, bindidOutbox: makeItem() });
-    const outbox = new SessionStoreOutbox(store);
-    const item = makeItem();
-    await outbox.enqueue(item);
-    expect(await outbox.due(Date.now(), 10)).toEqual([item]);
-  });
-
-  it('never lists the sessions: due() reads its index record and the due items only (a store whose all() throws)', async () => {
-    const store = Object.assign(new session.MemoryStore(), {
-      all: () => {
-        throw new Error('all() read every session');
-      },
-    });
-    const reads: string[] = [];
-    const get = store.get.bind(store);
-    store.get = (sid, cb) => {
-      reads.push(sid);
-      get(sid, cb);
-    };
-    const outbox = new SessionStoreOutbox(store);
-    const now = Date.now();
-    const due = makeItem({}, now);
-    const later = makeItem({ nextAttemptAt: now + 60_000 }, now);
-    await outbox.enqueue(due);
-    await outbox.enqueue(later);
-    reads.length = 0;
-    expect(await outbox.due(now, 10)).toEqual([due]);
-    expect(reads).toEqual([SESSION_OUTBOX_INDEX, `${SESSION_OUTBOX_PREFIX}${due.id}`]);
-    // An index entry whose item expired from the store is dropped.
-    await new Promise<void>((resolve) => store.destroy(`${SESSION_OUTBOX_PREFIX}${due.id}`, () => resolve()));
-    expect(await outbox.due(now + 60_000, 10)).toEqual([later]);
-    expect(Object.keys(((await storeGet(store, SESSION_OUTBOX_INDEX)) as { bindidOutboxIndex: object }).bindidOutboxIndex)).toEqual([later.id]);
-  });
-
-  it('is durable except on express-session\'s MemoryStore', () => {
-    class FileLikeStore extends session.Store {
-      get(_sid: string, cb: (err: unknown, s?: session.SessionData | null) => void): void {
-        cb(null, null);
-      }
-      set(_sid: string, _s: session.SessionData, cb?: (err?: unknown) => void): void {
-        cb?.();
-      }
-      destroy(_sid: string, cb?: (err?: unknown) => void): void {
-        cb?.();
-      }
-    }
-    expect(new SessionStoreOutbox(new session.MemoryStore()).durable).toBe(false);
-    expect(new SessionStoreOutbox(new FileLikeStore()).durable).toBe(true);
-  });
-
-  it('rejects when the session store errors, throws or does not answer in time', async () => {
-    const down = new Error('store down');
-    const store = (overrides: Record<string, unknown>) => Object.assign(new session.MemoryStore(), overrides);
-    const item = makeItem();
-    const erroring = new SessionStoreOutbox(store({ set: (_s: string, _v: unknown, cb: (e: unknown) => void) => cb(down) }));
-    expect(await rejection(erroring.enqueue(item))).toBe(down);
-    const getErroring = new SessionStoreOutbox(store({ get: (_s: string, cb: (e: unknown) => void) => cb(down) }));
-    expect(await rejection(getErroring.enqueue(item))).toBe(down);
-    const throwing = new SessionStoreOutbox(
-      store({
-        get: () => {
-          throw down;
-        },
-      }),
-    );
-    expect(await rejection(throwing.due(Date.now(), 10))).toBe(down);
-    const silent = new SessionStoreOutbox(store({ destroy: () => {} }), { timeoutMs: 50 });
-    const err = await rejection(silent.remove(item.id));
-    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
-    expect(err.message).toMatch(/did not answer destroy\(\) within 50 ms/);
-    // A store that answers twice, or throws after answering, settles once.
-    const twice = new SessionStoreOutbox(
-      store({
-        destroy: (_s: string, cb: (e?: unknown) => void) => {
-          cb();
-          cb(down);
-          throw down;
-        },
-      }),
-    );
-    await expect(twice.remove(item.id)).resolves.toBeUndefined();
-  });
-
-  it.each<[string, unknown, unknown, RegExp]>([
-    ['no store', undefined, undefined, /`store` must be an express-session store/],
-    ['a BindIdStore', new MemoryBindIdStore(), undefined, /`store` must be an express-session store/],
-    ['an unknown option', new session.MemoryStore(), { timeout: 5 }, /`timeout` is not a known option. Did you mean `timeoutMs`/],
-    ['a zero timeout', new session.MemoryStore(), { timeoutMs: 0 }, /`timeoutMs` must be a whole number from 1/],
-  ])('refuses %s at construction', (_what, store, options, message) => {
-    expect(() => new SessionStoreOutbox(store as session.Store, options as never)).toThrow(message);
-  });
-
-  it('claims are leases of this process: expired leases are dropped', async () => {
-    let clock = 0;
-    const outbox = new SessionStoreOutbox(new session.MemoryStore(), { now: () => clock });
-    const [a, b] = [makeItem(), makeItem()];
-    expect(await outbox.claim(a.id, 100)).toEqual(expect.any(String));
-    expect(await outbox.claim(b.id, 1000)).toEqual(expect.any(String));
-    clock = 500;
-    expect(await outbox.claim(a.id, 100)).toEqual(expect.any(String));
-    expect(await outbox.claim(b.id, 100)).toBe(false);
   });
 });

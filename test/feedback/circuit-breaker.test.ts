@@ -1,6 +1,7 @@
 import { CircuitBreaker } from '../../src/feedback/circuit-breaker.js';
 import { ErrorCode } from '../../src/index.js';
 import { type FakeBindId, reply } from '../helpers/fake-bindid.js';
+import { until, useFakeClock, watch } from '../helpers/fake-clock.js';
 import { closeClients, makeClient, newToken, rejection, useFakeBindId } from '../helpers/feedback.js';
 
 let bindid: FakeBindId;
@@ -8,6 +9,8 @@ useFakeBindId((server) => {
   bindid = server;
 });
 afterEach(closeClients);
+// The breaker reads performance.now(): on the fake clock its rest lasts exactly resetMs, whatever the machine's speed.
+useFakeClock();
 
 const report = () => ({ accessToken: newToken(), alias: 'user-1' });
 
@@ -17,9 +20,10 @@ describe('K106–K107 the circuit breaker of SessionFeedbackClient', () => {
     const client = makeClient(bindid.url, { retries: 0, circuitBreaker: { failureThreshold: 3, resetMs: 60_000 } });
     for (let i = 0; i < 3; i++) expect((await rejection(client.authenticationPerformed(report()))).code).toBe(ErrorCode.UNAVAILABLE);
     const before = bindid.requests.length;
-    const started = performance.now();
-    const err = await rejection(client.authenticationPerformed(report()));
-    expect(performance.now() - started).toBeLessThan(50);
+    // Fast: the clock stands still, so only a report that neither waits nor goes out settles.
+    const call = watch(rejection(client.authenticationPerformed(report())));
+    await until(() => call.settled, 'the report failed, with no time passing');
+    const err = await call.promise;
     expect(err.code).toBe(ErrorCode.UNAVAILABLE);
     expect(err.retryable).toBe(true);
     expect(err.attempts).toBe(0);
@@ -32,8 +36,10 @@ describe('K106–K107 the circuit breaker of SessionFeedbackClient', () => {
     const client = makeClient(bindid.url, { retries: 0, circuitBreaker: { failureThreshold: 2, resetMs: 150 } });
     await rejection(client.authenticationPerformed(report()));
     await rejection(client.authenticationPerformed(report()));
-    await new Promise((r) => setTimeout(r, 200));
     bindid.setDefault(reply.json(200, {}));
+    await jest.advanceTimersByTimeAsync(149);
+    expect((await rejection(client.authenticationPerformed(report()))).message).toMatch(/circuit open/); // not before resetMs
+    await jest.advanceTimersByTimeAsync(1);
     const before = bindid.requests.length;
     expect((await client.authenticationPerformed(report())).status).toBe(200);
     expect(bindid.requests.length).toBe(before + 1);
@@ -45,7 +51,7 @@ describe('K106–K107 the circuit breaker of SessionFeedbackClient', () => {
     const client = makeClient(bindid.url, { retries: 0, circuitBreaker: { failureThreshold: 2, resetMs: 150 } });
     await rejection(client.authenticationPerformed(report()));
     await rejection(client.authenticationPerformed(report()));
-    await new Promise((r) => setTimeout(r, 200));
+    await jest.advanceTimersByTimeAsync(150);
     await rejection(client.authenticationPerformed(report()));
     const before = bindid.requests.length;
     expect((await rejection(client.authenticationPerformed(report()))).message).toMatch(/circuit open/);

@@ -8,6 +8,7 @@ import { ErrorCode, SessionFeedbackClient } from '../../src/index.js';
 import { assertAlias, MAX_ALIAS_LENGTH } from '../../src/feedback/assert-alias.js';
 import { parseRetryAfter } from '../../src/feedback/classify-response.js';
 import { FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
+import { until, type Watched, watch, withFakeClock } from '../helpers/fake-clock.js';
 import { closeClients, makeClient, newToken, SECRET } from '../helpers/feedback.js';
 import { fuzzParameters } from '../helpers/fuzz.js';
 
@@ -97,7 +98,7 @@ describe('parseRetryAfter', () => {
   });
 });
 
-describe('random fault sequences follow the policy (model check against the fake server)', () => {
+describe('random fault sequences follow the policy (model check against the fake server, on a fake clock)', () => {
   type Fault =
     | 'ok'
     | 'slow-ok'
@@ -110,79 +111,99 @@ describe('random fault sequences follow the policy (model check against the fake
     | 'server-error'
     | 'reset'
     | 'hang';
+  /** How long a slow reply takes, on the fake clock. */
+  const SLOW_MS = 20;
+  /** The deadline: a hang reaches it; nothing else comes near it (at most 6 slow replies). */
+  const TIMEOUT_MS = 600;
   const replies: Record<Fault, () => Reply> = {
     ok: () => reply.json(200, {}),
-    'slow-ok': () => reply.json(200, {}, { delayMs: 20 }),
+    'slow-ok': () => reply.json(200, {}, { delayMs: SLOW_MS }),
     'bad-request': () => reply.status(400),
     unauthorized: () => reply.status(401),
     redirect: () => reply.redirect(307, 'http://127.0.0.1:9/elsewhere'),
     throttled: () => reply.status(429, { headers: { 'Retry-After': '0' } }),
     unavailable: () => reply.status(503),
-    'slow-unavailable': () => reply.status(503, { delayMs: 20 }),
+    'slow-unavailable': () => reply.status(503, { delayMs: SLOW_MS }),
     'server-error': () => reply.status(500),
     reset: () => reply.drop(),
     hang: () => reply.hang(),
   };
-  /** Faults and how often each is drawn (a hang costs a whole deadline, so it is drawn less). */
-  const faultArbitrary = fc.oneof(
-    ...(Object.keys(replies) as Fault[]).map((fault) => ({ arbitrary: fc.constant(fault), weight: fault === 'hang' ? 1 : 4 })),
-  );
-  /** Deadlines: generous when nothing hangs, so that only a hang can reach it on a busy machine. */
-  const BUDGET_MS = 2000;
-  const HANG_BUDGET_MS = 600;
+  /** Faults, each as likely (a hang costs no real time on the fake clock). */
+  const faultArbitrary = fc.constantFrom(...(Object.keys(replies) as Fault[]));
 
-  /** What the policy of reliability §4.2 says should happen: the outcome and the number of attempts. */
-  function model(faults: Fault[], retries: number): { outcome: string; attempts: number } {
+  /**
+   * What the policy of reliability §4.2 says should happen: the outcome, the number of attempts, and
+   * the time it takes on the fake clock (the slow replies it waits for, or the deadline for a hang;
+   * the backoff here is 0 and Retry-After 0).
+   */
+  function model(faults: Fault[], retries: number): { outcome: string; attempts: number; elapsed: number } {
     let ambiguousRetries = 0;
+    let elapsed = 0;
     for (let attempt = 1; ; attempt++) {
       const fault = faults[attempt - 1] ?? 'ok';
-      if (fault === 'ok' || fault === 'slow-ok') return { outcome: 'ok', attempts: attempt };
-      if (fault === 'hang') return { outcome: ErrorCode.TIMEOUT, attempts: attempt };
-      if (fault === 'bad-request' || fault === 'redirect') return { outcome: ErrorCode.REJECTED, attempts: attempt };
-      if (fault === 'unauthorized') return { outcome: ErrorCode.UNAUTHORIZED, attempts: attempt };
+      const end = (outcome: string) => ({ outcome, attempts: attempt, elapsed });
+      if (fault === 'hang') return { outcome: ErrorCode.TIMEOUT, attempts: attempt, elapsed: TIMEOUT_MS };
+      if (fault === 'slow-ok' || fault === 'slow-unavailable') elapsed += SLOW_MS;
+      if (fault === 'ok' || fault === 'slow-ok') return end('ok');
+      if (fault === 'bad-request' || fault === 'redirect') return end(ErrorCode.REJECTED);
+      if (fault === 'unauthorized') return end(ErrorCode.UNAUTHORIZED);
       const ambiguous = fault === 'server-error' || fault === 'reset';
-      if (attempt - 1 >= retries || (ambiguous && ambiguousRetries >= 1)) {
-        return { outcome: ErrorCode.UNAVAILABLE, attempts: attempt };
-      }
+      if (attempt - 1 >= retries || (ambiguous && ambiguousRetries >= 1)) return end(ErrorCode.UNAVAILABLE);
       if (ambiguous) ambiguousRetries += 1;
     }
+  }
+
+  /**
+   * Play the faults on the fake clock: as each attempt reaches the server, let a slow reply go
+   * SLOW_MS later, and a hang run into the deadline, until the call settles.
+   */
+  async function play(bindid: FakeBindId, faults: Fault[], call: Watched<unknown>, since: number): Promise<void> {
+    for (let attempt = 1; attempt <= 10 && !call.settled; attempt++) {
+      await until(() => call.settled || bindid.requests.length >= attempt, `attempt ${attempt} reached the server, or the call settled`);
+      if (call.settled) return;
+      const fault = faults[attempt - 1] ?? 'ok';
+      if (fault === 'slow-ok' || fault === 'slow-unavailable') await jest.advanceTimersByTimeAsync(SLOW_MS);
+      if (fault === 'hang') await jest.advanceTimersByTimeAsync(since + TIMEOUT_MS - jest.now());
+    }
+    await until(() => call.settled, 'the call settled, with no more time passing');
   }
 
   it('M120 outcome and attempts match the model; attempts ≤ 1 + retries; elapsed ≤ the deadline (+ margin)', async () => {
     const bindid = await FakeBindId.start();
     try {
-      await fc.assert(
-        fc.asyncProperty(fc.array(faultArbitrary, { maxLength: 6 }), fc.integer({ min: 0, max: 4 }), async (faults, retries) => {
-          bindid.reset().script(...faults.map((f) => replies[f]()));
-          const expected = model(faults, retries);
-          const timeoutMs = expected.outcome === ErrorCode.TIMEOUT ? HANG_BUDGET_MS : BUDGET_MS;
-          const client = new SessionFeedbackClient({
-            clientSecret: SECRET,
-            apiUrl: bindid.url,
-            retries,
-            timeoutMs,
-            backoff: { baseMs: 0, maxMs: 2 },
-            circuitBreaker: false,
-          });
-          const started = performance.now();
-          let outcome: string;
-          let attempts: number | undefined;
-          try {
-            attempts = (await client.aliasDeleted({ accessToken: newToken() })).attempts;
-            outcome = 'ok';
-          } catch (err) {
-            outcome = (err as { code: string }).code;
-            attempts = (err as { attempts?: number }).attempts;
-          } finally {
-            client.close();
-          }
-          const elapsed = performance.now() - started;
-          expect({ outcome, attempts }).toEqual(expected);
-          expect(bindid.requests).toHaveLength(expected.attempts);
-          expect(expected.attempts).toBeLessThanOrEqual(1 + retries);
-          expect(elapsed).toBeLessThan(timeoutMs + 500);
-        }),
-        fuzzParameters(60, 20_000),
+      await withFakeClock(() =>
+        fc.assert(
+          fc.asyncProperty(fc.array(faultArbitrary, { maxLength: 6 }), fc.integer({ min: 0, max: 4 }), async (faults, retries) => {
+            bindid.reset().script(...faults.map((f) => replies[f]()));
+            const expected = model(faults, retries);
+            const client = new SessionFeedbackClient({
+              clientSecret: SECRET,
+              apiUrl: bindid.url,
+              retries,
+              timeoutMs: TIMEOUT_MS,
+              backoff: { baseMs: 0, maxMs: 2 },
+              circuitBreaker: false,
+            });
+            const since = jest.now();
+            const call = watch(
+              client.aliasDeleted({ accessToken: newToken() }).then(
+                (result) => ({ outcome: 'ok', attempts: result.attempts }),
+                (err: { code: string; attempts?: number }) => ({ outcome: err.code, attempts: err.attempts }),
+              ),
+            );
+            try {
+              await play(bindid, faults, call, since);
+            } finally {
+              client.close();
+            }
+            const elapsed = jest.now() - since;
+            expect({ ...(await call.promise), elapsed }).toEqual(expected);
+            expect(bindid.requests).toHaveLength(expected.attempts);
+            expect(expected.attempts).toBeLessThanOrEqual(1 + retries);
+            expect(elapsed).toBeLessThanOrEqual(TIMEOUT_MS);
+          }),
+          fuzzParameters(60, 20_000),
+        ),
       );
     } finally {
       await bindid.close();

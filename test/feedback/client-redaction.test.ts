@@ -8,6 +8,7 @@
 import { inspect } from 'node:util';
 import { isBindIdError, SessionFeedbackClient, type SessionFeedbackClientOptions } from '../../src/index.js';
 import { closedPort, type FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
+import { until, watch, withFakeClock } from '../helpers/fake-clock.js';
 import { hmac, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import { captureDebug, leaksIn } from '../helpers/leaks.js';
 
@@ -21,6 +22,8 @@ interface Scenario {
   token?: string;
   /** Whether debug output is expected (network failures are logged; argument errors are not). */
   logs?: boolean;
+  /** The deadline the report runs into (the server hangs or trickles), passed on a fake clock once the report has arrived. */
+  deadlineMs?: number;
 }
 
 /** Make the fake server answer every request with `r`; return the client options of the scenario. */
@@ -46,8 +49,8 @@ const scenarios: Record<string, Scenario> = {
     setup: () => serve(reply.status(429, { headers: { 'Retry-After': '3600' } })),
     logs: true,
   },
-  'timeout (hung server)': { setup: () => serve(reply.hang(), { timeoutMs: 200 }), logs: true },
-  'timeout (trickling server)': { setup: () => serve(reply.trickle(503, 20), { timeoutMs: 200 }), logs: true },
+  'timeout (hung server)': { setup: () => serve(reply.hang()), logs: true, deadlineMs: 200 },
+  'timeout (trickling server)': { setup: () => serve(reply.trickle(503, 20)), logs: true, deadlineMs: 200 },
   'connection refused': { setup: async () => ({ apiUrl: `http://127.0.0.1:${await closedPort()}` }), logs: true },
   'connection reset': { setup: () => serve(reply.drop()), logs: true },
   'clientSecret function that throws with the secret in its message': {
@@ -66,11 +69,21 @@ describe.each(Object.entries(scenarios))('%s', (_name, scenario) => {
   it('the error and the debug output hold no secret, no AxiosError, no config/request/response', async () => {
     const token = scenario.token ?? newToken();
     const options = await scenario.setup(token);
-    const client = makeClient(bindid.url, { retries: 2, timeoutMs: 1000, ...options });
+    const { deadlineMs } = scenario;
+    const client = makeClient(bindid.url, { retries: 2, ...(deadlineMs === undefined ? {} : { timeoutMs: deadlineMs }), ...options });
+    const report = () => rejection(client.authenticationPerformed({ accessToken: token, alias: 'user-1' }));
     const log = captureDebug();
     let err: unknown;
     try {
-      err = await rejection(client.authenticationPerformed({ accessToken: token, alias: 'user-1' }));
+      err =
+        deadlineMs === undefined
+          ? await report()
+          : await withFakeClock(async () => {
+              const call = watch(report());
+              await until(() => bindid.requests.length === 1, 'the report reached the server');
+              await jest.advanceTimersByTimeAsync(deadlineMs);
+              return call.promise;
+            });
     } finally {
       log.stop();
     }

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { BindIdFeedbackError, ErrorCode } from '../../src/index.js';
 import { closedPort, type FakeBindId, type RecordedRequest, reply } from '../helpers/fake-bindid.js';
-import { makeClient, newToken, rejection, timed, useFakeBindId } from '../helpers/feedback.js';
+import { until, watch, withFakeClock } from '../helpers/fake-clock.js';
+import { type ClientProbe, clientProbe, makeClient, newToken, rejection, useFakeBindId } from '../helpers/feedback.js';
 import { stubLookup } from '../helpers/lookup.js';
 
 let bindid: FakeBindId;
@@ -17,10 +18,23 @@ useFakeBindId((server) => (bindid = server));
 
 const report = () => ({ accessToken: newToken(), alias: 'user-1' });
 
-/** Milliseconds between the arrival of request `i - 1` and request `i`. */
+/** Milliseconds between the arrival of request `i - 1` and request `i` (fake ones on a fake clock). */
 function gap(i: number): number {
   const [a, b] = [bindid.requests[i - 1], bindid.requests[i]] as [RecordedRequest, RecordedRequest];
   return b.at - a.at;
+}
+
+/**
+ * On a fake clock (test/helpers/fake-clock.ts): once the client has handled the outcome of attempt
+ * `n` and waits, it starts attempt `n + 1` exactly `ms` later: not when the clock reads `ms - 1`,
+ * and when it reads `ms`.
+ */
+async function retriesAfter(probe: ClientProbe, n: number, ms: number): Promise<void> {
+  await until(() => probe.backoffs === n, `the client handled attempt ${n} and waits`);
+  await jest.advanceTimersByTimeAsync(ms - 1);
+  expect(probe.attempts).toBe(n);
+  await jest.advanceTimersByTimeAsync(1);
+  expect(probe.attempts).toBe(n + 1);
 }
 
 describe('told to wait: 429 and 503', () => {
@@ -31,45 +45,55 @@ describe('told to wait: 429 and 503', () => {
     expect(bindid.requests).toHaveLength(2);
   });
 
-  it('J86 503 + Retry-After: 1 → waits at least 1 s before the retry', async () => {
-    bindid.script(reply.status(503, { headers: { 'Retry-After': '1' } }), reply.json(200, {}));
-    const result = await makeClient(bindid.url, { timeoutMs: 3000, random: () => 0 }).authenticationPerformed(report());
-    expect(result.attempts).toBe(2);
-    expect(gap(1)).toBeGreaterThanOrEqual(990); // timers may fire a hair early relative to performance.now()
-    expect(gap(1)).toBeLessThan(1500);
-  });
+  it('J86 503 + Retry-After: 1 → waits at least 1 s before the retry', () =>
+    withFakeClock(async () => {
+      bindid.script(reply.status(503, { headers: { 'Retry-After': '1' } }), reply.json(200, {}));
+      const probe = clientProbe(0); // no backoff of its own: the wait is Retry-After's
+      const call = watch(makeClient(bindid.url, { ...probe.options, timeoutMs: 3000 }).authenticationPerformed(report()));
+      await retriesAfter(probe, 1, 1000);
+      expect((await call.promise).attempts).toBe(2);
+      expect(gap(1)).toBe(1000);
+    }));
 
-  it('J86 429 + Retry-After: 1 → waits at least 1 s before the retry, like 503', async () => {
-    bindid.script(reply.status(429, { headers: { 'Retry-After': '1' } }), reply.json(200, {}));
-    const result = await makeClient(bindid.url, { timeoutMs: 3000, random: () => 0 }).authenticationPerformed(report());
-    expect(result).toMatchObject({ status: 200, attempts: 2 });
-    expect(gap(1)).toBeGreaterThanOrEqual(990);
-    expect(gap(1)).toBeLessThan(1500);
-  });
+  it('J86 429 + Retry-After: 1 → waits at least 1 s before the retry, like 503', () =>
+    withFakeClock(async () => {
+      bindid.script(reply.status(429, { headers: { 'Retry-After': '1' } }), reply.json(200, {}));
+      const probe = clientProbe(0);
+      const call = watch(makeClient(bindid.url, { ...probe.options, timeoutMs: 3000 }).authenticationPerformed(report()));
+      await retriesAfter(probe, 1, 1000);
+      expect(await call.promise).toMatchObject({ status: 200, attempts: 2 });
+      expect(gap(1)).toBe(1000);
+    }));
 
-  it('J86 503 + Retry-After as an HTTP-date → waits until that date, read on the injected clock', async () => {
-    // The injected clock says it is 300 ms before the date BindID gave.
-    const date = 'Thu, 01 Jan 2026 00:00:01 GMT';
-    bindid.script(reply.status(503, { headers: { 'Retry-After': date } }), reply.json(200, {}));
-    const client = makeClient(bindid.url, { timeoutMs: 2000, random: () => 0, now: () => Date.parse(date) - 300 });
-    expect((await client.aliasDeleted({ accessToken: newToken() })).attempts).toBe(2);
-    expect(gap(1)).toBeGreaterThanOrEqual(295);
-    expect(gap(1)).toBeLessThan(800);
-  });
+  it('J86 503 + Retry-After as an HTTP-date → waits until that date, read on the injected clock', () =>
+    withFakeClock(async () => {
+      // The injected clock says it is 300 ms before the date BindID gave.
+      const date = 'Thu, 01 Jan 2026 00:00:01 GMT';
+      bindid.script(reply.status(503, { headers: { 'Retry-After': date } }), reply.json(200, {}));
+      const probe = clientProbe(0);
+      const client = makeClient(bindid.url, { ...probe.options, timeoutMs: 2000, now: () => Date.parse(date) - 300 });
+      const call = watch(client.aliasDeleted({ accessToken: newToken() }));
+      await retriesAfter(probe, 1, 300);
+      expect((await call.promise).attempts).toBe(2);
+      expect(gap(1)).toBe(300);
+    }));
 
   it.each([
     ['503 + Retry-After: 3600', 503, '3600'],
     ['429 + Retry-After: 3600', 429, '3600'],
     ['503 + a far-future HTTP-date', 503, new Date(Date.now() + 86_400_000).toUTCString()],
     ['429 + Retry-After of 11 digits', 429, '99999999999'],
-  ])('J87 %s beyond the deadline → fails at once, without waiting', async (_what, status, value) => {
-    bindid.script(reply.status(status, { headers: { 'Retry-After': value } }));
-    const { ms, error } = await timed(() => makeClient(bindid.url, { timeoutMs: 2000 }).authenticationPerformed(report()));
-    expect(error).toBeInstanceOf(BindIdFeedbackError);
-    expect(error).toMatchObject({ code: ErrorCode.UNAVAILABLE, upstreamStatus: status, attempts: 1, retryable: true, status: 503 });
-    expect(bindid.requests).toHaveLength(1);
-    expect(ms).toBeLessThan(300);
-  });
+  ])('J87 %s beyond the deadline → fails at once, without waiting', (_what, status, value) =>
+    withFakeClock(async () => {
+      bindid.script(reply.status(status, { headers: { 'Retry-After': value } }));
+      // The clock stands still: only a client that does not wait at all settles.
+      const call = watch(rejection(makeClient(bindid.url, { timeoutMs: 2000 }).authenticationPerformed(report())));
+      await until(() => call.settled, 'the call failed, with no time passing');
+      const error = await call.promise;
+      expect(error).toBeInstanceOf(BindIdFeedbackError);
+      expect(error).toMatchObject({ code: ErrorCode.UNAVAILABLE, upstreamStatus: status, attempts: 1, retryable: true, status: 503 });
+      expect(bindid.requests).toHaveLength(1);
+    }));
 
   it.each([
     ['not a number', 'abc'],
@@ -80,22 +104,29 @@ describe('told to wait: 429 and 503', () => {
     ['a past HTTP-date', 'Sun, 06 Nov 1994 08:49:37 GMT'],
     ['an invalid HTTP-date', 'Sun, 06 Nov 1994 25:61:99 GMT'],
     ['a date in no HTTP format', '2020-01-01T00:00:00Z'],
-  ])('J88 Retry-After %s → the default backoff is used (no NaN, no zero wait)', async (_what, value) => {
-    // random 1 makes the jittered backoff exactly its bound: 60 ms before the first retry.
-    bindid.script(reply.status(503, { headers: { 'Retry-After': value } }), reply.json(200, {}));
-    const client = makeClient(bindid.url, { backoff: { baseMs: 60, maxMs: 60 }, random: () => 1 });
-    expect((await client.aliasDeleted({ accessToken: newToken() })).attempts).toBe(2);
-    expect(gap(1)).toBeGreaterThanOrEqual(55);
-    expect(gap(1)).toBeLessThan(400);
-  });
+  ])('J88 Retry-After %s → the default backoff is used (no NaN, no zero wait)', (_what, value) =>
+    withFakeClock(async () => {
+      // random 1 makes the jittered backoff exactly its bound: 60 ms before the first retry.
+      bindid.script(reply.status(503, { headers: { 'Retry-After': value } }), reply.json(200, {}));
+      const probe = clientProbe(1);
+      const client = makeClient(bindid.url, { ...probe.options, backoff: { baseMs: 60, maxMs: 60 } });
+      const call = watch(client.aliasDeleted({ accessToken: newToken() }));
+      await retriesAfter(probe, 1, 60);
+      expect((await call.promise).attempts).toBe(2);
+      expect(gap(1)).toBe(60);
+    }));
 
-  it('J88 a short Retry-After is a floor over the backoff, not a replacement', async () => {
-    // Retry-After: 0 from every throttled reply must not turn the retries into a tight loop.
-    bindid.script(...Array.from({ length: 3 }, () => reply.status(429, { headers: { 'Retry-After': '0' } })));
-    const client = makeClient(bindid.url, { retries: 3, backoff: { baseMs: 40, maxMs: 40 }, random: () => 1 });
-    expect((await client.aliasDeleted({ accessToken: newToken() })).attempts).toBe(4);
-    for (const i of [1, 2, 3]) expect(gap(i)).toBeGreaterThanOrEqual(35);
-  });
+  it('J88 a short Retry-After is a floor over the backoff, not a replacement', () =>
+    withFakeClock(async () => {
+      // Retry-After: 0 from every throttled reply must not turn the retries into a tight loop.
+      bindid.script(...Array.from({ length: 3 }, () => reply.status(429, { headers: { 'Retry-After': '0' } })));
+      const probe = clientProbe(1);
+      const client = makeClient(bindid.url, { ...probe.options, retries: 3, backoff: { baseMs: 40, maxMs: 40 } });
+      const call = watch(client.aliasDeleted({ accessToken: newToken() }));
+      for (const n of [1, 2, 3]) await retriesAfter(probe, n, 40);
+      expect((await call.promise).attempts).toBe(4);
+      for (const i of [1, 2, 3]) expect(gap(i)).toBe(40);
+    }));
 
   it('keeps waiting and retrying up to `retries`, then ERR_BINDID_UNAVAILABLE with the last status', async () => {
     bindid.setDefault(reply.status(503));
@@ -171,11 +202,19 @@ describe('never retried', () => {
 describe('never delivered: connection refused', () => {
   it('J82 is retried up to `retries`, with backoff, then ERR_BINDID_UNAVAILABLE (cause ECONNREFUSED)', async () => {
     const port = await closedPort();
-    const client = makeClient(`http://127.0.0.1:${port}`, { retries: 3, backoff: { baseMs: 20, maxMs: 40 }, random: () => 1 });
-    const { ms, error } = await timed(() => client.authenticationPerformed(report()));
-    expect(error).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 4, retryable: true });
-    expect((error?.cause as (Error & { code?: string }) | undefined)?.code).toBe('ECONNREFUSED');
-    expect(ms).toBeGreaterThanOrEqual(20 + 40 + 40 - 5); // the three backoff bounds with random = 1
+    await withFakeClock(async () => {
+      const probe = clientProbe(1);
+      const client = makeClient(`http://127.0.0.1:${port}`, { ...probe.options, retries: 3, backoff: { baseMs: 20, maxMs: 40 } });
+      const since = jest.now();
+      const call = watch(rejection(client.authenticationPerformed(report())));
+      // The three backoff bounds with random = 1: 20, then 40 (doubled), then 40 (capped).
+      for (const [n, ms] of [[1, 20], [2, 40], [3, 40]] as const) await retriesAfter(probe, n, ms);
+      await until(() => call.settled, 'the fourth refusal ended the call, with no more waiting');
+      const error = await call.promise;
+      expect(error).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 4, retryable: true });
+      expect((error.cause as (Error & { code?: string }) | undefined)?.code).toBe('ECONNREFUSED');
+      expect(jest.now() - since).toBe(20 + 40 + 40);
+    });
   });
 
   it('J82 with retries: 0 → one attempt', async () => {

@@ -1,10 +1,9 @@
 /**
  * `FakeRedis`: an in-memory model of the few Redis commands `RedisBindIdStore` sends (`SET` with
- * `NX`/`PX`, `GET`, `DEL`, its `EVAL` scripts (increment by, compare-and-delete, compare-and-set),
- * `SCAN` with `MATCH`/`COUNT`), with a fake clock, so that `npm test` covers `RedisBindIdStore` without a Redis server. It answers as node-redis does
- * over RESP2 (`'OK'`, `null`, strings, numbers, `[cursor, keys]`), records every command, refuses any
- * other (a `KEYS` would fail the test), and pages `SCAN` replies a few keys at a time, repeating a key
- * now and then as Redis may. The real server is exercised by `npm run test:redis`.
+ * `NX`/`PX`, `GET`, `DEL`, its `EVAL` scripts (increment by, compare-and-delete, compare-and-set)),
+ * with a fake clock, so that `npm test` covers `RedisBindIdStore` without a Redis server. It answers
+ * as node-redis does over RESP2 (`'OK'`, `null`, strings, numbers), records every command and refuses
+ * any other. The real server is exercised by `npm run test:redis`.
  *
  * @module
  */
@@ -21,8 +20,6 @@ export class FakeRedis implements RedisCommander {
   readonly commands: string[][] = [];
   /** The fake clock, in ms. */
   now = 0;
-  /** Keys per SCAN reply page. */
-  pageSize = 3;
   /** When set, the next command rejects with it (then it is cleared). */
   failNext: Error | undefined;
   readonly #data = new Map<string, Entry>();
@@ -45,8 +42,6 @@ export class FakeRedis implements RedisCommander {
         return rest.filter((key) => this.#live(key) !== undefined && this.#data.delete(key)).length;
       case 'EVAL':
         return this.#compareScript(rest) ?? this.#eval(rest);
-      case 'SCAN':
-        return this.#scan(rest);
       default:
         throw new Error(`ERR FakeRedis does not model ${command}`);
     }
@@ -105,21 +100,6 @@ export class FakeRedis implements RedisCommander {
     return 1;
   }
 
-  #scan(args: string[]): [string, string[]] {
-    const [cursor, matchWord, pattern, countWord, count] = args;
-    if (matchWord !== 'MATCH' || pattern === undefined || countWord !== 'COUNT' || !/^\d+$/.test(count ?? '')) {
-      throw new Error('ERR FakeRedis expects SCAN cursor MATCH pattern COUNT n');
-    }
-    const matcher = globToRegExp(pattern);
-    const all = [...this.#data.keys()].filter((key) => this.#live(key) !== undefined).sort();
-    const start = Number(cursor);
-    const page = all.slice(start, start + this.pageSize);
-    const next = start + this.pageSize >= all.length ? '0' : String(start + this.pageSize);
-    // Like Redis, a page may repeat a key of the previous one.
-    if (start > 0 && all[start - 1] !== undefined) page.push(all[start - 1] as string);
-    return [next, page.filter((key) => matcher.test(key))];
-  }
-
   #live(key: string): Entry | undefined {
     const entry = this.#data.get(key);
     if (entry !== undefined && entry.expiresAt <= this.now) {
@@ -128,28 +108,4 @@ export class FakeRedis implements RedisCommander {
     }
     return entry;
   }
-}
-
-/** Redis's glob (`*`, `?`, `[...]`, `\` escapes) as a regular expression. */
-export function globToRegExp(pattern: string): RegExp {
-  let out = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '\\' && i + 1 < pattern.length) out += escapeRegExp(pattern[++i] as string);
-    else if (c === '*') out += '[\\s\\S]*';
-    else if (c === '?') out += '[\\s\\S]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) out += '\\[';
-      else {
-        out += `[${pattern.slice(i + 1, end).replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else out += escapeRegExp(c);
-  }
-  return new RegExp(`^${out}$`, 'u');
-}
-
-function escapeRegExp(c: string): string {
-  return c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }

@@ -32,19 +32,67 @@ export function expectedAuthorization(secret: string, token: string): string {
 const open: SessionFeedbackClient[] = [];
 
 /**
- * A client for `apiUrl` with test-friendly defaults (1 s deadline, 1–5 ms backoff) and `overrides`.
- * Call {@link closeClients} in `afterEach`.
+ * The deadline of {@link makeClient} unless a test sets `timeoutMs`: far beyond what a loopback
+ * exchange takes even on a busy machine, so that only a test that means to reach a deadline (with its
+ * own `timeoutMs`, on a fake clock or in a `*.timing.ts` suite) ever does.
+ */
+export const GENEROUS_TIMEOUT_MS = 10_000;
+
+/**
+ * A client for `apiUrl` with test-friendly defaults ({@link GENEROUS_TIMEOUT_MS} deadline, 1–5 ms
+ * backoff) and `overrides`. Call {@link closeClients} in `afterEach`.
  */
 export function makeClient(apiUrl: string, overrides: Partial<SessionFeedbackClientOptions> = {}): SessionFeedbackClient {
   const client = new SessionFeedbackClient({
     clientSecret: SECRET,
     apiUrl,
-    timeoutMs: 1000,
+    timeoutMs: GENEROUS_TIMEOUT_MS,
     backoff: { baseMs: 1, maxMs: 5 },
     ...overrides,
   });
   open.push(client);
   return client;
+}
+
+/** What a client did so far, seen through its `clientSecret` and `random` options (see {@link clientProbe}). */
+export interface ClientProbe {
+  /** Pass these to the client. */
+  readonly options: { clientSecret: () => string; random: () => number };
+  /** Attempts started: each one signs its request (reads the secret) just before it is sent. */
+  readonly attempts: number;
+  /**
+   * Retryable outcomes handled: each draws one backoff delay, and the client, when the retry is allowed
+   * and fits in the deadline, is waiting that delay by the time this count is read.
+   */
+  readonly backoffs: number;
+}
+
+/**
+ * Options that count what the client does, at the moment it does it, through two of its own options
+ * ({@link SECRET} as the secret, `jitter` as every `random()`: 1 makes each delay its bound, 0 makes
+ * it 0). On a fake clock a test then knows when the client waits, and can check when it retries.
+ */
+export function clientProbe(jitter = 1): ClientProbe {
+  let attempts = 0;
+  let backoffs = 0;
+  return {
+    options: {
+      clientSecret: () => {
+        attempts += 1;
+        return SECRET;
+      },
+      random: () => {
+        backoffs += 1;
+        return jitter;
+      },
+    },
+    get attempts() {
+      return attempts;
+    },
+    get backoffs() {
+      return backoffs;
+    },
+  };
 }
 
 /** Close the keep-alive agents of every client made by {@link makeClient}. */

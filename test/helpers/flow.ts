@@ -113,14 +113,27 @@ export async function createFlow(options: FlowOptions = {}): Promise<Flow> {
   }
 }
 
+/** Options of {@link useFlowPerTest}. */
+export interface FlowPerTestOptions {
+  /**
+   * Start one emulator for the whole file (on the first `start()` that gives no `emulator` or
+   * `sharedEmulator` option; with these emulator options when an object) and {@link resetEmulator}
+   * it at each such `start()`, instead of a new emulator per flow: each emulator costs a 2048-bit
+   * RSA key (about 170 ms of CPU). For files whose tests each use their own users (`freshUser()`) and
+   * identities (`new`, or the emulator's known ones, whose aliases the reset removes). Default `false`.
+   */
+  shareEmulator?: boolean | EmulatorOptions;
+}
+
 /**
  * One flow per test: `start(options)` builds it (a second call closes the first), verify calls are
  * recorded in `verifyCalls` (emptied before each test), and the flow is closed after the test.
  * `current()` is the flow of the running test.
  */
-export function useFlowPerTest(): { start(options?: FlowOptions): Promise<Flow>; current(): Flow; verifyCalls: string[] } {
+export function useFlowPerTest(perTest: FlowPerTestOptions = {}): { start(options?: FlowOptions): Promise<Flow>; current(): Flow; verifyCalls: string[] } {
   const verifyCalls: string[] = [];
   let flow: Flow | undefined;
+  let shared: Promise<Emulator> | undefined;
   beforeEach(() => {
     verifyCalls.length = 0;
   });
@@ -128,11 +141,26 @@ export function useFlowPerTest(): { start(options?: FlowOptions): Promise<Flow>;
     await flow?.close();
     flow = undefined;
   });
+  afterAll(async () => {
+    await (await shared)?.close();
+    shared = undefined;
+  });
+  /** The file's emulator, reset, when this flow may use it. */
+  const sharedFor = async (options: FlowOptions): Promise<Emulator | undefined> => {
+    const { shareEmulator } = perTest;
+    if (!shareEmulator || options.emulator || options.sharedEmulator) return options.sharedEmulator;
+    const settings = shareEmulator === true ? {} : shareEmulator;
+    shared ??= createEmulator({ ...settings, redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(settings.redirectUris ?? [])] });
+    const emulator = await shared;
+    resetEmulator(emulator, settings.identities?.map((identity) => identity.id));
+    return emulator;
+  };
   return {
     verifyCalls,
     async start(options = {}) {
       await flow?.close();
-      flow = await createFlow({ verifyCalls, ...options });
+      const sharedEmulator = await sharedFor(options);
+      flow = await createFlow({ verifyCalls, ...options, ...(sharedEmulator ? { sharedEmulator } : {}) });
       return flow;
     },
     current() {
@@ -140,6 +168,46 @@ export function useFlowPerTest(): { start(options?: FlowOptions): Promise<Flow>;
       return flow;
     },
   };
+}
+
+/**
+ * One emulator for the calling file, with `options` (the redirect URI is added): started before its
+ * first test, {@link resetEmulator}ed before each test (its known `identities`, default alice and
+ * bob), closed after the last. `emulator()` gives it, for `createFlow({ sharedEmulator })`. Costs
+ * one RSA key for the file instead of one per flow; each test then uses its own users and identities.
+ */
+export function useSharedEmulator(options: EmulatorOptions = {}): () => Emulator {
+  let emulator: Emulator | undefined;
+  beforeAll(async () => {
+    emulator = await createEmulator({ ...options, redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(options.redirectUris ?? [])] });
+  });
+  beforeEach(() => {
+    if (emulator) resetEmulator(emulator, options.identities?.map((identity) => identity.id));
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    emulator = undefined;
+  });
+  return () => {
+    if (!emulator) throw new Error('useSharedEmulator: no emulator outside the tests of its file');
+    return emulator;
+  };
+}
+
+/**
+ * Make a running emulator look new to the next test: no faults, no reports, and no alias on any
+ * BindID user a report linked nor on its known `identities` (default: the emulator's default ones,
+ * alice and bob). Identities it created stay (each `new` sign-in creates another anyway).
+ */
+export function resetEmulator(emulator: Emulator, identities: readonly string[] = ['alice', 'bob']): void {
+  emulator.clearFaults();
+  const linked = new Set(emulator.reports().flatMap((r) => (r.sub === undefined ? [] : [r.sub])));
+  for (const id of identities) {
+    const sub = emulator.subOf(id);
+    if (sub !== undefined) linked.add(sub);
+  }
+  for (const sub of linked) emulator.setAlias(sub, undefined);
+  emulator.clearReports();
 }
 
 function buildFlow(emulator: Emulator, options: FlowOptions, ownEmulator: boolean): Flow {

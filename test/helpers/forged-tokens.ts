@@ -23,9 +23,13 @@ export interface Forger {
   sign(claims: JWTPayload): Promise<string>;
 }
 
-/** Publish a test key in the emulator's JWKS (see the module notes). */
+/** The test key: one per test file (an RSA key costs about 200 ms of CPU; which key signs makes no difference to a claim check). */
+let testKey: ReturnType<typeof generateKeyPair> | undefined;
+
+/** Publish the test key in the emulator's JWKS (see the module notes). */
 export async function trustTestKey(emulator: Emulator): Promise<Forger> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  testKey ??= generateKeyPair('RS256', { extractable: true });
+  const { publicKey, privateKey } = await testKey;
   const own = (await (await fetch(`${emulator.issuer}/jwks`)).json()) as { keys: JWK[] };
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid: KID, use: 'sig', alg: 'RS256' };
   emulator.setFault('jwks', { status: 200, body: JSON.stringify({ keys: [...own.keys, jwk] }) });

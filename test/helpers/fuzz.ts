@@ -1,6 +1,6 @@
 /**
- * Settings of the property and fuzz tests (fast-check), time-boxed so that they fit `npm test` on a
- * busy machine, and reproducible: every run starts from a fixed seed (test/setup/fast-check.ts; any
+ * Settings of the property and fuzz tests (fast-check): a fixed number of runs (`fuzzRuns`), or
+ * time-boxed (`fuzzParameters`: fewer runs on a busy machine), and reproducible: every run starts from a fixed seed (test/setup/fast-check.ts; any
  * seed with `FC_SEED=<seed>`, a random one with `FC_SEED=random`); on a failure fast-check prints the
  * seed and the path of the counterexample; run again with `FC_SEED=<seed>` and `FC_PATH=<path>` to
  * replay exactly that input. `FC_RUNS=<n>` multiplies the number of runs (for a longer soak).
@@ -18,11 +18,20 @@ import type fc from 'fast-check';
  * and path from `FC_SEED` / `FC_PATH` when set.
  */
 export function fuzzParameters<T>(numRuns: number, timeLimitMs: number): fc.Parameters<T> {
-  const parameters: fc.Parameters<T> = {
-    numRuns: numRuns * positiveInteger(process.env.FC_RUNS, 1),
+  return {
+    ...fuzzRuns<T>(numRuns),
     interruptAfterTimeLimit: timeLimitMs * positiveInteger(process.env.FC_RUNS, 1),
     markInterruptAsFailure: false,
   };
+}
+
+/**
+ * Exactly `numRuns` runs (times `FC_RUNS`), never cut short: the same inputs, and the same checks,
+ * however fast the machine is (choose `numRuns` so that they fit `npm test`). Seed and path as
+ * {@link fuzzParameters}.
+ */
+export function fuzzRuns<T>(numRuns: number): fc.Parameters<T> {
+  const parameters: fc.Parameters<T> = { numRuns: numRuns * positiveInteger(process.env.FC_RUNS, 1) };
   const seed = process.env.FC_SEED;
   if (seed !== undefined && seed !== '' && Number.isInteger(Number(seed))) parameters.seed = Number(seed);
   const path = process.env.FC_PATH;

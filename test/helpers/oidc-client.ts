@@ -8,7 +8,7 @@ import { BindIdOidcClient, type OidcSettings } from '../../src/oidc/bindid-oidc-
 /** The redirect URI the suites register at their emulator. */
 export const OIDC_REDIRECT = 'http://localhost:4000/bindid/callback';
 
-/** A client of `emulator` (2 s timeout), with `overrides`. */
+/** A client of `emulator` with `overrides`; its timeout (10 s) is reached only by a test that sets its own `timeoutMs`. */
 export function oidcClient(emulator: Emulator, overrides: Partial<OidcSettings> = {}): BindIdOidcClient {
   return new BindIdOidcClient({
     issuer: emulator.issuer,
@@ -16,7 +16,7 @@ export function oidcClient(emulator: Emulator, overrides: Partial<OidcSettings> 
     clientSecret: emulator.clientSecret,
     redirectUri: OIDC_REDIRECT,
     scope: 'openid email',
-    timeoutMs: 2000,
+    timeoutMs: 10_000,
     ...overrides,
   });
 }

@@ -1,9 +1,9 @@
 /**
  * Record every outbound HTTP request the process makes while a test runs (checklist H 68): the
- * `fetch` calls (openid-client: discovery, JWKS, token) and the `node:http`/`node:https` client
- * requests (axios' http adapter: session feedback; supertest: the browser side). Each record keeps
- * the destination origin, path, headers and body as text, so a test can check where a secret went
- * without printing it (use {@link hostsCarrying}).
+ * `node:http`/`node:https` client requests (the library's HTTP client, src/http: discovery, JWKS and
+ * token through openid-client's customFetch, and session feedback; supertest: the browser side) and
+ * any `fetch` call. Each record keeps the destination origin, path, headers and body as text, so a
+ * test can check where a secret went without printing it (use {@link hostsCarrying}).
  *
  * ```ts
  * const out = recordOutbound();
@@ -91,9 +91,7 @@ export function recordOutbound(): { requests: OutboundRequest[]; issuedTokens: s
     // (Only when the caller reads the response: a listener of ours must not stop Node from dumping it.)
     if (this.listenerCount('response') > 0) this.once('response', (res: http.IncomingMessage) => {
       if ((res.statusCode ?? 0) >= 300 || !(res.headers['content-type'] ?? '').includes('json')) return;
-      const chunks: Buffer[] = [];
-      res.on('data', (data: Buffer) => chunks.push(data));
-      res.once('end', () => noteToken(Buffer.concat(chunks).toString('utf8')));
+      watchBody(res, (text) => noteToken(text));
     });
     return (originalEnd as (...a: unknown[]) => http.ClientRequest).call(this, chunk, ...rest);
   } as typeof proto.end;
@@ -115,6 +113,22 @@ export function recordOutbound(): { requests: OutboundRequest[]; issuedTokens: s
       proto.end = originalEnd;
     },
   };
+}
+
+/**
+ * Call `onEnd` with the body of `res` as its reader reads it, without reading it ourselves: a
+ * `data` listener of ours would start the flow before the reader listens (a reader may take
+ * the stream a few promise jobs later), and the reader would miss the body and its end.
+ */
+function watchBody(res: http.IncomingMessage, onEnd: (text: string) => void): void {
+  const chunks: Buffer[] = [];
+  const emit = res.emit;
+  res.emit = function watched(this: http.IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+    const chunk = args[0];
+    if (event === 'data') chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    else if (event === 'end') onEnd(Buffer.concat(chunks).toString('utf8'));
+    return (emit as (this: http.IncomingMessage, event: string | symbol, ...args: unknown[]) => boolean).call(this, event, ...args);
+  } as typeof res.emit;
 }
 
 function bodyText(body: unknown): string {

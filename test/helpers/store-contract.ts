@@ -107,26 +107,6 @@ export function describeBindIdStoreContract(name: string, open: () => Promise<St
       expect(await store.get('mixed')).toBe('50');
     });
 
-    it('keys lists the live keys starting with the prefix, as they were written', async () => {
-      await store.set('outbox:item:1', 'a');
-      await store.set('outbox:item:2', 'b', 60_000);
-      await store.add('outbox:lease:1', 'c', 60_000);
-      await store.set('other:item:3', 'd');
-      await store.set('outbox:item:brief', 'e', TTL);
-      await s.pass(TTL + 100);
-      expect((await store.keys('outbox:item:')).sort()).toEqual(['outbox:item:1', 'outbox:item:2']);
-      expect((await store.keys('outbox:')).sort()).toEqual(['outbox:item:1', 'outbox:item:2', 'outbox:lease:1']);
-      expect(await store.keys('nothing:')).toEqual([]);
-    });
-
-    it('keys treats glob characters in the prefix literally', async () => {
-      await store.set('a*[b]?\\c:1', '1');
-      await store.set('a*[b]?\\c:2', '2');
-      await store.set('aXbY\\c:3', '3');
-      await store.set('a*[b]?c:4', '4');
-      expect((await store.keys('a*[b]?\\c:')).sort()).toEqual(['a*[b]?\\c:1', 'a*[b]?\\c:2']);
-    });
-
     it('add is atomic: of 100 concurrent adds of one key exactly one wins', async () => {
       const results = await Promise.all(Array.from({ length: 100 }, (_, i) => store.add('race', `v${i}`, 60_000)));
       expect(results.filter(Boolean)).toHaveLength(1);

@@ -7,6 +7,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { DIAGNOSTICS_CHANNELS, MemoryBindIdStore, SessionFeedbackClient, StoreOutbox } from '../../src/index.js';
+import { type FakeableClock, withFakeClock } from '../helpers/fake-clock.js';
 import { atConfirmPage, bindIdSignIn, type Flow, linkAs, pendingAccessToken, submitConfirm, useFlowPerTest } from '../helpers/flow.js';
 
 const DOWN = { status: 503 } as const;
@@ -50,7 +51,12 @@ function record(): { events: Array<[string, string, unknown]>; stop(): void } {
 const of = (events: Array<[string, string, unknown]>, channel: string, event = 'publish') =>
   events.filter(([c, e]) => c === channel && e === event).map(([, , payload]) => payload);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Only `performance.now()` fake (the circuit breaker's clock), for the tests whose circuit opens: its
+ * rest (resetMs 100) then ends when the test says, not when the machine gets round to the next step.
+ */
+const ALL_BUT_PERFORMANCE: FakeableClock[] = ['Date', 'hrtime', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'];
+const onBreakerClock = (test: () => Promise<void>) => () => withFakeClock(test, ALL_BUT_PERFORMANCE);
 
 describe('diagnostics_channel', () => {
   const flows = useFlowPerTest();
@@ -60,7 +66,7 @@ describe('diagnostics_channel', () => {
   });
   afterEach(() => recorder.stop());
 
-  /** Fail-open, one attempt per report, a circuit that opens at the first outage and probes after 100 ms. */
+  /** Fail-open, one attempt per report, a circuit that opens at the first outage and probes after 100 ms (of its clock). */
   function start(): Promise<Flow> {
     return flows.start({
       router: (emulator) => ({
@@ -77,7 +83,7 @@ describe('diagnostics_channel', () => {
     });
   }
 
-  it('N169 publishes each step of a journey through an outage, and no payload holds a secret', async () => {
+  it('N169 publishes each step of a journey through an outage, and no payload holds a secret', onBreakerClock(async () => {
     const flow = await start();
     const { emulator } = flow;
     const worker = flow.router?.outboxWorker;
@@ -113,7 +119,7 @@ describe('diagnostics_channel', () => {
     // BindID back, the circuit's rest over, but both access tokens have expired at BindID meanwhile:
     // the worker's probe is answered 401 (BindID is up: the circuit closes), both reports are dead-lettered.
     emulator.clearFaults();
-    await sleep(120);
+    jest.advanceTimersByTime(100);
     emulator.expireAccessTokens();
     expect(await worker.runOnce()).toMatchObject({ deadLettered: 2 });
     expect(of(events, DIAGNOSTICS_CHANNELS.circuitBreaker)).toEqual([
@@ -131,9 +137,9 @@ describe('diagnostics_channel', () => {
       const leaks = secrets.some((secret) => text.includes(secret)) || /eyJ[\w-]+\./.test(text);
       expect({ channel, event, leaks }).toEqual({ channel, event, leaks: false });
     }
-  });
+  }));
 
-  it('publishes a delivery by the worker once BindID is back', async () => {
+  it('publishes a delivery by the worker once BindID is back', onBreakerClock(async () => {
     const flow = await start();
     const worker = flow.router?.outboxWorker;
     if (!worker) throw new Error('no outbox worker');
@@ -141,14 +147,14 @@ describe('diagnostics_channel', () => {
     const agent = flow.agent();
     expect((await submitConfirm(agent, (await atConfirmPage(agent)).fields)).status).toBe(303);
     flow.emulator.clearFaults();
-    await sleep(120);
+    jest.advanceTimersByTime(100);
     expect(await worker.runOnce()).toMatchObject({ delivered: 1 });
     const [queued] = of(recorder.events, DIAGNOSTICS_CHANNELS.outboxEnqueue) as Array<{ id: string }>;
     expect(of(recorder.events, DIAGNOSTICS_CHANNELS.outboxDeliver)).toEqual([{ id: queued?.id, type: 'authentication_performed', attempts: 1 }]);
     expect(of(recorder.events, DIAGNOSTICS_CHANNELS.sessionFeedback, 'asyncEnd').at(-1)).toEqual(
       expect.objectContaining({ type: 'authentication_performed', status: 200, attempts: 1, durationMs: expect.any(Number) }),
     );
-  });
+  }));
 
   it('reports a returning user on the token exchange and a lock-out with the limit and the count', async () => {
     const flow = await start();

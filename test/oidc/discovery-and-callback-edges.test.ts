@@ -79,11 +79,10 @@ describe('discovery', () => {
   });
 
   it('a discovery that never answers times out as the retryable 503, and the next login asks again', async () => {
+    // openid-client's timeout (AbortSignal.timeout, rounded up to 1 s) is Node's own timer: how long this takes is measured in timeouts.timing.ts.
     handle = () => 'hang';
     const c = client({ issuer: srv.url, timeoutMs: 100 });
-    const started = Date.now();
     expectUnavailable(await loginError(c));
-    expect(Date.now() - started).toBeLessThan(5000);
     const before = srv.requests.length;
     handle = () => ({ status: 500 });
     expectUnavailable(await loginError(c));

@@ -118,11 +118,9 @@ describe('BindID requests over node:http with a keep-alive agent', () => {
   });
 
   it('a token endpoint that does not answer in time is ERR_BINDID_UNAVAILABLE (503) after the timeout', async () => {
+    // openid-client's timeout (AbortSignal.timeout, 1 s) is Node's own timer: how long this takes is measured in timeouts.timing.ts.
     emulator.setFault('token', { hang: true });
-    const started = Date.now();
-    const err = await signIn(client({ timeoutMs: 1000 }));
-    expectUnavailable(err);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expectUnavailable(await signIn(client({ timeoutMs: 1000 })));
   });
 
   it('N175 a redirect from the token endpoint is not followed, and the sign-in fails', async () => {

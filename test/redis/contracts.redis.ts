@@ -2,13 +2,10 @@
  * The store and outbox contracts on real Redis (`npm run test:redis`), on one server and on a
  * 3-master Redis Cluster, through each client `RedisBindIdStore` takes as it is: node-redis
  * (`createClient`, `createCluster`) and ioredis (`Redis`, `Cluster`). The outbox runs with two
- * clients (two instances), and its index takes a burst of two workers. `SessionStoreOutbox` runs
- * on connect-redis on both (connect-redis takes a node-redis cluster client). The same contracts
- * run without a server in `npm test`, on models of Redis.
+ * clients (two instances), and its index takes a burst of two workers. The same contracts run
+ * without a server in `npm test`, on models of Redis.
  */
-import { RedisStore } from 'connect-redis';
-import { createClient, createCluster } from 'redis';
-import { RedisBindIdStore, SessionStoreOutbox, StoreOutbox } from '../../src/index.js';
+import { RedisBindIdStore, StoreOutbox } from '../../src/index.js';
 import { expectBurstDeliveredOnce, indexBurst } from '../fail-open/index-burst.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';
@@ -74,18 +71,4 @@ describe.each(TOPOLOGIES)('on %s', (topology) => {
       expect(['scan', 'keys'].filter((command) => ran.has(command))).toEqual([]);
     });
   }
-
-  describeOutboxContract(`SessionStoreOutbox on connect-redis on ${TOPOLOGY_NAME[topology]}`, async () => {
-    await target.flush();
-    if (topology === 'single') {
-      const client = createClient({ url: target.urls[0] });
-      await client.connect();
-      open.push({ client, close: () => client.close() });
-      return { outbox: new SessionStoreOutbox(new RedisStore({ client })), now: Date.now, pass: sleep };
-    }
-    const cluster = createCluster({ rootNodes: target.urls.map((url) => ({ url })) });
-    await cluster.connect();
-    open.push({ client: cluster, close: () => cluster.close() });
-    return { outbox: new SessionStoreOutbox(new RedisStore({ client: cluster })), now: Date.now, pass: sleep };
-  });
 });

@@ -6,7 +6,7 @@ import { CONFIRM_AGAIN, ErrorCode, type LinkFailedEvent, LinkRegistry, MemoryBin
 import { claimsFor, forgedCallback, trustTestKey } from '../helpers/forged-tokens.js';
 import { bindIdSignIn, confirmPage, freshUser, linkAs, submitConfirm, type TestUser, useFlowPerTest, whoami } from '../helpers/flow.js';
 
-const flows = useFlowPerTest();
+const flows = useFlowPerTest({ shareEmulator: true });
 
 describe('a malformed bindid_alias in the verified ID token', () => {
   it.each([

@@ -5,7 +5,7 @@
  * masked one that passes for their own at a glance.
  */
 import type { ConfirmPageModel } from '../../src/index.js';
-import { bindIdSignIn, confirmPage, createFlow, type Flow } from '../helpers/flow.js';
+import { bindIdSignIn, confirmPage, createFlow, type Flow, useSharedEmulator } from '../helpers/flow.js';
 
 const HOSTILE = '"<script>alert(1)</script>"@evil.example';
 const PATTERNS = "v$&$'m@gmail.example";
@@ -16,16 +16,18 @@ afterEach(async () => {
   flow = undefined;
 });
 
+const emulator = useSharedEmulator({
+  identities: [
+    { id: 'mallory', email: 'vincent.malloy@gmail.example' },
+    { id: 'hostile', email: HOSTILE },
+    { id: 'patterns', email: PATTERNS },
+    { id: 'phoney', phoneNumber: '+15555550123' },
+  ],
+});
+
 function start(render?: (model: ConfirmPageModel) => void): Promise<Flow> {
   return createFlow({
-    emulator: {
-      identities: [
-        { id: 'mallory', email: 'vincent.malloy@gmail.example' },
-        { id: 'hostile', email: HOSTILE },
-        { id: 'patterns', email: PATTERNS },
-        { id: 'phoney', phoneNumber: '+15555550123' },
-      ],
-    },
+    sharedEmulator: emulator(),
     router: {
       scope: 'openid email phone',
       ...(render

@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ErrorCode, isBindIdError } from '../../src/index.js';
-import { createFlow, type Flow } from '../helpers/flow.js';
+import { createFlow, type Flow, useSharedEmulator } from '../helpers/flow.js';
 
 const PASSWORD = 'hunter2-secret-do-not-log';
 const form = (extra = '') => `username=alice&password=${PASSWORD}${extra}`;
@@ -26,6 +26,7 @@ function everything(err: unknown): string {
 }
 
 describe('N121 body-parser errors on the router routes carry no body', () => {
+  const emulator = useSharedEmulator();
   let flow: Flow | undefined;
   const errors: unknown[] = [];
   afterEach(async () => {
@@ -66,7 +67,7 @@ describe('N121 body-parser errors on the router routes carry no body', () => {
       ErrorCode.INVALID_BODY,
     ],
   ])('N121 %s: coded error, right status, no password anywhere, next(err) once', async (_name, path, type, headers, body, status, code) => {
-    flow = await createFlow({ errors });
+    flow = await createFlow({ errors, sharedEmulator: emulator() });
     const res = await flow.agent().post(path).set('Content-Type', type).set(headers).send(body());
     expect(res.status).toBe(status);
     expect(res.body.code).toBe(code);

@@ -8,7 +8,7 @@ import { BINDID_HOSTS, bindIdRouter, ErrorCode } from '../../src/index.js';
 import { appPath, authorizeAt, startLogin, useFlowPerTest, VALID_ROUTER_OPTIONS, whoami } from '../helpers/flow.js';
 import { recordOutbound } from '../helpers/outbound.js';
 
-const flows = useFlowPerTest();
+const flows = useFlowPerTest({ shareEmulator: true });
 
 describe('authorizationParams', () => {
   it('are sent with every authorization request, next to the library own parameters', async () => {

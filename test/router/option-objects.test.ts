@@ -32,8 +32,8 @@ describe('bindIdRouter object options', () => {
   it.each<[string, unknown]>([
     ['null', null],
     ['a string', 'redis://localhost'],
-    ['a Map (get/set/delete but no add, increment or keys)', new Map()],
-    ['a store missing increment', { get() {}, set() {}, add() {}, delete() {}, keys() {} }],
+    ['a Map (get/set/delete but no add or increment)', new Map()],
+    ['a store missing increment', { get() {}, set() {}, add() {}, delete() {}, deleteIf() {}, setIf() {} }],
   ])('store: %s is refused, naming the option', (_what, store) => {
     expect(optionError({ store }).message).toMatch(/`store` must be a BindIdStore/);
   });

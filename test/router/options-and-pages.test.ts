@@ -11,6 +11,7 @@ import {
   startLogin,
   submitConfirm,
   type TestUser,
+  useSharedEmulator,
   VALID_ROUTER_OPTIONS,
 } from '../helpers/flow.js';
 
@@ -55,11 +56,12 @@ describe('bindIdRouter options are validated when the router is built', () => {
 });
 
 describe('confirm page customisation and limits', () => {
+  const emulator = useSharedEmulator({ redirectUris: [`${APP_ORIGIN}/auth/bindid/cb`] });
   let flow: Flow;
   afterEach(() => flow.close());
 
   it('messages override the default strings', async () => {
-    flow = await createFlow({ router: { messages: { title: 'Bestätigen Sie Ihr Konto', lang: 'de' } } });
+    flow = await createFlow({ sharedEmulator: emulator(), router: { messages: { title: 'Bestätigen Sie Ihr Konto', lang: 'de' } } });
     const agent = flow.agent();
     await bindIdSignIn(agent, 'new');
     const { res } = await confirmPage(agent);
@@ -70,6 +72,7 @@ describe('confirm page customisation and limits', () => {
   it('the render hook receives the model and writes the page; status and headers are set for it', async () => {
     const seen: string[] = [];
     flow = await createFlow({
+      sharedEmulator: emulator(),
       router: {
         render: (model, _req, res) => {
           seen.push(`${model.view}:${model.status}:${model.identity ?? ''}`);
@@ -90,7 +93,7 @@ describe('confirm page customisation and limits', () => {
   });
 
   it('maxAttempts failed passwords destroy the pending login; the right password then cannot link', async () => {
-    flow = await createFlow({ router: { maxAttempts: 2 } });
+    flow = await createFlow({ sharedEmulator: emulator(), router: { maxAttempts: 2 } });
     const agent = flow.agent();
     await bindIdSignIn(agent, 'new');
     const { csrf } = await confirmPage(agent);
@@ -103,7 +106,7 @@ describe('confirm page customisation and limits', () => {
   });
 
   it('an ID token not signed by BindID is refused (signature checked against the JWKS)', async () => {
-    flow = await createFlow();
+    flow = await createFlow({ sharedEmulator: emulator() });
     const agent = flow.agent();
     const authorize = new URL(await startLogin(agent));
     const callback = await authorizeAt(authorize.href, 'new');
@@ -130,7 +133,7 @@ describe('confirm page customisation and limits', () => {
   it('paths can be moved', async () => {
     flow = await createFlow({
       router: { paths: { login: '/auth/bindid', callback: '/auth/bindid/cb', confirm: '/auth/confirm', cancel: '/auth/cancel' } },
-      emulator: { redirectUris: [`${APP_ORIGIN}/auth/bindid/cb`] },
+      sharedEmulator: emulator(),
     });
     const agent = flow.agent();
     const start = await agent.get('/auth/bindid');

@@ -13,7 +13,7 @@ import { claimsFor, forgedCallback, trustTestKey } from '../helpers/forged-token
 import { appPath, authorizeAt, bindIdSignIn, startLogin, useFlowPerTest, whoami } from '../helpers/flow.js';
 import { recordOutbound } from '../helpers/outbound.js';
 
-const flows = useFlowPerTest();
+const flows = useFlowPerTest({ shareEmulator: true });
 
 it('sends PKCE S256 with state and nonce, and proves the verifier at /token', async () => {
   const f = await flows.start();

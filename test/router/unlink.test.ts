@@ -19,7 +19,8 @@ import {
   whoami,
 } from '../helpers/flow.js';
 
-const flows = useFlowPerTest();
+/** One emulator for the file, knowing erin and finn (reset at each flow: their aliases removed). */
+const flows = useFlowPerTest({ shareEmulator: { identities: [{ id: 'erin', email: 'erin@example.com' }, { id: 'finn', email: 'finn@example.com' }] } });
 
 interface Linked {
   f: Flow;
@@ -37,7 +38,6 @@ async function linkedUser(options: FlowOptions = {}, beforeFirstSignIn?: (emulat
   const unlinked: Array<UnlinkedEvent<TestUser>> = [];
   const f = await flows.start({
     ...options,
-    emulator: { identities: [{ id: 'erin', email: 'erin@example.com' }, { id: 'finn', email: 'finn@example.com' }] },
     router: { store, onUnlinked: (e) => void unlinked.push(e), ...(options.router as object) },
     afterRouter: (app) => app.get('/csrf', (req, res) => res.json({ csrf: csrfToken(req) })),
   });

@@ -25,6 +25,7 @@ import {
   submitConfirm,
   whoami,
 } from '../helpers/flow.js';
+import { FAKE_CLOCK, until } from '../helpers/fake-clock.js';
 
 let flow: Flow;
 const verifyCalls: string[] = [];
@@ -178,11 +179,23 @@ describe('B. CSRF and cross-site requests', () => {
     const callback = appPath(await authorizeAt(login.headers.location as string, 'new'));
     const tokenUrl = `${flow.emulator.issuer}/token`;
     const outgoing = recordRequests();
-    // BindID answers slowly: both requests have loaded their copy of the session before either ends.
+    // BindID answers slowly, on Jest's fake clock (test/helpers/fake-clock.ts): the callback that
+    // took the state waits at /token until the test moves the clock, so the other one surely loads
+    // its copy of the session before the first ends, and is answered first.
+    jest.useFakeTimers(FAKE_CLOCK);
     flow.emulator.setFault('token', { delayMs: 150 });
     try {
-      const answers = await Promise.all([agent.get(callback), agent.get(callback)]);
-      expect(outgoing.urls.filter((url) => url === tokenUrl)).toHaveLength(1);
+      let answered = 0;
+      const send = () =>
+        Promise.resolve(agent.get(callback)).finally(() => {
+          answered += 1;
+        });
+      const both = [send(), send()] as const;
+      const tokenRequests = () => outgoing.urls.filter((url) => url === tokenUrl).length;
+      await until(() => answered > 0 || tokenRequests() > 1, 'one callback answered while the other waits at /token');
+      await jest.advanceTimersByTimeAsync(150);
+      const answers = await Promise.all(both);
+      expect(tokenRequests()).toBe(1);
       const [won, lost] = answers[0].status === 303 ? answers : [answers[1], answers[0]];
       expect(won.status).toBe(303);
       expect(won.headers.location).toBe('/bindid/confirm');
@@ -190,6 +203,7 @@ describe('B. CSRF and cross-site requests', () => {
       expect(lost.body.code).toBe('ERR_BINDID_CALLBACK_INVALID');
       expect(lost.headers['set-cookie']).toBeUndefined();
     } finally {
+      jest.useRealTimers();
       outgoing.stop();
       flow.emulator.clearFaults();
     }

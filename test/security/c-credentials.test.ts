@@ -25,7 +25,7 @@ import {
   whoami,
 } from '../helpers/flow.js';
 
-const { start, verifyCalls } = useFlowPerTest();
+const { start, verifyCalls } = useFlowPerTest({ shareEmulator: true });
 
 /** A fresh browser with a pending BindID login on the confirm page; its CSRF token. */
 async function pendingAt(f: Flow, identity = 'new'): Promise<{ agent: Agent; csrf: string }> {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import session from 'express-session';
-import { type LinkedEvent, MemoryBindIdStore, type RecognizedEvent } from '../../src/index.js';
+import type { LinkedEvent, RecognizedEvent } from '../../src/index.js';
 import {
   APP_ORIGIN,
   appPath,
@@ -22,8 +22,13 @@ import {
   useFlowPerTest,
   whoami,
 } from '../helpers/flow.js';
+import { FAKE_CLOCK, until } from '../helpers/fake-clock.js';
+import { KeyListingStore } from '../helpers/key-listing-store.js';
 
-const { start, verifyCalls } = useFlowPerTest();
+const { start, verifyCalls } = useFlowPerTest({ shareEmulator: true });
+afterEach(() => {
+  jest.useRealTimers(); // after the one test that fakes the clock
+});
 
 /** The pending login of the agent's session, as the test app's /whoami shows the session. */
 async function pendingOf(agent: ReturnType<Flow['agent']>): Promise<{ id: string; accessToken: string; failures?: number; claims: { sub: string } } | undefined> {
@@ -122,7 +127,8 @@ describe('D. Pending-link state', () => {
 
   it('D33 two concurrent confirm POSTs in one session: exactly one success and exactly one report', async () => {
     // Both requests are held inside verify until both arrived, so both loaded the session with the
-    // pending login: only the single-use claim can stop the second one.
+    // pending login: only the single-use claim can stop the second one. (Should one be answered
+    // without reaching verify, its answer opens the gate for the other, and `arrived` says so.)
     let arrived = 0;
     let release: () => void = () => {};
     const bothIn = new Promise<void>((resolve) => {
@@ -133,7 +139,7 @@ describe('D. Pending-link state', () => {
     const f = await start({
       verify: async (username, password) => {
         if (++arrived === 2) release();
-        await gateOrTimeout(bothIn);
+        await bothIn;
         const user = users.get(username);
         return user && user.password === password ? { id: user.id, username } : false;
       },
@@ -143,10 +149,9 @@ describe('D. Pending-link state', () => {
     await bindIdSignIn(agent, 'new');
     const { csrf } = await confirmPage(agent);
     const [a, b] = [...users.values()] as [ReturnType<typeof freshUser>, ReturnType<typeof freshUser>];
-    const results = await Promise.all([
-      submitConfirm(agent, { _csrf: csrf, username: a.username, password: a.password }),
-      submitConfirm(agent, { _csrf: csrf, username: b.username, password: b.password }),
-    ]);
+    const results = await Promise.all(
+      [a, b].map((u) => Promise.resolve(submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password })).finally(release)),
+    );
     expect(arrived).toBe(2);
     expect(results.map((r) => r.status).sort()).toEqual([303, 409]);
     expect(f.emulator.reports()).toHaveLength(1);
@@ -157,7 +162,7 @@ describe('D. Pending-link state', () => {
   });
 
   it('D34 a pending-login id of session B submitted in session A is ignored: A confirms only its own, B is untouched', async () => {
-    const attempts = new MemoryBindIdStore();
+    const attempts = new KeyListingStore();
     const f = await start({ router: { store: attempts } });
     const ua = freshUser();
     const ub = freshUser();
@@ -309,11 +314,6 @@ describe('D. Pending-link state', () => {
   });
 });
 
-/** Await `gate`, but never longer than 5 s (a broken test must fail, not hang). */
-function gateOrTimeout(gate: Promise<void>): Promise<void> {
-  return Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]);
-}
-
 describe('N124 "not me" while the confirmation waits on BindID', () => {
   it('N124 the report already sent stands (BindID links the identity), but nobody is signed in: not the cancelling browser, not the abandoned session', async () => {
     const linked: Array<LinkedEvent<TestUser>> = [];
@@ -327,16 +327,19 @@ describe('N124 "not me" while the confirmation waits on BindID', () => {
     const page = await confirmPage(agent);
     const abandoned = sessionCookie(page.res) ?? '';
     const u = freshUser();
-    // BindID takes 600 ms to answer the report.
+    // BindID takes 600 ms to answer the report, on Jest's fake clock (test/helpers/fake-clock.ts):
+    // it answers only when the test moves the clock, so "not me" surely comes while it waits.
+    jest.useFakeTimers(FAKE_CLOCK);
     f.emulator.setFault('session-feedback', { delayMs: 600 });
     // (`then` sends it now: supertest sends a request only once it is awaited.)
     const confirming = submitConfirm(agent, { _csrf: page.csrf, username: u.username, password: u.password }).then((res) => res);
-    // The password was checked and the report is on its way when the user clicks "This is not me".
-    for (let i = 0; i < 400 && verifyCalls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 100));
+    // The password was checked and the report is at BindID when the user clicks "This is not me":
+    // two timers run then, the client's deadline and BindID's 600 ms.
+    await until(() => verifyCalls.length === 1 && jest.getTimerCount() === 2, 'the report waiting at BindID');
     const cancel = await agent.post('/bindid/confirm/cancel').type('form').set('Origin', APP_ORIGIN).send({ _csrf: page.csrf });
     expect(cancel.status).toBe(303);
     expect(f.emulator.reports()).toHaveLength(0); // still waiting on BindID
+    await jest.advanceTimersByTimeAsync(600);
     const confirm = await confirming;
 
     // The report was sent before the cancel: BindID linked the identity, and the app is told so.
@@ -368,10 +371,14 @@ describe('N124 "not me" while the confirmation waits on BindID', () => {
     const checked = new Promise<void>((resolve) => {
       checking = resolve;
     });
+    let cancelled!: () => void;
+    const cancelAnswered = new Promise<void>((resolve) => {
+      cancelled = resolve;
+    });
     const f = await start({
       verify: async (username, password) => {
         checking();
-        await new Promise((r) => setTimeout(r, 300)); // a slow password hash
+        await cancelAnswered; // a slow password hash: still running when "not me" has been answered
         return username === u.username && password === u.password ? { id: u.id, username } : false;
       },
     });
@@ -379,8 +386,8 @@ describe('N124 "not me" while the confirmation waits on BindID', () => {
     await bindIdSignIn(agent, 'new');
     const page = await confirmPage(agent);
     const confirming = submitConfirm(agent, { _csrf: page.csrf, username: u.username, password: u.password }).then((res) => res);
-    await gateOrTimeout(checked);
-    const cancel = await agent.post('/bindid/confirm/cancel').type('form').set('Origin', APP_ORIGIN).send({ _csrf: page.csrf });
+    await checked;
+    const cancel = await Promise.resolve(agent.post('/bindid/confirm/cancel').type('form').set('Origin', APP_ORIGIN).send({ _csrf: page.csrf })).finally(cancelled);
     expect(cancel.status).toBe(303);
     const confirm = await confirming;
     expect(confirm.status).toBe(409);

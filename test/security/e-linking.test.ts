@@ -15,6 +15,7 @@ import {
 } from '../../src/index.js';
 import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
+import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
 import { acceptedPerSub } from '../helpers/outbox.js';
 import { claimsFor, forgedCallback, type Forger, trustTestKey, unsignedJwt } from '../helpers/forged-tokens.js';
@@ -38,7 +39,9 @@ import {
   whoami,
 } from '../helpers/flow.js';
 
-const flows = useFlowPerTest();
+/** BindID identities that can sign in again (those made by `identity=new` cannot). */
+const IDENTITIES = ['alice', 'bob', 'mallory', 'ivy', 'jack'].map((id) => ({ id, email: `${id}@example.com` }));
+const flows = useFlowPerTest({ shareEmulator: { identities: IDENTITIES } });
 const { verifyCalls } = flows;
 const lookups: string[] = [];
 beforeEach(() => {
@@ -52,13 +55,11 @@ function lookup(alias: string): TestUser | undefined {
   return user ? { id: user.id, username: user.username } : undefined;
 }
 
-/** BindID identities that can sign in again (those made by `identity=new` cannot). */
-const IDENTITIES = ['alice', 'bob', 'mallory', 'ivy', 'jack'].map((id) => ({ id, email: `${id}@example.com` }));
-
+/** A flow on the file's emulator (with IDENTITIES), or on one of its own when `options.emulator` says how. */
 function start(options: FlowOptions = {}): Promise<Flow> {
   return flows.start({
     ...options,
-    emulator: { identities: IDENTITIES, ...options.emulator },
+    ...(options.emulator ? { emulator: { identities: IDENTITIES, ...options.emulator } } : {}),
     router: { findUserByAlias: lookup, ...options.router },
   });
 }
@@ -437,7 +438,7 @@ describe('E. Account-linking attacks', () => {
     }
 
     /** The registry as stored: every link key, each holding a link (never a reservation left behind). */
-    async function registryOf(store: BindIdStore): Promise<string[]> {
+    async function registryOf(store: KeyListingStore): Promise<string[]> {
       const keys = await store.keys('link:');
       const values = await Promise.all(keys.map((k) => store.get(k)));
       expect(values.filter((v) => v === undefined || v.startsWith('reserved:'))).toEqual([]);
@@ -445,7 +446,7 @@ describe('E. Account-linking attacks', () => {
     }
 
     it('N132 router: two sessions of one BindID identity confirm two accounts at once (20 races): one links (303), the other gets 409; one report per sub; the registry one to one', async () => {
-      const store = new MemoryBindIdStore();
+      const store = new KeyListingStore();
       const f = await raceFlow(store);
       const registry = new LinkRegistry(store);
       for (let race = 0; race < RACES; race++) {
@@ -467,7 +468,7 @@ describe('E. Account-linking attacks', () => {
     });
 
     it('N132 router: two BindID identities confirm one account at once (20 races): one links (303), the other gets 409; one report per account; the registry one to one', async () => {
-      const store = new MemoryBindIdStore();
+      const store = new KeyListingStore();
       const f = await raceFlow(store);
       const registry = new LinkRegistry(store);
       for (let race = 0; race < RACES; race++) {
@@ -486,7 +487,7 @@ describe('E. Account-linking attacks', () => {
     });
 
     it('N133 middleware: the same two races on two app instances sharing one store: exactly one of each pair links, the other gets 409; one report per sub and per account', async () => {
-      const store = new MemoryBindIdStore();
+      const store = new KeyListingStore();
       const f = await raceFlow(store);
       const registry = new LinkRegistry(store);
       const apps = [createMiddlewareApp(f.emulator, { store }), createMiddlewareApp(f.emulator, { store })] as const;
@@ -517,7 +518,7 @@ describe('E. Account-linking attacks', () => {
     });
 
     it('N135 a reservation whose report failed is released: after a 503 the same pair links on retry; after a refusal another identity can link the account', async () => {
-      const store = new MemoryBindIdStore();
+      const store = new KeyListingStore();
       const f = await raceFlow(store);
       // BindID down (the client retries: every attempt fails): 503, nothing linked, nothing left reserved.
       const a = await ready(f, 'racer0', 0);

@@ -22,7 +22,9 @@ import {
   whoami,
 } from '../helpers/flow.js';
 
-const flows = useFlowPerTest();
+const IDENTITIES = ['alice', 'bob', 'carol'].map((id) => ({ id, email: `${id}@example.com` }));
+/** One emulator for the file (with IDENTITIES), reset at each flow; a test that needs other emulator options gets its own. */
+const flows = useFlowPerTest({ shareEmulator: { identities: IDENTITIES } });
 
 /** An app user table that can rename, delete and disable users; alias lookups are recorded. */
 function userTable() {
@@ -53,7 +55,7 @@ function start(table: ReturnType<typeof userTable>, options: FlowOptions = {}): 
   return flows.start({
     verify: table.verify,
     ...options,
-    emulator: { identities: ['alice', 'bob', 'carol'].map((id) => ({ id, email: `${id}@example.com` })), ...options.emulator },
+    ...(options.emulator ? { emulator: { identities: IDENTITIES, ...options.emulator } } : {}),
     router: { findUserByAlias: table.findUserByAlias, ...options.router },
   });
 }

@@ -38,6 +38,7 @@ import {
   submitConfirm,
   USERS,
 } from '../helpers/flow.js';
+import { FAKE_CLOCK, until } from '../helpers/fake-clock.js';
 import { closedPort, FakeBindId } from '../helpers/fake-bindid.js';
 import { expectedAuthorization, hmac, newToken, SECRET } from '../helpers/feedback.js';
 import { captureDebug, leaksIn, leaksInTexts, type Needles } from '../helpers/leaks.js';
@@ -276,7 +277,18 @@ describe('H secrets and token leakage: errors and objects', () => {
             const app = createMiddlewareApp(emulator, { client });
             const login = await app.seed();
             emulator.setFault('session-feedback', { hang: true });
-            await app.confirm(alice);
+            // The deadline on Jest's fake clock (test/helpers/fake-clock.ts): it passes when the test
+            // moves the clock, once BindID holds the report, without a real wait.
+            jest.useFakeTimers(FAKE_CLOCK);
+            try {
+              const held = emulator.reports().length + 1;
+              const confirm = Promise.resolve(app.confirm(alice));
+              await until(() => emulator.reports().length === held, 'the report held by BindID');
+              await jest.advanceTimersByTimeAsync(300);
+              await confirm;
+            } finally {
+              jest.useRealTimers();
+            }
             emulator.clearFaults();
             client.close();
             return { nexts: app.nexts, token: login.accessToken };

@@ -27,6 +27,7 @@ import {
   startLogin,
   submitConfirm,
 } from '../helpers/flow.js';
+import { until, useFakeClock } from '../helpers/fake-clock.js';
 import { hmac, SECRET } from '../helpers/feedback.js';
 import { captureConsole, captureDebug, leaksIn, leaksInTexts, type Needles } from '../helpers/leaks.js';
 import { recordOutbound } from '../helpers/outbound.js';
@@ -39,6 +40,10 @@ class RecordingStore extends session.MemoryStore {
     super.set(sid, data, callback);
   }
 }
+
+// Jest's fake clock (test/helpers/fake-clock.ts): the router's 400 ms deadline passes only when a
+// test moves time (BindID hanging), never because the machine is slow; retries wait no backoff.
+useFakeClock();
 
 const store = new RecordingStore();
 /** Errors that reached the app's error handler, and errors handed to the hooks. */
@@ -57,6 +62,7 @@ beforeAll(async () => {
         timeoutMs: 400,
         retries: 1,
         backoff: { baseMs: 1, maxMs: 5 },
+        random: () => 0,
         circuitBreaker: false,
       }),
       maxAttempts: 2,
@@ -142,7 +148,13 @@ async function everyFlow(): Promise<string[]> {
     const { agent, csrf } = await pendingSignIn();
     const u = user();
     emulator.setFault('session-feedback', fault);
-    expect((await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password })).status).toBe(status);
+    const held = emulator.reports().length + 1;
+    const answer = Promise.resolve(submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password }));
+    if ('hang' in fault) {
+      await until(() => emulator.reports().length === held, 'the report held by BindID');
+      await jest.advanceTimersByTimeAsync(400);
+    }
+    expect((await answer).status).toBe(status);
     emulator.clearFaults();
   }
 

@@ -21,10 +21,14 @@ import {
   pendingAccessToken,
   linkAs,
   submitConfirm,
+  useSharedEmulator,
   whoami,
 } from '../helpers/flow.js';
 import { leaksInTexts, type Needles } from '../helpers/leaks.js';
 import { hostsCarrying, recordOutbound } from '../helpers/outbound.js';
+
+/** The emulator of every flow here (one RSA key for the file), reset before each test. */
+const bindid = useSharedEmulator({ clientSecret: SECRET });
 
 /** A server that must never be contacted. */
 let trap: FakeBindId;
@@ -49,7 +53,7 @@ describe('H secrets and token leakage: pages and hosts', () => {
     let flow: Flow;
     const models: ConfirmPageModel[] = [];
     beforeAll(async () => {
-      flow = await createFlow({ emulator: { clientSecret: SECRET }, router: { clientSecret: SECRET } });
+      flow = await createFlow({ sharedEmulator: bindid(), router: { clientSecret: SECRET } });
     });
     afterAll(() => flow.close());
 
@@ -102,7 +106,7 @@ describe('H secrets and token leakage: pages and hosts', () => {
 
     it('H66 the model handed to a render hook holds no token either', async () => {
       const local = await createFlow({
-        emulator: { clientSecret: SECRET },
+        sharedEmulator: bindid(),
         router: {
           clientSecret: SECRET,
           render: (model, _req, res) => {
@@ -130,7 +134,7 @@ describe('H secrets and token leakage: pages and hosts', () => {
     const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'NO_PROXY', 'no_proxy'];
 
     it('H68 a whole set of flows, with every proxy variable pointing at another server and NO_PROXY naming BindID\'s host: the secret reaches only the token endpoint, each token only /session-feedback of the API host', async () => {
-      const flow = await createFlow({ emulator: { clientSecret: SECRET }, router: { clientSecret: SECRET } });
+      const flow = await createFlow({ sharedEmulator: bindid(), router: { clientSecret: SECRET } });
       const saved = Object.fromEntries(PROXY_VARIABLES.map((name) => [name, process.env[name]]));
       for (const name of PROXY_VARIABLES) {
         // Proxies are honoured (docs/proxy.md): NO_PROXY keeps the emulator's plain-http host direct.
@@ -175,7 +179,7 @@ describe('H secrets and token leakage: pages and hosts', () => {
     it.each([307, 308, 301, 302])('H68 the API answering %d to another host: not followed, that host receives nothing, nobody is logged in', async (status) => {
       const api = await FakeBindId.start();
       api.setDefault(reply.redirect(status, `${trap.url}/session-feedback`));
-      const flow = await createFlow({ emulator: { clientSecret: SECRET }, router: { clientSecret: SECRET, apiUrl: api.url } });
+      const flow = await createFlow({ sharedEmulator: bindid(), router: { clientSecret: SECRET, apiUrl: api.url } });
       try {
         const agent = flow.agent();
         await bindIdSignIn(agent, 'new');

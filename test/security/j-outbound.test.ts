@@ -11,14 +11,28 @@ import { type BindIdError, ErrorCode, type FeedbackErrorEvent, SessionFeedbackCl
 import { type FakeBindId, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import { type Agent, bindIdSignIn, confirmPage, createFlow, type Flow, freshUser, submitConfirm, whoami } from '../helpers/flow.js';
+import { httpTraffic, turns, until, useFakeClock } from '../helpers/fake-clock.js';
 import { captureDebug } from '../helpers/leaks.js';
 import { stubLookup } from '../helpers/lookup.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
 
-/** Deadline of the router's client here: short, so that a hang costs little. */
+/**
+ * The deadline of the router's client here. The clock is Jest's fake one (test/helpers/fake-clock.ts):
+ * the deadline passes only when a test moves time to it, never because the machine is slow, and no
+ * test waits for it in real time. The backoff between retries is 0 (`random: () => 0`), so retries
+ * need no clock either.
+ */
 const DEADLINE_MS = 400;
-/** What "bounded" means on a busy machine: the deadline plus the rest of the request. */
-const BOUNDED_MS = DEADLINE_MS + 3000;
+useFakeClock();
+
+/** A request sent now (supertest sends only once awaited), and whether its answer has come. */
+function sent<T>(request: PromiseLike<T>): { answer: Promise<T>; answered: () => boolean } {
+  let done = false;
+  const answer = Promise.resolve(request).finally(() => {
+    done = true;
+  });
+  return { answer, answered: () => done };
+}
 
 const feedbackErrors: FeedbackErrorEvent[] = [];
 const appErrors: unknown[] = [];
@@ -35,6 +49,7 @@ beforeAll(async () => {
         timeoutMs: DEADLINE_MS,
         retries: 2,
         backoff: { baseMs: 1, maxMs: 5 },
+        random: () => 0,
         circuitBreaker: false,
       }),
       onFeedbackError: (e) => void feedbackErrors.push(e),
@@ -67,12 +82,21 @@ describe('J outbound call faults, as the user and the operator see them', () => 
     ])('J80 %s: the "try again" page within the deadline, nobody logged in, the pending login kept; a retry then links', async (_what, fault, code) => {
       const { agent, fields, user } = await atConfirmPage();
       flow.emulator.setFault('session-feedback', fault);
-      const started = performance.now();
-      const res = await submitConfirm(agent, fields);
-      const elapsed = performance.now() - started;
+      const started = performance.now(); // the fake clock
+      const confirm = sent(submitConfirm(agent, fields));
+      if (fault?.hang) {
+        // BindID holds the report: nothing is answered one ms before the deadline, the page comes at it.
+        await until(() => flow.emulator.reports().length === 1, 'the report reached BindID');
+        await jest.advanceTimersByTimeAsync(DEADLINE_MS - 1);
+        await turns();
+        expect([confirm.answered(), feedbackErrors]).toEqual([false, []]);
+        await jest.advanceTimersByTimeAsync(1);
+        await until(confirm.answered, 'the answer at the deadline');
+      }
+      const res = await confirm.answer;
+      expect(performance.now() - started).toBeLessThanOrEqual(DEADLINE_MS);
       expect(res.status).toBe(503);
       expect(res.text).toContain('BindID could not be reached');
-      expect(elapsed).toBeLessThan(BOUNDED_MS);
       expect(feedbackErrors.map((e) => e.error.code)).toEqual([code]);
       expect((await whoami(agent)).user).toBeNull();
       expect((await confirmPage(agent)).res.status).toBe(200); // still pending, same form
@@ -86,7 +110,7 @@ describe('J outbound call faults, as the user and the operator see them', () => 
 
   it('J83 a name that does not resolve: the code (ENOTFOUND) reaches the operator event', async () => {
     const events: FeedbackErrorEvent[] = [];
-    const client = makeClient('http://localhost:1', { retries: 2 });
+    const client = makeClient('http://localhost:1', { retries: 2, random: () => 0 });
     const app = createMiddlewareApp(flow.emulator, { client, onFeedbackError: (e) => void events.push(e) });
     await app.seed();
     // A lookup that fails like getaddrinfo, so no DNS query leaves the machine.
@@ -142,7 +166,7 @@ describe('J outbound call faults, as the user and the operator see them', () => 
       if (saved === undefined) delete process.env.HTTP_PROXY;
       else process.env.HTTP_PROXY = saved;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50)); // room for a second next()
+    await turns(); // room for a second next()
     expect(res.status).toBe(503);
     expect(app.nexts).toHaveLength(1);
     expect(app.errors).toEqual(app.nexts);
@@ -152,12 +176,36 @@ describe('J outbound call faults, as the user and the operator see them', () => 
   });
 
   describe('J98 an answer after the deadline changes nothing', () => {
-    /** How much later than the deadline the answer reaches the process. */
+    /** How much later than the deadline BindID answers (fake time). */
     const LATE_MS = 2500;
-    /** A client whose one report BindID answers only LATE_MS after the deadline (the client has cut the connection by then). */
+    /**
+     * A client whose one report BindID (the emulator, on the fake clock) answers only LATE_MS after
+     * the deadline. The client cuts the connection at its deadline, so the late answer has nowhere
+     * to go: what these tests check is that nothing of it (a second response, an error, a login)
+     * reaches the app.
+     */
     function lateClient(emulator: Flow['emulator']): SessionFeedbackClient {
       emulator.setFault('session-feedback', { delayMs: DEADLINE_MS + LATE_MS, times: 1 });
       return makeClient(emulator.apiUrl, { timeoutMs: DEADLINE_MS, retries: 0 });
+    }
+
+    /**
+     * Once BindID holds the report, move the fake clock to the deadline (the answer is then due) and
+     * wait for the answer; then past the time of the late answer.
+     */
+    async function deadlineThenLateAnswer(emulator: Flow['emulator'], answered: () => boolean): Promise<void> {
+      const traffic = httpTraffic();
+      try {
+        await until(() => traffic.received.includes('/session-feedback'), 'the report reached BindID');
+      } finally {
+        traffic.stop();
+      }
+      await jest.advanceTimersByTimeAsync(DEADLINE_MS);
+      await until(answered, 'the answer at the deadline');
+      // The answer came while BindID still held its 200: it did not wait for it.
+      expect(emulator.reports()).toEqual([]);
+      await jest.advanceTimersByTimeAsync(LATE_MS); // the late answer is due now
+      await turns();
     }
 
     it('J98 router: one fail-closed page at the deadline; the late 200 causes no second response, no error, no login', async () => {
@@ -177,11 +225,10 @@ describe('J outbound call faults, as the user and the operator see them', () => 
         await bindIdSignIn(agent, 'new');
         const { csrf } = await confirmPage(agent);
         const u = freshUser();
-        const started = performance.now();
-        const res = await submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password });
+        const confirm = sent(submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password }));
+        await deadlineThenLateAnswer(local.emulator, confirm.answered);
+        const res = await confirm.answer;
         expect(res.status).toBe(503);
-        expect(performance.now() - started).toBeLessThan(DEADLINE_MS + LATE_MS - 1000);
-        await new Promise((resolve) => setTimeout(resolve, LATE_MS + 300)); // the late answer would have come
         expect(errors).toEqual([]);
         expect(unhandled).toEqual([]);
         expect(debug.lines.filter((l) => l.includes('after the response started'))).toEqual([]);
@@ -198,11 +245,9 @@ describe('J outbound call faults, as the user and the operator see them', () => 
     it('J98 middleware: next(err) exactly once, at the deadline, even after the late answer arrived', async () => {
       const app = createMiddlewareApp(flow.emulator, { client: lateClient(flow.emulator) });
       await app.seed();
-      const started = performance.now();
-      const res = await app.confirm({ username: 'alice', password: 'alice-password' });
-      expect(res.status).toBe(504);
-      expect(performance.now() - started).toBeLessThan(DEADLINE_MS + LATE_MS - 1000);
-      await new Promise((resolve) => setTimeout(resolve, LATE_MS + 300));
+      const confirm = sent(app.confirm({ username: 'alice', password: 'alice-password' }));
+      await deadlineThenLateAnswer(flow.emulator, confirm.answered);
+      expect((await confirm.answer).status).toBe(504);
       expect(app.nexts).toHaveLength(1);
       expect((app.nexts[0] as BindIdError).code).toBe(ErrorCode.TIMEOUT);
       expect(app.errors).toHaveLength(1);
@@ -218,15 +263,29 @@ describe('J retry layers', () => {
   it('J96 100 failing clients with the default random(): their retries are spread over the backoff window, not synchronous', async () => {
     // Each client's first attempt gets a 503, its retry a 200; the retry comes after a full-jitter
     // wait in [0, 400 ms]. Without jitter every retry would come 400 ms after its first attempt.
+    // The clock is fake: each attempt's time is read as the client signs it, just before it leaves
+    // (its secret is read then), so a wait is what the client chose.
     bindid.setDefault((request) => (bindid.requests.filter((r) => r.body.equals(request.body)).length === 1 ? reply.status(503) : reply.json(200, {})));
-    const clients = Array.from({ length: 100 }, () => makeClient(bindid.url, { timeoutMs: 5000, backoff: { baseMs: 400, maxMs: 400 } }));
-    const tokens = clients.map(() => newToken());
-    const results = await Promise.all(clients.map((client, i) => client.aliasDeleted({ accessToken: tokens[i] as string })));
+    const sentAt = Array.from({ length: 100 }, (): number[] => []);
+    const clients = sentAt.map((times) =>
+      makeClient(bindid.url, {
+        clientSecret: () => {
+          times.push(performance.now());
+          return SECRET;
+        },
+        timeoutMs: 5000,
+        backoff: { baseMs: 400, maxMs: 400 },
+      }),
+    );
+    const all = Promise.all(clients.map((client) => client.aliasDeleted({ accessToken: newToken() })));
+    // Every client got its 503 and waits to retry: each then holds two timers, its deadline and its backoff.
+    await until(() => jest.getTimerCount() === 2 * clients.length, 'every client waiting to retry');
+    await jest.advanceTimersByTimeAsync(400);
+    const results = await all;
     expect(results.every((r) => r.attempts === 2)).toBe(true);
-    const waits = tokens.map((token) => {
-      const [first, second] = bindid.requests.filter((r) => r.body.includes(token));
-      return (second?.at ?? 0) - (first?.at ?? 0);
-    });
+    expect(sentAt.every((times) => times.length === 2)).toBe(true);
+    const waits = sentAt.map(([first, second]) => (second ?? Number.NaN) - (first ?? Number.NaN));
+    expect(waits.filter((w) => !(w >= 0 && w <= 400))).toEqual([]);
     const spread = Math.max(...waits) - Math.min(...waits);
     expect(spread).toBeGreaterThan(200);
     expect(new Set(waits.map((w) => Math.floor(w / 50))).size).toBeGreaterThanOrEqual(5);
@@ -234,7 +293,8 @@ describe('J retry layers', () => {
 
   it('J97 the client takes no caller HTTP instance, so there is no second retry layer: a reset is sent twice (its one ambiguous retry), never more', async () => {
     bindid.setDefault(reply.drop());
-    const err = await rejection(makeClient(bindid.url, { retries: 3 }).aliasDeleted({ accessToken: newToken() }));
+    // (Its backoff is 0: the clock is fake.)
+    const err = await rejection(makeClient(bindid.url, { retries: 3, random: () => 0 }).aliasDeleted({ accessToken: newToken() }));
     expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2 });
     expect(bindid.requests).toHaveLength(2);
   });

@@ -26,18 +26,25 @@ import {
   submitConfirm,
   type TestUser,
   USERS,
+  useSharedEmulator,
   whoami,
 } from '../helpers/flow.js';
+import { turns } from '../helpers/fake-clock.js';
 import { FaultySessionStore } from '../helpers/session-store.js';
 import { expressUnderTest } from '../integration/helpers.js';
 
 const { major, version } = expressUnderTest();
 
+/** The emulator of every flow here (one RSA key for the file), reset before each test; L112 and L114 sign in as its identities. */
+const emulator = useSharedEmulator({
+  identities: ['l112-regenerate', 'l112-serializeUser', 'l112-save', 'l114-returning', 'l114-new'].map((id) => ({ id, email: `${id}@example.com` })),
+});
+
 /** A flow with a faulty session store whose error handler records what it gets. */
 async function faultyFlow(options: FlowOptions = {}): Promise<{ flow: Flow; store: FaultySessionStore; errors: unknown[] }> {
   const store = new FaultySessionStore();
   const errors: unknown[] = [];
-  const flow = await createFlow({ store, onError: (err) => errors.push(err), ...options });
+  const flow = await createFlow({ store, onError: (err) => errors.push(err), sharedEmulator: emulator(), ...options });
   return { flow, store, errors };
 }
 
@@ -59,8 +66,12 @@ async function watchStore(store: FaultySessionStore, what: 'pending' | 'user'): 
 /** A stack trace line in a response body (`at fn (file.ts:1:2)`). */
 const STACK_LINE = /\bat .*\.[cm]?[jt]s:\d+/;
 
-/** Let late callbacks (a second next(), a stray rejection) happen before counting. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+/**
+ * Let late callbacks (a second next(), a stray rejection) happen before counting: turns of the
+ * event loop, not milliseconds (the stores answer through setImmediate), so a slow machine lets
+ * as much happen as a fast one.
+ */
+const settle = () => turns();
 
 describe('L. Session store and dependency faults', () => {
   let flow: Flow;
@@ -230,7 +241,6 @@ describe('L110 the router reached without req.session (store disconnected)', () 
 });
 
 describe('L112 a session step fails inside req.login after BindID accepted the report', () => {
-  const identities = ['regenerate', 'serializeUser', 'save'].map((step) => `l112-${step}`);
   let flow: Flow;
   let store: FaultySessionStore;
   let errors: unknown[];
@@ -238,7 +248,6 @@ describe('L112 a session step fails inside req.login after BindID accepted the r
 
   beforeAll(async () => {
     ({ flow, store, errors } = await faultyFlow({
-      emulator: { identities: identities.map((id) => ({ id, email: `${id}@example.com` })) },
       passport: (p) =>
         p.serializeUser((_user, done) => {
           if (failSerialize > 0) {
@@ -326,7 +335,6 @@ describe(`L114 on Express ${major} (${version})`, () => {
 
   beforeAll(async () => {
     ({ flow, store, errors } = await faultyFlow({
-      emulator: { identities: [{ id: returning.identity }, { id: 'l114-new' }] },
       passport: (p) =>
         p.use(
           createLocalStrategy<TestUser>({
@@ -366,6 +374,9 @@ describe(`L114 on Express ${major} (${version})`, () => {
         },
       },
     }));
+  });
+  beforeEach(() => {
+    // After the file's reset of the emulator: the returning user is linked at BindID.
     flow.emulator.setAlias(flow.emulator.subOf(returning.identity) as string, String(returning.user.id));
   });
   afterAll(() => flow.close());

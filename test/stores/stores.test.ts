@@ -5,7 +5,7 @@
  */
 import { ErrorCode, MemoryBindIdStore, RedisBindIdStore, type RedisCommander } from '../../src/index.js';
 import { INCREMENT_SCRIPT } from '../../src/stores/redis-bindid-store.js';
-import { FakeRedis, globToRegExp } from '../helpers/fake-redis.js';
+import { FakeRedis } from '../helpers/fake-redis.js';
 import { FakeRedisQueues, hashTag } from './fake-redis-queues.js';
 import { rejection } from '../helpers/feedback.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';
@@ -26,9 +26,6 @@ describeBindIdStoreContract('RedisBindIdStore on a model of Redis', async () => 
     store: new RedisBindIdStore(redis),
     pass: async (ms) => {
       redis.now += ms;
-    },
-    close: async () => {
-      expect(redis.commands.some(([command]) => command === 'KEYS')).toBe(false);
     },
   };
 });
@@ -59,18 +56,6 @@ describe('RedisBindIdStore', () => {
     expect(redis.pttl('bindid:n')).toBe(2000);
   });
 
-  it('lists keys with SCAN MATCH (never KEYS), following the cursor, without duplicates or the prefix', async () => {
-    for (let i = 0; i < 25; i++) await store.set(`outbox:item:${String(i).padStart(2, '0')}`, 'x');
-    await store.set('outbox:lease:01', 'x');
-    await new RedisBindIdStore(redis, { prefix: 'other:' }).set('outbox:item:99', 'x');
-    const keys = await store.keys('outbox:item:');
-    expect(keys.sort()).toEqual(Array.from({ length: 25 }, (_, i) => `outbox:item:${String(i).padStart(2, '0')}`));
-    const scans = redis.commands.filter(([command]) => command === 'SCAN');
-    expect(scans.length).toBeGreaterThan(5);
-    expect(scans[0]).toEqual(['SCAN', '0', 'MATCH', 'bindid:outbox:item:*', 'COUNT', '1000']);
-    expect(redis.commands.map(([command]) => command)).not.toContain('KEYS');
-  });
-
   it('takes another prefix, or none', async () => {
     await new RedisBindIdStore(redis, { prefix: 'app1:' }).set('k', 'v');
     await new RedisBindIdStore(redis, { prefix: '' }).set('k', 'w');
@@ -78,17 +63,16 @@ describe('RedisBindIdStore', () => {
       ['SET', 'app1:k', 'v'],
       ['SET', 'k', 'w'],
     ]);
-    expect(await new RedisBindIdStore(redis, { prefix: '' }).keys('app1:')).toEqual(['app1:k']);
-    expect(await new RedisBindIdStore(redis, { prefix: 'app1:' }).keys('')).toEqual(['k']);
+    expect(await new RedisBindIdStore(redis, { prefix: '' }).get('app1:k')).toBe('v');
+    expect(await new RedisBindIdStore(redis, { prefix: 'app1:' }).get('k')).toBe('v');
   });
 
   it('reads Buffer and number replies as text', async () => {
-    const replies: unknown[] = [Buffer.from('héllo'), 7, ['0', [Buffer.from('bindid:x')]], '8'];
+    const replies: unknown[] = [Buffer.from('héllo'), 7, '8'];
     const client: RedisCommander = { sendCommand: async () => replies.shift() };
     const s = new RedisBindIdStore(client);
     expect(await s.get('x')).toBe('héllo');
     expect(await s.increment('n', 10)).toBe(7);
-    expect(await s.keys('')).toEqual(['x']);
     expect(await s.increment('n', 10)).toBe(8);
   });
 
@@ -100,7 +84,6 @@ describe('RedisBindIdStore', () => {
       () => store.set('k', 'v'),
       () => store.delete('k'),
       () => store.increment('k', 1000),
-      () => store.keys('k'),
     ]) {
       redis.failNext = down;
       expect(await rejection(call())).toBe(down);
@@ -117,8 +100,6 @@ describe('RedisBindIdStore', () => {
     const answering = (reply: unknown) => new RedisBindIdStore({ sendCommand: async () => reply });
     expect((await rejection(answering({}).get('k'))).message).toMatch(/not a string/);
     expect((await rejection(answering('abc').increment('k', 10))).message).toMatch(/not an integer/);
-    expect((await rejection(answering(['0']).keys(''))).message).toMatch(/not \[cursor, keys\]/);
-    expect((await rejection(answering(null).keys(''))).message).toMatch(/not \[cursor, keys\]/);
   });
 
   it('refuses a TTL Redis would refuse, before sending anything', async () => {
@@ -225,53 +206,5 @@ describe('RedisBindIdStore queue operations', () => {
     expect((await rejection(answering(['a']).queueDue('q', 0, 5))).message).toMatch(/not \[id, value, \.\.\.\]/);
     expect(await answering([Buffer.from('a'), Buffer.from('v')]).queueDue('q', 0, 5)).toEqual([{ id: 'a', value: 'v' }]);
     expect(await answering(null).queueGet('q', 'a')).toBeUndefined();
-  });
-});
-
-describe('RedisBindIdStore.keys on a cluster client scans every master', () => {
-  /** Two masters, each a model of Redis holding its own keys. */
-  async function masters(): Promise<FakeRedis[]> {
-    const nodes = [new FakeRedis(), new FakeRedis()];
-    await new RedisBindIdStore(nodes[0] as FakeRedis).set('outbox:a', '1');
-    await new RedisBindIdStore(nodes[1] as FakeRedis).set('outbox:b', '2');
-    await new RedisBindIdStore(nodes[1] as FakeRedis).set('other:c', '3');
-    return nodes;
-  }
-
-  it('node-redis createCluster: SCAN through nodeClient(master) for each of `masters`', async () => {
-    const nodes = await masters();
-    const cluster = {
-      masters: nodes.map((_, i) => ({ id: i })),
-      nodeClient: async (master: { id: number }) => nodes[master.id] as FakeRedis,
-      sendCommand: async () => {
-        throw new Error('SCAN must go to each master');
-      },
-    };
-    expect((await new RedisBindIdStore(cluster).keys('outbox:')).sort()).toEqual(['outbox:a', 'outbox:b']);
-  });
-
-  it('ioredis Cluster: SCAN through call() on each of nodes("master")', async () => {
-    const nodes = await masters();
-    const asIoredis = (node: FakeRedis) => ({ call: (command: string, ...args: string[]) => node.sendCommand([command, ...args]) });
-    const cluster = {
-      call: async () => {
-        throw new Error('SCAN must go to each master');
-      },
-      nodes: (role: string) => (role === 'master' ? nodes.map(asIoredis) : []),
-    };
-    expect((await new RedisBindIdStore(cluster).keys('outbox:')).sort()).toEqual(['outbox:a', 'outbox:b']);
-  });
-});
-
-describe('the FakeRedis glob model', () => {
-  it.each<[string, string, boolean]>([
-    ['a*', 'abc', true],
-    ['a?c', 'abc', true],
-    ['a[bx]c', 'axc', true],
-    ['a\\*c', 'a*c', true],
-    ['a\\*c', 'abc', false],
-    ['a[b', 'a[b', true],
-  ])('%s matches %s: %s', (glob, key, matches) => {
-    expect(globToRegExp(glob).test(key)).toBe(matches);
   });
 });

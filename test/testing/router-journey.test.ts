@@ -6,6 +6,7 @@ import express from 'express';
 import request from 'supertest';
 import { SessionFeedbackClient } from '../../src/index.js';
 import { confirmWithPassword, signInWithBindId, startTestBindId, type TestBindId } from '../../src/testing/index.js';
+import { FAKE_CLOCK, until } from '../helpers/fake-clock.js';
 import { APP_ORIGIN, createFlow, type Flow, freshUser, type FlowOptions } from '../helpers/flow.js';
 
 let bindid: TestBindId;
@@ -16,6 +17,7 @@ beforeAll(async () => {
 afterAll(() => bindid.close());
 beforeEach(() => bindid.clearReports());
 afterEach(async () => {
+  jest.useRealTimers(); // after the 'slow' tests, which fake the clock
   bindid.recover();
   await Promise.all(flows.splice(0).map((flow) => flow.close()));
 });
@@ -201,13 +203,38 @@ describe('TestBindId.fail / recover', () => {
     expect(bindid.reports()).toEqual([]);
   });
 
+  /**
+   * The confirmation of `user` sent while BindID is slow, on Jest's fake clock (test/helpers/fake-clock.ts):
+   * once the report waits at BindID (two timers then: the client's deadline and BindID's delay),
+   * `after(ms)` moves the clock by `ms` and says whether the confirmation has been answered by then.
+   */
+  async function slowConfirm(agent: ReturnType<Flow['agent']>, user: { username: string; password: string }) {
+    let answered = false;
+    const answer = confirmWithPassword(agent, bindid, user).finally(() => {
+      answered = true;
+    });
+    await until(() => jest.getTimerCount() === 2, 'the report waiting at BindID');
+    return {
+      answer,
+      async after(ms: number): Promise<boolean> {
+        await jest.advanceTimersByTimeAsync(ms);
+        // Both timers still pending: nothing was released. Otherwise wait for the answer that follows.
+        await until(() => answered || jest.getTimerCount() === 2, 'the answer, once a timer fired');
+        return answered;
+      },
+    };
+  }
+
   it("fail('slow', { delayMs }): the report arrives late but arrives", async () => {
     const flow = await app();
     const { agent, user } = await atConfirm(flow);
     bindid.fail('slow', { delayMs: 400 });
-    const started = Date.now();
-    const res = await confirmWithPassword(agent, bindid, user);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    jest.useFakeTimers(FAKE_CLOCK);
+    const confirm = await slowConfirm(agent, user);
+    expect(await confirm.after(399)).toBe(false);
+    expect(bindid.reports()).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    const res = await confirm.answer;
     expect(res.status).toBe(303);
     expect(bindid.reports()).toHaveLength(1);
   });
@@ -222,9 +249,11 @@ describe('TestBindId.fail / recover', () => {
     });
     const { agent, user } = await atConfirm(flow);
     bindid.fail('slow');
-    const started = Date.now();
-    const res = await confirmWithPassword(agent, bindid, user);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    jest.useFakeTimers(FAKE_CLOCK);
+    const confirm = await slowConfirm(agent, user);
+    expect(await confirm.after(999)).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    const res = await confirm.answer;
     expect(res.status).toBe(503);
     expect(errors).toEqual(['ERR_BINDID_TIMEOUT']);
   });

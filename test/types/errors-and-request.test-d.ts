@@ -4,19 +4,21 @@
  *
  * - `req.session.bindid` comes from express-session's `SessionData` (augmented), and is optional;
  * - `req.bindid` exists only after `sendAuthenticationPerformed` (or the router) ran: optional;
- * - `err.code` is the union of the documented codes, and `isBindIdError` narrows.
+ * - `err.code` is the union of the documented codes, and `isBindIdError` narrows;
+ * - each error subclass is built with its own codes only (`ErrorCodeOf`), and every code has one owner.
  */
 import type { Request } from 'express';
 import type { SessionData } from 'express-session';
 import { expectTypeOf } from 'expect-type';
+import type { ErrorCodeOf } from '../../src/errors.js';
 import {
-  type BindIdArgumentError,
+  BindIdArgumentError,
   type BindIdClaims,
   BindIdError,
-  type BindIdFeedbackError,
+  BindIdFeedbackError,
   type BindIdRequestState,
   type BindIdSessionState,
-  type BindIdStateError,
+  BindIdStateError,
   ErrorCode,
   type ErrorCodeValue,
   getPendingLogin,
@@ -75,3 +77,25 @@ if (isBindIdError(err)) {
 isBindIdError(err, 'ERR_BINDID_NOPE');
 // @ts-expect-error code is read-only
 new BindIdError(ErrorCode.CSRF, 'x').code = ErrorCode.TIMEOUT;
+
+// Each subclass takes its own codes only: a code another class owns does not compile.
+new BindIdArgumentError(ErrorCode.INVALID_OPTION, 'x');
+new BindIdFeedbackError(ErrorCode.TIMEOUT, 'x');
+new BindIdStateError(ErrorCode.CSRF, 'x');
+// @ts-expect-error TIMEOUT belongs to BindIdFeedbackError
+new BindIdArgumentError(ErrorCode.TIMEOUT, 'x');
+// @ts-expect-error INVALID_ALIAS belongs to BindIdArgumentError
+new BindIdFeedbackError(ErrorCode.INVALID_ALIAS, 'x');
+// @ts-expect-error CSRF belongs to BindIdStateError
+new BindIdFeedbackError(ErrorCode.CSRF, 'x');
+// @ts-expect-error UNAVAILABLE belongs to BindIdFeedbackError
+new BindIdStateError(ErrorCode.UNAVAILABLE, 'x');
+// @ts-expect-error INVALID_OPTION belongs to BindIdArgumentError
+new BindIdStateError(ErrorCode.INVALID_OPTION, 'x');
+// Every code has exactly one owner: the three sets cover ErrorCode and do not overlap.
+expectTypeOf<ErrorCodeOf<'BindIdArgumentError'> | ErrorCodeOf<'BindIdFeedbackError'> | ErrorCodeOf<'BindIdStateError'>>().toEqualTypeOf<ErrorCodeValue>();
+expectTypeOf<Extract<ErrorCodeOf<'BindIdArgumentError'>, ErrorCodeOf<'BindIdFeedbackError'> | ErrorCodeOf<'BindIdStateError'>>>().toBeNever();
+expectTypeOf<Extract<ErrorCodeOf<'BindIdFeedbackError'>, ErrorCodeOf<'BindIdStateError'>>>().toBeNever();
+expectTypeOf<ErrorCodeOf<'BindIdFeedbackError'>>().toEqualTypeOf<
+  'ERR_BINDID_REJECTED' | 'ERR_BINDID_UNAUTHORIZED' | 'ERR_BINDID_UNAVAILABLE' | 'ERR_BINDID_TIMEOUT' | 'ERR_BINDID_CONFIGURATION'
+>();
