@@ -36,6 +36,10 @@ export const moduleNameMapper = {
   '^express-bindid$': '<rootDir>/src/index.ts',
   '^express-bindid/emulator$': '<rootDir>/src/emulator/index.ts',
   '^express-bindid/testing$': '<rootDir>/src/testing/index.ts',
+  '^express-bindid/outbox$': '<rootDir>/src/fail-open/index.ts',
+  '^express-bindid/stores$': '<rootDir>/src/stores/index.ts',
+  '^express-bindid/doctor$': '<rootDir>/src/doctor/index.ts',
+  '^express-bindid/protocol$': '<rootDir>/src/feedback/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 

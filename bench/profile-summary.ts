@@ -90,7 +90,7 @@ const STEPS: [string, (f: ProfileNode['callFrame']) => boolean][] = [
   ['(profiler)', (f) => f.url === 'node:inspector'],
   ['ID-token signature check (WebCrypto RSA verify)', (f) => f.functionName === 'rsaSignVerify'],
   ['PKCE challenge (WebCrypto digest)', (f) => f.functionName === 'calculatePKCECodeChallenge'],
-  ["token request over node:https (express-bindid's customFetch)", (f) => /\/oidc\/node-fetch\.[cm]?[jt]s$/.test(f.url)],
+  ["token request over node:https (express-bindid's HTTP seam and customFetch)", (f) => /\/(http\/http-client|oidc\/oidc-fetch)\.[cm]?[jt]s$/.test(f.url)],
   ['token request over fetch (undici; with the customFetch: its Response objects)', (f) => f.url.includes('undici')],
   ['token request over node:https (oauth)', (f) => f.url.includes('/oauth/lib/')],
   ["express-openid-connect's cookies (JWE)", (f) => /express-openid-connect\/lib\/(appSession|transientHandler|cookies|crypto)/.test(f.url)],

@@ -83,6 +83,8 @@ export const ErrorCode = {
 
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+/** One of the {@link ErrorCode} values (the same as {@link ErrorCodeValue}, under the constant's name). */
+export type ErrorCode = ErrorCodeValue;
 
 /** Extra, non-secret facts an error can carry. */
 export interface BindIdErrorDetails {

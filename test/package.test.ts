@@ -17,12 +17,12 @@ function node(args: string[]): string {
 
 describe('the built package', () => {
   it("require('express-bindid') prints the header", () => {
-    expect(node(['-e', "const b = require('express-bindid'); console.log(b.authorizationHeader('s3cr3t', 'at_1'))"])).toBe(HEADER);
+    expect(node(['-e', "const b = require('express-bindid/protocol'); console.log(b.authorizationHeader('s3cr3t', 'at_1'))"])).toBe(HEADER);
   });
 
   it("import('express-bindid') prints the header", () => {
     expect(
-      node(['--input-type=module', '-e', "const b = await import('express-bindid'); console.log(b.authorizationHeader('s3cr3t', 'at_1'))"]),
+      node(['--input-type=module', '-e', "const b = await import('express-bindid/protocol'); console.log(b.authorizationHeader('s3cr3t', 'at_1'))"]),
     ).toBe(HEADER);
   });
 

@@ -5,40 +5,37 @@
  */
 import { join } from 'node:path';
 import ts from 'typescript';
+import * as doctor from '../src/doctor/index.js';
 import * as emulator from '../src/emulator/index.js';
+import * as outbox from '../src/fail-open/index.js';
+import * as protocol from '../src/feedback/index.js';
 import * as root from '../src/index.js';
+import * as stores from '../src/stores/index.js';
 import * as testing from '../src/testing/index.js';
+
+/** What an app meets at the root: at most this many names (issue 22: a surface a newcomer can hold in their head). */
+const MAX_ROOT_NAMES = 45;
 
 const ROOT_VALUES = [
   'BINDID_HOSTS',
-  'BindIdArgumentError',
   'BindIdError',
-  'BindIdFeedbackError',
-  'BindIdStateError',
   'BindIdStrategy',
   'CONFIRM_AGAIN',
   'DEFAULT_CONFIRM_MESSAGES',
   'DIAGNOSTICS_CHANNELS',
   'ErrorCode',
-  'LinkRegistry',
   'MemoryBindIdStore',
-  'OutboxWorker',
   'RedisBindIdStore',
   'SessionFeedbackClient',
-  'StoreOutbox',
   'assertSameOriginRequest',
-  'authorizationHeader',
   'bindIdRouter',
-  'checkBindIdSetup',
   'clearPendingLogin',
   'createLocalStrategy',
   'csrfToken',
-  'feedbackAuthValue',
   'getPendingLogin',
   'isBindIdError',
   'isNewBindIdUser',
   'opaqueAlias',
-  'outboxId',
   'renderDefaultConfirmPage',
   'sanitizeReturnTo',
   'sendAuthenticationPerformed',
@@ -46,92 +43,69 @@ const ROOT_VALUES = [
   'unlinkBindId',
 ];
 
-/** Type-only exports of the root (every export that is not in ROOT_VALUES). */
+/** Type-only exports of the root (every export that is not in ROOT_VALUES; `ErrorCode` is a value and a type). */
 const ROOT_TYPES = [
-  'AliasDeletedInput',
-  'AliasLookup',
-  'AliasUpdatedInput',
-  'AttemptGuardOptions',
-  'AttemptLimits',
-  'AttemptsLocked',
-  'AuthenticationPerformedInput',
   'AuthorizationParams',
-  'BackoffOptions',
   'BindIdAuthInfo',
   'BindIdClaims',
-  'BindIdEnvironment',
-  'BindIdErrorDetails',
-  'BindIdHosts',
-  'BindIdLocalStrategy',
-  'BindIdQueueStore',
+  'BindIdEvents',
   'BindIdRequestState',
   'BindIdRouter',
   'BindIdRouterOptions',
-  'BindIdRouterPaths',
-  'BindIdSessionState',
-  'BindIdSetupCheck',
-  'BindIdSetupCheckId',
-  'BindIdSetupOptions',
-  'BindIdSetupReport',
   'BindIdStore',
   'BindIdStrategyOptions',
-  'CircuitBreakerOptions',
-  'CircuitStateChange',
   'ConfirmMiddleware',
   'ConfirmPageMessages',
   'ConfirmPageModel',
-  'CustomUserData',
-  'CustomUserDataResult',
-  'CustomUserDataValue',
-  'ErrorCodeValue',
-  'FailureMode',
-  'FeedbackErrorEvent',
+  'DiagnosticsPayloads',
   'FeedbackResult',
-  'LinkFailedEvent',
-  'LinkedEvent',
   'LocalStrategyOptions',
-  'LocalStrategyOptionsWithRequest',
-  'MemoryBindIdStoreOptions',
+  'PendingLogin',
+  'RedisBindIdStoreOptions',
+  'SendAuthenticationPerformedOptions',
+  'SessionFeedbackClientOptions',
+];
+
+/** The subpaths besides the emulator's and the testing helpers' (values, then types). */
+const OUTBOX_VALUES = ['OutboxWorker', 'StoreOutbox', 'outboxId'];
+const OUTBOX_TYPES = [
   'Outbox',
-  'OutboxBackoffOptions',
   'OutboxDeadLetterEvent',
   'OutboxDeliveredEvent',
-  'OutboxDiagnostic',
   'OutboxItem',
   'OutboxItemInfo',
   'OutboxRetryEvent',
   'OutboxRunResult',
   'OutboxSender',
   'OutboxWorkerOptions',
-  'OutboxWorkerSettings',
-  'PassportLike',
-  'PendingLogin',
+  'StoreOutboxOptions',
+];
+const STORES_VALUES = ['MemoryBindIdStore', 'RedisBindIdStore'];
+const STORES_TYPES = [
+  'BindIdQueueStore',
+  'BindIdStore',
+  'MemoryBindIdStoreOptions',
   'QueueEntry',
   'QueueRecord',
-  'RecognizedEvent',
   'RedisBindIdStoreClient',
   'RedisBindIdStoreOptions',
   'RedisCaller',
   'RedisClusterCommander',
   'RedisCommander',
-  'RenderConfirmPage',
-  'ReportQueuedEvent',
-  'SendAuthenticationPerformedOptions',
-  'SessionFeedbackClientOptions',
+];
+const DOCTOR_VALUES = ['checkBindIdSetup'];
+const DOCTOR_TYPES = ['BindIdSetupCheck', 'BindIdSetupCheckId', 'BindIdSetupOptions', 'BindIdSetupReport'];
+const PROTOCOL_VALUES = ['authorizationHeader', 'feedbackAuthValue'];
+const PROTOCOL_TYPES = [
+  'AliasDeletedInput',
+  'AliasUpdatedInput',
+  'AuthenticationPerformedInput',
+  'BackoffOptions',
+  'CircuitBreakerOptions',
+  'CustomUserData',
+  'CustomUserDataResult',
+  'CustomUserDataValue',
   'SessionFeedbackReport',
-  'SessionFeedbackTrace',
-  'StaticOidcMetadata',
-  'StoreOutboxOptions',
-  'StorePendingLoginInput',
-  'StorePendingLoginOptions',
-  'TokenExchangeTrace',
-  'UnlinkBindIdInput',
-  'UnlinkResult',
-  'UnlinkedEvent',
-  'Verify',
-  'VerifyDone',
-  'VerifyResult',
-  'VerifyWithRequest',
 ];
 
 const EMULATOR_VALUES = ['createEmulator'];
@@ -181,6 +155,22 @@ const sorted = (names: readonly string[]): string[] => [...names].sort();
 describe('public API', () => {
   it('the lists in this file are sorted, so a change shows as a one-line diff', () => {
     for (const list of [ROOT_VALUES, ROOT_TYPES, EMULATOR_VALUES, EMULATOR_TYPES, TESTING_VALUES, TESTING_TYPES]) expect(list).toEqual(sorted(list));
+    for (const list of [OUTBOX_VALUES, OUTBOX_TYPES, STORES_VALUES, STORES_TYPES, DOCTOR_VALUES, DOCTOR_TYPES, PROTOCOL_VALUES, PROTOCOL_TYPES]) {
+      expect(list).toEqual(sorted(list));
+    }
+  });
+
+  it(`the root has at most ${MAX_ROOT_NAMES} names`, () => {
+    expect(ROOT_VALUES.length + ROOT_TYPES.length).toBeLessThanOrEqual(MAX_ROOT_NAMES);
+  });
+
+  it.each([
+    ['express-bindid/outbox', outbox, OUTBOX_VALUES],
+    ['express-bindid/stores', stores, STORES_VALUES],
+    ['express-bindid/doctor', doctor, DOCTOR_VALUES],
+    ['express-bindid/protocol', protocol, PROTOCOL_VALUES],
+  ])('%s exports exactly these values', (_name, module, values) => {
+    expect(valuesOf(module)).toEqual(values);
   });
 
   it('express-bindid exports exactly these values', () => {
@@ -196,8 +186,20 @@ describe('public API', () => {
   });
 
   it('each entry point exports exactly these names, types included', () => {
-    const names = exportedNames(['src/index.ts', 'src/emulator/index.ts', 'src/testing/index.ts']);
+    const names = exportedNames([
+      'src/index.ts',
+      'src/emulator/index.ts',
+      'src/testing/index.ts',
+      'src/fail-open/index.ts',
+      'src/stores/index.ts',
+      'src/doctor/index.ts',
+      'src/feedback/index.ts',
+    ]);
     expect(names.get('src/index.ts')).toEqual(sorted([...ROOT_VALUES, ...ROOT_TYPES]));
+    expect(names.get('src/fail-open/index.ts')).toEqual(sorted([...OUTBOX_VALUES, ...OUTBOX_TYPES]));
+    expect(names.get('src/stores/index.ts')).toEqual(sorted([...STORES_VALUES, ...STORES_TYPES]));
+    expect(names.get('src/doctor/index.ts')).toEqual(sorted([...DOCTOR_VALUES, ...DOCTOR_TYPES]));
+    expect(names.get('src/feedback/index.ts')).toEqual(sorted([...PROTOCOL_VALUES, ...PROTOCOL_TYPES]));
     expect(names.get('src/emulator/index.ts')).toEqual(sorted([...EMULATOR_VALUES, ...EMULATOR_TYPES]));
     expect(names.get('src/testing/index.ts')).toEqual(sorted([...TESTING_VALUES, ...TESTING_TYPES]));
   }, 60_000);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { authorizationHeader } from 'express-bindid';
+import { authorizationHeader } from 'express-bindid/protocol';
 import { runLoad, unexpected } from '../lib/load.js';
 import { num, range, type Section } from '../lib/report.js';
 import { spread } from '../lib/stats.js';

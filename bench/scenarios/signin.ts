@@ -212,8 +212,8 @@ export async function signin(ctx: BenchContext): Promise<Section> {
         "express-openid-connect adds its encrypted session cookies (JWE) and more of Express's and its own " +
         'middleware per request. What was ours and avoidable: (1) the token, discovery and JWKS requests went over ' +
         '`fetch` (undici), 29–30 % of express-bindid\'s CPU per sign-in in the profiles before the change (about ' +
-        '1.2 ms in an earlier run): they now go over `node:https` with a keep-alive agent (src/oidc/node-fetch.ts, ' +
-        'openid-client\'s `customFetch`; same timeout, no redirect followed, the same errors), about 10 % (0.23 ms); ' +
+        '1.2 ms in an earlier run): they now go over `node:https` with a keep-alive agent (the HTTP seam src/http/http-client.ts, ' +
+        'as openid-client\'s `customFetch`; same timeout, no redirect followed, the same errors), about 10 % (0.23 ms); ' +
         "(2) the PKCE challenge went through WebCrypto's `digest` (0.13–0.17 ms per sign-in); it now uses " +
         "node:crypto's synchronous SHA-256 (the same value, RFC 7636 S256).",
     ],

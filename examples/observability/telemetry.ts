@@ -11,13 +11,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import {
-  type AttemptsLocked,
-  type CircuitStateChange,
-  DIAGNOSTICS_CHANNELS,
-  type SessionFeedbackTrace,
-  type TokenExchangeTrace,
-} from 'express-bindid';
+import { DIAGNOSTICS_CHANNELS, type DiagnosticsPayloads } from 'express-bindid';
 import { Counter, Gauge, Histogram, type Registry, register } from 'prom-client';
 
 /** The metrics `instrumentBindId` registers (exposed for tests and dashboards). */
@@ -64,14 +58,14 @@ export function instrumentBindId(options: { registry?: Registry } = {}): () => v
     subscriptions.push(() => diagnostics.unsubscribe(name, handler));
   };
 
-  traced<SessionFeedbackTrace>(DIAGNOSTICS_CHANNELS.sessionFeedback, 'bindid.session_feedback', (c, span, failed) => {
+  traced<DiagnosticsPayloads['sessionFeedback']>(DIAGNOSTICS_CHANNELS.sessionFeedback, 'bindid.session_feedback', (c, span, failed) => {
     const outcome = failed ? (c.code ?? 'error') : 'accepted';
     span.setAttributes({ 'bindid.report.type': c.type, 'bindid.attempts': c.attempts ?? 0, ...(c.status ? { 'http.response.status_code': c.status } : {}) });
     if (c.code) span.setAttribute('error.type', c.code);
     metrics.reports.inc({ type: c.type, outcome });
     metrics.reportSeconds.observe({ type: c.type, outcome }, (c.durationMs ?? 0) / 1000);
   });
-  traced<TokenExchangeTrace>(DIAGNOSTICS_CHANNELS.tokenExchange, 'bindid.token_exchange', (c, span, failed) => {
+  traced<DiagnosticsPayloads['tokenExchange']>(DIAGNOSTICS_CHANNELS.tokenExchange, 'bindid.token_exchange', (c, span, failed) => {
     const outcome = failed ? (c.code ?? 'error') : c.returningUser ? 'returning_user' : 'new_user';
     span.setAttribute('bindid.outcome', outcome);
     metrics.exchanges.inc({ outcome });
@@ -79,8 +73,8 @@ export function instrumentBindId(options: { registry?: Registry } = {}): () => v
   plain(DIAGNOSTICS_CHANNELS.outboxEnqueue, () => metrics.outbox.inc({ event: 'enqueued' }));
   plain(DIAGNOSTICS_CHANNELS.outboxDeliver, () => metrics.outbox.inc({ event: 'delivered' }));
   plain(DIAGNOSTICS_CHANNELS.outboxDeadLetter, () => metrics.outbox.inc({ event: 'dead_lettered' }));
-  plain<CircuitStateChange>(DIAGNOSTICS_CHANNELS.circuitBreaker, (m) => metrics.circuitOpen.set(m.to === 'closed' ? 0 : 1));
-  plain<AttemptsLocked>(DIAGNOSTICS_CHANNELS.attemptsLocked, (m) => metrics.lockouts.inc({ limit: m.limit }));
+  plain<DiagnosticsPayloads['circuitBreaker']>(DIAGNOSTICS_CHANNELS.circuitBreaker, (m) => metrics.circuitOpen.set(m.to === 'closed' ? 0 : 1));
+  plain<DiagnosticsPayloads['attemptsLocked']>(DIAGNOSTICS_CHANNELS.attemptsLocked, (m) => metrics.lockouts.inc({ limit: m.limit }));
 
   return () => {
     for (const unsubscribe of subscriptions) unsubscribe();

@@ -50,6 +50,7 @@ export function createPassportStrategyApp(config: PassportStrategyConfig): expre
   passport.use(
     new BindIdStrategy<User>({
       issuer: config.issuer,
+      apiUrl: config.apiUrl,
       clientId: config.clientId,
       clientSecret: config.clientSecret,
       baseUrl: config.baseUrl,

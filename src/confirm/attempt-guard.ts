@@ -19,44 +19,41 @@ import { isIPv6 } from 'node:net';
 import type { Request } from 'express';
 import { type AttemptsLocked, publish } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
-import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
+import { REPORT_OPTIONS } from './confirm-options.js';
 import type { PendingLogin } from '../session/pending-login.js';
 import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
 
 const log = logger('attempts');
 
-/** Failed-password limits per account and per client. */
-export interface AttemptLimits {
-  /** Password checks per account within the window before it is locked. Default 10. */
-  perAccount: number;
+/** The failed-password limits per account and per client, declared once. */
+const LIMIT_OPTIONS = {
+  /** Password checks per account (normalised username) within the window before it is locked. Default 10. */
+  perAccount: option.integer(10, 1, 10_000),
   /** Password checks per client IP (or IPv6 /64) within the window. Default 100. */
-  perIp: number;
+  perIp: option.integer(100, 1, 1_000_000),
   /** The window (and lock duration), in seconds. Default 900. */
-  windowSeconds: number;
-}
+  windowSeconds: option.integer(900, 1, 86_400),
+};
 
-/** Default limits. */
-export const DEFAULT_ATTEMPT_LIMITS: Readonly<AttemptLimits> = Object.freeze({ perAccount: 10, perIp: 100, windowSeconds: 900 });
+/** Failed-password limits per account and per client. */
+export interface AttemptLimits extends SettingsOf<typeof LIMIT_OPTIONS> {}
 
 /**
- * Where attempts are counted and how many are allowed: options of `createLocalStrategy`, and of
- * `bindIdRouter`, which hands its own to the strategy for each confirm request.
+ * Where attempts are counted and how many are allowed, declared once: options of `createLocalStrategy`,
+ * and of `bindIdRouter`, which hands its own to the strategy for each confirm request.
  */
-export interface AttemptGuardOptions {
-  /**
-   * Where the attempt counters live. Default: a private in-memory store (one process). With several
-   * instances, give every instance the same shared store (a `RedisBindIdStore`).
-   */
-  store?: BindIdStore;
+export const ATTEMPT_GUARD_OPTIONS = {
+  store: REPORT_OPTIONS.store,
   /** Password checks allowed per pending login; the last failed one destroys it. Default 5. */
-  maxAttempts?: number;
+  maxAttempts: option.integer(5, 1, 100),
   /** Limits per account (normalised username) and per client IP. Defaults `{ perAccount: 10, perIp: 100, windowSeconds: 900 }`. */
-  attemptLimits?: Partial<AttemptLimits>;
-}
+  attemptLimits: option.nested(LIMIT_OPTIONS, '`{ perAccount: 10, perIp: 100, windowSeconds: 900 }`'),
+};
 
-/** @internal The option names of {@link AttemptGuardOptions}. */
-export const ATTEMPT_GUARD_KEYS: KnownKeys<AttemptGuardOptions> = { store: true, maxAttempts: true, attemptLimits: true };
-const KNOWN_LIMITS: KnownKeys<AttemptLimits> = { perAccount: true, perIp: true, windowSeconds: true };
+/** The options of the attempt limits (see {@link ATTEMPT_GUARD_OPTIONS}). */
+export interface AttemptGuardOptions extends OptionsOf<typeof ATTEMPT_GUARD_OPTIONS> {}
 
 /** The guard's settings, read once at a factory. */
 export interface AttemptGuardSettings {
@@ -67,22 +64,10 @@ export interface AttemptGuardSettings {
   now: () => number;
 }
 
-/**
- * Read `attemptLimits`. The caller reads `store`, and `maxAttempts` with
- * `o.integer('maxAttempts', 5, 1, 100)` in its own source (the README check reads the default there).
- */
-export function readAttemptGuardSettings(o: OptionReader, store: BindIdStore, now: () => number, maxAttempts: number): AttemptGuardSettings {
-  const l = o.nested('attemptLimits', KNOWN_LIMITS);
-  return {
-    store,
-    now,
-    maxAttempts,
-    limits: {
-      perAccount: l.integer('perAccount', DEFAULT_ATTEMPT_LIMITS.perAccount, 1, 10_000),
-      perIp: l.integer('perIp', DEFAULT_ATTEMPT_LIMITS.perIp, 1, 1_000_000),
-      windowSeconds: l.integer('windowSeconds', DEFAULT_ATTEMPT_LIMITS.windowSeconds, 1, 86_400),
-    },
-  };
+/** Read `maxAttempts` and `attemptLimits` from `o`, with the factory's store and clock. */
+export function readAttemptGuardSettings(o: OptionReader, store: BindIdStore, now: () => number): AttemptGuardSettings {
+  const { maxAttempts, attemptLimits } = readSchema(o, pick(ATTEMPT_GUARD_OPTIONS, ['maxAttempts', 'attemptLimits']));
+  return { store, now, maxAttempts, limits: attemptLimits };
 }
 
 /**

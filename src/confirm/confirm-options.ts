@@ -12,7 +12,6 @@ import { defaultAlias } from './alias.js';
 import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { isAmrList } from '../feedback/session-feedback-report.js';
 import {
-  FAILURE_OPTION_KEYS,
   type FailureMode,
   type FailurePolicy,
   type OutboxWorkerSettings,
@@ -20,7 +19,8 @@ import {
   readFailurePolicy,
 } from '../fail-open/failure-policy.js';
 import { LinkRegistry } from './link-registry.js';
-import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-schema.js';
 import type { Outbox } from '../fail-open/outbox.js';
 import type { BindIdClaims } from '../session/pending-login.js';
 import { type BindIdStore, MemoryBindIdStore } from '../stores/bindid-store.js';
@@ -70,78 +70,81 @@ export interface FeedbackErrorEvent {
   sub: string;
 }
 
-/** Options of {@link sendAuthenticationPerformed}. */
-export interface SendAuthenticationPerformedOptions<U = Express.User> {
-  /** The client to send reports with. Give either this, or `clientSecret` and `apiUrl`. */
-  client?: SessionFeedbackClient;
-  /** BindID client secret, when `client` is not given. */
-  clientSecret?: string | (() => string);
-  /** BindID API base URL (e.g. `https://api.bindid-sandbox.io`), when `client` is not given. */
-  apiUrl?: string;
+/** The confirmation's options whose type names the app's user type `U` (declared once, here). */
+export interface ConfirmUserTypes<U> {
+  alias: (user: U, req: Request) => string | Promise<string>;
+  onLinked: (event: LinkedEvent<U>) => unknown;
+}
+
+/**
+ * The options of reporting to BindID, shared by the confirmation and the sign-in flow (which reports
+ * itself when it self-heals or unlinks): declared once, here.
+ */
+export const REPORT_OPTIONS = {
+  /** BindID's API host, e.g. `https://api.bindid-sandbox.io` (`BINDID_HOSTS.<environment>.apiUrl`); not with `client`, which has its own. */
+  apiUrl: option.together<string>('required unless `client`'),
   /**
    * The alias to report for the confirmed user. Default: `String(user.id)`. Use an immutable,
-   * never-reused internal id, not a username or email (those change and get recycled).
+   * never-reused internal id, not a username or email (those change and get recycled); `opaqueAlias(secret)`
+   * hides the id from BindID.
    */
-  alias?: (user: U, req: Request) => string | Promise<string>;
-  /** AMR values describing the app's password check, sent with the report (e.g. `['pwd']`). Default: none. */
-  amr?: string[];
-  /**
-   * Log the user in with `req.login` once BindID accepted the report (passport regenerates the
-   * session; only `returnTo` is carried over). Default `true`. Set `false` to call `req.login` yourself.
-   */
-  logIn?: boolean;
-  /** Called after a successful link, e.g. to notify the account owner or write an audit event. Errors are logged, not thrown. */
-  onLinked?: (event: LinkedEvent<U>) => unknown;
-  /** Called when the report to BindID failed (before `next(err)`). Errors are logged, not thrown. */
-  onFeedbackError?: (event: FeedbackErrorEvent) => unknown;
+  alias: option.userFn('alias', '`String(user.id)`'),
   /** Clock in ms since 1970, for expiry checks and the report's `time`. Default `Date.now`. */
-  now?: () => number;
+  now: option.fn<() => number>('`Date.now`'),
   /**
-   * Shared state: the single-use claim on each pending login and the one-to-one link registry. Default:
-   * a private in-memory store (one process). With several instances, pass a `RedisBindIdStore`.
+   * Shared state: single-use claims and states, attempt counters, the one-to-one link registry, the
+   * default outbox. Default: a private in-memory store (one process). With several instances, give
+   * every instance the same `RedisBindIdStore`.
    */
-  store?: BindIdStore;
+  store: option.custom<BindIdStore, BindIdStore>('a private `MemoryBindIdStore`', readStoreOption),
   /**
    * What to do when BindID is unreachable or times out. `'closed'` (default): nobody is signed in and
    * the pending login is kept (the password is asked again): the middleware passes
    * `ERR_BINDID_UNAVAILABLE`/`ERR_BINDID_TIMEOUT` to `next(err)`, the router's confirm page answers 503
    * "try again". `'open'`: the report is persisted in `outbox` and the user is signed in; the outbox
-   * worker delivers it later. If the outbox cannot persist it, this falls back to fail closed. The
-   * router in open mode also self-heals: a later BindID sign-in of a user linked this way whose ID
+   * worker delivers it later. If the outbox cannot persist it, this falls back to fail closed. In open
+   * mode the sign-in flow also self-heals: a later BindID sign-in of a user linked this way whose ID
    * token still lacks `bindid_alias` re-sends the report with the new token, without the password.
    */
-  failureMode?: FailureMode;
+  failureMode: option.together<FailureMode>("`'closed'`"),
   /**
    * Where fail-open keeps reports. Default: a `StoreOutbox` on `store` (in Redis with a
    * `RedisBindIdStore`). One that does not survive a restart is refused when `NODE_ENV=production`.
    * Only with `failureMode: 'open'`.
    */
-  outbox?: Outbox;
+  outbox: option.together<Outbox>('`StoreOutbox` on `store`'),
+  /** A report was queued and the user signed in (fail-open). Errors are logged, not thrown. */
+  onReportQueued: option.together<(event: ReportQueuedEvent) => unknown>('none'),
+};
+
+/** The options of {@link sendAuthenticationPerformed}, declared once. */
+export const CONFIRM_OPTIONS = {
+  /** The client to send reports with. Give either this, or `clientSecret` and `apiUrl`. */
+  client: option.together<SessionFeedbackClient>('built from `clientSecret` + `apiUrl`'),
+  /** BindID client secret (a string, or a function that returns the current one), when `client` is not given. */
+  clientSecret: option.together<string | (() => string)>('required unless `client`'),
+  ...REPORT_OPTIONS,
+  /** AMR values describing the app's password check, sent with the report (e.g. `['pwd']`). Default: none. */
+  amr: option.custom<string[], string[] | undefined>('none', readAmrOption),
+  /**
+   * Log the user in with `req.login` once BindID accepted the report (passport regenerates the
+   * session; only `returnTo` is carried over). Default `true`. Set `false` to call `req.login` yourself.
+   */
+  logIn: option.boolean(true),
+  /** Called after a successful link, e.g. to notify the account owner or write an audit event. Errors are logged, not thrown. */
+  onLinked: option.userFn('onLinked'),
+  /** Called when the report to BindID failed (before `next(err)`). Errors are logged, not thrown. */
+  onFeedbackError: option.fn<(event: FeedbackErrorEvent) => unknown>(),
   /**
    * The worker that delivers queued reports from this process (started when the middleware or router
    * is built: its `.outboxWorker`), or `false` to run your own `OutboxWorker` elsewhere. Only with
    * `failureMode: 'open'`.
    */
-  outboxWorker?: OutboxWorkerSettings | false;
-  /** A report was queued and the user signed in (fail-open). Errors are logged, not thrown. */
-  onReportQueued?: (event: ReportQueuedEvent) => unknown;
-}
-
-const KNOWN: KnownKeys<SendAuthenticationPerformedOptions> = {
-  client: true,
-  clientSecret: true,
-  apiUrl: true,
-  alias: true,
-  amr: true,
-  logIn: true,
-  onLinked: true,
-  onFeedbackError: true,
-  now: true,
-  store: true,
-  ...FAILURE_OPTION_KEYS,
+  outboxWorker: option.together<OutboxWorkerSettings | false>('started, every 5000 ms'),
 };
-/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
-export { KNOWN as CONFIRM_OPTION_KEYS };
+
+/** Options of {@link sendAuthenticationPerformed}. */
+export interface SendAuthenticationPerformedOptions<U = Express.User> extends OptionsOf<typeof CONFIRM_OPTIONS, ConfirmUserTypes<U>> {}
 
 /** The confirmation settings, read once from a factory's options (shared with the login router). */
 export interface ConfirmSettings<U> {
@@ -149,8 +152,8 @@ export interface ConfirmSettings<U> {
   deriveAlias: (user: U, req: Request) => string | Promise<string>;
   amr: string[] | undefined;
   logIn: boolean;
-  onLinked: ((event: LinkedEvent<U>) => void | Promise<void>) | undefined;
-  onFeedbackError: ((event: FeedbackErrorEvent) => void | Promise<void>) | undefined;
+  onLinked: ((event: LinkedEvent<U>) => unknown) | undefined;
+  onFeedbackError: ((event: FeedbackErrorEvent) => unknown) | undefined;
   now: () => number;
   store: BindIdStore;
   registry: LinkRegistry;
@@ -159,35 +162,36 @@ export interface ConfirmSettings<U> {
 }
 
 /**
- * Read the confirmation options (`alias`, `amr`, `logIn`, hooks, `now`, and `client` or
- * `clientSecret` + `apiUrl` unless the caller already has a client).
+ * Read the confirmation options (`alias`, `amr`, `logIn`, hooks, `now`, `store`, fail-open, and
+ * `client` or `clientSecret` + `apiUrl` unless the caller already has a client) from `o`, a reader
+ * that knows them.
  */
-export function readConfirmSettings<U>(o: OptionReader, logInDefault: boolean, client?: SessionFeedbackClient): ConfirmSettings<U> {
+export function readConfirmSettings<U>(o: OptionReader, client?: SessionFeedbackClient): ConfirmSettings<U> {
+  const read = readSchemaOf<ConfirmUserTypes<U>>();
+  const { logIn, onLinked, onFeedbackError, amr } = read(o, pick(CONFIRM_OPTIONS, ['logIn', 'onLinked', 'onFeedbackError', 'amr']));
+  const { alias, now, store } = read(o, pick(REPORT_OPTIONS, ['alias', 'now', 'store']));
   const feedback = client ?? readClient(o);
-  const now = o.fn<() => number>('now') ?? Date.now;
-  const { store, registry } = readStore(o);
+  const clock = now ?? Date.now;
   return {
     client: feedback,
-    deriveAlias: o.fn<(user: U, req: Request) => string | Promise<string>>('alias') ?? defaultAlias,
-    amr: o.has('amr') ? readAmrOption(o) : undefined,
-    logIn: o.has('logIn') ? o.boolean('logIn', logInDefault) : logInDefault,
-    onLinked: o.fn<(event: LinkedEvent<U>) => void | Promise<void>>('onLinked'),
-    onFeedbackError: o.fn<(event: FeedbackErrorEvent) => void | Promise<void>>('onFeedbackError'),
-    now,
+    deriveAlias: alias ?? defaultAlias,
+    amr,
+    logIn,
+    onLinked,
+    onFeedbackError,
+    now: clock,
     store,
-    registry,
-    failure: readFailurePolicy(o, feedback, now, store),
+    registry: new LinkRegistry(store),
+    failure: readFailurePolicy(o, feedback, clock, store),
   };
 }
 
-/** The `store` option (a {@link BindIdStore}; default a private in-memory one) and its link registry. */
-export function readStore(o: OptionReader): { store: BindIdStore; registry: LinkRegistry } {
-  const given = o.raw('store');
-  let store: BindIdStore;
-  if (given === undefined) store = new MemoryBindIdStore();
-  else if (isStore(given)) store = given;
-  else throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/deleteIf/setIf)');
-  return { store, registry: new LinkRegistry(store) };
+/** The `store` option: a {@link BindIdStore}, default a private in-memory one. */
+export function readStoreOption(o: OptionReader, key: string): BindIdStore {
+  const given = o.raw(key);
+  if (given === undefined) return new MemoryBindIdStore();
+  if (isStore(given)) return given;
+  throw o.error(key, 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/deleteIf/setIf)');
 }
 
 function isStore(value: unknown): value is BindIdStore {
@@ -214,10 +218,10 @@ function readClient(o: OptionReader): SessionFeedbackClient {
   return o.within(undefined, () => new SessionFeedbackClient({ clientSecret: o.raw('clientSecret') as string, apiUrl: o.raw('apiUrl') as string }));
 }
 
-function readAmrOption(o: OptionReader): string[] {
-  const amr = o.raw('amr');
-  if (!isAmrList(amr)) {
-    throw o.error('amr', "must be an array of AMR values such as ['pwd']");
-  }
+function readAmrOption(o: OptionReader, key: string): string[] | undefined {
+  const amr = o.raw(key);
+  if (amr === undefined) return undefined;
+  if (!isAmrList(amr)) throw o.error(key, "must be an array of AMR values such as ['pwd']");
   return [...amr];
 }
+

@@ -34,14 +34,7 @@ const log = logger('confirm');
 export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
   requireServerSession(req);
   requirePassport(req);
-  if (user === undefined || user === null) {
-    throw new BindIdStateError(
-      ErrorCode.NOT_AUTHENTICATED,
-      'No confirmed user (req.user is empty): mount this middleware after ' +
-        "passport.authenticate('<your local strategy>', { session: false }).",
-      { status: 401 },
-    );
-  }
+  requireConfirmedUser(user);
   const started = settings.now();
   const pending = requirePendingLogin(req, started);
   const sub = pending.claims.sub;
@@ -84,9 +77,11 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
     queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(settings.failure.outbox, settings, pending, reportToSend, err) : undefined;
     if (!queued) {
       // Nothing was linked: free the link for any pair, this one's next try included. A retryable
-      // failure leaves the pending login usable for another try; a refusal does not.
+      // failure leaves the pending login usable for another try; a refusal ends it here, for every
+      // door alike (a retry then answers "start again", never "already being confirmed" until expiry).
       await releaseLink();
       if (err.retryable) await releaseClaim();
+      else clearPendingLogin(req);
       throw err;
     }
   }
@@ -110,6 +105,18 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   req.bindid = state;
   linked();
   return state;
+}
+
+/** The password check confirmed a user (the middleware is mounted after it). */
+function requireConfirmedUser(user: unknown): void {
+  if (user === undefined || user === null) {
+    throw new BindIdStateError(
+      ErrorCode.NOT_AUTHENTICATED,
+      'No confirmed user (req.user is empty): mount this middleware after ' +
+        "passport.authenticate('<your local strategy>', { session: false }).",
+      { status: 401 },
+    );
+  }
 }
 
 /** BindID could not be reached or did not answer in time (an open circuit included): the failures fail-open queues. */

@@ -15,7 +15,7 @@ import { BindIdError } from '../errors.js';
 import { logger } from '../internal/log.js';
 import { OptionReader } from '../internal/option-reader.js';
 import type { OutboxWorker } from '../fail-open/outbox-worker.js';
-import { CONFIRM_OPTION_KEYS as KNOWN, readConfirmSettings, type SendAuthenticationPerformedOptions } from './confirm-options.js';
+import { CONFIRM_OPTIONS, readConfirmSettings, type SendAuthenticationPerformedOptions } from './confirm-options.js';
 import { confirmPendingLogin } from './confirm-pending-login.js';
 
 const log = logger('confirm');
@@ -34,8 +34,8 @@ const log = logger('confirm');
 export function sendAuthenticationPerformed<U = Express.User>(
   options: SendAuthenticationPerformedOptions<U>,
 ): ConfirmMiddleware {
-  const o = new OptionReader('sendAuthenticationPerformed', options, KNOWN);
-  const settings = readConfirmSettings<U>(o, true);
+  const o = new OptionReader('sendAuthenticationPerformed', options, CONFIRM_OPTIONS);
+  const settings = readConfirmSettings<U>(o);
   settings.failure.startWorker();
 
   const middleware = function sendAuthenticationPerformedMiddleware(req: Request, _res: Response, next: NextFunction): void {

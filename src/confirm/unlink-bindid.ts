@@ -26,8 +26,8 @@ const log = logger('confirm');
 export interface UnlinkBindIdInput {
   /** The client that sends the `alias_deleted` report. */
   client: SessionFeedbackClient;
-  /** The link registry, or the `store` it lives in (the one given to the router or the middleware). */
-  registry: LinkRegistry | BindIdStore;
+  /** The shared store the link registry lives in: the `store` given to the router, the strategy or the middleware. */
+  store: BindIdStore;
   /** The access token of the fresh BindID sign-in (from `/token`). */
   accessToken: string;
   /** The verified ID-token claims of the fresh BindID sign-in. */
@@ -59,7 +59,7 @@ export async function unlinkBindId(input: UnlinkBindIdInput): Promise<UnlinkResu
   if (input === null || typeof input !== 'object') throw invalidArgument('unlinkBindId() input must be an object');
   const { client, accessToken, claims, expectedAlias } = input;
   if (!(client instanceof SessionFeedbackClient)) throw invalidArgument('unlinkBindId(): client must be a SessionFeedbackClient');
-  const registry = toRegistry(input.registry);
+  const registry = toRegistry(input.store);
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalidArgument('unlinkBindId(): claims must be an object');
   const sub = (claims as Record<string, unknown>).sub;
   if (typeof sub !== 'string' || sub === '') throw invalidArgument('unlinkBindId(): claims.sub must be a non-empty string');
@@ -90,10 +90,9 @@ export function unlinkMismatch(): BindIdStateError {
 }
 
 function toRegistry(value: unknown): LinkRegistry {
-  if (value instanceof LinkRegistry) return value;
   const store = value as Partial<BindIdStore> | null;
   if (store !== null && typeof store === 'object' && typeof store.get === 'function' && typeof store.delete === 'function') {
     return new LinkRegistry(store as BindIdStore);
   }
-  throw invalidArgument('unlinkBindId(): registry must be a LinkRegistry or a BindIdStore');
+  throw invalidArgument('unlinkBindId(): store must be a BindIdStore (the store given to the router, the strategy or the middleware)');
 }

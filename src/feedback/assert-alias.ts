@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BindIdArgumentError, ErrorCode } from '../errors.js';
+import { BindIdArgumentError, BindIdStateError, ErrorCode } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 
 /** Longest alias accepted, in characters. */
@@ -28,4 +28,35 @@ export function assertAlias(alias: unknown): asserts alias is string {
   if (problem) {
     throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, `The BindID alias ${problem}`);
   }
+}
+
+/**
+ * What the `bindid_alias` claim of a verified ID token says, one policy for every door (the router,
+ * `BindIdStrategy`, `isNewBindIdUser`): no alias (absent, `null` or `""`) is a BindID user this app
+ * has not linked yet; an alias {@link assertAlias} accepts is a linked user; anything else is
+ * unusable and is never trimmed or "fixed" (another application of the same BindID tenant may have
+ * set it, and a fixed alias could map to another user).
+ */
+export type AliasClaim = { readonly kind: 'none' } | { readonly kind: 'alias'; readonly alias: string } | { readonly kind: 'unusable' };
+
+/** Read the `bindid_alias` claim of `claims` (see {@link AliasClaim}). */
+export function aliasClaim(claims: Readonly<Record<string, unknown>>): AliasClaim {
+  const alias = claims.bindid_alias;
+  if (alias === undefined || alias === null || alias === '') return { kind: 'none' };
+  try {
+    assertAlias(alias);
+  } catch {
+    return { kind: 'unusable' };
+  }
+  return { kind: 'alias', alias };
+}
+
+/** The error for an unusable `bindid_alias` (403): who to contact, and how to sign in meanwhile. */
+export function aliasUnusable(): BindIdStateError {
+  return new BindIdStateError(
+    ErrorCode.ALIAS_UNUSABLE,
+    'Your BindID account carries a link this site cannot use: it was set by another application of the ' +
+      "same BindID tenant. Sign in with your password, and contact this site's support to have it fixed.",
+    { status: 403 },
+  );
 }

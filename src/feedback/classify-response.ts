@@ -5,10 +5,11 @@
  * @module
  */
 import { BindIdFeedbackError, ErrorCode, errorCodes, safeCause } from '../errors.js';
+import type { HttpBody } from '../http/http-client.js';
 
 /** How one attempt ended. */
 export type AttemptOutcome =
-  | { kind: 'ok'; status: number; body?: ResponseBody }
+  | { kind: 'ok'; status: number; body?: HttpBody }
   | { kind: 'fail'; error: (attempts: number) => BindIdFeedbackError }
   | {
       kind: 'retry';
@@ -20,19 +21,13 @@ export type AttemptOutcome =
       label: string;
     };
 
-/** The body of a 2xx the caller asked to read (`readBody`): its bytes up to the cap, and whether more were cut off. */
-export interface ResponseBody {
-  bytes: Buffer;
-  truncated: boolean;
-}
-
-/** The parts of a response the classification reads (an axios response has them). */
+/** The parts of a response the classification reads. */
 export interface ResponseHead {
   status: number;
-  headers: unknown;
+  headers: Headers;
 }
 
-/** Network error codes that mean the request never reached BindID (undici's too, for the fetch adapter). */
+/** Network error codes that mean the request never reached BindID. */
 const NOT_DELIVERED = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
@@ -40,7 +35,6 @@ const NOT_DELIVERED = new Set([
   'ENETUNREACH',
   'EHOSTUNREACH',
   'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 /** Network error codes after which BindID may or may not have processed the report. */
 const AMBIGUOUS = new Set([
@@ -50,25 +44,21 @@ const AMBIGUOUS = new Set([
   'ECONNABORTED',
   'ESOCKETTIMEDOUT',
   'ERR_STREAM_PREMATURE_CLOSE',
-  'UND_ERR_SOCKET',
 ]);
 
-/**
- * The code that classifies a network error: the first known network code on `err` or its `cause`
- * chain (the fetch adapter puts ECONNREFUSED under an `ERR_NETWORK`), else the outermost code.
- */
+/** The code that classifies a network error: the first known network code on `err` or its `cause` chain, else the outermost code. */
 function networkCode(err: unknown): string {
   const codes = errorCodes(err, 4);
   return codes.find((c) => NOT_DELIVERED.has(c) || AMBIGUOUS.has(c)) ?? codes[0] ?? '';
 }
 
-/** The outcome of an attempt whose request threw (network, TLS, interceptor). */
+/** The outcome of an attempt whose request failed (network, TLS, proxy). */
 export function classifyError(err: unknown): AttemptOutcome {
   const code = networkCode(err);
   const cause = safeCause(code ? { code } : undefined, code ? `request failed with ${code}` : 'request failed');
   if (NOT_DELIVERED.has(code)) return { kind: 'retry', why: 'safe', cause, label: code };
   if (AMBIGUOUS.has(code)) return { kind: 'retry', why: 'ambiguous', cause, label: code };
-  // TLS failures, our own argument errors, interceptor throws and anything unknown: never retried.
+  // TLS failures, a bad proxy setting and anything unknown: never retried.
   const label = code || 'unexpected error';
   return {
     kind: 'fail',
@@ -94,18 +84,6 @@ export const deadlinePassed: AttemptOutcome = {
     }),
 };
 
-/** The outcome when an injected axios instance handed back something that is not a response. */
-export const notAResponse: AttemptOutcome = {
-  kind: 'fail',
-  error: (attempts) =>
-    new BindIdFeedbackError(
-      ErrorCode.UNAVAILABLE,
-      'BindID session feedback could not be read: the axios instance returned no response object ' +
-        '(does a response interceptor unwrap `response.data`?)',
-      { status: 503, retryable: false, attempts, cause: safeCause(undefined, 'no response object') },
-    ),
-};
-
 /** The outcome of an attempt BindID answered: 2xx ok; 429/503 wait; other 5xx/408 ambiguous; the rest fail. */
 export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOutcome {
   const status = response.status;
@@ -113,7 +91,7 @@ export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOu
   const cause = safeCause(undefined, `BindID answered HTTP ${status}`);
   const label = `HTTP ${status}`;
   if (status === 429 || status === 503) {
-    const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'), nowMs);
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after') ?? undefined, nowMs);
     return retryAfterMs === undefined
       ? { kind: 'retry', why: 'wait', status, cause, label }
       : { kind: 'retry', why: 'wait', status, cause, label, retryAfterMs };
@@ -142,13 +120,6 @@ export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOu
         attempts,
       }),
   };
-}
-
-function headerValue(response: ResponseHead, name: string): string | undefined {
-  const headers = response.headers as (Record<string, unknown> & { get?: (n: string) => unknown }) | null | undefined;
-  if (!headers) return undefined;
-  const value = typeof headers.get === 'function' ? headers.get(name) : headers[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 /** The three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */

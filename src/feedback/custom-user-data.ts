@@ -7,7 +7,7 @@
  */
 import { BindIdFeedbackError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
-import type { ResponseBody } from './classify-response.js';
+import type { HttpBody } from '../http/http-client.js';
 
 /** A JSON value. */
 export type CustomUserDataValue = string | number | boolean | null | CustomUserDataValue[] | { [key: string]: CustomUserDataValue };
@@ -75,7 +75,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * `ERR_BINDID_REJECTED`; otherwise (POST, PATCH, whose answer is not documented) `undefined` when
  * there is no such object.
  */
-export function readCustomUserData(body: ResponseBody | undefined, required: boolean, status: number, attempts: number): CustomUserData | undefined {
+export function readCustomUserData(body: HttpBody | undefined, required: boolean, status: number, attempts: number): CustomUserData | undefined {
   const unexpected = (why: string) =>
     new BindIdFeedbackError(ErrorCode.REJECTED, `BindID's custom user data answer (HTTP ${status}) ${why}`, {
       status: 502,

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import type { AxiosInstance } from 'axios';
 import type { BackoffOptions } from '../internal/backoff.js';
 import type { KnownKeys } from '../internal/option-reader.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
@@ -28,14 +27,6 @@ export interface SessionFeedbackClientOptions {
   backoff?: BackoffOptions;
   /** Largest response body read, in bytes; the rest is discarded. Default 65536. */
   maxResponseBytes?: number;
-  /**
-   * The axios instance to send with (the http or the fetch adapter). Default: a private instance
-   * with keep-alive agents and no proxy. Per request this client always sets `maxRedirects: 0`,
-   * `allowAbsoluteUrls: true`, its own deadline, body cap and status handling. Its response
-   * interceptors must return the response itself. If your instance retries by itself
-   * (axios-retry), set `retries: 0`.
-   */
-  axios?: AxiosInstance;
   /** Clock used for a report's default `time`, in ms since 1970. Default `Date.now`. */
   now?: () => number;
   /** Source of jitter, in [0, 1). Default `Math.random`. */
@@ -57,7 +48,6 @@ export const KNOWN: KnownKeys<SessionFeedbackClientOptions> = {
   retries: true,
   backoff: true,
   maxResponseBytes: true,
-  axios: true,
   now: true,
   random: true,
   userAgent: true,

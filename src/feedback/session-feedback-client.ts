@@ -13,16 +13,14 @@
  * @module
  */
 import { inspect } from 'node:util';
-import type { AxiosInstance } from 'axios';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
+import { type HttpBody, HttpClient } from '../http/http-client.js';
 import { type BackoffBounds, jitteredBackoff, readBackoff, sleep } from '../internal/backoff.js';
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import { OptionReader } from '../internal/option-reader.js';
-import { type AttemptRequest, AxiosTransport } from './axios-transport.js';
 import { KNOWN, KNOWN_BREAKER, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import type { ResponseBody } from './classify-response.js';
 import { type CustomUserData, type CustomUserDataResult, customUserDataBody, readCustomUserData, renameError } from './custom-user-data.js';
 import {
   type AliasDeletedInput,
@@ -32,6 +30,7 @@ import {
   readReport,
   type SessionFeedbackReport,
 } from './session-feedback-report.js';
+import { type ApiCall, sendAttempt } from './send-attempt.js';
 import { assertAccessToken, authorizationHeader, readClientSecret } from './signing.js';
 
 const log = logger('feedback');
@@ -77,7 +76,7 @@ export class SessionFeedbackClient {
   readonly maxResponseBytes: number;
 
   readonly #secret: () => string;
-  readonly #transport: AxiosTransport;
+  readonly #http = new HttpClient({ maxSockets: 64 });
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #userAgent: string;
@@ -107,11 +106,6 @@ export class SessionFeedbackClient {
       const c = o.nested('circuitBreaker', KNOWN_BREAKER);
       this.#breaker = new CircuitBreaker(c.integer('failureThreshold', 5, 1, 1000), c.integer('resetMs', 30_000, 100, 3_600_000));
     }
-    const injected = o.raw('axios');
-    if (injected !== undefined && typeof (injected as { request?: unknown } | null)?.request !== 'function') {
-      throw o.error('axios', 'must be an axios instance (from axios.create())');
-    }
-    this.#transport = new AxiosTransport(injected as AxiosInstance | undefined);
   }
 
   /**
@@ -203,7 +197,7 @@ export class SessionFeedbackClient {
   }
 
   /** One signed call to BindID's API (a report, or custom user data), behind the circuit breaker. */
-  async #request(label: string, request: Omit<AttemptRequest, 'headers' | 'signal' | 'maxResponseBytes' | 'now'>, accessToken: string): Promise<FeedbackResult & { body?: ResponseBody }> {
+  async #request(label: string, request: ApiCall, accessToken: string): Promise<FeedbackResult & { body?: HttpBody }> {
     // Signed for each attempt with the secret current at that moment (a rotation during the
     // retries applies at once); the first signing also checks the secret before any I/O.
     const sign = (): Record<string, string> => ({
@@ -237,9 +231,9 @@ export class SessionFeedbackClient {
   /** The attempts of one report inside its deadline. */
   async #deliver(
     type: string,
-    request: Omit<AttemptRequest, 'headers' | 'signal' | 'maxResponseBytes' | 'now'>,
+    request: ApiCall,
     headersFor: (attempt: number) => Record<string, string>,
-  ): Promise<FeedbackResult & { body?: ResponseBody }> {
+  ): Promise<FeedbackResult & { body?: HttpBody }> {
     const started = performance.now();
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -248,13 +242,8 @@ export class SessionFeedbackClient {
     try {
       for (;;) {
         attempts += 1;
-        const outcome = await this.#transport.attempt({
-          ...request,
-          headers: headersFor(attempts),
-          signal: controller.signal,
-          maxResponseBytes: this.maxResponseBytes,
-          now: this.#now,
-        });
+        const attempt = { ...request, headers: headersFor(attempts), signal: controller.signal, maxBytes: this.maxResponseBytes };
+        const outcome = await sendAttempt(this.#http, attempt, this.#now);
         const elapsed = performance.now() - started;
         if (outcome.kind === 'ok') {
           log('%s accepted: HTTP %d after %d attempt(s) in %d ms', type, outcome.status, attempts, Math.round(elapsed));
@@ -305,9 +294,9 @@ export class SessionFeedbackClient {
     return jitteredBackoff(attempt, this.backoff, this.#random);
   }
 
-  /** Close the keep-alive connections of the client's own agents (not of an injected axios). */
+  /** Close the client's keep-alive connections. */
   close(): void {
-    this.#transport.close();
+    this.#http.close();
   }
 
   /** What `util.inspect` and `console.log` show: no secret. */

@@ -82,6 +82,20 @@ export interface AttemptsLocked {
   count: number;
 }
 
+/**
+ * What each channel of {@link DIAGNOSTICS_CHANNELS} carries, by the same keys: the tracing channels'
+ * context (`sessionFeedback`, `tokenExchange`) and the other channels' messages.
+ */
+export interface DiagnosticsPayloads {
+  sessionFeedback: SessionFeedbackTrace;
+  tokenExchange: TokenExchangeTrace;
+  outboxEnqueue: OutboxDiagnostic;
+  outboxDeliver: OutboxDiagnostic;
+  outboxDeadLetter: OutboxDiagnostic;
+  circuitBreaker: CircuitStateChange;
+  attemptsLocked: AttemptsLocked;
+}
+
 const feedbackTracing = diagnostics.tracingChannel<object, SessionFeedbackTrace>(DIAGNOSTICS_CHANNELS.sessionFeedback);
 const tokenTracing = diagnostics.tracingChannel<object, TokenExchangeTrace>(DIAGNOSTICS_CHANNELS.tokenExchange);
 const plain = {

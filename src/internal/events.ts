@@ -19,12 +19,12 @@ export const HOOK_FAILED_WARNING = 'EXPRESS_BINDID_HOOK_FAILED';
 const warned = new Set<string>();
 
 /** Call `hook(event)` if set; swallow, log and warn about its failure. */
-export function emit<E>(name: string, hook: ((event: E) => void | Promise<void>) | undefined, event: E): void {
+export function emit<E>(name: string, hook: ((event: E) => unknown) | undefined, event: E): void {
   if (!hook) return;
   try {
     const result = hook(event);
-    if (result && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(undefined, (err: unknown) => hookFailed(name, err));
+    if (result instanceof Promise || typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
+      Promise.resolve(result).then(undefined, (err: unknown) => hookFailed(name, err));
     }
   } catch (err) {
     hookFailed(name, err);

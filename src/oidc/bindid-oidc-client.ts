@@ -10,11 +10,12 @@
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { type BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, errorCode, safeCause } from '../errors.js';
+import { HttpClient } from '../http/http-client.js';
 import { traceTokenExchange } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
 import { type AuthorizationParams, checkAuthorizationParams } from './authorization-params.js';
-import { keepAliveAgents, nodeFetch } from './node-fetch.js';
+import { oidcFetch } from './oidc-fetch.js';
 import { isUnreachable, oidcConfiguration } from './oidc-configuration.js';
 import type { StaticOidcMetadata } from './static-metadata.js';
 
@@ -47,8 +48,8 @@ export interface CallbackResult {
 /** Talks OIDC to BindID for the login router. */
 export class BindIdOidcClient {
   readonly #settings: OidcSettings;
-  /** BindID's discovery, token and JWKS requests, over `node:https` with kept-alive connections (node-fetch.ts). */
-  readonly #fetch = nodeFetch(keepAliveAgents());
+  /** BindID's discovery, token and JWKS requests, through the library's HTTP seam (kept-alive connections, the egress proxy). */
+  readonly #fetch = oidcFetch(new HttpClient());
   #config: Promise<oidc.Configuration> | undefined;
 
   constructor(settings: OidcSettings) {

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
-import { BindIdStateError, ErrorCode } from '../errors.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { BindIdStateError, ErrorCode, safeCause } from '../errors.js';
 import { logger } from '../internal/log.js';
+import type { AuthTransaction } from '../session/pending-login.js';
 import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
 
 const log = logger('login');
@@ -32,4 +33,38 @@ export async function consumeState(store: BindIdStore, state: string): Promise<v
       status: 400,
     });
   }
+}
+
+/**
+ * Check the callback's `state` against this session's transaction before anything is consumed or
+ * exchanged, so that a callback for another state (a stale tab, a cross-site link to
+ * `/bindid/callback?x`) leaves the sign-in in progress alone and writes nothing to the store. BindID's
+ * error redirect without `state` (the user cancelled at BindID before a state could be echoed) is
+ * "cancelled at BindID".
+ *
+ * @throws BindIdStateError `ERR_BINDID_ACCESS_DENIED` (403) for `error=access_denied` without
+ *   `state`; `ERR_BINDID_CALLBACK_INVALID` (400) for any other callback whose `state` is missing or
+ *   another.
+ */
+export function matchState(query: URLSearchParams, transaction: AuthTransaction): void {
+  const state = query.get('state');
+  if (state === null && query.get('error') === 'access_denied') {
+    log('callback: BindID answered access_denied without a state: cancelled at BindID');
+    throw new BindIdStateError(ErrorCode.ACCESS_DENIED, 'The BindID sign-in was cancelled at BindID. Start again to sign in.', {
+      status: 403,
+      cause: safeCause(undefined, 'access_denied'),
+    });
+  }
+  if (state === null || !sameState(state, transaction.state)) {
+    log('callback: its state is not this session’s sign-in: refused, the sign-in in progress kept');
+    throw new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'This BindID sign-in does not belong to this browser session. Start again from "Sign in with BindID".', {
+      status: 400,
+    });
+  }
+}
+
+/** Compare two states in constant time (by their SHA-256). */
+function sameState(a: string, b: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
 }

@@ -4,152 +4,61 @@
  *
  * @module
  */
-import type { Request } from 'express';
-import { readStore } from '../confirm/confirm-options.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
-import { sanitizeReturnTo } from '../session/return-to.js';
-import type { BindIdStore } from '../stores/bindid-store.js';
+import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
+import { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf } from '../internal/option-schema.js';
 
 /**
- * What `findUserByAlias` of the strategy may return: the user; `null`/`undefined`/`false` for none
- * (the sign-in is refused); or `CONFIRM_AGAIN` (exported from the package root) when the app revoked
- * this link, so the user confirms with their password again. Any other symbol counts as no user.
+ * The options of `new BindIdStrategy(options)`, declared once: the sign-in flow's (the same as
+ * `bindIdRouter`'s: `issuer`, `apiUrl`, `clientId`, `clientSecret`, `findUserByAlias`,
+ * `authorizationParams`, `pkce`, `metadata`, fail-open self-heal, the events...), and the strategy's
+ * own. Give the callback URL either whole (`callbackURL`) or as `baseUrl` + `callbackPath`; the origin
+ * of either is the app's own, which `returnTo` must stay on.
  */
-export type StrategyAliasLookup<U> = U | symbol | null | undefined | false;
-
-/**
- * Options of `new BindIdStrategy(options)`. Give the callback URL either whole (`callbackURL`) or as
- * `baseUrl` + `callbackPath`; the origin of either is the app's own, which `returnTo` must stay on.
- */
-export interface BindIdStrategyOptions<U = Express.User> {
+export const STRATEGY_OPTIONS = {
+  ...FLOW_OPTIONS,
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid`. */
-  name?: string;
-  /** BindID's issuer (signin host), e.g. `https://signin.bindid-sandbox.io`; for the emulator `emu.issuer`. */
-  issuer: string;
-  /** The BindID client ID of the app. */
-  clientId: string;
-  /** The BindID client secret (token endpoint). */
-  clientSecret: string;
+  name: option.string('bindid'),
   /** The redirect URI registered at BindID, e.g. `https://app.example.com/bindid/callback`. Or give `baseUrl`. */
-  callbackURL?: string;
+  callbackURL: option.together<string>('`baseUrl` + `callbackPath`'),
   /** The app's public origin, e.g. `https://app.example.com`: the callback URL is `baseUrl + callbackPath`. */
-  baseUrl?: string;
+  baseUrl: option.together<string>('required unless `callbackURL`'),
   /** Path of the callback route, with `baseUrl`. Default `/bindid/callback`. */
-  callbackPath?: string;
-  /**
-   * Find the app user whose alias BindID returned (a returning BindID user). Return
-   * `null`/`undefined`/`false` for none (deleted, disabled): the sign-in is refused
-   * (`ERR_BINDID_UNKNOWN_ALIAS`). Return `CONFIRM_AGAIN` when the app revoked this link.
-   */
-  findUserByAlias: (alias: string, claims: BindIdClaims, req: Request) => StrategyAliasLookup<U> | Promise<StrategyAliasLookup<U>>;
+  callbackPath: option.together<string>("`'/bindid/callback'`"),
   /**
    * A new BindID user (no alias yet): `redirect` (default) keeps the pending login in the session and
    * redirects to `confirmPath`; `fail` keeps it too and fails the authentication with
    * `{ bindidPending: true }` as info, for apps that route themselves (`failureRedirect`, a custom callback).
    */
-  pending?: 'redirect' | 'fail';
+  pending: option.oneOf(['redirect', 'fail'] as const, 'redirect'),
   /** Where `pending: 'redirect'` sends a new BindID user: the app's confirm page. Default `/bindid/confirm`. */
-  confirmPath?: string;
-  /** Where to go after sign-in when the login had no valid `?returnTo=`. Default `/`. */
-  defaultReturnTo?: string;
-  /**
-   * The shared store that makes each sign-in's `state` single-use across requests and instances.
-   * Default: a `MemoryBindIdStore` of this process; with several instances give a `RedisBindIdStore`.
-   */
-  store?: BindIdStore;
-  /** OIDC scopes. Default `openid email`. */
-  scope?: string;
-  /** Time a new user has to confirm, in seconds (never beyond the access token's lifetime). Default 600. */
-  pendingTtlSeconds?: number;
-  /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
-  httpTimeoutMs?: number;
-  /** Clock in ms since 1970 (tests). Default `Date.now`. */
-  now?: () => number;
-}
-
-/** @internal The option names (not in the package root). */
-export const STRATEGY_OPTION_KEYS: KnownKeys<BindIdStrategyOptions> = {
-  name: true,
-  issuer: true,
-  clientId: true,
-  clientSecret: true,
-  callbackURL: true,
-  baseUrl: true,
-  callbackPath: true,
-  findUserByAlias: true,
-  pending: true,
-  confirmPath: true,
-  defaultReturnTo: true,
-  store: true,
-  scope: true,
-  pendingTtlSeconds: true,
-  httpTimeoutMs: true,
-  now: true,
+  confirmPath: option.together<string>("`'/bindid/confirm'`"),
 };
+
+/** Options of `new BindIdStrategy(options)` (see {@link STRATEGY_OPTIONS}). */
+export interface BindIdStrategyOptions<U = Express.User> extends OptionsOf<typeof STRATEGY_OPTIONS, FlowUserTypes<U>> {}
 
 /** The strategy's options as read once. @internal */
 export interface StrategyConfig<U> {
   name: string;
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  /** The app's base URL (`returnTo` stays on its origin). */
-  baseUrl: string;
-  callbackURL: string;
-  findUserByAlias: BindIdStrategyOptions<U>['findUserByAlias'];
   pending: 'redirect' | 'fail';
   confirmPath: string;
-  defaultReturnTo: string;
-  store: BindIdStore;
-  scope: string;
-  pendingTtlSeconds: number;
-  httpTimeoutMs: number;
-  now: () => number;
+  /** The sign-in flow's settings. */
+  flow: FlowSettings<U>;
 }
 
 /** Check every option of `BindIdStrategy` (throws `ERR_BINDID_INVALID_OPTION` naming the first bad one). */
 export function readBindIdStrategyOptions<U>(options: BindIdStrategyOptions<U>): StrategyConfig<U> {
-  const o = new OptionReader('BindIdStrategy', options, STRATEGY_OPTION_KEYS);
+  const o = new OptionReader('BindIdStrategy', options, STRATEGY_OPTIONS);
   const name = o.string('name', 'bindid');
-  const issuer = o.baseUrl('issuer', 'https://signin.bindid-sandbox.io');
-  const clientId = o.requiredString('clientId', 'the client ID from the BindID admin portal');
-  const clientSecret = o.requiredString('clientSecret', 'process.env.BINDID_CLIENT_SECRET');
-  if (clientSecret.trim() !== clientSecret) throw o.error('clientSecret', 'has leading or trailing whitespace; trim it');
   const { baseUrl, callbackURL } = readCallback(o);
-  const findUserByAlias = o.fn<BindIdStrategyOptions<U>['findUserByAlias']>('findUserByAlias');
-  if (!findUserByAlias) throw o.error('findUserByAlias', 'is required: (alias) => the user whose alias it is, or null');
   const pending = o.oneOf('pending', ['redirect', 'fail'] as const, 'redirect');
   if (pending === 'fail' && o.has('confirmPath')) {
     throw o.error('confirmPath', "is only used with pending: 'redirect'; with pending: 'fail' the app routes new users itself");
   }
   const confirmPath = appPath(o, 'confirmPath', '/bindid/confirm');
-  const defaultReturnTo = o.string('defaultReturnTo', '/');
-  if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
-    throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
-  }
-  const scope = o.string('scope', 'openid email');
-  if (!scope.split(' ').includes('openid')) throw o.error('scope', 'must include openid');
-  const now = o.fn<() => number>('now') ?? Date.now;
-  return {
-    name,
-    issuer,
-    clientId,
-    clientSecret,
-    baseUrl,
-    callbackURL,
-    findUserByAlias,
-    pending,
-    confirmPath,
-    defaultReturnTo,
-    store: readStore(o).store,
-    scope,
-    pendingTtlSeconds: o.integer('pendingTtlSeconds', DEFAULT_PENDING_TTL_SECONDS, 10, 3600),
-    httpTimeoutMs: o.integer('httpTimeoutMs', 5000, 500, 60_000),
-    now,
-  };
+  return { name, pending, confirmPath, flow: readFlowSettings<U>(o, { baseUrl, redirectUri: callbackURL }) };
 }
-
 /** `callbackURL`, or `baseUrl` + `callbackPath`: exactly one of the two forms. */
 function readCallback(o: OptionReader): { baseUrl: string; callbackURL: string } {
   if (o.has('callbackURL')) {

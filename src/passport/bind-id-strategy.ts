@@ -1,41 +1,44 @@
 /**
  * `BindIdStrategy`: BindID sign-in as a Passport strategy, for apps that write their own routes with
- * `passport.authenticate('bindid')` instead of mounting `bindIdRouter`.
+ * `passport.authenticate('bindid')` instead of mounting `bindIdRouter`. It is an adapter over the same
+ * sign-in flow as the router (`src/flow/sign-in-flow.ts`), which maps each outcome to passport's
+ * actions:
  *
- * - On the login route (a request without `code`, `error` or `state` in its query) it keeps `state`,
- *   `nonce`, the PKCE S256 verifier and an allow-listed `returnTo` in the server-side session and
- *   redirects (303) to BindID.
- * - On the callback it consumes the `state` atomically in the shared store (single use, across
- *   instances), exchanges the code and validates the ID token (openid-client: `state`, `nonce`, PKCE,
- *   RS256 signature, `iss`, `aud`, `exp`). A returning user (ID token with `bindid_alias`) is looked
- *   up with `findUserByAlias` and passed to `success(user, { returnTo })`; passport's `req.login`
- *   then gives the session a new id. A new user gets a new session id with the pending login in it,
- *   and is redirected to the confirm page (or the authentication fails with `{ bindidPending: true }`),
- *   where `createLocalStrategy` + `sendAuthenticationPerformed` finish.
- * - Every failure is a coded `BindIdError` (the router's codes), given to passport's `error()` once.
+ * - the login route (a request without `code`, `error` or `state` in its query): the flow keeps the
+ *   transaction in the session, `redirect` (303) to BindID;
+ * - `passport.authenticate('bindid', { unlink: true })` on the app's unlink POST (after its CSRF and
+ *   same-origin check): the signed-in user unlinks BindID after a fresh BindID sign-in;
+ * - the callback: a returning (or self-healed) user is `success(user, { returnTo })` (passport's
+ *   `req.login` then gives the session a new id); a new BindID user is `redirect` to the confirm page
+ *   (or `fail` with `{ bindidPending: true }`), where `createLocalStrategy` +
+ *   `sendAuthenticationPerformed` finish; an unlink is `redirect` to its `returnTo`;
+ * - every failure is a coded `BindIdError` (the router's codes), given to passport's `error()` once.
  *
  * @module
  */
 import type { Request } from 'express';
 import type {} from 'express-session';
-import passportDefault, { type Strategy as PassportStrategy, type StrategyCreatedStatic } from 'passport';
-import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
-import { assertAlias } from '../feedback/assert-alias.js';
+import passportDefault, { type AuthenticateOptions, type Strategy as PassportStrategy, type StrategyCreatedStatic } from 'passport';
+import { BindIdError } from '../errors.js';
+import { type SignInOutcome, SignInFlow } from '../flow/sign-in-flow.js';
+import { signedInUser } from '../flow/unlink.js';
 import { logger, printable } from '../internal/log.js';
-import { BindIdOidcClient, type CallbackResult } from '../oidc/bindid-oidc-client.js';
-import { consumeState } from '../oidc/consume-state.js';
-import { storePendingLogin } from '../session/pending-login.js';
-import { regenerateSession, saveSession } from '../session/regenerate-session.js';
-import { requireAuthTransaction, requirePassport, requireServerSession } from '../session/require-session.js';
-import { sanitizeReturnTo } from '../session/return-to.js';
 import { type BindIdStrategyOptions, readBindIdStrategyOptions, type StrategyConfig } from './bind-id-strategy-options.js';
 
-export type { BindIdStrategyOptions, StrategyAliasLookup } from './bind-id-strategy-options.js';
+export type { BindIdStrategyOptions } from './bind-id-strategy-options.js';
+
+declare module 'passport' {
+  interface AuthenticateOptions {
+    /**
+     * `BindIdStrategy` only: start unlinking BindID from the signed-in user (a fresh BindID sign-in
+     * whose callback, on the strategy's callback route, reports `alias_deleted`). Mount it on a POST
+     * route after the form's CSRF and same-origin check.
+     */
+    unlink?: boolean;
+  }
+}
 
 const log = logger('login');
-
-/** The value of `CONFIRM_AGAIN` (the router's export): a registered symbol, so both agree. */
-const CONFIRM_AGAIN = Symbol.for('express-bindid.confirm-again');
 
 /**
  * The `info` of the strategy's outcomes: on success (`req.authInfo`), where to go now; on
@@ -60,7 +63,7 @@ type Outcome = (actions: Actions) => void;
 
 interface StrategyContext<U> {
   config: StrategyConfig<U>;
-  oidc: BindIdOidcClient;
+  flow: SignInFlow<U>;
 }
 
 /**
@@ -80,7 +83,7 @@ const StrategyBase: new () => PassportStrategy & StrategyCreatedStatic = passpor
  *
  * @example
  * ```ts
- * passport.use(new BindIdStrategy<User>({ issuer, clientId, clientSecret, baseUrl, findUserByAlias }));
+ * passport.use(new BindIdStrategy<User>({ issuer, apiUrl, clientId, clientSecret, baseUrl, findUserByAlias }));
  * app.get('/login/bindid', passport.authenticate('bindid'));
  * app.get('/bindid/callback', passport.authenticate('bindid', { failureRedirect: '/login' }),
  *   (req, res) => res.redirect(303, (req.authInfo as BindIdAuthInfo).returnTo));
@@ -95,25 +98,18 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
     super();
     const config = readBindIdStrategyOptions(options);
     this.name = config.name;
-    const oidc = new BindIdOidcClient({
-      issuer: config.issuer,
-      clientId: config.clientId,
-      clientSecret: config.clientSecret,
-      redirectUri: config.callbackURL,
-      scope: config.scope,
-      timeoutMs: config.httpTimeoutMs,
-    });
-    contexts.set(this, { config, oidc } as StrategyContext<unknown>);
+    contexts.set(this, { config, flow: new SignInFlow(config.flow) } as StrategyContext<unknown>);
   }
 
-  /** Called by `passport.authenticate()`: starts a sign-in, or completes one on the callback. */
-  override authenticate(req: Request, _options?: unknown): void {
+  /**
+   * Called by `passport.authenticate()`: starts a sign-in, an unlink (`{ unlink: true }`), or
+   * completes either on the callback.
+   */
+  override authenticate(req: Request, options?: AuthenticateOptions): void {
     const actions = this as unknown as Actions;
     const ctx = contextOf(this);
     noStore(req);
-    const query = queryOf(req);
-    const step = isCallback(query) ? callback(ctx, req, query) : login(ctx, req);
-    step
+    step(ctx, req, options?.unlink === true)
       .then(
         (outcome) => {
           try {
@@ -143,83 +139,51 @@ function contextOf(strategy: object): StrategyContext<unknown> {
   throw new TypeError('BindIdStrategy#authenticate called on an object that is not a BindIdStrategy');
 }
 
-/** Start a sign-in: the transaction into the session, then a 303 to BindID. */
-async function login<U>(ctx: StrategyContext<U>, req: Request): Promise<Outcome> {
-  const session = requireServerSession(req);
-  requirePassport(req);
-  const { config } = ctx;
-  const returnTo = sanitizeReturnTo(req.query?.returnTo, config.baseUrl, config.defaultReturnTo);
-  const { url, transaction } = await ctx.oidc.authorizationRequest(returnTo, config.now());
-  session.bindid = { ...(session.bindid ?? {}), auth: transaction };
-  await saveSession(req);
-  return (a) => a.redirect(url, 303);
+/** This request's step of the flow, as one of passport's actions. */
+async function step<U>(ctx: StrategyContext<U>, req: Request, unlink: boolean): Promise<Outcome> {
+  if (unlink) {
+    const url = await ctx.flow.startUnlink(req, signedInUser<U>(req), bodyOrQuery(req, 'returnTo'));
+    return (a) => a.redirect(url, 303);
+  }
+  if (!isCallback(req)) {
+    const url = await ctx.flow.start(req, req.query?.returnTo);
+    return (a) => a.redirect(url, 303);
+  }
+  return outcomeOf(ctx.config, await ctx.flow.complete(req));
 }
 
-/** Complete a sign-in: single-use state, code exchange, then the returning or the new user. */
-async function callback<U>(ctx: StrategyContext<U>, req: Request, query: string): Promise<Outcome> {
-  const transaction = requireAuthTransaction(req);
-  await consumeState(ctx.config.store, transaction.state);
-  delete req.session.bindid?.auth;
-  const result = await ctx.oidc.callback(query, transaction);
-  const { returnTo } = transaction;
-  const alias = result.claims.bindid_alias;
-  if (alias === undefined || alias === null) return keepPendingLogin(ctx, req, result, returnTo, false);
-  try {
-    assertAlias(alias);
-  } catch {
-    throw new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'BindID returned an alias this app cannot use.', { status: 400 });
+/** The flow's outcome as passport's action. */
+function outcomeOf<U>(config: StrategyConfig<U>, outcome: SignInOutcome<U>): Outcome {
+  const { returnTo } = outcome;
+  switch (outcome.kind) {
+    case 'signed-in': {
+      // passport's req.login (0.6+) gives the session a new id before it stores the user.
+      const info: BindIdAuthInfo = { returnTo };
+      return (a) => a.success(outcome.user as Express.User, info);
+    }
+    case 'pending': {
+      if (config.pending === 'fail') {
+        const info: BindIdAuthInfo = { bindidPending: true, returnTo, message: 'Confirm this BindID sign-in with your password.' };
+        return (a) => a.fail(info);
+      }
+      return (a) => a.redirect(config.confirmPath, 303);
+    }
+    case 'unlinked':
+      return (a) => a.redirect(returnTo, 303);
   }
-  const user = await ctx.config.findUserByAlias(alias, result.claims, req);
-  if (user === CONFIRM_AGAIN) {
-    log('link of alias %s revoked by the app: confirming again', printable(alias));
-    return keepPendingLogin(ctx, req, result, returnTo, true);
-  }
-  if (!user || typeof user === 'symbol') {
-    log('alias %s maps to no user: sign-in refused', printable(alias));
-    throw new BindIdStateError(ErrorCode.UNKNOWN_ALIAS, 'This BindID account is not linked to an active account here.', {
-      status: 403,
-    });
-  }
-  requirePassport(req);
-  // passport's req.login (0.6+) gives the session a new id before it stores the user.
-  const info: BindIdAuthInfo = { returnTo };
-  return (a) => a.success(user as Express.User, info);
-}
-
-/** A new session id holding only the pending login and `returnTo`; then the confirm page, or `fail`. */
-async function keepPendingLogin<U>(
-  ctx: StrategyContext<U>,
-  req: Request,
-  result: CallbackResult,
-  returnTo: string,
-  relink: boolean,
-): Promise<Outcome> {
-  await regenerateSession(req, { returnTo });
-  storePendingLogin(
-    req,
-    { accessToken: result.accessToken, expiresIn: result.expiresIn, claims: result.claims },
-    { ttlSeconds: ctx.config.pendingTtlSeconds, now: ctx.config.now, ...(relink ? { relink: true } : {}) },
-  );
-  await saveSession(req);
-  if (ctx.config.pending === 'fail') {
-    const info: BindIdAuthInfo = { bindidPending: true, returnTo, message: 'Confirm this BindID sign-in with your password.' };
-    return (a) => a.fail(info);
-  }
-  const confirmPath = ctx.config.confirmPath;
-  return (a) => a.redirect(confirmPath, 303);
-}
-
-/** The raw query string of the request, without `?`. */
-function queryOf(req: Request): string {
-  const url = req.originalUrl ?? req.url ?? '';
-  const at = url.indexOf('?');
-  return at === -1 ? '' : url.slice(at + 1);
 }
 
 /** BindID's answer carries `code` or `error` (and `state`); a login start carries none of them. */
-function isCallback(query: string): boolean {
-  const params = new URLSearchParams(query);
-  return params.has('code') || params.has('error') || params.has('state');
+function isCallback(req: Request): boolean {
+  const query = req.query ?? {};
+  return query.code !== undefined || query.error !== undefined || query.state !== undefined;
+}
+
+/** A field of the parsed body (the unlink form), else of the query. */
+function bodyOrQuery(req: Request, name: string): unknown {
+  const body: unknown = req.body;
+  if (body !== null && typeof body === 'object' && Object.hasOwn(body, name)) return (body as Record<string, unknown>)[name];
+  return req.query?.[name];
 }
 
 /** Never cache a response of either route (nor an error page answered for it). */

@@ -16,9 +16,9 @@
 import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
 import { invalidArgument } from '../errors.js';
-import { ATTEMPT_GUARD_KEYS, type AttemptGuardOptions, attemptGuardContext, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
-import { readStore } from '../confirm/confirm-options.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { ATTEMPT_GUARD_OPTIONS, attemptGuardContext, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
+import { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, pick, readSchema } from '../internal/option-schema.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { guardedVerify, type RunVerify } from './guarded-verify.js';
 
@@ -50,65 +50,56 @@ export type VerifyWithRequest<U> = (
   // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
 ) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
 
+/** The default generic failure message. */
+export const DEFAULT_FAILURE_MESSAGE = 'Invalid username or password.';
+
 /**
- * Options shared by both forms. The attempt limits (`store`, `maxAttempts`, `attemptLimits`, from
- * {@link AttemptGuardOptions}) apply when the app runs the strategy itself (with
+ * The options of {@link createLocalStrategy}, declared once. The attempt limits (`store`,
+ * `maxAttempts`, `attemptLimits`) apply when the app runs the strategy itself (with
  * `sendAuthenticationPerformed`); under `bindIdRouter` the router's own apply. With several instances
  * give every instance's strategy the same shared `store` (a `RedisBindIdStore`).
  */
-interface CommonLocalStrategyOptions extends AttemptGuardOptions {
-  /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid-local`. */
-  name?: string;
-  /** Body field of the username. Default `username`. */
-  usernameField?: string;
-  /** Body field of the password. Default `password`. */
-  passwordField?: string;
-  /** Longest username accepted, in characters. Default 256. */
-  maxUsernameLength?: number;
-  /** Longest password accepted, in characters (bounds hashing cost). Default 1024. */
-  maxPasswordLength?: number;
-  /** The one failure message for every failed check. Default `Invalid username or password.` */
-  message?: string;
-}
-
-/** Options of {@link createLocalStrategy} without the request in `verify`. */
-export interface LocalStrategyOptions<U = Express.User> extends CommonLocalStrategyOptions {
+export const LOCAL_STRATEGY_OPTIONS = {
   /**
    * The app's existing check. Declared with two parameters it returns (or resolves to) the user or
-   * `false`; declared with three it calls `done(err, user | false)` as in passport-local.
+   * `false`; declared with three it calls `done(err, user | false)` as in passport-local. With
+   * `passReqToCallback: true`, `req` comes first.
    */
-  verify: Verify<U>;
-  passReqToCallback?: false;
-}
-
-/** Options of {@link createLocalStrategy} with the request first in `verify`. */
-export interface LocalStrategyOptionsWithRequest<U = Express.User> extends CommonLocalStrategyOptions {
-  /** As in {@link LocalStrategyOptions}, with `req` first (three parameters: promise form, four: callback form). */
-  verify: VerifyWithRequest<U>;
-  passReqToCallback: true;
-}
-
-const KNOWN: KnownKeys<LocalStrategyOptionsWithRequest> = {
-  verify: true,
-  passReqToCallback: true,
-  name: true,
-  usernameField: true,
-  passwordField: true,
-  maxUsernameLength: true,
-  maxPasswordLength: true,
-  message: true,
-  ...ATTEMPT_GUARD_KEYS,
+  verify: option.together<never>('required'),
+  /** Give `verify` the request first. Default `false`. */
+  passReqToCallback: option.boolean(false),
+  /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid-local`. */
+  name: option.string('bindid-local'),
+  /** Body field of the username (the router's confirm page posts under it). Default `username`. */
+  usernameField: option.custom<string, string>("`'username'`", (o, key) => fieldName(o, key, 'username')),
+  /** Body field of the password (the router's confirm page posts under it). Default `password`. */
+  passwordField: option.custom<string, string>("`'password'`", (o, key) => fieldName(o, key, 'password')),
+  /** Longest username accepted, in characters. Default 256. */
+  maxUsernameLength: option.integer(256, 1, 65_536),
+  /** Longest password accepted, in characters (bounds hashing cost). Default 1024. */
+  maxPasswordLength: option.integer(1024, 1, 65_536),
+  /** The one failure message for every failed check. Default `Invalid username or password.` */
+  message: option.string(DEFAULT_FAILURE_MESSAGE),
+  ...ATTEMPT_GUARD_OPTIONS,
 };
-/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
-export { KNOWN as LOCAL_STRATEGY_OPTION_KEYS };
 
-/** The default generic failure message. */
-export const DEFAULT_FAILURE_MESSAGE = 'Invalid username or password.';
+/** The options both forms of `verify` share. */
+type CommonLocalStrategyOptions = Omit<OptionsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback'>;
+
+/**
+ * Options of {@link createLocalStrategy} (see {@link LOCAL_STRATEGY_OPTIONS}): `verify` takes
+ * `(username, password)` (or `(username, password, done)`), or with `passReqToCallback: true`
+ * `(req, username, password)` (or `(req, username, password, done)`).
+ */
+export type LocalStrategyOptions<U = Express.User> = CommonLocalStrategyOptions &
+  ({ verify: Verify<U>; passReqToCallback?: false } | { verify: VerifyWithRequest<U>; passReqToCallback: true });
 
 /** The Strategy returned by {@link createLocalStrategy}: a passport-local Strategy. */
 export class BindIdLocalStrategy extends PassportLocalStrategy {
   /** The generic failure message. */
   readonly message: string;
+  /** The body fields it reads: a confirm form (the router's page) posts the credentials under these names. */
+  readonly fields: { readonly username: string; readonly password: string };
   // Plain (not #private) fields: passport calls authenticate() on Object.create(strategy).
   private readonly checks: { usernameField: string; passwordField: string; maxUsername: number; maxPassword: number };
 
@@ -123,6 +114,7 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
     );
     this.name = settings.name;
     this.message = settings.message;
+    this.fields = Object.freeze({ username: settings.usernameField, password: settings.passwordField });
     this.checks = {
       usernameField: settings.usernameField,
       passwordField: settings.passwordField,
@@ -170,28 +162,17 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
  * }));
  * ```
  */
-export function createLocalStrategy<U = Express.User>(
-  options: LocalStrategyOptions<U> | LocalStrategyOptionsWithRequest<U>,
-): BindIdLocalStrategy {
-  const o = new OptionReader('createLocalStrategy', options, KNOWN);
+export function createLocalStrategy<U = Express.User>(options: LocalStrategyOptions<U>): BindIdLocalStrategy {
+  const o = new OptionReader('createLocalStrategy', options, LOCAL_STRATEGY_OPTIONS);
   const verify = o.fn<(...args: unknown[]) => unknown>('verify');
   if (!verify) throw o.error('verify', 'is required: your existing check, (username, password) => user or false');
-  const withRequest = o.boolean('passReqToCallback', false);
-  const field = (key: string, fallback: string) => {
-    const value = o.string(key, fallback);
-    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(value)) throw o.error(key, 'must be a plain field name such as "username"');
-    return value;
-  };
-  const settings = {
-    name: o.string('name', 'bindid-local'),
-    usernameField: field('usernameField', 'username'),
-    passwordField: field('passwordField', 'password'),
-    maxUsername: o.integer('maxUsernameLength', 256, 1, 65_536),
-    maxPassword: o.integer('maxPasswordLength', 1024, 1, 65_536),
-    message: o.string('message', DEFAULT_FAILURE_MESSAGE),
-  };
+  const { passReqToCallback: withRequest, name, usernameField, passwordField, maxUsernameLength, maxPasswordLength, message, store } = readSchema(
+    o,
+    pick(LOCAL_STRATEGY_OPTIONS, ['passReqToCallback', 'name', 'usernameField', 'passwordField', 'maxUsernameLength', 'maxPasswordLength', 'message', 'store']),
+  );
+  const settings = { name, usernameField, passwordField, maxUsername: maxUsernameLength, maxPassword: maxPasswordLength, message };
   const callbackForm = verify.length >= (withRequest ? 4 : 3);
-  const guard = readAttemptGuardSettings(o, readStore(o).store, Date.now, o.integer('maxAttempts', 5, 1, 100));
+  const guard = readAttemptGuardSettings(o, store, Date.now);
 
   const runVerify: RunVerify = (req, username, password, done) => {
     let finished = false;
@@ -222,6 +203,13 @@ export function createLocalStrategy<U = Express.User>(
   };
   const strategy = new BindIdLocalStrategy(settings, guardedVerify(guard, settings.message, runVerify));
   return strategy;
+}
+
+/** A body field name option: a plain name, so that it can go into the confirm page's HTML as it is. */
+function fieldName(o: OptionReader, key: string, fallback: string): string {
+  const value = o.string(key, fallback);
+  if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(value)) throw o.error(key, 'must be a plain field name such as "username"');
+  return value;
 }
 
 /** An own property of the parsed body (never the query string, never an inherited key). */

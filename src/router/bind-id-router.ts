@@ -19,7 +19,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type {} from 'express-session';
 import type { OutboxWorker } from '../fail-open/outbox-worker.js';
-import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
+import { SignInFlow } from '../flow/sign-in-flow.js';
 import { callbackRoute } from './callback-route.js';
 import { cancelRoute } from './cancel-route.js';
 import { confirmPageRoute, confirmPostRoute } from './confirm-route.js';
@@ -40,7 +40,7 @@ export {
   type LinkFailedEvent,
   type PassportLike,
   type RecognizedEvent,
-  ROUTER_OPTION_KEYS,
+  ROUTER_OPTIONS,
   type UnlinkedEvent,
 } from './router-options.js';
 export { warnAboutSessionCookie } from './session-cookie-warning.js';
@@ -65,21 +65,12 @@ export type BindIdRouter = RequestHandler & {
  */
 export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>): BindIdRouter {
   const config = readRouterOptions(options);
-  const { paths, settings } = config;
+  const { paths, flow } = config;
+  const settings = flow.link;
   const ctx: RouterContext<U> = {
     ...config,
-    oidcClient: new BindIdOidcClient({
-      issuer: config.issuer,
-      clientId: config.clientId,
-      clientSecret: config.clientSecret,
-      redirectUri: `${config.baseUrl}${paths.callback}`,
-      scope: config.scope,
-      timeoutMs: config.httpTimeoutMs,
-      authorizationParams: config.authorizationParams,
-      pkce: config.pkce,
-      metadata: config.metadata,
-    }),
-    responses: new RouterResponses(config),
+    signIn: new SignInFlow(flow),
+    responses: new RouterResponses({ ...config, defaultReturnTo: flow.defaultReturnTo, baseUrl: flow.baseUrl }),
     // With the `passport` option the strategy was checked at start-up; the singleton is checked at the first confirm request.
     checkStrategy: config.passportGiven ? () => {} : singletonStrategyCheck(config.passport, config.strategy),
   };
@@ -101,7 +92,7 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
   const handler = function bindIdRouter(req: Request, res: Response, next: NextFunction): void {
     if (!cookieChecked && req.session) {
       cookieChecked = true;
-      warnAboutSessionCookie(req, config.baseUrl);
+      warnAboutSessionCookie(req, flow.baseUrl);
     }
     if (ownPaths.has(routerPath(req.path))) router(req, res, next);
     else next();

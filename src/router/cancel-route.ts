@@ -23,19 +23,19 @@ export function cancelRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
-    assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.appOrigin);
-    const now = ctx.settings.now();
+    assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.flow.appOrigin);
+    const now = ctx.flow.link.now();
     const pending = getPendingLogin(req, now);
     if (pending) {
       // A confirmation of it may be waiting on BindID (in another request, with its own copy of the
       // session): end its claim, so that it signs nobody in. The report it sent stands.
-      const outcome = await cancelClaim(ctx.settings.store, pending, now).catch(() => 'unknown' as const);
+      const outcome = await cancelClaim(ctx.flow.link.store, pending, now).catch(() => 'unknown' as const);
       log('pending login cancelled ("not me"); confirmation: %s', outcome);
-      emit('onLinkFailed', ctx.onLinkFailed, { req, reason: 'cancelled', sub: pending.claims.sub });
+      emit('onLinkFailed', ctx.flow.onLinkFailed, { req, reason: 'cancelled', sub: pending.claims.sub });
     }
     // "Not me": drop everything this browser session held (pending login, returnTo, CSRF token).
     await regenerateSession(req, {});
     noStore(res);
-    res.redirect(303, ctx.defaultReturnTo);
+    res.redirect(303, ctx.flow.defaultReturnTo);
   });
 }

@@ -91,6 +91,12 @@ export interface ConfirmPageModel {
   identity?: string;
   /** The username typed last time (after a failed attempt), to pre-fill the field. */
   username?: string;
+  /**
+   * The names under which the form posts the username and the password: the password strategy's
+   * (`createLocalStrategy`'s `usernameField` and `passwordField`). The router always sets them;
+   * default `username` and `password`.
+   */
+  fields?: { readonly username: string; readonly password: string };
   /** The error to announce, if any. */
   error?: string;
 }
@@ -148,9 +154,9 @@ ${identity}${alert}
 <form method="post" action="${e(model.action)}">
 ${csrf}
 <label for="bindid-username">${e(m.usernameLabel)}</label>
-<input id="bindid-username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256" value="${e(model.username ?? '')}">
+<input id="bindid-username" name="${e(model.fields?.username ?? 'username')}" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256" value="${e(model.username ?? '')}">
 <label for="bindid-password">${e(m.passwordLabel)}</label>
-<input id="bindid-password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${retry}>
+<input id="bindid-password" name="${e(model.fields?.password ?? 'password')}" type="password" autocomplete="current-password" required maxlength="1024"${retry}>
 <button type="submit">${e(m.submit)}</button>
 </form>
 <form method="post" action="${e(model.cancelAction)}" class="cancel">

@@ -20,6 +20,7 @@ import { identityOf } from './confirm-page.js';
 import { asyncRoute, bodyField, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 import type { PassportLike } from './router-options.js';
+import { credentialFields } from './strategy-check.js';
 
 const log = logger('login');
 
@@ -29,12 +30,12 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
     noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     ctx.checkStrategy(req); // before a form the strategy could not check is shown
-    const pending = getPendingLogin(req, ctx.settings.now());
+    const pending = getPendingLogin(req, ctx.flow.link.now());
     if (!pending && typeof req.isAuthenticated === 'function' && req.isAuthenticated()) {
       // Signed in already (e.g. the back button after confirming): nothing to confirm, go on.
       noStore(res);
-      log('confirm page: signed in already, on to %s', ctx.defaultReturnTo);
-      return res.redirect(303, ctx.defaultReturnTo);
+      log('confirm page: signed in already, on to %s', ctx.flow.defaultReturnTo);
+      return res.redirect(303, ctx.flow.defaultReturnTo);
     }
     log(pending ? 'confirm page shown' : 'confirm page: nothing to confirm (expired, used or cancelled)');
     if (!pending) return ctx.responses.page(req, res, { view: 'expired', status: 400 });
@@ -44,18 +45,19 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
 
 /** The handler of `POST` on the confirm path (after the form parser). */
 export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
-  const { onLinkFailed, messages } = ctx;
+  const { messages } = ctx;
+  const { onLinkFailed } = ctx.flow;
   return asyncRoute(async (req, res) => {
     noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     ctx.checkStrategy(req);
-    assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.appOrigin);
-    const pending = getPendingLogin(req, ctx.settings.now());
+    assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.flow.appOrigin);
+    const pending = getPendingLogin(req, ctx.flow.link.now());
     const page = ctx.responses.page.bind(ctx.responses);
     if (!pending) return page(req, res, { view: 'expired', status: 400 });
     const identity = identityOf(pending.claims);
     const sub = pending.claims.sub;
-    const typedField = bodyField(req, 'username');
+    const typedField = bodyField(req, credentialFields(ctx.passport, ctx.strategy).username);
     const typed = typeof typedField === 'string' ? typedField.slice(0, 256) : '';
     const unavailable = () => page(req, res, { view: 'confirm', status: 503, identity, error: messages.unavailable });
 
@@ -73,9 +75,9 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
     }
     const user = outcome.user;
 
-    const returnTo = req.session.bindid?.returnTo ?? ctx.defaultReturnTo;
+    const returnTo = req.session.bindid?.returnTo ?? ctx.flow.defaultReturnTo;
     try {
-      await confirmPendingLogin(req, user, ctx.settings);
+      await confirmPendingLogin(req, user, ctx.flow.link);
     } catch (err) {
       return answerConfirmError(ctx, req, res, err, sub, unavailable);
     }
@@ -122,7 +124,8 @@ async function answerConfirmError<U>(
   unavailable: () => Promise<void>,
 ): Promise<void> {
   if (!(err instanceof BindIdError)) throw err;
-  const { onLinkFailed, messages } = ctx;
+  const { messages } = ctx;
+  const { onLinkFailed } = ctx.flow;
   if (isLinkConflict(err)) {
     // Starting again would be refused the same way: the page says what to do instead.
     clearPendingLogin(req);
@@ -142,9 +145,8 @@ async function answerConfirmError<U>(
     case ErrorCode.UNAUTHORIZED:
       emit('onLinkFailed', onLinkFailed, { req, reason: 'feedback_failed', sub, error: err });
       // Fail closed: nobody is logged in. A retryable failure keeps the pending login for another
-      // try (password again); a refusal ends it.
+      // try (password again); a refusal ended it (the confirmation step cleared it).
       if (err.retryable) return unavailable();
-      clearPendingLogin(req);
       return ctx.responses.page(req, res, { view: 'expired', status: 502, error: messages.rejected });
     default:
       throw err;

@@ -4,13 +4,13 @@
  * @module
  */
 import type { Request } from 'express';
-import type { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
+import type { SignInFlow } from '../flow/sign-in-flow.js';
 import type { RouterConfig } from './router-options.js';
 import type { RouterResponses } from './router-responses.js';
 
-/** The options of one router and its OIDC client, and responses. @internal */
+/** The options of one router, its sign-in flow, and its responses. @internal */
 export interface RouterContext<U> extends RouterConfig<U> {
-  readonly oidcClient: BindIdOidcClient;
+  readonly signIn: SignInFlow<U>;
   readonly responses: RouterResponses;
   /** Throws `ERR_BINDID_STRATEGY_MISSING` while the passport instance in use has no password strategy (see `strategy-check.ts`). */
   readonly checkStrategy: (req: Request) => void;

@@ -1,24 +1,16 @@
 /**
- * The options of {@link bindIdRouter}: their types, and `readRouterOptions`, which checks them once,
- * when the router is built.
+ * The options of {@link bindIdRouter}, declared once (`ROUTER_OPTIONS`), and `readRouterOptions`,
+ * which checks them once, when the router is built.
  *
  * @module
  */
-import type { Request } from 'express';
 import passportDefault, { type Authenticator } from 'passport';
-import { ATTEMPT_GUARD_KEYS, type AttemptGuardOptions, type AttemptGuardSettings, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
-import {
-  CONFIRM_OPTION_KEYS,
-  type ConfirmSettings,
-  readConfirmSettings,
-  type SendAuthenticationPerformedOptions,
-} from '../confirm/confirm-options.js';
+import { ATTEMPT_GUARD_OPTIONS, type AttemptGuardSettings, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
+import { CONFIRM_OPTIONS } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
-import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/static-metadata.js';
-import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
-import { sanitizeReturnTo } from '../session/return-to.js';
+import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
+import { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionRule, type OptionsOf, pick, readSchema } from '../internal/option-schema.js';
 import { hasStrategy } from './strategy-check.js';
 import {
   type ConfirmPageMessages,
@@ -26,201 +18,97 @@ import {
   type RenderConfirmPage,
 } from './confirm-page.js';
 
-import type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './router-events.js';
-
 export type { AuthorizationParams } from '../oidc/authorization-params.js';
-export type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './router-events.js';
+export type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from '../flow/flow-events.js';
+export { type AliasLookup, CONFIRM_AGAIN } from '../flow/flow-options.js';
 export { BINDID_HOSTS, type BindIdEnvironment, type BindIdHosts } from '../oidc/bindid-hosts.js';
 export type { StaticOidcMetadata } from '../oidc/static-metadata.js';
-
-/**
- * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
- * password reset): instead of signing in, the router asks for the password again and re-reports.
- */
-export const CONFIRM_AGAIN: unique symbol = Symbol.for('express-bindid.confirm-again');
-
-/** What `findUserByAlias` may return. */
-export type AliasLookup<U> = U | typeof CONFIRM_AGAIN | null | undefined | false;
 
 /** The part of a passport instance the router uses. */
 export type PassportLike = Pick<Authenticator, 'authenticate'>;
 
-/** Paths of the router's routes (absolute app paths). */
-export interface BindIdRouterPaths {
+/** The router's paths, declared once (absolute app paths: the redirect URI, form actions and redirects use them as they are). */
+const PATH_OPTIONS = {
   /** Default `/login/bindid`. */
-  login?: string;
+  login: routePath('/login/bindid'),
   /** Default `/bindid/callback`. Registered at BindID as `baseUrl + callback`. */
-  callback?: string;
+  callback: routePath('/bindid/callback'),
   /** Default `/bindid/confirm`. */
-  confirm?: string;
+  confirm: routePath('/bindid/confirm'),
   /** Default `/bindid/confirm/cancel`. */
-  cancel?: string;
+  cancel: routePath('/bindid/confirm/cancel'),
   /** Default `/bindid/unlink`: POST (CSRF token `_csrf`) by the signed-in user, to unlink BindID after a fresh BindID sign-in. */
-  unlink?: string;
-}
+  unlink: routePath('/bindid/unlink'),
+};
+
+/** Paths of the router's routes (absolute app paths). */
+export interface BindIdRouterPaths extends OptionsOf<typeof PATH_OPTIONS> {}
+
+/** Each string of the default page is an option of `messages`, defaulting to its English text. */
+const MESSAGE_OPTIONS = Object.fromEntries(
+  Object.entries(DEFAULT_CONFIRM_MESSAGES).map(([key, text]) => [key, option.string(text)]),
+) as { readonly [K in keyof ConfirmPageMessages]: OptionRule<string, string> };
+
+/** The confirmation's options the router takes (all but `logIn`: the router always logs the user in; `clientSecret` is the flow's). */
+const { logIn: _logIn, clientSecret: _secret, ...ROUTER_CONFIRM_OPTIONS } = CONFIRM_OPTIONS;
 
 /**
- * Options of {@link bindIdRouter}: those of {@link sendAuthenticationPerformed} that report the link
- * (`alias`, `amr`, `apiUrl`, hooks, `now`, `store`, `failureMode`, `outbox`, `outboxWorker`...), and
- * the sign-in flow's own. The router always logs the user in (no `logIn`), and needs `clientSecret`
- * for the token endpoint even with a ready `client`.
+ * The options of {@link bindIdRouter}, declared once: the sign-in flow's (`issuer`, `apiUrl`,
+ * `clientId`, `clientSecret`, `findUserByAlias`, the authorization request, fail-open...), those of
+ * `sendAuthenticationPerformed` that confirm a new user (`amr`, `onLinked`, `outboxWorker`...), the
+ * attempt limits, and the router's own (passport, paths, the confirm page).
  */
-export interface BindIdRouterOptions<U = Express.User>
-  extends Omit<SendAuthenticationPerformedOptions<U>, 'client' | 'clientSecret' | 'logIn'>,
-    AttemptGuardOptions {
+export const ROUTER_OPTIONS = {
+  ...FLOW_OPTIONS,
+  ...ROUTER_CONFIRM_OPTIONS,
+  ...ATTEMPT_GUARD_OPTIONS,
   /**
-   * BindID's issuer (sign-in host, no trailing slash: one is removed), e.g. `BINDID_HOSTS.sandbox.issuer`
-   * (`https://signin.bindid-sandbox.io`); for the emulator `emu.issuer`.
+   * The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`,
+   * and `returnTo` must stay on it. `https:` (plain `http:` only for localhost), without credentials, query or fragment.
    */
-  issuer: string;
-  /** The BindID client ID of the app. */
-  clientId: string;
-  /** The BindID client secret (token endpoint and report signing). */
-  clientSecret: string;
-  /** A ready session-feedback client (to set its timeout, retries or axios instance); then no `apiUrl`. Default: built from `clientSecret` + `apiUrl`. */
-  client?: SessionFeedbackClient;
-  /** The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`, and `returnTo` must stay on it. */
-  baseUrl: string;
+  baseUrl: option.baseUrl('https://app.example.com'),
+  /** A ready session-feedback client (to set its timeout or retries), instead of the one built from `clientSecret` + `apiUrl`; then no `apiUrl`. */
+  client: option.instance(SessionFeedbackClient, 'a SessionFeedbackClient', 'built from `clientSecret` + `apiUrl`'),
   /**
-   * Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted,
-   * disabled): the sign-in is refused. Return {@link CONFIRM_AGAIN} when the app revoked this link
-   * (after a password reset, say): the user must confirm with their password again.
+   * The passport instance the app configured (`new Passport()`): required when it is not the singleton.
+   * It must already have the `strategy` (checked at start-up); the singleton is checked at the first confirm request.
    */
-  findUserByAlias: (alias: string, claims: BindIdClaims, req: Request) => AliasLookup<U> | Promise<AliasLookup<U>>;
-  /** The passport instance the app configured (`serializeUser`...). Default: the `passport` module's singleton. */
-  passport?: PassportLike;
+  passport: option.custom<PassportLike, PassportLike>('the `passport` singleton', readPassport),
   /** Name of the passport-local strategy that checks passwords (see `createLocalStrategy`). Default `bindid-local`. */
-  strategy?: string;
-  /** OIDC scopes. Default `openid email`. Or give `authorizationParams.scope` (not both). */
-  scope?: string;
-  /**
-   * Extra parameters of every authorization request (`acr_values`, `login_hint`, `prompt`, `display`,
-   * `bindid_custom_message`, `bindid_aux_link`, `bindid_aux_link_title`, `scope`), checked here.
-   * `state`, `nonce`, `redirect_uri`, PKCE, `client_id` and `response_type` cannot be set.
-   */
-  authorizationParams?: AuthorizationParams;
-  /**
-   * This login's parameters (same allow-list), overriding `authorizationParams` key by key; checked at
-   * each login (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400). Return `undefined` for none.
-   */
-  authorizationParamsFor?: (req: Request) => AuthorizationParams | undefined | Promise<AuthorizationParams | undefined>;
-  /** PKCE S256 (`code_challenge` at /authorize, `code_verifier` at /token). Default `true`. */
-  pkce?: boolean;
-  /** BindID's endpoints by hand, instead of discovery: all four or none, `https:` (plain `http:` only for localhost). */
-  metadata?: StaticOidcMetadata;
+  strategy: option.string('bindid-local'),
   /** Route paths. */
-  paths?: BindIdRouterPaths;
-  /** Where to go after sign-in when no valid `returnTo` was given. Default `/`. */
-  defaultReturnTo?: string;
-  /** Replace the default confirm page. */
-  render?: RenderConfirmPage;
+  paths: option.nested(PATH_OPTIONS, '`/login/bindid`, `/bindid/callback`, `/bindid/confirm`, `/bindid/confirm/cancel`, `/bindid/unlink`'),
+  /** Replace the default confirm page (status and security headers are set). */
+  render: option.fn<RenderConfirmPage>('built-in page'),
   /** Override strings of the default page (i18n). */
-  messages?: Partial<ConfirmPageMessages>;
-  /** Time a user has to confirm, in seconds (never beyond the access token's lifetime). Default 600. */
-  pendingTtlSeconds?: number;
-  /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
-  httpTimeoutMs?: number;
-  /** A confirmation attempt did not link. Errors are logged, not thrown. */
-  onLinkFailed?: (event: LinkFailedEvent) => unknown;
-  /** A returning BindID user was recognised by alias and signed in. Errors are logged, not thrown. */
-  onRecognized?: (event: RecognizedEvent<U>) => unknown;
-  /** The signed-in user unlinked BindID (`POST paths.unlink`): BindID accepted `alias_deleted`, the link is forgotten. Errors are logged, not thrown. */
-  onUnlinked?: (event: UnlinkedEvent<U>) => unknown;
-}
-
-/** The options the router shares with `sendAuthenticationPerformed` (all of its but `logIn`). */
-const { logIn: _logIn, ...SHARED_OPTION_KEYS } = CONFIRM_OPTION_KEYS;
-
-/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
-export const ROUTER_OPTION_KEYS: KnownKeys<BindIdRouterOptions> = {
-  ...SHARED_OPTION_KEYS,
-  ...ATTEMPT_GUARD_KEYS,
-  issuer: true,
-  clientId: true,
-  baseUrl: true,
-  findUserByAlias: true,
-  passport: true,
-  strategy: true,
-  scope: true,
-  authorizationParams: true,
-  authorizationParamsFor: true,
-  pkce: true,
-  metadata: true,
-  paths: true,
-  defaultReturnTo: true,
-  render: true,
-  messages: true,
-  pendingTtlSeconds: true,
-  httpTimeoutMs: true,
-  onLinkFailed: true,
-  onRecognized: true,
-  onUnlinked: true,
+  messages: option.nested(MESSAGE_OPTIONS, 'English'),
 };
-const KNOWN_PATHS: KnownKeys<BindIdRouterPaths> = { login: true, callback: true, confirm: true, cancel: true, unlink: true };
-const KNOWN_MESSAGES: KnownKeys<ConfirmPageMessages> = {
-  lang: true,
-  title: true,
-  intro: true,
-  identity: true,
-  usernameLabel: true,
-  passwordLabel: true,
-  submit: true,
-  cancel: true,
-  invalidCredentials: true,
-  unavailable: true,
-  rejected: true,
-  alreadyLinked: true,
-  expiredTitle: true,
-  expired: true,
-  startOver: true,
-};
+
+/** Options of {@link bindIdRouter} (see {@link ROUTER_OPTIONS}). */
+export interface BindIdRouterOptions<U = Express.User> extends OptionsOf<typeof ROUTER_OPTIONS, FlowUserTypes<U>> {}
 
 /** The router's options as read once by {@link readRouterOptions}. @internal */
 export interface RouterConfig<U> {
-  baseUrl: string;
-  /** The origin of `baseUrl`, for the same-origin check of the forms. */
-  appOrigin: string;
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  scope: string;
-  /** Static authorization parameters, checked (without `scope`, which is in `scope`). */
-  authorizationParams: AuthorizationParams;
-  authorizationParamsFor: BindIdRouterOptions<U>['authorizationParamsFor'];
-  pkce: boolean;
-  metadata: StaticOidcMetadata | undefined;
-  httpTimeoutMs: number;
-  findUserByAlias: BindIdRouterOptions<U>['findUserByAlias'];
+  /** The sign-in flow's settings (and through them the confirmation's: client, store, fail-open...). */
+  flow: FlowSettings<U>;
   passport: PassportLike;
   /** Whether the app gave `passport` (checked at start-up) or the router uses the singleton (checked at the first confirm request). */
   passportGiven: boolean;
   strategy: string;
   paths: Required<BindIdRouterPaths>;
-  defaultReturnTo: string;
   render: RenderConfirmPage | undefined;
   messages: ConfirmPageMessages;
-  pendingTtlSeconds: number;
-  onLinkFailed: ((event: LinkFailedEvent) => void | Promise<void>) | undefined;
-  onRecognized: ((event: RecognizedEvent<U>) => void | Promise<void>) | undefined;
-  onUnlinked: ((event: UnlinkedEvent<U>) => void | Promise<void>) | undefined;
-  /** The confirmation settings shared with `sendAuthenticationPerformed` (client, store, failure policy...). */
-  settings: ConfirmSettings<U>;
-  /** The attempt limits the router hands to the strategy for each confirm request (store shared with `settings`). */
+  /** The attempt limits the router hands to the strategy for each confirm request (store shared with the flow). */
   guard: AttemptGuardSettings;
 }
 
 /** Check every option of `bindIdRouter` (throws `ERR_BINDID_INVALID_OPTION` naming the first bad one). */
 export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterConfig<U> {
-  const o = new OptionReader('bindIdRouter', options, ROUTER_OPTION_KEYS);
-  const baseUrl = o.baseUrl('baseUrl', 'https://app.example.com');
-  const issuer = o.baseUrl('issuer', 'https://signin.bindid-sandbox.io');
-  const clientId = o.requiredString('clientId', 'the client ID from the BindID admin portal');
-  const clientSecret = o.requiredString('clientSecret', 'process.env.BINDID_CLIENT_SECRET');
-  if (clientSecret.trim() !== clientSecret) throw o.error('clientSecret', 'has leading or trailing whitespace; trim it');
-  const findUserByAlias = o.fn<BindIdRouterOptions<U>['findUserByAlias']>('findUserByAlias');
-  if (!findUserByAlias) throw o.error('findUserByAlias', 'is required: (alias) => the user whose alias it is, or null');
-  const passport = readPassport(o);
-  const strategy = o.string('strategy', 'bindid-local');
+  const o = new OptionReader('bindIdRouter', options, ROUTER_OPTIONS);
+  const { passport, strategy, paths, baseUrl, client, render, messages } = readSchema(
+    o,
+    pick(ROUTER_OPTIONS, ['passport', 'strategy', 'paths', 'baseUrl', 'client', 'render', 'messages']),
+  );
   const passportGiven = o.has('passport');
   if (passportGiven && hasStrategy(passport, strategy) === false) {
     throw o.error(
@@ -228,109 +116,28 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
       `has no strategy "${strategy}": register createLocalStrategy on this instance before bindIdRouter() (passport.use(createLocalStrategy({ verify }))), or pass \`passport: yourInstance\`, the instance you registered it on`,
     );
   }
-  const paths = readPaths(o);
-  const defaultReturnTo = o.string('defaultReturnTo', '/');
-  if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
-    throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
-  }
-  const render = o.fn<RenderConfirmPage>('render');
-  const messages = readMessages(o);
-  const pendingTtlSeconds = o.integer('pendingTtlSeconds', DEFAULT_PENDING_TTL_SECONDS, 10, 3600);
-  const maxAttempts = o.integer('maxAttempts', 5, 1, 100);
-  const onLinkFailed = o.fn<(event: LinkFailedEvent) => void | Promise<void>>('onLinkFailed');
-  const onRecognized = o.fn<(event: RecognizedEvent<U>) => void | Promise<void>>('onRecognized');
-  const onUnlinked = o.fn<(event: UnlinkedEvent<U>) => void | Promise<void>>('onUnlinked');
-  const { scope, authorizationParams } = readScopeAndParams(o);
-  const authorizationParamsFor = o.fn<BindIdRouterOptions<U>['authorizationParamsFor']>('authorizationParamsFor');
-  const pkce = o.boolean('pkce', true);
-  const metadata = readStaticMetadata(o, 'metadata', issuer);
-  const httpTimeoutMs = o.integer('httpTimeoutMs', 5000, 500, 60_000);
-  const settings: ConfirmSettings<U> = readConfirmSettings<U>(o, true, readFeedbackClient(o, clientSecret));
-  const guard = readAttemptGuardSettings(o, settings.store, settings.now, maxAttempts);
-  return {
-    baseUrl,
-    appOrigin: new URL(baseUrl).origin,
-    issuer,
-    clientId,
-    clientSecret,
-    scope,
-    authorizationParams,
-    authorizationParamsFor,
-    pkce,
-    metadata,
-    httpTimeoutMs,
-    findUserByAlias,
-    passport,
-    passportGiven,
-    strategy,
-    paths,
-    defaultReturnTo,
-    render,
-    messages,
-    pendingTtlSeconds,
-    onLinkFailed,
-    onRecognized,
-    onUnlinked,
-    settings,
-    guard,
-  };
+  if (client && o.has('apiUrl')) throw o.error('client', 'cannot be combined with apiUrl: give one or the other');
+  const flow = readFlowSettings<U>(o, { baseUrl, redirectUri: `${baseUrl}${paths.callback}` }, client);
+  const guard = readAttemptGuardSettings(o, flow.link.store, flow.link.now);
+  return { flow, passport, passportGiven, strategy, paths, render, messages, guard };
 }
 
-/** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */
-function readScopeAndParams(o: OptionReader): { scope: string; authorizationParams: AuthorizationParams } {
-  const { scope: paramScope, ...authorizationParams } = readAuthorizationParams(o, 'authorizationParams');
-  if (paramScope !== undefined && o.has('scope')) {
-    throw o.error('authorizationParams.scope', 'cannot be combined with the scope option: give one or the other');
-  }
-  const scope = paramScope ?? o.string('scope', 'openid email');
-  if (!scope.split(' ').includes('openid')) throw o.error('scope', 'must include openid');
-  return { scope, authorizationParams };
+/** A route path option: absolute, plain characters, no `//`. */
+function routePath(fallback: string): OptionRule<string, string> {
+  return option.custom<string, string>(`\`'${fallback}'\``, (o, key) => {
+    const value = o.string(key, fallback);
+    if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
+      throw o.error(key, 'must be an absolute path such as /bindid/confirm');
+    }
+    return value;
+  });
 }
 
-function readPaths(o: OptionReader): Required<BindIdRouterPaths> {
-  const p = o.nested('paths', KNOWN_PATHS);
-  return {
-    login: routePath(p, 'login', '/login/bindid'),
-    callback: routePath(p, 'callback', '/bindid/callback'),
-    confirm: routePath(p, 'confirm', '/bindid/confirm'),
-    cancel: routePath(p, 'cancel', '/bindid/confirm/cancel'),
-    unlink: routePath(p, 'unlink', '/bindid/unlink'),
-  };
-}
-
-function routePath(o: OptionReader, key: string, fallback: string): string {
-  const value = o.string(key, fallback);
-  if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
-    throw o.error(key, 'must be an absolute path such as /bindid/confirm');
-  }
-  return value;
-}
-
-function readPassport(o: OptionReader): PassportLike {
-  const value = o.raw('passport');
+function readPassport(o: OptionReader, key: string): PassportLike {
+  const value = o.raw(key);
   if (value === undefined) return passportDefault;
   if (typeof (value as { authenticate?: unknown } | null)?.authenticate !== 'function') {
-    throw o.error('passport', 'must be a passport instance (import passport from "passport")');
+    throw o.error(key, 'must be a passport instance (import passport from "passport")');
   }
   return value as PassportLike;
-}
-
-function readFeedbackClient(o: OptionReader, clientSecret: string): SessionFeedbackClient {
-  const given = o.raw('client');
-  if (given !== undefined) {
-    if (!(given instanceof SessionFeedbackClient)) throw o.error('client', 'must be a SessionFeedbackClient');
-    if (o.has('apiUrl')) throw o.error('client', 'cannot be combined with apiUrl: give one or the other');
-    return given;
-  }
-  const apiUrl = o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io');
-  return new SessionFeedbackClient({ clientSecret, apiUrl });
-}
-
-function readMessages(o: OptionReader): ConfirmPageMessages {
-  const m = o.nested('messages', KNOWN_MESSAGES);
-  const out = { ...DEFAULT_CONFIRM_MESSAGES };
-  for (const key of Object.keys(KNOWN_MESSAGES) as Array<keyof ConfirmPageMessages>) {
-    out[key] = m.string(key, DEFAULT_CONFIRM_MESSAGES[key]);
-  }
-  return out;
 }

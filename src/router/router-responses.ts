@@ -9,6 +9,7 @@ import { csrfToken } from '../session/csrf.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import { type ConfirmPageModel, renderDefaultConfirmPage } from './confirm-page.js';
 import { noStore } from './route-helpers.js';
+import { credentialFields } from './strategy-check.js';
 import type { RouterConfig } from './router-options.js';
 
 /** What a route gives {@link RouterResponses.page}; the rest of the model comes from the options. */
@@ -16,7 +17,12 @@ export type PageModel = Pick<ConfirmPageModel, 'view' | 'status'> & Partial<Conf
 
 /** Answers with the confirm page and redirects to the return path, never cached. */
 export class RouterResponses {
-  constructor(private readonly config: Pick<RouterConfig<unknown>, 'messages' | 'paths' | 'render' | 'defaultReturnTo' | 'baseUrl'>) {}
+  constructor(
+    private readonly config: Pick<RouterConfig<unknown>, 'messages' | 'paths' | 'render' | 'passport' | 'strategy'> & {
+      readonly defaultReturnTo: string;
+      readonly baseUrl: string;
+    },
+  ) {}
 
   /** Answer with the confirm page (default or the app's render hook), never cached. */
   async page(req: Request, res: Response, model: PageModel): Promise<void> {
@@ -27,6 +33,8 @@ export class RouterResponses {
       action: paths.confirm,
       cancelAction: paths.cancel,
       startOverUrl: this.startOver(req),
+      // Read at each page: the strategy may be registered after the router (the passport singleton).
+      fields: credentialFields(this.config.passport, this.config.strategy),
       ...(model.view === 'confirm' ? { csrfToken: csrfToken(req) } : {}),
     };
     if (full.identity === undefined) delete full.identity;

@@ -20,6 +20,24 @@ export function hasStrategy(passport: unknown, name: string): boolean | undefine
   return lookup.call(passport, name) !== undefined;
 }
 
+/** The names of the credential fields a form posts to the strategy. */
+export interface CredentialFields {
+  readonly username: string;
+  readonly password: string;
+}
+const DEFAULT_FIELDS: CredentialFields = Object.freeze({ username: 'username', password: 'password' });
+
+/**
+ * The body fields the strategy `name` of `passport` reads (`fields` of a `createLocalStrategy`, whose
+ * `usernameField`/`passwordField` the confirm page must post), or `username`/`password`.
+ */
+export function credentialFields(passport: unknown, name: string): CredentialFields {
+  const lookup = (passport as { _strategy?: unknown } | null | undefined)?._strategy;
+  const fields = typeof lookup === 'function' ? (lookup.call(passport, name) as { fields?: unknown } | undefined)?.fields : undefined;
+  const { username, password } = (fields ?? {}) as Partial<Record<string, unknown>>;
+  return typeof username === 'string' && typeof password === 'string' ? { username, password } : DEFAULT_FIELDS;
+}
+
 /** The instance `passport.initialize()` put on the request (`req._passport.instance`, passport's default compat mode). */
 function requestPassport(req: Request): unknown {
   return (req as { _passport?: { instance?: unknown } })._passport?.instance;

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode, invalidArgument } from '../errors.js';
+import { aliasClaim, aliasUnusable } from '../feedback/assert-alias.js';
 import { assertAccessToken } from '../feedback/signing.js';
 import { describeType } from '../internal/describe-type.js';
 import { requireServerSession } from './require-session.js';
@@ -115,17 +116,23 @@ export const DEFAULT_PENDING_TTL_SECONDS = 600;
 export const MAX_CLAIMS_BYTES = 16_384;
 
 /**
- * True when the ID token carries no `bindid_alias`: BindID does not know this user as one of the
- * app's users yet, so the app must confirm them once (password) and report an alias.
+ * True when the ID token carries no `bindid_alias` (absent, `null` or `""`): BindID does not know
+ * this user as one of the app's users yet, so the app must confirm them once (password) and report
+ * an alias. False for a usable alias: the app signs in the user it belongs to. The policy of the
+ * router and `BindIdStrategy`, so an own callback decides as they do.
  *
  * @throws BindIdArgumentError when `claims` is not an object.
+ * @throws BindIdStateError `ERR_BINDID_ALIAS_UNUSABLE` (403) when `bindid_alias` is malformed (not a
+ *   string, too long, control characters, surrounding whitespace): it is never trimmed or "fixed",
+ *   since another application of the same BindID tenant may have set it.
  */
 export function isNewBindIdUser(claims: BindIdClaims | Record<string, unknown>): boolean {
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
     throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
   }
-  const alias = (claims as Record<string, unknown>).bindid_alias;
-  return alias === undefined || alias === null;
+  const claim = aliasClaim(claims as Record<string, unknown>);
+  if (claim.kind === 'unusable') throw aliasUnusable();
+  return claim.kind === 'none';
 }
 
 /**

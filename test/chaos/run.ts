@@ -18,7 +18,8 @@
  * @module
  */
 import { createCluster } from 'redis';
-import { RedisBindIdStore, StoreOutbox } from '../../src/index.js';
+import { RedisBindIdStore } from '../../src/index.js';
+import { StoreOutbox } from '../../src/fail-open/index.js';
 import { PUBLIC_ORIGIN, sleep } from '../redis/instances.js';
 import { RedisCluster } from '../redis/redis-cluster.js';
 import { queueKeys } from '../../src/stores/redis-queue.js';

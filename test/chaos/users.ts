@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { outboxId, type Outbox } from '../../src/index.js';
+import { outboxId, type Outbox } from '../../src/fail-open/index.js';
 import { Browser, type Page, sleep } from '../redis/instances.js';
 import type { Fleet } from './fleet.js';
 

@@ -215,12 +215,14 @@ describe('failures call next(err) once and report nothing accepted', () => {
   });
 
   it.each([
-    ['400', 400, ErrorCode.REJECTED],
-    ['401', 401, ErrorCode.UNAUTHORIZED],
-    ['403', 403, ErrorCode.UNAUTHORIZED],
-    ['500 (twice)', 500, ErrorCode.UNAVAILABLE],
-    ['503 (three times)', 503, ErrorCode.UNAVAILABLE],
-  ])('BindID answering %s → coded error, nobody logged in, pending kept', async (_name, status, code) => {
+    // A refusal is final: the pending login ends (a retry says 'start again', not 409 until it expires);
+    // an outage may pass, so the pending login stays for the user's retry.
+    ['400', 400, ErrorCode.REJECTED, null],
+    ['401', 401, ErrorCode.UNAUTHORIZED, null],
+    ['403', 403, ErrorCode.UNAUTHORIZED, null],
+    ['500 (twice)', 500, ErrorCode.UNAVAILABLE, 'present'],
+    ['503 (three times)', 503, ErrorCode.UNAVAILABLE, 'present'],
+  ])('BindID answering %s → coded error, nobody logged in, pending login: %s', async (_name, status, code, pending) => {
     const client = new SessionFeedbackClient({
       clientSecret: emulator.clientSecret,
       apiUrl: emulator.apiUrl,
@@ -233,7 +235,7 @@ describe('failures call next(err) once and report nothing accepted', () => {
     expect(res.body.code).toBe(code);
     expect(h.nexts).toEqual([{ code }]);
     expect(emulator.reports().every((r) => !r.accepted)).toBe(true);
-    expect(await h.agent.get('/whoami').then((r) => r.body)).toEqual({ user: null, pending: 'present' });
+    expect(await h.agent.get('/whoami').then((r) => r.body)).toEqual({ user: null, pending });
     client.close();
   });
 

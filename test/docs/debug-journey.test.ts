@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import createDebug from 'debug';
-import { feedbackAuthValue, SessionFeedbackClient } from '../../src/index.js';
+import { SessionFeedbackClient } from '../../src/index.js';
+import { feedbackAuthValue } from '../../src/feedback/index.js';
 import {
   APP_ORIGIN,
   bindIdSignIn,
@@ -118,7 +119,7 @@ describe('DEBUG=express-bindid:* during whole journeys', () => {
     expect(steps(documented)).toEqual([
       'express-bindid:login sign-in started: to BindID',
       'express-bindid:login callback: token exchange done, ID token valid (sub <sub>)',
-      'express-bindid:login callback: new BindID user, pending login stored: to the confirm page',
+      'express-bindid:login callback: new BindID user, pending login stored',
       'express-bindid:login confirm page shown',
       'express-bindid:confirm confirm attempt refused: wrong username or password (attempt <n> of <max> for this sign-in)',
       'express-bindid:confirm confirm attempt accepted: password checked',
@@ -130,7 +131,7 @@ describe('DEBUG=express-bindid:* during whole journeys', () => {
     expect(steps(documented)).toEqual([
       'express-bindid:login sign-in started: to BindID',
       'express-bindid:login callback: token exchange done, ID token valid (sub <sub>)',
-      'express-bindid:login callback: returning user signed in by alias',
+      'express-bindid:login callback: returning user recognised by alias',
     ]);
   });
 

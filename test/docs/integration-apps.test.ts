@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Express, Request } from 'express';
-import { DEFAULT_CONFIRM_MESSAGES, type StorePendingLoginInput } from 'express-bindid';
+import { DEFAULT_CONFIRM_MESSAGES, type storePendingLogin } from 'express-bindid';
 import { confirmWithPassword, mintPendingLogin, signInWithBindId, startTestBindId, type TestBindId } from 'express-bindid/testing';
 import request from 'supertest';
 import ts from 'typescript';
@@ -54,7 +54,7 @@ function appBlocks(markdown: string): Map<string, string> {
 }
 
 interface AppModule {
-  createApp(options: { bindid: TestBindId['options']; baseUrl: string; verifyCallback?: (req: Request) => Promise<StorePendingLoginInput> }): Express;
+  createApp(options: { bindid: TestBindId['options']; baseUrl: string; verifyCallback?: (req: Request) => Promise<Parameters<typeof storePendingLogin>[1]> }): Express;
 }
 
 /** Load a block as a CommonJS module whose imports are this file's, with `users` in its scope. */

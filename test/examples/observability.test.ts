@@ -6,7 +6,8 @@ import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { instrumentBindId } from '../../examples/observability/telemetry.js';
-import { MemoryBindIdStore, SessionFeedbackClient, StoreOutbox } from '../../src/index.js';
+import { MemoryBindIdStore, SessionFeedbackClient } from '../../src/index.js';
+import { StoreOutbox } from '../../src/fail-open/index.js';
 import { atConfirmPage, bindIdSignIn, pendingAccessToken, submitConfirm, useFlowPerTest } from '../helpers/flow.js';
 
 describe('observability recipe: OpenTelemetry spans and prom-client metrics from the channels', () => {

@@ -6,16 +6,9 @@
  * as refused, without its token in the event), and a malformed attempt count still gives a finite
  * retry delay.
  */
-import {
-  BindIdFeedbackError,
-  ErrorCode,
-  type Outbox,
-  type OutboxDeadLetterEvent,
-  type OutboxItem,
-  type OutboxRetryEvent,
-  type OutboxSender,
-  OutboxWorker,
-} from '../../src/index.js';
+import { ErrorCode } from '../../src/index.js';
+import { BindIdFeedbackError } from '../../src/errors.js';
+import { type Outbox, type OutboxDeadLetterEvent, type OutboxItem, type OutboxRetryEvent, type OutboxSender, OutboxWorker } from '../../src/fail-open/index.js';
 import type { FakeBindId } from '../helpers/fake-bindid.js';
 import { makeClient, useFakeBindId } from '../helpers/feedback.js';
 import { makeItem } from '../helpers/outbox.js';

@@ -11,15 +11,8 @@ import {
   SELF_HEAL_TTL_MS,
   writeHealRecord,
 } from '../../src/fail-open/failure-policy.js';
-import {
-  type BindIdStore,
-  bindIdRouter,
-  ErrorCode,
-  MemoryBindIdStore,
-  RedisBindIdStore,
-  StoreOutbox,
-  sendAuthenticationPerformed,
-} from '../../src/index.js';
+import { type BindIdStore, bindIdRouter, ErrorCode, MemoryBindIdStore, RedisBindIdStore, sendAuthenticationPerformed } from '../../src/index.js';
+import { StoreOutbox } from '../../src/fail-open/index.js';
 import { withFakeClock } from '../helpers/fake-clock.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { makeItem } from '../helpers/outbox.js';

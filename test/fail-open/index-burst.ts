@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Outbox, type OutboxItem, type OutboxSender, OutboxWorker } from '../../src/index.js';
+import { type Outbox, type OutboxItem, type OutboxSender, OutboxWorker } from '../../src/fail-open/index.js';
 import { makeItem } from '../helpers/outbox.js';
 
 /** What the burst saw. */

@@ -5,15 +5,10 @@
  * sent before it is due nor after its token expired, and it ends delivered once or dead-lettered.
  */
 import fc from 'fast-check';
-import {
-  BindIdFeedbackError,
-  ErrorCode,
-  MemoryBindIdStore,
-  type OutboxItem,
-  OutboxWorker,
-  type SessionFeedbackReport,
-  StoreOutbox,
-} from '../../src/index.js';
+import { ErrorCode, MemoryBindIdStore } from '../../src/index.js';
+import { BindIdFeedbackError } from '../../src/errors.js';
+import { type OutboxItem, OutboxWorker, StoreOutbox } from '../../src/fail-open/index.js';
+import type { SessionFeedbackReport } from '../../src/feedback/index.js';
 import { makeItem } from '../helpers/outbox.js';
 
 const bounds = fc

@@ -5,23 +5,8 @@
  * one store, start/stop without leftover timers, and store failures.
  */
 import type { Emulator } from '../../src/emulator/index.js';
-import {
-  BindIdError,
-  ErrorCode,
-  MemoryBindIdStore,
-  type Outbox,
-  type OutboxDeadLetterEvent,
-  type OutboxDeliveredEvent,
-  type OutboxItem,
-  type OutboxRetryEvent,
-  type OutboxRunResult,
-  type OutboxSender,
-  OutboxWorker,
-  type OutboxWorkerOptions,
-  type SessionFeedbackClient,
-  RedisBindIdStore,
-  StoreOutbox,
-} from '../../src/index.js';
+import { BindIdError, ErrorCode, MemoryBindIdStore, type SessionFeedbackClient, RedisBindIdStore } from '../../src/index.js';
+import { type Outbox, type OutboxDeadLetterEvent, type OutboxDeliveredEvent, type OutboxItem, type OutboxRetryEvent, type OutboxRunResult, type OutboxSender, OutboxWorker, type OutboxWorkerOptions, StoreOutbox } from '../../src/fail-open/index.js';
 import { startEmulator } from '../emulator/helpers.js';
 import { FakeRedisQueues as FakeRedis } from '../stores/fake-redis-queues.js';
 import { until, watch, withFakeClock } from '../helpers/fake-clock.js';

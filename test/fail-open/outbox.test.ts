@@ -4,13 +4,8 @@
  * the caller falls back to fail closed (K108). The same contract runs on a real Redis in test/redis/.
  */
 import session from 'express-session';
-import {
-  ErrorCode,
-  MemoryBindIdStore,
-  RedisBindIdStore,
-  StoreOutbox,
-  type BindIdStore,
-} from '../../src/index.js';
+import { ErrorCode, MemoryBindIdStore, RedisBindIdStore, type BindIdStore } from '../../src/index.js';
+import { StoreOutbox } from '../../src/fail-open/index.js';
 import { FakeRedisQueues as FakeRedis } from '../stores/fake-redis-queues.js';
 import { rejection } from '../helpers/feedback.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';

@@ -1,12 +1,11 @@
 /**
  * Faults of the outbound call (checklist J 79–81, 91–98): the overall deadline (hung and trickling
  * servers, late answers), redirects that must not be followed, oversized and odd response bodies,
- * keep-alive, and a caller-supplied axios instance (interceptors, retries: 0, throwing
- * interceptors, the fetch adapter, a base URL of its own).
+ * and keep-alive.
  */
-import axios, { type AxiosInstance } from 'axios';
-import { BindIdFeedbackError, ErrorCode } from '../../src/index.js';
-import { closedPort, FakeBindId, reply } from '../helpers/fake-bindid.js';
+import { ErrorCode } from '../../src/index.js';
+import { BindIdFeedbackError } from '../../src/errors.js';
+import { FakeBindId, reply } from '../helpers/fake-bindid.js';
 import { httpTraffic, settlesAt, until, useFakeClock, watch, withFakeClock } from '../helpers/fake-clock.js';
 import { clientProbe, makeClient, newToken, rejection, useFakeBindId } from '../helpers/feedback.js';
 
@@ -184,142 +183,5 @@ describe('keep-alive', () => {
     expect(bindid.requests).toHaveLength(5);
     expect(bindid.connections).toBe(1);
     expect(new Set(bindid.requests.map((r) => r.connection))).toEqual(new Set([0]));
-  });
-});
-
-describe('an injected axios instance', () => {
-  it('is the one used: its interceptors see the request', async () => {
-    const instance = axios.create();
-    const seen: Array<{ method?: string; url?: string }> = [];
-    instance.interceptors.request.use((config) => {
-      seen.push({ method: config.method, url: config.url });
-      return config;
-    });
-    await makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() });
-    expect(seen.map((s) => [s.method?.toUpperCase(), s.url])).toEqual([['POST', `${bindid.url}/session-feedback`]]);
-  });
-
-  it('J97 with retries: 0 (because it retries by itself) the client makes one attempt only', async () => {
-    const instance = axios.create();
-    let calls = 0;
-    instance.interceptors.request.use((config) => {
-      calls += 1;
-      return config;
-    });
-    bindid.setDefault(reply.status(503));
-    const err = await rejection(makeClient(bindid.url, { axios: instance, retries: 0 }).aliasDeleted({ accessToken: newToken() }));
-    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1 });
-    expect(calls).toBe(1);
-    expect(bindid.requests).toHaveLength(1);
-  });
-
-  it.each([
-    ['a synchronous request interceptor', true],
-    ['an asynchronous request interceptor', false],
-  ])('J95 %s that throws → a coded error, not retried, nothing sent', async (_what, synchronous) => {
-    const instance = axios.create();
-    instance.interceptors.request.use(
-      () => {
-        throw new TypeError('interceptor exploded');
-      },
-      undefined,
-      { synchronous },
-    );
-    const err = await rejection(makeClient(bindid.url, { axios: instance, retries: 3 }).aliasDeleted({ accessToken: newToken() }));
-    expect(err).toBeInstanceOf(BindIdFeedbackError);
-    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1, retryable: false });
-    expect(err.message).not.toContain('exploded');
-    expect(bindid.requests).toEqual([]);
-  });
-
-  it.each<[string, (instance: AxiosInstance) => void]>([
-    ['unwraps response.data', (i) => void i.interceptors.response.use((r) => r.data)],
-    ['returns undefined', (i) => void i.interceptors.response.use(() => undefined as never)],
-  ])('J95 a response interceptor that %s → a coded error saying so, not a TypeError', async (_what, install) => {
-    const instance = axios.create();
-    install(instance);
-    const err = await rejection(makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() }));
-    expect(err).toBeInstanceOf(BindIdFeedbackError);
-    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1, retryable: false });
-    expect(err.message).toMatch(/interceptor/);
-  });
-
-  it('J80 an interceptor that ignores the abort signal cannot stretch the deadline: ERR_BINDID_TIMEOUT on time, nothing sent later', async () => {
-    const instance = axios.create();
-    instance.interceptors.request.use(async (config) => {
-      await new Promise((resolve) => setTimeout(resolve, 1200)); // a slow token refresh, say (on the fake clock)
-      return config;
-    });
-    const traffic = httpTraffic();
-    try {
-      await withFakeClock(async () => {
-        const since = jest.now();
-        const call = watch(rejection(makeClient(bindid.url, { axios: instance, timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() })));
-        expect(await settlesAt(call, 300, since)).toMatchObject({ code: ErrorCode.TIMEOUT, attempts: 1 });
-        await jest.advanceTimersByTimeAsync(900); // the interceptor finishes; axios sees the abort
-      });
-      expect(traffic.sent).toBe(0); // no request was even created
-    } finally {
-      traffic.stop();
-    }
-    expect(bindid.requests).toEqual([]);
-  });
-
-  it('H68 its baseURL with allowAbsoluteUrls: false does not divert the report (token and HMAC) to another host', async () => {
-    const instance = axios.create({ baseURL: other.url, allowAbsoluteUrls: false });
-    await makeClient(bindid.url, { axios: instance }).aliasDeleted({ accessToken: newToken() });
-    expect(bindid.requests).toHaveLength(1);
-    expect(other.requests).toEqual([]);
-  });
-
-  describe('with the fetch adapter', () => {
-    const fetchClient = (url: string, overrides = {}) => makeClient(url, { axios: axios.create({ adapter: 'fetch' }), ...overrides });
-
-    it('sends the same request', async () => {
-      const token = newToken();
-      await fetchClient(bindid.url).aliasDeleted({ accessToken: token, time: 7 });
-      expect(bindid.requests[0]?.body.toString('utf8')).toBe(
-        `{"subject_session_at":"${token}","reports":[{"type":"alias_deleted","time":7}]}`,
-      );
-    });
-
-    it('J91 does not follow a 307: the other server receives nothing', async () => {
-      bindid.setDefault(reply.redirect(307, `${other.url}/session-feedback`));
-      const err = await rejection(fetchClient(bindid.url).aliasDeleted({ accessToken: newToken() }));
-      expect(err).toMatchObject({ code: ErrorCode.REJECTED, upstreamStatus: 307 });
-      expect(other.requests).toEqual([]);
-    });
-
-    it('J93 a 2xx with a body far above the cap (declared length) is still a success', async () => {
-      bindid.setDefault(reply.huge(200, 50 * 1024 * 1024));
-      const result = await fetchClient(bindid.url, { timeoutMs: 3000 }).aliasDeleted({ accessToken: newToken() });
-      expect(result.status).toBe(200);
-      expect(bindid.requests[0]?.replyBytes).toBeLessThan(16 * 1024 * 1024);
-    });
-
-    it('J82 connection refused is retried like with the default client (the code hides in the cause)', async () => {
-      const port = await closedPort();
-      const err = await rejection(fetchClient(`http://127.0.0.1:${port}`, { retries: 2 }).aliasDeleted({ accessToken: newToken() }));
-      expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3 });
-      expect((err.cause as Error & { code?: string }).code).toBe('ECONNREFUSED');
-    });
-
-    it('J84 a dropped connection is retried once', async () => {
-      bindid.setDefault(reply.drop());
-      const err = await rejection(fetchClient(bindid.url, { retries: 3 }).aliasDeleted({ accessToken: newToken() }));
-      expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2 });
-      expect(bindid.requests).toHaveLength(2);
-    });
-
-    it('J80 a hung server → ERR_BINDID_TIMEOUT at the deadline', async () => {
-      bindid.setDefault(reply.hang());
-      const error = await withFakeClock(async () => {
-        const since = jest.now();
-        const call = watch(rejection(fetchClient(bindid.url, { timeoutMs: 300 }).aliasDeleted({ accessToken: newToken() })));
-        await until(() => bindid.requests.length === 1, 'the request reached the server');
-        return settlesAt(call, 300, since);
-      });
-      expect(error).toMatchObject({ code: ErrorCode.TIMEOUT });
-    });
   });
 });

@@ -6,7 +6,6 @@
  * `response`. The client itself never shows the secret.
  */
 import { inspect } from 'node:util';
-import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { isBindIdError, SessionFeedbackClient, type SessionFeedbackClientOptions } from '../../src/index.js';
 import { closedPort, type FakeBindId, type Reply, reply } from '../helpers/fake-bindid.js';
 import { until, watch, withFakeClock } from '../helpers/fake-clock.js';
@@ -15,19 +14,6 @@ import { captureDebug, leaksIn } from '../helpers/leaks.js';
 
 let bindid: FakeBindId;
 useFakeBindId((server) => (bindid = server));
-
-/** An axios instance whose request interceptor throws what `make` builds from the request config. */
-function throwingInstance(make: (config: { headers: Record<string, unknown>; data?: unknown }) => unknown): AxiosInstance {
-  const instance = axios.create();
-  instance.interceptors.request.use(
-    (config) => {
-      throw make(config as never);
-    },
-    undefined,
-    { synchronous: true },
-  );
-  return instance;
-}
 
 interface Scenario {
   /** Prepare the fake server and return client options for this failure. */
@@ -67,32 +53,6 @@ const scenarios: Record<string, Scenario> = {
   'timeout (trickling server)': { setup: () => serve(reply.trickle(503, 20)), logs: true, deadlineMs: 200 },
   'connection refused': { setup: async () => ({ apiUrl: `http://127.0.0.1:${await closedPort()}` }), logs: true },
   'connection reset': { setup: () => serve(reply.drop()), logs: true },
-  'interceptor throwing an Error that quotes the header, with the header as its code': {
-    setup: () => ({
-      axios: throwingInstance((c) => {
-        const header = String(c.headers.Authorization);
-        return Object.assign(new Error(`refused ${header}`), { code: header });
-      }),
-    }),
-    logs: true,
-  },
-  'interceptor throwing an AxiosError that carries the config': {
-    setup: () => ({ axios: throwingInstance((c) => new AxiosError('nope', 'ERR_BAD_REQUEST', c as never)) }),
-    logs: true,
-  },
-  'interceptor throwing a non-Error (the config itself)': { setup: () => ({ axios: throwingInstance((c) => c) }), logs: true },
-  'response interceptor returning the config': {
-    setup: () => {
-      const instance = axios.create();
-      instance.interceptors.response.use((r) => r.config as never);
-      return { axios: instance };
-    },
-    logs: true,
-  },
-  'fetch adapter, connection refused': {
-    setup: async () => ({ apiUrl: `http://127.0.0.1:${await closedPort()}`, axios: axios.create({ adapter: 'fetch' }) }),
-    logs: true,
-  },
   'clientSecret function that throws with the secret in its message': {
     setup: () => ({
       clientSecret: () => {
@@ -175,7 +135,6 @@ describe('the client object', () => {
   it.each<[string, Partial<SessionFeedbackClientOptions>]>([
     ['with a string secret', {}],
     ['with a secret function', { clientSecret: () => SECRET }],
-    ['with an injected axios instance', { axios: axios.create({ headers: { 'X-Test': '1' } }) }],
   ])('%s never shows the secret', (_what, options) => {
     const client = makeClient('https://api.bindid-sandbox.io', options);
     const leaks = shown(client)

@@ -3,7 +3,8 @@
  * `BindIdArgumentError`, delivered as a rejected promise (never a synchronous throw), before any
  * I/O: the fake BindID receives nothing.
  */
-import { BindIdArgumentError, ErrorCode, type SessionFeedbackClient } from '../../src/index.js';
+import { ErrorCode, type SessionFeedbackClient } from '../../src/index.js';
+import { BindIdArgumentError } from '../../src/errors.js';
 import { MAX_ALIAS_LENGTH } from '../../src/feedback/assert-alias.js';
 import { MAX_ACCESS_TOKEN_LENGTH } from '../../src/feedback/signing.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';

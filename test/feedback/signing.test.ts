@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { authorizationHeader, ErrorCode, feedbackAuthValue, isBindIdError } from '../../src/index.js';
+import { ErrorCode, isBindIdError } from '../../src/index.js';
+import { authorizationHeader, feedbackAuthValue } from '../../src/feedback/index.js';
 import { MAX_ACCESS_TOKEN_LENGTH } from '../../src/feedback/signing.js';
 
 /** Rows of a vectors file: [client_secret, access_token, authorization_header]. */

@@ -9,6 +9,7 @@ export function confirmPageModel(overrides: Partial<ConfirmPageModel> = {}): Con
     action: '/bindid/confirm',
     cancelAction: '/bindid/confirm/cancel',
     startOverUrl: '/login/bindid',
+    fields: { username: 'username', password: 'password' },
     csrfToken: 'c'.repeat(43),
     identity: 'alice@example.com',
     ...overrides,

@@ -1,9 +1,9 @@
 /**
  * Record every outbound HTTP request the process makes while a test runs (checklist H 68): the
- * `fetch` calls (openid-client: discovery, JWKS, token) and the `node:http`/`node:https` client
- * requests (axios' http adapter: session feedback; supertest: the browser side). Each record keeps
- * the destination origin, path, headers and body as text, so a test can check where a secret went
- * without printing it (use {@link hostsCarrying}).
+ * `node:http`/`node:https` client requests (the library's HTTP client, src/http: discovery, JWKS and
+ * token through openid-client's customFetch, and session feedback; supertest: the browser side) and
+ * any `fetch` call. Each record keeps the destination origin, path, headers and body as text, so a
+ * test can check where a secret went without printing it (use {@link hostsCarrying}).
  *
  * ```ts
  * const out = recordOutbound();
@@ -117,8 +117,8 @@ export function recordOutbound(): { requests: OutboundRequest[]; issuedTokens: s
 
 /**
  * Call `onEnd` with the body of `res` as its reader reads it, without reading it ourselves: a
- * `data` listener of ours would start the flow before the reader listens (axios hands the stream
- * on a few promise jobs later), and the reader would miss the body and its end.
+ * `data` listener of ours would start the flow before the reader listens (a reader may take
+ * the stream a few promise jobs later), and the reader would miss the body and its end.
  */
 function watchBody(res: http.IncomingMessage, onEnd: (text: string) => void): void {
   const chunks: Buffer[] = [];

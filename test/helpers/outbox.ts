@@ -5,7 +5,8 @@
  * @module
  */
 import type { Emulator } from '../../src/emulator/index.js';
-import { ErrorCode, type Outbox, type OutboxItem, outboxId } from '../../src/index.js';
+import { ErrorCode } from '../../src/index.js';
+import { type Outbox, type OutboxItem, outboxId } from '../../src/fail-open/index.js';
 import { login } from '../emulator/helpers.js';
 import { newToken, rejection } from './feedback.js';
 

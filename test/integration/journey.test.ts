@@ -4,7 +4,7 @@
  * signs in with BindID alone; and the failure paths a user meets (lost cookie, cancel at BindID,
  * BindID down, BindID refusing the token, cross-site POST, unknown alias, cancel).
  */
-import type { LinkFailedEvent } from '../../src/index.js';
+import type { LinkFailedEvent } from '../../src/flow/flow-events.js';
 import { alice, Browser, csrfOf, expressUnderTest, PASSWORD, type Page, routerApp, type Served, serve, type TestUser } from './helpers.js';
 
 const { major, version } = expressUnderTest();

@@ -4,7 +4,8 @@
  * is built or published while nobody listens.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { BindIdFeedbackError, DIAGNOSTICS_CHANNELS, ErrorCode } from '../../src/index.js';
+import { DIAGNOSTICS_CHANNELS, ErrorCode } from '../../src/index.js';
+import { BindIdFeedbackError } from '../../src/errors.js';
 import { publish, traceSessionFeedback, traceTokenExchange } from '../../src/internal/diagnostics.js';
 
 function subscribeTracing(name: string): { events: Array<[string, Record<string, unknown>]>; stop(): void } {

@@ -6,7 +6,8 @@
  * passwords (lock-out). Every payload is checked for the secrets of the run.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { DIAGNOSTICS_CHANNELS, MemoryBindIdStore, SessionFeedbackClient, StoreOutbox } from '../../src/index.js';
+import { DIAGNOSTICS_CHANNELS, MemoryBindIdStore, SessionFeedbackClient } from '../../src/index.js';
+import { StoreOutbox } from '../../src/fail-open/index.js';
 import { type FakeableClock, withFakeClock } from '../helpers/fake-clock.js';
 import { atConfirmPage, bindIdSignIn, type Flow, linkAs, pendingAccessToken, submitConfirm, useFlowPerTest } from '../helpers/flow.js';
 

@@ -7,7 +7,8 @@
  */
 import { createServer } from 'node:net';
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
-import { BindIdFeedbackError, ErrorCode, isBindIdError } from '../../src/index.js';
+import { ErrorCode, isBindIdError } from '../../src/index.js';
+import { BindIdFeedbackError } from '../../src/errors.js';
 import type { BindIdOidcClient, OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
 import { loginError, OIDC_REDIRECT, oidcClient } from '../helpers/oidc-client.js';
 import { recordOutbound } from '../helpers/outbound.js';

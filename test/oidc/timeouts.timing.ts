@@ -2,7 +2,7 @@
  * The OIDC client's timeout in real time: `npm run test:timing` (one worker), not `npm test`.
  *
  * openid-client bounds each request to BindID with `AbortSignal.timeout(timeout)`, in whole seconds
- * (`timeoutMs` rounded up), a timer of Node's own that no fake clock moves. node-fetch.test.ts and
+ * (`timeoutMs` rounded up), a timer of Node's own that no fake clock moves. oidc-fetch.test.ts and
  * discovery-and-callback-edges.test.ts check what a hung token endpoint or discovery gives (the
  * retryable ERR_BINDID_UNAVAILABLE); this suite checks when: not before the timeout (1 s, minus 10 ms
  * for a timer that fires a hair early), and within MAX_MS (5 s) of the start of the sign-in, which

@@ -63,8 +63,8 @@ function publicUser(id: number): TestUser | undefined {
 
 /** The app of this file: passport-style routes only. */
 /** The strategy's options for the test emulator and the test app's origin. */
-function emulatorOptions(emulator: Emulator): Pick<BindIdStrategyOptions<TestUser>, 'issuer' | 'clientId' | 'clientSecret' | 'baseUrl'> {
-  return { issuer: emulator.issuer, clientId: emulator.clientId, clientSecret: emulator.clientSecret, baseUrl: APP_ORIGIN };
+function emulatorOptions(emulator: Emulator): Pick<BindIdStrategyOptions<TestUser>, 'issuer' | 'apiUrl' | 'clientId' | 'clientSecret' | 'baseUrl'> {
+  return { issuer: emulator.issuer, apiUrl: emulator.apiUrl, clientId: emulator.clientId, clientSecret: emulator.clientSecret, baseUrl: APP_ORIGIN };
 }
 
 function strategyApp(emulator: Emulator, options: Partial<BindIdStrategyOptions<TestUser>> = {}): StrategyApp {
@@ -338,13 +338,13 @@ describe('callback: passport.authenticate("bindid") on GET /bindid/callback', ()
     );
   });
 
-  it('an alias BindID should never send (whitespace around it): ERR_BINDID_CALLBACK_INVALID (400) before any lookup', async () => {
+  it('an alias BindID should never send (whitespace around it): ERR_BINDID_ALIAS_UNUSABLE (403), as the router, before any lookup', async () => {
     const s = strategyApp(emulator);
     const forger = await trustTestKey(emulator);
     const agent = s.agent();
     const res = await forgedCallback(agent, emulator, (ctx) => forger.sign(claimsFor(ctx, { bindid_alias: ' 1 ' })));
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe(ErrorCode.CALLBACK_INVALID);
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe(ErrorCode.ALIAS_UNUSABLE);
     expect(s.lookups).toEqual([]);
     expect((await whoami(agent)).user).toBeNull();
   });
@@ -528,6 +528,7 @@ describe('the defences of the router', () => {
 describe('options, checked once by the constructor', () => {
   const base = (): BindIdStrategyOptions<TestUser> => ({
     issuer: 'https://signin.bindid-sandbox.io',
+    apiUrl: 'https://api.bindid-sandbox.io',
     clientId: 'client',
     clientSecret: 'secret',
     baseUrl: 'https://app.example.com',

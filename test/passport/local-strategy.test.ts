@@ -7,7 +7,6 @@ import {
   ErrorCode,
   isBindIdError,
   type LocalStrategyOptions,
-  type LocalStrategyOptionsWithRequest,
   storePendingLogin,
 } from '../../src/index.js';
 import { DEFAULT_FAILURE_MESSAGE } from '../../src/passport/local-strategy.js';
@@ -25,7 +24,7 @@ let tokens = 0;
  * or the failure status with `{ message }`, or the error code. Each request first gets a pending
  * BindID login of its own in its session (the strategy checks nothing without one).
  */
-function appWith(options: LocalStrategyOptions<TestUser> | LocalStrategyOptionsWithRequest<TestUser>, withSession = true) {
+function appWith(options: LocalStrategyOptions<TestUser>, withSession = true) {
   const instance = new passport.Passport();
   const strategy = createLocalStrategy<TestUser>(options);
   instance.use(strategy);

@@ -5,7 +5,8 @@
  * clients (two instances), and its index takes a burst of two workers. The same contracts run
  * without a server in `npm test`, on models of Redis.
  */
-import { RedisBindIdStore, StoreOutbox } from '../../src/index.js';
+import { RedisBindIdStore } from '../../src/index.js';
+import { StoreOutbox } from '../../src/fail-open/index.js';
 import { expectBurstDeliveredOnce, indexBurst } from '../fail-open/index-burst.js';
 import { describeOutboxContract, makeItem } from '../helpers/outbox.js';
 import { describeBindIdStoreContract } from '../helpers/store-contract.js';

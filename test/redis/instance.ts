@@ -25,14 +25,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import session from 'express-session';
 import { Passport } from 'passport';
 import { createClient, createCluster } from 'redis';
-import {
-  bindIdRouter,
-  createLocalStrategy,
-  isBindIdError,
-  RedisBindIdStore,
-  SessionFeedbackClient,
-  StoreOutbox,
-} from '../../src/index.js';
+import { bindIdRouter, createLocalStrategy, isBindIdError, RedisBindIdStore, SessionFeedbackClient } from '../../src/index.js';
+import { StoreOutbox } from '../../src/fail-open/index.js';
 
 interface User {
   id: number;

@@ -5,14 +5,8 @@
  * server and on a cluster, with each client, are in contracts.redis.ts.
  */
 import { createClient, type RedisClientType } from 'redis';
-import {
-  BindIdError,
-  ErrorCode,
-  type OutboxSender,
-  OutboxWorker,
-  RedisBindIdStore,
-  StoreOutbox,
-} from '../../src/index.js';
+import { BindIdError, ErrorCode, RedisBindIdStore } from '../../src/index.js';
+import { type OutboxSender, OutboxWorker, StoreOutbox } from '../../src/fail-open/index.js';
 import { DELETE_IF_SCRIPT, INCREMENT_SCRIPT, SET_IF_SCRIPT } from '../../src/stores/redis-bindid-store.js';
 import { makeItem } from '../helpers/outbox.js';
 import { FakeRedisQueues } from '../stores/fake-redis-queues.js';

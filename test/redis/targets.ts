@@ -7,7 +7,7 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
-import type { RedisBindIdStoreClient } from '../../src/index.js';
+import type { RedisBindIdStoreClient } from '../../src/stores/index.js';
 import { ask, RedisCluster } from './redis-cluster.js';
 import { RedisServer } from './redis-server.js';
 

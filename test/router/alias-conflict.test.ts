@@ -4,7 +4,8 @@
  * registry (`ERR_BINDID_ALREADY_LINKED`) — answers 409 with a page that says so and what to do, not
  * the "it expired, start again" page (starting again would be refused the same way).
  */
-import { DEFAULT_CONFIRM_MESSAGES, ErrorCode, type LinkFailedEvent, renderDefaultConfirmPage } from '../../src/index.js';
+import { DEFAULT_CONFIRM_MESSAGES, ErrorCode, renderDefaultConfirmPage } from '../../src/index.js';
+import type { LinkFailedEvent } from '../../src/flow/flow-events.js';
 import { bindIdSignIn, confirmPage, freshUser, linkAs, useFlowPerTest, whoami } from '../helpers/flow.js';
 
 const flows = useFlowPerTest();
@@ -80,7 +81,7 @@ describe('a confirmation refused because of a link elsewhere', () => {
 
 describe("renderDefaultConfirmPage's already-linked view", () => {
   it('says what happened and what to do, with the default or translated message, and offers no "start again"', () => {
-    const model = { view: 'already-linked' as const, status: 409, action: '/c', cancelAction: '/c/cancel', startOverUrl: '/login/bindid' };
+    const model = { view: 'already-linked' as const, status: 409, action: '/c', cancelAction: '/c/cancel', startOverUrl: '/login/bindid', fields: { username: 'username', password: 'password' } };
     expectAlreadyLinkedPage(renderDefaultConfirmPage({ ...model, messages: { ...DEFAULT_CONFIRM_MESSAGES } }));
     const fr = renderDefaultConfirmPage({ ...model, messages: { ...DEFAULT_CONFIRM_MESSAGES, alreadyLinked: 'Rien n’a été lié.' } });
     expect(fr).toContain('role="alert">Rien n’a été lié.</p>');

@@ -2,7 +2,9 @@
  * Issue 14, alias lifecycle: the policy for a malformed `bindid_alias` in the verified ID token, and
  * the report type of a re-link (never a second `authentication_performed` for a user with an alias).
  */
-import { CONFIRM_AGAIN, ErrorCode, type LinkFailedEvent, LinkRegistry, MemoryBindIdStore } from '../../src/index.js';
+import { CONFIRM_AGAIN, ErrorCode, MemoryBindIdStore } from '../../src/index.js';
+import type { LinkFailedEvent } from '../../src/flow/flow-events.js';
+import { LinkRegistry } from '../../src/confirm/link-registry.js';
 import { claimsFor, forgedCallback, trustTestKey } from '../helpers/forged-tokens.js';
 import { bindIdSignIn, confirmPage, freshUser, linkAs, submitConfirm, type TestUser, useFlowPerTest, whoami } from '../helpers/flow.js';
 

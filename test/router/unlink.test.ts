@@ -2,7 +2,9 @@
  * Issue 14, unlink: `POST /bindid/unlink` by the signed-in user, a fresh BindID sign-in, then
  * `alias_deleted` with its access token and the link forgotten; every refusal changes nothing.
  */
-import { csrfToken, ErrorCode, LinkRegistry, MemoryBindIdStore, type UnlinkedEvent } from '../../src/index.js';
+import { csrfToken, ErrorCode, MemoryBindIdStore } from '../../src/index.js';
+import { LinkRegistry } from '../../src/confirm/link-registry.js';
+import type { UnlinkedEvent } from '../../src/flow/flow-events.js';
 import { claimsFor, type Forger, trustTestKey } from '../helpers/forged-tokens.js';
 import {
   type Agent,

@@ -145,9 +145,9 @@ describe('B. CSRF and cross-site requests', () => {
     const a = flow.agent();
     const callbackForA = await authorizeAt(await startLogin(a), 'new');
 
-    // B started a sign-in of its own: the state does not match B's transaction.
+    // B started a sign-in of its own: the state does not match B's transaction, which is left alone.
     const b = flow.agent();
-    await startLogin(b);
+    const authorizeB = await startLogin(b);
     const inB = await b.get(appPath(callbackForA));
     expect(inB.status).toBe(400);
     expect(inB.body.code).toBe('ERR_BINDID_CALLBACK_INVALID');
@@ -161,9 +161,12 @@ describe('B. CSRF and cross-site requests', () => {
       const me = await whoami(victim);
       expect(me.user).toBeNull();
       expect(me.session).not.toHaveProperty('bindid.pending');
-      expect(me.session).not.toHaveProperty('bindid.auth');
       expect((await confirmPage(victim)).res.status).toBe(400);
     }
+    expect((await whoami(c)).session).not.toHaveProperty('bindid.auth');
+    // B's own sign-in is still in progress, and completes with BindID's answer to it.
+    expect((await whoami(b)).session).toHaveProperty('bindid.auth');
+    expect((await b.get(appPath(await authorizeAt(authorizeB, 'new')))).headers.location).toBe('/bindid/confirm');
     expect(flow.emulator.reports()).toHaveLength(0);
     // The code was never redeemed in B: A's own callback still works.
     const inA = await a.get(appPath(callbackForA));
@@ -242,18 +245,21 @@ describe('B. CSRF and cross-site requests', () => {
   });
 
   describe('B15 a callback with a missing or mismatched state or nonce is 400 ERR_BINDID_CALLBACK_INVALID and stores nothing', () => {
-    const cases: Array<[string, (authorize: URL) => void, (callback: URL) => void]> = [
-      ['missing state', () => undefined, (cb) => cb.searchParams.delete('state')],
-      ['mismatched state', () => undefined, (cb) => cb.searchParams.set('state', 'forged-state')],
-      ['missing nonce (none asked of BindID)', (az) => az.searchParams.delete('nonce'), () => undefined],
-      ['mismatched nonce (another one asked of BindID)', (az) => az.searchParams.set('nonce', 'forged-nonce'), () => undefined],
-      ['missing code', () => undefined, (cb) => cb.searchParams.delete('code')],
+    // A callback whose state is not the session's leaves the sign-in in progress alone (a cross-site
+    // link to the callback cannot cancel it); one with the session's state uses the transaction up.
+    const cases: Array<[string, (authorize: URL) => void, (callback: URL) => void, 'kept' | 'used up']> = [
+      ['missing state', () => undefined, (cb) => cb.searchParams.delete('state'), 'kept'],
+      ['mismatched state', () => undefined, (cb) => cb.searchParams.set('state', 'forged-state'), 'kept'],
+      ['missing nonce (none asked of BindID)', (az) => az.searchParams.delete('nonce'), () => undefined, 'used up'],
+      ['mismatched nonce (another one asked of BindID)', (az) => az.searchParams.set('nonce', 'forged-nonce'), () => undefined, 'used up'],
+      ['missing code', () => undefined, (cb) => cb.searchParams.delete('code'), 'used up'],
     ];
-    it.each(cases)('B15 %s', async (_label, tamperAuthorize, tamperCallback) => {
+    it.each(cases)('B15 %s', async (_label, tamperAuthorize, tamperCallback, transaction) => {
       const agent = flow.agent();
       const authorize = new URL(await startLogin(agent));
       tamperAuthorize(authorize);
-      const callback = new URL(await authorizeAt(authorize.href, 'new'));
+      const genuine = new URL(await authorizeAt(authorize.href, 'new'));
+      const callback = new URL(genuine.href);
       tamperCallback(callback);
       const res = await agent.get(appPath(callback.href));
       expect(res.status).toBe(400);
@@ -261,9 +267,15 @@ describe('B. CSRF and cross-site requests', () => {
       const me = await whoami(agent);
       expect(me.user).toBeNull();
       expect(me.session).not.toHaveProperty('bindid.pending');
-      expect(me.session).not.toHaveProperty('bindid.auth'); // the transaction is used up
       expect((await confirmPage(agent)).res.status).toBe(400);
       expect(flow.emulator.reports()).toHaveLength(0);
+      if (transaction === 'used up') {
+        expect(me.session).not.toHaveProperty('bindid.auth');
+      } else {
+        // The sign-in in progress is untouched: BindID's genuine answer still completes it.
+        expect(me.session).toHaveProperty('bindid.auth');
+        expect((await agent.get(appPath(genuine.href))).headers.location).toBe('/bindid/confirm');
+      }
     });
   });
 });

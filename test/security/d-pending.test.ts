@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import session from 'express-session';
-import type { LinkedEvent, RecognizedEvent } from '../../src/index.js';
+import type { LinkedEvent } from '../../src/confirm/confirm-options.js';
+import type { RecognizedEvent } from '../../src/flow/flow-events.js';
 import {
   APP_ORIGIN,
   appPath,

@@ -3,16 +3,10 @@
  * password, one BindID identity per account and one account per identity, the owner is told about
  * every link, links can be revoked, and only verified ID tokens reach the linking step.
  */
-import {
-  type AliasLookup,
-  type BindIdStore,
-  CONFIRM_AGAIN,
-  DEFAULT_CONFIRM_MESSAGES,
-  ErrorCode,
-  type LinkedEvent,
-  LinkRegistry,
-  MemoryBindIdStore,
-} from '../../src/index.js';
+import { type BindIdStore, CONFIRM_AGAIN, DEFAULT_CONFIRM_MESSAGES, ErrorCode, MemoryBindIdStore } from '../../src/index.js';
+import type { AliasLookup } from '../../src/flow/flow-options.js';
+import type { LinkedEvent } from '../../src/confirm/confirm-options.js';
+import { LinkRegistry } from '../../src/confirm/link-registry.js';
 import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';

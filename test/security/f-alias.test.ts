@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { defaultAlias } from '../../src/confirm/alias.js';
-import { ErrorCode, isBindIdError, opaqueAlias, type RecognizedEvent } from '../../src/index.js';
+import { ErrorCode, isBindIdError, opaqueAlias } from '../../src/index.js';
+import type { RecognizedEvent } from '../../src/flow/flow-events.js';
 import { MIN_ALIAS_SECRET_BYTES } from '../../src/confirm/alias.js';
 import { assertAlias } from '../../src/feedback/assert-alias.js';
 import { claimsFor, forgedCallback, trustTestKey } from '../helpers/forged-tokens.js';

@@ -1,29 +1,20 @@
 /**
  * Checklist H, the errors and objects (reliability §3.7; cases 62–65): what reaches `next(err)`, the
  * hooks, the logs and `util.inspect` holds no access token, client secret, HMAC or upstream body;
- * every error is a coded `BindIdError` that serialises to a few known fields; no AxiosError ever
- * leaves the library.
+ * every error is a coded `BindIdError` that serialises to a few known fields; no error of the HTTP
+ * layer leaves the library as it is.
  *
  * Both public entry points are exercised: the router (`bindIdRouter`, which renders its own pages
  * and hands errors to `next()` and to the `onFeedbackError`/`onLinkFailed` hooks) and the lower-level
  * `sendAuthenticationPerformed` middleware (which hands every failure to `next(err)`).
  */
 import { inspect } from 'node:util';
-import axios, { AxiosError, type InternalAxiosRequestConfig } from 'axios';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import passport from 'passport';
 import request from 'supertest';
-import {
-  type BindIdError,
-  bindIdRouter,
-  createLocalStrategy,
-  ErrorCode,
-  type ErrorCodeValue,
-  isBindIdError,
-  SessionFeedbackClient,
-  sendAuthenticationPerformed,
-} from '../../src/index.js';
+import { type BindIdError, bindIdRouter, createLocalStrategy, ErrorCode, isBindIdError, SessionFeedbackClient, sendAuthenticationPerformed } from '../../src/index.js';
+import type { ErrorCodeValue } from '../../src/errors.js';
 import {
   APP_ORIGIN,
   appPath,
@@ -40,7 +31,7 @@ import {
   USERS,
 } from '../helpers/flow.js';
 import { FAKE_CLOCK, until } from '../helpers/fake-clock.js';
-import { FakeBindId } from '../helpers/fake-bindid.js';
+import { closedPort, FakeBindId } from '../helpers/fake-bindid.js';
 import { expectedAuthorization, hmac, newToken, SECRET } from '../helpers/feedback.js';
 import { captureDebug, leaksIn, leaksInTexts, type Needles } from '../helpers/leaks.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
@@ -382,34 +373,33 @@ describe('H secrets and token leakage: errors and objects', () => {
     });
   });
 
-  describe('H64 no AxiosError ever reaches next(), a hook or a log line', () => {
-    /** How the injected axios instance fails, per scenario. */
-    let fail: ((config: InternalAxiosRequestConfig) => unknown) | undefined;
-    let respondWithError = false;
-    const instance = axios.create();
-    instance.interceptors.request.use((config) => {
-      if (fail) throw fail(config);
-      return config;
-    });
-    instance.interceptors.response.use((response) => {
-      if (fail === undefined && respondWithError) {
-        throw new AxiosError('bad response', 'ERR_BAD_RESPONSE', response.config, response.request, response);
-      }
-      return response;
-    });
-    const scenarios: Array<[string, () => void]> = [
-      ['a request interceptor throwing an AxiosError with the config', () => (fail = (c) => new AxiosError('nope', 'ERR_BAD_REQUEST', c))],
-      ['a request interceptor throwing the config itself', () => (fail = (c) => c)],
-      ['a request interceptor throwing an Error that quotes the header', () => (fail = (c) => new Error(String(c.headers.Authorization)))],
-      ['a response interceptor rejecting with an AxiosError holding the response', () => (respondWithError = true)],
+  describe('H64 no error of the HTTP layer (Node\'s, the egress proxy\'s) reaches next(), a hook or a log line as it is', () => {
+    const PROXY_PASSWORD = 'proxy-password-marker';
+    const saved = process.env.HTTP_PROXY;
+    /** How the request fails, per scenario (set after the sign-in, before the confirmation). */
+    const scenarios: Array<[string, () => void | Promise<void>]> = [
+      [
+        'the egress proxy variable is no http(s) URL and holds a password',
+        () => {
+          process.env.HTTP_PROXY = `socks5://u:${PROXY_PASSWORD}@127.0.0.1:1`;
+        },
+      ],
+      [
+        'the egress proxy refuses the connection',
+        async () => {
+          process.env.HTTP_PROXY = `http://u:${PROXY_PASSWORD}@127.0.0.1:${await closedPort()}`;
+        },
+      ],
+      ['BindID drops the connection', () => flow.emulator.setFault('session-feedback', { drop: true, times: 1 })],
     ];
     afterEach(() => {
-      fail = undefined;
-      respondWithError = false;
+      if (saved === undefined) delete process.env.HTTP_PROXY;
+      else process.env.HTTP_PROXY = saved;
+      flow.emulator.clearFaults();
     });
 
     it.each(scenarios)('H64 router, %s: the hook errors and the log are clean', async (_what, arrange) => {
-      const client = new SessionFeedbackClient({ clientSecret: SECRET, apiUrl: flow.emulator.apiUrl, axios: instance, retries: 0 });
+      const client = new SessionFeedbackClient({ clientSecret: SECRET, apiUrl: flow.emulator.apiUrl, retries: 0 });
       const errors: unknown[] = [];
       const local = await createFlow({
         emulator: { clientSecret: SECRET },
@@ -426,7 +416,7 @@ describe('H secrets and token leakage: errors and objects', () => {
         await bindIdSignIn(agent, 'new');
         const { csrf } = await confirmPage(agent);
         const token = await pendingAccessToken(agent);
-        arrange();
+        await arrange();
         const debug = captureDebug();
         try {
           const res = await submitConfirm(agent, { _csrf: csrf, ...alice });
@@ -435,25 +425,25 @@ describe('H secrets and token leakage: errors and objects', () => {
           debug.stop();
         }
         expect(errors).toHaveLength(2);
-        for (const err of errors) expectSafeError(err, needlesFor(token, { scheme: 'BindIdBackend' }));
-        expect(leaksIn(undefined, debug.lines, needlesFor(token, { scheme: 'BindIdBackend' }))).toEqual([]);
+        for (const err of errors) expectSafeError(err, needlesFor(token, { scheme: 'BindIdBackend', 'proxy password': PROXY_PASSWORD }));
+        expect(leaksIn(undefined, debug.lines, needlesFor(token, { scheme: 'BindIdBackend', 'proxy password': PROXY_PASSWORD }))).toEqual([]);
       } finally {
         client.close();
         await local.close();
       }
     });
 
-    it.each(scenarios)('H64 middleware, %s: next(err) gets a coded error, no AxiosError', async (_what, arrange) => {
-      const client = new SessionFeedbackClient({ clientSecret: SECRET, apiUrl: flow.emulator.apiUrl, axios: instance, retries: 0 });
+    it.each(scenarios)('H64 middleware, %s: next(err) gets a coded error', async (_what, arrange) => {
+      const client = new SessionFeedbackClient({ clientSecret: SECRET, apiUrl: flow.emulator.apiUrl, retries: 0 });
       const events: unknown[] = [];
       const app = createMiddlewareApp(flow.emulator, { client, onFeedbackError: (e) => void events.push(e.error) });
       const login = await app.seed();
-      arrange();
+      await arrange();
       await app.confirm(alice);
       client.close();
       expect(app.nexts).toHaveLength(1);
       expect(events).toEqual([app.nexts[0]]);
-      expectSafeError(app.nexts[0], needlesFor(login.accessToken, { scheme: 'BindIdBackend' }));
+      expectSafeError(app.nexts[0], needlesFor(login.accessToken, { scheme: 'BindIdBackend', 'proxy password': PROXY_PASSWORD }));
     });
   });
 

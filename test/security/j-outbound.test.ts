@@ -5,16 +5,16 @@
  * (J82–J90, J94), faults.test.ts (J79–J81, J91–J93, J95, J97, J98), properties.test.ts (J88, J96).
  * This file shows what the user and the operator get when those faults happen during a real
  * confirmation: the fail-closed page in bounded time, the operator events, `next(err)` exactly once,
- * no hung or doubled response; and the retry-layer cases that need many clients or an axios
- * instance with a retry interceptor of its own.
+ * no hung or doubled response; and the retry-layer cases that need many clients.
  */
-import axios, { type AxiosError, type AxiosInstance } from 'axios';
-import { type BindIdError, ErrorCode, type FeedbackErrorEvent, SessionFeedbackClient } from '../../src/index.js';
+import { type BindIdError, ErrorCode, SessionFeedbackClient } from '../../src/index.js';
+import type { FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
 import { type FakeBindId, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import { type Agent, bindIdSignIn, confirmPage, createFlow, type Flow, freshUser, submitConfirm, whoami } from '../helpers/flow.js';
-import { turns, until, useFakeClock } from '../helpers/fake-clock.js';
+import { httpTraffic, turns, until, useFakeClock } from '../helpers/fake-clock.js';
 import { captureDebug } from '../helpers/leaks.js';
+import { stubLookup } from '../helpers/lookup.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
 
 /**
@@ -110,16 +110,17 @@ describe('J outbound call faults, as the user and the operator see them', () => 
   });
 
   it('J83 a name that does not resolve: the code (ENOTFOUND) reaches the operator event', async () => {
-    const instance = axios.create({
-      lookup: async () => {
-        throw Object.assign(new Error('getaddrinfo ENOTFOUND api.bindid.invalid'), { code: 'ENOTFOUND' });
-      },
-    });
     const events: FeedbackErrorEvent[] = [];
-    const client = makeClient('http://localhost:1', { axios: instance, retries: 2, random: () => 0 });
+    const client = makeClient('http://localhost:1', { retries: 2, random: () => 0 });
     const app = createMiddlewareApp(flow.emulator, { client, onFeedbackError: (e) => void events.push(e) });
     await app.seed();
-    expect((await app.confirm({ username: 'alice', password: 'alice-password' })).status).toBe(503);
+    // A lookup that fails like getaddrinfo, so no DNS query leaves the machine.
+    const lookup = stubLookup((name) => Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' }));
+    try {
+      expect((await app.confirm({ username: 'alice', password: 'alice-password' })).status).toBe(503);
+    } finally {
+      lookup.restore();
+    }
     expect(events).toHaveLength(1);
     expect(events[0]?.error).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 3, retryable: true });
     expect((events[0]?.error.cause as (Error & { code?: string }) | undefined)?.code).toBe('ENOTFOUND');
@@ -153,19 +154,19 @@ describe('J outbound call faults, as the user and the operator see them', () => 
     });
   });
 
-  it('J95 a synchronous throw inside the HTTP client (an interceptor): next(err) once, coded, nothing sent', async () => {
-    const instance = axios.create();
-    instance.interceptors.request.use(
-      () => {
-        throw new TypeError('interceptor exploded');
-      },
-      undefined,
-      { synchronous: true },
-    );
-    const client = makeClient(flow.emulator.apiUrl, { axios: instance });
+  it('J95 a throw inside the HTTP client (an egress proxy setting that is no URL): next(err) once, coded, nothing sent', async () => {
+    const client = makeClient(flow.emulator.apiUrl);
     const app = createMiddlewareApp(flow.emulator, { client });
     await app.seed();
-    const res = await app.confirm({ username: 'alice', password: 'alice-password' });
+    const saved = process.env.HTTP_PROXY;
+    process.env.HTTP_PROXY = 'socks5://127.0.0.1:1';
+    let res: Awaited<ReturnType<typeof app.confirm>>;
+    try {
+      res = await app.confirm({ username: 'alice', password: 'alice-password' });
+    } finally {
+      if (saved === undefined) delete process.env.HTTP_PROXY;
+      else process.env.HTTP_PROXY = saved;
+    }
     await turns(); // room for a second next()
     expect(res.status).toBe(503);
     expect(app.nexts).toHaveLength(1);
@@ -176,41 +177,36 @@ describe('J outbound call faults, as the user and the operator see them', () => 
   });
 
   describe('J98 an answer after the deadline changes nothing', () => {
-    /** How much later than the deadline the answer reaches the process (fake time). */
+    /** How much later than the deadline BindID answers (fake time). */
     const LATE_MS = 2500;
     /**
-     * An axios instance whose adapter ignores the deadline: it sends the report for real (BindID
-     * processes it), then hands the 200 back only LATE_MS after the deadline, as a custom adapter or
-     * a slow interceptor that does not watch the abort signal would. `held` resolves once BindID
-     * answered and the adapter holds the answer; `handedBack()` says whether it has let it go.
+     * A client whose one report BindID (the emulator, on the fake clock) answers only LATE_MS after
+     * the deadline. The client cuts the connection at its deadline, so the late answer has nowhere
+     * to go: what these tests check is that nothing of it (a second response, an error, a login)
+     * reaches the app.
      */
-    function lateClient(apiUrl: string): { client: SessionFeedbackClient; held: Promise<void>; handedBack: () => boolean } {
-      const http = axios.getAdapter('http');
-      let holding: () => void = () => {};
-      const held = new Promise<void>((resolve) => {
-        holding = resolve;
-      });
-      let handedBack = false;
-      const instance = axios.create({
-        adapter: async (config) => {
-          const response = await http({ ...config, signal: undefined });
-          holding();
-          await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS + LATE_MS));
-          handedBack = true;
-          return response;
-        },
-      });
-      const client = makeClient(apiUrl, { axios: instance, timeoutMs: DEADLINE_MS, retries: 0 });
-      return { client, held, handedBack: () => handedBack };
+    function lateClient(emulator: Flow['emulator']): SessionFeedbackClient {
+      emulator.setFault('session-feedback', { delayMs: DEADLINE_MS + LATE_MS, times: 1 });
+      return makeClient(emulator.apiUrl, { timeoutMs: DEADLINE_MS, retries: 0 });
     }
 
-    /** Move the fake clock to the deadline (the answer is then due), then past the late answer. */
-    async function deadlineThenLateAnswer(late: ReturnType<typeof lateClient>, answered: () => boolean): Promise<void> {
-      await late.held;
+    /**
+     * Once BindID holds the report, move the fake clock to the deadline (the answer is then due) and
+     * wait for the answer; then past the time of the late answer.
+     */
+    async function deadlineThenLateAnswer(emulator: Flow['emulator'], answered: () => boolean): Promise<void> {
+      const traffic = httpTraffic();
+      try {
+        await until(() => traffic.received.includes('/session-feedback'), 'the report reached BindID');
+      } finally {
+        traffic.stop();
+      }
       await jest.advanceTimersByTimeAsync(DEADLINE_MS);
       await until(answered, 'the answer at the deadline');
-      // The answer came while the adapter still held BindID's 200: it did not wait for it.
-      expect(late.handedBack()).toBe(false);
+      // The answer came while BindID still held its 200: it did not wait for it.
+      expect(emulator.reports()).toEqual([]);
+      await jest.advanceTimersByTimeAsync(LATE_MS); // the late answer is due now
+      await turns();
     }
 
     it('J98 router: one fail-closed page at the deadline; the late 200 causes no second response, no error, no login', async () => {
@@ -219,14 +215,10 @@ describe('J outbound call faults, as the user and the operator see them', () => 
       process.on('unhandledRejection', onUnhandled);
       const errors: unknown[] = [];
       const events: FeedbackErrorEvent[] = [];
-      let late: ReturnType<typeof lateClient> | undefined;
       const local = await createFlow({
         errors,
         emulator: { clientSecret: SECRET },
-        router: (emulator) => {
-          late = lateClient(emulator.apiUrl);
-          return { clientSecret: SECRET, client: late.client, onFeedbackError: (e) => void events.push(e) };
-        },
+        router: (emulator) => ({ clientSecret: SECRET, client: lateClient(emulator), onFeedbackError: (e) => void events.push(e) }),
       });
       const debug = captureDebug();
       try {
@@ -235,13 +227,9 @@ describe('J outbound call faults, as the user and the operator see them', () => 
         const { csrf } = await confirmPage(agent);
         const u = freshUser();
         const confirm = sent(submitConfirm(agent, { _csrf: csrf, username: u.username, password: u.password }));
-        await deadlineThenLateAnswer(late as ReturnType<typeof lateClient>, confirm.answered);
+        await deadlineThenLateAnswer(local.emulator, confirm.answered);
         const res = await confirm.answer;
         expect(res.status).toBe(503);
-        expect(local.emulator.reports().map((r) => r.status)).toEqual([200]); // BindID did get it
-        await jest.advanceTimersByTimeAsync(LATE_MS); // the late answer arrives
-        expect(late?.handedBack()).toBe(true);
-        await turns();
         expect(errors).toEqual([]);
         expect(unhandled).toEqual([]);
         expect(debug.lines.filter((l) => l.includes('after the response started'))).toEqual([]);
@@ -256,15 +244,11 @@ describe('J outbound call faults, as the user and the operator see them', () => 
     });
 
     it('J98 middleware: next(err) exactly once, at the deadline, even after the late answer arrived', async () => {
-      const late = lateClient(flow.emulator.apiUrl);
-      const app = createMiddlewareApp(flow.emulator, { client: late.client });
+      const app = createMiddlewareApp(flow.emulator, { client: lateClient(flow.emulator) });
       await app.seed();
       const confirm = sent(app.confirm({ username: 'alice', password: 'alice-password' }));
-      await deadlineThenLateAnswer(late, confirm.answered);
+      await deadlineThenLateAnswer(flow.emulator, confirm.answered);
       expect((await confirm.answer).status).toBe(504);
-      await jest.advanceTimersByTimeAsync(LATE_MS);
-      expect(late.handedBack()).toBe(true);
-      await turns();
       expect(app.nexts).toHaveLength(1);
       expect((app.nexts[0] as BindIdError).code).toBe(ErrorCode.TIMEOUT);
       expect(app.errors).toHaveLength(1);
@@ -280,74 +264,39 @@ describe('J retry layers', () => {
   it('J96 100 failing clients with the default random(): their retries are spread over the backoff window, not synchronous', async () => {
     // Each client's first attempt gets a 503, its retry a 200; the retry comes after a full-jitter
     // wait in [0, 400 ms]. Without jitter every retry would come 400 ms after its first attempt.
-    // The clock is fake: each request's time is read as it leaves, so a wait is what the client chose.
+    // The clock is fake: each attempt's time is read as the client signs it, just before it leaves
+    // (its secret is read then), so a wait is what the client chose.
     bindid.setDefault((request) => (bindid.requests.filter((r) => r.body.equals(request.body)).length === 1 ? reply.status(503) : reply.json(200, {})));
-    const sentAt = new Map<string, number[]>();
-    const instance = axios.create();
-    instance.interceptors.request.use(
-      (config) => {
-        const token = (JSON.parse(String(config.data)) as { subject_session_at: string }).subject_session_at;
-        sentAt.set(token, [...(sentAt.get(token) ?? []), performance.now()]);
-        return config;
-      },
-      undefined,
-      { synchronous: true },
+    const sentAt = Array.from({ length: 100 }, (): number[] => []);
+    const clients = sentAt.map((times) =>
+      makeClient(bindid.url, {
+        clientSecret: () => {
+          times.push(performance.now());
+          return SECRET;
+        },
+        timeoutMs: 5000,
+        backoff: { baseMs: 400, maxMs: 400 },
+      }),
     );
-    const clients = Array.from({ length: 100 }, () => makeClient(bindid.url, { axios: instance, timeoutMs: 5000, backoff: { baseMs: 400, maxMs: 400 } }));
-    const tokens = clients.map(() => newToken());
-    const all = Promise.all(clients.map((client, i) => client.aliasDeleted({ accessToken: tokens[i] as string })));
+    const all = Promise.all(clients.map((client) => client.aliasDeleted({ accessToken: newToken() })));
     // Every client got its 503 and waits to retry: each then holds two timers, its deadline and its backoff.
     await until(() => jest.getTimerCount() === 2 * clients.length, 'every client waiting to retry');
     await jest.advanceTimersByTimeAsync(400);
     const results = await all;
     expect(results.every((r) => r.attempts === 2)).toBe(true);
-    const waits = tokens.map((token) => {
-      const [first, second] = sentAt.get(token) ?? [];
-      return (second ?? Number.NaN) - (first ?? Number.NaN);
-    });
+    expect(sentAt.every((times) => times.length === 2)).toBe(true);
+    const waits = sentAt.map(([first, second]) => (second ?? Number.NaN) - (first ?? Number.NaN));
     expect(waits.filter((w) => !(w >= 0 && w <= 400))).toEqual([]);
     const spread = Math.max(...waits) - Math.min(...waits);
     expect(spread).toBeGreaterThan(200);
     expect(new Set(waits.map((w) => Math.floor(w / 50))).size).toBeGreaterThanOrEqual(5);
   });
 
-  /** An axios instance with a retry interceptor of its own, as axios-retry installs (network errors, up to `times`). */
-  function withRetryInterceptor(times: number): { instance: AxiosInstance; retried: () => number } {
-    const instance = axios.create();
-    let retried = 0;
-    instance.interceptors.response.use(undefined, async (error: AxiosError) => {
-      const config = error.config as (typeof error.config & { retryCount?: number }) | undefined;
-      if (!config || error.response || (config.retryCount ?? 0) >= times) throw error;
-      config.retryCount = (config.retryCount ?? 0) + 1;
-      retried += 1;
-      return instance.request(config);
-    });
-    return { instance, retried: () => retried };
-  }
-
-  it('J97 a caller-supplied axios that retries by itself, with retries: 0: attempts stay within its own cap (1 + 3), no second layer', async () => {
+  it('J97 the client takes no caller HTTP instance, so there is no second retry layer: a reset is sent twice (its one ambiguous retry), never more', async () => {
     bindid.setDefault(reply.drop());
-    const { instance, retried } = withRetryInterceptor(3);
-    const err = await rejection(makeClient(bindid.url, { axios: instance, retries: 0 }).aliasDeleted({ accessToken: newToken() }));
-    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 1 });
-    expect(retried()).toBe(3);
-    expect(bindid.requests).toHaveLength(4);
-  });
-
-  it('J97 (documented) the library cannot see that an instance retries: with its default retries the two layers multiply, hence the `retries: 0` rule', async () => {
-    bindid.setDefault(reply.drop());
-    const { instance } = withRetryInterceptor(3);
     // (Its backoff is 0: the clock is fake.)
-    await rejection(makeClient(bindid.url, { axios: instance, random: () => 0 }).aliasDeleted({ accessToken: newToken() }));
-    // A reset is ambiguous, so the client itself retries it once: 2 × (1 + 3) requests.
-    expect(bindid.requests).toHaveLength(8);
-  });
-
-  it('J97 HTTP statuses never reach such an interceptor as errors (every status is read by the client), so a 503 is not retried twice over', async () => {
-    bindid.setDefault(reply.status(503));
-    const { instance, retried } = withRetryInterceptor(3);
-    await rejection(makeClient(bindid.url, { axios: instance, retries: 0 }).aliasDeleted({ accessToken: newToken() }));
-    expect(retried()).toBe(0);
-    expect(bindid.requests).toHaveLength(1);
+    const err = await rejection(makeClient(bindid.url, { retries: 3, random: () => 0 }).aliasDeleted({ accessToken: newToken() }));
+    expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, attempts: 2 });
+    expect(bindid.requests).toHaveLength(2);
   });
 });

@@ -11,23 +11,13 @@
  * and the breaker's reset pass only when a test moves time, never because the machine is slow.
  */
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
-import {
-  type BindIdRouterOptions,
-  ErrorCode,
-  type FeedbackErrorEvent,
-  LinkRegistry,
-  MemoryBindIdStore,
-  type Outbox,
-  type OutboxDeadLetterEvent,
-  type OutboxItem,
-  outboxId,
-  type RecognizedEvent,
-  type ReportQueuedEvent,
-  type SessionFeedbackReport,
-  SessionFeedbackClient,
-  type SessionFeedbackClientOptions,
-  StoreOutbox,
-} from '../../src/index.js';
+import { type BindIdRouterOptions, ErrorCode, MemoryBindIdStore, SessionFeedbackClient, type SessionFeedbackClientOptions } from '../../src/index.js';
+import type { FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
+import { LinkRegistry } from '../../src/confirm/link-registry.js';
+import { type Outbox, type OutboxDeadLetterEvent, type OutboxItem, outboxId, StoreOutbox } from '../../src/fail-open/index.js';
+import type { RecognizedEvent } from '../../src/flow/flow-events.js';
+import type { ReportQueuedEvent } from '../../src/fail-open/failure-policy.js';
+import type { SessionFeedbackReport } from '../../src/feedback/index.js';
 import {
   type Agent,
   APP_ORIGIN,

@@ -6,7 +6,9 @@
  * BindID hangs and the client's deadline is 1.5 s. Margin: the refused report is a few synchronous
  * checks (well under a millisecond on an idle machine); 50 ms is 30 times less than the deadline.
  */
-import { ErrorCode, type FeedbackErrorEvent, type SessionFeedbackReport, SessionFeedbackClient } from '../../src/index.js';
+import { ErrorCode, SessionFeedbackClient } from '../../src/index.js';
+import type { FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
+import type { SessionFeedbackReport } from '../../src/feedback/index.js';
 import { atConfirmPage, createFlow, type Flow, submitConfirm } from '../helpers/flow.js';
 
 /** A feedback client that records how long each report took, in real ms. */

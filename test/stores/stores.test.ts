@@ -3,7 +3,8 @@
  * on RedisBindIdStore over a model of Redis (FakeRedis), plus what RedisBindIdStore sends and how it
  * fails. The same contract runs on a real Redis in `npm run test:redis` (test/redis/).
  */
-import { ErrorCode, MemoryBindIdStore, RedisBindIdStore, type RedisCommander } from '../../src/index.js';
+import { ErrorCode, MemoryBindIdStore, RedisBindIdStore } from '../../src/index.js';
+import type { RedisCommander } from '../../src/stores/index.js';
 import { INCREMENT_SCRIPT } from '../../src/stores/redis-bindid-store.js';
 import { FakeRedis } from '../helpers/fake-redis.js';
 import { FakeRedisQueues, hashTag } from './fake-redis-queues.js';

@@ -4,7 +4,7 @@
  */
 import express from 'express';
 import request from 'supertest';
-import { BindIdArgumentError } from '../../src/index.js';
+import { BindIdArgumentError } from '../../src/errors.js';
 import {
   confirmWithPassword,
   mintPendingLogin,

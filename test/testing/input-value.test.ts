@@ -39,6 +39,7 @@ describe('inputValue', () => {
       action: '/bindid/confirm',
       cancelAction: '/bindid/confirm/cancel',
       startOverUrl: '/login/bindid',
+      fields: { username: 'username', password: 'password' },
       csrfToken: 'Abc-_123',
       });
     expect(inputValue(html, '_csrf')).toBe('Abc-_123');

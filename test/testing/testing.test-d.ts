@@ -15,7 +15,7 @@ import {
   type TestBindId,
   type TestBindIdOptions,
 } from '../../src/testing/index.js';
-import type { StorePendingLoginInput } from '../../src/index.js';
+import type { StorePendingLoginInput } from '../../src/session/pending-login.js';
 
 declare const bindid: TestBindId;
 const agent = request.agent(express());

@@ -5,15 +5,9 @@
  */
 import type { RequestHandler, Router } from 'express';
 import { expectTypeOf } from 'expect-type';
-import {
-  type BindIdRouter,
-  type BindIdRouterOptions,
-  bindIdRouter,
-  type OutboxDeliveredEvent,
-  type OutboxWorker,
-  type OutboxWorkerSettings,
-  type SendAuthenticationPerformedOptions,
-} from '../../src/index.js';
+import { type BindIdRouter, type BindIdRouterOptions, bindIdRouter, type SendAuthenticationPerformedOptions } from '../../src/index.js';
+import type { OutboxDeliveredEvent, OutboxWorker } from '../../src/fail-open/index.js';
+import type { OutboxWorkerSettings } from '../../src/fail-open/failure-policy.js';
 
 expectTypeOf<BindIdRouter>().toMatchTypeOf<RequestHandler>();
 expectTypeOf<BindIdRouter>().toHaveProperty('outboxWorker').toEqualTypeOf<OutboxWorker | undefined>();

@@ -11,20 +11,9 @@ import type { Request } from 'express';
 import type { SessionData } from 'express-session';
 import { expectTypeOf } from 'expect-type';
 import type { ErrorCodeOf } from '../../src/errors.js';
-import {
-  BindIdArgumentError,
-  type BindIdClaims,
-  BindIdError,
-  BindIdFeedbackError,
-  type BindIdRequestState,
-  type BindIdSessionState,
-  BindIdStateError,
-  ErrorCode,
-  type ErrorCodeValue,
-  getPendingLogin,
-  isBindIdError,
-  type PendingLogin,
-} from '../../src/index.js';
+import { type BindIdClaims, BindIdError, type BindIdRequestState, ErrorCode, getPendingLogin, isBindIdError, type PendingLogin } from '../../src/index.js';
+import { BindIdArgumentError, BindIdFeedbackError, BindIdStateError, type ErrorCodeValue } from '../../src/errors.js';
+import type { BindIdSessionState } from '../../src/session/pending-login.js';
 
 declare const req: Request;
 

@@ -7,13 +7,8 @@ import type { Request } from 'express';
 import { expectTypeOf } from 'expect-type';
 import passport from 'passport';
 import type { Strategy as PassportLocalStrategy } from 'passport-local';
-import {
-  type BindIdLocalStrategy,
-  createLocalStrategy,
-  type LocalStrategyOptions,
-  type LocalStrategyOptionsWithRequest,
-  type VerifyDone,
-} from '../../src/index.js';
+import { createLocalStrategy, type LocalStrategyOptions } from '../../src/index.js';
+import type { BindIdLocalStrategy, VerifyDone } from '../../src/passport/local-strategy.js';
 
 interface AppUser {
   id: string;
@@ -68,8 +63,8 @@ createLocalStrategy<AppUser>({
     done(null, user);
   },
 });
-expectTypeOf<LocalStrategyOptionsWithRequest<AppUser>['passReqToCallback']>().toEqualTypeOf<true>();
-expectTypeOf<LocalStrategyOptions<AppUser>['passReqToCallback']>().toEqualTypeOf<false | undefined>();
+expectTypeOf<Extract<LocalStrategyOptions<AppUser>, { passReqToCallback: true }>['passReqToCallback']>().toEqualTypeOf<true>();
+expectTypeOf<LocalStrategyOptions<AppUser>['passReqToCallback']>().toEqualTypeOf<boolean | undefined>();
 
 // Every other option, as documented.
 createLocalStrategy<AppUser>({

@@ -7,27 +7,11 @@
 import type { Request, RequestHandler } from 'express';
 import { expectTypeOf } from 'expect-type';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import {
-  type BindIdClaims,
-  type BindIdRouter,
-  type BindIdRouterOptions,
-  type ConfirmMiddleware,
-  bindIdRouter,
-  type FeedbackErrorEvent,
-  type FeedbackResult,
-  type LinkedEvent,
-  type LinkFailedEvent,
-  MemoryBindIdStore,
-  type OutboxDeliveredEvent,
-  type OutboxWorker,
-  type ReportQueuedEvent,
-  StoreOutbox,
-  type RecognizedEvent,
-  type SendAuthenticationPerformedOptions,
-  SessionFeedbackClient,
-  type SessionFeedbackClientOptions,
-  sendAuthenticationPerformed,
-} from '../../src/index.js';
+import { type BindIdClaims, type BindIdRouter, type BindIdRouterOptions, type ConfirmMiddleware, bindIdRouter, type FeedbackResult, MemoryBindIdStore, type SendAuthenticationPerformedOptions, SessionFeedbackClient, type SessionFeedbackClientOptions, sendAuthenticationPerformed } from '../../src/index.js';
+import type { FeedbackErrorEvent, LinkedEvent } from '../../src/confirm/confirm-options.js';
+import type { LinkFailedEvent, RecognizedEvent } from '../../src/flow/flow-events.js';
+import { type OutboxDeliveredEvent, type OutboxWorker, StoreOutbox } from '../../src/fail-open/index.js';
+import type { ReportQueuedEvent } from '../../src/fail-open/failure-policy.js';
 
 interface AppUser {
   id: number;

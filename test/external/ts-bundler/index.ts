@@ -1,6 +1,7 @@
 // Type-checked with moduleResolution bundler, then bundled (package included) by esbuild and run.
 import express from 'express';
-import { authorizationHeader, bindIdRouter, type BindIdRouterOptions } from 'express-bindid';
+import { bindIdRouter, type BindIdRouterOptions } from 'express-bindid';
+import { authorizationHeader } from 'express-bindid/protocol';
 import { createEmulator, type Emulator } from 'express-bindid/emulator';
 
 console.log(authorizationHeader('s3cr3t', 'at_1'));

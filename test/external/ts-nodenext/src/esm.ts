@@ -2,7 +2,8 @@
 import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
-import { authorizationHeader, bindIdRouter, createLocalStrategy, isBindIdError } from 'express-bindid';
+import { bindIdRouter, createLocalStrategy, isBindIdError } from 'express-bindid';
+import { authorizationHeader } from 'express-bindid/protocol';
 import { createEmulator } from 'express-bindid/emulator';
 
 console.log(authorizationHeader('s3cr3t', 'at_1'));

@@ -1,5 +1,5 @@
 /**
- * The payloads of the router's own events (`onRecognized`, `onLinkFailed`, `onUnlinked`).
+ * The payloads of the sign-in flow's events (`onRecognized`, `onLinkFailed`, `onUnlinked`).
  *
  * @module
  */
@@ -7,6 +7,8 @@ import type { Request } from 'express';
 import type { BindIdError } from '../errors.js';
 import type { FeedbackResult } from '../feedback/session-feedback-client.js';
 import type { BindIdClaims } from '../session/pending-login.js';
+import type { FeedbackErrorEvent, LinkedEvent } from '../confirm/confirm-options.js';
+import type { ReportQueuedEvent } from '../fail-open/failure-policy.js';
 
 /** Payload of the `onRecognized` event: a returning BindID user signed in by alias. */
 export interface RecognizedEvent<U> {
@@ -44,4 +46,24 @@ export interface UnlinkedEvent<U> {
   sub: string;
   /** How the `alias_deleted` report went (status, attempts, duration). */
   result: FeedbackResult;
+}
+
+/**
+ * The payload of each event hook, by the hook's name: `BindIdEvents<User>['onLinked']` is what
+ * `onLinked` receives. The hooks are options of `bindIdRouter`, `BindIdStrategy` and
+ * `sendAuthenticationPerformed` (docs/events.md); the outbox worker's own are in `express-bindid/outbox`.
+ */
+export interface BindIdEvents<U = Express.User> {
+  /** A new user was linked (the report accepted, or queued in fail-open mode). */
+  onLinked: LinkedEvent<U>;
+  /** A report to BindID failed. */
+  onFeedbackError: FeedbackErrorEvent;
+  /** A sign-in or confirmation did not link. */
+  onLinkFailed: LinkFailedEvent;
+  /** A returning BindID user was recognised (by alias, or self-healed). */
+  onRecognized: RecognizedEvent<U>;
+  /** The signed-in user unlinked BindID. */
+  onUnlinked: UnlinkedEvent<U>;
+  /** Fail-open signed a user in and queued the report. */
+  onReportQueued: ReportQueuedEvent;
 }

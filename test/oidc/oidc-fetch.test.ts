@@ -1,6 +1,7 @@
 /**
- * BindID's discovery, token and JWKS requests go over `node:https`/`node:http` with a keep-alive
- * agent (src/oidc/node-fetch.ts) instead of `fetch`: the callback keeps the error mapping of `fetch`
+ * BindID's discovery, token and JWKS requests go through the library's HTTP seam (src/http/, on
+ * `node:https`/`node:http` with a keep-alive agent) as openid-client's `customFetch`
+ * (src/oidc/oidc-fetch.ts) instead of `fetch`: the callback keeps the error mapping of `fetch`
  * (unreachable or slow BindID is the retryable ERR_BINDID_UNAVAILABLE, 503), never follows a
  * redirect, bounds the response, and reuses its connection across sign-ins.
  */
@@ -11,7 +12,8 @@ import { type Emulator, createEmulator } from '../../src/emulator/index.js';
 import { ErrorCode, isBindIdError } from '../../src/index.js';
 import type { BindIdOidcClient, OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
 import { OIDC_REDIRECT, oidcClient } from '../helpers/oidc-client.js';
-import { keepAliveAgents, MAX_RESPONSE_BYTES, nodeFetch } from '../../src/oidc/node-fetch.js';
+import { HttpClient } from '../../src/http/http-client.js';
+import { MAX_RESPONSE_BYTES, oidcFetch } from '../../src/oidc/oidc-fetch.js';
 
 const REDIRECT = OIDC_REDIRECT;
 
@@ -136,9 +138,11 @@ describe('BindID requests over node:http with a keep-alive agent', () => {
   });
 });
 
-describe('nodeFetch', () => {
-  const send = (url: string, init: Partial<Parameters<ReturnType<typeof nodeFetch>>[1]> = {}) =>
-    nodeFetch(keepAliveAgents())(url, { method: 'GET', headers: {}, redirect: 'manual', body: undefined, ...init });
+describe('oidcFetch', () => {
+  const http = new HttpClient();
+  afterAll(() => http.close());
+  const send = (url: string, init: Partial<Parameters<ReturnType<typeof oidcFetch>>[1]> = {}) =>
+    oidcFetch(http)(url, { method: 'GET', headers: {}, redirect: 'manual', body: undefined, ...init });
 
   it('sends the form body and answers status, headers and body as a Fetch Response', async () => {
     const origin = await serve((req, res) => {

@@ -16,8 +16,7 @@ import { emit } from '../internal/events.js';
 import { logger, printable } from '../internal/log.js';
 import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
 import { requirePassport } from '../session/require-session.js';
-import type { RouterContext } from './router-context.js';
-import { CONFIRM_AGAIN } from './router-options.js';
+import { CONFIRM_AGAIN, type FlowSettings } from './flow-options.js';
 
 const log = logger('login');
 
@@ -27,18 +26,18 @@ const log = logger('login');
  * any new user) in every other case.
  */
 export async function selfHeal<U>(
-  ctx: RouterContext<U>,
+  flow: FlowSettings<U>,
   req: Request,
   result: CallbackResult,
   outbox: Outbox,
 ): Promise<{ user: U; alias: string } | undefined> {
-  const { settings } = ctx;
+  const settings = flow.link;
   const sub = result.claims.sub;
   const record = await readHealRecord(settings.store, sub);
   if (!record) return undefined;
   const linked = await settings.registry.isLinked(record.alias, sub).catch(() => false);
   if (!linked) return undefined;
-  const user = await ctx.findUserByAlias(record.alias, result.claims, req);
+  const user = await flow.findUserByAlias(record.alias, result.claims, req);
   if (!user || user === CONFIRM_AGAIN) return undefined;
   requirePassport(req);
   const report = {
@@ -54,7 +53,7 @@ export async function selfHeal<U>(
       log('self-heal of sub %s failed (%s): asking for the password', printable(sub), err instanceof BindIdError ? err.code : 'error');
       return undefined;
     }
-    const queued = await queueAgain(ctx, req, outbox, result, report, err);
+    const queued = await queueAgain(flow, req, outbox, result, report, err);
     return queued ? { user, alias: record.alias } : undefined;
   }
   // Delivered with the new token: the old queued report (if any) and the record are done with.
@@ -66,7 +65,7 @@ export async function selfHeal<U>(
 
 /** BindID is still down: queue the report again with the new token. False when the outbox failed. */
 async function queueAgain<U>(
-  ctx: RouterContext<U>,
+  flow: FlowSettings<U>,
   req: Request,
   outbox: Outbox,
   result: CallbackResult,
@@ -74,7 +73,7 @@ async function queueAgain<U>(
   err: BindIdError,
 ): Promise<boolean> {
   const sub = result.claims.sub;
-  const at = ctx.settings.now();
+  const at = flow.link.now();
   const item = newOutboxItem({ sub, accessToken: result.accessToken, report, expiresAt: at + result.expiresIn * 1000, now: at });
   let added: boolean;
   try {
@@ -85,7 +84,7 @@ async function queueAgain<U>(
   }
   log('self-heal of sub %s: BindID down, report queued again', printable(sub));
   publish('outboxEnqueue', () => outboxDiagnostic(item));
-  emit('onReportQueued', ctx.settings.failure.onReportQueued, {
+  emit('onReportQueued', flow.link.failure.onReportQueued, {
     req,
     item: itemInfo(item),
     sub,

@@ -1,0 +1,13 @@
+/**
+ * `express-bindid/protocol`: BindID's session-feedback protocol as this library speaks it, for an app
+ * that signs or builds reports itself: the `Authorization` header, the reports' types, custom user
+ * data, and the client's retry and circuit-breaker settings. `SessionFeedbackClient` is at the
+ * package root.
+ *
+ * @module express-bindid/protocol
+ */
+export { authorizationHeader, feedbackAuthValue } from './signing.js';
+export type { AliasDeletedInput, AliasUpdatedInput, AuthenticationPerformedInput, SessionFeedbackReport } from './session-feedback-report.js';
+export type { CustomUserData, CustomUserDataResult, CustomUserDataValue } from './custom-user-data.js';
+export type { CircuitBreakerOptions } from './circuit-breaker.js';
+export type { BackoffOptions } from '../internal/backoff.js';

@@ -1,0 +1,187 @@
+/**
+ * The options of the sign-in flow, the same for every door that offers it (`bindIdRouter`,
+ * `BindIdStrategy`): their types, their names, and reading them once into {@link FlowSettings}.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import { type ConfirmSettings, type ConfirmUserTypes, REPORT_OPTIONS, readConfirmSettings } from '../confirm/confirm-options.js';
+import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-schema.js';
+import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
+import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
+import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/static-metadata.js';
+import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
+import { sanitizeReturnTo } from '../session/return-to.js';
+import type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './flow-events.js';
+
+/**
+ * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
+ * password reset): instead of signing in, the user confirms with their password again and the link
+ * is reported again.
+ */
+export const CONFIRM_AGAIN: unique symbol = Symbol.for('express-bindid.confirm-again');
+
+/** What `findUserByAlias` may return. */
+export type AliasLookup<U> = U | typeof CONFIRM_AGAIN | null | undefined | false;
+
+/** The flow's options whose type names the app's user type `U` (declared once, here). */
+export interface FlowUserTypes<U> extends ConfirmUserTypes<U> {
+  lookup: (alias: string, claims: BindIdClaims, req: Request) => AliasLookup<U> | Promise<AliasLookup<U>>;
+  onRecognized: (event: RecognizedEvent<U>) => unknown;
+  onUnlinked: (event: UnlinkedEvent<U>) => unknown;
+}
+
+/**
+ * The options of the BindID sign-in flow, declared once for every door that offers it
+ * (`bindIdRouter`, `BindIdStrategy`): BindID's hosts and the app's client, the authorization
+ * request, the returning user's lookup, and what the flow reports itself (fail-open self-heal,
+ * unlinking: the report options, shared with the confirmation).
+ */
+export const FLOW_OPTIONS = {
+  /**
+   * BindID's issuer (sign-in host, no trailing slash: one is removed), e.g. `BINDID_HOSTS.sandbox.issuer`
+   * (`https://signin.bindid-sandbox.io`); for the emulator `emu.issuer`. `https:` (plain `http:` only for localhost).
+   */
+  issuer: option.baseUrl('https://signin.bindid-sandbox.io'),
+  /** The BindID client ID of the app (from the BindID admin portal). */
+  clientId: option.requiredString('the client ID from the BindID admin portal'),
+  /** The BindID client secret (token endpoint and report signing), from the BindID admin portal. */
+  clientSecret: option.requiredCustom<string, string>(readClientSecret),
+  ...REPORT_OPTIONS,
+  /**
+   * Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted,
+   * disabled): the sign-in is refused (`ERR_BINDID_UNKNOWN_ALIAS`). Return {@link CONFIRM_AGAIN} when
+   * the app revoked this link (after a password reset, say): the user must confirm with their password again.
+   */
+  findUserByAlias: option.requiredUserFn('lookup', '(alias) => the user whose alias it is, or null'),
+  /** OIDC scopes. Default `openid email`; must include `openid`. Or give `authorizationParams.scope` (not both). */
+  scope: option.together<string>("`'openid email'`"),
+  /**
+   * Extra parameters of every authorization request (`acr_values`, `login_hint`, `prompt`, `display`,
+   * `bindid_custom_message`, `bindid_aux_link`, `bindid_aux_link_title`, `scope`), checked here.
+   * `state`, `nonce`, `redirect_uri`, PKCE, `client_id` and `response_type` cannot be set.
+   * `acr_values: 'ts.bindid.iac.email'` makes BindID verify the email.
+   */
+  authorizationParams: option.together<AuthorizationParams>('none'),
+  /**
+   * This login's parameters (same allow-list), overriding `authorizationParams` key by key; checked at
+   * each login (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400). Return `undefined` for none.
+   */
+  authorizationParamsFor: option.fn<(req: Request) => AuthorizationParams | undefined | Promise<AuthorizationParams | undefined>>(),
+  /** PKCE S256 (`code_challenge` at /authorize, `code_verifier` at /token). Default `true`. */
+  pkce: option.boolean(true),
+  /** BindID's endpoints by hand, instead of discovery: all four or none, `https:` (plain `http:` only for localhost). */
+  metadata: option.together<StaticOidcMetadata>('discovery at `issuer`'),
+  /** Where to go after sign-in when no valid `returnTo` was given (a path on this site). Default `/`. */
+  defaultReturnTo: option.string('/'),
+  /** Time a new user has to confirm, in seconds (never beyond the access token's lifetime). Default 600. */
+  pendingTtlSeconds: option.integer(DEFAULT_PENDING_TTL_SECONDS, 10, 3600),
+  /** Deadline of each OIDC request (discovery, token), in ms. Default 5000. */
+  httpTimeoutMs: option.integer(5000, 500, 60_000),
+  /** A returning BindID user was recognised by alias (or self-healed). Errors are logged, not thrown. */
+  onRecognized: option.userFn('onRecognized'),
+  /** A sign-in or confirmation did not link (at sign-in: an unusable `bindid_alias`). Errors are logged, not thrown. */
+  onLinkFailed: option.fn<(event: LinkFailedEvent) => unknown>(),
+  /** The signed-in user unlinked BindID: BindID accepted `alias_deleted`, the link is forgotten. Errors are logged, not thrown. */
+  onUnlinked: option.userFn('onUnlinked'),
+};
+
+/** Options of the BindID sign-in flow, taken by `bindIdRouter` and `BindIdStrategy` alike. */
+export interface FlowOptions<U = Express.User> extends OptionsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>> {}
+
+/** The flow's settings, read once. @internal */
+export interface FlowSettings<U> {
+  readonly baseUrl: string;
+  readonly appOrigin: string;
+  readonly defaultReturnTo: string;
+  readonly pendingTtlSeconds: number;
+  readonly oidc: BindIdOidcClient;
+  readonly authorizationParamsFor: FlowOptions<U>['authorizationParamsFor'];
+  readonly findUserByAlias: FlowOptions<U>['findUserByAlias'];
+  readonly onRecognized: ((event: RecognizedEvent<U>) => unknown) | undefined;
+  readonly onLinkFailed: ((event: LinkFailedEvent) => unknown) | undefined;
+  readonly onUnlinked: ((event: UnlinkedEvent<U>) => unknown) | undefined;
+  /** The reports, the shared store, the link registry and fail-open: the confirmation's settings. */
+  readonly link: ConfirmSettings<U>;
+}
+
+/**
+ * Read the flow's options from `o` (a factory's reader), with the app's origin and the redirect URI
+ * the door registers at BindID (each door reads them its own way), and the report client the door
+ * already built (or none: one from `clientSecret` + `apiUrl`).
+ */
+export function readFlowSettings<U>(
+  o: OptionReader,
+  { baseUrl, redirectUri }: { baseUrl: string; redirectUri: string },
+  client?: SessionFeedbackClient,
+): FlowSettings<U> {
+  const { issuer, clientId, clientSecret, findUserByAlias, defaultReturnTo, pkce, pendingTtlSeconds, httpTimeoutMs, ...hooks } = readSchemaOf<
+    FlowUserTypes<U>
+  >()(
+    o,
+    pick(FLOW_OPTIONS, [
+      'issuer',
+      'clientId',
+      'clientSecret',
+      'findUserByAlias',
+      'defaultReturnTo',
+      'pkce',
+      'pendingTtlSeconds',
+      'httpTimeoutMs',
+      'authorizationParamsFor',
+      'onRecognized',
+      'onLinkFailed',
+      'onUnlinked',
+    ]),
+  );
+  if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
+    throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
+  }
+  const { scope, authorizationParams } = readScopeAndParams(o);
+  const oidc = new BindIdOidcClient({
+    issuer,
+    clientId,
+    clientSecret,
+    redirectUri,
+    scope,
+    timeoutMs: httpTimeoutMs,
+    authorizationParams,
+    pkce,
+    metadata: readStaticMetadata(o, 'metadata', issuer),
+  });
+  return {
+    baseUrl,
+    appOrigin: new URL(baseUrl).origin,
+    defaultReturnTo,
+    pendingTtlSeconds,
+    oidc,
+    findUserByAlias,
+    ...hooks,
+    link: readConfirmSettings<U>(o, client ?? reportClient(o, clientSecret)),
+  };
+}
+
+/** `clientSecret`: required, and never with surrounding whitespace (a secret read from a file keeps its newline). */
+function readClientSecret(o: OptionReader, key: string): string {
+  const secret = o.requiredString(key, 'process.env.BINDID_CLIENT_SECRET');
+  if (secret.trim() !== secret) throw o.error(key, 'has leading or trailing whitespace; trim it');
+  return secret;
+}
+
+/** The client of the flow's reports, from `clientSecret` and `apiUrl` (BindID's API host). */
+function reportClient(o: OptionReader, clientSecret: string): SessionFeedbackClient {
+  return new SessionFeedbackClient({ clientSecret, apiUrl: o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io') });
+}
+
+/** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */
+function readScopeAndParams(o: OptionReader): { scope: string; authorizationParams: AuthorizationParams } {
+  const { scope: paramScope, ...authorizationParams } = readAuthorizationParams(o, 'authorizationParams');
+  if (paramScope !== undefined && o.has('scope')) {
+    throw o.error('authorizationParams.scope', 'cannot be combined with the scope option: give one or the other');
+  }
+  const scope = paramScope ?? o.string('scope', 'openid email');
+  if (!scope.split(' ').includes('openid')) throw o.error('scope', 'must include openid');
+  return { scope, authorizationParams };
+}

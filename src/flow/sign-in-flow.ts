@@ -1,0 +1,136 @@
+/**
+ * `SignInFlow`: the one BindID sign-in behind every door. `bindIdRouter`'s routes and
+ * `BindIdStrategy` are adapters: they call {@link SignInFlow.start}, {@link SignInFlow.startUnlink}
+ * and {@link SignInFlow.complete}, and map the {@link SignInOutcome} to a response (the router) or to
+ * passport's `success`/`redirect`/`error` (the strategy). A promise about signing in (single-use
+ * state, the alias policy, self-heal, unlinking, events) is therefore written once, here.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type {} from 'express-session';
+import { aliasClaim, aliasUnusable } from '../feedback/assert-alias.js';
+import { emit } from '../internal/events.js';
+import { logger, printable } from '../internal/log.js';
+import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
+import { consumeState, matchState } from '../oidc/consume-state.js';
+import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
+import { storePendingLogin } from '../session/pending-login.js';
+import { regenerateSession, saveSession } from '../session/regenerate-session.js';
+import { requireAuthTransaction, requirePassport, requireServerSession } from '../session/require-session.js';
+import { sanitizeReturnTo } from '../session/return-to.js';
+import type { FlowSettings } from './flow-options.js';
+import { recognise } from './recognise.js';
+import { selfHeal } from './self-heal.js';
+import { finishUnlink, unlinkTransaction } from './unlink.js';
+
+const log = logger('login');
+
+/** How a completed BindID sign-in ends; the door turns it into a response. */
+export type SignInOutcome<U> =
+  /** A returning user (or one self-healed): the door signs `user` in (one new session id) and goes to `returnTo`. */
+  | { readonly kind: 'signed-in'; readonly user: U; readonly alias: string; readonly claims: BindIdClaims; readonly healed: boolean; readonly returnTo: string }
+  /** A new BindID user (or a revoked link): the pending login is in a new session; the door shows the confirm page. */
+  | { readonly kind: 'pending'; readonly relink: boolean; readonly returnTo: string }
+  /** The signed-in user unlinked BindID (same session, same user); the door goes to `returnTo`. */
+  | { readonly kind: 'unlinked'; readonly returnTo: string };
+
+/** The BindID sign-in flow of one door (its options read once). */
+export class SignInFlow<U> {
+  constructor(readonly settings: FlowSettings<U>) {}
+
+  /**
+   * Start a sign-in: the transaction (state, nonce, PKCE, `returnTo`) into the session; resolves the
+   * BindID URL to redirect to. `returnTo` is untrusted (a query parameter): kept only if same-origin.
+   */
+  async start(req: Request, returnTo: unknown): Promise<string> {
+    const session = requireServerSession(req);
+    requirePassport(req); // now, not after the user went through BindID
+    const { settings } = this;
+    const path = sanitizeReturnTo(returnTo, settings.baseUrl, settings.defaultReturnTo);
+    const params = settings.authorizationParamsFor ? await settings.authorizationParamsFor(req) : undefined;
+    const { url, transaction } = await settings.oidc.authorizationRequest(path, settings.link.now(), params);
+    return this.#keep(req, session, transaction, url);
+  }
+
+  /**
+   * Start unlinking BindID from the signed-in `user` (the door checked the form's CSRF token and
+   * origin): a fresh BindID sign-in whose callback must carry this user's alias.
+   */
+  async startUnlink(req: Request, user: U, returnTo: unknown): Promise<string> {
+    const session = requireServerSession(req);
+    requirePassport(req);
+    const { url, transaction } = await unlinkTransaction(this.settings, req, user, returnTo);
+    return this.#keep(req, session, transaction, url);
+  }
+
+  /** Complete the sign-in this browser session started, from BindID's redirect back (`req`'s query). */
+  async complete(req: Request): Promise<SignInOutcome<U>> {
+    const transaction = requireAuthTransaction(req);
+    const query = queryOf(req);
+    matchState(new URLSearchParams(query), transaction);
+    // The transaction is single-use, across concurrent requests too: each request holds its own copy
+    // of the session, so only the shared store can tell the first use of this state from a second.
+    await consumeState(this.settings.link.store, transaction.state);
+    delete req.session.bindid?.auth;
+    const result = await this.settings.oidc.callback(query, transaction);
+    log('callback: token exchange done, ID token valid (sub %s)', printable(result.claims.sub));
+    if (transaction.purpose === 'unlink') return finishUnlink(this.settings, req, result, transaction);
+    return this.#signIn(req, result, transaction.returnTo);
+  }
+
+  /** A verified sign-in: the alias decides (one policy for every door). */
+  async #signIn(req: Request, result: CallbackResult, returnTo: string): Promise<SignInOutcome<U>> {
+    const claim = aliasClaim(result.claims);
+    if (claim.kind === 'unusable') {
+      const error = aliasUnusable();
+      log('the ID token of sub %s carries an unusable bindid_alias: refused, not fixed', printable(result.claims.sub));
+      emit('onLinkFailed', this.settings.onLinkFailed, { req, reason: 'invalid_alias', sub: result.claims.sub, error });
+      throw error;
+    }
+    if (claim.kind === 'alias') {
+      const user = await recognise(this.settings, req, claim.alias, result.claims);
+      if (user === 'confirm-again') return this.#keepPending(req, result, returnTo, true);
+      return this.#signedIn(req, user, claim.alias, result.claims, returnTo, false);
+    }
+    const { failure } = this.settings.link;
+    const healed = failure.mode === 'open' ? await selfHeal(this.settings, req, result, failure.outbox) : undefined;
+    if (healed) return this.#signedIn(req, healed.user, healed.alias, result.claims, returnTo, true);
+    return this.#keepPending(req, result, returnTo, false);
+  }
+
+  #signedIn(req: Request, user: U, alias: string, claims: BindIdClaims, returnTo: string, healed: boolean): SignInOutcome<U> {
+    requirePassport(req);
+    emit('onRecognized', this.settings.onRecognized, { req, user, alias, claims, healed });
+    log('callback: returning user recognised by %s', healed ? 'self-heal' : 'alias');
+    return { kind: 'signed-in', user, alias, claims, healed, returnTo };
+  }
+
+  /** A new session id holding only the pending login and `returnTo` (session fixation), saved before the redirect. */
+  async #keepPending(req: Request, result: CallbackResult, returnTo: string, relink: boolean): Promise<SignInOutcome<U>> {
+    await regenerateSession(req, { returnTo });
+    storePendingLogin(
+      req,
+      { accessToken: result.accessToken, expiresIn: result.expiresIn, claims: result.claims },
+      { ttlSeconds: this.settings.pendingTtlSeconds, now: this.settings.link.now, ...(relink ? { relink: true } : {}) },
+    );
+    await saveSession(req);
+    log('callback: %s, pending login stored', relink ? 'link revoked' : 'new BindID user');
+    return { kind: 'pending', relink, returnTo };
+  }
+
+  /** Keep the transaction in the session and save it before the redirect to BindID. */
+  async #keep(req: Request, session: NonNullable<Request['session']>, transaction: AuthTransaction, url: string): Promise<string> {
+    session.bindid = { ...(session.bindid ?? {}), auth: transaction };
+    await saveSession(req);
+    log('%s started: to BindID', transaction.purpose === 'unlink' ? 'unlink' : 'sign-in');
+    return url;
+  }
+}
+
+/** The raw query string of the request, without `?`. */
+function queryOf(req: Request): string {
+  const url = req.originalUrl ?? req.url ?? '';
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at + 1);
+}

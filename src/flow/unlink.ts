@@ -1,0 +1,78 @@
+/**
+ * Unlinking BindID from the signed-in user's account (also the first step of deleting an account),
+ * for every door: a fresh BindID sign-in (`prompt=login`) whose transaction is marked
+ * `purpose: 'unlink'` with the user's alias; on its callback the ID token's `bindid_alias` must be
+ * that alias and still the signed-in user's; then `alias_deleted` is reported with the fresh access
+ * token and the link forgotten (`unlinkBindId`), and `onUnlinked` emitted. Another BindID user is
+ * `ERR_BINDID_UNLINK_MISMATCH` (403); BindID down is `ERR_BINDID_UNAVAILABLE` (503): nothing is
+ * forgotten. Unlinking never queues (fail-open or not).
+ *
+ * The session is not regenerated: unlinking raises no privilege (the same user stays signed in, with
+ * one way fewer to sign in), and the session id was already the authenticated one; the state that
+ * ties the callback to this session is single use, as for a sign-in.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import { unlinkBindId, unlinkMismatch } from '../confirm/unlink-bindid.js';
+import { BindIdStateError, ErrorCode } from '../errors.js';
+import { assertAlias } from '../feedback/assert-alias.js';
+import { emit } from '../internal/events.js';
+import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
+import type { AuthTransaction } from '../session/pending-login.js';
+import { saveSession } from '../session/regenerate-session.js';
+import { sanitizeReturnTo } from '../session/return-to.js';
+import type { FlowSettings } from './flow-options.js';
+import type { SignInOutcome } from './sign-in-flow.js';
+
+/** The authorization request of an unlink by the signed-in `user`, and its transaction. */
+export async function unlinkTransaction<U>(
+  settings: FlowSettings<U>,
+  req: Request,
+  user: U,
+  returnTo: unknown,
+): Promise<{ url: string; transaction: AuthTransaction }> {
+  const alias = await settings.link.deriveAlias(user, req);
+  assertAlias(alias);
+  const path = sanitizeReturnTo(returnTo, settings.baseUrl, settings.defaultReturnTo);
+  const { url, transaction } = await settings.oidc.authorizationRequest(path, settings.link.now(), { prompt: 'login' });
+  return { url, transaction: { ...transaction, purpose: 'unlink', unlinkAlias: alias } };
+}
+
+/**
+ * The callback of an unlink transaction, once its state was consumed and the code exchanged: the
+ * session is kept as it is (see the module comment).
+ */
+export async function finishUnlink<U>(
+  settings: FlowSettings<U>,
+  req: Request,
+  result: CallbackResult,
+  transaction: AuthTransaction,
+): Promise<SignInOutcome<U>> {
+  await saveSession(req); // the transaction is gone from the session, whatever happens next
+  const user = signedInUser<U>(req);
+  const expected = transaction.unlinkAlias;
+  // The user signed in at the start must still be the one signed in (not another account since).
+  if (typeof expected !== 'string' || (await settings.link.deriveAlias(user, req)) !== expected) throw unlinkMismatch();
+  const done = await unlinkBindId({
+    client: settings.link.client,
+    store: settings.link.store,
+    accessToken: result.accessToken,
+    claims: result.claims,
+    expectedAlias: expected,
+    now: settings.link.now,
+  });
+  emit('onUnlinked', settings.onUnlinked, { req, user, alias: done.alias, sub: done.sub, result: done.result });
+  return { kind: 'unlinked', returnTo: transaction.returnTo };
+}
+
+/** The signed-in user, or `ERR_BINDID_NOT_AUTHENTICATED` (401). */
+export function signedInUser<U>(req: Request): U {
+  const authenticated = typeof req.isAuthenticated === 'function' ? req.isAuthenticated() : req.user !== undefined;
+  if (!authenticated || req.user === undefined || req.user === null) {
+    throw new BindIdStateError(ErrorCode.NOT_AUTHENTICATED, 'Sign in first: only a signed-in user can unlink BindID from their account.', {
+      status: 401,
+    });
+  }
+  return req.user as U;
+}

@@ -1,0 +1,245 @@
+/**
+ * `HttpClient`: the library's one way out to the network. Every request express-bindid makes goes
+ * through it: openid-client's discovery, token and JWKS requests (`oidc/oidc-fetch.ts`), the
+ * session-feedback reports and custom user data (`feedback/`), and the doctor's probes. Per request:
+ *
+ * - one deadline for all of it, the caller's `signal`: when it aborts, the request and its answer
+ *   stop at once, even a body still trickling in, and the call rejects with the signal's reason;
+ * - the answer body read up to `maxBytes` and never further: past the bound (or a `Content-Length`
+ *   over it) the read stops, the connection is closed and the response is `truncated`;
+ * - no redirect followed: a 3xx is an answer like any other;
+ * - TLS verified by Node's defaults (its CA store and `NODE_EXTRA_CA_CERTS`), never turned off;
+ * - keep-alive agents, reused across requests until {@link HttpClient.close};
+ * - the egress proxy of the environment ({@link proxyFor}): an https target through a CONNECT
+ *   tunnel (`https-proxy-agent`, so the proxy sees the host and port only; a tunnel the proxy
+ *   refuses is the failure `ERR_PROXY_REFUSED`, never the proxy's answer taken for the target's),
+ *   an http one in absolute form; a host in `NO_PROXY` directly.
+ *
+ * A failure rejects with Node's own error (with its `code`: `ECONNREFUSED`, `ECONNRESET`...), which
+ * names no header and no body: nothing of the request (secret, token, HMAC) reaches an error. The
+ * proxy's credentials go in a header of the CONNECT request only, never in a URL that is logged.
+ *
+ * @module
+ */
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { logger } from '../internal/log.js';
+import { proxyFor } from './proxy-for.js';
+
+const log = logger('http');
+
+/** One request. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Buffer | undefined;
+  /** The deadline of the whole request, answer body included. */
+  readonly signal: AbortSignal;
+  /** The most bytes of answer body read. */
+  readonly maxBytes: number;
+}
+
+/** An answer, as soon as its status line and headers arrived. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  /**
+   * The body, read as it arrives (whether or not it is awaited) up to `maxBytes`. Rejects when the
+   * deadline passes or the connection breaks before its end.
+   */
+  readonly body: Promise<HttpBody>;
+}
+
+/** A body read up to the bound. */
+export interface HttpBody {
+  /** At most `maxBytes`. */
+  readonly bytes: Buffer;
+  /** The body was (or announced to be) longer than `maxBytes`: reading stopped at the bound. */
+  readonly truncated: boolean;
+}
+
+/** Settings of an {@link HttpClient}. */
+export interface HttpClientOptions {
+  /** Most connections per host. Default: no limit. */
+  readonly maxSockets?: number;
+}
+
+/** Where a request goes: its own URL, or the proxy's for an http target. */
+interface Route {
+  readonly target: URL;
+  readonly agent: http.Agent;
+  readonly path?: string;
+  readonly headers?: Record<string, string>;
+  /** Through a tunnel: the certificate checked against the URL's host (`https-proxy-agent` drops an IP address's). */
+  readonly checkServerIdentity?: typeof tls.checkServerIdentity;
+}
+
+/** Sends requests with keep-alive agents (see the module's rules). Construct one per client and reuse it. */
+export class HttpClient {
+  readonly #maxSockets: number;
+  readonly #http: http.Agent;
+  readonly #https: https.Agent;
+  /** One tunnelling agent per proxy (with its credentials), each with its kept-alive tunnels. */
+  readonly #tunnels = new Map<string, HttpsProxyAgent<string>>();
+
+  constructor(options: HttpClientOptions = {}) {
+    this.#maxSockets = options.maxSockets ?? Number.POSITIVE_INFINITY;
+    this.#http = new http.Agent({ keepAlive: true, maxSockets: this.#maxSockets });
+    this.#https = new https.Agent({ keepAlive: true, maxSockets: this.#maxSockets });
+  }
+
+  /**
+   * Send `request`: resolves its answer (any status) once the head arrived, rejects on a network
+   * failure or when `signal` aborts first.
+   */
+  request(request: HttpRequest): Promise<HttpResponse> {
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const { signal } = request;
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const { target, options } = this.#prepare(request);
+      // Before the head, a failure rejects the request; after it, the body (`failBody`).
+      let failBody: ((err: unknown) => void) | undefined;
+      let done = false;
+      const fail = (err: unknown) => {
+        if (done) return;
+        req.destroy();
+        if (failBody) failBody(err);
+        else reject(err);
+        finish();
+      };
+      const finish = () => {
+        done = true;
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => fail(signal.reason);
+      const req = (target.protocol === 'https:' ? https : http).request(target, options, (res) => {
+        const body = new Promise<HttpBody>((resolveBody, rejectBody) => {
+          failBody = rejectBody;
+          readBody(res, request.maxBytes, fail, (read) => {
+            if (read.truncated) req.destroy(); // the rest is never read: the connection cannot be reused
+            if (!done) resolveBody(read);
+            finish();
+          });
+        });
+        body.catch(() => undefined); // a caller that reads only the head leaves no unhandled rejection
+        try {
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: headersOf(res.rawHeaders), body });
+        } catch (err) {
+          fail(err); // a header the Fetch API refuses
+          reject(err);
+        }
+      });
+      req.once('error', fail);
+      req.once('proxyConnect', ({ statusCode }: { statusCode: number }) => {
+        if (statusCode !== 200) fail(Object.assign(new Error(`the egress proxy refused the tunnel (HTTP ${statusCode})`), { code: 'ERR_PROXY_REFUSED' }));
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.end(request.body);
+    });
+  }
+
+  /** Close every kept-alive connection (of the direct agents and of the proxy tunnels). */
+  close(): void {
+    this.#http.destroy();
+    this.#https.destroy();
+    for (const agent of this.#tunnels.values()) agent.destroy();
+    this.#tunnels.clear();
+  }
+
+  /** Where `request` goes and with which options (its route, headers and body length). */
+  #prepare(request: HttpRequest): { target: URL; options: https.RequestOptions } {
+    const url = new URL(request.url);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('only http: and https: URLs are requested');
+    const { target, headers: routeHeaders, ...route } = this.#route(url);
+    const headers: Record<string, string | number> = { ...request.headers, ...routeHeaders };
+    if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
+    return { target, options: { method: request.method, headers, ...route } };
+  }
+
+  /** Directly, through a CONNECT tunnel (https target), or to the proxy in absolute form (http target). */
+  #route(url: URL): Route {
+    const secure = url.protocol === 'https:';
+    const proxy = proxyFor(url);
+    if (proxy === undefined) return { target: url, agent: secure ? this.#https : this.#http };
+    if (secure) {
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      return { target: url, agent: this.#tunnel(proxy), checkServerIdentity: (_name, cert) => tls.checkServerIdentity(host, cert) };
+    }
+    const auth = proxyAuthorization(proxy);
+    return {
+      target: new URL(proxy.origin),
+      agent: proxy.protocol === 'https:' ? this.#https : this.#http,
+      path: url.href,
+      headers: { host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) },
+    };
+  }
+
+  /** The tunnelling agent of `proxy`, made once; its URL (as `https-proxy-agent` logs it) holds no credentials. */
+  #tunnel(proxy: URL): HttpsProxyAgent<string> {
+    let agent = this.#tunnels.get(proxy.href);
+    if (agent === undefined) {
+      const auth = proxyAuthorization(proxy);
+      log('https requests go through the proxy %s (CONNECT)', proxy.origin);
+      agent = new HttpsProxyAgent(proxy.origin, {
+        keepAlive: true,
+        maxSockets: this.#maxSockets,
+        ...(auth ? { headers: { 'Proxy-Authorization': auth } } : {}),
+      });
+      this.#tunnels.set(proxy.href, agent);
+    }
+    return agent;
+  }
+}
+
+/** `Basic …` for a proxy URL with credentials, or `undefined`. */
+function proxyAuthorization(proxy: URL): string | undefined {
+  if (proxy.username === '' && proxy.password === '') return undefined;
+  const pair = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Basic ${Buffer.from(pair).toString('base64')}`;
+}
+
+/**
+ * Read `res` up to `maxBytes`, then call `done` once: with the body at its end, or with the bytes up
+ * to the bound and `truncated` as soon as it passes (or announces to pass) the bound. A connection
+ * lost before the end is `fail` (ECONNRESET).
+ */
+function readBody(res: http.IncomingMessage, maxBytes: number, fail: (err: unknown) => void, done: (body: HttpBody) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (bytes: Buffer, truncated: boolean) => {
+    if (finished) return;
+    finished = true;
+    done({ bytes, truncated });
+  };
+  res.once('error', fail);
+  res.once('close', () => {
+    if (!finished && !res.complete) fail(Object.assign(new Error('the connection closed before the answer ended'), { code: 'ECONNRESET' }));
+  });
+  if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
+    finish(Buffer.alloc(0), true);
+    return;
+  }
+  res.on('data', (chunk: Buffer) => {
+    if (finished) return;
+    const room = maxBytes - size;
+    size += chunk.length;
+    if (size <= maxBytes) chunks.push(chunk);
+    else finish(Buffer.concat([...chunks, chunk.subarray(0, room)]), true);
+  });
+  res.once('end', () => finish(Buffer.concat(chunks), false));
+}
+
+/** Fetch `Headers` from Node's raw header list (repeated headers kept). */
+function headersOf(raw: readonly string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  return headers;
+}

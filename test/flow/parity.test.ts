@@ -1,0 +1,375 @@
+/**
+ * Parity of the three doors (issue 22): one table of scenarios, each run through the router, the
+ * Passport strategy and an own callback (test/helpers/doors.ts), and each door must show the same
+ * observation: where the sign-in ended (the confirm page, signed in as whom, or a coded error with
+ * its status), the reports BindID received, and the events the flow emitted. A row marks the doors
+ * where the behaviour is the app's own (an own callback sets its OIDC parameters itself, decides an
+ * unknown alias and handles replays with its own state): those doors skip the row.
+ */
+import { createSigningKey } from '../../src/emulator/keys.js';
+import { CONFIRM_AGAIN } from '../../src/index.js';
+import { type Door, DOOR_ORIGIN, type DoorName, DOORS, type DoorOptions, type DoorUser, freshAccount, openDoor } from '../helpers/doors.js';
+import { TEST_SIGNING_KEY } from '../helpers/signing-key.js';
+
+type Agent = ReturnType<Door['agent']>;
+type Res = Awaited<ReturnType<Agent['get']>>;
+
+/** What a scenario observed: where it ended, what BindID received, what the flow emitted. */
+interface Observation {
+  outcome: string;
+  reports: string[];
+  events: string[];
+  /** Anything else the row checks (the authorization request's parameters...). */
+  extra?: Record<string, unknown>;
+}
+
+/** Where a response of the door leaves the browser. */
+async function outcomeOf(door: Door, agent: Agent, res: Res): Promise<string> {
+  if (res.status === 303 && res.headers.location === door.paths.confirm) return 'confirm page';
+  if (res.status === 303) {
+    const who = (await agent.get('/whoami')).body.user as DoorUser | null;
+    return who ? `signed in as ${who.username} at ${res.headers.location}` : `nobody signed in, at ${res.headers.location}`;
+  }
+  const body = res.body as { code?: string; status?: number };
+  return `error ${body.code ?? '?'} (${res.status})`;
+}
+
+/** The reports BindID accepted (a fault's refusals are not reports it acted on). */
+const reportsOf = (door: Door) =>
+  door.emulator
+    .reports()
+    .filter((r) => r.accepted)
+    .map((r) => `${r.type} ${r.alias ?? ''}`.trim());
+
+/** An own callback emits no flow events of its own: there, only the confirmation's count. */
+const CONFIRM_EVENTS = ['onLinked', 'onReportQueued', 'onFeedbackError'];
+const forDoor = (door: DoorName, events: string[]) => (door === 'own-callback' ? events.filter((e) => CONFIRM_EVENTS.includes(e.split(' ')[0] ?? '')) : events);
+
+/** The events the library emitted, with the reason of a failure and whether a recognition healed. */
+function eventsOf(door: Door): string[] {
+  return forDoor(
+    door.name,
+    door.events.map(([name, payload]) => (payload.reason ? `${name} ${payload.reason}` : payload.healed ? `${name} healed` : name)),
+  );
+}
+
+/** GET the door's login path: BindID's authorization URL it redirected to. */
+async function startAt(door: Door, agent: Agent): Promise<URL> {
+  const res = await agent.get(`${door.paths.login}?returnTo=/account`);
+  if (res.status !== 303) throw new Error(`${door.name}: login answered ${res.status} ${JSON.stringify(res.body)}`);
+  return new URL(res.headers.location as string);
+}
+
+/** BindID's sign-in page as `identity` (the emulator's shortcut): the callback URL on the app. */
+async function authorizeAs(url: URL, identity: string): Promise<string> {
+  const res = await fetch(`${url.href}&identity=${encodeURIComponent(identity)}`, { redirect: 'manual' });
+  const location = res.headers.get('location');
+  if (!location) throw new Error(`authorize answered ${res.status}`);
+  const callback = new URL(location);
+  if (callback.origin !== DOOR_ORIGIN) throw new Error(`a redirect off the app: ${callback.origin}`);
+  return `${callback.pathname}${callback.search}`;
+}
+
+/** A whole BindID sign-in as `identity`: the door's answer to the callback. */
+async function signIn(door: Door, agent: Agent, identity: string): Promise<Res> {
+  return agent.get(await authorizeAs(await startAt(door, agent), identity));
+}
+
+/** A sign-in whose ID token carries `claims` (signed with the emulator's own key, its `/token` answering once). */
+async function signInWithClaims(door: Door, agent: Agent, claims: Record<string, unknown>): Promise<Res> {
+  const authorize = await startAt(door, agent);
+  const callback = await authorizeAs(authorize, 'new');
+  const now = Math.floor(Date.now() / 1000);
+  const idToken = createSigningKey(TEST_SIGNING_KEY).sign({
+    iss: door.emulator.issuer,
+    aud: door.emulator.clientId,
+    sub: `forged-${now}-${Math.random()}`,
+    nonce: authorize.searchParams.get('nonce'),
+    iat: now,
+    exp: now + 600,
+    auth_time: now,
+    ...claims,
+  });
+  const body = { access_token: 'A'.repeat(43), token_type: 'Bearer', expires_in: 3600, id_token: idToken };
+  door.emulator.setFault('token', { status: 200, times: 1, body: JSON.stringify(body) });
+  return agent.get(callback);
+}
+
+/** Fill the confirm page's form as a browser would: its text field and its password field. */
+async function confirm(agent: Agent, door: Door, account: { username: string; password: string }): Promise<Res> {
+  return agent.post(door.paths.confirm).type('form').set('Origin', DOOR_ORIGIN).send(await confirmForm(agent, door, account));
+}
+
+/** The confirm page's form filled in as a browser would: its text field and its password field. */
+async function confirmForm(agent: Agent, door: Door, account: { username: string; password: string }): Promise<Record<string, string>> {
+  const page = await agent.get(door.paths.confirm);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+  const field = [...page.text.matchAll(/<input[^>]*\bname="([^"]+)"/g)].map((m) => m[1]).find((n) => n !== '_csrf' && n !== 'password');
+  const form: Record<string, string> = { _csrf: csrf, password: account.password };
+  form[field ?? 'username'] = field === 'email' ? `${account.username}@example.com` : account.username;
+  return form;
+}
+
+/** Link `identity` to `account` through `door`'s own journey (a fresh browser). */
+async function link(door: Door, identity: string, account: { username: string; password: string }): Promise<Agent> {
+  const agent = door.agent();
+  const first = await signIn(door, agent, identity);
+  if (first.headers.location !== door.paths.confirm) throw new Error(`${door.name}: not a new user (${first.status})`);
+  const done = await confirm(agent, door, account);
+  if (done.status !== 303) throw new Error(`${door.name}: confirm answered ${done.status} ${JSON.stringify(done.body)}`);
+  return agent;
+}
+
+/** A named identity that the emulator knows as a BindID user with `alias` already set. */
+function withAlias(door: Door, alias: string | undefined): string {
+  const id = `id-${Math.random().toString(36).slice(2, 10)}`;
+  const sub = door.emulator.addIdentity({ id });
+  if (alias !== undefined) door.emulator.setAlias(sub, alias);
+  return id;
+}
+
+interface Row {
+  name: string;
+  options?: (emulator: Door['emulator']) => DoorOptions;
+  /** Doors where the behaviour is the app's own. */
+  appsOwn?: DoorName[];
+  /** Only these events are compared (a door may emit its own besides, e.g. the router's page events). */
+  events?: string[];
+  run(door: Door): Promise<Observation>;
+  expected: Observation;
+}
+
+const observe = async (door: Door, outcome: string, extra?: Record<string, unknown>): Promise<Observation> => ({
+  outcome,
+  reports: reportsOf(door),
+  events: eventsOf(door),
+  ...(extra ? { extra } : {}),
+});
+
+/** The rows, with the users each one links. */
+function rows(): Row[] {
+  const newUser = freshAccount();
+  const returning = freshAccount();
+  const again = freshAccount();
+  const heal = freshAccount();
+  const unlink = freshAccount();
+  const byEmail = freshAccount();
+  const refusedBy = freshAccount();
+  let confirmAgainAlias = '';
+  return [
+    {
+      name: 'a new user confirms once, then one report',
+      async run(door) {
+        const agent = door.agent();
+        const first = await outcomeOf(door, agent, await signIn(door, agent, 'new'));
+        const done = await outcomeOf(door, agent, await confirm(agent, door, newUser));
+        return observe(door, `${first}, then ${done}`);
+      },
+      expected: {
+        outcome: `confirm page, then signed in as ${newUser.username} at /account`,
+        reports: [`authentication_performed ${newUser.id}`],
+        events: ['onLinked'],
+      },
+    },
+    {
+      name: 'a returning user (alias in the ID token) is signed in, nothing reported',
+      async run(door) {
+        const agent = door.agent();
+        return observe(door, await outcomeOf(door, agent, await signIn(door, agent, withAlias(door, String(returning.id)))));
+      },
+      expected: { outcome: `signed in as ${returning.username} at /account`, reports: [], events: ['onRecognized'] },
+    },
+    {
+      name: 'an empty bindid_alias is a new user',
+      async run(door) {
+        const agent = door.agent();
+        return observe(door, await outcomeOf(door, agent, await signInWithClaims(door, agent, { bindid_alias: '' })));
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [] },
+    },
+    {
+      name: 'a malformed bindid_alias is refused, never trimmed',
+      async run(door) {
+        const agent = door.agent();
+        return observe(door, await outcomeOf(door, agent, await signInWithClaims(door, agent, { bindid_alias: ' 1 ' })));
+      },
+      expected: { outcome: 'error ERR_BINDID_ALIAS_UNUSABLE (403)', reports: [], events: ['onLinkFailed invalid_alias'] },
+    },
+    {
+      name: 'CONFIRM_AGAIN: the password again, then alias_updated',
+      options: () => ({ findUserByAlias: (alias) => (alias === confirmAgainAlias ? CONFIRM_AGAIN : null) }),
+      async run(door) {
+        confirmAgainAlias = String(again.id);
+        const agent = door.agent();
+        const first = await outcomeOf(door, agent, await signIn(door, agent, withAlias(door, confirmAgainAlias)));
+        const done = await outcomeOf(door, agent, await confirm(agent, door, again));
+        return observe(door, `${first}, then ${done}`);
+      },
+      expected: {
+        outcome: `confirm page, then signed in as ${again.username} at /account`,
+        reports: [`alias_updated ${again.id}`],
+        events: ['onLinked'],
+      },
+    },
+    {
+      name: 'an alias no account has is refused',
+      appsOwn: ['own-callback'],
+      async run(door) {
+        const agent = door.agent();
+        return observe(door, await outcomeOf(door, agent, await signIn(door, agent, withAlias(door, '999999'))));
+      },
+      expected: { outcome: 'error ERR_BINDID_UNKNOWN_ALIAS (403)', reports: [], events: [] },
+    },
+    {
+      name: 'a callback replayed in the same browser is refused',
+      appsOwn: ['own-callback'],
+      async run(door) {
+        const agent = door.agent();
+        const callback = await authorizeAs(await startAt(door, agent), 'new');
+        await agent.get(callback);
+        return observe(door, await outcomeOf(door, agent, await agent.get(callback)));
+      },
+      expected: { outcome: 'error ERR_BINDID_LOGIN_STATE_MISSING (400)', reports: [], events: [] },
+    },
+    {
+      name: 'cancelled at BindID (error redirect with state)',
+      appsOwn: ['own-callback'],
+      async run(door) {
+        const agent = door.agent();
+        return observe(door, await outcomeOf(door, agent, await signIn(door, agent, 'cancel')));
+      },
+      expected: { outcome: 'error ERR_BINDID_ACCESS_DENIED (403)', reports: [], events: [] },
+    },
+    {
+      name: 'cancelled at BindID (error redirect without state)',
+      appsOwn: ['own-callback'],
+      async run(door) {
+        const agent = door.agent();
+        await startAt(door, agent);
+        return observe(door, await outcomeOf(door, agent, await agent.get(`${door.paths.callback}?error=access_denied`)));
+      },
+      expected: { outcome: 'error ERR_BINDID_ACCESS_DENIED (403)', reports: [], events: [] },
+    },
+    {
+      name: 'fail-open: linked while BindID was down, the next BindID sign-in heals without the password',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open' }),
+      async run(door) {
+        door.emulator.setFault('session-feedback', { status: 503 });
+        const identity = withAlias(door, undefined);
+        await link(door, identity, heal);
+        door.emulator.clearFaults();
+        door.events.length = 0;
+        const agent = door.agent();
+        return observe(door, await outcomeOf(door, agent, await signIn(door, agent, identity)));
+      },
+      expected: {
+        outcome: `signed in as ${heal.username} at /account`,
+        reports: [`authentication_performed ${heal.id}`],
+        events: ['onRecognized healed'],
+      },
+    },
+    {
+      name: 'authorizationParams reach BindID (acr_values: verified email)',
+      appsOwn: ['own-callback'],
+      options: () => ({ authorizationParams: { acr_values: 'ts.bindid.iac.email' } }),
+      async run(door) {
+        const agent = door.agent();
+        const url = await startAt(door, agent);
+        return observe(door, 'started', { acr_values: url.searchParams.get('acr_values') });
+      },
+      expected: { outcome: 'started', reports: [], events: [], extra: { acr_values: 'ts.bindid.iac.email' } },
+    },
+    {
+      name: 'pkce: false sends no challenge, and the sign-in completes',
+      appsOwn: ['own-callback'],
+      options: () => ({ pkce: false }),
+      async run(door) {
+        const agent = door.agent();
+        const url = await startAt(door, agent);
+        const res = await agent.get(await authorizeAs(url, 'new'));
+        return observe(door, await outcomeOf(door, agent, res), { code_challenge: url.searchParams.get('code_challenge') });
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [], extra: { code_challenge: null } },
+    },
+    {
+      name: 'static metadata: no discovery (it is down), the sign-in completes',
+      appsOwn: ['own-callback'],
+      options: ({ issuer }) => ({
+        metadata: { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` },
+      }),
+      async run(door) {
+        door.emulator.setFault('discovery', { status: 503 });
+        const agent = door.agent();
+        return observe(door, await outcomeOf(door, agent, await signIn(door, agent, 'new')));
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [] },
+    },
+    {
+      name: 'unlink: a fresh BindID sign-in of the same user, then alias_deleted',
+      async run(door) {
+        const identity = withAlias(door, undefined);
+        const agent = await link(door, identity, unlink);
+        door.emulator.clearReports();
+        door.events.length = 0;
+        const csrf = (await agent.get('/csrf')).body.csrf as string;
+        const started = await agent.post(door.paths.unlink).type('form').set('Origin', DOOR_ORIGIN).send({ _csrf: csrf, returnTo: '/account' });
+        if (started.status !== 303) return observe(door, await outcomeOf(door, agent, started));
+        const url = new URL(started.headers.location as string);
+        const res = await agent.get(await authorizeAs(url, identity));
+        return observe(door, await outcomeOf(door, agent, res), { prompt: url.searchParams.get('prompt') });
+      },
+      expected: {
+        outcome: `signed in as ${unlink.username} at /account`,
+        reports: [`alias_deleted ${unlink.id}`],
+        events: ['onUnlinked'],
+        extra: { prompt: 'login' },
+      },
+    },
+    {
+      name: 'BindID refuses the report (401): nothing linked, the confirmation ends, and a retry starts again (never 409)',
+      async run(door) {
+        const agent = door.agent();
+        await signIn(door, agent, 'new');
+        door.emulator.setFault('session-feedback', { status: 401 });
+        const form = await confirmForm(agent, door, refusedBy);
+        const post = () => agent.post(door.paths.confirm).type('form').set('Origin', DOOR_ORIGIN).send(form);
+        const refused = await post();
+        door.emulator.clearFaults();
+        const retry = await post(); // the same form again (the browser's back button and resubmit)
+        const who = (await agent.get('/whoami')).body.user as DoorUser | null;
+        return observe(door, `refused ${refused.status}, then ${retry.status}, ${who ? `signed in as ${who.username}` : 'nobody signed in'}`);
+      },
+      events: ['onFeedbackError'],
+      expected: { outcome: 'refused 502, then 400, nobody signed in', reports: [], events: ['onFeedbackError'] },
+    },
+    {
+      name: "the local strategy's usernameField is the field the confirm form posts",
+      options: () => ({ usernameField: 'email' }),
+      async run(door) {
+        const agent = door.agent();
+        await signIn(door, agent, 'new');
+        return observe(door, await outcomeOf(door, agent, await confirm(agent, door, byEmail)));
+      },
+      expected: {
+        outcome: `signed in as ${byEmail.username} at /account`,
+        reports: [`authentication_performed ${byEmail.id}`],
+        events: ['onLinked'],
+      },
+    },
+  ];
+}
+
+const table = rows();
+describe.each(table.map((row) => [row.name, row] as const))('%s', (_name, row) => {
+  it.each(DOORS.filter((d) => !row.appsOwn?.includes(d)))('through the %s', async (name) => {
+    const door = await openDoor(name, row.options ?? {});
+    try {
+      const seen = await row.run(door);
+      const compared = row.events ? { ...seen, events: seen.events.filter((e) => row.events?.includes(e.split(' ')[0] ?? '')) } : seen;
+      expect(compared).toEqual({ ...row.expected, events: forDoor(name, row.expected.events) });
+    } finally {
+      await door.close();
+    }
+  });
+});
