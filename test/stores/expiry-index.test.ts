@@ -12,7 +12,7 @@ describe('ExpiryIndex', () => {
   it('purges the expired entries earliest first, visits none that has not expired, skips those without expiry', () => {
     const index = new ExpiryIndex<E>();
     const times = [50, 10, 40, 30, Number.POSITIVE_INFINITY, 20, 60, 70, 15];
-    times.forEach((t, i) => index.add(`k${i}`, { expiresAt: t }));
+    for (const [i, t] of times.entries()) index.add(`k${i}`, { expiresAt: t });
     expect(index.length).toBe(8);
     const seen: number[] = [];
     index.purge(40, (_key, entry) => seen.push(entry.expiresAt));
