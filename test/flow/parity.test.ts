@@ -242,7 +242,7 @@ function rows(): Row[] {
       expected: { outcome: 'error ERR_BINDID_LOGIN_STATE_MISSING (400)', reports: [], events: [] },
     },
     {
-      name: 'a login start keeps nothing on the server; only the callback of this browser\'s own state consumes it',
+      name: 'N179 a login start keeps nothing on the server; only the callback of this browser\'s own state consumes it',
       appsOwn: ['own-callback'],
       options: (emulator) => {
         const kept = { sessions: new session.MemoryStore(), store: new KeyListingStore() };

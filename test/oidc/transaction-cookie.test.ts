@@ -34,8 +34,8 @@ function exchange(cookie?: string): { req: Request; setCookies: () => string[] }
 /** The `name=value` of a Set-Cookie line, as a browser would send it back. */
 const sendBack = (setCookie: string) => setCookie.split(';')[0] as string;
 
-describe('TransactionCookie', () => {
-  it('on plain-http loopback: HttpOnly, SameSite=Lax, Path=/, 10 minutes, not Secure; the browser sends it back and the callback reads the transaction', () => {
+describe('N179 TransactionCookie', () => {
+  it('N179 on plain-http loopback: HttpOnly, SameSite=Lax, Path=/, 10 minutes, not Secure; the browser sends it back and the callback reads the transaction', () => {
     const cookie = new TransactionCookie(SECRET, false);
     const start = exchange();
     cookie.write(start.req, TX);
@@ -44,7 +44,7 @@ describe('TransactionCookie', () => {
     expect(cookie.read(exchange(`other=1; ${sendBack(line as string)}`).req, NOW + 1_000)).toEqual(TX);
   });
 
-  it('on https: the __Host- name, Secure, no Domain', () => {
+  it('N179 on https: the __Host- name, Secure, no Domain', () => {
     const cookie = new TransactionCookie(SECRET, true);
     const start = exchange();
     cookie.write(start.req, TX);
@@ -54,7 +54,7 @@ describe('TransactionCookie', () => {
     expect(TRANSACTION_COOKIE.secure.startsWith('__Host-')).toBe(true);
   });
 
-  it('the browser cannot read it: no state, nonce, verifier or returnTo in clear, and each seal differs (random IV)', () => {
+  it('N179 the browser cannot read it: no state, nonce, verifier or returnTo in clear, and each seal differs (random IV)', () => {
     const cookie = new TransactionCookie(SECRET, false);
     const a = cookie.seal(TX);
     const b = cookie.seal(TX);
@@ -64,7 +64,7 @@ describe('TransactionCookie', () => {
     }
   });
 
-  it('a changed byte, another client secret, the other cookie name, a cut or oversized value: not a transaction (400 LOGIN_STATE_MISSING)', () => {
+  it('N179 a changed byte, another client secret, the other cookie name, a cut or oversized value: not a transaction (400 LOGIN_STATE_MISSING)', () => {
     const cookie = new TransactionCookie(SECRET, false);
     const sealed = cookie.seal(TX);
     const raw = Buffer.from(sealed, 'base64url');
@@ -81,7 +81,7 @@ describe('TransactionCookie', () => {
     expect(() => cookie.read(exchange().req, NOW)).toThrow(expect.objectContaining({ code: ErrorCode.LOGIN_STATE_MISSING }));
   });
 
-  it('lives 10 minutes: refused from TRANSACTION_TTL_MS after it started, and when it claims to start in the future', () => {
+  it('N179 lives 10 minutes: refused from TRANSACTION_TTL_MS after it started, and when it claims to start in the future', () => {
     const cookie = new TransactionCookie(SECRET, false);
     const sealed = cookie.seal(TX);
     expect(cookie.open(sealed, NOW + TRANSACTION_TTL_MS - 1)).toEqual(TX);
@@ -89,14 +89,14 @@ describe('TransactionCookie', () => {
     expect(cookie.open(sealed, NOW - 1)).toBeUndefined();
   });
 
-  it('two cookies of that name (one planted): the one this app sealed is read', () => {
+  it('N179 two cookies of that name (one planted): the one this app sealed is read', () => {
     const cookie = new TransactionCookie(SECRET, false);
     const planted = new TransactionCookie('another-apps-secret', false).seal({ ...TX, state: 'planted' });
     const header = `${TRANSACTION_COOKIE.plain}=${planted}; ${TRANSACTION_COOKIE.plain}=${cookie.seal(TX)}`;
     expect(cookie.read(exchange(header).req, NOW).state).toBe(TX.state);
   });
 
-  it('clear() expires it in the browser, keeping the Set-Cookie headers already on the response', () => {
+  it('N179 clear() expires it in the browser, keeping the Set-Cookie headers already on the response', () => {
     const cookie = new TransactionCookie(SECRET, false);
     const { req, setCookies } = exchange();
     (req.res as Response).setHeader('Set-Cookie', 'connect.sid=abc; Path=/');
@@ -105,8 +105,8 @@ describe('TransactionCookie', () => {
   });
 });
 
-describe('consumeState: the used state expires with its transaction', () => {
-  it('the key lives until the transaction would have expired, then the store forgets it', async () => {
+describe('N179 consumeState: the used state expires with its transaction', () => {
+  it('N179 the key lives until the transaction would have expired, then the store forgets it', async () => {
     let now = NOW + 4 * 60_000;
     const store = new MemoryBindIdStore({ now: () => now });
     await consumeState(store, TX, now);
@@ -118,7 +118,7 @@ describe('consumeState: the used state expires with its transaction', () => {
     expect(store.size).toBe(0);
   });
 
-  it('a transaction at the very end of its life still gets a key (at least 1 ms)', async () => {
+  it('N179 a transaction at the very end of its life still gets a key (at least 1 ms)', async () => {
     const store = new MemoryBindIdStore({ now: () => NOW + TRANSACTION_TTL_MS + 5 });
     await consumeState(store, TX, NOW + TRANSACTION_TTL_MS + 5);
     await expect(consumeState(store, TX, NOW + TRANSACTION_TTL_MS + 5)).rejects.toMatchObject({ code: ErrorCode.CALLBACK_INVALID });
