@@ -42,6 +42,7 @@ async function cycle(client: Agent): Promise<string> {
 }
 
 describe('N178 a flood of sign-ins cannot flush attempt limits or links from the store', () => {
+  // About 600 requests: a generous deadline on a shared machine (no assertion depends on speed).
   it('N178 260 login+callback cycles against a 200-key store: limits, the lock and the link hold within the window', async () => {
     // Before the flood: alice linked; pending login P with 4 wrong guesses for bob; carol locked.
     const alice = freshUser();
@@ -91,5 +92,5 @@ describe('N178 a flood of sign-ins cannot flush attempt limits or links from the
     expect(statuses.get('503 ERR_BINDID_STORE_FULL')).toBeGreaterThan(0);
     expect(sizeAfterFlood).toBe(MAX_KEYS);
     expect(store.size).toBeLessThan(MAX_KEYS);
-  });
+  }, 180_000);
 });
