@@ -34,14 +34,7 @@ const log = logger('confirm');
 export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
   requireServerSession(req);
   requirePassport(req);
-  if (user === undefined || user === null) {
-    throw new BindIdStateError(
-      ErrorCode.NOT_AUTHENTICATED,
-      'No confirmed user (req.user is empty): mount this middleware after ' +
-        "passport.authenticate('<your local strategy>', { session: false }).",
-      { status: 401 },
-    );
-  }
+  requireConfirmedUser(user);
   const started = settings.now();
   const pending = requirePendingLogin(req, started);
   const sub = pending.claims.sub;
@@ -112,6 +105,18 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   req.bindid = state;
   linked();
   return state;
+}
+
+/** The password check confirmed a user (the middleware is mounted after it). */
+function requireConfirmedUser(user: unknown): void {
+  if (user === undefined || user === null) {
+    throw new BindIdStateError(
+      ErrorCode.NOT_AUTHENTICATED,
+      'No confirmed user (req.user is empty): mount this middleware after ' +
+        "passport.authenticate('<your local strategy>', { session: false }).",
+      { status: 401 },
+    );
+  }
 }
 
 /** BindID could not be reached or did not answer in time (an open circuit included): the failures fail-open queues. */
