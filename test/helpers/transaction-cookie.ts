@@ -32,3 +32,12 @@ export function transactionOf(agent: object, clientSecret: string, now = Date.no
   }
   return undefined;
 }
+
+/** The `name=value` of the transaction cookie a response set (either name), as a browser sends it back; `undefined` when it set none or cleared it. */
+export function transactionCookieOf(res: { headers: Record<string, unknown> }): string | undefined {
+  const lines = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
+  const pair = lines
+    .map((line) => line.split(';')[0] as string)
+    .find((p) => p.startsWith(`${TRANSACTION_COOKIE.plain}=`) || p.startsWith(`${TRANSACTION_COOKIE.secure}=`));
+  return pair === undefined || pair.endsWith('=') ? undefined : pair;
+}
