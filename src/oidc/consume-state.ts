@@ -35,7 +35,7 @@ export async function consumeState(store: BindIdStore, transaction: AuthTransact
 }
 
 /**
- * Check the callback's `state` against this session's transaction before anything is consumed or
+ * Check the callback's `state` against this browser's transaction (its cookie) before anything is consumed or
  * exchanged, so that a callback for another state (a stale tab, a cross-site link to
  * `/bindid/callback?x`) leaves the sign-in in progress alone and writes nothing to the store. BindID's
  * error redirect without `state` (the user cancelled at BindID before a state could be echoed) is
