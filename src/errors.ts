@@ -63,6 +63,11 @@ export const ErrorCode = {
   CONFIRM_IN_PROGRESS: 'ERR_BINDID_CONFIRM_IN_PROGRESS',
   /** A shared store (attempt counters, link registry, outbox) failed: the flow fails closed. */
   STORE_UNAVAILABLE: 'ERR_BINDID_STORE_UNAVAILABLE',
+  /**
+   * `MemoryBindIdStore` holds `maxKeys` unexpired keys and would have to drop security state (an
+   * attempt counter, a used state, a link) to take one more: the write is refused, the flow fails closed.
+   */
+  STORE_FULL: 'ERR_BINDID_STORE_FULL',
   /** The ID token's `bindid_alias` maps to no user of the app (deleted or disabled): no auto-provisioning. */
   UNKNOWN_ALIAS: 'ERR_BINDID_UNKNOWN_ALIAS',
   /**

@@ -12,6 +12,7 @@ import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-s
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
 import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/static-metadata.js';
+import { TransactionCookie } from '../oidc/transaction-cookie.js';
 import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pending-login.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './flow-events.js';
@@ -98,6 +99,8 @@ export interface FlowSettings<U> {
   readonly defaultReturnTo: string;
   readonly pendingTtlSeconds: number;
   readonly oidc: BindIdOidcClient;
+  /** Where the sign-in in flight waits for BindID's callback: a sealed cookie, no server-side state. */
+  readonly transactionCookie: TransactionCookie;
   readonly authorizationParamsFor: FlowOptions<U>['authorizationParamsFor'];
   readonly findUserByAlias: FlowOptions<U>['findUserByAlias'];
   readonly onRecognized: ((event: RecognizedEvent<U>) => unknown) | undefined;
@@ -157,6 +160,7 @@ export function readFlowSettings<U>(
     defaultReturnTo,
     pendingTtlSeconds,
     oidc,
+    transactionCookie: new TransactionCookie(clientSecret, new URL(redirectUri).protocol === 'https:'),
     findUserByAlias,
     ...hooks,
     link: readConfirmSettings<U>(o, client ?? reportClient(o, clientSecret)),

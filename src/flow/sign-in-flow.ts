@@ -17,7 +17,7 @@ import { consumeState, matchState } from '../oidc/consume-state.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
 import { storePendingLogin } from '../session/pending-login.js';
 import { regenerateSession, saveSession } from '../session/regenerate-session.js';
-import { requireAuthTransaction, requirePassport, requireServerSession } from '../session/require-session.js';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import type { FlowSettings } from './flow-options.js';
 import { recognise } from './recognise.js';
@@ -40,17 +40,18 @@ export class SignInFlow<U> {
   constructor(readonly settings: FlowSettings<U>) {}
 
   /**
-   * Start a sign-in: the transaction (state, nonce, PKCE, `returnTo`) into the session; resolves the
-   * BindID URL to redirect to. `returnTo` is untrusted (a query parameter): kept only if same-origin.
+   * Start a sign-in: the transaction (state, nonce, PKCE, `returnTo`) into its sealed cookie, nothing
+   * on the server; resolves the BindID URL to redirect to. `returnTo` is untrusted (a query
+   * parameter): kept only if same-origin.
    */
   async start(req: Request, returnTo: unknown): Promise<string> {
-    const session = requireServerSession(req);
-    requirePassport(req); // now, not after the user went through BindID
+    requireServerSession(req); // now, not after the user went through BindID
+    requirePassport(req);
     const { settings } = this;
     const path = sanitizeReturnTo(returnTo, settings.baseUrl, settings.defaultReturnTo);
     const params = settings.authorizationParamsFor ? await settings.authorizationParamsFor(req) : undefined;
     const { url, transaction } = await settings.oidc.authorizationRequest(path, settings.link.now(), params);
-    return this.#keep(req, session, transaction, url);
+    return this.#keep(req, transaction, url);
   }
 
   /**
@@ -58,21 +59,23 @@ export class SignInFlow<U> {
    * origin): a fresh BindID sign-in whose callback must carry this user's alias.
    */
   async startUnlink(req: Request, user: U, returnTo: unknown): Promise<string> {
-    const session = requireServerSession(req);
+    requireServerSession(req);
     requirePassport(req);
     const { url, transaction } = await unlinkTransaction(this.settings, req, user, returnTo);
-    return this.#keep(req, session, transaction, url);
+    return this.#keep(req, transaction, url);
   }
 
   /** Complete the sign-in this browser session started, from BindID's redirect back (`req`'s query). */
   async complete(req: Request): Promise<SignInOutcome<U>> {
-    const transaction = requireAuthTransaction(req);
+    requireServerSession(req);
+    const { transactionCookie, link } = this.settings;
+    const transaction = transactionCookie.read(req, link.now());
     const query = queryOf(req);
     matchState(new URLSearchParams(query), transaction);
-    // The transaction is single-use, across concurrent requests too: each request holds its own copy
-    // of the session, so only the shared store can tell the first use of this state from a second.
-    await consumeState(this.settings.link.store, transaction.state);
-    delete req.session.bindid?.auth;
+    // The transaction is single-use, across concurrent requests too: the browser may send its cookie
+    // twice, so only the shared store can tell the first use of this state from a second.
+    await consumeState(link.store, transaction, link.now());
+    transactionCookie.clear(req);
     const result = await this.settings.oidc.callback(query, transaction);
     log('callback: token exchange done, ID token valid (sub %s)', printable(result.claims.sub));
     if (transaction.purpose === 'unlink') return finishUnlink(this.settings, req, result, transaction);
@@ -119,10 +122,9 @@ export class SignInFlow<U> {
     return { kind: 'pending', relink, returnTo };
   }
 
-  /** Keep the transaction in the session and save it before the redirect to BindID. */
-  async #keep(req: Request, session: NonNullable<Request['session']>, transaction: AuthTransaction, url: string): Promise<string> {
-    session.bindid = { ...(session.bindid ?? {}), auth: transaction };
-    await saveSession(req);
+  /** Keep the transaction in its sealed cookie (no server-side state) for the redirect to BindID. */
+  #keep(req: Request, transaction: AuthTransaction, url: string): string {
+    this.settings.transactionCookie.write(req, transaction);
     log('%s started: to BindID', transaction.purpose === 'unlink' ? 'unlink' : 'sign-in');
     return url;
   }

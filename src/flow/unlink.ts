@@ -8,8 +8,8 @@
  * forgotten. Unlinking never queues (fail-open or not).
  *
  * The session is not regenerated: unlinking raises no privilege (the same user stays signed in, with
- * one way fewer to sign in), and the session id was already the authenticated one; the state that
- * ties the callback to this session is single use, as for a sign-in.
+ * one way fewer to sign in), and the session id was already the authenticated one; the transaction
+ * (its sealed cookie) ties the callback to this browser, and its state is single use, as for a sign-in.
  *
  * @module
  */
@@ -20,7 +20,6 @@ import { assertAlias } from '../feedback/assert-alias.js';
 import { emit } from '../internal/events.js';
 import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
 import type { AuthTransaction } from '../session/pending-login.js';
-import { saveSession } from '../session/regenerate-session.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import type { FlowSettings } from './flow-options.js';
 import type { SignInOutcome } from './sign-in-flow.js';
@@ -49,7 +48,6 @@ export async function finishUnlink<U>(
   result: CallbackResult,
   transaction: AuthTransaction,
 ): Promise<SignInOutcome<U>> {
-  await saveSession(req); // the transaction is gone from the session, whatever happens next
   const user = signedInUser<U>(req);
   const expected = transaction.unlinkAlias;
   // The user signed in at the start must still be the one signed in (not another account since).

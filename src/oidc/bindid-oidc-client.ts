@@ -57,7 +57,7 @@ export class BindIdOidcClient {
   }
 
   /**
-   * The authorization URL to redirect to, and the transaction to keep in the session.
+   * The authorization URL to redirect to, and the transaction to keep until the callback (its sealed cookie).
    *
    * @param params this login's parameters on top of the static ones (allow-listed; checked here:
    *   `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400, for a bad one)

@@ -10,23 +10,22 @@ import { BindIdStateError, ErrorCode, safeCause } from '../errors.js';
 import { logger } from '../internal/log.js';
 import type { AuthTransaction } from '../session/pending-login.js';
 import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
+import { TRANSACTION_TTL_MS } from './transaction-cookie.js';
 
 const log = logger('login');
 
 /**
- * How long a used state is remembered: far beyond the lifetime of BindID's authorization code, so a
- * later replay of the same callback fails at the token endpoint anyway.
- */
-const USED_STATE_TTL_MS = 60 * 60 * 1000;
-
-/**
  * Only the first caller goes on (`add`, keyed by the state's SHA-256, never the state itself): a
  * concurrent or later second callback with the same state gets `ERR_BINDID_CALLBACK_INVALID` (400).
- * A store failure fails closed (`ERR_BINDID_STORE_UNAVAILABLE`, 503).
+ * The used state is remembered until the transaction would have expired (`TRANSACTION_TTL_MS` after
+ * it started): after that its cookie is refused anyway, so the key never outlives its use. Called
+ * only after {@link matchState}, so only a callback of this browser's own sign-in writes a key.
+ * A store failure fails closed (`ERR_BINDID_STORE_UNAVAILABLE` or `ERR_BINDID_STORE_FULL`, 503).
  */
-export async function consumeState(store: BindIdStore, state: string): Promise<void> {
-  const key = `state:${createHash('sha256').update(state, 'utf8').digest('base64url')}`;
-  const first = await failClosed(() => store.add(key, '1', USED_STATE_TTL_MS));
+export async function consumeState(store: BindIdStore, transaction: AuthTransaction, now: number): Promise<void> {
+  const key = `state:${createHash('sha256').update(transaction.state, 'utf8').digest('base64url')}`;
+  const ttlMs = Math.max(1, transaction.createdAt + TRANSACTION_TTL_MS - now);
+  const first = await failClosed(() => store.add(key, '1', ttlMs));
   if (!first) {
     log('a callback reused the state of a sign-in already in progress or done: refused');
     throw new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'This BindID sign-in was already used. Start again from "Sign in with BindID".', {
@@ -36,7 +35,7 @@ export async function consumeState(store: BindIdStore, state: string): Promise<v
 }
 
 /**
- * Check the callback's `state` against this session's transaction before anything is consumed or
+ * Check the callback's `state` against this browser's transaction (its cookie) before anything is consumed or
  * exchanged, so that a callback for another state (a stale tab, a cross-site link to
  * `/bindid/callback?x`) leaves the sign-in in progress alone and writes nothing to the store. BindID's
  * error redirect without `state` (the user cancelled at BindID before a state could be echoed) is

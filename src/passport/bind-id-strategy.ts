@@ -5,7 +5,7 @@
  * actions:
  *
  * - the login route (a request without `code`, `error` or `state` in its query): the flow keeps the
- *   transaction in the session, `redirect` (303) to BindID;
+ *   transaction in its sealed cookie, `redirect` (303) to BindID;
  * - `passport.authenticate('bindid', { unlink: true })` on the app's unlink POST (after its CSRF and
  *   same-origin check): the signed-in user unlinks BindID after a fresh BindID sign-in;
  * - the callback: a returning (or self-healed) user is `success(user, { returnTo })` (passport's

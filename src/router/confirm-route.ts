@@ -100,7 +100,7 @@ async function checkPassword<U>(
   try {
     user = await authenticate<U>(ctx.passport, ctx.strategy, req, res);
   } catch (err) {
-    if (err instanceof BindIdError && err.code === ErrorCode.STORE_UNAVAILABLE) return 'unavailable';
+    if (err instanceof BindIdError && (err.code === ErrorCode.STORE_UNAVAILABLE || err.code === ErrorCode.STORE_FULL)) return 'unavailable';
     throw err;
   }
   if (!context.guarded) {
@@ -134,6 +134,7 @@ async function answerConfirmError<U>(
   }
   switch (err.code) {
     case ErrorCode.STORE_UNAVAILABLE:
+    case ErrorCode.STORE_FULL:
       return unavailable();
     case ErrorCode.CONFIRM_IN_PROGRESS:
       return ctx.responses.page(req, res, { view: 'expired', status: 409 });

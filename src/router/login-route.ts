@@ -1,5 +1,5 @@
 /**
- * `GET /login/bindid`: start a BindID sign-in (the flow keeps state, nonce and PKCE in the session)
+ * `GET /login/bindid`: start a BindID sign-in (the flow seals state, nonce and PKCE in the transaction cookie)
  * and redirect to BindID.
  *
  * @module

@@ -56,7 +56,7 @@ export interface PendingLogin {
   relink?: boolean;
 }
 
-/** One authorization request in flight, kept until its callback. */
+/** One authorization request in flight, kept until its callback (sealed in a cookie: `oidc/transaction-cookie.ts`). */
 export interface AuthTransaction {
   state: string;
   nonce: string;
@@ -79,8 +79,6 @@ export interface BindIdSessionState {
   returnTo?: string;
   /** The CSRF token of the confirm form. */
   csrf?: string;
-  /** The authorization request in flight (set by the login router, consumed by its callback). */
-  auth?: AuthTransaction;
 }
 
 declare module 'express-session' {

@@ -7,7 +7,6 @@
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode } from '../errors.js';
-import type { AuthTransaction } from './pending-login.js';
 
 /**
  * `req.session`, checked to be a server-side express-session session.
@@ -51,25 +50,4 @@ export function requirePassport(req: Request): void {
       { status: 500 },
     );
   }
-}
-
-/**
- * The BindID sign-in this browser session started (state, nonce, PKCE verifier, returnTo), which the
- * callback must match: the router's callback and `BindIdStrategy` read it here.
- *
- * @throws BindIdStateError `ERR_BINDID_SESSION_MISSING` without a server-side session;
- *   `ERR_BINDID_LOGIN_STATE_MISSING` (400) when this session started no sign-in.
- */
-export function requireAuthTransaction(req: Request): AuthTransaction {
-  const transaction = requireServerSession(req).bindid?.auth;
-  if (!transaction) {
-    throw new BindIdStateError(
-      ErrorCode.LOGIN_STATE_MISSING,
-      'This BindID sign-in was not started from this browser session (the session cookie was lost, or the ' +
-        'callback was opened directly). Start again from "Sign in with BindID". If it keeps happening, check ' +
-        'that the session cookie survives the redirect back from BindID (SameSite=Lax, Secure on https).',
-      { status: 400 },
-    );
-  }
-  return transaction;
 }

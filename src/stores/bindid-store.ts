@@ -9,6 +9,8 @@
  * @module
  */
 import { BindIdError, BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
+import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { ExpiryIndex } from './expiry-index.js';
 import { type BindIdQueueStore, MemoryQueues, type QueueEntry, type QueueRecord } from './queue-store.js';
 
 /** Shared state of express-bindid. Every method may reject; callers fail closed when it does. */
@@ -54,28 +56,43 @@ interface Entry {
 
 /** Options of {@link MemoryBindIdStore}. */
 export interface MemoryBindIdStoreOptions {
-  /** Most keys kept; the oldest are dropped beyond it. Default 100,000. */
+  /**
+   * Most unexpired keys kept. Expired keys are purged first; beyond it a write that would add a key
+   * fails closed with `ERR_BINDID_STORE_FULL` (503): no key is ever dropped to make room. Default 100,000.
+   */
   maxKeys?: number;
   /** Clock in ms since 1970. Default `Date.now`. */
   now?: () => number;
 }
 
+const KNOWN: KnownKeys<MemoryBindIdStoreOptions> = { maxKeys: true, now: true };
+
+/** Default of {@link MemoryBindIdStoreOptions.maxKeys}. */
+const DEFAULT_MAX_KEYS = 100_000;
+
 /**
  * The default store: a bounded in-process map, and ordered queues ({@link MemoryQueues}, not bounded:
  * dropping a queued report would lose it). Right for one process; with several instances or for
  * fail-open durability use a shared store (`RedisBindIdStore`).
+ *
+ * It never forgets a key before its expiry to make room (an attempt counter, a used sign-in state or
+ * a link dropped would undo a limit): expired keys are purged first, earliest first
+ * ({@link ExpiryIndex}), and when `maxKeys` unexpired keys remain, a write that would add one more
+ * rejects with `ERR_BINDID_STORE_FULL`. Rewriting, incrementing or deleting a key always works.
  */
 export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
   /** Nothing here survives a restart of the process. */
   readonly durable = false;
   readonly #entries = new Map<string, Entry>();
+  readonly #expiries = new ExpiryIndex<Entry>();
   readonly #maxKeys: number;
   readonly #now: () => number;
   readonly #queues: MemoryQueues;
 
   constructor(options: MemoryBindIdStoreOptions = {}) {
-    this.#maxKeys = options.maxKeys ?? 100_000;
-    this.#now = options.now ?? Date.now;
+    const o = new OptionReader('MemoryBindIdStore', options, KNOWN);
+    this.#maxKeys = o.integer('maxKeys', DEFAULT_MAX_KEYS, 1, Number.MAX_SAFE_INTEGER);
+    this.#now = o.fn<() => number>('now') ?? Date.now;
     this.#queues = new MemoryQueues(this.#now);
   }
 
@@ -144,7 +161,7 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
 
   /** Number of live keys (for tests and monitoring). */
   get size(): number {
-    for (const key of [...this.#entries.keys()]) this.#live(key);
+    this.#purge();
     return this.#entries.size;
   }
 
@@ -157,15 +174,32 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
     return entry;
   }
 
+  /** Write `key`: expired keys go first; a new key beyond `maxKeys` unexpired ones is refused. */
   #put(key: string, value: string, ttlMs: number | undefined): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, { value, expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : this.#now() + ttlMs });
-    while (this.#entries.size > this.#maxKeys) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-    }
+    this.#purge();
+    if (!this.#entries.has(key) && this.#entries.size >= this.#maxKeys) throw storeFull(this.#maxKeys);
+    const entry: Entry = { value, expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : this.#now() + ttlMs };
+    this.#entries.set(key, entry);
+    this.#expiries.add(key, entry);
   }
+
+  /** Delete every key expired now (each still its own entry), and keep the index's stale slots bounded. */
+  #purge(): void {
+    this.#expiries.purge(this.#now(), (key, entry) => {
+      if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    });
+    this.#expiries.compact(this.#entries, 64);
+  }
+}
+
+/** The write a full {@link MemoryBindIdStore} refuses (503, fail closed), with how to raise the limit. */
+function storeFull(maxKeys: number): BindIdStateError {
+  return new BindIdStateError(
+    ErrorCode.STORE_FULL,
+    `MemoryBindIdStore is full: it holds maxKeys (${maxKeys}) unexpired keys and never drops one to make room. ` +
+      'Raise it (new MemoryBindIdStore({ maxKeys })) or use RedisBindIdStore for a larger or shared store.',
+    { status: 503, retryable: true },
+  );
 }
 
 /** Run a shared-store step; a store failure becomes `ERR_BINDID_STORE_UNAVAILABLE` (503): fail closed. */

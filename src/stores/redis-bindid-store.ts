@@ -30,6 +30,7 @@
 import { invalidArgument } from '../errors.js';
 import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import type { BindIdStore } from './bindid-store.js';
+import { checkEvictionPolicy } from './eviction-policy.js';
 import type { BindIdQueueStore, QueueEntry, QueueRecord } from './queue-store.js';
 import {
   redisQueueAdd,
@@ -111,6 +112,7 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   /** What is written survives a restart of the app (and of Redis, as far as its persistence goes). */
   readonly durable = true;
   readonly #send: Send;
+  #checked: Promise<void> | undefined;
 
   constructor(client: RedisBindIdStoreClient, options?: RedisBindIdStoreOptions) {
     const o = new OptionReader('RedisBindIdStore', options, KNOWN);
@@ -208,7 +210,21 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
     return this.#safeSend(args, (args[0] === 'EVAL' ? args[3] : args[1]) as string);
   }
 
-  readonly #safeSend: Send = (args, key) => safely(this.#send, args, key);
+  /**
+   * Read Redis's `maxmemory-policy` once (`CONFIG GET`, where allowed; every operation waits for it):
+   * an `allkeys-*` policy, which would let Redis drop links and attempt counters, rejects in
+   * production with `ERR_BINDID_INVALID_OPTION` naming the fix, and is warned about otherwise
+   * (docs/fail-open.md). `await store.ready()` before the app listens makes it refuse to start.
+   */
+  ready(): Promise<void> {
+    this.#checked ??= checkEvictionPolicy((args, key) => safely(this.#send, args, key));
+    return this.#checked;
+  }
+
+  readonly #safeSend: Send = async (args, key) => {
+    await this.ready();
+    return safely(this.#send, args, key);
+  };
 }
 
 /** Send through `send`; a client that throws synchronously still gives a rejection. */

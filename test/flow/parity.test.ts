@@ -6,9 +6,11 @@
  * where the behaviour is the app's own (an own callback sets its OIDC parameters itself, decides an
  * unknown alias and handles replays with its own state): those doors skip the row.
  */
+import session from 'express-session';
 import { createSigningKey } from '../../src/emulator/keys.js';
 import { CONFIRM_AGAIN } from '../../src/index.js';
 import { type Door, DOOR_ORIGIN, type DoorName, DOORS, type DoorOptions, type DoorUser, freshAccount, openDoor } from '../helpers/doors.js';
+import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { TEST_SIGNING_KEY } from '../helpers/signing-key.js';
 
 type Agent = ReturnType<Door['agent']>;
@@ -51,6 +53,14 @@ function eventsOf(door: Door): string[] {
     door.name,
     door.events.map(([name, payload]) => (payload.reason ? `${name} ${payload.reason}` : payload.healed ? `${name} healed` : name)),
   );
+}
+
+/** The session store and the library's store of a row that counts what the server keeps, per door's emulator. */
+const serverSide = new WeakMap<Door['emulator'], { sessions: session.MemoryStore; store: KeyListingStore }>();
+
+/** How many sessions express-session's MemoryStore holds. */
+function sessionCount(sessions: session.MemoryStore): Promise<number> {
+  return new Promise((resolve, reject) => sessions.length((err, n) => (err ? reject(err) : resolve(n ?? 0))));
 }
 
 /** GET the door's login path: BindID's authorization URL it redirected to. */
@@ -230,6 +240,42 @@ function rows(): Row[] {
         return observe(door, await outcomeOf(door, agent, await agent.get(callback)));
       },
       expected: { outcome: 'error ERR_BINDID_LOGIN_STATE_MISSING (400)', reports: [], events: [] },
+    },
+    {
+      name: 'N179 a login start keeps nothing on the server; only the callback of this browser\'s own state consumes it',
+      appsOwn: ['own-callback'],
+      options: (emulator) => {
+        const kept = { sessions: new session.MemoryStore(), store: new KeyListingStore() };
+        serverSide.set(emulator, kept);
+        return { sessionStore: kept.sessions, store: kept.store };
+      },
+      async run(door) {
+        const { sessions, store } = serverSide.get(door.emulator) as { sessions: session.MemoryStore; store: KeyListingStore };
+        const counts = async () => ({ sessions: await sessionCount(sessions), usedStates: (await store.keys('state:')).length });
+        const flood = door.agent();
+        for (let i = 0; i < 20; i++) await startAt(door, i % 2 === 0 ? flood : door.agent());
+        const afterStarts = await counts();
+        const victim = door.agent();
+        const callback = await authorizeAs(await startAt(door, victim), 'new');
+        const foreign = [
+          await outcomeOf(door, door.agent(), await door.agent().get(callback)),
+          await outcomeOf(door, flood, await flood.get(callback)),
+        ];
+        const afterForeign = await counts();
+        const outcome = await outcomeOf(door, victim, await victim.get(callback));
+        return observe(door, outcome, { afterStarts, foreign, afterForeign, afterOwn: await counts() });
+      },
+      expected: {
+        outcome: 'confirm page',
+        reports: [],
+        events: [],
+        extra: {
+          afterStarts: { sessions: 0, usedStates: 0 },
+          foreign: ['error ERR_BINDID_LOGIN_STATE_MISSING (400)', 'error ERR_BINDID_CALLBACK_INVALID (400)'],
+          afterForeign: { sessions: 0, usedStates: 0 },
+          afterOwn: { sessions: 1, usedStates: 1 },
+        },
+      },
     },
     {
       name: 'cancelled at BindID (error redirect with state)',

@@ -61,6 +61,8 @@ export interface DoorOptions {
   usernameField?: string;
   /** express-session's store (default its MemoryStore). */
   sessionStore?: session.Store;
+  /** The library's shared store (default a fresh MemoryBindIdStore). */
+  store?: MemoryBindIdStore;
 }
 
 /** One event the library emitted: its hook name and payload (without `req`). */
@@ -129,7 +131,7 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
   const openOnly = options.failureMode === 'open' ? { onReportQueued: record('onReportQueued'), outboxWorker: false as const } : {};
   const findUserByAlias = (alias: string) =>
     options.findUserByAlias ? options.findUserByAlias(alias) : (publicUser(ACCOUNTS.find((a) => String(a.id) === alias)) ?? null);
-  const store = new MemoryBindIdStore();
+  const store = options.store ?? new MemoryBindIdStore();
   const instance = new passport.Passport();
   instance.serializeUser((user, done) => done(null, (user as DoorUser).id));
   instance.deserializeUser((id: number, done) => done(null, publicUser(ACCOUNTS.find((a) => a.id === id)) ?? false));

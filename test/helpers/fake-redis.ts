@@ -22,9 +22,18 @@ export class FakeRedis implements RedisCommander {
   now = 0;
   /** When set, the next command rejects with it (then it is cleared). */
   failNext: Error | undefined;
+  /**
+   * What `CONFIG GET maxmemory-policy` answers (Redis's default `noeviction`), or `undefined` to
+   * refuse it as managed Redis does. That read is counted in `configReads`, not in `commands`, and
+   * `failNext` does not apply to it: the tests of commands see only the store's own.
+   */
+  maxmemoryPolicy: string | undefined = 'noeviction';
+  /** How many times `CONFIG GET maxmemory-policy` was sent. */
+  configReads = 0;
   readonly #data = new Map<string, Entry>();
 
   async sendCommand(args: string[]): Promise<unknown> {
+    if (args[0] === 'CONFIG') return this.#config(args);
     this.commands.push([...args]);
     if (this.failNext) {
       const err = this.failNext;
@@ -45,6 +54,13 @@ export class FakeRedis implements RedisCommander {
       default:
         throw new Error(`ERR FakeRedis does not model ${command}`);
     }
+  }
+
+  #config(args: string[]): unknown {
+    this.configReads += 1;
+    if (args[1] !== 'GET' || args[2] !== 'maxmemory-policy') throw new Error('ERR FakeRedis models only CONFIG GET maxmemory-policy');
+    if (this.maxmemoryPolicy === undefined) throw new Error("ERR unknown command 'CONFIG'");
+    return ['maxmemory-policy', this.maxmemoryPolicy];
   }
 
   /** The remaining time to live of `key` in ms, as `PTTL` answers (-2 missing, -1 no expiry). */

@@ -43,6 +43,7 @@ import {
 } from '../helpers/flow.js';
 import { captureDebug, leaksIn, leaksInTexts } from '../helpers/leaks.js';
 import { recordOutbound } from '../helpers/outbound.js';
+import { transactionOf } from '../helpers/transaction-cookie.js';
 
 interface StrategyApp {
   app: express.Express;
@@ -168,7 +169,7 @@ async function link(s: StrategyApp, identity: string): Promise<TestUser> {
 }
 
 describe('login: passport.authenticate("bindid") on GET /login/bindid', () => {
-  it('N140 redirects (303, no-store) to BindID with state, nonce, PKCE S256 and the registered redirect URI; the verifier stays server-side', async () => {
+  it('N140 redirects (303, no-store) to BindID with state, nonce, PKCE S256 and the registered redirect URI; the verifier only sealed in the transaction cookie', async () => {
     const s = strategyApp(emulator);
     const agent = s.agent();
     const res = await agent.get('/login/bindid');
@@ -185,9 +186,12 @@ describe('login: passport.authenticate("bindid") on GET /login/bindid', () => {
     expect(q.get('code_challenge') ?? '').toMatch(/^[A-Za-z0-9_-]{43}$/);
     for (const name of ['state', 'nonce']) expect(q.get(name) ?? '').toMatch(/^[A-Za-z0-9_-]{20,}$/);
     expect(q.get('state')).not.toBe(q.get('nonce'));
-    const auth = ((await whoami(agent)).session as { bindid?: { auth?: { state: string; codeVerifier: string } } }).bindid?.auth;
+    // The verifier is sealed in the transaction cookie (AES-256-GCM): neither the URL nor the cookie shows it.
+    const auth = transactionOf(agent, emulator.clientSecret);
     expect(auth?.state).toBe(q.get('state'));
+    expect(auth?.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(authorize.href).not.toContain(auth?.codeVerifier ?? '<none>');
+    expect(String(res.headers['set-cookie'])).not.toContain(auth?.codeVerifier ?? '<none>');
   });
 
   it('with callbackURL instead of baseUrl: exactly that redirect URI, and the sign-in completes there', async () => {

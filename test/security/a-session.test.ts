@@ -30,6 +30,7 @@ import {
   whoami,
 } from '../helpers/flow.js';
 import { FaultySessionStore, sessionIdOf } from '../helpers/session-store.js';
+import { transactionCookieOf } from '../helpers/transaction-cookie.js';
 
 const SESSION_SECRET = 'flow-test-session-secret'; // the one test/helpers/flow.ts configures
 
@@ -44,6 +45,13 @@ beforeAll(async () => {
     const s = req.session as unknown as Record<string, unknown>;
     s.planted = 'attacker-chosen';
     s.bindid = { ...(req.session.bindid ?? {}), csrf: 'A'.repeat(43), extra: 'attacker-chosen' };
+    res.sendStatus(204);
+  });
+  // A test-only route standing for any app page that starts a session before sign-in (a cart, a
+  // consent banner): the session id a browser holds before the callback, which an attacker could
+  // have obtained from the app and planted in a victim's browser.
+  flow.app.get('/test/visit', (req, res) => {
+    (req.session as unknown as Record<string, unknown>).visited = true;
     res.sendStatus(204);
   });
   // A test-only route that signs a user in while keeping the session (a pending login stays).
@@ -71,15 +79,26 @@ function replaying(cookie: string): { get(path: string): request.Test } {
   return { get: (path) => request(flow.app).get(path).set('Cookie', cookie) };
 }
 
-/** Callback as a new BindID user; returns the cookies before and after it. */
-async function toConfirm(agent: Agent, returnTo?: string): Promise<{ before: string; after: string; callback: request.Response }> {
+/**
+ * A browser that holds a session before the sign-in (an app page started it), then signs in as a new
+ * BindID user up to the confirm page. The login start keeps nothing on the server (the sign-in in
+ * flight is its sealed transaction cookie, N179): the callback is where the session is written, and
+ * renewed. Returns the session cookie before the sign-in, after the callback, and the transaction
+ * cookie the login start set.
+ */
+async function toConfirm(
+  agent: Agent,
+  returnTo?: string,
+): Promise<{ before: string; after: string; transaction: string; callback: request.Response }> {
+  const before = sessionCookie(await agent.get('/test/visit'));
   const start = await agent.get(`/login/bindid${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`);
-  const before = sessionCookie(start);
+  expect(sessionCookie(start)).toBeUndefined();
+  const transaction = transactionCookieOf(start);
   const callback = await agent.get(appPath(await authorizeAt(start.headers.location as string, 'new')));
   expect(callback.headers.location).toBe('/bindid/confirm');
   const after = sessionCookie(callback);
-  if (!before || !after) throw new Error('expected a session cookie from /login/bindid and from the callback');
-  return { before, after, callback };
+  if (!before || !after || !transaction) throw new Error('expected a session cookie from the visit and from the callback, a transaction cookie from /login/bindid');
+  return { before, after, transaction, callback };
 }
 
 describe('A. Session fixation and cookies', () => {
@@ -102,13 +121,14 @@ describe('A. Session fixation and cookies', () => {
     const u = freshUser();
     flow.emulator.setAlias(flow.emulator.subOf('bob') as string, String(u.id)); // bob is linked to u
     const agent = flow.agent();
+    const before = sessionCookie(await agent.get('/test/visit'));
     const start = await agent.get('/login/bindid');
-    const before = sessionCookie(start);
+    expect(sessionCookie(start)).toBeUndefined(); // the session the browser holds is left as it is until the callback
     const callback = await agent.get(appPath(await authorizeAt(start.headers.location as string, 'bob')));
     expect(callback.status).toBe(303);
     expect(callback.headers.location).toBe('/');
     const after = sessionCookie(callback);
-    if (!before || !after) throw new Error('expected a session cookie from /login/bindid and from the callback');
+    if (!before || !after) throw new Error('expected a session cookie from the visit and from the callback');
     expect(sessionIdOf(after)).not.toBe(sessionIdOf(before));
     expect((await whoami(agent)).user).toEqual({ id: u.id, username: u.username });
     expect(await stored(before)).toBeUndefined();
@@ -166,10 +186,20 @@ describe('A. Session fixation and cookies', () => {
     const signature = createHmac('sha256', SESSION_SECRET).update(forgedId).digest('base64').replace(/=+$/, '');
     const forged = `connect.sid=${encodeURIComponent(`s:${forgedId}.${signature}`)}`;
 
+    // The forged id is in the browser through the whole sign-in. The login start writes no session
+    // (only the transaction cookie); the callback, where the session is written, issues a fresh id.
     const start = await request(flow.app).get('/login/bindid').set('Cookie', forged);
-    const issued = sessionCookie(start);
+    expect(sessionCookie(start)).toBeUndefined();
+    const transaction = transactionCookieOf(start);
+    expect(transaction).toBeDefined();
+    const callback = await request(flow.app)
+      .get(appPath(await authorizeAt(start.headers.location as string, 'new')))
+      .set('Cookie', `${forged}; ${transaction}`);
+    expect(callback.headers.location).toBe('/bindid/confirm');
+    const issued = sessionCookie(callback);
     expect(issued).toBeDefined();
-    expect(sessionIdOf(issued)).not.toBe(forgedId);
+    expect(sessionIdOf(issued as string)).not.toBe(forgedId);
+    expect((await stored(issued))?.bindid).toHaveProperty('pending');
     expect(await store.peek(forgedId)).toBeUndefined();
 
     // A victim completes a callback (own cookie jar); the forged id still holds nothing.
@@ -355,9 +385,13 @@ describe('A. Session fixation and cookies', () => {
 
   it('A8 confirm page and every confirm/cancel POST answer Cache-Control: no-store; no token or session id in a body or Location', async () => {
     const agent = flow.agent();
-    const { after, callback } = await toConfirm(agent);
+    const { after, transaction, callback } = await toConfirm(agent);
     const token = ((await stored(after))?.bindid as { pending: { accessToken: string } } | undefined)?.pending.accessToken ?? '';
-    const secrets: Record<string, string> = { 'access token': token, 'session id': sessionIdOf(after) as string };
+    const secrets: Record<string, string> = {
+      'access token': token,
+      'session id': sessionIdOf(after) as string,
+      'sealed transaction': transaction.slice(transaction.indexOf('=') + 1),
+    };
     const u = freshUser();
     const responses: Array<[string, request.Response]> = [['callback', callback]];
     const page = await confirmPage(agent);

@@ -10,10 +10,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import session from 'express-session';
 import { SessionFeedbackClient } from '../../src/index.js';
 import { printable } from '../../src/internal/log.js';
+import { TransactionCookie } from '../../src/oidc/transaction-cookie.js';
 import {
   APP_ORIGIN,
   appPath,
@@ -31,6 +32,7 @@ import { until, useFakeClock } from '../helpers/fake-clock.js';
 import { hmac, SECRET } from '../helpers/feedback.js';
 import { captureConsole, captureDebug, leaksIn, leaksInTexts, type Needles } from '../helpers/leaks.js';
 import { recordOutbound } from '../helpers/outbound.js';
+import { transactionCookieOf } from '../helpers/transaction-cookie.js';
 
 /** express-session's memory store, noting every session id it ever stored. */
 class RecordingStore extends session.MemoryStore {
@@ -45,6 +47,19 @@ class RecordingStore extends session.MemoryStore {
 // test moves time (BindID hanging), never because the machine is slow; retries wait no backoff.
 useFakeClock();
 
+/**
+ * Every sealed transaction cookie the app set (the sign-in in flight lives there since the login
+ * start writes no session): the sealed value and the PKCE verifier inside it are secrets too.
+ */
+const transactions = new Set<string>();
+const recordTransactions: RequestHandler = (_req, res, next) => {
+  res.on('finish', () => {
+    const set = transactionCookieOf({ headers: { 'set-cookie': res.getHeader('set-cookie') } });
+    if (set !== undefined) transactions.add(set.slice(set.indexOf('=') + 1));
+  });
+  next();
+};
+
 const store = new RecordingStore();
 /** Errors that reached the app's error handler, and errors handed to the hooks. */
 const errors: unknown[] = [];
@@ -53,6 +68,7 @@ beforeAll(async () => {
   flow = await createFlow({
     store,
     errors,
+    configure: (app) => app.use(recordTransactions),
     emulator: { clientSecret: SECRET },
     router: (emulator) => ({
       clientSecret: SECRET,
@@ -192,8 +208,11 @@ async function everyFlow(): Promise<string[]> {
   return typed;
 }
 
-/** The secrets of a run, named: the client secret, each access token and its HMAC, each password, each session id. */
-function needlesOf(tokens: readonly string[], passwords: readonly string[], sessionIds: Iterable<string>): Needles {
+/**
+ * The secrets of a run, named: the client secret, each access token and its HMAC, each password, each
+ * session id, each sealed transaction cookie and the PKCE verifier sealed in it.
+ */
+function needlesOf(tokens: readonly string[], passwords: readonly string[], sessionIds: Iterable<string>, sealed: Iterable<string>): Needles {
   const needles: Needles = { 'client secret': SECRET };
   tokens.forEach((token, i) => {
     needles[`access token #${i + 1}`] = token;
@@ -205,6 +224,16 @@ function needlesOf(tokens: readonly string[], passwords: readonly string[], sess
   [...sessionIds].forEach((id, i) => {
     needles[`session id #${i + 1}`] = id;
   });
+  const opener = new TransactionCookie(SECRET, false);
+  // Opened at the app's time: its clock is the `Date.now` it took when it was built, before this
+  // file's fake clock was installed (real time), so the transactions' `createdAt` are real time.
+  const now = jest.getRealSystemTime();
+  [...sealed].forEach((value, i) => {
+    needles[`transaction cookie #${i + 1}`] = value;
+    const verifier = opener.open(value, now)?.codeVerifier;
+    if (verifier === undefined) throw new Error(`transaction cookie #${i + 1} does not open: its PKCE verifier cannot be looked for`);
+    needles[`PKCE verifier #${i + 1}`] = verifier;
+  });
   return needles;
 }
 
@@ -212,6 +241,7 @@ function needlesOf(tokens: readonly string[], passwords: readonly string[], sess
 async function runCaptured(namespaces: string) {
   errors.length = 0;
   store.ids.clear();
+  transactions.clear();
   const debug = captureDebug(namespaces);
   const printed = captureConsole();
   const outbound = recordOutbound();
@@ -223,10 +253,13 @@ async function runCaptured(namespaces: string) {
     printed.stop();
     debug.stop();
   }
-  // The needles are real: tokens were issued, sessions stored, passwords typed.
+  // The needles are real: tokens were issued, sessions stored, sign-ins sealed in flight, passwords typed.
+  // A login start writes no session (its transaction is a sealed cookie): sessions are those of the
+  // callbacks and confirmations, the login starts are the transaction cookies.
   expect(outbound.issuedTokens.length).toBeGreaterThanOrEqual(10);
-  expect(store.ids.size).toBeGreaterThanOrEqual(20);
-  return { debug, printed, needles: needlesOf(outbound.issuedTokens, passwords, store.ids) };
+  expect(store.ids.size).toBeGreaterThanOrEqual(10);
+  expect(transactions.size).toBeGreaterThanOrEqual(12);
+  return { debug, printed, needles: needlesOf(outbound.issuedTokens, passwords, store.ids, transactions) };
 }
 
 describe('H secrets and token leakage: logs', () => {

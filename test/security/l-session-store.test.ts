@@ -80,7 +80,16 @@ describe('L. Session store and dependency faults', () => {
   const verifyCalls: string[] = [];
 
   beforeAll(async () => {
-    ({ flow, store, errors } = await faultyFlow({ verifyCalls }));
+    ({ flow, store, errors } = await faultyFlow({
+      verifyCalls,
+      // An app page that starts a session before sign-in (a cart, a consent banner): a browser that
+      // has been there sends its session cookie with BindID's callback, so the callback loads it.
+      afterRouter: (app) =>
+        app.get('/test/visit', (req, res) => {
+          (req.session as unknown as Record<string, unknown>).visited = true;
+          res.sendStatus(204);
+        }),
+    }));
   });
   afterAll(() => flow.close());
   beforeEach(() => {
@@ -93,6 +102,9 @@ describe('L. Session store and dependency faults', () => {
 
   it('L109 store.get fails at the callback: next(err) once, a 500 without a stack, no pending login, nothing sent', async () => {
     const agent = flow.agent();
+    // The login start writes no session (the sign-in in flight is its sealed cookie): the callback
+    // loads one only for a browser that already has one, as here.
+    expect((await agent.get('/test/visit')).status).toBe(204);
     const callback = await authorizeAt(await startLogin(agent), 'new');
     const pending = await watchStore(store, 'pending');
     store.fail('get');
@@ -417,7 +429,10 @@ describe(`L114 on Express ${major} (${version})`, () => {
       await run('onLinked throws', 'linked-hook-throws', () => submitConfirm(at.agent, at.fields));
       at = await newAtConfirm();
       await run('store.get fails', '', () => submitConfirm(at.agent, at.fields), () => store.fail('get'));
-      await run('session save fails at login start', '', () => browser().get('/login/bindid'), () => store.fail('set'));
+      // The login start writes no session (its sealed transaction cookie holds the sign-in): a failing
+      // save cannot reach it. The callback is where the session is first saved.
+      await run('session save failing at login start (nothing saved there)', '', () => browser().get('/login/bindid'), () => store.fail('set'));
+      await run('session save fails at the callback', '', () => bindIdSignIn(browser(), 'l114-new'), () => store.fail('set'));
       await run('regenerate fails at login', '', () => submitConfirm(at.agent, at.fields), () => store.fail('destroy'));
     } finally {
       realProcess.off('unhandledRejection', onUnhandled);
@@ -433,7 +448,8 @@ describe(`L114 on Express ${major} (${version})`, () => {
       ['alias throws', 500, 1, 1, 0],
       ['onLinked throws', 303, 0, 1, 0],
       ['store.get fails', 500, 1, 1, 0],
-      ['session save fails at login start', 500, 1, 1, 0],
+      ['session save failing at login start (nothing saved there)', 303, 0, 1, 0],
+      ['session save fails at the callback', 500, 1, 1, 0],
       ['regenerate fails at login', 500, 1, 1, 0],
     ]);
   });

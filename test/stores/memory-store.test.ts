@@ -1,27 +1,82 @@
 /**
- * MemoryBindIdStore's bounds: a flood of keys (attempt counters for made-up usernames, say) cannot
- * grow the process without limit, and expired entries do not count.
+ * MemoryBindIdStore's bounds: a flood of keys (attempt counters for made-up usernames, used sign-in
+ * states) cannot grow the process without limit, and cannot make it forget security state either:
+ * expired keys are purged first, and when `maxKeys` unexpired keys remain, a new key is refused
+ * (ERR_BINDID_STORE_FULL, 503) instead of dropping one.
  */
-import { MemoryBindIdStore } from '../../src/index.js';
+import { BindIdError, ErrorCode, MemoryBindIdStore } from '../../src/index.js';
+
+/** What a full store rejects a new key with. */
+const FULL = { code: ErrorCode.STORE_FULL, status: 503, retryable: true, expose: false };
 
 describe('MemoryBindIdStore bounds', () => {
-  it('keeps at most maxKeys keys, dropping the oldest written first', async () => {
+  it('a new key beyond maxKeys unexpired ones is refused (503 STORE_FULL naming maxKeys); every key written stays', async () => {
     const store = new MemoryBindIdStore({ maxKeys: 3 });
-    for (const key of ['a', 'b', 'c', 'd', 'e']) await store.set(key, key, 60_000);
+    for (const key of ['a', 'b', 'c']) await store.set(key, key, 60_000);
+    const refused = await store.set('d', 'd', 60_000).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(BindIdError);
+    expect(refused).toMatchObject(FULL);
+    expect((refused as Error).message).toContain('maxKeys (3)');
+    expect((refused as Error).message).toContain('new MemoryBindIdStore({ maxKeys })');
+    await expect(store.add('d', 'd', 60_000)).rejects.toMatchObject(FULL);
+    await expect(store.increment('d', 60_000)).rejects.toMatchObject(FULL);
+    expect(await store.get('d')).toBeUndefined();
+    expect(await Promise.all(['a', 'b', 'c'].map((k) => store.get(k)))).toEqual(['a', 'b', 'c']);
     expect(store.size).toBe(3);
-    expect(await store.get('a')).toBeUndefined();
-    expect(await store.get('b')).toBeUndefined();
-    expect(await store.get('e')).toBe('e');
   });
 
-  it('a rewritten key counts as the newest, so it survives the next eviction', async () => {
+  it('when full, keys already there can still be rewritten, incremented, compared and deleted; a deleted key frees its place', async () => {
     const store = new MemoryBindIdStore({ maxKeys: 2 });
     await store.set('a', '1', 60_000);
-    await store.set('b', '1', 60_000);
+    await store.increment('n', 60_000);
     await store.set('a', '2', 60_000);
-    await store.set('c', '1', 60_000);
-    expect(await store.get('a')).toBe('2');
-    expect(await store.get('b')).toBeUndefined();
+    expect(await store.increment('n', 60_000)).toBe(2);
+    expect(await store.setIf('a', '2', '3')).toBe(true);
+    expect(await store.add('a', 'x', 60_000)).toBe(false);
+    expect(await store.deleteIf('a', '3')).toBe(true);
+    await store.set('b', '1', 60_000);
+    expect(await store.get('b')).toBe('1');
+    await store.delete('n');
+    expect(await store.add('c', '1', 60_000)).toBe(true);
+  });
+
+  it('expired keys go first: a full store takes a new key once one has expired, and keeps the unexpired ones', async () => {
+    let now = 1_000;
+    const store = new MemoryBindIdStore({ maxKeys: 3, now: () => now });
+    await store.set('short', 'x', 100);
+    await store.set('long', 'x', 10_000);
+    await store.set('link', 'x'); // no expiry, like a link record
+    await expect(store.set('new', 'x', 100)).rejects.toMatchObject(FULL);
+    now += 100;
+    await store.set('new', 'x', 100);
+    expect(await store.get('short')).toBeUndefined();
+    expect([await store.get('long'), await store.get('link'), await store.get('new')]).toEqual(['x', 'x', 'x']);
+  });
+
+  it('a key without expiry (a link record) is never dropped, however many short-lived keys come and go', async () => {
+    let now = 0;
+    const store = new MemoryBindIdStore({ maxKeys: 10, now: () => now });
+    await store.set('link:alice', 'sub-1');
+    for (let i = 0; i < 5_000; i++) {
+      await store.add(`state:${i}`, '1', 50);
+      now += 10;
+    }
+    expect(await store.get('link:alice')).toBe('sub-1');
+    expect(store.size).toBeLessThanOrEqual(10);
+  });
+
+  it('a counter being incremented keeps its expiry and its place: it is not dropped while unexpired', async () => {
+    let now = 0;
+    const store = new MemoryBindIdStore({ maxKeys: 3, now: () => now });
+    await store.increment('attempts:p', 15 * 60_000);
+    for (let i = 0; i < 100; i++) {
+      await store.add(`state:${i}`, '1', 1_000).catch(() => false);
+      await store.increment('attempts:p', 15 * 60_000);
+      now += 600;
+    }
+    expect(await store.get('attempts:p')).toBe('101');
+    now = 15 * 60_000;
+    expect(await store.get('attempts:p')).toBeUndefined();
   });
 
   it('size counts live keys only: expired entries are dropped as they are counted', async () => {
@@ -32,5 +87,24 @@ describe('MemoryBindIdStore bounds', () => {
     expect(store.size).toBe(2);
     now += 101;
     expect(store.size).toBe(1);
+  });
+
+  it('a concurrent burst of new keys at the limit: exactly the free places are taken, the rest refused, nothing dropped', async () => {
+    const store = new MemoryBindIdStore({ maxKeys: 50 });
+    for (let i = 0; i < 40; i++) await store.set(`kept:${i}`, String(i), 60_000);
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => store.add(`burst:${i}`, '1', 60_000)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused).toHaveLength(20);
+    for (const r of refused) expect(r.reason).toMatchObject(FULL);
+    for (let i = 0; i < 40; i++) expect(await store.get(`kept:${i}`)).toBe(String(i));
+    expect(store.size).toBe(50);
+  });
+
+  it('maxKeys and now are checked: a clear option error, no store', () => {
+    expect(() => new MemoryBindIdStore({ maxKeys: 0 })).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_OPTION, option: 'maxKeys' }));
+    expect(() => new MemoryBindIdStore({ maxKeys: 1.5 })).toThrow(/maxKeys/);
+    expect(() => new MemoryBindIdStore({ now: 5 as unknown as () => number })).toThrow(/now/);
+    expect(() => new MemoryBindIdStore({ maxKey: 3 } as never)).toThrow(/maxKey/);
   });
 });

@@ -70,7 +70,7 @@ describe('RedisBindIdStore', () => {
 
   it('reads Buffer and number replies as text', async () => {
     const replies: unknown[] = [Buffer.from('héllo'), 7, '8'];
-    const client: RedisCommander = { sendCommand: async () => replies.shift() };
+    const client: RedisCommander = { sendCommand: async (args) => (args[0] === 'CONFIG' ? ['maxmemory-policy', 'noeviction'] : replies.shift()) };
     const s = new RedisBindIdStore(client);
     expect(await s.get('x')).toBe('héllo');
     expect(await s.increment('n', 10)).toBe(7);
@@ -159,7 +159,8 @@ describe('RedisBindIdStore takes node-redis and ioredis clients as they are', ()
     await store.queueAdd('outbox:', { id: 'a', value: '1', dueAt: 0, keepUntil: 1e15 }, 0);
     await store.queueClaim('outbox:', 'a', 't', 1000);
     await store.queueDue('outbox:', 0, 10);
-    expect(routed).toEqual(['bindid:claim', 'bindid:n', 'bindid:{outbox:}items', 'bindid:{outbox:}lease:a', 'bindid:{outbox:}items']);
+    // First the eviction-policy check (CONFIG GET: no key, any node), then each command on its first key.
+    expect(routed).toEqual([undefined, 'bindid:claim', 'bindid:n', 'bindid:{outbox:}items', 'bindid:{outbox:}lease:a', 'bindid:{outbox:}items']);
   });
 
   it('every key a queue script touches has the same hash tag (one slot on Redis Cluster), under any prefix', async () => {

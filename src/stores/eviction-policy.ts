@@ -1,0 +1,96 @@
+/**
+ * `checkEvictionPolicy`: what `RedisBindIdStore` reads of the server before its first write. Redis
+ * under memory pressure drops keys according to `maxmemory-policy`; express-bindid's keys are
+ * security state (attempt counters, used sign-in states, single-use claims, links, queued reports),
+ * and a key dropped undoes what it enforced. So:
+ *
+ * - `allkeys-*`: any key may go, links and attempt counters included. Refused when
+ *   `NODE_ENV=production` (`ERR_BINDID_INVALID_OPTION`, naming the fix), warned about otherwise.
+ * - `volatile-*`: keys with an expiry may go (attempt counters, used states, claims); links and the
+ *   outbox stay. Warned about.
+ * - `noeviction` (Redis's default): a full Redis refuses writes, and the library fails closed (503).
+ *
+ * Managed Redis often forbids `CONFIG`: then nothing can be read, a debug line says so, and the
+ * store works as before (docs/fail-open.md says what to set).
+ *
+ * @module
+ */
+import { BindIdArgumentError, ErrorCode } from '../errors.js';
+import { logger, printable } from '../internal/log.js';
+import { type Send, text } from './redis-queue.js';
+
+const log = logger('store');
+
+/** The code of the warning about an unsafe `maxmemory-policy` (`process.emitWarning`). */
+export const EVICTION_WARNING = 'EXPRESS_BINDID_REDIS_EVICTION';
+
+/** The policy under which Redis never drops a key of this library. */
+const SAFE = 'noeviction';
+const FIX = `set maxmemory-policy ${SAFE} (CONFIG SET maxmemory-policy ${SAFE}, or in redis.conf / your provider's parameter group)`;
+
+const warned = new Set<string>();
+
+/**
+ * Read `maxmemory-policy` through `send` (one node of a cluster) and refuse or warn as above.
+ *
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (option `client`) for `allkeys-*` when
+ *   `NODE_ENV=production`.
+ */
+export async function checkEvictionPolicy(send: Send): Promise<void> {
+  const policy = await readPolicy(send);
+  if (policy === undefined || policy === SAFE) return;
+  if (policy.startsWith('allkeys-')) {
+    const why = `Redis's maxmemory-policy is ${policy}: under memory pressure Redis would drop any key of express-bindid (links, attempt counters, used sign-in states), undoing the limits they enforce.`;
+    if (process.env.NODE_ENV === 'production') {
+      throw new BindIdArgumentError(ErrorCode.INVALID_OPTION, `RedisBindIdStore: ${why} To fix it, ${FIX}; or give express-bindid its own Redis.`, {
+        option: 'client',
+      });
+    }
+    warnOnce(policy, `express-bindid: ${why} In production this is refused; ${FIX}.`);
+    return;
+  }
+  if (policy.startsWith('volatile-')) {
+    warnOnce(
+      policy,
+      `express-bindid: Redis's maxmemory-policy is ${policy}: under memory pressure Redis would drop keys that expire (attempt counters, used sign-in states, claims) and reopen the limits they enforce. For every guarantee to hold, ${FIX}.`,
+    );
+  }
+}
+
+/** The policy, or `undefined` when `CONFIG GET` is refused or answers something unexpected. */
+async function readPolicy(send: Send): Promise<string | undefined> {
+  let reply: unknown;
+  try {
+    reply = await send(['CONFIG', 'GET', 'maxmemory-policy'], undefined);
+  } catch {
+    log('CONFIG GET maxmemory-policy refused (managed Redis?): the eviction policy was not checked; it should be noeviction');
+    return undefined;
+  }
+  const policy = policyIn(reply);
+  if (policy === undefined) log('CONFIG GET maxmemory-policy answered something unexpected: not checked');
+  else log('Redis maxmemory-policy: %s', printable(policy, 40));
+  return policy;
+}
+
+/** The value in a `CONFIG GET` reply: `[name, value]` (RESP2), or a map / object (RESP3 clients). */
+function policyIn(reply: unknown): string | undefined {
+  try {
+    if (Array.isArray(reply) && reply.length >= 2) return text(reply[1]).toLowerCase();
+    if (reply instanceof Map) return text(reply.get('maxmemory-policy')).toLowerCase();
+    if (reply !== null && typeof reply === 'object') return text((reply as Record<string, unknown>)['maxmemory-policy']).toLowerCase();
+  } catch {
+    // not a string: unexpected
+  }
+  return undefined;
+}
+
+function warnOnce(policy: string, message: string): void {
+  if (warned.has(policy)) return;
+  warned.add(policy);
+  process.emitWarning(message, { code: EVICTION_WARNING });
+}
+
+/** @internal Forget which policies were warned about (tests). */
+export function resetEvictionWarnings(): void {
+  warned.clear();
+}

@@ -1,0 +1,95 @@
+/**
+ * `ExpiryIndex`: the keys of `MemoryBindIdStore` that expire, ordered by when (a binary min-heap), so
+ * that the expired ones can be purged first, earliest first, in O(log n) each, and never by a scan
+ * of the whole store.
+ *
+ * The index is lazy: a rewritten or deleted key leaves its old slot behind, recognised as stale when
+ * it reaches the top (its entry is no longer the store's). Stale slots are bounded: when they
+ * outnumber the live ones, the heap is rebuilt from the store's entries (amortised O(1) per write).
+ *
+ * @module
+ */
+
+/** What the index orders: an entry of the store and when it expires (ms since 1970). */
+export interface Expiring {
+  readonly expiresAt: number;
+}
+
+interface Slot<E extends Expiring> {
+  readonly key: string;
+  readonly entry: E;
+}
+
+/** A min-heap of (key, entry) by `entry.expiresAt`. */
+export class ExpiryIndex<E extends Expiring> {
+  #heap: Slot<E>[] = [];
+
+  /** Slots held, stale ones included (for tests). */
+  get length(): number {
+    return this.#heap.length;
+  }
+
+  /** Index `entry` under `key`; an entry that never expires is not indexed. */
+  add(key: string, entry: E): void {
+    if (entry.expiresAt === Number.POSITIVE_INFINITY) return;
+    this.#heap.push({ key, entry });
+    this.#up(this.#heap.length - 1);
+  }
+
+  /**
+   * Remove every slot expired at `now` from the top, calling `expire(key, entry)` for each; the
+   * store deletes the key only if `entry` is still its own (a stale slot is just dropped).
+   */
+  purge(now: number, expire: (key: string, entry: E) => void): void {
+    for (let top = this.#heap[0]; top !== undefined && top.entry.expiresAt <= now; top = this.#heap[0]) {
+      this.#pop();
+      expire(top.key, top.entry);
+    }
+  }
+
+  /**
+   * Rebuild from the store's `live` entries when stale slots outnumber them by more than `slack`:
+   * keeps the index within about twice the store's size however often keys are rewritten.
+   */
+  compact(live: ReadonlyMap<string, E>, slack: number): void {
+    if (this.#heap.length <= 2 * live.size + slack) return;
+    this.#heap = [];
+    for (const [key, entry] of live) this.add(key, entry);
+  }
+
+  #pop(): void {
+    const last = this.#heap.pop();
+    if (last === undefined || this.#heap.length === 0) return;
+    this.#heap[0] = last;
+    this.#down(0);
+  }
+
+  #up(at: number): void {
+    const heap = this.#heap;
+    for (let i = at; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (this.#before(parent, i)) return;
+      [heap[parent], heap[i]] = [heap[i] as Slot<E>, heap[parent] as Slot<E>];
+      i = parent;
+    }
+  }
+
+  #down(at: number): void {
+    const heap = this.#heap;
+    for (let i = at; ; ) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < heap.length && !this.#before(least, left)) least = left;
+      if (right < heap.length && !this.#before(least, right)) least = right;
+      if (least === i) return;
+      [heap[least], heap[i]] = [heap[i] as Slot<E>, heap[least] as Slot<E>];
+      i = least;
+    }
+  }
+
+  /** Whether slot `a` expires no later than slot `b`. */
+  #before(a: number, b: number): boolean {
+    return (this.#heap[a] as Slot<E>).entry.expiresAt <= (this.#heap[b] as Slot<E>).entry.expiresAt;
+  }
+}
