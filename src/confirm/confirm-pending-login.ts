@@ -17,6 +17,7 @@ import { type ReportQueuedEvent, writeHealRecord } from '../fail-open/failure-po
 import type { LinkReservation } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
 import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic } from '../fail-open/outbox.js';
+import { assertSameBrowser } from '../session/browser-binding.js';
 import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
@@ -34,16 +35,10 @@ const log = logger('confirm');
 export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
   requireServerSession(req);
   requirePassport(req);
-  if (user === undefined || user === null) {
-    throw new BindIdStateError(
-      ErrorCode.NOT_AUTHENTICATED,
-      'No confirmed user (req.user is empty): mount this middleware after ' +
-        "passport.authenticate('<your local strategy>', { session: false }).",
-      { status: 401 },
-    );
-  }
+  requireUser(user);
   const started = settings.now();
   const pending = requirePendingLogin(req, started);
+  assertSameBrowser(req, pending.browser); // a pending login planted in another browser: refused, nothing changed
   const sub = pending.claims.sub;
 
   const alias = await settings.deriveAlias(user, req);
@@ -112,6 +107,16 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   req.bindid = state;
   linked();
   return state;
+}
+
+/** The confirmed user (`req.user`), or a coded 401 when the password check did not run. */
+function requireUser(user: unknown): void {
+  if (user !== undefined && user !== null) return;
+  throw new BindIdStateError(
+    ErrorCode.NOT_AUTHENTICATED,
+    "No confirmed user (req.user is empty): mount this middleware after passport.authenticate('<your local strategy>', { session: false }).",
+    { status: 401 },
+  );
 }
 
 /** BindID could not be reached or did not answer in time (an open circuit included): the failures fail-open queues. */

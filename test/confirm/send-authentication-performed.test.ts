@@ -71,7 +71,7 @@ function harness(
   app.use(instance.session());
   app.post('/seed', (req, res) => {
     const body = req.body as { login: MintedLogin; ttlSeconds?: number };
-    storePendingLogin(req, body.login, body.ttlSeconds ? { ttlSeconds: body.ttlSeconds } : {});
+    storePendingLogin(req, body.login, { baseUrl: 'http://127.0.0.1', ...(body.ttlSeconds ? { ttlSeconds: body.ttlSeconds } : {}) });
     res.json({ ok: true });
   });
   app.post(

@@ -322,7 +322,7 @@ function ownCallbackRoutes(
       const keepPending = (relink: boolean) =>
         req.session.regenerate((err) => {
           if (err) return next(err);
-          storePendingLogin(req, pending, relink ? { relink: true } : {});
+          storePendingLogin(req, pending, { baseUrl: DOOR_ORIGIN, ...(relink ? { relink: true } : {}) });
           req.session.bindid = { ...req.session.bindid, returnTo: check.returnTo };
           req.session.save((saveErr) => (saveErr ? next(saveErr) : res.redirect(303, paths.confirm)));
         });

@@ -46,7 +46,7 @@ function buildApp(options: Partial<SendAuthenticationPerformedOptions<TestUser>>
   app.use(passport.initialize());
   app.use(passport.session());
   app.post('/test/pending', express.json(), (req: Request, res: Response, next: NextFunction) => {
-    storePendingLogin(req, req.body);
+    storePendingLogin(req, req.body, { baseUrl: 'http://127.0.0.1' });
     req.session.save((err) => (err ? next(err) : res.sendStatus(204)));
   });
   app.post(
@@ -126,8 +126,8 @@ describe(`sendAuthenticationPerformed on Express ${major} (${version})`, () => {
     expect({ status: res.status, body: JSON.parse(res.text) }).toEqual({ status, body: { code } });
     const after = JSON.parse((await browser.get(`${served.baseUrl}/whoami`)).text);
     expect(after.user).toBeNull();
-    // Kept for a retry when BindID could not be reached.
-    expect(after.pending).toBe(situation !== 'no pending login');
+    // Kept for a retry only when BindID could not be reached; a refusal (401) ends it (issue 23 item 4).
+    expect(after.pending).toBe(situation === 'BindID unavailable');
   });
 
   it('mounted without the password check it refuses with ERR_BINDID_NOT_AUTHENTICATED', async () => {
