@@ -112,30 +112,42 @@ function victimWith(attacker: Browser, ownBrowserCookie?: string): Browser {
 describe('N178 a pending login planted in another browser cannot be confirmed (the takeover of F3)', () => {
   it.each([
     ['without a sign-in cookie of its own', undefined],
-    ["with its own sign-in cookie from an earlier sign-in", 'A'.repeat(43)],
+    ['with its own sign-in cookie from an earlier sign-in', 'A'.repeat(43)],
   ])('N178 the victim (%s) posting their password to the planted pending login: refused before the check, nothing linked, the attacker is not signed in as them', async (_what, own) => {
     const victimAccount = freshUser();
-    const { attacker, identity, csrf, page } = await attackerAtConfirm(`${victimAccount.username}@victim.example`);
-    // The attacker's page never shows the address they typed at BindID (it is unverified).
-    expect(page).not.toContain('@victim.example');
+    const { attacker, identity, csrf } = await attackerAtConfirm(`${victimAccount.username}@victim.example`);
 
     const victim = victimWith(attacker, own);
     const shown = await victim.get('/bindid/confirm');
-    expect({ status: shown.status, code: shown.body.code }).toEqual({ status: 400, code: 'ERR_BINDID_LOGIN_STATE_MISSING' });
     const posted = await victim.post('/bindid/confirm', { _csrf: csrf, username: victimAccount.username, password: victimAccount.password });
-    expect({ status: posted.status, code: posted.body.code }).toEqual({ status: 400, code: 'ERR_BINDID_LOGIN_STATE_MISSING' });
-    expect(verifyCalls).toEqual([]);
-    expect(flow.emulator.reports()).toEqual([]);
-
-    // The attacker's next BindID sign-in is still a new person: not the victim's account.
+    const reports = flow.emulator.reports().map((r) => `${r.type} ${r.alias ?? ''}`);
+    // The attacker's next BindID sign-in, in a fresh browser of their own.
     const again = new Browser();
     const started = await again.get('/login/bindid');
-    const res = await again.get(await atBindId(started.headers.location as string, identity));
-    expect(res.headers.location).toBe('/bindid/confirm');
-    expect((await again.get('/whoami')).body.user).toBeNull();
+    const next = await again.get(await atBindId(started.headers.location as string, identity));
+    const who = (await again.get('/whoami')).body.user as { username: string } | null;
 
+    expect({
+      page: `${shown.status} ${shown.body.code ?? ''}`,
+      post: `${posted.status} ${posted.body.code ?? ''}`,
+      passwordsChecked: verifyCalls.length,
+      reports,
+      attackerNext: who ? `signed in as ${who.username}` : `${next.status} to ${next.headers.location}`,
+    }).toEqual({
+      page: '400 ERR_BINDID_LOGIN_STATE_MISSING',
+      post: '400 ERR_BINDID_LOGIN_STATE_MISSING',
+      passwordsChecked: 0,
+      reports: [],
+      attackerNext: '303 to /bindid/confirm',
+    });
     // Nothing changed for the planted pending login either: the attacker's own browser still has it.
     expect((await attacker.get('/bindid/confirm')).status).toBe(200);
+  });
+
+  it("N178 the attacker's own confirm page never shows the address they typed at BindID (unverified): it says BindID gave none", async () => {
+    const { page } = await attackerAtConfirm('carol@victim.example');
+    expect(page).not.toContain('@victim.example');
+    expect(page).toContain('BindID gave no verified email or phone number for this sign-in');
   });
 
   it('N178 the browser that started the sign-in confirms it as before (one report)', async () => {
