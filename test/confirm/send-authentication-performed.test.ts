@@ -222,7 +222,7 @@ describe('failures call next(err) once and report nothing accepted', () => {
     ['403', 403, ErrorCode.UNAUTHORIZED, null],
     ['500 (twice)', 500, ErrorCode.UNAVAILABLE, 'present'],
     ['503 (three times)', 503, ErrorCode.UNAVAILABLE, 'present'],
-  ])('BindID answering %s → coded error, nobody logged in, pending login: %s', async (_name, status, code, pending) => {
+  ])('N183 BindID answering %s → coded error, nobody logged in, pending login: %s', async (_name, status, code, pending) => {
     const client = new SessionFeedbackClient({
       clientSecret: emulator.clientSecret,
       apiUrl: emulator.apiUrl,
