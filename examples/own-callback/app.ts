@@ -105,7 +105,8 @@ export function createOwnCallbackApp(config: OwnCallbackConfig): express.Express
       // 2. A new BindID user: keep the login server-side until they confirm with their password.
       req.session.regenerate((err) => {
         if (err) return next(err);
-        storePendingLogin(req, { accessToken: tokens.access_token, expiresIn: tokens.expires_in ?? 3600, claims });
+        // Bound to this browser: a __Host- cookie the confirmation requires (plain http on localhost: the session alone).
+        storePendingLogin(req, { accessToken: tokens.access_token, expiresIn: tokens.expires_in ?? 3600, claims }, { baseUrl: config.baseUrl });
         req.session.save((saveErr) => (saveErr ? next(saveErr) : res.redirect('/auth/bindid/confirm')));
       });
     } catch (err) {

@@ -96,7 +96,7 @@ export function createPassportStrategyApp(config: PassportStrategyConfig): expre
     res.set('Cache-Control', 'no-store');
     const pending = getPendingLogin(req);
     if (!pending) return res.status(400).send(errorPage(400, 'There is nothing to confirm: start again from "Sign in with BindID".'));
-    res.send(confirmPage(req.query.failed === '1', csrfToken(req), pending.claims.email));
+    res.send(confirmPage(req.query.failed === '1', csrfToken(req), pending.claims.email_verified === true ? pending.claims.email : undefined));
   });
   app.post(
     '/bindid/confirm',
@@ -143,7 +143,11 @@ export function createPassportStrategyApp(config: PassportStrategyConfig): expre
 }
 
 function confirmPage(failed: boolean, csrf: string, email: unknown): string {
-  const who = typeof email === 'string' ? `<p>BindID signed you in as <strong>${escapeHtml(email)}</strong>.</p>` : '';
+  // Only a verified address (else say there is none): an unverified one is whatever was typed at BindID.
+  const who =
+    typeof email === 'string'
+      ? `<p>BindID signed you in as <strong>${escapeHtml(email)}</strong>.</p>`
+      : '<p>BindID gave no verified email for this sign-in. If you did not just sign in with BindID, choose "This is not me".</p>';
   const field = `<input type="hidden" name="_csrf" value="${escapeHtml(csrf)}">`;
   return layout(
     'Confirm your account',

@@ -17,6 +17,7 @@ import { type ReportQueuedEvent, writeHealRecord } from '../fail-open/failure-po
 import type { LinkReservation } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
 import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic } from '../fail-open/outbox.js';
+import { assertSameBrowser } from '../session/browser-binding.js';
 import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
@@ -37,6 +38,7 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   requireConfirmedUser(user);
   const started = settings.now();
   const pending = requirePendingLogin(req, started);
+  assertSameBrowser(req, pending.browser); // a pending login planted in another browser: refused, nothing changed
   const sub = pending.claims.sub;
 
   const alias = await settings.deriveAlias(user, req);

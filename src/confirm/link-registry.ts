@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { BindIdStateError, ErrorCode } from '../errors.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
 
@@ -25,6 +25,17 @@ export const LINK_RESERVATION_TTL_MS = 600_000;
 
 /** Prefix of the value of a reserved (not yet recorded) link key. */
 const RESERVED = 'reserved:';
+
+/** Separates a recorded link's other side from the nonce of that recording (a re-link writes another). */
+const RECORDING = '~';
+
+/**
+ * The link keys of one pair as an unlink saw them before reporting `alias_deleted`: what
+ * {@link LinkRegistry.forgetSeen} may delete (a value `undefined`: the key held nothing).
+ */
+export interface SeenLink {
+  readonly keys: ReadonlyArray<readonly [key: string, value: string | undefined]>;
+}
 
 /** A reserved link: the keys this reservation created (and so releases), with their values. */
 export interface LinkReservation {
@@ -76,25 +87,57 @@ export class LinkRegistry {
     throw alreadyLinked();
   }
 
-  /** Record the link once BindID accepted it (or its report was queued): for good, over the reservation. */
+  /**
+   * Record the link once BindID accepted it (or its report was queued): for good, over the
+   * reservation. Each recording carries its own nonce, so an unlink that saw an earlier recording of
+   * the same pair does not forget this one ({@link LinkRegistry.forgetSeen}).
+   */
   async record(alias: string, sub: string): Promise<void> {
-    await Promise.all([this.store.set(aliasKey(alias), digest(sub)), this.store.set(subKey(sub), digest(alias))]);
+    const nonce = RECORDING + randomBytes(9).toString('base64url');
+    await Promise.all([this.store.set(aliasKey(alias), digest(sub) + nonce), this.store.set(subKey(sub), digest(alias) + nonce)]);
   }
 
   /** Whether this BindID user is linked to `alias` here. */
   async isLinked(alias: string, sub: string): Promise<boolean> {
-    return (await this.store.get(aliasKey(alias))) === digest(sub);
+    return linkedTo(await this.store.get(aliasKey(alias))) === digest(sub);
   }
 
-  /** Forget the link of `alias` (the user unlinked BindID, or the account was deleted). */
+  /** Forget the link of `alias` and `sub`, whatever it holds (the app revoked it: a password reset, a deleted account). */
   async forget(alias: string, sub: string): Promise<void> {
     await Promise.all([this.store.delete(aliasKey(alias)), this.store.delete(subKey(sub))]);
   }
+
+  /** The link keys of `alias` and `sub` as they are now: read by an unlink before it reports `alias_deleted`. */
+  async see(alias: string, sub: string): Promise<SeenLink> {
+    const keys = [aliasKey(alias), subKey(sub)];
+    const values = await Promise.all(keys.map((key) => this.store.get(key)));
+    return { keys: keys.map((key, i) => [key, values[i]] as const) };
+  }
+
+  /**
+   * Forget the link an unlink saw (the user unlinked BindID at BindID): each key is deleted only
+   * while it still holds the value seen (`deleteIf`), so a re-link recorded meanwhile (the owner's
+   * own, in another browser) stays. Resolves true when nothing but what was seen was there (this
+   * unlink removed it), false when a key had changed since (it was left alone).
+   */
+  async forgetSeen(seen: SeenLink): Promise<boolean> {
+    const kept = await Promise.all(
+      seen.keys.map(async ([key, value]) => (value === undefined ? (await this.store.get(key)) !== undefined : !(await this.store.deleteIf(key, value)))),
+    );
+    return !kept.includes(true);
+  }
+}
+
+/** The other side of a recorded link value (without its recording nonce, or a value recorded before nonces). */
+function linkedTo(held: string | undefined): string | undefined {
+  if (held === undefined || held.startsWith(RESERVED)) return undefined;
+  const at = held.indexOf(RECORDING);
+  return at === -1 ? held : held.slice(0, at);
 }
 
 /** Whether a key's value is free (`undefined`), or the link or reservation of the pair whose other side is `other`. */
 function samePair(held: string | undefined, other: string): boolean {
-  return held === undefined || held === other || held === RESERVED + other;
+  return held === undefined || linkedTo(held) === other || held === RESERVED + other;
 }
 
 function alreadyLinked(): BindIdStateError {

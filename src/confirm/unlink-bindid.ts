@@ -17,8 +17,8 @@ import { assertAlias } from '../feedback/assert-alias.js';
 import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { logger, printable } from '../internal/log.js';
 import type { BindIdClaims } from '../session/pending-login.js';
-import type { BindIdStore } from '../stores/bindid-store.js';
-import { LinkRegistry } from './link-registry.js';
+import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
+import { LinkRegistry, type SeenLink } from './link-registry.js';
 
 const log = logger('confirm');
 
@@ -44,8 +44,14 @@ export interface UnlinkResult {
   sub: string;
   /** How the `alias_deleted` report went. */
   result: FeedbackResult;
-  /** False when BindID accepted the report but the registry could not forget the link (it then still refuses a new link of this account until `forget` succeeds). */
+  /**
+   * True when this unlink removed the link from the registry. False when BindID accepted the report
+   * but the registry could not forget the link (it then still refuses a new link of this account), or
+   * when the owner linked BindID again meanwhile (`relinked`: that newer link is kept).
+   */
   forgotten: boolean;
+  /** The owner linked BindID again while this unlink was reporting: the registry keeps that newer link. */
+  relinked: boolean;
 }
 
 /**
@@ -69,14 +75,24 @@ export async function unlinkBindId(input: UnlinkBindIdInput): Promise<UnlinkResu
     throw unlinkMismatch();
   }
   const now = input.now ?? Date.now;
+  // The pair as it is before BindID deletes the alias: only that is forgotten afterwards.
+  const seen = await failClosed(() => registry.see(expectedAlias, sub));
   const result = await client.send(accessToken, { type: 'alias_deleted', alias: expectedAlias, time: Math.floor(now() / 1000) });
-  let forgotten = true;
-  await registry.forget(expectedAlias, sub).catch(() => {
-    forgotten = false;
-    log('BindID deleted the alias of sub %s, but the link registry could not forget it', printable(sub));
-  });
+  const forgotten = await forgetSeen(registry, seen, sub);
   log('unlinked BindID sub %s (HTTP %d)', printable(sub), result.status);
-  return { alias: expectedAlias, sub, result, forgotten };
+  return { alias: expectedAlias, sub, result, forgotten: forgotten === 'forgotten', relinked: forgotten === 'relinked' };
+}
+
+/** Forget what the unlink saw: `relinked` when the owner linked again meanwhile (that link stays), `failed` on a store error. */
+async function forgetSeen(registry: LinkRegistry, seen: SeenLink, sub: string): Promise<'forgotten' | 'relinked' | 'failed'> {
+  try {
+    if (await registry.forgetSeen(seen)) return 'forgotten';
+    log('BindID deleted the alias of sub %s, but it was linked again meanwhile: that link is kept', printable(sub));
+    return 'relinked';
+  } catch {
+    log('BindID deleted the alias of sub %s, but the link registry could not forget it', printable(sub));
+    return 'failed';
+  }
 }
 
 /** The error for a fresh sign-in of another BindID user than the signed-in one. */
@@ -91,7 +107,7 @@ export function unlinkMismatch(): BindIdStateError {
 
 function toRegistry(value: unknown): LinkRegistry {
   const store = value as Partial<BindIdStore> | null;
-  if (store !== null && typeof store === 'object' && typeof store.get === 'function' && typeof store.delete === 'function') {
+  if (store !== null && typeof store === 'object' && typeof store.get === 'function' && typeof store.deleteIf === 'function') {
     return new LinkRegistry(store as BindIdStore);
   }
   throw invalidArgument('unlinkBindId(): store must be a BindIdStore (the store given to the router, the strategy or the middleware)');

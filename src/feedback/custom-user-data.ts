@@ -89,7 +89,7 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
   }
   let parsed: unknown;
   try {
-    parsed = body && body.bytes.length > 0 ? JSON.parse(body.bytes.toString('utf8')) : undefined;
+    parsed = body && body.bytes.length > 0 ? parseWithoutPrototypeKeys(body.bytes.toString('utf8')) : undefined;
   } catch {
     parsed = undefined;
   }
@@ -97,6 +97,18 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
   if (data !== null && typeof data === 'object' && !Array.isArray(data)) return data as CustomUserData;
   if (required) throw unexpected('is not a JSON object with a "data" object');
   return undefined;
+}
+
+/** Keys a JSON answer may carry that an app's deep merge of the data would take for the prototype chain. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * `JSON.parse` without the members named `__proto__`, `constructor` or `prototype`, at any depth
+ * (JSON.parse makes an own `__proto__` member, which an app that deep-merges the data would follow
+ * into `Object.prototype`).
+ */
+export function parseWithoutPrototypeKeys(text: string): unknown {
+  return JSON.parse(text, (key, value: unknown) => (PROTOTYPE_KEYS.has(key) ? undefined : value));
 }
 
 /** A transport error (whose message speaks of a report) reworded for `what`; anything else as it is. */

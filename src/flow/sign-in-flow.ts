@@ -15,7 +15,8 @@ import { logger, printable } from '../internal/log.js';
 import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
 import { consumeState, matchState } from '../oidc/consume-state.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
-import { storePendingLogin } from '../session/pending-login.js';
+import { keepPendingLogin, pendingLoginOf } from '../session/pending-login.js';
+import { assertSameBrowser, bindBrowser, bindsBrowser } from '../session/browser-binding.js';
 import { regenerateSession, saveSession } from '../session/regenerate-session.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
@@ -72,6 +73,7 @@ export class SignInFlow<U> {
     const transaction = transactionCookie.read(req, link.now());
     const query = queryOf(req);
     matchState(new URLSearchParams(query), transaction);
+    assertSameBrowser(req, transaction.browser); // a pending login for another browser: refused, nothing consumed
     // The transaction is single-use, across concurrent requests too: the browser may send its cookie
     // twice, so only the shared store can tell the first use of this state from a second.
     await consumeState(link.store, transaction, link.now());
@@ -79,11 +81,12 @@ export class SignInFlow<U> {
     const result = await this.settings.oidc.callback(query, transaction);
     log('callback: token exchange done, ID token valid (sub %s)', printable(result.claims.sub));
     if (transaction.purpose === 'unlink') return finishUnlink(this.settings, req, result, transaction);
-    return this.#signIn(req, result, transaction.returnTo);
+    return this.#signIn(req, result, transaction);
   }
 
   /** A verified sign-in: the alias decides (one policy for every door). */
-  async #signIn(req: Request, result: CallbackResult, returnTo: string): Promise<SignInOutcome<U>> {
+  async #signIn(req: Request, result: CallbackResult, transaction: AuthTransaction): Promise<SignInOutcome<U>> {
+    const { returnTo } = transaction;
     const claim = aliasClaim(result.claims);
     if (claim.kind === 'unusable') {
       const error = aliasUnusable();
@@ -93,13 +96,13 @@ export class SignInFlow<U> {
     }
     if (claim.kind === 'alias') {
       const user = await recognise(this.settings, req, claim.alias, result.claims);
-      if (user === 'confirm-again') return this.#keepPending(req, result, returnTo, true);
+      if (user === 'confirm-again') return this.#keepPending(req, result, transaction, true);
       return this.#signedIn(req, user, claim.alias, result.claims, returnTo, false);
     }
     const { failure } = this.settings.link;
     const healed = failure.mode === 'open' ? await selfHeal(this.settings, req, result, failure.outbox) : undefined;
     if (healed) return this.#signedIn(req, healed.user, healed.alias, result.claims, returnTo, true);
-    return this.#keepPending(req, result, returnTo, false);
+    return this.#keepPending(req, result, transaction, false);
   }
 
   #signedIn(req: Request, user: U, alias: string, claims: BindIdClaims, returnTo: string, healed: boolean): SignInOutcome<U> {
@@ -109,22 +112,31 @@ export class SignInFlow<U> {
     return { kind: 'signed-in', user, alias, claims, healed, returnTo };
   }
 
-  /** A new session id holding only the pending login and `returnTo` (session fixation), saved before the redirect. */
-  async #keepPending(req: Request, result: CallbackResult, returnTo: string, relink: boolean): Promise<SignInOutcome<U>> {
-    await regenerateSession(req, { returnTo });
-    storePendingLogin(
-      req,
+  /**
+   * A new session id holding only the pending login and `returnTo` (session fixation), saved before
+   * the redirect; the pending login stays bound to the browser that started the sign-in.
+   */
+  async #keepPending(req: Request, result: CallbackResult, transaction: AuthTransaction, relink: boolean): Promise<SignInOutcome<U>> {
+    const { returnTo, browser } = transaction;
+    const pending = pendingLoginOf(
       { accessToken: result.accessToken, expiresIn: result.expiresIn, claims: result.claims },
       { ttlSeconds: this.settings.pendingTtlSeconds, now: this.settings.link.now, ...(relink ? { relink: true } : {}) },
     );
+    await regenerateSession(req, { returnTo });
+    keepPendingLogin(req, browser === undefined ? pending : { ...pending, browser });
     await saveSession(req);
     log('callback: %s, pending login stored', relink ? 'link revoked' : 'new BindID user');
     return { kind: 'pending', relink, returnTo };
   }
 
-  /** Keep the transaction in its sealed cookie (no server-side state) for the redirect to BindID. */
+  /**
+   * Keep the transaction in its sealed cookie (no server-side state) for the redirect to BindID,
+   * bound to this browser: a `__Host-` cookie whose SHA-256 it holds (none on plain-http loopback),
+   * which the pending login carries on to the confirmation.
+   */
   #keep(req: Request, transaction: AuthTransaction, url: string): string {
-    this.settings.transactionCookie.write(req, transaction);
+    const browser = bindBrowser(req, bindsBrowser(this.settings.baseUrl));
+    this.settings.transactionCookie.write(req, browser === undefined ? transaction : { ...transaction, browser });
     log('%s started: to BindID', transaction.purpose === 'unlink' ? 'unlink' : 'sign-in');
     return url;
   }

@@ -60,7 +60,8 @@ export async function finishUnlink<U>(
     expectedAlias: expected,
     now: settings.link.now,
   });
-  emit('onUnlinked', settings.onUnlinked, { req, user, alias: done.alias, sub: done.sub, result: done.result });
+  // Only when this unlink removed the link: a re-link by the owner meanwhile (another browser) stands.
+  if (done.forgotten) emit('onUnlinked', settings.onUnlinked, { req, user, alias: done.alias, sub: done.sub, result: done.result });
   return { kind: 'unlinked', returnTo: transaction.returnTo };
 }
 

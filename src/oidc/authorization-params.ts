@@ -80,6 +80,13 @@ const MAX_LENGTH: Readonly<Record<keyof AuthorizationParams, number>> = {
 /** RFC 6749 scope-token characters (also used for ACR values): printable ASCII but space, `"` and `\`. */
 const TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const CONTROL = /\p{Cc}/u;
+/**
+ * Invisible and bidirectional formatting characters (Unicode category Cf: zero-width spaces and
+ * joiners, the bidi embeddings, overrides and isolates U+202A–202E and U+2066–2069, the BOM...), and
+ * the line and paragraph separators: shown to the person at BindID, they can make a message or an
+ * address read other than it is.
+ */
+const INVISIBLE = /[\p{Cf}\u2028\u2029]/u;
 const PROMPTS: ReadonlySet<string> = new Set(['none', 'login', 'consent', 'select_account']);
 const DISPLAYS: ReadonlySet<string> = new Set(['page', 'popup', 'touch', 'wap']);
 
@@ -88,6 +95,7 @@ export function authorizationParamProblem(key: keyof AuthorizationParams, value:
   if (typeof value !== 'string' || value === '') return `must be a non-empty string (got ${value === '' ? 'an empty string' : describeType(value)})`;
   if (value.length > MAX_LENGTH[key]) return `must be at most ${MAX_LENGTH[key]} characters`;
   if (CONTROL.test(value)) return 'must not contain control characters';
+  if (INVISIBLE.test(value)) return 'must not contain invisible or bidirectional formatting characters';
   switch (key) {
     case 'acr_values':
     case 'scope':

@@ -24,6 +24,7 @@ import {
   VerifyTiming,
 } from '../confirm/attempt-guard.js';
 import { logger } from '../internal/log.js';
+import { assertSameBrowser } from '../session/browser-binding.js';
 import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
 
 const log = logger('confirm');
@@ -48,6 +49,8 @@ export function guardedVerify(
     try {
       // None (or expired): the 400 errors of sendAuthenticationPerformed, before any check.
       pending = requirePendingLogin(req, settings.now());
+      // Planted in another browser: refused before any attempt is counted or password checked.
+      assertSameBrowser(req, pending.browser);
     } catch (err) {
       done(err);
       return;

@@ -14,8 +14,13 @@ export interface ConfirmPageMessages {
   lang: string;
   title: string;
   intro: string;
-  /** Shown when the ID token has an email or phone number: which BindID identity is being linked. */
+  /** Shown when the ID token has a verified email or phone number: which BindID identity is being linked. */
   identity: string;
+  /**
+   * Shown instead when BindID gave no verified email or phone number: the page cannot say who signed
+   * in, so it says so (and that "not me" is the answer when the user did not just sign in).
+   */
+  noIdentity: string;
   usernameLabel: string;
   passwordLabel: string;
   submit: string;
@@ -47,6 +52,9 @@ export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.fr
     'This is the first time you sign in here with BindID. Enter your username and password once to link ' +
     'BindID to your account. Next time, BindID alone is enough.',
   identity: 'BindID account: {identity}',
+  noIdentity:
+    'BindID gave no verified email or phone number for this sign-in, so this page cannot show who signed in. ' +
+    'If you did not just sign in with BindID on this device, choose "This is not me".',
   usernameLabel: 'Username',
   passwordLabel: 'Password',
   submit: 'Confirm and sign in',
@@ -83,10 +91,12 @@ export interface ConfirmPageModel {
   /** The CSRF token; put it in a hidden field named `_csrf` of both forms. */
   csrfToken?: string;
   /**
-   * The email (else the phone number) of the BindID identity being linked, in full and not escaped
-   * (escape it when you write it into HTML), if the ID token has one. It is whoever just signed in with
+   * The verified email (else the verified phone number) of the BindID identity being linked, in full
+   * and not escaped (escape it when you write it into HTML), if the ID token has one with
+   * `email_verified === true` (`phone_number_verified === true`). It is whoever just signed in with
    * BindID in this browser: shown whole so that someone who finds a stranger's identity here (a
-   * sign-in planted in their browser) says "not me" instead of typing their password.
+   * sign-in planted in their browser) says "not me" instead of typing their password. An unverified
+   * address is never shown (anyone can type one at BindID); without one, show `messages.noIdentity`.
    */
   identity?: string;
   /** The username typed last time (after a failed attempt), to pre-fill the field. */
@@ -113,19 +123,21 @@ export function escapeHtml(value: string): string {
 }
 
 /**
- * The email (else the phone number) of the ID token, in full: the identity of whoever just signed in
- * with BindID in this browser. Shown whole so that a victim of a planted or injected sign-in sees a
- * stranger's address, not a masked one that looks like their own at a glance (`v•••m@gmail.com`).
- * `undefined` when there is neither (or the value is not an address or number). Escape it for HTML.
+ * The verified email (else the verified phone number) of the ID token, in full: the identity of
+ * whoever just signed in with BindID in this browser. Shown whole so that a victim of a planted or
+ * injected sign-in sees a stranger's address, not a masked one that looks like their own at a glance
+ * (`v•••m@gmail.com`). Only with `email_verified === true` (`phone_number_verified === true`): an
+ * unverified address is whatever the person at BindID typed (`login_hint`), the victim's own
+ * included. `undefined` when there is none (or the value is not an address or number). Escape it for HTML.
  */
 export function identityOf(claims: BindIdClaims): string | undefined {
   const email = claims.email;
-  if (typeof email === 'string' && email.length <= 254) {
+  if (claims.email_verified === true && typeof email === 'string' && email.length <= 254) {
     const at = email.lastIndexOf('@');
     if (at > 0 && at < email.length - 1) return email;
   }
   const phone = claims.phone_number;
-  if (typeof phone === 'string' && /^\+?[0-9 ()-]{4,32}$/.test(phone)) return phone;
+  if (claims.phone_number_verified === true && typeof phone === 'string' && /^\+?[0-9 ()-]{4,32}$/.test(phone)) return phone;
   return undefined;
 }
 
@@ -146,7 +158,7 @@ export function renderDefaultConfirmPage(model: ConfirmPageModel): string {
   if (model.view === 'confirm') {
     // A replacer function: `$&`, `$'`... in an address are its own characters, not replacement patterns.
     const shown = model.identity;
-    const identity = shown ? `<p class="identity">${e(m.identity.replace('{identity}', () => shown))}</p>` : '';
+    const identity = `<p class="identity">${e(shown ? m.identity.replace('{identity}', () => shown) : m.noIdentity)}</p>`;
     // After an error the password must be typed again: focus it, described by the error.
     const retry = model.error ? ` autofocus aria-describedby="bindid-error"${model.status === 401 ? ' aria-invalid="true"' : ''}` : '';
     body = `<p>${e(m.intro)}</p>

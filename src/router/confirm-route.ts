@@ -13,6 +13,7 @@ import { setAttemptGuardContext } from '../confirm/attempt-guard.js';
 import { BindIdArgumentError, BindIdError, ErrorCode } from '../errors.js';
 import { emit } from '../internal/events.js';
 import { logger } from '../internal/log.js';
+import { assertSameBrowser } from '../session/browser-binding.js';
 import { assertSameOriginRequest } from '../session/csrf.js';
 import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
@@ -31,6 +32,7 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
     requireServerSession(req);
     ctx.checkStrategy(req); // before a form the strategy could not check is shown
     const pending = getPendingLogin(req, ctx.flow.link.now());
+    if (pending) assertSameBrowser(req, pending.browser); // planted from another browser: never shown
     if (!pending && typeof req.isAuthenticated === 'function' && req.isAuthenticated()) {
       // Signed in already (e.g. the back button after confirming): nothing to confirm, go on.
       noStore(res);
@@ -55,6 +57,7 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const pending = getPendingLogin(req, ctx.flow.link.now());
     const page = ctx.responses.page.bind(ctx.responses);
     if (!pending) return page(req, res, { view: 'expired', status: 400 });
+    assertSameBrowser(req, pending.browser); // before any password is checked
     const identity = identityOf(pending.claims);
     const sub = pending.claims.sub;
     const typedField = bodyField(req, credentialFields(ctx.passport, ctx.strategy).username);

@@ -19,6 +19,8 @@ import { BindIdStateError, ErrorCode, invalidArgument } from '../errors.js';
 import { aliasClaim, aliasUnusable } from '../feedback/assert-alias.js';
 import { assertAccessToken } from '../feedback/signing.js';
 import { describeType } from '../internal/describe-type.js';
+import { isLoopback } from '../internal/is-loopback.js';
+import { bindBrowser, bindsBrowser } from './browser-binding.js';
 import { requireServerSession } from './require-session.js';
 
 /** Claims of a verified BindID ID token, as far as this library reads them. */
@@ -54,6 +56,11 @@ export interface PendingLogin {
   claims: BindIdClaims;
   /** The app asked to confirm a BindID user that already has an alias (a revoked link). */
   relink?: boolean;
+  /**
+   * The SHA-256 of the browser's sign-in cookie (`__Host-bindid-browser`), which the confirmation
+   * requires; absent on plain-http loopback, where the session alone decides.
+   */
+  browser?: string;
 }
 
 /** One authorization request in flight, kept until its callback (sealed in a cookie: `oidc/transaction-cookie.ts`). */
@@ -69,6 +76,8 @@ export interface AuthTransaction {
   purpose?: 'unlink';
   /** For `purpose: 'unlink'`: the signed-in user's alias, which the ID token must carry. */
   unlinkAlias?: string;
+  /** The SHA-256 of the browser's sign-in cookie set at the start; absent on plain-http loopback. */
+  browser?: string;
 }
 
 /** What this library keeps in `req.session.bindid`. */
@@ -106,6 +115,14 @@ export interface StorePendingLoginOptions {
   now?: () => number;
   /** Confirm again although the ID token has an alias (the app revoked the link). Default false. */
   relink?: boolean;
+  /**
+   * Your app's base URL (`https://app.example.com`). The pending login is bound to this browser with
+   * a `__Host-` cookie set on `req.res` (Secure, HttpOnly, SameSite=Lax), which
+   * `sendAuthenticationPerformed` and `createLocalStrategy` then require; only on plain-http loopback
+   * (`http://localhost:3000`), where a `__Host-` cookie cannot be set, the session alone decides.
+   * Default: bound (as for an https base URL).
+   */
+  baseUrl?: string;
 }
 
 /** Default time a user has to confirm a new BindID login, in seconds. */
@@ -136,17 +153,37 @@ export function isNewBindIdUser(claims: BindIdClaims | Record<string, unknown>):
 /**
  * Keep a new BindID user's login in the session until they confirm it with their password. For apps
  * with their own BindID callback: call it after verifying the ID token, then redirect to your
- * confirm page.
+ * confirm page. It binds the pending login to this browser: a `__Host-` cookie on `req.res`, which
+ * the confirmation requires (`options.baseUrl`; on plain-http loopback the session alone decides).
  *
  * @throws BindIdStateError `ERR_BINDID_SESSION_MISSING` without a server-side session.
- * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for a bad token, lifetime or claims.
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for a bad token, lifetime, claims or `baseUrl`.
  */
 export function storePendingLogin(
   req: Request,
   input: StorePendingLoginInput,
   options: StorePendingLoginOptions = {},
 ): PendingLogin {
+  requireServerSession(req);
+  const bind = bindsBrowser(readBaseUrl(options.baseUrl));
+  const pending = pendingLoginOf(input, options);
+  const browser = bindBrowser(req, bind);
+  return keepPendingLogin(req, browser === undefined ? pending : { ...pending, browser });
+}
+
+/** Keep `pending` (already checked, and bound by the caller) in the session. @internal */
+export function keepPendingLogin(req: Request, pending: PendingLogin): PendingLogin {
   const session = requireServerSession(req);
+  session.bindid = { ...(session.bindid ?? {}), pending };
+  return pending;
+}
+
+/**
+ * The pending login of `input`, checked and copied (not yet stored).
+ *
+ * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for a bad token, lifetime or claims.
+ */
+export function pendingLoginOf(input: StorePendingLoginInput, options: StorePendingLoginOptions = {}): PendingLogin {
   if (input === null || typeof input !== 'object') throw invalidArgument('storePendingLogin() input must be an object');
   assertAccessToken(input.accessToken);
   const { expiresIn, claims } = input;
@@ -176,8 +213,22 @@ export function storePendingLogin(
     claims: copy,
   };
   if (options.relink) pending.relink = true;
-  session.bindid = { ...(session.bindid ?? {}), pending };
   return pending;
+}
+
+/** `baseUrl` of {@link storePendingLogin}: an absolute https URL, or plain http on loopback. */
+function readBaseUrl(baseUrl: unknown): string | undefined {
+  if (baseUrl === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof baseUrl === 'string' ? new URL(baseUrl) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))) {
+    throw invalidArgument('baseUrl must be your app\'s https URL (plain http only on localhost)');
+  }
+  return url.href;
 }
 
 /**
@@ -242,7 +293,8 @@ function isPendingLogin(value: unknown): value is PendingLogin {
     typeof p.createdAt === 'number' &&
     p.claims !== null &&
     typeof p.claims === 'object' &&
-    typeof (p.claims as Record<string, unknown>).sub === 'string'
+    typeof (p.claims as Record<string, unknown>).sub === 'string' &&
+    (p.browser === undefined || typeof p.browser === 'string')
   );
 }
 

@@ -48,12 +48,24 @@ export async function startTestBindId(options: TestBindIdOptions): Promise<TestB
   if ('redirectUris' in emulatorOptions) {
     throw o.error('emulator.redirectUris', 'is set by startTestBindId from `redirectUri`: leave it out');
   }
+  // Checked before anything listens: a test BindID never opens a port off the machine, not even briefly.
+  const host = (emulatorOptions as { host?: unknown }).host;
+  if (host !== undefined && !(typeof host === 'string' && isLoopbackHost(host))) throw notLoopback(o);
   const emulator = await o.within('emulator', () => createEmulator({ ...emulatorOptions, redirectUris: [redirectUri] }));
   if (!isLoopback(new URL(emulator.issuer).hostname)) {
     await emulator.close();
-    throw o.error('emulator.host', 'must be a loopback interface (127.0.0.1, ::1 or localhost): a test BindID never leaves the machine');
+    throw notLoopback(o);
   }
   return new RunningTestBindId(emulator, redirectUri);
+}
+
+/** A listening host that is loopback: `localhost`, `127.x.x.x`, `::1` (bracketed or not). */
+function isLoopbackHost(host: string): boolean {
+  return host === '::1' || isLoopback(host);
+}
+
+function notLoopback(o: OptionReader): Error {
+  return o.error('emulator.host', 'must be a loopback interface (127.0.0.1, ::1 or localhost): a test BindID never leaves the machine');
 }
 
 function readRedirectUri(o: OptionReader): string {

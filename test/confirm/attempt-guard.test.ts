@@ -100,7 +100,7 @@ describe('N130 the guarded strategy', () => {
     app.use(express.urlencoded({ extended: false }));
     app.use(instance.initialize());
     app.post('/seed', (req, res) => {
-      storePendingLogin(req, { accessToken: 'n130-token', expiresIn: 3600, claims: { sub: 'n130' } });
+      storePendingLogin(req, { accessToken: 'n130-token', expiresIn: 3600, claims: { sub: 'n130' } }, { baseUrl: 'http://127.0.0.1' });
       res.json({});
     });
     app.post('/login', (req: Request, res: Response, next: NextFunction) => {

@@ -71,7 +71,7 @@ function harness(
   app.use(instance.session());
   app.post('/seed', (req, res) => {
     const body = req.body as { login: MintedLogin; ttlSeconds?: number };
-    storePendingLogin(req, body.login, body.ttlSeconds ? { ttlSeconds: body.ttlSeconds } : {});
+    storePendingLogin(req, body.login, { baseUrl: 'http://127.0.0.1', ...(body.ttlSeconds ? { ttlSeconds: body.ttlSeconds } : {}) });
     res.json({ ok: true });
   });
   app.post(
@@ -222,7 +222,7 @@ describe('failures call next(err) once and report nothing accepted', () => {
     ['403', 403, ErrorCode.UNAUTHORIZED, null],
     ['500 (twice)', 500, ErrorCode.UNAVAILABLE, 'present'],
     ['503 (three times)', 503, ErrorCode.UNAVAILABLE, 'present'],
-  ])('BindID answering %s → coded error, nobody logged in, pending login: %s', async (_name, status, code, pending) => {
+  ])('N186 BindID answering %s → coded error, nobody logged in, pending login: %s', async (_name, status, code, pending) => {
     const client = new SessionFeedbackClient({
       clientSecret: emulator.clientSecret,
       apiUrl: emulator.apiUrl,

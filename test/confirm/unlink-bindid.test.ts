@@ -5,6 +5,7 @@ import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { ErrorCode, MemoryBindIdStore, SessionFeedbackClient, unlinkBindId } from '../../src/index.js';
 import { LinkRegistry } from '../../src/confirm/link-registry.js';
 import { mintLogin } from '../helpers/flow.js';
+import { unlinkRacingRelink } from '../helpers/unlink-race.js';
 
 let emulator: Emulator;
 let client: SessionFeedbackClient;
@@ -90,6 +91,40 @@ describe('unlinkBindId', () => {
     for (const [override, code] of bad) {
       await expect(unlinkBindId({ ...base, ...override } as unknown as Parameters<typeof unlinkBindId>[0])).rejects.toMatchObject({ code });
     }
+    expect(emulator.reports()).toEqual([]);
+  });
+});
+
+describe('N182 an unlink racing the owner\'s re-link (issue 23 item 5, pentest F7), two instances on one memory store', () => {
+  it('N182 the owner links again while the unlink waits for BindID\'s answer: the newer link stays in the registry, as at BindID; this unlink reports it did not remove it', async () => {
+    const store = new MemoryBindIdStore();
+    const race = await unlinkRacingRelink(emulator, { a: store, b: store }, { identity: 'gail', alias: 'acct-race-1', relink: true });
+    expect({ ...race, unlink: { forgotten: race.unlink.forgotten, relinked: race.unlink.relinked } }).toEqual({
+      unlink: { forgotten: false, relinked: true },
+      atBindId: 'acct-race-1',
+      linkedOnA: true,
+      linkedOnB: true,
+    });
+  });
+
+  it('N182 without a re-link the same unlink forgets the pair it saw', async () => {
+    const store = new MemoryBindIdStore();
+    const race = await unlinkRacingRelink(emulator, { a: store, b: store }, { identity: 'hugo', alias: 'acct-race-2', relink: false });
+    expect({ ...race, unlink: { forgotten: race.unlink.forgotten, relinked: race.unlink.relinked } }).toEqual({
+      unlink: { forgotten: true, relinked: false },
+      atBindId: undefined,
+      linkedOnA: false,
+      linkedOnB: false,
+    });
+  });
+
+  it('N182 a store that cannot be read before the report: ERR_BINDID_STORE_UNAVAILABLE, nothing sent', async () => {
+    const { login } = await linked('acct-race-3');
+    const store = new MemoryBindIdStore();
+    store.get = () => Promise.reject(new Error('down'));
+    await expect(unlinkBindId({ client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-race-3' })).rejects.toMatchObject({
+      code: ErrorCode.STORE_UNAVAILABLE,
+    });
     expect(emulator.reports()).toEqual([]);
   });
 });

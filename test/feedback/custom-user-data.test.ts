@@ -119,3 +119,15 @@ describe('custom user data on the wire', () => {
     expect(log.lines.length).toBeGreaterThan(0);
   });
 });
+
+describe('N185 custom user data comes back without prototype keys (issue 23 item 6c)', () => {
+  it('N185 __proto__, constructor and prototype members, at any depth, are dropped; nothing is polluted', async () => {
+    const body = '{"data":{"__proto__":{"polluted":true},"plan":"gold","nested":{"constructor":{"prototype":{"polluted":true}},"prototype":1,"ok":[{"__proto__":{"x":1},"y":2}]}}}';
+    bindid.script(reply.status(200, { headers: { 'Content-Type': 'application/json' }, body }));
+    const { data } = await makeClient(bindid.url).getCustomUserData(newToken());
+    expect(JSON.stringify(data)).toBe('{"plan":"gold","nested":{"ok":[{"y":2}]}}');
+    expect(Object.hasOwn(data as object, '__proto__')).toBe(false);
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

@@ -9,7 +9,7 @@
 import session from 'express-session';
 import { createSigningKey } from '../../src/emulator/keys.js';
 import { CONFIRM_AGAIN } from '../../src/index.js';
-import { type Door, DOOR_ORIGIN, type DoorName, DOORS, type DoorOptions, type DoorUser, freshAccount, openDoor } from '../helpers/doors.js';
+import { type Door, DOOR_ORIGIN, type DoorName, DOORS, type DoorOptions, type DoorUser, freshAccount, HTTPS_DOOR_ORIGIN, openDoor } from '../helpers/doors.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { TEST_SIGNING_KEY } from '../helpers/signing-key.js';
 
@@ -76,7 +76,7 @@ async function authorizeAs(url: URL, identity: string): Promise<string> {
   const location = res.headers.get('location');
   if (!location) throw new Error(`authorize answered ${res.status}`);
   const callback = new URL(location);
-  if (callback.origin !== DOOR_ORIGIN) throw new Error(`a redirect off the app: ${callback.origin}`);
+  if (callback.origin !== DOOR_ORIGIN && callback.origin !== HTTPS_DOOR_ORIGIN) throw new Error(`a redirect off the app: ${callback.origin}`);
   return `${callback.pathname}${callback.search}`;
 }
 
@@ -112,12 +112,50 @@ async function confirm(agent: Agent, door: Door, account: { username: string; pa
 
 /** The confirm page's form filled in as a browser would: its text field and its password field. */
 async function confirmForm(agent: Agent, door: Door, account: { username: string; password: string }): Promise<Record<string, string>> {
-  const page = await agent.get(door.paths.confirm);
+  return formOn(await agent.get(door.paths.confirm), account);
+}
+
+/** The form of a confirm page `page`, filled in with `account`. */
+function formOn(page: Res, account: { username: string; password: string }): Record<string, string> {
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
   const field = [...page.text.matchAll(/<input[^>]*\bname="([^"]+)"/g)].map((m) => m[1]).find((n) => n !== '_csrf' && n !== 'password');
   const form: Record<string, string> = { _csrf: csrf, password: account.password };
   form[field ?? 'username'] = field === 'email' ? `${account.username}@example.com` : account.username;
   return form;
+}
+
+/**
+ * A browser on the https site: the agent keeps the session cookie; the `__Host-` sign-in cookie
+ * (`Secure`, which the agent does not send over the plain http supertest speaks) is kept here and
+ * sent with every request, as a browser on the https site does.
+ */
+function httpsBrowser(agent: Agent) {
+  // The agent's jar drops Secure cookies over the test's plain http: this browser keeps its __Host- ones
+  // (the browser binding and the sealed sign-in transaction) itself, as a browser at the https origin would.
+  const secure = new Map<string, string>();
+  let session: string | undefined;
+  const keep = (res: Res): Res => {
+    for (const line of (res.headers['set-cookie'] as unknown as string[] | undefined) ?? []) {
+      const pair = line.split(';')[0] as string;
+      const name = pair.slice(0, pair.indexOf('='));
+      if (name.startsWith('__Host-')) {
+        if (/;\s*Max-Age=0/i.test(line) || pair.endsWith('=')) secure.delete(name);
+        else secure.set(name, pair);
+      }
+      if (name === 'connect.sid') session = pair;
+    }
+    return res;
+  };
+  const cookie = <T extends { set(name: string, value: string): T }>(req: T): T =>
+    secure.size > 0 ? req.set('Cookie', [...secure.values()].join('; ')) : req;
+  return {
+    get: async (path: string) => keep(await cookie(agent.get(path))),
+    post: async (path: string, form: Record<string, string>) =>
+      keep(await cookie(agent.post(path).type('form').set('Origin', HTTPS_DOOR_ORIGIN)).send(form)),
+    /** The session cookie last set: what an attacker injects into another browser. */
+    sessionCookie: () => session as string,
+    bound: () => secure.get('__Host-bindid-browser'),
+  };
 }
 
 /** Link `identity` to `account` through `door`'s own journey (a fresh browser). */
@@ -165,6 +203,7 @@ function rows(): Row[] {
   const unlink = freshAccount();
   const byEmail = freshAccount();
   const refusedBy = freshAccount();
+  const planted = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -388,6 +427,41 @@ function rows(): Row[] {
       },
       events: ['onFeedbackError'],
       expected: { outcome: 'refused 502, then 400, nobody signed in', reports: [], events: ['onFeedbackError'] },
+    },
+    {
+      name: 'a pending login planted in another browser (its session cookie injected) is refused; the browser that started it confirms (issue 23 item 3)',
+      options: () => ({ https: true }),
+      async run(door) {
+        const owner = httpsBrowser(door.agent());
+        const started = await owner.get(`${door.paths.login}?returnTo=/account`);
+        const first = await outcomeOf(door, door.agent(), await owner.get(await authorizeAs(new URL(started.headers.location as string), 'new')));
+        const form = formOn(await owner.get(door.paths.confirm), planted);
+        // The victim's browser: the attacker's session cookie, none of the attacker's __Host- cookie.
+        const victim = door.agent();
+        const refused = await victim.post(door.paths.confirm).type('form').set('Origin', HTTPS_DOOR_ORIGIN).set('Cookie', owner.sessionCookie()).send(form);
+        const afterVictim = await outcomeOf(door, victim, refused);
+        const done = await owner.post(door.paths.confirm, form);
+        const bound = owner.bound() !== undefined;
+        return observe(door, `${first}, planted: ${afterVictim}, then the starting browser: ${done.status} to ${done.headers.location}`, { bound });
+      },
+      expected: {
+        outcome: 'confirm page, planted: error ERR_BINDID_LOGIN_STATE_MISSING (400), then the starting browser: 303 to /account',
+        reports: [`authentication_performed ${planted.id}`],
+        events: ['onLinked'],
+        extra: { bound: true },
+      },
+    },
+    {
+      name: 'a callback whose state is not the sign-in in progress is refused and leaves it alone (issue 23 item 6a)',
+      appsOwn: ['own-callback'],
+      async run(door) {
+        const agent = door.agent();
+        const callback = await authorizeAs(await startAt(door, agent), 'new');
+        const other = await outcomeOf(door, agent, await agent.get(`${door.paths.callback}?code=x&state=not-the-one`));
+        const real = await outcomeOf(door, agent, await agent.get(callback));
+        return observe(door, `${other}, then ${real}`);
+      },
+      expected: { outcome: 'error ERR_BINDID_CALLBACK_INVALID (400), then confirm page', reports: [], events: [] },
     },
     {
       name: "the local strategy's usernameField is the field the confirm form posts",

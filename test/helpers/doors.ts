@@ -25,6 +25,12 @@ import type { StaticOidcMetadata } from '../../src/oidc/static-metadata.js';
 import { TEST_SIGNING_KEY } from './signing-key.js';
 
 export const DOOR_ORIGIN = 'http://localhost:4000';
+/**
+ * The https origin a door takes with `DoorOptions.https`: its sign-ins are bound to the browser by a
+ * `__Host-` cookie (supertest still talks plain http to the app, as a TLS terminator would; the
+ * agent does not send a `Secure` cookie back by itself).
+ */
+export const HTTPS_DOOR_ORIGIN = 'https://app.example';
 export type DoorName = 'router' | 'strategy' | 'own-callback';
 export const DOORS: readonly DoorName[] = ['router', 'strategy', 'own-callback'];
 
@@ -63,6 +69,8 @@ export interface DoorOptions {
   sessionStore?: session.Store;
   /** The library's shared store (default a fresh MemoryBindIdStore). */
   store?: MemoryBindIdStore;
+  /** The app is at {@link HTTPS_DOOR_ORIGIN} (its sign-ins bound to the browser), not plain-http loopback. */
+  https?: boolean;
 }
 
 /** One event the library emitted: its hook name and payload (without `req`). */
@@ -92,7 +100,10 @@ export async function openDoor(name: DoorName, given: DoorOptions | ((emulator: 
     cancel: '/bindid/confirm/cancel',
     unlink: '/bindid/unlink',
   };
-  const emulator = await createEmulator({ signingKey: TEST_SIGNING_KEY, redirectUris: [`${DOOR_ORIGIN}${paths.callback}`] });
+  const emulator = await createEmulator({
+    signingKey: TEST_SIGNING_KEY,
+    redirectUris: [`${DOOR_ORIGIN}${paths.callback}`, `${HTTPS_DOOR_ORIGIN}${paths.callback}`],
+  });
   const events: DoorEvent[] = [];
   try {
     const options = typeof given === 'function' ? given(emulator) : given;
@@ -116,6 +127,7 @@ export async function openDoor(name: DoorName, given: DoorOptions | ((emulator: 
 type Paths = Door['paths'];
 
 function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, events: DoorEvent[], paths: Paths): express.Express {
+  const origin = options.https ? HTTPS_DOOR_ORIGIN : DOOR_ORIGIN;
   const record = (hook: string) => (event: object) => {
     const { req: _req, ...payload } = event as { req?: unknown } & Record<string, unknown>;
     events.push([hook, payload]);
@@ -150,7 +162,7 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
     apiUrl: emulator.apiUrl,
     clientId: emulator.clientId,
     clientSecret: emulator.clientSecret,
-    baseUrl: DOOR_ORIGIN,
+    baseUrl: origin,
     store,
     ...(options.failureMode ? { failureMode: options.failureMode } : {}),
   };
@@ -174,7 +186,7 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
   const form = express.urlencoded({ extended: false });
   const sameOrigin = (req: Request, _res: Response, next: NextFunction) => {
     try {
-      assertSameOriginRequest(req, (req.body as { _csrf?: unknown } | undefined)?._csrf, DOOR_ORIGIN);
+      assertSameOriginRequest(req, (req.body as { _csrf?: unknown } | undefined)?._csrf, origin);
       next();
     } catch (err) {
       next(err);
@@ -235,7 +247,8 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
     if (options.authorizationParams || options.pkce !== undefined || options.metadata || options.failureMode === 'open') {
       throw new DoorUnsupported('an own callback sets these on its own OIDC client');
     }
-    ownCallbackRoutes(app, emulator, findUserByAlias, paths, new SessionFeedbackClient({ apiUrl: emulator.apiUrl, clientSecret: emulator.clientSecret }), store);
+    const client = new SessionFeedbackClient({ apiUrl: emulator.apiUrl, clientSecret: emulator.clientSecret });
+    ownCallbackRoutes(app, emulator, { findUserByAlias, paths, client, store, origin });
     confirmRoutes();
   }
   // The CSRF token of the session, for the signed-in user's unlink form.
@@ -261,13 +274,17 @@ function withoutBase<T extends { baseUrl: string; issuer: string; clientId: stri
 function ownCallbackRoutes(
   app: express.Express,
   emulator: Emulator,
-  findUserByAlias: (alias: string) => DoorUser | typeof CONFIRM_AGAIN | null,
-  paths: Paths,
-  client: SessionFeedbackClient,
-  store: MemoryBindIdStore,
+  own: {
+    findUserByAlias: (alias: string) => DoorUser | typeof CONFIRM_AGAIN | null;
+    paths: Paths;
+    client: SessionFeedbackClient;
+    store: MemoryBindIdStore;
+    origin: string;
+  },
 ): void {
+  const { findUserByAlias, paths, client, store, origin } = own;
   type Check = { state: string; nonce: string; codeVerifier: string; returnTo: string; unlink?: string };
-  const redirectUri = `${DOOR_ORIGIN}${paths.callback}`;
+  const redirectUri = `${origin}${paths.callback}`;
   let discovered: Promise<oidc.Configuration> | undefined;
   const configuration = () => {
     discovered ??= oidc.discovery(new URL(emulator.issuer), emulator.clientId, emulator.clientSecret, undefined, {
@@ -297,7 +314,7 @@ function ownCallbackRoutes(
     const user = req.user as DoorUser | undefined;
     if (!user) return res.status(401).json({ code: 'ERR_BINDID_NOT_AUTHENTICATED', status: 401 });
     try {
-      assertSameOriginRequest(req, (req.body as { _csrf?: unknown })._csrf, DOOR_ORIGIN);
+      assertSameOriginRequest(req, (req.body as { _csrf?: unknown })._csrf, origin);
     } catch (err) {
       return next(err);
     }
@@ -309,7 +326,7 @@ function ownCallbackRoutes(
       const check = (req.session as unknown as { check?: Check }).check;
       delete (req.session as unknown as { check?: Check }).check;
       if (!check) return res.status(400).json({ code: 'ERR_BINDID_LOGIN_STATE_MISSING', status: 400 });
-      const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(req.originalUrl, DOOR_ORIGIN), {
+      const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(req.originalUrl, origin), {
         pkceCodeVerifier: check.codeVerifier,
         expectedState: check.state,
         expectedNonce: check.nonce,
@@ -324,7 +341,7 @@ function ownCallbackRoutes(
       const keepPending = (relink: boolean) =>
         req.session.regenerate((err) => {
           if (err) return next(err);
-          storePendingLogin(req, pending, relink ? { relink: true } : {});
+          storePendingLogin(req, pending, { baseUrl: origin, ...(relink ? { relink: true } : {}) });
           req.session.bindid = { ...req.session.bindid, returnTo: check.returnTo };
           req.session.save((saveErr) => (saveErr ? next(saveErr) : res.redirect(303, paths.confirm)));
         });

@@ -73,7 +73,7 @@ export function createMiddlewareApp(
   app.use(instance.initialize());
   app.use(instance.session());
   app.post('/seed', (req, res) => {
-    storePendingLogin(req, (req.body as { login: MintedLogin }).login);
+    storePendingLogin(req, (req.body as { login: MintedLogin }).login, { baseUrl: 'http://127.0.0.1' });
     res.json({ ok: true });
   });
   app.post(

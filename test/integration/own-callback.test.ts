@@ -46,7 +46,7 @@ function buildApp(options: Partial<SendAuthenticationPerformedOptions<TestUser>>
   app.use(passport.initialize());
   app.use(passport.session());
   app.post('/test/pending', express.json(), (req: Request, res: Response, next: NextFunction) => {
-    storePendingLogin(req, req.body);
+    storePendingLogin(req, req.body, { baseUrl: 'http://127.0.0.1' });
     req.session.save((err) => (err ? next(err) : res.sendStatus(204)));
   });
   app.post(

@@ -48,3 +48,24 @@ it('an unknown parameter whose name is not a short identifier is called "given",
   expect(err.message).toMatch(/^The sign-in parameter given is not allowed \(allowed: acr_values, /);
   expect(refusal({ max_age: '0' }).message).toMatch(/^The sign-in parameter max_age is not allowed/);
 });
+
+describe('N184 invisible and bidirectional characters in a sign-in parameter (issue 23 item 6b)', () => {
+  it.each([
+    ['login_hint', 'email:alice\u200b@example.com', 'a zero-width space'],
+    ['login_hint', 'email:alice\u200d@example.com', 'a zero-width joiner'],
+    ['login_hint', '\ufeffalice@example.com', 'a byte-order mark'],
+    ['bindid_custom_message', 'Pay \u202eXOF 01\u202c now', 'a right-to-left override (U+202E)'],
+    ['bindid_custom_message', 'Hello \u202aworld', 'a left-to-right embedding (U+202A)'],
+    ['bindid_custom_message', 'Hello \u2066world\u2069', 'an isolate (U+2066, U+2069)'],
+    ['bindid_aux_link_title', 'Help\u2028me', 'a line separator'],
+    ['bindid_custom_message', 'soft\u00adhyphen', 'a soft hyphen (Cf)'],
+  ])('N184 %s with %j (%s) is refused with the typed error, not quoting the value', (key, value) => {
+    const err = refusal({ [key]: value });
+    expect(err.message).toBe(`The sign-in parameter ${key} must not contain invisible or bidirectional formatting characters.`);
+    expect(err.message).not.toContain(value);
+  });
+
+  it('N184 visible non-ASCII text is still accepted', () => {
+    expect(checkAuthorizationParams({ bindid_custom_message: 'Willkommen bei Zürich — مرحبا' })).toEqual({ bindid_custom_message: 'Willkommen bei Zürich — مرحبا' });
+  });
+});

@@ -35,7 +35,7 @@ function appWith(options: LocalStrategyOptions<TestUser>, withSession = true) {
   app.use(express.json({ limit: '2mb' }));
   app.use(instance.initialize());
   app.use((req, _res, next) => {
-    if (req.session) storePendingLogin(req, { accessToken: `test-token-${++tokens}`, expiresIn: 3600, claims: { sub: 'test-sub' } });
+    if (req.session) storePendingLogin(req, { accessToken: `test-token-${++tokens}`, expiresIn: 3600, claims: { sub: 'test-sub' } }, { baseUrl: 'http://127.0.0.1' });
     next();
   });
   app.post('/login', (req: Request, res: Response, next: NextFunction) => {

@@ -12,6 +12,9 @@ import { makeItem } from '../helpers/outbox.js';
 import { FakeRedisQueues } from '../stores/fake-redis-queues.js';
 import { sleep } from './instances.js';
 import { RedisServer } from './redis-server.js';
+import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { APP_ORIGIN } from '../helpers/flow.js';
+import { unlinkRacingRelink } from '../helpers/unlink-race.js';
 
 let server: RedisServer;
 const clients: RedisClientType[] = [];
@@ -205,5 +208,38 @@ describe('RedisBindIdStore on a real Redis', () => {
     release2();
     expect(await run2).toMatchObject({ delivered: 1 });
     expect(sent).toEqual(['two']);
+  });
+});
+
+describe('N182 an unlink racing the owner\'s re-link, two instances on one real Redis (issue 23 item 5)', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await createEmulator({ redirectUris: [`${APP_ORIGIN}/bindid/callback`], identities: [{ id: 'gail' }, { id: 'hugo' }] });
+  });
+  afterAll(() => emulator.close());
+
+  it('N182 the owner links again on B while A waits for BindID\'s answer to alias_deleted: the newer link stays on both instances', async () => {
+    await emptied();
+    const stores = { a: new RedisBindIdStore(await connect()), b: new RedisBindIdStore(await connect()) };
+    const race = await unlinkRacingRelink(emulator, stores, { identity: 'gail', alias: 'acct-redis-1', relink: true });
+    expect({ forgotten: race.unlink.forgotten, relinked: race.unlink.relinked, atBindId: race.atBindId, a: race.linkedOnA, b: race.linkedOnB }).toEqual({
+      forgotten: false,
+      relinked: true,
+      atBindId: 'acct-redis-1',
+      a: true,
+      b: true,
+    });
+  });
+
+  it('N182 without a re-link the unlink on A forgets the pair B recorded', async () => {
+    await emptied();
+    const stores = { a: new RedisBindIdStore(await connect()), b: new RedisBindIdStore(await connect()) };
+    const race = await unlinkRacingRelink(emulator, stores, { identity: 'hugo', alias: 'acct-redis-2', relink: false });
+    expect({ forgotten: race.unlink.forgotten, atBindId: race.atBindId, a: race.linkedOnA, b: race.linkedOnB }).toEqual({
+      forgotten: true,
+      atBindId: undefined,
+      a: false,
+      b: false,
+    });
   });
 });

@@ -269,7 +269,7 @@ describe('A. Session fixation and cookies', () => {
     );
     // An app with its own BindID callback that keeps the pending login with storePendingLogin().
     app.get('/own-callback', (req, res) => {
-      storePendingLogin(req, { accessToken: minted.accessToken, expiresIn: minted.expiresIn, claims: minted.claims });
+      storePendingLogin(req, { accessToken: minted.accessToken, expiresIn: minted.expiresIn, claims: minted.claims }, { baseUrl: 'http://127.0.0.1' });
       res.redirect(303, '/bindid/confirm');
     });
     app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

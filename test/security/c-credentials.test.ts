@@ -125,7 +125,7 @@ describe('C. Credential check, enumeration, brute force', () => {
     app.use(instance.initialize());
     // A pending BindID login, as an app's own callback stores it (without one the strategy checks nothing).
     app.use((req, _res, next) => {
-      storePendingLogin(req, { accessToken: 'c18-access-token', expiresIn: 3600, claims: { sub: 'c18-sub' } });
+      storePendingLogin(req, { accessToken: 'c18-access-token', expiresIn: 3600, claims: { sub: 'c18-sub' } }, { baseUrl: 'http://127.0.0.1' });
       next();
     });
     app.post('/login', (req, res, next) => {

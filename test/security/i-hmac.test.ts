@@ -113,7 +113,7 @@ describe('I HMAC and header construction', () => {
       const req = fakeRequest();
       let thrown: unknown;
       try {
-        storePendingLogin(req, { accessToken: accessToken as string, expiresIn: 3600, claims: { sub: 'sub-1' } });
+        storePendingLogin(req, { accessToken: accessToken as string, expiresIn: 3600, claims: { sub: 'sub-1' } }, { baseUrl: 'http://127.0.0.1' });
       } catch (err) {
         thrown = err;
       }

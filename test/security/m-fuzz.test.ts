@@ -76,7 +76,7 @@ describe('M property-based and fuzz tests', () => {
     function kept(token: unknown): boolean {
       const req = { session: { regenerate: () => {}, save: () => {} } } as unknown as Request;
       try {
-        storePendingLogin(req, { accessToken: token as string, expiresIn: 3600, claims: { sub: 's' } });
+        storePendingLogin(req, { accessToken: token as string, expiresIn: 3600, claims: { sub: 's' } }, { baseUrl: 'http://127.0.0.1' });
         return true;
       } catch (err) {
         if (!isBindIdError(err, ErrorCode.INVALID_ARGUMENT)) throw err;

@@ -4,13 +4,17 @@
  * a claims object that is not one, a missing `sub` or an oversized ID token is a coded
  * ERR_BINDID_INVALID_ARGUMENT and the session stays as it was.
  */
+import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { ErrorCode, isBindIdError, isNewBindIdUser, storePendingLogin } from '../../src/index.js';
 
 const TOKEN = 'A'.repeat(43);
 
-function fakeRequest(): Request {
-  return { session: { regenerate: () => {}, save: () => {} } } as unknown as Request;
+/** A request with a session, and a response that records the headers appended to it. */
+function fakeRequest(cookie?: string): Request & { appended: string[] } {
+  const appended: string[] = [];
+  const res = { append: (name: string, value: string) => appended.push(`${name}: ${value}`) };
+  return { session: { regenerate: () => {}, save: () => {} }, res, headers: cookie ? { cookie } : {}, appended } as unknown as Request & { appended: string[] };
 }
 
 function refusal(run: () => unknown): unknown {
@@ -57,6 +61,49 @@ describe('storePendingLogin refuses what it cannot keep, and keeps nothing then'
     const pending = storePendingLogin(req, { accessToken: TOKEN, expiresIn: 3600, claims: claims as { sub: string } });
     claims.sub = 'someone-else';
     expect(pending.claims.sub).toBe('sub-1');
+  });
+
+  it.each(['ftp://app.example', 'http://app.example', 'not a url', 42])('a baseUrl of %p → ERR_BINDID_INVALID_ARGUMENT, no cookie, the session untouched', (baseUrl) => {
+    const req = fakeRequest();
+    const err = refusal(() => storePendingLogin(req, { accessToken: TOKEN, expiresIn: 3600, claims: { sub: 's' } }, { baseUrl: baseUrl as string }));
+    expect(isBindIdError(err, ErrorCode.INVALID_ARGUMENT)).toBe(true);
+    expect((req.session as { bindid?: unknown }).bindid).toBeUndefined();
+    expect(req.appended).toEqual([]);
+  });
+
+  it('a bad input sets no cookie', () => {
+    const req = fakeRequest();
+    refusal(() => storePendingLogin(req, { accessToken: TOKEN, expiresIn: 0, claims: { sub: 's' } }));
+    expect(req.appended).toEqual([]);
+  });
+});
+
+describe('storePendingLogin binds the pending login to the browser (issue 23 item 3)', () => {
+  const input = { accessToken: TOKEN, expiresIn: 3600, claims: { sub: 's' } };
+
+  it.each([undefined, 'https://app.example', 'https://localhost:8443'])('baseUrl %p: a __Host- cookie (Secure, HttpOnly, Path=/, no Domain, SameSite=Lax) whose SHA-256 the pending login keeps', (baseUrl) => {
+    const req = fakeRequest();
+    const pending = storePendingLogin(req, input, baseUrl ? { baseUrl } : {});
+    expect(req.appended).toHaveLength(1);
+    const cookie = req.appended[0] as string;
+    expect(cookie).toMatch(/^Set-Cookie: __Host-bindid-browser=[A-Za-z0-9_-]{43}; Path=\/; Secure; HttpOnly; SameSite=Lax$/);
+    expect(cookie).not.toMatch(/Domain/i);
+    const value = /=([^;]+);/.exec(cookie)?.[1] as string;
+    expect(pending.browser).toBe(createHash('sha256').update(value).digest('base64url'));
+    expect(JSON.stringify(req.session)).not.toContain(value);
+  });
+
+  it.each(['http://localhost:3000', 'http://127.0.0.1:4000'])('plain-http loopback %s: no cookie, the session alone', (baseUrl) => {
+    const req = fakeRequest();
+    const pending = storePendingLogin(req, input, { baseUrl });
+    expect(req.appended).toEqual([]);
+    expect(pending.browser).toBeUndefined();
+  });
+
+  it('without an Express response to set the cookie on: a coded error, nothing kept', () => {
+    const req = { session: { regenerate: () => {}, save: () => {} }, headers: {} } as unknown as Request;
+    expect(isBindIdError(refusal(() => storePendingLogin(req, input)), ErrorCode.INVALID_ARGUMENT)).toBe(true);
+    expect((req.session as { bindid?: unknown }).bindid).toBeUndefined();
   });
 });
 

@@ -2,6 +2,7 @@
  * Argument validation of `express-bindid/testing`: a bad argument is a `BindIdArgumentError`
  * naming the helper and the argument, raised before any request.
  */
+import { Server } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import { BindIdArgumentError } from '../../src/errors.js';
@@ -55,6 +56,18 @@ describe('startTestBindId', () => {
     // Had it started, close it (so a regression fails this test instead of hanging the run).
     started.then((b) => b.close(), () => undefined);
     await expect(started).rejects.toThrow(/option `emulator.host` must be a loopback interface/);
+  });
+
+  it.each(['0.0.0.0', '::', '192.0.2.1', 'example.com'])('N183 refuses emulator host %s before anything listens (issue 23 item 6f)', async (host) => {
+    const listen = jest.spyOn(Server.prototype, 'listen');
+    try {
+      const started = startTestBindId({ redirectUri: REDIRECT, emulator: { host } });
+      started.then((b) => b.close(), () => undefined);
+      await expect(started).rejects.toThrow(/option `emulator.host` must be a loopback interface/);
+      expect(listen).not.toHaveBeenCalled();
+    } finally {
+      listen.mockRestore();
+    }
   });
 
   it('hands the other emulator options over (client id, identities)', async () => {

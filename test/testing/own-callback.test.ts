@@ -45,7 +45,7 @@ function ownCallbackApp(): express.Express {
   app.use(passport.session());
   // The test route: what the app's callback would do with a new BindID user's login.
   app.post('/test/pending-login', express.json(), (req, res) => {
-    storePendingLogin(req, req.body);
+    storePendingLogin(req, req.body, { baseUrl: 'http://127.0.0.1' });
     res.sendStatus(204);
   });
   app.get('/auth/confirm', (req, res) => {
