@@ -148,7 +148,9 @@ export class SessionFeedbackClient {
   /**
    * Read the custom user data of the alias of this BindID session (`GET /custom-user-data`). It
    * needs an alias (BindID refuses otherwise: `ERR_BINDID_REJECTED`). Same signing, deadline, retries
-   * and errors as the reports; an answer without a `data` object is `ERR_BINDID_REJECTED`.
+   * and errors as the reports. BindID's GET answer is undocumented: `{"data": {…}}` gives the object,
+   * a bare object (no `data` member) gives itself, `null` and `"data": null` give `{}`; anything else
+   * is `ERR_BINDID_REJECTED`.
    */
   async getCustomUserData(accessToken: string): Promise<CustomUserDataResult & { data: CustomUserData }> {
     return this.#customUserData('GET', accessToken, undefined) as Promise<CustomUserDataResult & { data: CustomUserData }>;
