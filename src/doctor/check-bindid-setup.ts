@@ -9,6 +9,7 @@ import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
 import type { ProbeContext } from './ask.js';
 import { checkDiscovery, DISCOVERY_FAILED, type DiscoveryOutcome, skipped } from './discovery-checks.js';
 import { shown } from './format.js';
+import { checkEnvironment } from './environment-check.js';
 import { checkClock, checkRedirectUri, DEFAULT_CALLBACK_PATH } from './local-checks.js';
 import { Redactor } from './redactor.js';
 import { checkApiHost, checkClientAuth } from './remote-checks.js';
@@ -68,7 +69,8 @@ function readOptions(options: BindIdSetupOptions): Settings {
 }
 
 /**
- * Check the BindID settings of an app: discovery (no redirect, JSON, `issuer` equal to the configured
+ * Check the BindID settings of an app: that `issuer` and `apiUrl` are not hosts of two BindID
+ * environments, discovery (no redirect, JSON, `issuer` equal to the configured
  * one, the endpoints, an RS256 key in the JWKS), that the token endpoint accepts this client with
  * `client_secret_post`, that the API host answers a signed report with 401, the redirect URI's
  * form, and the local clock against the hosts' `Date` headers. When discovery fails, the checks that
@@ -92,6 +94,7 @@ export async function checkBindIdSetup(options: BindIdSetupOptions): Promise<Bin
   const whitespace = settings.secretWhitespace;
   const checks: BindIdSetupCheck[] = [
     ...remote.map((check) => (check.id === 'client-auth' && whitespace !== undefined ? blameWhitespace(check, whitespace) : check)),
+    checkEnvironment(settings.issuer, settings.apiUrl),
     checkRedirectUri(settings.redirectUri, settings.callbackPath, settings.callbackPathGiven),
     checkClock(ctx.dates, settings.maxClockSkewSeconds),
   ].map((check) => clean(check, redactor));

@@ -45,6 +45,7 @@ export type BindIdSetupCheckId =
   | 'jwks'
   | 'client-auth'
   | 'api-host'
+  | 'environment'
   | 'redirect-uri'
   | 'clock';
 

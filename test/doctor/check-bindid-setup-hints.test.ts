@@ -76,7 +76,7 @@ it('the issuer and the API URL swapped: one FAIL line saying so with the fix, on
     expect.stringMatching(/^FAIL {2}discovery {5}issuer and apiUrl look swapped: /),
     'SKIP  issuer, endpoints, jwks, client-auth, api-host  not checked: issuer and apiUrl look swapped',
   ]);
-  expect(lines).toContain('1 of 8 checks failed, 5 not checked.');
+  expect(lines).toContain('1 of 9 checks failed, 5 not checked.');
 });
 
 it('once the two look swapped, neither host gets the secret or a signed report: each is asked only for its discovery document', async () => {

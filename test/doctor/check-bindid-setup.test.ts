@@ -69,6 +69,7 @@ it('passes every check against a healthy emulator, in a fixed order', async () =
     'jwks',
     'client-auth',
     'api-host',
+    'environment',
     'redirect-uri',
     'clock',
   ]);
