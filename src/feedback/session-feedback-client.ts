@@ -253,7 +253,7 @@ export class SessionFeedbackClient {
         }
         if (controller.signal.aborted) throw this.#timeoutError(type, attempts);
         if (outcome.kind === 'fail') {
-          const error = outcome.error(attempts);
+          const error = ambiguousRetries > 0 ? possiblyApplied(outcome.error(attempts)) : outcome.error(attempts);
           log('%s failed: %s after %d attempt(s)', type, error.code, attempts);
           throw error;
         }
@@ -325,4 +325,24 @@ export class SessionFeedbackClient {
       { status: 504, retryable: true, attempts, cause: safeCause(undefined, 'deadline reached') },
     );
   }
+}
+
+/**
+ * A refusal (4xx, `ERR_BINDID_REJECTED`) after an attempt that went unanswered: that attempt may have
+ * been applied (BindID sets an alias once, and may refuse the repeat), so the error says so.
+ */
+function possiblyApplied(error: BindIdFeedbackError): BindIdFeedbackError {
+  if (error.code !== ErrorCode.REJECTED) return error;
+  const { status, upstreamStatus, attempts } = error;
+  return new BindIdFeedbackError(
+    ErrorCode.REJECTED,
+    `${error.message}; an earlier attempt went unanswered and may have been applied`,
+    {
+      status,
+      possiblyApplied: true,
+      ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
+      ...(attempts === undefined ? {} : { attempts }),
+      ...(error.cause instanceof Error ? { cause: error.cause } : {}),
+    },
+  );
 }

@@ -196,10 +196,26 @@ function rows(): Row[] {
       expected: { outcome: 'error ERR_BINDID_ALIAS_UNUSABLE (403)', reports: [], events: ['onLinkFailed invalid_alias'] },
     },
     {
-      name: 'CONFIRM_AGAIN: the password again, then alias_updated',
+      name: 'CONFIRM_AGAIN with the alias unchanged: the password again, nothing sent to BindID',
       options: () => ({ findUserByAlias: (alias) => (alias === confirmAgainAlias ? CONFIRM_AGAIN : null) }),
       async run(door) {
         confirmAgainAlias = String(again.id);
+        const agent = door.agent();
+        const first = await outcomeOf(door, agent, await signIn(door, agent, withAlias(door, confirmAgainAlias)));
+        const done = await outcomeOf(door, agent, await confirm(agent, door, again));
+        return observe(door, `${first}, then ${done}`);
+      },
+      expected: {
+        outcome: `confirm page, then signed in as ${again.username} at /account`,
+        reports: [],
+        events: ['onLinked'],
+      },
+    },
+    {
+      name: 'CONFIRM_AGAIN with a new alias: the password again, then alias_updated',
+      options: () => ({ findUserByAlias: (alias) => (alias === confirmAgainAlias ? CONFIRM_AGAIN : null) }),
+      async run(door) {
+        confirmAgainAlias = `old-${again.id}`;
         const agent = door.agent();
         const first = await outcomeOf(door, agent, await signIn(door, agent, withAlias(door, confirmAgainAlias)));
         const done = await outcomeOf(door, agent, await confirm(agent, door, again));
