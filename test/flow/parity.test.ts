@@ -6,6 +6,7 @@
  * where the behaviour is the app's own (an own callback sets its OIDC parameters itself, decides an
  * unknown alias and handles replays with its own state): those doors skip the row.
  */
+import type { EmulatorOptions } from '../../src/emulator/index.js';
 import { createSigningKey } from '../../src/emulator/keys.js';
 import { CONFIRM_AGAIN } from '../../src/index.js';
 import { type Door, DOOR_ORIGIN, type DoorName, DOORS, type DoorOptions, type DoorUser, freshAccount, openDoor } from '../helpers/doors.js';
@@ -135,6 +136,8 @@ interface Row {
   appsOwn?: DoorName[];
   /** Only these events are compared (a door may emit its own besides, e.g. the router's page events). */
   events?: string[];
+  /** The emulator's options for this row. */
+  emulator?: EmulatorOptions;
   run(door: Door): Promise<Observation>;
   expected: Observation;
 }
@@ -155,6 +158,7 @@ function rows(): Row[] {
   const unlink = freshAccount();
   const byEmail = freshAccount();
   const refusedBy = freshAccount();
+  const lost = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -360,6 +364,27 @@ function rows(): Row[] {
       expected: { outcome: 'refused 502, then 400, nobody signed in', reports: [], events: ['onFeedbackError'] },
     },
     {
+      name: "a report applied but its answer lost, refused on the retry (an alias is set once): signed in as possibly applied; the next sign-in's ID token settles it",
+      emulator: { repeatedAuthenticationPerformed: 'reject' },
+      events: ['onFeedbackError', 'onLinked', 'onRecognized'],
+      async run(door) {
+        const identity = withAlias(door, undefined);
+        door.emulator.setFault('session-feedback', { drop: true, after: true, times: 1 });
+        const agent = door.agent();
+        await signIn(door, agent, identity);
+        const done = await outcomeOf(door, agent, await confirm(agent, door, lost));
+        const refusal = door.events.find(([event]) => event === 'onFeedbackError')?.[1].error as { code?: string; possiblyApplied?: boolean } | undefined;
+        const next = door.agent();
+        const again = await outcomeOf(door, next, await signIn(door, next, identity));
+        return observe(door, `${done} (${refusal?.code}, possiblyApplied ${refusal?.possiblyApplied}); next sign-in: ${again}`);
+      },
+      expected: {
+        outcome: `signed in as ${lost.username} at /account (ERR_BINDID_REJECTED, possiblyApplied true); next sign-in: signed in as ${lost.username} at /account`,
+        reports: [`authentication_performed ${lost.id}`],
+        events: ['onFeedbackError', 'onLinked', 'onRecognized'],
+      },
+    },
+    {
       name: "the local strategy's usernameField is the field the confirm form posts",
       options: () => ({ usernameField: 'email' }),
       async run(door) {
@@ -379,7 +404,7 @@ function rows(): Row[] {
 const table = rows();
 describe.each(table.map((row) => [row.name, row] as const))('%s', (_name, row) => {
   it.each(DOORS.filter((d) => !row.appsOwn?.includes(d)))('through the %s', async (name) => {
-    const door = await openDoor(name, row.options ?? {});
+    const door = await openDoor(name, row.options ?? {}, row.emulator);
     try {
       const seen = await row.run(door);
       const compared = row.events ? { ...seen, events: seen.events.filter((e) => row.events?.includes(e.split(' ')[0] ?? '')) } : seen;

@@ -19,9 +19,10 @@ import session from 'express-session';
 import * as oidc from 'openid-client';
 import passport from 'passport';
 import request from 'supertest';
-import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { assertSameOriginRequest, type AuthorizationParams, type BindIdAuthInfo, BindIdStrategy, bindIdRouter, CONFIRM_AGAIN, clearPendingLogin, createLocalStrategy, csrfToken, getPendingLogin, isBindIdError, isNewBindIdUser, MemoryBindIdStore, SessionFeedbackClient, sendAuthenticationPerformed, storePendingLogin, unlinkBindId } from '../../src/index.js';
 import type { StaticOidcMetadata } from '../../src/oidc/static-metadata.js';
+import { journeyEmulatorMode } from './emulator-mode.js';
 import { TEST_SIGNING_KEY } from './signing-key.js';
 
 export const DOOR_ORIGIN = 'http://localhost:4000';
@@ -81,8 +82,12 @@ export interface Door {
 /** The door cannot take this option at all (today): the scenario fails on it. */
 export class DoorUnsupported extends Error {}
 
-/** Start a door's app and its emulator. */
-export async function openDoor(name: DoorName, given: DoorOptions | ((emulator: Emulator) => DoorOptions) = {}): Promise<Door> {
+/** Start a door's app and its emulator (in the journey suites' mode, then `emulatorOptions`). */
+export async function openDoor(
+  name: DoorName,
+  given: DoorOptions | ((emulator: Emulator) => DoorOptions) = {},
+  emulatorOptions: EmulatorOptions = {},
+): Promise<Door> {
   const paths = {
     login: name === 'own-callback' ? '/auth/bindid' : '/login/bindid',
     callback: name === 'own-callback' ? '/auth/bindid/callback' : '/bindid/callback',
@@ -90,7 +95,12 @@ export async function openDoor(name: DoorName, given: DoorOptions | ((emulator: 
     cancel: '/bindid/confirm/cancel',
     unlink: '/bindid/unlink',
   };
-  const emulator = await createEmulator({ signingKey: TEST_SIGNING_KEY, redirectUris: [`${DOOR_ORIGIN}${paths.callback}`] });
+  const emulator = await createEmulator({
+    ...journeyEmulatorMode(),
+    ...emulatorOptions,
+    signingKey: TEST_SIGNING_KEY,
+    redirectUris: [`${DOOR_ORIGIN}${paths.callback}`],
+  });
   const events: DoorEvent[] = [];
   try {
     const options = typeof given === 'function' ? given(emulator) : given;
