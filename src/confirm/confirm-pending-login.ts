@@ -77,7 +77,7 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   await settings.registry.record(alias, sub).catch(() => log('could not record the link of sub %s', printable(sub)));
   clearPendingLogin(req);
   if (result) log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
-  else log('linked BindID sub %s; report %s', printable(sub), report);
+  else log('linked BindID sub %s; report %s', printable(sub), report === 'queued' ? 'queued (fail-open)' : report);
 
   // Events after the pending login (and its token) left the session.
   const linked = () => {
