@@ -59,10 +59,11 @@ it('reads the settings from the environment, prints one PASS line per check and 
     'PASS jwks',
     'PASS client-auth',
     'PASS api-host',
+    'PASS environment',
     'PASS redirect-uri',
     'PASS clock',
   ]);
-  expect(stdout).toContain('All 8 checks passed.');
+  expect(stdout).toContain('All 9 checks passed.');
   expect(stdout).not.toContain(emu.clientSecret);
 });
 
@@ -72,7 +73,7 @@ it('a flag wins over its variable: a wrong --client-secret fails client-auth wit
   expect(code).toBe(1);
   expect(stdout).toMatch(/^FAIL {2}client-auth {3}.*refused the client \(401 invalid_client\)\n {20}fix: check clientId and clientSecret/m);
   expect(stdout).toMatch(/^FAIL {2}redirect-uri {2}http on app\.example\.com/m);
-  expect(stdout).toContain('2 of 8 checks failed.');
+  expect(stdout).toContain('2 of 9 checks failed.');
   for (const secret of [wrong, emu.clientSecret]) expect(stdout + stderr).not.toContain(secret);
 });
 

@@ -11,7 +11,7 @@
  * The late answer comes 2.5 s after the deadline: the page must come at least 1 s before it.
  */
 import { ErrorCode, SessionFeedbackClient } from '../../src/index.js';
-import { type FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
+import type { FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
 import { closeClients, makeClient, SECRET } from '../helpers/feedback.js';
 import { bindIdSignIn, confirmPage, createFlow, type Flow, freshUser, submitConfirm, whoami } from '../helpers/flow.js';
 
