@@ -8,7 +8,7 @@
  * no hung or doubled response; and the retry-layer cases that need many clients.
  */
 import { type BindIdError, ErrorCode, SessionFeedbackClient } from '../../src/index.js';
-import { type FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
+import type { FeedbackErrorEvent } from '../../src/confirm/confirm-options.js';
 import { type FakeBindId, reply } from '../helpers/fake-bindid.js';
 import { closeClients, makeClient, newToken, rejection, SECRET, useFakeBindId } from '../helpers/feedback.js';
 import { type Agent, bindIdSignIn, confirmPage, createFlow, type Flow, freshUser, submitConfirm, whoami } from '../helpers/flow.js';
