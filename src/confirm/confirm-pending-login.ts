@@ -34,14 +34,7 @@ const log = logger('confirm');
 export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
   requireServerSession(req);
   requirePassport(req);
-  if (user === undefined || user === null) {
-    throw new BindIdStateError(
-      ErrorCode.NOT_AUTHENTICATED,
-      'No confirmed user (req.user is empty): mount this middleware after ' +
-        "passport.authenticate('<your local strategy>', { session: false }).",
-      { status: 401 },
-    );
-  }
+  requireConfirmedUser(user);
   const started = settings.now();
   const pending = requirePendingLogin(req, started);
   const sub = pending.claims.sub;
@@ -152,6 +145,18 @@ async function possiblyApplied<U>(settings: ConfirmSettings<U>, sub: string, rep
   log('report for sub %s refused after an unanswered attempt: possibly applied, signing in', printable(sub));
   if (settings.failure.mode === 'open') await writeHealRecord(settings.store, sub, report);
   return { report: 'possibly-applied' };
+}
+
+/** The password check confirmed a user (the middleware is mounted after it). */
+function requireConfirmedUser(user: unknown): void {
+  if (user === undefined || user === null) {
+    throw new BindIdStateError(
+      ErrorCode.NOT_AUTHENTICATED,
+      'No confirmed user (req.user is empty): mount this middleware after ' +
+        "passport.authenticate('<your local strategy>', { session: false }).",
+      { status: 401 },
+    );
+  }
 }
 
 /** BindID could not be reached or did not answer in time (an open circuit included): the failures fail-open queues. */

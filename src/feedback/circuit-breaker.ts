@@ -11,13 +11,6 @@
 import { publish } from '../internal/diagnostics.js';
 
 /** Settings of the breaker. */
-export interface CircuitBreakerOptions {
-  /** Consecutive outages that open the circuit. Default 5. */
-  failureThreshold?: number;
-  /** How long the circuit stays open before one probe, in ms. Default 30000. */
-  resetMs?: number;
-}
-
 /** `closed`: requests flow; `open`: they fail fast; `half-open`: one probe is in flight. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 

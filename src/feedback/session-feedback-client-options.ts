@@ -1,56 +1,72 @@
 /**
- * The options of `SessionFeedbackClient` and their names.
+ * The options of `SessionFeedbackClient`, declared once: their type, unknown-key check, defaults and
+ * the docs' Default column come from `FEEDBACK_CLIENT_OPTIONS` (src/internal/option-schema.ts).
  *
  * @module
  */
-import type { BackoffOptions } from '../internal/backoff.js';
-import type { KnownKeys } from '../internal/option-reader.js';
-import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import { type BackoffOptions, readBackoff } from '../internal/backoff.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, type SettingsOf } from '../internal/option-schema.js';
+import { readClientSecret } from './signing.js';
 
-/** Options of {@link SessionFeedbackClient}. */
-export interface SessionFeedbackClientOptions {
+const BREAKER_OPTIONS = {
+  /** Consecutive outages that open the circuit. Default 5. */
+  failureThreshold: option.integer(5, 1, 1000),
+  /** How long the circuit stays open before one probe, in ms. Default 30000. */
+  resetMs: option.integer(30_000, 100, 3_600_000),
+};
+
+/** The circuit breaker's options (`SessionFeedbackClient`'s `circuitBreaker`). */
+export interface CircuitBreakerOptions extends OptionsOf<typeof BREAKER_OPTIONS> {}
+
+export const FEEDBACK_CLIENT_OPTIONS = {
   /**
    * The BindID client secret (from the BindID admin portal), or a function returning the current
    * one (read for every attempt, retries included, so a rotated secret is used at once).
    */
-  clientSecret: string | (() => string);
+  clientSecret: option.requiredCustom<string | (() => string), () => string>(readClientSecret),
   /**
    * Base URL of BindID's service-provider API, e.g. `https://api.bindid-sandbox.io` (sandbox) or
    * `https://api.bindid.io` (production). Must be https, except for loopback hosts.
    */
-  apiUrl: string;
+  apiUrl: option.baseUrl('https://api.bindid-sandbox.io'),
   /** Overall deadline of one report, covering every attempt and wait, in ms. Default 5000. */
-  timeoutMs?: number;
+  timeoutMs: option.integer(5000, 100, 120_000),
   /** Most retries after the first attempt. Default 2. Ambiguous failures are retried at most once. */
-  retries?: number;
+  retries: option.integer(2, 0, 10),
   /** Backoff bounds. Defaults `{ baseMs: 100, maxMs: 2000 }`. */
-  backoff?: BackoffOptions;
+  backoff: option.custom<BackoffOptions, ReturnType<typeof readBackoff>>('`{ baseMs: 100, maxMs: 2000 }`', (o) =>
+    readBackoff(o, { baseMs: 100, maxMs: 2000, baseLimit: 60_000, maxLimit: 60_000 }),
+  ),
   /** Largest response body read, in bytes; the rest is discarded. Default 65536. */
-  maxResponseBytes?: number;
+  maxResponseBytes: option.integer(65_536, 0, 16 * 1024 * 1024),
   /** Clock used for a report's default `time`, in ms since 1970. Default `Date.now`. */
-  now?: () => number;
+  now: option.fn<() => number>('`Date.now`'),
   /** Source of jitter, in [0, 1). Default `Math.random`. */
-  random?: () => number;
-  /** `User-Agent` header. Default `express-bindid`. */
-  userAgent?: string;
+  random: option.fn<() => number>('`Math.random`'),
+  /** `User-Agent` header: 1 to 256 printable ASCII characters. Default `express-bindid`. */
+  userAgent: option.custom<string, string>("`'express-bindid'`", readUserAgent),
   /**
    * Fail fast while BindID is known to be down: after `failureThreshold` consecutive outages, reports
    * fail at once (`ERR_BINDID_UNAVAILABLE`, no network I/O) for `resetMs`, then one probe is let
    * through. Default `{ failureThreshold: 5, resetMs: 30000 }`; `false` turns it off.
    */
-  circuitBreaker?: CircuitBreakerOptions | false;
-}
-
-export const KNOWN: KnownKeys<SessionFeedbackClientOptions> = {
-  clientSecret: true,
-  apiUrl: true,
-  timeoutMs: true,
-  retries: true,
-  backoff: true,
-  maxResponseBytes: true,
-  now: true,
-  random: true,
-  userAgent: true,
-  circuitBreaker: true,
+  circuitBreaker: option.custom<CircuitBreakerOptions | false, SettingsOf<typeof BREAKER_OPTIONS> | false>(
+    '`{ failureThreshold: 5, resetMs: 30000 }`',
+    (o, key) => (o.raw(key) === false ? false : readSchema(o.nested(key, BREAKER_OPTIONS), BREAKER_OPTIONS)),
+  ),
 };
-export const KNOWN_BREAKER: KnownKeys<CircuitBreakerOptions> = { failureThreshold: true, resetMs: true };
+
+/** Options of {@link SessionFeedbackClient}. */
+export interface SessionFeedbackClientOptions extends OptionsOf<typeof FEEDBACK_CLIENT_OPTIONS> {}
+
+/** The client's settings, each option checked and defaulted. */
+export type SessionFeedbackClientSettings = SettingsOf<typeof FEEDBACK_CLIENT_OPTIONS>;
+
+function readUserAgent(o: OptionReader, key: string): string {
+  const value = o.string(key, 'express-bindid');
+  if (!/^[\x20-\x7e]{1,256}$/.test(value)) {
+    throw o.error(key, 'must be 1 to 256 printable ASCII characters (no CR, LF or other controls)');
+  }
+  return value;
+}

@@ -18,8 +18,8 @@ import { type HttpBody, HttpClient } from '../http/http-client.js';
 import { type BackoffBounds, jitteredBackoff, readBackoff, sleep } from '../internal/backoff.js';
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
-import { OptionReader } from '../internal/option-reader.js';
-import { KNOWN, KNOWN_BREAKER, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
+import { readSchema, schemaReader } from '../internal/option-schema.js';
+import { FEEDBACK_CLIENT_OPTIONS, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { type CustomUserData, type CustomUserDataResult, customUserDataBody, readCustomUserData, renameError } from './custom-user-data.js';
 import {
@@ -36,8 +36,6 @@ import { assertAccessToken, authorizationHeader, readClientSecret } from './sign
 const log = logger('feedback');
 
 export type { SessionFeedbackClientOptions };
-/** @internal The option names, checked against the README by test/readme-options.test.ts (not in the package root). */
-export { KNOWN as FEEDBACK_CLIENT_OPTION_KEYS };
 
 /** What a successful report returns. */
 export interface FeedbackResult {
@@ -85,27 +83,20 @@ export class SessionFeedbackClient {
   readonly #breaker: CircuitBreaker | undefined;
 
   constructor(options: SessionFeedbackClientOptions) {
-    const o = new OptionReader('SessionFeedbackClient', options, KNOWN);
-    this.#secret = readClientSecret(o);
-    this.apiUrl = o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io');
+    const settings = readSchema(schemaReader('SessionFeedbackClient', options, FEEDBACK_CLIENT_OPTIONS), FEEDBACK_CLIENT_OPTIONS);
+    this.#secret = settings.clientSecret;
+    this.apiUrl = settings.apiUrl;
     this.#endpoint = `${this.apiUrl}/session-feedback`;
     this.#dataEndpoint = `${this.apiUrl}/custom-user-data`;
-    this.timeoutMs = o.integer('timeoutMs', 5000, 100, 120_000);
-    this.retries = o.integer('retries', 2, 0, 10);
-    this.backoff = readBackoff(o, { baseMs: 100, maxMs: 2000, baseLimit: 60_000, maxLimit: 60_000 });
-    this.maxResponseBytes = o.integer('maxResponseBytes', 65_536, 0, 16 * 1024 * 1024);
-    this.#now = o.fn<() => number>('now') ?? Date.now;
-    this.#random = o.fn<() => number>('random') ?? Math.random;
-    this.#userAgent = o.string('userAgent', 'express-bindid');
-    if (!/^[\x20-\x7e]{1,256}$/.test(this.#userAgent)) {
-      throw o.error('userAgent', 'must be 1 to 256 printable ASCII characters (no CR, LF or other controls)');
-    }
-    if (o.raw('circuitBreaker') === false) {
-      this.#breaker = undefined;
-    } else {
-      const c = o.nested('circuitBreaker', KNOWN_BREAKER);
-      this.#breaker = new CircuitBreaker(c.integer('failureThreshold', 5, 1, 1000), c.integer('resetMs', 30_000, 100, 3_600_000));
-    }
+    this.timeoutMs = settings.timeoutMs;
+    this.retries = settings.retries;
+    this.backoff = settings.backoff;
+    this.maxResponseBytes = settings.maxResponseBytes;
+    this.#now = settings.now ?? Date.now;
+    this.#random = settings.random ?? Math.random;
+    this.#userAgent = settings.userAgent;
+    const breaker = settings.circuitBreaker;
+    this.#breaker = breaker ? new CircuitBreaker(breaker.failureThreshold, breaker.resetMs) : undefined;
   }
 
   /**

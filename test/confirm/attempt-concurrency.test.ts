@@ -42,9 +42,9 @@ function gatedVerify(check: (username: string, password: string) => TestUser | f
   return { gated, verify };
 }
 
-/** Wait until `check()` (polling), failing after 10 s. */
+/** Wait until `check()` (polling), failing after 100 s (a guard against a hang, even on a busy machine). */
 async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 100_000;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
