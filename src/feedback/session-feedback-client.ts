@@ -15,7 +15,7 @@
 import { inspect } from 'node:util';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
 import { type HttpBody, HttpClient } from '../http/http-client.js';
-import { type BackoffBounds, jitteredBackoff, readBackoff, sleep } from '../internal/backoff.js';
+import { type BackoffBounds, jitteredBackoff, sleep } from '../internal/backoff.js';
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import { readSchema, schemaReader } from '../internal/option-schema.js';
@@ -31,7 +31,7 @@ import {
   type SessionFeedbackReport,
 } from './session-feedback-report.js';
 import { type ApiCall, sendAttempt } from './send-attempt.js';
-import { assertAccessToken, authorizationHeader, readClientSecret } from './signing.js';
+import { assertAccessToken, authorizationHeader } from './signing.js';
 
 const log = logger('feedback');
 
