@@ -72,6 +72,8 @@ export interface Door {
   readonly emulator: Emulator;
   readonly app: express.Express;
   readonly events: DoorEvent[];
+  /** The library's store (the link registry, fail-open's outbox and self-heal records). */
+  readonly store: MemoryBindIdStore;
   readonly paths: { login: string; callback: string; confirm: string; cancel: string; unlink: string };
   /** The username field the confirm form posts. */
   readonly usernameField: string;
@@ -104,12 +106,14 @@ export async function openDoor(
   const events: DoorEvent[] = [];
   try {
     const options = typeof given === 'function' ? given(emulator) : given;
-    const app = buildApp(name, emulator, options, events, paths);
+    const store = new MemoryBindIdStore();
+    const app = buildApp(name, emulator, options, events, paths, store);
     return {
       name,
       emulator,
       app,
       events,
+      store,
       paths,
       usernameField: (typeof given === 'function' ? undefined : given.usernameField) ?? 'username',
       agent: () => request.agent(app),
@@ -123,7 +127,7 @@ export async function openDoor(
 
 type Paths = Door['paths'];
 
-function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, events: DoorEvent[], paths: Paths): express.Express {
+function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, events: DoorEvent[], paths: Paths, store: MemoryBindIdStore): express.Express {
   const record = (hook: string) => (event: object) => {
     const { req: _req, ...payload } = event as { req?: unknown } & Record<string, unknown>;
     events.push([hook, payload]);
@@ -139,7 +143,6 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
   const openOnly = options.failureMode === 'open' ? { onReportQueued: record('onReportQueued'), outboxWorker: false as const } : {};
   const findUserByAlias = (alias: string) =>
     options.findUserByAlias ? options.findUserByAlias(alias) : (publicUser(ACCOUNTS.find((a) => String(a.id) === alias)) ?? null);
-  const store = new MemoryBindIdStore();
   const instance = new passport.Passport();
   instance.serializeUser((user, done) => done(null, (user as DoorUser).id));
   instance.deserializeUser((id: number, done) => done(null, publicUser(ACCOUNTS.find((a) => a.id === id)) ?? false));
