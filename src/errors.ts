@@ -105,6 +105,11 @@ export interface BindIdErrorDetails {
   attempts?: number;
   /** For option errors: the option's name (`apiUrl`, `backoff.maxMs`, ...). */
   option?: string;
+  /**
+   * For a refusal (`ERR_BINDID_REJECTED`) that followed an unanswered attempt (5xx, reset): the
+   * earlier attempt may have been applied at BindID ("an alias can be set once").
+   */
+  possiblyApplied?: boolean;
 }
 
 /**
@@ -130,6 +135,12 @@ export class BindIdError extends Error {
   declare readonly attempts?: number;
   /** For option errors: the option's name. */
   declare readonly option?: string;
+  /**
+   * `true` when BindID refused a report (4xx) after an earlier attempt of it went unanswered (5xx,
+   * connection reset): the earlier one may have been applied. The confirmation then signs the user
+   * in; the next sign-in's ID token (`bindid_alias`) settles it.
+   */
+  declare readonly possiblyApplied?: true;
 
   constructor(code: ErrorCodeValue, message: string, details: BindIdErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -142,6 +153,7 @@ export class BindIdError extends Error {
     if (details.upstreamStatus !== undefined) this.upstreamStatus = details.upstreamStatus;
     if (details.attempts !== undefined) this.attempts = details.attempts;
     if (details.option !== undefined) this.option = details.option;
+    if (details.possiblyApplied === true) this.possiblyApplied = true;
   }
 
   /** A plain, secret-free description of the error for structured logs. */
@@ -156,6 +168,7 @@ export class BindIdError extends Error {
     if (this.upstreamStatus !== undefined) out.upstreamStatus = this.upstreamStatus;
     if (this.attempts !== undefined) out.attempts = this.attempts;
     if (this.option !== undefined) out.option = this.option;
+    if (this.possiblyApplied === true) out.possiblyApplied = true;
     if (this.cause instanceof Error) {
       const cause = this.cause as Error & { code?: unknown };
       out.cause = { name: cause.name, message: cause.message, code: cause.code };

@@ -35,9 +35,12 @@ export interface BindIdRequestState {
   claims: BindIdClaims;
   /**
    * `sent`: BindID accepted the report. `queued`: BindID was down and the report waits in the
-   * outbox (`failureMode: 'open'` only).
+   * outbox (`failureMode: 'open'` only). `unchanged`: a re-link (`CONFIRM_AGAIN`) whose ID token
+   * already carries this alias: nothing was sent. `possibly-applied`: BindID refused the report after
+   * an earlier attempt went unanswered, which may have set the alias (`onFeedbackError` got the error,
+   * with `possiblyApplied: true`); the next sign-in's ID token settles it.
    */
-  report: 'sent' | 'queued';
+  report: 'sent' | 'queued' | 'unchanged' | 'possibly-applied';
 }
 
 declare global {

@@ -65,37 +65,19 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   const releaseLink = () => settings.registry.release(reservation).catch(() => log('could not release a link reservation'));
 
   const reportToSend = buildReport(settings, pending, alias, Math.floor(started / 1000));
-  let result: FeedbackResult | undefined;
-  let queued: Omit<ReportQueuedEvent, 'req'> | undefined;
-  try {
-    result = await settings.client.send(pending.accessToken, reportToSend);
-  } catch (err) {
-    if (!(err instanceof BindIdError)) {
-      await releaseLink();
-      throw err;
-    }
-    emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
-    // Fail-open: BindID is down, so persist the report and sign the user in. Only when it is persisted.
-    queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(settings.failure.outbox, settings, pending, reportToSend, err) : undefined;
-    if (!queued) {
-      // Nothing was linked: free the link for any pair, this one's next try included. A retryable
-      // failure leaves the pending login usable for another try; a refusal ends it here, for every
-      // door alike (a retry then answers "start again", never "already being confirmed" until expiry).
-      await releaseLink();
-      if (err.retryable) await releaseClaim();
-      else clearPendingLogin(req);
-      throw err;
-    }
-  }
+  const { result, queued, report } = await deliver(req, settings, pending, reportToSend, {
+    releaseLink,
+    releaseClaim,
+  });
   await settings.registry.record(alias, sub).catch(() => log('could not record the link of sub %s', printable(sub)));
   clearPendingLogin(req);
   if (result) log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
-  else log('linked BindID sub %s; report queued (fail-open)', printable(sub));
+  else log('linked BindID sub %s; report %s', printable(sub), report === 'queued' ? 'queued (fail-open)' : report);
 
   // Events after the pending login (and its token) left the session.
   const linked = () => {
     if (queued) emit('onReportQueued', settings.failure.onReportQueued, { req, ...queued });
-    emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, ...(result ? { result } : {}), queued: !result });
+    emit('onLinked', settings.onLinked, { req, user, alias, sub, claims: pending.claims, ...(result ? { result } : {}), queued: report === 'queued' });
   };
   if (!(await finishClaim(settings.store, pending, settings.now()))) {
     // A "not me" while BindID was answering: the link stands (the app is told), nobody is signed in.
@@ -103,10 +85,68 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
     return cancelledMeanwhile(req, sub);
   }
   if (settings.logIn) await logIn(req, user);
-  const state: BindIdRequestState = { alias, sub, claims: pending.claims, report: result ? 'sent' : 'queued' };
+  const state: BindIdRequestState = { alias, sub, claims: pending.claims, report };
   req.bindid = state;
   linked();
   return state;
+}
+
+/** How the report went: BindID's answer, or the fail-open queueing, and what `req.bindid.report` says. */
+interface Delivery {
+  result?: FeedbackResult;
+  queued?: Omit<ReportQueuedEvent, 'req'>;
+  report: BindIdRequestState['report'];
+}
+
+/**
+ * Send the report (none for a re-link with an unchanged alias: BindID already holds it), or queue it
+ * (fail-open), or take a refusal that followed an unanswered attempt as possibly applied. Any other
+ * failure frees the link (and the claim, or the pending login) and is thrown.
+ */
+async function deliver<U>(
+  req: Request,
+  settings: ConfirmSettings<U>,
+  pending: PendingLogin,
+  reportToSend: SessionFeedbackReport | undefined,
+  release: { releaseLink: () => Promise<unknown>; releaseClaim: () => Promise<unknown> },
+): Promise<Delivery> {
+  const sub = pending.claims.sub;
+  if (!reportToSend) {
+    log('re-link of sub %s with its unchanged alias: nothing sent to BindID', printable(sub));
+    return { report: 'unchanged' };
+  }
+  try {
+    return { result: await settings.client.send(pending.accessToken, reportToSend), report: 'sent' };
+  } catch (err) {
+    if (!(err instanceof BindIdError)) {
+      await release.releaseLink();
+      throw err;
+    }
+    emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
+    if (err.possiblyApplied) return possiblyApplied(settings, sub, reportToSend);
+    // Fail-open: BindID is down, so persist the report and sign the user in. Only when it is persisted.
+    const queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(settings.failure.outbox, settings, pending, reportToSend, err) : undefined;
+    if (queued) return { queued, report: 'queued' };
+    // Nothing was linked: free the link for any pair, this one's next try included. A retryable
+    // failure leaves the pending login usable for another try; a refusal ends it here, for every
+    // door alike (a retry then answers "start again", never "already being confirmed" until expiry).
+    await release.releaseLink();
+    if (err.retryable) await release.releaseClaim();
+    else clearPendingLogin(req);
+    throw err;
+  }
+}
+
+/**
+ * BindID refused the report after an attempt that went unanswered: that attempt may have set the
+ * alias. The user is signed in (the `onFeedbackError` event carries `possiblyApplied`); the next
+ * sign-in's ID token settles it: with `bindid_alias` it is a returning user, without it the user
+ * confirms again, or (fail-open) self-heals from the record written here.
+ */
+async function possiblyApplied<U>(settings: ConfirmSettings<U>, sub: string, report: SessionFeedbackReport): Promise<Delivery> {
+  log('report for sub %s refused after an unanswered attempt: possibly applied, signing in', printable(sub));
+  if (settings.failure.mode === 'open') await writeHealRecord(settings.store, sub, report);
+  return { report: 'possibly-applied' };
 }
 
 /** The password check confirmed a user (the middleware is mounted after it). */
@@ -163,11 +203,14 @@ async function queueReport<U>(
 
 /**
  * The report to send: `authentication_performed` for a BindID user without an alias (or with `""`);
- * `alias_updated` for one whose ID token already carries an alias (a re-link, `CONFIRM_AGAIN`),
- * whether or not it changes: BindID sets an alias once per user and app with `authentication_performed`.
+ * `alias_updated` for one whose ID token carries another alias (a re-link, `CONFIRM_AGAIN`): BindID
+ * sets an alias once per user and app with `authentication_performed`. None (`undefined`) for a
+ * re-link whose ID token already carries this alias: nothing would change at BindID, and whether it
+ * accepts a no-op `alias_updated` is not documented (docs/aliases.md).
  */
-function buildReport<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): SessionFeedbackReport {
+function buildReport<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): SessionFeedbackReport | undefined {
   const previous = pending.claims.bindid_alias;
+  if (previous === alias) return undefined;
   if (typeof previous === 'string' && previous !== '') return { type: 'alias_updated', alias, time };
   return { type: 'authentication_performed', alias, time, ...(settings.amr ? { amr: [...settings.amr] } : {}) };
 }

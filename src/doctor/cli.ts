@@ -23,15 +23,22 @@ const FLAGS = [
   ['client-secret', 'clientSecret', 'BINDID_CLIENT_SECRET'],
   ['redirect-uri', 'redirectUri', 'BINDID_REDIRECT_URI'],
   ['callback-path', 'callbackPath', 'BINDID_CALLBACK_PATH'],
+  ['pkce', 'pkce', 'BINDID_PKCE'],
+  ['aux-link', 'auxLink', 'BINDID_AUX_LINK'],
 ] as const;
+
+/** The settings that may be left out. */
+const OPTIONAL: ReadonlySet<string> = new Set(['callbackPath', 'pkce', 'auxLink']);
 
 const USAGE = `Usage: bindid-doctor [options]
 
 Checks an app's BindID settings against BindID: discovery (issuer, endpoints, RS256 key, no
-redirects), client authentication at the token endpoint (client_secret_post), the API host (a signed
-dummy report must get 401), the redirect URI's form and the local clock. Harmless: nothing is
-changed at BindID. Exit code 0 when every check passes, 1 otherwise, 2 for bad settings (the issuer
-and the API URL must be https, or http on localhost, 127.x.x.x or [::1]).
+redirects, the capabilities it advertises), client authentication at the token endpoint
+(client_secret_post), PKCE together with the secret, the app's /authorize request (redirects not
+followed), the API host (a signed dummy report must get 401), the redirect URI's form and the local
+clock. Harmless: nothing is changed at BindID. Exit code 0 when every check passes (a WARN line
+included), 1 otherwise, 2 for bad settings (the issuer and the API URL must be https, or http on
+localhost, 127.x.x.x or [::1]).
 
 Options (each also read from the environment variable shown; the flag wins):
   --issuer <url>          BINDID_ISSUER         e.g. https://signin.bindid-sandbox.io
@@ -42,6 +49,8 @@ Options (each also read from the environment variable shown; the flag wins):
   --callback-path <path>  BINDID_CALLBACK_PATH  the path of your app's callback route (default
                                                 /bindid/callback, bindIdRouter's default paths.callback;
                                                 give it for your own callback route or BindIdStrategy)
+  --pkce <true|false>     BINDID_PKCE           the app's pkce option (default true)
+  --aux-link <url>        BINDID_AUX_LINK       the app's bindid_aux_link, if it sets one
   --help                  show this help
 `;
 
@@ -58,15 +67,21 @@ function readCommandLine(argv: string[], env: NodeJS.ProcessEnv): BindIdSetupOpt
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   if (values.help === true) return 'help';
-  const options: Record<string, string> = {};
+  const options: Record<string, string | boolean> = {};
   const missing: string[] = [];
   for (const [flag, key, variable] of FLAGS) {
     const value = values[flag] ?? env[variable];
-    if (typeof value === 'string' && value !== '') options[key] = value;
-    else if (key !== 'callbackPath') missing.push(`--${flag} (or ${variable})`);
+    if (typeof value === 'string' && value !== '') options[key] = key === 'pkce' ? readPkce(value) : value;
+    else if (!OPTIONAL.has(key)) missing.push(`--${flag} (or ${variable})`);
   }
   if (missing.length > 0) throw new UsageError(`missing ${missing.join(', ')}`);
   return options as unknown as BindIdSetupOptions;
+}
+
+/** `--pkce true|false`. */
+function readPkce(value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw new UsageError('--pkce (or BINDID_PKCE) must be true or false');
+  return value === 'true';
 }
 
 async function main(): Promise<void> {

@@ -1,10 +1,12 @@
 /**
  * The checks of the sign-in host's metadata: the discovery document (read without following
- * redirects), its `issuer` against the configured one, its endpoints, and an RS256 key in the JWKS.
+ * redirects), its `issuer` against the configured one, its endpoints, an RS256 key in the JWKS, and
+ * the capabilities it advertises (`capabilities-check.ts`).
  *
  * @module
  */
 import { ask, isSecureOrLoopback, jsonObject, type ProbeContext, redirected } from './ask.js';
+import { checkCapabilities } from './capabilities-check.js';
 import { SIGN_IN_HOSTS_TEXT } from './known-hosts.js';
 import type { ProbeResult } from './probe.js';
 import type { BindIdSetupCheck, BindIdSetupCheckId } from './types.js';
@@ -18,6 +20,8 @@ export interface DiscoveryOutcome {
   readonly failure?: { readonly problem: string; readonly answered: boolean };
   /** The document's token endpoint, when it has a usable one: the only place the secret may go. */
   readonly tokenEndpoint?: string;
+  /** The document's authorization endpoint, when it has a usable one (the `/authorize` probe's). */
+  readonly authorizationEndpoint?: string;
 }
 
 /** The `detail` of the checks that discovery's failure left unchecked. */
@@ -68,7 +72,7 @@ export async function checkDiscovery(issuer: string, ctx: ProbeContext): Promise
   if ('problem' in read) {
     const answered = result.ok || result.answered === true;
     const fix = answered ? ISSUER_FIX : 'check the issuer URL and that this machine can reach it (DNS, proxy, firewall)';
-    const unchecked = (['issuer', 'endpoints', 'jwks'] as const).map((id) => skipped(id, DISCOVERY_FAILED));
+    const unchecked = (['issuer', 'endpoints', 'jwks', 'capabilities'] as const).map((id) => skipped(id, DISCOVERY_FAILED));
     return { checks: [fail('discovery', read.problem, fix), ...unchecked], found: false, failure: { problem: read.problem, answered } };
   }
   const { document } = read;
@@ -78,9 +82,15 @@ export async function checkDiscovery(issuer: string, ctx: ProbeContext): Promise
     checkIssuer(issuer, document.issuer),
     checkEndpoints(endpoints),
     await checkJwks(endpoints.jwks_uri, ctx),
+    checkCapabilities(document),
   ];
-  const tokenEndpoint = endpoints.token_endpoint;
-  return { checks, found: true, ...(tokenEndpoint === undefined ? {} : { tokenEndpoint }) };
+  const { token_endpoint: tokenEndpoint, authorization_endpoint: authorizationEndpoint } = endpoints;
+  return {
+    checks,
+    found: true,
+    ...(tokenEndpoint === undefined ? {} : { tokenEndpoint }),
+    ...(authorizationEndpoint === undefined ? {} : { authorizationEndpoint }),
+  };
 }
 
 function checkIssuer(configured: string, advertised: unknown): BindIdSetupCheck {

@@ -1,8 +1,8 @@
 /**
- * The doctor's table: one `PASS`/`FAIL` line per check, a `fix:` line under each failure, one `SKIP`
- * line for the checks an earlier failure left unchecked (consecutive ones with the same reason
- * together: `SKIP  issuer, endpoints, jwks, client-auth  not checked: discovery failed`), and a
- * summary line. Every text is printed with its control characters escaped ({@link shown}).
+ * The doctor's table: one `PASS`/`WARN`/`FAIL` line per check, a `fix:` line under each failure and
+ * warning, one `SKIP` line for the checks an earlier failure left unchecked (consecutive ones with the
+ * same reason together: `SKIP  issuer, endpoints, jwks, client-auth  not checked: discovery failed`),
+ * and a summary line that counts the warnings. Every text is printed with its control characters escaped ({@link shown}).
  *
  * @module
  */
@@ -20,7 +20,7 @@ export function shown(text: string): string {
 /** The width of the check-id column. */
 const ID_WIDTH = 'redirect-uri'.length + 2;
 
-const LABEL: Readonly<Record<BindIdSetupCheck['status'], string>> = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP' };
+const LABEL: Readonly<Record<BindIdSetupCheck['status'], string>> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skipped: 'SKIP' };
 
 /** Whether `check` is shown on the line of `first`: both skipped, for the same reason. */
 function joins(first: BindIdSetupCheck, check: BindIdSetupCheck): boolean {
@@ -50,12 +50,13 @@ function linesOf({ first, ids: names }: { first: BindIdSetupCheck; ids: string[]
   return lines;
 }
 
-/** The summary line. */
+/** The summary line: a warning is counted, and does not make a check fail. */
 function summary(checks: readonly BindIdSetupCheck[]): string {
-  const failed = checks.filter((check) => check.status === 'fail').length;
-  const skipped = checks.filter((check) => check.status === 'skipped').length;
-  if (failed === 0 && skipped === 0) return `All ${checks.length} checks passed.`;
-  return `${failed} of ${checks.length} checks failed${skipped === 0 ? '' : `, ${skipped} not checked`}.`;
+  const count = (status: BindIdSetupCheck['status']): number => checks.filter((check) => check.status === status).length;
+  const [failed, warned, skipped] = [count('fail'), count('warn'), count('skipped')];
+  const warnings = warned === 0 ? '' : `, ${warned} with a warning`;
+  if (failed === 0 && skipped === 0) return `All ${checks.length} checks passed${warnings}.`;
+  return `${failed} of ${checks.length} checks failed${warnings}${skipped === 0 ? '' : `, ${skipped} not checked`}.`;
 }
 
 /** The report as the CLI prints it (ends with a newline). */

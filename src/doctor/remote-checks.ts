@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { authorizationHeader } from '../feedback/signing.js';
 import { ask, jsonObject, type ProbeContext, redirected } from './ask.js';
 import { API_HOSTS_TEXT } from './known-hosts.js';
+import type { ProbeResult } from './probe.js';
 import type { BindIdSetupCheck, BindIdSetupOptions } from './types.js';
 
 const API_FIX = `set apiUrl to BindID's service-provider API host, not the sign-in host: ${API_HOSTS_TEXT}`;
@@ -26,29 +27,51 @@ function fail(id: BindIdSetupCheck['id'], detail: string, fix: string): BindIdSe
 }
 
 /** The `error` field of an OAuth error answer, if there is one (secrets removed before it is cut short). */
-function oauthError(text: Record<string, unknown> | undefined, ctx: ProbeContext): string | undefined {
+export function oauthError(text: Record<string, unknown> | undefined, ctx: ProbeContext): string | undefined {
   return typeof text?.error === 'string' ? ctx.redactor.clean(text.error).slice(0, 64) : undefined;
 }
 
-/** Check that the token endpoint of the discovery document accepts the client with `client_secret_post`. */
-export async function checkClientAuth(options: BindIdSetupOptions, url: string, ctx: ProbeContext): Promise<BindIdSetupCheck> {
+/** Whether `url` is on the issuer's origin: the only place the secret may go. */
+export function onIssuerHost(url: string, issuer: string): boolean {
+  return new URL(url).origin === new URL(issuer).origin;
+}
+
+/**
+ * A code exchange with a random invalid code and the secret in the form body (`client_secret_post`),
+ * with `codeVerifier` when given. Only to a token endpoint on the issuer's host (BindID's is
+ * `<issuer>/token`), and `ask` sends it only over https or to this machine.
+ */
+export async function exchangeInvalidCode(
+  options: BindIdSetupOptions,
+  url: string,
+  ctx: ProbeContext,
+  codeVerifier?: string,
+): Promise<ProbeResult> {
   ctx.redactor.add(options.clientSecret);
-  if (new URL(url).origin !== new URL(options.issuer).origin) {
-    return fail(
-      'client-auth',
-      `not checked: the token endpoint ${url} is not on the issuer's host, so the secret was not sent there`,
-      "BindID's token endpoint is <issuer>/token: check that the issuer is BindID's sign-in host",
-    );
-  }
+  if (!onIssuerHost(url, options.issuer)) return { ok: false, problem: `not sent: the token endpoint ${url} is not on the issuer's host` };
   const body = new URLSearchParams({
     grant_type: 'authorization_code',
     code: `bindid-doctor-${randomBytes(16).toString('base64url')}`,
     redirect_uri: options.redirectUri,
     client_id: options.clientId,
     client_secret: options.clientSecret,
+    ...(codeVerifier === undefined ? {} : { code_verifier: codeVerifier }),
   });
   const headers = { 'content-type': 'application/x-www-form-urlencoded' };
-  const result = await ask(url, { method: 'POST', headers, body: body.toString(), secret: true }, ctx);
+  return ask(url, { method: 'POST', headers, body: body.toString(), secret: true }, ctx);
+}
+
+/** Check that the token endpoint of the discovery document accepts the client with `client_secret_post`. */
+export async function checkClientAuth(options: BindIdSetupOptions, url: string, ctx: ProbeContext): Promise<BindIdSetupCheck> {
+  ctx.redactor.add(options.clientSecret);
+  if (!onIssuerHost(url, options.issuer)) {
+    return fail(
+      'client-auth',
+      `not checked: the token endpoint ${url} is not on the issuer's host, so the secret was not sent there`,
+      "BindID's token endpoint is <issuer>/token: check that the issuer is BindID's sign-in host",
+    );
+  }
+  const result = await exchangeInvalidCode(options, url, ctx);
   if (!result.ok) return fail('client-auth', result.problem, 'check that this machine can reach the sign-in host');
   const { answer } = result;
   const redirect = redirected(url, answer);

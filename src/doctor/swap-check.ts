@@ -54,6 +54,6 @@ export async function checkSwap(
       detail: `issuer and apiUrl look swapped: ${evidence}`,
       fix: `swap them: issuer ${newIssuer} and apiUrl ${newApiUrl} (--issuer ${newIssuer} --api-url ${newApiUrl}, or BINDID_ISSUER and BINDID_API_URL)`,
     },
-    ...(['issuer', 'endpoints', 'jwks', 'client-auth', 'api-host'] as const).map((id) => skipped(id, SWAPPED)),
+    ...(['issuer', 'endpoints', 'jwks', 'capabilities', 'client-auth', 'pkce', 'authorize', 'api-host'] as const).map((id) => skipped(id, SWAPPED)),
   ];
 }

@@ -29,6 +29,18 @@ export interface BindIdSetupOptions {
    * `paths.callback`, an app with its own callback route, or `BindIdStrategy` with another callback URL.
    */
   callbackPath?: string;
+  /**
+   * Whether the app uses PKCE (the library's `pkce` option, default `true`): the `/authorize` probe
+   * sends a `code_challenge` when it does, and the `pkce` check says whether BindID's answers suggest
+   * turning it off.
+   */
+  pkce?: boolean;
+  /**
+   * The app's `bindid_aux_link` (`authorizationParams.bindid_aux_link`), if it sets one: the
+   * `/authorize` probe sends it, so an unregistered prefix shows there. An absolute `https:` URL
+   * (plain `http:` for localhost only).
+   */
+  auxLink?: string;
   /** Time allowed for each request, in ms (100–120000). Default 10000. */
   timeoutMs?: number;
   /** Largest accepted difference between the local clock and the hosts' `Date` headers, in seconds (1–3600). Default 30. */
@@ -43,8 +55,12 @@ export type BindIdSetupCheckId =
   | 'issuer'
   | 'endpoints'
   | 'jwks'
+  | 'capabilities'
   | 'client-auth'
+  | 'pkce'
+  | 'authorize'
   | 'api-host'
+  | 'environment'
   | 'redirect-uri'
   | 'clock';
 
@@ -53,22 +69,23 @@ export interface BindIdSetupCheck {
   /** Which check. */
   readonly id: BindIdSetupCheckId;
   /**
-   * `pass`, `fail`, or `skipped`: not checked because an earlier check failed (its `detail` says
-   * which, e.g. `not checked: discovery failed`; the fix is on that check).
+   * `pass`, `fail`, `warn` (a sign that sign-ins may fail, which only a real sign-in can confirm; it
+   * does not fail the report), or `skipped`: not checked because an earlier check failed (its
+   * `detail` says which, e.g. `not checked: discovery failed`; the fix is on that check).
    */
-  readonly status: 'pass' | 'fail' | 'skipped';
+  readonly status: 'pass' | 'fail' | 'warn' | 'skipped';
   /**
    * What was found (URLs, statuses, error codes; never the secret, a token or an HMAC, and no control
    * character: text from a host is shown with escapes such as `\x1b`).
    */
   readonly detail: string;
-  /** What to change, for a failed check. */
+  /** What to change, for a failed check or a warning. */
   readonly fix?: string;
 }
 
 /** What `checkBindIdSetup` found. */
 export interface BindIdSetupReport {
-  /** Whether every check passed (none failed or was skipped). */
+  /** Whether every check passed or only warned (none failed or was skipped). */
   readonly ok: boolean;
   /** The checks, in a fixed order (the `BindIdSetupCheckId` order). */
   readonly checks: readonly BindIdSetupCheck[];

@@ -47,11 +47,13 @@ function sessionClaims(session: Session, user: AppUser): JwtClaims {
   if (acr !== undefined) claims.acr = acr;
   claims.amr = ['ts.bind_id.mfca'];
   const scopes = session.scope.split(' ');
-  if (user.email !== undefined && (scopes.includes('email') || session.verified.includes(ACR_EMAIL))) {
+  // Data only with its scope: a verification (acr_values) without the scope collects and verifies the
+  // data, "but this data won't be returned in the ID token" (D-VER).
+  if (user.email !== undefined && scopes.includes('email')) {
     claims.email = user.email;
     claims.email_verified = user.emailVerified;
   }
-  if (user.phoneNumber !== undefined && (scopes.includes('phone') || session.verified.includes(ACR_PHONE))) {
+  if (user.phoneNumber !== undefined && scopes.includes('phone')) {
     claims.phone_number = user.phoneNumber;
     claims.phone_number_verified = user.phoneNumberVerified;
   }

@@ -26,14 +26,20 @@ Options:
   --repeated-authentication-performed <mode>
                              accept (default) or reject (400) authentication_performed for a
                              user who already has an alias
+  --unchanged-alias-updated <mode>
+                             accept (default) or reject (400) alias_updated with the alias the
+                             user already has
   --allow-client-secret-basic  also accept client_secret_basic at /token (BindID: post only)
   --allow-post-authorize     also accept POST /authorize (BindID documents GET)
   --token-response-scope     add scope to the token response (BindID's has none)
   --fault <endpoint>=<spec>  inject a fault (repeatable). Endpoints: discovery, jwks, authorize,
-                             token, userinfo, session-feedback. Spec: items joined by ":" among
-                             <status>, retry-after=<seconds>, delay=<ms>, times=<n>, hang, drop.
+                             token, userinfo, session-feedback, custom-user-data. Spec: items
+                             joined by ":" among <status>, retry-after=<seconds>, delay=<ms>,
+                             times=<n>, hang, drop, after (handle the request, then drop or
+                             answer the status instead).
                              Examples: session-feedback=503:retry-after=1  token=delay=2000
                                        userinfo=hang  jwks=drop  session-feedback=500:times=1
+                                       session-feedback=drop:after:times=1
   --help                     show this help
 
 Sign in without a browser: GET <issuer>/authorize?...&identity=<alice|bob|new|new-…|cancel>
@@ -67,6 +73,10 @@ export function parseCommandLine(argv: string[]): Command {
   if (repeated !== 'accept' && repeated !== 'reject') {
     throw new UsageError('--repeated-authentication-performed must be accept or reject');
   }
+  const unchanged = values['unchanged-alias-updated'] ?? 'accept';
+  if (unchanged !== 'accept' && unchanged !== 'reject') {
+    throw new UsageError('--unchanged-alias-updated must be accept or reject');
+  }
   const faults: Partial<Record<string, Fault>> = {};
   for (const spec of values.fault ?? []) {
     try {
@@ -83,6 +93,7 @@ export function parseCommandLine(argv: string[]): Command {
     aliasConflict,
     faults,
     repeatedAuthenticationPerformed: repeated,
+    unchangedAliasUpdated: unchanged,
     allowClientSecretBasic: values['allow-client-secret-basic'] === true,
     allowPostAuthorize: values['allow-post-authorize'] === true,
     tokenResponseScope: values['token-response-scope'] === true,
@@ -110,6 +121,7 @@ const OPTIONS = {
   'alias-conflict': { type: 'string' },
   fault: { type: 'string', multiple: true },
   'repeated-authentication-performed': { type: 'string' },
+  'unchanged-alias-updated': { type: 'string' },
   'allow-client-secret-basic': { type: 'boolean' },
   'allow-post-authorize': { type: 'boolean' },
   'token-response-scope': { type: 'boolean' },

@@ -54,6 +54,7 @@ export interface EmulatorConfig {
   readonly allowPostAuthorize: boolean;
   readonly tokenResponseScope: boolean;
   readonly repeatedAuthenticationPerformed: 'accept' | 'reject';
+  readonly unchangedAliasUpdated: 'accept' | 'reject';
   /** Key and certificate of the HTTPS servers, if any. */
   readonly tls: { readonly key: string | Buffer; readonly cert: string | Buffer } | undefined;
   /** The key that signs ID tokens, when given (else one is generated at start). */
@@ -88,6 +89,7 @@ const KNOWN: KnownKeys<EmulatorOptions> = {
   allowPostAuthorize: true,
   tokenResponseScope: true,
   repeatedAuthenticationPerformed: true,
+  unchangedAliasUpdated: true,
   tls: true,
   signingKey: true,
 };
@@ -115,6 +117,7 @@ export function readConfig(options: EmulatorOptions | undefined): EmulatorConfig
     allowPostAuthorize: reader.boolean('allowPostAuthorize', false),
     tokenResponseScope: reader.boolean('tokenResponseScope', false),
     repeatedAuthenticationPerformed: reader.oneOf('repeatedAuthenticationPerformed', ['accept', 'reject'], 'accept'),
+    unchangedAliasUpdated: reader.oneOf('unchangedAliasUpdated', ['accept', 'reject'], 'accept'),
     tls: readTls(reader),
     signingKey: readSigningKey(reader),
   };

@@ -3,9 +3,10 @@
  * CLI), the table of active faults, and the CLI's fault grammar.
  *
  * CLI grammar: `<endpoint>=<item>[:<item>]...`, where an item is
- * `<status>` (three digits), `retry-after=<seconds>`, `delay=<ms>`, `times=<n>`, `hang` or `drop`.
+ * `<status>` (three digits), `retry-after=<seconds>`, `delay=<ms>`, `times=<n>`, `hang`, `drop` or
+ * `after` (handle the request, then drop or answer the status instead).
  * Examples: `session-feedback=503:retry-after=1`, `token=delay=2000`, `userinfo=hang`,
- * `session-feedback=500:times=1`.
+ * `session-feedback=500:times=1`, `session-feedback=drop:after:times=1`.
  *
  * @module
  */
@@ -19,6 +20,7 @@ export const ENDPOINTS: readonly EmulatorEndpoint[] = [
   'token',
   'userinfo',
   'session-feedback',
+  'custom-user-data',
 ];
 
 /** Longest `delayMs`: 10 minutes. */
@@ -32,7 +34,7 @@ export function isEndpoint(value: unknown): value is EmulatorEndpoint {
 /** A checked fault, or what is wrong with it. */
 export type FaultCheck = { ok: true; fault: Fault } | { ok: false; problem: string };
 
-const FAULT_KEYS: ReadonlySet<string> = new Set(['status', 'retryAfter', 'delayMs', 'hang', 'drop', 'times', 'body']);
+const FAULT_KEYS: ReadonlySet<string> = new Set(['status', 'retryAfter', 'delayMs', 'hang', 'drop', 'after', 'times', 'body']);
 
 /** Check that `value` is a valid {@link Fault}; return a copy of it, or the problem. */
 export function checkFault(value: unknown): FaultCheck {
@@ -46,7 +48,7 @@ function faultProblem(value: unknown): string | undefined {
   const fault = value as Record<string, unknown>;
   const unknown = Object.keys(fault).find((key) => !FAULT_KEYS.has(key));
   if (unknown !== undefined) return `unknown fault property "${unknown}" (known: ${[...FAULT_KEYS].join(', ')})`;
-  const { status, retryAfter, delayMs, hang, drop, times, body } = fault;
+  const { status, retryAfter, delayMs, hang, drop, after, times, body } = fault;
   if (status !== undefined && !isIntegerIn(status, 200, 599)) return 'status must be an integer from 200 to 599';
   if (retryAfter !== undefined && (typeof retryAfter !== 'string' || !/^[\x20-\x7e]{1,64}$/.test(retryAfter))) {
     return 'retryAfter must be 1 to 64 printable ASCII characters';
@@ -67,6 +69,8 @@ function faultProblem(value: unknown): string | undefined {
     return 'hang cannot be combined with status, drop or delayMs';
   }
   if (drop === true && status !== undefined) return 'drop cannot be combined with status';
+  if (after !== undefined && typeof after !== 'boolean') return 'after must be true or false';
+  if (after === true && status === undefined && drop !== true) return 'after needs drop or a status';
   if (status === undefined && hang !== true && drop !== true && delayMs === undefined) {
     return 'a fault needs at least one of status, delayMs, hang or drop';
   }
@@ -92,13 +96,13 @@ export function parseFaultSpec(spec: string): { endpoint: EmulatorEndpoint; faul
   for (const item of equals < 0 ? [] : spec.slice(equals + 1).split(':')) {
     const [name, arg] = splitItem(item);
     if (/^\d{3}$/.test(name) && arg === undefined) fault.status = Number(name);
-    else if ((name === 'hang' || name === 'drop') && arg === undefined) fault[name] = true;
+    else if ((name === 'hang' || name === 'drop' || name === 'after') && arg === undefined) fault[name] = true;
     else if (name === 'retry-after' && arg !== undefined && /^\d+$/.test(arg)) fault.retryAfter = arg;
     else if (name === 'delay' && arg !== undefined && /^\d+$/.test(arg)) fault.delayMs = Number(arg);
     else if (name === 'times' && arg !== undefined && /^\d+$/.test(arg)) fault.times = Number(arg);
     else {
       throw new Error(
-        `--fault "${spec}": unknown item "${item}" (use <status>, retry-after=<seconds>, delay=<ms>, times=<n>, hang or drop)`,
+        `--fault "${spec}": unknown item "${item}" (use <status>, retry-after=<seconds>, delay=<ms>, times=<n>, hang, drop or after)`,
       );
     }
   }

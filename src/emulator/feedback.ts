@@ -23,7 +23,8 @@
  *    `invalid_request`: `authentication_performed` for a user who already has an alias, when
  *    `repeatedAuthenticationPerformed` is `reject` ("an alias can be set once", D-SF; 400 because
  *    BindID's documented errors are 400 for a request it refuses and 401 for credentials, and no
- *    source shows a 409).
+ *    source shows a 409); `alias_updated` with the alias the user already has, when
+ *    `unchangedAliasUpdated` is `reject`.
  * 8. 200 `{}`. `authentication_performed` sets the alias, confirms the user and binds the device of
  *    the access token's login (`ts.bindid.app_bound_cred` on later logins from it); `alias_updated`
  *    replaces the alias; `alias_deleted` removes it and unbinds the user's devices.
@@ -213,6 +214,9 @@ function checkReport(reports: unknown, user: AppUser, ctx: Context): CheckedRepo
     ctx.config.repeatedAuthenticationPerformed === 'reject'
   ) {
     throw badRequest('an alias is already set for this user: it can be set once (use alias_updated to change it)');
+  }
+  if (type === 'alias_updated' && alias === user.alias && ctx.config.unchangedAliasUpdated === 'reject') {
+    throw badRequest('the alias is unchanged: alias_updated changes an existing alias');
   }
   return { type: type as CheckedReport['type'], ...(typeof alias === 'string' ? { alias } : {}) };
 }

@@ -34,6 +34,6 @@ export const API_ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
     '/session-feedback',
     { endpoint: 'session-feedback', methods: ['POST'], handle: handleSessionFeedback, onFault: recordFaulted },
   ],
-  ['/custom-user-data', { methods: ['GET', 'POST', 'PATCH'], handle: handleCustomUserData }],
+  ['/custom-user-data', { endpoint: 'custom-user-data', methods: ['GET', 'POST', 'PATCH'], handle: handleCustomUserData }],
   ...ADMIN_ROUTES,
 ]);

@@ -122,6 +122,13 @@ export class EmulatorServer {
     }
   }
 
+  /** The answer of an `after` fault, once the handler applied the request: a drop or the fault's status. */
+  private spoil(fault: Fault, route: Route, req: IncomingMessage, res: ServerResponse): void {
+    log('%s: request on %s applied, answer replaced by a fault', this.side, route.endpoint);
+    if (fault.drop === true) req.socket.destroy();
+    else sendFault(res, fault.status ?? 500, fault);
+  }
+
   /** Play `fault` instead of, or (for a delay alone) before, the route's handler. */
   private playFault(fault: Fault, route: Route, req: IncomingMessage, res: ServerResponse, query: string): void {
     log('%s: playing a fault on %s', this.side, route.endpoint);
@@ -130,7 +137,9 @@ export class EmulatorServer {
       return;
     }
     const act = (): void => {
-      if (fault.drop === true) {
+      if (fault.after === true) {
+        this.run(route, req, replaceAnswer(res, () => this.spoil(fault, route, req, res)), query);
+      } else if (fault.drop === true) {
         route.onFault?.(req, this.ctx, 0, 'drop');
         req.socket.destroy();
       } else if (fault.status !== undefined) {
@@ -165,4 +174,20 @@ function sendFault(res: ServerResponse, status: number, fault: Fault): void {
   }
   const json = parseJson(fault.body) !== NOT_JSON;
   sendText(res, status, fault.body, json ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8', headers);
+}
+
+/**
+ * `res` for a handler whose answer is to be replaced (an `after` fault): its headers and body are
+ * swallowed, and when it ends, `instead` answers on the real response.
+ */
+function replaceAnswer(res: ServerResponse, instead: () => void): ServerResponse {
+  const swallowed = Object.create(res) as ServerResponse;
+  swallowed.setHeader = () => swallowed;
+  swallowed.writeHead = (() => swallowed) as ServerResponse['writeHead'];
+  swallowed.write = () => true;
+  swallowed.end = (() => {
+    instead();
+    return swallowed;
+  }) as ServerResponse['end'];
+  return swallowed;
 }

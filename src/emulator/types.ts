@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
  */
 
 /** The emulated endpoints a {@link Fault} can be set on. */
-export type EmulatorEndpoint = 'discovery' | 'jwks' | 'authorize' | 'token' | 'userinfo' | 'session-feedback';
+export type EmulatorEndpoint = 'discovery' | 'jwks' | 'authorize' | 'token' | 'userinfo' | 'session-feedback' | 'custom-user-data';
 
 /**
  * A failure the emulator plays instead of (or before) its normal answer on one endpoint.
@@ -18,6 +18,9 @@ export type EmulatorEndpoint = 'discovery' | 'jwks' | 'authorize' | 'token' | 'u
  * - `delayMs`: wait this long, then give the normal answer (or the forced `status`, or `drop`).
  * - `hang`: never answer; the connection stays open until the client gives up or `close()`.
  * - `drop`: destroy the connection without answering.
+ * - `after`: with `drop` or `status`: handle the request first (a report is applied, data is stored),
+ *   then drop the connection or answer `status` instead of the real answer: "applied, then the answer
+ *   lost", the case a client's retry of an unanswered request meets.
  * - `times`: play the fault for this many requests, then clear it. Default: until cleared.
  */
 export interface Fault {
@@ -31,6 +34,8 @@ export interface Fault {
   hang?: boolean;
   /** Destroy the socket without answering. */
   drop?: boolean;
+  /** With `drop` or `status`: handle the request (apply it) first, then drop or answer `status` instead. */
+  after?: boolean;
   /** How many requests the fault applies to before it clears itself (a positive integer). */
   times?: number;
   /** Response body sent with `status` (as `text/plain` unless it parses as JSON). */
@@ -104,6 +109,12 @@ export interface EmulatorOptions {
    * set once": use `alias_updated`). BindID's real answer is not documented.
    */
   repeatedAuthenticationPerformed?: 'accept' | 'reject';
+  /**
+   * What an `alias_updated` report with the alias the user already has does: `accept` (default: a
+   * no-op, 200) or `reject` (400 `invalid_request`, "the alias is unchanged"). BindID's real answer is
+   * not documented; the library sends no such report (a re-link with an unchanged alias sends nothing).
+   */
+  unchangedAliasUpdated?: 'accept' | 'reject';
   /**
    * Serve both sides over HTTPS with this PEM key and certificate (BindID itself is HTTPS only): the
    * issuer and the API URL are then `https://`. The clients must trust the certificate (for Node.js,

@@ -103,8 +103,9 @@ export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOu
       error: (attempts) =>
         new BindIdFeedbackError(
           ErrorCode.UNAUTHORIZED,
-          `BindID refused the session feedback credentials (HTTP ${status}): check the client secret, and that ` +
-            'the access token belongs to this client and is less than an hour old',
+          `BindID refused the session feedback credentials (HTTP ${status}): check the client secret, that ` +
+            'the access token belongs to this client and is less than an hour old, and that apiUrl is not the API host of ' +
+            'another environment than issuer (sandbox and production, EU and US)',
           { status: 502, upstreamStatus: status, cause, attempts },
         ),
     };

@@ -71,8 +71,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The `data` of BindID's answer. `required` (GET): a JSON object with a `data` object, else
- * `ERR_BINDID_REJECTED`; otherwise (POST, PATCH, whose answer is not documented) `undefined` when
+ * The `data` of BindID's answer. `required` (GET): a JSON object with a `data` object, or (BindID's
+ * GET answer is undocumented) the object itself when it has no `data` member, `{}` for `null` or
+ * `"data": null`; anything else is `ERR_BINDID_REJECTED`; otherwise (POST, PATCH, whose answer is not documented) `undefined` when
  * there is no such object.
  */
 export function readCustomUserData(body: HttpBody | undefined, required: boolean, status: number, attempts: number): CustomUserData | undefined {
@@ -94,9 +95,26 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
     parsed = undefined;
   }
   const data = (parsed as { data?: unknown } | undefined)?.data;
-  if (data !== null && typeof data === 'object' && !Array.isArray(data)) return data as CustomUserData;
-  if (required) throw unexpected('is not a JSON object with a "data" object');
-  return undefined;
+  if (isJsonObject(data)) return data;
+  if (!required) return undefined;
+  const bare = bareData(parsed);
+  if (bare) return bare;
+  throw unexpected('is not a JSON object (with a "data" object), nor null');
+}
+
+/**
+ * A GET answer in a shape BindID does not document (its GET answer is unverified): `null` or
+ * `{"data": null}` is no data (`{}`), and an object without a `data` member is the data itself.
+ */
+function bareData(parsed: unknown): CustomUserData | undefined {
+  if (parsed === null) return {};
+  if (!isJsonObject(parsed)) return undefined;
+  if (!Object.hasOwn(parsed, 'data')) return parsed;
+  return parsed.data === null ? {} : undefined;
+}
+
+function isJsonObject(value: unknown): value is CustomUserData {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Keys a JSON answer may carry that an app's deep merge of the data would take for the prototype chain. */

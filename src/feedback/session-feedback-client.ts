@@ -31,7 +31,7 @@ import {
   type SessionFeedbackReport,
 } from './session-feedback-report.js';
 import { type ApiCall, sendAttempt } from './send-attempt.js';
-import { assertAccessToken, authorizationHeader, } from './signing.js';
+import { assertAccessToken, authorizationHeader } from './signing.js';
 
 const log = logger('feedback');
 
@@ -139,7 +139,9 @@ export class SessionFeedbackClient {
   /**
    * Read the custom user data of the alias of this BindID session (`GET /custom-user-data`). It
    * needs an alias (BindID refuses otherwise: `ERR_BINDID_REJECTED`). Same signing, deadline, retries
-   * and errors as the reports; an answer without a `data` object is `ERR_BINDID_REJECTED`.
+   * and errors as the reports. BindID's GET answer is undocumented: `{"data": {…}}` gives the object,
+   * a bare object (no `data` member) gives itself, `null` and `"data": null` give `{}`; anything else
+   * is `ERR_BINDID_REJECTED`.
    */
   async getCustomUserData(accessToken: string): Promise<CustomUserDataResult & { data: CustomUserData }> {
     return this.#customUserData('GET', accessToken, undefined) as Promise<CustomUserDataResult & { data: CustomUserData }>;
@@ -242,7 +244,7 @@ export class SessionFeedbackClient {
         }
         if (controller.signal.aborted) throw this.#timeoutError(type, attempts);
         if (outcome.kind === 'fail') {
-          const error = outcome.error(attempts);
+          const error = ambiguousRetries > 0 ? possiblyApplied(outcome.error(attempts)) : outcome.error(attempts);
           log('%s failed: %s after %d attempt(s)', type, error.code, attempts);
           throw error;
         }
@@ -314,4 +316,24 @@ export class SessionFeedbackClient {
       { status: 504, retryable: true, attempts, cause: safeCause(undefined, 'deadline reached') },
     );
   }
+}
+
+/**
+ * A refusal (4xx, `ERR_BINDID_REJECTED`) after an attempt that went unanswered: that attempt may have
+ * been applied (BindID sets an alias once, and may refuse the repeat), so the error says so.
+ */
+function possiblyApplied(error: BindIdFeedbackError): BindIdFeedbackError {
+  if (error.code !== ErrorCode.REJECTED) return error;
+  const { status, upstreamStatus, attempts } = error;
+  return new BindIdFeedbackError(
+    ErrorCode.REJECTED,
+    `${error.message}; an earlier attempt went unanswered and may have been applied`,
+    {
+      status,
+      possiblyApplied: true,
+      ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
+      ...(attempts === undefined ? {} : { attempts }),
+      ...(error.cause instanceof Error ? { cause: error.cause } : {}),
+    },
+  );
 }

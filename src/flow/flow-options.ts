@@ -10,6 +10,7 @@ import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-schema.js';
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
+import { assertOneEnvironment } from '../oidc/bindid-hosts.js';
 import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
 import { readStaticMetadata, type StaticOidcMetadata } from '../oidc/static-metadata.js';
 import { TransactionCookie } from '../oidc/transaction-cookie.js';
@@ -154,6 +155,8 @@ export function readFlowSettings<U>(
     pkce,
     metadata: readStaticMetadata(o, 'metadata', issuer),
   });
+  const link = readConfirmSettings<U>(o, client ?? reportClient(o, clientSecret));
+  assertOneEnvironment(o, issuer, link.client.apiUrl);
   return {
     baseUrl,
     appOrigin: new URL(baseUrl).origin,
@@ -163,7 +166,7 @@ export function readFlowSettings<U>(
     transactionCookie: new TransactionCookie(clientSecret, new URL(redirectUri).protocol === 'https:'),
     findUserByAlias,
     ...hooks,
-    link: readConfirmSettings<U>(o, client ?? reportClient(o, clientSecret)),
+    link,
   };
 }
 

@@ -49,6 +49,12 @@ export async function selfHeal<U>(
   try {
     await settings.client.send(result.accessToken, report);
   } catch (err) {
+    if (err instanceof BindIdError && err.possiblyApplied) {
+      // Refused after an unanswered attempt: the alias may be set now. Signed in; the record stays,
+      // so the next sign-in settles it (its ID token carries the alias, or this runs again).
+      log('self-heal of sub %s refused after an unanswered attempt: possibly applied', printable(sub));
+      return { user, alias: record.alias };
+    }
     if (!(err instanceof BindIdError) || !isOutage(err)) {
       log('self-heal of sub %s failed (%s): asking for the password', printable(sub), err instanceof BindIdError ? err.code : 'error');
       return undefined;
@@ -61,6 +67,20 @@ export async function selfHeal<U>(
   await settings.store.delete(healKey(sub)).catch(() => log('could not remove a self-heal record'));
   log('self-heal of sub %s: report re-sent with the new token', printable(sub));
   return { user, alias: record.alias };
+}
+
+/**
+ * A fail-open sign-in whose ID token carries `alias`: if a self-heal record waits for this `sub` and
+ * this alias, BindID has it, so the record and its queued report (if any) are done with: neither
+ * self-heal nor the outbox worker may send `authentication_performed` again for an alias BindID
+ * already returns.
+ */
+export async function settleHeal<U>(flow: FlowSettings<U>, sub: string, alias: string, outbox: Outbox): Promise<void> {
+  const record = await readHealRecord(flow.link.store, sub);
+  if (record?.alias !== alias) return;
+  await outbox.remove(outboxId(sub, alias)).catch(() => log('could not remove a settled outbox item'));
+  await flow.link.store.delete(healKey(sub)).catch(() => log('could not remove a settled self-heal record'));
+  log('sub %s signed in with the alias its self-heal record waited for: settled, nothing re-sent', printable(sub));
 }
 
 /** BindID is still down: queue the report again with the new token. False when the outbox failed. */

@@ -22,7 +22,7 @@ import { requirePassport, requireServerSession } from '../session/require-sessio
 import { sanitizeReturnTo } from '../session/return-to.js';
 import type { FlowSettings } from './flow-options.js';
 import { recognise } from './recognise.js';
-import { selfHeal } from './self-heal.js';
+import { selfHeal, settleHeal } from './self-heal.js';
 import { finishUnlink, unlinkTransaction } from './unlink.js';
 
 const log = logger('login');
@@ -94,12 +94,13 @@ export class SignInFlow<U> {
       emit('onLinkFailed', this.settings.onLinkFailed, { req, reason: 'invalid_alias', sub: result.claims.sub, error });
       throw error;
     }
+    const { failure } = this.settings.link;
     if (claim.kind === 'alias') {
+      if (failure.mode === 'open') await settleHeal(this.settings, result.claims.sub, claim.alias, failure.outbox);
       const user = await recognise(this.settings, req, claim.alias, result.claims);
       if (user === 'confirm-again') return this.#keepPending(req, result, transaction, true);
       return this.#signedIn(req, user, claim.alias, result.claims, returnTo, false);
     }
-    const { failure } = this.settings.link;
     const healed = failure.mode === 'open' ? await selfHeal(this.settings, req, result, failure.outbox) : undefined;
     if (healed) return this.#signedIn(req, healed.user, healed.alias, result.claims, returnTo, true);
     return this.#keepPending(req, result, transaction, false);

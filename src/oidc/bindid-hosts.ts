@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OptionReader } from '../internal/option-reader.js';
 
 /** The two hosts of one BindID environment, as `issuer` and `apiUrl` options take them. */
 export interface BindIdHosts {
@@ -32,3 +33,61 @@ export const BINDID_HOSTS: Readonly<Record<BindIdEnvironment, BindIdHosts>> = Ob
   production: Object.freeze({ issuer: 'https://signin.identity.security', apiUrl: 'https://api.bindid.io' }),
   productionEu: Object.freeze({ issuer: 'https://signin.eu.identity.security', apiUrl: 'https://api.eu.bindid.io' }),
 });
+
+/** `https://signin.bindid.io`: production's sign-in host on BindID's older pages (docs/bindid-hosts.md). */
+const OLDER_PRODUCTION_ISSUER = 'https://signin.bindid.io';
+
+/** The environment whose host `url` is (as `issuer` or as `apiUrl`), or `undefined` for any other host. */
+export function environmentOf(url: string, side: keyof BindIdHosts): BindIdEnvironment | undefined {
+  const origin = URL.canParse(url) ? new URL(url).origin : '';
+  if (side === 'issuer' && origin === OLDER_PRODUCTION_ISSUER) return 'production';
+  return (Object.keys(BINDID_HOSTS) as BindIdEnvironment[]).find((name) => BINDID_HOSTS[name][side] === origin);
+}
+
+/**
+ * How `issuer` and `apiUrl` relate to BindID's environments: `mixed` when both are known hosts of
+ * different environments (every report then fails with `ERR_BINDID_UNAUTHORIZED`: an access token of
+ * one environment is unknown to the other's API), `partly-known` when one is a known host and the
+ * other is not, `undefined` when they agree or neither is known (the emulator, a proxy).
+ */
+export type EnvironmentMix =
+  | { readonly kind: 'mixed'; readonly issuer: BindIdEnvironment; readonly apiUrl: BindIdEnvironment }
+  | { readonly kind: 'partly-known'; readonly known: keyof BindIdHosts; readonly environment: BindIdEnvironment };
+
+/** See {@link EnvironmentMix}. */
+export function environmentMix(issuer: string, apiUrl: string): EnvironmentMix | undefined {
+  const [ofIssuer, ofApi] = [environmentOf(issuer, 'issuer'), environmentOf(apiUrl, 'apiUrl')];
+  if (ofIssuer && ofApi) return ofIssuer === ofApi ? undefined : { kind: 'mixed', issuer: ofIssuer, apiUrl: ofApi };
+  if (ofIssuer) return { kind: 'partly-known', known: 'issuer', environment: ofIssuer };
+  if (ofApi) return { kind: 'partly-known', known: 'apiUrl', environment: ofApi };
+  return undefined;
+}
+
+/** The process warning for an `issuer` and `apiUrl` of which only one is a known BindID host. */
+export const PARTLY_KNOWN_HOSTS_WARNING = 'EXPRESS_BINDID_PARTLY_KNOWN_HOSTS';
+
+/**
+ * Refuse (`o.error`, naming `issuer` and `apiUrl` and the fix) an `issuer` and an `apiUrl` that are
+ * known hosts of different BindID environments; warn (`process.emitWarning`, code
+ * {@link PARTLY_KNOWN_HOSTS_WARNING}) when one is a known host and the other is not.
+ */
+export function assertOneEnvironment(o: OptionReader, issuer: string, apiUrl: string): void {
+  const mix = environmentMix(issuer, apiUrl);
+  if (mix?.kind === 'mixed') {
+    const hosts = BINDID_HOSTS[mix.issuer];
+    throw o.error(
+      'issuer',
+      `(${issuer}) is BindID's ${mix.issuer} sign-in host, but option \`apiUrl\` (${apiUrl}) is its ${mix.apiUrl} API host: ` +
+        `an access token of one environment is unknown to the other's API, so every report would fail with ERR_BINDID_UNAUTHORIZED. ` +
+        `Use the hosts of one environment, e.g. ...BINDID_HOSTS.${mix.issuer} (issuer ${hosts.issuer}, apiUrl ${hosts.apiUrl})`,
+    );
+  }
+  if (mix?.kind === 'partly-known') {
+    const [known, other] = mix.known === 'issuer' ? (['issuer', 'apiUrl'] as const) : (['apiUrl', 'issuer'] as const);
+    process.emitWarning(
+      `express-bindid: ${known} is BindID's ${mix.environment} host but ${other} (${mix.known === 'issuer' ? apiUrl : issuer}) is not a known BindID host: ` +
+        `if it is not a proxy of BindID's ${mix.environment} ${other === 'apiUrl' ? 'API' : 'sign-in'} host (${BINDID_HOSTS[mix.environment][other]}), every report may fail with ERR_BINDID_UNAUTHORIZED.`,
+      { code: PARTLY_KNOWN_HOSTS_WARNING },
+    );
+  }
+}

@@ -68,15 +68,15 @@ it('the issuer and the API URL swapped: one FAIL line saying so with the fix, on
       fix: `swap them: issuer ${emu.issuer} and apiUrl ${emu.apiUrl} (--issuer ${emu.issuer} --api-url ${emu.apiUrl}, or BINDID_ISSUER and BINDID_API_URL)`,
     },
     ...Object.fromEntries(
-      ['issuer', 'endpoints', 'jwks', 'client-auth', 'api-host'].map((id) => [id, { status: 'skipped', detail: 'not checked: issuer and apiUrl look swapped' }]),
+      ['issuer', 'endpoints', 'jwks', 'capabilities', 'client-auth', 'pkce', 'authorize', 'api-host'].map((id) => [id, { status: 'skipped', detail: 'not checked: issuer and apiUrl look swapped' }]),
     ),
   });
   const lines = formatSetupReport(report).split('\n');
   expect(lines.filter((line) => /^(FAIL|SKIP) /.test(line))).toEqual([
     expect.stringMatching(/^FAIL {2}discovery {5}issuer and apiUrl look swapped: /),
-    'SKIP  issuer, endpoints, jwks, client-auth, api-host  not checked: issuer and apiUrl look swapped',
+    'SKIP  issuer, endpoints, jwks, capabilities, client-auth, pkce, authorize, api-host  not checked: issuer and apiUrl look swapped',
   ]);
-  expect(lines).toContain('1 of 8 checks failed, 5 not checked.');
+  expect(lines).toContain('1 of 12 checks failed, 8 not checked.');
 });
 
 it('once the two look swapped, neither host gets the secret or a signed report: each is asked only for its discovery document', async () => {
@@ -97,6 +97,6 @@ it('a discovery that fails for another reason, the API URL serving none, is no s
   const report = await checkBindIdSetup({ ...healthy(), issuer: `${emu.apiUrl}/nowhere` });
   expect(notPassed(report).discovery?.detail).toBe(`${emu.apiUrl}/nowhere/.well-known/openid-configuration answered 404`);
   const lines = formatSetupReport(report).split('\n');
-  expect(lines).toContain('SKIP  issuer, endpoints, jwks, client-auth  not checked: discovery failed');
+  expect(lines).toContain('SKIP  issuer, endpoints, jwks, capabilities, client-auth, pkce, authorize  not checked: discovery failed');
   expect(lines.filter((line) => line.startsWith('FAIL'))).toHaveLength(1);
 });

@@ -18,7 +18,8 @@ const REDIRECT_URI = 'http://localhost:3000/bindid/callback';
 
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator({ redirectUris: [REDIRECT_URI] });
+  // The second is an app's own callback route (registered, so that its /authorize probe passes).
+  emu = await startEmulator({ redirectUris: [REDIRECT_URI, 'https://app.example.com/auth/cb'] });
 });
 afterAll(() => emu.close());
 
@@ -67,8 +68,12 @@ it('passes every check against a healthy emulator, in a fixed order', async () =
     'issuer',
     'endpoints',
     'jwks',
+    'capabilities',
     'client-auth',
+    'pkce',
+    'authorize',
     'api-host',
+    'environment',
     'redirect-uri',
     'clock',
   ]);
@@ -85,9 +90,11 @@ it('a wrong client secret fails client-auth with invalid_client, and the secret 
   expect(JSON.stringify(report)).not.toContain(wrong);
 });
 
-it('a wrong client id fails client-auth too', async () => {
+it('a wrong client id fails client-auth too, and authorize with the sign-in host\'s error page', async () => {
   const report = await checkBindIdSetup({ ...healthy(), clientId: 'someone-else' });
-  expect(Object.keys(failures(report))).toEqual(['client-auth']);
+  expect(Object.keys(failures(report))).toEqual(['client-auth', 'authorize']);
+  expect(failures(report).authorize?.detail).toMatch(/answered 400 \("BindID emulator — Unknown client"\): an error page, not the sign-in page$/);
+  expect(failures(report).authorize?.fix).toContain('the client id "someone-else" is not an application of this environment');
 });
 
 it('N167 a wrong issuer (another spelling of the host) fails the issuer check, naming the advertised one, and sends no secret', async () => {
@@ -127,7 +134,8 @@ it('an API host answering HTML, or redirecting, fails api-host', async () => {
 
 it('an http redirect URI on a host other than localhost fails redirect-uri; so does another path', async () => {
   const http = await checkBindIdSetup({ ...healthy(), redirectUri: 'http://app.example.com/bindid/callback' });
-  expect(Object.keys(failures(http))).toEqual(['redirect-uri']);
+  // Not registered at the emulator either: its /authorize shows an error page.
+  expect(Object.keys(failures(http))).toEqual(['authorize', 'redirect-uri']);
   expect(failures(http)['redirect-uri']).toEqual({
     detail: 'http on app.example.com: only localhost may use plain http',
     fix: 'use https://app.example.com/bindid/callback (and register that exact URI in the BindID Admin Portal)',
@@ -152,7 +160,7 @@ it('a discovery that redirects fails discovery (the redirect is not followed); t
       `${moved.url}/.well-known/openid-configuration redirects (301) to ${emu.issuer}/.well-known/openid-configuration; the library does not follow redirects here`,
     );
     expect(failed.discovery?.fix).toMatch(/https:\/\/signin\.eu\.identity\.security/);
-    expect(skippedIds(report)).toEqual(['issuer', 'endpoints', 'jwks', 'client-auth']);
+    expect(skippedIds(report)).toEqual(['issuer', 'endpoints', 'jwks', 'capabilities', 'client-auth', 'pkce', 'authorize']);
     expect(report.checks.find((check) => check.id === 'issuer')?.detail).toBe('not checked: discovery failed');
     expect(paths).toEqual(['GET /.well-known/openid-configuration']);
   } finally {

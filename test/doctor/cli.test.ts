@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../emulator/helpers.js';
-import { loopbackServer } from './loopback-server.js';
+import { json, loopbackServer } from './loopback-server.js';
 
 const CLI = path.join(__dirname, '..', '..', (require('../../package.json') as { bin: Record<string, string> }).bin['bindid-doctor'] as string);
 const REDIRECT_URI = 'http://localhost:3000/bindid/callback';
@@ -51,18 +51,22 @@ it('the package.json bin points at the built CLI, whose first line is the node s
 it('reads the settings from the environment, prints one PASS line per check and exits 0', async () => {
   const { code, stdout, stderr } = await run([], environment());
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-  const lines = stdout.split('\n').filter((line) => /^(PASS|FAIL) /.test(line));
+  const lines = stdout.split('\n').filter((line) => /^(PASS|WARN|FAIL) /.test(line));
   expect(lines.map((line) => line.split(/\s+/).slice(0, 2).join(' '))).toEqual([
     'PASS discovery',
     'PASS issuer',
     'PASS endpoints',
     'PASS jwks',
+    'PASS capabilities',
     'PASS client-auth',
+    'PASS pkce',
+    'PASS authorize',
     'PASS api-host',
+    'PASS environment',
     'PASS redirect-uri',
     'PASS clock',
   ]);
-  expect(stdout).toContain('All 8 checks passed.');
+  expect(stdout).toContain('All 12 checks passed.');
   expect(stdout).not.toContain(emu.clientSecret);
 });
 
@@ -72,7 +76,11 @@ it('a flag wins over its variable: a wrong --client-secret fails client-auth wit
   expect(code).toBe(1);
   expect(stdout).toMatch(/^FAIL {2}client-auth {3}.*refused the client \(401 invalid_client\)\n {20}fix: check clientId and clientSecret/m);
   expect(stdout).toMatch(/^FAIL {2}redirect-uri {2}http on app\.example\.com/m);
-  expect(stdout).toContain('2 of 8 checks failed.');
+  // Not registered at the emulator: its /authorize answers an error page.
+  expect(stdout).toMatch(/^FAIL {2}authorize {5}.*answered 400 \("BindID emulator — Unregistered redirect_uri"\)/m);
+  // pkce compares nothing once the client is refused.
+  expect(stdout).toMatch(/^SKIP {2}pkce {10}not checked: an invalid code got 401 invalid_client/m);
+  expect(stdout).toContain('3 of 12 checks failed, 1 not checked.');
   for (const secret of [wrong, emu.clientSecret]) expect(stdout + stderr).not.toContain(secret);
 });
 
@@ -109,4 +117,36 @@ it('a secret read with its trailing newline: exit 1, the FAIL line names the new
   expect(code).toBe(1);
   expect(stdout).toMatch(/^FAIL {2}client-auth {3}the client secret has trailing whitespace "\\n", /m);
   expect(stdout).not.toContain(emu.clientSecret);
+});
+
+it('--pkce false and --aux-link reach the /authorize probe; a WARN line exits 0; --pkce with another value exits 2', async () => {
+  const signIn = await loopbackServer((req, base) => {
+    const path = new URL(req.url ?? '/', base).pathname;
+    if (path === '/.well-known/openid-configuration') {
+      return json({ issuer: base, authorization_endpoint: `${base}/authorize`, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks`, code_challenge_methods_supported: ['S256'], token_endpoint_auth_methods_supported: ['client_secret_post'], id_token_signing_alg_values_supported: ['RS256'] });
+    }
+    if (path === '/jwks') return json({ keys: [{ kty: 'RSA', use: 'sig', alg: 'RS256', n: 'sXch', e: 'AQAB' }] });
+    if (path === '/authorize') return { status: 200, headers: { 'content-type': 'text/html' }, body: '<title>Sign in</title>' };
+    // The exchange with a code_verifier is refused otherwise: a WARN for an app with PKCE on.
+    return signIn.bodies[signIn.bodies.length - 1]?.includes('code_verifier=') ? json({ error: 'invalid_request' }, 400) : json({ error: 'invalid_grant' }, 400);
+  });
+  try {
+    const env = { ...environment(), BINDID_ISSUER: signIn.url };
+    const warned = await run([], env);
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toMatch(/^WARN {2}pkce {10}an invalid code got 400 invalid_grant without a code_verifier but 400 invalid_request with a dummy one/m);
+    expect(warned.stdout).toContain('All 12 checks passed, 1 with a warning.');
+    signIn.requests.length = 0;
+    const off = await run(['--pkce', 'false', '--aux-link', 'https://app.example.com/other'], env);
+    expect(off.code).toBe(0);
+    expect(off.stdout).toMatch(/^PASS {2}pkce {10}.*pkce is off, as this suggests$/m);
+    const authorize = signIn.requests.find((request) => request.startsWith('GET /authorize?')) ?? '';
+    expect(authorize).not.toContain('code_challenge');
+    expect(authorize).toContain(`bindid_aux_link=${encodeURIComponent('https://app.example.com/other')}`);
+    const bad = await run(['--pkce', 'maybe'], env);
+    expect({ code: bad.code, stdout: bad.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(bad.stderr).toMatch(/^bindid-doctor: --pkce \(or BINDID_PKCE\) must be true or false/);
+  } finally {
+    await signIn.close();
+  }
 });

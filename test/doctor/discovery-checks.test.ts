@@ -50,7 +50,7 @@ it('an issuer nobody listens on fails discovery with the connection error and a 
   await closed.close();
   const outcome = await checkDiscovery(closed.url, context());
   const { checks } = outcome;
-  expect(checks.map((c) => [c.id, c.status])).toEqual([['discovery', 'fail'], ['issuer', 'skipped'], ['endpoints', 'skipped'], ['jwks', 'skipped']]);
+  expect(checks.map((c) => [c.id, c.status])).toEqual([['discovery', 'fail'], ['issuer', 'skipped'], ['endpoints', 'skipped'], ['jwks', 'skipped'], ['capabilities', 'skipped']]);
   expect(checks[0]).toEqual({
     id: 'discovery',
     status: 'fail',

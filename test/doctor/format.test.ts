@@ -42,3 +42,14 @@ it('escapes control characters in details and fixes: an issuer with ESC sequence
   expect(text.split('\n').filter((line) => line.startsWith('PASS'))).toEqual([]);
   expect(text).toContain('says "x\\u001b[2J\\u001b[1;32mPASS  client-auth   all good\\u001b[0m\\u000d\\u000aPASS  fake"');
 });
+
+it('a WARN line carries its fix; warnings are counted in the summary and never as failures', () => {
+  const warn: BindIdSetupCheck = { id: 'pkce', status: 'warn', detail: 'the answers differ', fix: 'set pkce: false' };
+  const pass: BindIdSetupCheck = { id: 'clock', status: 'pass', detail: 'in step' };
+  expect(formatSetupReport({ ok: true, checks: [warn, pass] })).toBe(
+    ['WARN  pkce          the answers differ', '                    fix: set pkce: false', 'PASS  clock         in step', '', 'All 2 checks passed, 1 with a warning.', ''].join('\n'),
+  );
+  const failed: BindIdSetupCheck = { id: 'authorize', status: 'fail', detail: 'an error page', fix: 'register it' };
+  const skipped: BindIdSetupCheck = { id: 'jwks', status: 'skipped', detail: 'not checked' };
+  expect(formatSetupReport({ ok: false, checks: [warn, failed, skipped] }).split('\n').at(-2)).toBe('1 of 3 checks failed, 1 with a warning, 1 not checked.');
+});

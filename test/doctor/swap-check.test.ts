@@ -27,7 +27,10 @@ it('the production API host as issuer and a production sign-in host as API URL l
     'issuer skipped',
     'endpoints skipped',
     'jwks skipped',
+    'capabilities skipped',
     'client-auth skipped',
+    'pkce skipped',
+    'authorize skipped',
     'api-host skipped',
   ]);
   expect(ctx.dates).toEqual([]);

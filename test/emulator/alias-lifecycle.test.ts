@@ -85,6 +85,36 @@ describe('alias lifecycle (aliasConflict: reject, the default)', () => {
   });
 });
 
+describe('alias_updated with the alias the user already has (unchangedAliasUpdated)', () => {
+  it("'accept' (default): 200, the alias unchanged", async () => {
+    const emu = await startEmulator();
+    try {
+      const first = await login(emu, 'alice');
+      expect(await report(emu, first.accessToken, 'authentication_performed', 'same')).toBe(200);
+      const again = await login(emu, 'alice');
+      expect(await report(emu, again.accessToken, 'alias_updated', 'same')).toBe(200);
+      expect(emu.aliasOf(first.claims.sub as string)).toBe('same');
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it("'reject': 400 invalid_request for the same alias; a new alias is still accepted", async () => {
+    const emu = await startEmulator({ unchangedAliasUpdated: 'reject' });
+    try {
+      const first = await login(emu, 'alice');
+      expect(await report(emu, first.accessToken, 'authentication_performed', 'same')).toBe(200);
+      const again = await login(emu, 'alice');
+      expect(await report(emu, again.accessToken, 'alias_updated', 'same')).toBe(400);
+      expect(emu.reports().at(-1)?.error).toMatch(/unchanged/);
+      expect(await report(emu, again.accessToken, 'alias_updated', 'other')).toBe(200);
+      expect(emu.aliasOf(first.claims.sub as string)).toBe('other');
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
 describe('aliasConflict: allow', () => {
   it("aliasConflict 'allow': two users may hold the same alias", async () => {
     const emu = await startEmulator({ aliasConflict: 'allow' });

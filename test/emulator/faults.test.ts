@@ -6,7 +6,8 @@ import { ErrorCode, isBindIdError } from '../../src/errors.js';
 import { parseFaultSpec } from '../../src/emulator/faults.js';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { settlesAt, until, watch, withFakeClock } from '../helpers/fake-clock.js';
-import { get, login, sendFeedback, startEmulator } from './helpers.js';
+import { authorizationHeader } from '../../src/feedback/signing.js';
+import { feedbackBody, get, login, sendFeedback, startEmulator } from './helpers.js';
 
 let emu: Emulator;
 let token: string;
@@ -94,6 +95,40 @@ describe('faults', () => {
     expect((await sendFeedback(emu, token)).status).toBe(200);
   });
 
+  it('after + drop: the report is applied (the next login carries the alias), then the connection dropped', async () => {
+    const { accessToken } = await login(emu, 'new');
+    emu.setFault('session-feedback', { drop: true, after: true, times: 1 });
+    await expect(sendFeedback(emu, accessToken, { body: feedbackBody(accessToken, { alias: 'applied-then-lost' }) })).rejects.toThrow();
+    expect(emu.reports().at(-1)).toMatchObject({ type: 'authentication_performed', alias: 'applied-then-lost', accepted: true });
+    const sub = emu.reports().at(-1)?.sub as string;
+    expect(emu.aliasOf(sub)).toBe('applied-then-lost');
+  });
+
+  it('after + status: the report is applied, then the status answered instead of 200', async () => {
+    const { accessToken } = await login(emu, 'new');
+    emu.setFault('session-feedback', { status: 502, after: true, times: 1 });
+    const res = await sendFeedback(emu, accessToken, { body: feedbackBody(accessToken, { alias: 'applied-then-502' }) });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ error: 'emulated_fault' });
+    expect(emu.reports().at(-1)).toMatchObject({ alias: 'applied-then-502', accepted: true });
+  });
+
+  it('faults play on /custom-user-data too; after + drop stores the data, then drops', async () => {
+    emu.setAlias(emu.subOf('bob') as string, 'cud-fault');
+    const { accessToken: token } = await login(emu, 'bob');
+    const call = (method: string, body?: unknown) =>
+      fetch(`${emu.apiUrl}/custom-user-data`, {
+        method,
+        headers: { authorization: authorizationHeader(emu.clientSecret, token), ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    emu.setFault('custom-user-data', { status: 503, times: 1 });
+    expect((await call('GET')).status).toBe(503);
+    emu.setFault('custom-user-data', { drop: true, after: true, times: 1 });
+    await expect(call('POST', { data: { plan: 'gold' } })).rejects.toThrow();
+    expect(await (await call('GET')).json()).toEqual({ data: { plan: 'gold' } });
+  });
+
   it('clearFaults() clears every fault', async () => {
     emu.setFault('discovery', { status: 500 });
     emu.setFault('jwks', { status: 500 });
@@ -171,6 +206,8 @@ describe('the CLI fault grammar (parseFaultSpec)', () => {
     ['jwks=drop', { endpoint: 'jwks', fault: { drop: true } }],
     ['session-feedback=500:times=1', { endpoint: 'session-feedback', fault: { status: 500, times: 1 } }],
     ['discovery=delay=100:drop', { endpoint: 'discovery', fault: { delayMs: 100, drop: true } }],
+    ['session-feedback=drop:after:times=1', { endpoint: 'session-feedback', fault: { drop: true, after: true, times: 1 } }],
+    ['custom-user-data=500:after', { endpoint: 'custom-user-data', fault: { status: 500, after: true } }],
   ])('%s', (spec, expected) => {
     expect(parseFaultSpec(spec)).toEqual(expected);
   });
@@ -183,6 +220,8 @@ describe('the CLI fault grammar (parseFaultSpec)', () => {
     ['token=delay=soon', /unknown item "delay=soon"/],
     ['token=hang:503', /hang cannot be combined/],
     ['token=retry-after=1', /need a status/],
+    ['session-feedback=after', /after needs drop or a status/],
+    ['session-feedback=delay=5:after', /after needs drop or a status/],
   ])('rejects %s', (spec, message) => {
     expect(() => parseFaultSpec(spec)).toThrow(message);
   });

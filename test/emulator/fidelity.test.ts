@@ -33,13 +33,23 @@ describe('verified data (acr_values ts.bindid.iac.*)', () => {
     expect(after).not.toHaveProperty('acr');
   });
 
-  it('a phone verification releases phone_number even without the phone scope; unknown ACR values are ignored', async () => {
+  it('a phone verification without the phone scope verifies but releases no phone_number (D-VER); with the scope it does; unknown ACR values are ignored', async () => {
     const plain = (await loginWith(emu, 'una', { scope: 'openid' })).claims;
     expect(plain).not.toHaveProperty('phone_number');
     const claims = (await loginWith(emu, 'una', { scope: 'openid', acr_values: 'ts.bindid.iac.phone_number urn:other' }))
       .claims;
-    expect(claims).toMatchObject({ phone_number: '+15555550101', phone_number_verified: true, acr: 'ts.bindid.iac.phone_number' });
+    expect(claims).toMatchObject({ acr: 'ts.bindid.iac.phone_number' });
+    expect(claims).not.toHaveProperty('phone_number');
     expect(claims).not.toHaveProperty('email');
+    const scoped = (await loginWith(emu, 'una', { scope: 'openid phone', acr_values: 'ts.bindid.iac.phone_number' })).claims;
+    expect(scoped).toMatchObject({ phone_number: '+15555550101', phone_number_verified: true, acr: 'ts.bindid.iac.phone_number' });
+  });
+
+  it('an email verification (acr_values=ts.bindid.iac.email) without the email scope releases no email (D-VER)', async () => {
+    const claims = (await loginWith(emu, 'new', { scope: 'openid', acr_values: 'ts.bindid.iac.email' })).claims;
+    expect(claims).toMatchObject({ acr: 'ts.bindid.iac.email' });
+    expect(claims).not.toHaveProperty('email');
+    expect(claims).not.toHaveProperty('email_verified');
   });
 
   it('a new person has no email unless asked to verify one; login_hint gives the address (unverified until verified)', async () => {

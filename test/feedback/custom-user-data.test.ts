@@ -53,6 +53,29 @@ describe('custom user data on the wire', () => {
     expect(err.message).toMatch(/custom user data/);
   });
 
+  it('a GET answer that is a bare object is that data; null and "data": null are {} (BindID\'s GET shape is undocumented)', async () => {
+    const client = makeClient(bindid.url);
+    bindid.script(
+      reply.json(200, { plan: 'gold', nested: { data: 1 } }),
+      reply.json(200, null),
+      reply.json(200, { data: null }),
+    );
+    expect((await client.getCustomUserData(newToken())).data).toEqual({ plan: 'gold', nested: { data: 1 } });
+    expect((await client.getCustomUserData(newToken())).data).toEqual({});
+    expect((await client.getCustomUserData(newToken())).data).toEqual({});
+  });
+
+  it.each([
+    ['an array', [1]],
+    ['a string', 'ok'],
+    ['a data array', { data: [1] }],
+    ['a data string', { data: 'x' }],
+  ])('a GET answer that is %s is still ERR_BINDID_REJECTED', async (_what, body) => {
+    bindid.script(reply.json(200, body));
+    const err = await rejection(makeClient(bindid.url).getCustomUserData(newToken()));
+    expect(err.code).toBe(ErrorCode.REJECTED);
+  });
+
   it('a GET answer larger than maxResponseBytes is ERR_BINDID_REJECTED naming the option', async () => {
     bindid.script(reply.json(200, { data: { blob: 'x'.repeat(2000) } }));
     const err = await rejection(makeClient(bindid.url, { maxResponseBytes: 1024 }).getCustomUserData(newToken()));

@@ -7,8 +7,13 @@
  * unknown alias and handles replays with its own state): those doors skip the row.
  */
 import session from 'express-session';
+import type { EmulatorOptions } from '../../src/emulator/index.js';
 import { createSigningKey } from '../../src/emulator/keys.js';
-import { CONFIRM_AGAIN } from '../../src/index.js';
+import { healKey } from '../../src/fail-open/failure-policy.js';
+import { outboxId } from '../../src/fail-open/outbox.js';
+import { OutboxWorker } from '../../src/fail-open/outbox-worker.js';
+import { StoreOutbox } from '../../src/fail-open/store-outbox.js';
+import { CONFIRM_AGAIN, SessionFeedbackClient } from '../../src/index.js';
 import { type Door, DOOR_ORIGIN, type DoorName, DOORS, type DoorOptions, type DoorUser, freshAccount, HTTPS_DOOR_ORIGIN, openDoor } from '../helpers/doors.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { TEST_SIGNING_KEY } from '../helpers/signing-key.js';
@@ -176,6 +181,37 @@ function withAlias(door: Door, alias: string | undefined): string {
   return id;
 }
 
+/** A named identity the emulator knows, without an alias, and its `sub`. */
+function identityOf(door: Door): { id: string; sub: string } {
+  const id = `id-${Math.random().toString(36).slice(2, 10)}`;
+  return { id, sub: door.emulator.addIdentity({ id }) };
+}
+
+/** What fail-open keeps for `sub` and `alias`: its self-heal record, and the queued report. */
+async function pendingHeal(door: Door, sub: string, alias: string): Promise<{ record: boolean; queued: boolean }> {
+  const record = (await door.store.get(healKey(sub))) !== undefined;
+  const queued = (await new StoreOutbox(door.store).get(outboxId(sub, alias))) !== undefined;
+  return { record, queued };
+}
+
+/** One run of an outbox worker over the door's outbox (the door starts none): what it delivered. */
+async function drainOutbox(door: Door): Promise<number> {
+  const client = new SessionFeedbackClient({ apiUrl: door.emulator.apiUrl, clientSecret: door.emulator.clientSecret });
+  const { delivered, retried, deadLettered } = await new OutboxWorker({ outbox: new StoreOutbox(door.store), client }).runOnce();
+  return delivered + retried + deadLettered;
+}
+
+/**
+ * Link `identity` to `account` while BindID is down (fail-open: the report queued, a self-heal
+ * record written), then clear the fault and the events.
+ */
+async function linkWhileDown(door: Door, identity: string, account: { username: string; password: string }): Promise<void> {
+  door.emulator.setFault('session-feedback', { status: 503 });
+  await link(door, identity, account);
+  door.emulator.clearFaults();
+  door.events.length = 0;
+}
+
 interface Row {
   name: string;
   options?: (emulator: Door['emulator']) => DoorOptions;
@@ -183,6 +219,8 @@ interface Row {
   appsOwn?: DoorName[];
   /** Only these events are compared (a door may emit its own besides, e.g. the router's page events). */
   events?: string[];
+  /** The emulator's options for this row. */
+  emulator?: EmulatorOptions;
   run(door: Door): Promise<Observation>;
   expected: Observation;
 }
@@ -204,6 +242,9 @@ function rows(): Row[] {
   const byEmail = freshAccount();
   const refusedBy = freshAccount();
   const planted = freshAccount();
+  const lost = freshAccount();
+  const settled = freshAccount();
+  const healedMaybe = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -245,10 +286,26 @@ function rows(): Row[] {
       expected: { outcome: 'error ERR_BINDID_ALIAS_UNUSABLE (403)', reports: [], events: ['onLinkFailed invalid_alias'] },
     },
     {
-      name: 'CONFIRM_AGAIN: the password again, then alias_updated',
+      name: 'CONFIRM_AGAIN with the alias unchanged: the password again, nothing sent to BindID',
       options: () => ({ findUserByAlias: (alias) => (alias === confirmAgainAlias ? CONFIRM_AGAIN : null) }),
       async run(door) {
         confirmAgainAlias = String(again.id);
+        const agent = door.agent();
+        const first = await outcomeOf(door, agent, await signIn(door, agent, withAlias(door, confirmAgainAlias)));
+        const done = await outcomeOf(door, agent, await confirm(agent, door, again));
+        return observe(door, `${first}, then ${done}`);
+      },
+      expected: {
+        outcome: `confirm page, then signed in as ${again.username} at /account`,
+        reports: [],
+        events: ['onLinked'],
+      },
+    },
+    {
+      name: 'CONFIRM_AGAIN with a new alias: the password again, then alias_updated',
+      options: () => ({ findUserByAlias: (alias) => (alias === confirmAgainAlias ? CONFIRM_AGAIN : null) }),
+      async run(door) {
+        confirmAgainAlias = `old-${again.id}`;
         const agent = door.agent();
         const first = await outcomeOf(door, agent, await signIn(door, agent, withAlias(door, confirmAgainAlias)));
         const done = await outcomeOf(door, agent, await confirm(agent, door, again));
@@ -352,6 +409,55 @@ function rows(): Row[] {
         outcome: `signed in as ${heal.username} at /account`,
         reports: [`authentication_performed ${heal.id}`],
         events: ['onRecognized healed'],
+      },
+    },
+    {
+      name: "fail-open: a sign-in whose ID token carries the alias of a pending self-heal record settles it: the record and its queued report go, nothing is sent again",
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open' }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        const alias = String(settled.id);
+        await linkWhileDown(door, id, settled);
+        const before = await pendingHeal(door, sub, alias);
+        // BindID holds the alias all the same (a report applied whose answer was lost): its ID token carries it.
+        door.emulator.setAlias(sub, alias);
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        const after = await pendingHeal(door, sub, alias);
+        return observe(door, outcome, { before, after, outboxSent: await drainOutbox(door) });
+      },
+      expected: {
+        outcome: `signed in as ${settled.username} at /account`,
+        reports: [],
+        events: ['onRecognized'],
+        extra: { before: { record: true, queued: true }, after: { record: false, queued: false }, outboxSent: 0 },
+      },
+    },
+    {
+      name: "fail-open: a self-heal whose re-sent report is applied, its answer lost and the retry refused (possibly applied) signs the user in as healed; the next sign-in's ID token settles the record",
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open' }),
+      emulator: { repeatedAuthenticationPerformed: 'reject' },
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        const alias = String(healedMaybe.id);
+        await linkWhileDown(door, id, healedMaybe);
+        door.emulator.setFault('session-feedback', { drop: true, after: true, times: 1 });
+        const agent = door.agent();
+        const healed = await outcomeOf(door, agent, await signIn(door, agent, id));
+        const kept = await pendingHeal(door, sub, alias);
+        const next = door.agent();
+        const again = await outcomeOf(door, next, await signIn(door, next, id));
+        const after = await pendingHeal(door, sub, alias);
+        return observe(door, `${healed}; next sign-in: ${again}`, { kept, after, outboxSent: await drainOutbox(door) });
+      },
+      expected: {
+        outcome: `signed in as ${healedMaybe.username} at /account; next sign-in: signed in as ${healedMaybe.username} at /account`,
+        // The self-heal's first attempt, applied (its answer dropped); the refused retry is not a report BindID acted on.
+        reports: [`authentication_performed ${healedMaybe.id}`],
+        events: ['onRecognized healed', 'onRecognized'],
+        extra: { kept: { record: true, queued: true }, after: { record: false, queued: false }, outboxSent: 0 },
       },
     },
     {
@@ -464,6 +570,27 @@ function rows(): Row[] {
       expected: { outcome: 'error ERR_BINDID_CALLBACK_INVALID (400), then confirm page', reports: [], events: [] },
     },
     {
+      name: "a report applied but its answer lost, refused on the retry (an alias is set once): signed in as possibly applied; the next sign-in's ID token settles it",
+      emulator: { repeatedAuthenticationPerformed: 'reject' },
+      events: ['onFeedbackError', 'onLinked', 'onRecognized'],
+      async run(door) {
+        const identity = withAlias(door, undefined);
+        door.emulator.setFault('session-feedback', { drop: true, after: true, times: 1 });
+        const agent = door.agent();
+        await signIn(door, agent, identity);
+        const done = await outcomeOf(door, agent, await confirm(agent, door, lost));
+        const refusal = door.events.find(([event]) => event === 'onFeedbackError')?.[1].error as { code?: string; possiblyApplied?: boolean } | undefined;
+        const next = door.agent();
+        const again = await outcomeOf(door, next, await signIn(door, next, identity));
+        return observe(door, `${done} (${refusal?.code}, possiblyApplied ${refusal?.possiblyApplied}); next sign-in: ${again}`);
+      },
+      expected: {
+        outcome: `signed in as ${lost.username} at /account (ERR_BINDID_REJECTED, possiblyApplied true); next sign-in: signed in as ${lost.username} at /account`,
+        reports: [`authentication_performed ${lost.id}`],
+        events: ['onFeedbackError', 'onLinked', 'onRecognized'],
+      },
+    },
+    {
       name: "the local strategy's usernameField is the field the confirm form posts",
       options: () => ({ usernameField: 'email' }),
       async run(door) {
@@ -483,7 +610,7 @@ function rows(): Row[] {
 const table = rows();
 describe.each(table.map((row) => [row.name, row] as const))('%s', (_name, row) => {
   it.each(DOORS.filter((d) => !row.appsOwn?.includes(d)))('through the %s', async (name) => {
-    const door = await openDoor(name, row.options ?? {});
+    const door = await openDoor(name, row.options ?? {}, row.emulator);
     try {
       const seen = await row.run(door);
       const compared = row.events ? { ...seen, events: seen.events.filter((e) => row.events?.includes(e.split(' ')[0] ?? '')) } : seen;

@@ -19,9 +19,10 @@ import session from 'express-session';
 import * as oidc from 'openid-client';
 import passport from 'passport';
 import request from 'supertest';
-import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { assertSameOriginRequest, type AuthorizationParams, type BindIdAuthInfo, BindIdStrategy, bindIdRouter, CONFIRM_AGAIN, clearPendingLogin, createLocalStrategy, csrfToken, getPendingLogin, isBindIdError, isNewBindIdUser, MemoryBindIdStore, SessionFeedbackClient, sendAuthenticationPerformed, storePendingLogin, unlinkBindId } from '../../src/index.js';
 import type { StaticOidcMetadata } from '../../src/oidc/static-metadata.js';
+import { journeyEmulatorMode } from './emulator-mode.js';
 import { TEST_SIGNING_KEY } from './signing-key.js';
 
 export const DOOR_ORIGIN = 'http://localhost:4000';
@@ -81,6 +82,8 @@ export interface Door {
   readonly emulator: Emulator;
   readonly app: express.Express;
   readonly events: DoorEvent[];
+  /** The library's store (the link registry, fail-open's outbox and self-heal records). */
+  readonly store: MemoryBindIdStore;
   readonly paths: { login: string; callback: string; confirm: string; cancel: string; unlink: string };
   /** The username field the confirm form posts. */
   readonly usernameField: string;
@@ -91,8 +94,12 @@ export interface Door {
 /** The door cannot take this option at all (today): the scenario fails on it. */
 export class DoorUnsupported extends Error {}
 
-/** Start a door's app and its emulator. */
-export async function openDoor(name: DoorName, given: DoorOptions | ((emulator: Emulator) => DoorOptions) = {}): Promise<Door> {
+/** Start a door's app and its emulator (in the journey suites' mode, then `emulatorOptions`). */
+export async function openDoor(
+  name: DoorName,
+  given: DoorOptions | ((emulator: Emulator) => DoorOptions) = {},
+  emulatorOptions: EmulatorOptions = {},
+): Promise<Door> {
   const paths = {
     login: name === 'own-callback' ? '/auth/bindid' : '/login/bindid',
     callback: name === 'own-callback' ? '/auth/bindid/callback' : '/bindid/callback',
@@ -101,18 +108,22 @@ export async function openDoor(name: DoorName, given: DoorOptions | ((emulator: 
     unlink: '/bindid/unlink',
   };
   const emulator = await createEmulator({
+    ...journeyEmulatorMode(),
+    ...emulatorOptions,
     signingKey: TEST_SIGNING_KEY,
     redirectUris: [`${DOOR_ORIGIN}${paths.callback}`, `${HTTPS_DOOR_ORIGIN}${paths.callback}`],
   });
   const events: DoorEvent[] = [];
   try {
     const options = typeof given === 'function' ? given(emulator) : given;
-    const app = buildApp(name, emulator, options, events, paths);
+    const store = options.store ?? new MemoryBindIdStore();
+    const app = buildApp(name, emulator, options, events, paths, store);
     return {
       name,
       emulator,
       app,
       events,
+      store,
       paths,
       usernameField: (typeof given === 'function' ? undefined : given.usernameField) ?? 'username',
       agent: () => request.agent(app),
@@ -126,7 +137,7 @@ export async function openDoor(name: DoorName, given: DoorOptions | ((emulator: 
 
 type Paths = Door['paths'];
 
-function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, events: DoorEvent[], paths: Paths): express.Express {
+function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, events: DoorEvent[], paths: Paths, store: MemoryBindIdStore): express.Express {
   const origin = options.https ? HTTPS_DOOR_ORIGIN : DOOR_ORIGIN;
   const record = (hook: string) => (event: object) => {
     const { req: _req, ...payload } = event as { req?: unknown } & Record<string, unknown>;
@@ -143,7 +154,6 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
   const openOnly = options.failureMode === 'open' ? { onReportQueued: record('onReportQueued'), outboxWorker: false as const } : {};
   const findUserByAlias = (alias: string) =>
     options.findUserByAlias ? options.findUserByAlias(alias) : (publicUser(ACCOUNTS.find((a) => String(a.id) === alias)) ?? null);
-  const store = options.store ?? new MemoryBindIdStore();
   const instance = new passport.Passport();
   instance.serializeUser((user, done) => done(null, (user as DoorUser).id));
   instance.deserializeUser((id: number, done) => done(null, publicUser(ACCOUNTS.find((a) => a.id === id)) ?? false));

@@ -13,6 +13,7 @@ import request from 'supertest';
 import { type Emulator, type EmulatorOptions, createEmulator } from '../../src/emulator/index.js';
 import { TEST_SIGNING_KEY } from './signing-key.js';
 import { type BindIdRouter, type BindIdRouterOptions, bindIdRouter, createLocalStrategy, isBindIdError } from '../../src/index.js';
+import { journeyEmulatorMode } from './emulator-mode.js';
 
 export const APP_ORIGIN = 'http://localhost:4000';
 
@@ -102,6 +103,7 @@ export async function createFlow(options: FlowOptions = {}): Promise<Flow> {
   if (options.sharedEmulator) return buildFlow(options.sharedEmulator, options, false);
   const emulator = await createEmulator({
     signingKey: TEST_SIGNING_KEY,
+    ...journeyEmulatorMode(),
     ...options.emulator,
     redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(options.emulator?.redirectUris ?? [])],
   });
@@ -150,7 +152,7 @@ export function useFlowPerTest(perTest: FlowPerTestOptions = {}): { start(option
     const { shareEmulator } = perTest;
     if (!shareEmulator || options.emulator || options.sharedEmulator) return options.sharedEmulator;
     const settings = shareEmulator === true ? {} : shareEmulator;
-    shared ??= createEmulator({ ...settings, redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(settings.redirectUris ?? [])] });
+    shared ??= createEmulator({ ...journeyEmulatorMode(), ...settings, redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(settings.redirectUris ?? [])] });
     const emulator = await shared;
     resetEmulator(emulator, settings.identities?.map((identity) => identity.id));
     return emulator;
@@ -179,7 +181,7 @@ export function useFlowPerTest(perTest: FlowPerTestOptions = {}): { start(option
 export function useSharedEmulator(options: EmulatorOptions = {}): () => Emulator {
   let emulator: Emulator | undefined;
   beforeAll(async () => {
-    emulator = await createEmulator({ ...options, redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(options.redirectUris ?? [])] });
+    emulator = await createEmulator({ ...journeyEmulatorMode(), ...options, redirectUris: [`${APP_ORIGIN}/bindid/callback`, ...(options.redirectUris ?? [])] });
   });
   beforeEach(() => {
     if (emulator) resetEmulator(emulator, options.identities?.map((identity) => identity.id));

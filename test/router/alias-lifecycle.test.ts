@@ -97,10 +97,21 @@ describe('re-linking a BindID user whose ID token carries an alias', () => {
     };
   }
 
-  it('N151 CONFIRM_AGAIN with the same alias reports alias_updated on the wire, never a second authentication_performed', async () => {
+  it('N151 CONFIRM_AGAIN with the same alias sends nothing to BindID (it holds that alias), never a second authentication_performed', async () => {
     const { types, alias } = await relink((user) => String(user.id));
+    expect(types).toEqual([['authentication_performed', alias, true]]);
+  });
+
+  it('N151 CONFIRM_AGAIN with a new alias reports alias_updated on the wire, never a second authentication_performed', async () => {
+    let linkedOnce = false;
+    const { types, alias } = await relink((user) => {
+      const alias = linkedOnce ? `${user.id}-v2` : String(user.id);
+      linkedOnce = true;
+      return alias;
+    });
+    expect(alias).toMatch(/-v2$/);
     expect(types).toEqual([
-      ['authentication_performed', alias, true],
+      ['authentication_performed', alias?.replace(/-v2$/, ''), true],
       ['alias_updated', alias, true],
     ]);
   });

@@ -27,7 +27,7 @@ req.session.bindid.pending;
 
 // The request state set by the confirmation middleware: optional, never assumed.
 expectTypeOf(req.bindid).toEqualTypeOf<BindIdRequestState | undefined>();
-expectTypeOf<BindIdRequestState>().toEqualTypeOf<{ alias: string; sub: string; claims: BindIdClaims; report: 'sent' | 'queued' }>();
+expectTypeOf<BindIdRequestState>().toEqualTypeOf<{ alias: string; sub: string; claims: BindIdClaims; report: 'sent' | 'queued' | 'unchanged' | 'possibly-applied' }>();
 // @ts-expect-error req.bindid may be undefined
 req.bindid.alias;
 if (req.bindid) expectTypeOf(req.bindid.alias).toEqualTypeOf<string>();
