@@ -4,11 +4,14 @@
  * the unmutated sources, and a child process is out of Stryker's reach: such a suite can never kill a
  * mutant, it only fails in Stryker's sandbox, which has no dist/).
  *
- * Two additions for Stryker (scripts/mutation/): a test environment that charges the code run while
- * a file loads or in a `beforeAll` to the tests that depend on it, and bails once a mutant is killed
- * (environment.cjs); and a filter that, while a mutant is tested, loads only the test files that
- * reached it in the dry run (filter.cjs). Outside Stryker both change nothing: `npx jest -c
- * jest.mutation.config.js` runs these suites as `npm test` does.
+ * Additions for Stryker (scripts/mutation/): a test environment that charges the code run while
+ * a file loads or in a `beforeAll` to the tests that depend on it, and skips a mutant's remaining
+ * tests once one killed it (environment.cjs); a filter that, while a mutant is tested, loads only the
+ * test files that reached it in the dry run (filter.cjs); a sequencer that runs the most specific of
+ * them first (sequencer.cjs); and jest-circus wrapped so that the files after a killing one are not
+ * loaded (jest-circus-with-bail.cjs). Outside Stryker they change nothing: `npx jest -c
+ * jest.mutation.config.js` runs these suites as `npm test` does. MUTATION_TESTS (run.mjs --tests)
+ * narrows the suites for a calibration run.
  *
  * @type {import('jest').Config}
  */
@@ -35,10 +38,16 @@ export const OUT_OF_PROCESS_SUITES = [
 // Absolute paths: Stryker loads the environment itself, from the raw (unresolved) configuration.
 const own = (file) => fileURLToPath(new URL(`./scripts/mutation/${file}`, import.meta.url));
 
+// scripts/mutation/run.mjs --tests a,b (a calibration run): only the test files under those paths.
+const only = process.env.MUTATION_TESTS?.split(',').map((path) => `<rootDir>/${path.trim().replace(/\/$/, '')}`);
+
 export default {
   ...base,
+  ...(only ? { testMatch: only.flatMap((path) => [`${path}/**/*.test.ts`, path]) } : {}),
   displayName: 'mutation',
   testPathIgnorePatterns: [...base.testPathIgnorePatterns, ...OUT_OF_PROCESS_SUITES],
   testEnvironment: own('environment.cjs'),
   filter: own('filter.cjs'),
+  testRunner: own('jest-circus-with-bail.cjs'),
+  testSequencer: own('sequencer.cjs'),
 };

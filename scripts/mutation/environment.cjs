@@ -14,7 +14,8 @@
  *    files whose code reached it (MUTATION_COVERAGE_MAP, a JSON file): filter.cjs then gives Jest only
  *    those files for that mutant, instead of loading all ~110 of them.
  * 2. Bail. Stryker asks its runners to stop at the first failing test, which its Jest runner cannot
- *    do; here a mutant's remaining tests are skipped once one of them failed (the mutant is killed).
+ *    do; here a mutant's remaining tests are skipped once one of them failed (the mutant is killed),
+ *    and jest-circus-with-bail.cjs does not load its remaining files (bail.cjs: the shared state).
  *
  * Stryker's own environment (its mixin) wraps this one and still records per-test coverage; this one
  * only moves what the mixin left unattributed. With `coverageAnalysis: 'off'` Stryker does not wrap
@@ -24,14 +25,13 @@
 const fs = require('node:fs');
 const { TestEnvironment } = require('jest-environment-node');
 
-const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
+const bail = require('./bail.cjs');
+
 const LOAD = 'load';
 
 /** mutant id → indexes into `testFiles`, for the whole dry run (one process runs it, in band). */
 const coveringFiles = new Map();
 const testFiles = [];
-/** The mutant a failing test already killed in this process: its other tests are skipped. */
-let killed;
 
 /**
  * The test id Stryker's mixin records coverage under: the names of the enclosing `describe` blocks and
@@ -82,14 +82,13 @@ class MutationTestEnvironment extends TestEnvironment {
   }
 
   async handleTestEvent(event, state) {
-    const active = process.env[ACTIVE_MUTANT];
-    if (active !== undefined) {
+    if (bail.activeMutant() !== undefined) {
       // Skipping every test not yet run also skips the `beforeAll` hooks of the blocks still to come
-      // (Jest runs a block's hooks only when it has a test to run): a killed mutant costs no more files.
-      if (event.name === 'run_start' && killed === active) skipAll(state.rootDescribeBlock);
-      if (event.name === 'test_start' && killed === active) event.test.mode = 'skip';
+      // (Jest runs a block's hooks only when it has a test to run); jest-circus-with-bail.cjs does not
+      // load the files after this one.
+      if (event.name === 'test_start' && bail.isKilled()) event.test.mode = 'skip';
       if (event.name === 'test_done' && event.test.errors.length > 0) {
-        killed = active;
+        bail.markKilled();
         skipAll(state.rootDescribeBlock);
       }
       return;

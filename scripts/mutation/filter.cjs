@@ -23,11 +23,14 @@ function coverageMap() {
   return cached.map;
 }
 
-module.exports = async function filter(testPaths) {
+async function filter(testPaths) {
   const active = process.env.__STRYKER_ACTIVE_MUTANT__;
   const map = active === undefined ? undefined : coverageMap();
   const indexes = map?.mutants[active];
   if (indexes === undefined) return { filtered: testPaths };
   const covering = new Set(indexes.map((i) => map.testFiles[i]));
   return { filtered: testPaths.filter((path) => covering.has(path)) };
-};
+}
+
+module.exports = filter;
+module.exports.coverageMap = coverageMap;
