@@ -32,6 +32,8 @@ const LOAD = 'load';
 /** mutant id → indexes into `testFiles`, for the whole dry run (one process runs it, in band). */
 const coveringFiles = new Map();
 const testFiles = [];
+/** How long each of `testFiles` took in the dry run, in ms (sequencer.cjs runs the quickest first). */
+const durations = [];
 
 /**
  * The test id Stryker's mixin records coverage under: the names of the enclosing `describe` blocks and
@@ -64,7 +66,7 @@ function writeCoveringFiles() {
   const target = process.env.MUTATION_COVERAGE_MAP;
   if (!target) return;
   const mutants = Object.fromEntries(coveringFiles);
-  fs.writeFileSync(`${target}.tmp`, JSON.stringify({ testFiles, mutants }));
+  fs.writeFileSync(`${target}.tmp`, JSON.stringify({ testFiles, durations, mutants }));
   fs.renameSync(`${target}.tmp`, target);
 }
 
@@ -75,6 +77,7 @@ class MutationTestEnvironment extends TestEnvironment {
   #cumulative;
   #markers = new Map();
   #root;
+  #started;
 
   constructor(config, context) {
     super(config, context);
@@ -114,6 +117,7 @@ class MutationTestEnvironment extends TestEnvironment {
     const context = this.global[this.global.__strykerGlobalNamespace__ ?? '__stryker__'];
     if (context === undefined || context === null || typeof context !== 'object') return;
     this.#context = context;
+    this.#started = Date.now();
     this.#cumulative = context.mutantCoverage;
     context.mutantCoverage = { static: {}, perTest: {} };
     context.currentTestId = this.#marker(LOAD);
@@ -151,6 +155,7 @@ class MutationTestEnvironment extends TestEnvironment {
     for (const counts of Object.values(own.perTest)) for (const id of Object.keys(counts)) reached.add(id);
     if (reached.size > 0) {
       const index = testFiles.push(this.#testPath) - 1;
+      durations[index] = Date.now() - this.#started;
       for (const id of reached) {
         const files = coveringFiles.get(id) ?? [];
         files.push(index);

@@ -11,7 +11,23 @@ const { createEmptyTestResult } = require('@jest/test-result');
 const circus = require('jest-circus/runner').default;
 const bail = require('./bail.cjs');
 
+/**
+ * A file not loaded: one skipped placeholder test (Jest reports a result without any test as a suite
+ * that failed to run, which Stryker would count as an error instead of a kill).
+ */
+function notLoaded(testPath) {
+  const title = 'not loaded: a test already killed this mutant';
+  return {
+    ...createEmptyTestResult(),
+    testFilePath: testPath,
+    numPendingTests: 1,
+    testResults: [
+      { ancestorTitles: [], duration: 0, failureDetails: [], failureMessages: [], fullName: title, numPassingAsserts: 0, status: 'pending', title },
+    ],
+  };
+}
+
 module.exports = async function jestCircusWithBail(globalConfig, config, environment, runtime, testPath, sendMessageToJest) {
-  if (bail.isKilled()) return { ...createEmptyTestResult(), testFilePath: testPath };
+  if (bail.isKilled()) return notLoaded(testPath);
   return circus(globalConfig, config, environment, runtime, testPath, sendMessageToJest);
 };
