@@ -94,6 +94,10 @@ class MutationTestEnvironment extends TestEnvironment {
         bail.markKilled();
         skipAll(state.rootDescribeBlock);
       }
+      // A test failed, so the mutant is killed; what broke after it (an `afterAll` closing a server
+      // its failed `beforeAll` never started) would make Jest report the file as a suite that failed
+      // to run, which Stryker counts as an error instead of a kill.
+      if (event.name === 'run_finish' && bail.isKilled()) state.unhandledErrors.length = 0;
       return;
     }
     if (event.name === 'setup') this.#startTracking();
