@@ -49,7 +49,10 @@ export const common = {
   // examples/: the example app's own test (examples/basic/app.test.ts), as a user of the package writes it.
   roots: ['<rootDir>/test', '<rootDir>/examples'],
   // test/external holds consumer projects with their own test runners (npm run test:external).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/external/'],
+  // StrykerJS's sandbox (a copy of the project, test/ included) and its reports (npm run test:mutation)
+  // are never suites or modules of a run, even if `roots` grows.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/external/', '<rootDir>/.stryker-tmp/', '<rootDir>/reports/'],
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/', '<rootDir>/reports/'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   // A guard against a hang, not a measure of speed: wide enough for a machine busy with other work
