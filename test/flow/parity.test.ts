@@ -270,6 +270,20 @@ function rows(): Row[] {
       expected: { outcome: `signed in as ${returning.username} at /account`, reports: [], events: ['onRecognized'] },
     },
     {
+      // The first layer of sanitizeReturnTo: `//host/path` is refused as such, even when the host is the
+      // app's own (where the later origin check would let `/elsewhere` through). Issue 26, survivor 1.
+      name: "a protocol-relative returnTo naming the app's own host is refused: the default, not its path",
+      appsOwn: ['own-callback'],
+      async run(door) {
+        const agent = door.agent();
+        const host = new URL(DOOR_ORIGIN).host;
+        const start = await agent.get(`${door.paths.login}?returnTo=${encodeURIComponent(`//${host}/elsewhere`)}`);
+        const callback = await authorizeAs(new URL(start.headers.location as string), withAlias(door, String(returning.id)));
+        return observe(door, await outcomeOf(door, agent, await agent.get(callback)));
+      },
+      expected: { outcome: `signed in as ${returning.username} at /`, reports: [], events: ['onRecognized'] },
+    },
+    {
       name: 'an empty bindid_alias is a new user',
       async run(door) {
         const agent = door.agent();
