@@ -163,6 +163,19 @@ function httpsBrowser(agent: Agent) {
   };
 }
 
+/** Write `returnTo` into every session of `sessions` that holds a pending login, as a tampered store would. */
+async function plantReturnTo(sessions: session.MemoryStore, returnTo: string): Promise<void> {
+  const all = await new Promise<Record<string, session.SessionData>>((resolve, reject) =>
+    sessions.all((err, list) => (err ? reject(err) : resolve((list ?? {}) as Record<string, session.SessionData>))),
+  );
+  for (const [id, data] of Object.entries(all)) {
+    const bindid = (data as { bindid?: { pending?: unknown; returnTo?: string } }).bindid;
+    if (!bindid?.pending) continue;
+    bindid.returnTo = returnTo;
+    await new Promise<void>((resolve, reject) => sessions.set(id, data, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
 /** Link `identity` to `account` through `door`'s own journey (a fresh browser). */
 async function link(door: Door, identity: string, account: { username: string; password: string }): Promise<Agent> {
   const agent = door.agent();
@@ -242,6 +255,7 @@ function rows(): Row[] {
   const byEmail = freshAccount();
   const refusedBy = freshAccount();
   const planted = freshAccount();
+  const tampered = freshAccount();
   const lost = freshAccount();
   const settled = freshAccount();
   const healedMaybe = freshAccount();
@@ -350,6 +364,28 @@ function rows(): Row[] {
         return observe(door, await outcomeOf(door, agent, await agent.get(callback)));
       },
       expected: { outcome: 'error ERR_BINDID_LOGIN_STATE_MISSING (400)', reports: [], events: [] },
+    },
+    {
+      // The redirect-time re-check: a returnTo written into the session store (a shared or tampered
+      // store, or an app writing that key) is checked again when the flow finally redirects to it.
+      // The strategy's and the own callback's final redirects are the app's own code. Issue 26, survivor 2.
+      name: 'a returnTo planted in the session store is checked again at the final redirect: the default, not the other host',
+      appsOwn: ['strategy', 'own-callback'],
+      options: (emulator) => {
+        const kept = { sessions: new session.MemoryStore(), store: new KeyListingStore() };
+        serverSide.set(emulator, kept);
+        return { sessionStore: kept.sessions, store: kept.store };
+      },
+      async run(door) {
+        const { sessions } = serverSide.get(door.emulator) as { sessions: session.MemoryStore };
+        const agent = door.agent();
+        await signIn(door, agent, 'new');
+        const form = await confirmForm(agent, door, tampered);
+        await plantReturnTo(sessions, '//evil.example/account');
+        const done = await agent.post(door.paths.confirm).type('form').set('Origin', DOOR_ORIGIN).send(form);
+        return observe(door, await outcomeOf(door, agent, done));
+      },
+      expected: { outcome: `signed in as ${tampered.username} at /`, reports: [`authentication_performed ${tampered.id}`], events: ['onLinked'] },
     },
     {
       name: 'N179 a login start keeps nothing on the server; only the callback of this browser\'s own state consumes it',
