@@ -13,7 +13,7 @@ import { healKey } from '../../src/fail-open/failure-policy.js';
 import { outboxId } from '../../src/fail-open/outbox.js';
 import { OutboxWorker } from '../../src/fail-open/outbox-worker.js';
 import { StoreOutbox } from '../../src/fail-open/store-outbox.js';
-import { CONFIRM_AGAIN, SessionFeedbackClient } from '../../src/index.js';
+import { CONFIRM_AGAIN, MemoryBindIdStore, SessionFeedbackClient } from '../../src/index.js';
 import { type Door, DOOR_ORIGIN, type DoorName, DOORS, type DoorOptions, type DoorUser, freshAccount, HTTPS_DOOR_ORIGIN, openDoor } from '../helpers/doors.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { TEST_SIGNING_KEY } from '../helpers/signing-key.js';
@@ -176,6 +176,14 @@ async function plantReturnTo(sessions: session.MemoryStore, returnTo: string): P
   }
 }
 
+/** A store whose `add` fails for the confirmation's claim keys only (`claim:`), as a store that lost that shard would. */
+class ClaimFailingStore extends MemoryBindIdStore {
+  override add(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (key.startsWith('claim:')) return Promise.reject(new Error('the store lost the claim shard'));
+    return super.add(key, value, ttlMs);
+  }
+}
+
 /** Link `identity` to `account` through `door`'s own journey (a fresh browser). */
 async function link(door: Door, identity: string, account: { username: string; password: string }): Promise<Agent> {
   const agent = door.agent();
@@ -256,6 +264,7 @@ function rows(): Row[] {
   const refusedBy = freshAccount();
   const planted = freshAccount();
   const tampered = freshAccount();
+  const unclaimed = freshAccount();
   const lost = freshAccount();
   const settled = freshAccount();
   const healedMaybe = freshAccount();
@@ -386,6 +395,20 @@ function rows(): Row[] {
         return observe(door, await outcomeOf(door, agent, done));
       },
       expected: { outcome: `signed in as ${tampered.username} at /`, reports: [`authentication_performed ${tampered.id}`], events: ['onLinked'] },
+    },
+    {
+      // The confirmation's single-use claim fails closed: a store that fails only on the claim key (the
+      // next steps' own store calls would otherwise hide a claim counted as taken). Issue 26, survivor 3.
+      name: "a store that fails on the confirmation's claim: refused (503), nothing reported, nobody signed in",
+      options: () => ({ store: new ClaimFailingStore() }),
+      async run(door) {
+        const agent = door.agent();
+        await signIn(door, agent, 'new');
+        const done = await confirm(agent, door, unclaimed);
+        const who = (await agent.get('/whoami')).body.user as DoorUser | null;
+        return observe(door, `refused ${done.status}, ${who ? `signed in as ${who.username}` : 'nobody signed in'}`);
+      },
+      expected: { outcome: 'refused 503, nobody signed in', reports: [], events: [] },
     },
     {
       name: 'N179 a login start keeps nothing on the server; only the callback of this browser\'s own state consumes it',
