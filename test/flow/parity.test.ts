@@ -265,6 +265,8 @@ function rows(): Row[] {
   const planted = freshAccount();
   const tampered = freshAccount();
   const unclaimed = freshAccount();
+  const unlinkOwner = freshAccount();
+  const unlinkOther = freshAccount();
   const lost = freshAccount();
   const settled = freshAccount();
   const healedMaybe = freshAccount();
@@ -589,6 +591,25 @@ function rows(): Row[] {
         events: ['onUnlinked'],
         extra: { prompt: 'login' },
       },
+    },
+    {
+      // The unlink pair is compared, not only present: the fresh BindID sign-in must carry the signed-in
+      // user's own alias, not any alias (issue 26: the comparison rested on a unit test alone).
+      name: "unlink completed at BindID by another linked identity (another user's alias) is refused: nothing deleted",
+      async run(door) {
+        const mine = withAlias(door, undefined);
+        const theirs = withAlias(door, undefined);
+        const agent = await link(door, mine, unlinkOwner);
+        await link(door, theirs, unlinkOther);
+        door.emulator.clearReports();
+        door.events.length = 0;
+        const csrf = (await agent.get('/csrf')).body.csrf as string;
+        const started = await agent.post(door.paths.unlink).type('form').set('Origin', DOOR_ORIGIN).send({ _csrf: csrf, returnTo: '/account' });
+        if (started.status !== 303) return observe(door, await outcomeOf(door, agent, started));
+        const res = await agent.get(await authorizeAs(new URL(started.headers.location as string), theirs));
+        return observe(door, `${res.status}, ${res.status === 303 ? 'redirected' : 'refused'}`);
+      },
+      expected: { outcome: '403, refused', reports: [], events: [] },
     },
     {
       name: 'BindID refuses the report (401): nothing linked, the confirmation ends, and a retry starts again (never 409)',
