@@ -267,6 +267,7 @@ function rows(): Row[] {
   const unclaimed = freshAccount();
   const unlinkOwner = freshAccount();
   const unlinkOther = freshAccount();
+  const notMe = freshAccount();
   const lost = freshAccount();
   const settled = freshAccount();
   const healedMaybe = freshAccount();
@@ -610,6 +611,26 @@ function rows(): Row[] {
         return observe(door, `${res.status}, ${res.status === 303 ? 'redirected' : 'refused'}`);
       },
       expected: { outcome: '403, refused', reports: [], events: [] },
+    },
+    {
+      // "This is not me" is a state change: its POST needs the CSRF token and the same origin, like the
+      // confirmation (issue 26: the cancel's check rested on one entry of a cache-header list).
+      name: "'This is not me' without the CSRF token, or from another site, is refused and ends nothing",
+      appsOwn: ['strategy', 'own-callback'],
+      async run(door) {
+        const agent = door.agent();
+        await signIn(door, agent, 'new');
+        const form = await confirmForm(agent, door, notMe);
+        const noToken = await agent.post(door.paths.cancel).type('form').set('Origin', DOOR_ORIGIN).send({});
+        const crossSite = await agent.post(door.paths.cancel).type('form').set('Origin', 'http://evil.example').send({ _csrf: form._csrf as string });
+        const done = await outcomeOf(door, agent, await agent.post(door.paths.confirm).type('form').set('Origin', DOOR_ORIGIN).send(form));
+        return observe(door, `no token ${noToken.status}, cross-site ${crossSite.status}, then ${done}`);
+      },
+      expected: {
+        outcome: `no token 403, cross-site 403, then signed in as ${notMe.username} at /account`,
+        reports: [`authentication_performed ${notMe.id}`],
+        events: ['onLinked'],
+      },
     },
     {
       name: 'BindID refuses the report (401): nothing linked, the confirmation ends, and a retry starts again (never 409)',
