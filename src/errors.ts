@@ -88,7 +88,7 @@ export const ErrorCode = {
 
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
-/** One of the {@link ErrorCode} values (the same as {@link ErrorCodeValue}, under the constant's name). */
+/** One of the {@link ErrorCode} values (the same as `ErrorCodeValue`, under the constant's name). */
 export type ErrorCode = ErrorCodeValue;
 
 /** Extra, non-secret facts an error can carry. */

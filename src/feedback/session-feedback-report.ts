@@ -15,7 +15,7 @@ export type SessionFeedbackReport =
   | { type: 'alias_updated'; alias: string; time: number }
   | { type: 'alias_deleted'; alias?: string; time: number };
 
-/** Input of {@link SessionFeedbackClient.authenticationPerformed}. */
+/** Input of `SessionFeedbackClient.authenticationPerformed`. */
 export interface AuthenticationPerformedInput {
   /** The BindID access token of the session being reported on (from the `/token` response). */
   accessToken: string;
@@ -27,7 +27,7 @@ export interface AuthenticationPerformedInput {
   amr?: string[];
 }
 
-/** Input of {@link SessionFeedbackClient.aliasUpdated}. */
+/** Input of `SessionFeedbackClient.aliasUpdated`. */
 export interface AliasUpdatedInput {
   accessToken: string;
   /** The new alias. */
@@ -35,7 +35,7 @@ export interface AliasUpdatedInput {
   time?: number;
 }
 
-/** Input of {@link SessionFeedbackClient.aliasDeleted}. */
+/** Input of `SessionFeedbackClient.aliasDeleted`. */
 export interface AliasDeletedInput {
   accessToken: string;
   alias?: string;

@@ -14,19 +14,19 @@ import { isBindIdError } from '../errors.js';
 
 /** The channel names: a stable contract (docs/observability.md). */
 export const DIAGNOSTICS_CHANNELS = Object.freeze({
-  /** Tracing channel around one session-feedback report (all its attempts): {@link SessionFeedbackTrace}. */
+  /** Tracing channel around one session-feedback report (all its attempts): `SessionFeedbackTrace`. */
   sessionFeedback: 'express-bindid:session-feedback',
-  /** Tracing channel around the callback's code-for-tokens exchange: {@link TokenExchangeTrace}. */
+  /** Tracing channel around the callback's code-for-tokens exchange: `TokenExchangeTrace`. */
   tokenExchange: 'express-bindid:token-exchange',
-  /** A report was queued for later delivery (fail-open): {@link OutboxDiagnostic}. */
+  /** A report was queued for later delivery (fail-open): `OutboxDiagnostic`. */
   outboxEnqueue: 'express-bindid:outbox:enqueue',
-  /** A queued report was delivered: {@link OutboxDiagnostic}. */
+  /** A queued report was delivered: `OutboxDiagnostic`. */
   outboxDeliver: 'express-bindid:outbox:deliver',
-  /** A queued report was given up (dead letter): {@link OutboxDiagnostic}. */
+  /** A queued report was given up (dead letter): `OutboxDiagnostic`. */
   outboxDeadLetter: 'express-bindid:outbox:dead-letter',
-  /** The session-feedback circuit breaker changed state: {@link CircuitStateChange}. */
+  /** The session-feedback circuit breaker changed state: `CircuitStateChange`. */
   circuitBreaker: 'express-bindid:circuit-breaker',
-  /** A password check was refused because a limit was used up: {@link AttemptsLocked}. */
+  /** A password check was refused because a limit was used up: `AttemptsLocked`. */
   attemptsLocked: 'express-bindid:attempts:locked',
 });
 

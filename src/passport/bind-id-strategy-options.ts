@@ -35,7 +35,7 @@ export const STRATEGY_OPTIONS = {
   confirmPath: option.together<string>("`'/bindid/confirm'`"),
 };
 
-/** Options of `new BindIdStrategy(options)` (see {@link STRATEGY_OPTIONS}). */
+/** Options of `new BindIdStrategy(options)` (see `STRATEGY_OPTIONS`). */
 export interface BindIdStrategyOptions<U = Express.User> extends OptionsOf<typeof STRATEGY_OPTIONS, FlowUserTypes<U>> {}
 
 /** The strategy's options as read once. @internal */

@@ -87,7 +87,7 @@ export const LOCAL_STRATEGY_OPTIONS = {
 type CommonLocalStrategyOptions = Omit<OptionsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback'>;
 
 /**
- * Options of {@link createLocalStrategy} (see {@link LOCAL_STRATEGY_OPTIONS}): `verify` takes
+ * Options of {@link createLocalStrategy} (see `LOCAL_STRATEGY_OPTIONS`): `verify` takes
  * `(username, password)` (or `(username, password, done)`), or with `passReqToCallback: true`
  * `(req, username, password)` (or `(req, username, password, done)`).
  */

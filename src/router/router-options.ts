@@ -84,7 +84,7 @@ export const ROUTER_OPTIONS = {
   messages: option.nested(MESSAGE_OPTIONS, 'English'),
 };
 
-/** Options of {@link bindIdRouter} (see {@link ROUTER_OPTIONS}). */
+/** Options of {@link bindIdRouter} (see `ROUTER_OPTIONS`). */
 export interface BindIdRouterOptions<U = Express.User> extends OptionsOf<typeof ROUTER_OPTIONS, FlowUserTypes<U>> {}
 
 /** The router's options as read once by {@link readRouterOptions}. @internal */

@@ -77,7 +77,7 @@ const DEFAULT_MAX_KEYS = 100_000;
  *
  * It never forgets a key before its expiry to make room (an attempt counter, a used sign-in state or
  * a link dropped would undo a limit): expired keys are purged first, earliest first
- * ({@link ExpiryIndex}), and when `maxKeys` unexpired keys remain, a write that would add one more
+ * (`ExpiryIndex`), and when `maxKeys` unexpired keys remain, a write that would add one more
  * rejects with `ERR_BINDID_STORE_FULL`. Rewriting, incrementing or deleting a key always works.
  */
 export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
