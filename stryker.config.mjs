@@ -97,10 +97,10 @@ export default {
   // Two runners on a shared 2-core machine; the dry run of the whole suite takes minutes there.
   concurrency: 2,
   dryRunTimeoutMinutes: 30,
-  // A mutant times out after 3 × its tests' time in the dry run + 20 s. Stryker's 1.5 × turned
+  // A mutant times out after 3 × its tests' time in the dry run + 60 s. Stryker's 1.5 × + 20 s turned
   // survivors into timeouts when the load average swung between 15 and 27 on 2 cores.
   timeoutFactor: 3,
-  timeoutMS: 20000,
+  timeoutMS: 60000,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   ignoreStatic: false,
