@@ -16,7 +16,7 @@ import { hashEntry } from './scope.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const summaryFile = join(REPORT_DIR, 'summary.json');
-const rerun = `run \`npm run test:mutation\` (incremental: only the changed code's mutants are tested again, about ${INCREMENTAL_MINUTES} minutes on 2 cores) and commit ${REPORT_DIR}/`;
+const rerun = `run \`npm run test:mutation\` (incremental: only the changed code's mutants are tested again, about ${INCREMENTAL_MINUTES} minutes on 2 cores, up to 10 on a busy machine) and commit ${REPORT_DIR}/`;
 
 const problems = [];
 if (!existsSync(join(root, summaryFile))) {
