@@ -46,6 +46,9 @@ export default {
   ...(only ? { testMatch: only.flatMap((path) => [`${path}/**/*.test.ts`, path]) } : {}),
   displayName: 'mutation',
   testPathIgnorePatterns: [...base.testPathIgnorePatterns, ...OUT_OF_PROCESS_SUITES],
+  // Jest's 20 s per test is a kill when a loaded machine makes a test slow (an equivalent mutant was
+  // "killed" that way); hangs are Stryker's timeouts (stryker.config.mjs).
+  testTimeout: 60000,
   testEnvironment: own('environment.cjs'),
   filter: own('filter.cjs'),
   testRunner: own('jest-circus-with-bail.cjs'),
