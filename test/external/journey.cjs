@@ -34,12 +34,18 @@ async function journey({ express, session, passport, bindIdRouter, createLocalSt
     app.get('/account', (req, res) => res.json({ user: req.user ?? null }));
     server.on('request', app);
 
-    let cookie = '';
+    // A browser's cookie jar, enough for this journey: the session and the sealed sign-in transaction.
+    const jar = new Map();
     const go = async (url, init = {}) => {
+      const cookie = [...jar.values()].join('; ');
       const headers = { ...init.headers, ...(cookie ? { cookie } : {}) };
       const res = await fetch(new URL(url, baseUrl), { ...init, headers, redirect: 'manual' });
-      const set = res.headers.getSetCookie().find((line) => line.startsWith('connect.sid='));
-      if (set) cookie = set.split(';')[0];
+      for (const line of res.headers.getSetCookie()) {
+        const pair = line.split(';')[0];
+        const name = pair.slice(0, pair.indexOf('='));
+        if (/;\s*max-age=0/i.test(line) || pair.endsWith('=')) jar.delete(name);
+        else jar.set(name, pair);
+      }
       return { status: res.status, location: res.headers.get('location'), text: await res.text() };
     };
     const expectStatus = (what, res, status) => {

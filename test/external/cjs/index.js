@@ -2,7 +2,8 @@
 // CommonJS consumer: require() of the ESM package (Node's require(esm)).
 const assert = require('node:assert/strict');
 const bindid = require('express-bindid');
-const { authorizationHeader, bindIdRouter, createLocalStrategy } = require('express-bindid');
+const { bindIdRouter, createLocalStrategy } = require('express-bindid');
+const { authorizationHeader } = require('express-bindid/protocol');
 const { createEmulator } = require('express-bindid/emulator');
 const express = require('express');
 const session = require('express-session');

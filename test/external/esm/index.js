@@ -5,7 +5,8 @@ import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
 import * as bindid from 'express-bindid';
-import { authorizationHeader, bindIdRouter, createLocalStrategy } from 'express-bindid';
+import { bindIdRouter, createLocalStrategy } from 'express-bindid';
+import { authorizationHeader } from 'express-bindid/protocol';
 import { createEmulator } from 'express-bindid/emulator';
 import journeyModule from './journey.cjs';
 

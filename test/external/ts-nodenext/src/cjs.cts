@@ -2,8 +2,10 @@
 // Node's require(esm).
 import bindid = require('express-bindid');
 import emulatorModule = require('express-bindid/emulator');
+import protocol = require('express-bindid/protocol');
 
-const { authorizationHeader, ErrorCode, SessionFeedbackClient } = bindid;
+const { ErrorCode, SessionFeedbackClient } = bindid;
+const { authorizationHeader } = protocol;
 console.log(authorizationHeader('s3cr3t', 'at_1'));
 
 async function main(): Promise<void> {
