@@ -174,7 +174,8 @@ bench.get('/seed', (req, res, nextFn) => {
   const entry = pool[Math.floor(next / sessionsPerToken)];
   if (!entry) return nextFn(new Error('the token pool is used up: call setPool first'));
   next++;
-  storePendingLogin(req, { accessToken: entry.accessToken, expiresIn: 3600, claims: entry.claims });
+  // The app's base URL: plain-http loopback, where the pending login is bound to the session alone (no __Host- cookie).
+  storePendingLogin(req, { accessToken: entry.accessToken, expiresIn: 3600, claims: entry.claims }, { baseUrl: BASE_URL });
   // The user who confirms it: one per BindID identity (BindID refuses an alias held by another sub).
   req.session.save((err) => (err ? nextFn(err) : res.json({ username: `u${USER_ID_BASE + entry.user}` })));
 });
