@@ -78,6 +78,12 @@ export const ErrorCode = {
   ALIAS_UNUSABLE: 'ERR_BINDID_ALIAS_UNUSABLE',
   /** An unlink's fresh BindID sign-in came back with another alias than the signed-in user's (another BindID user). Nothing changed. */
   UNLINK_MISMATCH: 'ERR_BINDID_UNLINK_MISMATCH',
+  /**
+   * An unlink's BindID sign-in is not proof that the person authenticated just now: the ID token has no
+   * numeric `auth_time`, or one from before the unlink started (BindID answered from an earlier
+   * authentication). Nothing changed; unlink again.
+   */
+  UNLINK_NOT_FRESH: 'ERR_BINDID_UNLINK_NOT_FRESH',
   /** The form posted to the router's confirm or cancel route is larger than 16 kB. */
   BODY_TOO_LARGE: 'ERR_BINDID_BODY_TOO_LARGE',
   /** The form posted to the router's confirm or cancel route has a charset or content-encoding it cannot read. */

@@ -4,23 +4,33 @@
  * the account is removed.
  *
  * A report to BindID needs the user's BindID access token, so unlinking needs a fresh BindID sign-in
- * of the signed-in user (a step-up). With its verified ID token and access token, this checks that
- * BindID signed in the same user (`bindid_alias` equal to the signed-in user's alias), reports
- * `alias_deleted`, and forgets the link in the registry. On any failure nothing is forgotten: an
- * unreachable BindID is `ERR_BINDID_UNAVAILABLE` (503, retryable), another BindID user is
- * `ERR_BINDID_UNLINK_MISMATCH` (403) before anything is sent.
+ * of the signed-in user (a step-up: `prompt=login`, `max_age=0`). With its verified ID token and
+ * access token, this checks that BindID signed in the same user (`bindid_alias` equal to the
+ * signed-in user's alias) and authenticated them just now (`auth_time` not before `startedAt`, the
+ * moment the unlink started, less {@link CLOCK_TOLERANCE_SECONDS}), reports `alias_deleted`, and
+ * forgets the link in the registry. On any failure nothing is forgotten: an unreachable BindID is
+ * `ERR_BINDID_UNAVAILABLE` (503, retryable); another BindID user is `ERR_BINDID_UNLINK_MISMATCH`
+ * (403) and no proof of a fresh authentication `ERR_BINDID_UNLINK_NOT_FRESH` (401), both before
+ * anything is sent. The router and `BindIdStrategy` run this same step (`src/flow/unlink.ts`).
  *
  * @module
  */
-import { BindIdStateError, ErrorCode, invalidArgument } from '../errors.js';
+import { BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { CLOCK_TOLERANCE_SECONDS } from '../internal/clock-tolerance.js';
 import { logger, printable } from '../internal/log.js';
 import type { BindIdClaims } from '../session/pending-login.js';
 import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
 import { LinkRegistry, type SeenLink } from './link-registry.js';
 
 const log = logger('confirm');
+
+/**
+ * How long an unlink may take from its start to its report, in ms: 10 minutes, as long as the
+ * router's sealed sign-in transaction lives (`TRANSACTION_TTL_MS`). Older is `ERR_BINDID_UNLINK_NOT_FRESH`.
+ */
+export const UNLINK_MAX_AGE_MS = 10 * 60 * 1000;
 
 /** Input of {@link unlinkBindId}. */
 export interface UnlinkBindIdInput {
@@ -34,7 +44,15 @@ export interface UnlinkBindIdInput {
   claims: BindIdClaims | Record<string, unknown>;
   /** The signed-in app user's alias (what the `alias` option derives from the user). */
   expectedAlias: string;
-  /** Clock in ms since 1970, for the report's `time`. Default `Date.now`. */
+  /**
+   * When your app started this unlink's BindID sign-in, in ms since 1970 (by `now`'s clock): keep it
+   * with the sign-in's `state` and `nonce` until the callback. The ID token's `auth_time` must not be
+   * earlier (30 s of clock difference tolerated), and the unlink must finish within 10 minutes of it,
+   * or nothing is unlinked (`ERR_BINDID_UNLINK_NOT_FRESH`). Send the sign-in with `prompt=login` and
+   * `max_age=0`, so that BindID authenticates the person again and says when.
+   */
+  startedAt: number;
+  /** Clock in ms since 1970, for the report's `time` and the age of the unlink. Default `Date.now`. */
   now?: () => number;
 }
 
@@ -59,6 +77,7 @@ export interface UnlinkResult {
  *
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` / `ERR_BINDID_INVALID_ALIAS` for bad input (nothing sent).
  * @throws BindIdStateError `ERR_BINDID_UNLINK_MISMATCH` (403) when the ID token's `bindid_alias` is not `expectedAlias` (nothing sent).
+ * @throws BindIdStateError `ERR_BINDID_UNLINK_NOT_FRESH` (401) when the claims show no authentication since `startedAt` (nothing sent).
  * @throws BindIdFeedbackError when BindID did not accept the report (nothing forgotten).
  */
 export async function unlinkBindId(input: UnlinkBindIdInput): Promise<UnlinkResult> {
@@ -70,11 +89,13 @@ export async function unlinkBindId(input: UnlinkBindIdInput): Promise<UnlinkResu
   const sub = (claims as Record<string, unknown>).sub;
   if (typeof sub !== 'string' || sub === '') throw invalidArgument('unlinkBindId(): claims.sub must be a non-empty string');
   assertAlias(expectedAlias);
+  const startedAt = readStartedAt(input.startedAt);
   if ((claims as Record<string, unknown>).bindid_alias !== expectedAlias) {
     log('unlink refused: BindID signed in another user than the one unlinking (sub %s)', printable(sub));
     throw unlinkMismatch();
   }
   const now = input.now ?? Date.now;
+  assertFreshAuthentication(claims as Record<string, unknown>, startedAt, now(), sub);
   // The pair as it is before BindID deletes the alias: only that is forgotten afterwards.
   const seen = await failClosed(() => registry.see(expectedAlias, sub));
   const result = await client.send(accessToken, { type: 'alias_deleted', alias: expectedAlias, time: Math.floor(now() / 1000) });
@@ -93,6 +114,36 @@ async function forgetSeen(registry: LinkRegistry, seen: SeenLink, sub: string): 
     log('BindID deleted the alias of sub %s, but the link registry could not forget it', printable(sub));
     return 'failed';
   }
+}
+
+function readStartedAt(value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  throw invalidArgument(
+    "unlinkBindId(): startedAt must be when the unlink's BindID sign-in started, in ms since 1970 (keep Date.now() with its state and nonce)",
+  );
+}
+
+/**
+ * The step-up check of an unlink: BindID authenticated the person at or after `startedAt` (its
+ * `auth_time`, unix seconds, a number; less the clock tolerance), within {@link UNLINK_MAX_AGE_MS}.
+ */
+function assertFreshAuthentication(claims: Record<string, unknown>, startedAt: number, now: number, sub: string): void {
+  const authTime = claims.auth_time;
+  const problem =
+    typeof authTime !== 'number' || !Number.isFinite(authTime)
+      ? 'no numeric auth_time'
+      : authTime < Math.floor(startedAt / 1000) - CLOCK_TOLERANCE_SECONDS
+        ? 'auth_time before the unlink started'
+        : now - startedAt > UNLINK_MAX_AGE_MS
+          ? 'the unlink started over 10 minutes ago'
+          : undefined;
+  if (problem === undefined) return;
+  log('unlink refused: the ID token of sub %s is no proof of a fresh authentication (%s)', printable(sub), problem);
+  throw new BindIdStateError(
+    ErrorCode.UNLINK_NOT_FRESH,
+    'BindID did not confirm that you signed in just now, so nothing was unlinked. Unlink again and sign in at BindID when asked.',
+    { status: 401, cause: safeCause(undefined, problem) },
+  );
 }
 
 /** The error for a fresh sign-in of another BindID user than the signed-in one. */

@@ -43,7 +43,7 @@ export async function handleFaults(req: IncomingMessage, res: ServerResponse, ct
     ctx.faults.set(endpoint, undefined);
     return sendJson(res, 200, { endpoint, fault: null });
   }
-  const checked = checkFault(fault);
+  const checked = checkFault(fault, endpoint);
   if (!checked.ok) throw bad(checked.problem);
   ctx.faults.set(endpoint, checked.fault);
   sendJson(res, 200, { endpoint, fault: checked.fault });

@@ -31,6 +31,10 @@
  *   the ID token's `acr` lists the value.
  * - `login_hint`: `email:<address>` (or a bare address). The sign-in page offers the identity with
  *   that address first; `identity=new` registers the new person with it (unverified).
+ * - `max_age` (OpenID Connect; a whole number of seconds, else `invalid_request`): the emulator keeps
+ *   no single sign-on session and authenticates the person at every authorization, so the ID token's
+ *   `auth_time` is always the time of this one and every `max_age` is met, `max_age=0` (an unlink's
+ *   step-up) included. The `staleAuthTime` fault on `token` plays a provider that did not honour it.
  *
  * @module
  */
@@ -58,6 +62,7 @@ const SINGLE_PARAMS = [
   'device',
   'acr_values',
   'login_hint',
+  'max_age',
 ];
 
 /** A device id given as `device=<id>`. */
@@ -185,6 +190,8 @@ function requestProblem(params: URLSearchParams): OAuthError | undefined {
   if (!(params.get('scope') ?? '').split(' ').includes('openid')) {
     return { error: 'invalid_scope', description: 'scope must include openid' };
   }
+  const maxAge = params.get('max_age');
+  if (maxAge !== null && !/^\d{1,10}$/.test(maxAge)) return invalidRequest('max_age must be a whole number of seconds');
   const method = params.get('code_challenge_method');
   const challenge = params.get('code_challenge');
   if (method !== null && method !== 'S256') return invalidRequest('code_challenge_method must be S256');

@@ -36,10 +36,12 @@ Options:
                              token, userinfo, session-feedback, custom-user-data. Spec: items
                              joined by ":" among <status>, retry-after=<seconds>, delay=<ms>,
                              times=<n>, hang, drop, after (handle the request, then drop or
-                             answer the status instead).
+                             answer the status instead); for token also stale-auth-time=<s>
+                             (the ID token's auth_time that much earlier) or omit-auth-time.
                              Examples: session-feedback=503:retry-after=1  token=delay=2000
                                        userinfo=hang  jwks=drop  session-feedback=500:times=1
                                        session-feedback=drop:after:times=1
+                                       token=stale-auth-time=3600:times=1
   --help                     show this help
 
 Sign in without a browser: GET <issuer>/authorize?...&identity=<alice|bob|new|new-…|cancel>

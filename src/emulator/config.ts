@@ -194,7 +194,7 @@ function readFaults(reader: OptionReader): ReadonlyMap<EmulatorEndpoint, Fault> 
   for (const [endpoint, fault] of Object.entries(value)) {
     if (!isEndpoint(endpoint)) throw reader.error(`faults.${endpoint}`, 'is not an endpoint');
     if (fault === undefined) continue;
-    const checked = checkFault(fault);
+    const checked = checkFault(fault, endpoint);
     if (!checked.ok) throw reader.error(`faults.${endpoint}`, `is invalid: ${checked.problem}`);
     faults.set(endpoint, checked.fault);
   }

@@ -3,10 +3,11 @@
  * CLI), the table of active faults, and the CLI's fault grammar.
  *
  * CLI grammar: `<endpoint>=<item>[:<item>]...`, where an item is
- * `<status>` (three digits), `retry-after=<seconds>`, `delay=<ms>`, `times=<n>`, `hang`, `drop` or
- * `after` (handle the request, then drop or answer the status instead).
+ * `<status>` (three digits), `retry-after=<seconds>`, `delay=<ms>`, `times=<n>`, `hang`, `drop`,
+ * `after` (handle the request, then drop or answer the status instead), and for `token` only
+ * `stale-auth-time=<seconds>` or `omit-auth-time` (the ID token's `auth_time` that much earlier, or none).
  * Examples: `session-feedback=503:retry-after=1`, `token=delay=2000`, `userinfo=hang`,
- * `session-feedback=500:times=1`, `session-feedback=drop:after:times=1`.
+ * `session-feedback=500:times=1`, `session-feedback=drop:after:times=1`, `token=stale-auth-time=3600:times=1`.
  *
  * @module
  */
@@ -26,6 +27,9 @@ export const ENDPOINTS: readonly EmulatorEndpoint[] = [
 /** Longest `delayMs`: 10 minutes. */
 export const MAX_DELAY_MS = 600_000;
 
+/** Largest `staleAuthTime`: a year, in seconds. */
+export const MAX_STALE_AUTH_TIME = 31_536_000;
+
 /** Whether `value` names an endpoint. */
 export function isEndpoint(value: unknown): value is EmulatorEndpoint {
   return typeof value === 'string' && (ENDPOINTS as readonly string[]).includes(value);
@@ -34,13 +38,39 @@ export function isEndpoint(value: unknown): value is EmulatorEndpoint {
 /** A checked fault, or what is wrong with it. */
 export type FaultCheck = { ok: true; fault: Fault } | { ok: false; problem: string };
 
-const FAULT_KEYS: ReadonlySet<string> = new Set(['status', 'retryAfter', 'delayMs', 'hang', 'drop', 'after', 'times', 'body']);
+const FAULT_KEYS: ReadonlySet<string> = new Set([
+  'status',
+  'retryAfter',
+  'delayMs',
+  'hang',
+  'drop',
+  'after',
+  'times',
+  'body',
+  'staleAuthTime',
+  'omitAuthTime',
+]);
 
-/** Check that `value` is a valid {@link Fault}; return a copy of it, or the problem. */
-export function checkFault(value: unknown): FaultCheck {
-  const problem = faultProblem(value);
+/** Check that `value` is a valid {@link Fault} for `endpoint`; return a copy of it, or the problem. */
+export function checkFault(value: unknown, endpoint: EmulatorEndpoint): FaultCheck {
+  const problem = faultProblem(value) ?? authTimeProblem(value as Record<string, unknown>, endpoint);
   if (problem !== undefined) return { ok: false, problem };
   return { ok: true, fault: { ...(value as Fault) } };
+}
+
+/**
+ * What is wrong with the ID-token faults of `fault` (`staleAuthTime`, `omitAuthTime`): they change the
+ * token endpoint's real answer, so they go on `token` alone, one at a time, with no status, hang or drop.
+ */
+function authTimeProblem(fault: Record<string, unknown>, endpoint: EmulatorEndpoint): string | undefined {
+  const { staleAuthTime, omitAuthTime } = fault;
+  if (staleAuthTime === undefined && omitAuthTime !== true) return undefined;
+  if (endpoint !== 'token') return 'staleAuthTime and omitAuthTime are faults of the token endpoint only';
+  if (staleAuthTime !== undefined && omitAuthTime === true) return 'staleAuthTime cannot be combined with omitAuthTime';
+  if (fault.status !== undefined || fault.hang === true || fault.drop === true) {
+    return 'staleAuthTime and omitAuthTime change the real answer: they cannot be combined with status, hang or drop';
+  }
+  return undefined;
 }
 
 function faultProblem(value: unknown): string | undefined {
@@ -62,6 +92,10 @@ function faultProblem(value: unknown): string | undefined {
   if (hang !== undefined && typeof hang !== 'boolean') return 'hang must be true or false';
   if (drop !== undefined && typeof drop !== 'boolean') return 'drop must be true or false';
   if (times !== undefined && !isIntegerIn(times, 1, Number.MAX_SAFE_INTEGER)) return 'times must be a positive integer';
+  if (fault.staleAuthTime !== undefined && !isIntegerIn(fault.staleAuthTime, 1, MAX_STALE_AUTH_TIME)) {
+    return `staleAuthTime must be an integer from 1 to ${MAX_STALE_AUTH_TIME} (seconds)`;
+  }
+  if (fault.omitAuthTime !== undefined && typeof fault.omitAuthTime !== 'boolean') return 'omitAuthTime must be true or false';
   if ((retryAfter !== undefined || body !== undefined) && status === undefined) {
     return 'retryAfter and body need a status';
   }
@@ -71,8 +105,8 @@ function faultProblem(value: unknown): string | undefined {
   if (drop === true && status !== undefined) return 'drop cannot be combined with status';
   if (after !== undefined && typeof after !== 'boolean') return 'after must be true or false';
   if (after === true && status === undefined && drop !== true) return 'after needs drop or a status';
-  if (status === undefined && hang !== true && drop !== true && delayMs === undefined) {
-    return 'a fault needs at least one of status, delayMs, hang or drop';
+  if (status === undefined && hang !== true && drop !== true && delayMs === undefined && fault.staleAuthTime === undefined && fault.omitAuthTime !== true) {
+    return 'a fault needs at least one of status, delayMs, hang, drop, staleAuthTime or omitAuthTime';
   }
   return undefined;
 }
@@ -100,13 +134,15 @@ export function parseFaultSpec(spec: string): { endpoint: EmulatorEndpoint; faul
     else if (name === 'retry-after' && arg !== undefined && /^\d+$/.test(arg)) fault.retryAfter = arg;
     else if (name === 'delay' && arg !== undefined && /^\d+$/.test(arg)) fault.delayMs = Number(arg);
     else if (name === 'times' && arg !== undefined && /^\d+$/.test(arg)) fault.times = Number(arg);
+    else if (name === 'stale-auth-time' && arg !== undefined && /^\d+$/.test(arg)) fault.staleAuthTime = Number(arg);
+    else if (name === 'omit-auth-time' && arg === undefined) fault.omitAuthTime = true;
     else {
       throw new Error(
-        `--fault "${spec}": unknown item "${item}" (use <status>, retry-after=<seconds>, delay=<ms>, times=<n>, hang, drop or after)`,
+        `--fault "${spec}": unknown item "${item}" (use <status>, retry-after=<seconds>, delay=<ms>, times=<n>, hang, drop, after, stale-auth-time=<seconds> or omit-auth-time)`,
       );
     }
   }
-  const checked = checkFault(fault);
+  const checked = checkFault(fault, endpoint);
   if (!checked.ok) throw new Error(`--fault "${spec}": ${checked.problem}`);
   return { endpoint, fault: checked.fault };
 }

@@ -111,7 +111,7 @@ class RunningEmulator implements Emulator {
       this.ctx.faults.set(endpoint, undefined);
       return;
     }
-    const checked = checkFault(fault);
+    const checked = checkFault(fault, endpoint);
     if (!checked.ok) throw invalidArgument(`setFault: ${checked.problem}`);
     this.ctx.faults.set(endpoint, checked.fault);
   }

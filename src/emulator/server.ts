@@ -18,8 +18,11 @@ import type { EmulatorEndpoint, Fault } from './types.js';
 
 const log = logger('emulator');
 
-/** Handles one request of a route. `query` is the raw query string, without `?`. */
-export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: Context, query: string) => void | Promise<void>;
+/**
+ * Handles one request of a route. `query` is the raw query string, without `?`; `fault` is the fault
+ * being played when it lets the handler answer (a delay, or a change to the answer such as `staleAuthTime`).
+ */
+export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: Context, query: string, fault?: Fault) => void | Promise<void>;
 
 /** One path of a server. */
 export interface Route {
@@ -98,9 +101,9 @@ export class EmulatorServer {
     else this.playFault(fault, route, req, res, query);
   }
 
-  private run(route: Route, req: IncomingMessage, res: ServerResponse, query: string): void {
+  private run(route: Route, req: IncomingMessage, res: ServerResponse, query: string, fault?: Fault): void {
     try {
-      const pending = route.handle(req, res, this.ctx, query);
+      const pending = route.handle(req, res, this.ctx, query, fault);
       if (pending !== undefined) pending.catch((err: unknown) => this.fail(err, res));
     } catch (err) {
       this.fail(err, res);
@@ -146,7 +149,7 @@ export class EmulatorServer {
         route.onFault?.(req, this.ctx, fault.status, `status ${fault.status}`);
         sendFault(res, fault.status, fault);
       } else {
-        this.run(route, req, res, query);
+        this.run(route, req, res, query, fault);
       }
     };
     if (fault.delayMs === undefined || fault.delayMs === 0) {

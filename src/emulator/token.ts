@@ -18,7 +18,9 @@
  *    sent without a challenge).
  *
  * Success: 200 `{ access_token, token_type: 'Bearer', expires_in, id_token }` (BindID's documented
- * response), plus `scope` with `tokenResponseScope`.
+ * response), plus `scope` with `tokenResponseScope`. The ID token's `auth_time` is the time of the
+ * authorization (the emulator authenticates the person at every one), unless a `staleAuthTime` or
+ * `omitAuthTime` fault is set on `token`.
  *
  * @module
  */
@@ -29,6 +31,7 @@ import { type Context, type EmulatorConfig, ID_TOKEN_TTL_SECONDS } from './confi
 import { HttpError, mediaType, parseForm, readBody, repeatedParam, sendJson } from './http.js';
 import { randomToken, s256, safeEqual } from './secrets.js';
 import type { CodeGrant, Session } from './state.js';
+import type { Fault } from './types.js';
 
 const log = logger('emulator');
 
@@ -44,8 +47,8 @@ function oauthError(error: string, description: string, status = 400, headers: O
   return new HttpError(status, error, description, { ...NO_CACHE, ...headers });
 }
 
-/** Handle `POST /token`. */
-export async function handleToken(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
+/** Handle `POST /token` (a `staleAuthTime` or `omitAuthTime` fault changes the ID token's `auth_time`). */
+export async function handleToken(req: IncomingMessage, res: ServerResponse, ctx: Context, _query = '', fault?: Fault): Promise<void> {
   const body = await readBody(req);
   if (mediaType(req) !== 'application/x-www-form-urlencoded') {
     throw oauthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
@@ -60,7 +63,7 @@ export async function handleToken(req: IncomingMessage, res: ServerResponse, ctx
     throw oauthError('unsupported_grant_type', 'only grant_type=authorization_code is supported');
   }
   const grant = redeemCode(params, ctx);
-  await issueTokens(res, ctx, grant);
+  await issueTokens(res, ctx, grant, fault);
 }
 
 /** Check the client's credentials (see the module comment). */
@@ -131,7 +134,7 @@ function redeemCode(params: URLSearchParams, ctx: Context): CodeGrant {
 }
 
 /** Store a new session and answer with its tokens. */
-async function issueTokens(res: ServerResponse, ctx: Context, grant: CodeGrant): Promise<void> {
+async function issueTokens(res: ServerResponse, ctx: Context, grant: CodeGrant, fault: Fault | undefined): Promise<void> {
   const { config, state, keys } = ctx;
   const user = state.user(grant.sub);
   if (user === undefined) throw oauthError('invalid_grant', 'the identity of this code no longer exists');
@@ -139,7 +142,8 @@ async function issueTokens(res: ServerResponse, ctx: Context, grant: CodeGrant):
   const session: Session = {
     sub: grant.sub,
     scope: grant.scope,
-    authTime: grant.authTime,
+    // The fault plays a provider that answered from an earlier authentication (max_age ignored).
+    authTime: grant.authTime - (fault?.staleAuthTime ?? 0),
     ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
     device: grant.device,
     verified: grant.verified,
@@ -153,6 +157,7 @@ async function issueTokens(res: ServerResponse, ctx: Context, grant: CodeGrant):
     iat: Math.floor(now / 1000),
     ttlSeconds: ID_TOKEN_TTL_SECONDS,
   });
+  if (fault?.omitAuthTime === true) delete claims.auth_time;
   const idToken = keys.sign(claims);
   const accessToken = randomToken();
   state.putSession(accessToken, session, now);

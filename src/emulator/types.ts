@@ -22,6 +22,10 @@ export type EmulatorEndpoint = 'discovery' | 'jwks' | 'authorize' | 'token' | 'u
  *   then drop the connection or answer `status` instead of the real answer: "applied, then the answer
  *   lost", the case a client's retry of an unanswered request meets.
  * - `times`: play the fault for this many requests, then clear it. Default: until cleared.
+ * - `staleAuthTime` (`'token'` only): answer normally, but the ID token says the person authenticated
+ *   this many seconds before the authorization (`auth_time`, also for `/userinfo`), as a provider that
+ *   answered from an earlier session and ignored `max_age`.
+ * - `omitAuthTime` (`'token'` only): answer normally, but the ID token has no `auth_time`.
  */
 export interface Fault {
   /** Status to answer with instead of the normal answer, 200–599. */
@@ -40,6 +44,10 @@ export interface Fault {
   times?: number;
   /** Response body sent with `status` (as `text/plain` unless it parses as JSON). */
   body?: string;
+  /** `'token'` only: the ID token's `auth_time` this many seconds (1–31536000) before the authorization. */
+  staleAuthTime?: number;
+  /** `'token'` only: the ID token without `auth_time`. */
+  omitAuthTime?: boolean;
 }
 
 /** A test identity offered on the emulator's sign-in page. */

@@ -1,11 +1,13 @@
 /**
  * Unlinking BindID from the signed-in user's account (also the first step of deleting an account),
- * for every door: a fresh BindID sign-in (`prompt=login`) whose transaction is marked
- * `purpose: 'unlink'` with the user's alias; on its callback the ID token's `bindid_alias` must be
- * that alias and still the signed-in user's; then `alias_deleted` is reported with the fresh access
- * token and the link forgotten (`unlinkBindId`), and `onUnlinked` emitted. Another BindID user is
- * `ERR_BINDID_UNLINK_MISMATCH` (403); BindID down is `ERR_BINDID_UNAVAILABLE` (503): nothing is
- * forgotten. Unlinking never queues (fail-open or not).
+ * for every door: a fresh BindID sign-in (`prompt=login`, `max_age=0`) whose transaction is marked
+ * `purpose: 'unlink'` with the user's alias, its `createdAt` the unlink's start; on its callback the
+ * ID token's `bindid_alias` must be that alias and still the signed-in user's, and its `auth_time`
+ * not before the start (`unlinkBindId`, the one step every door runs); then `alias_deleted` is
+ * reported with the fresh access token and the link forgotten, and `onUnlinked` emitted. Another
+ * BindID user is `ERR_BINDID_UNLINK_MISMATCH` (403); no fresh authentication
+ * `ERR_BINDID_UNLINK_NOT_FRESH` (401); BindID down is `ERR_BINDID_UNAVAILABLE` (503): nothing is
+ * sent or forgotten. Unlinking never queues (fail-open or not).
  *
  * The session is not regenerated: unlinking raises no privilege (the same user stays signed in, with
  * one way fewer to sign in), and the session id was already the authenticated one; the transaction
@@ -34,7 +36,8 @@ export async function unlinkTransaction<U>(
   const alias = await settings.link.deriveAlias(user, req);
   assertAlias(alias);
   const path = sanitizeReturnTo(returnTo, settings.baseUrl, settings.defaultReturnTo);
-  const { url, transaction } = await settings.oidc.authorizationRequest(path, settings.link.now(), { prompt: 'login' });
+  // The transaction's createdAt is the unlink's start, which the ID token's auth_time must not precede.
+  const { url, transaction } = await settings.oidc.authorizationRequest(path, settings.link.now(), undefined, { freshAuthentication: true });
   return { url, transaction: { ...transaction, purpose: 'unlink', unlinkAlias: alias } };
 }
 
@@ -58,6 +61,7 @@ export async function finishUnlink<U>(
     accessToken: result.accessToken,
     claims: result.claims,
     expectedAlias: expected,
+    startedAt: transaction.createdAt,
     now: settings.link.now,
   });
   // Only when this unlink removed the link: a re-link by the owner meanwhile (another browser) stands.

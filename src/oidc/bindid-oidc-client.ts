@@ -21,6 +21,12 @@ import type { StaticOidcMetadata } from './static-metadata.js';
 
 const log = logger('login');
 
+/**
+ * The parameters of a sign-in that must be a new authentication (OIDC Core §3.1.2.1): `prompt=login`,
+ * and `max_age=0`, which also makes BindID's ID token say when it authenticated the person (`auth_time`).
+ */
+const FRESH_AUTHENTICATION = { prompt: 'login', max_age: '0' } as const;
+
 /** Settings of {@link BindIdOidcClient}, already validated. */
 export interface OidcSettings {
   issuer: string;
@@ -57,15 +63,19 @@ export class BindIdOidcClient {
   }
 
   /**
-   * The authorization URL to redirect to, and the transaction to keep until the callback (its sealed cookie).
+   * The authorization URL to redirect to, and the transaction to keep until the callback (its sealed
+   * cookie). Its `createdAt` is `now`: the moment the sign-in started.
    *
    * @param params this login's parameters on top of the static ones (allow-listed; checked here:
    *   `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400, for a bad one)
+   * @param options.freshAuthentication ask BindID to authenticate the person now, whatever the app's
+   *   parameters say: `prompt=login` and `max_age=0` (an unlink's step-up)
    */
   async authorizationRequest(
     returnTo: string,
     now: number,
     params?: AuthorizationParams,
+    options: { freshAuthentication?: boolean } = {},
   ): Promise<{ url: string; transaction: AuthTransaction }> {
     const extra = { ...this.#settings.authorizationParams, ...checkAuthorizationParams(params) };
     const config = await this.#configuration();
@@ -80,6 +90,7 @@ export class BindIdOidcClient {
     };
     const url = oidc.buildAuthorizationUrl(config, {
       ...extra,
+      ...(options.freshAuthentication === true ? FRESH_AUTHENTICATION : {}),
       redirect_uri: this.#settings.redirectUri,
       scope: extra.scope ?? this.#settings.scope,
       response_type: 'code',

@@ -10,6 +10,7 @@
  */
 import * as oidc from 'openid-client';
 import { BindIdFeedbackError, ErrorCode, errorCode, safeCause } from '../errors.js';
+import { CLOCK_TOLERANCE_SECONDS } from '../internal/clock-tolerance.js';
 import { isLoopback } from '../internal/is-loopback.js';
 import { type StaticOidcMetadata, urlProblem } from './static-metadata.js';
 
@@ -28,7 +29,12 @@ export interface ConfigurationSettings {
 
 /** The openid-client configuration: from the static metadata, or by discovery (one request). */
 export async function oidcConfiguration(s: ConfigurationSettings): Promise<oidc.Configuration> {
-  const clientMetadata: Partial<oidc.ClientMetadata> = { client_secret: s.clientSecret, id_token_signed_response_alg: 'RS256' };
+  const clientMetadata: Partial<oidc.ClientMetadata> = {
+    client_secret: s.clientSecret,
+    id_token_signed_response_alg: 'RS256',
+    // The ID token's times and an unlink's auth_time are checked with one tolerance.
+    [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
+  };
   const auth = oidc.ClientSecretPost(s.clientSecret);
   let config: oidc.Configuration;
   if (s.metadata) {

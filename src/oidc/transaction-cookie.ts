@@ -9,7 +9,9 @@
  * nor change or forge a transaction, and one older than {@link TRANSACTION_TTL_MS} is refused. The
  * cookie is `HttpOnly`, `SameSite=Lax` (sent on BindID's top-level redirect back), `Path=/`, and on
  * https `Secure` with the `__Host-` prefix (no `Domain`: a sibling subdomain cannot set it). Single
- * use of the state is still decided in the shared store (`consumeState`).
+ * use of the state is still decided in the shared store (`consumeState`). The transaction's
+ * `createdAt` (when the sign-in or the unlink started) is sealed with it: an unlink's callback
+ * requires the ID token's `auth_time` not to be earlier.
  *
  * @module
  */

@@ -70,7 +70,10 @@ export interface AuthTransaction {
   /** The PKCE verifier; absent when the sign-in was started with `pkce: false`. */
   codeVerifier?: string;
   returnTo: string;
-  /** When it was created, in ms since 1970. */
+  /**
+   * When it was created, in ms since 1970: when the sign-in (or the unlink) started. Sealed in the
+   * transaction cookie, so an unlink's callback knows it: its ID token's `auth_time` may not be earlier.
+   */
   createdAt: number;
   /** `unlink`: a fresh sign-in of the signed-in user to unlink BindID (router `paths.unlink`). Absent for a sign-in. */
   purpose?: 'unlink';

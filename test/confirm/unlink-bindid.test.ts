@@ -4,6 +4,7 @@
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { ErrorCode, MemoryBindIdStore, SessionFeedbackClient, unlinkBindId } from '../../src/index.js';
 import { LinkRegistry } from '../../src/confirm/link-registry.js';
+import { UNLINK_MAX_AGE_MS } from '../../src/confirm/unlink-bindid.js';
 import { mintLogin } from '../helpers/flow.js';
 import { unlinkRacingRelink } from '../helpers/unlink-race.js';
 
@@ -30,19 +31,21 @@ async function linked(alias: string) {
   const store = new MemoryBindIdStore();
   const registry = new LinkRegistry(store);
   await registry.record(alias, sub);
-  return { sub, store, registry, login: await mintLogin(emulator, 'gail') };
+  const startedAt = Date.now(); // the unlink starts, then BindID authenticates gail
+  return { sub, store, registry, startedAt, login: await mintLogin(emulator, 'gail') };
 }
 
 describe('unlinkBindId', () => {
   it('N158 reports alias_deleted with the fresh access token and forgets the link in the store', async () => {
     for (const _run of [1, 2]) {
-      const { sub, store, registry, login } = await linked('acct-1');
+      const { sub, store, registry, startedAt, login } = await linked('acct-1');
       const done = await unlinkBindId({
         client,
         store,
         accessToken: login.accessToken,
         claims: login.claims,
         expectedAlias: 'acct-1',
+        startedAt,
       });
       expect(done).toMatchObject({ alias: 'acct-1', sub, forgotten: true, result: { status: 200 } });
       expect(await registry.isLinked('acct-1', sub)).toBe(false);
@@ -55,10 +58,10 @@ describe('unlinkBindId', () => {
   });
 
   it('N158 claims of another BindID user (another alias, or none) are ERR_BINDID_UNLINK_MISMATCH before anything is sent', async () => {
-    const { sub, store, registry, login } = await linked('acct-2');
+    const { sub, store, registry, startedAt, login } = await linked('acct-2');
     const hugo = await mintLogin(emulator, 'hugo');
     for (const claims of [hugo.claims, { ...login.claims, bindid_alias: 'acct-3' }]) {
-      await expect(unlinkBindId({ client, store, accessToken: login.accessToken, claims, expectedAlias: 'acct-2' })).rejects.toMatchObject({
+      await expect(unlinkBindId({ client, store, accessToken: login.accessToken, claims, expectedAlias: 'acct-2', startedAt })).rejects.toMatchObject({
         code: ErrorCode.UNLINK_MISMATCH,
         status: 403,
       });
@@ -68,18 +71,18 @@ describe('unlinkBindId', () => {
   });
 
   it('N158 BindID unreachable: ERR_BINDID_UNAVAILABLE (503, retryable), nothing forgotten', async () => {
-    const { sub, store, registry, login } = await linked('acct-4');
+    const { sub, store, registry, startedAt, login } = await linked('acct-4');
     emulator.setFault('session-feedback', { status: 503 });
     await expect(
-      unlinkBindId({ client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-4' }),
+      unlinkBindId({ client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-4', startedAt }),
     ).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE, status: 503, retryable: true });
     expect(await registry.isLinked('acct-4', sub)).toBe(true);
     expect(emulator.aliasOf(sub)).toBe('acct-4');
   });
 
   it('refuses bad input with ERR_BINDID_INVALID_ARGUMENT / ERR_BINDID_INVALID_ALIAS before any I/O', async () => {
-    const { store, login } = await linked('acct-5');
-    const base = { client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-5' };
+    const { store, startedAt, login } = await linked('acct-5');
+    const base = { client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-5', startedAt };
     const bad: Array<[Record<string, unknown>, string]> = [
       [{ client: {} }, ErrorCode.INVALID_ARGUMENT],
       [{ store: {} }, ErrorCode.INVALID_ARGUMENT],
@@ -91,6 +94,61 @@ describe('unlinkBindId', () => {
     for (const [override, code] of bad) {
       await expect(unlinkBindId({ ...base, ...override } as unknown as Parameters<typeof unlinkBindId>[0])).rejects.toMatchObject({ code });
     }
+    expect(emulator.reports()).toEqual([]);
+  });
+});
+
+describe('N187 unlinkBindId needs proof of a fresh authentication: auth_time not before startedAt (issue 23 item 5b)', () => {
+  /** `gail` linked as `alias`; her fresh login's claims with `auth_time` set to `authTime` (undefined: none). */
+  async function withAuthTime(alias: string, authTime: (startedAt: number) => unknown) {
+    const { sub, store, registry, startedAt, login } = await linked(alias);
+    const claims: Record<string, unknown> = { ...login.claims, auth_time: authTime(startedAt) };
+    if (claims.auth_time === undefined) delete claims.auth_time;
+    const input = { client, store, accessToken: login.accessToken, claims, expectedAlias: alias, startedAt };
+    return { sub, registry, input };
+  }
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+
+  it.each([
+    ['absent', () => undefined],
+    ['a string', (startedAt: number) => String(seconds(startedAt))],
+    ['not finite', () => Number.NaN],
+    ['31 s before startedAt', (startedAt: number) => seconds(startedAt) - 31],
+    ['a day before startedAt', (startedAt: number) => seconds(startedAt) - 86_400],
+  ])('N187 auth_time %s: ERR_BINDID_UNLINK_NOT_FRESH (401) before anything is sent; the link stays', async (_name, authTime) => {
+    const { sub, registry, input } = await withAuthTime('acct-fresh-1', authTime);
+    const refused = await unlinkBindId(input).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: ErrorCode.UNLINK_NOT_FRESH, status: 401, expose: true });
+    expect(String((refused as Error).cause)).toMatch(/auth_time/);
+    expect(emulator.reports()).toEqual([]);
+    expect(await registry.isLinked('acct-fresh-1', sub)).toBe(true);
+    expect(emulator.aliasOf(sub)).toBe('acct-fresh-1');
+  });
+
+  it('N187 auth_time 30 s before startedAt (the clock tolerance), or after it, is fresh: unlinked', async () => {
+    for (const authTime of [(startedAt: number) => seconds(startedAt) - 30, (startedAt: number) => seconds(startedAt) + 5]) {
+      const { sub, registry, input } = await withAuthTime('acct-fresh-2', authTime);
+      expect(await unlinkBindId(input)).toMatchObject({ forgotten: true, result: { status: 200 } });
+      expect(await registry.isLinked('acct-fresh-2', sub)).toBe(false);
+    }
+    expect(emulator.reports().map((r) => [r.type, r.accepted])).toEqual([
+      ['alias_deleted', true],
+      ['alias_deleted', true],
+    ]);
+  });
+
+  it('N187 an own callback cannot skip the check: startedAt missing or not a time is ERR_BINDID_INVALID_ARGUMENT, an unlink started over 10 minutes ago is not fresh; nothing sent', async () => {
+    const { input } = await withAuthTime('acct-fresh-3', (startedAt) => seconds(startedAt));
+    for (const startedAt of [undefined, '1700000000000', Number.NaN, 0, -1]) {
+      await expect(unlinkBindId({ ...input, startedAt } as unknown as Parameters<typeof unlinkBindId>[0])).rejects.toMatchObject({
+        code: ErrorCode.INVALID_ARGUMENT,
+        message: expect.stringContaining('startedAt'),
+      });
+    }
+    // A start long ago (or a made-up one) with an auth_time after it: the unlink is too old.
+    const now = () => input.startedAt + UNLINK_MAX_AGE_MS + 1;
+    await expect(unlinkBindId({ ...input, now })).rejects.toMatchObject({ code: ErrorCode.UNLINK_NOT_FRESH });
+    await expect(unlinkBindId({ ...input, startedAt: 1 })).rejects.toMatchObject({ code: ErrorCode.UNLINK_NOT_FRESH });
     expect(emulator.reports()).toEqual([]);
   });
 });
@@ -119,10 +177,10 @@ describe('N182 an unlink racing the owner\'s re-link (issue 23 item 5, pentest F
   });
 
   it('N182 a store that cannot be read before the report: ERR_BINDID_STORE_UNAVAILABLE, nothing sent', async () => {
-    const { login } = await linked('acct-race-3');
+    const { startedAt, login } = await linked('acct-race-3');
     const store = new MemoryBindIdStore();
     store.get = () => Promise.reject(new Error('down'));
-    await expect(unlinkBindId({ client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-race-3' })).rejects.toMatchObject({
+    await expect(unlinkBindId({ client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-race-3', startedAt })).rejects.toMatchObject({
       code: ErrorCode.STORE_UNAVAILABLE,
     });
     expect(emulator.reports()).toEqual([]);

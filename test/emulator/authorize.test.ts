@@ -113,6 +113,15 @@ describe('OAuth errors: redirected with error, error_description and state', () 
   it('code_challenge_method=S256 without code_challenge → invalid_request', async () => {
     expectErrorRedirect(await get(authorizeUrl(emu, { code_challenge_method: 'S256' })), 'invalid_request');
   });
+  it.each(['-1', '1.5', 'soon', ''])('max_age=%p (not a whole number of seconds) → invalid_request', async (maxAge) => {
+    expectErrorRedirect(await get(authorizeUrl(emu, { max_age: maxAge })), 'invalid_request');
+  });
+  it('a repeated max_age → invalid_request; max_age=0 completes', async () => {
+    const url = authorizeUrl(emu, { max_age: '0' });
+    url.searchParams.append('max_age', '0');
+    expectErrorRedirect(await get(url), 'invalid_request');
+    expect(location(await get(authorizeUrl(emu, { max_age: '0', identity: 'alice' }))).searchParams.get('code')).toEqual(expect.any(String));
+  });
   it('response_mode=form_post → invalid_request', async () => {
     expectErrorRedirect(await get(authorizeUrl(emu, { response_mode: 'form_post' })), 'invalid_request');
   });

@@ -154,6 +154,24 @@ describe('faults', () => {
     expect(invalid(() => emu.setFault('nope' as 'token', { status: 500 }))).toBe(true);
   });
 
+  it.each([
+    ['on another endpoint than token', 'authorize', { staleAuthTime: 60 }, /token endpoint only/],
+    ['not a whole number of seconds', 'token', { staleAuthTime: 1.5 }, /staleAuthTime must be an integer from 1/],
+    ['zero', 'token', { staleAuthTime: 0 }, /staleAuthTime must be an integer from 1/],
+    ['over a year', 'token', { staleAuthTime: 31_536_001 }, /staleAuthTime must be an integer from 1/],
+    ['omitAuthTime not a boolean', 'token', { omitAuthTime: 'yes' }, /omitAuthTime must be true or false/],
+    ['omitAuthTime false alone', 'token', { omitAuthTime: false }, /at least one/],
+    ['both', 'token', { staleAuthTime: 60, omitAuthTime: true }, /cannot be combined with omitAuthTime/],
+    ['with a status', 'token', { staleAuthTime: 60, status: 500 }, /cannot be combined with status/],
+    ['with drop', 'token', { omitAuthTime: true, drop: true }, /cannot be combined with status/],
+  ] as const)('N187 the ID-token faults are validated like the others: refused %s', async (_name, endpoint, fault, problem) => {
+    expect(() => emu.setFault(endpoint, fault as never)).toThrow(problem);
+    await expect(createEmulator({ faults: { [endpoint]: fault } })).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION, option: `faults.${endpoint}` });
+    const res = await postFault(emu.issuer, { endpoint, fault });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error_description: string }).error_description).toMatch(problem);
+  });
+
   it('createEmulator() rejects an invalid fault option with ERR_BINDID_INVALID_OPTION', async () => {
     await expect(createEmulator({ faults: { token: { delayMs: -1 } } })).rejects.toMatchObject({
       code: ErrorCode.INVALID_OPTION,
@@ -208,6 +226,8 @@ describe('the CLI fault grammar (parseFaultSpec)', () => {
     ['discovery=delay=100:drop', { endpoint: 'discovery', fault: { delayMs: 100, drop: true } }],
     ['session-feedback=drop:after:times=1', { endpoint: 'session-feedback', fault: { drop: true, after: true, times: 1 } }],
     ['custom-user-data=500:after', { endpoint: 'custom-user-data', fault: { status: 500, after: true } }],
+    ['token=stale-auth-time=3600:times=1', { endpoint: 'token', fault: { staleAuthTime: 3600, times: 1 } }],
+    ['token=omit-auth-time:delay=10', { endpoint: 'token', fault: { omitAuthTime: true, delayMs: 10 } }],
   ])('%s', (spec, expected) => {
     expect(parseFaultSpec(spec)).toEqual(expected);
   });
@@ -222,6 +242,10 @@ describe('the CLI fault grammar (parseFaultSpec)', () => {
     ['token=retry-after=1', /need a status/],
     ['session-feedback=after', /after needs drop or a status/],
     ['session-feedback=delay=5:after', /after needs drop or a status/],
+    ['userinfo=stale-auth-time=60', /token endpoint only/],
+    ['token=stale-auth-time=60:omit-auth-time', /cannot be combined/],
+    ['token=stale-auth-time', /unknown item "stale-auth-time"/],
+    ['token=omit-auth-time=1', /unknown item "omit-auth-time=1"/],
   ])('rejects %s', (spec, message) => {
     expect(() => parseFaultSpec(spec)).toThrow(message);
   });

@@ -275,3 +275,50 @@ describe('/userinfo', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
   });
 });
+
+describe('auth_time, max_age and the ID-token faults (issue 23 item 5b)', () => {
+  /** The emulator's clock, moved by the tests only. */
+  let clock = Date.UTC(2026, 0, 1, 12, 0, 0, 250);
+  let fixed: Emulator;
+  beforeAll(async () => {
+    fixed = await startEmulator({ now: () => clock });
+  });
+  afterAll(() => fixed.close());
+  afterEach(() => fixed.clearFaults());
+
+  /** Authorize now (with `max_age=0`), exchange the code `laterMs` after: the ID token's claims and the access token. */
+  async function signIn(laterMs = 0): Promise<{ claims: Record<string, unknown>; accessToken: string; authorizedAt: number }> {
+    const authorizedAt = clock;
+    const code = await authorizeCode(fixed, { max_age: '0', nonce: 'nonce-5b' });
+    clock += laterMs;
+    const body = (await (await exchangeCode(fixed, code)).json()) as { id_token: string; access_token: string };
+    return { claims: decodeJwt(body.id_token), accessToken: body.access_token, authorizedAt };
+  }
+  const userinfoAuthTime = async (accessToken: string) =>
+    ((await (await get(`${fixed.issuer}/userinfo`, { authorization: `Bearer ${accessToken}` })).json()) as { auth_time?: number }).auth_time;
+
+  it('N187 auth_time is the time of this authorization (the person is authenticated at every one, so max_age=0 is met), not of the token request or an earlier sign-in', async () => {
+    const first = await signIn(5_000);
+    expect(first.claims).toMatchObject({ auth_time: Math.floor(first.authorizedAt / 1000), iat: Math.floor(clock / 1000) });
+    clock += 600_000;
+    const second = await signIn();
+    expect(second.claims.auth_time).toBe(Math.floor(second.authorizedAt / 1000));
+    expect(await userinfoAuthTime(second.accessToken)).toBe(second.claims.auth_time);
+  });
+
+  it('N187 the staleAuthTime fault: auth_time that many seconds before the authorization (ID token and /userinfo), once with times: 1', async () => {
+    fixed.setFault('token', { staleAuthTime: 3600, times: 1 });
+    const stale = await signIn();
+    expect(stale.claims).toMatchObject({ auth_time: Math.floor(stale.authorizedAt / 1000) - 3600, nonce: 'nonce-5b' });
+    expect(await userinfoAuthTime(stale.accessToken)).toBe(stale.claims.auth_time);
+    const next = await signIn();
+    expect(next.claims.auth_time).toBe(Math.floor(next.authorizedAt / 1000));
+  });
+
+  it('N187 the omitAuthTime fault: an ID token without auth_time, otherwise the same', async () => {
+    fixed.setFault('token', { omitAuthTime: true });
+    const { claims } = await signIn();
+    expect(claims).not.toHaveProperty('auth_time');
+    expect(claims).toMatchObject({ sub: expect.any(String), nonce: 'nonce-5b', iss: fixed.issuer, aud: fixed.clientId });
+  });
+});

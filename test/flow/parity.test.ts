@@ -9,6 +9,7 @@
 import session from 'express-session';
 import type { EmulatorOptions } from '../../src/emulator/index.js';
 import { createSigningKey } from '../../src/emulator/keys.js';
+import { LinkRegistry } from '../../src/confirm/link-registry.js';
 import { healKey } from '../../src/fail-open/failure-policy.js';
 import { outboxId } from '../../src/fail-open/outbox.js';
 import { OutboxWorker } from '../../src/fail-open/outbox-worker.js';
@@ -271,6 +272,7 @@ function rows(): Row[] {
   const lost = freshAccount();
   const settled = freshAccount();
   const healedMaybe = freshAccount();
+  const notFresh = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -584,13 +586,41 @@ function rows(): Row[] {
         if (started.status !== 303) return observe(door, await outcomeOf(door, agent, started));
         const url = new URL(started.headers.location as string);
         const res = await agent.get(await authorizeAs(url, identity));
-        return observe(door, await outcomeOf(door, agent, res), { prompt: url.searchParams.get('prompt') });
+        return observe(door, await outcomeOf(door, agent, res), { prompt: url.searchParams.get('prompt'), max_age: url.searchParams.get('max_age') });
       },
       expected: {
         outcome: `signed in as ${unlink.username} at /account`,
         reports: [`alias_deleted ${unlink.id}`],
         events: ['onUnlinked'],
-        extra: { prompt: 'login' },
+        extra: { prompt: 'login', max_age: '0' },
+      },
+    },
+    {
+      // Issue 23 item 5b: one freshness check behind every door (an own callback through unlinkBindId's startedAt).
+      name: 'N187 an unlink whose BindID sign-in is no fresh authentication (auth_time an hour before the start, or none) is refused: nothing deleted, no onUnlinked',
+      async run(door) {
+        const identity = withAlias(door, undefined);
+        const agent = await link(door, identity, notFresh);
+        door.emulator.clearReports();
+        door.events.length = 0;
+        const outcomes: string[] = [];
+        for (const fault of [{ staleAuthTime: 3600 }, { omitAuthTime: true }]) {
+          const csrf = (await agent.get('/csrf')).body.csrf as string;
+          const started = await agent.post(door.paths.unlink).type('form').set('Origin', DOOR_ORIGIN).send({ _csrf: csrf, returnTo: '/account' });
+          if (started.status !== 303) return observe(door, await outcomeOf(door, agent, started));
+          const callback = await authorizeAs(new URL(started.headers.location as string), identity);
+          door.emulator.setFault('token', { ...fault, times: 1 });
+          outcomes.push(await outcomeOf(door, agent, await agent.get(callback)));
+        }
+        const sub = door.emulator.subOf(identity) as string;
+        const linked = await new LinkRegistry(door.store).isLinked(String(notFresh.id), sub);
+        return observe(door, outcomes.join(', then '), { linked, atBindId: door.emulator.aliasOf(sub) ?? null });
+      },
+      expected: {
+        outcome: 'error ERR_BINDID_UNLINK_NOT_FRESH (401), then error ERR_BINDID_UNLINK_NOT_FRESH (401)',
+        reports: [],
+        events: [],
+        extra: { linked: true, atBindId: String(notFresh.id) },
       },
     },
     {

@@ -293,7 +293,7 @@ function ownCallbackRoutes(
   },
 ): void {
   const { findUserByAlias, paths, client, store, origin } = own;
-  type Check = { state: string; nonce: string; codeVerifier: string; returnTo: string; unlink?: string };
+  type Check = { state: string; nonce: string; codeVerifier: string; returnTo: string; unlink?: string; startedAt?: number };
   const redirectUri = `${origin}${paths.callback}`;
   let discovered: Promise<oidc.Configuration> | undefined;
   const configuration = () => {
@@ -329,7 +329,9 @@ function ownCallbackRoutes(
       return next(err);
     }
     const returnTo = (req.body as { returnTo?: unknown }).returnTo;
-    start(req, res, { unlink: String(user.id), returnTo: typeof returnTo === 'string' && returnTo.startsWith('/') ? returnTo : '/' }, { prompt: 'login', max_age: '0' }).catch(next);
+    // The unlink's start is kept with its state: the ID token's auth_time must not be earlier.
+    const unlink = { unlink: String(user.id), startedAt: Date.now(), returnTo: typeof returnTo === 'string' && returnTo.startsWith('/') ? returnTo : '/' };
+    start(req, res, unlink, { prompt: 'login', max_age: '0' }).catch(next);
   });
   app.get(paths.callback, async (req, res, next) => {
     try {
@@ -344,7 +346,7 @@ function ownCallbackRoutes(
       const claims = tokens.claims();
       if (!claims) return res.status(400).json({ code: 'no-id-token', status: 400 });
       if (check.unlink !== undefined) {
-        await unlinkBindId({ client, store, accessToken: tokens.access_token, claims, expectedAlias: check.unlink });
+        await unlinkBindId({ client, store, accessToken: tokens.access_token, claims, expectedAlias: check.unlink, startedAt: check.startedAt ?? 0 });
         return res.redirect(303, check.returnTo);
       }
       const pending = { accessToken: tokens.access_token, expiresIn: tokens.expires_in ?? 3600, claims };

@@ -59,8 +59,9 @@ export async function unlinkRacingRelink(
   try {
     emulator.setAlias(sub, alias);
     await new LinkRegistry(stores.b).record(alias, sub);
+    const startedAt = Date.now();
     const fresh = await mintLogin(emulator, identity);
-    const unlinking = unlinkBindId({ client: held, store: stores.a, accessToken: fresh.accessToken, claims: fresh.claims, expectedAlias: alias });
+    const unlinking = unlinkBindId({ client: held, store: stores.a, accessToken: fresh.accessToken, claims: fresh.claims, expectedAlias: alias, startedAt });
     await held.applied; // BindID deleted the alias; the unlink waits for its answer
     if (relink) {
       // The owner's confirmation on B, as confirmPendingLogin does it: reserve, report, record.

@@ -8,11 +8,13 @@
  * - Attempt counters, single-use claims, the link registry: `RedisBindIdStore` on the same client.
  * - Fail-open outbox (`INSTANCE_FAILURE_MODE=open`): `StoreOutbox` on that `RedisBindIdStore`, with
  *   the router's outbox worker running on a short timer.
+ * - Unlinking (`POST /bindid/unlink`, its CSRF token at `GET /csrf`); with `INSTANCE_HOLD_UNLINKS=1`
+ *   BindID's answer to `alias_deleted` is held, once BindID applied it, while the gate is closed.
  *
  * Every instance has the same public origin (`INSTANCE_BASE_URL`), as behind a load balancer. It
  * tells the parent over IPC when it is ready (`{ type: 'ready', port }`) and what happened (`{ type:
  * 'event', name, sub, alias, reason?, code? }`: linked, link-failed, queued, delivered, retry,
- * dead-letter, recognized), never with a token. It stops on `disconnect` (or is killed by the test).
+ * dead-letter, recognized, unlinked, unlink-held), never with a token. It stops on `disconnect` (or is killed by the test).
  *
  * The node-redis client is made to fail fast while Redis is unreachable (`disableOfflineQueue`),
  * so a request fails closed at once rather than waiting for the reconnection.
@@ -25,7 +27,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import session from 'express-session';
 import { Passport } from 'passport';
 import { createClient, createCluster } from 'redis';
-import { bindIdRouter, createLocalStrategy, isBindIdError, RedisBindIdStore, SessionFeedbackClient } from '../../src/index.js';
+import { bindIdRouter, createLocalStrategy, csrfToken, type FeedbackResult, isBindIdError, RedisBindIdStore, SessionFeedbackClient } from '../../src/index.js';
+import type { SessionFeedbackReport } from '../../src/feedback/session-feedback-report.js';
 import { StoreOutbox } from '../../src/fail-open/index.js';
 
 interface User {
@@ -73,20 +76,15 @@ await redis.connect();
 const ping = (): Promise<unknown> => (single ? single.ping() : (cluster as NonNullable<typeof cluster>).sendCommand(undefined, true, ['PING']));
 
 const store = new RedisBindIdStore(redis);
-const client = new SessionFeedbackClient({
-  clientSecret: env('INSTANCE_CLIENT_SECRET'),
-  apiUrl: env('INSTANCE_API_URL'),
-  retries: 0,
-  timeoutMs: 1000,
-  circuitBreaker: false,
-});
 
 /**
  * With `INSTANCE_GATED=1` every password check is told to the parent (`verify`, with the username)
  * and then held until the parent opens the gate (`{ type: 'gate', open: true }`; `open: false`
- * closes it again), so a test can hold the checks a burst let through.
+ * closes it again), so a test can hold the checks a burst let through. With `INSTANCE_HOLD_UNLINKS=1`
+ * the same gate holds BindID's answers to `alias_deleted` (told as `unlink-held`).
  */
 const gated = process.env.INSTANCE_GATED === '1';
+const holdUnlinks = process.env.INSTANCE_HOLD_UNLINKS === '1';
 let gate: { promise: Promise<void>; open: () => void } | undefined;
 const closeGate = () => {
   let open: () => void = () => {};
@@ -95,12 +93,31 @@ const closeGate = () => {
   });
   gate = { promise, open };
 };
-if (gated) closeGate();
+if (gated || holdUnlinks) closeGate();
 process.on('message', (message: { type?: string; open?: boolean }) => {
   if (message?.type !== 'gate') return;
   if (message.open) gate?.open();
   else closeGate();
   process.send?.({ type: 'gate-set', open: Boolean(message.open) });
+});
+
+/** The reports' client: an `alias_deleted` that BindID answered waits at the gate (`INSTANCE_HOLD_UNLINKS=1`). */
+class UnlinkHoldingClient extends SessionFeedbackClient {
+  override async send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
+    const result = await super.send(accessToken, report);
+    if (holdUnlinks && report.type === 'alias_deleted') {
+      tell({ name: 'unlink-held', alias: report.alias });
+      await gate?.promise;
+    }
+    return result;
+  }
+}
+const client = new UnlinkHoldingClient({
+  clientSecret: env('INSTANCE_CLIENT_SECRET'),
+  apiUrl: env('INSTANCE_API_URL'),
+  retries: 0,
+  timeoutMs: 1000,
+  circuitBreaker: false,
 });
 
 const passport = new Passport();
@@ -144,6 +161,7 @@ const router = bindIdRouter<User>({
   onLinked: (e) => tell({ name: 'linked', sub: e.sub, alias: e.alias, reason: e.queued ? 'queued' : 'sent' }),
   onLinkFailed: (e) => tell({ name: 'link-failed', sub: e.sub, reason: e.reason, ...(e.error ? { code: e.error.code } : {}) }),
   onRecognized: (e) => tell({ name: 'recognized', sub: e.claims.sub, alias: e.alias }),
+  onUnlinked: (e) => tell({ name: 'unlinked', sub: e.sub, alias: e.alias }),
   ...(failureMode === 'open'
     ? {
         failureMode: 'open' as const,
@@ -162,6 +180,10 @@ const router = bindIdRouter<User>({
     : {}),
 });
 app.use(router);
+// The CSRF token of the session, for the signed-in user's unlink form.
+app.get('/csrf', (req, res) => {
+  res.json({ csrf: csrfToken(req) });
+});
 app.get('/whoami', (req, res) => {
   res.json({ instance: name, user: req.user ?? null });
 });

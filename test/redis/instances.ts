@@ -15,7 +15,7 @@ export const PUBLIC_ORIGIN = 'http://localhost:4000';
 /** What an instance told the parent. */
 export interface InstanceEvent {
   instance: string;
-  name: 'linked' | 'link-failed' | 'queued' | 'delivered' | 'retry' | 'dead-letter' | 'recognized' | 'verify';
+  name: 'linked' | 'link-failed' | 'queued' | 'delivered' | 'retry' | 'dead-letter' | 'recognized' | 'verify' | 'unlinked' | 'unlink-held' | 'token-request';
   sub?: string;
   /** The username a password check was for (`verify`, gated instances only). */
   username?: string;
@@ -35,6 +35,12 @@ export interface InstanceOptions {
   cluster?: boolean;
   /** Fail-open without an `outbox` option: the default outbox, in the router's `store` (RedisBindIdStore). */
   defaultOutbox?: boolean;
+  /**
+   * While the gate is closed ({@link Instance.gate}), hold BindID's answer to every `alias_deleted`
+   * once BindID applied it (and tell each one as an `unlink-held` event): an unlink stopped between
+   * BindID's deletion and the registry's forgetting.
+   */
+  holdUnlinks?: boolean;
 }
 
 /** A running app instance. */
@@ -47,7 +53,7 @@ export interface Instance {
   stop(): Promise<void>;
   /** SIGKILL: the process dies at once, mid-whatever, as a crashed instance does. */
   kill(): Promise<void>;
-  /** Open or close the gate of a `gated` instance; resolves once the instance did. */
+  /** Open or close the gate of a `gated` (or `holdUnlinks`) instance; resolves once the instance did. */
   gate(open: boolean): Promise<void>;
 }
 
@@ -74,6 +80,7 @@ export function startInstance(name: string, redisUrl: string, emulator: Emulator
     INSTANCE_GATED: options.gated ? '1' : '0',
     INSTANCE_REDIS_CLUSTER: options.cluster ? '1' : '0',
     INSTANCE_DEFAULT_OUTBOX: options.defaultOutbox ? '1' : '0',
+    INSTANCE_HOLD_UNLINKS: options.holdUnlinks ? '1' : '0',
   };
   delete env.DEBUG;
   delete env.NODE_OPTIONS; // Jest's options (coverage hooks...) are not the instance's
@@ -184,6 +191,21 @@ export class Browser {
   /** POST the confirm form to `instance`. */
   confirm(instance: Instance, csrf: string, username: string, password: string): Promise<Page> {
     return this.post(instance, '/bindid/confirm', { _csrf: csrf, username, password });
+  }
+
+  /**
+   * Start unlinking BindID on `instance` (the signed-in user's form: its CSRF token, same origin) and
+   * sign in at BindID as `identity`: the callback URL (not yet opened) and the authorization URL.
+   */
+  async unlinkAt(instance: Instance, identity: string): Promise<{ callback: string; authorize: URL }> {
+    const { csrf } = JSON.parse((await this.get(instance, '/csrf')).text) as { csrf: string };
+    const start = await this.post(instance, '/bindid/unlink', { _csrf: csrf });
+    if (start.status !== 303 || !start.location) throw new Error(`POST /bindid/unlink on ${instance.name} answered ${start.status} ${start.text}`);
+    const authorize = new URL(start.location);
+    const res = await fetch(`${authorize.href}&identity=${encodeURIComponent(identity)}`, { redirect: 'manual' });
+    const callback = res.headers.get('location');
+    if (res.status !== 302 || !callback) throw new Error(`the emulator's /authorize answered ${res.status}`);
+    return { callback, authorize };
   }
 
   /** Who `instance` says is signed in. */

@@ -9,9 +9,13 @@
  * What must hold: the journey works whichever instance serves each step; attempt limits count
  * across instances; a pending login is confirmed once whichever instances race for it; a report
  * queued by one instance is delivered exactly once by the instances' workers together, also when
- * the instance that queued it is killed and when Redis restarts in the middle of the outage.
+ * the instance that queued it is killed and when Redis restarts in the middle of the outage; an
+ * unlink on one instance racing the owner's re-link on another leaves the link registry as BindID
+ * last heard it, and reports `onUnlinked` only when it removed the link.
  */
+import { LinkRegistry } from '../../src/confirm/link-registry.js';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { RedisBindIdStore } from '../../src/index.js';
 import { acceptedPerSub, identities } from '../helpers/outbox.js';
 import { Browser, eventually, type Instance, type InstanceOptions, PUBLIC_ORIGIN, sleep, startInstance } from './instances.js';
 import { NODE_REDIS, type RedisTarget, startTarget, TOPOLOGIES, TOPOLOGY_NAME } from './targets.js';
@@ -499,6 +503,105 @@ describe.each(TOPOLOGIES.map((topology) => [TOPOLOGY_NAME[topology], topology] a
         expect(answers.map((r) => r.status).sort()).toEqual([303, 409]);
         expect(emulator.reports().filter((r) => r.sub === one.sub || r.sub === two.sub)).toHaveLength(1);
         expect(accepted(one.sub) + accepted(two.sub)).toBe(1);
+      }
+    });
+  });
+  describe("N182 an unlink on A racing the owner's re-link on B, two processes on one Redis (issue 23 item 5)", () => {
+    let a: Instance;
+    let b: Instance;
+    let registry: LinkRegistry;
+    let closeRegistry: () => Promise<void>;
+    beforeAll(async () => {
+      // A holds BindID's answer to alias_deleted while its gate is closed; B is a plain instance.
+      [a, b] = await Promise.all([instance('unlink-A', { holdUnlinks: true }), instance('relink-B', {})]);
+      await a.gate(true);
+      const opened = await NODE_REDIS.open(redis);
+      registry = new LinkRegistry(new RedisBindIdStore(opened.client));
+      closeRegistry = opened.close;
+    }, 90_000);
+    afterAll(async () => {
+      await a?.gate(true);
+      await closeRegistry?.();
+    });
+
+    /** Whether BindID's last accepted report for `sub` left `alias` set (authentication_performed, alias_updated) or not (alias_deleted). */
+    function bindIdLinks(sub: string, alias: string): boolean {
+      const last = emulator
+        .reports()
+        .filter((r) => r.sub === sub && r.accepted)
+        .at(-1);
+      return last !== undefined && last.type !== 'alias_deleted' && last.alias === alias;
+    }
+
+    /** The owner links `identity` to `account` again in a new browser on B: BindID no longer has the alias, so it is a new BindID user there. */
+    async function relinkOnB(identity: string, account: { username: string; password: string }): Promise<void> {
+      const browser = new Browser();
+      expect(await browser.bindIdSignIn(b, b, identity)).toMatchObject({ status: 303, location: '/bindid/confirm' });
+      const { csrf } = await browser.confirmPage(b);
+      expect(await browser.confirm(b, csrf, account.username, account.password)).toMatchObject({ status: 303, location: '/' });
+    }
+
+    /** The owner, in a new browser on B, signs in with BindID until BindID has forgotten the alias, then links again: how many sign-ins went straight in first. */
+    async function relinkOnBOnceDeleted(identity: string, account: { username: string; password: string }): Promise<number> {
+      const browser = new Browser();
+      for (let recognized = 0; recognized < 200; recognized++) {
+        const res = await browser.bindIdSignIn(b, b, identity);
+        if (res.location === '/bindid/confirm') {
+          const { csrf } = await browser.confirmPage(b);
+          expect(await browser.confirm(b, csrf, account.username, account.password)).toMatchObject({ status: 303, location: '/' });
+          return recognized;
+        }
+        expect(res).toMatchObject({ status: 303, location: '/' }); // BindID still has the alias: a returning user
+      }
+      throw new Error('BindID never forgot the alias');
+    }
+
+    it('N182 several rounds: the unlink on A held after BindID deleted the alias while B re-links, A and B at once, and A alone; after each the registry agrees with what BindID last heard, and onUnlinked comes only from an unlink that removed the link', async () => {
+      const identity = freshIdentity();
+      const account = freshAccount();
+      const alias = String(account.id);
+      const owner = new Browser(); // signed in as the account on A, where it unlinks
+      expect(await owner.bindIdSignIn(a, a, identity.id)).toMatchObject({ status: 303, location: '/bindid/confirm' });
+      const { csrf } = await owner.confirmPage(a);
+      expect(await owner.confirm(a, csrf, account.username, account.password)).toMatchObject({ status: 303, location: '/' });
+
+      for (let round = 0; round < 9; round++) {
+        const kind = (['held', 'burst', 'alone'] as const)[round % 3] as 'held' | 'burst' | 'alone';
+        if (!(await registry.isLinked(alias, identity.sub))) await relinkOnB(identity.id, account);
+        expect(emulator.aliasOf(identity.sub)).toBe(alias);
+        const unlinkedBefore = count([a, b], 'unlinked', identity.sub);
+        const { callback, authorize } = await owner.unlinkAt(a, identity.id);
+        expect([authorize.searchParams.get('prompt'), authorize.searchParams.get('max_age')]).toEqual(['login', '0']);
+
+        let answer: { status: number; location: string | null };
+        if (kind === 'held') {
+          await a.gate(false);
+          const held = count([a], 'unlink-held');
+          const unlinking = owner.get(a, callback);
+          await eventually('A holding BindID\'s answer to alias_deleted', () => count([a], 'unlink-held') > held);
+          await relinkOnB(identity.id, account); // the owner links again while A has not forgotten yet
+          await a.gate(true);
+          answer = await unlinking;
+        } else if (kind === 'burst') {
+          [answer] = await Promise.all([owner.get(a, callback), relinkOnBOnceDeleted(identity.id, account)]);
+        } else {
+          answer = await owner.get(a, callback);
+        }
+        expect(answer).toMatchObject({ status: 303, location: '/' });
+
+        const linked = await registry.isLinked(alias, identity.sub);
+        const unlinked = count([a, b], 'unlinked', identity.sub) - unlinkedBefore;
+        // The registry agrees with what BindID last heard for this alias and identity.
+        expect({ round, kind, linked }).toEqual({ round, kind, linked: bindIdLinks(identity.sub, alias) });
+        expect({ round, kind, linked }).toEqual({ round, kind, linked: emulator.aliasOf(identity.sub) === alias });
+        if (kind === 'held') expect({ round, kind, linked, unlinked }).toEqual({ round, kind, linked: true, unlinked: 0 });
+        if (kind === 'alone') expect({ round, kind, linked, unlinked }).toEqual({ round, kind, linked: false, unlinked: 1 });
+        // A and B at once: the re-link follows BindID's deletion, so it stands; the unlink reported only if its forgetting came first.
+        if (kind === 'burst') expect({ round, kind, linked, atMostOne: unlinked <= 1 }).toEqual({ round, kind, linked: true, atMostOne: true });
+      }
+      // Still the one account for the one identity: a new browser signs in without the confirm page.
+      if (await registry.isLinked(alias, identity.sub)) {
+        expect(await new Browser().bindIdSignIn(b, a, identity.id)).toMatchObject({ status: 303, location: '/' });
       }
     });
   });

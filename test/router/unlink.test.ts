@@ -193,3 +193,61 @@ describe('POST /bindid/unlink', () => {
     expect((await whoami(agent)).user).toEqual(user);
   });
 });
+
+describe('N187 an unlink needs proof of a fresh BindID authentication (issue 23 item 5b)', () => {
+  it('N187 the unlink asks BindID for a new authentication: prompt=login and max_age=0, over the app\'s own prompt', async () => {
+    const { f, agent } = await linkedUser({ router: { authorizationParams: { prompt: 'select_account' } } });
+    const start = await postUnlink(agent, { _csrf: await csrfOf(agent) });
+    expect(start.status).toBe(303);
+    const authorize = new URL(start.headers.location as string);
+    expect(authorize.origin + authorize.pathname).toBe(`${f.emulator.issuer}/authorize`);
+    expect(authorize.searchParams.getAll('max_age')).toEqual(['0']);
+    expect(authorize.searchParams.getAll('prompt')).toEqual(['login']);
+    // A plain sign-in keeps the app's parameters and asks for no max_age.
+    const login = new URL((await f.agent().get('/login/bindid')).headers.location as string);
+    expect([login.searchParams.get('prompt'), login.searchParams.get('max_age')]).toEqual(['select_account', null]);
+  });
+
+  // One clock for the app and BindID: the unlink starts at `t0` and BindID authenticates at `t0`, unless told otherwise.
+  const t0 = Date.now();
+  const sameClock = { router: { now: () => t0 }, emulator: { now: () => t0, identities: [{ id: 'erin' }, { id: 'finn' }] } };
+
+  it.each([
+    ['31 s before the unlink started (the clock tolerance is 30 s)', { staleAuthTime: 31 }],
+    ['an hour before the unlink started', { staleAuthTime: 3600 }],
+    ['absent', { omitAuthTime: true }],
+  ])('N187 an ID token whose auth_time is %s: ERR_BINDID_UNLINK_NOT_FRESH (401) to the error handler once; nothing sent, the link stays, no onUnlinked', async (_name, fault) => {
+    const errors: unknown[] = [];
+    const { f, agent, user, alias, sub, store, unlinked } = await linkedUser({ ...sameClock, errors });
+    const callback = await unlinkAt(agent, 'erin');
+    f.emulator.setFault('token', { ...fault, times: 1 });
+    const res = await agent.get(appPath(callback));
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe(ErrorCode.UNLINK_NOT_FRESH);
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual([ErrorCode.UNLINK_NOT_FRESH]);
+    expect(f.emulator.reports()).toEqual([]);
+    expect(f.emulator.aliasOf(sub)).toBe(alias);
+    expect(await new LinkRegistry(store).isLinked(alias, sub)).toBe(true);
+    expect(unlinked).toEqual([]);
+    expect((await whoami(agent)).user).toEqual(user);
+  });
+
+  it('N187 auth_time within the clock tolerance (30 s before the start) is fresh: the unlink goes through', async () => {
+    const { f, agent, alias, sub, store, unlinked } = await linkedUser(sameClock);
+    const callback = await unlinkAt(agent, 'erin');
+    f.emulator.setFault('token', { staleAuthTime: 30, times: 1 });
+    expect((await agent.get(appPath(callback))).status).toBe(303);
+    expect(f.emulator.reports().map((r) => [r.type, r.alias, r.accepted])).toEqual([['alias_deleted', alias, true]]);
+    expect(await new LinkRegistry(store).isLinked(alias, sub)).toBe(false);
+    expect(unlinked).toHaveLength(1);
+  });
+
+  it('N187 after a refused unlink, unlinking again with a fresh sign-in works', async () => {
+    const { f, agent, alias, sub, unlinked } = await linkedUser(sameClock);
+    f.emulator.setFault('token', { staleAuthTime: 600, times: 1 });
+    expect((await agent.get(appPath(await unlinkAt(agent, 'erin')))).status).toBe(401);
+    expect((await agent.get(appPath(await unlinkAt(agent, 'erin')))).status).toBe(303);
+    expect(f.emulator.reports().map((r) => [r.type, r.alias, r.sub])).toEqual([['alias_deleted', alias, sub]]);
+    expect(unlinked).toHaveLength(1);
+  });
+});
