@@ -20,7 +20,7 @@ import {
 } from '../fail-open/failure-policy.js';
 import { LinkRegistry } from './link-registry.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-schema.js';
+import { option, type OptionsOf, pick, readSchemaOf, type SettingsOf } from '../internal/option-schema.js';
 import type { Outbox } from '../fail-open/outbox.js';
 import type { BindIdClaims } from '../session/pending-login.js';
 import { type BindIdStore, MemoryBindIdStore } from '../stores/bindid-store.js';
@@ -150,15 +150,11 @@ export const CONFIRM_OPTIONS = {
 export interface SendAuthenticationPerformedOptions<U = Express.User> extends OptionsOf<typeof CONFIRM_OPTIONS, ConfirmUserTypes<U>> {}
 
 /** The confirmation settings, read once from a factory's options (shared with the login router). */
-export interface ConfirmSettings<U> {
+export interface ConfirmSettings<U>
+  extends Pick<SettingsOf<typeof CONFIRM_OPTIONS, ConfirmUserTypes<U>>, 'amr' | 'logIn' | 'onLinked' | 'onFeedbackError' | 'store'> {
   client: SessionFeedbackClient;
-  deriveAlias: (user: U, req: Request) => string | Promise<string>;
-  amr: string[] | undefined;
-  logIn: boolean;
-  onLinked: ((event: LinkedEvent<U>) => unknown) | undefined;
-  onFeedbackError: ((event: FeedbackErrorEvent) => unknown) | undefined;
+  deriveAlias: ConfirmUserTypes<U>['alias'];
   now: () => number;
-  store: BindIdStore;
   registry: LinkRegistry;
   /** `failureMode` and its outbox and worker. */
   failure: FailurePolicy;
@@ -170,23 +166,12 @@ export interface ConfirmSettings<U> {
  * that knows them.
  */
 export function readConfirmSettings<U>(o: OptionReader, client?: SessionFeedbackClient): ConfirmSettings<U> {
-  const read = readSchemaOf<ConfirmUserTypes<U>>();
-  const { logIn, onLinked, onFeedbackError, amr } = read(o, pick(CONFIRM_OPTIONS, ['logIn', 'onLinked', 'onFeedbackError', 'amr']));
-  const { alias, now, store } = read(o, pick(REPORT_OPTIONS, ['alias', 'now', 'store']));
+  const names = ['logIn', 'onLinked', 'onFeedbackError', 'amr', 'alias', 'now', 'store'] as const;
+  const { alias, now, ...read } = readSchemaOf<ConfirmUserTypes<U>>()(o, pick(CONFIRM_OPTIONS, names));
   const feedback = client ?? readClient(o);
   const clock = now ?? Date.now;
-  return {
-    client: feedback,
-    deriveAlias: alias ?? defaultAlias,
-    amr,
-    logIn,
-    onLinked,
-    onFeedbackError,
-    now: clock,
-    store,
-    registry: new LinkRegistry(store),
-    failure: readFailurePolicy(o, feedback, clock, store),
-  };
+  const failure = readFailurePolicy(o, feedback, clock, read.store);
+  return { ...read, client: feedback, deriveAlias: alias ?? defaultAlias, now: clock, registry: new LinkRegistry(read.store), failure };
 }
 
 /** The `store` option: a {@link BindIdStore}, default a private in-memory one. */

@@ -13,7 +13,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
 import { BindIdError } from '../errors.js';
 import { logger } from '../internal/log.js';
-import { OptionReader } from '../internal/option-reader.js';
+import { schemaReader } from '../internal/option-schema.js';
 import type { OutboxWorker } from '../fail-open/outbox-worker.js';
 import { CONFIRM_OPTIONS, readConfirmSettings, type SendAuthenticationPerformedOptions } from './confirm-options.js';
 import { confirmPendingLogin } from './confirm-pending-login.js';
@@ -34,8 +34,7 @@ const log = logger('confirm');
 export function sendAuthenticationPerformed<U = Express.User>(
   options: SendAuthenticationPerformedOptions<U>,
 ): ConfirmMiddleware {
-  const o = new OptionReader('sendAuthenticationPerformed', options, CONFIRM_OPTIONS);
-  const settings = readConfirmSettings<U>(o);
+  const settings = readConfirmSettings<U>(schemaReader('sendAuthenticationPerformed', options, CONFIRM_OPTIONS));
   settings.failure.startWorker();
 
   const middleware = function sendAuthenticationPerformedMiddleware(req: Request, _res: Response, next: NextFunction): void {

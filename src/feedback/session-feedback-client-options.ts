@@ -4,10 +4,10 @@
  *
  * @module
  */
+import { BindIdArgumentError, ErrorCode, safeCause } from '../errors.js';
 import { type BackoffOptions, readBackoff } from '../internal/backoff.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, readSchema, type SettingsOf } from '../internal/option-schema.js';
-import { readClientSecret } from './signing.js';
 
 const BREAKER_OPTIONS = {
   /** Consecutive outages that open the circuit. Default 5. */
@@ -69,4 +69,37 @@ function readUserAgent(o: OptionReader, key: string): string {
     throw o.error(key, 'must be 1 to 256 printable ASCII characters (no CR, LF or other controls)');
   }
   return value;
+}
+
+/**
+ * `clientSecret`: a trimmed, non-empty string, or a function returning one (called for each
+ * signing, so a rotated secret applies at once; what it throws is never repeated).
+ */
+function readClientSecret(o: OptionReader, key: string): () => string {
+  const raw = o.raw(key);
+  if (typeof raw === 'function') {
+    return () => {
+      let value: unknown;
+      try {
+        value = (raw as () => unknown)();
+      } catch (err) {
+        // Its message may hold anything, the secret included: keep only a system code.
+        const { message, option } = o.error(key, 'threw when called (its error is not repeated)');
+        throw new BindIdArgumentError(ErrorCode.INVALID_OPTION, message, { option, cause: safeCause(err, 'the clientSecret function threw') });
+      }
+      if (typeof value !== 'string' || value.length === 0 || value.trim() !== value) {
+        throw o.error(key, 'returned a value that is not a non-empty, trimmed string');
+      }
+      return value;
+    };
+  }
+  const secret = o.requiredString(key, 'process.env.BINDID_CLIENT_SECRET');
+  if (secret.trim() !== secret) {
+    throw o.error(
+      key,
+      'has leading or trailing whitespace (often a newline from an env file or a secret mount); trim it, ' +
+        'or BindID will answer 401 to every report',
+    );
+  }
+  return () => secret;
 }

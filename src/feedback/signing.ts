@@ -9,9 +9,8 @@
  * @module
  */
 import { createHmac } from 'node:crypto';
-import { BindIdArgumentError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
-import type { OptionReader } from '../internal/option-reader.js';
 
 /** Longest access token accepted, in characters. BindID's tokens are 43 characters long. */
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
@@ -91,40 +90,4 @@ export function hmacBase64(clientSecret: string, accessToken: string): string {
   return createHmac('sha256', Buffer.from(clientSecret, 'utf8'))
     .update(Buffer.from(accessToken, 'utf8'))
     .digest('base64');
-}
-
-/**
- * Read a `clientSecret` option: a trimmed, non-empty string, or a function returning one (called for
- * each signing, so a rotated secret applies at once; what it throws is never repeated).
- */
-export function readClientSecret(o: OptionReader): () => string {
-  const raw = o.raw('clientSecret');
-  if (typeof raw === 'function') {
-    return () => {
-      let value: unknown;
-      try {
-        value = (raw as () => unknown)();
-      } catch (err) {
-        // Its message may hold anything, the secret included: keep only a system code.
-        throw new BindIdArgumentError(
-          ErrorCode.INVALID_OPTION,
-          'express-bindid: SessionFeedbackClient() option `clientSecret` threw when called (its error is not repeated)',
-          { option: 'clientSecret', cause: safeCause(err, 'the clientSecret function threw') },
-        );
-      }
-      if (typeof value !== 'string' || value.length === 0 || value.trim() !== value) {
-        throw o.error('clientSecret', 'returned a value that is not a non-empty, trimmed string');
-      }
-      return value;
-    };
-  }
-  const secret = o.requiredString('clientSecret', 'process.env.BINDID_CLIENT_SECRET');
-  if (secret.trim() !== secret) {
-    throw o.error(
-      'clientSecret',
-      'has leading or trailing whitespace (often a newline from an env file or a secret mount); trim it, ' +
-        'or BindID will answer 401 to every report',
-    );
-  }
-  return () => secret;
 }

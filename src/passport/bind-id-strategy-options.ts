@@ -5,8 +5,8 @@
  * @module
  */
 import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
-import { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf } from '../internal/option-schema.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, pick, readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
 
 /**
  * The options of `new BindIdStrategy(options)`, declared once: the sign-in flow's (the same as
@@ -39,9 +39,7 @@ export const STRATEGY_OPTIONS = {
 export interface BindIdStrategyOptions<U = Express.User> extends OptionsOf<typeof STRATEGY_OPTIONS, FlowUserTypes<U>> {}
 
 /** The strategy's options as read once. @internal */
-export interface StrategyConfig<U> {
-  name: string;
-  pending: 'redirect' | 'fail';
+export interface StrategyConfig<U> extends Pick<SettingsOf<typeof STRATEGY_OPTIONS>, 'name' | 'pending'> {
   confirmPath: string;
   /** The sign-in flow's settings. */
   flow: FlowSettings<U>;
@@ -49,10 +47,10 @@ export interface StrategyConfig<U> {
 
 /** Check every option of `BindIdStrategy` (throws `ERR_BINDID_INVALID_OPTION` naming the first bad one). */
 export function readBindIdStrategyOptions<U>(options: BindIdStrategyOptions<U>): StrategyConfig<U> {
-  const o = new OptionReader('BindIdStrategy', options, STRATEGY_OPTIONS);
-  const name = o.string('name', 'bindid');
+  const o = schemaReader('BindIdStrategy', options, STRATEGY_OPTIONS);
+  const { name } = readSchema(o, pick(STRATEGY_OPTIONS, ['name']));
   const { baseUrl, callbackURL } = readCallback(o);
-  const pending = o.oneOf('pending', ['redirect', 'fail'] as const, 'redirect');
+  const { pending } = readSchema(o, pick(STRATEGY_OPTIONS, ['pending']));
   if (pending === 'fail' && o.has('confirmPath')) {
     throw o.error('confirmPath', "is only used with pending: 'redirect'; with pending: 'fail' the app routes new users itself");
   }

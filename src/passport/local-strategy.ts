@@ -16,9 +16,9 @@
 import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
 import { invalidArgument } from '../errors.js';
-import { ATTEMPT_GUARD_OPTIONS, attemptGuardContext, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
-import { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, pick, readSchema } from '../internal/option-schema.js';
+import { ATTEMPT_GUARD_OPTIONS, attemptGuardContext } from '../confirm/attempt-guard.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { guardedVerify, type RunVerify } from './guarded-verify.js';
 
@@ -50,6 +50,8 @@ export type VerifyWithRequest<U> = (
   // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
 ) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
 
+type AnyVerify = (...args: unknown[]) => unknown;
+
 /** The default generic failure message. */
 export const DEFAULT_FAILURE_MESSAGE = 'Invalid username or password.';
 
@@ -65,7 +67,11 @@ export const LOCAL_STRATEGY_OPTIONS = {
    * `false`; declared with three it calls `done(err, user | false)` as in passport-local. With
    * `passReqToCallback: true`, `req` comes first.
    */
-  verify: option.together<never>('required'),
+  verify: option.requiredCustom<never, AnyVerify>((o, key) => {
+    const verify = o.fn<AnyVerify>(key);
+    if (!verify) throw o.error(key, 'is required: your existing check, (username, password) => user or false');
+    return verify;
+  }),
   /** Give `verify` the request first. Default `false`. */
   passReqToCallback: option.boolean(false),
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid-local`. */
@@ -101,7 +107,7 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
   /** The body fields it reads: a confirm form (the router's page) posts the credentials under these names. */
   readonly fields: { readonly username: string; readonly password: string };
   // Plain (not #private) fields: passport calls authenticate() on Object.create(strategy).
-  private readonly checks: { usernameField: string; passwordField: string; maxUsername: number; maxPassword: number };
+  private readonly limits: { maxUsername: number; maxPassword: number };
 
   /** @internal use {@link createLocalStrategy}. */
   constructor(
@@ -115,12 +121,7 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
     this.name = settings.name;
     this.message = settings.message;
     this.fields = Object.freeze({ username: settings.usernameField, password: settings.passwordField });
-    this.checks = {
-      usernameField: settings.usernameField,
-      passwordField: settings.passwordField,
-      maxUsername: settings.maxUsername,
-      maxPassword: settings.maxPassword,
-    };
+    this.limits = { maxUsername: settings.maxUsername, maxPassword: settings.maxPassword };
   }
 
   /** Checks the request before passport-local reads it; see the module notes. */
@@ -134,15 +135,15 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
       this.error(err as Error);
       return;
     }
-    const username = bodyField(req, this.checks.usernameField);
-    const password = bodyField(req, this.checks.passwordField);
+    const username = bodyField(req, this.fields.username);
+    const password = bodyField(req, this.fields.password);
     if (
       typeof username !== 'string' ||
       typeof password !== 'string' ||
       username.length === 0 ||
       password.length === 0 ||
-      username.length > this.checks.maxUsername ||
-      password.length > this.checks.maxPassword
+      username.length > this.limits.maxUsername ||
+      password.length > this.limits.maxPassword
     ) {
       this.fail({ message: this.message }, 401);
       return;
@@ -163,18 +164,17 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
  * ```
  */
 export function createLocalStrategy<U = Express.User>(options: LocalStrategyOptions<U>): BindIdLocalStrategy {
-  const o = new OptionReader('createLocalStrategy', options, LOCAL_STRATEGY_OPTIONS);
-  const verify = o.fn<(...args: unknown[]) => unknown>('verify');
-  if (!verify) throw o.error('verify', 'is required: your existing check, (username, password) => user or false');
-  const { passReqToCallback: withRequest, name, usernameField, passwordField, maxUsernameLength, maxPasswordLength, message, store } = readSchema(
-    o,
-    pick(LOCAL_STRATEGY_OPTIONS, ['passReqToCallback', 'name', 'usernameField', 'passwordField', 'maxUsernameLength', 'maxPasswordLength', 'message', 'store']),
-  );
-  const settings = { name, usernameField, passwordField, maxUsername: maxUsernameLength, maxPassword: maxPasswordLength, message };
-  const callbackForm = verify.length >= (withRequest ? 4 : 3);
-  const guard = readAttemptGuardSettings(o, store, Date.now);
+  const o = schemaReader('createLocalStrategy', options, LOCAL_STRATEGY_OPTIONS);
+  const { verify, passReqToCallback, maxUsernameLength, maxPasswordLength, store, maxAttempts, attemptLimits, ...named } = readSchema(o, LOCAL_STRATEGY_OPTIONS);
+  const settings = { ...named, maxUsername: maxUsernameLength, maxPassword: maxPasswordLength };
+  const guard = { store, now: Date.now, maxAttempts, limits: attemptLimits };
+  return new BindIdLocalStrategy(settings, guardedVerify(guard, settings.message, appVerify(verify, passReqToCallback)));
+}
 
-  const runVerify: RunVerify = (req, username, password, done) => {
+/** The app's `verify` in either form (promise or callback, with or without `req`) as a {@link RunVerify}. */
+function appVerify(verify: AnyVerify, withRequest: boolean): RunVerify {
+  const callbackForm = verify.length >= (withRequest ? 4 : 3);
+  return (req, username, password, done) => {
     let finished = false;
     const finish = (err: unknown, user?: unknown) => {
       if (finished) return;
@@ -201,8 +201,6 @@ export function createLocalStrategy<U = Express.User>(options: LocalStrategyOpti
       finish(asError(err));
     }
   };
-  const strategy = new BindIdLocalStrategy(settings, guardedVerify(guard, settings.message, runVerify));
-  return strategy;
 }
 
 /** A body field name option: a plain name, so that it can go into the confirm page's HTML as it is. */
