@@ -171,10 +171,9 @@ export function storePendingLogin(
   return keepPendingLogin(req, browser === undefined ? pending : { ...pending, browser });
 }
 
-/** Keep `pending` (already checked, and bound by the caller) in the session. @internal */
+/** Keep `pending` (already checked, and bound by the caller) in the session the caller checked. @internal */
 export function keepPendingLogin(req: Request, pending: PendingLogin): PendingLogin {
-  const session = requireServerSession(req);
-  session.bindid = { ...(session.bindid ?? {}), pending };
+  req.session.bindid = { ...(req.session.bindid ?? {}), pending };
   return pending;
 }
 
@@ -247,13 +246,12 @@ export function getPendingLogin(req: Request, now: number = Date.now()): Pending
 }
 
 /**
- * The pending login of this session; throws a 4xx `BindIdStateError` when there is none
- * (`ERR_BINDID_NO_PENDING_LOGIN`) or it expired (`ERR_BINDID_PENDING_LOGIN_EXPIRED`, and it is
- * removed).
+ * The pending login of this session (the caller checked it with `requireServerSession`); throws a
+ * 4xx `BindIdStateError` when there is none (`ERR_BINDID_NO_PENDING_LOGIN`) or it expired
+ * (`ERR_BINDID_PENDING_LOGIN_EXPIRED`, and it is removed).
  */
-export function requirePendingLogin(req: Request, now: number = Date.now()): PendingLogin {
-  const session = requireServerSession(req);
-  const pending = session.bindid?.pending;
+export function requirePendingLogin(req: Request, now: number): PendingLogin {
+  const pending = req.session?.bindid?.pending;
   if (!pending || !isPendingLogin(pending)) {
     const hint =
       typeof req.isAuthenticated === 'function' && req.isAuthenticated()
