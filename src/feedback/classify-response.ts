@@ -72,18 +72,6 @@ export function classifyError(err: unknown): AttemptOutcome {
   };
 }
 
-/** The outcome of an attempt cut by the deadline (the caller reports the timeout). */
-export const deadlinePassed: AttemptOutcome = {
-  kind: 'fail',
-  error: (attempts) =>
-    new BindIdFeedbackError(ErrorCode.TIMEOUT, `BindID session feedback did not complete in time (${attempts} attempt(s))`, {
-      status: 504,
-      retryable: true,
-      attempts,
-      cause: safeCause(undefined, 'deadline reached'),
-    }),
-};
-
 /** The outcome of an attempt BindID answered: 2xx ok; 429/503 wait; other 5xx/408 ambiguous; the rest fail. */
 export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOutcome {
   const status = response.status;
@@ -121,6 +109,19 @@ export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOu
         attempts,
       }),
   };
+}
+
+/** `error` with another message; its code, status, counts and cause kept. */
+export function reworded(error: BindIdFeedbackError, message: string, possiblyApplied = false): BindIdFeedbackError {
+  const { status, retryable, upstreamStatus, attempts, cause } = error;
+  return new BindIdFeedbackError(error.code as ConstructorParameters<typeof BindIdFeedbackError>[0], message, {
+    status,
+    retryable,
+    possiblyApplied,
+    ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
+    ...(attempts === undefined ? {} : { attempts }),
+    ...(cause instanceof Error ? { cause } : {}),
+  });
 }
 
 /** The three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */

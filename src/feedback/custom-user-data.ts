@@ -8,6 +8,7 @@
 import { BindIdFeedbackError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 import type { HttpBody } from '../http/http-client.js';
+import { reworded } from './classify-response.js';
 
 /** A JSON value. */
 export type CustomUserDataValue = string | number | boolean | null | CustomUserDataValue[] | { [key: string]: CustomUserDataValue };
@@ -132,13 +133,5 @@ export function parseWithoutPrototypeKeys(text: string): unknown {
 /** A transport error (whose message speaks of a report) reworded for `what`; anything else as it is. */
 export function renameError(err: unknown, what: string): unknown {
   if (!(err instanceof BindIdFeedbackError)) return err;
-  const message = err.message.replace('session feedback', what).replace('the report', 'the request');
-  const { status, retryable, upstreamStatus, attempts } = err;
-  return new BindIdFeedbackError(err.code as ConstructorParameters<typeof BindIdFeedbackError>[0], message, {
-    status,
-    retryable,
-    ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
-    ...(attempts === undefined ? {} : { attempts }),
-    ...(err.cause instanceof Error ? { cause: err.cause } : {}),
-  });
+  return reworded(err, err.message.replace('session feedback', what).replace('the report', 'the request'));
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/http-client.js';
-import { type AttemptOutcome, classifyError, classifyStatus, deadlinePassed } from './classify-response.js';
+import { type AttemptOutcome, classifyError, classifyStatus } from './classify-response.js';
 
 /** One call to BindID's API; each attempt adds the signed headers, the deadline and the bound. */
 export interface ApiCall {
@@ -28,7 +28,7 @@ export async function sendAttempt(client: HttpClient, request: HttpRequest & Api
   try {
     response = await client.request(request);
   } catch (err) {
-    return request.signal.aborted ? deadlinePassed : classifyError(err);
+    return classifyError(err); // cut by the deadline: the caller, which checks its signal first, reports the timeout
   }
   const outcome = classifyStatus(response, now()); // now, for a `Retry-After` date
   const body = await response.body.catch(() => undefined); // cut by the deadline or a reset: nothing to keep

@@ -19,6 +19,7 @@ import { type BackoffBounds, jitteredBackoff, sleep } from '../internal/backoff.
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import { readSchema, schemaReader } from '../internal/option-schema.js';
+import { reworded } from './classify-response.js';
 import { FEEDBACK_CLIENT_OPTIONS, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { type CustomUserData, type CustomUserDataResult, customUserDataBody, readCustomUserData, renameError } from './custom-user-data.js';
@@ -324,16 +325,5 @@ export class SessionFeedbackClient {
  */
 function possiblyApplied(error: BindIdFeedbackError): BindIdFeedbackError {
   if (error.code !== ErrorCode.REJECTED) return error;
-  const { status, upstreamStatus, attempts } = error;
-  return new BindIdFeedbackError(
-    ErrorCode.REJECTED,
-    `${error.message}; an earlier attempt went unanswered and may have been applied`,
-    {
-      status,
-      possiblyApplied: true,
-      ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
-      ...(attempts === undefined ? {} : { attempts }),
-      ...(error.cause instanceof Error ? { cause: error.cause } : {}),
-    },
-  );
+  return reworded(error, `${error.message}; an earlier attempt went unanswered and may have been applied`, true);
 }

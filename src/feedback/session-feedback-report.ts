@@ -59,13 +59,18 @@ export function isAmrList(amr: unknown): amr is string[] {
 
 /** Read a method's input object: an object with only the named keys (their values are checked with the report). */
 export function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw invalidArgument(`the report input must be an object (got ${describeType(input)})`);
+  return fieldsOf(input, keys, 'the report input');
+}
+
+/** `value` as an object holding none but `keys`, else `ERR_BINDID_INVALID_ARGUMENT` about `what`. */
+function fieldsOf(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument(`${what} must be an object (got ${describeType(value)})`);
   }
-  for (const key of Object.keys(input)) {
-    if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${printable(key, 64)}\``);
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) throw invalidArgument(`${what} has an unknown field \`${printable(key, 64)}\``);
   }
-  return input as Record<string, unknown>;
+  return value as Record<string, unknown>;
 }
 
 function assertTime(time: unknown): asserts time is number {
@@ -91,14 +96,7 @@ const REPORT_KEYS: readonly string[] = ['type', 'alias', 'time', 'amr'];
  * `alias`, `time`, `amr`), with `undefined` fields left out. Unknown fields are refused.
  */
 export function readReport(report: unknown): SessionFeedbackReport {
-  if (report === null || typeof report !== 'object' || Array.isArray(report)) {
-    throw invalidArgument(`report must be an object (got ${describeType(report)})`);
-  }
-  const r = report as Record<string, unknown>;
-  for (const key of Object.keys(r)) {
-    if (!REPORT_KEYS.includes(key)) throw invalidArgument(`report has an unknown field \`${printable(key, 64)}\``);
-  }
-  const { type, alias, time, amr } = r;
+  const { type, alias, time, amr } = fieldsOf(report, REPORT_KEYS, 'report');
   if (type !== 'authentication_performed' && type !== 'alias_updated' && type !== 'alias_deleted') {
     throw invalidArgument('report.type must be authentication_performed, alias_updated or alias_deleted');
   }
