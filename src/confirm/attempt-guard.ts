@@ -14,7 +14,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Request } from 'express';
 import { type AttemptsLocked, publish } from '../internal/diagnostics.js';
@@ -22,6 +21,7 @@ import { logger } from '../internal/log.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
 import { REPORT_OPTIONS } from './confirm-options.js';
+import { digest } from './link-registry.js';
 import type { PendingLogin } from '../session/pending-login.js';
 import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
 
@@ -165,15 +165,15 @@ export function normaliseUsername(username: string): string {
 }
 
 function linkKey(pending: PendingLogin): string {
-  return `attempts:link:${sha256(pending.accessToken)}`;
+  return `attempts:link:${digest(pending.accessToken)}`;
 }
 
 function accountKey(username: string): string {
-  return `attempts:account:${sha256(normaliseUsername(username))}`;
+  return `attempts:account:${digest(normaliseUsername(username))}`;
 }
 
 function ipKey(req: Request): string {
-  return `attempts:ip:${sha256(clientKey(req.ip ?? req.socket?.remoteAddress ?? 'unknown'))}`;
+  return `attempts:ip:${digest(clientKey(req.ip ?? req.socket?.remoteAddress ?? 'unknown'))}`;
 }
 
 /** The client part that counts: the IPv4 address, or the /64 prefix of an IPv6 address. */
@@ -189,10 +189,6 @@ export function clientKey(ip: string): string {
     .slice(0, 4)
     .map((g) => (Number.parseInt(g || '0', 16) || 0).toString(16))
     .join(':')}::/64`;
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
 }
 
 /**

@@ -148,7 +148,8 @@ function alreadyLinked(): BindIdStateError {
   );
 }
 
-function digest(value: string): string {
+/** SHA-256, base64url: how the store's keys name what they count or link. */
+export function digest(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }
 
