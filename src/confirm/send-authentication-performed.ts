@@ -1,11 +1,5 @@
 /**
- * `sendAuthenticationPerformed(options)`: the confirmation middleware.
- *
- * Mount it on the confirm route after `passport.authenticate('<local strategy>', { session: false })`
- * (which sets `req.user` after the app's own password check). It reads the pending BindID login from
- * the session, derives the alias from `req.user`, sends the signed `authentication_performed`
- * report and, only once BindID answered 2xx, clears the pending login, logs the user in (regenerating
- * the session) and calls `next()`. Every failure goes to `next(err)` exactly once.
+ * `sendAuthenticationPerformed(options)`: the confirmation middleware, for an app's own confirm route.
  *
  * @module
  */
@@ -21,7 +15,9 @@ import { confirmPendingLogin } from './confirm-pending-login.js';
 const log = logger('confirm');
 
 /**
- * Build the confirmation middleware. Options are checked here, once.
+ * The confirmation middleware: mount it after `passport.authenticate('<local strategy>', { session: false })`.
+ * It reports the pending BindID login of the session with the alias of `req.user` and, only once
+ * BindID answered 2xx, clears it, logs the user in and calls `next()`; a failure goes to `next(err)`.
  *
  * @example
  * ```ts
@@ -55,12 +51,8 @@ export function sendAuthenticationPerformed<U = Express.User>(
   return Object.defineProperty(middleware, 'outboxWorker', { value: settings.failure.worker, enumerable: true }) as ConfirmMiddleware;
 }
 
-/** What {@link sendAuthenticationPerformed} returns: the middleware, and the worker of its outbox. */
+/** The middleware, and the worker of its outbox. */
 export type ConfirmMiddleware = RequestHandler & {
-  /**
-   * The worker delivering reports queued by `failureMode: 'open'` (already started unless
-   * `outboxWorker.start` is false); `undefined` in fail-closed mode or with `outboxWorker: false`.
-   * Stop it on shutdown: `await middleware.outboxWorker?.stop()`.
-   */
+  /** The worker of `failureMode: 'open'`, if any: stop it on shutdown (`await middleware.outboxWorker?.stop()`). */
   readonly outboxWorker: OutboxWorker | undefined;
 };
