@@ -34,17 +34,11 @@ export function sendAuthenticationPerformed<U = Express.User>(
   settings.failure.startWorker();
 
   const middleware = function sendAuthenticationPerformedMiddleware(req: Request, _res: Response, next: NextFunction): void {
-    let called = false;
-    const done = (err?: unknown) => {
-      if (called) return;
-      called = true;
-      next(err);
-    };
     confirmPendingLogin(req, req.user as U, settings).then(
-      () => done(),
+      () => next(),
       (err: unknown) => {
         if (err instanceof BindIdError) log('confirmation failed: %s', err.code);
-        done(err);
+        next(err);
       },
     );
   };
