@@ -77,7 +77,7 @@ export const REPORT_OPTIONS = {
   apiUrl: option.together<string>('required unless `client`'),
   /** The confirmed user's alias: an immutable, never-reused id, never a username or email; `opaqueAlias(secret)` hides it. */
   alias: option.userFn('alias', '`String(user.id)`'),
-  /** Clock in ms since 1970. */
+  /** Clock in ms since 1970. Default `Date.now`. */
   now: option.fn<() => number>('`Date.now`'),
   /** Claims, states, attempt counters, the link registry, the default outbox. Several instances: one shared `RedisBindIdStore`. */
   store: option.custom<BindIdStore, BindIdStore>('a private `MemoryBindIdStore`', readStoreOption),

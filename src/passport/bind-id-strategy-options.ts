@@ -19,14 +19,14 @@ export const STRATEGY_OPTIONS = {
   callbackURL: option.together<string>('`baseUrl` + `callbackPath`'),
   /** The app's public origin, e.g. `https://app.example.com`. */
   baseUrl: option.together<string>('required unless `callbackURL`'),
-  /** Path of the callback route, with `baseUrl`. */
+  /** Path of the callback route, with `baseUrl`. Default `/bindid/callback`. */
   callbackPath: option.together<string>("`'/bindid/callback'`"),
   /**
    * A new BindID user's pending login is kept, then `redirect` to `confirmPath`, or `fail` with
    * `{ bindidPending: true }` as info, for apps that route themselves (`failureRedirect`, a custom callback).
    */
   pending: option.oneOf(['redirect', 'fail'] as const, 'redirect'),
-  /** The app's confirm page, for `pending: 'redirect'`. */
+  /** The app's confirm page, for `pending: 'redirect'`. Default `/bindid/confirm`. */
   confirmPath: option.together<string>("`'/bindid/confirm'`"),
 };
 

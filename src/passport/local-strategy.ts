@@ -48,19 +48,19 @@ export const LOCAL_STRATEGY_OPTIONS = {
     if (!verify) throw o.error(key, 'is required: your existing check, (username, password) => user or false');
     return verify;
   }),
-  /** Give `verify` the request first. */
+  /** Give `verify` the request first. Default `false`. */
   passReqToCallback: option.boolean(false),
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid-local`. */
   name: option.string('bindid-local'),
-  /** Body field of the username (the router's confirm page posts under it). */
+  /** Body field of the username (the router's confirm page posts under it). Default `username`. */
   usernameField: option.custom<string, string>("`'username'`", (o, key) => fieldName(o, key, 'username')),
-  /** Body field of the password. */
+  /** Body field of the password. Default `password`. */
   passwordField: option.custom<string, string>("`'password'`", (o, key) => fieldName(o, key, 'password')),
-  /** Longest username accepted, in characters. */
+  /** Longest username accepted, in characters. Default 256. */
   maxUsernameLength: option.integer(256, 1, 65_536),
-  /** Longest password accepted, in characters (bounds hashing cost). */
+  /** Longest password accepted, in characters (bounds hashing cost). Default 1024. */
   maxPasswordLength: option.integer(1024, 1, 65_536),
-  /** The one failure message for every failed check. */
+  /** The one failure message for every failed check. Default `Invalid username or password.` */
   message: option.string(DEFAULT_FAILURE_MESSAGE),
   ...ATTEMPT_GUARD_OPTIONS,
 };
