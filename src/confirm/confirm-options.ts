@@ -75,11 +75,11 @@ export interface ConfirmUserTypes<U> {
 export const REPORT_OPTIONS = {
   /** BindID's API host (`BINDID_HOSTS.<environment>.apiUrl`); not with `client`. */
   apiUrl: option.together<string>('required unless `client`'),
-  /** The confirmed user's alias: an immutable, never-reused id, never a username or email; `opaqueAlias(secret)` hides it. */
+  /** The confirmed user's alias (default `String(user.id)`): an immutable, never-reused id, never a username or email. */
   alias: option.userFn('alias', '`String(user.id)`'),
   /** Clock in ms since 1970. Default `Date.now`. */
   now: option.fn<() => number>('`Date.now`'),
-  /** Claims, states, attempt counters, the link registry, the default outbox. Several instances: one shared `RedisBindIdStore`. */
+  /** Shared state (claims, attempt counters, links, the outbox). Default: in memory; several instances share a `RedisBindIdStore`. */
   store: option.custom<BindIdStore, BindIdStore>('a private `MemoryBindIdStore`', readStoreOption),
   /**
    * BindID unreachable or timed out: `'closed'` signs nobody in and keeps the pending login (503,
