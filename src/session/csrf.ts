@@ -48,11 +48,7 @@ export function assertSameOriginRequest(req: Request, submitted: unknown, appOri
 }
 
 function originOf(url: string): string | undefined {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return undefined;
-  }
+  return URL.canParse(url) ? new URL(url).origin : undefined;
 }
 
 function csrfError(reason: string): BindIdStateError {

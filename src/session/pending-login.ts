@@ -113,10 +113,8 @@ const MAX_CLAIMS_BYTES = 16_384;
  *   trimmed or "fixed", since another application of the same BindID tenant may have set it.
  */
 export function isNewBindIdUser(claims: BindIdClaims | Record<string, unknown>): boolean {
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
-    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
-  }
-  const claim = aliasClaim(claims as Record<string, unknown>);
+  assertClaimsObject(claims);
+  const claim = aliasClaim(claims);
   if (claim.kind === 'unusable') throw aliasUnusable();
   return claim.kind === 'none';
 }
@@ -154,10 +152,8 @@ export function pendingLoginOf(input: StorePendingLoginInput, options: StorePend
   if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
     throw invalidArgument('expiresIn must be a positive number of seconds (the /token response `expires_in`)');
   }
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
-    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
-  }
-  const sub = (claims as Record<string, unknown>).sub;
+  assertClaimsObject(claims);
+  const sub = claims.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) {
     throw invalidArgument('claims.sub must be a non-empty string of at most 255 characters');
   }
@@ -182,16 +178,15 @@ export function pendingLoginOf(input: StorePendingLoginInput, options: StorePend
 
 function readBaseUrl(baseUrl: unknown): string | undefined {
   if (baseUrl === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = typeof baseUrl === 'string' ? new URL(baseUrl) : undefined;
-  } catch {
-    url = undefined;
+  const url = typeof baseUrl === 'string' && URL.canParse(baseUrl) ? new URL(baseUrl) : undefined;
+  if (url?.protocol === 'https:' || (url?.protocol === 'http:' && isLoopback(url.hostname))) return url.href;
+  throw invalidArgument("baseUrl must be your app's https URL (plain http only on localhost)");
+}
+
+function assertClaimsObject(claims: unknown): asserts claims is Record<string, unknown> {
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
   }
-  if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))) {
-    throw invalidArgument('baseUrl must be your app\'s https URL (plain http only on localhost)');
-  }
-  return url.href;
 }
 
 /** The pending login of this session, or `undefined` (an expired one is removed). Never throws. */

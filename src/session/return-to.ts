@@ -21,14 +21,9 @@ export function sanitizeReturnTo(value: unknown, baseUrl: string, fallback = '/'
   // Only absolute paths; `//host` and `/\host` are protocol-relative URLs to another host.
   if (!value.startsWith('/') || value.startsWith('//')) return fallback;
   if (/[\\\s\p{Cc}\p{Cf}]/u.test(value)) return fallback;
-  let base: URL;
-  let resolved: URL;
-  try {
-    base = new URL(baseUrl);
-    resolved = new URL(value, base);
-  } catch {
-    return fallback;
-  }
+  if (!URL.canParse(value, baseUrl)) return fallback;
+  const base = new URL(baseUrl);
+  const resolved = new URL(value, base);
   if (resolved.origin !== base.origin) return fallback;
   const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
   // The normalised path must still be a plain absolute path (e.g. `/./` segments cannot create `//`).
