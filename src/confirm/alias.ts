@@ -1,11 +1,7 @@
 /**
- * Aliases: the value the app reports to BindID for a confirmed user and gets back as `bindid_alias`
- * in later ID tokens. It must identify one user for ever: derive it from an immutable, never-reused
- * internal id, never from a username or email (those change and get recycled).
- *
- * - {@link defaultAlias}: `String(user.id)`, the default.
- * - {@link opaqueAlias}: an alias that tells BindID nothing about the user (no email, no sequential
- *   id), for apps whose ids are personal data or reveal how many users there are.
+ * Aliases: what the app reports to BindID for a confirmed user and gets back as `bindid_alias`. It
+ * must identify one user for ever: an immutable, never-reused id, never a username or email (those
+ * change and get recycled).
  *
  * @module
  */
@@ -22,11 +18,7 @@ function idOf(user: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * The default alias: `String(user.id)`.
- *
- * @throws BindIdArgumentError `ERR_BINDID_INVALID_ALIAS` when `user.id` is not a non-empty string or a safe integer.
- */
+/** The default alias, `String(user.id)`; `ERR_BINDID_INVALID_ALIAS` without a string or integer `id`. */
 export function defaultAlias(user: unknown): string {
   const id = idOf(user);
   if (id !== undefined) return id;
@@ -37,11 +29,10 @@ export function defaultAlias(user: unknown): string {
 }
 
 /**
- * An `alias` option that reports `base64url(HMAC-SHA256(secret, user.id))` (43 characters of
- * `A-Z a-z 0-9 - _`) instead of the id: stable for the same id and secret, different for different
- * ids, and meaningless without the secret. Keep the secret for good: a new secret gives every user a
- * new alias, so each would have to confirm again (`CONFIRM_AGAIN`, then `alias_updated`).
- * `findUserByAlias` must map it back, e.g. through an indexed column holding each user's alias.
+ * An `alias` option that reports `base64url(HMAC-SHA256(secret, user.id))` instead of the id, for
+ * apps whose ids are personal data or reveal how many users there are. Keep the secret for good: a
+ * new one gives every user a new alias (each confirms again). `findUserByAlias` must map it back,
+ * e.g. through an indexed column holding each user's alias.
  *
  * ```ts
  * const alias = opaqueAlias(process.env.BINDID_ALIAS_SECRET!);

@@ -1,33 +1,26 @@
 /**
- * The failed-password limits of the confirm step, reserved atomically in a {@link BindIdStore}
- * before the app's password check runs, so they hold under concurrent requests and across instances:
- *
- * - per pending login (`maxAttempts`), keyed on a SHA-256 of its access token, for its remaining life;
- * - per account, keyed on the normalised username typed (NFKC, trimmed, lower-cased, hashed), for
- *   existing and unknown usernames alike (no "never locks" oracle);
- * - per client IP (`req.ip`, so `trust proxy` decides whether `X-Forwarded-For` counts; IPv6 keyed by
- *   its /64).
- *
- * Each attempt adds 1 to the three counters with `store.increment` and only the values that call
- * returns decide (never a read followed by a write): a value over its limit refuses the attempt
- * before the password is checked. A store failure fails closed (`ERR_BINDID_STORE_UNAVAILABLE`).
+ * The failed-password limits of the confirm step: per pending login (`maxAttempts`), per account (the
+ * normalised username typed, existing or not: no "never locks" oracle) and per client IP (`req.ip`,
+ * so `trust proxy` decides; IPv6 by its /64). Each attempt adds 1 to the three counters with
+ * `store.increment` before the password is checked, and only the values that call returns decide
+ * (never a read then a write), so the limits hold under concurrent requests and across instances. A
+ * store failure fails closed (`ERR_BINDID_STORE_UNAVAILABLE`).
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Request } from 'express';
 import { type AttemptsLocked, publish } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
+import { option, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
 import { REPORT_OPTIONS } from './confirm-options.js';
+import { digest } from './link-registry.js';
 import type { PendingLogin } from '../session/pending-login.js';
 import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
 
 const log = logger('attempts');
 
-/** The failed-password limits per account and per client, declared once. */
 const LIMIT_OPTIONS = {
   /** Password checks per account (normalised username) within the window before it is locked. Default 10. */
   perAccount: option.integer(10, 1, 10_000),
@@ -37,13 +30,7 @@ const LIMIT_OPTIONS = {
   windowSeconds: option.integer(900, 1, 86_400),
 };
 
-/** Failed-password limits per account and per client. */
-export interface AttemptLimits extends SettingsOf<typeof LIMIT_OPTIONS> {}
-
-/**
- * Where attempts are counted and how many are allowed, declared once: options of `createLocalStrategy`,
- * and of `bindIdRouter`, which hands its own to the strategy for each confirm request.
- */
+/** Options of `createLocalStrategy` and of `bindIdRouter` (which hands its own to the strategy per request). */
 export const ATTEMPT_GUARD_OPTIONS = {
   store: REPORT_OPTIONS.store,
   /** Password checks allowed per pending login; the last failed one destroys it. Default 5. */
@@ -52,15 +39,10 @@ export const ATTEMPT_GUARD_OPTIONS = {
   attemptLimits: option.nested(LIMIT_OPTIONS, '`{ perAccount: 10, perIp: 100, windowSeconds: 900 }`'),
 };
 
-/** The options of the attempt limits (see {@link ATTEMPT_GUARD_OPTIONS}). */
-export interface AttemptGuardOptions extends OptionsOf<typeof ATTEMPT_GUARD_OPTIONS> {}
-
-/** The guard's settings, read once at a factory. */
 export interface AttemptGuardSettings {
   store: BindIdStore;
   maxAttempts: number;
-  limits: AttemptLimits;
-  /** Clock in ms since 1970. */
+  limits: SettingsOf<typeof LIMIT_OPTIONS>;
   now: () => number;
 }
 
@@ -70,21 +52,14 @@ export function readAttemptGuardSettings(o: OptionReader, store: BindIdStore, no
   return { store, now, maxAttempts, limits: attemptLimits };
 }
 
-/**
- * How a guarded attempt ended for its pending login: `exhausted` when this failed attempt used the
- * last one (exactly one request per pending login sees it), `refused` when none was left.
- */
+/** `exhausted`: this failed attempt used the pending login's last one (one request sees it); `refused`: none was left. */
 export type LinkOutcome = 'exhausted' | 'refused';
 
-/**
- * The request-scoped hand-over from `bindIdRouter` to the strategy: the router's settings (its
- * store and limits, preferred to the strategy's own), and what the strategy reports back.
- */
+/** The router's settings handed to the strategy for one request (preferred to its own), and what the strategy reports back. */
 export interface AttemptGuardContext {
   readonly settings: AttemptGuardSettings;
-  /** Set by the strategy when it ran (so the router knows the attempt was guarded). */
+  /** The strategy ran (so the router knows the attempt was guarded). */
   guarded?: boolean;
-  /** Set by the strategy when the pending login was used up. */
   link?: LinkOutcome;
 }
 
@@ -92,33 +67,24 @@ export interface AttemptGuardContext {
 const CONTEXT = Symbol.for('express-bindid.attempt-guard');
 type WithContext = Request & { [CONTEXT]?: AttemptGuardContext };
 
-/** Hand `settings` to the strategy for this request; returns the context it reports back on. */
 export function setAttemptGuardContext(req: Request, settings: AttemptGuardSettings): AttemptGuardContext {
   const context: AttemptGuardContext = { settings };
   (req as WithContext)[CONTEXT] = context;
   return context;
 }
 
-/** The context a router set on `req`, if any. */
 export function attemptGuardContext(req: Request): AttemptGuardContext | undefined {
   return (req as WithContext)[CONTEXT];
 }
 
-/** What {@link reserveAttempt} decided. */
+/** `refused`: a limit was used up, the password must not be checked. `linkCount` includes this attempt. */
 export interface Reservation {
-  /** True when a limit was already used up: the password must not be checked. */
   refused: boolean;
-  /** Why it was refused: the pending login's attempts, or the account's or client's. */
   reason?: 'link' | 'locked';
-  /** Attempts counted on the pending login, this one included. */
   linkCount: number;
 }
 
-/**
- * Count one attempt on the pending login, the account and the client, atomically in the store, and
- * decide from the values the store returned. Rejects with `ERR_BINDID_STORE_UNAVAILABLE` (503) when
- * the store fails: the password is then not checked.
- */
+/** Count one attempt on the pending login, the account and the client; a store failure rejects (no check). */
 export async function reserveAttempt(
   settings: AttemptGuardSettings,
   req: Request,
@@ -141,16 +107,12 @@ export async function reserveAttempt(
   return { refused: false, linkCount: link };
 }
 
-/** Publish a refusal on the `attempts:locked` diagnostics channel (the limit and the count only). */
 function locked(limit: AttemptsLocked['limit'], count: number, reservation: Reservation): Reservation {
   publish('attemptsLocked', () => ({ limit, count }));
   return reservation;
 }
 
-/**
- * After a right password: forget the account's failures and give the client's slot back. Never
- * rejects (a store failure only leaves the counters stricter).
- */
+/** After a right password: forget the account's failures, give the client's slot back. A store failure only leaves them stricter. */
 export async function releaseAttempt(settings: AttemptGuardSettings, req: Request, username: string): Promise<void> {
   const window = settings.limits.windowSeconds * 1000;
   await Promise.all([
@@ -159,21 +121,20 @@ export async function releaseAttempt(settings: AttemptGuardSettings, req: Reques
   ]).catch(() => log('could not reset the attempt counters after a confirmed password'));
 }
 
-/** The normalised form of a username for counting: NFKC, trimmed, lower-cased. */
 export function normaliseUsername(username: string): string {
   return username.normalize('NFKC').trim().toLowerCase();
 }
 
 function linkKey(pending: PendingLogin): string {
-  return `attempts:link:${sha256(pending.accessToken)}`;
+  return `attempts:link:${digest(pending.accessToken)}`;
 }
 
 function accountKey(username: string): string {
-  return `attempts:account:${sha256(normaliseUsername(username))}`;
+  return `attempts:account:${digest(normaliseUsername(username))}`;
 }
 
 function ipKey(req: Request): string {
-  return `attempts:ip:${sha256(clientKey(req.ip ?? req.socket?.remoteAddress ?? 'unknown'))}`;
+  return `attempts:ip:${digest(clientKey(req.ip ?? req.socket?.remoteAddress ?? 'unknown'))}`;
 }
 
 /** The client part that counts: the IPv4 address, or the /64 prefix of an IPv6 address. */
@@ -191,21 +152,13 @@ export function clientKey(ip: string): string {
     .join(':')}::/64`;
 }
 
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}
-
-/**
- * A small moving average of how long the app's password checks took, so that an attempt refused
- * without a check (account or client locked) answers after about the same time.
- */
+/** A moving average of the app's password checks, so that a locked attempt (never checked) answers as late. */
 export class VerifyTiming {
   readonly #samples: number[] = [];
   #next = 0;
 
   constructor(private readonly size = 16) {}
 
-  /** Record one check's duration, in ms. */
   record(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) return;
     if (this.#samples.length < this.size) this.#samples.push(ms);
@@ -213,7 +166,7 @@ export class VerifyTiming {
     this.#next = (this.#next + 1) % this.size;
   }
 
-  /** The mean of the recent checks, in ms (0 before the first one). */
+  /** In ms; 0 before the first check. */
   typical(): number {
     if (this.#samples.length === 0) return 0;
     return this.#samples.reduce((a, b) => a + b, 0) / this.#samples.length;

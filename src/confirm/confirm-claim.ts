@@ -1,11 +1,8 @@
 /**
- * The single-use claim on a pending login, in the shared store: what lets one confirmation report at
- * a time, and a "not me" reach a confirmation still waiting on BindID.
- *
- * The key `claim:<pending id>` holds `held` while a confirmation reports, `done` once it signed the
- * user in, and `cancelled` after a "not me". Each change is atomic (`add`, `setIf`, `deleteIf`), so
- * a cancel and a confirmation that meet decide once: either the confirmation signs in (the cancel came
- * too late), or it does not (the report, already sent, stands: BindID linked the identity).
+ * The single-use claim on a pending login, in the shared store: one confirmation reports at a time,
+ * and a "not me" reaches one still waiting on BindID. `claim:<pending id>` holds `HELD` while a
+ * confirmation reports, `DONE` once it signed in, `CANCELLED` after a "not me"; each change is atomic
+ * (`add`, `setIf`, `deleteIf`), so a cancel and a confirmation that meet decide once.
  *
  * @module
  */
@@ -22,17 +19,15 @@ const HELD = '1';
 const DONE = 'done';
 const CANCELLED = 'cancelled';
 
-/** How long a claim lives: as long as the pending login, at least a second. */
 function claimTtl(pending: PendingLogin, now: number): number {
   return Math.max(1000, pending.expiresAt - now);
 }
 
-/** The store key of the claim on `pending`. */
 function claimKey(pending: PendingLogin): string {
   return `claim:${pending.id}`;
 }
 
-/** Take the claim before reporting. False when a confirmation holds it, or a cancel or a sign-in ended it. */
+/** False when a confirmation holds it, or a cancel or a sign-in ended it. */
 export function takeClaim(store: BindIdStore, pending: PendingLogin, now: number): Promise<boolean> {
   return store.add(claimKey(pending), HELD, claimTtl(pending, now));
 }
@@ -43,9 +38,8 @@ export async function releaseClaim(store: BindIdStore, pending: PendingLogin): P
 }
 
 /**
- * After the report: may the confirmation sign the user in? False when a "not me" marked the claim
- * while BindID was answering. A store that cannot answer does not stop the sign-in (the password was
- * right and the report sent; only a cancel at that very moment is lost).
+ * After the report: false when a "not me" came while BindID was answering. A store failure does not
+ * stop the sign-in (the password was right, the report sent; only a cancel at that moment is lost).
  */
 export async function finishClaim(store: BindIdStore, pending: PendingLogin, now: number): Promise<boolean> {
   return store.setIf(claimKey(pending), HELD, DONE, claimTtl(pending, now)).then(
@@ -54,11 +48,7 @@ export async function finishClaim(store: BindIdStore, pending: PendingLogin, now
   );
 }
 
-/**
- * "Not me": end the claim so that no confirmation of `pending` signs anyone in. `idle`: none was
- * reporting (and none can start now); `in-flight`: one is waiting on BindID and will not sign in;
- * `too-late`: one already signed the user in.
- */
+/** "Not me": no confirmation of `pending` signs anyone in from now on (`too-late`: one already did). */
 export async function cancelClaim(store: BindIdStore, pending: PendingLogin, now: number): Promise<'idle' | 'in-flight' | 'too-late'> {
   const key = claimKey(pending);
   if (await store.add(key, CANCELLED, claimTtl(pending, now))) return 'idle';
@@ -71,9 +61,8 @@ export async function cancelClaim(store: BindIdStore, pending: PendingLogin, now
 }
 
 /**
- * End a confirmation whose sign-in was cancelled while BindID was answering: its report stands (BindID
- * linked the identity), but nobody is signed in, and the session the user abandoned is not saved
- * back (a new, empty one replaces it). Throws `ERR_BINDID_NO_PENDING_LOGIN` (400).
+ * A confirmation cancelled while BindID was answering: the report stands (BindID linked the
+ * identity), nobody is signed in, and a new, empty session replaces the abandoned one.
  */
 export async function cancelledMeanwhile(req: Request, sub: string): Promise<never> {
   await regenerateSession(req, {});

@@ -1,7 +1,7 @@
 /**
- * `confirmPendingLogin`: the confirmation step both entry points run once the app's password check
- * passed. It claims the pending login (single use), reserves the one-to-one link, sends the signed
- * report (or, fail-open, queues it), records the link, and logs the user in.
+ * The confirmation step both entry points run once the app's password check passed: claim the
+ * pending login (single use), reserve the one-to-one link, report (or, fail-open, queue), record the
+ * link, log the user in.
  *
  * @module
  */
@@ -27,11 +27,7 @@ import type { BindIdRequestState, ConfirmSettings } from './confirm-options.js';
 
 const log = logger('confirm');
 
-/**
- * Confirm the pending BindID login of `req` as `user`: derive and check the alias, send
- * `authentication_performed`, and only after a 2xx clear the pending login and (if `logIn`) log
- * the user in. Throws coded errors; the pending login is kept when the report failed.
- */
+/** Confirm the pending BindID login of `req` as `user`. Throws coded errors; a failed report keeps the pending login. */
 export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
   requireServerSession(req);
   requirePassport(req);
@@ -44,7 +40,6 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   const alias = await settings.deriveAlias(user, req);
   assertAlias(alias);
 
-  // Single use across concurrent requests (and instances): only one confirmation may report.
   const claimed = await failClosed(() => takeClaim(settings.store, pending, started));
   if (!claimed) {
     throw new BindIdStateError(ErrorCode.CONFIRM_IN_PROGRESS, 'This BindID sign-in is already being confirmed.', {
@@ -52,9 +47,8 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
     });
   }
   const releaseClaim = () => giveBackClaim(settings.store, pending).catch(() => log('could not release a claim'));
-  // One to one, atomically: reserve the link before reporting it, so that two confirmations of one
-  // BindID user (or of one account) at the same moment cannot both report. A refusal (409) keeps the
-  // pending login usable, as before anything is sent.
+  // Reserved before reporting, so two confirmations of one BindID user (or one account) cannot both
+  // report. A refusal (409) keeps the pending login usable: nothing was sent.
   let reservation: LinkReservation;
   try {
     reservation = await failClosed(() => settings.registry.reserve(alias, sub));
@@ -65,10 +59,7 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   const releaseLink = () => settings.registry.release(reservation).catch(() => log('could not release a link reservation'));
 
   const reportToSend = buildReport(settings, pending, alias, Math.floor(started / 1000));
-  const { result, queued, report } = await deliver(req, settings, pending, reportToSend, {
-    releaseLink,
-    releaseClaim,
-  });
+  const { result, queued, report } = await deliver(req, settings, pending, reportToSend, { releaseLink, releaseClaim });
   await settings.registry.record(alias, sub).catch(() => log('could not record the link of sub %s', printable(sub)));
   clearPendingLogin(req);
   if (result) log('linked BindID sub %s (HTTP %d, %d attempt(s))', printable(sub), result.status, result.attempts);
@@ -91,18 +82,13 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
   return state;
 }
 
-/** How the report went: BindID's answer, or the fail-open queueing, and what `req.bindid.report` says. */
 interface Delivery {
   result?: FeedbackResult;
   queued?: Omit<ReportQueuedEvent, 'req'>;
   report: BindIdRequestState['report'];
 }
 
-/**
- * Send the report (none for a re-link with an unchanged alias: BindID already holds it), or queue it
- * (fail-open), or take a refusal that followed an unanswered attempt as possibly applied. Any other
- * failure frees the link (and the claim, or the pending login) and is thrown.
- */
+/** Send the report, or queue it (fail-open); any other failure frees the link (and the claim, or the pending login) and is thrown. */
 async function deliver<U>(
   req: Request,
   settings: ConfirmSettings<U>,
@@ -124,12 +110,10 @@ async function deliver<U>(
     }
     emit('onFeedbackError', settings.onFeedbackError, { req, error: err, sub });
     if (err.possiblyApplied) return possiblyApplied(settings, sub, reportToSend);
-    // Fail-open: BindID is down, so persist the report and sign the user in. Only when it is persisted.
     const queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(settings.failure.outbox, settings, pending, reportToSend, err) : undefined;
     if (queued) return { queued, report: 'queued' };
-    // Nothing was linked: free the link for any pair, this one's next try included. A retryable
-    // failure leaves the pending login usable for another try; a refusal ends it here, for every
-    // door alike (a retry then answers "start again", never "already being confirmed" until expiry).
+    // A refusal ends the pending login here, for every door alike (a retry then answers "start
+    // again", never "already being confirmed" until expiry).
     await release.releaseLink();
     if (err.retryable) await release.releaseClaim();
     else clearPendingLogin(req);
@@ -138,10 +122,9 @@ async function deliver<U>(
 }
 
 /**
- * BindID refused the report after an attempt that went unanswered: that attempt may have set the
- * alias. The user is signed in (the `onFeedbackError` event carries `possiblyApplied`); the next
- * sign-in's ID token settles it: with `bindid_alias` it is a returning user, without it the user
- * confirms again, or (fail-open) self-heals from the record written here.
+ * Refused after an unanswered attempt that may have set the alias: the user is signed in, and the
+ * next sign-in's ID token settles it (a returning user, or confirm again, or fail-open self-heal
+ * from the record written here).
  */
 async function possiblyApplied<U>(settings: ConfirmSettings<U>, sub: string, report: SessionFeedbackReport): Promise<Delivery> {
   log('report for sub %s refused after an unanswered attempt: possibly applied, signing in', printable(sub));
@@ -149,7 +132,6 @@ async function possiblyApplied<U>(settings: ConfirmSettings<U>, sub: string, rep
   return { report: 'possibly-applied' };
 }
 
-/** The password check confirmed a user (the middleware is mounted after it). */
 function requireConfirmedUser(user: unknown): void {
   if (user === undefined || user === null) {
     throw new BindIdStateError(
@@ -161,16 +143,12 @@ function requireConfirmedUser(user: unknown): void {
   }
 }
 
-/** BindID could not be reached or did not answer in time (an open circuit included): the failures fail-open queues. */
+/** The failures fail-open queues: BindID unreachable or too slow (an open circuit included). */
 export function isOutage(err: BindIdError): boolean {
   return err.retryable && (err.code === ErrorCode.UNAVAILABLE || err.code === ErrorCode.TIMEOUT);
 }
 
-/**
- * Persist the report of `pending` in `outbox` (fail-open). Resolves the `onReportQueued` event
- * (without `req`) when it is persisted (now, or already by an earlier attempt for the same
- * (sub, alias)); `undefined` when the outbox failed: the caller then fails closed.
- */
+/** Persist the report in `outbox`: the `onReportQueued` event (without `req`), or `undefined` when it failed (fail closed). */
 async function queueReport<U>(
   outbox: Outbox,
   settings: ConfirmSettings<U>,
@@ -202,11 +180,9 @@ async function queueReport<U>(
 }
 
 /**
- * The report to send: `authentication_performed` for a BindID user without an alias (or with `""`);
- * `alias_updated` for one whose ID token carries another alias (a re-link, `CONFIRM_AGAIN`): BindID
- * sets an alias once per user and app with `authentication_performed`. None (`undefined`) for a
- * re-link whose ID token already carries this alias: nothing would change at BindID, and whether it
- * accepts a no-op `alias_updated` is not documented (docs/aliases.md).
+ * `authentication_performed` for a user without an alias; `alias_updated` for a re-link to another
+ * alias (BindID sets an alias once with `authentication_performed`); none for a re-link to the same
+ * alias (whether BindID accepts a no-op `alias_updated` is not documented: docs/aliases.md).
  */
 function buildReport<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): SessionFeedbackReport | undefined {
   const previous = pending.claims.bindid_alias;

@@ -1,13 +1,11 @@
 /**
- * How one session-feedback attempt ended: a 2xx, a failure to report, or a retry (and which kind),
- * from BindID's status and `Retry-After` or from the network error; and `Retry-After` parsing.
+ * How one session-feedback attempt ended, from BindID's status and `Retry-After` or the network error.
  *
  * @module
  */
-import { BindIdFeedbackError, ErrorCode, errorCodes, safeCause } from '../errors.js';
+import { type BindIdErrorDetails, BindIdFeedbackError, ErrorCode, errorCodes, safeCause } from '../errors.js';
 import type { HttpBody } from '../http/http-client.js';
 
-/** How one attempt ended. */
 export type AttemptOutcome =
   | { kind: 'ok'; status: number; body?: HttpBody }
   | { kind: 'fail'; error: (attempts: number) => BindIdFeedbackError }
@@ -21,7 +19,6 @@ export type AttemptOutcome =
       label: string;
     };
 
-/** The parts of a response the classification reads. */
 export interface ResponseHead {
   status: number;
   headers: Headers;
@@ -46,13 +43,12 @@ const AMBIGUOUS = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
-/** The code that classifies a network error: the first known network code on `err` or its `cause` chain, else the outermost code. */
+/** The first known network code on `err` or its `cause` chain, else the outermost code. */
 function networkCode(err: unknown): string {
   const codes = errorCodes(err, 4);
   return codes.find((c) => NOT_DELIVERED.has(c) || AMBIGUOUS.has(c)) ?? codes[0] ?? '';
 }
 
-/** The outcome of an attempt whose request failed (network, TLS, proxy). */
 export function classifyError(err: unknown): AttemptOutcome {
   const code = networkCode(err);
   const cause = safeCause(code ? { code } : undefined, code ? `request failed with ${code}` : 'request failed');
@@ -60,31 +56,10 @@ export function classifyError(err: unknown): AttemptOutcome {
   if (AMBIGUOUS.has(code)) return { kind: 'retry', why: 'ambiguous', cause, label: code };
   // TLS failures, a bad proxy setting and anything unknown: never retried.
   const label = code || 'unexpected error';
-  return {
-    kind: 'fail',
-    error: (attempts) =>
-      new BindIdFeedbackError(ErrorCode.UNAVAILABLE, `BindID session feedback could not be sent: ${label}`, {
-        status: 503,
-        retryable: false,
-        cause,
-        attempts,
-      }),
-  };
+  return fail(ErrorCode.UNAVAILABLE, `BindID session feedback could not be sent: ${label}`, { status: 503, cause });
 }
 
-/** The outcome of an attempt cut by the deadline (the caller reports the timeout). */
-export const deadlinePassed: AttemptOutcome = {
-  kind: 'fail',
-  error: (attempts) =>
-    new BindIdFeedbackError(ErrorCode.TIMEOUT, `BindID session feedback did not complete in time (${attempts} attempt(s))`, {
-      status: 504,
-      retryable: true,
-      attempts,
-      cause: safeCause(undefined, 'deadline reached'),
-    }),
-};
-
-/** The outcome of an attempt BindID answered: 2xx ok; 429/503 wait; other 5xx/408 ambiguous; the rest fail. */
+/** 2xx ok; 429/503 wait; other 5xx and 408 ambiguous; the rest fail. */
 export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOutcome {
   const status = response.status;
   if (status >= 200 && status < 300) return { kind: 'ok', status };
@@ -98,29 +73,36 @@ export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOu
   }
   if (status >= 500 || status === 408) return { kind: 'retry', why: 'ambiguous', status, cause, label };
   if (status === 401 || status === 403) {
-    return {
-      kind: 'fail',
-      error: (attempts) =>
-        new BindIdFeedbackError(
-          ErrorCode.UNAUTHORIZED,
-          `BindID refused the session feedback credentials (HTTP ${status}): check the client secret, that ` +
-            'the access token belongs to this client and is less than an hour old, and that apiUrl is not the API host of ' +
-            'another environment than issuer (sandbox and production, EU and US)',
-          { status: 502, upstreamStatus: status, cause, attempts },
-        ),
-    };
+    return fail(
+      ErrorCode.UNAUTHORIZED,
+      `BindID refused the session feedback credentials (HTTP ${status}): check the client secret, that ` +
+        'the access token belongs to this client and is less than an hour old, and that apiUrl is not the API host of ' +
+        'another environment than issuer (sandbox and production, EU and US)',
+      { status: 502, upstreamStatus: status, cause },
+    );
   }
   const what = status >= 300 && status < 400 ? 'answered with a redirect, which is not followed' : 'rejected the report';
-  return {
-    kind: 'fail',
-    error: (attempts) =>
-      new BindIdFeedbackError(ErrorCode.REJECTED, `BindID ${what} (HTTP ${status})`, {
-        status: 502,
-        upstreamStatus: status,
-        cause,
-        attempts,
-      }),
-  };
+  return fail(ErrorCode.REJECTED, `BindID ${what} (HTTP ${status})`, { status: 502, upstreamStatus: status, cause });
+}
+
+type FeedbackCode = ConstructorParameters<typeof BindIdFeedbackError>[0];
+
+/** A failure that is not retried; its error counts the attempts made. */
+function fail(code: FeedbackCode, message: string, details: BindIdErrorDetails): AttemptOutcome {
+  return { kind: 'fail', error: (attempts) => new BindIdFeedbackError(code, message, { ...details, attempts }) };
+}
+
+/** `error` with another message; its code, status, counts and cause kept. */
+export function reworded(error: BindIdFeedbackError, message: string, possiblyApplied = false): BindIdFeedbackError {
+  const { status, retryable, upstreamStatus, attempts, cause } = error;
+  return new BindIdFeedbackError(error.code as FeedbackCode, message, {
+    status,
+    retryable,
+    possiblyApplied,
+    ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
+    ...(attempts === undefined ? {} : { attempts }),
+    ...(cause instanceof Error ? { cause } : {}),
+  });
 }
 
 /** The three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
@@ -129,9 +111,8 @@ const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} G
 const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
 /**
- * `Retry-After` as a delay in ms: delta-seconds or an HTTP-date in any of its three formats
- * (RFC 9110 §10.2.3). Malformed or negative values give `undefined` (use the default backoff); past
- * dates give 0; a delay too large to represent gives `Number.MAX_SAFE_INTEGER`. Never NaN.
+ * `Retry-After` (RFC 9110 §10.2.3) in ms: malformed or negative gives `undefined` (the default
+ * backoff), a past date 0, too large `Number.MAX_SAFE_INTEGER`. Never NaN.
  */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
   if (value === undefined) return undefined;

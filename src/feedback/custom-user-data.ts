@@ -1,13 +1,13 @@
 /**
- * BindID's custom user data (`/custom-user-data` on the API host, kept per alias): the types, the
- * checks of what is sent, and the reading of what BindID answers. The requests themselves are
- * `SessionFeedbackClient`'s `getCustomUserData`, `setCustomUserData` and `patchCustomUserData`.
+ * BindID's custom user data (`/custom-user-data`, kept per alias): the types, the checks of what is
+ * sent, the reading of what BindID answers. `SessionFeedbackClient` makes the requests.
  *
  * @module
  */
 import { BindIdFeedbackError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 import type { HttpBody } from '../http/http-client.js';
+import { reworded } from './classify-response.js';
 
 /** A JSON value. */
 export type CustomUserDataValue = string | number | boolean | null | CustomUserDataValue[] | { [key: string]: CustomUserDataValue };
@@ -15,27 +15,20 @@ export type CustomUserDataValue = string | number | boolean | null | CustomUserD
 /** The custom user data of one alias: a JSON object. In a merge patch, `null` deletes a member. */
 export type CustomUserData = { [key: string]: CustomUserDataValue };
 
-/** Largest request body sent (`{"data": …}` serialized), in bytes: 64 KiB. BindID's own limit is unknown. */
+/** Largest request body sent, in bytes. BindID's own limit is unknown. */
 export const MAX_CUSTOM_USER_DATA_BYTES = 65_536;
 
 /** What a custom user data call resolves. */
 export interface CustomUserDataResult {
-  /** BindID's HTTP status (any 2xx). */
+  /** Any 2xx. */
   status: number;
-  /** HTTP attempts made. */
   attempts: number;
-  /** Wall time of the whole call, in ms. */
   durationMs: number;
-  /** The stored data BindID answered with (`{"data": …}`); `undefined` when a POST or PATCH answer carried none. */
+  /** `undefined` when a POST or PATCH answer carried none. */
   data: CustomUserData | undefined;
 }
 
-/**
- * The request body `{"data": …}` for `data`: a plain JSON object (no class instances, functions,
- * `undefined`, non-finite numbers or cycles) of at most {@link MAX_CUSTOM_USER_DATA_BYTES} serialized.
- *
- * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` (the message never repeats the data).
- */
+/** The body `{"data": …}`: plain JSON within the bound, else `ERR_BINDID_INVALID_ARGUMENT` (never repeating the data). */
 export function customUserDataBody(data: unknown, what: string): string {
   if (!isPlainObject(data)) throw invalidArgument(`${what} must be a plain object of JSON values (got ${describeType(data)})`);
   const problem = jsonProblem(data, 0, new Set());
@@ -47,7 +40,6 @@ export function customUserDataBody(data: unknown, what: string): string {
   return body;
 }
 
-/** Why `value` is not plain JSON, or `undefined`. */
 function jsonProblem(value: unknown, depth: number, seen: Set<object>): string | undefined {
   if (depth > 32) return 'is nested more than 32 levels deep';
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
@@ -70,12 +62,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/**
- * The `data` of BindID's answer. `required` (GET): a JSON object with a `data` object, or (BindID's
- * GET answer is undocumented) the object itself when it has no `data` member, `{}` for `null` or
- * `"data": null`; anything else is `ERR_BINDID_REJECTED`; otherwise (POST, PATCH, whose answer is not documented) `undefined` when
- * there is no such object.
- */
+/** The `data` of BindID's answer; a GET (`required`) without a usable one is `ERR_BINDID_REJECTED`. */
 export function readCustomUserData(body: HttpBody | undefined, required: boolean, status: number, attempts: number): CustomUserData | undefined {
   const unexpected = (why: string) =>
     new BindIdFeedbackError(ErrorCode.REJECTED, `BindID's custom user data answer (HTTP ${status}) ${why}`, {
@@ -102,10 +89,7 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
   throw unexpected('is not a JSON object (with a "data" object), nor null');
 }
 
-/**
- * A GET answer in a shape BindID does not document (its GET answer is unverified): `null` or
- * `{"data": null}` is no data (`{}`), and an object without a `data` member is the data itself.
- */
+/** BindID's GET answer is undocumented: `null` or `{"data": null}` is `{}`, an object without `data` is the data. */
 function bareData(parsed: unknown): CustomUserData | undefined {
   if (parsed === null) return {};
   if (!isJsonObject(parsed)) return undefined;
@@ -117,28 +101,18 @@ function isJsonObject(value: unknown): value is CustomUserData {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Keys a JSON answer may carry that an app's deep merge of the data would take for the prototype chain. */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * `JSON.parse` without the members named `__proto__`, `constructor` or `prototype`, at any depth
- * (JSON.parse makes an own `__proto__` member, which an app that deep-merges the data would follow
- * into `Object.prototype`).
+ * `JSON.parse` without members named `__proto__`, `constructor` or `prototype`, at any depth:
+ * JSON.parse makes an own `__proto__` member, which an app's deep merge would follow into `Object.prototype`.
  */
-export function parseWithoutPrototypeKeys(text: string): unknown {
+function parseWithoutPrototypeKeys(text: string): unknown {
   return JSON.parse(text, (key, value: unknown) => (PROTOTYPE_KEYS.has(key) ? undefined : value));
 }
 
 /** A transport error (whose message speaks of a report) reworded for `what`; anything else as it is. */
 export function renameError(err: unknown, what: string): unknown {
   if (!(err instanceof BindIdFeedbackError)) return err;
-  const message = err.message.replace('session feedback', what).replace('the report', 'the request');
-  const { status, retryable, upstreamStatus, attempts } = err;
-  return new BindIdFeedbackError(err.code as ConstructorParameters<typeof BindIdFeedbackError>[0], message, {
-    status,
-    retryable,
-    ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
-    ...(attempts === undefined ? {} : { attempts }),
-    ...(err.cause instanceof Error ? { cause: err.cause } : {}),
-  });
+  return reworded(err, err.message.replace('session feedback', what).replace('the report', 'the request'));
 }

@@ -1,8 +1,6 @@
 /**
- * `express-bindid/protocol`: BindID's session-feedback protocol as this library speaks it, for an app
- * that signs or builds reports itself: the `Authorization` header, the reports' types, custom user
- * data, and the client's retry and circuit-breaker settings. `SessionFeedbackClient` is at the
- * package root.
+ * `express-bindid/protocol`: BindID's session-feedback protocol, for an app that signs or builds
+ * reports itself. `SessionFeedbackClient` is at the package root.
  *
  * @module express-bindid/protocol
  */

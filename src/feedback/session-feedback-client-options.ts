@@ -1,13 +1,12 @@
 /**
- * The options of `SessionFeedbackClient`, declared once: their type, unknown-key check, defaults and
- * the docs' Default column come from `FEEDBACK_CLIENT_OPTIONS` (src/internal/option-schema.ts).
+ * The options of `SessionFeedbackClient`.
  *
  * @module
  */
+import { BindIdArgumentError, ErrorCode, safeCause } from '../errors.js';
 import { type BackoffOptions, readBackoff } from '../internal/backoff.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, readSchema, type SettingsOf } from '../internal/option-schema.js';
-import { readClientSecret } from './signing.js';
 
 const BREAKER_OPTIONS = {
   /** Consecutive outages that open the circuit. Default 5. */
@@ -16,19 +15,13 @@ const BREAKER_OPTIONS = {
   resetMs: option.integer(30_000, 100, 3_600_000),
 };
 
-/** The circuit breaker's options (`SessionFeedbackClient`'s `circuitBreaker`). */
+/** `SessionFeedbackClient`'s `circuitBreaker`. */
 export interface CircuitBreakerOptions extends OptionsOf<typeof BREAKER_OPTIONS> {}
 
 export const FEEDBACK_CLIENT_OPTIONS = {
-  /**
-   * The BindID client secret (from the BindID admin portal), or a function returning the current
-   * one (read for every attempt, retries included, so a rotated secret is used at once).
-   */
+  /** The BindID client secret, or a function returning the current one (called for every attempt: a rotation applies at once). */
   clientSecret: option.requiredCustom<string | (() => string), () => string>(readClientSecret),
-  /**
-   * Base URL of BindID's service-provider API, e.g. `https://api.bindid-sandbox.io` (sandbox) or
-   * `https://api.bindid.io` (production). Must be https, except for loopback hosts.
-   */
+  /** BindID's API host, e.g. `https://api.bindid-sandbox.io`; https, except on loopback. */
   apiUrl: option.baseUrl('https://api.bindid-sandbox.io'),
   /** Overall deadline of one report, covering every attempt and wait, in ms. Default 5000. */
   timeoutMs: option.integer(5000, 100, 120_000),
@@ -47,9 +40,8 @@ export const FEEDBACK_CLIENT_OPTIONS = {
   /** `User-Agent` header: 1 to 256 printable ASCII characters. Default `express-bindid`. */
   userAgent: option.custom<string, string>("`'express-bindid'`", readUserAgent),
   /**
-   * Fail fast while BindID is known to be down: after `failureThreshold` consecutive outages, reports
-   * fail at once (`ERR_BINDID_UNAVAILABLE`, no network I/O) for `resetMs`, then one probe is let
-   * through. Default `{ failureThreshold: 5, resetMs: 30000 }`; `false` turns it off.
+   * Fail fast (`ERR_BINDID_UNAVAILABLE`, no I/O) for `resetMs` after `failureThreshold` consecutive
+   * outages, then let one probe through. Default `{ failureThreshold: 5, resetMs: 30000 }`; `false` turns it off.
    */
   circuitBreaker: option.custom<CircuitBreakerOptions | false, SettingsOf<typeof BREAKER_OPTIONS> | false>(
     '`{ failureThreshold: 5, resetMs: 30000 }`',
@@ -60,13 +52,40 @@ export const FEEDBACK_CLIENT_OPTIONS = {
 /** Options of {@link SessionFeedbackClient}. */
 export interface SessionFeedbackClientOptions extends OptionsOf<typeof FEEDBACK_CLIENT_OPTIONS> {}
 
-/** The client's settings, each option checked and defaulted. */
-export type SessionFeedbackClientSettings = SettingsOf<typeof FEEDBACK_CLIENT_OPTIONS>;
-
 function readUserAgent(o: OptionReader, key: string): string {
   const value = o.string(key, 'express-bindid');
   if (!/^[\x20-\x7e]{1,256}$/.test(value)) {
     throw o.error(key, 'must be 1 to 256 printable ASCII characters (no CR, LF or other controls)');
   }
   return value;
+}
+
+/** A trimmed, non-empty string, or a function returning one (what it throws is never repeated). */
+function readClientSecret(o: OptionReader, key: string): () => string {
+  const raw = o.raw(key);
+  if (typeof raw === 'function') {
+    return () => {
+      let value: unknown;
+      try {
+        value = (raw as () => unknown)();
+      } catch (err) {
+        // Its message may hold anything, the secret included: keep only a system code.
+        const { message, option } = o.error(key, 'threw when called (its error is not repeated)');
+        throw new BindIdArgumentError(ErrorCode.INVALID_OPTION, message, { option, cause: safeCause(err, 'the clientSecret function threw') });
+      }
+      if (typeof value !== 'string' || value.length === 0 || value.trim() !== value) {
+        throw o.error(key, 'returned a value that is not a non-empty, trimmed string');
+      }
+      return value;
+    };
+  }
+  const secret = o.requiredString(key, 'process.env.BINDID_CLIENT_SECRET');
+  if (secret.trim() !== secret) {
+    throw o.error(
+      key,
+      'has leading or trailing whitespace (often a newline from an env file or a secret mount); trim it, ' +
+        'or BindID will answer 401 to every report',
+    );
+  }
+  return () => secret;
 }

@@ -1,14 +1,8 @@
 /**
- * `SessionFeedbackClient`: sends BindID session-feedback reports (`POST <apiUrl>/session-feedback`),
- * and reads and writes BindID's custom user data (`GET|POST|PATCH <apiUrl>/custom-user-data`, under
- * the same signing, deadline and retry rules).
- *
- * One call = one report, signed with the client secret, inside one overall deadline. Retries happen
- * only where they are safe: when the request was never delivered (connection refused, DNS), when
- * BindID asks to wait (429/503, honouring `Retry-After`), and at most once when the outcome is
- * ambiguous (other 5xx, connection reset, socket timeout). Each wait is the jittered exponential
- * backoff, and at least what `Retry-After` asks. 400/401/403 and redirects are never retried, and
- * redirects are never followed (a 307 would re-send the access token elsewhere).
+ * `SessionFeedbackClient`: BindID session-feedback reports and custom user data. One call is signed
+ * and has one overall deadline. Retries only where safe: never delivered (connection refused, DNS),
+ * BindID asks to wait (429/503, at least `Retry-After`), and once when ambiguous (other 5xx, reset,
+ * socket timeout). Redirects are never followed (a 307 would re-send the access token elsewhere).
  *
  * @module
  */
@@ -19,6 +13,7 @@ import { type BackoffBounds, jitteredBackoff, sleep } from '../internal/backoff.
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import { readSchema, schemaReader } from '../internal/option-schema.js';
+import { reworded } from './classify-response.js';
 import { FEEDBACK_CLIENT_OPTIONS, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { type CustomUserData, type CustomUserDataResult, customUserDataBody, readCustomUserData, renameError } from './custom-user-data.js';
@@ -39,18 +34,15 @@ export type { SessionFeedbackClientOptions };
 
 /** What a successful report returns. */
 export interface FeedbackResult {
-  /** BindID's HTTP status (any 2xx). */
+  /** Any 2xx. */
   status: number;
-  /** HTTP attempts made, 1 when the first one succeeded. */
   attempts: number;
-  /** Wall time of the whole call, in ms. */
   durationMs: number;
 }
 
 /**
- * Sends BindID session-feedback reports. Construct one per app and reuse it: it holds keep-alive
- * connections. The client secret is kept in a private field and never appears in logs, errors or
- * `util.inspect` output.
+ * Sends BindID session-feedback reports. One per app (it holds keep-alive connections). The client
+ * secret never appears in logs, errors or `util.inspect` output.
  *
  * @example
  * ```ts
@@ -62,15 +54,11 @@ export interface FeedbackResult {
  * ```
  */
 export class SessionFeedbackClient {
-  /** The API base URL, without a trailing slash. */
+  /** Without a trailing slash. */
   readonly apiUrl: string;
-  /** Overall deadline per report, in ms. */
   readonly timeoutMs: number;
-  /** Most retries per report. */
   readonly retries: number;
-  /** Backoff bounds in use. */
   readonly backoff: BackoffBounds;
-  /** Largest response body read, in bytes. */
   readonly maxResponseBytes: number;
 
   readonly #secret: () => string;
@@ -100,10 +88,8 @@ export class SessionFeedbackClient {
   }
 
   /**
-   * Report that the app authenticated the user of this BindID session and give BindID the user's
-   * alias (`authentication_performed`): the first-login confirmation.
-   *
-   * Never throws synchronously: every error, including a bad input, is a rejection.
+   * `authentication_performed`: the app authenticated the user of this BindID session; gives BindID
+   * the user's alias. Every error is a rejection.
    *
    * @throws BindIdArgumentError before any I/O for a bad token, alias, time or amr.
    * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`,
@@ -114,40 +100,32 @@ export class SessionFeedbackClient {
     return this.#post(i.accessToken, { type: 'authentication_performed', alias: i.alias, time: this.#time(i.time), amr: i.amr });
   }
 
-  /** Change the alias of the user of this BindID session (`alias_updated`). Errors as {@link authenticationPerformed}. */
+  /** `alias_updated`. Errors as {@link authenticationPerformed}. */
   async aliasUpdated(input: AliasUpdatedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time']);
     return this.#post(i.accessToken, { type: 'alias_updated', alias: i.alias, time: this.#time(i.time) });
   }
 
-  /** Remove the alias of the user of this BindID session (`alias_deleted`). Errors as {@link authenticationPerformed}. */
+  /** `alias_deleted`. Errors as {@link authenticationPerformed}. */
   async aliasDeleted(input: AliasDeletedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time']);
     return this.#post(i.accessToken, { type: 'alias_deleted', alias: i.alias, time: this.#time(i.time) });
   }
 
-  /**
-   * Send one already-built report. The typed methods above are the usual entry points; this one is
-   * for callers that queue reports and replay them with their original `time`. Only the report's
-   * protocol fields are sent, in protocol order (`type`, `alias`, `time`, `amr`); any other field is
-   * an `ERR_BINDID_INVALID_ARGUMENT`.
-   */
+  /** Send a built report (one queued, replayed with its `time`); a field outside the protocol is `ERR_BINDID_INVALID_ARGUMENT`. */
   async send(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
     return this.#post(accessToken, report);
   }
 
   /**
-   * Read the custom user data of the alias of this BindID session (`GET /custom-user-data`). It
-   * needs an alias (BindID refuses otherwise: `ERR_BINDID_REJECTED`). Same signing, deadline, retries
-   * and errors as the reports. BindID's GET answer is undocumented: `{"data": {…}}` gives the object,
-   * a bare object (no `data` member) gives itself, `null` and `"data": null` give `{}`; anything else
-   * is `ERR_BINDID_REJECTED`.
+   * The custom user data of this session's alias (BindID refuses without one: `ERR_BINDID_REJECTED`).
+   * Same signing, deadline, retries and errors as the reports.
    */
   async getCustomUserData(accessToken: string): Promise<CustomUserDataResult & { data: CustomUserData }> {
     return this.#customUserData('GET', accessToken, undefined) as Promise<CustomUserDataResult & { data: CustomUserData }>;
   }
 
-  /** Replace the custom user data of the alias (`POST /custom-user-data`, `{"data": …}`, at most 64 KiB). Errors as {@link getCustomUserData}. */
+  /** Replace the custom user data of the alias (at most 64 KiB). Errors as {@link getCustomUserData}. */
   async setCustomUserData(accessToken: string, data: CustomUserData): Promise<CustomUserDataResult> {
     return this.#customUserData('POST', accessToken, data);
   }
@@ -157,11 +135,7 @@ export class SessionFeedbackClient {
     return this.#customUserData('PATCH', accessToken, patch);
   }
 
-  /**
-   * One custom user data call. All three methods are idempotent (a GET; a POST that replaces the
-   * whole store; a merge patch, which gives the same document applied once or twice), so they are
-   * retried under the same rules as reports, an ambiguous failure included (once).
-   */
+  /** All three are idempotent (a merge patch applied twice gives the same document): retried as reports are. */
   async #customUserData(method: 'GET' | 'POST' | 'PATCH', accessToken: unknown, data: unknown): Promise<CustomUserDataResult> {
     assertAccessToken(accessToken);
     const what = method === 'GET' ? undefined : customUserDataBody(data, method === 'POST' ? 'setCustomUserData(data)' : 'patchCustomUserData(patch)');
@@ -175,21 +149,18 @@ export class SessionFeedbackClient {
     }
   }
 
-  /** Validate, sign and send one report, with the retries and the deadline described in the module doc. */
   async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
     assertAccessToken(accessToken);
     const report = readReport(input);
     return traceSessionFeedback(report.type, () => this.#postChecked(accessToken, report));
   }
 
-  /** {@link #post} once the token and the report passed their checks (traced on `diagnostics_channel`). */
   async #postChecked(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
     const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
     const { body: _ignored, ...result } = await this.#request(report.type, { method: 'POST', url: this.#endpoint, body }, accessToken);
     return result;
   }
 
-  /** One signed call to BindID's API (a report, or custom user data), behind the circuit breaker. */
   async #request(label: string, request: ApiCall, accessToken: string): Promise<FeedbackResult & { body?: HttpBody }> {
     // Signed for each attempt with the secret current at that moment (a rotation during the
     // retries applies at once); the first signing also checks the secret before any I/O.
@@ -221,7 +192,6 @@ export class SessionFeedbackClient {
     }
   }
 
-  /** The attempts of one report inside its deadline. */
   async #deliver(
     type: string,
     request: ApiCall,
@@ -248,7 +218,6 @@ export class SessionFeedbackClient {
           log('%s failed: %s after %d attempt(s)', type, error.code, attempts);
           throw error;
         }
-        // A retryable outcome: one more attempt only if allowed and if it fits in the deadline.
         const allowed = attempts - 1 < this.retries && (outcome.why !== 'ambiguous' || ambiguousRetries < 1);
         // Retry-After is a floor: `0` or a past date must not turn retries into a tight loop.
         const delay = Math.max(outcome.retryAfterMs ?? 0, this.backoffDelay(attempts));
@@ -278,36 +247,31 @@ export class SessionFeedbackClient {
     }
   }
 
-  /**
-   * The full-jitter delay before retry number `attempt` (1-based): random in
-   * [0, min(maxMs, baseMs × 2^(attempt-1))]. Always a finite number of ms: a non-integer `attempt`
-   * is floored, a non-finite one counts as 1, and a `random()` outside [0, 1] is clamped (NaN as 0).
-   */
+  /** The full-jitter delay before retry `attempt` (1-based): random in [0, min(maxMs, baseMs × 2^(attempt-1))] ms. */
   backoffDelay(attempt: number): number {
     return jitteredBackoff(attempt, this.backoff, this.#random);
   }
 
-  /** Close the client's keep-alive connections. */
+  /** Close the keep-alive connections. */
   close(): void {
     this.#http.close();
   }
 
-  /** What `util.inspect` and `console.log` show: no secret. */
+  /** No secret. */
   [inspect.custom](): string {
     return `SessionFeedbackClient { apiUrl: '${this.apiUrl}', timeoutMs: ${this.timeoutMs}, retries: ${this.retries} }`;
   }
 
-  /** What `JSON.stringify` shows: no secret. */
+  /** No secret. */
   toJSON(): Record<string, unknown> {
     return { apiUrl: this.apiUrl, timeoutMs: this.timeoutMs, retries: this.retries, backoff: this.backoff };
   }
 
-  /** The report's `time`: as given (checked with the rest of the report), or now in whole seconds. */
   #time(time: unknown): unknown {
     return time === undefined ? Math.floor(this.#now() / 1000) : time;
   }
 
-  /** The deadline passed: log it (operators see nothing otherwise) and build the error. */
+  /** Logged: operators see nothing otherwise. */
   #timeoutError(type: string, attempts: number): BindIdFeedbackError {
     log('%s timed out: no answer within %d ms after %d attempt(s)', type, this.timeoutMs, attempts);
     return new BindIdFeedbackError(
@@ -318,22 +282,8 @@ export class SessionFeedbackClient {
   }
 }
 
-/**
- * A refusal (4xx, `ERR_BINDID_REJECTED`) after an attempt that went unanswered: that attempt may have
- * been applied (BindID sets an alias once, and may refuse the repeat), so the error says so.
- */
+/** A refusal after an unanswered attempt, which may have been applied (BindID sets an alias once, and may refuse the repeat). */
 function possiblyApplied(error: BindIdFeedbackError): BindIdFeedbackError {
   if (error.code !== ErrorCode.REJECTED) return error;
-  const { status, upstreamStatus, attempts } = error;
-  return new BindIdFeedbackError(
-    ErrorCode.REJECTED,
-    `${error.message}; an earlier attempt went unanswered and may have been applied`,
-    {
-      status,
-      possiblyApplied: true,
-      ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
-      ...(attempts === undefined ? {} : { attempts }),
-      ...(error.cause instanceof Error ? { cause: error.cause } : {}),
-    },
-  );
+  return reworded(error, `${error.message}; an earlier attempt went unanswered and may have been applied`, true);
 }

@@ -1,6 +1,5 @@
 /**
- * The session-feedback reports: their types, the inputs of the client's typed methods, and the
- * checks every report passes before it is signed (only protocol fields, in protocol order).
+ * The session-feedback reports, the client's inputs, and the checks every report passes before it is signed.
  *
  * @module
  */
@@ -17,20 +16,18 @@ export type SessionFeedbackReport =
 
 /** Input of `SessionFeedbackClient.authenticationPerformed`. */
 export interface AuthenticationPerformedInput {
-  /** The BindID access token of the session being reported on (from the `/token` response). */
+  /** The BindID access token of the session reported on (from `/token`). */
   accessToken: string;
-  /** The app's identifier for this user, unique per user. */
   alias: string;
   /** When the app authenticated the user, in whole seconds since 1970. Default: now. */
   time?: number;
-  /** OIDC AMR values of the app's own authentication, e.g. `['pwd']`. */
+  /** AMR values of the app's own authentication, e.g. `['pwd']`. */
   amr?: string[];
 }
 
 /** Input of `SessionFeedbackClient.aliasUpdated`. */
 export interface AliasUpdatedInput {
   accessToken: string;
-  /** The new alias. */
   alias: string;
   time?: number;
 }
@@ -42,13 +39,9 @@ export interface AliasDeletedInput {
   time?: number;
 }
 
-/** Most AMR values in one report. */
 const MAX_AMR_VALUES = 16;
 
-/**
- * Whether `amr` is a list BindID takes: an array of at most 16 values, each 1 to 64 printable ASCII
- * characters. The one check behind the client's `amr` input and the confirm middleware's `amr` option.
- */
+/** At most 16 values of 1 to 64 printable ASCII characters: the client's `amr` input and the confirm middleware's option. */
 export function isAmrList(amr: unknown): amr is string[] {
   return (
     Array.isArray(amr) &&
@@ -57,15 +50,20 @@ export function isAmrList(amr: unknown): amr is string[] {
   );
 }
 
-/** Read a method's input object: an object with only the named keys (their values are checked with the report). */
+/** A method's input: only the named keys (their values are checked with the report). */
 export function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw invalidArgument(`the report input must be an object (got ${describeType(input)})`);
+  return fieldsOf(input, keys, 'the report input');
+}
+
+/** `value` as an object holding none but `keys`, else `ERR_BINDID_INVALID_ARGUMENT` about `what`. */
+function fieldsOf(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument(`${what} must be an object (got ${describeType(value)})`);
   }
-  for (const key of Object.keys(input)) {
-    if (!keys.includes(key)) throw invalidArgument(`the report input has an unknown field \`${printable(key, 64)}\``);
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) throw invalidArgument(`${what} has an unknown field \`${printable(key, 64)}\``);
   }
-  return input as Record<string, unknown>;
+  return value as Record<string, unknown>;
 }
 
 function assertTime(time: unknown): asserts time is number {
@@ -86,19 +84,9 @@ function readAmr(amr: unknown): string[] {
 
 const REPORT_KEYS: readonly string[] = ['type', 'alias', 'time', 'amr'];
 
-/**
- * Check a report and return a copy holding only its protocol fields, in protocol order (`type`,
- * `alias`, `time`, `amr`), with `undefined` fields left out. Unknown fields are refused.
- */
+/** A checked copy of the report: only its protocol fields, in protocol order, `undefined` ones left out. */
 export function readReport(report: unknown): SessionFeedbackReport {
-  if (report === null || typeof report !== 'object' || Array.isArray(report)) {
-    throw invalidArgument(`report must be an object (got ${describeType(report)})`);
-  }
-  const r = report as Record<string, unknown>;
-  for (const key of Object.keys(r)) {
-    if (!REPORT_KEYS.includes(key)) throw invalidArgument(`report has an unknown field \`${printable(key, 64)}\``);
-  }
-  const { type, alias, time, amr } = r;
+  const { type, alias, time, amr } = fieldsOf(report, REPORT_KEYS, 'report');
   if (type !== 'authentication_performed' && type !== 'alias_updated' && type !== 'alias_deleted') {
     throw invalidArgument('report.type must be authentication_performed, alias_updated or alias_deleted');
   }

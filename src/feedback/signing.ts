@@ -1,17 +1,12 @@
 /**
- * Signing of BindID service-provider API requests.
- *
- * BindID authenticates backend calls (`/session-feedback`, `/custom-user-data`, ...) with
- * `Authorization: BindIdBackend AccessToken <access token>; <auth value>`, where the auth value is
- * the standard, padded Base64 of HMAC-SHA256 keyed with the UTF-8 client secret over the UTF-8
- * access token.
+ * Signing of BindID's API calls: `Authorization: BindIdBackend AccessToken <token>; <auth value>`,
+ * the auth value being padded Base64 of HMAC-SHA256(UTF-8 client secret, UTF-8 access token).
  *
  * @module
  */
 import { createHmac } from 'node:crypto';
-import { BindIdArgumentError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
-import type { OptionReader } from '../internal/option-reader.js';
 
 /** Longest access token accepted, in characters. BindID's tokens are 43 characters long. */
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
@@ -22,10 +17,7 @@ export const MAX_ACCESS_TOKEN_LENGTH = 4096;
  */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-/**
- * Check that `accessToken` can be sent to BindID; throw `ERR_BINDID_INVALID_ARGUMENT` otherwise.
- * The message never repeats the token.
- */
+/** `ERR_BINDID_INVALID_ARGUMENT` (never repeating the token) unless it can be sent to BindID. */
 export function assertAccessToken(accessToken: unknown): asserts accessToken is string {
   assertTokenString(accessToken);
   if (!B64TOKEN.test(accessToken)) {
@@ -36,7 +28,6 @@ export function assertAccessToken(accessToken: unknown): asserts accessToken is 
   }
 }
 
-/** A non-empty string of at most {@link MAX_ACCESS_TOKEN_LENGTH} characters (any characters). */
 function assertTokenString(accessToken: unknown): asserts accessToken is string {
   if (typeof accessToken !== 'string') {
     throw invalidArgument(`accessToken must be a string (got ${describeType(accessToken)})`);
@@ -47,7 +38,6 @@ function assertTokenString(accessToken: unknown): asserts accessToken is string 
   }
 }
 
-/** Check that `clientSecret` is a non-empty string; throw `ERR_BINDID_INVALID_ARGUMENT` otherwise. */
 export function assertClientSecret(clientSecret: unknown): asserts clientSecret is string {
   if (typeof clientSecret !== 'string') {
     throw invalidArgument(`clientSecret must be a string (got ${describeType(clientSecret)})`);
@@ -56,12 +46,8 @@ export function assertClientSecret(clientSecret: unknown): asserts clientSecret 
 }
 
 /**
- * The `[FEEDBACK_AUTH_VALUE]` of BindID's docs: Base64 (standard alphabet, padded) of
- * HMAC-SHA256(key = UTF-8 `clientSecret`, message = UTF-8 `accessToken`).
- *
- * The value alone may be sent as `AccessToken <value>` with the token only in the JSON body, so any
- * non-empty token string is signed here; {@link authorizationHeader} also checks the token can sit in
- * a header.
+ * The `[FEEDBACK_AUTH_VALUE]` of BindID's docs. It may be sent alone, the token only in the JSON
+ * body, so any token string is signed; {@link authorizationHeader} also checks it can sit in a header.
  *
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for an empty or non-string secret or
  *   token, or a token longer than {@link MAX_ACCESS_TOKEN_LENGTH}.
@@ -73,8 +59,7 @@ export function feedbackAuthValue(clientSecret: string, accessToken: string): st
 }
 
 /**
- * The full value of the `Authorization` header of a BindID service-provider API call:
- * exactly `BindIdBackend AccessToken <accessToken>; <feedbackAuthValue>`.
+ * The `Authorization` header of a BindID API call: `BindIdBackend AccessToken <accessToken>; <feedbackAuthValue>`.
  *
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` as {@link feedbackAuthValue}, and for a
  *   token outside the RFC 6750 `b64token` alphabet (CR, LF, NUL and other controls, whitespace, `;`,
@@ -86,45 +71,9 @@ export function authorizationHeader(clientSecret: string, accessToken: string): 
   return `BindIdBackend AccessToken ${accessToken}; ${hmacBase64(clientSecret, accessToken)}`;
 }
 
-/** HMAC without argument checks, for callers that validated already. */
+/** Without argument checks. */
 export function hmacBase64(clientSecret: string, accessToken: string): string {
   return createHmac('sha256', Buffer.from(clientSecret, 'utf8'))
     .update(Buffer.from(accessToken, 'utf8'))
     .digest('base64');
-}
-
-/**
- * Read a `clientSecret` option: a trimmed, non-empty string, or a function returning one (called for
- * each signing, so a rotated secret applies at once; what it throws is never repeated).
- */
-export function readClientSecret(o: OptionReader): () => string {
-  const raw = o.raw('clientSecret');
-  if (typeof raw === 'function') {
-    return () => {
-      let value: unknown;
-      try {
-        value = (raw as () => unknown)();
-      } catch (err) {
-        // Its message may hold anything, the secret included: keep only a system code.
-        throw new BindIdArgumentError(
-          ErrorCode.INVALID_OPTION,
-          'express-bindid: SessionFeedbackClient() option `clientSecret` threw when called (its error is not repeated)',
-          { option: 'clientSecret', cause: safeCause(err, 'the clientSecret function threw') },
-        );
-      }
-      if (typeof value !== 'string' || value.length === 0 || value.trim() !== value) {
-        throw o.error('clientSecret', 'returned a value that is not a non-empty, trimmed string');
-      }
-      return value;
-    };
-  }
-  const secret = o.requiredString('clientSecret', 'process.env.BINDID_CLIENT_SECRET');
-  if (secret.trim() !== secret) {
-    throw o.error(
-      'clientSecret',
-      'has leading or trailing whitespace (often a newline from an env file or a secret mount); trim it, ' +
-        'or BindID will answer 401 to every report',
-    );
-  }
-  return () => secret;
 }

@@ -1,64 +1,56 @@
 /**
- * The options of {@link BindIdStrategy}: their types, and `readBindIdStrategyOptions`, which checks
- * them once, when the strategy is built.
+ * The options of `BindIdStrategy`, checked once when it is built.
  *
  * @module
  */
 import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
-import { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf } from '../internal/option-schema.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, pick, readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
 
 /**
- * The options of `new BindIdStrategy(options)`, declared once: the sign-in flow's (the same as
- * `bindIdRouter`'s: `issuer`, `apiUrl`, `clientId`, `clientSecret`, `findUserByAlias`,
- * `authorizationParams`, `pkce`, `metadata`, fail-open self-heal, the events...), and the strategy's
- * own. Give the callback URL either whole (`callbackURL`) or as `baseUrl` + `callbackPath`; the origin
- * of either is the app's own, which `returnTo` must stay on.
+ * The sign-in flow's options (as `bindIdRouter`'s), and the strategy's own. The callback URL is
+ * `callbackURL` or `baseUrl` + `callbackPath`; its origin is the app's, which `returnTo` must stay on.
  */
 export const STRATEGY_OPTIONS = {
   ...FLOW_OPTIONS,
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid`. */
   name: option.string('bindid'),
-  /** The redirect URI registered at BindID, e.g. `https://app.example.com/bindid/callback`. Or give `baseUrl`. */
+  /** The redirect URI registered at BindID, e.g. `https://app.example.com/bindid/callback`. */
   callbackURL: option.together<string>('`baseUrl` + `callbackPath`'),
-  /** The app's public origin, e.g. `https://app.example.com`: the callback URL is `baseUrl + callbackPath`. */
+  /** The app's public origin, e.g. `https://app.example.com`. */
   baseUrl: option.together<string>('required unless `callbackURL`'),
   /** Path of the callback route, with `baseUrl`. Default `/bindid/callback`. */
   callbackPath: option.together<string>("`'/bindid/callback'`"),
   /**
-   * A new BindID user (no alias yet): `redirect` (default) keeps the pending login in the session and
-   * redirects to `confirmPath`; `fail` keeps it too and fails the authentication with
+   * A new BindID user's pending login is kept, then `redirect` to `confirmPath`, or `fail` with
    * `{ bindidPending: true }` as info, for apps that route themselves (`failureRedirect`, a custom callback).
    */
   pending: option.oneOf(['redirect', 'fail'] as const, 'redirect'),
-  /** Where `pending: 'redirect'` sends a new BindID user: the app's confirm page. Default `/bindid/confirm`. */
+  /** The app's confirm page, for `pending: 'redirect'`. Default `/bindid/confirm`. */
   confirmPath: option.together<string>("`'/bindid/confirm'`"),
 };
 
-/** Options of `new BindIdStrategy(options)` (see `STRATEGY_OPTIONS`). */
+/** Options of `new BindIdStrategy(options)`. */
 export interface BindIdStrategyOptions<U = Express.User> extends OptionsOf<typeof STRATEGY_OPTIONS, FlowUserTypes<U>> {}
 
-/** The strategy's options as read once. @internal */
-export interface StrategyConfig<U> {
-  name: string;
-  pending: 'redirect' | 'fail';
+/** @internal */
+export interface StrategyConfig<U> extends Pick<SettingsOf<typeof STRATEGY_OPTIONS>, 'name' | 'pending'> {
   confirmPath: string;
-  /** The sign-in flow's settings. */
   flow: FlowSettings<U>;
 }
 
-/** Check every option of `BindIdStrategy` (throws `ERR_BINDID_INVALID_OPTION` naming the first bad one). */
 export function readBindIdStrategyOptions<U>(options: BindIdStrategyOptions<U>): StrategyConfig<U> {
-  const o = new OptionReader('BindIdStrategy', options, STRATEGY_OPTIONS);
-  const name = o.string('name', 'bindid');
+  const o = schemaReader('BindIdStrategy', options, STRATEGY_OPTIONS);
+  const { name } = readSchema(o, pick(STRATEGY_OPTIONS, ['name']));
   const { baseUrl, callbackURL } = readCallback(o);
-  const pending = o.oneOf('pending', ['redirect', 'fail'] as const, 'redirect');
+  const { pending } = readSchema(o, pick(STRATEGY_OPTIONS, ['pending']));
   if (pending === 'fail' && o.has('confirmPath')) {
     throw o.error('confirmPath', "is only used with pending: 'redirect'; with pending: 'fail' the app routes new users itself");
   }
   const confirmPath = appPath(o, 'confirmPath', '/bindid/confirm');
   return { name, pending, confirmPath, flow: readFlowSettings<U>(o, { baseUrl, redirectUri: callbackURL }) };
 }
+
 /** `callbackURL`, or `baseUrl` + `callbackPath`: exactly one of the two forms. */
 function readCallback(o: OptionReader): { baseUrl: string; callbackURL: string } {
   if (o.has('callbackURL')) {

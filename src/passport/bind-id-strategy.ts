@@ -1,18 +1,7 @@
 /**
- * `BindIdStrategy`: BindID sign-in as a Passport strategy, for apps that write their own routes with
- * `passport.authenticate('bindid')` instead of mounting `bindIdRouter`. It is an adapter over the same
- * sign-in flow as the router (`src/flow/sign-in-flow.ts`), which maps each outcome to passport's
- * actions:
- *
- * - the login route (a request without `code`, `error` or `state` in its query): the flow keeps the
- *   transaction in its sealed cookie, `redirect` (303) to BindID;
- * - `passport.authenticate('bindid', { unlink: true })` on the app's unlink POST (after its CSRF and
- *   same-origin check): the signed-in user unlinks BindID after a fresh BindID sign-in;
- * - the callback: a returning (or self-healed) user is `success(user, { returnTo })` (passport's
- *   `req.login` then gives the session a new id); a new BindID user is `redirect` to the confirm page
- *   (or `fail` with `{ bindidPending: true }`), where `createLocalStrategy` +
- *   `sendAuthenticationPerformed` finish; an unlink is `redirect` to its `returnTo`;
- * - every failure is a coded `BindIdError` (the router's codes), given to passport's `error()` once.
+ * `BindIdStrategy`: BindID sign-in as a Passport strategy, an adapter that maps the sign-in flow's
+ * outcomes (the router's) to passport's actions; every failure is a coded `BindIdError`, given to
+ * `error()` once.
  *
  * @module
  */
@@ -29,30 +18,22 @@ export type { BindIdStrategyOptions } from './bind-id-strategy-options.js';
 
 declare module 'passport' {
   interface AuthenticateOptions {
-    /**
-     * `BindIdStrategy` only: start unlinking BindID from the signed-in user (a fresh BindID sign-in
-     * whose callback, on the strategy's callback route, reports `alias_deleted`). Mount it on a POST
-     * route after the form's CSRF and same-origin check.
-     */
+    /** `BindIdStrategy` only: unlink BindID from the signed-in user. Mount it on a POST route after a CSRF and same-origin check. */
     unlink?: boolean;
   }
 }
 
 const log = logger('login');
 
-/**
- * The `info` of the strategy's outcomes: on success (`req.authInfo`), where to go now; on
- * `pending: 'fail'`, `bindidPending: true` and the `returnTo` kept for after the confirmation.
- */
+/** The `info` of the strategy's outcomes (`req.authInfo` on success). */
 export interface BindIdAuthInfo {
   /** A same-origin path: the login's allow-listed `?returnTo=`, or `defaultReturnTo`. */
   returnTo: string;
-  /** Set when a new BindID user must confirm first (with `pending: 'fail'`). */
+  /** A new BindID user must confirm first (with `pending: 'fail'`). */
   bindidPending?: true;
   message?: string;
 }
 
-/** What passport adds to the strategy for one request. */
 interface Actions {
   success(user: Express.User, info?: object): void;
   fail(challenge?: object, status?: number): void;
@@ -66,20 +47,16 @@ interface StrategyContext<U> {
   flow: SignInFlow<U>;
 }
 
-/**
- * The settings of each strategy, out of its properties: passport runs `authenticate` on
- * `Object.create(strategy)`, and nothing here should show up when an app logs its strategies.
- */
+/** Out of the strategy's properties, so that logging a strategy shows no secret (passport authenticates on `Object.create(strategy)`). */
 const contexts = new WeakMap<object, StrategyContext<unknown>>();
 
-/**
- * passport's base `Strategy` class (`passport-strategy`, re-exported by passport, a peer dependency),
- * typed here so the declarations need no default import of passport.
- */
+/** Typed here so that the declarations need no default import of passport. */
 const StrategyBase: new () => PassportStrategy & StrategyCreatedStatic = passportDefault.Strategy;
 
 /**
- * A Passport strategy for BindID login. Register it and use it on two routes:
+ * A Passport strategy for BindID login, for apps that write their own routes instead of mounting
+ * `bindIdRouter`. A new BindID user is sent to the confirm page (`createLocalStrategy` +
+ * `sendAuthenticationPerformed`); `{ unlink: true }` on a POST unlinks the signed-in user.
  *
  * @example
  * ```ts
@@ -90,10 +67,9 @@ const StrategyBase: new () => PassportStrategy & StrategyCreatedStatic = passpor
  * ```
  */
 export class BindIdStrategy<U = Express.User> extends StrategyBase {
-  /** The name for `passport.authenticate()`: `bindid` unless the `name` option says otherwise. */
   override name: string;
 
-  /** Options are validated here, once; discovery happens at the first sign-in (retried after a failure). */
+  /** Discovery happens at the first sign-in (retried after a failure). */
   constructor(options: BindIdStrategyOptions<U>) {
     super();
     const config = readBindIdStrategyOptions(options);
@@ -101,10 +77,6 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
     contexts.set(this, { config, flow: new SignInFlow(config.flow) } as StrategyContext<unknown>);
   }
 
-  /**
-   * Called by `passport.authenticate()`: starts a sign-in, an unlink (`{ unlink: true }`), or
-   * completes either on the callback.
-   */
   override authenticate(req: Request, options?: AuthenticateOptions): void {
     const actions = this as unknown as Actions;
     const ctx = contextOf(this);
@@ -115,8 +87,8 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
           try {
             outcome(actions);
           } catch (err) {
-            // The app's own code threw inside the outcome (a custom `authenticate` callback runs
-            // synchronously in it): hand it on as Express would a throwing handler, unless a response started.
+            // The app's custom `authenticate` callback runs inside the outcome: hand its error on as
+            // Express would a throwing handler's, unless a response started.
             if (req.res?.headersSent) log('error after the response started; not forwarded');
             else actions.error(err);
           }
@@ -139,7 +111,6 @@ function contextOf(strategy: object): StrategyContext<unknown> {
   throw new TypeError('BindIdStrategy#authenticate called on an object that is not a BindIdStrategy');
 }
 
-/** This request's step of the flow, as one of passport's actions. */
 async function step<U>(ctx: StrategyContext<U>, req: Request, unlink: boolean): Promise<Outcome> {
   if (unlink) {
     const url = await ctx.flow.startUnlink(req, signedInUser<U>(req), bodyOrQuery(req, 'returnTo'));
@@ -152,7 +123,6 @@ async function step<U>(ctx: StrategyContext<U>, req: Request, unlink: boolean): 
   return outcomeOf(ctx.config, await ctx.flow.complete(req));
 }
 
-/** The flow's outcome as passport's action. */
 function outcomeOf<U>(config: StrategyConfig<U>, outcome: SignInOutcome<U>): Outcome {
   const { returnTo } = outcome;
   switch (outcome.kind) {
@@ -179,7 +149,6 @@ function isCallback(req: Request): boolean {
   return query.code !== undefined || query.error !== undefined || query.state !== undefined;
 }
 
-/** A field of the parsed body (the unlink form), else of the query. */
 function bodyOrQuery(req: Request, name: string): unknown {
   const body: unknown = req.body;
   if (body !== null && typeof body === 'object' && Object.hasOwn(body, name)) return (body as Record<string, unknown>)[name];

@@ -1,15 +1,8 @@
 /**
- * `guardedVerify(...)`: the attempt guard around the app's password check, as the verify function
- * `createLocalStrategy` hands to passport-local.
- *
- * Before the check it reserves one attempt per pending login, account and client in the shared
- * store ({@link reserveAttempt}); a refused attempt never reaches the app's `verify`. Without a
- * pending BindID login in the session nothing is checked (the form is no password oracle without a
- * BindID sign-in): the strategy errors with `ERR_BINDID_NO_PENDING_LOGIN` or
- * `ERR_BINDID_PENDING_LOGIN_EXPIRED` (400), as `sendAuthenticationPerformed` would. A failure that
- * uses up the pending login's attempts removes it; a right password resets the account's counter
- * and gives the client's slot back. The settings are the router's when
- * it handed them over for this request ({@link attemptGuardContext}), else the strategy's own.
+ * The attempt guard around the app's password check: one attempt reserved per pending login, account
+ * and client before it; a refused attempt never reaches `verify`. Without a pending BindID login
+ * nothing is checked (the form is no password oracle). The settings are the router's when it handed
+ * them over for this request, else the strategy's own.
  *
  * @module
  */
@@ -29,12 +22,10 @@ import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../se
 
 const log = logger('confirm');
 
-/** passport-local's `done`. */
 export type StrategyDone = (err: unknown, user?: unknown, info?: { message?: string }) => void;
-/** Run the app's check once; `finish` is called exactly once with an error, or the user (falsy: no match). */
+/** Run the app's check; `finish` is called once, with an error or the user (falsy: no match). */
 export type RunVerify = (req: Request, username: string, password: string, finish: (err: unknown, user?: unknown) => void) => void;
 
-/** Build the guarded verify function of one strategy (it keeps its own timing of the app's checks). */
 export function guardedVerify(
   own: AttemptGuardSettings,
   message: string,
@@ -47,7 +38,6 @@ export function guardedVerify(
     const fail = () => done(null, false, { message });
     let pending: PendingLogin;
     try {
-      // None (or expired): the 400 errors of sendAuthenticationPerformed, before any check.
       pending = requirePendingLogin(req, settings.now());
       // Planted in another browser: refused before any attempt is counted or password checked.
       assertSameBrowser(req, pending.browser);

@@ -1,39 +1,25 @@
 /**
- * `createLocalStrategy(options)`: a passport-local Strategy around the app's existing
- * username/password check, hardened for the BindID confirm step.
- *
- * - Credentials are read from the request body only (never the query string), must be non-empty
- *   strings and not longer than the caps, or the check fails before `verify` runs.
- * - Unknown user, wrong password and missing or malformed credentials all fail with the same
- *   generic message.
- * - `verify` may return a promise (or a value), or take a passport-style `done` callback.
- * - Attempts are limited before `verify` runs, atomically in a shared store, per pending BindID
- *   login, per account and per client (`src/passport/guarded-verify.ts`); without a pending BindID
- *   login nothing is checked.
+ * `createLocalStrategy(options)`: passport-local around the app's password check, for the confirm
+ * step. Credentials come from the body only (never the query string) and must be non-empty and
+ * within the caps; every failure has the same generic message; attempts are limited before `verify`
+ * runs (`guarded-verify.ts`).
  *
  * @module
  */
 import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
 import { invalidArgument } from '../errors.js';
-import { ATTEMPT_GUARD_OPTIONS, attemptGuardContext, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
-import { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, pick, readSchema } from '../internal/option-schema.js';
+import { ATTEMPT_GUARD_OPTIONS, attemptGuardContext } from '../confirm/attempt-guard.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { guardedVerify, type RunVerify } from './guarded-verify.js';
 
-/** The passport-style callback of a callback-form `verify`. */
 export type VerifyDone<U> = (err: unknown, user?: U | false | null, info?: { message?: string }) => void;
 
-/** What a verify function may return: the user, or `false`/`null`/`undefined` when the check fails. */
 export type VerifyResult<U> = U | false | null | undefined;
 
-/**
- * The app's username/password check. Two forms, told apart by how many parameters the function
- * declares:
- * - `(username, password) => user | false` or a promise of it;
- * - `(username, password, done) => void`, calling `done(err, user | false)` as in passport-local.
- */
+/** The app's check: `(username, password) => user | false` (or a promise), or with `done` as in passport-local. */
 export type Verify<U> = (
   username: string,
   password: string,
@@ -41,7 +27,7 @@ export type Verify<U> = (
   // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
 ) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
 
-/** As {@link Verify}, with the request first (`passReqToCallback: true`): three parameters for the promise form, four for the callback form. */
+/** As {@link Verify}, with the request first (`passReqToCallback: true`). */
 export type VerifyWithRequest<U> = (
   req: Request,
   username: string,
@@ -50,29 +36,25 @@ export type VerifyWithRequest<U> = (
   // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing; `void` (not `undefined`) lets a function typed `=> void` be passed.
 ) => Promise<VerifyResult<U>> | VerifyResult<U> | void;
 
-/** The default generic failure message. */
+type AnyVerify = (...args: unknown[]) => unknown;
+
 export const DEFAULT_FAILURE_MESSAGE = 'Invalid username or password.';
 
-/**
- * The options of {@link createLocalStrategy}, declared once. The attempt limits (`store`,
- * `maxAttempts`, `attemptLimits`) apply when the app runs the strategy itself (with
- * `sendAuthenticationPerformed`); under `bindIdRouter` the router's own apply. With several instances
- * give every instance's strategy the same shared `store` (a `RedisBindIdStore`).
- */
+/** The options of {@link createLocalStrategy}; under `bindIdRouter` the router's attempt limits and store apply. */
 export const LOCAL_STRATEGY_OPTIONS = {
-  /**
-   * The app's existing check. Declared with two parameters it returns (or resolves to) the user or
-   * `false`; declared with three it calls `done(err, user | false)` as in passport-local. With
-   * `passReqToCallback: true`, `req` comes first.
-   */
-  verify: option.together<never>('required'),
+  /** The app's existing check; the number of parameters it declares tells the promise form from the `done` form. */
+  verify: option.requiredCustom<never, AnyVerify>((o, key) => {
+    const verify = o.fn<AnyVerify>(key);
+    if (!verify) throw o.error(key, 'is required: your existing check, (username, password) => user or false');
+    return verify;
+  }),
   /** Give `verify` the request first. Default `false`. */
   passReqToCallback: option.boolean(false),
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid-local`. */
   name: option.string('bindid-local'),
   /** Body field of the username (the router's confirm page posts under it). Default `username`. */
   usernameField: option.custom<string, string>("`'username'`", (o, key) => fieldName(o, key, 'username')),
-  /** Body field of the password (the router's confirm page posts under it). Default `password`. */
+  /** Body field of the password. Default `password`. */
   passwordField: option.custom<string, string>("`'password'`", (o, key) => fieldName(o, key, 'password')),
   /** Longest username accepted, in characters. Default 256. */
   maxUsernameLength: option.integer(256, 1, 65_536),
@@ -83,25 +65,19 @@ export const LOCAL_STRATEGY_OPTIONS = {
   ...ATTEMPT_GUARD_OPTIONS,
 };
 
-/** The options both forms of `verify` share. */
 type CommonLocalStrategyOptions = Omit<OptionsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback'>;
 
-/**
- * Options of {@link createLocalStrategy} (see `LOCAL_STRATEGY_OPTIONS`): `verify` takes
- * `(username, password)` (or `(username, password, done)`), or with `passReqToCallback: true`
- * `(req, username, password)` (or `(req, username, password, done)`).
- */
+/** Options of {@link createLocalStrategy}: `verify` takes `req` first with `passReqToCallback: true`. */
 export type LocalStrategyOptions<U = Express.User> = CommonLocalStrategyOptions &
   ({ verify: Verify<U>; passReqToCallback?: false } | { verify: VerifyWithRequest<U>; passReqToCallback: true });
 
-/** The Strategy returned by {@link createLocalStrategy}: a passport-local Strategy. */
+/** The passport-local Strategy {@link createLocalStrategy} returns. */
 export class BindIdLocalStrategy extends PassportLocalStrategy {
-  /** The generic failure message. */
   readonly message: string;
-  /** The body fields it reads: a confirm form (the router's page) posts the credentials under these names. */
+  /** The body fields a confirm form posts the credentials under. */
   readonly fields: { readonly username: string; readonly password: string };
   // Plain (not #private) fields: passport calls authenticate() on Object.create(strategy).
-  private readonly checks: { usernameField: string; passwordField: string; maxUsername: number; maxPassword: number };
+  private readonly limits: { maxUsername: number; maxPassword: number };
 
   /** @internal use {@link createLocalStrategy}. */
   constructor(
@@ -115,15 +91,9 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
     this.name = settings.name;
     this.message = settings.message;
     this.fields = Object.freeze({ username: settings.usernameField, password: settings.passwordField });
-    this.checks = {
-      usernameField: settings.usernameField,
-      passwordField: settings.passwordField,
-      maxUsername: settings.maxUsername,
-      maxPassword: settings.maxPassword,
-    };
+    this.limits = { maxUsername: settings.maxUsername, maxPassword: settings.maxPassword };
   }
 
-  /** Checks the request before passport-local reads it; see the module notes. */
   override authenticate(req: Request, options?: object): void {
     const context = attemptGuardContext(req);
     if (context) context.guarded = true;
@@ -134,15 +104,15 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
       this.error(err as Error);
       return;
     }
-    const username = bodyField(req, this.checks.usernameField);
-    const password = bodyField(req, this.checks.passwordField);
+    const username = bodyField(req, this.fields.username);
+    const password = bodyField(req, this.fields.password);
     if (
       typeof username !== 'string' ||
       typeof password !== 'string' ||
       username.length === 0 ||
       password.length === 0 ||
-      username.length > this.checks.maxUsername ||
-      password.length > this.checks.maxPassword
+      username.length > this.limits.maxUsername ||
+      password.length > this.limits.maxPassword
     ) {
       this.fail({ message: this.message }, 401);
       return;
@@ -152,8 +122,8 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
 }
 
 /**
- * Build the passport-local Strategy for the BindID confirm step. Register it with
- * `passport.use(strategy)` and run it with `passport.authenticate(strategy.name, { session: false })`.
+ * The passport-local Strategy of the BindID confirm step: run it with
+ * `passport.authenticate(strategy.name, { session: false })`.
  *
  * @example
  * ```ts
@@ -163,18 +133,17 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
  * ```
  */
 export function createLocalStrategy<U = Express.User>(options: LocalStrategyOptions<U>): BindIdLocalStrategy {
-  const o = new OptionReader('createLocalStrategy', options, LOCAL_STRATEGY_OPTIONS);
-  const verify = o.fn<(...args: unknown[]) => unknown>('verify');
-  if (!verify) throw o.error('verify', 'is required: your existing check, (username, password) => user or false');
-  const { passReqToCallback: withRequest, name, usernameField, passwordField, maxUsernameLength, maxPasswordLength, message, store } = readSchema(
-    o,
-    pick(LOCAL_STRATEGY_OPTIONS, ['passReqToCallback', 'name', 'usernameField', 'passwordField', 'maxUsernameLength', 'maxPasswordLength', 'message', 'store']),
-  );
-  const settings = { name, usernameField, passwordField, maxUsername: maxUsernameLength, maxPassword: maxPasswordLength, message };
-  const callbackForm = verify.length >= (withRequest ? 4 : 3);
-  const guard = readAttemptGuardSettings(o, store, Date.now);
+  const o = schemaReader('createLocalStrategy', options, LOCAL_STRATEGY_OPTIONS);
+  const { verify, passReqToCallback, maxUsernameLength, maxPasswordLength, store, maxAttempts, attemptLimits, ...named } = readSchema(o, LOCAL_STRATEGY_OPTIONS);
+  const settings = { ...named, maxUsername: maxUsernameLength, maxPassword: maxPasswordLength };
+  const guard = { store, now: Date.now, maxAttempts, limits: attemptLimits };
+  return new BindIdLocalStrategy(settings, guardedVerify(guard, settings.message, appVerify(verify, passReqToCallback)));
+}
 
-  const runVerify: RunVerify = (req, username, password, done) => {
+/** The app's `verify`, in either form, as a {@link RunVerify}. */
+function appVerify(verify: AnyVerify, withRequest: boolean): RunVerify {
+  const callbackForm = verify.length >= (withRequest ? 4 : 3);
+  return (req, username, password, done) => {
     let finished = false;
     const finish = (err: unknown, user?: unknown) => {
       if (finished) return;
@@ -201,8 +170,6 @@ export function createLocalStrategy<U = Express.User>(options: LocalStrategyOpti
       finish(asError(err));
     }
   };
-  const strategy = new BindIdLocalStrategy(settings, guardedVerify(guard, settings.message, runVerify));
-  return strategy;
 }
 
 /** A body field name option: a plain name, so that it can go into the confirm page's HTML as it is. */
@@ -212,7 +179,7 @@ function fieldName(o: OptionReader, key: string, fallback: string): string {
   return value;
 }
 
-/** An own property of the parsed body (never the query string, never an inherited key). */
+/** Never an inherited key. */
 function bodyField(req: Request, name: string): unknown {
   const body: unknown = req.body;
   if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return undefined;

@@ -1,12 +1,9 @@
 /**
- * The browser binding of a sign-in: a `__Host-` cookie set when a BindID sign-in starts, whose
- * SHA-256 the session keeps (in the transaction, then in the pending login). The callback and the
- * confirmation require the cookie, so a session cookie planted in another browser (a sibling
- * subdomain can set one; it cannot set a `__Host-` cookie) carries no usable sign-in there.
- *
- * A `__Host-` cookie needs `Secure`, so on plain-http loopback (`http://localhost`, `127.0.0.1`)
- * the session alone decides, as before. Which applies is decided from the app's base URL, never
- * from the request (whose `Host` the client chooses).
+ * The browser binding of a sign-in: a `__Host-` cookie set when it starts, whose SHA-256 the session
+ * keeps and the callback and confirmation require, so a session cookie planted in another browser
+ * (a sibling subdomain can set one, but no `__Host-` cookie) carries no usable sign-in there. A
+ * `__Host-` cookie needs `Secure`, so on plain-http loopback the session alone decides; which applies
+ * comes from the app's base URL, never from the request (whose `Host` the client chooses).
  *
  * @module
  */
@@ -15,22 +12,15 @@ import type { Request } from 'express';
 import { BindIdArgumentError, BindIdStateError, ErrorCode } from '../errors.js';
 import { isLoopback } from '../internal/is-loopback.js';
 
-/** The cookie's name: `__Host-` (Secure, Path=/, no Domain), so only this host over https can set it. */
 export const BROWSER_COOKIE = '__Host-bindid-browser';
 
-/** Whether sign-ins of an app at `baseUrl` are bound by the cookie: everywhere but plain-http loopback. */
 export function bindsBrowser(baseUrl: string | undefined): boolean {
   if (baseUrl === undefined) return true;
   const url = new URL(baseUrl);
   return !(url.protocol === 'http:' && isLoopback(url.hostname));
 }
 
-/**
- * Set a fresh binding cookie on `req`'s response; resolves the SHA-256 (base64url) to keep in the
- * session, or `undefined` on plain-http loopback (`bind` false: the session alone).
- *
- * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` when `req` has no Express response.
- */
+/** Set a fresh binding cookie on `req.res`; returns its SHA-256 to keep in the session (none when `bind` is false). */
 export function bindBrowser(req: Request, bind: boolean): string | undefined {
   if (!bind) return undefined;
   const res = req.res;
@@ -44,12 +34,7 @@ export function bindBrowser(req: Request, bind: boolean): string | undefined {
   return digest(value);
 }
 
-/**
- * Require this browser's binding cookie when the session kept a `binding` (the SHA-256 of the value
- * set at the start); without one (plain-http loopback) the session alone decides. Constant time.
- *
- * @throws BindIdStateError `ERR_BINDID_LOGIN_STATE_MISSING` (400) when the cookie is missing or another.
- */
+/** Require this browser's binding cookie when the session kept a `binding`: else `ERR_BINDID_LOGIN_STATE_MISSING` (400). */
 export function assertSameBrowser(req: Request, binding: string | undefined): void {
   if (binding === undefined) return;
   const expected = Buffer.from(binding);
@@ -67,7 +52,7 @@ export function assertSameBrowser(req: Request, binding: string | undefined): vo
   }
 }
 
-/** The values of every binding cookie in a `Cookie` header (at most a few; a long header is bounded by Node). */
+/** At most a few (Node bounds the header). */
 function cookieValues(header: string | undefined): string[] {
   if (typeof header !== 'string') return [];
   const values: string[] = [];

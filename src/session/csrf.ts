@@ -1,14 +1,9 @@
 /**
- * Cross-site request checks for the confirm form: a synchronizer token kept in the session, plus a
- * Fetch-Metadata / Origin check (OWASP CSRF cheat sheet). Both must pass.
- *
- * Policy when a browser sends neither `Sec-Fetch-Site` nor `Origin` nor `Referer` (old browsers,
- * privacy extensions): the request is judged by the token alone.
- *
- * `Origin: null` counts as no `Origin`. Browsers send it for a same-origin form on a page whose
- * `Referrer-Policy` is `no-referrer` (Fetch standard, "serializing a request origin") — the confirm
- * page's policy — and for opaque origins (sandboxed frames, `data:` URLs), which Fetch Metadata
- * marks `cross-site` and are refused by that check.
+ * CSRF checks for the confirm form: a synchronizer token in the session, plus Fetch Metadata and
+ * Origin (OWASP CSRF cheat sheet); both must pass. Without `Sec-Fetch-Site`, `Origin` and `Referer`
+ * (old browsers, privacy extensions) the token alone decides. `Origin: null` counts as none: browsers
+ * send it for a same-origin form on a `no-referrer` page (Fetch, "serializing a request origin"), the
+ * confirm page's policy, and for opaque origins, which Fetch Metadata marks `cross-site` anyway.
  *
  * @module
  */
@@ -30,10 +25,8 @@ export function csrfToken(req: Request): string {
 }
 
 /**
- * Check a state-changing request: the submitted token equals the session's (constant time), and the
- * request is not cross-site by Fetch Metadata, nor from another origin by `Origin`/`Referer`.
- *
- * @throws BindIdStateError `ERR_BINDID_CSRF` (403).
+ * Check a state-changing request: the session's token (constant time), and not cross-site by Fetch
+ * Metadata, `Origin` or `Referer`. Throws `ERR_BINDID_CSRF` (403).
  */
 export function assertSameOriginRequest(req: Request, submitted: unknown, appOrigin: string): void {
   const site = req.get('sec-fetch-site');
@@ -55,11 +48,7 @@ export function assertSameOriginRequest(req: Request, submitted: unknown, appOri
 }
 
 function originOf(url: string): string | undefined {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return undefined;
-  }
+  return URL.canParse(url) ? new URL(url).origin : undefined;
 }
 
 function csrfError(reason: string): BindIdStateError {

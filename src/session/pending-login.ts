@@ -1,10 +1,6 @@
 /**
- * The pending BindID login: what the BindID callback keeps in the server-side session until the user
- * has confirmed who they are with their password.
- *
- * It holds the BindID access token (needed to sign the report), when it expires, and the ID-token
- * claims. It lives only in `req.session` (server-side), is never sent to the browser, and is
- * removed once the report succeeded, the user cancelled, or it expired.
+ * The pending BindID login: the access token (to sign the report) and the ID-token claims, kept in
+ * the server-side session until the user confirms with their password; never sent to the browser.
  *
  * @module
  */
@@ -25,9 +21,8 @@ import { requireServerSession } from './require-session.js';
 
 /** Claims of a verified BindID ID token, as far as this library reads them. */
 export interface BindIdClaims {
-  /** The BindID user's stable identifier for this app. */
   sub: string;
-  /** The app's alias for this user; absent until the app reported one. */
+  /** Absent until the app reported one. */
   bindid_alias?: string;
   email?: string;
   email_verified?: boolean;
@@ -37,59 +32,43 @@ export interface BindIdClaims {
   [claim: string]: unknown;
 }
 
-/** A pending BindID login as kept in the session. */
+/** A pending BindID login as kept in the session; times in ms since 1970. */
 export interface PendingLogin {
-  /** Random id of this pending login (its single-use claim is keyed on it). */
+  /** Random; its single-use claim is keyed on it. */
   id: string;
-  /** The BindID access token of the session. Server-side only. */
   accessToken: string;
-  /** When the pending login stops being usable, in ms since 1970 (≤ the access token's expiry). */
+  /** At most the access token's expiry. */
   expiresAt: number;
-  /** When it was stored, in ms since 1970. */
   createdAt: number;
-  /**
-   * When the access token expires, in ms since 1970 (`createdAt` + `expires_in`). A report queued in
-   * fail-open mode is dead-lettered after it.
-   */
+  /** The access token's expiry: a report queued by fail-open is dead-lettered after it. */
   tokenExpiresAt: number;
-  /** The verified ID-token claims. */
   claims: BindIdClaims;
-  /** The app asked to confirm a BindID user that already has an alias (a revoked link). */
+  /** A BindID user that already has an alias confirms again (a revoked link). */
   relink?: boolean;
-  /**
-   * The SHA-256 of the browser's sign-in cookie (`__Host-bindid-browser`), which the confirmation
-   * requires; absent on plain-http loopback, where the session alone decides.
-   */
+  /** The SHA-256 of the browser's sign-in cookie, which the confirmation requires; absent on plain-http loopback. */
   browser?: string;
 }
 
-/** One authorization request in flight, kept until its callback (sealed in a cookie: `oidc/transaction-cookie.ts`). */
+/** One authorization request in flight, sealed in a cookie until its callback (`oidc/transaction-cookie.ts`). */
 export interface AuthTransaction {
   state: string;
   nonce: string;
-  /** The PKCE verifier; absent when the sign-in was started with `pkce: false`. */
+  /** Absent with `pkce: false`. */
   codeVerifier?: string;
   returnTo: string;
-  /**
-   * When it was created, in ms since 1970: when the sign-in (or the unlink) started. Sealed in the
-   * transaction cookie, so an unlink's callback knows it: its ID token's `auth_time` may not be earlier.
-   */
+  /** When the sign-in (or unlink) started, in ms: an unlink's `auth_time` may not be earlier. */
   createdAt: number;
-  /** `unlink`: a fresh sign-in of the signed-in user to unlink BindID (router `paths.unlink`). Absent for a sign-in. */
+  /** `unlink`: a fresh sign-in of the signed-in user, whose ID token must carry `unlinkAlias`. */
   purpose?: 'unlink';
-  /** For `purpose: 'unlink'`: the signed-in user's alias, which the ID token must carry. */
   unlinkAlias?: string;
-  /** The SHA-256 of the browser's sign-in cookie set at the start; absent on plain-http loopback. */
   browser?: string;
 }
 
 /** What this library keeps in `req.session.bindid`. */
 export interface BindIdSessionState {
-  /** The BindID login waiting for password confirmation. */
   pending?: PendingLogin;
-  /** A same-origin path to return to after sign-in (set by the login router). */
+  /** A same-origin path to return to after sign-in. */
   returnTo?: string;
-  /** The CSRF token of the confirm form. */
   csrf?: string;
 }
 
@@ -100,13 +79,12 @@ declare module 'express-session' {
   }
 }
 
-/** Input of {@link storePendingLogin}. */
+/** Input of {@link storePendingLogin}: from BindID's `/token` response. */
 export interface StorePendingLoginInput {
-  /** The access token from BindID's `/token` response. */
   accessToken: string;
-  /** `expires_in` from the `/token` response, in seconds (BindID: 3600). */
+  /** `expires_in`, in seconds (BindID: 3600). */
   expiresIn: number;
-  /** Claims of the ID token, after your OIDC library verified it. Must contain `sub`. */
+  /** The ID token's claims, once verified. Must contain `sub`. */
   claims: BindIdClaims | Record<string, unknown>;
 }
 
@@ -116,48 +94,35 @@ export interface StorePendingLoginOptions {
   ttlSeconds?: number;
   /** Clock in ms since 1970. Default `Date.now`. */
   now?: () => number;
-  /** Confirm again although the ID token has an alias (the app revoked the link). Default false. */
+  /** Confirm again although the ID token has an alias (the app revoked the link). */
   relink?: boolean;
   /**
-   * Your app's base URL (`https://app.example.com`). The pending login is bound to this browser with
-   * a `__Host-` cookie set on `req.res` (Secure, HttpOnly, SameSite=Lax), which
-   * `sendAuthenticationPerformed` and `createLocalStrategy` then require; only on plain-http loopback
-   * (`http://localhost:3000`), where a `__Host-` cookie cannot be set, the session alone decides.
-   * Default: bound (as for an https base URL).
+   * Your app's base URL. The pending login is bound to this browser by a `__Host-` cookie on
+   * `req.res`, except on plain-http loopback (`http://localhost:3000`) where none can be set.
    */
   baseUrl?: string;
 }
 
-/** Default time a user has to confirm a new BindID login, in seconds. */
 export const DEFAULT_PENDING_TTL_SECONDS = 600;
-/** Largest serialized size of the claims kept in the session, in bytes. */
-export const MAX_CLAIMS_BYTES = 16_384;
+const MAX_CLAIMS_BYTES = 16_384;
 
 /**
- * True when the ID token carries no `bindid_alias` (absent, `null` or `""`): BindID does not know
- * this user as one of the app's users yet, so the app must confirm them once (password) and report
- * an alias. False for a usable alias: the app signs in the user it belongs to. The policy of the
- * router and `BindIdStrategy`, so an own callback decides as they do.
+ * True when the ID token carries no `bindid_alias` (absent, `null` or `""`): the user must confirm
+ * once with their password. The router's and `BindIdStrategy`'s policy, for an own callback.
  *
- * @throws BindIdArgumentError when `claims` is not an object.
- * @throws BindIdStateError `ERR_BINDID_ALIAS_UNUSABLE` (403) when `bindid_alias` is malformed (not a
- *   string, too long, control characters, surrounding whitespace): it is never trimmed or "fixed",
- *   since another application of the same BindID tenant may have set it.
+ * @throws BindIdStateError `ERR_BINDID_ALIAS_UNUSABLE` (403) for a malformed `bindid_alias`: never
+ *   trimmed or "fixed", since another application of the same BindID tenant may have set it.
  */
 export function isNewBindIdUser(claims: BindIdClaims | Record<string, unknown>): boolean {
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
-    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
-  }
-  const claim = aliasClaim(claims as Record<string, unknown>);
+  assertClaimsObject(claims);
+  const claim = aliasClaim(claims);
   if (claim.kind === 'unusable') throw aliasUnusable();
   return claim.kind === 'none';
 }
 
 /**
- * Keep a new BindID user's login in the session until they confirm it with their password. For apps
- * with their own BindID callback: call it after verifying the ID token, then redirect to your
- * confirm page. It binds the pending login to this browser: a `__Host-` cookie on `req.res`, which
- * the confirmation requires (`options.baseUrl`; on plain-http loopback the session alone decides).
+ * For an own BindID callback: keep a new BindID user's login in the session (bound to this browser)
+ * until they confirm with their password; then redirect to your confirm page.
  *
  * @throws BindIdStateError `ERR_BINDID_SESSION_MISSING` without a server-side session.
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for a bad token, lifetime, claims or `baseUrl`.
@@ -174,18 +139,13 @@ export function storePendingLogin(
   return keepPendingLogin(req, browser === undefined ? pending : { ...pending, browser });
 }
 
-/** Keep `pending` (already checked, and bound by the caller) in the session. @internal */
+/** Keep `pending` (already checked, and bound by the caller) in the session the caller checked. @internal */
 export function keepPendingLogin(req: Request, pending: PendingLogin): PendingLogin {
-  const session = requireServerSession(req);
-  session.bindid = { ...(session.bindid ?? {}), pending };
+  req.session.bindid = { ...(req.session.bindid ?? {}), pending };
   return pending;
 }
 
-/**
- * The pending login of `input`, checked and copied (not yet stored).
- *
- * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for a bad token, lifetime or claims.
- */
+/** The pending login of `input`, checked and copied (not yet stored). */
 export function pendingLoginOf(input: StorePendingLoginInput, options: StorePendingLoginOptions = {}): PendingLogin {
   if (input === null || typeof input !== 'object') throw invalidArgument('storePendingLogin() input must be an object');
   assertAccessToken(input.accessToken);
@@ -193,10 +153,8 @@ export function pendingLoginOf(input: StorePendingLoginInput, options: StorePend
   if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
     throw invalidArgument('expiresIn must be a positive number of seconds (the /token response `expires_in`)');
   }
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
-    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
-  }
-  const sub = (claims as Record<string, unknown>).sub;
+  assertClaimsObject(claims);
+  const sub = claims.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) {
     throw invalidArgument('claims.sub must be a non-empty string of at most 255 characters');
   }
@@ -219,25 +177,20 @@ export function pendingLoginOf(input: StorePendingLoginInput, options: StorePend
   return pending;
 }
 
-/** `baseUrl` of {@link storePendingLogin}: an absolute https URL, or plain http on loopback. */
 function readBaseUrl(baseUrl: unknown): string | undefined {
   if (baseUrl === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = typeof baseUrl === 'string' ? new URL(baseUrl) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))) {
-    throw invalidArgument('baseUrl must be your app\'s https URL (plain http only on localhost)');
-  }
-  return url.href;
+  const url = typeof baseUrl === 'string' && URL.canParse(baseUrl) ? new URL(baseUrl) : undefined;
+  if (url?.protocol === 'https:' || (url?.protocol === 'http:' && isLoopback(url.hostname))) return url.href;
+  throw invalidArgument("baseUrl must be your app's https URL (plain http only on localhost)");
 }
 
-/**
- * The pending login of this session, or `undefined` when there is none or it expired (an expired one
- * is removed). Does not throw for a missing session.
- */
+function assertClaimsObject(claims: unknown): asserts claims is Record<string, unknown> {
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
+  }
+}
+
+/** The pending login of this session, or `undefined` (an expired one is removed). Never throws. */
 export function getPendingLogin(req: Request, now: number = Date.now()): PendingLogin | undefined {
   const state = req.session?.bindid;
   const pending = state?.pending;
@@ -250,13 +203,12 @@ export function getPendingLogin(req: Request, now: number = Date.now()): Pending
 }
 
 /**
- * The pending login of this session; throws a 4xx `BindIdStateError` when there is none
- * (`ERR_BINDID_NO_PENDING_LOGIN`) or it expired (`ERR_BINDID_PENDING_LOGIN_EXPIRED`, and it is
- * removed).
+ * The pending login of this session (the caller checked it with `requireServerSession`); throws a
+ * 4xx `BindIdStateError` when there is none (`ERR_BINDID_NO_PENDING_LOGIN`) or it expired
+ * (`ERR_BINDID_PENDING_LOGIN_EXPIRED`, and it is removed).
  */
-export function requirePendingLogin(req: Request, now: number = Date.now()): PendingLogin {
-  const session = requireServerSession(req);
-  const pending = session.bindid?.pending;
+export function requirePendingLogin(req: Request, now: number): PendingLogin {
+  const pending = req.session?.bindid?.pending;
   if (!pending || !isPendingLogin(pending)) {
     const hint =
       typeof req.isAuthenticated === 'function' && req.isAuthenticated()
@@ -280,7 +232,7 @@ export function requirePendingLogin(req: Request, now: number = Date.now()): Pen
   return pending;
 }
 
-/** Remove the pending login from the session (after success, cancel or expiry). */
+/** Remove the pending login from the session. */
 export function clearPendingLogin(req: Request): void {
   const state = req.session?.bindid;
   if (state) delete state.pending;

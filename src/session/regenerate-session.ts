@@ -1,6 +1,5 @@
 /**
- * Promise wrappers for the session steps of the flow (regenerate, save, passport's `req.login`).
- * A failing step becomes `ERR_BINDID_LOGIN_FAILED` (500, retryable) with the store's error as cause.
+ * The session steps as promises; a failing one is `ERR_BINDID_LOGIN_FAILED` (500, retryable).
  *
  * @module
  */
@@ -9,7 +8,6 @@ import type {} from 'express-session';
 import { BindIdStateError, ErrorCode } from '../errors.js';
 import type { BindIdSessionState } from './pending-login.js';
 
-/** Run a callback-style session step as a promise, wrapping its error. */
 function step(description: string, run: (done: (err?: unknown) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     run((err?: unknown) => {
@@ -31,16 +29,14 @@ export async function regenerateSession(req: Request, carry: BindIdSessionState)
   req.session.bindid = carry;
 }
 
-/** Save the session now (before a redirect, so the next request sees it). */
+/** Before a redirect, so the next request sees it. */
 export function saveSession(req: Request): Promise<void> {
   return step('Saving the session', (done) => req.session.save(done));
 }
 
 /**
- * passport's `req.login`, always with a new session id, keeping only `bindid.returnTo` across it.
- * passport ≥ 0.6 regenerates the session itself; with an older passport (the id did not change)
- * the session is regenerated here and the login repeated in the new session. When a step fails, the
- * session is left without data, so nobody is signed in.
+ * passport's `req.login`, always with a new session id (passport < 0.6 does not regenerate), keeping
+ * only `bindid.returnTo`. On failure the session is left empty, so nobody is signed in.
  */
 export async function logIn(req: Request, user: unknown): Promise<void> {
   const returnTo = req.session.bindid?.returnTo;
@@ -59,9 +55,8 @@ export async function logIn(req: Request, user: unknown): Promise<void> {
 }
 
 /**
- * After a failed sign-in, empty the session: passport may already have put the user in it before its
- * `save` failed, and express-session saves the session again when the response ends, so a store that
- * recovered by then would otherwise sign the user in after all.
+ * passport may have put the user in the session before its `save` failed, and express-session saves
+ * again when the response ends: a store that recovered by then would sign the user in after all.
  */
 function forgetSessionData(req: Request): void {
   const session = req.session as unknown as Record<string, unknown> | undefined;

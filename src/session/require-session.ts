@@ -1,6 +1,5 @@
 /**
- * Checks that the middleware this library needs is mounted before it: a server-side
- * express-session session ({@link requireServerSession}) and passport ({@link requirePassport}).
+ * Checks that express-session (server-side) and passport are mounted before this library.
  *
  * @module
  */
@@ -8,12 +7,7 @@ import type { Request } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode } from '../errors.js';
 
-/**
- * `req.session`, checked to be a server-side express-session session.
- *
- * @throws BindIdStateError `ERR_BINDID_SESSION_MISSING` when there is none, or when it lacks
- *   `regenerate`/`save` (cookie-session keeps data in the browser, where an access token must never go).
- */
+/** `req.session`, or `ERR_BINDID_SESSION_MISSING`: none, or a client-side one (cookie-session would put the access token in the browser). */
 export function requireServerSession(req: Request): NonNullable<Request['session']> {
   const session = req.session;
   if (!session) {
@@ -36,11 +30,6 @@ export function requireServerSession(req: Request): NonNullable<Request['session
   return session;
 }
 
-/**
- * Check that passport is mounted (`req.login` exists).
- *
- * @throws BindIdStateError `ERR_BINDID_PASSPORT_MISSING`.
- */
 export function requirePassport(req: Request): void {
   if (typeof req.login !== 'function') {
     throw new BindIdStateError(

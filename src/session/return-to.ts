@@ -1,22 +1,16 @@
 /**
- * `sanitizeReturnTo`: turn an untrusted "return to" value into a same-origin path, or the default.
- *
- * Browsers treat `\` like `/` and drop tabs and newlines in URLs, so `/\evil.example` or
- * `/\t/evil.example` pass a naive leading-slash check and leave the site. This function rejects any
- * backslash, control character or whitespace, then resolves the value against the app's base URL
- * and keeps it only if the origin is unchanged.
+ * `sanitizeReturnTo`. Browsers treat `\` like `/` and drop tabs and newlines in URLs, so
+ * `/\evil.example` or `/\t/evil.example` pass a naive leading-slash check and leave the site.
  *
  * @module
  */
 
-/** Longest return path kept, in characters. */
-export const MAX_RETURN_TO_LENGTH = 2048;
+const MAX_RETURN_TO_LENGTH = 2048;
 
 /**
- * A same-origin path (`/path?query#hash`) built from `value`, or `fallback` when `value` is not a
- * string, is too long, is absolute or protocol-relative, contains a backslash, whitespace or a
- * control character, or resolves to another origin. The result is stable: sanitizing it again
- * returns it unchanged.
+ * A same-origin path (`/path?query#hash`) from an untrusted `value`, or `fallback` when it is not a
+ * string, too long, absolute or protocol-relative, holds a backslash, whitespace or a control
+ * character, or resolves to another origin. Sanitizing the result again returns it unchanged.
  *
  * @param value the untrusted value (e.g. `req.query.returnTo`)
  * @param baseUrl the app's own origin, e.g. `https://app.example.com`
@@ -27,14 +21,9 @@ export function sanitizeReturnTo(value: unknown, baseUrl: string, fallback = '/'
   // Only absolute paths; `//host` and `/\host` are protocol-relative URLs to another host.
   if (!value.startsWith('/') || value.startsWith('//')) return fallback;
   if (/[\\\s\p{Cc}\p{Cf}]/u.test(value)) return fallback;
-  let base: URL;
-  let resolved: URL;
-  try {
-    base = new URL(baseUrl);
-    resolved = new URL(value, base);
-  } catch {
-    return fallback;
-  }
+  if (!URL.canParse(value, baseUrl)) return fallback;
+  const base = new URL(baseUrl);
+  const resolved = new URL(value, base);
   if (resolved.origin !== base.origin) return fallback;
   const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
   // The normalised path must still be a plain absolute path (e.g. `/./` segments cannot create `//`).
