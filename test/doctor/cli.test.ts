@@ -2,7 +2,7 @@
  * The built `bindid-doctor` bin (built by `npm test` before jest runs) against the emulator: settings
  * from the environment or flags (the flag wins), the table on stdout, exit 0 when every check
  * passes, 1 when one fails, 2 for bad arguments (a plain-http issuer off this machine among them,
- * refused before any connection); the secret is never printed, nor a control character (N190, N193).
+ * refused before any connection); the secret is never printed, nor a control character (N188, N191).
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -99,7 +99,7 @@ it('missing settings or an unknown flag: the usage on stderr, exit 2; --help: th
   expect(help.stdout).toMatch(/^Usage: bindid-doctor/);
 });
 
-it('N190 --issuer or --api-url http://<a host that is not loopback> exits 2 with the argument error before sending anything: the loopback host behind the name sees no connection', async () => {
+it('N188 --issuer or --api-url http://<a host that is not loopback> exits 2 with the argument error before sending anything: the loopback host behind the name sees no connection', async () => {
   const srv = await loopbackServer(() => ({ status: 404 }));
   try {
     const remote = `http://[::ffff:127.0.0.1]:${new URL(srv.url).port}`; // loopback, but not by the library's rule
@@ -117,7 +117,7 @@ it('N190 --issuer or --api-url http://<a host that is not loopback> exits 2 with
   }
 });
 
-it('N193 the CLI\'s own lines escape control characters too: a client id or an unknown flag with ESC sequences and CR/LF prints no control character and forges no line', async () => {
+it('N191 the CLI\'s own lines escape control characters too: a client id or an unknown flag with ESC sequences and CR/LF prints no control character and forges no line', async () => {
   const forged = '\u001b[2J\u001b[1;32m\r\nPASS  forged';
   const ran = await run(['--client-id', `cid${forged}`], environment());
   const bad = await run([`--x${forged}`], environment());

@@ -82,7 +82,7 @@ describe('the emulator checks Host (DNS rebinding)', () => {
     emu.clearReports();
   });
 
-  it('N194 a page on evil.example (resolving to 127.0.0.1) gets 421 at discovery, /jwks and /authorize: no sign-in happens', async () => {
+  it('N192 a page on evil.example (resolving to 127.0.0.1) gets 421 at discovery, /jwks and /authorize: no sign-in happens', async () => {
     for (const target of ['/.well-known/openid-configuration', '/jwks']) expectRefused(await send(evil(emu.issuer, target)));
     const authorize = authorizeUrl(emu, { identity: 'alice' });
     const answer = await send(evil(emu.issuer, `${authorize.pathname}${authorize.search}`));
@@ -90,7 +90,7 @@ describe('the emulator checks Host (DNS rebinding)', () => {
     expect(answer.headers.location).toBeUndefined(); // no code issued
   });
 
-  it('N194 a POST /token from evil.example gets 421 and does not redeem the code: the app can still exchange it', async () => {
+  it('N192 a POST /token from evil.example gets 421 and does not redeem the code: the app can still exchange it', async () => {
     const code = await authorizeCode(emu);
     const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: 'http://localhost:3000/callback', client_id: emu.clientId, client_secret: emu.clientSecret });
     const headers = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -98,7 +98,7 @@ describe('the emulator checks Host (DNS rebinding)', () => {
     expect((await exchangeCode(emu, code)).status).toBe(200); // codes are single use: the refused request never reached /token
   });
 
-  it('N194 a signed report from evil.example gets 421: nothing recorded, no alias set', async () => {
+  it('N192 a signed report from evil.example gets 421: nothing recorded, no alias set', async () => {
     const { accessToken, claims } = await login(emu, 'bob');
     const headers = { 'content-type': 'application/json', authorization: authorizationHeader(emu.clientSecret, accessToken) };
     expectRefused(await send(evil(emu.apiUrl, '/session-feedback'), { method: 'POST', headers, body: feedbackBody(accessToken) }));
@@ -106,7 +106,7 @@ describe('the emulator checks Host (DNS rebinding)', () => {
     expect(emu.aliasOf(claims.sub as string)).toBeUndefined();
   });
 
-  it('N194 refused before any fault or admin route: a one-time fault stays for the next real request, a fault posted from evil.example is not set', async () => {
+  it('N192 refused before any fault or admin route: a one-time fault stays for the next real request, a fault posted from evil.example is not set', async () => {
     emu.setFault('discovery', { status: 503, times: 1 });
     expectRefused(await send(evil(emu.issuer, '/.well-known/openid-configuration')));
     expect((await send(`${emu.issuer}/.well-known/openid-configuration`)).status).toBe(503);
@@ -116,7 +116,7 @@ describe('the emulator checks Host (DNS rebinding)', () => {
     expect((await send(`${emu.issuer}/jwks`)).status).toBe(200);
   });
 
-  it('N194 other Host forms are refused too: no port, upper case, names that merely contain a loopback name, an empty or missing Host (HTTP/1.0)', async () => {
+  it('N192 other Host forms are refused too: no port, upper case, names that merely contain a loopback name, an empty or missing Host (HTTP/1.0)', async () => {
     const { port } = new URL(emu.issuer);
     const discovery = `${emu.issuer}/.well-known/openid-configuration`;
     for (const host of ['evil.example', 'EVIL.example', `localhost.evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `evil-localhost:${port}`, `[::ffff:127.0.0.1]:${port}`, `0.0.0.0:${port}`]) {
@@ -128,7 +128,7 @@ describe('the emulator checks Host (DNS rebinding)', () => {
     expect([empty, missing].map((answer) => answer.slice(0, 13))).toEqual(['HTTP/1.1 421 ', 'HTTP/1.1 421 ']);
   });
 
-  it("N194 the emulator's own names are accepted on both sides: its URLs' host, localhost, 127.x.x.x and [::1], in any case, with any port", async () => {
+  it("N192 the emulator's own names are accepted on both sides: its URLs' host, localhost, 127.x.x.x and [::1], in any case, with any port", async () => {
     const { port } = new URL(emu.issuer);
     for (const host of [new URL(emu.issuer).host, `localhost:${port}`, `LocalHost:${port}`, 'localhost', `127.0.0.2:${port}`, `[::1]:${port}`, '127.0.0.1:1']) {
       const answer = await send(`${emu.issuer}/.well-known/openid-configuration`, { headers: { host } });
@@ -140,7 +140,7 @@ describe('the emulator checks Host (DNS rebinding)', () => {
 });
 
 describe('the Host check with other hosts and TLS', () => {
-  it('N194 started with host localhost (its URLs say localhost) or another name: that name is accepted too, other names are not', async () => {
+  it('N192 started with host localhost (its URLs say localhost) or another name: that name is accepted too, other names are not', async () => {
     const emu = await startEmulator({ host: 'localhost' });
     try {
       expect(emu.issuer).toMatch(/^http:\/\/localhost:\d+$/);
@@ -155,7 +155,7 @@ describe('the Host check with other hosts and TLS', () => {
     expect([isOwnHost('[::1]:9', '::1'), isOwnHost('[0:0:0:0:0:0:0:1]:9', '::1'), isOwnHost('0.0.0.0:9', '0.0.0.0')]).toEqual([true, false, true]);
   });
 
-  it('N194 over TLS (the tls option) the same: evil.example refused with 421, the issuer served', async () => {
+  it('N192 over TLS (the tls option) the same: evil.example refused with 421, the issuer served', async () => {
     const fixtures = path.join(__dirname, '..', 'fixtures');
     const cert = readFileSync(path.join(fixtures, 'self-signed-cert.pem'));
     const emu = await startEmulator({ tls: { key: readFileSync(path.join(fixtures, 'self-signed-key.pem')), cert } });

@@ -71,7 +71,7 @@ function cookieOf(agent: Agent): string {
     .join('; ');
 }
 
-describe('N195 the router reads a form for at most 10 s', () => {
+describe('N193 the router reads a form for at most 10 s', () => {
   const emulator = useSharedEmulator();
   const verifyCalls: string[] = [];
   const errors: unknown[] = [];
@@ -124,7 +124,7 @@ describe('N195 the router reads a form for at most 10 s', () => {
     return { post, since: jest.now() };
   }
 
-  it('N195 a confirm POST whose body stalls after its headers: 408 ERR_BINDID_BODY_TIMEOUT at 10 s, next(err) once, no password checked, nothing counted, the rest never read', async () => {
+  it('N193 a confirm POST whose body stalls after its headers: 408 ERR_BINDID_BODY_TIMEOUT at 10 s, next(err) once, no password checked, nothing counted, the rest never read', async () => {
     const agent = flow.agent();
     const { fields } = await atConfirmPage(agent);
     const body = new URLSearchParams(fields).toString();
@@ -153,7 +153,7 @@ describe('N195 the router reads a form for at most 10 s', () => {
     expect((await whoami(agent)).user?.username).toBe(fields.username);
   });
 
-  it('N195 once the deadline passed, what the client still sends is not read from the socket, even before the app has answered', async () => {
+  it('N193 once the deadline passed, what the client still sends is not read from the socket, even before the app has answered', async () => {
     hold = { calls: 0 };
     const agent = flow.agent();
     const { fields } = await atConfirmPage(agent);
@@ -172,7 +172,7 @@ describe('N195 the router reads a form for at most 10 s', () => {
     expect(verifyCalls).toEqual([]);
   });
 
-  it('N195 a client that gives up after the deadline, before the app has answered: the error reaches next(err) once all the same', async () => {
+  it('N193 a client that gives up after the deadline, before the app has answered: the error reaches next(err) once all the same', async () => {
     hold = { calls: 0 };
     const agent = flow.agent();
     const { fields } = await atConfirmPage(agent);
@@ -189,7 +189,7 @@ describe('N195 the router reads a form for at most 10 s', () => {
     expect(verifyCalls).toEqual([]);
   });
 
-  it('N195 a body that trickles in over the deadline times out too: each byte on time does not extend it', async () => {
+  it('N193 a body that trickles in over the deadline times out too: each byte on time does not extend it', async () => {
     const agent = flow.agent();
     const { fields } = await atConfirmPage(agent);
     const body = new URLSearchParams(fields).toString();
@@ -206,7 +206,7 @@ describe('N195 the router reads a form for at most 10 s', () => {
     expect(errors).toHaveLength(1);
   });
 
-  it('N195 a body that completes just before the deadline is read: the confirmation goes through, and the deadline passing later does nothing', async () => {
+  it('N193 a body that completes just before the deadline is read: the confirmation goes through, and the deadline passing later does nothing', async () => {
     const agent = flow.agent();
     const { fields } = await atConfirmPage(agent);
     const body = new URLSearchParams(fields).toString();
@@ -222,7 +222,7 @@ describe('N195 the router reads a form for at most 10 s', () => {
     expect(emulator().reports().map((r) => r.accepted)).toEqual([true]);
   });
 
-  it.each(['/bindid/confirm/cancel', '/bindid/unlink'])('N195 the form of %s stalled: 408 ERR_BINDID_BODY_TIMEOUT at 10 s, and the route does not run', async (path) => {
+  it.each(['/bindid/confirm/cancel', '/bindid/unlink'])('N193 the form of %s stalled: 408 ERR_BINDID_BODY_TIMEOUT at 10 s, and the route does not run', async (path) => {
     const agent = flow.agent();
     const { csrf } = await atConfirmPage(agent);
     const body = `_csrf=${encodeURIComponent(csrf)}`;
@@ -234,8 +234,8 @@ describe('N195 the router reads a form for at most 10 s', () => {
   });
 });
 
-describe('N195 the form parser alone', () => {
-  it('N195 a request that errors after the deadline (the client gone) adds no second next(err)', async () => {
+describe('N193 the form parser alone', () => {
+  it('N193 a request that errors after the deadline (the client gone) adds no second next(err)', async () => {
     const socket = new PassThrough();
     const req = Object.assign(new PassThrough(), {
       method: 'POST',
