@@ -90,6 +90,8 @@ export const ErrorCode = {
   UNSUPPORTED_BODY: 'ERR_BINDID_UNSUPPORTED_BODY',
   /** The form posted to the router's confirm or cancel route cannot be read: too many fields, malformed or cut short. */
   INVALID_BODY: 'ERR_BINDID_INVALID_BODY',
+  /** The form posted to the router's confirm, cancel or unlink route did not arrive within 10 s (a stalled or trickled body). */
+  BODY_TIMEOUT: 'ERR_BINDID_BODY_TIMEOUT',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

@@ -2,7 +2,8 @@
  * One HTTP server of the emulator (the sign-in side or the API side): routing by exact path and
  * method, fault injection, error handling, and a `close()` that ends every connection and timer.
  *
- * A handler may throw (or reject with) an {@link HttpError} to answer `{ error, error_description }`;
+ * A request whose `Host` header does not name the emulator is refused with 421 first
+ * (`host-check.ts`: DNS rebinding). A handler may throw (or reject with) an {@link HttpError} to answer `{ error, error_description }`;
  * anything else thrown is logged (name and place only: never a message that could hold request data)
  * and answered 500. Unknown paths get a JSON 404, wrong methods a JSON 405 with `Allow`.
  *
@@ -13,6 +14,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../internal/log.js';
 import type { Context } from './config.js';
+import { isOwnHost } from './host-check.js';
 import { HttpError, NOT_JSON, parseJson, sendError, sendJson, sendText } from './http.js';
 import type { EmulatorEndpoint, Fault } from './types.js';
 
@@ -79,6 +81,12 @@ export class EmulatorServer {
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
+    if (!isOwnHost(req.headers.host, this.ctx.config.host)) {
+      // DNS rebinding (host-check.ts): before any route, fault or admin endpoint; the header is not echoed.
+      log('%s: request refused: its Host header does not name the emulator', this.side);
+      sendText(res, 421, 'Misdirected request: the Host header does not name this BindID emulator.\n', 'text/plain; charset=utf-8');
+      return;
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const route = this.routes.get(q < 0 ? url : url.slice(0, q));

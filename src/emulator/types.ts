@@ -83,7 +83,11 @@ export interface EmulatorOptions {
    * fails with a 400 page.
    */
   redirectUris?: string[];
-  /** Interface to listen on, also used in the URLs. Default `127.0.0.1`. */
+  /**
+   * Interface to listen on, also used in the URLs. Default `127.0.0.1`. A request's `Host` header
+   * must name it or a loopback name (`localhost`, `127.x.x.x`, `[::1]`), any port; any other gets
+   * 421 before any endpoint runs (DNS rebinding).
+   */
   host?: string;
   /** Port of the sign-in (OIDC) side, whose URL is the issuer. Default 0 (a free port). */
   signinPort?: number;

@@ -1,14 +1,21 @@
 /**
- * The form parser of the router's own POST routes (confirm, cancel). body-parser's errors carry the
- * raw body (`err.body = 'password=...'`) and its text: an app whose error handler logs errors would
- * log the password. Here every parser error becomes a coded {@link BindIdError} with nothing of the
- * body on it.
+ * The form parser of the router's own POST routes (confirm, cancel, unlink). body-parser's errors
+ * carry the raw body (`err.body = 'password=...'`) and its text: an app whose error handler logs
+ * errors would log the password. Here every parser error becomes a coded {@link BindIdError} with
+ * nothing of the body on it.
+ *
+ * The body must arrive within {@link BODY_TIMEOUT_MS} of the parser starting (Node's own request
+ * deadline is 300 s): a client that sends the headers and then trickles or stalls the body holds a
+ * connection (and a session) that long otherwise, a slow-loris on the password form.
  *
  * @module
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { BindIdStateError, ErrorCode, type ErrorCodeOf, safeCause } from '../errors.js';
 import { noStore } from './route-helpers.js';
+
+/** How long a form's body may take to arrive once the parser starts reading it, in ms: 10 s. */
+export const BODY_TIMEOUT_MS = 10_000;
 
 /** How body-parser error types (`err.type`) are answered: code, status and a message of ours. */
 const PARSER_ERRORS: Readonly<Record<string, { code: ErrorCodeOf<'BindIdStateError'>; status: number; message: string }>> = {
@@ -25,21 +32,51 @@ const PARSER_ERRORS: Readonly<Record<string, { code: ErrorCodeOf<'BindIdStateErr
 /**
  * `express.urlencoded` (16 kB, 20 fields, no nesting) whose errors reach `next(err)` once, as
  * `ERR_BINDID_BODY_TOO_LARGE` (413), `ERR_BINDID_UNSUPPORTED_BODY` (415) or `ERR_BINDID_INVALID_BODY`
- * (400; 500 for a server-side fault), each with a `cause` that names only the parser's error type.
+ * (400; 500 for a server-side fault), each with a `cause` that names only the parser's error type;
+ * a body not complete within {@link BODY_TIMEOUT_MS}: `ERR_BINDID_BODY_TIMEOUT` (408), the rest of
+ * it never read (the connection closes after the answer).
  */
 export function formBodyParser(): RequestHandler {
   const parse = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   return function bindIdFormBodyParser(req: Request, res: Response, next: NextFunction): void {
     let called = false;
-    parse(req, res, (err?: unknown) => {
-      if (called) return;
+    const first = (): boolean => {
+      if (called) return false;
       called = true;
+      clearTimeout(deadline);
+      return true;
+    };
+    const deadline = setTimeout(() => {
+      if (!first()) return;
+      stopReading(req, res);
+      noStore(res);
+      next(bodyTimeout());
+    }, BODY_TIMEOUT_MS);
+    parse(req, res, (err?: unknown) => {
+      if (!first()) return;
       if (err === undefined || err === null) return next();
       if (err === 'route' || err === 'router') return next(err);
       noStore(res);
       next(parserError(err));
     });
   };
+}
+
+/**
+ * Read no more of `req`'s body: not from the request (unpiped from a decompressor, paused), nor from
+ * the socket (paused: what the client still sends stays unread), and the connection closed once the
+ * app has answered.
+ */
+function stopReading(req: Request, res: Response): void {
+  req.unpipe();
+  req.pause();
+  req.socket.pause();
+  if (!res.headersSent) res.set('Connection', 'close');
+}
+
+function bodyTimeout(): BindIdStateError {
+  const cause = new Error(`the form's body did not arrive within ${BODY_TIMEOUT_MS} ms`);
+  return new BindIdStateError(ErrorCode.BODY_TIMEOUT, 'The form took too long to arrive.', { status: 408, cause });
 }
 
 /** A coded, body-free error for a body-parser error. */

@@ -27,7 +27,7 @@ beforeEach(() => {
   srv.requests.length = 0;
 });
 
-it('https, and plain http only on localhost, 127.x.x.x or [::1], may carry credentials; an IPv4-mapped loopback address may not (as the library decides)', () => {
+it('N188 https, and plain http only on localhost, 127.x.x.x or [::1], may carry credentials; an IPv4-mapped loopback address may not (as the library decides)', () => {
   const yes = ['https://signin.example', 'http://localhost:3000', 'http://127.0.0.2', 'http://[::1]:9'];
   const no = ['http://signin.example', 'http://[::ffff:127.0.0.1]:9', 'http://0.0.0.0:9', 'http://10.0.0.1', 'ftp://127.0.0.1'];
   expect(yes.filter((url) => !isSecureOrLoopback(new URL(url)))).toEqual([]);
@@ -43,7 +43,7 @@ it('https, and plain http only on localhost, 127.x.x.x or [::1], may carry crede
   expect([...yes, ...no].filter((url) => libraryAccepts(url) !== isSecureOrLoopback(new URL(url)))).toEqual([]);
 });
 
-it('a request carrying the secret to plain http off this machine is not sent: the loopback host behind the name receives nothing', async () => {
+it('N188 a request carrying the secret to plain http off this machine is not sent: the loopback host behind the name receives nothing', async () => {
   const { port } = new URL(srv.url);
   for (const host of ['[::ffff:127.0.0.1]', '0.0.0.0']) {
     const url = `http://${host}:${port}/token`;

@@ -46,7 +46,7 @@ function options(): BindIdSetupOptions {
   return { issuer: signIn.url, apiUrl: api.url, clientId: 'cid', clientSecret: SECRET, redirectUri: 'http://localhost:3000/bindid/callback' };
 }
 
-it('a plain-http issuer or API URL off this machine is refused (ERR_BINDID_INVALID_OPTION, as the library refuses it) before any connection', async () => {
+it('N188 a plain-http issuer or API URL off this machine is refused (ERR_BINDID_INVALID_OPTION, as the library refuses it) before any connection', async () => {
   const connections = signIn.connections() + api.connections();
   const { port: signInPort } = new URL(signIn.url);
   const { port: apiPort } = new URL(api.url);
@@ -64,7 +64,7 @@ it('a plain-http issuer or API URL off this machine is refused (ERR_BINDID_INVAL
   expect(signIn.connections() + api.connections()).toBe(connections);
 });
 
-it('a discovery answering 301 to https leads to no POST: the secret is not sent to <issuer>/token, nor anywhere', async () => {
+it('N189 a discovery answering 301 to https leads to no POST: the secret is not sent to <issuer>/token, nor anywhere', async () => {
   handle = (path) => ({ status: 301, headers: { location: `https://127.0.0.1:1${path}` } });
   const report = await checkBindIdSetup(options());
   expect(report.checks.find((check) => check.id === 'client-auth')).toEqual({ id: 'client-auth', status: 'skipped', detail: 'not checked: discovery failed' });
@@ -72,7 +72,7 @@ it('a discovery answering 301 to https leads to no POST: the secret is not sent 
   expect([...signIn.bodies, ...api.bodies].filter((body) => body.includes('s3cr3t'))).toEqual([]);
 });
 
-it('a signed report answered with a redirect is not sent again to the Location: the host there receives nothing', async () => {
+it('N189 a signed report answered with a redirect is not sent again to the Location: the host there receives nothing', async () => {
   const target = await loopbackServer(() => ({ status: 401 }));
   apiAnswer = () => ({ status: 307, headers: { location: `${target.url}/session-feedback` } });
   try {
@@ -87,7 +87,7 @@ it('a signed report answered with a redirect is not sent again to the Location: 
   }
 });
 
-it('ESC sequences and CR/LF in a discovery document\'s issuer and jwks_uri are printed escaped: no screen clearing, no forged PASS line', async () => {
+it('N191 ESC sequences and CR/LF in a discovery document\'s issuer and jwks_uri are printed escaped: no screen clearing, no forged PASS line', async () => {
   const forged = '\u001b[2J\u001b[1;32mPASS  client-auth   all good\u001b[0m\r\nPASS  fake';
   handle = (path, base) =>
     path === '/.well-known/openid-configuration'
@@ -103,7 +103,7 @@ it('ESC sequences and CR/LF in a discovery document\'s issuer and jwks_uri are p
   expect(text).toMatch(/jwks_uri http:\/\/127\.0\.0\.1:\d+\/jwks\\u001b\[2J/);
 });
 
-it('a host echoing the secret raw, URL-encoded, base64 or base64url (padded or not) gets [redacted] printed, never the form', async () => {
+it('N190 a host echoing the secret raw, URL-encoded, base64 or base64url (padded or not) gets [redacted] printed, never the form', async () => {
   for (const [name, form] of Object.entries(echoedForms(SECRET))) {
     handle = (path) => (path === '/token' ? json({ error: form }, 400) : undefined);
     apiAnswer = () => ({ status: 302, headers: { location: `https://elsewhere.example/?s=${form}` } });

@@ -146,7 +146,7 @@ it('an http redirect URI on a host other than localhost fails redirect-uri; so d
   expect(failures(custom)).toEqual({});
 });
 
-it('a discovery that redirects fails discovery (the redirect is not followed); the checks that need it are skipped, and no secret goes to a guessed <issuer>/token', async () => {
+it('N189 a discovery that redirects fails discovery (the redirect is not followed); the checks that need it are skipped, and no secret goes to a guessed <issuer>/token', async () => {
   const paths: string[] = [];
   const moved = await server((req) => {
     paths.push(`${req.method} ${req.url}`);

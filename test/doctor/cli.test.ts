@@ -2,7 +2,7 @@
  * The built `bindid-doctor` bin (built by `npm test` before jest runs) against the emulator: settings
  * from the environment or flags (the flag wins), the table on stdout, exit 0 when every check
  * passes, 1 when one fails, 2 for bad arguments (a plain-http issuer off this machine among them,
- * refused before any connection); the secret is never printed.
+ * refused before any connection); the secret is never printed, nor a control character (N188, N191).
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -99,17 +99,35 @@ it('missing settings or an unknown flag: the usage on stderr, exit 2; --help: th
   expect(help.stdout).toMatch(/^Usage: bindid-doctor/);
 });
 
-it('--issuer http://<a host that is not loopback> exits 2 with the argument error before sending anything: the loopback host behind the name sees no connection', async () => {
+it('N188 --issuer or --api-url http://<a host that is not loopback> exits 2 with the argument error before sending anything: the loopback host behind the name sees no connection', async () => {
   const srv = await loopbackServer(() => ({ status: 404 }));
   try {
-    const issuer = `http://[::ffff:127.0.0.1]:${new URL(srv.url).port}`;
-    const { code, stdout, stderr } = await run(['--issuer', issuer], environment());
-    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
-    expect(stderr).toMatch(/^bindid-doctor: express-bindid: checkBindIdSetup\(\) option `issuer` must use https: \(plain http is only allowed for localhost/);
+    const remote = `http://[::ffff:127.0.0.1]:${new URL(srv.url).port}`; // loopback, but not by the library's rule
+    for (const [flag, option] of [
+      ['--issuer', 'issuer'],
+      ['--api-url', 'apiUrl'],
+    ]) {
+      const { code, stdout, stderr } = await run([flag as string, remote], environment());
+      expect({ flag, code, stdout }).toEqual({ flag, code: 2, stdout: '' });
+      expect(stderr).toMatch(new RegExp(`^bindid-doctor: express-bindid: checkBindIdSetup\\(\\) option \`${option}\` must use https: \\(plain http is only allowed for localhost`));
+    }
     expect(srv.connections()).toBe(0);
   } finally {
     await srv.close();
   }
+});
+
+it('N191 the CLI\'s own lines escape control characters too: a client id or an unknown flag with ESC sequences and CR/LF prints no control character and forges no line', async () => {
+  const forged = '\u001b[2J\u001b[1;32m\r\nPASS  forged';
+  const ran = await run(['--client-id', `cid${forged}`], environment());
+  const bad = await run([`--x${forged}`], environment());
+  for (const { stdout, stderr } of [ran, bad]) {
+    const lines = `${stdout}${stderr}`.split('\n');
+    expect(lines.filter((line) => /\p{Cc}/u.test(line))).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('PASS  forged'))).toEqual([]);
+  }
+  expect(ran.stdout).toContain('client cid\\u001b[2J\\u001b[1;32m\\u000d\\u000aPASS  forged');
+  expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('\\u001b[2J') });
 });
 
 it('a secret read with its trailing newline: exit 1, the FAIL line names the newline and never prints the secret', async () => {

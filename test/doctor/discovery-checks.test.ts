@@ -70,7 +70,7 @@ it('a 404 at the well-known URL fails discovery with the status, not a JSON comp
   expect(failure).toEqual({ problem: `${srv.url}/.well-known/openid-configuration answered 404`, answered: true });
 });
 
-it('a discovery answer over 1 MiB fails discovery ("larger than 1 MiB") with the issuer fix: the host answered, but not as BindID', async () => {
+it('N191 a discovery answer over 1 MiB fails discovery ("larger than 1 MiB") with the issuer fix: the host answered, but not as BindID', async () => {
   handle = () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: ' '.repeat(1024 * 1024 + 1) });
   const { checks, failure } = await checkDiscovery(srv.url, context());
   expect(byId(checks).discovery).toEqual({

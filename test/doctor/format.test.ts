@@ -32,7 +32,7 @@ it('collapses the checks that discovery\'s failure left unchecked into one SKIP 
   );
 });
 
-it('escapes control characters in details and fixes: an issuer with ESC sequences and CR/LF stays on its own line', () => {
+it('N191 escapes control characters in details and fixes: an issuer with ESC sequences and CR/LF stays on its own line', () => {
   const forged = 'x\u001b[2J\u001b[1;32mPASS  client-auth   all good\u001b[0m\r\nPASS  fake';
   const text = formatSetupReport({
     ok: false,

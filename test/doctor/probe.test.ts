@@ -53,13 +53,13 @@ it('reads the media type (lower-cased, no parameters) and the Date header; none 
   expect(await probe(get(`${srv.url}/no-type`))).toMatchObject({ ok: true, answer: { mediaType: '', text: 'x' } });
 });
 
-it('follows no redirect: a 302 is the answer, with its Location, and the target is never asked', async () => {
+it('N189 follows no redirect: a 302 is the answer, with its Location, and the target is never asked', async () => {
   const result = await probe(get(`${srv.url}/moved`));
   expect(result).toMatchObject({ ok: true, answer: { status: 302, location: '/elsewhere' } });
   expect(srv.requests).not.toContain('GET /elsewhere');
 });
 
-it('a body announced (Content-Length) longer than the bound is a problem without being read', async () => {
+it('N191 a body announced (Content-Length) longer than the bound is a problem without being read', async () => {
   const result = await probe(get(`${srv.url}/declared`, { maxBytes: 1000 }));
   expect(result).toEqual({
     ok: false,
@@ -103,7 +103,7 @@ async function streamingServer(total: number): Promise<{ url: string; closed: Pr
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, closed, close };
 }
 
-it('a body streamed past 1 MiB: "larger than 1 MiB", and the read stops there (the host sees the connection closed long before it wrote everything)', async () => {
+it('N191 a body streamed past 1 MiB: "larger than 1 MiB", and the read stops there (the host sees the connection closed long before it wrote everything)', async () => {
   const total = 64 * 1024 * 1024;
   const host = await streamingServer(total);
   try {

@@ -131,7 +131,7 @@ describe('pkce: an invalid code with and without a dummy code_verifier', () => {
     expect(check(report, 'client-auth')?.status).toBe('fail');
   });
 
-  it('a token endpoint that redirects the exchange with the verifier: FAIL, and the secret does not follow', async () => {
+  it('N189 a token endpoint that redirects the exchange with the verifier: FAIL, and the secret does not follow', async () => {
     fake.token = (body) => (body.has('code_verifier') ? { status: 307, headers: { location: `${signIn.url}/elsewhere` } } : INVALID_GRANT);
     const report = await checkBindIdSetup(options());
     expect(check(report, 'pkce')).toMatchObject({ status: 'fail', detail: `${signIn.url}/token redirects (307) to ${signIn.url}/elsewhere` });

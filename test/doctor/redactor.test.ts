@@ -8,7 +8,7 @@ import { echoedForms } from './secret-forms.js';
 
 const SECRET = 's3cr3t VALUE/+~é!?';
 
-it('hides a secret raw, URL-encoded, form-encoded, base64 and base64url, padded or not', () => {
+it('N190 hides a secret raw, URL-encoded, form-encoded, base64 and base64url, padded or not', () => {
   const forms = echoedForms(SECRET);
   expect(new Set(Object.values(forms)).size).toBe(Object.keys(forms).length); // the secret makes every form distinct
   const redactor = new Redactor();

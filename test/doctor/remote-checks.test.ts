@@ -62,7 +62,7 @@ it('a token endpoint answering 500 without an OAuth error fails client-auth: "an
   expect(refused.detail).toBe(`${srv.url}/token refused the client (401)`);
 });
 
-it('a token endpoint over plain http off this machine gets no secret: client-auth fails "not sent", the host receives nothing', async () => {
+it('N188 a token endpoint over plain http off this machine gets no secret: client-auth fails "not sent", the host receives nothing', async () => {
   const remote = `http://[::ffff:127.0.0.1]:${new URL(srv.url).port}`; // loopback, but not by the library's rule
   const check = await checkClientAuth({ ...options(), issuer: remote }, `${remote}/token`, context());
   expect(check).toMatchObject({
@@ -72,14 +72,14 @@ it('a token endpoint over plain http off this machine gets no secret: client-aut
   expect(srv.requests).toEqual([]);
 });
 
-it('an API URL over plain http off this machine gets no signed report: api-host fails "not sent", the host receives nothing', async () => {
+it('N188 an API URL over plain http off this machine gets no signed report: api-host fails "not sent", the host receives nothing', async () => {
   const remote = `http://[::ffff:127.0.0.1]:${new URL(srv.url).port}`;
   const check = await checkApiHost({ ...options(), apiUrl: remote }, context());
   expect(check).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^not sent: .* plain http off this machine/) });
   expect(srv.requests).toEqual([]);
 });
 
-it('a token endpoint whose error quotes the secret at its end shows none of it: redacted before being cut to 64 characters', async () => {
+it('N190 a token endpoint whose error quotes the secret at its end shows none of it: redacted before being cut to 64 characters', async () => {
   handle = () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `${'x'.repeat(60)}the-client-secret` }) });
   const check = await checkClientAuth(options(), `${srv.url}/token`, context());
   expect(check.detail).toContain(`answered 400 ${'x'.repeat(60)}[red`);

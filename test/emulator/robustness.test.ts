@@ -108,7 +108,7 @@ describe('bad input never crashes the emulator', () => {
   it('a declared Content-Length over 1 MiB → 413 at once, connection closed', async () => {
     const answer = await rawRequest(
       portOf(emu.apiUrl),
-      'POST /session-feedback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n{',
+      'POST /session-feedback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n{',
     );
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(answer).toMatch(/\r\nConnection: close\r\n/i);
@@ -118,11 +118,11 @@ describe('bad input never crashes the emulator', () => {
   it('malformed HTTP and odd request lines do not crash it', async () => {
     const port = portOf(emu.issuer);
     expect(await rawRequest(port, 'GARBAGE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
-    expect(await rawRequest(port, 'GET /authorize?%E0%A4%A&client_id=%zz HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(
+    expect(await rawRequest(port, 'GET /authorize?%E0%A4%A&client_id=%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).toMatch(
       /^HTTP\/1\.1 400 /,
     );
-    expect(await rawRequest(port, `GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 4\d\d /);
-    expect(await rawRequest(port, 'GET /jwks HTTP/1.1\r\nHost: x\r\nAuthorization: \u0001\r\n\r\n')).toMatch(
+    expect(await rawRequest(port, `GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)).toMatch(/^HTTP\/1\.1 4\d\d /);
+    expect(await rawRequest(port, 'GET /jwks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \u0001\r\n\r\n')).toMatch(
       /^HTTP\/1\.1 [24]\d\d /,
     );
     await expectStillWorking();
