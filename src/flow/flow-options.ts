@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import { type ConfirmSettings, type ConfirmUserTypes, REPORT_OPTIONS, readConfirmSettings } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-schema.js';
+import { option, type OptionsOf, pick, readSchemaOf, type SettingsOf } from '../internal/option-schema.js';
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
 import { assertOneEnvironment } from '../oidc/bindid-hosts.js';
 import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
@@ -93,20 +93,26 @@ export const FLOW_OPTIONS = {
 /** Options of the BindID sign-in flow, taken by `bindIdRouter` and `BindIdStrategy` alike. */
 export interface FlowOptions<U = Express.User> extends OptionsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>> {}
 
+/** The options read here whose settings the flow keeps as they are (in the order they are checked). */
+const KEPT = [
+  'findUserByAlias',
+  'defaultReturnTo',
+  'pkce',
+  'pendingTtlSeconds',
+  'httpTimeoutMs',
+  'authorizationParamsFor',
+  'onRecognized',
+  'onLinkFailed',
+  'onUnlinked',
+] as const;
+
 /** The flow's settings, read once. @internal */
-export interface FlowSettings<U> {
+export interface FlowSettings<U> extends Pick<SettingsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>>, (typeof KEPT)[number]> {
   readonly baseUrl: string;
   readonly appOrigin: string;
-  readonly defaultReturnTo: string;
-  readonly pendingTtlSeconds: number;
   readonly oidc: BindIdOidcClient;
   /** Where the sign-in in flight waits for BindID's callback: a sealed cookie, no server-side state. */
   readonly transactionCookie: TransactionCookie;
-  readonly authorizationParamsFor: FlowOptions<U>['authorizationParamsFor'];
-  readonly findUserByAlias: FlowOptions<U>['findUserByAlias'];
-  readonly onRecognized: ((event: RecognizedEvent<U>) => unknown) | undefined;
-  readonly onLinkFailed: ((event: LinkFailedEvent) => unknown) | undefined;
-  readonly onUnlinked: ((event: UnlinkedEvent<U>) => unknown) | undefined;
   /** The reports, the shared store, the link registry and fail-open: the confirmation's settings. */
   readonly link: ConfirmSettings<U>;
 }
@@ -121,25 +127,8 @@ export function readFlowSettings<U>(
   { baseUrl, redirectUri }: { baseUrl: string; redirectUri: string },
   client?: SessionFeedbackClient,
 ): FlowSettings<U> {
-  const { issuer, clientId, clientSecret, findUserByAlias, defaultReturnTo, pkce, pendingTtlSeconds, httpTimeoutMs, ...hooks } = readSchemaOf<
-    FlowUserTypes<U>
-  >()(
-    o,
-    pick(FLOW_OPTIONS, [
-      'issuer',
-      'clientId',
-      'clientSecret',
-      'findUserByAlias',
-      'defaultReturnTo',
-      'pkce',
-      'pendingTtlSeconds',
-      'httpTimeoutMs',
-      'authorizationParamsFor',
-      'onRecognized',
-      'onLinkFailed',
-      'onUnlinked',
-    ]),
-  );
+  const { issuer, clientId, clientSecret, ...kept } = readSchemaOf<FlowUserTypes<U>>()(o, pick(FLOW_OPTIONS, ['issuer', 'clientId', 'clientSecret', ...KEPT]));
+  const { defaultReturnTo, pkce, httpTimeoutMs } = kept;
   if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
     throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
   }
@@ -158,14 +147,11 @@ export function readFlowSettings<U>(
   const link = readConfirmSettings<U>(o, client ?? reportClient(o, clientSecret));
   assertOneEnvironment(o, issuer, link.client.apiUrl);
   return {
+    ...kept,
     baseUrl,
     appOrigin: new URL(baseUrl).origin,
-    defaultReturnTo,
-    pendingTtlSeconds,
     oidc,
     transactionCookie: new TransactionCookie(clientSecret, new URL(redirectUri).protocol === 'https:'),
-    findUserByAlias,
-    ...hooks,
     link,
   };
 }

@@ -10,7 +10,7 @@ import { CONFIRM_OPTIONS } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
 import { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionRule, type OptionsOf, pick, readSchema } from '../internal/option-schema.js';
+import { option, type OptionRule, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
 import { hasStrategy } from './strategy-check.js';
 import {
   type ConfirmPageMessages,
@@ -88,16 +88,11 @@ export const ROUTER_OPTIONS = {
 export interface BindIdRouterOptions<U = Express.User> extends OptionsOf<typeof ROUTER_OPTIONS, FlowUserTypes<U>> {}
 
 /** The router's options as read once by {@link readRouterOptions}. @internal */
-export interface RouterConfig<U> {
+export interface RouterConfig<U> extends Pick<SettingsOf<typeof ROUTER_OPTIONS>, 'passport' | 'strategy' | 'paths' | 'render' | 'messages'> {
   /** The sign-in flow's settings (and through them the confirmation's: client, store, fail-open...). */
   flow: FlowSettings<U>;
-  passport: PassportLike;
   /** Whether the app gave `passport` (checked at start-up) or the router uses the singleton (checked at the first confirm request). */
   passportGiven: boolean;
-  strategy: string;
-  paths: Required<BindIdRouterPaths>;
-  render: RenderConfirmPage | undefined;
-  messages: ConfirmPageMessages;
   /** The attempt limits the router hands to the strategy for each confirm request (store shared with the flow). */
   guard: AttemptGuardSettings;
 }
