@@ -32,17 +32,8 @@ import { unlinkRoute } from './unlink-route.js';
 import { warnAboutSessionCookie } from './session-cookie-warning.js';
 import { singletonStrategyCheck } from './strategy-check.js';
 
-export {
-  type AliasLookup,
-  type BindIdRouterOptions,
-  type BindIdRouterPaths,
-  CONFIRM_AGAIN,
-  type LinkFailedEvent,
-  type PassportLike,
-  type RecognizedEvent,
-  ROUTER_OPTIONS,
-  type UnlinkedEvent,
-} from './router-options.js';
+export type { LinkFailedEvent } from '../flow/flow-events.js';
+export type { BindIdRouterOptions } from './router-options.js';
 export { warnAboutSessionCookie } from './session-cookie-warning.js';
 
 /**

@@ -18,12 +18,6 @@ import {
   type RenderConfirmPage,
 } from './confirm-page.js';
 
-export type { AuthorizationParams } from '../oidc/authorization-params.js';
-export type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from '../flow/flow-events.js';
-export { type AliasLookup, CONFIRM_AGAIN } from '../flow/flow-options.js';
-export { BINDID_HOSTS, type BindIdEnvironment, type BindIdHosts } from '../oidc/bindid-hosts.js';
-export type { StaticOidcMetadata } from '../oidc/static-metadata.js';
-
 /** The part of a passport instance the router uses. */
 export type PassportLike = Pick<Authenticator, 'authenticate'>;
 
@@ -40,9 +34,6 @@ const PATH_OPTIONS = {
   /** Default `/bindid/unlink`: POST (CSRF token `_csrf`) by the signed-in user, to unlink BindID after a fresh BindID sign-in. */
   unlink: routePath('/bindid/unlink'),
 };
-
-/** Paths of the router's routes (absolute app paths). */
-export interface BindIdRouterPaths extends OptionsOf<typeof PATH_OPTIONS> {}
 
 /** Each string of the default page is an option of `messages`, defaulting to its English text. */
 const MESSAGE_OPTIONS = Object.fromEntries(
