@@ -23,7 +23,7 @@ const log = logger('login');
  * A store failure fails closed (`ERR_BINDID_STORE_UNAVAILABLE` or `ERR_BINDID_STORE_FULL`, 503).
  */
 export async function consumeState(store: BindIdStore, transaction: AuthTransaction, now: number): Promise<void> {
-  const key = `state:${createHash('sha256').update(transaction.state, 'utf8').digest('base64url')}`;
+  const key = `state:${sha256(transaction.state).toString('base64url')}`;
   const ttlMs = Math.max(1, transaction.createdAt + TRANSACTION_TTL_MS - now);
   const first = await failClosed(() => store.add(key, '1', ttlMs));
   if (!first) {
@@ -54,7 +54,7 @@ export function matchState(query: URLSearchParams, transaction: AuthTransaction)
       cause: safeCause(undefined, 'access_denied'),
     });
   }
-  if (state === null || !sameState(state, transaction.state)) {
+  if (state === null || !timingSafeEqual(sha256(state), sha256(transaction.state))) {
     log('callback: its state is not this session’s sign-in: refused, the sign-in in progress kept');
     throw new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'This BindID sign-in does not belong to this browser session. Start again from "Sign in with BindID".', {
       status: 400,
@@ -62,8 +62,7 @@ export function matchState(query: URLSearchParams, transaction: AuthTransaction)
   }
 }
 
-/** Compare two states in constant time (by their SHA-256). */
-function sameState(a: string, b: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(a), digest(b));
+/** A state's SHA-256: its store key (never the state itself), and equal-length input for a constant-time comparison. */
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
 }
