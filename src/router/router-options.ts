@@ -1,6 +1,5 @@
 /**
- * The options of {@link bindIdRouter}, declared once (`ROUTER_OPTIONS`), and `readRouterOptions`,
- * which checks them once, when the router is built.
+ * The options of `bindIdRouter`, declared once, and their reading when the router is built.
  *
  * @module
  */
@@ -12,16 +11,12 @@ import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings }
 import { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionRule, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
 import { hasStrategy } from './strategy-check.js';
-import {
-  type ConfirmPageMessages,
-  DEFAULT_CONFIRM_MESSAGES,
-  type RenderConfirmPage,
-} from './confirm-page.js';
+import { type ConfirmPageMessages, DEFAULT_CONFIRM_MESSAGES, type RenderConfirmPage } from './confirm-page.js';
 
 /** The part of a passport instance the router uses. */
 export type PassportLike = Pick<Authenticator, 'authenticate'>;
 
-/** The router's paths, declared once (absolute app paths: the redirect URI, form actions and redirects use them as they are). */
+/** Absolute app paths: the redirect URI, form actions and redirects use them as they are. */
 const PATH_OPTIONS = {
   /** Default `/login/bindid`. */
   login: routePath('/login/bindid'),
@@ -43,12 +38,7 @@ const MESSAGE_OPTIONS = Object.fromEntries(
 /** The confirmation's options the router takes (all but `logIn`: the router always logs the user in; `clientSecret` is the flow's). */
 const { logIn: _logIn, clientSecret: _secret, ...ROUTER_CONFIRM_OPTIONS } = CONFIRM_OPTIONS;
 
-/**
- * The options of {@link bindIdRouter}, declared once: the sign-in flow's (`issuer`, `apiUrl`,
- * `clientId`, `clientSecret`, `findUserByAlias`, the authorization request, fail-open...), those of
- * `sendAuthenticationPerformed` that confirm a new user (`amr`, `onLinked`, `outboxWorker`...), the
- * attempt limits, and the router's own (passport, paths, the confirm page).
- */
+/** The options of `bindIdRouter`: the sign-in flow's, the confirmation's, the attempt limits and the router's own. */
 export const ROUTER_OPTIONS = {
   ...FLOW_OPTIONS,
   ...ROUTER_CONFIRM_OPTIONS,
@@ -78,13 +68,12 @@ export const ROUTER_OPTIONS = {
 /** Options of {@link bindIdRouter} (see `ROUTER_OPTIONS`). */
 export interface BindIdRouterOptions<U = Express.User> extends OptionsOf<typeof ROUTER_OPTIONS, FlowUserTypes<U>> {}
 
-/** The router's options as read once by {@link readRouterOptions}. @internal */
+/** The router's options as read once. @internal */
 export interface RouterConfig<U> extends Pick<SettingsOf<typeof ROUTER_OPTIONS>, 'passport' | 'strategy' | 'paths' | 'render' | 'messages'> {
-  /** The sign-in flow's settings (and through them the confirmation's: client, store, fail-open...). */
   flow: FlowSettings<U>;
-  /** Whether the app gave `passport` (checked at start-up) or the router uses the singleton (checked at the first confirm request). */
+  /** Whether the app gave `passport` (its strategy checked at start-up), or the singleton is used (checked at the first confirm request). */
   passportGiven: boolean;
-  /** The attempt limits the router hands to the strategy for each confirm request (store shared with the flow). */
+  /** The attempt limits the router hands to the strategy for each confirm request. */
   guard: AttemptGuardSettings;
 }
 

@@ -1,9 +1,7 @@
 /**
- * The password strategy must exist on the passport instance the router authenticates with; without
- * it passport answers a bare 500 "Unknown authentication strategy" at the confirm POST, after the
- * user typed their password. With the `passport` option the router checks at start-up (an option
- * error); with the default singleton it checks at the first confirm request, and names the app's own
- * instance (the one `passport.initialize()` put on the request) when that is another one.
+ * The password strategy must exist on the router's passport instance: else passport answers a bare
+ * 500 at the confirm POST, after the user typed their password. A given `passport` is checked at
+ * start-up; the singleton at the first confirm request (the app may register its strategy later).
  *
  * @module
  */
@@ -34,11 +32,7 @@ export function credentialFields(passport: unknown, name: string): typeof DEFAUL
   return typeof username === 'string' && typeof password === 'string' ? { username, password } : DEFAULT_FIELDS;
 }
 
-/**
- * A check to run on each confirm request when the router uses the passport singleton: throws
- * `ERR_BINDID_STRATEGY_MISSING` (500) while the singleton has no strategy `strategy`. Once it is
- * found, the check costs nothing.
- */
+/** For the singleton, at each confirm request: `ERR_BINDID_STRATEGY_MISSING` (500) until the strategy is found, then nothing. */
 export function singletonStrategyCheck(passport: unknown, strategy: string): (req: Request) => void {
   let found = false;
   return (req) => {
