@@ -1,6 +1,5 @@
 /**
- * The options of the sign-in flow, the same for every door that offers it (`bindIdRouter`,
- * `BindIdStrategy`): their types, their names, and reading them once into {@link FlowSettings}.
+ * The options of the sign-in flow, the same for every door (`bindIdRouter`, `BindIdStrategy`).
  *
  * @module
  */
@@ -18,11 +17,7 @@ import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pendi
 import { sanitizeReturnTo } from '../session/return-to.js';
 import type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './flow-events.js';
 
-/**
- * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
- * password reset): instead of signing in, the user confirms with their password again and the link
- * is reported again.
- */
+/** Return this from `findUserByAlias` when the app revoked the link (after a password reset, say): the user confirms with their password again. */
 export const CONFIRM_AGAIN: unique symbol = Symbol.for('express-bindid.confirm-again');
 
 /** What `findUserByAlias` may return. */
@@ -35,12 +30,7 @@ export interface FlowUserTypes<U> extends ConfirmUserTypes<U> {
   onUnlinked: (event: UnlinkedEvent<U>) => unknown;
 }
 
-/**
- * The options of the BindID sign-in flow, declared once for every door that offers it
- * (`bindIdRouter`, `BindIdStrategy`): BindID's hosts and the app's client, the authorization
- * request, the returning user's lookup, and what the flow reports itself (fail-open self-heal,
- * unlinking: the report options, shared with the confirmation).
- */
+/** The flow's options; the report options are the confirmation's (self-heal and unlinking report too). */
 export const FLOW_OPTIONS = {
   /**
    * BindID's issuer (sign-in host, no trailing slash: one is removed), e.g. `BINDID_HOSTS.sandbox.issuer`
@@ -117,11 +107,7 @@ export interface FlowSettings<U> extends Pick<SettingsOf<typeof FLOW_OPTIONS, Fl
   readonly link: ConfirmSettings<U>;
 }
 
-/**
- * Read the flow's options from `o` (a factory's reader), with the app's origin and the redirect URI
- * the door registers at BindID (each door reads them its own way), and the report client the door
- * already built (or none: one from `clientSecret` + `apiUrl`).
- */
+/** Read the flow's options from a door's reader, with the door's own `baseUrl`, redirect URI and report client (else one from `apiUrl`). */
 export function readFlowSettings<U>(
   o: OptionReader,
   { baseUrl, redirectUri }: { baseUrl: string; redirectUri: string },
@@ -163,7 +149,6 @@ function readClientSecret(o: OptionReader, key: string): string {
   return secret;
 }
 
-/** The client of the flow's reports, from `clientSecret` and `apiUrl` (BindID's API host). */
 function reportClient(o: OptionReader, clientSecret: string): SessionFeedbackClient {
   return new SessionFeedbackClient({ clientSecret, apiUrl: o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io') });
 }

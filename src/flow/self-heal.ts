@@ -1,7 +1,6 @@
 /**
- * Fail-open self-heal, at a callback whose ID token has no `bindid_alias`: if this app linked the
- * BindID user in fail-open mode (a self-heal record for the `sub`, confirmed by the link registry)
- * and the app still maps the alias to a user, re-send the report with the new access token.
+ * Fail-open self-heal: an ID token without `bindid_alias` of a user this app linked in fail-open mode
+ * (a self-heal record, confirmed by the link registry) re-sends the report with the new access token.
  *
  * @module
  */
@@ -20,11 +19,7 @@ import { CONFIRM_AGAIN, type FlowSettings } from './flow-options.js';
 
 const log = logger('login');
 
-/**
- * Resolves the user to sign in once BindID accepted the re-sent report, or once it is queued again
- * in `outbox` (fail-open's) while BindID is still down; `undefined` (the password is asked, as for
- * any new user) in every other case.
- */
+/** The user to sign in once BindID accepted the report or, while it is down, it is queued again; else `undefined` (the password is asked). */
 export async function selfHeal<U>(
   flow: FlowSettings<U>,
   req: Request,
@@ -70,10 +65,8 @@ export async function selfHeal<U>(
 }
 
 /**
- * A fail-open sign-in whose ID token carries `alias`: if a self-heal record waits for this `sub` and
- * this alias, BindID has it, so the record and its queued report (if any) are done with: neither
- * self-heal nor the outbox worker may send `authentication_performed` again for an alias BindID
- * already returns.
+ * An ID token carrying the alias a self-heal record waits for: BindID has it, so the record and its queued
+ * report go; nothing may send `authentication_performed` again for an alias BindID already returns.
  */
 export async function settleHeal<U>(flow: FlowSettings<U>, sub: string, alias: string, outbox: Outbox): Promise<void> {
   const record = await readHealRecord(flow.link.store, sub);
@@ -83,7 +76,7 @@ export async function settleHeal<U>(flow: FlowSettings<U>, sub: string, alias: s
   log('sub %s signed in with the alias its self-heal record waited for: settled, nothing re-sent', printable(sub));
 }
 
-/** BindID is still down: queue the report again with the new token. False when the outbox failed. */
+/** Queue the report again with the new token; false when the outbox failed. */
 async function queueAgain<U>(
   flow: FlowSettings<U>,
   req: Request,

@@ -1,10 +1,7 @@
 /**
- * Where BindID's OpenID endpoints come from: discovery at the issuer (openid-client), or static
- * `metadata` given by the app (no discovery request at all). A discovery that shows a wrong
- * configuration (another issuer, the same with a trailing slash, a redirect, a 4xx, something other
- * than a JSON document, a missing or plain-http endpoint) is `ERR_BINDID_CONFIGURATION` (500, not
- * retryable) with a message naming the fix; only an unreachable BindID (network, timeout, 5xx, 429)
- * is the retryable `ERR_BINDID_UNAVAILABLE` (503).
+ * BindID's OpenID endpoints: by discovery at the issuer, or from static `metadata`. A discovery that
+ * shows a wrong configuration is `ERR_BINDID_CONFIGURATION` (500, not retryable, naming the fix); only
+ * an unreachable BindID (network, timeout, 5xx, 429) is the retryable `ERR_BINDID_UNAVAILABLE` (503).
  *
  * @module
  */
@@ -15,7 +12,6 @@ import { type StaticOidcMetadata, urlProblem } from './static-metadata.js';
 
 const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
 
-/** What {@link oidcConfiguration} needs. */
 export interface ConfigurationSettings {
   issuer: string;
   clientId: string;
@@ -81,7 +77,7 @@ function checkDiscovered(metadata: oidc.ServerMetadata, issuer: string): void {
   }
 }
 
-/** Map a failed discovery to a coded error: the configuration's fault, or BindID unavailable. */
+/** A failed discovery as a coded error: the configuration's fault, or BindID unavailable. */
 export function discoveryError(err: unknown, issuer: string): BindIdFeedbackError {
   const code = (err as { code?: unknown } | null)?.code;
   const cause = (err as { cause?: unknown } | null)?.cause;

@@ -1,7 +1,6 @@
 /**
- * The `metadata` option: OpenID provider metadata given by hand instead of discovery, read and
- * checked at the factory. Kept apart from `oidc-configuration.ts` so the public types never reach
- * openid-client's (which is bundled, not a dependency: docs/architecture.md, "Module format").
+ * The `metadata` option. Apart from `oidc-configuration.ts` so the public types never reach
+ * openid-client's (bundled, not a dependency: docs/architecture.md, "Module format").
  *
  * @module
  */
