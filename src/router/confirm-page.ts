@@ -6,43 +6,17 @@
 import type { Request, Response } from 'express';
 import type { BindIdClaims } from '../session/pending-login.js';
 
-/** Every user-visible string of the default pages. `{identity}` is replaced by the BindID email or phone number, in full. */
-export interface ConfirmPageMessages {
+/** The default (English) strings, which also declare the keys of {@link ConfirmPageMessages}. */
+const ENGLISH = {
   /** `lang` attribute of the page. */
-  lang: string;
-  title: string;
-  intro: string;
-  /** Shown when the ID token has a verified email or phone number: which BindID identity is being linked. */
-  identity: string;
-  /** Shown instead when BindID gave no verified email or phone number: the page cannot say who signed in, and says so. */
-  noIdentity: string;
-  usernameLabel: string;
-  passwordLabel: string;
-  submit: string;
-  cancel: string;
-  /** The one message for every failed password check (unknown user, wrong password, locked...). */
-  invalidCredentials: string;
-  /** BindID could not be reached: nothing was linked, the user may try again. */
-  unavailable: string;
-  /** BindID refused the link (an expired sign-in...): nothing was linked, start again. */
-  rejected: string;
-  /** The account or this identity is linked elsewhere (409): starting again would be refused the same way, so it says what to do instead. */
-  alreadyLinked: string;
-  expiredTitle: string;
-  /** No pending sign-in: expired, used, cancelled or too many attempts. */
-  expired: string;
-  /** The link back to "Sign in with BindID". */
-  startOver: string;
-}
-
-/** The default (English) strings. */
-export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.freeze({
   lang: 'en',
   title: 'Confirm your account',
   intro:
     'This is the first time you sign in here with BindID. Enter your username and password once to link ' +
     'BindID to your account. Next time, BindID alone is enough.',
+  /** Shown when the ID token has a verified email or phone number: which BindID identity is being linked. */
   identity: 'BindID account: {identity}',
+  /** Shown instead when BindID gave no verified email or phone number: the page cannot say who signed in, and says so. */
   noIdentity:
     'BindID gave no verified email or phone number for this sign-in, so this page cannot show who signed in. ' +
     'If you did not just sign in with BindID on this device, choose "This is not me".',
@@ -50,17 +24,30 @@ export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.fr
   passwordLabel: 'Password',
   submit: 'Confirm and sign in',
   cancel: 'This is not me',
+  /** The one message for every failed password check (unknown user, wrong password, locked...). */
   invalidCredentials: 'Invalid username or password.',
+  /** BindID could not be reached: nothing was linked, the user may try again. */
   unavailable: 'BindID could not be reached, so nothing was linked. Please try again in a moment.',
+  /** BindID refused the link (an expired sign-in...): nothing was linked, start again. */
   rejected: 'BindID did not accept this link, so nothing was linked.',
+  /** The account or this identity is linked elsewhere (409): starting again would be refused the same way, so it says what to do instead. */
   alreadyLinked:
     'Nothing was linked: this account is already linked to another BindID identity, or this BindID identity to another ' +
     'account. Sign in with your password, or with the BindID identity already linked. To link this one instead, unlink ' +
     'BindID from the account first, or contact support.',
   expiredTitle: 'This sign-in can no longer be confirmed',
+  /** No pending sign-in: expired, used, cancelled or too many attempts. */
   expired: 'It expired, or it was already confirmed or cancelled. To sign in, start again.',
+  /** The link back to "Sign in with BindID". */
   startOver: 'Sign in with BindID',
-});
+};
+type English = typeof ENGLISH;
+
+/** Every user-visible string of the default pages. `{identity}` is replaced by the BindID email or phone number, in full. */
+export interface ConfirmPageMessages extends English {}
+
+/** The default (English) strings. */
+export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.freeze(ENGLISH);
 
 /** What a confirm-page renderer receives. */
 export interface ConfirmPageModel {
