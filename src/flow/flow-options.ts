@@ -130,7 +130,7 @@ export function readFlowSettings<U>(
     pkce,
     metadata: readStaticMetadata(o, 'metadata', issuer),
   });
-  const link = readConfirmSettings<U>(o, client ?? reportClient(o, clientSecret));
+  const link = readConfirmSettings<U>(o, client ?? new SessionFeedbackClient({ clientSecret, apiUrl: o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io') }));
   assertOneEnvironment(o, issuer, link.client.apiUrl);
   return {
     ...kept,
@@ -147,10 +147,6 @@ function readClientSecret(o: OptionReader, key: string): string {
   const secret = o.requiredString(key, 'process.env.BINDID_CLIENT_SECRET');
   if (secret.trim() !== secret) throw o.error(key, 'has leading or trailing whitespace; trim it');
   return secret;
-}
-
-function reportClient(o: OptionReader, clientSecret: string): SessionFeedbackClient {
-  return new SessionFeedbackClient({ clientSecret, apiUrl: o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io') });
 }
 
 /** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */

@@ -57,9 +57,7 @@ export async function selfHeal<U>(
     const queued = await queueAgain(flow, req, outbox, result, report, err);
     return queued ? { user, alias: record.alias } : undefined;
   }
-  // Delivered with the new token: the old queued report (if any) and the record are done with.
-  await outbox.remove(outboxId(sub, record.alias)).catch(() => log('could not remove a healed outbox item'));
-  await settings.store.delete(healKey(sub)).catch(() => log('could not remove a self-heal record'));
+  await forgetHeal(flow, outbox, sub, record.alias, 'healed');
   log('self-heal of sub %s: report re-sent with the new token', printable(sub));
   return { user, alias: record.alias };
 }
@@ -71,9 +69,14 @@ export async function selfHeal<U>(
 export async function settleHeal<U>(flow: FlowSettings<U>, sub: string, alias: string, outbox: Outbox): Promise<void> {
   const record = await readHealRecord(flow.link.store, sub);
   if (record?.alias !== alias) return;
-  await outbox.remove(outboxId(sub, alias)).catch(() => log('could not remove a settled outbox item'));
-  await flow.link.store.delete(healKey(sub)).catch(() => log('could not remove a settled self-heal record'));
+  await forgetHeal(flow, outbox, sub, alias, 'settled');
   log('sub %s signed in with the alias its self-heal record waited for: settled, nothing re-sent', printable(sub));
+}
+
+/** The self-heal record of `sub` and its queued report (if any) are done with. */
+async function forgetHeal<U>(flow: FlowSettings<U>, outbox: Outbox, sub: string, alias: string, why: 'healed' | 'settled'): Promise<void> {
+  await outbox.remove(outboxId(sub, alias)).catch(() => log('could not remove a %s outbox item', why));
+  await flow.link.store.delete(healKey(sub)).catch(() => log('could not remove a %s self-heal record', why));
 }
 
 /** Queue the report again with the new token; false when the outbox failed. */
