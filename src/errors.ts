@@ -76,21 +76,15 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** The same as `ErrorCodeValue`, under the constant's name. */
 export type ErrorCode = ErrorCodeValue;
 
-/** Extra, non-secret facts an error can carry. */
+/** Extra, non-secret facts an error can carry: each as the {@link BindIdError} field of the same name. */
 export interface BindIdErrorDetails {
-  /** HTTP status the app should answer with, when the error reaches Express's error handler. */
   status?: number;
-  /** Whether trying the same operation again later may succeed. */
   retryable?: boolean;
   /** The underlying error, already stripped of anything secret. */
   cause?: Error;
-  /** For upstream errors: the status BindID answered with, if it answered. */
   upstreamStatus?: number;
-  /** For upstream errors: how many HTTP attempts were made. */
   attempts?: number;
-  /** For option errors: the option's name (`apiUrl`, `backoff.maxMs`, ...). */
   option?: string;
-  /** A refusal after an unanswered attempt, which BindID may have applied ("an alias can be set once"). */
   possiblyApplied?: boolean;
 }
 
@@ -110,9 +104,12 @@ export class BindIdError extends Error {
   declare readonly upstreamStatus?: number;
   /** For upstream errors: how many HTTP attempts were made. */
   declare readonly attempts?: number;
-  /** For option errors: the option's name. */
+  /** For option errors: the option's dotted name (`apiUrl`, `backoff.maxMs`). */
   declare readonly option?: string;
-  /** BindID refused a report after an unanswered attempt, which it may have applied: the confirmation signs the user in; the next ID token settles it. */
+  /**
+   * BindID refused a report after an unanswered attempt, which it may have applied ("an alias can be set
+   * once"): the confirmation signs the user in; the next ID token settles it.
+   */
   declare readonly possiblyApplied?: true;
 
   constructor(code: ErrorCodeValue, message: string, details: BindIdErrorDetails = {}) {

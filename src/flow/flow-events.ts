@@ -45,16 +45,10 @@ export interface UnlinkedEvent<U> {
 
 /** The payload of each event hook by its name: `BindIdEvents<User>['onLinked']` is what `onLinked` receives (docs/events.md). */
 export interface BindIdEvents<U = Express.User> {
-  /** A new user was linked (the report accepted, or queued in fail-open mode). */
   onLinked: LinkedEvent<U>;
-  /** A report to BindID failed. */
   onFeedbackError: FeedbackErrorEvent;
-  /** A sign-in or confirmation did not link. */
   onLinkFailed: LinkFailedEvent;
-  /** A returning BindID user was recognised (by alias, or self-healed). */
   onRecognized: RecognizedEvent<U>;
-  /** The signed-in user unlinked BindID. */
   onUnlinked: UnlinkedEvent<U>;
-  /** Fail-open signed a user in and queued the report. */
   onReportQueued: ReportQueuedEvent;
 }

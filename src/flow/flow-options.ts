@@ -32,10 +32,7 @@ export interface FlowUserTypes<U> extends ConfirmUserTypes<U> {
 
 /** The flow's options; the report options are the confirmation's (self-heal and unlinking report too). */
 export const FLOW_OPTIONS = {
-  /**
-   * BindID's issuer (sign-in host, no trailing slash: one is removed), e.g. `BINDID_HOSTS.sandbox.issuer`
-   * (`https://signin.bindid-sandbox.io`); for the emulator `emu.issuer`. `https:` (plain `http:` only for localhost).
-   */
+  /** BindID's sign-in host, e.g. `BINDID_HOSTS.sandbox.issuer`, or the emulator's `emu.issuer`. `https:` (plain `http:` only for localhost). */
   issuer: option.baseUrl('https://signin.bindid-sandbox.io'),
   /** The BindID client ID of the app (from the BindID admin portal). */
   clientId: option.requiredString('the client ID from the BindID admin portal'),
@@ -43,18 +40,15 @@ export const FLOW_OPTIONS = {
   clientSecret: option.requiredCustom<string, string>(readClientSecret),
   ...REPORT_OPTIONS,
   /**
-   * Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted,
-   * disabled): the sign-in is refused (`ERR_BINDID_UNKNOWN_ALIAS`). Return {@link CONFIRM_AGAIN} when
-   * the app revoked this link (after a password reset, say): the user must confirm with their password again.
+   * The app user whose alias BindID returned; `null`/`undefined`/`false` for none (deleted, disabled):
+   * refused (`ERR_BINDID_UNKNOWN_ALIAS`); {@link CONFIRM_AGAIN} when the app revoked this link.
    */
   findUserByAlias: option.requiredUserFn('lookup', '(alias) => the user whose alias it is, or null'),
   /** OIDC scopes. Default `openid email`; must include `openid`. Or give `authorizationParams.scope` (not both). */
   scope: option.together<string>("`'openid email'`"),
   /**
-   * Extra parameters of every authorization request (`acr_values`, `login_hint`, `prompt`, `display`,
-   * `bindid_custom_message`, `bindid_aux_link`, `bindid_aux_link_title`, `scope`), checked here.
-   * `state`, `nonce`, `redirect_uri`, PKCE, `client_id` and `response_type` cannot be set.
-   * `acr_values: 'ts.bindid.iac.email'` makes BindID verify the email.
+   * Extra parameters of every authorization request, allow-listed (`AuthorizationParams`); the protocol's own
+   * (`state`, `nonce`, PKCE...) cannot be set. `acr_values: 'ts.bindid.iac.email'` makes BindID verify the email.
    */
   authorizationParams: option.together<AuthorizationParams>('none'),
   /**

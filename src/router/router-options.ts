@@ -43,17 +43,11 @@ export const ROUTER_OPTIONS = {
   ...FLOW_OPTIONS,
   ...ROUTER_CONFIRM_OPTIONS,
   ...ATTEMPT_GUARD_OPTIONS,
-  /**
-   * The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`,
-   * and `returnTo` must stay on it. `https:` (plain `http:` only for localhost), without credentials, query or fragment.
-   */
+  /** The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`, `returnTo` stays on it. */
   baseUrl: option.baseUrl('https://app.example.com'),
   /** A ready session-feedback client (to set its timeout or retries), instead of the one built from `clientSecret` + `apiUrl`; then no `apiUrl`. */
   client: option.instance(SessionFeedbackClient, 'a SessionFeedbackClient', 'built from `clientSecret` + `apiUrl`'),
-  /**
-   * The passport instance the app configured (`new Passport()`): required when it is not the singleton.
-   * It must already have the `strategy` (checked at start-up); the singleton is checked at the first confirm request.
-   */
+  /** The passport instance the app configured, when it is not the singleton; it must already have the `strategy`. */
   passport: option.custom<PassportLike, PassportLike>('the `passport` singleton', readPassport),
   /** Name of the passport-local strategy that checks passwords (see `createLocalStrategy`). Default `bindid-local`. */
   strategy: option.string('bindid-local'),
