@@ -1,12 +1,8 @@
 /**
- * The error types of express-bindid.
- *
  * Every error this library raises or passes to `next(err)` is a {@link BindIdError}. Match on
- * `err.code` (stable across releases) rather than on `instanceof`: bundlers can duplicate classes.
- *
- * Messages are written by this library only. They never contain the client secret, an access token,
- * an HMAC value, an Authorization header, a password or an upstream response body, and `cause` is
- * always a plain error built here (never an AxiosError, whose `config` carries all of those).
+ * `err.code` rather than on `instanceof`: bundlers can duplicate classes. Messages are written here
+ * only: never a secret, a token, a password or an upstream body; `cause` is always a plain error built
+ * here (an HTTP client's error would carry the request).
  *
  * @module
  */
@@ -25,11 +21,7 @@ export const ErrorCode = {
   UNAVAILABLE: 'ERR_BINDID_UNAVAILABLE',
   /** The overall deadline of a session-feedback call passed before BindID answered. */
   TIMEOUT: 'ERR_BINDID_TIMEOUT',
-  /**
-   * BindID's sign-in host does not match the configuration: discovery names another issuer (or the
-   * same with a trailing slash), redirects, answers 4xx or something other than a JSON discovery
-   * document, or lacks an endpoint. Not retryable: fix `issuer` (or give static `metadata`).
-   */
+  /** Discovery at `issuer` shows a wrong configuration (another issuer, a redirect, a 4xx, no endpoint). Not retryable. */
   CONFIGURATION: 'ERR_BINDID_CONFIGURATION',
   /** The per-login `authorizationParamsFor` returned a parameter BindID cannot take (unknown, reserved or malformed). */
   INVALID_AUTHORIZATION_PARAMS: 'ERR_BINDID_INVALID_AUTHORIZATION_PARAMS',
@@ -63,20 +55,13 @@ export const ErrorCode = {
   CONFIRM_IN_PROGRESS: 'ERR_BINDID_CONFIRM_IN_PROGRESS',
   /** A shared store (attempt counters, link registry, outbox) failed: the flow fails closed. */
   STORE_UNAVAILABLE: 'ERR_BINDID_STORE_UNAVAILABLE',
-  /**
-   * `MemoryBindIdStore` holds `maxKeys` unexpired keys and would have to drop security state (an
-   * attempt counter, a used state, a link) to take one more: the write is refused, the flow fails closed.
-   */
+  /** `MemoryBindIdStore` is full and would have to drop security state: the write is refused, the flow fails closed. */
   STORE_FULL: 'ERR_BINDID_STORE_FULL',
   /** The ID token's `bindid_alias` maps to no user of the app (deleted or disabled): no auto-provisioning. */
   UNKNOWN_ALIAS: 'ERR_BINDID_UNKNOWN_ALIAS',
-  /**
-   * The ID token carries a `bindid_alias` this library cannot use (not a string, over 256 characters,
-   * surrounding whitespace, control characters). Never "fixed": another app of the same BindID tenant
-   * may have set it. The user should contact the app's support.
-   */
+  /** The ID token's `bindid_alias` is unusable. Never "fixed": another app of the same BindID tenant may have set it. */
   ALIAS_UNUSABLE: 'ERR_BINDID_ALIAS_UNUSABLE',
-  /** An unlink's fresh BindID sign-in came back with another alias than the signed-in user's (another BindID user). Nothing changed. */
+  /** An unlink's fresh BindID sign-in came back with another user's alias. Nothing changed. */
   UNLINK_MISMATCH: 'ERR_BINDID_UNLINK_MISMATCH',
   /**
    * An unlink's BindID sign-in is not proof that the person authenticated just now: the ID token has no
@@ -96,36 +81,22 @@ export const ErrorCode = {
 
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
-/** One of the {@link ErrorCode} values (the same as `ErrorCodeValue`, under the constant's name). */
+/** The same as `ErrorCodeValue`, under the constant's name. */
 export type ErrorCode = ErrorCodeValue;
 
-/** Extra, non-secret facts an error can carry. */
+/** Extra, non-secret facts an error can carry: each as the {@link BindIdError} field of the same name. */
 export interface BindIdErrorDetails {
-  /** HTTP status the app should answer with, when the error reaches Express's error handler. */
   status?: number;
-  /** Whether trying the same operation again later may succeed. */
   retryable?: boolean;
   /** The underlying error, already stripped of anything secret. */
   cause?: Error;
-  /** For upstream errors: the status BindID answered with, if it answered. */
   upstreamStatus?: number;
-  /** For upstream errors: how many HTTP attempts were made. */
   attempts?: number;
-  /** For option errors: the option's name (`apiUrl`, `backoff.maxMs`, ...). */
   option?: string;
-  /**
-   * For a refusal (`ERR_BINDID_REJECTED`) that followed an unanswered attempt (5xx, reset): the
-   * earlier attempt may have been applied at BindID ("an alias can be set once").
-   */
   possiblyApplied?: boolean;
 }
 
-/**
- * Base class of every error raised by express-bindid.
- *
- * `status` follows the convention of `http-errors`, so Express's default error handler answers with
- * it; `expose` tells whether `message` is safe to show to the end user (only for 4xx).
- */
+/** Base class of every error of express-bindid. `status` and `expose` follow `http-errors`, which Express's default error handler reads. */
 export class BindIdError extends Error {
   /** Stable machine-readable code, e.g. `ERR_BINDID_UNAVAILABLE`. */
   readonly code: ErrorCodeValue;
@@ -141,12 +112,11 @@ export class BindIdError extends Error {
   declare readonly upstreamStatus?: number;
   /** For upstream errors: how many HTTP attempts were made. */
   declare readonly attempts?: number;
-  /** For option errors: the option's name. */
+  /** For option errors: the option's dotted name (`apiUrl`, `backoff.maxMs`). */
   declare readonly option?: string;
   /**
-   * `true` when BindID refused a report (4xx) after an earlier attempt of it went unanswered (5xx,
-   * connection reset): the earlier one may have been applied. The confirmation then signs the user
-   * in; the next sign-in's ID token (`bindid_alias`) settles it.
+   * BindID refused a report after an unanswered attempt, which it may have applied ("an alias can be set
+   * once"): the confirmation signs the user in; the next ID token settles it.
    */
   declare readonly possiblyApplied?: true;
 
@@ -186,14 +156,8 @@ export class BindIdError extends Error {
 }
 
 /**
- * The codes one subclass may carry, checked when compiling: each {@link ErrorCode} value belongs to
- * exactly one subclass, whose constructor takes no other, so `instanceof` and `code` always agree.
- *
- * | class | codes |
- * | --- | --- |
- * | {@link BindIdArgumentError} | `INVALID_ARGUMENT`, `INVALID_OPTION`, `INVALID_ALIAS`, `INVALID_AUTHORIZATION_PARAMS` |
- * | {@link BindIdFeedbackError} | `REJECTED`, `UNAUTHORIZED`, `UNAVAILABLE`, `TIMEOUT`, `CONFIGURATION` |
- * | {@link BindIdStateError} | every other code (session, passport, pending login, CSRF, callback, links, stores) |
+ * The codes one subclass may carry, checked when compiling: each code belongs to exactly one
+ * subclass, so `instanceof` and `code` always agree.
  */
 export type ErrorCodeOf<C extends 'BindIdArgumentError' | 'BindIdFeedbackError' | 'BindIdStateError'> = C extends 'BindIdArgumentError'
   ? (typeof ErrorCode)['INVALID_ARGUMENT' | 'INVALID_OPTION' | 'INVALID_ALIAS' | 'INVALID_AUTHORIZATION_PARAMS']
@@ -201,21 +165,21 @@ export type ErrorCodeOf<C extends 'BindIdArgumentError' | 'BindIdFeedbackError' 
     ? (typeof ErrorCode)['REJECTED' | 'UNAUTHORIZED' | 'UNAVAILABLE' | 'TIMEOUT' | 'CONFIGURATION']
     : Exclude<ErrorCodeValue, ErrorCodeOf<'BindIdArgumentError' | 'BindIdFeedbackError'>>;
 
-/** A bad argument or option: the caller's mistake, raised before any I/O. Codes: see {@link ErrorCodeOf}. */
+/** A bad argument or option: the caller's mistake, raised before any I/O. */
 export class BindIdArgumentError extends BindIdError {
   constructor(code: ErrorCodeOf<'BindIdArgumentError'>, message: string, details?: BindIdErrorDetails) {
     super(code, message, details);
   }
 }
 
-/** BindID answered, or could not be reached, in a way that stops the request. Codes: see {@link ErrorCodeOf}. */
+/** BindID answered, or could not be reached, in a way that stops the request. */
 export class BindIdFeedbackError extends BindIdError {
   constructor(code: ErrorCodeOf<'BindIdFeedbackError'>, message: string, details?: BindIdErrorDetails) {
     super(code, message, details);
   }
 }
 
-/** The request is not in a state where this middleware can run (no session, no pending login...). Codes: see {@link ErrorCodeOf}. */
+/** The request is not in a state where this middleware can run (no session, no pending login...). */
 export class BindIdStateError extends BindIdError {
   constructor(code: ErrorCodeOf<'BindIdStateError'>, message: string, details?: BindIdErrorDetails) {
     super(code, message, details);
@@ -238,10 +202,7 @@ export function invalidArgument(message: string): BindIdArgumentError {
 /** A code shaped like `ECONNREFUSED` or `ERR_BINDID_X`: safe to log, it cannot carry a secret. */
 const SAFE_CODE = /^[A-Z0-9_]{2,64}$/;
 
-/**
- * The safe error codes on `err` and its `cause` chain (at most `depth` levels), outermost first.
- * Only codes shaped like `ECONNRESET`/`ERR_X` count, so a code never carries a secret into a log.
- */
+/** The safe codes (see `SAFE_CODE`) on `err` and its `cause` chain, at most `depth` levels, outermost first. */
 export function errorCodes(err: unknown, depth = 1): string[] {
   const codes: string[] = [];
   let current: unknown = err;
@@ -258,10 +219,7 @@ export function errorCode(err: unknown): string | undefined {
   return errorCodes(err)[0];
 }
 
-/**
- * Build a secret-free `cause` from any thrown value: keeps the name, a system `code`
- * (ECONNREFUSED...) and a message we wrote, never the original message or properties.
- */
+/** A secret-free `cause` for any thrown value: a message we wrote and its safe code, never its own message or properties. */
 export function safeCause(err: unknown, description: string): Error {
   const cause = new Error(description);
   if (err && typeof err === 'object') {

@@ -1,5 +1,5 @@
 /**
- * The payloads of the sign-in flow's events (`onRecognized`, `onLinkFailed`, `onUnlinked`).
+ * The payloads of the events.
  *
  * @module
  */
@@ -16,10 +16,7 @@ export interface RecognizedEvent<U> {
   user: U;
   alias: string;
   claims: BindIdClaims;
-  /**
-   * True when the ID token had no `bindid_alias` but this app had linked the user in fail-open mode:
-   * the router re-sent (or re-queued) the report with the new access token (self-heal).
-   */
+  /** Self-heal: no `bindid_alias` in the ID token, but a fail-open link here; the report went again with the new token. */
   healed: boolean;
 }
 
@@ -27,10 +24,8 @@ export interface RecognizedEvent<U> {
 export interface LinkFailedEvent {
   req: Request;
   /**
-   * Why: a failed password check, the attempt limit, BindID refusing or unreachable, a one-to-one
-   * conflict (`already_linked`: the app's link registry, `ERR_BINDID_ALREADY_LINKED`, or BindID's 409,
-   * `ERR_BINDID_REJECTED` with `upstreamStatus` 409), "not me", or an ID token whose `bindid_alias` this library cannot use (`invalid_alias`:
-   * set by another app of the same BindID tenant, never "fixed"; the user was shown an error page).
+   * Why. `already_linked`: the app's link registry (`ERR_BINDID_ALREADY_LINKED`) or BindID (409) refused a
+   * second link; `cancelled`: "not me"; `invalid_alias`: an ID token's unusable `bindid_alias` (never "fixed").
    */
   reason: 'bad_credentials' | 'too_many_attempts' | 'feedback_failed' | 'already_linked' | 'cancelled' | 'invalid_alias';
   sub: string;
@@ -48,22 +43,12 @@ export interface UnlinkedEvent<U> {
   result: FeedbackResult;
 }
 
-/**
- * The payload of each event hook, by the hook's name: `BindIdEvents<User>['onLinked']` is what
- * `onLinked` receives. The hooks are options of `bindIdRouter`, `BindIdStrategy` and
- * `sendAuthenticationPerformed` (docs/events.md); the outbox worker's own are in `express-bindid/outbox`.
- */
+/** The payload of each event hook by its name: `BindIdEvents<User>['onLinked']` is what `onLinked` receives (docs/events.md). */
 export interface BindIdEvents<U = Express.User> {
-  /** A new user was linked (the report accepted, or queued in fail-open mode). */
   onLinked: LinkedEvent<U>;
-  /** A report to BindID failed. */
   onFeedbackError: FeedbackErrorEvent;
-  /** A sign-in or confirmation did not link. */
   onLinkFailed: LinkFailedEvent;
-  /** A returning BindID user was recognised (by alias, or self-healed). */
   onRecognized: RecognizedEvent<U>;
-  /** The signed-in user unlinked BindID. */
   onUnlinked: UnlinkedEvent<U>;
-  /** Fail-open signed a user in and queued the report. */
   onReportQueued: ReportQueuedEvent;
 }

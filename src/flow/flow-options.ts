@@ -1,6 +1,5 @@
 /**
- * The options of the sign-in flow, the same for every door that offers it (`bindIdRouter`,
- * `BindIdStrategy`): their types, their names, and reading them once into {@link FlowSettings}.
+ * The options of the sign-in flow, the same for every door (`bindIdRouter`, `BindIdStrategy`).
  *
  * @module
  */
@@ -8,7 +7,7 @@ import type { Request } from 'express';
 import { type ConfirmSettings, type ConfirmUserTypes, REPORT_OPTIONS, readConfirmSettings } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, pick, readSchemaOf } from '../internal/option-schema.js';
+import { option, type OptionsOf, pick, readSchemaOf, type SettingsOf } from '../internal/option-schema.js';
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
 import { assertOneEnvironment } from '../oidc/bindid-hosts.js';
 import { BindIdOidcClient } from '../oidc/bindid-oidc-client.js';
@@ -18,11 +17,7 @@ import { type BindIdClaims, DEFAULT_PENDING_TTL_SECONDS } from '../session/pendi
 import { sanitizeReturnTo } from '../session/return-to.js';
 import type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from './flow-events.js';
 
-/**
- * Return this from `findUserByAlias` when the app revoked the link of this alias (for example after a
- * password reset): instead of signing in, the user confirms with their password again and the link
- * is reported again.
- */
+/** Return this from `findUserByAlias` when the app revoked the link (after a password reset, say): the user confirms with their password again. */
 export const CONFIRM_AGAIN: unique symbol = Symbol.for('express-bindid.confirm-again');
 
 /** What `findUserByAlias` may return. */
@@ -35,17 +30,9 @@ export interface FlowUserTypes<U> extends ConfirmUserTypes<U> {
   onUnlinked: (event: UnlinkedEvent<U>) => unknown;
 }
 
-/**
- * The options of the BindID sign-in flow, declared once for every door that offers it
- * (`bindIdRouter`, `BindIdStrategy`): BindID's hosts and the app's client, the authorization
- * request, the returning user's lookup, and what the flow reports itself (fail-open self-heal,
- * unlinking: the report options, shared with the confirmation).
- */
+/** The flow's options; the report options are the confirmation's (self-heal and unlinking report too). */
 export const FLOW_OPTIONS = {
-  /**
-   * BindID's issuer (sign-in host, no trailing slash: one is removed), e.g. `BINDID_HOSTS.sandbox.issuer`
-   * (`https://signin.bindid-sandbox.io`); for the emulator `emu.issuer`. `https:` (plain `http:` only for localhost).
-   */
+  /** BindID's sign-in host, e.g. `BINDID_HOSTS.sandbox.issuer`, or the emulator's `emu.issuer`. `https:` (plain `http:` only for localhost). */
   issuer: option.baseUrl('https://signin.bindid-sandbox.io'),
   /** The BindID client ID of the app (from the BindID admin portal). */
   clientId: option.requiredString('the client ID from the BindID admin portal'),
@@ -53,18 +40,15 @@ export const FLOW_OPTIONS = {
   clientSecret: option.requiredCustom<string, string>(readClientSecret),
   ...REPORT_OPTIONS,
   /**
-   * Find the app user whose alias BindID returned. Return `null`/`undefined`/`false` for none (deleted,
-   * disabled): the sign-in is refused (`ERR_BINDID_UNKNOWN_ALIAS`). Return {@link CONFIRM_AGAIN} when
-   * the app revoked this link (after a password reset, say): the user must confirm with their password again.
+   * The app user whose alias BindID returned; `null`/`undefined`/`false` for none (deleted, disabled):
+   * refused (`ERR_BINDID_UNKNOWN_ALIAS`); {@link CONFIRM_AGAIN} when the app revoked this link.
    */
   findUserByAlias: option.requiredUserFn('lookup', '(alias) => the user whose alias it is, or null'),
   /** OIDC scopes. Default `openid email`; must include `openid`. Or give `authorizationParams.scope` (not both). */
   scope: option.together<string>("`'openid email'`"),
   /**
-   * Extra parameters of every authorization request (`acr_values`, `login_hint`, `prompt`, `display`,
-   * `bindid_custom_message`, `bindid_aux_link`, `bindid_aux_link_title`, `scope`), checked here.
-   * `state`, `nonce`, `redirect_uri`, PKCE, `client_id` and `response_type` cannot be set.
-   * `acr_values: 'ts.bindid.iac.email'` makes BindID verify the email.
+   * Extra parameters of every authorization request, allow-listed (`AuthorizationParams`); the protocol's own
+   * (`state`, `nonce`, PKCE...) cannot be set. `acr_values: 'ts.bindid.iac.email'` makes BindID verify the email.
    */
   authorizationParams: option.together<AuthorizationParams>('none'),
   /**
@@ -93,53 +77,38 @@ export const FLOW_OPTIONS = {
 /** Options of the BindID sign-in flow, taken by `bindIdRouter` and `BindIdStrategy` alike. */
 export interface FlowOptions<U = Express.User> extends OptionsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>> {}
 
+/** The options read here whose settings the flow keeps as they are (in the order they are checked). */
+const KEPT = [
+  'findUserByAlias',
+  'defaultReturnTo',
+  'pkce',
+  'pendingTtlSeconds',
+  'httpTimeoutMs',
+  'authorizationParamsFor',
+  'onRecognized',
+  'onLinkFailed',
+  'onUnlinked',
+] as const;
+
 /** The flow's settings, read once. @internal */
-export interface FlowSettings<U> {
+export interface FlowSettings<U> extends Pick<SettingsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>>, (typeof KEPT)[number]> {
   readonly baseUrl: string;
   readonly appOrigin: string;
-  readonly defaultReturnTo: string;
-  readonly pendingTtlSeconds: number;
   readonly oidc: BindIdOidcClient;
   /** Where the sign-in in flight waits for BindID's callback: a sealed cookie, no server-side state. */
   readonly transactionCookie: TransactionCookie;
-  readonly authorizationParamsFor: FlowOptions<U>['authorizationParamsFor'];
-  readonly findUserByAlias: FlowOptions<U>['findUserByAlias'];
-  readonly onRecognized: ((event: RecognizedEvent<U>) => unknown) | undefined;
-  readonly onLinkFailed: ((event: LinkFailedEvent) => unknown) | undefined;
-  readonly onUnlinked: ((event: UnlinkedEvent<U>) => unknown) | undefined;
   /** The reports, the shared store, the link registry and fail-open: the confirmation's settings. */
   readonly link: ConfirmSettings<U>;
 }
 
-/**
- * Read the flow's options from `o` (a factory's reader), with the app's origin and the redirect URI
- * the door registers at BindID (each door reads them its own way), and the report client the door
- * already built (or none: one from `clientSecret` + `apiUrl`).
- */
+/** Read the flow's options from a door's reader, with the door's own `baseUrl`, redirect URI and report client (else one from `apiUrl`). */
 export function readFlowSettings<U>(
   o: OptionReader,
   { baseUrl, redirectUri }: { baseUrl: string; redirectUri: string },
   client?: SessionFeedbackClient,
 ): FlowSettings<U> {
-  const { issuer, clientId, clientSecret, findUserByAlias, defaultReturnTo, pkce, pendingTtlSeconds, httpTimeoutMs, ...hooks } = readSchemaOf<
-    FlowUserTypes<U>
-  >()(
-    o,
-    pick(FLOW_OPTIONS, [
-      'issuer',
-      'clientId',
-      'clientSecret',
-      'findUserByAlias',
-      'defaultReturnTo',
-      'pkce',
-      'pendingTtlSeconds',
-      'httpTimeoutMs',
-      'authorizationParamsFor',
-      'onRecognized',
-      'onLinkFailed',
-      'onUnlinked',
-    ]),
-  );
+  const { issuer, clientId, clientSecret, ...kept } = readSchemaOf<FlowUserTypes<U>>()(o, pick(FLOW_OPTIONS, ['issuer', 'clientId', 'clientSecret', ...KEPT]));
+  const { defaultReturnTo, pkce, httpTimeoutMs } = kept;
   if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
     throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
   }
@@ -155,17 +124,14 @@ export function readFlowSettings<U>(
     pkce,
     metadata: readStaticMetadata(o, 'metadata', issuer),
   });
-  const link = readConfirmSettings<U>(o, client ?? reportClient(o, clientSecret));
+  const link = readConfirmSettings<U>(o, client ?? new SessionFeedbackClient({ clientSecret, apiUrl: o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io') }));
   assertOneEnvironment(o, issuer, link.client.apiUrl);
   return {
+    ...kept,
     baseUrl,
     appOrigin: new URL(baseUrl).origin,
-    defaultReturnTo,
-    pendingTtlSeconds,
     oidc,
     transactionCookie: new TransactionCookie(clientSecret, new URL(redirectUri).protocol === 'https:'),
-    findUserByAlias,
-    ...hooks,
     link,
   };
 }
@@ -175,11 +141,6 @@ function readClientSecret(o: OptionReader, key: string): string {
   const secret = o.requiredString(key, 'process.env.BINDID_CLIENT_SECRET');
   if (secret.trim() !== secret) throw o.error(key, 'has leading or trailing whitespace; trim it');
   return secret;
-}
-
-/** The client of the flow's reports, from `clientSecret` and `apiUrl` (BindID's API host). */
-function reportClient(o: OptionReader, clientSecret: string): SessionFeedbackClient {
-  return new SessionFeedbackClient({ clientSecret, apiUrl: o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io') });
 }
 
 /** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */

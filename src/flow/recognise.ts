@@ -1,6 +1,5 @@
 /**
- * A returning BindID user (an ID token with a usable `bindid_alias`): the app's `findUserByAlias`
- * decides whom it is, or that the link was revoked (`CONFIRM_AGAIN`: the password again).
+ * A returning BindID user: the app's `findUserByAlias` decides whom it is, or that the link was revoked.
  *
  * @module
  */
@@ -12,11 +11,7 @@ import { CONFIRM_AGAIN, type FlowSettings } from './flow-options.js';
 
 const log = logger('login');
 
-/**
- * The app user of `alias`, or `'confirm-again'` when the app revoked the link.
- *
- * @throws BindIdStateError `ERR_BINDID_UNKNOWN_ALIAS` (403) when the alias maps to no user.
- */
+/** The app user of `alias`, `'confirm-again'` when the app revoked the link; `ERR_BINDID_UNKNOWN_ALIAS` (403) for none. */
 export async function recognise<U>(settings: FlowSettings<U>, req: Request, alias: string, claims: BindIdClaims): Promise<U | 'confirm-again'> {
   const user = await settings.findUserByAlias(alias, claims, req);
   if (user === CONFIRM_AGAIN) {

@@ -1,7 +1,6 @@
 /**
- * Fail-open self-heal, at a callback whose ID token has no `bindid_alias`: if this app linked the
- * BindID user in fail-open mode (a self-heal record for the `sub`, confirmed by the link registry)
- * and the app still maps the alias to a user, re-send the report with the new access token.
+ * Fail-open self-heal: an ID token without `bindid_alias` of a user this app linked in fail-open mode
+ * (a self-heal record, confirmed by the link registry) re-sends the report with the new access token.
  *
  * @module
  */
@@ -20,11 +19,7 @@ import { CONFIRM_AGAIN, type FlowSettings } from './flow-options.js';
 
 const log = logger('login');
 
-/**
- * Resolves the user to sign in once BindID accepted the re-sent report, or once it is queued again
- * in `outbox` (fail-open's) while BindID is still down; `undefined` (the password is asked, as for
- * any new user) in every other case.
- */
+/** The user to sign in once BindID accepted the report or, while it is down, it is queued again; else `undefined` (the password is asked). */
 export async function selfHeal<U>(
   flow: FlowSettings<U>,
   req: Request,
@@ -62,28 +57,29 @@ export async function selfHeal<U>(
     const queued = await queueAgain(flow, req, outbox, result, report, err);
     return queued ? { user, alias: record.alias } : undefined;
   }
-  // Delivered with the new token: the old queued report (if any) and the record are done with.
-  await outbox.remove(outboxId(sub, record.alias)).catch(() => log('could not remove a healed outbox item'));
-  await settings.store.delete(healKey(sub)).catch(() => log('could not remove a self-heal record'));
+  await forgetHeal(flow, outbox, sub, record.alias, 'healed');
   log('self-heal of sub %s: report re-sent with the new token', printable(sub));
   return { user, alias: record.alias };
 }
 
 /**
- * A fail-open sign-in whose ID token carries `alias`: if a self-heal record waits for this `sub` and
- * this alias, BindID has it, so the record and its queued report (if any) are done with: neither
- * self-heal nor the outbox worker may send `authentication_performed` again for an alias BindID
- * already returns.
+ * An ID token carrying the alias a self-heal record waits for: BindID has it, so the record and its queued
+ * report go; nothing may send `authentication_performed` again for an alias BindID already returns.
  */
 export async function settleHeal<U>(flow: FlowSettings<U>, sub: string, alias: string, outbox: Outbox): Promise<void> {
   const record = await readHealRecord(flow.link.store, sub);
   if (record?.alias !== alias) return;
-  await outbox.remove(outboxId(sub, alias)).catch(() => log('could not remove a settled outbox item'));
-  await flow.link.store.delete(healKey(sub)).catch(() => log('could not remove a settled self-heal record'));
+  await forgetHeal(flow, outbox, sub, alias, 'settled');
   log('sub %s signed in with the alias its self-heal record waited for: settled, nothing re-sent', printable(sub));
 }
 
-/** BindID is still down: queue the report again with the new token. False when the outbox failed. */
+/** The self-heal record of `sub` and its queued report (if any) are done with. */
+async function forgetHeal<U>(flow: FlowSettings<U>, outbox: Outbox, sub: string, alias: string, why: 'healed' | 'settled'): Promise<void> {
+  await outbox.remove(outboxId(sub, alias)).catch(() => log('could not remove a %s outbox item', why));
+  await flow.link.store.delete(healKey(sub)).catch(() => log('could not remove a %s self-heal record', why));
+}
+
+/** Queue the report again with the new token; false when the outbox failed. */
 async function queueAgain<U>(
   flow: FlowSettings<U>,
   req: Request,

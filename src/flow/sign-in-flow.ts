@@ -1,9 +1,6 @@
 /**
- * `SignInFlow`: the one BindID sign-in behind every door. `bindIdRouter`'s routes and
- * `BindIdStrategy` are adapters: they call {@link SignInFlow.start}, {@link SignInFlow.startUnlink}
- * and {@link SignInFlow.complete}, and map the {@link SignInOutcome} to a response (the router) or to
- * passport's `success`/`redirect`/`error` (the strategy). A promise about signing in (single-use
- * state, the alias policy, self-heal, unlinking, events) is therefore written once, here.
+ * The one BindID sign-in behind every door: the router's routes and `BindIdStrategy` map its outcome
+ * to a response, so a promise about signing in is written once, here.
  *
  * @module
  */
@@ -40,11 +37,7 @@ export type SignInOutcome<U> =
 export class SignInFlow<U> {
   constructor(readonly settings: FlowSettings<U>) {}
 
-  /**
-   * Start a sign-in: the transaction (state, nonce, PKCE, `returnTo`) into its sealed cookie, nothing
-   * on the server; resolves the BindID URL to redirect to. `returnTo` is untrusted (a query
-   * parameter): kept only if same-origin.
-   */
+  /** Start a sign-in: resolves the BindID URL to redirect to. `returnTo` is untrusted: kept only if same-origin. */
   async start(req: Request, returnTo: unknown): Promise<string> {
     requireServerSession(req); // now, not after the user went through BindID
     requirePassport(req);
@@ -55,10 +48,7 @@ export class SignInFlow<U> {
     return this.#keep(req, transaction, url);
   }
 
-  /**
-   * Start unlinking BindID from the signed-in `user` (the door checked the form's CSRF token and
-   * origin): a fresh BindID sign-in whose callback must carry this user's alias.
-   */
+  /** Start unlinking (the door checked CSRF and origin): a fresh BindID sign-in whose callback must carry `user`'s alias. */
   async startUnlink(req: Request, user: U, returnTo: unknown): Promise<string> {
     requireServerSession(req);
     requirePassport(req);
@@ -66,7 +56,7 @@ export class SignInFlow<U> {
     return this.#keep(req, transaction, url);
   }
 
-  /** Complete the sign-in this browser session started, from BindID's redirect back (`req`'s query). */
+  /** Complete the sign-in this browser session started, from BindID's redirect back. */
   async complete(req: Request): Promise<SignInOutcome<U>> {
     requireServerSession(req);
     const { transactionCookie, link } = this.settings;
@@ -131,9 +121,8 @@ export class SignInFlow<U> {
   }
 
   /**
-   * Keep the transaction in its sealed cookie (no server-side state) for the redirect to BindID,
-   * bound to this browser: a `__Host-` cookie whose SHA-256 it holds (none on plain-http loopback),
-   * which the pending login carries on to the confirmation.
+   * The transaction into its sealed cookie, bound to this browser by a `__Host-` cookie whose SHA-256 it
+   * holds (none on plain-http loopback), a binding the pending login carries on to the confirmation.
    */
   #keep(req: Request, transaction: AuthTransaction, url: string): string {
     const browser = bindBrowser(req, bindsBrowser(this.settings.baseUrl));

@@ -1,14 +1,13 @@
 /**
- * BindID's hosts per environment: the sign-in host (the OpenID issuer, the `iss` of every ID token)
- * and the API host (`/session-feedback`). Evidence and confidence: docs/bindid-hosts.md.
+ * BindID's hosts per environment. Evidence and confidence: docs/bindid-hosts.md.
  *
  * @module
  */
 import type { OptionReader } from '../internal/option-reader.js';
 
-/** The two hosts of one BindID environment, as `issuer` and `apiUrl` options take them. */
+/** The two hosts of one BindID environment. */
 export interface BindIdHosts {
-  /** The sign-in host: OpenID issuer (`/authorize`, `/token`, `/jwks`), no trailing slash. */
+  /** The sign-in host: the OpenID issuer, the `iss` of every ID token. */
   readonly issuer: string;
   /** The API host: `/session-feedback`. */
   readonly apiUrl: string;
@@ -18,11 +17,8 @@ export interface BindIdHosts {
 export type BindIdEnvironment = 'sandbox' | 'production' | 'productionEu';
 
 /**
- * BindID's hosts per environment, to spread into the router's options
- * (`bindIdRouter({ ...BINDID_HOSTS.production, clientId, ... })`) or to pick from
- * (`issuer: BINDID_HOSTS.productionEu.issuer`). An explicit `issuer` or `apiUrl` after the spread
- * overrides it, e.g. `issuer: 'https://signin.bindid.io'`, the production sign-in host of BindID's
- * older pages, if the admin portal of your tenant still names it.
+ * BindID's hosts per environment, to spread into the options (`bindIdRouter({ ...BINDID_HOSTS.production, clientId, ... })`).
+ * A later `issuer` overrides it, e.g. `'https://signin.bindid.io'` (BindID's older pages) if your tenant's admin portal names it.
  *
  * - `sandbox`: `https://signin.bindid-sandbox.io`, `https://api.bindid-sandbox.io`
  * - `production`: `https://signin.identity.security`, `https://api.bindid.io`
@@ -34,7 +30,7 @@ export const BINDID_HOSTS: Readonly<Record<BindIdEnvironment, BindIdHosts>> = Ob
   productionEu: Object.freeze({ issuer: 'https://signin.eu.identity.security', apiUrl: 'https://api.eu.bindid.io' }),
 });
 
-/** `https://signin.bindid.io`: production's sign-in host on BindID's older pages (docs/bindid-hosts.md). */
+/** Production's sign-in host on BindID's older pages (docs/bindid-hosts.md). */
 const OLDER_PRODUCTION_ISSUER = 'https://signin.bindid.io';
 
 /** The environment whose host `url` is (as `issuer` or as `apiUrl`), or `undefined` for any other host. */
@@ -44,17 +40,12 @@ export function environmentOf(url: string, side: keyof BindIdHosts): BindIdEnvir
   return (Object.keys(BINDID_HOSTS) as BindIdEnvironment[]).find((name) => BINDID_HOSTS[name][side] === origin);
 }
 
-/**
- * How `issuer` and `apiUrl` relate to BindID's environments: `mixed` when both are known hosts of
- * different environments (every report then fails with `ERR_BINDID_UNAUTHORIZED`: an access token of
- * one environment is unknown to the other's API), `partly-known` when one is a known host and the
- * other is not, `undefined` when they agree or neither is known (the emulator, a proxy).
- */
+/** `mixed`: known hosts of two environments; `partly-known`: one known host; `undefined` when they agree or neither is known (the emulator, a proxy). */
 export type EnvironmentMix =
   | { readonly kind: 'mixed'; readonly issuer: BindIdEnvironment; readonly apiUrl: BindIdEnvironment }
   | { readonly kind: 'partly-known'; readonly known: keyof BindIdHosts; readonly environment: BindIdEnvironment };
 
-/** See {@link EnvironmentMix}. */
+/** How `issuer` and `apiUrl` relate to BindID's environments. */
 export function environmentMix(issuer: string, apiUrl: string): EnvironmentMix | undefined {
   const [ofIssuer, ofApi] = [environmentOf(issuer, 'issuer'), environmentOf(apiUrl, 'apiUrl')];
   if (ofIssuer && ofApi) return ofIssuer === ofApi ? undefined : { kind: 'mixed', issuer: ofIssuer, apiUrl: ofApi };
@@ -67,9 +58,8 @@ export function environmentMix(issuer: string, apiUrl: string): EnvironmentMix |
 export const PARTLY_KNOWN_HOSTS_WARNING = 'EXPRESS_BINDID_PARTLY_KNOWN_HOSTS';
 
 /**
- * Refuse (`o.error`, naming `issuer` and `apiUrl` and the fix) an `issuer` and an `apiUrl` that are
- * known hosts of different BindID environments; warn (`process.emitWarning`, code
- * {@link PARTLY_KNOWN_HOSTS_WARNING}) when one is a known host and the other is not.
+ * Refuse hosts of two environments (an access token of one is unknown to the other's API, so every
+ * report would fail); warn when only one is a known host (a proxy of the other is fine).
  */
 export function assertOneEnvironment(o: OptionReader, issuer: string, apiUrl: string): void {
   const mix = environmentMix(issuer, apiUrl);

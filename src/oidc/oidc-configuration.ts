@@ -1,10 +1,7 @@
 /**
- * Where BindID's OpenID endpoints come from: discovery at the issuer (openid-client), or static
- * `metadata` given by the app (no discovery request at all). A discovery that shows a wrong
- * configuration (another issuer, the same with a trailing slash, a redirect, a 4xx, something other
- * than a JSON document, a missing or plain-http endpoint) is `ERR_BINDID_CONFIGURATION` (500, not
- * retryable) with a message naming the fix; only an unreachable BindID (network, timeout, 5xx, 429)
- * is the retryable `ERR_BINDID_UNAVAILABLE` (503).
+ * BindID's OpenID endpoints: by discovery at the issuer, or from static `metadata`. A discovery that
+ * shows a wrong configuration is `ERR_BINDID_CONFIGURATION` (500, not retryable, naming the fix); only
+ * an unreachable BindID (network, timeout, 5xx, 429) is the retryable `ERR_BINDID_UNAVAILABLE` (503).
  *
  * @module
  */
@@ -16,7 +13,6 @@ import { type StaticOidcMetadata, urlProblem } from './static-metadata.js';
 
 const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
 
-/** What {@link oidcConfiguration} needs. */
 export interface ConfigurationSettings {
   issuer: string;
   clientId: string;
@@ -36,18 +32,18 @@ export async function oidcConfiguration(s: ConfigurationSettings): Promise<oidc.
     [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
   };
   const auth = oidc.ClientSecretPost(s.clientSecret);
+  const timeout = Math.ceil(s.timeoutMs / 1000);
   let config: oidc.Configuration;
   if (s.metadata) {
     config = new oidc.Configuration({ ...s.metadata }, s.clientId, clientMetadata, auth);
-    config.timeout = Math.ceil(s.timeoutMs / 1000);
+    config.timeout = timeout;
     if (s.fetch) config[oidc.customFetch] = s.fetch;
     if ([s.metadata.issuer, ...ENDPOINTS.map((k) => s.metadata?.[k] ?? '')].some(isPlainHttp)) oidc.allowInsecureRequests(config);
   } else {
-    const url = new URL(s.issuer);
-    const options: oidc.DiscoveryRequestOptions = { timeout: Math.ceil(s.timeoutMs / 1000) };
+    const options: oidc.DiscoveryRequestOptions = { timeout };
     if (isPlainHttp(s.issuer)) options.execute = [oidc.allowInsecureRequests];
     if (s.fetch) options[oidc.customFetch] = s.fetch; // kept by the configuration for every later request
-    config = await oidc.discovery(url, s.clientId, clientMetadata, auth, options).catch((err: unknown) => {
+    config = await oidc.discovery(new URL(s.issuer), s.clientId, clientMetadata, auth, options).catch((err: unknown) => {
       throw discoveryError(err, s.issuer);
     });
     checkDiscovered(config.serverMetadata(), s.issuer);
@@ -66,13 +62,11 @@ function isPlainHttp(value: string): boolean {
 /** The discovered document must name exactly the configured issuer and give three https endpoints. */
 function checkDiscovered(metadata: oidc.ServerMetadata, issuer: string): void {
   if (metadata.issuer !== issuer) {
-    const slash = metadata.issuer.replace(/\/$/, '') === issuer;
+    if (metadata.issuer.replace(/\/$/, '') !== issuer) throw otherIssuer(issuer, metadata.issuer);
     throw configurationError(
       issuer,
-      slash
-        ? `names the issuer ${issuer}/ (with a trailing slash), but BindID's ID tokens name it without one, so every sign-in would fail. ` +
-            'Check that issuer is BindID\'s sign-in host (BINDID_HOSTS); if the tokens of this server really end with a slash, give static `metadata` with that issuer.'
-        : `names another issuer (${printableUrl(metadata.issuer)}). Set issuer to BindID's sign-in host exactly (BINDID_HOSTS), or give static \`metadata\`.`,
+      `names the issuer ${issuer}/ (with a trailing slash), but BindID's ID tokens name it without one, so every sign-in would fail. ` +
+        'Check that issuer is BindID\'s sign-in host (BINDID_HOSTS); if the tokens of this server really end with a slash, give static `metadata` with that issuer.',
       'discovery issuer mismatch',
     );
   }
@@ -89,7 +83,7 @@ function checkDiscovered(metadata: oidc.ServerMetadata, issuer: string): void {
   }
 }
 
-/** Map a failed discovery to a coded error: the configuration's fault, or BindID unavailable. */
+/** A failed discovery as a coded error: the configuration's fault, or BindID unavailable. */
 export function discoveryError(err: unknown, issuer: string): BindIdFeedbackError {
   const code = (err as { code?: unknown } | null)?.code;
   const cause = (err as { cause?: unknown } | null)?.cause;
@@ -120,12 +114,7 @@ export function discoveryError(err: unknown, issuer: string): BindIdFeedbackErro
     );
   }
   if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
-    const found = (cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer;
-    return configurationError(
-      issuer,
-      `names another issuer (${printableUrl(found)}). Set issuer to BindID's sign-in host exactly (BINDID_HOSTS), or give static \`metadata\`.`,
-      'discovery issuer mismatch',
-    );
+    return otherIssuer(issuer, (cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer);
   }
   if (isUnreachable(err)) return unavailable(err, 'discovery failed');
   return configurationError(issuer, 'failed. Check issuer: it must be BindID\'s sign-in host (BINDID_HOSTS).', `discovery ${label(err)}`);
@@ -162,6 +151,14 @@ function configurationError(issuer: string, problem: string, description: string
     ErrorCode.CONFIGURATION,
     `express-bindid: BindID discovery at ${issuer}/.well-known/openid-configuration ${problem}`,
     { status: 500, retryable: false, cause: safeCause(undefined, description) },
+  );
+}
+
+function otherIssuer(issuer: string, found: unknown): BindIdFeedbackError {
+  return configurationError(
+    issuer,
+    `names another issuer (${printableUrl(found)}). Set issuer to BindID's sign-in host exactly (BINDID_HOSTS), or give static \`metadata\`.`,
+    'discovery issuer mismatch',
   );
 }
 

@@ -1,19 +1,9 @@
 /**
- * `oidcFetch(client)`: openid-client's `customFetch` on the library's HTTP seam (`http/`), for
- * BindID's discovery, token and JWKS requests. It keeps what openid-client relies on from `fetch`:
- *
- * - redirects are never followed (openid-client asks for `redirect: 'manual'`): a 3xx is answered
- *   as it is, and the caller refuses it;
- * - openid-client's timeout (`signal`) bounds the whole request, body included: an aborted request
- *   rejects with the signal's reason (a `TimeoutError`), as `fetch` does;
- * - a network failure rejects with `TypeError('fetch failed')` whose `cause` is the socket error, as
- *   `fetch` does, so that the callers' checks (`isUnreachable`) map it to `ERR_BINDID_UNAVAILABLE`;
- *
- * and adds a bound: a body over {@link MAX_RESPONSE_BYTES} is refused (`ResponseTooLargeError`, not
- * a network failure). Nothing of the request (client secret, code, tokens) goes into an error.
- *
- * Why not `fetch`: Node's `fetch` (undici) costs about 1.2 ms of CPU per token request where
- * `node:https` costs about 0.14 ms (BENCHMARKS.md, signin profile).
+ * openid-client's `customFetch` on the HTTP seam, keeping what openid-client relies on from `fetch`: no
+ * redirect followed (a 3xx is answered as it is), the `signal` bounds the whole request and an abort
+ * rejects with its reason, a network failure is `TypeError('fetch failed')` (so `isUnreachable` maps it
+ * to `ERR_BINDID_UNAVAILABLE`). Added: a body bound. Nothing of the request goes into an error.
+ * Why not `fetch`: undici costs about 1.2 ms of CPU per token request, `node:https` 0.14 ms (BENCHMARKS.md).
  *
  * @module
  */
@@ -26,7 +16,6 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** Statuses whose response has no body in the Fetch API. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-/** A Fetch-compatible function for openid-client over `client`. */
 export function oidcFetch(client: HttpClient): CustomFetch {
   return async (url, options) => {
     // openid-client always gives its timeout as a signal; 30 s (its default) should one be missing.

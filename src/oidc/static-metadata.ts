@@ -1,51 +1,50 @@
 /**
- * The `metadata` option: OpenID provider metadata given by hand instead of discovery, read and
- * checked at the factory. Kept apart from `oidc-configuration.ts` so the public types never reach
- * openid-client's (which is bundled, not a dependency: docs/architecture.md, "Module format").
+ * The `metadata` option. Apart from `oidc-configuration.ts` so the public types never reach
+ * openid-client's (bundled, not a dependency: docs/architecture.md, "Module format").
  *
  * @module
  */
 import { isLoopback } from '../internal/is-loopback.js';
-import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema } from '../internal/option-schema.js';
 
-/** OpenID provider metadata given by hand instead of discovery: all four, or none. */
-export interface StaticOidcMetadata {
-  /** The exact `iss` of BindID's ID tokens: the `issuer` option, optionally with a trailing slash. */
-  issuer: string;
-  /** E.g. `https://signin.bindid-sandbox.io/authorize`. */
-  authorization_endpoint: string;
-  /** E.g. `https://signin.bindid-sandbox.io/token`. */
-  token_endpoint: string;
-  /** E.g. `https://signin.bindid-sandbox.io/jwks`. */
-  jwks_uri: string;
+/** One URL of the metadata: see {@link urlProblem}. */
+function endpoint() {
+  return option.requiredCustom<string, string>((o, key) => {
+    const problem = urlProblem(o.raw(key));
+    if (problem !== undefined) throw o.error(key, problem);
+    return o.raw(key) as string;
+  });
 }
 
-export const STATIC_METADATA_KEYS: KnownKeys<StaticOidcMetadata> = {
-  issuer: true,
-  authorization_endpoint: true,
-  token_endpoint: true,
-  jwks_uri: true,
+const METADATA_OPTIONS = {
+  /** The exact `iss` of BindID's ID tokens: the `issuer` option, optionally with a trailing slash. */
+  issuer: endpoint(),
+  /** E.g. `https://signin.bindid-sandbox.io/authorize`. */
+  authorization_endpoint: endpoint(),
+  /** E.g. `https://signin.bindid-sandbox.io/token`. */
+  token_endpoint: endpoint(),
+  /** E.g. `https://signin.bindid-sandbox.io/jwks`. */
+  jwks_uri: endpoint(),
 };
+
+/** OpenID provider metadata given by hand instead of discovery: all four, or none. */
+export interface StaticOidcMetadata extends OptionsOf<typeof METADATA_OPTIONS> {}
 
 /** Read the `metadata` option at the factory: all four URLs or none, https unless loopback. */
 export function readStaticMetadata(o: OptionReader, key: string, issuer: string): StaticOidcMetadata | undefined {
   if (!o.has(key)) return undefined;
-  const m = o.nested(key, STATIC_METADATA_KEYS);
-  const names = Object.keys(STATIC_METADATA_KEYS) as Array<keyof StaticOidcMetadata>;
+  const m = o.nested(key, METADATA_OPTIONS);
+  const names = Object.keys(METADATA_OPTIONS);
   const missing = names.filter((name) => !m.has(name));
   if (missing.length > 0) {
     throw o.error(key, `needs all four of ${names.join(', ')} (missing: ${missing.join(', ')}); leave it out to use discovery`);
   }
-  const out = {} as StaticOidcMetadata;
-  for (const name of names) {
-    const problem = urlProblem(m.raw(name));
-    if (problem !== undefined) throw m.error(name, problem);
-    out[name] = m.raw(name) as string;
-  }
-  if (out.issuer.replace(/\/$/, '') !== issuer) {
+  const metadata = readSchema(m, METADATA_OPTIONS);
+  if (metadata.issuer.replace(/\/$/, '') !== issuer) {
     throw m.error('issuer', `must be the issuer option (${issuer}), as BindID's ID tokens name it in iss`);
   }
-  return out;
+  return metadata;
 }
 
 /** Why `value` is not a usable endpoint URL (https, or http on loopback; no credentials or fragment), if it is not. */
@@ -63,4 +62,3 @@ export function urlProblem(value: unknown): string | undefined {
   if (url.username || url.password || url.hash) return 'must not contain credentials or a fragment';
   return undefined;
 }
-

@@ -1,18 +1,8 @@
 /**
- * `bindIdRouter(options)`: the whole BindID sign-in flow as one Express request handler.
- *
- * - `GET  /login/bindid`           start (`login-route.ts`).
- * - `GET  /bindid/callback`        code exchange, sign-in by alias or pending login (`callback-route.ts`).
- * - `GET  /bindid/confirm`         the confirm page (`confirm-route.ts`).
- * - `POST /bindid/confirm`         password check, report to BindID, sign-in (`confirm-route.ts`).
- * - `POST /bindid/confirm/cancel`  discard the pending login (`cancel-route.ts`).
- * - `POST /bindid/unlink`          unlink BindID from the signed-in user's account (`unlink-route.ts`).
- *
- * Mount it at the root of the app, after express-session and passport:
- * `app.use(bindIdRouter({ ... }))`. Its paths are absolute app paths: they appear as they are in the
- * redirect URI, the page's form actions and the redirects. Express matches a handler mounted under a
- * prefix (`app.use('/auth', ...)`) on the path after the prefix, so there the paths would be matched
- * as `/auth/login/bindid` and so on but every link would miss the prefix: don't.
+ * `bindIdRouter(options)`: the whole BindID sign-in flow as one Express request handler, one file per
+ * route. Mount it at the app's root, after express-session and passport: its paths are absolute (the
+ * redirect URI, the form actions and the redirects use them as they are), so under a prefix
+ * (`app.use('/auth', ...)`) Express would match `/auth/login/bindid` while every link missed the prefix.
  *
  * @module
  */
@@ -32,46 +22,27 @@ import { unlinkRoute } from './unlink-route.js';
 import { warnAboutSessionCookie } from './session-cookie-warning.js';
 import { singletonStrategyCheck } from './strategy-check.js';
 
-export {
-  type AliasLookup,
-  type BindIdRouterOptions,
-  type BindIdRouterPaths,
-  CONFIRM_AGAIN,
-  type LinkFailedEvent,
-  type PassportLike,
-  type RecognizedEvent,
-  ROUTER_OPTIONS,
-  type UnlinkedEvent,
-} from './router-options.js';
+export type { LinkFailedEvent } from '../flow/flow-events.js';
+export type { BindIdRouterOptions } from './router-options.js';
 export { warnAboutSessionCookie } from './session-cookie-warning.js';
 
-/**
- * What {@link bindIdRouter} returns: a request handler (not a `Router`: it takes no routes of the
- * app), and the worker of its outbox. It answers its own paths and calls `next()` for every other
- * request.
- */
+/** What {@link bindIdRouter} returns: a request handler that answers its own paths and calls `next()` for any other, and its outbox worker. */
 export type BindIdRouter = RequestHandler & {
   /**
-   * The worker delivering reports queued by `failureMode: 'open'` (already started unless
-   * `outboxWorker.start` is false); `undefined` in fail-closed mode or with `outboxWorker: false`.
-   * Stop it on shutdown: `await router.outboxWorker?.stop()`.
+   * The worker delivering reports queued by `failureMode: 'open'`, started unless `outboxWorker.start` is false;
+   * `undefined` when fail-closed or `outboxWorker: false`. Stop it on shutdown: `await router.outboxWorker?.stop()`.
    */
   readonly outboxWorker: OutboxWorker | undefined;
 };
 
-/**
- * Build the BindID sign-in router. Options are validated here, once; discovery happens at the first
- * sign-in (and is retried if BindID was unreachable).
- */
+/** Build the BindID sign-in router. Options are checked here, once; discovery happens at the first sign-in (retried while BindID is unreachable). */
 export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>): BindIdRouter {
   const config = readRouterOptions(options);
   const { paths, flow } = config;
-  const settings = flow.link;
   const ctx: RouterContext<U> = {
     ...config,
     signIn: new SignInFlow(flow),
     responses: new RouterResponses({ ...config, defaultReturnTo: flow.defaultReturnTo, baseUrl: flow.baseUrl }),
-    // With the `passport` option the strategy was checked at start-up; the singleton is checked at the first confirm request.
     checkStrategy: config.passportGiven ? () => {} : singletonStrategyCheck(config.passport, config.strategy),
   };
 
@@ -98,8 +69,8 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
     else next();
   };
 
-  settings.failure.startWorker(); // last: a factory that throws leaves no timer behind
-  return Object.defineProperty(handler, 'outboxWorker', { value: settings.failure.worker, enumerable: true }) as BindIdRouter;
+  flow.link.failure.startWorker(); // last: a factory that throws leaves no timer behind
+  return Object.defineProperty(handler, 'outboxWorker', { value: flow.link.failure.worker, enumerable: true }) as BindIdRouter;
 }
 
 /** A request path as the router's routes compare it: lower-cased, without one trailing slash. */

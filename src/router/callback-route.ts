@@ -1,8 +1,6 @@
 /**
- * `GET /bindid/callback`: the flow completes the sign-in (`SignInFlow.complete`), and this maps its
- * outcome to the router's answer: a returning (or self-healed) user is signed in (`req.login`, one
- * new session id) and sent to `returnTo`; a new BindID user (or a revoked link) goes to the confirm
- * page; an unlink returns to `returnTo`. Every refusal is a coded error for the app's error handler.
+ * `GET /bindid/callback`: the flow's outcome as the router's answer. Every refusal is a coded error
+ * for the app's error handler.
  *
  * @module
  */
@@ -12,7 +10,6 @@ import { logIn } from '../session/regenerate-session.js';
 import { asyncRoute, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 
-/** The handler of the callback path. */
 export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     const outcome = await ctx.signIn.complete(req);

@@ -1,57 +1,22 @@
 /**
- * The confirm page: the one screen this library shows to people. A plain, accessible HTML page with
- * no scripts and no external assets; every string can be overridden (`messages`), or the whole page
- * replaced through the `render` hook of the login router.
+ * The confirm page, the one screen this library shows to people: its strings, its model, the default page.
  *
  * @module
  */
 import type { Request, Response } from 'express';
 import type { BindIdClaims } from '../session/pending-login.js';
 
-/** Every user-visible string of the default pages. `{identity}` is replaced by the BindID email or phone number, in full. */
-export interface ConfirmPageMessages {
+/** The default (English) strings, which also declare the keys of {@link ConfirmPageMessages}. */
+const ENGLISH = {
   /** `lang` attribute of the page. */
-  lang: string;
-  title: string;
-  intro: string;
-  /** Shown when the ID token has a verified email or phone number: which BindID identity is being linked. */
-  identity: string;
-  /**
-   * Shown instead when BindID gave no verified email or phone number: the page cannot say who signed
-   * in, so it says so (and that "not me" is the answer when the user did not just sign in).
-   */
-  noIdentity: string;
-  usernameLabel: string;
-  passwordLabel: string;
-  submit: string;
-  cancel: string;
-  /** The one message for every failed password check (unknown user, wrong password, locked...). */
-  invalidCredentials: string;
-  /** BindID could not be reached: nothing was linked, the user may try again. */
-  unavailable: string;
-  /** BindID refused the link (an expired sign-in...): nothing was linked, start again. */
-  rejected: string;
-  /**
-   * The account is already linked to another BindID identity, or this identity to another account
-   * (the app's link registry or BindID refused, 409): nothing was linked, and starting again would
-   * be refused the same way, so it says what to do instead.
-   */
-  alreadyLinked: string;
-  expiredTitle: string;
-  /** No pending sign-in: expired, used, cancelled or too many attempts. */
-  expired: string;
-  /** The link back to "Sign in with BindID". */
-  startOver: string;
-}
-
-/** The default (English) strings. */
-export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.freeze({
   lang: 'en',
   title: 'Confirm your account',
   intro:
     'This is the first time you sign in here with BindID. Enter your username and password once to link ' +
     'BindID to your account. Next time, BindID alone is enough.',
+  /** Shown when the ID token has a verified email or phone number: which BindID identity is being linked. */
   identity: 'BindID account: {identity}',
+  /** Shown instead when BindID gave no verified email or phone number: the page cannot say who signed in, and says so. */
   noIdentity:
     'BindID gave no verified email or phone number for this sign-in, so this page cannot show who signed in. ' +
     'If you did not just sign in with BindID on this device, choose "This is not me".',
@@ -59,24 +24,34 @@ export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.fr
   passwordLabel: 'Password',
   submit: 'Confirm and sign in',
   cancel: 'This is not me',
+  /** The one message for every failed password check (unknown user, wrong password, locked...). */
   invalidCredentials: 'Invalid username or password.',
+  /** BindID could not be reached: nothing was linked, the user may try again. */
   unavailable: 'BindID could not be reached, so nothing was linked. Please try again in a moment.',
+  /** BindID refused the link (an expired sign-in...): nothing was linked, start again. */
   rejected: 'BindID did not accept this link, so nothing was linked.',
+  /** The account or this identity is linked elsewhere (409): starting again would be refused the same way, so it says what to do instead. */
   alreadyLinked:
     'Nothing was linked: this account is already linked to another BindID identity, or this BindID identity to another ' +
     'account. Sign in with your password, or with the BindID identity already linked. To link this one instead, unlink ' +
     'BindID from the account first, or contact support.',
   expiredTitle: 'This sign-in can no longer be confirmed',
+  /** No pending sign-in: expired, used, cancelled or too many attempts. */
   expired: 'It expired, or it was already confirmed or cancelled. To sign in, start again.',
+  /** The link back to "Sign in with BindID". */
   startOver: 'Sign in with BindID',
-});
+};
+type English = typeof ENGLISH;
+
+/** Every user-visible string of the default pages. `{identity}` is replaced by the BindID email or phone number, in full. */
+export interface ConfirmPageMessages extends English {}
+
+/** The default (English) strings. */
+export const DEFAULT_CONFIRM_MESSAGES: Readonly<ConfirmPageMessages> = Object.freeze(ENGLISH);
 
 /** What a confirm-page renderer receives. */
 export interface ConfirmPageModel {
-  /**
-   * `confirm`: the password form; `expired`: no pending sign-in, start again; `already-linked`: the
-   * account or the BindID identity is linked elsewhere (409), `error` says what to do instead.
-   */
+  /** `confirm`: the password form; `expired`: no pending sign-in, start again; `already-linked`: linked elsewhere (409). */
   view: 'confirm' | 'expired' | 'already-linked';
   /** HTTP status to answer with (200, 401 after a failed check, 503 when BindID is down, 400 expired, 409 already linked). */
   status: number;
@@ -91,30 +66,20 @@ export interface ConfirmPageModel {
   /** The CSRF token; put it in a hidden field named `_csrf` of both forms. */
   csrfToken?: string;
   /**
-   * The verified email (else the verified phone number) of the BindID identity being linked, in full
-   * and not escaped (escape it when you write it into HTML), if the ID token has one with
-   * `email_verified === true` (`phone_number_verified === true`). It is whoever just signed in with
-   * BindID in this browser: shown whole so that someone who finds a stranger's identity here (a
-   * sign-in planted in their browser) says "not me" instead of typing their password. An unverified
-   * address is never shown (anyone can type one at BindID); without one, show `messages.noIdentity`.
+   * The verified email (else verified phone number) of whoever just signed in with BindID here, in full and
+   * not escaped: someone who finds a stranger's identity (a planted sign-in) says "not me" instead of typing
+   * their password. Never an unverified one (anyone can type one at BindID); without one, show `messages.noIdentity`.
    */
   identity?: string;
   /** The username typed last time (after a failed attempt), to pre-fill the field. */
   username?: string;
-  /**
-   * The names under which the form posts the username and the password: the password strategy's
-   * (`createLocalStrategy`'s `usernameField` and `passwordField`). The router always sets them;
-   * default `username` and `password`.
-   */
+  /** The form's field names for the username and the password: `createLocalStrategy`'s `usernameField` and `passwordField`. */
   fields?: { readonly username: string; readonly password: string };
   /** The error to announce, if any. */
   error?: string;
 }
 
-/**
- * A render hook: write the page for `model` to `res` (status and headers are already set). A returned
- * promise is awaited; any other result is ignored.
- */
+/** A render hook: write the page for `model` to `res` (status and headers are set). A returned promise is awaited. */
 export type RenderConfirmPage = (model: ConfirmPageModel, req: Request, res: Response) => unknown;
 
 /** Escape text for HTML content and double-quoted attributes. */
@@ -123,12 +88,8 @@ export function escapeHtml(value: string): string {
 }
 
 /**
- * The verified email (else the verified phone number) of the ID token, in full: the identity of
- * whoever just signed in with BindID in this browser. Shown whole so that a victim of a planted or
- * injected sign-in sees a stranger's address, not a masked one that looks like their own at a glance
- * (`v•••m@gmail.com`). Only with `email_verified === true` (`phone_number_verified === true`): an
- * unverified address is whatever the person at BindID typed (`login_hint`), the victim's own
- * included. `undefined` when there is none (or the value is not an address or number). Escape it for HTML.
+ * `ConfirmPageModel.identity` from the ID token. In full: a masked address (`v•••m@gmail.com`) could pass for
+ * the victim's own at a glance. Only verified: an unverified one is whatever was typed at BindID (`login_hint`).
  */
 export function identityOf(claims: BindIdClaims): string | undefined {
   const email = claims.email;
@@ -142,10 +103,8 @@ export function identityOf(claims: BindIdClaims): string | undefined {
 }
 
 /**
- * The default page, as a complete HTML document: no script, no external asset (it works without
- * JavaScript and under the router's `default-src 'none'` policy), one column that fits a phone.
- * After a failed attempt the error is announced (`role="alert"`), describes the password field,
- * which gets the focus, and the username typed is kept.
+ * The default page, a complete HTML document: no script, no external asset (the router's policy is
+ * `default-src 'none'`). After a failed attempt the error is announced and the password field focused.
  */
 export function renderDefaultConfirmPage(model: ConfirmPageModel): string {
   const m = model.messages;

@@ -1,6 +1,5 @@
 /**
- * `GET /login/bindid`: start a BindID sign-in (the flow seals state, nonce and PKCE in the transaction cookie)
- * and redirect to BindID.
+ * `GET /login/bindid`: start a BindID sign-in and redirect to BindID.
  *
  * @module
  */
@@ -8,7 +7,6 @@ import type { RequestHandler } from 'express';
 import { asyncRoute, noStore } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 
-/** The handler of the login path. */
 export function loginRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     const url = await ctx.signIn.start(req, req.query.returnTo);

@@ -1,6 +1,5 @@
 /**
- * Small helpers shared by the router's routes: the async handler wrapper, `no-store` headers and
- * reading one field of the parsed form.
+ * Helpers shared by the router's routes.
  *
  * @module
  */

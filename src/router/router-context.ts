@@ -1,5 +1,5 @@
 /**
- * What every route of the router shares: the options as read once, and the pieces built from them.
+ * What every route of the router shares.
  *
  * @module
  */
@@ -12,6 +12,6 @@ import type { RouterResponses } from './router-responses.js';
 export interface RouterContext<U> extends RouterConfig<U> {
   readonly signIn: SignInFlow<U>;
   readonly responses: RouterResponses;
-  /** Throws `ERR_BINDID_STRATEGY_MISSING` while the passport instance in use has no password strategy (see `strategy-check.ts`). */
+  /** Throws `ERR_BINDID_STRATEGY_MISSING` while the passport instance has no password strategy (`strategy-check.ts`). */
   readonly checkStrategy: (req: Request) => void;
 }

@@ -1,6 +1,5 @@
 /**
- * The options of {@link bindIdRouter}, declared once (`ROUTER_OPTIONS`), and `readRouterOptions`,
- * which checks them once, when the router is built.
+ * The options of `bindIdRouter`, declared once, and their reading when the router is built.
  *
  * @module
  */
@@ -10,24 +9,14 @@ import { CONFIRM_OPTIONS } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
 import { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionRule, type OptionsOf, pick, readSchema } from '../internal/option-schema.js';
+import { option, type OptionRule, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
 import { hasStrategy } from './strategy-check.js';
-import {
-  type ConfirmPageMessages,
-  DEFAULT_CONFIRM_MESSAGES,
-  type RenderConfirmPage,
-} from './confirm-page.js';
-
-export type { AuthorizationParams } from '../oidc/authorization-params.js';
-export type { LinkFailedEvent, RecognizedEvent, UnlinkedEvent } from '../flow/flow-events.js';
-export { type AliasLookup, CONFIRM_AGAIN } from '../flow/flow-options.js';
-export { BINDID_HOSTS, type BindIdEnvironment, type BindIdHosts } from '../oidc/bindid-hosts.js';
-export type { StaticOidcMetadata } from '../oidc/static-metadata.js';
+import { type ConfirmPageMessages, DEFAULT_CONFIRM_MESSAGES, type RenderConfirmPage } from './confirm-page.js';
 
 /** The part of a passport instance the router uses. */
 export type PassportLike = Pick<Authenticator, 'authenticate'>;
 
-/** The router's paths, declared once (absolute app paths: the redirect URI, form actions and redirects use them as they are). */
+/** Absolute app paths: the redirect URI, form actions and redirects use them as they are. */
 const PATH_OPTIONS = {
   /** Default `/login/bindid`. */
   login: routePath('/login/bindid'),
@@ -41,9 +30,6 @@ const PATH_OPTIONS = {
   unlink: routePath('/bindid/unlink'),
 };
 
-/** Paths of the router's routes (absolute app paths). */
-export interface BindIdRouterPaths extends OptionsOf<typeof PATH_OPTIONS> {}
-
 /** Each string of the default page is an option of `messages`, defaulting to its English text. */
 const MESSAGE_OPTIONS = Object.fromEntries(
   Object.entries(DEFAULT_CONFIRM_MESSAGES).map(([key, text]) => [key, option.string(text)]),
@@ -52,27 +38,16 @@ const MESSAGE_OPTIONS = Object.fromEntries(
 /** The confirmation's options the router takes (all but `logIn`: the router always logs the user in; `clientSecret` is the flow's). */
 const { logIn: _logIn, clientSecret: _secret, ...ROUTER_CONFIRM_OPTIONS } = CONFIRM_OPTIONS;
 
-/**
- * The options of {@link bindIdRouter}, declared once: the sign-in flow's (`issuer`, `apiUrl`,
- * `clientId`, `clientSecret`, `findUserByAlias`, the authorization request, fail-open...), those of
- * `sendAuthenticationPerformed` that confirm a new user (`amr`, `onLinked`, `outboxWorker`...), the
- * attempt limits, and the router's own (passport, paths, the confirm page).
- */
+/** The options of `bindIdRouter`: the sign-in flow's, the confirmation's, the attempt limits and the router's own. */
 export const ROUTER_OPTIONS = {
   ...FLOW_OPTIONS,
   ...ROUTER_CONFIRM_OPTIONS,
   ...ATTEMPT_GUARD_OPTIONS,
-  /**
-   * The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`,
-   * and `returnTo` must stay on it. `https:` (plain `http:` only for localhost), without credentials, query or fragment.
-   */
+  /** The app's public origin, e.g. `https://app.example.com`: the redirect URI is `baseUrl + paths.callback`, `returnTo` stays on it. */
   baseUrl: option.baseUrl('https://app.example.com'),
   /** A ready session-feedback client (to set its timeout or retries), instead of the one built from `clientSecret` + `apiUrl`; then no `apiUrl`. */
   client: option.instance(SessionFeedbackClient, 'a SessionFeedbackClient', 'built from `clientSecret` + `apiUrl`'),
-  /**
-   * The passport instance the app configured (`new Passport()`): required when it is not the singleton.
-   * It must already have the `strategy` (checked at start-up); the singleton is checked at the first confirm request.
-   */
+  /** The passport instance the app configured, when it is not the singleton; it must already have the `strategy`. */
   passport: option.custom<PassportLike, PassportLike>('the `passport` singleton', readPassport),
   /** Name of the passport-local strategy that checks passwords (see `createLocalStrategy`). Default `bindid-local`. */
   strategy: option.string('bindid-local'),
@@ -87,18 +62,12 @@ export const ROUTER_OPTIONS = {
 /** Options of {@link bindIdRouter} (see `ROUTER_OPTIONS`). */
 export interface BindIdRouterOptions<U = Express.User> extends OptionsOf<typeof ROUTER_OPTIONS, FlowUserTypes<U>> {}
 
-/** The router's options as read once by {@link readRouterOptions}. @internal */
-export interface RouterConfig<U> {
-  /** The sign-in flow's settings (and through them the confirmation's: client, store, fail-open...). */
+/** The router's options as read once. @internal */
+export interface RouterConfig<U> extends Pick<SettingsOf<typeof ROUTER_OPTIONS>, 'passport' | 'strategy' | 'paths' | 'render' | 'messages'> {
   flow: FlowSettings<U>;
-  passport: PassportLike;
-  /** Whether the app gave `passport` (checked at start-up) or the router uses the singleton (checked at the first confirm request). */
+  /** Whether the app gave `passport` (its strategy checked at start-up), or the singleton is used (checked at the first confirm request). */
   passportGiven: boolean;
-  strategy: string;
-  paths: Required<BindIdRouterPaths>;
-  render: RenderConfirmPage | undefined;
-  messages: ConfirmPageMessages;
-  /** The attempt limits the router hands to the strategy for each confirm request (store shared with the flow). */
+  /** The attempt limits the router hands to the strategy for each confirm request. */
   guard: AttemptGuardSettings;
 }
 

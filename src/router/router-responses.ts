@@ -1,5 +1,5 @@
 /**
- * The router's answers: the confirm page (default or the app's render hook) and the final redirect.
+ * The router's answers: the confirm page and the final redirect, never cached.
  *
  * @module
  */
@@ -15,7 +15,6 @@ import type { RouterConfig } from './router-options.js';
 /** What a route gives {@link RouterResponses.page}; the rest of the model comes from the options. */
 export type PageModel = Pick<ConfirmPageModel, 'view' | 'status'> & Partial<ConfirmPageModel>;
 
-/** Answers with the confirm page and redirects to the return path, never cached. */
 export class RouterResponses {
   constructor(
     private readonly config: Pick<RouterConfig<unknown>, 'messages' | 'paths' | 'render' | 'passport' | 'strategy'> & {
@@ -24,7 +23,7 @@ export class RouterResponses {
     },
   ) {}
 
-  /** Answer with the confirm page (default or the app's render hook), never cached. */
+  /** The confirm page: the app's render hook, else the default. */
   async page(req: Request, res: Response, model: PageModel): Promise<void> {
     const { messages, paths, render } = this.config;
     const full: ConfirmPageModel = {

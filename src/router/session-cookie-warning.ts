@@ -11,14 +11,10 @@ import { printable } from '../internal/log.js';
 const HOST_PREFIX = '__Host-';
 
 /**
- * Once per router, in production: warn (process warning `EXPRESS_BINDID_SESSION_COOKIE`) when the
- * session cookie that will carry the pending BindID sign-in lacks HttpOnly, Secure (on an https
- * site) or an explicit SameSite, or, on an https site, its name lacks the `__Host-` prefix.
- *
- * express-session's `name` option is not on the request (`req.session.cookie` and `req.sessionStore`
- * do not carry it), so the name is read from the `Cookie` header: the cookie whose value is this
- * session's signed id. A first request without the cookie cannot tell the name, so the warning's
- * detail recommends the prefix whatever the name.
+ * Once per router, in production: the process warning `EXPRESS_BINDID_SESSION_COOKIE` when the session
+ * cookie lacks HttpOnly, Secure (https), an explicit SameSite, or (https) the `__Host-` prefix. The name
+ * is not on the request (express-session keeps it to itself), so it is read from the `Cookie` header;
+ * a first request without the cookie cannot tell it, so the warning recommends the prefix whatever it is.
  */
 export function warnAboutSessionCookie(req: Request, baseUrl: string): string[] {
   if (process.env.NODE_ENV !== 'production') return [];
@@ -45,10 +41,7 @@ export function warnAboutSessionCookie(req: Request, baseUrl: string): string[] 
   return problems;
 }
 
-/**
- * The name of the session cookie the browser sent with `req`: the cookie whose value is
- * express-session's signed id of this session (`s:<id>.<signature>`). `undefined` without one.
- */
+/** The name of the cookie whose value is express-session's signed id of this session (`s:<id>.<signature>`). */
 function sentSessionCookieName(req: Request): string | undefined {
   const header = req.headers?.cookie;
   const id = req.sessionID;

@@ -1,58 +1,38 @@
 /**
- * The password strategy must exist on the passport instance the router authenticates with; without
- * it passport answers a bare 500 "Unknown authentication strategy" at the confirm POST, after the
- * user typed their password. With the `passport` option the router checks at start-up (an option
- * error); with the default singleton it checks at the first confirm request, and names the app's own
- * instance (the one `passport.initialize()` put on the request) when that is another one.
+ * The password strategy must exist on the router's passport instance: else passport answers a bare
+ * 500 at the confirm POST, after the user typed their password. A given `passport` is checked at
+ * start-up; the singleton at the first confirm request (the app may register its strategy later).
  *
  * @module
  */
 import type { Request } from 'express';
 import { BindIdStateError, ErrorCode } from '../errors.js';
 
-/**
- * Whether `passport` has a strategy called `name`: `undefined` when it cannot tell (an object with
- * only `authenticate`). Reads passport's `_strategy(name)` lookup (every passport since 0.1).
- */
-export function hasStrategy(passport: unknown, name: string): boolean | undefined {
-  const lookup = (passport as { _strategy?: unknown } | null | undefined)?._strategy;
-  if (typeof lookup !== 'function') return undefined;
-  return lookup.call(passport, name) !== undefined;
+const DEFAULT_FIELDS: { readonly username: string; readonly password: string } = Object.freeze({ username: 'username', password: 'password' });
+
+/** passport's `_strategy(name)` lookup (every passport since 0.1), or `undefined` for an object with only `authenticate`. */
+function lookup(passport: unknown): ((name: string) => unknown) | undefined {
+  const find = (passport as { _strategy?: unknown } | null | undefined)?._strategy;
+  return typeof find === 'function' ? (name) => find.call(passport, name) : undefined;
 }
 
-/** The names of the credential fields a form posts to the strategy. */
-export interface CredentialFields {
-  readonly username: string;
-  readonly password: string;
+/** Whether `passport` has a strategy called `name`: `undefined` when it cannot tell. */
+export function hasStrategy(passport: unknown, name: string): boolean | undefined {
+  const find = lookup(passport);
+  return find && find(name) !== undefined;
 }
-const DEFAULT_FIELDS: CredentialFields = Object.freeze({ username: 'username', password: 'password' });
 
 /**
  * The body fields the strategy `name` of `passport` reads (`fields` of a `createLocalStrategy`, whose
  * `usernameField`/`passwordField` the confirm page must post), or `username`/`password`.
  */
-export function credentialFields(passport: unknown, name: string): CredentialFields {
-  const lookup = (passport as { _strategy?: unknown } | null | undefined)?._strategy;
-  const fields = typeof lookup === 'function' ? (lookup.call(passport, name) as { fields?: unknown } | undefined)?.fields : undefined;
-  const { username, password } = (fields ?? {}) as Partial<Record<string, unknown>>;
+export function credentialFields(passport: unknown, name: string): typeof DEFAULT_FIELDS {
+  const strategy = lookup(passport)?.(name) as { fields?: unknown } | undefined;
+  const { username, password } = (strategy?.fields ?? {}) as Partial<Record<string, unknown>>;
   return typeof username === 'string' && typeof password === 'string' ? { username, password } : DEFAULT_FIELDS;
 }
 
-/** The instance `passport.initialize()` put on the request (`req._passport.instance`, passport's default compat mode). */
-function requestPassport(req: Request): unknown {
-  return (req as { _passport?: { instance?: unknown } })._passport?.instance;
-}
-
-/** What to do about a missing strategy, as the option error and the request error say it. */
-function strategyAdvice(strategy: string): string {
-  return `pass \`passport: yourInstance\` to bindIdRouter (the instance you configured), or register createLocalStrategy on it: passport.use(createLocalStrategy({ verify })) (named "${strategy}")`;
-}
-
-/**
- * A check to run on each confirm request when the router uses the passport singleton: throws
- * `ERR_BINDID_STRATEGY_MISSING` (500) while the singleton has no strategy `strategy`. Once it is
- * found, the check costs nothing.
- */
+/** For the singleton, at each confirm request: `ERR_BINDID_STRATEGY_MISSING` (500) until the strategy is found, then nothing. */
 export function singletonStrategyCheck(passport: unknown, strategy: string): (req: Request) => void {
   let found = false;
   return (req) => {
@@ -61,11 +41,13 @@ export function singletonStrategyCheck(passport: unknown, strategy: string): (re
       found = true;
       return;
     }
-    const own = requestPassport(req);
+    // The instance `passport.initialize()` put on the request (passport's default compat mode).
+    const own = (req as { _passport?: { instance?: unknown } })._passport?.instance;
     const where =
       own !== undefined && own !== passport
         ? `the app uses its own passport instance (passport.initialize() of a new Passport()), but bindIdRouter was given no \`passport\` option, so it uses the passport module's singleton, which has no strategy "${strategy}"`
         : `passport has no strategy "${strategy}"`;
-    throw new BindIdStateError(ErrorCode.STRATEGY_MISSING, `bindIdRouter: ${where}: ${strategyAdvice(strategy)}.`, { status: 500 });
+    const advice = `pass \`passport: yourInstance\` to bindIdRouter (the instance you configured), or register createLocalStrategy on it: passport.use(createLocalStrategy({ verify })) (named "${strategy}")`;
+    throw new BindIdStateError(ErrorCode.STRATEGY_MISSING, `bindIdRouter: ${where}: ${advice}.`, { status: 500 });
   };
 }
