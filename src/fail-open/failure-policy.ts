@@ -24,14 +24,14 @@ import { emit } from '../internal/events.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { logger } from '../internal/log.js';
-import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option } from '../internal/option-schema.js';
 import type { Outbox, OutboxItemInfo } from './outbox.js';
 import {
-  type OutboxBackoffOptions,
+  OUTBOX_WORKER_OPTIONS,
   type OutboxDeliveredEvent,
   type OutboxSender,
   OutboxWorker,
-  OUTBOX_WORKER_OPTION_KEYS,
   type OutboxWorkerOptions,
 } from './outbox-worker.js';
 import { StoreOutbox } from './store-outbox.js';
@@ -61,8 +61,8 @@ export type OutboxWorkerSettings = LenientHooks<Omit<OutboxWorkerOptions, 'outbo
   start?: boolean;
 };
 
-const { outbox: _outbox, client: _client, now: _now, ...WORKER_KEYS } = OUTBOX_WORKER_OPTION_KEYS;
-const KNOWN_WORKER: KnownKeys<OutboxWorkerSettings> = { ...WORKER_KEYS, start: true };
+const { outbox: _outbox, client: _client, now: _now, ...WORKER_OPTIONS } = OUTBOX_WORKER_OPTIONS;
+const WORKER_SETTINGS = { ...WORKER_OPTIONS, start: option.boolean(true) };
 
 /** Payload of the `onReportQueued` event: fail-open signed a user in and persisted the report. */
 export interface ReportQueuedEvent {
@@ -97,9 +97,6 @@ export type FailurePolicy =
       readonly outbox: Outbox;
     });
 
-/** Option keys of the failure policy, shared by `bindIdRouter` and `sendAuthenticationPerformed`. */
-export const FAILURE_OPTION_KEYS = { failureMode: true, outbox: true, outboxWorker: true, onReportQueued: true } as const;
-
 /**
  * Read `failureMode`, `outbox`, `outboxWorker` and `onReportQueued`. In open mode, builds the worker
  * with the factory's client, clock and store (started by {@link FailurePolicy.startWorker}).
@@ -119,25 +116,20 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
   let worker: OutboxWorker | undefined;
   let start = false;
   if (workerOption !== false) {
-    const w = o.nested('outboxWorker', KNOWN_WORKER);
+    const w = o.nested('outboxWorker', WORKER_SETTINGS);
     start = w.boolean('start', true);
-    const onDelivered = w.fn<(event: OutboxDeliveredEvent) => void | Promise<void>>('onDelivered');
+    const onDelivered = w.fn<(event: OutboxDeliveredEvent) => unknown>('onDelivered');
+    const { start: _start, onDelivered: _onDelivered, ...rest } = (workerOption ?? {}) as OutboxWorkerSettings;
     worker = o.within('outboxWorker', () => new OutboxWorker({
+      ...(rest as Partial<OutboxWorkerOptions>),
       outbox,
       client,
       now,
-      ...(w.has('intervalMs') ? { intervalMs: w.raw('intervalMs') as number } : {}),
-      ...(w.has('batchSize') ? { batchSize: w.raw('batchSize') as number } : {}),
-      ...(w.has('backoff') ? { backoff: w.raw('backoff') as OutboxBackoffOptions } : {}),
-      ...(w.has('leaseMs') ? { leaseMs: w.raw('leaseMs') as number } : {}),
-      ...(w.has('random') ? { random: w.fn<() => number>('random') as () => number } : {}),
       onDelivered: (event) => {
         // BindID knows the alias now: the self-heal record is no longer needed.
         store.delete(healKey(event.item.sub)).catch(() => log('could not remove a self-heal record'));
         emit('onDelivered', onDelivered, event);
       },
-      ...optionalHook(w, 'onRetry'),
-      ...optionalHook(w, 'onDeadLetter'),
     }));
   }
   return {
@@ -149,11 +141,6 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
       if (start) worker?.start();
     },
   };
-}
-
-function optionalHook(w: OptionReader, key: 'onRetry' | 'onDeadLetter'): Record<string, (event: never) => void> {
-  const hook = w.fn<(event: unknown) => void | Promise<void>>(key);
-  return hook ? { [key]: (event: unknown) => emit(key, hook, event) } : {};
 }
 
 function isOutbox(value: unknown): value is Outbox {

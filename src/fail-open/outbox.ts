@@ -128,20 +128,6 @@ export function outboxId(sub: string, alias: string): string {
   return createHash('sha256').update(`${sub}\u0000${alias}`, 'utf8').digest('hex');
 }
 
-/** How long an expired item is kept by default, so that a worker can still dead-letter it: 1 hour. */
-export const DEFAULT_RETAIN_EXPIRED_MS = 3_600_000;
-
-/** Options every outbox implementation takes. */
-export interface OutboxRetentionOptions {
-  /**
-   * How long an item is kept after its `expiresAt`, in ms, so that a worker still sees it and fires
-   * the dead-letter event. Default 3,600,000 (1 hour).
-   */
-  retainExpiredMs?: number;
-  /** Clock for expiry and leases, in ms since 1970. Default `Date.now`. */
-  now?: () => number;
-}
-
 const ID = /^[0-9a-f]{64}$/;
 const REPORT_TYPES: ReadonlySet<string> = new Set(['authentication_performed', 'alias_updated', 'alias_deleted']);
 

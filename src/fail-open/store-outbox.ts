@@ -5,25 +5,32 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
 import { type BindIdQueueStore, isQueueStore, QUEUE_METHODS, type QueueRecord } from '../stores/queue-store.js';
-import {
-  checkOutboxItem,
-  DEFAULT_RETAIN_EXPIRED_MS,
-  type Outbox,
-  type OutboxItem,
-  type OutboxRetentionOptions,
-  pickDue,
-} from './outbox.js';
+import { checkOutboxItem, type Outbox, type OutboxItem, pickDue } from './outbox.js';
+
+const STORE_OUTBOX_OPTIONS = {
+  /** Name of the outbox's queue in the store (on Redis, the hash tag of its keys). Default `outbox:`. */
+  keyPrefix: option.custom<string, string>("`'outbox:'`", readQueueName),
+  /**
+   * How long an item is kept after its `expiresAt`, in ms, so that a worker still sees it and fires
+   * the dead-letter event. Default 3,600,000 (1 hour).
+   */
+  retainExpiredMs: option.integer(3_600_000, 0, 7 * 86_400_000),
+  /** Clock for expiry and leases, in ms since 1970. Default `Date.now`. */
+  now: option.fn<() => number>('`Date.now`'),
+};
 
 /** Options of {@link StoreOutbox}. */
-export interface StoreOutboxOptions extends OutboxRetentionOptions {
-  /** Name of the outbox's queue in the store (on Redis, the hash tag of its keys). Default `outbox:`. */
-  keyPrefix?: string;
-}
+export interface StoreOutboxOptions extends OptionsOf<typeof STORE_OUTBOX_OPTIONS> {}
 
-const KNOWN_STORE: KnownKeys<StoreOutboxOptions> = { keyPrefix: true, retainExpiredMs: true, now: true };
+function readQueueName(o: OptionReader, key: string): string {
+  const name = o.string(key, 'outbox:');
+  if (/[{}]/.test(name)) throw o.error(key, 'must not contain { or } (it becomes a Redis hash tag)');
+  return name;
+}
 
 /**
  * An {@link Outbox} in a {@link BindIdStore} that has the queue operations ({@link BindIdQueueStore}:
@@ -48,7 +55,7 @@ export class StoreOutbox implements Outbox {
   readonly durable: boolean;
 
   constructor(store: BindIdStore, options?: StoreOutboxOptions) {
-    const o = new OptionReader('StoreOutbox', options, KNOWN_STORE);
+    const o = schemaReader('StoreOutbox', options, STORE_OUTBOX_OPTIONS);
     if (store === null || typeof store !== 'object' || typeof store.get !== 'function') {
       throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore or your own)');
     }
@@ -60,12 +67,12 @@ export class StoreOutbox implements Outbox {
           'use RedisBindIdStore or MemoryBindIdStore, or implement them (see BindIdQueueStore)',
       );
     }
+    const settings = readSchema(o, STORE_OUTBOX_OPTIONS);
     this.#store = store;
     this.durable = (store as BindIdStore).durable !== false;
-    this.#queue = o.string('keyPrefix', 'outbox:');
-    if (/[{}]/.test(this.#queue)) throw o.error('keyPrefix', 'must not contain { or } (it becomes a Redis hash tag)');
-    this.#retainMs = o.integer('retainExpiredMs', DEFAULT_RETAIN_EXPIRED_MS, 0, 7 * 86_400_000);
-    this.#now = o.fn<() => number>('now') ?? Date.now;
+    this.#queue = settings.keyPrefix;
+    this.#retainMs = settings.retainExpiredMs;
+    this.#now = settings.now ?? Date.now;
   }
 
   /**

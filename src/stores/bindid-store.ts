@@ -9,7 +9,7 @@
  * @module
  */
 import { BindIdError, BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import { ExpiryIndex } from './expiry-index.js';
 import { type BindIdQueueStore, MemoryQueues, type QueueEntry, type QueueRecord } from './queue-store.js';
 
@@ -54,21 +54,18 @@ interface Entry {
   expiresAt: number;
 }
 
-/** Options of {@link MemoryBindIdStore}. */
-export interface MemoryBindIdStoreOptions {
+const MEMORY_STORE_OPTIONS = {
   /**
    * Most unexpired keys kept. Expired keys are purged first; beyond it a write that would add a key
    * fails closed with `ERR_BINDID_STORE_FULL` (503): no key is ever dropped to make room. Default 100,000.
    */
-  maxKeys?: number;
+  maxKeys: option.integer(100_000, 1, Number.MAX_SAFE_INTEGER),
   /** Clock in ms since 1970. Default `Date.now`. */
-  now?: () => number;
-}
+  now: option.fn<() => number>('`Date.now`'),
+};
 
-const KNOWN: KnownKeys<MemoryBindIdStoreOptions> = { maxKeys: true, now: true };
-
-/** Default of {@link MemoryBindIdStoreOptions.maxKeys}. */
-const DEFAULT_MAX_KEYS = 100_000;
+/** Options of {@link MemoryBindIdStore}. */
+export interface MemoryBindIdStoreOptions extends OptionsOf<typeof MEMORY_STORE_OPTIONS> {}
 
 /**
  * The default store: a bounded in-process map, and ordered queues ({@link MemoryQueues}, not bounded:
@@ -90,9 +87,9 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
   readonly #queues: MemoryQueues;
 
   constructor(options: MemoryBindIdStoreOptions = {}) {
-    const o = new OptionReader('MemoryBindIdStore', options, KNOWN);
-    this.#maxKeys = o.integer('maxKeys', DEFAULT_MAX_KEYS, 1, Number.MAX_SAFE_INTEGER);
-    this.#now = o.fn<() => number>('now') ?? Date.now;
+    const settings = readSchema(schemaReader('MemoryBindIdStore', options, MEMORY_STORE_OPTIONS), MEMORY_STORE_OPTIONS);
+    this.#maxKeys = settings.maxKeys;
+    this.#now = settings.now ?? Date.now;
     this.#queues = new MemoryQueues(this.#now);
   }
 

@@ -28,7 +28,8 @@
  * @module
  */
 import { invalidArgument } from '../errors.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import type { BindIdStore } from './bindid-store.js';
 import { checkEvictionPolicy } from './eviction-policy.js';
 import type { BindIdQueueStore, QueueEntry, QueueRecord } from './queue-store.js';
@@ -82,13 +83,20 @@ function senderOf(client: unknown): Send | undefined {
   return (args) => single.sendCommand(args);
 }
 
-/** Options of {@link RedisBindIdStore}. */
-export interface RedisBindIdStoreOptions {
+const REDIS_STORE_OPTIONS = {
   /** Prefix of every Redis key this store writes. Default `bindid:`. */
-  prefix?: string;
-}
+  prefix: option.custom<string, string>("`'bindid:'`", readPrefix),
+};
 
-const KNOWN: KnownKeys<RedisBindIdStoreOptions> = { prefix: true };
+/** Options of {@link RedisBindIdStore}. */
+export interface RedisBindIdStoreOptions extends OptionsOf<typeof REDIS_STORE_OPTIONS> {}
+
+/** Any string of at most 128 characters, the empty one included. */
+function readPrefix(o: OptionReader, key: string): string {
+  const prefix = o.raw(key) ?? 'bindid:';
+  if (typeof prefix !== 'string' || prefix.length > 128) throw o.error(key, 'must be a string of at most 128 characters');
+  return prefix;
+}
 
 /** Create the counter with its expiry if it is missing, then add `ARGV[2]`: one atomic step on the server. */
 export const INCREMENT_SCRIPT =
@@ -115,7 +123,7 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   #checked: Promise<void> | undefined;
 
   constructor(client: RedisBindIdStoreClient, options?: RedisBindIdStoreOptions) {
-    const o = new OptionReader('RedisBindIdStore', options, KNOWN);
+    const o = schemaReader('RedisBindIdStore', options, REDIS_STORE_OPTIONS);
     const send = senderOf(client);
     if (send === undefined) {
       throw o.error(
@@ -124,11 +132,7 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
           'Cluster), or an object with sendCommand(args)',
       );
     }
-    const prefix = o.raw('prefix') ?? 'bindid:';
-    if (typeof prefix !== 'string' || prefix.length > 128) {
-      throw o.error('prefix', 'must be a string of at most 128 characters');
-    }
-    this.prefix = prefix;
+    this.prefix = readSchema(o, REDIS_STORE_OPTIONS).prefix;
     this.#send = send;
   }
 
