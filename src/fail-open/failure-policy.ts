@@ -26,7 +26,7 @@ import type { SessionFeedbackReport } from '../feedback/session-feedback-report.
 import { logger } from '../internal/log.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option } from '../internal/option-schema.js';
-import type { Outbox, OutboxItemInfo } from './outbox.js';
+import { type Outbox, type OutboxItemInfo, readOutbox } from './outbox.js';
 import {
   OUTBOX_WORKER_OPTIONS,
   type OutboxDeliveredEvent,
@@ -112,7 +112,7 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     }
     return { mode, worker: undefined, onReportQueued: undefined, startWorker: () => undefined };
   }
-  const outbox = readOutbox(o, given, store, now);
+  const outbox = failOpenOutbox(o, given, store, now);
   let worker: OutboxWorker | undefined;
   let start = false;
   if (workerOption !== false) {
@@ -143,12 +143,6 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
   };
 }
 
-function isOutbox(value: unknown): value is Outbox {
-  if (value === null || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return ['enqueue', 'due', 'claim', 'get', 'update', 'remove'].every((m) => typeof v[m] === 'function');
-}
-
 /** Warning code of an outbox that does not survive a restart (outside production). */
 export const NOT_DURABLE_WARNING = 'EXPRESS_BINDID_OUTBOX_NOT_DURABLE';
 let warnedNotDurable = false;
@@ -158,13 +152,10 @@ let warnedNotDurable = false;
  * does not survive a restart is refused in production (the coded option error names the fix) and
  * warned about once per process otherwise.
  */
-function readOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: () => number): Outbox {
+function failOpenOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: () => number): Outbox {
   let outbox: Outbox;
   if (given !== undefined) {
-    if (!isOutbox(given)) {
-      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a StoreOutbox or your own');
-    }
-    outbox = given;
+    outbox = readOutbox(o, 'outbox');
   } else if (isQueueStore(store)) {
     outbox = new StoreOutbox(store, { now });
   } else {

@@ -13,7 +13,7 @@ import { emit } from '../internal/events.js';
 import { logger } from '../internal/log.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
-import { itemInfo, type Outbox, outboxDiagnostic, type OutboxItem, type OutboxItemInfo } from './outbox.js';
+import { itemInfo, type Outbox, readOutbox, outboxDiagnostic, type OutboxItem, type OutboxItemInfo } from './outbox.js';
 
 const log = logger('outbox');
 
@@ -52,7 +52,7 @@ export interface OutboxDeadLetterEvent {
 
 export const OUTBOX_WORKER_OPTIONS = {
   /** Where the queued reports are. */
-  outbox: option.requiredCustom<Outbox, Outbox>(readOutbox),
+  outbox: option.requiredCustom<Outbox, Outbox>((o, key) => readOutbox(o, key, ['due', 'claim', 'get', 'update', 'remove'])),
   /** Sends them (a `SessionFeedbackClient`). */
   client: option.requiredCustom<OutboxSender, OutboxSender>(readSender),
   /** Time between runs started by {@link OutboxWorker.start}, in ms. Default 5000. */
@@ -82,15 +82,6 @@ export const OUTBOX_WORKER_OPTIONS = {
 
 /** Options of {@link OutboxWorker}. */
 export interface OutboxWorkerOptions extends OptionsOf<typeof OUTBOX_WORKER_OPTIONS> {}
-
-function readOutbox(o: OptionReader, key: string): Outbox {
-  const outbox = o.raw(key) as Partial<Record<keyof Outbox, unknown>> | null | undefined;
-  const needed = ['due', 'claim', 'get', 'update', 'remove'] as const;
-  if (outbox === null || typeof outbox !== 'object' || needed.some((m) => typeof outbox[m] !== 'function')) {
-    throw o.error(key, `must be an Outbox (with ${needed.join(', ')}): a StoreOutbox or your own`);
-  }
-  return outbox as Outbox;
-}
 
 function readSender(o: OptionReader, key: string): OutboxSender {
   const client = o.raw(key) as Partial<OutboxSender> | null | undefined;

@@ -34,6 +34,7 @@ import { invalidArgument } from '../errors.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { assertAccessToken } from '../feedback/signing.js';
 import type { OutboxDiagnostic } from '../internal/diagnostics.js';
+import type { OptionReader } from '../internal/option-reader.js';
 
 /** One queued report. */
 export interface OutboxItem {
@@ -80,6 +81,17 @@ export function itemInfo(item: OutboxItem): OutboxItemInfo {
 /** The message of an outbox diagnostics channel for `item`: id, type and attempts, no token, no alias. */
 export function outboxDiagnostic(item: OutboxItem, reason?: string): OutboxDiagnostic {
   return { id: item.id, type: item.report.type, attempts: item.attempts, ...(reason === undefined ? {} : { reason }) };
+}
+
+const OUTBOX_METHODS = ['enqueue', 'due', 'claim', 'get', 'update', 'remove'] as const;
+
+/** Option `key` as an Outbox with the methods `needed` (all of them by default), or the option error naming them. */
+export function readOutbox(o: OptionReader, key: string, needed: readonly (typeof OUTBOX_METHODS)[number][] = OUTBOX_METHODS): Outbox {
+  const value = o.raw(key) as Record<string, unknown> | null | undefined;
+  if (value === null || typeof value !== 'object' || needed.some((m) => typeof value[m] !== 'function')) {
+    throw o.error(key, `must be an Outbox (with ${needed.join(', ')}): a StoreOutbox or your own`);
+  }
+  return value as unknown as Outbox;
 }
 
 /** Where queued reports live. Every method may reject (store down): callers fail closed. */

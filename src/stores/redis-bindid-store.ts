@@ -181,32 +181,27 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   }
 
   queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
-    return this.#queue(() => redisQueueAdd(this.#safeSend, this.prefix, queue, record, now));
+    return redisQueueAdd(this.#safeSend, this.prefix, queue, record, now);
   }
 
   queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
-    return this.#queue(() => redisQueueDue(this.#safeSend, this.prefix, queue, now, limit));
+    return redisQueueDue(this.#safeSend, this.prefix, queue, now, limit);
   }
 
   queueGet(queue: string, id: string): Promise<string | undefined> {
-    return this.#queue(() => redisQueueGet(this.#safeSend, this.prefix, queue, id));
+    return redisQueueGet(this.#safeSend, this.prefix, queue, id);
   }
 
   queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.#queue(() => redisQueueClaim(this.#safeSend, this.prefix, queue, id, token, leaseMs));
+    return redisQueueClaim(this.#safeSend, this.prefix, queue, id, token, leaseMs);
   }
 
   queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
-    return this.#queue(() => redisQueueUpdate(this.#safeSend, this.prefix, queue, record, token));
+    return redisQueueUpdate(this.#safeSend, this.prefix, queue, record, token);
   }
 
   queueRemove(queue: string, id: string, token?: string): Promise<void> {
-    return this.#queue(() => redisQueueRemove(this.#safeSend, this.prefix, queue, id, token));
-  }
-
-  /** Run a queue operation; a synchronous throw (a bad argument) becomes a rejection. */
-  async #queue<T>(step: () => Promise<T>): Promise<T> {
-    return step();
+    return redisQueueRemove(this.#safeSend, this.prefix, queue, id, token);
   }
 
   /** Send a command, routed (on a cluster) on its first key: `args[3]` for `EVAL`, `args[1]` otherwise. */
