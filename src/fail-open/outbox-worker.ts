@@ -1,6 +1,5 @@
 /**
- * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background, with capped,
- * full-jitter exponential backoff between the attempts of each report (the client's `jitteredBackoff`).
+ * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background.
  *
  * @module
  */
@@ -226,7 +225,7 @@ export class OutboxWorker {
     return result;
   }
 
-  /** Handle one listed item under a claim; store errors are thrown (the item stays for a later run). */
+  /** Store errors are thrown: the item stays for a later run. */
   async #handle(id: string): Promise<keyof OutboxRunResult> {
     const lease = await this.#o.outbox.claim(id, this.leaseMs);
     if (!lease) return 'skipped';
@@ -270,11 +269,9 @@ export class OutboxWorker {
       publish('outboxDeadLetter', () => outboxDiagnostic({ ...item, attempts }, `rejected: ${code}`));
       return 'deadLettered';
     }
-    // Random in [0, min(maxMs, baseMs × 2^(attempts-1))], and finite even for an `attempts` an outbox of the app's own got wrong.
     const delayMs = Math.round(jitteredBackoff(attempts, this.backoff, this.#random));
     const next: OutboxItem = { ...item, attempts, nextAttemptAt: this.#now() + delayMs };
     if (!(await this.#o.outbox.update(next, lease))) {
-      // The lease ran out during the attempt: the worker that holds the item now (or removed it) decides.
       log('outbox item %s: attempt %d failed (%s), but the claim had expired: left to its new owner', item.id.slice(0, 12), attempts, code);
       return 'skipped';
     }

@@ -1,31 +1,15 @@
 /**
- * The fail-open outbox: session-feedback reports that could not be sent while the user signed in,
- * kept in a shared store and re-sent in the background until BindID accepts them or their access
- * token expires.
+ * The fail-open outbox: the {@link Outbox} interface, its items, and the item check of
+ * `StoreOutbox.enqueue` (where items enter the queue).
  *
- * - {@link Outbox}: where queued reports live. `StoreOutbox` (`./store-outbox.ts`, the default, on
- *   the factory's `store`) keeps them in a `BindIdStore` queue indexed by due time
- *   (`RedisBindIdStore` for several instances and restarts).
- * - `OutboxWorker` (`./outbox-worker.ts`): takes due reports, sends each one with
- *   `SessionFeedbackClient.send` (which signs it at send time with the current client secret and
- *   keeps the report's original `time`), removes delivered ones, reschedules retryable failures with
- *   capped, jittered exponential backoff, and dead-letters reports that BindID refused or whose token
- *   expired (those are never sent).
+ * Delivery is exactly-once while instances and the store keep working: a report is sent only under
+ * an exclusive lease, re-read under it, and removed after BindID's 2xx. A lease is released only by
+ * its owner (compare-and-delete on its token), so a worker whose lease ran out never frees the claim
+ * of the worker that took the item over. An instance that dies between the 2xx and the removal
+ * leaves the report to be sent once more (BindID treats a repeated report as the same fact).
  *
- * Delivery is exactly-once while instances and the store keep working: an instance sends a report
- * only under an exclusive lease ({@link Outbox.claim}), re-reads it under that lease, and removes it
- * after BindID's 2xx. A lease is released only by its owner (compare-and-delete on its token), so a
- * worker whose lease ran out can never free the claim of the worker that took the item over. An
- * instance that dies between BindID's 2xx and the removal leaves the report to be sent once more
- * after the lease (BindID treats a repeated `authentication_performed` with the same alias as the
- * same fact).
- *
- * The access token is stored with the report because the report must be signed with it at send
- * time. It stays server-side (in the store) and never appears in an event, a log line or an error:
- * {@link itemInfo} is the item as it may be shown.
- *
- * This file: the {@link Outbox} interface, {@link OutboxItem}, {@link outboxId}, the item check
- * of `StoreOutbox.enqueue` (where items enter the queue), and {@link itemInfo}.
+ * The access token is stored with the report because the report is signed with it at send time. It
+ * never appears in an event, a log line or an error: {@link itemInfo} is the item as it may be shown.
  *
  * @module
  */
@@ -59,12 +43,11 @@ export interface OutboxItem {
 /** An item as events show it: everything but the access token. */
 export type OutboxItemInfo = Omit<OutboxItem, 'accessToken'>;
 
-/** A new item for the report of `sub`, due now: the one literal every producer of items uses. */
+/** A new item for the report of `sub`, due now. */
 export function newOutboxItem(input: {
   sub: string;
   accessToken: string;
   report: SessionFeedbackReport & { alias: string };
-  /** When the access token stops being usable, in ms since 1970. */
   expiresAt: number;
   now: number;
 }): OutboxItem {
@@ -72,13 +55,13 @@ export function newOutboxItem(input: {
   return { id: outboxId(sub, report.alias), accessToken, report, sub, expiresAt: Math.max(now, Math.floor(expiresAt)), attempts: 0, nextAttemptAt: now, createdAt: now };
 }
 
-/** The item without its access token (a copy), for events and logs. */
+/** A copy without the access token, for events and logs. */
 export function itemInfo(item: OutboxItem): OutboxItemInfo {
   const { accessToken: _token, ...rest } = item;
   return { ...rest, report: { ...rest.report } };
 }
 
-/** The message of an outbox diagnostics channel for `item`: id, type and attempts, no token, no alias. */
+/** No token, no alias. */
 export function outboxDiagnostic(item: OutboxItem, reason?: string): OutboxDiagnostic {
   return { id: item.id, type: item.report.type, attempts: item.attempts, ...(reason === undefined ? {} : { reason }) };
 }
@@ -195,7 +178,7 @@ function itemProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** @internal The items of `items` to work on at `now`, earliest first, at most `limit`. */
+/** @internal The items to work on at `now`, earliest first, at most `limit`. */
 export function pickDue(items: readonly OutboxItem[], now: number, limit: number): OutboxItem[] {
   return items
     .filter((item) => item.nextAttemptAt <= now || item.expiresAt <= now)

@@ -1,6 +1,5 @@
 /**
- * `StoreOutbox`: an {@link Outbox} in a {@link BindIdStore} (`RedisBindIdStore` for several
- * instances and restarts, `MemoryBindIdStore` for one process that may lose them on restart).
+ * `StoreOutbox`: an {@link Outbox} in a {@link BindIdStore}.
  *
  * @module
  */
@@ -34,17 +33,13 @@ function readQueueName(o: OptionReader, key: string): string {
 
 /**
  * An {@link Outbox} in a {@link BindIdStore} that has the queue operations ({@link BindIdQueueStore}:
- * `MemoryBindIdStore`, `RedisBindIdStore`): one queue (named `keyPrefix`) whose records are the
- * items, indexed by the time each is next due (its `nextAttemptAt`, or its `expiresAt` when earlier,
- * so an expired item is seen and dead-lettered), kept until `retainExpiredMs` after the item expired.
- * `due()` reads the index up to `now` and only those items: its cost follows what is due, not what
- * is queued, nor anything else in the store.
+ * `MemoryBindIdStore`, `RedisBindIdStore`): one queue (named `keyPrefix`) of the items, indexed by
+ * the time each is next due (its `nextAttemptAt`, or its `expiresAt` when earlier, so an expired item
+ * is seen and dead-lettered), so `due()` costs what is due, not what is queued.
  *
- * Dedupe is the queue's atomic add; a claim is a lease with a random token per claim; `update`
- * writes only under the live lease (and releases it in the same step), and `remove` deletes the item,
- * its index entries and (only if still ours) the lease in one step. On `RedisBindIdStore` all of it
- * holds across instances and on Redis Cluster (one slot per outbox); on `MemoryBindIdStore` within one
- * process, and nothing survives a restart ({@link durable} is false).
+ * Dedupe is the queue's atomic add; a claim is a lease with a random token; `update` and `remove`
+ * act only under the live lease, in one step. On `RedisBindIdStore` this holds across instances and
+ * on Redis Cluster; on `MemoryBindIdStore` within one process, and nothing survives a restart.
  */
 export class StoreOutbox implements Outbox {
   readonly #store: BindIdQueueStore;
@@ -101,7 +96,7 @@ export class StoreOutbox implements Outbox {
     return value === undefined ? undefined : (JSON.parse(value) as OutboxItem);
   }
 
-  /** Store the worker's new schedule of an item it read back under `lease` (not checked again). */
+  /** Not checked again: the worker read the item back under `lease`. */
   async update(item: OutboxItem, lease: string): Promise<boolean> {
     return this.#store.queueUpdate(this.#queue, this.#record(item), lease);
   }
@@ -110,7 +105,6 @@ export class StoreOutbox implements Outbox {
     await this.#store.queueRemove(this.#queue, id, lease);
   }
 
-  /** The queue record of an item: due at its next attempt (or expiry, if earlier), kept `retainExpiredMs` past its expiry. */
   #record(item: OutboxItem): QueueRecord {
     return {
       id: item.id,
