@@ -1,10 +1,6 @@
 /**
- * `BindIdStore`: the small key-value interface behind everything the flow must share between app
- * instances and keep across restarts — failed-attempt counters, the single-use claim on a pending
- * login, the BindID-user ↔ alias registry and the fail-open outbox.
- *
- * Two implementations: {@link MemoryBindIdStore} (the default: one process only, bounded) and
- * `RedisBindIdStore` (`src/stores/redis-bindid-store.ts`) for several instances.
+ * `BindIdStore`, the shared state behind every guarantee across requests and instances, and
+ * `MemoryBindIdStore`, the default for one process.
  *
  * @module
  */
@@ -24,33 +20,21 @@ export interface BindIdStore {
   /** Remove `key` (no error when missing). */
   delete(key: string): Promise<void>;
   /**
-   * Add `by` (default 1; may be negative, e.g. -1 to give back a reserved attempt) to the counter
-   * `key` atomically, creating it at 0 with `ttlMs` first if it is missing (later increments never
-   * move its expiry); resolves the new value. Attempt limits decide on this value alone, so it must
-   * be atomic across every instance sharing the store.
+   * Add `by` (default 1; -1 gives back a reserved attempt) to the counter `key` atomically, creating
+   * it at 0 with `ttlMs` if missing (later increments never move its expiry); resolves the new value.
+   * Attempt limits decide on this value alone, so it must be atomic across every instance.
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
-  /**
-   * Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed.
-   * Releases a lease or a reservation only by its owner.
-   */
+  /** Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed. */
   deleteIf(key: string, expected: string): Promise<boolean>;
-  /**
-   * Replace the value of `key` by `value` only if it holds `expected` (atomically: compare-and-set),
-   * expiring after `ttlMs` (or never when omitted). True if replaced; false when `key` is missing or
-   * holds something else.
-   */
+  /** Replace `key`'s value only if it holds `expected` (atomically: compare-and-set), expiring after `ttlMs` (or never). True if replaced. */
   setIf(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean>;
-  /**
-   * `false` when what is written does not survive a restart of the app (an in-process store): the
-   * fail-open outbox then refuses to start in production. Omitted means durable.
-   */
+  /** `false` for an in-process store: the fail-open outbox then refuses to start in production. Omitted means durable. */
   readonly durable?: boolean;
 }
 
 interface Entry {
   value: string;
-  /** ms since 1970, or Infinity. */
   expiresAt: number;
 }
 
@@ -68,17 +52,14 @@ const MEMORY_STORE_OPTIONS = {
 export interface MemoryBindIdStoreOptions extends OptionsOf<typeof MEMORY_STORE_OPTIONS> {}
 
 /**
- * The default store: a bounded in-process map, and ordered queues ({@link MemoryQueues}, not bounded:
- * dropping a queued report would lose it). Right for one process; with several instances or for
- * fail-open durability use a shared store (`RedisBindIdStore`).
+ * The default store: a bounded in-process map, and queues that are not bounded (dropping a queued
+ * report would lose it). For one process; with several instances use `RedisBindIdStore`.
  *
- * It never forgets a key before its expiry to make room (an attempt counter, a used sign-in state or
- * a link dropped would undo a limit): expired keys are purged first, earliest first
- * (`ExpiryIndex`), and when `maxKeys` unexpired keys remain, a write that would add one more
- * rejects with `ERR_BINDID_STORE_FULL`. Rewriting, incrementing or deleting a key always works.
+ * It never forgets a key before its expiry to make room (a dropped attempt counter, used sign-in
+ * state or link would undo a limit): expired keys are purged first, and when `maxKeys` unexpired
+ * keys remain, a write that would add one more rejects with `ERR_BINDID_STORE_FULL`.
  */
 export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
-  /** Nothing here survives a restart of the process. */
   readonly durable = false;
   readonly #entries = new Map<string, Entry>();
   readonly #expiries = new ExpiryIndex<Entry>();
@@ -171,7 +152,6 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
     return entry;
   }
 
-  /** Write `key`: expired keys go first; a new key beyond `maxKeys` unexpired ones is refused. */
   #put(key: string, value: string, ttlMs: number | undefined): void {
     this.#purge();
     if (!this.#entries.has(key) && this.#entries.size >= this.#maxKeys) throw storeFull(this.#maxKeys);
@@ -180,7 +160,6 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
     this.#expiries.add(key, entry);
   }
 
-  /** Delete every key expired now (each still its own entry), and keep the index's stale slots bounded. */
   #purge(): void {
     this.#expiries.purge(this.#now(), (key, entry) => {
       if (this.#entries.get(key) === entry) this.#entries.delete(key);
@@ -189,7 +168,6 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
   }
 }
 
-/** The write a full {@link MemoryBindIdStore} refuses (503, fail closed), with how to raise the limit. */
 function storeFull(maxKeys: number): BindIdStateError {
   return new BindIdStateError(
     ErrorCode.STORE_FULL,

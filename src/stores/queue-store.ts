@@ -1,14 +1,8 @@
 /**
- * Ordered queues in a shared store: what the fail-open outbox (`StoreOutbox`) keeps its reports in.
- *
- * A queue holds records (an id, a value), each indexed by the time it is next due, so that reading
- * what is due costs what is due, never what is queued or what else the store holds. Every method is
- * one atomic step in the store: the record, its place in the index and its lease change together.
- *
- * - {@link BindIdQueueStore}: the operations, implemented by `MemoryBindIdStore` (with
- *   {@link MemoryQueues}, sorted arrays in this process) and `RedisBindIdStore` (a hash, two sorted
- *   sets and one lease key per claimed record, all under one hash tag, changed by Lua scripts: one
- *   slot on Redis Cluster).
+ * Ordered queues in a shared store, where the fail-open outbox keeps its reports. Each record is
+ * indexed by the time it is next due, so reading what is due costs what is due, never what is
+ * queued. Every method is one atomic step: the record, its place in the index and its lease change
+ * together.
  *
  * @module
  */
@@ -25,7 +19,7 @@ export interface QueueRecord {
   keepUntil: number;
 }
 
-/** A due record, as {@link BindIdQueueStore.queueDue} gives it. */
+/** A due record. */
 export interface QueueEntry {
   id: string;
   value: string;
@@ -60,20 +54,18 @@ export interface BindIdQueueStore {
   queueRemove(queue: string, id: string, token?: string): Promise<void>;
 }
 
-/** The names of the {@link BindIdQueueStore} methods (to check a store has them). */
 export const QUEUE_METHODS = ['queueAdd', 'queueDue', 'queueGet', 'queueClaim', 'queueUpdate', 'queueRemove'] as const;
 
-/** Whether `store` implements {@link BindIdQueueStore}. */
 export function isQueueStore(store: unknown): store is BindIdQueueStore {
   if (store === null || typeof store !== 'object') return false;
   const s = store as Record<string, unknown>;
   return QUEUE_METHODS.every((m) => typeof s[m] === 'function');
 }
 
-/** An index entry: score, then insertion number (ties keep insertion order), then id. */
+/** Ties on the score keep insertion order. */
 type Slot = readonly [score: number, seq: number, id: string];
 
-/** A sorted array of slots: binary search to insert and remove, a prefix read for "score ≤ max". */
+/** A sorted array: binary search to insert and remove, a prefix read for "score ≤ max". */
 class SortedIndex {
   readonly #slots: Slot[] = [];
 
@@ -86,7 +78,6 @@ class SortedIndex {
     if (this.#slots[at]?.[2] === slot[2]) this.#slots.splice(at, 1);
   }
 
-  /** The ids of the first `limit` slots whose score ≤ `max`. */
   upTo(max: number, limit: number): string[] {
     const out: string[] = [];
     for (const [score, , id] of this.#slots) {
@@ -96,7 +87,6 @@ class SortedIndex {
     return out;
   }
 
-  /** First position whose slot is not before `slot`. */
   #find(slot: Slot): number {
     let lo = 0;
     let hi = this.#slots.length;
@@ -123,20 +113,19 @@ interface Queue {
   leases: Map<string, { token: string; until: number }>;
 }
 
-/** How many records past their retention one `queueDue` drops at most. */
+/** Records past their retention dropped per `queueDue`, at most. */
 const PURGE_BATCH = 100;
 
 /**
- * {@link BindIdQueueStore} in this process (what `MemoryBindIdStore` uses): each queue is a map of
- * records plus two sorted indexes (by due time, by retention) and a map of leases. Single-threaded
- * JavaScript makes every method atomic. Nothing here survives a restart.
+ * {@link BindIdQueueStore} in this process: records, two sorted indexes (by due time, by retention)
+ * and leases. Single-threaded JavaScript makes every method atomic.
  */
 export class MemoryQueues implements BindIdQueueStore {
   readonly #queues = new Map<string, Queue>();
   readonly #now: () => number;
   #seq = 0;
 
-  /** `now`: the clock of the leases, in ms since 1970. */
+  /** `now`: the clock of the leases. */
   constructor(now: () => number) {
     this.#now = now;
   }
@@ -185,7 +174,6 @@ export class MemoryQueues implements BindIdQueueStore {
     if (token !== undefined && this.#holder(q, id) === token) q.leases.delete(id);
   }
 
-  /** The token of the live lease on `id`, dropping an expired one. */
   #holder(q: Queue, id: string): string | undefined {
     const lease = q.leases.get(id);
     if (lease === undefined) return undefined;

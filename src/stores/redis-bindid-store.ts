@@ -1,29 +1,9 @@
 /**
  * `RedisBindIdStore`: the {@link BindIdStore} for several app instances, on Redis or Redis Cluster.
- *
- * It talks to Redis through one method, so this package does not depend on a Redis library at
- * runtime. It takes, as they are:
- *
- * ```ts
- * // node-redis, one server or a cluster:
- * new RedisBindIdStore(await createClient({ url: process.env.REDIS_URL }).connect());
- * new RedisBindIdStore(await createCluster({ rootNodes: [{ url: 'redis://10.0.0.1:6379' }] }).connect());
- * // ioredis, one server or a cluster:
- * new RedisBindIdStore(new Redis(process.env.REDIS_URL));
- * new RedisBindIdStore(new Redis.Cluster([{ host: '10.0.0.1', port: 6379 }]));
- * ```
- *
- * or any `{ sendCommand(args) }` ({@link RedisCommander}). Every operation is one Redis command, so
- * it is atomic on the server and safe through a pipelining or pooled client:
- * - `add`: `SET key value NX PX ttl`;
- * - `increment`: one `EVAL` of `SET key 0 NX PX ttl` + `INCRBY key by` (the expiry is set when the
- *   counter is created, never lost, and never pushed back by later increments);
- * - `deleteIf` / `setIf`: one `EVAL` each, comparing the value and deleting or replacing it in the
- *   same step (compare-and-delete, compare-and-set on one key);
- * - the queue operations of the fail-open outbox (`./redis-queue.ts`): one `EVAL` each on keys that
- *   share a hash tag, so every multi-key script stays in one slot of a cluster.
- *
- * Errors (connection lost, an error reply) are passed on as rejections: callers fail closed.
+ * It talks to Redis through one method of the client, so this package has no Redis library at
+ * runtime. Every operation is one command or one `EVAL`: atomic on the server, and safe through a
+ * pipelining or pooled client. Errors (connection lost, an error reply) are rejections: callers fail
+ * closed.
  *
  * @module
  */
@@ -44,10 +24,7 @@ import {
   text,
 } from './redis-queue.js';
 
-/**
- * The one method of a Redis client this store uses: send a command (name first, then its
- * arguments, all strings) and resolve its reply. node-redis clients (`createClient`) have it as is.
- */
+/** A node-redis client (`createClient`), or any client that sends a command (name, then arguments) and resolves its reply. */
 export interface RedisCommander {
   sendCommand(args: string[]): Promise<unknown>;
 }
@@ -66,7 +43,6 @@ export interface RedisCaller {
 /** The Redis clients {@link RedisBindIdStore} takes as they are. */
 export type RedisBindIdStoreClient = RedisCommander | RedisClusterCommander | RedisCaller;
 
-/** How to send a command through `client`, or `undefined` when it is not a client this store knows. */
 function senderOf(client: unknown): Send | undefined {
   if (client === null || typeof client !== 'object') return undefined;
   const c = client as Record<string, unknown>;
@@ -91,7 +67,6 @@ const REDIS_STORE_OPTIONS = {
 /** Options of {@link RedisBindIdStore}. */
 export interface RedisBindIdStoreOptions extends OptionsOf<typeof REDIS_STORE_OPTIONS> {}
 
-/** Any string of at most 128 characters, the empty one included. */
 function readPrefix(o: OptionReader, key: string): string {
   const prefix = o.raw(key) ?? 'bindid:';
   if (typeof prefix !== 'string' || prefix.length > 128) throw o.error(key, 'must be a string of at most 128 characters');
@@ -113,11 +88,20 @@ export const SET_IF_SCRIPT =
   "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end " +
   "if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return 1";
 
-/** A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app. */
+/**
+ * A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app.
+ * It takes the clients as they are:
+ *
+ * ```ts
+ * new RedisBindIdStore(await createClient({ url: process.env.REDIS_URL }).connect()); // node-redis
+ * new RedisBindIdStore(await createCluster({ rootNodes: [{ url: 'redis://10.0.0.1:6379' }] }).connect());
+ * new RedisBindIdStore(new Redis(process.env.REDIS_URL)); // ioredis
+ * new RedisBindIdStore(new Redis.Cluster([{ host: '10.0.0.1', port: 6379 }]));
+ * ```
+ */
 export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   /** Prefix of every key this store writes in Redis. */
   readonly prefix: string;
-  /** What is written survives a restart of the app (and of Redis, as far as its persistence goes). */
   readonly durable = true;
   readonly #send: Send;
   #checked: Promise<void> | undefined;
@@ -210,10 +194,9 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   }
 
   /**
-   * Read Redis's `maxmemory-policy` once (`CONFIG GET`, where allowed; every operation waits for it):
-   * an `allkeys-*` policy, which would let Redis drop links and attempt counters, rejects in
-   * production with `ERR_BINDID_INVALID_OPTION` naming the fix, and is warned about otherwise
-   * (docs/fail-open.md). `await store.ready()` before the app listens makes it refuse to start.
+   * Check Redis's `maxmemory-policy` once (every operation waits for it): `allkeys-*`, which would
+   * let Redis drop links and attempt counters, rejects in production with `ERR_BINDID_INVALID_OPTION`
+   * and is warned about otherwise. `await store.ready()` before listening makes the app refuse to start.
    */
   ready(): Promise<void> {
     this.#checked ??= checkEvictionPolicy((args, key) => safely(this.#send, args, key));
