@@ -209,13 +209,9 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   };
 }
 
-/** Send through `send`; a client that throws synchronously still gives a rejection. */
-function safely(send: Send, args: string[], key: string | undefined): Promise<unknown> {
-  try {
-    return Promise.resolve(send(args, key));
-  } catch (err) {
-    return Promise.reject(err);
-  }
+/** Async, so that a client that throws synchronously still gives a rejection. */
+async function safely(send: Send, args: string[], key: string | undefined): Promise<unknown> {
+  return send(args, key);
 }
 
 function checkValue(value: string): string {
