@@ -233,13 +233,7 @@ export class OutboxWorker {
     const item = await this.#o.outbox.get(id);
     const now = this.#now();
     if (item === undefined) return 'skipped';
-    if (item.expiresAt <= now) {
-      await this.#o.outbox.remove(id, lease);
-      log('outbox item %s: dead-lettered, its access token expired after %d attempt(s)', id.slice(0, 12), item.attempts);
-      emit('onDeadLetter', this.#o.onDeadLetter, { item: itemInfo(item), reason: 'expired' as const });
-      publish('outboxDeadLetter', () => outboxDiagnostic(item, 'expired'));
-      return 'deadLettered';
-    }
+    if (item.expiresAt <= now) return this.#deadLetter(item, lease);
     if (item.nextAttemptAt > now) return 'skipped';
 
     let sent: FeedbackResult;
@@ -263,11 +257,7 @@ export class OutboxWorker {
     const code = codeOf(err);
     const attempts = item.attempts + 1;
     if (FINAL_CODES.has(code) && (err as { retryable?: unknown }).retryable !== true) {
-      await this.#o.outbox.remove(item.id, lease);
-      log('outbox item %s: dead-lettered, BindID refused it (%s)', item.id.slice(0, 12), code);
-      emit('onDeadLetter', this.#o.onDeadLetter, { item: itemInfo({ ...item, attempts }), reason: 'rejected' as const, code });
-      publish('outboxDeadLetter', () => outboxDiagnostic({ ...item, attempts }, `rejected: ${code}`));
-      return 'deadLettered';
+      return this.#deadLetter({ ...item, attempts }, lease, code);
     }
     const delayMs = Math.round(jitteredBackoff(attempts, this.backoff, this.#random));
     const next: OutboxItem = { ...item, attempts, nextAttemptAt: this.#now() + delayMs };
@@ -278,6 +268,17 @@ export class OutboxWorker {
     log('outbox item %s: attempt %d failed (%s), next in %d ms', item.id.slice(0, 12), attempts, code, delayMs);
     emit('onRetry', this.#o.onRetry, { item: itemInfo(next), code, delayMs });
     return 'retried';
+  }
+
+  /** Its token expired (no `code`), or BindID refused it with `code`. */
+  async #deadLetter(item: OutboxItem, lease: string, code?: string): Promise<'deadLettered'> {
+    await this.#o.outbox.remove(item.id, lease);
+    const why = code === undefined ? 'its access token expired' : `BindID refused it (${code})`;
+    log('outbox item %s: dead-lettered after %d attempt(s): %s', item.id.slice(0, 12), item.attempts, why);
+    const reason = code === undefined ? 'expired' : 'rejected';
+    emit('onDeadLetter', this.#o.onDeadLetter, { item: itemInfo(item), reason, ...(code === undefined ? {} : { code }) });
+    publish('outboxDeadLetter', () => outboxDiagnostic(item, code === undefined ? reason : `${reason}: ${code}`));
+    return 'deadLettered';
   }
 }
 

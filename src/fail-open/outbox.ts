@@ -133,22 +133,10 @@ const REPORT_TYPES: ReadonlySet<string> = new Set(['authentication_performed', '
 export function checkOutboxItem(value: unknown): OutboxItem {
   const problem = itemProblem(value);
   if (problem !== undefined) throw invalidArgument(`outbox item: ${problem}`);
-  const v = value as OutboxItem;
-  const report: Record<string, unknown> = { type: v.report.type };
-  for (const key of ['alias', 'time', 'amr'] as const) {
-    const field = (v.report as Record<string, unknown>)[key];
-    if (field !== undefined) report[key] = Array.isArray(field) ? [...field] : field;
-  }
-  return {
-    id: v.id,
-    accessToken: v.accessToken,
-    report: report as SessionFeedbackReport,
-    sub: v.sub,
-    expiresAt: v.expiresAt,
-    attempts: v.attempts,
-    nextAttemptAt: v.nextAttemptAt,
-    createdAt: v.createdAt,
-  };
+  const { id, accessToken, sub, expiresAt, attempts, nextAttemptAt, createdAt, report: r } = value as OutboxItem;
+  const { type, alias, time, amr } = r as { type: string; alias?: string; time: number; amr?: string[] };
+  const report = { type, ...(alias === undefined ? {} : { alias }), time, ...(amr === undefined ? {} : { amr: [...amr] }) };
+  return { id, accessToken, report: report as SessionFeedbackReport, sub, expiresAt, attempts, nextAttemptAt, createdAt };
 }
 
 function itemProblem(value: unknown): string | undefined {
