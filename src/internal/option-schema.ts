@@ -87,65 +87,53 @@ function literal(value: string | number | boolean): string {
   return typeof value === 'string' ? `\`'${value}'\`` : `\`${value}\``;
 }
 
+/** An optional option, read by `read`. */
+function optional<In, Out = In>(shown: string, read: OptionRule<In, Out>['read']): Rule<In, Out> {
+  return { required: false, shown, read };
+}
+
+/** A required option, read by `read`. */
+function required<In, Out = In>(read: OptionRule<In, Out>['read']): Required<Rule<In, Out>> {
+  return { required: true, shown: 'required', read };
+}
+
 export const option = {
-  string: (fallback: string): Rule<string> => ({ required: false, shown: literal(fallback), read: (o, key) => o.string(key, fallback) }),
+  string: (fallback: string) => optional<string>(literal(fallback), (o, key) => o.string(key, fallback)),
   /** `example` goes into the error. */
-  requiredString: (example: string): Required<Rule<string>> => ({
-    required: true,
-    shown: 'required',
-    read: (o, key) => o.requiredString(key, example),
-  }),
+  requiredString: (example: string) => required<string>((o, key) => o.requiredString(key, example)),
   /** A required http(s) base URL, plain http only on loopback; returned without a trailing slash. */
-  baseUrl: (example: string): Required<Rule<string>> => ({ required: true, shown: 'required', read: (o, key) => o.baseUrl(key, example) }),
-  integer: (fallback: number, min: number, max: number): Rule<number> => ({
-    required: false,
-    shown: literal(fallback),
-    read: (o, key) => o.integer(key, fallback, min, max),
-  }),
-  boolean: (fallback: boolean): Rule<boolean> => ({ required: false, shown: literal(fallback), read: (o, key) => o.boolean(key, fallback) }),
-  oneOf: <T extends string>(choices: readonly T[], fallback: T): Rule<T> => ({
-    required: false,
-    shown: literal(fallback),
-    read: (o, key) => o.oneOf(key, choices, fallback),
-  }),
+  baseUrl: (example: string) => required<string>((o, key) => o.baseUrl(key, example)),
+  integer: (fallback: number, min: number, max: number) => optional<number>(literal(fallback), (o, key) => o.integer(key, fallback, min, max)),
+  boolean: (fallback: boolean) => optional<boolean>(literal(fallback), (o, key) => o.boolean(key, fallback)),
+  oneOf: <T extends string>(choices: readonly T[], fallback: T) => optional<T>(literal(fallback), (o, key) => o.oneOf(key, choices, fallback)),
   /** `shown` says what happens without it. */
-  fn: <F>(shown = 'none'): Rule<F, F | undefined> => ({ required: false, shown, read: (o, key) => o.fn<F>(key) }),
+  fn: <F>(shown = 'none') => optional<F, F | undefined>(shown, (o, key) => o.fn<F>(key)),
   /** An optional function whose type names the app's user type: the factory's map gives it under `userType`. */
   userFn: <M extends string>(userType: M, shown = 'none'): Rule<never, unknown> & UserTyped<M> => ({
-    required: false,
-    shown,
+    ...optional<never, unknown>(shown, (o, key) => o.fn(key)),
     userType,
-    read: (o, key) => o.fn(key),
   }),
   /** A required function whose type names the app's user type; `hint` says what to give in the error. */
   requiredUserFn: <M extends string>(userType: M, hint: string): Required<Rule<never, unknown>> & UserTyped<M> => ({
-    required: true,
-    shown: 'required',
-    userType,
-    read: (o, key) => {
+    ...required<never, unknown>((o, key) => {
       const value = o.fn(key);
       if (!value) throw o.error(key, `is required: ${hint}`);
       return value;
-    },
+    }),
+    userType,
   }),
-  custom: <In, Out>(shown: string, read: (o: OptionReader, key: string) => Out): Rule<In, Out> => ({ required: false, shown, read }),
-  requiredCustom: <In, Out>(read: (o: OptionReader, key: string) => Out): Required<Rule<In, Out>> => ({ required: true, shown: 'required', read }),
+  custom: optional,
+  requiredCustom: required,
   /** Declared here, read together with the options it goes with by the factory (`failureMode`, `outbox` ...): the setting is the raw value. */
-  together: <In>(shown: string): Rule<In, unknown> => ({ required: false, shown, read: (o, key) => o.raw(key) }),
+  together: <In>(shown: string) => optional<In, unknown>(shown, (o, key) => o.raw(key)),
   /** A nested options object read with its own schema (errors name `<key>.<option>`), defaults applied. */
-  nested: <S extends OptionSchema>(schema: S, shown: string): Rule<OptionsOf<S>, SettingsOf<S>> => ({
-    required: false,
-    shown,
-    read: (o, key) => readSchema(o.nested(key, schema), schema),
-  }),
+  nested: <S extends OptionSchema>(schema: S, shown: string) =>
+    optional<OptionsOf<S>, SettingsOf<S>>(shown, (o, key) => readSchema(o.nested(key, schema), schema)),
   /** An instance of `type` (`what` names it in the error). */
-  instance: <T>(type: abstract new (...args: never[]) => T, what: string, shown = 'none'): Rule<T, T | undefined> => ({
-    required: false,
-    shown,
-    read: (o, key) => {
+  instance: <T>(type: abstract new (...args: never[]) => T, what: string, shown = 'none') =>
+    optional<T, T | undefined>(shown, (o, key) => {
       const value = o.raw(key);
       if (value === undefined || value instanceof type) return value as T | undefined;
       throw o.error(key, `must be ${what} (got ${describeType(value)})`);
-    },
-  }),
+    }),
 } as const;
