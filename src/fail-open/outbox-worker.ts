@@ -32,11 +32,10 @@ export interface OutboxDeliveredEvent {
 
 /** An attempt failed in a way worth retrying; the item is rescheduled. */
 export interface OutboxRetryEvent {
-  /** The item as rescheduled (`attempts` and `nextAttemptAt` updated). */
+  /** As rescheduled. */
   item: OutboxItemInfo;
   /** The error's code, e.g. `ERR_BINDID_UNAVAILABLE`. */
   code: string;
-  /** Delay until the next attempt, in ms. */
   delayMs: number;
 }
 
@@ -109,16 +108,13 @@ export interface OutboxRunResult {
   retried: number;
   /** Items removed undelivered (expired or refused). */
   deadLettered: number;
-  /**
-   * Items left alone: claimed by another worker, delivered or rescheduled by one since the listing, or
-   * failed after this worker's claim had expired (left to the worker holding it now).
-   */
+  /** Items left alone: claimed, delivered or rescheduled by another worker, or failed after this worker's claim expired. */
   skipped: number;
-  /** Items left for a later run because the outbox store failed on them. */
+  /** Items the outbox store failed on, left for a later run. */
   failed: number;
 }
 
-/** Codes after which a report will never be accepted: the item is dead-lettered (`rejected`). */
+/** Codes after which a report will never be accepted. */
 const FINAL_CODES: ReadonlySet<string> = new Set([
   ErrorCode.REJECTED,
   ErrorCode.UNAUTHORIZED,
@@ -194,10 +190,7 @@ export class OutboxWorker {
     }
   }
 
-  /**
-   * One run: take up to `batchSize` due items and handle each (see the class doc). Never two runs
-   * at once: while one is in progress this returns it. Rejects only when listing the due items fails.
-   */
+  /** Handle up to `batchSize` due items; while a run is in progress, returns it. Rejects only when listing them fails. */
   runOnce(): Promise<OutboxRunResult> {
     if (this.#running !== undefined) return this.#running;
     const run = this.#run().finally(() => {

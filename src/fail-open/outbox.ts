@@ -79,41 +79,25 @@ export function readOutbox(o: OptionReader, key: string, needed: readonly (typeo
 
 /** Where queued reports live. Every method may reject (store down): callers fail closed. */
 export interface Outbox {
-  /**
-   * `false` when queued reports do not survive a restart of the app (kept in its memory): fail-open
-   * refuses such an outbox when `NODE_ENV=production` and warns about it otherwise. Omitted means durable.
-   */
+  /** `false` when queued reports do not survive a restart: refused in production. Omitted means durable. */
   readonly durable?: boolean;
   /**
-   * Queue `item`. Resolves `false` when an item with this id is already queued (dedupe on
-   * (sub, alias)); rejects when the item cannot be persisted (the caller must not log the user in
-   * then) or is malformed (`ERR_BINDID_INVALID_ARGUMENT`).
+   * Resolves `false` when an item with this id is already queued; rejects when the item cannot be
+   * persisted (the user is then not logged in) or is malformed (`ERR_BINDID_INVALID_ARGUMENT`).
    */
   enqueue(item: OutboxItem): Promise<boolean>;
   /** Items to work on at `now`: due for an attempt or past their expiry; at most `limit`, earliest first. */
   due(now: number, limit: number): Promise<OutboxItem[]>;
-  /**
-   * Take the exclusive right to work on item `id` for `leaseMs`. Resolves the lease: a token that
-   * names this claim (pass it to {@link update} and {@link remove}), or `false` when someone else
-   * holds the item.
-   */
+  /** The exclusive right to work on item `id` for `leaseMs`: a lease token, or `false` when someone else holds it. */
   claim(id: string, leaseMs: number): Promise<string | false>;
-  /**
-   * The item as stored now, or `undefined` when it is gone. The worker re-reads an item after
-   * claiming it, so it never acts on a copy another instance has since delivered or rescheduled.
-   */
+  /** The item as stored now, or `undefined` when it is gone. */
   get(id: string): Promise<OutboxItem | undefined>;
   /**
-   * Store a new state of the item claimed under `lease` (attempts, nextAttemptAt) and release that
-   * lease. Only the lease's owner may: when the lease has expired (another worker may hold the item
-   * now), or the item was removed or changed by someone else since, nothing is written and nothing
-   * released. Resolves whether the new state was stored.
+   * Store the item's new state and release `lease`, only while `lease` is live and the item still
+   * there (otherwise another worker may hold it: nothing is written or released). Resolves whether it was stored.
    */
   update(item: OutboxItem, lease: string): Promise<boolean>;
-  /**
-   * Remove item `id` (no error when missing) and release `lease` if it is still this claim's: never
-   * another worker's claim. Without `lease` (a report delivered outside the worker) only the item.
-   */
+  /** Remove item `id` (no error when missing) and release `lease` if it is still this claim's, never another's. */
   remove(id: string, lease?: string): Promise<void>;
 }
 
@@ -126,10 +110,7 @@ export function outboxId(sub: string, alias: string): string {
 const ID = /^[0-9a-f]{64}$/;
 const REPORT_TYPES: ReadonlySet<string> = new Set(['authentication_performed', 'alias_updated', 'alias_deleted']);
 
-/**
- * A checked copy of `value` holding only the fields of {@link OutboxItem}; throws
- * `ERR_BINDID_INVALID_ARGUMENT` (never repeating the token) when it is not a well-formed item.
- */
+/** A copy with only the fields of an {@link OutboxItem}; `ERR_BINDID_INVALID_ARGUMENT` (never repeating the token) when malformed. */
 export function checkOutboxItem(value: unknown): OutboxItem {
   const problem = itemProblem(value);
   if (problem !== undefined) throw invalidArgument(`outbox item: ${problem}`);

@@ -25,30 +25,17 @@ export interface QueueEntry {
   value: string;
 }
 
-/**
- * Ordered queues with exclusive leases. A store of your own that implements these can hold the
- * fail-open outbox (`StoreOutbox`); each method must be atomic across every instance sharing the store.
- */
+/** Ordered queues with exclusive leases, for `StoreOutbox`: each method must be atomic across every instance. */
 export interface BindIdQueueStore {
-  /**
-   * Add `record` to `queue` unless a record with its id is there (a record past its `keepUntil` at
-   * `now` counts as gone). True if added.
-   */
+  /** Add `record` unless a record with its id is there (one past its `keepUntil` counts as gone). True if added. */
   queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean>;
-  /**
-   * At most `limit` records of `queue` whose `dueAt` ≤ `now`, earliest first. Reads only those (and
-   * drops a bounded number of records past their `keepUntil`).
-   */
+  /** At most `limit` records whose `dueAt` ≤ `now`, earliest first, reading only those. */
   queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]>;
   /** The value of record `id`, or `undefined`. */
   queueGet(queue: string, id: string): Promise<string | undefined>;
   /** Lease record `id` to `token` for `leaseMs` unless someone holds it. True if leased. */
   queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean>;
-  /**
-   * Only while `token` holds the lease on `record.id`: replace the record (value, `dueAt`,
-   * `keepUntil`) if it is still there, and release the lease. True if the record was written; when
-   * the lease is someone else's (or gone) nothing is written and nothing released.
-   */
+  /** Only while `token` holds the lease: replace the record if still there, and release the lease. True if written. */
   queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean>;
   /** Remove record `id` (no error when missing) and, if `token` holds its lease, release it: one step. */
   queueRemove(queue: string, id: string, token?: string): Promise<void>;

@@ -14,12 +14,11 @@ import type { BindIdStore } from './bindid-store.js';
 import { checkEvictionPolicy } from './eviction-policy.js';
 import type { BindIdQueueStore, QueueEntry, QueueRecord } from './queue-store.js';
 import {
-  redisQueueAdd,
-  redisQueueClaim,
-  redisQueueDue,
-  redisQueueGet,
-  redisQueueRemove,
-  redisQueueUpdate,
+  QUEUE_ADD_SCRIPT,
+  QUEUE_DUE_SCRIPT,
+  QUEUE_REMOVE_SCRIPT,
+  QUEUE_UPDATE_SCRIPT,
+  queueKeys,
   type Send,
   text,
 } from './redis-queue.js';
@@ -164,28 +163,47 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
     return this.prefix + key;
   }
 
-  queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
-    return redisQueueAdd(this.#safeSend, this.prefix, queue, record, now);
+  async queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
+    const r = checkRecord(record);
+    const k = queueKeys(this.prefix, queue, r.id);
+    const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), ms(now, 'now')];
+    return Number(await this.#safeSend(['EVAL', QUEUE_ADD_SCRIPT, '3', k.items, k.due, k.keep, ...args], k.items)) === 1;
   }
 
-  queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
-    return redisQueueDue(this.#safeSend, this.prefix, queue, now, limit);
+  async queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
+    const k = queueKeys(this.prefix, queue);
+    if (!Number.isSafeInteger(limit) || limit < 0) throw invalidArgument('RedisBindIdStore: limit must be a whole number ≥ 0');
+    if (limit === 0) return [];
+    const reply = await this.#safeSend(['EVAL', QUEUE_DUE_SCRIPT, '3', k.items, k.due, k.keep, ms(now, 'now'), String(limit)], k.items);
+    if (!Array.isArray(reply) || reply.length % 2 !== 0) throw new Error('RedisBindIdStore: the due script answered something that is not [id, value, ...]');
+    const out: QueueEntry[] = [];
+    for (let i = 0; i < reply.length; i += 2) out.push({ id: text(reply[i]), value: text(reply[i + 1]) });
+    return out;
   }
 
-  queueGet(queue: string, id: string): Promise<string | undefined> {
-    return redisQueueGet(this.#safeSend, this.prefix, queue, id);
+  async queueGet(queue: string, id: string): Promise<string | undefined> {
+    const k = queueKeys(this.prefix, queue, id);
+    const reply = await this.#safeSend(['HGET', k.items, id], k.items);
+    return reply === null || reply === undefined ? undefined : text(reply);
   }
 
-  queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
-    return redisQueueClaim(this.#safeSend, this.prefix, queue, id, token, leaseMs);
+  async queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
+    const k = queueKeys(this.prefix, queue, id);
+    if (typeof token !== 'string' || token.length === 0) throw invalidArgument('RedisBindIdStore: a lease token must be a non-empty string');
+    if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw invalidArgument('RedisBindIdStore: leaseMs must be a whole number > 0');
+    return (await this.#safeSend(['SET', k.lease, token, 'NX', 'PX', String(leaseMs)], k.lease)) === 'OK';
   }
 
-  queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
-    return redisQueueUpdate(this.#safeSend, this.prefix, queue, record, token);
+  async queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
+    const r = checkRecord(record);
+    const k = queueKeys(this.prefix, queue, r.id);
+    const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), String(token)];
+    return Number(await this.#safeSend(['EVAL', QUEUE_UPDATE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, ...args], k.items)) === 1;
   }
 
-  queueRemove(queue: string, id: string, token?: string): Promise<void> {
-    return redisQueueRemove(this.#safeSend, this.prefix, queue, id, token);
+  async queueRemove(queue: string, id: string, token?: string): Promise<void> {
+    const k = queueKeys(this.prefix, queue, id);
+    await this.#safeSend(['EVAL', QUEUE_REMOVE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, id, token ?? ''], k.items);
   }
 
   /** Send a command, routed (on a cluster) on its first key: `args[3]` for `EVAL`, `args[1]` otherwise. */
@@ -225,4 +243,16 @@ function checkTtl(ttlMs: number): string {
     throw invalidArgument('RedisBindIdStore: ttlMs must be a positive, finite number of milliseconds');
   }
   return String(Math.ceil(ttlMs));
+}
+
+function ms(value: number, what: string): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(`RedisBindIdStore: ${what} must be a finite number of ms`);
+  return String(Math.floor(value));
+}
+
+function checkRecord(record: QueueRecord): QueueRecord {
+  if (record === null || typeof record !== 'object' || typeof record.id !== 'string' || typeof record.value !== 'string') {
+    throw invalidArgument('RedisBindIdStore: a queue record needs a string id and value');
+  }
+  return record;
 }
