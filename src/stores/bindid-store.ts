@@ -7,7 +7,7 @@
 import { BindIdError, BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import { ExpiryIndex } from './expiry-index.js';
-import { type BindIdQueueStore, MemoryQueues, type QueueEntry, type QueueRecord } from './queue-store.js';
+import { type BindIdQueueStore, type Held, PURGE_BATCH, type Queue, type QueueEntry, type QueueRecord, SortedIndex } from './queue-store.js';
 
 /** Shared state of express-bindid. Every method may reject; callers fail closed when it does. */
 export interface BindIdStore {
@@ -52,8 +52,9 @@ const MEMORY_STORE_OPTIONS = {
 export interface MemoryBindIdStoreOptions extends OptionsOf<typeof MEMORY_STORE_OPTIONS> {}
 
 /**
- * The default store: a bounded in-process map, and queues that are not bounded (dropping a queued
- * report would lose it). For one process; with several instances use `RedisBindIdStore`.
+ * The default store: a bounded in-process map, and queues (two sorted indexes each: by due time, by
+ * retention) that are not bounded (dropping a queued report would lose it). Single-threaded
+ * JavaScript makes every operation atomic. For one process; with several instances use `RedisBindIdStore`.
  *
  * It never forgets a key before its expiry to make room (a dropped attempt counter, used sign-in
  * state or link would undo a limit): expired keys are purged first, and when `maxKeys` unexpired
@@ -65,37 +66,13 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
   readonly #expiries = new ExpiryIndex<Entry>();
   readonly #maxKeys: number;
   readonly #now: () => number;
-  readonly #queues: MemoryQueues;
+  readonly #queues = new Map<string, Queue>();
+  #seq = 0;
 
   constructor(options: MemoryBindIdStoreOptions = {}) {
     const settings = readSchema(schemaReader('MemoryBindIdStore', options, MEMORY_STORE_OPTIONS), MEMORY_STORE_OPTIONS);
     this.#maxKeys = settings.maxKeys;
     this.#now = settings.now ?? Date.now;
-    this.#queues = new MemoryQueues(this.#now);
-  }
-
-  queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
-    return this.#queues.queueAdd(queue, record, now);
-  }
-
-  queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
-    return this.#queues.queueDue(queue, now, limit);
-  }
-
-  queueGet(queue: string, id: string): Promise<string | undefined> {
-    return this.#queues.queueGet(queue, id);
-  }
-
-  queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.#queues.queueClaim(queue, id, token, leaseMs);
-  }
-
-  queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
-    return this.#queues.queueUpdate(queue, record, token);
-  }
-
-  queueRemove(queue: string, id: string, token?: string): Promise<void> {
-    return this.#queues.queueRemove(queue, id, token);
   }
 
   async add(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -141,6 +118,83 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
   get size(): number {
     this.#purge();
     return this.#entries.size;
+  }
+
+  async queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
+    const q = this.#queue(queue);
+    const held = q.records.get(record.id);
+    if (held !== undefined && held.keep[0] > now) return false;
+    if (held !== undefined) this.#dropRecord(q, record.id);
+    this.#putRecord(q, record);
+    return true;
+  }
+
+  async queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
+    const q = this.#queues.get(queue);
+    if (q === undefined) return [];
+    for (const id of q.keep.upTo(now, PURGE_BATCH)) this.#dropRecord(q, id);
+    return q.due.upTo(now, limit).map((id) => ({ id, value: (q.records.get(id) as Held).value }));
+  }
+
+  async queueGet(queue: string, id: string): Promise<string | undefined> {
+    return this.#queues.get(queue)?.records.get(id)?.value;
+  }
+
+  async queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
+    const q = this.#queue(queue);
+    if (this.#holder(q, id) !== undefined) return false;
+    q.leases.set(id, { token, until: this.#now() + leaseMs });
+    return true;
+  }
+
+  async queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
+    const q = this.#queues.get(queue);
+    if (q === undefined || this.#holder(q, record.id) !== token) return false;
+    q.leases.delete(record.id);
+    if (!q.records.has(record.id)) return false;
+    this.#dropRecord(q, record.id);
+    this.#putRecord(q, record);
+    return true;
+  }
+
+  async queueRemove(queue: string, id: string, token?: string): Promise<void> {
+    const q = this.#queues.get(queue);
+    if (q === undefined) return;
+    this.#dropRecord(q, id);
+    if (token !== undefined && this.#holder(q, id) === token) q.leases.delete(id);
+  }
+
+  #holder(q: Queue, id: string): string | undefined {
+    const lease = q.leases.get(id);
+    if (lease === undefined) return undefined;
+    if (lease.until > this.#now()) return lease.token;
+    q.leases.delete(id);
+    return undefined;
+  }
+
+  #queue(name: string): Queue {
+    let q = this.#queues.get(name);
+    if (q === undefined) {
+      q = { records: new Map(), due: new SortedIndex(), keep: new SortedIndex(), leases: new Map() };
+      this.#queues.set(name, q);
+    }
+    return q;
+  }
+
+  #putRecord(q: Queue, record: QueueRecord): void {
+    this.#seq += 1;
+    const held: Held = { value: record.value, due: [record.dueAt, this.#seq, record.id], keep: [record.keepUntil, this.#seq, record.id] };
+    q.records.set(record.id, held);
+    q.due.insert(held.due);
+    q.keep.insert(held.keep);
+  }
+
+  #dropRecord(q: Queue, id: string): void {
+    const held = q.records.get(id);
+    if (held === undefined) return;
+    q.records.delete(id);
+    q.due.remove(held.due);
+    q.keep.remove(held.keep);
   }
 
   #live(key: string): Entry | undefined {

@@ -53,7 +53,7 @@ export function isQueueStore(store: unknown): store is BindIdQueueStore {
 type Slot = readonly [score: number, seq: number, id: string];
 
 /** A sorted array: binary search to insert and remove, a prefix read for "score ≤ max". */
-class SortedIndex {
+export class SortedIndex {
   readonly #slots: Slot[] = [];
 
   insert(slot: Slot): void {
@@ -87,13 +87,13 @@ class SortedIndex {
   }
 }
 
-interface Held {
+export interface Held {
   value: string;
   due: Slot;
   keep: Slot;
 }
 
-interface Queue {
+export interface Queue {
   records: Map<string, Held>;
   due: SortedIndex;
   keep: SortedIndex;
@@ -101,96 +101,4 @@ interface Queue {
 }
 
 /** Records past their retention dropped per `queueDue`, at most. */
-const PURGE_BATCH = 100;
-
-/**
- * {@link BindIdQueueStore} in this process: records, two sorted indexes (by due time, by retention)
- * and leases. Single-threaded JavaScript makes every method atomic.
- */
-export class MemoryQueues implements BindIdQueueStore {
-  readonly #queues = new Map<string, Queue>();
-  readonly #now: () => number;
-  #seq = 0;
-
-  /** `now`: the clock of the leases. */
-  constructor(now: () => number) {
-    this.#now = now;
-  }
-
-  async queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
-    const q = this.#queue(queue);
-    const held = q.records.get(record.id);
-    if (held !== undefined && held.keep[0] > now) return false;
-    if (held !== undefined) this.#drop(q, record.id);
-    this.#put(q, record);
-    return true;
-  }
-
-  async queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
-    const q = this.#queues.get(queue);
-    if (q === undefined) return [];
-    for (const id of q.keep.upTo(now, PURGE_BATCH)) this.#drop(q, id);
-    return q.due.upTo(now, limit).map((id) => ({ id, value: (q.records.get(id) as Held).value }));
-  }
-
-  async queueGet(queue: string, id: string): Promise<string | undefined> {
-    return this.#queues.get(queue)?.records.get(id)?.value;
-  }
-
-  async queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
-    const q = this.#queue(queue);
-    if (this.#holder(q, id) !== undefined) return false;
-    q.leases.set(id, { token, until: this.#now() + leaseMs });
-    return true;
-  }
-
-  async queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
-    const q = this.#queues.get(queue);
-    if (q === undefined || this.#holder(q, record.id) !== token) return false;
-    q.leases.delete(record.id);
-    if (!q.records.has(record.id)) return false;
-    this.#drop(q, record.id);
-    this.#put(q, record);
-    return true;
-  }
-
-  async queueRemove(queue: string, id: string, token?: string): Promise<void> {
-    const q = this.#queues.get(queue);
-    if (q === undefined) return;
-    this.#drop(q, id);
-    if (token !== undefined && this.#holder(q, id) === token) q.leases.delete(id);
-  }
-
-  #holder(q: Queue, id: string): string | undefined {
-    const lease = q.leases.get(id);
-    if (lease === undefined) return undefined;
-    if (lease.until > this.#now()) return lease.token;
-    q.leases.delete(id);
-    return undefined;
-  }
-
-  #queue(name: string): Queue {
-    let q = this.#queues.get(name);
-    if (q === undefined) {
-      q = { records: new Map(), due: new SortedIndex(), keep: new SortedIndex(), leases: new Map() };
-      this.#queues.set(name, q);
-    }
-    return q;
-  }
-
-  #put(q: Queue, record: QueueRecord): void {
-    this.#seq += 1;
-    const held: Held = { value: record.value, due: [record.dueAt, this.#seq, record.id], keep: [record.keepUntil, this.#seq, record.id] };
-    q.records.set(record.id, held);
-    q.due.insert(held.due);
-    q.keep.insert(held.keep);
-  }
-
-  #drop(q: Queue, id: string): void {
-    const held = q.records.get(id);
-    if (held === undefined) return;
-    q.records.delete(id);
-    q.due.remove(held.due);
-    q.keep.remove(held.keep);
-  }
-}
+export const PURGE_BATCH = 100;
