@@ -69,48 +69,33 @@ export class OptionReader {
   }
 
   string(key: string, fallback: string): string {
-    const value = this.values[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'string' || value === '') {
-      throw this.error(key, `must be a non-empty string (got ${describeType(value)})`);
-    }
-    return value;
+    return this.#optional(key, fallback, (v) => typeof v === 'string' && v !== '', (v) => `must be a non-empty string (got ${describeType(v)})`);
   }
 
   integer(key: string, fallback: number, min: number, max: number): number {
-    const value = this.values[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      const got = typeof value === 'number' ? String(value) : describeType(value);
-      throw this.error(key, `must be a whole number from ${min} to ${max} (got ${got})`);
-    }
-    return value;
+    const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+    const got = (v: unknown) => (typeof v === 'number' ? String(v) : describeType(v));
+    return this.#optional(key, fallback, ok, (v) => `must be a whole number from ${min} to ${max} (got ${got(v)})`);
   }
 
   boolean(key: string, fallback: boolean): boolean {
-    const value = this.values[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') {
-      throw this.error(key, `must be true or false (got ${describeType(value)})`);
-    }
-    return value;
+    return this.#optional(key, fallback, (v) => typeof v === 'boolean', (v) => `must be true or false (got ${describeType(v)})`);
   }
 
   fn<F>(key: string): F | undefined {
-    const value = this.values[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'function') {
-      throw this.error(key, `must be a function (got ${describeType(value)})`);
-    }
-    return value as F;
+    return this.#optional<F | undefined>(key, undefined, (v) => typeof v === 'function', (v) => `must be a function (got ${describeType(v)})`);
   }
 
   oneOf<T extends string>(key: string, choices: readonly T[], fallback: T): T {
+    const ok = (v: unknown) => (choices as readonly unknown[]).includes(v);
+    return this.#optional(key, fallback, ok, () => `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`);
+  }
+
+  /** The value of `key` if `ok`, `fallback` if unset; else the error `message` gives. */
+  #optional<T>(key: string, fallback: T, ok: (value: unknown) => boolean, message: (value: unknown) => string): T {
     const value = this.values[key];
     if (value === undefined) return fallback;
-    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-      throw this.error(key, `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`);
-    }
+    if (!ok(value)) throw this.error(key, message(value));
     return value as T;
   }
 
