@@ -51,11 +51,8 @@ export class StoreOutbox implements Outbox {
 
   constructor(store: BindIdStore, options?: StoreOutboxOptions) {
     const o = schemaReader('StoreOutbox', options, STORE_OUTBOX_OPTIONS);
-    if (store === null || typeof store !== 'object' || typeof store.get !== 'function') {
-      throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore or your own)');
-    }
-    if (!isQueueStore(store)) {
-      const name = (store as object).constructor?.name || 'this store';
+    if (!isQueueStore(store) || typeof store.get !== 'function') {
+      const name = (store as object | null | undefined)?.constructor?.name || 'this store';
       throw o.error(
         'store',
         `must be a BindIdStore with the queue operations (${QUEUE_METHODS.join(', ')}), and ${name} has not: ` +
@@ -64,7 +61,7 @@ export class StoreOutbox implements Outbox {
     }
     const settings = readSchema(o, STORE_OUTBOX_OPTIONS);
     this.#store = store;
-    this.durable = (store as BindIdStore).durable !== false;
+    this.durable = store.durable !== false;
     this.#queue = settings.keyPrefix;
     this.#retainMs = settings.retainExpiredMs;
     this.#now = settings.now ?? Date.now;

@@ -95,13 +95,9 @@ export interface DiagnosticsPayloads {
 
 const feedbackTracing = diagnostics.tracingChannel<object, SessionFeedbackTrace>(DIAGNOSTICS_CHANNELS.sessionFeedback);
 const tokenTracing = diagnostics.tracingChannel<object, TokenExchangeTrace>(DIAGNOSTICS_CHANNELS.tokenExchange);
-const plain = {
-  outboxEnqueue: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxEnqueue),
-  outboxDeliver: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxDeliver),
-  outboxDeadLetter: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxDeadLetter),
-  circuitBreaker: diagnostics.channel(DIAGNOSTICS_CHANNELS.circuitBreaker),
-  attemptsLocked: diagnostics.channel(DIAGNOSTICS_CHANNELS.attemptsLocked),
-};
+type PlainChannel = Exclude<keyof DiagnosticsPayloads, 'sessionFeedback' | 'tokenExchange'>;
+const PLAIN: readonly PlainChannel[] = ['outboxEnqueue', 'outboxDeliver', 'outboxDeadLetter', 'circuitBreaker', 'attemptsLocked'];
+const plain = new Map(PLAIN.map((name) => [name, diagnostics.channel(DIAGNOSTICS_CHANNELS[name])]));
 
 /**
  * Run `fn` inside the tracing channel `traced`, `fill` copying only safe fields of its outcome into
@@ -170,10 +166,7 @@ export function traceTokenExchange<T>(fn: () => Promise<T>, returningUser: (resu
 }
 
 /** Publish on a plain channel, building the message only when someone listens. */
-export function publish(name: 'outboxEnqueue' | 'outboxDeliver' | 'outboxDeadLetter', message: () => OutboxDiagnostic): void;
-export function publish(name: 'circuitBreaker', message: () => CircuitStateChange): void;
-export function publish(name: 'attemptsLocked', message: () => AttemptsLocked): void;
-export function publish(name: keyof typeof plain, message: () => object): void {
-  const channel = plain[name];
-  if (channel.hasSubscribers) channel.publish(message());
+export function publish<N extends PlainChannel>(name: N, message: () => DiagnosticsPayloads[N]): void {
+  const channel = plain.get(name);
+  if (channel?.hasSubscribers) channel.publish(message());
 }
