@@ -1,20 +1,9 @@
 /**
  * The failure policy of the confirm step: what happens when BindID cannot take the report.
- *
- * - `failureMode: 'closed'` (the default): nobody is signed in without BindID's 2xx. The user sees a
- *   generic "try again" page; the pending login is kept (still single-use) and the password is asked
- *   again on the next try.
- * - `failureMode: 'open'`: when BindID is unreachable or timed out (`ERR_BINDID_UNAVAILABLE`,
- *   `ERR_BINDID_TIMEOUT`, an open circuit included), the report is persisted in an {@link Outbox}
- *   and the user is signed in; an {@link OutboxWorker} delivers it later with the original `time`,
- *   or dead-letters it once its access token expired. If the outbox cannot persist the report, the
- *   confirm step falls back to fail closed: never "signed in and the report lost".
- *
- * The default outbox is a {@link StoreOutbox} on the factory's `store` (the `BindIdStore` that already
- * holds the single-use claims and the link registry: a `RedisBindIdStore` with several instances).
- * An outbox that does not survive a restart (`durable: false`: a `StoreOutbox` on `MemoryBindIdStore`,
- * or an outbox of your own that says so) is refused at the factory when
- * `NODE_ENV=production`, and warned about once per process otherwise (`EXPRESS_BINDID_OUTBOX_NOT_DURABLE`).
+ * `closed` (the default): nobody is signed in without BindID's 2xx. `open`: when BindID is
+ * unreachable or timed out, the report is persisted in an {@link Outbox} and the user is signed in;
+ * if the outbox cannot persist it, the step fails closed: never "signed in and the report lost".
+ * For the same reason an outbox that does not survive a restart is refused in production.
  *
  * @module
  */
@@ -24,14 +13,14 @@ import { emit } from '../internal/events.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { logger } from '../internal/log.js';
-import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
-import type { Outbox, OutboxItemInfo } from './outbox.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option } from '../internal/option-schema.js';
+import { type Outbox, type OutboxItemInfo, readOutbox } from './outbox.js';
 import {
-  type OutboxBackoffOptions,
+  OUTBOX_WORKER_OPTIONS,
   type OutboxDeliveredEvent,
   type OutboxSender,
   OutboxWorker,
-  OUTBOX_WORKER_OPTION_KEYS,
   type OutboxWorkerOptions,
 } from './outbox-worker.js';
 import { StoreOutbox } from './store-outbox.js';
@@ -43,26 +32,22 @@ const log = logger('failure-policy');
 /** `closed`: no sign-in without BindID's 2xx (default). `open`: queue the report and sign in while BindID is down. */
 export type FailureMode = 'closed' | 'open';
 
-/** The hooks of `T` (`on...`) with any return value: the factories log what a hook throws or rejects. */
+/** The hooks of `T` with any return value (what a hook returns is ignored, a failure logged). */
 type LenientHooks<T> = {
   [K in keyof T]: K extends `on${string}` ? (T[K] extends ((event: infer E) => unknown) | undefined ? (event: E) => unknown : T[K]) : T[K];
 };
 
 /**
- * The `outboxWorker` option: how the worker that delivers queued reports runs in this process. The
- * worker's own options ({@link OutboxWorkerOptions}) but for the outbox, client and clock, which come
- * from the factory; and `start`.
+ * The `outboxWorker` option: the worker's own options ({@link OutboxWorkerOptions}) but for the
+ * outbox, client and clock, which come from the factory; and `start`.
  */
 export type OutboxWorkerSettings = LenientHooks<Omit<OutboxWorkerOptions, 'outbox' | 'client' | 'now'>> & {
-  /**
-   * Start the worker's timer when the router or middleware is built. Default `true`. With `false`,
-   * call `outboxWorker.start()` (or `runOnce()`) yourself.
-   */
+  /** Start the worker's timer when the factory is built. Default `true`; with `false`, call `outboxWorker.start()` yourself. */
   start?: boolean;
 };
 
-const { outbox: _outbox, client: _client, now: _now, ...WORKER_KEYS } = OUTBOX_WORKER_OPTION_KEYS;
-const KNOWN_WORKER: KnownKeys<OutboxWorkerSettings> = { ...WORKER_KEYS, start: true };
+const { outbox: _outbox, client: _client, now: _now, ...WORKER_OPTIONS } = OUTBOX_WORKER_OPTIONS;
+const WORKER_SETTINGS = { ...WORKER_OPTIONS, start: option.boolean(true) };
 
 /** Payload of the `onReportQueued` event: fail-open signed a user in and persisted the report. */
 export interface ReportQueuedEvent {
@@ -79,31 +64,20 @@ export interface ReportQueuedEvent {
   added: boolean;
 }
 
-/** What both failure modes have. */
 interface FailurePolicyBase {
-  /** The worker delivering the outbox in this process (open mode, unless `outboxWorker: false`). */
+  /** Open mode, unless `outboxWorker: false`. */
   readonly worker: OutboxWorker | undefined;
   readonly onReportQueued: ((event: ReportQueuedEvent) => void | Promise<void>) | undefined;
-  /** Start the worker's timer unless `outboxWorker.start` is false; called last by the factory, once every option passed. */
+  /** Called last by the factory, once every option passed. */
   startWorker(): void;
 }
 
-/** The failure options of a factory, as read once: only open mode has an outbox. @internal */
+/** @internal The failure options of a factory, as read once. */
 export type FailurePolicy =
   | (FailurePolicyBase & { readonly mode: 'closed' })
-  | (FailurePolicyBase & {
-      readonly mode: 'open';
-      /** Where reports wait: the given outbox, or the default on the factory's `store`. */
-      readonly outbox: Outbox;
-    });
+  | (FailurePolicyBase & { readonly mode: 'open'; readonly outbox: Outbox });
 
-/** Option keys of the failure policy, shared by `bindIdRouter` and `sendAuthenticationPerformed`. */
-export const FAILURE_OPTION_KEYS = { failureMode: true, outbox: true, outboxWorker: true, onReportQueued: true } as const;
-
-/**
- * Read `failureMode`, `outbox`, `outboxWorker` and `onReportQueued`. In open mode, builds the worker
- * with the factory's client, clock and store (started by {@link FailurePolicy.startWorker}).
- */
+/** Read `failureMode`, `outbox`, `outboxWorker` and `onReportQueued`; in open mode, build the worker with the factory's client, clock and store. */
 export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: () => number, store: BindIdStore): FailurePolicy {
   const mode = o.oneOf<FailureMode>('failureMode', ['closed', 'open'], 'closed');
   const onReportQueued = o.fn<(event: ReportQueuedEvent) => void | Promise<void>>('onReportQueued');
@@ -115,29 +89,24 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
     }
     return { mode, worker: undefined, onReportQueued: undefined, startWorker: () => undefined };
   }
-  const outbox = readOutbox(o, given, store, now);
+  const outbox = failOpenOutbox(o, given, store, now);
   let worker: OutboxWorker | undefined;
   let start = false;
   if (workerOption !== false) {
-    const w = o.nested('outboxWorker', KNOWN_WORKER);
+    const w = o.nested('outboxWorker', WORKER_SETTINGS);
     start = w.boolean('start', true);
-    const onDelivered = w.fn<(event: OutboxDeliveredEvent) => void | Promise<void>>('onDelivered');
+    const onDelivered = w.fn<(event: OutboxDeliveredEvent) => unknown>('onDelivered');
+    const { start: _start, onDelivered: _onDelivered, ...rest } = (workerOption ?? {}) as OutboxWorkerSettings;
     worker = o.within('outboxWorker', () => new OutboxWorker({
+      ...(rest as Partial<OutboxWorkerOptions>),
       outbox,
       client,
       now,
-      ...(w.has('intervalMs') ? { intervalMs: w.raw('intervalMs') as number } : {}),
-      ...(w.has('batchSize') ? { batchSize: w.raw('batchSize') as number } : {}),
-      ...(w.has('backoff') ? { backoff: w.raw('backoff') as OutboxBackoffOptions } : {}),
-      ...(w.has('leaseMs') ? { leaseMs: w.raw('leaseMs') as number } : {}),
-      ...(w.has('random') ? { random: w.fn<() => number>('random') as () => number } : {}),
       onDelivered: (event) => {
         // BindID knows the alias now: the self-heal record is no longer needed.
         store.delete(healKey(event.item.sub)).catch(() => log('could not remove a self-heal record'));
         emit('onDelivered', onDelivered, event);
       },
-      ...optionalHook(w, 'onRetry'),
-      ...optionalHook(w, 'onDeadLetter'),
     }));
   }
   return {
@@ -151,33 +120,15 @@ export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: ()
   };
 }
 
-function optionalHook(w: OptionReader, key: 'onRetry' | 'onDeadLetter'): Record<string, (event: never) => void> {
-  const hook = w.fn<(event: unknown) => void | Promise<void>>(key);
-  return hook ? { [key]: (event: unknown) => emit(key, hook, event) } : {};
-}
-
-function isOutbox(value: unknown): value is Outbox {
-  if (value === null || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return ['enqueue', 'due', 'claim', 'get', 'update', 'remove'].every((m) => typeof v[m] === 'function');
-}
-
 /** Warning code of an outbox that does not survive a restart (outside production). */
 export const NOT_DURABLE_WARNING = 'EXPRESS_BINDID_OUTBOX_NOT_DURABLE';
 let warnedNotDurable = false;
 
-/**
- * The outbox of a factory in open mode: the given one, or a {@link StoreOutbox} on `store`. One that
- * does not survive a restart is refused in production (the coded option error names the fix) and
- * warned about once per process otherwise.
- */
-function readOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: () => number): Outbox {
+/** The given outbox or a {@link StoreOutbox} on `store`; one that does not survive a restart is refused in production, warned about otherwise. */
+function failOpenOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: () => number): Outbox {
   let outbox: Outbox;
   if (given !== undefined) {
-    if (!isOutbox(given)) {
-      throw o.error('outbox', 'must be an Outbox (enqueue, due, claim, get, update, remove): a StoreOutbox or your own');
-    }
-    outbox = given;
+    outbox = readOutbox(o, 'outbox');
   } else if (isQueueStore(store)) {
     outbox = new StoreOutbox(store, { now });
   } else {
@@ -210,28 +161,26 @@ export function resetNotDurableWarning(): void {
   warnedNotDurable = false;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Self-heal records: which alias a fail-open link reported for a BindID user, so that the next
 // BindID sign-in without `bindid_alias` can re-send the report with its new access token.
-// ---------------------------------------------------------------------------------------------
 
-/** How long a self-heal record is kept: 30 days. After it, the password is asked again. */
+/** After 30 days without a heal, the password is asked again. */
 export const SELF_HEAL_TTL_MS = 30 * 86_400_000;
 
-/** What a self-heal record holds: the report that was queued (no token). */
-export interface HealRecord {
+/** The report that was queued (no token). */
+interface HealRecord {
   alias: string;
   /** The original authentication time, unix seconds. */
   time: number;
   amr?: string[];
 }
 
-/** Store key of the self-heal record of `sub` (a digest, never the `sub` itself). */
+/** A digest, never the `sub` itself, in the key. */
 export function healKey(sub: string): string {
   return `heal:${createHash('sha256').update(sub).digest('base64url')}`;
 }
 
-/** Write the self-heal record of a queued report (best effort: a failure is logged). */
+/** Best effort: a failure is logged. */
 export async function writeHealRecord(store: BindIdStore, sub: string, report: SessionFeedbackReport): Promise<void> {
   if (report.type === 'alias_deleted' || report.alias === undefined) return;
   const record: HealRecord = {
@@ -242,7 +191,7 @@ export async function writeHealRecord(store: BindIdStore, sub: string, report: S
   await store.set(healKey(sub), JSON.stringify(record), SELF_HEAL_TTL_MS).catch(() => log('could not write a self-heal record'));
 }
 
-/** The self-heal record of `sub`, or undefined (none, unreadable, or the store failed). */
+/** Undefined when none, unreadable, or the store failed. */
 export async function readHealRecord(store: BindIdStore, sub: string): Promise<HealRecord | undefined> {
   let raw: string | undefined;
   try {

@@ -1,23 +1,20 @@
 /**
- * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background, with capped,
- * full-jitter exponential backoff between the attempts of each report (the client's `jitteredBackoff`).
+ * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background.
  *
  * @module
  */
 import { ErrorCode, errorCode } from '../errors.js';
 import type { FeedbackResult } from '../feedback/session-feedback-client.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
-import { type BackoffOptions, jitteredBackoff, readBackoff } from '../internal/backoff.js';
+import { type BackoffBounds, type BackoffOptions, jitteredBackoff, readBackoff } from '../internal/backoff.js';
 import { publish } from '../internal/diagnostics.js';
 import { emit } from '../internal/events.js';
 import { logger } from '../internal/log.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
-import { itemInfo, type Outbox, outboxDiagnostic, type OutboxItem, type OutboxItemInfo } from './outbox.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
+import { itemInfo, type Outbox, readOutbox, outboxDiagnostic, type OutboxItem, type OutboxItemInfo } from './outbox.js';
 
 const log = logger('outbox');
-
-/** Bounds of the outbox's retry backoff (defaults `{ baseMs: 1000, maxMs: 60000 }`). */
-export type OutboxBackoffOptions = BackoffOptions;
 
 /** The part of `SessionFeedbackClient` the worker uses. */
 export interface OutboxSender {
@@ -35,11 +32,10 @@ export interface OutboxDeliveredEvent {
 
 /** An attempt failed in a way worth retrying; the item is rescheduled. */
 export interface OutboxRetryEvent {
-  /** The item as rescheduled (`attempts` and `nextAttemptAt` updated). */
+  /** As rescheduled. */
   item: OutboxItemInfo;
   /** The error's code, e.g. `ERR_BINDID_UNAVAILABLE`. */
   code: string;
-  /** Delay until the next attempt, in ms. */
   delayMs: number;
 }
 
@@ -52,50 +48,57 @@ export interface OutboxDeadLetterEvent {
   code?: string;
 }
 
-/** Options of {@link OutboxWorker}. */
-export interface OutboxWorkerOptions {
+export const OUTBOX_WORKER_OPTIONS = {
   /** Where the queued reports are. */
-  outbox: Outbox;
+  outbox: option.requiredCustom<Outbox, Outbox>((o, key) => readOutbox(o, key, ['due', 'claim', 'get', 'update', 'remove'])),
   /** Sends them (a `SessionFeedbackClient`). */
-  client: OutboxSender;
+  client: option.requiredCustom<OutboxSender, OutboxSender>(readSender),
   /** Time between runs started by {@link OutboxWorker.start}, in ms. Default 5000. */
-  intervalMs?: number;
+  intervalMs: option.integer(5000, 10, 3_600_000),
   /** Most items per run. Default 20. */
-  batchSize?: number;
+  batchSize: option.integer(20, 1, 1000),
   /** Retry backoff bounds. Default `{ baseMs: 1000, maxMs: 60000 }`. */
-  backoff?: OutboxBackoffOptions;
+  backoff: option.custom<BackoffOptions, BackoffBounds>('`{ baseMs: 1000, maxMs: 60000 }`', (o) =>
+    readBackoff(o, { baseMs: 1000, maxMs: 60_000, baseLimit: 3_600_000, maxLimit: 86_400_000 }),
+  ),
   /**
    * How long a claim on an item lasts, in ms: longer than one send can take. Default the client's
    * `timeoutMs` + 10,000 (15,000 with the default client), or 30,000 when the client has none.
    */
-  leaseMs?: number;
+  leaseMs: option.custom<number, number>('`timeoutMs` + 10000', readLease),
   /** Clock, in ms since 1970. Default `Date.now`. */
-  now?: () => number;
+  now: option.fn<() => number>('`Date.now`'),
   /** Source of jitter, in [0, 1). Default `Math.random`. */
-  random?: () => number;
+  random: option.fn<() => number>('`Math.random`'),
   /** Called after an item was delivered and removed. */
-  onDelivered?: (event: OutboxDeliveredEvent) => void | Promise<void>;
+  onDelivered: option.fn<(event: OutboxDeliveredEvent) => void | Promise<void>>(),
   /** Called after a failed attempt was rescheduled. */
-  onRetry?: (event: OutboxRetryEvent) => void | Promise<void>;
+  onRetry: option.fn<(event: OutboxRetryEvent) => void | Promise<void>>(),
   /** Called after an item was removed undelivered: token expired, or BindID refused it. */
-  onDeadLetter?: (event: OutboxDeadLetterEvent) => void | Promise<void>;
+  onDeadLetter: option.fn<(event: OutboxDeadLetterEvent) => void | Promise<void>>(),
+};
+
+/** Options of {@link OutboxWorker}. */
+export interface OutboxWorkerOptions extends OptionsOf<typeof OUTBOX_WORKER_OPTIONS> {}
+
+function readSender(o: OptionReader, key: string): OutboxSender {
+  const client = o.raw(key) as Partial<OutboxSender> | null | undefined;
+  if (client === null || typeof client !== 'object' || typeof client.send !== 'function') {
+    throw o.error(key, 'must be a SessionFeedbackClient (with send(accessToken, report))');
+  }
+  return client as OutboxSender;
 }
 
-const KNOWN_WORKER: KnownKeys<OutboxWorkerOptions> = {
-  outbox: true,
-  client: true,
-  intervalMs: true,
-  batchSize: true,
-  backoff: true,
-  leaseMs: true,
-  now: true,
-  random: true,
-  onDelivered: true,
-  onRetry: true,
-  onDeadLetter: true,
-};
-/** @internal The worker's option keys (the `outboxWorker` option of the factories derives its keys from them). */
-export { KNOWN_WORKER as OUTBOX_WORKER_OPTION_KEYS };
+/** The lease must outlast the client's deadline, or a slow send could be repeated by another instance. */
+function readLease(o: OptionReader, key: string): number {
+  const { timeoutMs } = o.raw('client') as OutboxSender;
+  const sendMs = typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) ? timeoutMs : undefined;
+  const leaseMs = o.integer(key, sendMs === undefined ? 30_000 : sendMs + 10_000, 1000, 3_600_000);
+  if (sendMs !== undefined && leaseMs <= sendMs) {
+    throw o.error(key, `must be longer than the client's timeoutMs (${sendMs}), or a slow send could be repeated by another instance`);
+  }
+  return leaseMs;
+}
 
 /** What one run did. */
 export interface OutboxRunResult {
@@ -105,16 +108,13 @@ export interface OutboxRunResult {
   retried: number;
   /** Items removed undelivered (expired or refused). */
   deadLettered: number;
-  /**
-   * Items left alone: claimed by another worker, delivered or rescheduled by one since the listing, or
-   * failed after this worker's claim had expired (left to the worker holding it now).
-   */
+  /** Items left alone: claimed, delivered or rescheduled by another worker, or failed after this worker's claim expired. */
   skipped: number;
-  /** Items left for a later run because the outbox store failed on them. */
+  /** Items the outbox store failed on, left for a later run. */
   failed: number;
 }
 
-/** Codes after which a report will never be accepted: the item is dead-lettered (`rejected`). */
+/** Codes after which a report will never be accepted. */
 const FINAL_CODES: ReadonlySet<string> = new Set([
   ErrorCode.REJECTED,
   ErrorCode.UNAUTHORIZED,
@@ -144,47 +144,26 @@ export class OutboxWorker {
   /** Most items per run. */
   readonly batchSize: number;
   /** Retry backoff bounds. */
-  readonly backoff: Readonly<Required<OutboxBackoffOptions>>;
+  readonly backoff: BackoffBounds;
   /** Lease per item, in ms. */
   readonly leaseMs: number;
 
-  readonly #outbox: Outbox;
-  readonly #client: OutboxSender;
+  readonly #o: SettingsOf<typeof OUTBOX_WORKER_OPTIONS>;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #onDelivered: OutboxWorkerOptions['onDelivered'];
-  readonly #onRetry: OutboxWorkerOptions['onRetry'];
-  readonly #onDeadLetter: OutboxWorkerOptions['onDeadLetter'];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<OutboxRunResult> | undefined;
   #halt = false;
 
   constructor(options: OutboxWorkerOptions) {
-    const o = new OptionReader('OutboxWorker', options, KNOWN_WORKER);
-    const outbox = o.raw('outbox') as Partial<Record<keyof Outbox, unknown>> | null | undefined;
-    const needed = ['due', 'claim', 'get', 'update', 'remove'] as const;
-    if (outbox === null || typeof outbox !== 'object' || needed.some((m) => typeof outbox[m] !== 'function')) {
-      throw o.error('outbox', `must be an Outbox (with ${needed.join(', ')}): a StoreOutbox or your own`);
-    }
-    const client = o.raw('client') as Partial<OutboxSender> | null | undefined;
-    if (client === null || typeof client !== 'object' || typeof client.send !== 'function') {
-      throw o.error('client', 'must be a SessionFeedbackClient (with send(accessToken, report))');
-    }
-    this.#outbox = outbox as Outbox;
-    this.#client = client as OutboxSender;
-    this.intervalMs = o.integer('intervalMs', 5000, 10, 3_600_000);
-    this.batchSize = o.integer('batchSize', 20, 1, 1000);
-    this.backoff = readBackoff(o, { baseMs: 1000, maxMs: 60_000, baseLimit: 3_600_000, maxLimit: 86_400_000 });
-    const sendMs = typeof client.timeoutMs === 'number' && Number.isFinite(client.timeoutMs) ? client.timeoutMs : undefined;
-    this.leaseMs = o.integer('leaseMs', sendMs === undefined ? 30_000 : sendMs + 10_000, 1000, 3_600_000);
-    if (sendMs !== undefined && this.leaseMs <= sendMs) {
-      throw o.error('leaseMs', `must be longer than the client's timeoutMs (${sendMs}), or a slow send could be repeated by another instance`);
-    }
-    this.#now = o.fn<() => number>('now') ?? Date.now;
-    this.#random = o.fn<() => number>('random') ?? Math.random;
-    this.#onDelivered = o.fn('onDelivered');
-    this.#onRetry = o.fn('onRetry');
-    this.#onDeadLetter = o.fn('onDeadLetter');
+    const o = readSchema(schemaReader('OutboxWorker', options, OUTBOX_WORKER_OPTIONS), OUTBOX_WORKER_OPTIONS);
+    this.#o = o;
+    this.intervalMs = o.intervalMs;
+    this.batchSize = o.batchSize;
+    this.backoff = o.backoff;
+    this.leaseMs = o.leaseMs;
+    this.#now = o.now ?? Date.now;
+    this.#random = o.random ?? Math.random;
   }
 
   /** Run every `intervalMs` until {@link stop}. The timer does not keep the process alive. No-op when started. */
@@ -211,10 +190,7 @@ export class OutboxWorker {
     }
   }
 
-  /**
-   * One run: take up to `batchSize` due items and handle each (see the class doc). Never two runs
-   * at once: while one is in progress this returns it. Rejects only when listing the due items fails.
-   */
+  /** Handle up to `batchSize` due items; while a run is in progress, returns it. Rejects only when listing them fails. */
   runOnce(): Promise<OutboxRunResult> {
     if (this.#running !== undefined) return this.#running;
     const run = this.#run().finally(() => {
@@ -226,7 +202,7 @@ export class OutboxWorker {
 
   async #run(): Promise<OutboxRunResult> {
     const result: OutboxRunResult = { delivered: 0, retried: 0, deadLettered: 0, skipped: 0, failed: 0 };
-    const listed = await this.#outbox.due(this.#now(), this.batchSize);
+    const listed = await this.#o.outbox.due(this.#now(), this.batchSize);
     for (const { id } of listed) {
       if (this.#halt) break;
       try {
@@ -242,36 +218,30 @@ export class OutboxWorker {
     return result;
   }
 
-  /** Handle one listed item under a claim; store errors are thrown (the item stays for a later run). */
+  /** Store errors are thrown: the item stays for a later run. */
   async #handle(id: string): Promise<keyof OutboxRunResult> {
-    const lease = await this.#outbox.claim(id, this.leaseMs);
+    const lease = await this.#o.outbox.claim(id, this.leaseMs);
     if (!lease) return 'skipped';
     // Re-read under the claim: another worker may have delivered or rescheduled it since the listing.
-    const item = await this.#outbox.get(id);
+    const item = await this.#o.outbox.get(id);
     const now = this.#now();
     if (item === undefined) return 'skipped';
-    if (item.expiresAt <= now) {
-      await this.#outbox.remove(id, lease);
-      log('outbox item %s: dead-lettered, its access token expired after %d attempt(s)', id.slice(0, 12), item.attempts);
-      emit('onDeadLetter', this.#onDeadLetter, { item: itemInfo(item), reason: 'expired' as const });
-      publish('outboxDeadLetter', () => outboxDiagnostic(item, 'expired'));
-      return 'deadLettered';
-    }
+    if (item.expiresAt <= now) return this.#deadLetter(item, lease);
     if (item.nextAttemptAt > now) return 'skipped';
 
     let sent: FeedbackResult;
     try {
-      sent = await this.#client.send(item.accessToken, item.report);
+      sent = await this.#o.client.send(item.accessToken, item.report);
     } catch (err) {
       return this.#failed(item, lease, err);
     }
     try {
-      await this.#outbox.remove(id, lease);
+      await this.#o.outbox.remove(id, lease);
     } catch (err) {
       log('outbox item %s: delivered, but could not be removed (%s): it may be sent again', id.slice(0, 12), codeOf(err));
     }
     log('outbox item %s: delivered (HTTP %d, attempt %d)', id.slice(0, 12), sent.status, item.attempts + 1);
-    emit('onDelivered', this.#onDelivered, { item: itemInfo({ ...item, attempts: item.attempts + 1 }), status: sent.status });
+    emit('onDelivered', this.#o.onDelivered, { item: itemInfo({ ...item, attempts: item.attempts + 1 }), status: sent.status });
     publish('outboxDeliver', () => outboxDiagnostic({ ...item, attempts: item.attempts + 1 }));
     return 'delivered';
   }
@@ -280,23 +250,28 @@ export class OutboxWorker {
     const code = codeOf(err);
     const attempts = item.attempts + 1;
     if (FINAL_CODES.has(code) && (err as { retryable?: unknown }).retryable !== true) {
-      await this.#outbox.remove(item.id, lease);
-      log('outbox item %s: dead-lettered, BindID refused it (%s)', item.id.slice(0, 12), code);
-      emit('onDeadLetter', this.#onDeadLetter, { item: itemInfo({ ...item, attempts }), reason: 'rejected' as const, code });
-      publish('outboxDeadLetter', () => outboxDiagnostic({ ...item, attempts }, `rejected: ${code}`));
-      return 'deadLettered';
+      return this.#deadLetter({ ...item, attempts }, lease, code);
     }
-    // Random in [0, min(maxMs, baseMs × 2^(attempts-1))], and finite even for an `attempts` an outbox of the app's own got wrong.
     const delayMs = Math.round(jitteredBackoff(attempts, this.backoff, this.#random));
     const next: OutboxItem = { ...item, attempts, nextAttemptAt: this.#now() + delayMs };
-    if (!(await this.#outbox.update(next, lease))) {
-      // The lease ran out during the attempt: the worker that holds the item now (or removed it) decides.
+    if (!(await this.#o.outbox.update(next, lease))) {
       log('outbox item %s: attempt %d failed (%s), but the claim had expired: left to its new owner', item.id.slice(0, 12), attempts, code);
       return 'skipped';
     }
     log('outbox item %s: attempt %d failed (%s), next in %d ms', item.id.slice(0, 12), attempts, code, delayMs);
-    emit('onRetry', this.#onRetry, { item: itemInfo(next), code, delayMs });
+    emit('onRetry', this.#o.onRetry, { item: itemInfo(next), code, delayMs });
     return 'retried';
+  }
+
+  /** Its token expired (no `code`), or BindID refused it with `code`. */
+  async #deadLetter(item: OutboxItem, lease: string, code?: string): Promise<'deadLettered'> {
+    await this.#o.outbox.remove(item.id, lease);
+    const why = code === undefined ? 'its access token expired' : `BindID refused it (${code})`;
+    log('outbox item %s: dead-lettered after %d attempt(s): %s', item.id.slice(0, 12), item.attempts, why);
+    const reason = code === undefined ? 'expired' : 'rejected';
+    emit('onDeadLetter', this.#o.onDeadLetter, { item: itemInfo(item), reason, ...(code === undefined ? {} : { code }) });
+    publish('outboxDeadLetter', () => outboxDiagnostic(item, code === undefined ? reason : `${reason}: ${code}`));
+    return 'deadLettered';
   }
 }
 

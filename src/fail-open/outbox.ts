@@ -1,31 +1,15 @@
 /**
- * The fail-open outbox: session-feedback reports that could not be sent while the user signed in,
- * kept in a shared store and re-sent in the background until BindID accepts them or their access
- * token expires.
+ * The fail-open outbox: the {@link Outbox} interface, its items, and the item check of
+ * `StoreOutbox.enqueue` (where items enter the queue).
  *
- * - {@link Outbox}: where queued reports live. `StoreOutbox` (`./store-outbox.ts`, the default, on
- *   the factory's `store`) keeps them in a `BindIdStore` queue indexed by due time
- *   (`RedisBindIdStore` for several instances and restarts).
- * - `OutboxWorker` (`./outbox-worker.ts`): takes due reports, sends each one with
- *   `SessionFeedbackClient.send` (which signs it at send time with the current client secret and
- *   keeps the report's original `time`), removes delivered ones, reschedules retryable failures with
- *   capped, jittered exponential backoff, and dead-letters reports that BindID refused or whose token
- *   expired (those are never sent).
+ * Delivery is exactly-once while instances and the store keep working: a report is sent only under
+ * an exclusive lease, re-read under it, and removed after BindID's 2xx. A lease is released only by
+ * its owner (compare-and-delete on its token), so a worker whose lease ran out never frees the claim
+ * of the worker that took the item over. An instance that dies between the 2xx and the removal
+ * leaves the report to be sent once more (BindID treats a repeated report as the same fact).
  *
- * Delivery is exactly-once while instances and the store keep working: an instance sends a report
- * only under an exclusive lease ({@link Outbox.claim}), re-reads it under that lease, and removes it
- * after BindID's 2xx. A lease is released only by its owner (compare-and-delete on its token), so a
- * worker whose lease ran out can never free the claim of the worker that took the item over. An
- * instance that dies between BindID's 2xx and the removal leaves the report to be sent once more
- * after the lease (BindID treats a repeated `authentication_performed` with the same alias as the
- * same fact).
- *
- * The access token is stored with the report because the report must be signed with it at send
- * time. It stays server-side (in the store) and never appears in an event, a log line or an error:
- * {@link itemInfo} is the item as it may be shown.
- *
- * This file: the {@link Outbox} interface, {@link OutboxItem}, {@link outboxId}, the item check
- * of `StoreOutbox.enqueue` (where items enter the queue), and {@link itemInfo}.
+ * The access token is stored with the report because the report is signed with it at send time. It
+ * never appears in an event, a log line or an error: {@link itemInfo} is the item as it may be shown.
  *
  * @module
  */
@@ -34,6 +18,7 @@ import { invalidArgument } from '../errors.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { assertAccessToken } from '../feedback/signing.js';
 import type { OutboxDiagnostic } from '../internal/diagnostics.js';
+import type { OptionReader } from '../internal/option-reader.js';
 
 /** One queued report. */
 export interface OutboxItem {
@@ -58,12 +43,11 @@ export interface OutboxItem {
 /** An item as events show it: everything but the access token. */
 export type OutboxItemInfo = Omit<OutboxItem, 'accessToken'>;
 
-/** A new item for the report of `sub`, due now: the one literal every producer of items uses. */
+/** A new item for the report of `sub`, due now. */
 export function newOutboxItem(input: {
   sub: string;
   accessToken: string;
   report: SessionFeedbackReport & { alias: string };
-  /** When the access token stops being usable, in ms since 1970. */
   expiresAt: number;
   now: number;
 }): OutboxItem {
@@ -71,54 +55,49 @@ export function newOutboxItem(input: {
   return { id: outboxId(sub, report.alias), accessToken, report, sub, expiresAt: Math.max(now, Math.floor(expiresAt)), attempts: 0, nextAttemptAt: now, createdAt: now };
 }
 
-/** The item without its access token (a copy), for events and logs. */
+/** A copy without the access token, for events and logs. */
 export function itemInfo(item: OutboxItem): OutboxItemInfo {
   const { accessToken: _token, ...rest } = item;
   return { ...rest, report: { ...rest.report } };
 }
 
-/** The message of an outbox diagnostics channel for `item`: id, type and attempts, no token, no alias. */
+/** No token, no alias. */
 export function outboxDiagnostic(item: OutboxItem, reason?: string): OutboxDiagnostic {
   return { id: item.id, type: item.report.type, attempts: item.attempts, ...(reason === undefined ? {} : { reason }) };
 }
 
+const OUTBOX_METHODS = ['enqueue', 'due', 'claim', 'get', 'update', 'remove'] as const;
+
+/** Option `key` as an Outbox with the methods `needed` (all of them by default), or the option error naming them. */
+export function readOutbox(o: OptionReader, key: string, needed: readonly (typeof OUTBOX_METHODS)[number][] = OUTBOX_METHODS): Outbox {
+  const value = o.raw(key) as Record<string, unknown> | null | undefined;
+  if (value === null || typeof value !== 'object' || needed.some((m) => typeof value[m] !== 'function')) {
+    throw o.error(key, `must be an Outbox (with ${needed.join(', ')}): a StoreOutbox or your own`);
+  }
+  return value as unknown as Outbox;
+}
+
 /** Where queued reports live. Every method may reject (store down): callers fail closed. */
 export interface Outbox {
-  /**
-   * `false` when queued reports do not survive a restart of the app (kept in its memory): fail-open
-   * refuses such an outbox when `NODE_ENV=production` and warns about it otherwise. Omitted means durable.
-   */
+  /** `false` when queued reports do not survive a restart: refused in production. Omitted means durable. */
   readonly durable?: boolean;
   /**
-   * Queue `item`. Resolves `false` when an item with this id is already queued (dedupe on
-   * (sub, alias)); rejects when the item cannot be persisted (the caller must not log the user in
-   * then) or is malformed (`ERR_BINDID_INVALID_ARGUMENT`).
+   * Resolves `false` when an item with this id is already queued; rejects when the item cannot be
+   * persisted (the user is then not logged in) or is malformed (`ERR_BINDID_INVALID_ARGUMENT`).
    */
   enqueue(item: OutboxItem): Promise<boolean>;
   /** Items to work on at `now`: due for an attempt or past their expiry; at most `limit`, earliest first. */
   due(now: number, limit: number): Promise<OutboxItem[]>;
-  /**
-   * Take the exclusive right to work on item `id` for `leaseMs`. Resolves the lease: a token that
-   * names this claim (pass it to {@link update} and {@link remove}), or `false` when someone else
-   * holds the item.
-   */
+  /** The exclusive right to work on item `id` for `leaseMs`: a lease token, or `false` when someone else holds it. */
   claim(id: string, leaseMs: number): Promise<string | false>;
-  /**
-   * The item as stored now, or `undefined` when it is gone. The worker re-reads an item after
-   * claiming it, so it never acts on a copy another instance has since delivered or rescheduled.
-   */
+  /** The item as stored now, or `undefined` when it is gone. */
   get(id: string): Promise<OutboxItem | undefined>;
   /**
-   * Store a new state of the item claimed under `lease` (attempts, nextAttemptAt) and release that
-   * lease. Only the lease's owner may: when the lease has expired (another worker may hold the item
-   * now), or the item was removed or changed by someone else since, nothing is written and nothing
-   * released. Resolves whether the new state was stored.
+   * Store the item's new state and release `lease`, only while `lease` is live and the item still
+   * there (otherwise another worker may hold it: nothing is written or released). Resolves whether it was stored.
    */
   update(item: OutboxItem, lease: string): Promise<boolean>;
-  /**
-   * Remove item `id` (no error when missing) and release `lease` if it is still this claim's: never
-   * another worker's claim. Without `lease` (a report delivered outside the worker) only the item.
-   */
+  /** Remove item `id` (no error when missing) and release `lease` if it is still this claim's, never another's. */
   remove(id: string, lease?: string): Promise<void>;
 }
 
@@ -128,46 +107,17 @@ export function outboxId(sub: string, alias: string): string {
   return createHash('sha256').update(`${sub}\u0000${alias}`, 'utf8').digest('hex');
 }
 
-/** How long an expired item is kept by default, so that a worker can still dead-letter it: 1 hour. */
-export const DEFAULT_RETAIN_EXPIRED_MS = 3_600_000;
-
-/** Options every outbox implementation takes. */
-export interface OutboxRetentionOptions {
-  /**
-   * How long an item is kept after its `expiresAt`, in ms, so that a worker still sees it and fires
-   * the dead-letter event. Default 3,600,000 (1 hour).
-   */
-  retainExpiredMs?: number;
-  /** Clock for expiry and leases, in ms since 1970. Default `Date.now`. */
-  now?: () => number;
-}
-
 const ID = /^[0-9a-f]{64}$/;
 const REPORT_TYPES: ReadonlySet<string> = new Set(['authentication_performed', 'alias_updated', 'alias_deleted']);
 
-/**
- * A checked copy of `value` holding only the fields of {@link OutboxItem}; throws
- * `ERR_BINDID_INVALID_ARGUMENT` (never repeating the token) when it is not a well-formed item.
- */
+/** A copy with only the fields of an {@link OutboxItem}; `ERR_BINDID_INVALID_ARGUMENT` (never repeating the token) when malformed. */
 export function checkOutboxItem(value: unknown): OutboxItem {
   const problem = itemProblem(value);
   if (problem !== undefined) throw invalidArgument(`outbox item: ${problem}`);
-  const v = value as OutboxItem;
-  const report: Record<string, unknown> = { type: v.report.type };
-  for (const key of ['alias', 'time', 'amr'] as const) {
-    const field = (v.report as Record<string, unknown>)[key];
-    if (field !== undefined) report[key] = Array.isArray(field) ? [...field] : field;
-  }
-  return {
-    id: v.id,
-    accessToken: v.accessToken,
-    report: report as SessionFeedbackReport,
-    sub: v.sub,
-    expiresAt: v.expiresAt,
-    attempts: v.attempts,
-    nextAttemptAt: v.nextAttemptAt,
-    createdAt: v.createdAt,
-  };
+  const { id, accessToken, sub, expiresAt, attempts, nextAttemptAt, createdAt, report: r } = value as OutboxItem;
+  const { type, alias, time, amr } = r as { type: string; alias?: string; time: number; amr?: string[] };
+  const report = { type, ...(alias === undefined ? {} : { alias }), time, ...(amr === undefined ? {} : { amr: [...amr] }) };
+  return { id, accessToken, report: report as SessionFeedbackReport, sub, expiresAt, attempts, nextAttemptAt, createdAt };
 }
 
 function itemProblem(value: unknown): string | undefined {
@@ -197,7 +147,7 @@ function itemProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** @internal The items of `items` to work on at `now`, earliest first, at most `limit`. */
+/** @internal The items to work on at `now`, earliest first, at most `limit`. */
 export function pickDue(items: readonly OutboxItem[], now: number, limit: number): OutboxItem[] {
   return items
     .filter((item) => item.nextAttemptAt <= now || item.expiresAt <= now)

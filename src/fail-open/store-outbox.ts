@@ -1,43 +1,45 @@
 /**
- * `StoreOutbox`: an {@link Outbox} in a {@link BindIdStore} (`RedisBindIdStore` for several
- * instances and restarts, `MemoryBindIdStore` for one process that may lose them on restart).
+ * `StoreOutbox`: an {@link Outbox} in a {@link BindIdStore}.
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
 import { type BindIdQueueStore, isQueueStore, QUEUE_METHODS, type QueueRecord } from '../stores/queue-store.js';
-import {
-  checkOutboxItem,
-  DEFAULT_RETAIN_EXPIRED_MS,
-  type Outbox,
-  type OutboxItem,
-  type OutboxRetentionOptions,
-  pickDue,
-} from './outbox.js';
+import { checkOutboxItem, type Outbox, type OutboxItem, pickDue } from './outbox.js';
+
+const STORE_OUTBOX_OPTIONS = {
+  /** Name of the outbox's queue in the store (on Redis, the hash tag of its keys). Default `outbox:`. */
+  keyPrefix: option.custom<string, string>("`'outbox:'`", readQueueName),
+  /**
+   * How long an item is kept after its `expiresAt`, in ms, so that a worker still sees it and fires
+   * the dead-letter event. Default 3,600,000 (1 hour).
+   */
+  retainExpiredMs: option.integer(3_600_000, 0, 7 * 86_400_000),
+  /** Clock for expiry and leases, in ms since 1970. Default `Date.now`. */
+  now: option.fn<() => number>('`Date.now`'),
+};
 
 /** Options of {@link StoreOutbox}. */
-export interface StoreOutboxOptions extends OutboxRetentionOptions {
-  /** Name of the outbox's queue in the store (on Redis, the hash tag of its keys). Default `outbox:`. */
-  keyPrefix?: string;
-}
+export interface StoreOutboxOptions extends OptionsOf<typeof STORE_OUTBOX_OPTIONS> {}
 
-const KNOWN_STORE: KnownKeys<StoreOutboxOptions> = { keyPrefix: true, retainExpiredMs: true, now: true };
+function readQueueName(o: OptionReader, key: string): string {
+  const name = o.string(key, 'outbox:');
+  if (/[{}]/.test(name)) throw o.error(key, 'must not contain { or } (it becomes a Redis hash tag)');
+  return name;
+}
 
 /**
  * An {@link Outbox} in a {@link BindIdStore} that has the queue operations ({@link BindIdQueueStore}:
- * `MemoryBindIdStore`, `RedisBindIdStore`): one queue (named `keyPrefix`) whose records are the
- * items, indexed by the time each is next due (its `nextAttemptAt`, or its `expiresAt` when earlier,
- * so an expired item is seen and dead-lettered), kept until `retainExpiredMs` after the item expired.
- * `due()` reads the index up to `now` and only those items: its cost follows what is due, not what
- * is queued, nor anything else in the store.
+ * `MemoryBindIdStore`, `RedisBindIdStore`): one queue (named `keyPrefix`) of the items, indexed by
+ * the time each is next due (its `nextAttemptAt`, or its `expiresAt` when earlier, so an expired item
+ * is seen and dead-lettered), so `due()` costs what is due, not what is queued.
  *
- * Dedupe is the queue's atomic add; a claim is a lease with a random token per claim; `update`
- * writes only under the live lease (and releases it in the same step), and `remove` deletes the item,
- * its index entries and (only if still ours) the lease in one step. On `RedisBindIdStore` all of it
- * holds across instances and on Redis Cluster (one slot per outbox); on `MemoryBindIdStore` within one
- * process, and nothing survives a restart ({@link durable} is false).
+ * Dedupe is the queue's atomic add; a claim is a lease with a random token; `update` and `remove`
+ * act only under the live lease, in one step. On `RedisBindIdStore` this holds across instances and
+ * on Redis Cluster; on `MemoryBindIdStore` within one process, and nothing survives a restart.
  */
 export class StoreOutbox implements Outbox {
   readonly #store: BindIdQueueStore;
@@ -48,24 +50,21 @@ export class StoreOutbox implements Outbox {
   readonly durable: boolean;
 
   constructor(store: BindIdStore, options?: StoreOutboxOptions) {
-    const o = new OptionReader('StoreOutbox', options, KNOWN_STORE);
-    if (store === null || typeof store !== 'object' || typeof store.get !== 'function') {
-      throw o.error('store', 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore or your own)');
-    }
-    if (!isQueueStore(store)) {
-      const name = (store as object).constructor?.name || 'this store';
+    const o = schemaReader('StoreOutbox', options, STORE_OUTBOX_OPTIONS);
+    if (!isQueueStore(store) || typeof store.get !== 'function') {
+      const name = (store as object | null | undefined)?.constructor?.name || 'this store';
       throw o.error(
         'store',
         `must be a BindIdStore with the queue operations (${QUEUE_METHODS.join(', ')}), and ${name} has not: ` +
           'use RedisBindIdStore or MemoryBindIdStore, or implement them (see BindIdQueueStore)',
       );
     }
+    const settings = readSchema(o, STORE_OUTBOX_OPTIONS);
     this.#store = store;
-    this.durable = (store as BindIdStore).durable !== false;
-    this.#queue = o.string('keyPrefix', 'outbox:');
-    if (/[{}]/.test(this.#queue)) throw o.error('keyPrefix', 'must not contain { or } (it becomes a Redis hash tag)');
-    this.#retainMs = o.integer('retainExpiredMs', DEFAULT_RETAIN_EXPIRED_MS, 0, 7 * 86_400_000);
-    this.#now = o.fn<() => number>('now') ?? Date.now;
+    this.durable = store.durable !== false;
+    this.#queue = settings.keyPrefix;
+    this.#retainMs = settings.retainExpiredMs;
+    this.#now = settings.now ?? Date.now;
   }
 
   /**
@@ -94,7 +93,7 @@ export class StoreOutbox implements Outbox {
     return value === undefined ? undefined : (JSON.parse(value) as OutboxItem);
   }
 
-  /** Store the worker's new schedule of an item it read back under `lease` (not checked again). */
+  /** Not checked again: the worker read the item back under `lease`. */
   async update(item: OutboxItem, lease: string): Promise<boolean> {
     return this.#store.queueUpdate(this.#queue, this.#record(item), lease);
   }
@@ -103,7 +102,6 @@ export class StoreOutbox implements Outbox {
     await this.#store.queueRemove(this.#queue, id, lease);
   }
 
-  /** The queue record of an item: due at its next attempt (or expiry, if earlier), kept `retainExpiredMs` past its expiry. */
   #record(item: OutboxItem): QueueRecord {
     return {
       id: item.id,

@@ -1,23 +1,16 @@
 /**
- * `HttpClient`: the library's one way out to the network. Every request express-bindid makes goes
- * through it: openid-client's discovery, token and JWKS requests (`oidc/oidc-fetch.ts`), the
- * session-feedback reports and custom user data (`feedback/`), and the doctor's probes. Per request:
+ * `HttpClient`: every request express-bindid makes goes through it. Per request:
  *
- * - one deadline for all of it, the caller's `signal`: when it aborts, the request and its answer
- *   stop at once, even a body still trickling in, and the call rejects with the signal's reason;
- * - the answer body read up to `maxBytes` and never further: past the bound (or a `Content-Length`
- *   over it) the read stops, the connection is closed and the response is `truncated`;
- * - no redirect followed: a 3xx is an answer like any other;
- * - TLS verified by Node's defaults (its CA store and `NODE_EXTRA_CA_CERTS`), never turned off;
- * - keep-alive agents, reused across requests until {@link HttpClient.close};
+ * - one deadline for all of it, the caller's `signal`, so a body still trickling in stops too;
+ * - the answer body read up to `maxBytes` and never further (then `truncated`, connection closed);
+ * - no redirect followed, TLS verified by Node's defaults and never turned off;
  * - the egress proxy of the environment ({@link proxyFor}): an https target through a CONNECT
- *   tunnel (`https-proxy-agent`, so the proxy sees the host and port only; a tunnel the proxy
- *   refuses is the failure `ERR_PROXY_REFUSED`, never the proxy's answer taken for the target's),
- *   an http one in absolute form; a host in `NO_PROXY` directly.
+ *   tunnel, so the proxy sees the host and port only (a refused tunnel is `ERR_PROXY_REFUSED`,
+ *   never the proxy's answer taken for the target's).
  *
- * A failure rejects with Node's own error (with its `code`: `ECONNREFUSED`, `ECONNRESET`...), which
- * names no header and no body: nothing of the request (secret, token, HMAC) reaches an error. The
- * proxy's credentials go in a header of the CONNECT request only, never in a URL that is logged.
+ * A failure rejects with Node's own error, which names no header and no body: nothing of the request
+ * (secret, token, HMAC) reaches an error. The proxy's credentials go in a header, never in a URL
+ * that is logged.
  *
  * @module
  */
@@ -30,7 +23,6 @@ import { proxyFor } from './proxy-for.js';
 
 const log = logger('http');
 
-/** One request. */
 export interface HttpRequest {
   readonly method: string;
   readonly url: string;
@@ -38,7 +30,6 @@ export interface HttpRequest {
   readonly body?: string | Buffer | undefined;
   /** The deadline of the whole request, answer body included. */
   readonly signal: AbortSignal;
-  /** The most bytes of answer body read. */
   readonly maxBytes: number;
 }
 
@@ -47,28 +38,21 @@ export interface HttpResponse {
   readonly status: number;
   readonly statusText: string;
   readonly headers: Headers;
-  /**
-   * The body, read as it arrives (whether or not it is awaited) up to `maxBytes`. Rejects when the
-   * deadline passes or the connection breaks before its end.
-   */
+  /** Read as it arrives (awaited or not); rejects when the deadline passes or the connection breaks before its end. */
   readonly body: Promise<HttpBody>;
 }
 
-/** A body read up to the bound. */
 export interface HttpBody {
-  /** At most `maxBytes`. */
   readonly bytes: Buffer;
   /** The body was (or announced to be) longer than `maxBytes`: reading stopped at the bound. */
   readonly truncated: boolean;
 }
 
-/** Settings of an {@link HttpClient}. */
-export interface HttpClientOptions {
+interface HttpClientOptions {
   /** Most connections per host. Default: no limit. */
   readonly maxSockets?: number;
 }
 
-/** Where a request goes: its own URL, or the proxy's for an http target. */
 interface Route {
   readonly target: URL;
   readonly agent: http.Agent;
@@ -78,12 +62,12 @@ interface Route {
   readonly checkServerIdentity?: typeof tls.checkServerIdentity;
 }
 
-/** Sends requests with keep-alive agents (see the module's rules). Construct one per client and reuse it. */
+/** Keep-alive agents, reused until {@link HttpClient.close}: construct one per client and reuse it. */
 export class HttpClient {
   readonly #maxSockets: number;
   readonly #http: http.Agent;
   readonly #https: https.Agent;
-  /** One tunnelling agent per proxy (with its credentials), each with its kept-alive tunnels. */
+  /** One tunnelling agent per proxy (with its credentials). */
   readonly #tunnels = new Map<string, HttpsProxyAgent<string>>();
 
   constructor(options: HttpClientOptions = {}) {
@@ -92,10 +76,7 @@ export class HttpClient {
     this.#https = new https.Agent({ keepAlive: true, maxSockets: this.#maxSockets });
   }
 
-  /**
-   * Send `request`: resolves its answer (any status) once the head arrived, rejects on a network
-   * failure or when `signal` aborts first.
-   */
+  /** Resolves the answer (any status) once its head arrived. */
   request(request: HttpRequest): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       const { signal } = request;
@@ -145,7 +126,7 @@ export class HttpClient {
     });
   }
 
-  /** Close every kept-alive connection (of the direct agents and of the proxy tunnels). */
+  /** Close every kept-alive connection, proxy tunnels included. */
   close(): void {
     this.#http.destroy();
     this.#https.destroy();
@@ -153,7 +134,6 @@ export class HttpClient {
     this.#tunnels.clear();
   }
 
-  /** Where `request` goes and with which options (its route, headers and body length). */
   #prepare(request: HttpRequest): { target: URL; options: https.RequestOptions } {
     const url = new URL(request.url);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('only http: and https: URLs are requested');
@@ -181,7 +161,7 @@ export class HttpClient {
     };
   }
 
-  /** The tunnelling agent of `proxy`, made once; its URL (as `https-proxy-agent` logs it) holds no credentials. */
+  /** Its URL (as `https-proxy-agent` logs it) holds no credentials. */
   #tunnel(proxy: URL): HttpsProxyAgent<string> {
     let agent = this.#tunnels.get(proxy.href);
     if (agent === undefined) {
@@ -198,18 +178,13 @@ export class HttpClient {
   }
 }
 
-/** `Basic …` for a proxy URL with credentials, or `undefined`. */
 function proxyAuthorization(proxy: URL): string | undefined {
   if (proxy.username === '' && proxy.password === '') return undefined;
   const pair = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
   return `Basic ${Buffer.from(pair).toString('base64')}`;
 }
 
-/**
- * Read `res` up to `maxBytes`, then call `done` once: with the body at its end, or with the bytes up
- * to the bound and `truncated` as soon as it passes (or announces to pass) the bound. A connection
- * lost before the end is `fail` (ECONNRESET).
- */
+/** Call `done` once: at the body's end, or `truncated` as soon as it passes (or announces to pass) `maxBytes`. */
 function readBody(res: http.IncomingMessage, maxBytes: number, fail: (err: unknown) => void, done: (body: HttpBody) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -237,7 +212,7 @@ function readBody(res: http.IncomingMessage, maxBytes: number, fail: (err: unkno
   res.once('end', () => finish(Buffer.concat(chunks), false));
 }
 
-/** Fetch `Headers` from Node's raw header list (repeated headers kept). */
+/** Repeated headers kept. */
 function headersOf(raw: readonly string[]): Headers {
   const headers = new Headers();
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);

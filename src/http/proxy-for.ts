@@ -1,8 +1,6 @@
 /**
  * `proxyFor(url)`: the egress proxy the environment names for a request, read at each request as
- * axios and curl read it (`proxy-from-env`): `HTTPS_PROXY` for an https URL, `HTTP_PROXY` for an
- * http one, `ALL_PROXY` for both, lower-case names first; none for a host that `NO_PROXY` names
- * (`host`, `.domain`, `host:port`, `*`).
+ * axios and curl read it (`proxy-from-env`: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`).
  *
  * @module
  */

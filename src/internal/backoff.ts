@@ -1,7 +1,5 @@
 /**
- * The jittered exponential backoff shared by the session-feedback client (between the attempts of
- * one report) and the outbox worker (between the runs of one queued report): its bounds, reading
- * them from an options object, and the delay itself.
+ * The jittered exponential backoff shared by the session-feedback client and the outbox worker.
  *
  * @module
  */
@@ -15,27 +13,19 @@ export interface BackoffOptions {
   maxMs?: number;
 }
 
-/** Bounds as read: both set. */
 export type BackoffBounds = Readonly<Required<BackoffOptions>>;
 
-/** Defaults and limits of one factory's `backoff` option. */
-export interface BackoffLimits {
-  /** Default `baseMs`. */
+/** The defaults of one factory's `backoff` option (`maxMs` raised to a larger `baseMs` given alone), and the largest values accepted. */
+interface BackoffLimits {
   baseMs: number;
-  /** Default `maxMs` (raised to `baseMs` when the caller set a larger `baseMs` only). */
   maxMs: number;
-  /** Largest `baseMs` accepted. */
   baseLimit: number;
-  /** Largest `maxMs` accepted. */
   maxLimit: number;
 }
 
 const KNOWN_BACKOFF: KnownKeys<BackoffOptions> = { baseMs: true, maxMs: true };
 
-/**
- * Read the `backoff` option of a factory: `{ baseMs, maxMs }`, each a whole number of ms within its
- * limit, `maxMs` at least `baseMs`. Errors name `backoff.baseMs` / `backoff.maxMs`.
- */
+/** The `backoff` option of a factory; errors name `backoff.baseMs` / `backoff.maxMs`. */
 export function readBackoff(o: OptionReader, limits: BackoffLimits): BackoffBounds {
   const b = o.nested('backoff', KNOWN_BACKOFF);
   const baseMs = b.integer('baseMs', limits.baseMs, 0, limits.baseLimit);
@@ -45,9 +35,8 @@ export function readBackoff(o: OptionReader, limits: BackoffLimits): BackoffBoun
 }
 
 /**
- * Full-jitter exponential backoff: random in [0, min(maxMs, baseMs × 2^(attempt-1))] for the 1-based
- * `attempt`. Always a finite number of ms: a non-integer `attempt` is floored, a non-finite one
- * counts as 1, and a `random()` outside [0, 1] is clamped (NaN as 0).
+ * Full-jitter: random in [0, min(maxMs, baseMs × 2^(attempt-1))] for the 1-based `attempt`. Always
+ * finite, even for an `attempt` an outbox of the app's own got wrong or a `random()` outside [0, 1].
  */
 export function jitteredBackoff(attempt: number, bounds: BackoffBounds, random: () => number): number {
   // Clamp the exponent: 0 × 2^1024 would be NaN, and a bad `attempt` must not make one either.
@@ -58,7 +47,7 @@ export function jitteredBackoff(attempt: number, bounds: BackoffBounds, random: 
   return unit * bound;
 }
 
-/** Wait `ms`, or less if `signal` aborts first (never rejects). */
+/** Never rejects. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();

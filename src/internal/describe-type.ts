@@ -1,9 +1,3 @@
-/**
- * `describeType`: a short, secret-free description of a value's type, for error messages.
- *
- * @module
- */
-
 /** A short, secret-free description of a value's type for error messages (`null`, `an array`, `string`...). */
 export function describeType(value: unknown): string {
   if (value === null) return 'null';

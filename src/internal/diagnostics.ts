@@ -1,11 +1,8 @@
 /**
- * What the library publishes on `node:diagnostics_channel`, for tracers and metrics libraries to
- * subscribe to with no dependency of ours (as undici, `http` and fastify do). Two tracing channels
- * (Node's `start` / `end` / `asyncStart` / `asyncEnd` / `error` events around one operation) and five
- * plain channels. Every payload is built here from counts, names, codes and durations: never a
- * secret, an access or ID token, an HMAC, a password, a username or an alias.
- *
- * Publishing costs nothing while nobody subscribes (`hasSubscribers` is checked first).
+ * What the library publishes on `node:diagnostics_channel`, for tracers and metrics to subscribe to
+ * with no dependency of ours. Every payload is built here from counts, names, codes and durations:
+ * never a secret, a token, an HMAC, a password, a username or an alias. Publishing costs nothing
+ * while nobody subscribes.
  *
  * @module
  */
@@ -98,20 +95,15 @@ export interface DiagnosticsPayloads {
 
 const feedbackTracing = diagnostics.tracingChannel<object, SessionFeedbackTrace>(DIAGNOSTICS_CHANNELS.sessionFeedback);
 const tokenTracing = diagnostics.tracingChannel<object, TokenExchangeTrace>(DIAGNOSTICS_CHANNELS.tokenExchange);
-const plain = {
-  outboxEnqueue: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxEnqueue),
-  outboxDeliver: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxDeliver),
-  outboxDeadLetter: diagnostics.channel(DIAGNOSTICS_CHANNELS.outboxDeadLetter),
-  circuitBreaker: diagnostics.channel(DIAGNOSTICS_CHANNELS.circuitBreaker),
-  attemptsLocked: diagnostics.channel(DIAGNOSTICS_CHANNELS.attemptsLocked),
-};
+type PlainChannel = Exclude<keyof DiagnosticsPayloads, 'sessionFeedback' | 'tokenExchange'>;
+const PLAIN: readonly PlainChannel[] = ['outboxEnqueue', 'outboxDeliver', 'outboxDeadLetter', 'circuitBreaker', 'attemptsLocked'];
+const plain = new Map(PLAIN.map((name) => [name, diagnostics.channel(DIAGNOSTICS_CHANNELS[name])]));
 
 /**
- * Run `fn` inside the tracing channel `traced`, filling `context` from its outcome with `fill` (which
- * copies only safe fields). Without subscribers, just `fn()`. What Node attaches to the context stays
- * safe too: the traced function resolves with nothing (so no token set becomes `context.result`), and
- * rejects with the error only when it is a `BindIdError` (their messages and causes are built to hold
- * no secret); any other error is published as a plain `Error` naming its class. The caller always
+ * Run `fn` inside the tracing channel `traced`, `fill` copying only safe fields of its outcome into
+ * `context`. What Node attaches to the context stays safe too: the traced function resolves with
+ * nothing (so no token set becomes `context.result`), and rejects with the error only when it is a
+ * `BindIdError` (built to hold no secret); any other as a plain `Error` naming its class. The caller
  * gets `fn`'s own result or error.
  */
 async function trace<T, C extends object>(
@@ -143,7 +135,6 @@ async function trace<T, C extends object>(
   return outcome.value;
 }
 
-/** The fields of an error that are safe to publish. */
 function errorFields(error: unknown): { code?: string; status?: number; attempts?: number } {
   const { code, upstreamStatus, attempts } = (error ?? {}) as { code?: unknown; upstreamStatus?: unknown; attempts?: unknown };
   return {
@@ -153,7 +144,6 @@ function errorFields(error: unknown): { code?: string; status?: number; attempts
   };
 }
 
-/** Trace one session-feedback report. */
 export function traceSessionFeedback<T extends { status: number; attempts: number }>(
   type: SessionFeedbackTrace['type'],
   fn: () => Promise<T>,
@@ -176,10 +166,7 @@ export function traceTokenExchange<T>(fn: () => Promise<T>, returningUser: (resu
 }
 
 /** Publish on a plain channel, building the message only when someone listens. */
-export function publish(name: 'outboxEnqueue' | 'outboxDeliver' | 'outboxDeadLetter', message: () => OutboxDiagnostic): void;
-export function publish(name: 'circuitBreaker', message: () => CircuitStateChange): void;
-export function publish(name: 'attemptsLocked', message: () => AttemptsLocked): void;
-export function publish(name: keyof typeof plain, message: () => object): void {
-  const channel = plain[name];
-  if (channel.hasSubscribers) channel.publish(message());
+export function publish<N extends PlainChannel>(name: N, message: () => DiagnosticsPayloads[N]): void {
+  const channel = plain.get(name);
+  if (channel?.hasSubscribers) channel.publish(message());
 }

@@ -15,10 +15,9 @@ const log = logger('events');
 /** The `code` of the warning a failing hook emits. */
 export const HOOK_FAILED_WARNING = 'EXPRESS_BINDID_HOOK_FAILED';
 
-/** Hook name + error code pairs already warned about in this process. */
 const warned = new Set<string>();
 
-/** Call `hook(event)` if set; swallow, log and warn about its failure. */
+/** Swallow, log and warn about a failure of `hook`. */
 export function emit<E>(name: string, hook: ((event: E) => unknown) | undefined, event: E): void {
   if (!hook) return;
   try {

@@ -7,7 +7,6 @@
  */
 import createDebug from 'debug';
 
-/** A `debug` logger for one area of the library (`feedback`, `confirm`, `login`, `emulator`...). */
 export function logger(area: string): createDebug.Debugger {
   return createDebug(`express-bindid:${area}`);
 }

@@ -15,21 +15,16 @@ export type KnownKeys<T> = { readonly [K in keyof Required<T>]: true };
 let parentScope: { factory: string; path: string } | undefined;
 
 /**
- * Reads one options object of one factory. Construction checks that it is a plain object without
- * unknown keys; each getter checks one option and applies its default. Errors name the option by
- * its dotted path from the factory's options (`paths.login`, `outboxWorker.backoff.maxMs`).
+ * Reads one options object of one factory: construction checks it is an object without unknown
+ * keys; each getter checks one option and applies its default. Errors name the option by its dotted
+ * path (`outboxWorker.backoff.maxMs`).
  */
 export class OptionReader {
   private readonly values: Record<string, unknown>;
   private readonly factory: string;
   private readonly path: string;
 
-  /**
-   * @param factory name shown in messages, e.g. `SessionFeedbackClient`
-   * @param value the options object as the caller passed it (`undefined` means `{}`)
-   * @param known the option keys this factory takes
-   * @param path dotted prefix for nested objects, e.g. `backoff`
-   */
+  /** `value` undefined means `{}`; `path` is the dotted prefix of a nested object (`backoff`). */
   constructor(factory: string, value: unknown, known: object, path = '') {
     const scope = path === '' ? parentScope : undefined;
     if (scope) parentScope = undefined; // taken by the first top-level reader only
@@ -53,17 +48,15 @@ export class OptionReader {
     }
   }
 
-  /** Whether the caller set this option (to anything but `undefined`). */
+  /** Set to anything but `undefined`. */
   has(key: string): boolean {
     return this.values[key] !== undefined;
   }
 
-  /** The raw value, for options checked by the caller. */
   raw(key: string): unknown {
     return this.values[key];
   }
 
-  /** A required, non-empty string. */
   requiredString(key: string, example?: string): string {
     const value = this.values[key];
     if (value === undefined || value === null || value === '') {
@@ -75,61 +68,38 @@ export class OptionReader {
     return value;
   }
 
-  /** An optional, non-empty string with a default. */
   string(key: string, fallback: string): string {
-    const value = this.values[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'string' || value === '') {
-      throw this.error(key, `must be a non-empty string (got ${describeType(value)})`);
-    }
-    return value;
+    return this.#optional(key, fallback, (v) => typeof v === 'string' && v !== '', (v) => `must be a non-empty string (got ${describeType(v)})`);
   }
 
-  /** An optional whole number within bounds, with a default. */
   integer(key: string, fallback: number, min: number, max: number): number {
-    const value = this.values[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      const got = typeof value === 'number' ? String(value) : describeType(value);
-      throw this.error(key, `must be a whole number from ${min} to ${max} (got ${got})`);
-    }
-    return value;
+    const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+    const got = (v: unknown) => (typeof v === 'number' ? String(v) : describeType(v));
+    return this.#optional(key, fallback, ok, (v) => `must be a whole number from ${min} to ${max} (got ${got(v)})`);
   }
 
-  /** An optional boolean with a default. */
   boolean(key: string, fallback: boolean): boolean {
-    const value = this.values[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') {
-      throw this.error(key, `must be true or false (got ${describeType(value)})`);
-    }
-    return value;
+    return this.#optional(key, fallback, (v) => typeof v === 'boolean', (v) => `must be true or false (got ${describeType(v)})`);
   }
 
-  /** An optional function, returned as given (or `undefined`). */
   fn<F>(key: string): F | undefined {
-    const value = this.values[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'function') {
-      throw this.error(key, `must be a function (got ${describeType(value)})`);
-    }
-    return value as F;
+    return this.#optional<F | undefined>(key, undefined, (v) => typeof v === 'function', (v) => `must be a function (got ${describeType(v)})`);
   }
 
-  /** One of a fixed set of strings. */
   oneOf<T extends string>(key: string, choices: readonly T[], fallback: T): T {
+    const ok = (v: unknown) => (choices as readonly unknown[]).includes(v);
+    return this.#optional(key, fallback, ok, () => `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`);
+  }
+
+  /** The value of `key` if `ok`, `fallback` if unset; else the error `message` gives. */
+  #optional<T>(key: string, fallback: T, ok: (value: unknown) => boolean, message: (value: unknown) => string): T {
     const value = this.values[key];
     if (value === undefined) return fallback;
-    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-      throw this.error(key, `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`);
-    }
+    if (!ok(value)) throw this.error(key, message(value));
     return value as T;
   }
 
-  /**
-   * An absolute http(s) base URL, returned without a trailing slash. Plain `http:` is allowed only
-   * for loopback hosts (the emulator, tests), because the URL receives the access token.
-   */
+  /** Without a trailing slash. Plain `http:` only for loopback hosts, because the URL receives the access token. */
   baseUrl(key: string, example: string): string {
     const raw = this.requiredString(key, example);
     let url: URL;
@@ -150,16 +120,15 @@ export class OptionReader {
     return url.href.replace(/\/+$/, '');
   }
 
-  /** A reader for a nested options object (`backoff: { ... }`): its errors name `<this path>.backoff.<key>`. */
   nested(key: string, known: object): OptionReader {
     return new OptionReader(this.factory, this.values[key], known, this.name(key));
   }
 
   /**
-   * Build another factory's object (`new OutboxWorker(...)`) from options nested under `key` of this
-   * reader (or at this reader's level when `key` is undefined): the first top-level reader `build`
-   * creates reports its errors as this factory's, under this path (`bindIdRouter() option
-   * \`outboxWorker.intervalMs\``). Construction is synchronous, so the scope ends with `build`.
+   * Build another factory's object (`new OutboxWorker(...)`) from options under `key` (or at this
+   * level): the first top-level reader `build` creates reports its errors as this factory's, under
+   * this path (`bindIdRouter() option \`outboxWorker.intervalMs\``). Construction is synchronous, so
+   * the scope ends with `build`.
    */
   within<T>(key: string | undefined, build: () => T): T {
     const saved = parentScope;
@@ -171,7 +140,6 @@ export class OptionReader {
     }
   }
 
-  /** An `ERR_BINDID_INVALID_OPTION` error about the option `key` of this reader (named by its dotted path). */
   error(key: string, message: string): BindIdArgumentError {
     return this.fail(this.name(key), message, false);
   }
@@ -183,7 +151,6 @@ export class OptionReader {
     });
   }
 
-  /** The full dotted name of `key` in this reader (`paths.confirm`). */
   name(key: string): string {
     return this.path ? `${this.path}.${key}` : key;
   }
@@ -203,7 +170,6 @@ function closest(input: string, names: readonly string[]): string | undefined {
   return best;
 }
 
-/** Levenshtein distance. */
 function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {

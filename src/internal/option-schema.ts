@@ -1,26 +1,21 @@
 /**
- * Options declared once. A factory's options are one schema object: each entry is the option's
- * rule (how it is read and checked, its default) and carries the option's TSDoc. From the schema
- * come the options type an app writes (`OptionsOf`, whose members keep the entries' TSDoc), the
- * unknown-key check (the schema's keys), the settings the factory works with (`SettingsOf`), and the
- * Default column of docs/options.md (`shownDefaults`, which test/docs/options-tables.test.ts holds
- * against the page). Errors stay the {@link OptionReader}'s: the option's dotted name and what to do.
+ * Options declared once: a factory's options are one schema object whose entries are the rules
+ * (read, check, default) and carry the options' TSDoc. From it come the type an app writes
+ * (`OptionsOf`, keeping the TSDoc), the unknown-key check, the settings (`SettingsOf`) and the
+ * Default column of docs/options.md (`shownDefaults`). Errors are the {@link OptionReader}'s.
  *
- * An option whose type names the app's user type `U` (the returning user's lookup, the alias, the
- * events) is declared by name (`option.userFn('lookup')`): its type comes from a map of such types
- * that the factory's module declares once (`OptionsOf<typeof SCHEMA, FlowUserTypes<U>>`), so that
- * the schema itself needs no `U`.
+ * An option whose type names the app's user type `U` is declared by name (`option.userFn('lookup')`)
+ * and typed by a map the factory's module declares once (`OptionsOf<typeof SCHEMA, FlowUserTypes<U>>`),
+ * so the schema itself needs no `U`.
  *
  * @module
  */
 import { describeType } from './describe-type.js';
 import { OptionReader } from './option-reader.js';
 
-/** One option: how it is read (checked, defaulted), whether it is required, and its default as the docs show it. */
 export interface OptionRule<In, Out> {
-  /** Read and check the value of `key` (`o` names the option in its errors); apply the default. */
+  /** Read and check the value of `key`; apply the default. */
   read(o: OptionReader, key: string): Out;
-  /** Whether the app must give it. */
   readonly required: boolean;
   /** The default as docs/options.md writes it (`` `5000` ``, `` `'/'` ``, or a phrase); `required` when required. */
   readonly shown: string;
@@ -33,7 +28,6 @@ export interface UserTyped<M extends string> {
   readonly userType: M;
 }
 
-/** A schema: option name → rule. */
 export type OptionSchema = { readonly [name: string]: OptionRule<unknown, unknown> };
 
 type InOf<R, Types> = R extends UserTyped<infer M> ? (M extends keyof Types ? Types[M] : never) : R extends OptionRule<infer In, unknown> ? In : never;
@@ -60,11 +54,7 @@ type OutOf<R, Types> = R extends UserTyped<infer M>
 /** The settings a factory works with, once `S` was read: each option checked, its default applied. */
 export type SettingsOf<S, Types = object> = { -readonly [K in keyof S]: OutOf<S[K], Types> };
 
-/**
- * Read every option of `schema` from `o` (a reader whose known keys include the schema's): the
- * settings, in the schema's order (an option read later may depend on one read earlier only through
- * the reader, as `within` does).
- */
+/** Every option of `schema`, in its order (a later rule may read an earlier option's raw value from `o`). */
 export function readSchema<S extends OptionSchema>(o: OptionReader, schema: S): SettingsOf<S> {
   const settings: Record<string, unknown> = {};
   for (const [key, rule] of Object.entries(schema)) settings[key] = rule.read(o, key);
@@ -76,17 +66,16 @@ export function readSchemaOf<Types>(): <S extends OptionSchema>(o: OptionReader,
   return (o, schema) => readSchema(o, schema) as SettingsOf<typeof schema, Types>;
 }
 
-/** The entries of `schema` named in `names` (options read apart from the rest, or by a caller that has others). */
+/** The entries of `schema` named in `names`. */
 export function pick<S extends object, K extends keyof S>(schema: S, names: readonly K[]): Pick<S, K> {
   return Object.fromEntries(names.map((name) => [name, schema[name]])) as Pick<S, K>;
 }
 
-/** A reader for `value`, the options of `factory`, whose known keys are the schema's. */
 export function schemaReader(factory: string, value: unknown, schema: OptionSchema, path?: string): OptionReader {
   return new OptionReader(factory, value, schema, path);
 }
 
-/** The Default column of docs/options.md for `schema`: option name → what it shows. */
+/** The Default column of docs/options.md for `schema`. */
 export function shownDefaults(schema: OptionSchema): Record<string, string> {
   return Object.fromEntries(Object.entries(schema).map(([key, rule]) => [key, rule.shown]));
 }
@@ -94,81 +83,57 @@ export function shownDefaults(schema: OptionSchema): Record<string, string> {
 type Rule<In, Out = In> = OptionRule<In, Out>;
 type Required<R> = R & { readonly required: true };
 
-/** `` `value` `` as docs write a literal default. */
 function literal(value: string | number | boolean): string {
   return typeof value === 'string' ? `\`'${value}'\`` : `\`${value}\``;
 }
 
-/** The rules of options. */
+/** An optional option, read by `read`. */
+function optional<In, Out = In>(shown: string, read: OptionRule<In, Out>['read']): Rule<In, Out> {
+  return { required: false, shown, read };
+}
+
+/** A required option, read by `read`. */
+function required<In, Out = In>(read: OptionRule<In, Out>['read']): Required<Rule<In, Out>> {
+  return { required: true, shown: 'required', read };
+}
+
 export const option = {
-  /** An optional, non-empty string with a default. */
-  string: (fallback: string): Rule<string> => ({ required: false, shown: literal(fallback), read: (o, key) => o.string(key, fallback) }),
-  /** A required, non-empty string (`example` goes into the error). */
-  requiredString: (example: string): Required<Rule<string>> => ({
-    required: true,
-    shown: 'required',
-    read: (o, key) => o.requiredString(key, example),
-  }),
+  string: (fallback: string) => optional<string>(literal(fallback), (o, key) => o.string(key, fallback)),
+  /** `example` goes into the error. */
+  requiredString: (example: string) => required<string>((o, key) => o.requiredString(key, example)),
   /** A required http(s) base URL, plain http only on loopback; returned without a trailing slash. */
-  baseUrl: (example: string): Required<Rule<string>> => ({ required: true, shown: 'required', read: (o, key) => o.baseUrl(key, example) }),
-  /** An optional whole number within bounds, with a default. */
-  integer: (fallback: number, min: number, max: number): Rule<number> => ({
-    required: false,
-    shown: literal(fallback),
-    read: (o, key) => o.integer(key, fallback, min, max),
-  }),
-  /** An optional boolean with a default. */
-  boolean: (fallback: boolean): Rule<boolean> => ({ required: false, shown: literal(fallback), read: (o, key) => o.boolean(key, fallback) }),
-  /** One of a fixed set of strings, with a default. */
-  oneOf: <T extends string>(choices: readonly T[], fallback: T): Rule<T> => ({
-    required: false,
-    shown: literal(fallback),
-    read: (o, key) => o.oneOf(key, choices, fallback),
-  }),
-  /** An optional function, as given (or `undefined`); `shown` says what happens without it. */
-  fn: <F>(shown = 'none'): Rule<F, F | undefined> => ({ required: false, shown, read: (o, key) => o.fn<F>(key) }),
+  baseUrl: (example: string) => required<string>((o, key) => o.baseUrl(key, example)),
+  integer: (fallback: number, min: number, max: number) => optional<number>(literal(fallback), (o, key) => o.integer(key, fallback, min, max)),
+  boolean: (fallback: boolean) => optional<boolean>(literal(fallback), (o, key) => o.boolean(key, fallback)),
+  oneOf: <T extends string>(choices: readonly T[], fallback: T) => optional<T>(literal(fallback), (o, key) => o.oneOf(key, choices, fallback)),
+  /** `shown` says what happens without it. */
+  fn: <F>(shown = 'none') => optional<F, F | undefined>(shown, (o, key) => o.fn<F>(key)),
   /** An optional function whose type names the app's user type: the factory's map gives it under `userType`. */
   userFn: <M extends string>(userType: M, shown = 'none'): Rule<never, unknown> & UserTyped<M> => ({
-    required: false,
-    shown,
+    ...optional<never, unknown>(shown, (o, key) => o.fn(key)),
     userType,
-    read: (o, key) => o.fn(key),
   }),
   /** A required function whose type names the app's user type; `hint` says what to give in the error. */
   requiredUserFn: <M extends string>(userType: M, hint: string): Required<Rule<never, unknown>> & UserTyped<M> => ({
-    required: true,
-    shown: 'required',
-    userType,
-    read: (o, key) => {
+    ...required<never, unknown>((o, key) => {
       const value = o.fn(key);
       if (!value) throw o.error(key, `is required: ${hint}`);
       return value;
-    },
+    }),
+    userType,
   }),
-  /** An option read by its own function (an object, a union, a value checked against others). */
-  custom: <In, Out>(shown: string, read: (o: OptionReader, key: string) => Out): Rule<In, Out> => ({ required: false, shown, read }),
-  /** A required option read by its own function. */
-  requiredCustom: <In, Out>(read: (o: OptionReader, key: string) => Out): Required<Rule<In, Out>> => ({ required: true, shown: 'required', read }),
-  /**
-   * An option declared here and read, with the options it goes with, by the factory's composite
-   * reader (fail-open's `failureMode`, `outbox`, `outboxWorker`, `onReportQueued`): its settings
-   * value is the raw one.
-   */
-  together: <In>(shown: string): Rule<In, unknown> => ({ required: false, shown, read: (o, key) => o.raw(key) }),
+  custom: optional,
+  requiredCustom: required,
+  /** Declared here, read together with the options it goes with by the factory (`failureMode`, `outbox` ...): the setting is the raw value. */
+  together: <In>(shown: string) => optional<In, unknown>(shown, (o, key) => o.raw(key)),
   /** A nested options object read with its own schema (errors name `<key>.<option>`), defaults applied. */
-  nested: <S extends OptionSchema>(schema: S, shown: string): Rule<OptionsOf<S>, SettingsOf<S>> => ({
-    required: false,
-    shown,
-    read: (o, key) => readSchema(o.nested(key, schema), schema),
-  }),
+  nested: <S extends OptionSchema>(schema: S, shown: string) =>
+    optional<OptionsOf<S>, SettingsOf<S>>(shown, (o, key) => readSchema(o.nested(key, schema), schema)),
   /** An instance of `type` (`what` names it in the error). */
-  instance: <T>(type: abstract new (...args: never[]) => T, what: string, shown = 'none'): Rule<T, T | undefined> => ({
-    required: false,
-    shown,
-    read: (o, key) => {
+  instance: <T>(type: abstract new (...args: never[]) => T, what: string, shown = 'none') =>
+    optional<T, T | undefined>(shown, (o, key) => {
       const value = o.raw(key);
       if (value === undefined || value instanceof type) return value as T | undefined;
       throw o.error(key, `must be ${what} (got ${describeType(value)})`);
-    },
-  }),
+    }),
 } as const;

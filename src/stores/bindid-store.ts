@@ -1,17 +1,13 @@
 /**
- * `BindIdStore`: the small key-value interface behind everything the flow must share between app
- * instances and keep across restarts — failed-attempt counters, the single-use claim on a pending
- * login, the BindID-user ↔ alias registry and the fail-open outbox.
- *
- * Two implementations: {@link MemoryBindIdStore} (the default: one process only, bounded) and
- * `RedisBindIdStore` (`src/stores/redis-bindid-store.ts`) for several instances.
+ * `BindIdStore`, the shared state behind every guarantee across requests and instances, and
+ * `MemoryBindIdStore`, the default for one process.
  *
  * @module
  */
 import { BindIdError, BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import { ExpiryIndex } from './expiry-index.js';
-import { type BindIdQueueStore, MemoryQueues, type QueueEntry, type QueueRecord } from './queue-store.js';
+import { type BindIdQueueStore, type Held, PURGE_BATCH, type Queue, type QueueEntry, type QueueRecord, SortedIndex } from './queue-store.js';
 
 /** Shared state of express-bindid. Every method may reject; callers fail closed when it does. */
 export interface BindIdStore {
@@ -24,100 +20,59 @@ export interface BindIdStore {
   /** Remove `key` (no error when missing). */
   delete(key: string): Promise<void>;
   /**
-   * Add `by` (default 1; may be negative, e.g. -1 to give back a reserved attempt) to the counter
-   * `key` atomically, creating it at 0 with `ttlMs` first if it is missing (later increments never
-   * move its expiry); resolves the new value. Attempt limits decide on this value alone, so it must
-   * be atomic across every instance sharing the store.
+   * Add `by` (default 1; -1 gives back a reserved attempt) to the counter `key` atomically, creating
+   * it at 0 with `ttlMs` if missing (later increments never move its expiry); resolves the new value.
+   * Attempt limits decide on this value alone, so it must be atomic across every instance.
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
-  /**
-   * Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed.
-   * Releases a lease or a reservation only by its owner.
-   */
+  /** Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed. */
   deleteIf(key: string, expected: string): Promise<boolean>;
-  /**
-   * Replace the value of `key` by `value` only if it holds `expected` (atomically: compare-and-set),
-   * expiring after `ttlMs` (or never when omitted). True if replaced; false when `key` is missing or
-   * holds something else.
-   */
+  /** Replace `key`'s value only if it holds `expected` (atomically: compare-and-set), expiring after `ttlMs` (or never). True if replaced. */
   setIf(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean>;
-  /**
-   * `false` when what is written does not survive a restart of the app (an in-process store): the
-   * fail-open outbox then refuses to start in production. Omitted means durable.
-   */
+  /** `false` for an in-process store: the fail-open outbox then refuses to start in production. Omitted means durable. */
   readonly durable?: boolean;
 }
 
 interface Entry {
   value: string;
-  /** ms since 1970, or Infinity. */
   expiresAt: number;
 }
 
-/** Options of {@link MemoryBindIdStore}. */
-export interface MemoryBindIdStoreOptions {
+const MEMORY_STORE_OPTIONS = {
   /**
    * Most unexpired keys kept. Expired keys are purged first; beyond it a write that would add a key
    * fails closed with `ERR_BINDID_STORE_FULL` (503): no key is ever dropped to make room. Default 100,000.
    */
-  maxKeys?: number;
+  maxKeys: option.integer(100_000, 1, Number.MAX_SAFE_INTEGER),
   /** Clock in ms since 1970. Default `Date.now`. */
-  now?: () => number;
-}
+  now: option.fn<() => number>('`Date.now`'),
+};
 
-const KNOWN: KnownKeys<MemoryBindIdStoreOptions> = { maxKeys: true, now: true };
-
-/** Default of {@link MemoryBindIdStoreOptions.maxKeys}. */
-const DEFAULT_MAX_KEYS = 100_000;
+/** Options of {@link MemoryBindIdStore}. */
+export interface MemoryBindIdStoreOptions extends OptionsOf<typeof MEMORY_STORE_OPTIONS> {}
 
 /**
- * The default store: a bounded in-process map, and ordered queues ({@link MemoryQueues}, not bounded:
- * dropping a queued report would lose it). Right for one process; with several instances or for
- * fail-open durability use a shared store (`RedisBindIdStore`).
+ * The default store: a bounded in-process map, and queues (two sorted indexes each: by due time, by
+ * retention) that are not bounded (dropping a queued report would lose it). Single-threaded
+ * JavaScript makes every operation atomic. For one process; with several instances use `RedisBindIdStore`.
  *
- * It never forgets a key before its expiry to make room (an attempt counter, a used sign-in state or
- * a link dropped would undo a limit): expired keys are purged first, earliest first
- * (`ExpiryIndex`), and when `maxKeys` unexpired keys remain, a write that would add one more
- * rejects with `ERR_BINDID_STORE_FULL`. Rewriting, incrementing or deleting a key always works.
+ * It never forgets a key before its expiry to make room (a dropped attempt counter, used sign-in
+ * state or link would undo a limit): expired keys are purged first, and when `maxKeys` unexpired
+ * keys remain, a write that would add one more rejects with `ERR_BINDID_STORE_FULL`.
  */
 export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
-  /** Nothing here survives a restart of the process. */
   readonly durable = false;
   readonly #entries = new Map<string, Entry>();
   readonly #expiries = new ExpiryIndex<Entry>();
   readonly #maxKeys: number;
   readonly #now: () => number;
-  readonly #queues: MemoryQueues;
+  readonly #queues = new Map<string, Queue>();
+  #seq = 0;
 
   constructor(options: MemoryBindIdStoreOptions = {}) {
-    const o = new OptionReader('MemoryBindIdStore', options, KNOWN);
-    this.#maxKeys = o.integer('maxKeys', DEFAULT_MAX_KEYS, 1, Number.MAX_SAFE_INTEGER);
-    this.#now = o.fn<() => number>('now') ?? Date.now;
-    this.#queues = new MemoryQueues(this.#now);
-  }
-
-  queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
-    return this.#queues.queueAdd(queue, record, now);
-  }
-
-  queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
-    return this.#queues.queueDue(queue, now, limit);
-  }
-
-  queueGet(queue: string, id: string): Promise<string | undefined> {
-    return this.#queues.queueGet(queue, id);
-  }
-
-  queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.#queues.queueClaim(queue, id, token, leaseMs);
-  }
-
-  queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
-    return this.#queues.queueUpdate(queue, record, token);
-  }
-
-  queueRemove(queue: string, id: string, token?: string): Promise<void> {
-    return this.#queues.queueRemove(queue, id, token);
+    const settings = readSchema(schemaReader('MemoryBindIdStore', options, MEMORY_STORE_OPTIONS), MEMORY_STORE_OPTIONS);
+    this.#maxKeys = settings.maxKeys;
+    this.#now = settings.now ?? Date.now;
   }
 
   async add(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -165,6 +120,83 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
     return this.#entries.size;
   }
 
+  async queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
+    const q = this.#queue(queue);
+    const held = q.records.get(record.id);
+    if (held !== undefined && held.keep[0] > now) return false;
+    if (held !== undefined) this.#dropRecord(q, record.id);
+    this.#putRecord(q, record);
+    return true;
+  }
+
+  async queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
+    const q = this.#queues.get(queue);
+    if (q === undefined) return [];
+    for (const id of q.keep.upTo(now, PURGE_BATCH)) this.#dropRecord(q, id);
+    return q.due.upTo(now, limit).map((id) => ({ id, value: (q.records.get(id) as Held).value }));
+  }
+
+  async queueGet(queue: string, id: string): Promise<string | undefined> {
+    return this.#queues.get(queue)?.records.get(id)?.value;
+  }
+
+  async queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
+    const q = this.#queue(queue);
+    if (this.#holder(q, id) !== undefined) return false;
+    q.leases.set(id, { token, until: this.#now() + leaseMs });
+    return true;
+  }
+
+  async queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
+    const q = this.#queues.get(queue);
+    if (q === undefined || this.#holder(q, record.id) !== token) return false;
+    q.leases.delete(record.id);
+    if (!q.records.has(record.id)) return false;
+    this.#dropRecord(q, record.id);
+    this.#putRecord(q, record);
+    return true;
+  }
+
+  async queueRemove(queue: string, id: string, token?: string): Promise<void> {
+    const q = this.#queues.get(queue);
+    if (q === undefined) return;
+    this.#dropRecord(q, id);
+    if (token !== undefined && this.#holder(q, id) === token) q.leases.delete(id);
+  }
+
+  #holder(q: Queue, id: string): string | undefined {
+    const lease = q.leases.get(id);
+    if (lease === undefined) return undefined;
+    if (lease.until > this.#now()) return lease.token;
+    q.leases.delete(id);
+    return undefined;
+  }
+
+  #queue(name: string): Queue {
+    let q = this.#queues.get(name);
+    if (q === undefined) {
+      q = { records: new Map(), due: new SortedIndex(), keep: new SortedIndex(), leases: new Map() };
+      this.#queues.set(name, q);
+    }
+    return q;
+  }
+
+  #putRecord(q: Queue, record: QueueRecord): void {
+    this.#seq += 1;
+    const held: Held = { value: record.value, due: [record.dueAt, this.#seq, record.id], keep: [record.keepUntil, this.#seq, record.id] };
+    q.records.set(record.id, held);
+    q.due.insert(held.due);
+    q.keep.insert(held.keep);
+  }
+
+  #dropRecord(q: Queue, id: string): void {
+    const held = q.records.get(id);
+    if (held === undefined) return;
+    q.records.delete(id);
+    q.due.remove(held.due);
+    q.keep.remove(held.keep);
+  }
+
   #live(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
     if (entry && entry.expiresAt <= this.#now()) {
@@ -174,7 +206,6 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
     return entry;
   }
 
-  /** Write `key`: expired keys go first; a new key beyond `maxKeys` unexpired ones is refused. */
   #put(key: string, value: string, ttlMs: number | undefined): void {
     this.#purge();
     if (!this.#entries.has(key) && this.#entries.size >= this.#maxKeys) throw storeFull(this.#maxKeys);
@@ -183,7 +214,6 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
     this.#expiries.add(key, entry);
   }
 
-  /** Delete every key expired now (each still its own entry), and keep the index's stale slots bounded. */
   #purge(): void {
     this.#expiries.purge(this.#now(), (key, entry) => {
       if (this.#entries.get(key) === entry) this.#entries.delete(key);
@@ -192,7 +222,6 @@ export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
   }
 }
 
-/** The write a full {@link MemoryBindIdStore} refuses (503, fail closed), with how to raise the limit. */
 function storeFull(maxKeys: number): BindIdStateError {
   return new BindIdStateError(
     ErrorCode.STORE_FULL,

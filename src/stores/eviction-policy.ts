@@ -1,17 +1,10 @@
 /**
- * `checkEvictionPolicy`: what `RedisBindIdStore` reads of the server before its first write. Redis
- * under memory pressure drops keys according to `maxmemory-policy`; express-bindid's keys are
- * security state (attempt counters, used sign-in states, single-use claims, links, queued reports),
- * and a key dropped undoes what it enforced. So:
- *
- * - `allkeys-*`: any key may go, links and attempt counters included. Refused when
- *   `NODE_ENV=production` (`ERR_BINDID_INVALID_OPTION`, naming the fix), warned about otherwise.
- * - `volatile-*`: keys with an expiry may go (attempt counters, used states, claims); links and the
- *   outbox stay. Warned about.
- * - `noeviction` (Redis's default): a full Redis refuses writes, and the library fails closed (503).
- *
- * Managed Redis often forbids `CONFIG`: then nothing can be read, a debug line says so, and the
- * store works as before (docs/fail-open.md says what to set).
+ * `checkEvictionPolicy`: what `RedisBindIdStore` reads of the server before its first write. Under
+ * memory pressure Redis drops keys by its `maxmemory-policy`, and a dropped key of this library
+ * undoes what it enforced: `allkeys-*` may drop any key, links included (refused in production,
+ * warned about otherwise); `volatile-*` those with an expiry: attempt counters, used states, claims
+ * (warned about). Under `noeviction` a full Redis refuses writes and the library fails closed.
+ * Managed Redis often forbids `CONFIG`: then nothing is checked, and a debug line says so.
  *
  * @module
  */
@@ -21,21 +14,15 @@ import { type Send, text } from './redis-queue.js';
 
 const log = logger('store');
 
-/** The code of the warning about an unsafe `maxmemory-policy` (`process.emitWarning`). */
+/** The code of the warning about an unsafe `maxmemory-policy`. */
 export const EVICTION_WARNING = 'EXPRESS_BINDID_REDIS_EVICTION';
 
-/** The policy under which Redis never drops a key of this library. */
 const SAFE = 'noeviction';
 const FIX = `set maxmemory-policy ${SAFE} (CONFIG SET maxmemory-policy ${SAFE}, or in redis.conf / your provider's parameter group)`;
 
 const warned = new Set<string>();
 
-/**
- * Read `maxmemory-policy` through `send` (one node of a cluster) and refuse or warn as above.
- *
- * @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (option `client`) for `allkeys-*` when
- *   `NODE_ENV=production`.
- */
+/** @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (option `client`) for `allkeys-*` in production. */
 export async function checkEvictionPolicy(send: Send): Promise<void> {
   const policy = await readPolicy(send);
   if (policy === undefined || policy === SAFE) return;
@@ -57,7 +44,6 @@ export async function checkEvictionPolicy(send: Send): Promise<void> {
   }
 }
 
-/** The policy, or `undefined` when `CONFIG GET` is refused or answers something unexpected. */
 async function readPolicy(send: Send): Promise<string | undefined> {
   let reply: unknown;
   try {

@@ -1,17 +1,15 @@
 /**
- * `ExpiryIndex`: the keys of `MemoryBindIdStore` that expire, ordered by when (a binary min-heap), so
- * that the expired ones can be purged first, earliest first, in O(log n) each, and never by a scan
- * of the whole store.
+ * `ExpiryIndex`: the keys of `MemoryBindIdStore` that expire, in a binary min-heap, so expired ones
+ * are purged earliest first in O(log n) each, never by a scan of the store.
  *
  * The index is lazy: a rewritten or deleted key leaves its old slot behind, recognised as stale when
- * it reaches the top (its entry is no longer the store's). Stale slots are bounded: when they
- * outnumber the live ones, the heap is rebuilt from the store's entries (amortised O(1) per write).
+ * it reaches the top (its entry is no longer the store's). When stale slots outnumber the live ones,
+ * the heap is rebuilt from the store's entries (amortised O(1) per write).
  *
  * @module
  */
 
-/** What the index orders: an entry of the store and when it expires (ms since 1970). */
-export interface Expiring {
+interface Expiring {
   readonly expiresAt: number;
 }
 
@@ -20,7 +18,6 @@ interface Slot<E extends Expiring> {
   readonly entry: E;
 }
 
-/** A min-heap of (key, entry) by `entry.expiresAt`. */
 export class ExpiryIndex<E extends Expiring> {
   #heap: Slot<E>[] = [];
 
@@ -29,17 +26,14 @@ export class ExpiryIndex<E extends Expiring> {
     return this.#heap.length;
   }
 
-  /** Index `entry` under `key`; an entry that never expires is not indexed. */
+  /** An entry that never expires is not indexed. */
   add(key: string, entry: E): void {
     if (entry.expiresAt === Number.POSITIVE_INFINITY) return;
     this.#heap.push({ key, entry });
     this.#up(this.#heap.length - 1);
   }
 
-  /**
-   * Remove every slot expired at `now` from the top, calling `expire(key, entry)` for each; the
-   * store deletes the key only if `entry` is still its own (a stale slot is just dropped).
-   */
+  /** Pop every slot expired at `now`; `expire` deletes the key only if `entry` is still the store's. */
   purge(now: number, expire: (key: string, entry: E) => void): void {
     for (let top = this.#heap[0]; top !== undefined && top.entry.expiresAt <= now; top = this.#heap[0]) {
       this.#pop();
@@ -47,10 +41,7 @@ export class ExpiryIndex<E extends Expiring> {
     }
   }
 
-  /**
-   * Rebuild from the store's `live` entries when stale slots outnumber them by more than `slack`:
-   * keeps the index within about twice the store's size however often keys are rewritten.
-   */
+  /** Rebuild from the store's `live` entries when stale slots outnumber them by more than `slack`. */
   compact(live: ReadonlyMap<string, E>, slack: number): void {
     if (this.#heap.length <= 2 * live.size + slack) return;
     this.#heap = [];
@@ -88,7 +79,6 @@ export class ExpiryIndex<E extends Expiring> {
     }
   }
 
-  /** Whether slot `a` expires no later than slot `b`. */
   #before(a: number, b: number): boolean {
     return (this.#heap[a] as Slot<E>).entry.expiresAt <= (this.#heap[b] as Slot<E>).entry.expiresAt;
   }

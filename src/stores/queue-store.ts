@@ -1,14 +1,8 @@
 /**
- * Ordered queues in a shared store: what the fail-open outbox (`StoreOutbox`) keeps its reports in.
- *
- * A queue holds records (an id, a value), each indexed by the time it is next due, so that reading
- * what is due costs what is due, never what is queued or what else the store holds. Every method is
- * one atomic step in the store: the record, its place in the index and its lease change together.
- *
- * - {@link BindIdQueueStore}: the operations, implemented by `MemoryBindIdStore` (with
- *   {@link MemoryQueues}, sorted arrays in this process) and `RedisBindIdStore` (a hash, two sorted
- *   sets and one lease key per claimed record, all under one hash tag, changed by Lua scripts: one
- *   slot on Redis Cluster).
+ * Ordered queues in a shared store, where the fail-open outbox keeps its reports. Each record is
+ * indexed by the time it is next due, so reading what is due costs what is due, never what is
+ * queued. Every method is one atomic step: the record, its place in the index and its lease change
+ * together.
  *
  * @module
  */
@@ -25,56 +19,41 @@ export interface QueueRecord {
   keepUntil: number;
 }
 
-/** A due record, as {@link BindIdQueueStore.queueDue} gives it. */
+/** A due record. */
 export interface QueueEntry {
   id: string;
   value: string;
 }
 
-/**
- * Ordered queues with exclusive leases. A store of your own that implements these can hold the
- * fail-open outbox (`StoreOutbox`); each method must be atomic across every instance sharing the store.
- */
+/** Ordered queues with exclusive leases, for `StoreOutbox`: each method must be atomic across every instance. */
 export interface BindIdQueueStore {
-  /**
-   * Add `record` to `queue` unless a record with its id is there (a record past its `keepUntil` at
-   * `now` counts as gone). True if added.
-   */
+  /** Add `record` unless a record with its id is there (one past its `keepUntil` counts as gone). True if added. */
   queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean>;
-  /**
-   * At most `limit` records of `queue` whose `dueAt` ≤ `now`, earliest first. Reads only those (and
-   * drops a bounded number of records past their `keepUntil`).
-   */
+  /** At most `limit` records whose `dueAt` ≤ `now`, earliest first, reading only those. */
   queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]>;
   /** The value of record `id`, or `undefined`. */
   queueGet(queue: string, id: string): Promise<string | undefined>;
   /** Lease record `id` to `token` for `leaseMs` unless someone holds it. True if leased. */
   queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean>;
-  /**
-   * Only while `token` holds the lease on `record.id`: replace the record (value, `dueAt`,
-   * `keepUntil`) if it is still there, and release the lease. True if the record was written; when
-   * the lease is someone else's (or gone) nothing is written and nothing released.
-   */
+  /** Only while `token` holds the lease: replace the record if still there, and release the lease. True if written. */
   queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean>;
   /** Remove record `id` (no error when missing) and, if `token` holds its lease, release it: one step. */
   queueRemove(queue: string, id: string, token?: string): Promise<void>;
 }
 
-/** The names of the {@link BindIdQueueStore} methods (to check a store has them). */
 export const QUEUE_METHODS = ['queueAdd', 'queueDue', 'queueGet', 'queueClaim', 'queueUpdate', 'queueRemove'] as const;
 
-/** Whether `store` implements {@link BindIdQueueStore}. */
 export function isQueueStore(store: unknown): store is BindIdQueueStore {
   if (store === null || typeof store !== 'object') return false;
   const s = store as Record<string, unknown>;
   return QUEUE_METHODS.every((m) => typeof s[m] === 'function');
 }
 
-/** An index entry: score, then insertion number (ties keep insertion order), then id. */
+/** Ties on the score keep insertion order. */
 type Slot = readonly [score: number, seq: number, id: string];
 
-/** A sorted array of slots: binary search to insert and remove, a prefix read for "score ≤ max". */
-class SortedIndex {
+/** A sorted array: binary search to insert and remove, a prefix read for "score ≤ max". */
+export class SortedIndex {
   readonly #slots: Slot[] = [];
 
   insert(slot: Slot): void {
@@ -86,7 +65,6 @@ class SortedIndex {
     if (this.#slots[at]?.[2] === slot[2]) this.#slots.splice(at, 1);
   }
 
-  /** The ids of the first `limit` slots whose score ≤ `max`. */
   upTo(max: number, limit: number): string[] {
     const out: string[] = [];
     for (const [score, , id] of this.#slots) {
@@ -96,7 +74,6 @@ class SortedIndex {
     return out;
   }
 
-  /** First position whose slot is not before `slot`. */
   #find(slot: Slot): number {
     let lo = 0;
     let hi = this.#slots.length;
@@ -110,112 +87,18 @@ class SortedIndex {
   }
 }
 
-interface Held {
+export interface Held {
   value: string;
   due: Slot;
   keep: Slot;
 }
 
-interface Queue {
+export interface Queue {
   records: Map<string, Held>;
   due: SortedIndex;
   keep: SortedIndex;
   leases: Map<string, { token: string; until: number }>;
 }
 
-/** How many records past their retention one `queueDue` drops at most. */
-const PURGE_BATCH = 100;
-
-/**
- * {@link BindIdQueueStore} in this process (what `MemoryBindIdStore` uses): each queue is a map of
- * records plus two sorted indexes (by due time, by retention) and a map of leases. Single-threaded
- * JavaScript makes every method atomic. Nothing here survives a restart.
- */
-export class MemoryQueues implements BindIdQueueStore {
-  readonly #queues = new Map<string, Queue>();
-  readonly #now: () => number;
-  #seq = 0;
-
-  /** `now`: the clock of the leases, in ms since 1970. */
-  constructor(now: () => number) {
-    this.#now = now;
-  }
-
-  async queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
-    const q = this.#queue(queue);
-    const held = q.records.get(record.id);
-    if (held !== undefined && held.keep[0] > now) return false;
-    if (held !== undefined) this.#drop(q, record.id);
-    this.#put(q, record);
-    return true;
-  }
-
-  async queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
-    const q = this.#queues.get(queue);
-    if (q === undefined) return [];
-    for (const id of q.keep.upTo(now, PURGE_BATCH)) this.#drop(q, id);
-    return q.due.upTo(now, limit).map((id) => ({ id, value: (q.records.get(id) as Held).value }));
-  }
-
-  async queueGet(queue: string, id: string): Promise<string | undefined> {
-    return this.#queues.get(queue)?.records.get(id)?.value;
-  }
-
-  async queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
-    const q = this.#queue(queue);
-    if (this.#holder(q, id) !== undefined) return false;
-    q.leases.set(id, { token, until: this.#now() + leaseMs });
-    return true;
-  }
-
-  async queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
-    const q = this.#queues.get(queue);
-    if (q === undefined || this.#holder(q, record.id) !== token) return false;
-    q.leases.delete(record.id);
-    if (!q.records.has(record.id)) return false;
-    this.#drop(q, record.id);
-    this.#put(q, record);
-    return true;
-  }
-
-  async queueRemove(queue: string, id: string, token?: string): Promise<void> {
-    const q = this.#queues.get(queue);
-    if (q === undefined) return;
-    this.#drop(q, id);
-    if (token !== undefined && this.#holder(q, id) === token) q.leases.delete(id);
-  }
-
-  /** The token of the live lease on `id`, dropping an expired one. */
-  #holder(q: Queue, id: string): string | undefined {
-    const lease = q.leases.get(id);
-    if (lease === undefined) return undefined;
-    if (lease.until > this.#now()) return lease.token;
-    q.leases.delete(id);
-    return undefined;
-  }
-
-  #queue(name: string): Queue {
-    let q = this.#queues.get(name);
-    if (q === undefined) {
-      q = { records: new Map(), due: new SortedIndex(), keep: new SortedIndex(), leases: new Map() };
-      this.#queues.set(name, q);
-    }
-    return q;
-  }
-
-  #put(q: Queue, record: QueueRecord): void {
-    this.#seq += 1;
-    const held: Held = { value: record.value, due: [record.dueAt, this.#seq, record.id], keep: [record.keepUntil, this.#seq, record.id] };
-    q.records.set(record.id, held);
-    q.due.insert(held.due);
-    q.keep.insert(held.keep);
-  }
-
-  #drop(q: Queue, id: string): void {
-    const held = q.records.get(id);
-    if (held === undefined) return;
-    q.records.delete(id);
-    q.due.remove(held.due);
-    q.keep.remove(held.keep);
-  }
-}
+/** Records past their retention dropped per `queueDue`, at most. */
+export const PURGE_BATCH = 100;

@@ -1,52 +1,29 @@
 /**
  * `RedisBindIdStore`: the {@link BindIdStore} for several app instances, on Redis or Redis Cluster.
- *
- * It talks to Redis through one method, so this package does not depend on a Redis library at
- * runtime. It takes, as they are:
- *
- * ```ts
- * // node-redis, one server or a cluster:
- * new RedisBindIdStore(await createClient({ url: process.env.REDIS_URL }).connect());
- * new RedisBindIdStore(await createCluster({ rootNodes: [{ url: 'redis://10.0.0.1:6379' }] }).connect());
- * // ioredis, one server or a cluster:
- * new RedisBindIdStore(new Redis(process.env.REDIS_URL));
- * new RedisBindIdStore(new Redis.Cluster([{ host: '10.0.0.1', port: 6379 }]));
- * ```
- *
- * or any `{ sendCommand(args) }` ({@link RedisCommander}). Every operation is one Redis command, so
- * it is atomic on the server and safe through a pipelining or pooled client:
- * - `add`: `SET key value NX PX ttl`;
- * - `increment`: one `EVAL` of `SET key 0 NX PX ttl` + `INCRBY key by` (the expiry is set when the
- *   counter is created, never lost, and never pushed back by later increments);
- * - `deleteIf` / `setIf`: one `EVAL` each, comparing the value and deleting or replacing it in the
- *   same step (compare-and-delete, compare-and-set on one key);
- * - the queue operations of the fail-open outbox (`./redis-queue.ts`): one `EVAL` each on keys that
- *   share a hash tag, so every multi-key script stays in one slot of a cluster.
- *
- * Errors (connection lost, an error reply) are passed on as rejections: callers fail closed.
+ * It talks to Redis through one method of the client, so this package has no Redis library at
+ * runtime. Every operation is one command or one `EVAL`: atomic on the server, and safe through a
+ * pipelining or pooled client. Errors (connection lost, an error reply) are rejections: callers fail
+ * closed.
  *
  * @module
  */
 import { invalidArgument } from '../errors.js';
-import { type KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import type { BindIdStore } from './bindid-store.js';
 import { checkEvictionPolicy } from './eviction-policy.js';
 import type { BindIdQueueStore, QueueEntry, QueueRecord } from './queue-store.js';
 import {
-  redisQueueAdd,
-  redisQueueClaim,
-  redisQueueDue,
-  redisQueueGet,
-  redisQueueRemove,
-  redisQueueUpdate,
+  QUEUE_ADD_SCRIPT,
+  QUEUE_DUE_SCRIPT,
+  QUEUE_REMOVE_SCRIPT,
+  QUEUE_UPDATE_SCRIPT,
+  queueKeys,
   type Send,
   text,
 } from './redis-queue.js';
 
-/**
- * The one method of a Redis client this store uses: send a command (name first, then its
- * arguments, all strings) and resolve its reply. node-redis clients (`createClient`) have it as is.
- */
+/** A node-redis client (`createClient`), or any client that sends a command (name, then arguments) and resolves its reply. */
 export interface RedisCommander {
   sendCommand(args: string[]): Promise<unknown>;
 }
@@ -65,7 +42,6 @@ export interface RedisCaller {
 /** The Redis clients {@link RedisBindIdStore} takes as they are. */
 export type RedisBindIdStoreClient = RedisCommander | RedisClusterCommander | RedisCaller;
 
-/** How to send a command through `client`, or `undefined` when it is not a client this store knows. */
 function senderOf(client: unknown): Send | undefined {
   if (client === null || typeof client !== 'object') return undefined;
   const c = client as Record<string, unknown>;
@@ -82,13 +58,19 @@ function senderOf(client: unknown): Send | undefined {
   return (args) => single.sendCommand(args);
 }
 
-/** Options of {@link RedisBindIdStore}. */
-export interface RedisBindIdStoreOptions {
+const REDIS_STORE_OPTIONS = {
   /** Prefix of every Redis key this store writes. Default `bindid:`. */
-  prefix?: string;
-}
+  prefix: option.custom<string, string>("`'bindid:'`", readPrefix),
+};
 
-const KNOWN: KnownKeys<RedisBindIdStoreOptions> = { prefix: true };
+/** Options of {@link RedisBindIdStore}. */
+export interface RedisBindIdStoreOptions extends OptionsOf<typeof REDIS_STORE_OPTIONS> {}
+
+function readPrefix(o: OptionReader, key: string): string {
+  const prefix = o.raw(key) ?? 'bindid:';
+  if (typeof prefix !== 'string' || prefix.length > 128) throw o.error(key, 'must be a string of at most 128 characters');
+  return prefix;
+}
 
 /** Create the counter with its expiry if it is missing, then add `ARGV[2]`: one atomic step on the server. */
 export const INCREMENT_SCRIPT =
@@ -105,17 +87,26 @@ export const SET_IF_SCRIPT =
   "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end " +
   "if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return 1";
 
-/** A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app. */
+/**
+ * A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app.
+ * It takes the clients as they are:
+ *
+ * ```ts
+ * new RedisBindIdStore(await createClient({ url: process.env.REDIS_URL }).connect()); // node-redis
+ * new RedisBindIdStore(await createCluster({ rootNodes: [{ url: 'redis://10.0.0.1:6379' }] }).connect());
+ * new RedisBindIdStore(new Redis(process.env.REDIS_URL)); // ioredis
+ * new RedisBindIdStore(new Redis.Cluster([{ host: '10.0.0.1', port: 6379 }]));
+ * ```
+ */
 export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   /** Prefix of every key this store writes in Redis. */
   readonly prefix: string;
-  /** What is written survives a restart of the app (and of Redis, as far as its persistence goes). */
   readonly durable = true;
   readonly #send: Send;
   #checked: Promise<void> | undefined;
 
   constructor(client: RedisBindIdStoreClient, options?: RedisBindIdStoreOptions) {
-    const o = new OptionReader('RedisBindIdStore', options, KNOWN);
+    const o = schemaReader('RedisBindIdStore', options, REDIS_STORE_OPTIONS);
     const send = senderOf(client);
     if (send === undefined) {
       throw o.error(
@@ -124,11 +115,7 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
           'Cluster), or an object with sendCommand(args)',
       );
     }
-    const prefix = o.raw('prefix') ?? 'bindid:';
-    if (typeof prefix !== 'string' || prefix.length > 128) {
-      throw o.error('prefix', 'must be a string of at most 128 characters');
-    }
-    this.prefix = prefix;
+    this.prefix = readSchema(o, REDIS_STORE_OPTIONS).prefix;
     this.#send = send;
   }
 
@@ -176,33 +163,47 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
     return this.prefix + key;
   }
 
-  queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
-    return this.#queue(() => redisQueueAdd(this.#safeSend, this.prefix, queue, record, now));
+  async queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
+    const r = checkRecord(record);
+    const k = queueKeys(this.prefix, queue, r.id);
+    const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), ms(now, 'now')];
+    return Number(await this.#safeSend(['EVAL', QUEUE_ADD_SCRIPT, '3', k.items, k.due, k.keep, ...args], k.items)) === 1;
   }
 
-  queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
-    return this.#queue(() => redisQueueDue(this.#safeSend, this.prefix, queue, now, limit));
+  async queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
+    const k = queueKeys(this.prefix, queue);
+    if (!Number.isSafeInteger(limit) || limit < 0) throw invalidArgument('RedisBindIdStore: limit must be a whole number ≥ 0');
+    if (limit === 0) return [];
+    const reply = await this.#safeSend(['EVAL', QUEUE_DUE_SCRIPT, '3', k.items, k.due, k.keep, ms(now, 'now'), String(limit)], k.items);
+    if (!Array.isArray(reply) || reply.length % 2 !== 0) throw new Error('RedisBindIdStore: the due script answered something that is not [id, value, ...]');
+    const out: QueueEntry[] = [];
+    for (let i = 0; i < reply.length; i += 2) out.push({ id: text(reply[i]), value: text(reply[i + 1]) });
+    return out;
   }
 
-  queueGet(queue: string, id: string): Promise<string | undefined> {
-    return this.#queue(() => redisQueueGet(this.#safeSend, this.prefix, queue, id));
+  async queueGet(queue: string, id: string): Promise<string | undefined> {
+    const k = queueKeys(this.prefix, queue, id);
+    const reply = await this.#safeSend(['HGET', k.items, id], k.items);
+    return reply === null || reply === undefined ? undefined : text(reply);
   }
 
-  queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.#queue(() => redisQueueClaim(this.#safeSend, this.prefix, queue, id, token, leaseMs));
+  async queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
+    const k = queueKeys(this.prefix, queue, id);
+    if (typeof token !== 'string' || token.length === 0) throw invalidArgument('RedisBindIdStore: a lease token must be a non-empty string');
+    if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw invalidArgument('RedisBindIdStore: leaseMs must be a whole number > 0');
+    return (await this.#safeSend(['SET', k.lease, token, 'NX', 'PX', String(leaseMs)], k.lease)) === 'OK';
   }
 
-  queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
-    return this.#queue(() => redisQueueUpdate(this.#safeSend, this.prefix, queue, record, token));
+  async queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
+    const r = checkRecord(record);
+    const k = queueKeys(this.prefix, queue, r.id);
+    const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), String(token)];
+    return Number(await this.#safeSend(['EVAL', QUEUE_UPDATE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, ...args], k.items)) === 1;
   }
 
-  queueRemove(queue: string, id: string, token?: string): Promise<void> {
-    return this.#queue(() => redisQueueRemove(this.#safeSend, this.prefix, queue, id, token));
-  }
-
-  /** Run a queue operation; a synchronous throw (a bad argument) becomes a rejection. */
-  async #queue<T>(step: () => Promise<T>): Promise<T> {
-    return step();
+  async queueRemove(queue: string, id: string, token?: string): Promise<void> {
+    const k = queueKeys(this.prefix, queue, id);
+    await this.#safeSend(['EVAL', QUEUE_REMOVE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, id, token ?? ''], k.items);
   }
 
   /** Send a command, routed (on a cluster) on its first key: `args[3]` for `EVAL`, `args[1]` otherwise. */
@@ -211,10 +212,9 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   }
 
   /**
-   * Read Redis's `maxmemory-policy` once (`CONFIG GET`, where allowed; every operation waits for it):
-   * an `allkeys-*` policy, which would let Redis drop links and attempt counters, rejects in
-   * production with `ERR_BINDID_INVALID_OPTION` naming the fix, and is warned about otherwise
-   * (docs/fail-open.md). `await store.ready()` before the app listens makes it refuse to start.
+   * Check Redis's `maxmemory-policy` once (every operation waits for it): `allkeys-*`, which would
+   * let Redis drop links and attempt counters, rejects in production with `ERR_BINDID_INVALID_OPTION`
+   * and is warned about otherwise. `await store.ready()` before listening makes the app refuse to start.
    */
   ready(): Promise<void> {
     this.#checked ??= checkEvictionPolicy((args, key) => safely(this.#send, args, key));
@@ -227,13 +227,9 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   };
 }
 
-/** Send through `send`; a client that throws synchronously still gives a rejection. */
-function safely(send: Send, args: string[], key: string | undefined): Promise<unknown> {
-  try {
-    return Promise.resolve(send(args, key));
-  } catch (err) {
-    return Promise.reject(err);
-  }
+/** Async, so that a client that throws synchronously still gives a rejection. */
+async function safely(send: Send, args: string[], key: string | undefined): Promise<unknown> {
+  return send(args, key);
 }
 
 function checkValue(value: string): string {
@@ -247,4 +243,16 @@ function checkTtl(ttlMs: number): string {
     throw invalidArgument('RedisBindIdStore: ttlMs must be a positive, finite number of milliseconds');
   }
   return String(Math.ceil(ttlMs));
+}
+
+function ms(value: number, what: string): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(`RedisBindIdStore: ${what} must be a finite number of ms`);
+  return String(Math.floor(value));
+}
+
+function checkRecord(record: QueueRecord): QueueRecord {
+  if (record === null || typeof record !== 'object' || typeof record.id !== 'string' || typeof record.value !== 'string') {
+    throw invalidArgument('RedisBindIdStore: a queue record needs a string id and value');
+  }
+  return record;
 }

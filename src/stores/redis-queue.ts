@@ -1,5 +1,5 @@
 /**
- * The {@link BindIdQueueStore} operations of `RedisBindIdStore`: a queue `q` under the store prefix
+ * The layout and scripts of `RedisBindIdStore`'s queues: a queue `q` under the store prefix
  * `p` is (with a `:` after `{q}` unless `q` ends with one; the outbox's default `q` is `outbox:`)
  *
  * - `p{q}items`, a hash id → value;
@@ -14,7 +14,6 @@
  * @module
  */
 import { invalidArgument } from '../errors.js';
-import type { QueueEntry, QueueRecord } from './queue-store.js';
 
 /** Drop the record if past retention; add it unless there; index it. KEYS items due keep; ARGV id value dueAt keepUntil now. */
 export const QUEUE_ADD_SCRIPT = [
@@ -59,10 +58,9 @@ export const QUEUE_REMOVE_SCRIPT = [
   'return 1',
 ].join('\n');
 
-/** Sends one command; `key` is the first key, which a cluster client routes on. */
+/** Sends one command; a cluster client routes it on `key`. */
 export type Send = (args: string[], key: string | undefined) => Promise<unknown>;
 
-/** The keys of queue `queue` under `prefix`. */
 export function queueKeys(prefix: string, queue: string, id?: string): { items: string; due: string; keep: string; lease: string } {
   if (typeof queue !== 'string' || queue.length === 0 || /[{}]/.test(queue)) {
     throw invalidArgument('RedisBindIdStore: a queue name must be a non-empty string without { or }');
@@ -72,69 +70,7 @@ export function queueKeys(prefix: string, queue: string, id?: string): { items: 
   return { items: `${base}items`, due: `${base}due`, keep: `${base}keep`, lease: `${base}lease:${id ?? ''}` };
 }
 
-/** A time in ms as a sorted-set score (a whole number). */
-function ms(value: number, what: string): string {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(`RedisBindIdStore: ${what} must be a finite number of ms`);
-  return String(Math.floor(value));
-}
-
-function checkRecord(record: QueueRecord): QueueRecord {
-  if (record === null || typeof record !== 'object' || typeof record.id !== 'string' || typeof record.value !== 'string') {
-    throw invalidArgument('RedisBindIdStore: a queue record needs a string id and value');
-  }
-  return record;
-}
-
-/** `queueAdd` on Redis. */
-export async function redisQueueAdd(send: Send, prefix: string, queue: string, record: QueueRecord, now: number): Promise<boolean> {
-  const r = checkRecord(record);
-  const k = queueKeys(prefix, queue, r.id);
-  const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), ms(now, 'now')];
-  return Number(await send(['EVAL', QUEUE_ADD_SCRIPT, '3', k.items, k.due, k.keep, ...args], k.items)) === 1;
-}
-
-/** `queueDue` on Redis. */
-export async function redisQueueDue(send: Send, prefix: string, queue: string, now: number, limit: number): Promise<QueueEntry[]> {
-  const k = queueKeys(prefix, queue);
-  if (!Number.isSafeInteger(limit) || limit < 0) throw invalidArgument('RedisBindIdStore: limit must be a whole number ≥ 0');
-  if (limit === 0) return [];
-  const reply = await send(['EVAL', QUEUE_DUE_SCRIPT, '3', k.items, k.due, k.keep, ms(now, 'now'), String(limit)], k.items);
-  if (!Array.isArray(reply) || reply.length % 2 !== 0) throw new Error('RedisBindIdStore: the due script answered something that is not [id, value, ...]');
-  const out: QueueEntry[] = [];
-  for (let i = 0; i < reply.length; i += 2) out.push({ id: text(reply[i]), value: text(reply[i + 1]) });
-  return out;
-}
-
-/** `queueGet` on Redis. */
-export async function redisQueueGet(send: Send, prefix: string, queue: string, id: string): Promise<string | undefined> {
-  const k = queueKeys(prefix, queue, id);
-  const reply = await send(['HGET', k.items, id], k.items);
-  return reply === null || reply === undefined ? undefined : text(reply);
-}
-
-/** `queueClaim` on Redis. */
-export async function redisQueueClaim(send: Send, prefix: string, queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
-  const k = queueKeys(prefix, queue, id);
-  if (typeof token !== 'string' || token.length === 0) throw invalidArgument('RedisBindIdStore: a lease token must be a non-empty string');
-  if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw invalidArgument('RedisBindIdStore: leaseMs must be a whole number > 0');
-  return (await send(['SET', k.lease, token, 'NX', 'PX', String(leaseMs)], k.lease)) === 'OK';
-}
-
-/** `queueUpdate` on Redis. */
-export async function redisQueueUpdate(send: Send, prefix: string, queue: string, record: QueueRecord, token: string): Promise<boolean> {
-  const r = checkRecord(record);
-  const k = queueKeys(prefix, queue, r.id);
-  const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), String(token)];
-  return Number(await send(['EVAL', QUEUE_UPDATE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, ...args], k.items)) === 1;
-}
-
-/** `queueRemove` on Redis. */
-export async function redisQueueRemove(send: Send, prefix: string, queue: string, id: string, token?: string): Promise<void> {
-  const k = queueKeys(prefix, queue, id);
-  await send(['EVAL', QUEUE_REMOVE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, id, token ?? ''], k.items);
-}
-
-/** A reply that should be a string (RESP2 bulk strings may come as Buffers with some clients). */
+/** RESP2 bulk strings come as Buffers with some clients. */
 export function text(reply: unknown): string {
   if (typeof reply === 'string') return reply;
   if (Buffer.isBuffer(reply)) return reply.toString('utf8');
