@@ -7,7 +7,7 @@
 import type { RequestHandler } from 'express';
 import type {} from 'express-session';
 import { logIn } from '../session/regenerate-session.js';
-import { asyncRoute, noStore } from './route-helpers.js';
+import { asyncRoute, noStore, seeOther } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 
 export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
@@ -15,7 +15,7 @@ export function callbackRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const outcome = await ctx.signIn.complete(req);
     if (outcome.kind === 'pending') {
       noStore(res);
-      res.redirect(303, ctx.paths.confirm);
+      seeOther(res, ctx.paths.confirm);
       return;
     }
     if (outcome.kind === 'signed-in') await logIn(req, outcome.user);

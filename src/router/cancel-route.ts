@@ -13,7 +13,7 @@ import { assertSameOriginRequest } from '../session/csrf.js';
 import { getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
 import { regenerateSession } from '../session/regenerate-session.js';
-import { asyncRoute, bodyField, noStore } from './route-helpers.js';
+import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 
 const log = logger('login');
@@ -36,6 +36,6 @@ export function cancelRoute<U>(ctx: RouterContext<U>): RequestHandler {
     // "Not me": drop everything this browser session held (pending login, returnTo, CSRF token).
     await regenerateSession(req, {});
     noStore(res);
-    res.redirect(303, ctx.flow.defaultReturnTo);
+    seeOther(res, ctx.flow.defaultReturnTo);
   });
 }

@@ -18,7 +18,7 @@ import { assertSameOriginRequest } from '../session/csrf.js';
 import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
 import { identityOf } from './confirm-page.js';
-import { asyncRoute, bodyField, noStore } from './route-helpers.js';
+import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 import type { PassportLike } from './router-options.js';
 import { credentialFields } from './strategy-check.js';
@@ -37,7 +37,7 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
       // Signed in already (e.g. the back button after confirming): nothing to confirm, go on.
       noStore(res);
       log('confirm page: signed in already, on to %s', ctx.flow.defaultReturnTo);
-      return res.redirect(303, ctx.flow.defaultReturnTo);
+      return seeOther(res, ctx.flow.defaultReturnTo);
     }
     log(pending ? 'confirm page shown' : 'confirm page: nothing to confirm (expired, used or cancelled)');
     if (!pending) return ctx.responses.page(req, res, { view: 'expired', status: 400 });

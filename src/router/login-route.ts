@@ -4,13 +4,13 @@
  * @module
  */
 import type { RequestHandler } from 'express';
-import { asyncRoute, noStore } from './route-helpers.js';
+import { asyncRoute, noStore, seeOther } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 
 export function loginRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     const url = await ctx.signIn.start(req, req.query.returnTo);
     noStore(res);
-    res.redirect(303, url);
+    seeOther(res, url);
   });
 }

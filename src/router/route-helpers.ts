@@ -29,6 +29,17 @@ export function noStore(res: Response): void {
   res.set('Pragma', 'no-cache');
 }
 
+/**
+ * Answer `303 See Other` to `url` with an empty body, as passport's `redirect` action does; Express's
+ * `res.redirect` negotiates a text or HTML body on `Accept` for every redirect of the sign-in.
+ */
+export function seeOther(res: Response, url: string): void {
+  res.location(url);
+  res.statusCode = 303;
+  res.setHeader('Content-Length', '0');
+  res.end();
+}
+
 /** An own field of the parsed body. */
 export function bodyField(req: Request, name: string): unknown {
   const body: unknown = req.body;

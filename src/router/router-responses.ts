@@ -8,7 +8,7 @@ import type {} from 'express-session';
 import { csrfToken } from '../session/csrf.js';
 import { sanitizeReturnTo } from '../session/return-to.js';
 import { type ConfirmPageModel, renderDefaultConfirmPage } from './confirm-page.js';
-import { noStore } from './route-helpers.js';
+import { noStore, seeOther } from './route-helpers.js';
 import { credentialFields } from './strategy-check.js';
 import type { RouterConfig } from './router-options.js';
 
@@ -53,7 +53,7 @@ export class RouterResponses {
   finishAt(req: Request, res: Response, returnTo: string): void {
     if (req.session.bindid) delete req.session.bindid.returnTo;
     noStore(res);
-    res.redirect(303, sanitizeReturnTo(returnTo, this.config.baseUrl, this.config.defaultReturnTo));
+    seeOther(res, sanitizeReturnTo(returnTo, this.config.baseUrl, this.config.defaultReturnTo));
   }
 
   /** "Sign in with BindID" again, keeping the return path of the sign-in that could not be confirmed. */

@@ -9,7 +9,7 @@ import type { RequestHandler } from 'express';
 import type {} from 'express-session';
 import { signedInUser } from '../flow/unlink.js';
 import { assertSameOriginRequest } from '../session/csrf.js';
-import { asyncRoute, bodyField, noStore } from './route-helpers.js';
+import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
 
 /** The handler of `POST` on the unlink path (after the form parser). */
@@ -18,6 +18,6 @@ export function unlinkRoute<U>(ctx: RouterContext<U>): RequestHandler {
     noStore(res); // also on errors passed to the app's error handler
     const user = signedInUser<U>(req);
     assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.flow.appOrigin);
-    res.redirect(303, await ctx.signIn.startUnlink(req, user, bodyField(req, 'returnTo')));
+    seeOther(res, await ctx.signIn.startUnlink(req, user, bodyField(req, 'returnTo')));
   });
 }
