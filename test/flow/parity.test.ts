@@ -62,6 +62,9 @@ function eventsOf(door: Door): string[] {
 }
 
 /** The session store and the library's store of a row that counts what the server keeps, per door's emulator. */
+/** Every clock Jest fakes but `Date`: a row that moves the app's date keeps its timers and I/O real. */
+const DATE_ONLY = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
+
 const serverSide = new WeakMap<Door['emulator'], { sessions: session.MemoryStore; store: KeyListingStore }>();
 
 /** How many sessions express-session's MemoryStore holds. */
@@ -273,6 +276,7 @@ function rows(): Row[] {
   const settled = freshAccount();
   const healedMaybe = freshAccount();
   const notFresh = freshAccount();
+  const lapsed = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -414,6 +418,31 @@ function rows(): Row[] {
         return observe(door, `refused ${done.status}, ${who ? `signed in as ${who.username}` : 'nobody signed in'}`);
       },
       expected: { outcome: 'refused 503, nobody signed in', reports: [], events: [] },
+    },
+    {
+      name: 'a pending login older than its 10 minutes is not confirmed: refused, the password unchecked, nothing reported, nobody signed in',
+      // The door is built on a fake Date (timers stay real), so the app's clock is the one the row moves.
+      options: () => {
+        jest.useFakeTimers({ doNotFake: [...DATE_ONLY] });
+        return {};
+      },
+      async run(door) {
+        try {
+          const agent = door.agent();
+          await signIn(door, agent, 'new');
+          const form = await confirmForm(agent, door, lapsed);
+          jest.setSystemTime(Date.now() + 10 * 60 * 1000 + 1000);
+          const done = await agent.post(door.paths.confirm).type('form').set('Origin', DOOR_ORIGIN).send(form);
+          const who = (await agent.get('/whoami')).body.user as DoorUser | null;
+          const again = await agent.post(door.paths.confirm).type('form').set('Origin', DOOR_ORIGIN).send(form);
+          return observe(door, `refused ${done.status}, ${who ? `signed in as ${who.username}` : 'nobody signed in'}, then ${again.status}`, {
+            checked: door.passwordChecks(),
+          });
+        } finally {
+          jest.useRealTimers();
+        }
+      },
+      expected: { outcome: 'refused 400, nobody signed in, then 400', reports: [], events: [], extra: { checked: 0 } },
     },
     {
       name: 'N179 a login start keeps nothing on the server; only the callback of this browser\'s own state consumes it',
@@ -753,6 +782,9 @@ function rows(): Row[] {
 }
 
 const table = rows();
+afterEach(() => {
+  jest.useRealTimers(); // a row that failed before restoring them
+});
 describe.each(table.map((row) => [row.name, row] as const))('%s', (_name, row) => {
   it.each(DOORS.filter((d) => !row.appsOwn?.includes(d)))('through the %s', async (name) => {
     const door = await openDoor(name, row.options ?? {}, row.emulator);

@@ -87,6 +87,8 @@ export interface Door {
   readonly paths: { login: string; callback: string; confirm: string; cancel: string; unlink: string };
   /** The username field the confirm form posts. */
   readonly usernameField: string;
+  /** How many times the app's password check (the local strategy's `verify`) ran. */
+  passwordChecks(): number;
   agent(): ReturnType<typeof request.agent>;
   close(): Promise<void>;
 }
@@ -117,7 +119,8 @@ export async function openDoor(
   try {
     const options = typeof given === 'function' ? given(emulator) : given;
     const store = options.store ?? new MemoryBindIdStore();
-    const app = buildApp(name, emulator, options, events, paths, store);
+    const checks = { count: 0 };
+    const app = buildApp(name, emulator, options, events, paths, store, checks);
     return {
       name,
       emulator,
@@ -126,6 +129,7 @@ export async function openDoor(
       store,
       paths,
       usernameField: (typeof given === 'function' ? undefined : given.usernameField) ?? 'username',
+      passwordChecks: () => checks.count,
       agent: () => request.agent(app),
       close: () => emulator.close(),
     };
@@ -137,7 +141,15 @@ export async function openDoor(
 
 type Paths = Door['paths'];
 
-function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, events: DoorEvent[], paths: Paths, store: MemoryBindIdStore): express.Express {
+function buildApp(
+  name: DoorName,
+  emulator: Emulator,
+  options: DoorOptions,
+  events: DoorEvent[],
+  paths: Paths,
+  store: MemoryBindIdStore,
+  checks: { count: number },
+): express.Express {
   const origin = options.https ? HTTPS_DOOR_ORIGIN : DOOR_ORIGIN;
   const record = (hook: string) => (event: object) => {
     const { req: _req, ...payload } = event as { req?: unknown } & Record<string, unknown>;
@@ -162,6 +174,7 @@ function buildApp(name: DoorName, emulator: Emulator, options: DoorOptions, even
       store,
       ...(options.usernameField ? { usernameField: options.usernameField } : {}),
       verify: (username, password) => {
+        checks.count += 1;
         const account = ACCOUNTS.find((a) => a.username === username || a.email === username);
         return account && account.password === password ? (publicUser(account) as DoorUser) : false;
       },
