@@ -17,8 +17,7 @@ import { type ReportQueuedEvent, writeHealRecord } from '../fail-open/failure-po
 import type { LinkReservation } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
 import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic } from '../fail-open/outbox.js';
-import { assertSameBrowser } from '../session/browser-binding.js';
-import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
+import { clearPendingLogin, type PendingLogin, requirePendingLogin, unexpired } from '../session/pending-login.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
 import { failClosed } from '../stores/bindid-store.js';
@@ -27,14 +26,20 @@ import type { BindIdRequestState, ConfirmSettings } from './confirm-options.js';
 
 const log = logger('confirm');
 
-/** Confirm the pending BindID login of `req` as `user`. Throws coded errors; a failed report keeps the pending login. */
-export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
-  requireServerSession(req);
-  requirePassport(req);
+/**
+ * Confirm the pending BindID login of `req` as `user`. Throws coded errors; a failed report keeps the
+ * pending login. `checked`: the pending login the router read for this request, the session, passport
+ * and this browser checked already.
+ */
+export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>, checked?: PendingLogin): Promise<BindIdRequestState> {
+  if (!checked) {
+    requireServerSession(req);
+    requirePassport(req);
+  }
   requireConfirmedUser(user);
   const started = settings.now();
-  const pending = requirePendingLogin(req, started);
-  assertSameBrowser(req, pending.browser); // a pending login planted in another browser: refused, nothing changed
+  // Its expiry is checked again: the password check took time. Planted in another browser: refused, nothing changed.
+  const pending = checked ? unexpired(req, checked, started) : requirePendingLogin(req, started);
   const sub = pending.claims.sub;
 
   const alias = await settings.deriveAlias(user, req);
