@@ -184,9 +184,10 @@ function readBaseUrl(baseUrl: unknown): string | undefined {
   throw invalidArgument("baseUrl must be your app's https URL (plain http only on localhost)");
 }
 
-function assertClaimsObject(claims: unknown): asserts claims is Record<string, unknown> {
+/** ID-token claims are an object, else `ERR_BINDID_INVALID_ARGUMENT` naming `what` and the type given. */
+export function assertClaimsObject(claims: unknown, what = 'claims'): asserts claims is Record<string, unknown> {
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
-    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
+    throw invalidArgument(`${what} must be an object (got ${describeType(claims)})`);
   }
 }
 
