@@ -58,6 +58,8 @@ export type LinkOutcome = 'exhausted' | 'refused';
 /** The router's settings handed to the strategy for one request (preferred to its own), and what the strategy reports back. */
 export interface AttemptGuardContext {
   readonly settings: AttemptGuardSettings;
+  /** The pending login the router read for this request, with the session and this browser checked: not read again. */
+  readonly pending?: PendingLogin;
   /** The strategy ran (so the router knows the attempt was guarded). */
   guarded?: boolean;
   link?: LinkOutcome;
@@ -67,8 +69,8 @@ export interface AttemptGuardContext {
 const CONTEXT = Symbol.for('express-bindid.attempt-guard');
 type WithContext = Request & { [CONTEXT]?: AttemptGuardContext };
 
-export function setAttemptGuardContext(req: Request, settings: AttemptGuardSettings): AttemptGuardContext {
-  const context: AttemptGuardContext = { settings };
+export function setAttemptGuardContext(req: Request, settings: AttemptGuardSettings, pending?: PendingLogin): AttemptGuardContext {
+  const context: AttemptGuardContext = pending ? { settings, pending } : { settings };
   (req as WithContext)[CONTEXT] = context;
   return context;
 }

@@ -141,7 +141,8 @@ export function readStoreOption(o: OptionReader, key: string): BindIdStore {
   throw o.error(key, 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/deleteIf/setIf)');
 }
 
-function isStore(value: unknown): value is BindIdStore {
+/** Has every operation of a {@link BindIdStore}. */
+export function isStore(value: unknown): value is BindIdStore {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
   return ['get', 'set', 'add', 'delete', 'increment', 'deleteIf', 'setIf'].every((m) => typeof v[m] === 'function');

@@ -11,14 +11,12 @@ import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import type { FeedbackResult } from '../feedback/session-feedback-client.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
-import { publish } from '../internal/diagnostics.js';
 import { emit } from '../internal/events.js';
-import { type ReportQueuedEvent, writeHealRecord } from '../fail-open/failure-policy.js';
+import { enqueueReport, type ReportQueuedEvent, writeHealRecord } from '../fail-open/failure-policy.js';
 import type { LinkReservation } from './link-registry.js';
 import { logger, printable } from '../internal/log.js';
-import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic } from '../fail-open/outbox.js';
-import { assertSameBrowser } from '../session/browser-binding.js';
-import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
+import type { Outbox } from '../fail-open/outbox.js';
+import { clearPendingLogin, type PendingLogin, requirePendingLogin, unexpired } from '../session/pending-login.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { logIn } from '../session/regenerate-session.js';
 import { failClosed } from '../stores/bindid-store.js';
@@ -27,14 +25,20 @@ import type { BindIdRequestState, ConfirmSettings } from './confirm-options.js';
 
 const log = logger('confirm');
 
-/** Confirm the pending BindID login of `req` as `user`. Throws coded errors; a failed report keeps the pending login. */
-export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>): Promise<BindIdRequestState> {
-  requireServerSession(req);
-  requirePassport(req);
+/**
+ * Confirm the pending BindID login of `req` as `user`. Throws coded errors; a failed report keeps the
+ * pending login. `checked`: the pending login the router read for this request, the session, passport
+ * and this browser checked already.
+ */
+export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>, checked?: PendingLogin): Promise<BindIdRequestState> {
+  if (!checked) {
+    requireServerSession(req);
+    requirePassport(req);
+  }
   requireConfirmedUser(user);
   const started = settings.now();
-  const pending = requirePendingLogin(req, started);
-  assertSameBrowser(req, pending.browser); // a pending login planted in another browser: refused, nothing changed
+  // Its expiry is checked again: the password check took time. Planted in another browser: refused, nothing changed.
+  const pending = checked ? unexpired(req, checked, started) : requirePendingLogin(req, started);
   const sub = pending.claims.sub;
 
   const alias = await settings.deriveAlias(user, req);
@@ -148,7 +152,7 @@ export function isOutage(err: BindIdError): boolean {
   return err.retryable && (err.code === ErrorCode.UNAVAILABLE || err.code === ErrorCode.TIMEOUT);
 }
 
-/** Persist the report in `outbox`: the `onReportQueued` event (without `req`), or `undefined` when it failed (fail closed). */
+/** Persist the report in `outbox` and write the self-heal record: the `onReportQueued` event (without `req`), or `undefined` when it failed (fail closed). */
 async function queueReport<U>(
   outbox: Outbox,
   settings: ConfirmSettings<U>,
@@ -157,26 +161,15 @@ async function queueReport<U>(
   cause: BindIdError,
 ): Promise<Omit<ReportQueuedEvent, 'req'> | undefined> {
   const sub = pending.claims.sub;
-  const alias = report.alias as string;
-  const now = settings.now();
-  const item = newOutboxItem({
-    sub,
-    accessToken: pending.accessToken,
-    report: { ...report, alias },
-    expiresAt: pending.tokenExpiresAt,
-    now,
-  });
-  let added: boolean;
-  try {
-    added = await outbox.enqueue(item);
-  } catch {
+  const item = { sub, accessToken: pending.accessToken, report: { ...report, alias: report.alias as string }, expiresAt: pending.tokenExpiresAt, now: settings.now() };
+  const queued = await enqueueReport(outbox, item, cause);
+  if (!queued) {
     log('fail-open: the outbox could not persist the report; failing closed');
     return undefined;
   }
-  publish('outboxEnqueue', () => outboxDiagnostic(item));
   await writeHealRecord(settings.store, sub, report);
-  log('fail-open: report for sub %s queued (%s)', printable(sub), added ? 'new' : 'already queued');
-  return { item: itemInfo(item), sub, alias, code: cause.code, added };
+  log('fail-open: report for sub %s queued (%s)', printable(sub), queued.added ? 'new' : 'already queued');
+  return queued;
 }
 
 /**

@@ -20,8 +20,9 @@ import { assertAlias } from '../feedback/assert-alias.js';
 import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../internal/clock-tolerance.js';
 import { logger, printable } from '../internal/log.js';
-import type { BindIdClaims } from '../session/pending-login.js';
+import { assertClaimsObject, type BindIdClaims } from '../session/pending-login.js';
 import { type BindIdStore, failClosed } from '../stores/bindid-store.js';
+import { isStore } from './confirm-options.js';
 import { LinkRegistry, type SeenLink } from './link-registry.js';
 
 const log = logger('confirm');
@@ -85,17 +86,17 @@ export async function unlinkBindId(input: UnlinkBindIdInput): Promise<UnlinkResu
   const { client, accessToken, claims, expectedAlias } = input;
   if (!(client instanceof SessionFeedbackClient)) throw invalidArgument('unlinkBindId(): client must be a SessionFeedbackClient');
   const registry = toRegistry(input.store);
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalidArgument('unlinkBindId(): claims must be an object');
-  const sub = (claims as Record<string, unknown>).sub;
+  assertClaimsObject(claims, 'unlinkBindId(): claims');
+  const sub = claims.sub;
   if (typeof sub !== 'string' || sub === '') throw invalidArgument('unlinkBindId(): claims.sub must be a non-empty string');
   assertAlias(expectedAlias);
   const startedAt = readStartedAt(input.startedAt);
-  if ((claims as Record<string, unknown>).bindid_alias !== expectedAlias) {
+  if (claims.bindid_alias !== expectedAlias) {
     log('unlink refused: BindID signed in another user than the one unlinking (sub %s)', printable(sub));
     throw unlinkMismatch();
   }
   const now = input.now ?? Date.now;
-  assertFreshAuthentication(claims as Record<string, unknown>, startedAt, now(), sub);
+  assertFreshAuthentication(claims, startedAt, now(), sub);
   // The pair as it is before BindID deletes the alias: only that is forgotten afterwards.
   const seen = await failClosed(() => registry.see(expectedAlias, sub));
   const result = await client.send(accessToken, { type: 'alias_deleted', alias: expectedAlias, time: Math.floor(now() / 1000) });
@@ -157,9 +158,6 @@ export function unlinkMismatch(): BindIdStateError {
 }
 
 function toRegistry(value: unknown): LinkRegistry {
-  const store = value as Partial<BindIdStore> | null;
-  if (store !== null && typeof store === 'object' && typeof store.get === 'function' && typeof store.deleteIf === 'function') {
-    return new LinkRegistry(store as BindIdStore);
-  }
+  if (isStore(value)) return new LinkRegistry(value);
   throw invalidArgument('unlinkBindId(): store must be a BindIdStore (the store given to the router, the strategy or the middleware)');
 }

@@ -9,13 +9,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
+import type { BindIdError } from '../errors.js';
+import { publish } from '../internal/diagnostics.js';
 import { emit } from '../internal/events.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
 import { logger } from '../internal/log.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option } from '../internal/option-schema.js';
-import { type Outbox, type OutboxItemInfo, readOutbox } from './outbox.js';
+import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic, type OutboxItemInfo, readOutbox } from './outbox.js';
 import {
   OUTBOX_WORKER_OPTIONS,
   type OutboxDeliveredEvent,
@@ -189,6 +191,26 @@ export async function writeHealRecord(store: BindIdStore, sub: string, report: S
     ...(report.type === 'authentication_performed' && report.amr ? { amr: report.amr } : {}),
   };
   await store.set(healKey(sub), JSON.stringify(record), SELF_HEAL_TTL_MS).catch(() => log('could not write a self-heal record'));
+}
+
+/**
+ * Queue a report BindID could not take (fail-open): the item built, enqueued, published; the
+ * `onReportQueued` payload (without `req`), or `undefined` when the outbox failed (the caller fails closed).
+ */
+export async function enqueueReport(
+  outbox: Outbox,
+  input: Parameters<typeof newOutboxItem>[0],
+  cause: BindIdError,
+): Promise<Omit<ReportQueuedEvent, 'req'> | undefined> {
+  const item = newOutboxItem(input);
+  let added: boolean;
+  try {
+    added = await outbox.enqueue(item);
+  } catch {
+    return undefined;
+  }
+  publish('outboxEnqueue', () => outboxDiagnostic(item));
+  return { item: itemInfo(item), sub: input.sub, alias: input.report.alias, code: cause.code, added };
 }
 
 /** Undefined when none, unreadable, or the store failed. */

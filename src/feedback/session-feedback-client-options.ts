@@ -79,6 +79,12 @@ function readClientSecret(o: OptionReader, key: string): () => string {
       return value;
     };
   }
+  const secret = readStaticClientSecret(o, key);
+  return () => secret;
+}
+
+/** A `clientSecret` string: required, and never with surrounding whitespace (a secret read from a file keeps its newline). */
+export function readStaticClientSecret(o: OptionReader, key: string): string {
   const secret = o.requiredString(key, 'process.env.BINDID_CLIENT_SECRET');
   if (secret.trim() !== secret) {
     throw o.error(
@@ -87,5 +93,5 @@ function readClientSecret(o: OptionReader, key: string): () => string {
         'or BindID will answer 401 to every report',
     );
   }
-  return () => secret;
+  return secret;
 }

@@ -6,6 +6,7 @@
 import type { Request } from 'express';
 import { type ConfirmSettings, type ConfirmUserTypes, REPORT_OPTIONS, readConfirmSettings } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
+import { readStaticClientSecret } from '../feedback/session-feedback-client-options.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, pick, readSchemaOf, type SettingsOf } from '../internal/option-schema.js';
 import { type AuthorizationParams, readAuthorizationParams } from '../oidc/authorization-params.js';
@@ -37,7 +38,7 @@ export const FLOW_OPTIONS = {
   /** The BindID client ID of the app (from the BindID admin portal). */
   clientId: option.requiredString('the client ID from the BindID admin portal'),
   /** The BindID client secret (token endpoint and report signing), from the BindID admin portal. */
-  clientSecret: option.requiredCustom<string, string>(readClientSecret),
+  clientSecret: option.requiredCustom<string, string>(readStaticClientSecret),
   ...REPORT_OPTIONS,
   /**
    * The app user whose alias BindID returned; `null`/`undefined`/`false` for none (deleted, disabled):
@@ -134,13 +135,6 @@ export function readFlowSettings<U>(
     transactionCookie: new TransactionCookie(clientSecret, new URL(redirectUri).protocol === 'https:'),
     link,
   };
-}
-
-/** `clientSecret`: required, and never with surrounding whitespace (a secret read from a file keeps its newline). */
-function readClientSecret(o: OptionReader, key: string): string {
-  const secret = o.requiredString(key, 'process.env.BINDID_CLIENT_SECRET');
-  if (secret.trim() !== secret) throw o.error(key, 'has leading or trailing whitespace; trim it');
-  return secret;
 }
 
 /** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */

@@ -7,10 +7,9 @@
 import type { Request } from 'express';
 import { isOutage } from '../confirm/confirm-pending-login.js';
 import { BindIdError } from '../errors.js';
-import { healKey, readHealRecord } from '../fail-open/failure-policy.js';
-import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic, outboxId } from '../fail-open/outbox.js';
+import { enqueueReport, healKey, readHealRecord } from '../fail-open/failure-policy.js';
+import { type Outbox, outboxId } from '../fail-open/outbox.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
-import { publish } from '../internal/diagnostics.js';
 import { emit } from '../internal/events.js';
 import { logger, printable } from '../internal/log.js';
 import type { CallbackResult } from '../oidc/bindid-oidc-client.js';
@@ -90,23 +89,12 @@ async function queueAgain<U>(
 ): Promise<boolean> {
   const sub = result.claims.sub;
   const at = flow.link.now();
-  const item = newOutboxItem({ sub, accessToken: result.accessToken, report, expiresAt: at + result.expiresIn * 1000, now: at });
-  let added: boolean;
-  try {
-    added = await outbox.enqueue(item);
-  } catch {
+  const queued = await enqueueReport(outbox, { sub, accessToken: result.accessToken, report, expiresAt: at + result.expiresIn * 1000, now: at }, err);
+  if (!queued) {
     log('self-heal of sub %s: BindID down and the outbox failed: asking for the password', printable(sub));
     return false;
   }
   log('self-heal of sub %s: BindID down, report queued again', printable(sub));
-  publish('outboxEnqueue', () => outboxDiagnostic(item));
-  emit('onReportQueued', flow.link.failure.onReportQueued, {
-    req,
-    item: itemInfo(item),
-    sub,
-    alias: report.alias,
-    code: err.code,
-    added,
-  });
+  emit('onReportQueued', flow.link.failure.onReportQueued, { req, ...queued });
   return true;
 }

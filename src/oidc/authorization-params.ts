@@ -10,7 +10,8 @@
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 import { isLoopback } from '../internal/is-loopback.js';
-import type { KnownKeys, OptionReader } from '../internal/option-reader.js';
+import type { OptionReader } from '../internal/option-reader.js';
+import { option, readSchema } from '../internal/option-schema.js';
 
 /**
  * Extra parameters of the authorization request. Every value is a non-empty string without control
@@ -39,18 +40,6 @@ export interface AuthorizationParams {
   scope?: string;
 }
 
-/** The allow-list. */
-export const AUTHORIZATION_PARAM_KEYS: KnownKeys<AuthorizationParams> = {
-  acr_values: true,
-  login_hint: true,
-  prompt: true,
-  display: true,
-  bindid_custom_message: true,
-  bindid_aux_link: true,
-  bindid_aux_link_title: true,
-  scope: true,
-};
-
 /** Parameters set by the library only: each carries a check of the sign-in (or the client's identity). */
 const RESERVED: ReadonlySet<string> = new Set([
   'client_id',
@@ -66,16 +55,30 @@ const RESERVED: ReadonlySet<string> = new Set([
   'request_uri',
 ]);
 
-const MAX_LENGTH: Readonly<Record<keyof AuthorizationParams, number>> = {
-  acr_values: 512,
-  login_hint: 256,
-  prompt: 64,
-  display: 16,
-  bindid_custom_message: 1000,
-  bindid_aux_link: 2048,
-  bindid_aux_link_title: 256,
-  scope: 512,
-};
+/** One allowed parameter of at most `maxLength` characters, checked by {@link authorizationParamProblem}. */
+function param(maxLength: number) {
+  return {
+    ...option.custom<string, string | undefined>('none', (o, key) => {
+      if (!o.has(key)) return undefined;
+      const problem = authorizationParamProblem(key as keyof AuthorizationParams, o.raw(key));
+      if (problem !== undefined) throw o.error(key, problem);
+      return o.raw(key) as string;
+    }),
+    maxLength,
+  };
+}
+
+/** The allow-list, declared once: the static option's schema (errors name `authorizationParams.<key>`) and each parameter's length limit. */
+const AUTHORIZATION_PARAMS = {
+  acr_values: param(512),
+  login_hint: param(256),
+  prompt: param(64),
+  display: param(16),
+  bindid_custom_message: param(1000),
+  bindid_aux_link: param(2048),
+  bindid_aux_link_title: param(256),
+  scope: param(512),
+} satisfies { readonly [K in keyof Required<AuthorizationParams>]: ReturnType<typeof param> };
 
 /** RFC 6749 scope-token characters (also used for ACR values): printable ASCII but space, `"` and `\`. */
 const TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -93,7 +96,8 @@ const DISPLAYS: ReadonlySet<string> = new Set(['page', 'popup', 'touch', 'wap'])
 /** What is wrong with one parameter's value (never quoting it), or `undefined`. */
 export function authorizationParamProblem(key: keyof AuthorizationParams, value: unknown): string | undefined {
   if (typeof value !== 'string' || value === '') return `must be a non-empty string (got ${value === '' ? 'an empty string' : describeType(value)})`;
-  if (value.length > MAX_LENGTH[key]) return `must be at most ${MAX_LENGTH[key]} characters`;
+  const { maxLength } = AUTHORIZATION_PARAMS[key];
+  if (value.length > maxLength) return `must be at most ${maxLength} characters`;
   if (CONTROL.test(value)) return 'must not contain control characters';
   if (INVISIBLE.test(value)) return 'must not contain invisible or bidirectional formatting characters';
   switch (key) {
@@ -144,16 +148,8 @@ export function readAuthorizationParams(o: OptionReader, key: string): Authoriza
       throw o.error(`${key}.${reserved}`, reservedMessage(reserved));
     }
   }
-  const p = o.nested(key, AUTHORIZATION_PARAM_KEYS);
-  const out: AuthorizationParams = {};
-  for (const name of Object.keys(AUTHORIZATION_PARAM_KEYS) as Array<keyof AuthorizationParams>) {
-    if (!p.has(name)) continue;
-    const value = p.raw(name);
-    const problem = authorizationParamProblem(name, value);
-    if (problem !== undefined) throw p.error(name, problem);
-    (out as Record<string, string>)[name] = value as string;
-  }
-  return out;
+  const read = readSchema(o.nested(key, AUTHORIZATION_PARAMS), AUTHORIZATION_PARAMS);
+  return Object.fromEntries(Object.entries(read).filter(([, value]) => value !== undefined)) as AuthorizationParams;
 }
 
 /**
@@ -169,8 +165,8 @@ export function checkAuthorizationParams(value: unknown): AuthorizationParams {
   for (const [name, v] of Object.entries(value)) {
     if (v === undefined) continue;
     if (RESERVED.has(name)) throw invalidParams(`The sign-in parameter ${name} ${reservedMessage(name)}.`);
-    if (!Object.hasOwn(AUTHORIZATION_PARAM_KEYS, name)) {
-      throw invalidParams(`The sign-in parameter ${safeName(name)} is not allowed (allowed: ${Object.keys(AUTHORIZATION_PARAM_KEYS).join(', ')}).`);
+    if (!Object.hasOwn(AUTHORIZATION_PARAMS, name)) {
+      throw invalidParams(`The sign-in parameter ${safeName(name)} is not allowed (allowed: ${Object.keys(AUTHORIZATION_PARAMS).join(', ')}).`);
     }
     const problem = authorizationParamProblem(name as keyof AuthorizationParams, v);
     if (problem !== undefined) throw invalidParams(`The sign-in parameter ${name} ${problem}.`);

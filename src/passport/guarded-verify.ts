@@ -17,7 +17,6 @@ import {
   VerifyTiming,
 } from '../confirm/attempt-guard.js';
 import { logger } from '../internal/log.js';
-import { assertSameBrowser } from '../session/browser-binding.js';
 import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
 
 const log = logger('confirm');
@@ -38,9 +37,9 @@ export function guardedVerify(
     const fail = () => done(null, false, { message });
     let pending: PendingLogin;
     try {
-      pending = requirePendingLogin(req, settings.now());
-      // Planted in another browser: refused before any attempt is counted or password checked.
-      assertSameBrowser(req, pending.browser);
+      // None, expired or planted in another browser: refused before any attempt is counted or password
+      // checked. The router read and checked it for this request already and hands it over.
+      pending = context?.pending ?? requirePendingLogin(req, settings.now());
     } catch (err) {
       done(err);
       return;

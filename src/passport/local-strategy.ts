@@ -98,8 +98,11 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
     const context = attemptGuardContext(req);
     if (context) context.guarded = true;
     try {
-      requireServerSession(req);
-      requirePassport(req);
+      // The router checked both for this request before it handed over the pending login.
+      if (!context?.pending) {
+        requireServerSession(req);
+        requirePassport(req);
+      }
     } catch (err) {
       this.error(err as Error);
       return;

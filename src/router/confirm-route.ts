@@ -15,8 +15,8 @@ import { emit } from '../internal/events.js';
 import { logger } from '../internal/log.js';
 import { assertSameBrowser } from '../session/browser-binding.js';
 import { assertSameOriginRequest } from '../session/csrf.js';
-import { clearPendingLogin, getPendingLogin } from '../session/pending-login.js';
-import { requireServerSession } from '../session/require-session.js';
+import { clearPendingLogin, getPendingLogin, type PendingLogin } from '../session/pending-login.js';
+import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { identityOf } from './confirm-page.js';
 import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
 import type { RouterContext } from './router-context.js';
@@ -58,6 +58,7 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const page = ctx.responses.page.bind(ctx.responses);
     if (!pending) return page(req, res, { view: 'expired', status: 400 });
     assertSameBrowser(req, pending.browser); // before any password is checked
+    requirePassport(req);
     const identity = identityOf(pending.claims);
     const sub = pending.claims.sub;
     const typedField = bodyField(req, credentialFields(ctx.passport, ctx.strategy).username);
@@ -65,7 +66,7 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const unavailable = () => page(req, res, { view: 'confirm', status: 503, identity, error: messages.unavailable });
 
     // The strategy reserves the attempt in the store (atomically) before it checks the password.
-    const outcome = await checkPassword(ctx, req, res);
+    const outcome = await checkPassword(ctx, req, res, pending);
     if (outcome === 'unavailable') return unavailable();
     if (outcome === 'exhausted' || outcome === 'refused') {
       // The pending login's attempts are used up (the strategy removed it); one event per pending login.
@@ -80,7 +81,7 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
 
     const returnTo = req.session.bindid?.returnTo ?? ctx.flow.defaultReturnTo;
     try {
-      await confirmPendingLogin(req, user, ctx.flow.link);
+      await confirmPendingLogin(req, user, ctx.flow.link, pending);
     } catch (err) {
       return answerConfirmError(ctx, req, res, err, sub, unavailable);
     }
@@ -97,8 +98,9 @@ async function checkPassword<U>(
   ctx: RouterContext<U>,
   req: Request,
   res: Response,
+  pending: PendingLogin,
 ): Promise<{ user: U } | undefined | 'exhausted' | 'refused' | 'unavailable'> {
-  const context = setAttemptGuardContext(req, ctx.guard);
+  const context = setAttemptGuardContext(req, ctx.guard, pending);
   let user: U | undefined;
   try {
     user = await authenticate<U>(ctx.passport, ctx.strategy, req, res);

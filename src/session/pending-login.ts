@@ -16,7 +16,7 @@ import { aliasClaim, aliasUnusable } from '../feedback/assert-alias.js';
 import { assertAccessToken } from '../feedback/signing.js';
 import { describeType } from '../internal/describe-type.js';
 import { isLoopback } from '../internal/is-loopback.js';
-import { bindBrowser, bindsBrowser } from './browser-binding.js';
+import { assertSameBrowser, bindBrowser, bindsBrowser } from './browser-binding.js';
 import { requireServerSession } from './require-session.js';
 
 /** Claims of a verified BindID ID token, as far as this library reads them. */
@@ -184,9 +184,10 @@ function readBaseUrl(baseUrl: unknown): string | undefined {
   throw invalidArgument("baseUrl must be your app's https URL (plain http only on localhost)");
 }
 
-function assertClaimsObject(claims: unknown): asserts claims is Record<string, unknown> {
+/** ID-token claims are an object, else `ERR_BINDID_INVALID_ARGUMENT` naming `what` and the type given. */
+export function assertClaimsObject(claims: unknown, what = 'claims'): asserts claims is Record<string, unknown> {
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
-    throw invalidArgument(`claims must be an object (got ${describeType(claims)})`);
+    throw invalidArgument(`${what} must be an object (got ${describeType(claims)})`);
   }
 }
 
@@ -204,8 +205,9 @@ export function getPendingLogin(req: Request, now: number = Date.now()): Pending
 
 /**
  * The pending login of this session (the caller checked it with `requireServerSession`); throws a
- * 4xx `BindIdStateError` when there is none (`ERR_BINDID_NO_PENDING_LOGIN`) or it expired
- * (`ERR_BINDID_PENDING_LOGIN_EXPIRED`, and it is removed).
+ * 4xx `BindIdStateError` when there is none (`ERR_BINDID_NO_PENDING_LOGIN`), it expired
+ * (`ERR_BINDID_PENDING_LOGIN_EXPIRED`, and it is removed) or it was started in another browser
+ * (`ERR_BINDID_LOGIN_STATE_MISSING`, {@link assertSameBrowser}: a planted one, nothing changed).
  */
 export function requirePendingLogin(req: Request, now: number): PendingLogin {
   const pending = req.session?.bindid?.pending;
@@ -221,6 +223,13 @@ export function requirePendingLogin(req: Request, now: number): PendingLogin {
       { status: 400 },
     );
   }
+  unexpired(req, pending, now);
+  assertSameBrowser(req, pending.browser);
+  return pending;
+}
+
+/** `pending` unless it expired by `now`: then it is removed and `ERR_BINDID_PENDING_LOGIN_EXPIRED` (400) thrown. */
+export function unexpired(req: Request, pending: PendingLogin, now: number): PendingLogin {
   if (now >= pending.expiresAt) {
     clearPendingLogin(req);
     throw new BindIdStateError(
