@@ -27,7 +27,24 @@ export function requireServerSession(req: Request): NonNullable<Request['session
       { status: 500 },
     );
   }
+  if (session.cookie?.secure === true && req.secure !== true && !forwardedAsHttps(req)) {
+    // express-session sets no `Secure` cookie on a request it sees as plain http: the session this
+    // sign-in writes would never reach the browser, and the user would silently stay signed out.
+    throw new BindIdStateError(
+      ErrorCode.SESSION_MISSING,
+      "The session cookie is set with secure: true, but this request came over plain http, so express-session will " +
+        "not send it and the BindID sign-in would be lost. Over http://localhost use cookie: { secure: 'auto' }; behind " +
+        "a proxy that terminates TLS, tell Express to trust it: app.set('trust proxy', 1).",
+      { status: 500 },
+    );
+  }
   return session;
+}
+
+/** The request says it reached a TLS-terminating proxy as https (express-session's `proxy: true` trusts that). */
+function forwardedAsHttps(req: Request): boolean {
+  const proto = req.headers?.['x-forwarded-proto'];
+  return typeof proto === 'string' && proto.split(',')[0]?.trim().toLowerCase() === 'https';
 }
 
 export function requirePassport(req: Request): void {
