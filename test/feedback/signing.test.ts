@@ -101,6 +101,19 @@ describe('bad input is a typed error before anything is built', () => {
     expectInvalidArgument(() => authorizationHeader(secret as string, 'token'));
     expectInvalidArgument(() => feedbackAuthValue(secret as string, 'token'));
   });
+  it('each refusal says what is wrong and what is allowed, without the value', () => {
+    const message = (run: () => unknown) => {
+      try {
+        run();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('expected a throw');
+    };
+    expect(message(() => authorizationHeader('secret', 'abc;def'))).toMatch(/allowed: A-Z a-z 0-9 - \. _ ~ \+ \/ and trailing =/);
+    expect(message(() => authorizationHeader(1 as unknown as string, 'token'))).toMatch(/clientSecret must be a string \(got number\)/);
+    expect(message(() => authorizationHeader('', 'token'))).toMatch(/clientSecret must not be empty/);
+  });
   it('I75 accepts a token of exactly the maximum length', () => {
     expect(authorizationHeader('s', 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH))).toMatch(/^BindIdBackend AccessToken a+; /);
   });

@@ -35,6 +35,17 @@ describe('assertSameOriginRequest', () => {
     expect(check({ 'Sec-Fetch-Site': 'same-origin', Origin: APP })).toBe('accepted');
   });
 
+  it('accepts Sec-Fetch-Site: none (a request the user started, such as a reload re-posting the form): the token decides', () => {
+    expect(check({ 'Sec-Fetch-Site': 'none' })).toBe('accepted');
+    expect(check({ 'Sec-Fetch-Site': 'none' }, { token: 'b'.repeat(43) })).toMatch(/refused: .*token mismatch/);
+  });
+
+  it('refuses an unknown Sec-Fetch-Site value without repeating it in the error', () => {
+    const refused = check({ 'Sec-Fetch-Site': 'evil-value' });
+    expect(refused).toMatch(/refused: .*Sec-Fetch-Site is not same-origin/);
+    expect(refused).not.toContain('evil-value');
+  });
+
   it('refuses an opaque origin (sandboxed frame, data: URL) that Fetch Metadata marks cross-site', () => {
     expect(check({ 'Sec-Fetch-Site': 'cross-site', Origin: 'null' })).toMatch(/refused: .*cross-site/);
   });
