@@ -23,31 +23,52 @@ import { join } from 'node:path';
 export const DEFENCES = {
   'CSRF token and origin check': ['src/session/csrf.ts'],
   // finishAt: the redirect-time re-check of the session's returnTo (the rest of the file renders the page).
-  returnTo: ['src/session/return-to.ts', 'src/router/router-responses.ts:46-50'],
+  returnTo: ['src/session/return-to.ts', 'src/router/router-responses.ts:53-57'],
   'HMAC and the exact header': ['src/feedback/signing.ts'],
   '4xx/5xx classification': ['src/feedback/classify-response.ts'],
   // escapeHtml (the rest of the file is the page's markup and text, which no mutator could un-escape).
-  'HTML escaping': ['src/router/confirm-page.ts:104-107'],
-  // safeCause and the safe-code filter it uses; printable (the rest is the logger factory).
-  redaction: ['src/errors.ts:210-244', 'src/internal/log.ts:19-24'],
+  'HTML escaping': ['src/router/confirm-page.ts:85-88'],
+  // SAFE_CODE, errorCodes, errorCode and safeCause; printable (the rest is the logger factory).
+  redaction: ['src/errors.ts:202-230', 'src/internal/log.ts:18-23'],
   'session regeneration': ['src/session/regenerate-session.ts'],
-  'the unlink pair': ['src/confirm/unlink-bindid.ts'],
+  // The pair (the ID token's alias is the signed-in user's) and the fresh authentication (auth_time, the 10-minute age).
+  'the unlink pair and fresh authentication': ['src/confirm/unlink-bindid.ts'],
+  // Sealed (AES-256-GCM under an HKDF key, the name as associated data), opened, fresh; its cookie attributes.
+  'the sealed transaction cookie': ['src/oidc/transaction-cookie.ts'],
+  // consumeState (single use in the shared store) and matchState (this browser's state, before anything is consumed).
   'single-use state and claims': ['src/oidc/consume-state.ts', 'src/confirm/confirm-claim.ts', 'src/confirm/confirm-pending-login.ts'],
   'one identity ↔ one account': ['src/confirm/link-registry.ts'],
-  // From the lifetime to the shape check: the expiry (the input checks above it are argument errors).
-  'pending-login expiry': ['src/session/pending-login.ts:162-242'],
-  // authorizationRequest and the callback: state, nonce and PKCE sent, then expected back.
-  'the nonce': ['src/oidc/bindid-oidc-client.ts:64-130'],
-  // MemoryBindIdStore's atomic operations (add … setIf, #live, #put) and failClosed (not its queue delegations).
-  'fail-closed store errors and atomic operations': ['src/stores/bindid-store.ts:106-183'],
-  // OutboxWorker: the lease outliving a send, and the run (claim, re-read, remove, update under the lease).
+  // The lifetime in pendingLoginOf, then getPendingLogin to the shape check: the expiry (the input checks are argument errors).
+  'pending-login expiry': ['src/session/pending-login.ts:165-178', 'src/session/pending-login.ts:193-254'],
+  // authorizationRequest (with an unlink's prompt=login, max_age=0) and the callback: state, nonce and PKCE sent, then expected back.
+  'the nonce': ['src/oidc/bindid-oidc-client.ts:74-142'],
+  // MemoryBindIdStore's atomic operations (add … setIf), #live and #put; failClosed.
+  'fail-closed store errors and atomic operations': [
+    'src/stores/bindid-store.ts:78-115',
+    'src/stores/bindid-store.ts:200-215',
+    'src/stores/bindid-store.ts:234-246',
+  ],
+  // OutboxWorker: the lease outliving a send (readLease), and the run (claim, re-read, remove, update under
+  // the lease); MemoryBindIdStore's queue operations (add … remove, the lease holder), no longer queue-store.ts's.
   'outbox removal and lease ownership': [
     'src/fail-open/store-outbox.ts',
-    'src/fail-open/outbox-worker.ts:178-182',
-    'src/fail-open/outbox-worker.ts:227-300',
-    'src/stores/queue-store.ts',
+    'src/fail-open/outbox-worker.ts:92-101',
+    'src/fail-open/outbox-worker.ts:203-275',
+    'src/stores/bindid-store.ts:123-198',
   ],
   'attempt limits': ['src/confirm/attempt-guard.ts', 'src/passport/guarded-verify.ts'],
+  // The binding cookie and its check (assertSameBrowser); SignInFlow#keep, which binds the transaction to it.
+  'browser binding': ['src/session/browser-binding.ts', 'src/flow/sign-in-flow.ts:127-132'],
+  // SignInFlow: complete (the state matched and the browser checked before the state is consumed) and
+  // #signIn (the alias decides: refused, recognised, self-healed or pending); #keepPending (a new session
+  // id, the binding carried on); selfHeal and settleHeal (no password only for a link the registry
+  // confirms); finishUnlink (the user who started the unlink is still the one signed in).
+  'the one sign-in flow': [
+    'src/flow/sign-in-flow.ts:60-97',
+    'src/flow/sign-in-flow.ts:110-121',
+    'src/flow/self-heal.ts:23-74',
+    'src/flow/unlink.ts:48-81',
+  ],
 };
 
 /** Where the committed results live (the incremental file and the summary the fast check reads). */
