@@ -23,7 +23,6 @@ export function assertAccessToken(accessToken: unknown): asserts accessToken is 
   if (!B64TOKEN.test(accessToken)) {
     throw invalidArgument(
       'accessToken contains characters that cannot appear in a BindID access token ' +
-        // Stryker disable next-line StringLiteral: text of a message no one relies on
         '(allowed: A-Z a-z 0-9 - . _ ~ + / and trailing =)',
     );
   }
@@ -41,10 +40,8 @@ function assertTokenString(accessToken: unknown): asserts accessToken is string 
 
 export function assertClientSecret(clientSecret: unknown): asserts clientSecret is string {
   if (typeof clientSecret !== 'string') {
-    // Stryker disable next-line StringLiteral: text of a message no one relies on
     throw invalidArgument(`clientSecret must be a string (got ${describeType(clientSecret)})`);
   }
-  // Stryker disable next-line StringLiteral: text of a message no one relies on
   if (clientSecret.length === 0) throw invalidArgument('clientSecret must not be empty');
 }
 
