@@ -19,6 +19,13 @@ describe('sanitizeReturnTo', () => {
     expect(sanitizeReturnTo(path(2049), APP, '/home')).toBe('/home');
   });
 
+  it('bounds the raw value before parsing it: 2,049 characters that would normalise to /ok are refused', () => {
+    const long = `/${'a/../'.repeat(410)}ok`;
+    expect(long.length).toBeGreaterThan(2048);
+    expect(new URL(long, APP).pathname).toBe('/ok');
+    expect(sanitizeReturnTo(long, APP, '/home')).toBe('/home');
+  });
+
   it('bounds the normalised path too: a quote becomes %22, so 2,046 characters can grow to 2,048 (kept) and 2,047 to 2,049 (refused)', () => {
     expect(sanitizeReturnTo(path(2046, '"'), APP, '/home')).toBe(`${path(2046, '"').slice(0, -1)}%22`);
     expect(sanitizeReturnTo(path(2046, '"'), APP, '/home')).toHaveLength(2048);
