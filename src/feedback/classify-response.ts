@@ -99,7 +99,9 @@ export function reworded(error: BindIdFeedbackError, message: string, possiblyAp
     status,
     retryable,
     possiblyApplied,
+    // Stryker disable next-line ConditionalExpression: equivalent, BindIdError leaves an undefined upstreamStatus or attempts unset
     ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
+    // Stryker disable next-line ConditionalExpression: equivalent, BindIdError leaves an undefined upstreamStatus or attempts unset
     ...(attempts === undefined ? {} : { attempts }),
     ...(cause instanceof Error ? { cause } : {}),
   });

@@ -80,6 +80,15 @@ describe('parseRetryAfter', () => {
     ['ISO 8601', '2026-01-01T00:00:30Z', undefined],
     ['an impossible time', 'Thu, 01 Jan 2026 25:00:00 GMT', undefined],
     ['missing', undefined as unknown as string, undefined],
+    // Each format is matched whole: text before or after it (a zone, a second date) is malformed, not read
+    // by Date.parse, which would take a zone offset or skip a leading word.
+    ['an IMF-fixdate after other text', 'xThu, 01 Jan 2026 00:00:30 GMT', undefined],
+    ['an IMF-fixdate with a zone offset after GMT', 'Thu, 01 Jan 2026 00:00:30 GMT+0100', undefined],
+    ['an RFC 850 date after other text', 'x Thursday, 01-Jan-26 00:00:30 GMT', undefined],
+    ['an RFC 850 date with a zone offset after GMT', 'Thursday, 01-Jan-26 00:00:30 GMT+0100', undefined],
+    ['an asctime date after other text', 'x Thu Jan  1 00:00:30 2026', undefined],
+    ['an asctime date with a zone offset', 'Thu Jan  1 00:00:30 2026 +0100', undefined],
+    ['an asctime date with a two-digit day', 'Thu Jan 11 00:00:30 2026', 10 * 86_400_000 + 30_000],
   ])('J88 %s', (_what, value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
   });
