@@ -105,7 +105,9 @@ export function scopeEntries(concerns = process.env.MUTATION_CONCERNS) {
 
 export default {
   testRunner: 'jest',
-  plugins: ['@stryker-mutator/jest-runner'],
+  // The text of debug log lines is not mutated (scripts/mutation/ignore-log-text.mjs says why).
+  plugins: ['@stryker-mutator/jest-runner', './scripts/mutation/ignore-log-text.mjs'],
+  ignorers: ['log-text'],
   jest: { configFile: 'jest.mutation.config.js', enableFindRelatedTests: false },
   coverageAnalysis: process.env.MUTATION_COVERAGE ?? 'perTest',
   mutate: partial ? partial.split(',') : scopeEntries(),
