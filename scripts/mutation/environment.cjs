@@ -91,7 +91,7 @@ class MutationTestEnvironment extends TestEnvironment {
       // load the files after this one.
       if (event.name === 'test_start' && bail.isKilled()) event.test.mode = 'skip';
       if (event.name === 'test_done' && event.test.errors.length > 0) {
-        bail.markKilled();
+        bail.markKilled(this.#testPath);
         skipAll(state.rootDescribeBlock);
       }
       // A test failed, so the mutant is killed; what broke after it (an `afterAll` closing a server

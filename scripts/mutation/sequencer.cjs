@@ -1,11 +1,12 @@
 /**
  * The test sequencer of `npm run test:mutation` (jest.mutation.config.js). While StrykerJS tests a
  * mutant, the test files that reached it run quickest first (their times in the dry run, from the map
- * of environment.cjs): a mutant is killed by its first failing test and the files after it are not
- * loaded (jest-circus-with-bail.cjs), so a killed mutant usually costs its unit suite, not the app
- * suites that also happen to reach it. With `coverageAnalysis: 'off'` (no map) every file runs,
- * quickest first by Jest's own timings. Outside a mutant run (the dry run, a plain `jest` run), Jest's
- * own order.
+ * of environment.cjs), except that the files that killed the latest mutants in this process go first
+ * (bail.cjs): a mutant is killed by its first failing test and the files after it are not loaded
+ * (jest-circus-with-bail.cjs), so a killed mutant usually costs its unit suite, or the one app suite
+ * that killed its neighbours, not every app suite that happens to reach it. With `coverageAnalysis:
+ * 'off'` (no map) every file runs, quickest first by Jest's own timings. Outside a mutant run (the dry
+ * run, a plain `jest` run), Jest's own order.
  */
 'use strict';
 const Sequencer = require('@jest/test-sequencer').default;
@@ -22,7 +23,13 @@ class MutationSequencer extends Sequencer {
         ? new Map(tests.map((test) => [test.path, this.time(test) ?? Number.MAX_SAFE_INTEGER]))
         : new Map(map.testFiles.map((file, i) => [file, map.durations?.[i] ?? Number.MAX_SAFE_INTEGER]));
     const weight = (test) => took.get(test.path) ?? Number.MAX_SAFE_INTEGER;
-    return [...tests].sort((a, b) => weight(a) - weight(b) || (a.path < b.path ? -1 : 1));
+    // The files that killed the latest mutants first (latest first), then the quickest.
+    const killers = bail.recentKillers();
+    const rank = (test) => {
+      const at = killers.indexOf(test.path);
+      return at === -1 ? killers.length : at;
+    };
+    return [...tests].sort((a, b) => rank(a) - rank(b) || weight(a) - weight(b) || (a.path < b.path ? -1 : 1));
   }
 }
 
