@@ -95,8 +95,7 @@ export class TransactionCookie {
       decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
       const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8');
       return fresh(JSON.parse(text) as AuthTransaction, now);
-      // Stryker disable next-line BlockStatement: equivalent, an empty catch block also returns undefined
-    } catch {
+    } /* Stryker disable next-line BlockStatement: equivalent, an empty catch block also returns undefined */ catch {
       return undefined; // not sealed with this key (another secret, tampered, cut short)
     }
   }
