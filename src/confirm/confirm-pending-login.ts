@@ -31,6 +31,7 @@ const log = logger('confirm');
  * and this browser checked already.
  */
 export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>, checked?: PendingLogin): Promise<BindIdRequestState> {
+  // Stryker disable next-line ConditionalExpression: equivalent, the router passes `checked` only after its pending login was read from req.session and requirePassport(req) passed, so these two checks pass again
   if (!checked) {
     requireServerSession(req);
     requirePassport(req);
@@ -168,6 +169,7 @@ async function queueReport<U>(
     return undefined;
   }
   await writeHealRecord(settings.store, sub, report);
+  // Stryker disable next-line StringLiteral: the words of a debug line's argument, no one relies on them (whether it was new is onReportQueued's `added`)
   log('fail-open: report for sub %s queued (%s)', printable(sub), queued.added ? 'new' : 'already queued');
   return queued;
 }

@@ -6,6 +6,7 @@ import { ErrorCode, MemoryBindIdStore, SessionFeedbackClient, unlinkBindId } fro
 import { LinkRegistry } from '../../src/confirm/link-registry.js';
 import { UNLINK_MAX_AGE_MS } from '../../src/confirm/unlink-bindid.js';
 import { mintLogin } from '../helpers/flow.js';
+import { captureDebug } from '../helpers/leaks.js';
 import { unlinkRacingRelink } from '../helpers/unlink-race.js';
 
 let emulator: Emulator;
@@ -184,5 +185,97 @@ describe('N182 an unlink racing the owner\'s re-link (issue 23 item 5, pentest F
       code: ErrorCode.STORE_UNAVAILABLE,
     });
     expect(emulator.reports()).toEqual([]);
+  });
+});
+
+describe('N158 unlinkBindId: what an own callback and its user see', () => {
+  it('N158 the report carries the unlink\'s time in unix seconds (by the injected clock)', async () => {
+    const { store, startedAt, login } = await linked('acct-time-1');
+    const at = startedAt + 2_999;
+    await unlinkBindId({ client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-time-1', startedAt, now: () => at });
+    expect(emulator.reports().map((r) => [r.type, r.time])).toEqual([['alias_deleted', Math.floor(at / 1000)]]);
+  });
+
+  it('N158 BindID accepted but the registry cannot forget: resolved, forgotten and relinked both false', async () => {
+    const { sub, store, startedAt, login } = await linked('acct-forget-1');
+    store.deleteIf = () => Promise.reject(new Error('down'));
+    const done = await unlinkBindId({ client, store, accessToken: login.accessToken, claims: login.claims, expectedAlias: 'acct-forget-1', startedAt });
+    expect(done).toMatchObject({ alias: 'acct-forget-1', sub, forgotten: false, relinked: false, result: { status: 200 } });
+    expect(emulator.aliasOf(sub)).toBeUndefined();
+  });
+
+  it('N158 the input itself missing, or a sub that is empty or not a string: ERR_BINDID_INVALID_ARGUMENT naming what is wrong, nothing sent', async () => {
+    const { store, startedAt, login } = await linked('acct-input-1');
+    for (const input of [null, undefined, 'input']) {
+      await expect(unlinkBindId(input as unknown as Parameters<typeof unlinkBindId>[0])).rejects.toMatchObject({
+        code: ErrorCode.INVALID_ARGUMENT,
+        message: expect.stringContaining('input must be an object'),
+      });
+    }
+    const base = { client, store, accessToken: login.accessToken, expectedAlias: 'acct-input-1', startedAt };
+    for (const sub of ['', 42]) {
+      await expect(unlinkBindId({ ...base, claims: { ...login.claims, sub } })).rejects.toMatchObject({
+        code: ErrorCode.INVALID_ARGUMENT,
+        message: expect.stringContaining('claims.sub must be a non-empty string'),
+      });
+    }
+    await expect(unlinkBindId({ ...base, claims: login.claims, client: {} as SessionFeedbackClient })).rejects.toMatchObject({
+      message: expect.stringContaining('client must be a SessionFeedbackClient'),
+    });
+    await expect(unlinkBindId({ ...base, claims: [] as unknown as Record<string, unknown> })).rejects.toMatchObject({
+      message: expect.stringContaining('unlinkBindId(): claims must be an object'),
+    });
+    await expect(unlinkBindId({ ...base, claims: login.claims, startedAt: Number.POSITIVE_INFINITY })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: expect.stringContaining('startedAt'),
+    });
+    await expect(unlinkBindId({ ...base, claims: login.claims, store: {} as MemoryBindIdStore })).rejects.toMatchObject({
+      message: expect.stringContaining('store must be a BindIdStore'),
+    });
+    expect(emulator.reports()).toEqual([]);
+  });
+
+  it('N158 the refusals tell the user what to do: unlink again, and sign in at BindID (with the linked identity)', async () => {
+    const { store, startedAt, login } = await linked('acct-words-1');
+    const base = { client, store, accessToken: login.accessToken, expectedAlias: 'acct-words-1', startedAt };
+    const mismatch = await unlinkBindId({ ...base, claims: { ...login.claims, bindid_alias: 'other' } }).catch((err: Error) => err);
+    expect((mismatch as Error).message).toMatch(/another account.*nothing was unlinked.*Unlink again.*identity linked to this account/s);
+    const stale = await unlinkBindId({ ...base, claims: { ...login.claims, auth_time: 0 } }).catch((err: Error) => err);
+    expect((stale as Error).message).toMatch(/signed in just now.*nothing was unlinked.*Unlink again and sign in at BindID/s);
+  });
+
+  it('N158 a refused unlink is logged under express-bindid:confirm (docs/troubleshooting.md)', async () => {
+    const { store, startedAt, login } = await linked('acct-log-1');
+    const debug = captureDebug();
+    try {
+      await expect(
+        unlinkBindId({ client, store, accessToken: login.accessToken, claims: { ...login.claims, bindid_alias: 'other' }, expectedAlias: 'acct-log-1', startedAt }),
+      ).rejects.toMatchObject({ code: ErrorCode.UNLINK_MISMATCH });
+    } finally {
+      debug.stop();
+    }
+    expect(debug.entries.filter((entry) => /unlink refused/.test(entry.line)).map((entry) => entry.namespace)).toEqual(['express-bindid:confirm']);
+  });
+});
+
+describe('N187 unlinkBindId: the 10 minutes of an unlink, to the millisecond', () => {
+  it('N187 an unlink reporting exactly UNLINK_MAX_AGE_MS after it started is fresh; one millisecond later it is not, and says why', async () => {
+    const { store, startedAt, login } = await linked('acct-age-1');
+    const claims = { ...login.claims, auth_time: Math.floor(startedAt / 1000) };
+    const input = { client, store, accessToken: login.accessToken, claims, expectedAlias: 'acct-age-1', startedAt };
+    const late = await unlinkBindId({ ...input, now: () => startedAt + UNLINK_MAX_AGE_MS + 1 }).catch((err: Error) => err);
+    expect(late).toMatchObject({ code: ErrorCode.UNLINK_NOT_FRESH, status: 401 });
+    expect(String((late as Error).cause)).toMatch(/over 10 minutes ago/);
+    expect(emulator.reports()).toEqual([]);
+    await expect(unlinkBindId({ ...input, now: () => startedAt + UNLINK_MAX_AGE_MS })).resolves.toMatchObject({ forgotten: true });
+  });
+
+  it('N187 the cause names the problem: no numeric auth_time, or auth_time before the unlink started', async () => {
+    const { store, startedAt, login } = await linked('acct-age-2');
+    const input = { client, store, accessToken: login.accessToken, expectedAlias: 'acct-age-2', startedAt };
+    const none = await unlinkBindId({ ...input, claims: { ...login.claims, auth_time: '1' } }).catch((err: Error) => err);
+    expect(String((none as Error).cause)).toMatch(/no numeric auth_time/);
+    const early = await unlinkBindId({ ...input, claims: { ...login.claims, auth_time: 1 } }).catch((err: Error) => err);
+    expect(String((early as Error).cause)).toMatch(/auth_time before the unlink started/);
   });
 });

@@ -124,3 +124,80 @@ describe('N179 consumeState: the used state expires with its transaction', () =>
     await expect(consumeState(store, TX, NOW + TRANSACTION_TTL_MS + 5)).rejects.toMatchObject({ code: ErrorCode.CALLBACK_INVALID });
   });
 });
+
+describe('N179 TransactionCookie: what a deploy, a long returnTo and a crowded Cookie header meet', () => {
+  /** Sealed by this code for SECRET and TX (bindid.tx): the key is HKDF-SHA256 of the secret with fixed salt and info. */
+  const SEALED_BEFORE =
+    'k-4GaXof8y0M6-5iprxrcnbsYisVy3KWYhuN5y_pjYJA8oMsij-_qHofXi8XKz0MeQ4-_ZI5FKVfC18HznqjH8X1eJ8bqIxrR2NzbkjX1eO67_vC8aDogFCByLnKctGlvj4qy1Es823QcV1va8w1LqlboArotxsXKpFnhrHqK5S5PkjrQziC1VFkKR4IIUtiB6Ii9_T6iFFyUz7yLhr8Ffs7TItE3MJxBxrW2aNaivw3sMxz52N-EFZuKfHQQuf99z603zsJ0T1Hs1qBsLh6hxxF2_LHht11rg6CbOi7CxJYD2Sqt-QZXWHw0652sY4oO_nr7jfi';
+
+  it('N179 a sign-in started before a restart or a deploy completes after it: the same secret derives the same key', () => {
+    expect(new TransactionCookie(SECRET, false).open(SEALED_BEFORE, NOW + 1_000)).toEqual(TX);
+  });
+
+  it('N179 a callback in the very millisecond its sign-in started is read (age 0)', () => {
+    const cookie = new TransactionCookie(SECRET, false);
+    expect(cookie.open(cookie.seal(TX), NOW)).toEqual(TX);
+  });
+
+  it('N179 a sealed value of 4,000 characters (a long returnTo) is read; a longer one is not this app\'s', () => {
+    const cookie = new TransactionCookie(SECRET, false);
+    /** TX with a returnTo making the sealed value `chars` long (12 bytes IV, 16 tag, base64url without padding). */
+    const sized = (chars: number): AuthTransaction => {
+      const bytes = Math.floor((chars * 3) / 4) - 12 - 16;
+      const base = JSON.stringify({ ...TX, returnTo: '/' }).length;
+      return { ...TX, returnTo: `/${'a'.repeat(bytes - base)}` };
+    };
+    const atLimit = sized(4_000);
+    expect(cookie.seal(atLimit)).toHaveLength(4_000);
+    expect(cookie.open(cookie.seal(atLimit), NOW)).toEqual(atLimit);
+    const over = sized(4_002);
+    expect(cookie.seal(over)).toHaveLength(4_002);
+    expect(cookie.open(cookie.seal(over), NOW)).toBeUndefined();
+  });
+
+  it('N179 only the first four cookies of that name are tried: a fifth, even a valid one, is not read', () => {
+    const cookie = new TransactionCookie(SECRET, false);
+    const junk = Array.from({ length: 4 }, (_, i) => `${TRANSACTION_COOKIE.plain}=junk${i}`);
+    const valid = `${TRANSACTION_COOKIE.plain}=${cookie.seal(TX)}`;
+    expect(cookie.read(exchange([...junk.slice(1), valid].join('; ')).req, NOW).state).toBe(TX.state);
+    expect(() => cookie.read(exchange([...junk, valid].join('; ')).req, NOW)).toThrow(expect.objectContaining({ code: ErrorCode.LOGIN_STATE_MISSING }));
+  });
+
+  it('N179 four other cookies before it, and whitespace around its value, do not stop it being read', () => {
+    const cookie = new TransactionCookie(SECRET, false);
+    const header = `a=1; b=2; c=3; d=4; ${TRANSACTION_COOKIE.plain}=${cookie.seal(TX)} ; e=5`;
+    expect(cookie.read(exchange(header).req, NOW).state).toBe(TX.state);
+  });
+
+  it('N179 no transaction: the error tells the user to start again, and the app developer what to check', () => {
+    const cookie = new TransactionCookie(SECRET, false);
+    expect(() => cookie.read(exchange('other=1').req, NOW)).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/not started from this browser.*longer than 10 minutes.*Start again from "Sign in with BindID".*SameSite=Lax, Secure on https/s),
+      }),
+    );
+  });
+
+  it('N179 a part without "=" is no cookie of that name, and does not take one of the four places', () => {
+    const cookie = new TransactionCookie(SECRET, false);
+    const bare = Array.from({ length: 4 }, () => `${TRANSACTION_COOKIE.plain}x`);
+    const header = [...bare, `${TRANSACTION_COOKIE.plain}=${cookie.seal(TX)}`].join('; ');
+    expect(cookie.read(exchange(header).req, NOW).state).toBe(TX.state);
+  });
+
+  it('N179 write() keeps the Set-Cookie list already on the response, and adds nothing once the headers are sent', () => {
+    const cookie = new TransactionCookie(SECRET, false);
+    const { req, setCookies } = exchange();
+    (req.res as Response).setHeader('Set-Cookie', ['a=1; Path=/', 'b=2; Path=/']);
+    cookie.write(req, TX);
+    expect(setCookies().slice(0, 2)).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(setCookies()[2]).toMatch(/^bindid\.tx=[A-Za-z0-9_-]+; Max-Age=600;/);
+    const sent = exchange();
+    (sent.req.res as { headersSent: boolean }).headersSent = true;
+    cookie.write(sent.req, TX);
+    cookie.clear(sent.req);
+    expect(sent.setCookies()).toEqual([]);
+    const noResponse = { headers: {} } as unknown as Request;
+    expect(() => cookie.clear(noResponse)).not.toThrow();
+  });
+});
