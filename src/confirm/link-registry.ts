@@ -111,9 +111,8 @@ function linkedTo(held: string | undefined): string | undefined {
   return at === -1 ? held : held.slice(0, at);
 }
 
-function samePair(held: string | undefined, other: string): boolean {
-  // Stryker disable next-line ConditionalExpression: equivalent, its only caller passes a value it checked is defined
-  return held === undefined || linkedTo(held) === other || held === RESERVED + other;
+function samePair(held: string, other: string): boolean {
+  return linkedTo(held) === other || held === RESERVED + other;
 }
 
 function alreadyLinked(): BindIdStateError {
