@@ -222,9 +222,7 @@ export function errorCode(err: unknown): string | undefined {
 /** A secret-free `cause` for any thrown value: a message we wrote and its safe code, never its own message or properties. */
 export function safeCause(err: unknown, description: string): Error {
   const cause = new Error(description);
-  if (err && typeof err === 'object') {
-    const code = errorCode(err);
-    if (code !== undefined) (cause as Error & { code?: string }).code = code;
-  }
+  const code = errorCode(err);
+  if (code !== undefined) (cause as Error & { code?: string }).code = code;
   return cause;
 }

@@ -54,5 +54,9 @@ describe('errorCode / errorCodes', () => {
     expect(cause.message).toBe('request failed');
     expect((cause as Error & { code?: string }).code).toBe('ECONNRESET');
     expect((safeCause({ code: 'no good' }, 'd') as Error & { code?: string }).code).toBeUndefined();
+    // No code to keep: the cause has no `code` at all (a log or toJSON shows none).
+    for (const err of [new Error('token=abc'), { code: 'no good' }, 'ECONNRESET', undefined, null]) {
+      expect(Object.hasOwn(safeCause(err, 'd'), 'code')).toBe(false);
+    }
   });
 });

@@ -16,7 +16,7 @@ export function logger(area: string): createDebug.Debugger {
  * value cannot forge log lines, and cut to `max` characters.
  */
 export function printable(value: unknown, max = 200): string {
-  const text = typeof value === 'string' ? value : String(value);
+  const text = String(value);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
   const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;

@@ -162,6 +162,9 @@ describe('L. Session store and dependency faults', () => {
     expect(res.body.code).toBe('ERR_BINDID_LOGIN_FAILED');
     expect(res.text).not.toMatch(STACK_LINE);
     expect(errors).toHaveLength(1);
+    // The app's error handler gets a retryable 500 that names the step, the store's error as its cause.
+    expect(errors[0]).toMatchObject({ status: 500, retryable: true, message: 'Renewing the session failed (session store error?).' });
+    expect((errors[0] as Error).cause).toBeInstanceOf(Error);
     expect(await pending.added()).toEqual([]);
     expect((await whoami(agent)).user).toBeNull();
     expect((await confirmPage(agent)).res.status).toBe(400);
@@ -295,6 +298,7 @@ describe('L112 a session step fails inside req.login after BindID accepted the r
       expect(res.status).toBe(500);
       expect(res.body.code).toBe('ERR_BINDID_LOGIN_FAILED');
       expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ status: 500, retryable: true, message: 'Signing the user in failed (session store error?).' });
       // The failure came after BindID's 200: the alias is set there.
       expect(flow.emulator.reports().map((r) => [r.accepted, r.alias])).toEqual([[true, String(user.id)]]);
       // Nobody is signed in: not this browser, not any stored session (the fault was one-shot, so
