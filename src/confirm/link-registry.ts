@@ -103,12 +103,11 @@ export class LinkRegistry {
   }
 }
 
-/** The other side of a recorded link (without its nonce; values recorded before nonces have none). */
+/** The other side of a recorded link, `<digest>~<nonce>` (base64url digests hold no `~`). */
 function linkedTo(held: string | undefined): string | undefined {
   // Stryker disable next-line MethodExpression: equivalent, a reservation's value (a prefix, then a digest) never equals a bare digest, so what linkedTo answers for it matches nothing either way
   if (held === undefined || held.startsWith(RESERVED)) return undefined;
-  const at = held.indexOf(RECORDING);
-  return at === -1 ? held : held.slice(0, at);
+  return held.split(RECORDING)[0];
 }
 
 function samePair(held: string, other: string): boolean {
