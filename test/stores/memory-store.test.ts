@@ -108,3 +108,60 @@ describe('MemoryBindIdStore bounds', () => {
     expect(() => new MemoryBindIdStore({ maxKey: 3 } as never)).toThrow(/maxKey/);
   });
 });
+
+describe('MemoryBindIdStore queue operations', () => {
+  /** A store on the clock `clock.at`. */
+  const storeAt = (clock: { at: number }) => new MemoryBindIdStore({ now: () => clock.at });
+  const rec = (id: string, value: string, dueAt: number, keepUntil: number) => ({ id, value, dueAt, keepUntil });
+
+  it('an id is taken until its keepUntil: at that moment a new record replaces the old one, whose index entries go with it', async () => {
+    const clock = { at: 1000 };
+    const store = storeAt(clock);
+    expect(await store.queueAdd('q', rec('a', 'old', 100, 2000), 1000)).toBe(true);
+    expect(await store.queueAdd('q', rec('a', 'early', 100, 9000), 1999)).toBe(false);
+    expect(await store.queueAdd('q', rec('a', 'new', 5000, 9000), 2000)).toBe(true);
+    expect(await store.queueGet('q', 'a')).toBe('new');
+    expect(await store.queueDue('q', 3000, 10)).toEqual([]); // the old record (due at 100, kept until 2000) left no trace
+    expect(await store.queueGet('q', 'a')).toBe('new');
+    expect(await store.queueDue('q', 5000, 10)).toEqual([{ id: 'a', value: 'new' }]);
+  });
+
+  it('records due at the same moment are listed in the order they were queued', async () => {
+    const store = storeAt({ at: 1000 });
+    for (const id of ['a', 'b', 'c']) await store.queueAdd('q', rec(id, id, 500, 9000), 1000);
+    expect((await store.queueDue('q', 1000, 2)).map((e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('a queue never written to: nothing to read, update or remove, and no error', async () => {
+    const store = storeAt({ at: 1000 });
+    await expect(store.queueGet('none', 'a')).resolves.toBeUndefined();
+    await expect(store.queueUpdate('none', rec('a', 'x', 1, 2), 'token')).resolves.toBe(false);
+    await expect(store.queueRemove('none', 'a', 'token')).resolves.toBeUndefined();
+  });
+
+  it('a lease holds until its end, exclusive: then another worker may claim the record', async () => {
+    const clock = { at: 1000 };
+    const store = storeAt(clock);
+    await store.queueAdd('q', rec('a', 'v', 1000, 99_000), 1000);
+    expect(await store.queueClaim('q', 'a', 't1', 500)).toBe(true);
+    clock.at = 1499;
+    expect(await store.queueClaim('q', 'a', 't2', 500)).toBe(false);
+    expect(await store.queueUpdate('q', rec('a', 'by t2', 1000, 99_000), 't2')).toBe(false);
+    expect(await store.queueGet('q', 'a')).toBe('v');
+    clock.at = 1500;
+    expect(await store.queueClaim('q', 'a', 't2', 500)).toBe(true);
+  });
+
+  it("remove under the holder's lease frees it; remove with another token leaves the holder's lease in place", async () => {
+    const store = storeAt({ at: 1000 });
+    await store.queueAdd('q', rec('a', 'v', 1000, 99_000), 1000);
+    await store.queueClaim('q', 'a', 't1', 60_000);
+    await store.queueRemove('q', 'a', 't1');
+    await store.queueAdd('q', rec('a', 'again', 1000, 99_000), 1000);
+    expect(await store.queueClaim('q', 'a', 't2', 60_000)).toBe(true); // t1's lease went with the record
+
+    await store.queueRemove('q', 'a', 'not-t2');
+    await store.queueAdd('q', rec('a', 'third', 1000, 99_000), 1000);
+    expect(await store.queueClaim('q', 'a', 't3', 60_000)).toBe(false); // t2 still holds it
+  });
+});
