@@ -5,6 +5,7 @@
  * (ERR_BINDID_STORE_FULL, 503) instead of dropping one.
  */
 import { BindIdError, ErrorCode, MemoryBindIdStore } from '../../src/index.js';
+import { failClosed } from '../../src/stores/bindid-store.js';
 
 /** What a full store rejects a new key with. */
 const FULL = { code: ErrorCode.STORE_FULL, status: 503, retryable: true, expose: false };
@@ -163,5 +164,68 @@ describe('MemoryBindIdStore queue operations', () => {
     await store.queueRemove('q', 'a', 'not-t2');
     await store.queueAdd('q', rec('a', 'third', 1000, 99_000), 1000);
     expect(await store.queueClaim('q', 'a', 't3', 60_000)).toBe(false); // t2 still holds it
+  });
+});
+
+describe('MemoryBindIdStore atomic operations', () => {
+  const storeAt = (clock: { at: number }) => new MemoryBindIdStore({ now: () => clock.at });
+
+  it('a key expires at its TTL, exactly: then add takes it again, get and the compare-and-set operations miss it', async () => {
+    const clock = { at: 1000 };
+    const store = storeAt(clock);
+    expect(await store.add('k', 'first', 500)).toBe(true);
+    clock.at = 1499;
+    expect(await store.add('k', 'second', 500)).toBe(false);
+    expect(await store.get('k')).toBe('first');
+    clock.at = 1500;
+    expect(await store.get('k')).toBeUndefined();
+    expect(await store.setIf('k', 'first', 'x')).toBe(false);
+    expect(await store.deleteIf('k', 'first')).toBe(false);
+    expect(await store.add('k', 'second', 500)).toBe(true);
+    expect(await store.increment('n', 500)).toBe(1);
+    clock.at = 2000;
+    expect(await store.increment('n', 500)).toBe(1); // a new counter: the old one expired
+  });
+
+  it('a key set without TTL never expires; setIf and deleteIf act only on the expected value', async () => {
+    const clock = { at: 1000 };
+    const store = storeAt(clock);
+    await store.set('k', 'a');
+    clock.at = Number.MAX_SAFE_INTEGER;
+    expect(await store.get('k')).toBe('a');
+    expect(await store.setIf('k', 'b', 'c')).toBe(false);
+    expect(await store.setIf('k', 'a', 'c')).toBe(true);
+    expect(await store.deleteIf('k', 'a')).toBe(false);
+    expect(await store.get('k')).toBe('c');
+    expect(await store.deleteIf('k', 'c')).toBe(true);
+    expect(await store.get('k')).toBeUndefined();
+  });
+
+  it('increment counts from 0 over a value that is not a number, by any integer, and refuses a step that is not one', async () => {
+    const store = storeAt({ at: 1000 });
+    await store.set('k', 'not a number', 60_000);
+    expect(await store.increment('k', 60_000)).toBe(1);
+    expect(await store.increment('k', 60_000, -3)).toBe(-2);
+    await expect(store.increment('k', 60_000, 0.5)).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+    expect(await store.get('k')).toBe('-2');
+  });
+});
+
+describe('failClosed', () => {
+  it('a store failure becomes ERR_BINDID_STORE_UNAVAILABLE (503, retryable), its cause only the code, never the message', async () => {
+    const failure = Object.assign(new Error('redis://user:secret@host refused'), { code: 'ECONNREFUSED' });
+    const err = await failClosed(() => Promise.reject(failure)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.STORE_UNAVAILABLE, status: 503, retryable: true });
+    const cause = (err as Error).cause as Error & { code?: string };
+    expect(cause.code).toBe('ECONNREFUSED');
+    expect(cause.message).toBe('store operation failed');
+    expect(JSON.stringify(err) + String(err) + cause.message).not.toContain('secret');
+  });
+
+  it("a coded error of the library (the store is full) passes as it is; a success passes its value", async () => {
+    const store = new MemoryBindIdStore({ maxKeys: 1 });
+    await store.set('a', 'a', 60_000);
+    await expect(failClosed(() => store.set('b', 'b', 60_000))).rejects.toMatchObject({ code: ErrorCode.STORE_FULL, status: 503 });
+    await expect(failClosed(() => store.get('a'))).resolves.toBe('a');
   });
 });
