@@ -216,6 +216,7 @@ describe('failClosed', () => {
     const failure = Object.assign(new Error('redis://user:secret@host refused'), { code: 'ECONNREFUSED' });
     const err = await failClosed(() => Promise.reject(failure)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.STORE_UNAVAILABLE, status: 503, retryable: true });
+    expect((err as Error).message).toMatch(/unavailable.*try again/); // what the user is shown
     const cause = (err as Error).cause as Error & { code?: string };
     expect(cause.code).toBe('ECONNREFUSED');
     expect(cause.message).toBe('store operation failed');
