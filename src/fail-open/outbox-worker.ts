@@ -92,6 +92,7 @@ function readSender(o: OptionReader, key: string): OutboxSender {
 /** The lease must outlast the client's deadline, or a slow send could be repeated by another instance. */
 function readLease(o: OptionReader, key: string): number {
   const { timeoutMs } = o.raw('client') as OutboxSender;
+  // Stryker disable next-line ConditionalExpression: equivalent, Number.isFinite is false for anything that is not a number
   const sendMs = typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) ? timeoutMs : undefined;
   const leaseMs = o.integer(key, sendMs === undefined ? 30_000 : sendMs + 10_000, 1000, 3_600_000);
   // Stryker disable next-line ConditionalExpression: equivalent, without sendMs the comparison with undefined is false anyway

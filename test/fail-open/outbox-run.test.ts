@@ -192,6 +192,10 @@ describe('StoreOutbox', () => {
         message: expect.stringMatching(/StoreOutbox\(\) option `store` .*PlainStore has not: use RedisBindIdStore or MemoryBindIdStore, or implement them/),
       }),
     );
+    const withoutGet = Object.fromEntries(
+      ['queueAdd', 'queueDue', 'queueGet', 'queueClaim', 'queueUpdate', 'queueRemove'].map((name) => [name, async () => undefined]),
+    ) as unknown as BindIdStore;
+    expect(() => new StoreOutbox(withoutGet)).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_OPTION }));
     const bare = Object.create(null) as BindIdStore;
     expect(() => new StoreOutbox(bare)).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_OPTION, message: expect.stringContaining('this store has not') }));
   });

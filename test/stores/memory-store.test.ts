@@ -206,7 +206,7 @@ describe('MemoryBindIdStore atomic operations', () => {
     await store.set('k', 'not a number', 60_000);
     expect(await store.increment('k', 60_000)).toBe(1);
     expect(await store.increment('k', 60_000, -3)).toBe(-2);
-    await expect(store.increment('k', 60_000, 0.5)).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+    await expect(store.increment('k', 60_000, 0.5)).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringContaining('increment `by` must be an integer') });
     expect(await store.get('k')).toBe('-2');
   });
 });
