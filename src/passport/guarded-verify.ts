@@ -19,6 +19,7 @@ import {
 import { logger } from '../internal/log.js';
 import { clearPendingLogin, type PendingLogin, requirePendingLogin } from '../session/pending-login.js';
 
+// Stryker disable next-line StringLiteral: the debug namespace, like the text of debug log lines no one relies on
 const log = logger('confirm');
 
 export type StrategyDone = (err: unknown, user?: unknown, info?: { message?: string }) => void;

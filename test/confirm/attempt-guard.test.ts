@@ -3,6 +3,7 @@
  * reservation, refusal, release, store failures, no pending login, the router's hand-over, and the
  * wait of a locked attempt.
  */
+import diagnostics from 'node:diagnostics_channel';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import passport from 'passport';
@@ -17,6 +18,7 @@ import {
 import {
   type BindIdStore,
   createLocalStrategy,
+  DIAGNOSTICS_CHANNELS,
   ErrorCode,
   type LocalStrategyOptions,
   MemoryBindIdStore,
@@ -87,6 +89,65 @@ describe('N130 reserveAttempt / releaseAttempt', () => {
     expect(timing.typical()).toBe(0);
     for (const ms of [10, 20, 30, 40]) timing.record(ms);
     expect(timing.typical()).toBe(30);
+  });
+
+  it('N130 VerifyTiming ignores a reading that is not a duration (NaN, infinite, negative) and counts one of 0 ms', () => {
+    const timing = new VerifyTiming(4);
+    for (const ms of [10, Number.NaN, Number.POSITIVE_INFINITY, -5, 0]) timing.record(ms);
+    expect(timing.typical()).toBe(5);
+    for (const ms of [20, 30, 40]) timing.record(ms); // 10 is the oldest of four: replaced by 40
+    expect(timing.typical()).toBe(22.5);
+    timing.record(50); // then 0, the next oldest
+    expect(timing.typical()).toBe(35);
+  });
+
+  it('N130 each refusal is published on the attemptsLocked diagnostics channel with the limit used up and its count', async () => {
+    const seen: unknown[] = [];
+    const handler = (message: unknown) => seen.push(message);
+    diagnostics.subscribe(DIAGNOSTICS_CHANNELS.attemptsLocked, handler);
+    try {
+      const s = settings(new MemoryBindIdStore({ now }), 1, 1, 3);
+      await reserveAttempt(s, fromIp('198.51.100.1'), 'alice', pending('t1'));
+      await reserveAttempt(s, fromIp('198.51.100.1'), 'bob', pending('t1')); // the pending login's 2nd of 1
+      await reserveAttempt(s, fromIp('198.51.100.1'), 'alice', pending('t2')); // alice's 2nd of 1
+      await reserveAttempt(s, fromIp('198.51.100.1'), 'carol', pending('t3')); // the client's 4th of 3
+    } finally {
+      diagnostics.unsubscribe(DIAGNOSTICS_CHANNELS.attemptsLocked, handler);
+    }
+    expect(seen).toEqual([
+      { limit: 'pending-login', count: 2 },
+      { limit: 'account', count: 2 },
+      { limit: 'client', count: 4 },
+    ]);
+  });
+
+  it("N130 the pending login's counter lasts as long as the pending login, not less and not longer; the others the window", async () => {
+    let at = 1_000_000;
+    const clock = () => at;
+    const store = new MemoryBindIdStore({ now: clock });
+    const s: AttemptGuardSettings = { store, now: clock, maxAttempts: 1, limits: { perAccount: 100, perIp: 100, windowSeconds: 60 } };
+    const login = { ...pending('t'), expiresAt: at + 10_000 };
+    await reserveAttempt(s, fromIp('192.0.2.1'), 'alice', login);
+    expect(await reserveAttempt(s, fromIp('192.0.2.1'), 'alice', login)).toMatchObject({ refused: true, reason: 'link' });
+    at += 5_000; // still within the pending login's life: its attempts stay used up
+    expect(await reserveAttempt(s, fromIp('192.0.2.1'), 'alice', login)).toMatchObject({ refused: true, reason: 'link', linkCount: 3 });
+    at += 5_001; // the pending login expired: its counter is gone, the account's and the client's remain
+    expect(store.size).toBe(2);
+  });
+
+  it('N130 a request without req.ip is counted by its socket address (or as one unknown client)', async () => {
+    const s = settings(new MemoryBindIdStore({ now }), 100, 100, 1);
+    const bySocket = { socket: { remoteAddress: '192.0.2.7' } } as Request;
+    expect(await reserveAttempt(s, bySocket, 'a', pending('a'))).toEqual({ refused: false, linkCount: 1 });
+    expect(await reserveAttempt(s, bySocket, 'b', pending('b'))).toMatchObject({ refused: true, reason: 'locked' });
+    expect(await reserveAttempt(s, {} as Request, 'c', pending('c'))).toEqual({ refused: false, linkCount: 1 });
+  });
+
+  it('N130 the account is the username lowercased after NFKC: failures on "strasse" do not lock "straße"', async () => {
+    const s = settings(new MemoryBindIdStore({ now }), 100, 1, 100);
+    await reserveAttempt(s, fromIp('192.0.2.1'), 'strasse', pending('a'));
+    expect(await reserveAttempt(s, fromIp('192.0.2.2'), 'STRASSE', pending('b'))).toMatchObject({ refused: true, reason: 'locked' });
+    expect(await reserveAttempt(s, fromIp('192.0.2.3'), 'straße', pending('c'))).toEqual({ refused: false, linkCount: 1 });
   });
 });
 
@@ -165,6 +226,49 @@ describe('N130 the guarded strategy', () => {
     expect(await own.keys('attempts:')).toEqual([]);
     expect((await routers.keys('attempts:')).length).toBe(3);
   });
+
+  it("N130 a router from another copy of the package (the same Symbol.for key) hands over too; an attempt with none left on the pending login is refused at once, reported as 'refused'", () =>
+    withFakeClock(async () => {
+      const calls: string[] = [];
+      const verify = async (u: string) => {
+        calls.push(u);
+        await new Promise((resolve) => setTimeout(resolve, 120)); // a password check of 120 ms
+        return false as const;
+      };
+      const own = new KeyListingStore();
+      const routers = settings(new MemoryBindIdStore(), 1, 100, 100);
+      const instance = new passport.Passport();
+      instance.use(createLocalStrategy({ store: own, maxAttempts: 100, verify }));
+      const app = express();
+      app.use(session({ secret: 'n130-session-secret', resave: false, saveUninitialized: false }));
+      app.use(express.urlencoded({ extended: false }));
+      app.use(instance.initialize());
+      app.post('/seed', (req, res) => {
+        storePendingLogin(req, { accessToken: 'n130-copy', expiresIn: 3600, claims: { sub: 'n130' } }, { baseUrl: 'http://127.0.0.1' });
+        res.json({});
+      });
+      app.post('/login', (req: Request, res: Response, next: NextFunction) => {
+        // What setAttemptGuardContext of another copy (ESM beside CommonJS) leaves on the request.
+        const context: { settings: AttemptGuardSettings; link?: string } = { settings: routers };
+        (req as Request & Record<symbol, unknown>)[Symbol.for('express-bindid.attempt-guard')] = context;
+        instance.authenticate('bindid-local', { session: false }, (err: { status?: number } | null, user: unknown) => {
+          if (err) return res.status(err.status ?? 500).json({});
+          res.status(user ? 200 : 401).json({ link: context.link ?? null });
+        })(req, res, next);
+      });
+      const agent = request.agent(app);
+      await agent.post('/seed').expect(200);
+      const checked = watch(agent.post('/login').type('form').send({ username: 'gina', password: 'x' }));
+      await until(() => calls.length === 1, 'the password is being checked');
+      await jest.advanceTimersByTimeAsync(120);
+      expect((await checked.promise).body).toEqual({ link: 'exhausted' });
+      await agent.post('/seed').expect(200); // the same access token: its one attempt is used up
+      const refused = watch(agent.post('/login').type('form').send({ username: 'gina', password: 'y' }));
+      await until(() => refused.settled, 'answered with no fake time passing (no wait for a used-up pending login)');
+      expect((await refused.promise).body).toEqual({ link: 'refused' });
+      expect(calls).toEqual(['gina']);
+      expect(await own.keys('attempts:')).toEqual([]);
+    }, ['Date']));
 
   it('N130 a locked attempt skips verify but answers after about as long as recent checks took', () =>
     // The checks' timing (performance.now()) and the waits on a fake clock; the app's dates stay real.

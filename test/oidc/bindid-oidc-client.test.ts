@@ -67,3 +67,19 @@ describe('the callback, when BindID fails it', () => {
     expect(JSON.stringify(err)).not.toContain('code reused');
   });
 });
+
+describe('the callback, when BindID accepts it', () => {
+  it("the access token's lifetime is BindID's expires_in (here 120 s), which the pending login is bounded by", async () => {
+    const short = await createEmulator({ redirectUris: [REDIRECT], accessTokenTtlSeconds: 120 });
+    try {
+      const c = oidcClient(short);
+      const { url, transaction } = await c.authorizationRequest('/', Date.now());
+      const res = await fetch(`${url}&identity=new`, { redirect: 'manual' });
+      const result = await c.callback(new URL(res.headers.get('location') ?? '').search.slice(1), transaction);
+      expect(result.expiresIn).toBe(120);
+      expect(result.accessToken).toEqual(expect.any(String));
+    } finally {
+      await short.close();
+    }
+  });
+});

@@ -61,4 +61,14 @@ describe('clientKey, the per-IP attempt key', () => {
   it('what is not an IP address at all is kept as it is (one bucket per value)', () => {
     expect(clientKey('unknown')).toBe('unknown');
   });
+
+  it('the groups :: stands for are counted from both sides: 2001::1:2:3:4:5 is in 2001:0:0:1::/64', () => {
+    expect(clientKey('2001::1:2:3:4:5')).toBe('2001:0:0:1::/64');
+  });
+
+  it('only a whole IPv4-mapped address (::ffff:a.b.c.d) is keyed as its IPv4 address', () => {
+    expect(clientKey('::ffff:192.0.2.10')).toBe('192.0.2.10');
+    expect(clientKey('2001:db8::ffff:192.0.2.1')).toBe('2001:db8:0:0::/64');
+    expect(clientKey('::ffff:192.0.2.1x')).toBe('::ffff:192.0.2.1x');
+  });
 });

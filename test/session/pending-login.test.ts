@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { ErrorCode, isBindIdError, isNewBindIdUser, storePendingLogin } from '../../src/index.js';
+import { clearPendingLogin, getPendingLogin, type PendingLogin, pendingLoginOf, requirePendingLogin } from '../../src/session/pending-login.js';
 
 const TOKEN = 'A'.repeat(43);
 
@@ -117,5 +118,82 @@ describe('isNewBindIdUser', () => {
   it.each([null, 'claims', ['sub']])('refuses %p instead of guessing (ERR_BINDID_INVALID_ARGUMENT)', (claims) => {
     const err = refusal(() => isNewBindIdUser(claims as unknown as Record<string, unknown>));
     expect(isBindIdError(err, ErrorCode.INVALID_ARGUMENT)).toBe(true);
+  });
+});
+
+describe('the pending login expires', () => {
+  const at = (ms: number) => () => ms;
+  const input = (expiresIn = 3600) => ({ accessToken: TOKEN, expiresIn, claims: { sub: 's' } });
+  /** A request whose session holds `pending` (none: no BindID state at all). */
+  const withPending = (pending?: unknown, authenticated = false) =>
+    ({ session: pending === undefined ? {} : { bindid: { pending } }, isAuthenticated: () => authenticated }) as unknown as Request;
+
+  it('after ttlSeconds (default 600 s) or the access token, whichever ends first; the token end is kept too', () => {
+    expect(pendingLoginOf(input(), { now: at(1000) })).toMatchObject({ createdAt: 1000, expiresAt: 601_000, tokenExpiresAt: 3_601_000 });
+    expect(pendingLoginOf(input(), { now: at(1000), ttlSeconds: 30 })).toMatchObject({ expiresAt: 31_000 });
+    expect(pendingLoginOf(input(1.5), { now: at(1000), ttlSeconds: 30 })).toMatchObject({ expiresAt: 2500, tokenExpiresAt: 2500 });
+    expect(pendingLoginOf(input(1.0005), { now: at(1000) })).toMatchObject({ tokenExpiresAt: 2000 });
+  });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('ttlSeconds %p is refused (ERR_BINDID_INVALID_ARGUMENT naming it)', (ttlSeconds) => {
+    const err = refusal(() => pendingLoginOf(input(), { ttlSeconds }));
+    expect(isBindIdError(err, ErrorCode.INVALID_ARGUMENT)).toBe(true);
+    expect((err as Error).message).toContain('ttlSeconds must be a positive number');
+  });
+
+  it('a relink is marked as one; any other login is not', () => {
+    expect(pendingLoginOf(input(), { relink: true }).relink).toBe(true);
+    expect('relink' in pendingLoginOf(input())).toBe(false);
+  });
+
+  it('getPendingLogin: until expiresAt, exclusive; then it is removed from the session', () => {
+    const pending = pendingLoginOf(input(), { now: at(1000), ttlSeconds: 10 });
+    const req = withPending(pending);
+    expect(getPendingLogin(req, 10_999)).toBe(pending);
+    expect(getPendingLogin(req, 11_000)).toBeUndefined();
+    expect(req.session.bindid?.pending).toBeUndefined();
+    expect(getPendingLogin(withPending(), 0)).toBeUndefined();
+  });
+
+  it('getPendingLogin: what is not a pending login in the session is none', () => {
+    const good = pendingLoginOf(input(), { now: at(1000) });
+    for (const bad of [
+      'a string',
+      { ...good, id: 1 },
+      { ...good, accessToken: undefined },
+      { ...good, expiresAt: '601000' },
+      { ...good, createdAt: undefined },
+      { ...good, claims: null },
+      { ...good, claims: 'sub' },
+      { ...good, claims: { sub: 1 } },
+      { ...good, browser: 1 },
+    ]) {
+      expect(getPendingLogin(withPending(bad), 2000)).toBeUndefined();
+    }
+    expect(getPendingLogin(withPending({ ...good, browser: 'b' }), 2000)).toMatchObject({ browser: 'b' });
+  });
+
+  it('requirePendingLogin: none is ERR_BINDID_NO_PENDING_LOGIN (400) saying to start again, with a hint when the user is already logged in', () => {
+    const none = refusal(() => requirePendingLogin(withPending(), 0));
+    expect(none).toMatchObject({ code: ErrorCode.NO_PENDING_LOGIN, status: 400 });
+    expect((none as Error).message).toContain('start again from "Sign in with BindID"');
+    expect((none as Error).message).toMatch(/"Sign in with BindID"\.$/); // no hint
+    for (const req of [{} as Request, { session: {} } as Request, withPending('not a pending login')]) {
+      expect(refusal(() => requirePendingLogin(req, 0))).toMatchObject({ code: ErrorCode.NO_PENDING_LOGIN, status: 400 });
+    }
+    expect(getPendingLogin({} as Request, 0)).toBeUndefined();
+    const loggedIn = refusal(() => requirePendingLogin(withPending(undefined, true), 0));
+    expect((loggedIn as Error).message).toContain('give it { session: false }');
+  });
+
+  it('requirePendingLogin: at expiresAt it is ERR_BINDID_PENDING_LOGIN_EXPIRED (400) and removed; a moment before it is returned', () => {
+    const pending: PendingLogin = pendingLoginOf(input(), { now: at(1000), ttlSeconds: 10 });
+    const req = withPending(pending);
+    expect(requirePendingLogin(req, 10_999)).toBe(pending);
+    const expired = refusal(() => requirePendingLogin(req, 11_000));
+    expect(expired).toMatchObject({ code: ErrorCode.PENDING_LOGIN_EXPIRED, status: 400 });
+    expect((expired as Error).message).toContain('start again');
+    expect(req.session.bindid?.pending).toBeUndefined();
+    expect(() => clearPendingLogin({} as Request)).not.toThrow();
   });
 });

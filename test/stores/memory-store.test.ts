@@ -5,6 +5,7 @@
  * (ERR_BINDID_STORE_FULL, 503) instead of dropping one.
  */
 import { BindIdError, ErrorCode, MemoryBindIdStore } from '../../src/index.js';
+import { failClosed } from '../../src/stores/bindid-store.js';
 
 /** What a full store rejects a new key with. */
 const FULL = { code: ErrorCode.STORE_FULL, status: 503, retryable: true, expose: false };
@@ -106,5 +107,126 @@ describe('MemoryBindIdStore bounds', () => {
     expect(() => new MemoryBindIdStore({ maxKeys: 1.5 })).toThrow(/maxKeys/);
     expect(() => new MemoryBindIdStore({ now: 5 as unknown as () => number })).toThrow(/now/);
     expect(() => new MemoryBindIdStore({ maxKey: 3 } as never)).toThrow(/maxKey/);
+  });
+});
+
+describe('MemoryBindIdStore queue operations', () => {
+  /** A store on the clock `clock.at`. */
+  const storeAt = (clock: { at: number }) => new MemoryBindIdStore({ now: () => clock.at });
+  const rec = (id: string, value: string, dueAt: number, keepUntil: number) => ({ id, value, dueAt, keepUntil });
+
+  it('an id is taken until its keepUntil: at that moment a new record replaces the old one, whose index entries go with it', async () => {
+    const clock = { at: 1000 };
+    const store = storeAt(clock);
+    expect(await store.queueAdd('q', rec('a', 'old', 100, 2000), 1000)).toBe(true);
+    expect(await store.queueAdd('q', rec('a', 'early', 100, 9000), 1999)).toBe(false);
+    expect(await store.queueAdd('q', rec('a', 'new', 5000, 9000), 2000)).toBe(true);
+    expect(await store.queueGet('q', 'a')).toBe('new');
+    expect(await store.queueDue('q', 3000, 10)).toEqual([]); // the old record (due at 100, kept until 2000) left no trace
+    expect(await store.queueGet('q', 'a')).toBe('new');
+    expect(await store.queueDue('q', 5000, 10)).toEqual([{ id: 'a', value: 'new' }]);
+  });
+
+  it('records due at the same moment are listed in the order they were queued', async () => {
+    const store = storeAt({ at: 1000 });
+    for (const id of ['a', 'b', 'c']) await store.queueAdd('q', rec(id, id, 500, 9000), 1000);
+    expect((await store.queueDue('q', 1000, 2)).map((e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('a queue never written to: nothing to read, update or remove, and no error', async () => {
+    const store = storeAt({ at: 1000 });
+    await expect(store.queueGet('none', 'a')).resolves.toBeUndefined();
+    await expect(store.queueUpdate('none', rec('a', 'x', 1, 2), 'token')).resolves.toBe(false);
+    await expect(store.queueRemove('none', 'a', 'token')).resolves.toBeUndefined();
+  });
+
+  it('a lease holds until its end, exclusive: then another worker may claim the record', async () => {
+    const clock = { at: 1000 };
+    const store = storeAt(clock);
+    await store.queueAdd('q', rec('a', 'v', 1000, 99_000), 1000);
+    expect(await store.queueClaim('q', 'a', 't1', 500)).toBe(true);
+    clock.at = 1499;
+    expect(await store.queueClaim('q', 'a', 't2', 500)).toBe(false);
+    expect(await store.queueUpdate('q', rec('a', 'by t2', 1000, 99_000), 't2')).toBe(false);
+    expect(await store.queueGet('q', 'a')).toBe('v');
+    clock.at = 1500;
+    expect(await store.queueClaim('q', 'a', 't2', 500)).toBe(true);
+  });
+
+  it("remove under the holder's lease frees it; remove with another token leaves the holder's lease in place", async () => {
+    const store = storeAt({ at: 1000 });
+    await store.queueAdd('q', rec('a', 'v', 1000, 99_000), 1000);
+    await store.queueClaim('q', 'a', 't1', 60_000);
+    await store.queueRemove('q', 'a', 't1');
+    await store.queueAdd('q', rec('a', 'again', 1000, 99_000), 1000);
+    expect(await store.queueClaim('q', 'a', 't2', 60_000)).toBe(true); // t1's lease went with the record
+
+    await store.queueRemove('q', 'a', 'not-t2');
+    await store.queueAdd('q', rec('a', 'third', 1000, 99_000), 1000);
+    expect(await store.queueClaim('q', 'a', 't3', 60_000)).toBe(false); // t2 still holds it
+  });
+});
+
+describe('MemoryBindIdStore atomic operations', () => {
+  const storeAt = (clock: { at: number }) => new MemoryBindIdStore({ now: () => clock.at });
+
+  it('a key expires at its TTL, exactly: then add takes it again, get and the compare-and-set operations miss it', async () => {
+    const clock = { at: 1000 };
+    const store = storeAt(clock);
+    expect(await store.add('k', 'first', 500)).toBe(true);
+    clock.at = 1499;
+    expect(await store.add('k', 'second', 500)).toBe(false);
+    expect(await store.get('k')).toBe('first');
+    clock.at = 1500;
+    expect(await store.get('k')).toBeUndefined();
+    expect(await store.setIf('k', 'first', 'x')).toBe(false);
+    expect(await store.deleteIf('k', 'first')).toBe(false);
+    expect(await store.add('k', 'second', 500)).toBe(true);
+    expect(await store.increment('n', 500)).toBe(1);
+    clock.at = 2000;
+    expect(await store.increment('n', 500)).toBe(1); // a new counter: the old one expired
+  });
+
+  it('a key set without TTL never expires; setIf and deleteIf act only on the expected value', async () => {
+    const clock = { at: 1000 };
+    const store = storeAt(clock);
+    await store.set('k', 'a');
+    clock.at = Number.MAX_SAFE_INTEGER;
+    expect(await store.get('k')).toBe('a');
+    expect(await store.setIf('k', 'b', 'c')).toBe(false);
+    expect(await store.setIf('k', 'a', 'c')).toBe(true);
+    expect(await store.deleteIf('k', 'a')).toBe(false);
+    expect(await store.get('k')).toBe('c');
+    expect(await store.deleteIf('k', 'c')).toBe(true);
+    expect(await store.get('k')).toBeUndefined();
+  });
+
+  it('increment counts from 0 over a value that is not a number, by any integer, and refuses a step that is not one', async () => {
+    const store = storeAt({ at: 1000 });
+    await store.set('k', 'not a number', 60_000);
+    expect(await store.increment('k', 60_000)).toBe(1);
+    expect(await store.increment('k', 60_000, -3)).toBe(-2);
+    await expect(store.increment('k', 60_000, 0.5)).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringContaining('increment `by` must be an integer') });
+    expect(await store.get('k')).toBe('-2');
+  });
+});
+
+describe('failClosed', () => {
+  it('a store failure becomes ERR_BINDID_STORE_UNAVAILABLE (503, retryable), its cause only the code, never the message', async () => {
+    const failure = Object.assign(new Error('redis://user:secret@host refused'), { code: 'ECONNREFUSED' });
+    const err = await failClosed(() => Promise.reject(failure)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.STORE_UNAVAILABLE, status: 503, retryable: true });
+    expect((err as Error).message).toMatch(/unavailable.*try again/); // what the user is shown
+    const cause = (err as Error).cause as Error & { code?: string };
+    expect(cause.code).toBe('ECONNREFUSED');
+    expect(cause.message).toBe('store operation failed');
+    expect(JSON.stringify(err) + String(err) + cause.message).not.toContain('secret');
+  });
+
+  it("a coded error of the library (the store is full) passes as it is; a success passes its value", async () => {
+    const store = new MemoryBindIdStore({ maxKeys: 1 });
+    await store.set('a', 'a', 60_000);
+    await expect(failClosed(() => store.set('b', 'b', 60_000))).rejects.toMatchObject({ code: ErrorCode.STORE_FULL, status: 503 });
+    await expect(failClosed(() => store.get('a'))).resolves.toBe('a');
   });
 });
