@@ -126,7 +126,9 @@ export class SignInFlow<U> {
    */
   #keep(req: Request, transaction: AuthTransaction, url: string): string {
     const browser = bindBrowser(req, bindsBrowser(this.settings.baseUrl));
+    // Stryker disable next-line ConditionalExpression: equivalent, a transaction with browser undefined seals as one without (JSON drops it)
     this.settings.transactionCookie.write(req, browser === undefined ? transaction : { ...transaction, browser });
+    // Stryker disable next-line all: debug log text, no one relies on it
     log('%s started: to BindID', transaction.purpose === 'unlink' ? 'unlink' : 'sign-in');
     return url;
   }
