@@ -114,8 +114,10 @@ export class SignInFlow<U> {
       { ttlSeconds: this.settings.pendingTtlSeconds, now: this.settings.link.now, ...(relink ? { relink: true } : {}) },
     );
     await regenerateSession(req, { returnTo });
+    // Stryker disable next-line ConditionalExpression: equivalent, a pending login with browser undefined is checked as one without
     keepPendingLogin(req, browser === undefined ? pending : { ...pending, browser });
     await saveSession(req);
+    // Stryker disable next-line StringLiteral: debug log text, no one relies on it
     log('callback: %s, pending login stored', relink ? 'link revoked' : 'new BindID user');
     return { kind: 'pending', relink, returnTo };
   }

@@ -277,6 +277,10 @@ function rows(): Row[] {
   const healedMaybe = freshAccount();
   const notFresh = freshAccount();
   const lapsed = freshAccount();
+  const healGone = freshAccount();
+  const healAgain = freshAccount();
+  const healOther = freshAccount();
+  const otherAlias = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -540,6 +544,46 @@ function rows(): Row[] {
         events: ['onRecognized'],
         extra: { before: { record: true, queued: true }, after: { record: false, queued: false }, outboxSent: 0 },
       },
+    },
+    {
+      name: 'fail-open: no self-heal for an account the app no longer finds (findUserByAlias null): the password is asked, nothing re-sent',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open', findUserByAlias: () => null }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healGone);
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, outcome, { after: await pendingHeal(door, sub, String(healGone.id)) });
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [], extra: { after: { record: true, queued: true } } },
+    },
+    {
+      name: 'fail-open: no self-heal for an account the app asks to confirm again (CONFIRM_AGAIN): the password is asked, nothing re-sent',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open', findUserByAlias: () => CONFIRM_AGAIN }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healAgain);
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, outcome, { after: await pendingHeal(door, sub, String(healAgain.id)) });
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [], extra: { after: { record: true, queued: true } } },
+    },
+    {
+      name: 'fail-open: an ID token carrying another alias than its self-heal record waits for settles nothing: the record and its queued report stay',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open' }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healOther);
+        door.emulator.setAlias(sub, String(otherAlias.id));
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, outcome, { after: await pendingHeal(door, sub, String(healOther.id)) });
+      },
+      expected: { outcome: `signed in as ${otherAlias.username} at /account`, reports: [], events: ['onRecognized'], extra: { after: { record: true, queued: true } } },
     },
     {
       name: "fail-open: a self-heal whose re-sent report is applied, its answer lost and the retry refused (possibly applied) signs the user in as healed; the next sign-in's ID token settles the record",
