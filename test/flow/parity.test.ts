@@ -212,6 +212,15 @@ function identityOf(door: Door): { id: string; sub: string } {
   return { id, sub: door.emulator.addIdentity({ id }) };
 }
 
+/** The library's store whose reads of the keys `failing` picks fail (a store outage seen by one read). */
+class FailingReads extends MemoryBindIdStore {
+  failing: (key: string) => boolean = () => false;
+  override async get(key: string): Promise<string | undefined> {
+    if (this.failing(key)) throw new Error('store read failed');
+    return super.get(key);
+  }
+}
+
 /** What fail-open keeps for `sub` and `alias`: its self-heal record, and the queued report. */
 async function pendingHeal(door: Door, sub: string, alias: string): Promise<{ record: boolean; queued: boolean }> {
   const record = (await door.store.get(healKey(sub))) !== undefined;
@@ -281,6 +290,8 @@ function rows(): Row[] {
   const healAgain = freshAccount();
   const healOther = freshAccount();
   const otherAlias = freshAccount();
+  const healUnread = freshAccount();
+  const healAmr = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -568,6 +579,43 @@ function rows(): Row[] {
         const agent = door.agent();
         const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
         return observe(door, outcome, { after: await pendingHeal(door, sub, String(healAgain.id)) });
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [], extra: { after: { record: true, queued: true } } },
+    },
+    {
+      name: "fail-open: a self-heal re-sends the queued report's amr with the new token",
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open' }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healAmr);
+        // The record of a link whose app reports an amr (the confirm's `amr` option).
+        const record = JSON.parse((await door.store.get(healKey(sub))) ?? '{}') as Record<string, unknown>;
+        await door.store.set(healKey(sub), JSON.stringify({ ...record, amr: ['pwd'] }));
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, outcome, { amr: door.emulator.reports().at(-1)?.amr });
+      },
+      expected: {
+        outcome: `signed in as ${healAmr.username} at /account`,
+        reports: [`authentication_performed ${healAmr.id}`],
+        events: ['onRecognized healed'],
+        extra: { amr: ['pwd'] },
+      },
+    },
+    {
+      name: 'fail-open: no self-heal when the link registry cannot be read: the password is asked, nothing re-sent',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open', store: new FailingReads() }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healUnread);
+        if (!(door.store instanceof FailingReads)) throw new Error('the row needs its store');
+        door.store.failing = (key) => key.startsWith('link:alias:');
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        door.store.failing = () => false;
+        return observe(door, outcome, { after: await pendingHeal(door, sub, String(healUnread.id)) });
       },
       expected: { outcome: 'confirm page', reports: [], events: [], extra: { after: { record: true, queued: true } } },
     },
