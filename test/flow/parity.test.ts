@@ -292,6 +292,7 @@ function rows(): Row[] {
   const otherAlias = freshAccount();
   const healUnread = freshAccount();
   const healAmr = freshAccount();
+  const closedKeeps = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -601,6 +602,29 @@ function rows(): Row[] {
         reports: [`authentication_performed ${healAmr.id}`],
         events: ['onRecognized healed'],
         extra: { amr: ['pwd'] },
+      },
+    },
+    {
+      name: 'fail-closed with a self-heal record left by fail-open (the same store): neither settled nor healed; without the alias, the password is asked',
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        const alias = String(closedKeeps.id);
+        await link(door, id, closedKeeps);
+        door.emulator.clearReports();
+        door.events.length = 0;
+        await door.store.set(healKey(sub), JSON.stringify({ alias, time: Math.floor(Date.now() / 1000) }));
+        const first = door.agent();
+        const withIt = await outcomeOf(door, first, await signIn(door, first, id));
+        door.emulator.setAlias(sub, undefined);
+        const agent = door.agent();
+        const without = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, `${withIt}, then without the alias: ${without}`, { record: (await pendingHeal(door, sub, alias)).record });
+      },
+      expected: {
+        outcome: `signed in as ${closedKeeps.username} at /account, then without the alias: confirm page`,
+        reports: [],
+        events: ['onRecognized'],
+        extra: { record: true },
       },
     },
     {
