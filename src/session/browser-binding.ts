@@ -25,12 +25,10 @@ export function bindBrowser(req: Request, bind: boolean): string | undefined {
   if (!bind) return undefined;
   const res = req.res;
   if (!res || typeof res.append !== 'function') {
-    // Stryker disable StringLiteral: text of an error message no one relies on (its code and status are tested)
-    // Stryker disable next-line ObjectLiteral: equivalent, 500 is already the status of an error that states none
+    // Stryker disable next-line StringLiteral,ObjectLiteral: text of an error message no one relies on (its code and status are tested); { status: 500 } is the default
     throw new BindIdArgumentError(ErrorCode.INVALID_ARGUMENT, 'the request has no Express response (req.res) to set the sign-in cookie on', {
       status: 500,
     });
-    // Stryker restore StringLiteral
   }
   const value = randomBytes(32).toString('base64url');
   res.append('Set-Cookie', `${BROWSER_COOKIE}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax`);
@@ -46,14 +44,14 @@ export function assertSameBrowser(req: Request, binding: string | undefined): vo
     return seen.length === expected.length && timingSafeEqual(seen, expected);
   });
   if (!matches) {
-    // Stryker disable StringLiteral: text of an error message no one relies on (its code and status are tested)
     throw new BindIdStateError(
       ErrorCode.LOGIN_STATE_MISSING,
+      // Stryker disable next-line StringLiteral: text of an error message no one relies on (its code and status are tested)
       'This BindID sign-in was started in another browser, or this browser lost its sign-in cookie. ' +
+        // Stryker disable next-line StringLiteral: text of an error message no one relies on (its code and status are tested)
         'Nothing was changed. Start again from "Sign in with BindID".',
       { status: 400 },
     );
-    // Stryker restore StringLiteral
   }
 }
 
