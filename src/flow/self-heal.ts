@@ -29,6 +29,7 @@ export async function selfHeal<U>(
   const sub = result.claims.sub;
   const record = await readHealRecord(settings.store, sub);
   if (!record) return undefined;
+  // Stryker disable next-line ArrowFunction: equivalent, undefined is as false as false to the check below
   const linked = await settings.registry.isLinked(record.alias, sub).catch(() => false);
   if (!linked) return undefined;
   const user = await flow.findUserByAlias(record.alias, result.claims, req);
@@ -50,12 +51,14 @@ export async function selfHeal<U>(
       return { user, alias: record.alias };
     }
     if (!(err instanceof BindIdError) || !isOutage(err)) {
+      // Stryker disable next-line StringLiteral: debug log text, no one relies on it
       log('self-heal of sub %s failed (%s): asking for the password', printable(sub), err instanceof BindIdError ? err.code : 'error');
       return undefined;
     }
     const queued = await queueAgain(flow, req, outbox, result, report, err);
     return queued ? { user, alias: record.alias } : undefined;
   }
+  // Stryker disable next-line StringLiteral: debug log text, no one relies on it (forgetHeal's why)
   await forgetHeal(flow, outbox, sub, record.alias, 'healed');
   log('self-heal of sub %s: report re-sent with the new token', printable(sub));
   return { user, alias: record.alias };
@@ -68,6 +71,7 @@ export async function selfHeal<U>(
 export async function settleHeal<U>(flow: FlowSettings<U>, sub: string, alias: string, outbox: Outbox): Promise<void> {
   const record = await readHealRecord(flow.link.store, sub);
   if (record?.alias !== alias) return;
+  // Stryker disable next-line StringLiteral: debug log text, no one relies on it (forgetHeal's why)
   await forgetHeal(flow, outbox, sub, alias, 'settled');
   log('sub %s signed in with the alias its self-heal record waited for: settled, nothing re-sent', printable(sub));
 }

@@ -114,8 +114,10 @@ export class SignInFlow<U> {
       { ttlSeconds: this.settings.pendingTtlSeconds, now: this.settings.link.now, ...(relink ? { relink: true } : {}) },
     );
     await regenerateSession(req, { returnTo });
+    // Stryker disable next-line ConditionalExpression: equivalent, a pending login with browser undefined is checked as one without
     keepPendingLogin(req, browser === undefined ? pending : { ...pending, browser });
     await saveSession(req);
+    // Stryker disable next-line StringLiteral: debug log text, no one relies on it
     log('callback: %s, pending login stored', relink ? 'link revoked' : 'new BindID user');
     return { kind: 'pending', relink, returnTo };
   }
@@ -126,7 +128,9 @@ export class SignInFlow<U> {
    */
   #keep(req: Request, transaction: AuthTransaction, url: string): string {
     const browser = bindBrowser(req, bindsBrowser(this.settings.baseUrl));
+    // Stryker disable next-line ConditionalExpression: equivalent, a transaction with browser undefined seals as one without (JSON drops it)
     this.settings.transactionCookie.write(req, browser === undefined ? transaction : { ...transaction, browser });
+    // Stryker disable next-line all: debug log text, no one relies on it
     log('%s started: to BindID', transaction.purpose === 'unlink' ? 'unlink' : 'sign-in');
     return url;
   }

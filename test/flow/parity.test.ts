@@ -212,6 +212,15 @@ function identityOf(door: Door): { id: string; sub: string } {
   return { id, sub: door.emulator.addIdentity({ id }) };
 }
 
+/** The library's store whose reads of the keys `failing` picks fail (a store outage seen by one read). */
+class FailingReads extends MemoryBindIdStore {
+  failing: (key: string) => boolean = () => false;
+  override async get(key: string): Promise<string | undefined> {
+    if (this.failing(key)) throw new Error('store read failed');
+    return super.get(key);
+  }
+}
+
 /** What fail-open keeps for `sub` and `alias`: its self-heal record, and the queued report. */
 async function pendingHeal(door: Door, sub: string, alias: string): Promise<{ record: boolean; queued: boolean }> {
   const record = (await door.store.get(healKey(sub))) !== undefined;
@@ -277,6 +286,13 @@ function rows(): Row[] {
   const healedMaybe = freshAccount();
   const notFresh = freshAccount();
   const lapsed = freshAccount();
+  const healGone = freshAccount();
+  const healAgain = freshAccount();
+  const healOther = freshAccount();
+  const otherAlias = freshAccount();
+  const healUnread = freshAccount();
+  const healAmr = freshAccount();
+  const closedKeeps = freshAccount();
   let confirmAgainAlias = '';
   return [
     {
@@ -540,6 +556,106 @@ function rows(): Row[] {
         events: ['onRecognized'],
         extra: { before: { record: true, queued: true }, after: { record: false, queued: false }, outboxSent: 0 },
       },
+    },
+    {
+      name: 'fail-open: no self-heal for an account the app no longer finds (findUserByAlias null): the password is asked, nothing re-sent',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open', findUserByAlias: () => null }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healGone);
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, outcome, { after: await pendingHeal(door, sub, String(healGone.id)) });
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [], extra: { after: { record: true, queued: true } } },
+    },
+    {
+      name: 'fail-open: no self-heal for an account the app asks to confirm again (CONFIRM_AGAIN): the password is asked, nothing re-sent',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open', findUserByAlias: () => CONFIRM_AGAIN }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healAgain);
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, outcome, { after: await pendingHeal(door, sub, String(healAgain.id)) });
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [], extra: { after: { record: true, queued: true } } },
+    },
+    {
+      name: "fail-open: a self-heal re-sends the queued report's amr with the new token",
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open' }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healAmr);
+        // The record of a link whose app reports an amr (the confirm's `amr` option).
+        const record = JSON.parse((await door.store.get(healKey(sub))) ?? '{}') as Record<string, unknown>;
+        await door.store.set(healKey(sub), JSON.stringify({ ...record, amr: ['pwd'] }));
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, outcome, { amr: door.emulator.reports().at(-1)?.amr });
+      },
+      expected: {
+        outcome: `signed in as ${healAmr.username} at /account`,
+        reports: [`authentication_performed ${healAmr.id}`],
+        events: ['onRecognized healed'],
+        extra: { amr: ['pwd'] },
+      },
+    },
+    {
+      name: 'fail-closed with a self-heal record left by fail-open (the same store): neither settled nor healed; without the alias, the password is asked',
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        const alias = String(closedKeeps.id);
+        await link(door, id, closedKeeps);
+        door.emulator.clearReports();
+        door.events.length = 0;
+        await door.store.set(healKey(sub), JSON.stringify({ alias, time: Math.floor(Date.now() / 1000) }));
+        const first = door.agent();
+        const withIt = await outcomeOf(door, first, await signIn(door, first, id));
+        door.emulator.setAlias(sub, undefined);
+        const agent = door.agent();
+        const without = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, `${withIt}, then without the alias: ${without}`, { record: (await pendingHeal(door, sub, alias)).record });
+      },
+      expected: {
+        outcome: `signed in as ${closedKeeps.username} at /account, then without the alias: confirm page`,
+        reports: [],
+        events: ['onRecognized'],
+        extra: { record: true },
+      },
+    },
+    {
+      name: 'fail-open: no self-heal when the link registry cannot be read: the password is asked, nothing re-sent',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open', store: new FailingReads() }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healUnread);
+        if (!(door.store instanceof FailingReads)) throw new Error('the row needs its store');
+        door.store.failing = (key) => key.startsWith('link:alias:');
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        door.store.failing = () => false;
+        return observe(door, outcome, { after: await pendingHeal(door, sub, String(healUnread.id)) });
+      },
+      expected: { outcome: 'confirm page', reports: [], events: [], extra: { after: { record: true, queued: true } } },
+    },
+    {
+      name: 'fail-open: an ID token carrying another alias than its self-heal record waits for settles nothing: the record and its queued report stay',
+      appsOwn: ['own-callback'],
+      options: () => ({ failureMode: 'open' }),
+      async run(door) {
+        const { id, sub } = identityOf(door);
+        await linkWhileDown(door, id, healOther);
+        door.emulator.setAlias(sub, String(otherAlias.id));
+        const agent = door.agent();
+        const outcome = await outcomeOf(door, agent, await signIn(door, agent, id));
+        return observe(door, outcome, { after: await pendingHeal(door, sub, String(healOther.id)) });
+      },
+      expected: { outcome: `signed in as ${otherAlias.username} at /account`, reports: [], events: ['onRecognized'], extra: { after: { record: true, queued: true } } },
     },
     {
       name: "fail-open: a self-heal whose re-sent report is applied, its answer lost and the retry refused (possibly applied) signs the user in as healed; the next sign-in's ID token settles the record",

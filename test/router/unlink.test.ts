@@ -194,6 +194,55 @@ describe('POST /bindid/unlink', () => {
   });
 });
 
+/** The library's store whose deleteIf fails once `failing` is set (the link registry cannot forget). */
+class FailingForget extends MemoryBindIdStore {
+  failing = false;
+  override async deleteIf(key: string, value: string): Promise<boolean> {
+    if (this.failing) throw new Error('store write failed');
+    return super.deleteIf(key, value);
+  }
+}
+
+describe('an unlink BindID applied but the link registry could not forget', () => {
+  it('N157 the unlink ends at returnTo with alias_deleted sent, but no onUnlinked: the app hears of no unlink that did not forget the link', async () => {
+    const store = new FailingForget();
+    const { f, agent, user, alias, sub, unlinked } = await linkedUser({ router: { store } });
+    const callback = await unlinkAt(agent, 'erin', '/account');
+    store.failing = true;
+    const res = await agent.get(appPath(callback));
+    store.failing = false;
+    expect([res.status, res.headers.location]).toEqual([303, '/account']);
+    expect(f.emulator.reports().map((r) => [r.type, r.alias, r.accepted])).toEqual([['alias_deleted', alias, true]]);
+    expect(await new LinkRegistry(store).isLinked(alias, sub)).toBe(true);
+    expect(unlinked).toEqual([]);
+    expect((await whoami(agent)).user).toEqual(user);
+  });
+});
+
+describe('a throwing onUnlinked hook', () => {
+  it('N152 the unlink goes on, and the warning names the onUnlinked hook', async () => {
+    const warnings: string[] = [];
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(((message: string) => {
+      warnings.push(message);
+    }) as typeof process.emitWarning);
+    try {
+      const { f, agent, sub } = await linkedUser({
+        router: {
+          onUnlinked: () => {
+            throw new TypeError('app bug');
+          },
+        },
+      });
+      const res = await agent.get(appPath(await unlinkAt(agent, 'erin', '/account')));
+      expect([res.status, res.headers.location]).toEqual([303, '/account']);
+      expect(f.emulator.aliasOf(sub)).toBeUndefined();
+      expect(warnings).toEqual([expect.stringContaining('the onUnlinked hook threw TypeError')]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
 describe('N187 an unlink needs proof of a fresh BindID authentication (issue 23 item 5b)', () => {
   it('N187 the unlink asks BindID for a new authentication: prompt=login and max_age=0, over the app\'s own prompt', async () => {
     const { f, agent } = await linkedUser({ router: { authorizationParams: { prompt: 'select_account' } } });
