@@ -10,10 +10,12 @@ import diagnostics from 'node:diagnostics_channel';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
+import { createSigningKey } from '../../src/emulator/keys.js';
 import { DIAGNOSTICS_CHANNELS, ErrorCode, isBindIdError } from '../../src/index.js';
 import { BindIdFeedbackError } from '../../src/errors.js';
 import type { BindIdOidcClient, OidcSettings } from '../../src/oidc/bindid-oidc-client.js';
 import { loginError, OIDC_REDIRECT, oidcClient } from '../helpers/oidc-client.js';
+import { TEST_SIGNING_KEY } from '../helpers/signing-key.js';
 import { discoveryError, isUnreachable } from '../../src/oidc/oidc-configuration.js';
 import { urlProblem } from '../../src/oidc/static-metadata.js';
 import { type Answer, json, type LoopbackServer, loopbackServer } from '../doctor/loopback-server.js';
@@ -25,7 +27,7 @@ let handle: (path: string, base: string) => Answer | 'hang' = () => ({ status: 4
 let srv: LoopbackServer;
 
 beforeAll(async () => {
-  emulator = await createEmulator({ redirectUris: [REDIRECT] });
+  emulator = await createEmulator({ redirectUris: [REDIRECT], signingKey: TEST_SIGNING_KEY });
   srv = await loopbackServer((req, base) => handle(req.url ?? '', base));
 });
 afterAll(async () => {
@@ -173,6 +175,29 @@ describe('the callback', () => {
       expect((await signIn()).claims.bindid_alias).toBe('app-user-7');
       expect(ends.map((end) => end.returningUser)).toEqual([false, true]);
       expect(JSON.stringify(ends)).not.toContain('app-user-7');
+
+      // An empty or non-string bindid_alias is no returning user (the flow refuses it as unusable).
+      const withAlias = async (alias: unknown) => {
+        const { url, transaction } = await c.authorizationRequest('/', Date.now());
+        const now = Math.floor(Date.now() / 1000);
+        const idToken = createSigningKey(TEST_SIGNING_KEY).sign({
+          iss: emulator.issuer,
+          aud: emulator.clientId,
+          sub,
+          nonce: new URL(url).searchParams.get('nonce'),
+          iat: now,
+          exp: now + 600,
+          auth_time: now,
+          bindid_alias: alias,
+        });
+        const body = { access_token: 'A'.repeat(43), token_type: 'Bearer', expires_in: 3600, id_token: idToken };
+        emulator.setFault('token', { status: 200, times: 1, body: JSON.stringify(body) });
+        const res = await fetch(`${url}&identity=returning-erin`, { redirect: 'manual' });
+        return c.callback(new URL(res.headers.get('location') ?? '').search.slice(1), transaction);
+      };
+      expect((await withAlias('')).claims.bindid_alias).toBe('');
+      expect((await withAlias(7)).claims.bindid_alias).toBe(7);
+      expect(ends.map((end) => end.returningUser)).toEqual([false, true, false, false]);
     } finally {
       diagnostics.unsubscribe(asyncEnd, onEnd);
     }
