@@ -323,6 +323,7 @@ describe('H secrets and token leakage: logs', () => {
       expect(printable('alice\r\nexpress-bindid:login forged')).toBe('alice\\u000d\\u000aexpress-bindid:login forged');
       expect(printable('a\u2028b\u2029c\u0085d\u001b[31me\u0000')).toBe('a\\u2028b\\u2029c\\u0085d\\u001b[31me\\u0000');
       expect(printable('x'.repeat(300))).toBe(`${'x'.repeat(200)}…`);
+      expect(printable('x'.repeat(200))).toBe('x'.repeat(200)); // exactly the limit: whole, no ellipsis
       expect(printable(42)).toBe('42');
     });
 
