@@ -41,7 +41,9 @@ export const DEFENCES = {
   // The lifetime in pendingLoginOf, then getPendingLogin to the shape check: the expiry (the input checks are argument errors).
   'pending-login expiry': ['src/session/pending-login.ts:165-178', 'src/session/pending-login.ts:193-254'],
   // authorizationRequest (with an unlink's prompt=login, max_age=0) and the callback: state, nonce and PKCE sent, then expected back.
-  'the nonce': ['src/oidc/bindid-oidc-client.ts:74-142'],
+  'the nonce': ['src/oidc/bindid-oidc-client.ts:76-145'],
+  // The ID token's RS256 signature (node:crypto) against the cached JWKS, and the JWKS request (#jwks).
+  'the ID-token signature': ['src/oidc/id-token-signature.ts', 'src/oidc/bindid-oidc-client.ts:150-156'],
   // MemoryBindIdStore's atomic operations (add … setIf), #live and #put; failClosed.
   'fail-closed store errors and atomic operations': [
     'src/stores/bindid-store.ts:78-115',

@@ -1,13 +1,13 @@
 /**
- * The relying-party side of BindID sign-in, on `openid-client` (certified; no hand-rolled token
- * validation): the provider's configuration (discovery, lazy, cached, retried after a failure; or
- * static metadata, see `oidc-configuration.ts`), the authorization request with `state`, `nonce`,
- * PKCE S256 (unless `pkce: false`) and the app's allow-listed parameters, and the code exchange with
- * ID-token validation (`iss`, `aud`, `exp`, `nonce`, signature against the cached JWKS, RS256 only).
+ * The relying-party side of BindID sign-in, on `openid-client` (certified): the provider's configuration
+ * (discovery, lazy, cached, retried after a failure; or static metadata, see `oidc-configuration.ts`),
+ * the authorization request with `state`, `nonce`, PKCE S256 (unless `pkce: false`) and the app's
+ * allow-listed parameters, and the code exchange with ID-token validation (`iss`, `aud`, `exp`, `nonce`
+ * by openid-client; the RS256 signature against the cached JWKS with node:crypto, `id-token-signature.ts`).
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { type BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, errorCode, safeCause } from '../errors.js';
 import { HttpClient } from '../http/http-client.js';
@@ -15,6 +15,7 @@ import { traceTokenExchange } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
 import { type AuthorizationParams, checkAuthorizationParams } from './authorization-params.js';
+import { IdTokenSignature } from './id-token-signature.js';
 import { oidcFetch } from './oidc-fetch.js';
 import { isUnreachable, oidcConfiguration } from './oidc-configuration.js';
 import type { StaticOidcMetadata } from './static-metadata.js';
@@ -56,6 +57,7 @@ export class BindIdOidcClient {
   readonly #settings: OidcSettings;
   /** BindID's discovery, token and JWKS requests, through the library's HTTP seam (kept-alive connections, the egress proxy). */
   readonly #fetch = oidcFetch(new HttpClient());
+  readonly #signature = new IdTokenSignature(() => this.#jwks());
   #config: Promise<oidc.Configuration> | undefined;
 
   constructor(settings: OidcSettings) {
@@ -80,10 +82,10 @@ export class BindIdOidcClient {
     const extra = { ...this.#settings.authorizationParams, ...checkAuthorizationParams(params) };
     const config = await this.#configuration();
     const pkce = this.#settings.pkce !== false;
-    const codeVerifier = pkce ? oidc.randomPKCECodeVerifier() : undefined;
+    const codeVerifier = pkce ? randomValue() : undefined;
     const transaction: AuthTransaction = {
-      state: oidc.randomState(),
-      nonce: oidc.randomNonce(),
+      state: randomValue(),
+      nonce: randomValue(),
       ...(codeVerifier === undefined ? {} : { codeVerifier }),
       returnTo,
       createdAt: now,
@@ -132,6 +134,7 @@ export class BindIdOidcClient {
     } catch (err) {
       throw callbackError(err);
     }
+    await this.#signature.verify(tokens.id_token as string);
     const claims = tokens.claims();
     // Stryker disable all: unreachable second layer, oauth4webapi already refuses a token response without a string access_token or an ID token; kept in case it changes
     if (!claims || typeof tokens.access_token !== 'string') {
@@ -142,6 +145,13 @@ export class BindIdOidcClient {
     // Stryker restore all
     const expiresIn = typeof tokens.expires_in === 'number' && tokens.expires_in > 0 ? tokens.expires_in : 3600;
     return { accessToken: tokens.access_token, expiresIn, claims: { ...claims } as BindIdClaims };
+  }
+
+  /** BindID's JWKS document, for the ID token's signature. */
+  async #jwks(): Promise<Response> {
+    const { jwks_uri } = (await this.#configuration()).serverMetadata();
+    const signal = AbortSignal.timeout(this.#settings.timeoutMs);
+    return this.#fetch(jwks_uri as string, { method: 'GET', headers: { accept: 'application/json' }, body: undefined, redirect: 'manual', signal });
   }
 
   /** The provider's configuration, once; a failure is forgotten so the next request tries again. */
@@ -165,6 +175,11 @@ export class BindIdOidcClient {
  */
 function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+/** 32 random bytes, base64url (43 characters): a state, a nonce or a PKCE verifier (openid-client's `random*` size). */
+function randomValue(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** Map an openid-client failure to a coded, secret-free error. */

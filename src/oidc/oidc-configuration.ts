@@ -48,10 +48,7 @@ export async function oidcConfiguration(s: ConfigurationSettings): Promise<oidc.
     });
     checkDiscovered(config.serverMetadata(), s.issuer);
   }
-  // Also verify the ID token's signature against BindID's JWKS (cached by openid-client), not only
-  // trust the TLS channel of the token endpoint.
-  oidc.enableNonRepudiationChecks(config);
-  return config;
+  return config; // the ID token's signature: BindIdOidcClient (id-token-signature.ts), not only the TLS channel
 }
 
 function isPlainHttp(value: string): boolean {
