@@ -161,11 +161,11 @@ describe('IdTokenSignature', () => {
   });
 
   it.each([
-    ['unreachable', (s: ReturnType<typeof setup>['state']) => void (s.fail = true)],
-    ['answering 500', (s: ReturnType<typeof setup>['state']) => void (s.status = 500)],
-  ])('a JWKS %s: ERR_BINDID_UNAVAILABLE (503, retryable), not kept: the next sign-in asks again', async (_name, breakIt) => {
+    ['unreachable', { fail: true }],
+    ['answering 500', { status: 500 }],
+  ])('a JWKS %s: ERR_BINDID_UNAVAILABLE (503, retryable), not kept: the next sign-in asks again', async (_name, broken) => {
     const { state, verifier } = setup([jwk(main.publicKey, { kid: 'k1' })]);
-    breakIt(state);
+    Object.assign(state, broken);
     const token = jws({ alg: 'RS256', kid: 'k1' });
     expect(await refusal(verifier.verify(token))).toEqual({
       code: 'ERR_BINDID_UNAVAILABLE',
