@@ -1,8 +1,4 @@
-/**
- * `sendAuthenticationPerformed(options)`: the confirmation middleware, for an app's own confirm route.
- *
- * @module
- */
+/** `sendAuthenticationPerformed(options)`: the confirmation middleware, for an app's own confirm route. @module */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
 import { BindIdError } from '../errors.js';

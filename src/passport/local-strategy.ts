@@ -1,9 +1,6 @@
 /**
- * `createLocalStrategy(options)`: passport-local around the app's password check, for the confirm
- * step. Credentials come from the body only (never the query string) and must be non-empty and
- * within the caps; every failure has the same generic message; attempts are limited before `verify`
- * runs (`guarded-verify.ts`).
- *
+ * `createLocalStrategy(options)`: passport-local around the app's password check. Credentials come from the body
+ * only (never the query string), within the caps; every failure has one generic message; attempts are limited first.
  * @module
  */
 import type { Request } from 'express';
@@ -107,16 +104,7 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
       this.error(err as Error);
       return;
     }
-    const username = bodyField(req, this.fields.username);
-    const password = bodyField(req, this.fields.password);
-    if (
-      typeof username !== 'string' ||
-      typeof password !== 'string' ||
-      username.length === 0 ||
-      password.length === 0 ||
-      username.length > this.limits.maxUsername ||
-      password.length > this.limits.maxPassword
-    ) {
+    if (!bodyString(req, this.fields.username, this.limits.maxUsername) || !bodyString(req, this.fields.password, this.limits.maxPassword)) {
       this.fail({ message: this.message }, 401);
       return;
     }
@@ -154,21 +142,14 @@ function appVerify(verify: AnyVerify, withRequest: boolean): RunVerify {
       done(err ? err : null, err ? undefined : user);
     };
     const args: unknown[] = withRequest ? [req, username, password] : [username, password];
+    // The callback form answers through `done`; a promise it returns counts only when it rejects.
+    const settle = (user: unknown) => {
+      if (!callbackForm) finish(null, user);
+    };
     try {
-      if (callbackForm) {
-        const returned = verify(...args, (err: unknown, user?: unknown) => finish(err, user));
-        if (isThenable(returned)) returned.then(undefined, (err: unknown) => finish(asError(err)));
-        return;
-      }
-      const returned = verify(...args);
-      if (isThenable(returned)) {
-        returned.then(
-          (user) => finish(null, user),
-          (err: unknown) => finish(asError(err)),
-        );
-      } else {
-        finish(null, returned);
-      }
+      const returned = callbackForm ? verify(...args, finish) : verify(...args);
+      if (isThenable(returned)) returned.then(settle, (err: unknown) => finish(asError(err)));
+      else settle(returned);
     } catch (err) {
       finish(asError(err));
     }
@@ -182,11 +163,12 @@ function fieldName(o: OptionReader, key: string, fallback: string): string {
   return value;
 }
 
-/** Never an inherited key. */
-function bodyField(req: Request, name: string): unknown {
+/** Whether the body's own (never inherited) field `name` is a string of 1 to `max` characters. */
+function bodyString(req: Request, name: string, max: number): boolean {
   const body: unknown = req.body;
-  if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return undefined;
-  return (body as Record<string, unknown>)[name];
+  if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return false;
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

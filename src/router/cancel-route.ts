@@ -1,8 +1,6 @@
 /**
- * `POST /bindid/confirm/cancel`: "not me". Discards the pending login and everything this browser
- * session held for it. A confirmation of it still waiting on BindID then signs nobody in (its
- * report, already sent, stands: BindID links the identity); one that already signed in is not undone.
- *
+ * `POST /bindid/confirm/cancel`: "not me". A confirmation still waiting on BindID then signs nobody in
+ * (its report, already sent, stands); one that already signed in is not undone.
  * @module
  */
 import type { RequestHandler } from 'express';
@@ -14,11 +12,10 @@ import { getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
 import { regenerateSession } from '../session/regenerate-session.js';
 import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
-import type { RouterContext } from './router-context.js';
+import type { RouterContext } from './router-options.js';
 
 const log = logger('login');
 
-/** The handler of `POST` on the cancel path (after the form parser). */
 export function cancelRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
     noStore(res); // also on errors passed to the app's error handler
@@ -35,7 +32,6 @@ export function cancelRoute<U>(ctx: RouterContext<U>): RequestHandler {
     }
     // "Not me": drop everything this browser session held (pending login, returnTo, CSRF token).
     await regenerateSession(req, {});
-    noStore(res);
     seeOther(res, ctx.flow.defaultReturnTo);
   });
 }

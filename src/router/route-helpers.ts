@@ -1,8 +1,4 @@
-/**
- * Helpers shared by the router's routes.
- *
- * @module
- */
+/** Helpers shared by the router's routes. @module */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BindIdError } from '../errors.js';
 import { logger, printable } from '../internal/log.js';

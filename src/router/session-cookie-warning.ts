@@ -1,8 +1,4 @@
-/**
- * The production check of the session cookie that carries the pending BindID sign-in.
- *
- * @module
- */
+/** The production check of the session cookie that carries the pending BindID sign-in. @module */
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { printable } from '../internal/log.js';
