@@ -5,13 +5,7 @@ import type { BindIdError } from '../errors.js';
 import { defaultAlias } from './alias.js';
 import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { isAmrList } from '../feedback/session-feedback-report.js';
-import {
-  type FailureMode,
-  type FailurePolicy,
-  type OutboxWorkerSettings,
-  type ReportQueuedEvent,
-  readFailurePolicy,
-} from '../fail-open/failure-policy.js';
+import { type FailureMode, type FailurePolicy, type OutboxWorkerSettings, type ReportQueuedEvent, readFailurePolicy } from '../fail-open/failure-policy.js';
 import { LinkRegistry } from './link-registry.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, pick, readSchemaOf, type SettingsOf } from '../internal/option-schema.js';

@@ -8,7 +8,7 @@ import { Strategy as PassportLocalStrategy } from 'passport-local';
 import { invalidArgument } from '../errors.js';
 import { ATTEMPT_GUARD_OPTIONS, attemptGuardContext } from '../confirm/attempt-guard.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
+import { option, type OptionsOf, readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { guardedVerify, type RunVerify } from './guarded-verify.js';
 
@@ -68,27 +68,24 @@ type CommonLocalStrategyOptions = Omit<OptionsOf<typeof LOCAL_STRATEGY_OPTIONS>,
 export type LocalStrategyOptions<U = Express.User> = CommonLocalStrategyOptions &
   ({ verify: Verify<U>; passReqToCallback?: false } | { verify: VerifyWithRequest<U>; passReqToCallback: true });
 
+type LocalSettings = Omit<SettingsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback' | keyof typeof ATTEMPT_GUARD_OPTIONS>;
+
 /** The passport-local Strategy {@link createLocalStrategy} returns. */
 export class BindIdLocalStrategy extends PassportLocalStrategy {
   readonly message: string;
   /** The body fields a confirm form posts the credentials under. */
   readonly fields: { readonly username: string; readonly password: string };
   // Plain (not #private) fields: passport calls authenticate() on Object.create(strategy).
-  private readonly limits: { maxUsername: number; maxPassword: number };
+  private readonly maxLength: { username: number; password: number };
 
   /** @internal use {@link createLocalStrategy}. */
-  constructor(
-    settings: { name: string; usernameField: string; passwordField: string; maxUsername: number; maxPassword: number; message: string },
-    verify: (req: Request, username: string, password: string, done: VerifyDone<unknown>) => void,
-  ) {
-    super(
-      { usernameField: settings.usernameField, passwordField: settings.passwordField, passReqToCallback: true },
-      verify as never,
-    );
+  constructor(settings: LocalSettings, verify: (req: Request, username: string, password: string, done: VerifyDone<unknown>) => void) {
+    const { usernameField, passwordField } = settings;
+    super({ usernameField, passwordField, passReqToCallback: true }, verify as never);
     this.name = settings.name;
     this.message = settings.message;
-    this.fields = Object.freeze({ username: settings.usernameField, password: settings.passwordField });
-    this.limits = { maxUsername: settings.maxUsername, maxPassword: settings.maxPassword };
+    this.fields = Object.freeze({ username: usernameField, password: passwordField });
+    this.maxLength = { username: settings.maxUsernameLength, password: settings.maxPasswordLength };
   }
 
   override authenticate(req: Request, options?: object): void {
@@ -104,7 +101,8 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
       this.error(err as Error);
       return;
     }
-    if (!bodyString(req, this.fields.username, this.limits.maxUsername) || !bodyString(req, this.fields.password, this.limits.maxPassword)) {
+    const { fields, maxLength } = this;
+    if (!bodyString(req, fields.username, maxLength.username) || !bodyString(req, fields.password, maxLength.password)) {
       this.fail({ message: this.message }, 401);
       return;
     }
@@ -125,8 +123,7 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
  */
 export function createLocalStrategy<U = Express.User>(options: LocalStrategyOptions<U>): BindIdLocalStrategy {
   const o = schemaReader('createLocalStrategy', options, LOCAL_STRATEGY_OPTIONS);
-  const { verify, passReqToCallback, maxUsernameLength, maxPasswordLength, store, maxAttempts, attemptLimits, ...named } = readSchema(o, LOCAL_STRATEGY_OPTIONS);
-  const settings = { ...named, maxUsername: maxUsernameLength, maxPassword: maxPasswordLength };
+  const { verify, passReqToCallback, store, maxAttempts, attemptLimits, ...settings } = readSchema(o, LOCAL_STRATEGY_OPTIONS);
   const guard = { store, now: Date.now, maxAttempts, limits: attemptLimits };
   return new BindIdLocalStrategy(settings, guardedVerify(guard, settings.message, appVerify(verify, passReqToCallback)));
 }

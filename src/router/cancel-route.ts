@@ -11,14 +11,13 @@ import { assertSameOriginRequest } from '../session/csrf.js';
 import { getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
 import { regenerateSession } from '../session/regenerate-session.js';
-import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
+import { asyncRoute, bodyField, seeOther } from './route-helpers.js';
 import type { RouterContext } from './router-options.js';
 
 const log = logger('login');
 
 export function cancelRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
-    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.flow.appOrigin);
     const now = ctx.flow.link.now();

@@ -15,7 +15,7 @@ import { assertSameOriginRequest } from '../session/csrf.js';
 import { clearPendingLogin, getPendingLogin, type PendingLogin } from '../session/pending-login.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { identityOf } from './confirm-page.js';
-import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
+import { asyncRoute, bodyField, seeOther } from './route-helpers.js';
 import type { PassportLike, RouterContext } from './router-options.js';
 import { credentialFields } from './strategy-check.js';
 
@@ -23,7 +23,6 @@ const log = logger('login');
 
 export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
-    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     ctx.checkStrategy(req); // before a form the strategy could not check is shown
     const pending = getPendingLogin(req, ctx.flow.link.now());
@@ -42,7 +41,6 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
 export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
   const { messages, flow: { onLinkFailed } } = ctx;
   return asyncRoute(async (req, res) => {
-    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     ctx.checkStrategy(req);
     assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.flow.appOrigin);
@@ -93,11 +91,8 @@ async function checkPassword<U>(ctx: RouterContext<U>, req: Request, res: Respon
     throw err;
   }
   if (!context.guarded) {
-    throw new BindIdArgumentError(
-      ErrorCode.INVALID_OPTION,
-      `bindIdRouter: the strategy "${ctx.strategy}" was not made by createLocalStrategy, so its attempts cannot be limited.`,
-      { status: 500 },
-    );
+    const message = `bindIdRouter: the strategy "${ctx.strategy}" was not made by createLocalStrategy, so its attempts cannot be limited.`;
+    throw new BindIdArgumentError(ErrorCode.INVALID_OPTION, message, { status: 500 });
   }
   if (context.link) return context.link;
   return user === undefined ? undefined : { user };

@@ -5,9 +5,10 @@ import { logger, printable } from '../internal/log.js';
 
 const log = logger('login');
 
-/** Wrap an async route so its errors reach `next(err)` exactly once, in Express 4 and 5. */
+/** Wrap an async route: never cached (nor an error page answered for it), its errors reach `next(err)` exactly once, in Express 4 and 5. */
 export function asyncRoute(fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
+    noStore(res);
     fn(req, res).then(undefined, (err: unknown) => {
       if (err instanceof BindIdError) log('%s %s failed: %s', req.method, printable(req.path), err.code);
       if (res.headersSent) {

@@ -84,10 +84,8 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
   const { passport, strategy, paths, baseUrl, client, render, messages } = readSchema(o, pick(ROUTER_OPTIONS, names));
   const passportGiven = o.has('passport');
   if (passportGiven && hasStrategy(passport, strategy) === false) {
-    throw o.error(
-      'passport',
-      `has no strategy "${strategy}": register createLocalStrategy on this instance before bindIdRouter() (passport.use(createLocalStrategy({ verify }))), or pass \`passport: yourInstance\`, the instance you registered it on`,
-    );
+    const fix = 'register createLocalStrategy on this instance before bindIdRouter() (passport.use(createLocalStrategy({ verify })))';
+    throw o.error('passport', `has no strategy "${strategy}": ${fix}, or pass \`passport: yourInstance\`, the instance you registered it on`);
   }
   if (client && o.has('apiUrl')) throw o.error('client', 'cannot be combined with apiUrl: give one or the other');
   const flow = readFlowSettings<U>(o, { baseUrl, redirectUri: `${baseUrl}${paths.callback}` }, client);
