@@ -62,10 +62,8 @@ export const LOCAL_STRATEGY_OPTIONS = {
   ...ATTEMPT_GUARD_OPTIONS,
 };
 
-type CommonLocalStrategyOptions = Omit<OptionsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback'>;
-
 /** Options of {@link createLocalStrategy}: `verify` takes `req` first with `passReqToCallback: true`. */
-export type LocalStrategyOptions<U = Express.User> = CommonLocalStrategyOptions &
+export type LocalStrategyOptions<U = Express.User> = Omit<OptionsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback'> &
   ({ verify: Verify<U>; passReqToCallback?: false } | { verify: VerifyWithRequest<U>; passReqToCallback: true });
 
 type LocalSettings = Omit<SettingsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback' | keyof typeof ATTEMPT_GUARD_OPTIONS>;

@@ -58,16 +58,11 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
       cookieChecked = true;
       warnAboutSessionCookie(req, flow.baseUrl);
     }
-    if (ownPaths.has(routerPath(req.path))) router(req, res, next);
+    const path = req.path.toLowerCase();
+    if (ownPaths.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path)) router(req, res, next);
     else next();
   };
 
   flow.link.failure.startWorker(); // last: a factory that throws leaves no timer behind
   return Object.defineProperty(handler, 'outboxWorker', { value: flow.link.failure.worker, enumerable: true }) as BindIdRouter;
-}
-
-/** A request path as the router's routes compare it: lower-cased, without one trailing slash. */
-function routerPath(path: string): string {
-  const lower = path.toLowerCase();
-  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 }
