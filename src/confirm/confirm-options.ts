@@ -1,6 +1,5 @@
 /** The confirmation's options (`bindIdRouter`'s extend them), its settings, request state and events. @module */
 import type { Request } from 'express';
-import type {} from 'express-session';
 import type { BindIdError } from '../errors.js';
 import { defaultAlias } from './alias.js';
 import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';

@@ -1,6 +1,5 @@
 /** `BindIdStrategy`: the sign-in flow's outcomes mapped to passport's actions; every failure a coded `BindIdError`, given to `error()` once. @module */
 import type { Request } from 'express';
-import type {} from 'express-session';
 import passportDefault, { type AuthenticateOptions, type Strategy as PassportStrategy, type StrategyCreatedStatic } from 'passport';
 import { BindIdError } from '../errors.js';
 import { type SignInOutcome, SignInFlow } from '../flow/sign-in-flow.js';

@@ -1,6 +1,5 @@
 /** `GET /bindid/callback`: the flow's outcome as the router's answer; every refusal is a coded error for the app's error handler. @module */
 import type { RequestHandler } from 'express';
-import type {} from 'express-session';
 import { logIn } from '../session/regenerate-session.js';
 import { asyncRoute, seeOther } from './route-helpers.js';
 import type { RouterContext } from './router-options.js';

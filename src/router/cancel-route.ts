@@ -23,8 +23,7 @@ export function cancelRoute<U>(ctx: RouterContext<U>): RequestHandler {
     const now = ctx.flow.link.now();
     const pending = getPendingLogin(req, now);
     if (pending) {
-      // A confirmation of it may be waiting on BindID (in another request, with its own copy of the
-      // session): end its claim, so that it signs nobody in. The report it sent stands.
+      // A confirmation of it may be waiting on BindID, in another request with its own copy of the session: end its claim.
       const outcome = await cancelClaim(ctx.flow.link.store, pending, now).catch(() => 'unknown' as const);
       log('pending login cancelled ("not me"); confirmation: %s', outcome);
       emit('onLinkFailed', ctx.flow.onLinkFailed, { req, reason: 'cancelled', sub: pending.claims.sub });
