@@ -20,9 +20,8 @@ const PARSER_ERRORS: Readonly<Record<string, { code: ErrorCodeOf<'BindIdStateErr
 };
 
 /**
- * `express.urlencoded` (16 kB, 20 fields, no nesting) whose errors reach `next(err)` once, coded (413, 415,
- * 400, or 500 for a server-side fault) with a `cause` naming only the parser's error type; a late body:
- * `ERR_BINDID_BODY_TIMEOUT` (408), the rest of it never read.
+ * `express.urlencoded` (16 kB, 20 fields, no nesting) whose errors reach `next(err)` once, coded, with a `cause` naming
+ * only the parser's error type; a late body: `ERR_BINDID_BODY_TIMEOUT` (408), the rest of it never read.
  */
 export function formBodyParser(): RequestHandler {
   const parse = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });

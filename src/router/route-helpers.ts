@@ -26,10 +26,7 @@ export function noStore(res: Response): void {
   res.set('Pragma', 'no-cache');
 }
 
-/**
- * Answer `303 See Other` to `url` with an empty body, as passport's `redirect` action does; Express's
- * `res.redirect` negotiates a text or HTML body on `Accept` for every redirect of the sign-in.
- */
+/** `303 See Other` with an empty body, as passport's `redirect` does (Express's `res.redirect` negotiates a body on `Accept`). */
 export function seeOther(res: Response, url: string): void {
   res.location(url);
   res.statusCode = 303;
