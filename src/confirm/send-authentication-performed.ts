@@ -1,10 +1,5 @@
-/**
- * `sendAuthenticationPerformed(options)`: the confirmation middleware, for an app's own confirm route.
- *
- * @module
- */
+/** `sendAuthenticationPerformed(options)`: the confirmation middleware, for an app's own confirm route. @module */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type {} from 'express-session';
 import { BindIdError } from '../errors.js';
 import { logger } from '../internal/log.js';
 import { schemaReader } from '../internal/option-schema.js';

@@ -1,16 +1,9 @@
-/**
- * The options of `BindIdStrategy`, checked once when it is built.
- *
- * @module
- */
+/** The options of `BindIdStrategy`, checked once when it is built. @module */
 import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, pick, readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
 
-/**
- * The sign-in flow's options (as `bindIdRouter`'s), and the strategy's own. The callback URL is
- * `callbackURL` or `baseUrl` + `callbackPath`; its origin is the app's, which `returnTo` must stay on.
- */
+/** The sign-in flow's options (as `bindIdRouter`'s) and the strategy's own; the callback URL's origin is the app's, which `returnTo` stays on. */
 export const STRATEGY_OPTIONS = {
   ...FLOW_OPTIONS,
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid`. */
@@ -51,7 +44,7 @@ export function readBindIdStrategyOptions<U>(options: BindIdStrategyOptions<U>):
   return { name, pending, confirmPath, flow: readFlowSettings<U>(o, { baseUrl, redirectUri: callbackURL }) };
 }
 
-/** `callbackURL`, or `baseUrl` + `callbackPath`: exactly one of the two forms. */
+/** Exactly one of the two forms. */
 function readCallback(o: OptionReader): { baseUrl: string; callbackURL: string } {
   if (o.has('callbackURL')) {
     if (o.has('baseUrl') || o.has('callbackPath')) {

@@ -1,8 +1,4 @@
-/**
- * Checks that express-session (server-side) and passport are mounted before this library.
- *
- * @module
- */
+/** Checks that express-session (server-side) and passport are mounted before this library. @module */
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode } from '../errors.js';
