@@ -1,8 +1,4 @@
-/**
- * The jittered exponential backoff shared by the session-feedback client and the outbox worker.
- *
- * @module
- */
+/** The jittered exponential backoff shared by the session-feedback client and the outbox worker. */
 import type { KnownKeys, OptionReader } from './option-reader.js';
 
 /** Bounds of an exponential backoff (full jitter: each delay is random in [0, bound]). */
@@ -15,18 +11,10 @@ export interface BackoffOptions {
 
 export type BackoffBounds = Readonly<Required<BackoffOptions>>;
 
-/** The defaults of one factory's `backoff` option (`maxMs` raised to a larger `baseMs` given alone), and the largest values accepted. */
-interface BackoffLimits {
-  baseMs: number;
-  maxMs: number;
-  baseLimit: number;
-  maxLimit: number;
-}
-
 const KNOWN_BACKOFF: KnownKeys<BackoffOptions> = { baseMs: true, maxMs: true };
 
-/** The `backoff` option of a factory; errors name `backoff.baseMs` / `backoff.maxMs`. */
-export function readBackoff(o: OptionReader, limits: BackoffLimits): BackoffBounds {
+/** A factory's `backoff` option from its defaults (`maxMs` raised to a larger `baseMs` given alone) and largest values accepted. */
+export function readBackoff(o: OptionReader, limits: BackoffBounds & { baseLimit: number; maxLimit: number }): BackoffBounds {
   const b = o.nested('backoff', KNOWN_BACKOFF);
   const baseMs = b.integer('baseMs', limits.baseMs, 0, limits.baseLimit);
   const maxMs = b.integer('maxMs', Math.max(limits.maxMs, baseMs), 0, limits.maxLimit);
