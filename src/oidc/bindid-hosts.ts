@@ -1,8 +1,4 @@
-/**
- * BindID's hosts per environment. Evidence and confidence: docs/bindid-hosts.md.
- *
- * @module
- */
+/** BindID's hosts per environment. Evidence and confidence: docs/bindid-hosts.md. */
 import type { OptionReader } from '../internal/option-reader.js';
 
 /** The two hosts of one BindID environment. */
@@ -54,7 +50,6 @@ export function environmentMix(issuer: string, apiUrl: string): EnvironmentMix |
   return undefined;
 }
 
-/** The process warning for an `issuer` and `apiUrl` of which only one is a known BindID host. */
 export const PARTLY_KNOWN_HOSTS_WARNING = 'EXPRESS_BINDID_PARTLY_KNOWN_HOSTS';
 
 /**

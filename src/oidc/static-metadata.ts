@@ -1,14 +1,8 @@
-/**
- * The `metadata` option. Apart from `oidc-configuration.ts` so the public types never reach
- * openid-client's (bundled, not a dependency: docs/architecture.md, "Module format").
- *
- * @module
- */
+/** The `metadata` option, apart from `oidc-configuration.ts` so the public types never reach openid-client's (bundled, not a dependency). */
 import { isLoopback } from '../internal/is-loopback.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, readSchema } from '../internal/option-schema.js';
 
-/** One URL of the metadata: see {@link urlProblem}. */
 function endpoint() {
   return option.requiredCustom<string, string>((o, key) => {
     const problem = urlProblem(o.raw(key));
