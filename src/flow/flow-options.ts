@@ -75,7 +75,10 @@ export const FLOW_OPTIONS = {
 export interface FlowOptions<U = Express.User> extends OptionsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>> {}
 
 /** The options read here, in the order they are checked; the flow keeps their settings but its OIDC client's `pkce` and `httpTimeoutMs`. */
-const READ = ['findUserByAlias', 'defaultReturnTo', 'pkce', 'pendingTtlSeconds', 'httpTimeoutMs', 'authorizationParamsFor', 'onRecognized', 'onLinkFailed', 'onUnlinked'] as const;
+const READ = [
+  'findUserByAlias', 'defaultReturnTo', 'pkce', 'pendingTtlSeconds', 'httpTimeoutMs',
+  'authorizationParamsFor', 'onRecognized', 'onLinkFailed', 'onUnlinked',
+] as const;
 
 /** The flow's settings, read once. @internal */
 export interface FlowSettings<U> extends Omit<Pick<SettingsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>>, (typeof READ)[number]>, 'pkce' | 'httpTimeoutMs'> {

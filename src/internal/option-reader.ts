@@ -86,12 +86,8 @@ export class OptionReader {
   /** Without a trailing slash. Plain `http:` only for loopback hosts, because the URL receives the access token. */
   baseUrl(key: string, example: string): string {
     const raw = this.requiredString(key, example);
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw this.error(key, `must be an absolute URL such as ${example}`);
-    }
+    if (!URL.canParse(raw)) throw this.error(key, `must be an absolute URL such as ${example}`);
+    const url = new URL(raw);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw this.error(key, 'must use https:');
     if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
       throw this.error(key, 'must use https: (plain http is only allowed for localhost, 127.0.0.1 and [::1])');

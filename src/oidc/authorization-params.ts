@@ -1,11 +1,6 @@
 /**
- * The parameters an app may add to BindID's `/authorize` request, on an allow-list: checked once at
- * the factory for the static `authorizationParams` option (`ERR_BINDID_INVALID_OPTION`), and at each
- * login for what a per-login function returns (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400).
- * The parameters the sign-in's security rests on (`state`, `nonce`, `redirect_uri`, PKCE,
- * `client_id`, `response_type`...) are set by the library only. Sources: protocol notes §2.
- *
- * @module
+ * The allow-listed parameters an app may add to BindID's `/authorize` request, checked at the factory (static option) and at each
+ * login (per-login function, 400). Those the sign-in's security rests on are set by the library only. Sources: protocol notes §2.
  */
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
@@ -42,17 +37,8 @@ export interface AuthorizationParams {
 
 /** Parameters set by the library only: each carries a check of the sign-in (or the client's identity). */
 const RESERVED: ReadonlySet<string> = new Set([
-  'client_id',
-  'client_secret',
-  'redirect_uri',
-  'response_type',
-  'response_mode',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'request',
-  'request_uri',
+  'client_id', 'client_secret', 'redirect_uri', 'response_type', 'response_mode', 'state', 'nonce',
+  'code_challenge', 'code_challenge_method', 'request', 'request_uri',
 ]);
 
 /** One allowed parameter of at most `maxLength` characters, checked by {@link authorizationParamProblem}. */
@@ -84,10 +70,8 @@ const AUTHORIZATION_PARAMS = {
 const TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const CONTROL = /\p{Cc}/u;
 /**
- * Invisible and bidirectional formatting characters (Unicode category Cf: zero-width spaces and
- * joiners, the bidi embeddings, overrides and isolates U+202A–202E and U+2066–2069, the BOM...), and
- * the line and paragraph separators: shown to the person at BindID, they can make a message or an
- * address read other than it is.
+ * Invisible and bidirectional formatting characters (category Cf: zero-width spaces and joiners, bidi embeddings, overrides and
+ * isolates, the BOM...) and the line and paragraph separators: shown at BindID, they can make a message or address misread.
  */
 const INVISIBLE = /[\p{Cf}\u2028\u2029]/u;
 const PROMPTS: ReadonlySet<string> = new Set(['none', 'login', 'consent', 'select_account']);
@@ -126,12 +110,8 @@ function tokenListProblem(key: 'acr_values' | 'scope' | 'prompt', value: string)
 }
 
 function linkProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute https: URL';
-  }
+  if (!URL.canParse(value)) return 'must be an absolute https: URL';
+  const url = new URL(value);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     return 'must be an absolute https: URL (plain http: only for localhost)';
   }
@@ -142,12 +122,8 @@ function linkProblem(value: string): string | undefined {
 /** Read the static `authorizationParams` option (at the factory; errors name `authorizationParams.<key>`). */
 export function readAuthorizationParams(o: OptionReader, key: string): AuthorizationParams {
   const raw = o.raw(key);
-  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-    const reserved = Object.keys(raw).find((name) => RESERVED.has(name));
-    if (reserved !== undefined) {
-      throw o.error(`${key}.${reserved}`, reservedMessage(reserved));
-    }
-  }
+  const reserved = raw !== null && typeof raw === 'object' ? Object.keys(raw).find((name) => RESERVED.has(name)) : undefined;
+  if (reserved !== undefined) throw o.error(`${key}.${reserved}`, reservedMessage(reserved));
   const read = readSchema(o.nested(key, AUTHORIZATION_PARAMS), AUTHORIZATION_PARAMS);
   return Object.fromEntries(Object.entries(read).filter(([, value]) => value !== undefined)) as AuthorizationParams;
 }

@@ -43,13 +43,8 @@ export function readStaticMetadata(o: OptionReader, key: string, issuer: string)
 
 /** Why `value` is not a usable endpoint URL (https, or http on loopback; no credentials or fragment), if it is not. */
 export function urlProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value === '') return 'must be an absolute https: URL';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute https: URL';
-  }
+  if (typeof value !== 'string' || !URL.canParse(value)) return 'must be an absolute https: URL';
+  const url = new URL(value);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     return 'must use https: (plain http is only allowed for localhost, 127.0.0.1 and [::1])';
   }
