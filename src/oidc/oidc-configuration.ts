@@ -9,6 +9,7 @@ import { isLoopback } from '../internal/is-loopback.js';
 import { type StaticOidcMetadata, urlProblem } from './static-metadata.js';
 
 const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
+const CHECK_ISSUER = "Check issuer: it must be BindID's sign-in host (BINDID_HOSTS)";
 
 export interface ConfigurationSettings {
   issuer: string;
@@ -85,32 +86,22 @@ export function discoveryError(err: unknown, issuer: string): BindIdFeedbackErro
     if (status >= 500 || status === 429) return unavailable(err, `discovery answered HTTP ${status}`);
     if (status >= 300 && status < 400) {
       const location = cause.headers.get('location');
-      const to = location ? printableUrl(location, issuer) : '';
-      return configurationError(
-        issuer,
-        `answered with a redirect (HTTP ${status}${to ? ` to ${to}` : ''}), which is not followed. Set issuer to the host that serves the ` +
-          'discovery document itself (BINDID_HOSTS), or give static `metadata`.',
-        `discovery redirect ${status}`,
-      );
+      const to = location ? ` to ${printableUrl(location, issuer)}` : '';
+      const fix = 'Set issuer to the host that serves the discovery document itself (BINDID_HOSTS), or give static `metadata`.';
+      return configurationError(issuer, `answered with a redirect (HTTP ${status}${to}), which is not followed. ${fix}`, `discovery redirect ${status}`);
     }
-    return configurationError(
-      issuer,
-      `answered HTTP ${status}: there is no discovery document there. Check issuer: it must be BindID's sign-in host (BINDID_HOSTS), not the API host.`,
-      `discovery answered ${status}`,
-    );
+    const problem = `answered HTTP ${status}: there is no discovery document there. ${CHECK_ISSUER}, not the API host.`;
+    return configurationError(issuer, problem, `discovery answered ${status}`);
   }
   if (code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_PARSE_ERROR' || code === 'OAUTH_INVALID_RESPONSE') {
-    return configurationError(
-      issuer,
-      'did not answer with a JSON discovery document. Check issuer: it must be BindID\'s sign-in host (BINDID_HOSTS), not the API host or a web page.',
-      `discovery ${String(code)}`,
-    );
+    const problem = `did not answer with a JSON discovery document. ${CHECK_ISSUER}, not the API host or a web page.`;
+    return configurationError(issuer, problem, `discovery ${String(code)}`);
   }
   if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
     return otherIssuer(issuer, (cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer);
   }
   if (isUnreachable(err)) return unavailable(err, 'discovery failed');
-  return configurationError(issuer, 'failed. Check issuer: it must be BindID\'s sign-in host (BINDID_HOSTS).', `discovery ${label(err)}`);
+  return configurationError(issuer, `failed. ${CHECK_ISSUER}.`, `discovery ${label(err)}`);
 }
 
 function isResponse(value: unknown): value is Response {
