@@ -6,34 +6,7 @@ import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 import { isLoopback } from '../internal/is-loopback.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, readSchema } from '../internal/option-schema.js';
-
-/**
- * Extra parameters of the authorization request. Every value is a non-empty string without control
- * characters; the library's own parameters cannot be set here.
- */
-export interface AuthorizationParams {
-  /**
-   * Space-separated ACR values: `ts.bindid.iac.email` and/or `ts.bindid.iac.phone_number` ask BindID
-   * to collect and verify the user's email or phone number (without them a new user's email is
-   * often absent).
-   */
-  acr_values?: string;
-  /** A hint of who signs in, e.g. `email:alice@example.com` (format unverified at BindID). At most 256 characters. */
-  login_hint?: string;
-  /** Space-separated: `login`, `consent`, `select_account`, or `none` alone. */
-  prompt?: string;
-  /** `page`, `popup`, `touch` or `wap`. */
-  display?: 'page' | 'popup' | 'touch' | 'wap';
-  /** A message BindID shows on its sign-in page. At most 1000 characters. */
-  bindid_custom_message?: string;
-  /** An extra link on BindID's page: an absolute `https:` URL (plain `http:` for localhost only). */
-  bindid_aux_link?: string;
-  /** The text of `bindid_aux_link`. At most 256 characters. */
-  bindid_aux_link_title?: string;
-  /** Space-separated scopes; must include `openid` (BindID: `openid`, `email`, `phone`, `bindid_network_info`). */
-  scope?: string;
-}
+import { option, type OptionsOf, readSchema } from '../internal/option-schema.js';
 
 /** Parameters set by the library only: each carries a check of the sign-in (or the client's identity). */
 const RESERVED: ReadonlySet<string> = new Set([
@@ -42,29 +15,47 @@ const RESERVED: ReadonlySet<string> = new Set([
 ]);
 
 /** One allowed parameter of at most `maxLength` characters, checked by {@link authorizationParamProblem}. */
-function param(maxLength: number) {
+function param<T extends string = string>(maxLength: number) {
   return {
-    ...option.custom<string, string | undefined>('none', (o, key) => {
+    ...option.custom<T, T | undefined>('none', (o, key) => {
       if (!o.has(key)) return undefined;
       const problem = authorizationParamProblem(key as keyof AuthorizationParams, o.raw(key));
       if (problem !== undefined) throw o.error(key, problem);
-      return o.raw(key) as string;
+      return o.raw(key) as T;
     }),
     maxLength,
   };
 }
 
-/** The allow-list, declared once: the static option's schema (errors name `authorizationParams.<key>`) and each parameter's length limit. */
+/** The allow-list, declared once: the type, the static option's schema (errors name `authorizationParams.<key>`) and the length limits. */
 const AUTHORIZATION_PARAMS = {
+  /**
+   * Space-separated ACR values: `ts.bindid.iac.email` and/or `ts.bindid.iac.phone_number` ask BindID
+   * to collect and verify the user's email or phone number (without them a new user's email is
+   * often absent).
+   */
   acr_values: param(512),
+  /** A hint of who signs in, e.g. `email:alice@example.com` (format unverified at BindID). At most 256 characters. */
   login_hint: param(256),
+  /** Space-separated: `login`, `consent`, `select_account`, or `none` alone. */
   prompt: param(64),
-  display: param(16),
+  /** `page`, `popup`, `touch` or `wap`. */
+  display: param<'page' | 'popup' | 'touch' | 'wap'>(16),
+  /** A message BindID shows on its sign-in page. At most 1000 characters. */
   bindid_custom_message: param(1000),
+  /** An extra link on BindID's page: an absolute `https:` URL (plain `http:` for localhost only). */
   bindid_aux_link: param(2048),
+  /** The text of `bindid_aux_link`. At most 256 characters. */
   bindid_aux_link_title: param(256),
+  /** Space-separated scopes; must include `openid` (BindID: `openid`, `email`, `phone`, `bindid_network_info`). */
   scope: param(512),
-} satisfies { readonly [K in keyof Required<AuthorizationParams>]: ReturnType<typeof param> };
+};
+
+/**
+ * Extra parameters of the authorization request. Every value is a non-empty string without control
+ * characters; the library's own parameters cannot be set here.
+ */
+export interface AuthorizationParams extends OptionsOf<typeof AUTHORIZATION_PARAMS> {}
 
 /** RFC 6749 scope-token characters (also used for ACR values): printable ASCII but space, `"` and `\`. */
 const TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
