@@ -21,13 +21,10 @@ export class OptionReader {
     if (scope) parentScope = undefined; // taken by the first top-level reader only
     this.factory = scope?.factory ?? factory;
     this.path = scope?.path ?? path;
-    if (value === undefined) {
-      this.values = {};
-    } else if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw this.fail(this.path || 'options', `must be an object (got ${describeType(value)})`, !this.path);
-    } else {
-      this.values = value as Record<string, unknown>;
     }
+    this.values = (value ?? {}) as Record<string, unknown>;
     const names = Object.keys(known);
     for (const key of Object.keys(this.values)) {
       if (Object.hasOwn(known, key)) continue;
@@ -131,16 +128,8 @@ export class OptionReader {
 
 /** The known name closest to `input` (edit distance ≤ 2, or equal ignoring case). */
 function closest(input: string, names: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const name of names) {
-    const d = name.toLowerCase() === input.toLowerCase() ? 0 : distance(input, name);
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best;
+  const scored = names.map((name) => ({ name, d: name.toLowerCase() === input.toLowerCase() ? 0 : distance(input, name) }));
+  return scored.filter(({ d }) => d <= 2).sort((a, b) => a.d - b.d)[0]?.name;
 }
 
 function distance(a: string, b: string): number {
