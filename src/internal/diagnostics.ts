@@ -73,10 +73,7 @@ export interface AttemptsLocked {
   count: number;
 }
 
-/**
- * What each channel of {@link DIAGNOSTICS_CHANNELS} carries, by the same keys: the tracing channels'
- * context (`sessionFeedback`, `tokenExchange`) and the other channels' messages.
- */
+/** What each channel of {@link DIAGNOSTICS_CHANNELS} carries, by the same keys: the tracing channels' context, the others' messages. */
 export interface DiagnosticsPayloads {
   sessionFeedback: SessionFeedbackTrace;
   tokenExchange: TokenExchangeTrace;
@@ -133,10 +130,7 @@ function errorFields(error: unknown): { code?: string; status?: number; attempts
   };
 }
 
-export function traceSessionFeedback<T extends { status: number; attempts: number }>(
-  type: SessionFeedbackTrace['type'],
-  fn: () => Promise<T>,
-): Promise<T> {
+export function traceSessionFeedback<T extends { status: number; attempts: number }>(type: SessionFeedbackTrace['type'], fn: () => Promise<T>): Promise<T> {
   return trace(feedbackTracing, { type } as SessionFeedbackTrace, fn, (context, { result, error }) => {
     if (result) Object.assign(context, { status: result.status, attempts: result.attempts });
     else Object.assign(context, errorFields(error));
@@ -146,11 +140,9 @@ export function traceSessionFeedback<T extends { status: number; attempts: numbe
 /** Trace the callback's token exchange; `returningUser` reads the outcome (no claim is published). */
 export function traceTokenExchange<T>(fn: () => Promise<T>, returningUser: (result: T) => boolean): Promise<T> {
   return trace(tokenTracing, {} as TokenExchangeTrace, fn, (context, { result, error }) => {
+    const { code } = errorFields(error);
     if (result !== undefined) context.returningUser = returningUser(result);
-    else {
-      const { code } = errorFields(error);
-      if (code) context.code = code;
-    }
+    else if (code) context.code = code;
   });
 }
 

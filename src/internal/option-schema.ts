@@ -32,14 +32,8 @@ export type OptionsOf<S, Types = object> = { [K in keyof S as K extends Required
 };
 
 type OutOf<R, Types> = R extends UserTyped<infer M>
-  ? M extends keyof Types
-    ? R extends { readonly required: true }
-      ? Types[M]
-      : Types[M] | undefined
-    : never
-  : R extends OptionRule<unknown, infer Out>
-    ? Out
-    : never;
+  ? (M extends keyof Types ? (R extends { readonly required: true } ? Types[M] : Types[M] | undefined) : never)
+  : R extends OptionRule<unknown, infer Out> ? Out : never;
 
 /** The settings a factory works with, once `S` was read: each option checked, its default applied. */
 export type SettingsOf<S, Types = object> = { -readonly [K in keyof S]: OutOf<S[K], Types> };
@@ -70,18 +64,17 @@ export function shownDefaults(schema: OptionSchema): Record<string, string> {
   return Object.fromEntries(Object.entries(schema).map(([key, rule]) => [key, rule.shown]));
 }
 
-type Rule<In, Out = In> = OptionRule<In, Out>;
 type Required<R> = R & { readonly required: true };
 
 function literal(value: string | number | boolean): string {
   return typeof value === 'string' ? `\`'${value}'\`` : `\`${value}\``;
 }
 
-function optional<In, Out = In>(shown: string, read: OptionRule<In, Out>['read']): Rule<In, Out> {
+function optional<In, Out = In>(shown: string, read: OptionRule<In, Out>['read']): OptionRule<In, Out> {
   return { required: false, shown, read };
 }
 
-function required<In, Out = In>(read: OptionRule<In, Out>['read']): Required<Rule<In, Out>> {
+function required<In, Out = In>(read: OptionRule<In, Out>['read']): Required<OptionRule<In, Out>> {
   return { required: true, shown: 'required', read };
 }
 
@@ -97,12 +90,12 @@ export const option = {
   /** `shown` says what happens without it. */
   fn: <F>(shown = 'none') => optional<F, F | undefined>(shown, (o, key) => o.fn<F>(key)),
   /** An optional function whose type names the app's user type: the factory's map gives it under `userType`. */
-  userFn: <M extends string>(userType: M, shown = 'none'): Rule<never, unknown> & UserTyped<M> => ({
+  userFn: <M extends string>(userType: M, shown = 'none'): OptionRule<never, unknown> & UserTyped<M> => ({
     ...optional<never, unknown>(shown, (o, key) => o.fn(key)),
     userType,
   }),
   /** A required function whose type names the app's user type; `hint` says what to give in the error. */
-  requiredUserFn: <M extends string>(userType: M, hint: string): Required<Rule<never, unknown>> & UserTyped<M> => ({
+  requiredUserFn: <M extends string>(userType: M, hint: string): Required<OptionRule<never, unknown>> & UserTyped<M> => ({
     ...required<never, unknown>((o, key) => {
       const value = o.fn(key);
       if (!value) throw o.error(key, `is required: ${hint}`);
