@@ -36,10 +36,7 @@ export const FLOW_OPTIONS = {
   /** The BindID client secret (token endpoint and report signing), from the BindID admin portal. */
   clientSecret: option.requiredCustom<string, string>(readStaticClientSecret),
   ...REPORT_OPTIONS,
-  /**
-   * The app user whose alias BindID returned; `null`/`undefined`/`false` for none (deleted, disabled):
-   * refused (`ERR_BINDID_UNKNOWN_ALIAS`); {@link CONFIRM_AGAIN} when the app revoked this link.
-   */
+  /** The user of the alias BindID returned; `null`/`undefined`/`false` for none (refused: `ERR_BINDID_UNKNOWN_ALIAS`); {@link CONFIRM_AGAIN} if revoked. */
   findUserByAlias: option.requiredUserFn('lookup', '(alias) => the user whose alias it is, or null'),
   /** OIDC scopes. Default `openid email`; must include `openid`. Or give `authorizationParams.scope` (not both). */
   scope: option.together<string>("`'openid email'`"),

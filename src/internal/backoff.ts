@@ -22,10 +22,7 @@ export function readBackoff(o: OptionReader, limits: BackoffBounds & { baseLimit
   return Object.freeze({ baseMs, maxMs });
 }
 
-/**
- * Full-jitter: random in [0, min(maxMs, baseMs × 2^(attempt-1))] for the 1-based `attempt`. Always
- * finite, even for an `attempt` an outbox of the app's own got wrong or a `random()` outside [0, 1].
- */
+/** Random in [0, min(maxMs, baseMs × 2^(attempt-1))]; finite even for a wrong `attempt` (an app's own outbox) or `random()` outside [0, 1]. */
 export function jitteredBackoff(attempt: number, bounds: BackoffBounds, random: () => number): number {
   // Clamp the exponent: 0 × 2^1024 would be NaN, and a bad `attempt` must not make one either.
   const exponent = Number.isFinite(attempt) ? Math.min(Math.max(0, Math.floor(attempt) - 1), 32) : 0;

@@ -1,7 +1,4 @@
-/**
- * The allow-listed parameters an app may add to BindID's `/authorize` request, checked at the factory (static option) and at each
- * login (per-login function, 400). Those the sign-in's security rests on are set by the library only. Sources: protocol notes §2.
- */
+/** The allow-listed parameters an app may add to BindID's `/authorize` request; those security rests on are the library's (protocol notes §2). */
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 import { isLoopback } from '../internal/is-loopback.js';
@@ -30,9 +27,8 @@ function param<T extends string = string>(maxLength: number) {
 /** The allow-list, declared once: the type, the static option's schema (errors name `authorizationParams.<key>`) and the length limits. */
 const AUTHORIZATION_PARAMS = {
   /**
-   * Space-separated ACR values: `ts.bindid.iac.email` and/or `ts.bindid.iac.phone_number` ask BindID
-   * to collect and verify the user's email or phone number (without them a new user's email is
-   * often absent).
+   * Space-separated ACR values: `ts.bindid.iac.email` and/or `ts.bindid.iac.phone_number` ask BindID to collect and verify the user's email
+   * or phone number (without them a new user's email is often absent).
    */
   acr_values: param(512),
   /** A hint of who signs in, e.g. `email:alice@example.com` (format unverified at BindID). At most 256 characters. */
@@ -51,10 +47,7 @@ const AUTHORIZATION_PARAMS = {
   scope: param(512),
 };
 
-/**
- * Extra parameters of the authorization request. Every value is a non-empty string without control
- * characters; the library's own parameters cannot be set here.
- */
+/** Extra parameters of the authorization request: non-empty strings without control characters; the library's own cannot be set here. */
 export interface AuthorizationParams extends OptionsOf<typeof AUTHORIZATION_PARAMS> {}
 
 /** RFC 6749 scope-token characters (also used for ACR values): printable ASCII but space, `"` and `\`. */
@@ -119,10 +112,7 @@ export function readAuthorizationParams(o: OptionReader, key: string): Authoriza
   return Object.fromEntries(Object.entries(read).filter(([, value]) => value !== undefined)) as AuthorizationParams;
 }
 
-/**
- * Check what a per-login function returned (`undefined`/`null` for none). Throws
- * `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS` (400) naming the parameter, never quoting its value.
- */
+/** Check what a per-login function returned (`undefined`/`null`: none): `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS` (400) never quotes a value. */
 export function checkAuthorizationParams(value: unknown): AuthorizationParams {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {

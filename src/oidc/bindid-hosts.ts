@@ -52,10 +52,7 @@ export function environmentMix(issuer: string, apiUrl: string): EnvironmentMix |
 
 export const PARTLY_KNOWN_HOSTS_WARNING = 'EXPRESS_BINDID_PARTLY_KNOWN_HOSTS';
 
-/**
- * Refuse hosts of two environments (an access token of one is unknown to the other's API, so every
- * report would fail); warn when only one is a known host (a proxy of the other is fine).
- */
+/** Refuse hosts of two environments (one's access token is unknown to the other's API); warn when only one is known (it may be a proxy). */
 export function assertOneEnvironment(o: OptionReader, issuer: string, apiUrl: string): void {
   const mix = environmentMix(issuer, apiUrl);
   if (mix?.kind === 'mixed') {
