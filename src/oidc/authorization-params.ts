@@ -68,18 +68,9 @@ export function authorizationParamProblem(key: keyof AuthorizationParams, value:
   if (value.length > maxLength) return `must be at most ${maxLength} characters`;
   if (CONTROL.test(value)) return 'must not contain control characters';
   if (INVISIBLE.test(value)) return 'must not contain invisible or bidirectional formatting characters';
-  switch (key) {
-    case 'acr_values':
-    case 'scope':
-    case 'prompt':
-      return tokenListProblem(key, value);
-    case 'display':
-      return DISPLAYS.has(value) ? undefined : 'must be one of page, popup, touch, wap';
-    case 'bindid_aux_link':
-      return linkProblem(value);
-    default:
-      return undefined;
-  }
+  if (key === 'acr_values' || key === 'scope' || key === 'prompt') return tokenListProblem(key, value);
+  if (key === 'display') return DISPLAYS.has(value) ? undefined : 'must be one of page, popup, touch, wap';
+  return key === 'bindid_aux_link' ? linkProblem(value) : undefined;
 }
 
 function tokenListProblem(key: 'acr_values' | 'scope' | 'prompt', value: string): string | undefined {

@@ -61,12 +61,9 @@ function isPlainHttp(value: string): boolean {
 function checkDiscovered(metadata: oidc.ServerMetadata, issuer: string): void {
   if (metadata.issuer !== issuer) {
     if (metadata.issuer.replace(/\/$/, '') !== issuer) throw otherIssuer(issuer, metadata.issuer);
-    throw configurationError(
-      issuer,
-      `names the issuer ${issuer}/ (with a trailing slash), but BindID's ID tokens name it without one, so every sign-in would fail. ` +
-        'Check that issuer is BindID\'s sign-in host (BINDID_HOSTS); if the tokens of this server really end with a slash, give static `metadata` with that issuer.',
-      'discovery issuer mismatch',
-    );
+    const fix = "Check that issuer is BindID's sign-in host (BINDID_HOSTS); if the tokens of this server really end with a slash, give static `metadata` with that issuer.";
+    const problem = `names the issuer ${issuer}/ (with a trailing slash), but BindID's ID tokens name it without one, so every sign-in would fail. ${fix}`;
+    throw configurationError(issuer, problem, 'discovery issuer mismatch');
   }
   for (const name of ENDPOINTS) {
     const value = metadata[name];
