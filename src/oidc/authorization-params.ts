@@ -106,9 +106,7 @@ export function readAuthorizationParams(o: OptionReader, key: string): Authoriza
 /** Check what a per-login function returned (`undefined`/`null`: none): `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS` (400) never quotes a value. */
 export function checkAuthorizationParams(value: unknown): AuthorizationParams {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidParams(`The sign-in parameters must be an object (got ${describeType(value)}).`);
-  }
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidParams(`The sign-in parameters must be an object (got ${describeType(value)}).`);
   const out: AuthorizationParams = {};
   for (const [name, v] of Object.entries(value)) {
     if (v === undefined) continue;

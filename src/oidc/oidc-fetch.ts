@@ -25,9 +25,7 @@ export function oidcFetch(client: HttpClient): CustomFetch {
     } catch (err) {
       throw signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: err });
     }
-    if (body.truncated) {
-      throw Object.assign(new Error(`the response body is larger than ${MAX_RESPONSE_BYTES} bytes`), { name: 'ResponseTooLargeError' });
-    }
+    if (body.truncated) throw Object.assign(new Error(`the response body is larger than ${MAX_RESPONSE_BYTES} bytes`), { name: 'ResponseTooLargeError' });
     const { status, statusText, headers } = response;
     try {
       return new Response(NULL_BODY.has(status) ? null : body.bytes, { status, statusText, headers });
