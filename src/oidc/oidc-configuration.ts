@@ -6,17 +6,13 @@ import * as oidc from 'openid-client';
 import { BindIdFeedbackError, ErrorCode, errorCode, safeCause } from '../errors.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../internal/clock-tolerance.js';
 import { isLoopback } from '../internal/is-loopback.js';
-import { type StaticOidcMetadata, urlProblem } from './static-metadata.js';
+import type { OidcSettings } from './bindid-oidc-client.js';
+import { urlProblem } from './static-metadata.js';
 
 const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
 const CHECK_ISSUER = "Check issuer: it must be BindID's sign-in host (BINDID_HOSTS)";
 
-export interface ConfigurationSettings {
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  timeoutMs: number;
-  metadata?: StaticOidcMetadata | undefined;
+export interface ConfigurationSettings extends Pick<OidcSettings, 'issuer' | 'clientId' | 'clientSecret' | 'timeoutMs' | 'metadata'> {
   /** How BindID is asked (discovery, token, JWKS). Default: `fetch`. */
   fetch?: oidc.CustomFetch | undefined;
 }
