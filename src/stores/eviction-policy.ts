@@ -1,12 +1,7 @@
 /**
- * `checkEvictionPolicy`: what `RedisBindIdStore` reads of the server before its first write. Under
- * memory pressure Redis drops keys by its `maxmemory-policy`, and a dropped key of this library
- * undoes what it enforced: `allkeys-*` may drop any key, links included (refused in production,
- * warned about otherwise); `volatile-*` those with an expiry: attempt counters, used states, claims
- * (warned about). Under `noeviction` a full Redis refuses writes and the library fails closed.
- * Managed Redis often forbids `CONFIG`: then nothing is checked, and a debug line says so.
- *
- * @module
+ * What `RedisBindIdStore` reads of the server before its first write. Under memory pressure Redis
+ * drops keys by its `maxmemory-policy`, and a dropped key of this library undoes what it enforced.
+ * Under `noeviction` a full Redis refuses writes and the library fails closed.
  */
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { logger, printable } from '../internal/log.js';
@@ -22,7 +17,7 @@ const FIX = `set maxmemory-policy ${SAFE} (CONFIG SET maxmemory-policy ${SAFE}, 
 
 const warned = new Set<string>();
 
-/** @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (option `client`) for `allkeys-*` in production. */
+/** @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (option `client`) for `allkeys-*` in production; other unsafe policies are warned about. */
 export async function checkEvictionPolicy(send: Send): Promise<void> {
   const policy = await readPolicy(send);
   if (policy === undefined || policy === SAFE) return;
@@ -71,9 +66,8 @@ function policyIn(reply: unknown): string | undefined {
 }
 
 function warnOnce(policy: string, message: string): void {
-  if (warned.has(policy)) return;
+  if (!warned.has(policy)) process.emitWarning(message, { code: EVICTION_WARNING });
   warned.add(policy);
-  process.emitWarning(message, { code: EVICTION_WARNING });
 }
 
 /** @internal Forget which policies were warned about (tests). */
