@@ -1,9 +1,4 @@
-/**
- * The fail-open outbox: the {@link Outbox} interface, its items, and the item check of
- * `StoreOutbox.enqueue` (where items enter the queue). The access token is stored with the report
- * because the report is signed with it at send time; it never appears in an event, a log line or an
- * error: {@link itemInfo} is the item as it may be shown.
- */
+/** The fail-open {@link Outbox} interface, its items, and the item check of `StoreOutbox.enqueue` (where items enter the queue). */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
@@ -35,18 +30,12 @@ export interface OutboxItem {
 export type OutboxItemInfo = Omit<OutboxItem, 'accessToken'>;
 
 /** A new item for the report of `sub`, due now. */
-export function newOutboxItem(input: {
-  sub: string;
-  accessToken: string;
-  report: SessionFeedbackReport & { alias: string };
-  expiresAt: number;
-  now: number;
-}): OutboxItem {
+export function newOutboxItem(input: Pick<OutboxItem, 'sub' | 'accessToken' | 'expiresAt'> & { report: SessionFeedbackReport & { alias: string }; now: number }): OutboxItem {
   const { sub, accessToken, report, expiresAt, now } = input;
   return { id: outboxId(sub, report.alias), accessToken, report, sub, expiresAt: Math.max(now, Math.floor(expiresAt)), attempts: 0, nextAttemptAt: now, createdAt: now };
 }
 
-/** A copy without the access token, for events and logs. */
+/** A copy without the access token, for events and logs: the token never appears in either, nor in an error. */
 export function itemInfo(item: OutboxItem): OutboxItemInfo {
   const { accessToken: _token, ...rest } = item;
   return { ...rest, report: { ...rest.report } };
