@@ -1,7 +1,7 @@
-import { publish } from '../internal/diagnostics.js';
+import { type CircuitStateChange, publish } from '../internal/diagnostics.js';
 
 /** `half-open`: one probe is in flight. */
-type CircuitState = 'closed' | 'open' | 'half-open';
+type CircuitState = CircuitStateChange['to'];
 
 /**
  * After `failureThreshold` consecutive outages, reports fail at once until `resetMs` passed, then one

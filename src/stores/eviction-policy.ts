@@ -55,14 +55,13 @@ async function readPolicy(send: Send): Promise<string | undefined> {
 
 /** The value in a `CONFIG GET` reply: `[name, value]` (RESP2), or a map / object (RESP3 clients). */
 function policyIn(reply: unknown): string | undefined {
+  const name = 'maxmemory-policy';
+  const value = Array.isArray(reply) ? reply[1] : reply instanceof Map ? reply.get(name) : (reply as Record<string, unknown> | null | undefined)?.[name];
   try {
-    if (Array.isArray(reply) && reply.length >= 2) return text(reply[1]).toLowerCase();
-    if (reply instanceof Map) return text(reply.get('maxmemory-policy')).toLowerCase();
-    if (reply !== null && typeof reply === 'object') return text((reply as Record<string, unknown>)['maxmemory-policy']).toLowerCase();
+    return text(value).toLowerCase();
   } catch {
-    // not a string: unexpected
+    return undefined; // not a string: unexpected
   }
-  return undefined;
 }
 
 function warnOnce(policy: string, message: string): void {
