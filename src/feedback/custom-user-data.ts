@@ -81,7 +81,7 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
     // not JSON: no data
   }
   const data = (parsed as { data?: unknown } | undefined)?.data;
-  if (isJsonObject(data)) return data;
+  if (isPlainObject(data)) return data as CustomUserData; // JSON.parse makes plain objects only
   if (!required) return undefined;
   const bare = bareData(parsed);
   if (bare) return bare;
@@ -91,13 +91,9 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
 /** BindID's GET answer is undocumented: `null` or `{"data": null}` is `{}`, an object without `data` is the data. */
 function bareData(parsed: unknown): CustomUserData | undefined {
   if (parsed === null) return {};
-  if (!isJsonObject(parsed)) return undefined;
-  if (!Object.hasOwn(parsed, 'data')) return parsed;
+  if (!isPlainObject(parsed)) return undefined;
+  if (!Object.hasOwn(parsed, 'data')) return parsed as CustomUserData;
   return parsed.data === null ? {} : undefined;
-}
-
-function isJsonObject(value: unknown): value is CustomUserData {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A transport error (whose message speaks of a report) reworded for `what`; anything else as it is. */
