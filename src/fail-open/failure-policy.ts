@@ -155,13 +155,8 @@ export function resetNotDurableWarning(): void {
 /** After 30 days without a heal, the password is asked again. */
 export const SELF_HEAL_TTL_MS = 30 * 86_400_000;
 
-/** The report that was queued (no token). */
-interface HealRecord {
-  alias: string;
-  /** The original authentication time, unix seconds. */
-  time: number;
-  amr?: string[];
-}
+/** The report that was queued (no token), with its original authentication time. */
+type HealRecord = Omit<Extract<SessionFeedbackReport, { type: 'authentication_performed' }>, 'type'>;
 
 /** A digest, never the `sub` itself, in the key. */
 export function healKey(sub: string): string {

@@ -3,6 +3,7 @@ import { BindIdFeedbackError, ErrorCode, invalidArgument, safeCause } from '../e
 import { describeType } from '../internal/describe-type.js';
 import type { HttpBody } from '../http/http-client.js';
 import { reworded } from './classify-response.js';
+import type { FeedbackResult } from './session-feedback-client.js';
 
 /** A JSON value. */
 export type CustomUserDataValue = string | number | boolean | null | CustomUserDataValue[] | { [key: string]: CustomUserDataValue };
@@ -14,11 +15,7 @@ export type CustomUserData = { [key: string]: CustomUserDataValue };
 export const MAX_CUSTOM_USER_DATA_BYTES = 65_536;
 
 /** What a custom user data call resolves. */
-export interface CustomUserDataResult {
-  /** Any 2xx. */
-  status: number;
-  attempts: number;
-  durationMs: number;
+export interface CustomUserDataResult extends FeedbackResult {
   /** `undefined` when a POST or PATCH answer carried none. */
   data: CustomUserData | undefined;
 }
