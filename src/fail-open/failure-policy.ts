@@ -174,10 +174,7 @@ export async function writeHealRecord(store: BindIdStore, sub: string, report: S
   await store.set(healKey(sub), JSON.stringify(record), SELF_HEAL_TTL_MS).catch(() => log('could not write a self-heal record'));
 }
 
-/**
- * Queue a report BindID could not take (fail-open): the item built, enqueued, published; the
- * `onReportQueued` payload (without `req`), or `undefined` when the outbox failed (the caller fails closed).
- */
+/** Queue a report BindID could not take: the `onReportQueued` payload (without `req`), or `undefined` when the outbox failed (the caller fails closed). */
 export async function enqueueReport(
   outbox: Outbox,
   input: Parameters<typeof newOutboxItem>[0],

@@ -11,10 +11,7 @@ export interface QueueRecord {
 }
 
 /** A due record. */
-export interface QueueEntry {
-  id: string;
-  value: string;
-}
+export interface QueueEntry extends Pick<QueueRecord, 'id' | 'value'> {}
 
 /**
  * Ordered queues with exclusive leases, where `StoreOutbox` keeps the fail-open reports. Each record

@@ -192,10 +192,7 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
     return this.#checked;
   }
 
-  /**
-   * Send a command, routed (on a cluster) on its first key: `args[3]` for `EVAL`, `args[1]` otherwise.
-   * Async, so that a client that throws synchronously still gives a rejection.
-   */
+  /** Routed (on a cluster) on the first key: `args[3]` for `EVAL`, `args[1]` otherwise. Async, so that a client that throws synchronously still gives a rejection. */
   async #send(args: string[]): Promise<unknown> {
     await this.ready();
     return this.#client(args, args[0] === 'EVAL' ? args[3] : args[1]);
