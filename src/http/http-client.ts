@@ -174,7 +174,10 @@ function readBody(res: http.IncomingMessage, maxBytes: number, fail: (err: unkno
   res.once('close', () => {
     if (!finished && !res.complete) fail(Object.assign(new Error('the connection closed before the answer ended'), { code: 'ECONNRESET' }));
   });
-  if (Number(res.headers['content-length'] ?? 0) > maxBytes) return finish(Buffer.alloc(0), true);
+  if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
+    finish(Buffer.alloc(0), true);
+    return;
+  }
   res.on('data', (chunk: Buffer) => {
     if (finished) return;
     const room = maxBytes - size;
