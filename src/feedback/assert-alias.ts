@@ -1,8 +1,4 @@
-/**
- * What BindID accepts as an alias (`bindid_alias`, a report's `alias`).
- *
- * @module
- */
+/** What BindID accepts as an alias (`bindid_alias`, a report's `alias`). */
 import { BindIdArgumentError, BindIdStateError, ErrorCode } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 
@@ -17,9 +13,7 @@ export function assertAlias(alias: unknown): asserts alias is string {
   else if (/\p{Cc}/u.test(alias)) problem = 'must not contain control characters';
   else if (!alias.isWellFormed()) problem = 'must be well-formed Unicode';
   else if (alias.trim() !== alias) problem = 'must not start or end with whitespace';
-  if (problem) {
-    throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, `The BindID alias ${problem}`);
-  }
+  if (problem) throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, `The BindID alias ${problem}`);
 }
 
 /**
