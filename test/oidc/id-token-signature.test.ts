@@ -64,7 +64,7 @@ describe('IdTokenSignature', () => {
     }],
     ["another key's signature under this kid", () => jws({ alg: 'RS256', kid: 'k1' }, rotated.privateKey)],
     ['a signature cut short', () => jws({ alg: 'RS256', kid: 'k1' }).slice(0, -10)],
-  ])('refuses %s: ERR_BINDID_CALLBACK_INVALID (400), "signature invalid"', async (_name, token) => {
+  ])('E48 refuses %s: ERR_BINDID_CALLBACK_INVALID (400), "signature invalid"', async (_name, token) => {
     const { verifier } = setup([jwk(main.publicKey, { kid: 'k1' })]);
     expect(await refusal(verifier.verify(token()))).toEqual({
       code: 'ERR_BINDID_CALLBACK_INVALID',
@@ -91,7 +91,7 @@ describe('IdTokenSignature', () => {
     ['two parts', () => `${b64({ alg: 'RS256', kid: 'k1' })}.${b64(CLAIMS)}`],
     ['four parts', () => `${jws({ alg: 'RS256', kid: 'k1' })}.AAAA`],
     ['an empty signature', () => `${b64({ alg: 'RS256', kid: 'k1' })}.${b64(CLAIMS)}.`],
-  ])('refuses %s before any key is looked up', async (_name, token) => {
+  ])('E48 refuses %s before any key is looked up', async (_name, token) => {
     const { state, verifier } = setup([jwk(main.publicKey, { kid: 'k1' })]);
     expect(await refusal(verifier.verify(token()))).toEqual({
       code: 'ERR_BINDID_CALLBACK_INVALID',
@@ -132,7 +132,7 @@ describe('IdTokenSignature', () => {
     expect((await refusal(named.verifier.verify(jws({ alg: 'RS256' })))).label).toBe('ID token key not in the JWKS');
   });
 
-  it('an unknown kid fetches the JWKS again only once the cooldown has passed (a flood of made-up kids costs BindID nothing)', async () => {
+  it('E48 an unknown kid fetches the JWKS again only once the cooldown has passed (a flood of made-up kids costs BindID nothing)', async () => {
     const { state, verifier } = setup([jwk(main.publicKey, { kid: 'k1' })]);
     await verifier.verify(jws({ alg: 'RS256', kid: 'k1' }));
     state.keys = [jwk(main.publicKey, { kid: 'k1' }), jwk(rotated.publicKey, { kid: 'k2' })];
