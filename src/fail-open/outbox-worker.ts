@@ -1,8 +1,4 @@
-/**
- * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background.
- *
- * @module
- */
+/** `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background. */
 import { ErrorCode, errorCode } from '../errors.js';
 import type { FeedbackResult } from '../feedback/session-feedback-client.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';

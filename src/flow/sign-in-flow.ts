@@ -1,9 +1,4 @@
-/**
- * The one BindID sign-in behind every door: the router's routes and `BindIdStrategy` map its outcome
- * to a response, so a promise about signing in is written once, here.
- *
- * @module
- */
+/** The one BindID sign-in behind every door (router routes, `BindIdStrategy`): each promise about signing in is written once, here. */
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { aliasClaim, aliasUnusable } from '../feedback/assert-alias.js';
@@ -136,7 +131,6 @@ export class SignInFlow<U> {
   }
 }
 
-/** The raw query string of the request, without `?`. */
 function queryOf(req: Request): string {
   const url = req.originalUrl ?? req.url ?? '';
   const at = url.indexOf('?');

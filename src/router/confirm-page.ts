@@ -1,8 +1,4 @@
-/**
- * The confirm page, the one screen this library shows to people: its strings, its model, the default page.
- *
- * @module
- */
+/** The confirm page, the one screen this library shows to people: its strings, its model, the default page. */
 import type { Request, Response } from 'express';
 import type { BindIdClaims } from '../session/pending-login.js';
 

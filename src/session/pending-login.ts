@@ -1,12 +1,6 @@
-/**
- * The pending BindID login: the access token (to sign the report) and the ID-token claims, kept in
- * the server-side session until the user confirms with their password; never sent to the browser.
- *
- * @module
- */
-// The built .d.ts must load express-session's types by itself: they add `req.session` to Express's
-// Request, which the declarations below use and augment (SessionData). `import type {}` is elided
-// from declaration output; a reference marked preserve="true" is kept.
+/** The pending BindID login (access token and ID-token claims), in the server-side session until confirmed; never sent to the browser. */
+// The built .d.ts must load express-session's types itself (for `req.session` and SessionData, augmented
+// below): `import type {}` is elided from declarations, a reference with preserve="true" is kept.
 /// <reference types="express-session" preserve="true" />
 import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
@@ -139,7 +133,7 @@ export function storePendingLogin(
   return keepPendingLogin(req, browser === undefined ? pending : { ...pending, browser });
 }
 
-/** Keep `pending` (already checked, and bound by the caller) in the session the caller checked. @internal */
+/** Keep `pending` (checked and bound by the caller) in the session the caller checked. @internal */
 export function keepPendingLogin(req: Request, pending: PendingLogin): PendingLogin {
   req.session.bindid = { ...(req.session.bindid ?? {}), pending };
   return pending;

@@ -1,9 +1,4 @@
-/**
- * `BindIdStore`, the shared state behind every guarantee across requests and instances, and
- * `MemoryBindIdStore`, the default for one process.
- *
- * @module
- */
+/** `BindIdStore`, the shared state behind every guarantee across requests and instances; `MemoryBindIdStore`, the default. */
 import { BindIdError, BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import { ExpiryIndex } from './expiry-index.js';
