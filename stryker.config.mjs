@@ -23,7 +23,7 @@ import { join } from 'node:path';
 export const DEFENCES = {
   'CSRF token and origin check': ['src/session/csrf.ts'],
   // finishAt: the redirect-time re-check of the session's returnTo (the rest of the file renders the page).
-  returnTo: ['src/session/return-to.ts', 'src/router/router-responses.ts:53-57'],
+  returnTo: ['src/session/return-to.ts', 'src/router/router-responses.ts:48-52'],
   'HMAC and the exact header': ['src/feedback/signing.ts'],
   '4xx/5xx classification': ['src/feedback/classify-response.ts'],
   // escapeHtml (the rest of the file is the page's markup and text, which no mutator could un-escape).
