@@ -41,9 +41,9 @@ export const DEFENCES = {
   // The lifetime in pendingLoginOf, then getPendingLogin to the shape check: the expiry (the input checks are argument errors).
   'pending-login expiry': ['src/session/pending-login.ts:159-172', 'src/session/pending-login.ts:187-248'],
   // authorizationRequest (with an unlink's prompt=login, max_age=0) and the callback: state, nonce and PKCE sent, then expected back.
-  'the nonce': ['src/oidc/bindid-oidc-client.ts:76-145'],
+  'the nonce': ['src/oidc/bindid-oidc-client.ts:66-135'],
   // The ID token's RS256 signature (node:crypto) against the cached JWKS, and the JWKS request (#jwks).
-  'the ID-token signature': ['src/oidc/id-token-signature.ts', 'src/oidc/bindid-oidc-client.ts:150-156'],
+  'the ID-token signature': ['src/oidc/id-token-signature.ts', 'src/oidc/bindid-oidc-client.ts:140-146'],
   // MemoryBindIdStore's atomic operations (add … setIf), #live and #put; failClosed.
   'fail-closed store errors and atomic operations': [
     'src/stores/bindid-store.ts:73-110',
