@@ -98,10 +98,7 @@ export class SignInFlow<U> {
     return { kind: 'signed-in', user, alias, claims, healed, returnTo };
   }
 
-  /**
-   * A new session id holding only the pending login and `returnTo` (session fixation), saved before
-   * the redirect; the pending login stays bound to the browser that started the sign-in.
-   */
+  /** A new session id (session fixation) holding only the pending login, still bound to this browser, and `returnTo`; saved before the redirect. */
   async #keepPending(req: Request, result: CallbackResult, transaction: AuthTransaction, relink: boolean): Promise<SignInOutcome<U>> {
     const { returnTo, browser } = transaction;
     const pending = pendingLoginOf(

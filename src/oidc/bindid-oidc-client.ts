@@ -59,7 +59,6 @@ export class BindIdOidcClient {
 
   /**
    * The URL to redirect to and the transaction to seal until the callback, `createdAt` = `now` (the start).
-   *
    * @param params this login's allow-listed parameters (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400, for a bad one)
    * @param options.freshAuthentication `prompt=login` and `max_age=0` whatever the app's parameters say (an unlink's step-up)
    */

@@ -62,9 +62,8 @@ export interface ConfirmPageModel {
   /** The CSRF token; put it in a hidden field named `_csrf` of both forms. */
   csrfToken?: string;
   /**
-   * The verified email (else verified phone number) of whoever just signed in with BindID here, in full and
-   * not escaped: someone who finds a stranger's identity (a planted sign-in) says "not me" instead of typing
-   * their password. Never an unverified one (anyone can type one at BindID); without one, show `messages.noIdentity`.
+   * The verified email (else phone number) of whoever just signed in with BindID, in full, not escaped: shown, a planted
+   * sign-in gets "not me" instead of a password. Never an unverified one (anyone types one at BindID); else show `messages.noIdentity`.
    */
   identity?: string;
   /** The username typed last time (after a failed attempt), to pre-fill the field. */
