@@ -113,7 +113,6 @@ export function renderDefaultConfirmPage(model: ConfirmPageModel): string {
     // A replacer function: `$&`, `$'`... in an address are its own characters, not replacement patterns.
     const shown = model.identity;
     const identity = `<p class="identity">${e(shown ? m.identity.replace('{identity}', () => shown) : m.noIdentity)}</p>`;
-    // After an error the password must be typed again: focus it, described by the error.
     const retry = model.error ? ` autofocus aria-describedby="bindid-error"${model.status === 401 ? ' aria-invalid="true"' : ''}` : '';
     body = `<p>${e(m.intro)}</p>
 ${identity}${alert}
@@ -130,7 +129,6 @@ ${csrf}
 <button type="submit" class="link">${e(m.cancel)}</button>
 </form>`;
   } else if (model.view === 'already-linked') {
-    // No "start again": it would be refused the same way. The message says what to do instead.
     body = alert;
   } else {
     body = `${alert}<p>${e(m.expired)}</p>
