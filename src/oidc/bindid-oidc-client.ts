@@ -1,11 +1,7 @@
 /**
- * The relying-party side of BindID sign-in, on `openid-client` (certified): the provider's configuration
- * (discovery, lazy, cached, retried after a failure; or static metadata, see `oidc-configuration.ts`),
- * the authorization request with `state`, `nonce`, PKCE S256 (unless `pkce: false`) and the app's
- * allow-listed parameters, and the code exchange with ID-token validation (`iss`, `aud`, `exp`, `nonce`
- * by openid-client; the RS256 signature against the cached JWKS with node:crypto, `id-token-signature.ts`).
- *
- * @module
+ * The relying party of BindID sign-in, on `openid-client` (certified): the authorization request (`state`,
+ * `nonce`, PKCE S256) and the code exchange; openid-client checks `iss`, `aud`, `exp` and `nonce`, and
+ * `id-token-signature.ts` the RS256 signature against the cached JWKS.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
@@ -22,10 +18,7 @@ import type { StaticOidcMetadata } from './static-metadata.js';
 
 const log = logger('login');
 
-/**
- * The parameters of a sign-in that must be a new authentication (OIDC Core §3.1.2.1): `prompt=login`,
- * and `max_age=0`, which also makes BindID's ID token say when it authenticated the person (`auth_time`).
- */
+/** A sign-in that must be a new authentication (OIDC Core §3.1.2.1); `max_age=0` also makes the ID token carry `auth_time`. */
 const FRESH_AUTHENTICATION = { prompt: 'login', max_age: '0' } as const;
 
 /** Settings of {@link BindIdOidcClient}, already validated. */
@@ -65,13 +58,9 @@ export class BindIdOidcClient {
   }
 
   /**
-   * The authorization URL to redirect to, and the transaction to keep until the callback (its sealed
-   * cookie). Its `createdAt` is `now`: the moment the sign-in started.
-   *
-   * @param params this login's parameters on top of the static ones (allow-listed; checked here:
-   *   `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400, for a bad one)
-   * @param options.freshAuthentication ask BindID to authenticate the person now, whatever the app's
-   *   parameters say: `prompt=login` and `max_age=0` (an unlink's step-up)
+   * The URL to redirect to and the transaction to seal until the callback, `createdAt` = `now` (the start).
+   * @param params this login's allow-listed parameters (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400, for a bad one)
+   * @param options.freshAuthentication `prompt=login` and `max_age=0` whatever the app's parameters say (an unlink's step-up)
    */
   async authorizationRequest(
     returnTo: string,
@@ -168,10 +157,8 @@ export class BindIdOidcClient {
 }
 
 /**
- * The S256 PKCE challenge of `verifier`: BASE64URL(SHA-256(ASCII(verifier))) (RFC 7636 §4.2), what
- * `oidc.calculatePKCECodeChallenge` computes, but with node:crypto's synchronous hash: WebCrypto's
- * `digest` hands a 43-byte input to the thread pool and back, about 0.1 ms of CPU per sign-in
- * (BENCHMARKS.md, signin).
+ * BASE64URL(SHA-256(ASCII(verifier))) (RFC 7636 §4.2), as `oidc.calculatePKCECodeChallenge` but synchronous:
+ * WebCrypto's `digest` goes through the thread pool, about 0.1 ms of CPU per sign-in (BENCHMARKS.md, signin).
  */
 function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
@@ -191,37 +178,28 @@ function callbackError(err: unknown): BindIdError {
         cause: safeCause(undefined, 'access_denied'),
       });
     }
-    return new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'BindID could not complete the sign-in. Try again.', {
-      status: 400,
-      cause: safeCause(undefined, `authorization error ${oauthCode(err.error)}`),
-    });
+    return callbackInvalid('BindID could not complete the sign-in. Try again.', safeCause(undefined, `authorization error ${oauthCode(err.error)}`));
   }
   if (err instanceof oidc.ResponseBodyError) {
     const cause = safeCause(undefined, `token endpoint answered ${oauthCode(err.error)}`);
-    if (err.status >= 500) {
-      return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable. Try again in a moment.', {
-        status: 503,
-        retryable: true,
-        cause,
-      });
-    }
-    return new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'The BindID sign-in could not be completed. Start again.', {
-      status: 400,
-      cause,
-    });
+    if (err.status >= 500) return unavailable(cause);
+    return callbackInvalid('The BindID sign-in could not be completed. Start again.', cause);
   }
-  const label = errorLabel(err);
-  if (isNetworkError(err)) {
-    return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable. Try again in a moment.', {
-      status: 503,
-      retryable: true,
-      cause: safeCause(err, label),
-    });
-  }
-  return new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'The BindID sign-in could not be verified. Start again.', {
-    status: 400,
-    cause: safeCause(err, label),
+  const cause = safeCause(err, errorLabel(err));
+  if (isNetworkError(err)) return unavailable(cause);
+  return callbackInvalid('The BindID sign-in could not be verified. Start again.', cause);
+}
+
+function unavailable(cause: Error): BindIdError {
+  return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable. Try again in a moment.', {
+    status: 503,
+    retryable: true,
+    cause,
   });
+}
+
+function callbackInvalid(message: string, cause: Error): BindIdError {
+  return new BindIdStateError(ErrorCode.CALLBACK_INVALID, message, { status: 400, cause });
 }
 
 function isNetworkError(err: unknown): boolean {
