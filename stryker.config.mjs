@@ -38,8 +38,8 @@ export const DEFENCES = {
   // consumeState (single use in the shared store) and matchState (this browser's state, before anything is consumed).
   'single-use state and claims': ['src/oidc/consume-state.ts', 'src/confirm/confirm-claim.ts', 'src/confirm/confirm-pending-login.ts'],
   'one identity ↔ one account': ['src/confirm/link-registry.ts'],
-  // The lifetime in pendingLoginOf, then getPendingLogin to the shape check: the expiry (the input checks are argument errors).
-  'pending-login expiry': ['src/session/pending-login.ts:151-164', 'src/session/pending-login.ts:179-240'],
+  // The lifetime in pendingLoginOf, then getPendingLogin through isPendingLogin's shape check: the expiry (the input checks are argument errors).
+  'pending-login expiry': ['src/session/pending-login.ts:151-164', 'src/session/pending-login.ts:179-250'],
   // authorizationRequest (with an unlink's prompt=login, max_age=0) and the callback: state, nonce and PKCE sent, then expected back.
   'the nonce': ['src/oidc/bindid-oidc-client.ts:65-134'],
   // The ID token's RS256 signature (node:crypto) against the cached JWKS, and the JWKS request (#jwks).
@@ -47,29 +47,30 @@ export const DEFENCES = {
   // MemoryBindIdStore's atomic operations (add … setIf), #live and #put; failClosed.
   'fail-closed store errors and atomic operations': [
     'src/stores/bindid-store.ts:66-103',
-    'src/stores/bindid-store.ts:188-203',
-    'src/stores/bindid-store.ts:222-234',
+    'src/stores/bindid-store.ts:190-206',
+    'src/stores/bindid-store.ts:225-237',
   ],
   // OutboxWorker: the lease outliving a send (readLease), and the run (claim, re-read, remove, update under
-  // the lease); MemoryBindIdStore's queue operations (add … remove, the lease holder), no longer queue-store.ts's.
+  // the lease, dead-letter); MemoryBindIdStore's queue operations (add … remove, the lease holder), no longer queue-store.ts's.
+  // Every range is whole functions (checked against their first and last lines when the ranges last moved).
   'outbox removal and lease ownership': [
     'src/fail-open/store-outbox.ts',
-    'src/fail-open/outbox-worker.ts:85-94',
-    'src/fail-open/outbox-worker.ts:193-265',
-    'src/stores/bindid-store.ts:111-186',
+    'src/fail-open/outbox-worker.ts:85-96',
+    'src/fail-open/outbox-worker.ts:195-275',
+    'src/stores/bindid-store.ts:111-188',
   ],
   'attempt limits': ['src/confirm/attempt-guard.ts', 'src/passport/guarded-verify.ts'],
   // The binding cookie and its check (assertSameBrowser); SignInFlow#keep, which binds the transaction to it.
-  'browser binding': ['src/session/browser-binding.ts', 'src/flow/sign-in-flow.ts:119-124'],
+  'browser binding': ['src/session/browser-binding.ts', 'src/flow/sign-in-flow.ts:121-128'],
   // SignInFlow: complete (the state matched and the browser checked before the state is consumed) and
   // #signIn (the alias decides: refused, recognised, self-healed or pending); #keepPending (a new session
   // id, the binding carried on); selfHeal and settleHeal (no password only for a link the registry
   // confirms); finishUnlink (the user who started the unlink is still the one signed in).
   'the one sign-in flow': [
     'src/flow/sign-in-flow.ts:55-92',
-    'src/flow/sign-in-flow.ts:102-113',
-    'src/flow/self-heal.ts:18-69',
-    'src/flow/unlink.ts:35-68',
+    'src/flow/sign-in-flow.ts:102-115',
+    'src/flow/self-heal.ts:16-72',
+    'src/flow/unlink.ts:35-71',
   ],
 };
 
