@@ -39,7 +39,7 @@ export const DEFENCES = {
   'single-use state and claims': ['src/oidc/consume-state.ts', 'src/confirm/confirm-claim.ts', 'src/confirm/confirm-pending-login.ts'],
   'one identity ↔ one account': ['src/confirm/link-registry.ts'],
   // The lifetime in pendingLoginOf, then getPendingLogin through isPendingLogin's shape check: the expiry (the input checks are argument errors).
-  'pending-login expiry': ['src/session/pending-login.ts:151-164', 'src/session/pending-login.ts:179-250'],
+  'pending-login expiry': ['src/session/pending-login.ts:151-164', 'src/session/pending-login.ts:179-248'],
   // authorizationRequest (with an unlink's prompt=login, max_age=0) and the callback: state, nonce and PKCE sent, then expected back.
   'the nonce': ['src/oidc/bindid-oidc-client.ts:65-134'],
   // The ID token's RS256 signature (node:crypto) against the cached JWKS, and the JWKS request (#jwks).

@@ -242,9 +242,7 @@ function isPendingLogin(value: unknown): value is PendingLogin {
     typeof p.accessToken === 'string' &&
     typeof p.expiresAt === 'number' &&
     typeof p.createdAt === 'number' &&
-    p.claims !== null &&
-    typeof p.claims === 'object' &&
-    typeof (p.claims as Record<string, unknown>).sub === 'string' &&
+    typeof (p.claims as { sub?: unknown } | null | undefined)?.sub === 'string' &&
     (p.browser === undefined || typeof p.browser === 'string')
   );
 }
