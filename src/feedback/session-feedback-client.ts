@@ -1,7 +1,6 @@
 /**
- * `SessionFeedbackClient`. Retries only where safe: never delivered (connection refused, DNS), BindID
- * asks to wait (429/503, at least `Retry-After`), and once when ambiguous (other 5xx, reset, socket
- * timeout). Redirects are never followed (a 307 would re-send the access token elsewhere).
+ * `SessionFeedbackClient`. Retries only where safe: never delivered (connection refused, DNS), BindID asks to wait (429/503, at least
+ * `Retry-After`), and once when ambiguous (other 5xx, reset, socket timeout). No redirect followed (a 307 would re-send the access token elsewhere).
  */
 import { inspect } from 'node:util';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
@@ -38,15 +37,12 @@ export interface FeedbackResult {
 }
 
 /**
- * Sends BindID session-feedback reports. One per app (it holds keep-alive connections). The client
- * secret never appears in logs, errors or `util.inspect` output.
+ * Sends BindID session-feedback reports. One per app (it holds keep-alive connections); the client secret never appears in logs,
+ * errors or `util.inspect` output.
  *
  * @example
  * ```ts
- * const feedback = new SessionFeedbackClient({
- *   clientSecret: process.env.BINDID_CLIENT_SECRET!,
- *   apiUrl: 'https://api.bindid-sandbox.io',
- * });
+ * const feedback = new SessionFeedbackClient({ clientSecret: process.env.BINDID_CLIENT_SECRET!, apiUrl: 'https://api.bindid-sandbox.io' });
  * await feedback.authenticationPerformed({ accessToken, alias: String(user.id) });
  * ```
  */

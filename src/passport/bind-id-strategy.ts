@@ -41,9 +41,8 @@ const contexts = new WeakMap<object, StrategyContext<unknown>>();
 const StrategyBase: new () => PassportStrategy & StrategyCreatedStatic = passportDefault.Strategy;
 
 /**
- * A Passport strategy for BindID login, for apps that write their own routes instead of mounting
- * `bindIdRouter`. A new BindID user is sent to the confirm page (`createLocalStrategy` +
- * `sendAuthenticationPerformed`); `{ unlink: true }` on a POST unlinks the signed-in user.
+ * A Passport strategy for BindID login, for apps that write their own routes instead of mounting `bindIdRouter`. A new BindID user is
+ * sent to the confirm page (`createLocalStrategy` + `sendAuthenticationPerformed`); `{ unlink: true }` on a POST unlinks the signed-in user.
  *
  * @example
  * ```ts

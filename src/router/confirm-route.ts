@@ -1,7 +1,6 @@
 /**
  * `GET /bindid/confirm` shows the confirm page; `POST` checks CSRF and origin, runs the passport-local strategy,
- * reports to BindID, then `req.login` → `returnTo`. A wrong password re-renders the page and sends nothing to BindID.
- * @module
+ * reports to BindID, then `req.login` → `returnTo`. A wrong password re-renders the page and sends nothing to BindID. @module
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
