@@ -145,8 +145,7 @@ export function resetNotDurableWarning(): void {
   warnedNotDurable = false;
 }
 
-// Self-heal records: which alias a fail-open link reported for a BindID user, so that the next
-// BindID sign-in without `bindid_alias` can re-send the report with its new access token.
+// Self-heal records: the alias a fail-open link reported for a BindID user, so that their next sign-in without `bindid_alias` re-sends it.
 
 /** After 30 days without a heal, the password is asked again. */
 export const SELF_HEAL_TTL_MS = 30 * 86_400_000;

@@ -142,8 +142,7 @@ export class SessionFeedbackClient {
   }
 
   async #request(label: string, request: ApiCall, accessToken: string): Promise<FeedbackResult & { body?: HttpBody }> {
-    // Signed for each attempt with the secret current at that moment (a rotation during the
-    // retries applies at once); the first signing also checks the secret before any I/O.
+    // Signed per attempt with the secret current then (a rotation applies at once); the first signing also checks it before any I/O.
     const sign = (): Record<string, string> => ({
       ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
       Accept: 'application/json',

@@ -73,8 +73,7 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
           try {
             outcome(this);
           } catch (err) {
-            // The app's custom `authenticate` callback runs inside the outcome: hand its error on as
-            // Express would a throwing handler's, unless a response started.
+            // The app's `authenticate` callback runs inside the outcome: its error goes on as a throwing handler's, unless a response started.
             if (req.res?.headersSent) log('error after the response started; not forwarded');
             else this.error(err);
           }
