@@ -72,12 +72,11 @@ export class SessionFeedbackClient {
   }
 
   /**
-   * `authentication_performed`: the app authenticated the user of this BindID session; gives BindID
-   * the user's alias. Every error is a rejection.
+   * `authentication_performed`: the app authenticated the user of this BindID session; gives BindID the user's alias. Every error is a rejection.
    *
    * @throws BindIdArgumentError before any I/O for a bad token, alias, time or amr.
-   * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`,
-   *   `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT` when BindID did not accept the report.
+   * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`, `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT`:
+   *   BindID did not accept the report.
    */
   async authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time', 'amr']);
@@ -111,10 +110,7 @@ export class SessionFeedbackClient {
     });
   }
 
-  /**
-   * The custom user data of this session's alias (BindID refuses without one: `ERR_BINDID_REJECTED`).
-   * Same signing, deadline, retries and errors as the reports.
-   */
+  /** The custom user data of this session's alias (none: BindID refuses, `ERR_BINDID_REJECTED`); signing, deadline, retries and errors as reports. */
   async getCustomUserData(accessToken: string): Promise<CustomUserDataResult & { data: CustomUserData }> {
     return this.#customUserData('GET', accessToken, undefined) as Promise<CustomUserDataResult & { data: CustomUserData }>;
   }
