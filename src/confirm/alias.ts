@@ -18,10 +18,9 @@ export function defaultAlias(user: unknown): string {
 }
 
 /**
- * An `alias` option that reports `base64url(HMAC-SHA256(secret, user.id))` instead of the id, for
- * apps whose ids are personal data or reveal how many users there are. Keep the secret for good: a
- * new one gives every user a new alias (each confirms again). `findUserByAlias` must map it back,
- * e.g. through an indexed column holding each user's alias.
+ * An `alias` option that reports `base64url(HMAC-SHA256(secret, user.id))` instead of the id, for apps whose ids are personal data
+ * or reveal how many users there are. Keep the secret for good: a new one gives every user a new alias (each confirms again).
+ * `findUserByAlias` must map it back, e.g. through an indexed column holding each user's alias.
  *
  * ```ts
  * const alias = opaqueAlias(process.env.BINDID_ALIAS_SECRET!);

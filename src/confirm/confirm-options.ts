@@ -18,9 +18,8 @@ export interface BindIdRequestState {
   sub: string;
   claims: BindIdClaims;
   /**
-   * `sent`: BindID accepted it. `queued`: BindID was down, it waits in the outbox (fail-open).
-   * `unchanged`: a re-link whose ID token already carries this alias, nothing sent.
-   * `possibly-applied`: refused after an unanswered attempt that may have set the alias; the next
+   * `sent`: BindID accepted it. `queued`: BindID was down, it waits in the outbox (fail-open). `unchanged`: a re-link whose ID token
+   * already carries this alias, nothing sent. `possibly-applied`: refused after an unanswered attempt that may have set the alias; the next
    * sign-in's ID token settles it.
    */
   report: 'sent' | 'queued' | 'unchanged' | 'possibly-applied';

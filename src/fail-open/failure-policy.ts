@@ -24,10 +24,9 @@ import { isQueueStore } from '../stores/queue-store.js';
 const log = logger('failure-policy');
 
 /**
- * `closed` (default): no sign-in without BindID's 2xx. `open`: when BindID is unreachable or timed
- * out, the report is persisted in an {@link Outbox} and the user signed in; if the outbox cannot
- * persist it, the step fails closed (never "signed in and the report lost"), and for the same reason
- * an outbox that does not survive a restart is refused in production.
+ * `closed` (default): no sign-in without BindID's 2xx. `open`: when BindID is unreachable or timed out, the report is persisted in
+ * an {@link Outbox} and the user signed in; if the outbox cannot persist it, the step fails closed (never "signed in and the report
+ * lost"), and for the same reason an outbox that does not survive a restart is refused in production.
  */
 export type FailureMode = 'closed' | 'open';
 
@@ -36,10 +35,7 @@ type LenientHooks<T> = {
   [K in keyof T]: K extends `on${string}` ? (T[K] extends ((event: infer E) => unknown) | undefined ? (event: E) => unknown : T[K]) : T[K];
 };
 
-/**
- * The `outboxWorker` option: the worker's own options ({@link OutboxWorkerOptions}) but for the
- * outbox, client and clock, which come from the factory; and `start`.
- */
+/** The `outboxWorker` option: the worker's options ({@link OutboxWorkerOptions}) but outbox, client and clock (the factory's); and `start`. */
 export type OutboxWorkerSettings = LenientHooks<Omit<OutboxWorkerOptions, 'outbox' | 'client' | 'now'>> & {
   /** Start the worker's timer when the factory is built. Default `true`; with `false`, call `outboxWorker.start()` yourself. */
   start?: boolean;
@@ -149,8 +145,7 @@ export function resetNotDurableWarning(): void {
   warnedNotDurable = false;
 }
 
-// Self-heal records: which alias a fail-open link reported for a BindID user, so that the next
-// BindID sign-in without `bindid_alias` can re-send the report with its new access token.
+// Self-heal records: the alias a fail-open link reported for a BindID user, so that their next sign-in without `bindid_alias` re-sends it.
 
 /** After 30 days without a heal, the password is asked again. */
 export const SELF_HEAL_TTL_MS = 30 * 86_400_000;

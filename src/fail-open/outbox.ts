@@ -58,9 +58,8 @@ export function readOutbox(o: OptionReader, key: string, needed: readonly (typeo
 }
 
 /**
- * Where queued reports live. Every method may reject (store down): callers fail closed. A report is
- * sent only under an exclusive lease, re-read under it, and removed after BindID's 2xx; an instance
- * that dies in between leaves it to be sent once more (BindID treats a repeated report as the same fact).
+ * Where queued reports live. Every method may reject (store down): callers fail closed. A report is sent only under an exclusive lease,
+ * re-read under it, removed after BindID's 2xx; an instance dying in between leaves it to be sent again (a repeat is the same fact to BindID).
  */
 export interface Outbox {
   /** `false` when queued reports do not survive a restart: refused in production. Omitted means durable. */

@@ -17,9 +17,8 @@ export function assertAlias(alias: unknown): asserts alias is string {
 }
 
 /**
- * The `bindid_alias` claim, one policy for every door: none (absent, `null` or `""`) is not linked
- * yet; anything {@link assertAlias} refuses is unusable and never trimmed or "fixed" (another
- * application of the same BindID tenant may have set it, and a fixed alias could map to another user).
+ * The `bindid_alias` claim, one policy for every door: none (absent, `null` or `""`) is not linked yet; anything {@link assertAlias}
+ * refuses is unusable, never trimmed or "fixed" (another application of the BindID tenant may have set it; a fixed alias could map to another user).
  */
 export type AliasClaim = { readonly kind: 'none' } | { readonly kind: 'alias'; readonly alias: string } | { readonly kind: 'unusable' };
 

@@ -4,9 +4,8 @@ import { type CircuitStateChange, publish } from '../internal/diagnostics.js';
 type CircuitState = CircuitStateChange['to'];
 
 /**
- * After `failureThreshold` consecutive outages, reports fail at once until `resetMs` passed, then one
- * probe goes through (half-open). Any answer from BindID, even a 4xx, shows it is up. Per process on
- * purpose: it only saves waiting on a known outage.
+ * After `failureThreshold` consecutive outages, reports fail at once until `resetMs` passed, then one probe goes through (half-open). Any
+ * answer from BindID, even a 4xx, shows it is up. Per process on purpose: it only saves waiting on a known outage.
  */
 export class CircuitBreaker {
   #state: CircuitState = 'closed';

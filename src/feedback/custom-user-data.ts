@@ -71,8 +71,7 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
   }
   let parsed: unknown;
   try {
-    // Without members named `__proto__`, `constructor` or `prototype`, at any depth: JSON.parse makes
-    // an own `__proto__` member, which an app's deep merge would follow into `Object.prototype`.
+    // No `__proto__`, `constructor` or `prototype` member at any depth: an app's deep merge would follow JSON.parse's own `__proto__`.
     parsed = body && body.bytes.length > 0 ? JSON.parse(body.bytes.toString('utf8'), (key, value: unknown) => (PROTOTYPE_KEYS.has(key) ? undefined : value)) : undefined;
   } catch {
     // not JSON: no data

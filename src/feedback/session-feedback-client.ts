@@ -1,7 +1,6 @@
 /**
- * `SessionFeedbackClient`. Retries only where safe: never delivered (connection refused, DNS), BindID
- * asks to wait (429/503, at least `Retry-After`), and once when ambiguous (other 5xx, reset, socket
- * timeout). Redirects are never followed (a 307 would re-send the access token elsewhere).
+ * `SessionFeedbackClient`. Retries only where safe: never delivered (connection refused, DNS), BindID asks to wait (429/503, at least
+ * `Retry-After`), and once when ambiguous (other 5xx, reset, socket timeout). No redirect followed (a 307 would re-send the access token elsewhere).
  */
 import { inspect } from 'node:util';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
@@ -38,15 +37,12 @@ export interface FeedbackResult {
 }
 
 /**
- * Sends BindID session-feedback reports. One per app (it holds keep-alive connections). The client
- * secret never appears in logs, errors or `util.inspect` output.
+ * Sends BindID session-feedback reports. One per app (it holds keep-alive connections); the client secret never appears in logs,
+ * errors or `util.inspect` output.
  *
  * @example
  * ```ts
- * const feedback = new SessionFeedbackClient({
- *   clientSecret: process.env.BINDID_CLIENT_SECRET!,
- *   apiUrl: 'https://api.bindid-sandbox.io',
- * });
+ * const feedback = new SessionFeedbackClient({ clientSecret: process.env.BINDID_CLIENT_SECRET!, apiUrl: 'https://api.bindid-sandbox.io' });
  * await feedback.authenticationPerformed({ accessToken, alias: String(user.id) });
  * ```
  */
@@ -76,12 +72,11 @@ export class SessionFeedbackClient {
   }
 
   /**
-   * `authentication_performed`: the app authenticated the user of this BindID session; gives BindID
-   * the user's alias. Every error is a rejection.
+   * `authentication_performed`: the app authenticated the user of this BindID session; gives BindID the user's alias. Every error is a rejection.
    *
    * @throws BindIdArgumentError before any I/O for a bad token, alias, time or amr.
-   * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`,
-   *   `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT` when BindID did not accept the report.
+   * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`, `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT`:
+   *   BindID did not accept the report.
    */
   async authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time', 'amr']);
@@ -115,10 +110,7 @@ export class SessionFeedbackClient {
     });
   }
 
-  /**
-   * The custom user data of this session's alias (BindID refuses without one: `ERR_BINDID_REJECTED`).
-   * Same signing, deadline, retries and errors as the reports.
-   */
+  /** The custom user data of this session's alias (none: BindID refuses, `ERR_BINDID_REJECTED`); signing, deadline, retries and errors as reports. */
   async getCustomUserData(accessToken: string): Promise<CustomUserDataResult & { data: CustomUserData }> {
     return this.#customUserData('GET', accessToken, undefined) as Promise<CustomUserDataResult & { data: CustomUserData }>;
   }
@@ -146,8 +138,7 @@ export class SessionFeedbackClient {
   }
 
   async #request(label: string, request: ApiCall, accessToken: string): Promise<FeedbackResult & { body?: HttpBody }> {
-    // Signed for each attempt with the secret current at that moment (a rotation during the
-    // retries applies at once); the first signing also checks the secret before any I/O.
+    // Signed per attempt with the secret current then (a rotation applies at once); the first signing also checks it before any I/O.
     const sign = (): Record<string, string> => ({
       ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
       Accept: 'application/json',

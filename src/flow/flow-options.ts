@@ -108,6 +108,15 @@ export function readFlowSettings<U>(
   return { ...kept, baseUrl, appOrigin: new URL(baseUrl).origin, oidc, transactionCookie, link };
 }
 
+/** An app path option (a door's routes): absolute, plain characters, no `//`. */
+export function readAppPath(o: OptionReader, key: string, fallback: string): string {
+  const value = o.string(key, fallback);
+  if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
+    throw o.error(key, 'must be an absolute path such as /bindid/confirm');
+  }
+  return value;
+}
+
 /** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */
 function readScopeAndParams(o: OptionReader): { scope: string; authorizationParams: AuthorizationParams } {
   const { scope: paramScope, ...authorizationParams } = readAuthorizationParams(o, 'authorizationParams');

@@ -33,16 +33,12 @@ export interface HttpBody {
 }
 
 /**
- * Every request express-bindid makes goes through it. Per request: one deadline for all of it, the
- * caller's `signal`, so a body still trickling in stops too; the answer body read up to `maxBytes` and
- * never further (then `truncated`, connection closed); no redirect followed, TLS verified by Node's
- * defaults; the egress proxy of the environment ({@link proxyFor}): an https target through a CONNECT
- * tunnel, so the proxy sees the host and port only (a refused tunnel is `ERR_PROXY_REFUSED`, never
- * the proxy's answer taken for the target's). A failure rejects with Node's own error, which names no
- * header and no body: nothing of the request (secret, token, HMAC) reaches an error. The proxy's
- * credentials go in a header, never in a URL that is logged.
- *
- * Keep-alive agents, reused until {@link HttpClient.close}: construct one per client and reuse it.
+ * Every request express-bindid makes goes through it. Per request: one deadline for all of it (the caller's `signal`), so a body
+ * still trickling in stops too; the answer body read up to `maxBytes`, never further (then `truncated`, connection closed); no
+ * redirect followed; TLS verified by Node's defaults; the environment's egress proxy ({@link proxyFor}): an https target through a
+ * CONNECT tunnel, so the proxy sees only host and port (a refused tunnel is `ERR_PROXY_REFUSED`, never taken for the target's answer).
+ * A failure rejects with Node's own error, which names no header and no body: nothing of the request (secret, token, HMAC) reaches
+ * an error; the proxy's credentials go in a header, never in a logged URL. Keep-alive agents until {@link HttpClient.close}: one per client.
  */
 export class HttpClient {
   readonly #maxSockets: number;

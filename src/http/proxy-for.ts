@@ -1,9 +1,8 @@
 import { getProxyForUrl } from 'proxy-from-env';
 
 /**
- * The egress proxy the environment names for `url`, read at each request as axios and curl read it
- * (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), or `undefined` to connect directly. Throws
- * (code `ERR_PROXY_INVALID`) when the variable is not an http(s) URL.
+ * The egress proxy the environment names for `url`, read at each request as axios and curl read it (`HTTPS_PROXY`, `HTTP_PROXY`,
+ * `ALL_PROXY`, `NO_PROXY`), or `undefined` to connect directly. Throws (code `ERR_PROXY_INVALID`) when the variable is not an http(s) URL.
  */
 export function proxyFor(url: URL): URL | undefined {
   const value = getProxyForUrl(url);

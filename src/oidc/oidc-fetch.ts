@@ -1,8 +1,7 @@
 /**
- * openid-client's `customFetch` on the HTTP seam (undici's `fetch` costs about 1.2 ms of CPU per token request, `node:https`
- * 0.14 ms: BENCHMARKS.md), keeping what openid-client relies on: no redirect followed, the `signal` bounds the whole request and an
- * abort rejects with its reason, a network failure is `TypeError('fetch failed')` (`isUnreachable`). Added: a body bound.
- * Nothing of the request goes into an error.
+ * openid-client's `customFetch` on the HTTP seam (undici's `fetch` costs about 1.2 ms of CPU per token request, `node:https` 0.14 ms:
+ * BENCHMARKS.md), keeping what openid-client relies on: no redirect followed, the `signal` bounds the whole request and an abort rejects
+ * with its reason, a network failure is `TypeError('fetch failed')` (`isUnreachable`). Added: a body bound. No request data in an error.
  */
 import type { CustomFetch, CustomFetchOptions } from 'openid-client';
 import type { HttpBody, HttpClient, HttpResponse } from '../http/http-client.js';

@@ -41,9 +41,8 @@ const contexts = new WeakMap<object, StrategyContext<unknown>>();
 const StrategyBase: new () => PassportStrategy & StrategyCreatedStatic = passportDefault.Strategy;
 
 /**
- * A Passport strategy for BindID login, for apps that write their own routes instead of mounting
- * `bindIdRouter`. A new BindID user is sent to the confirm page (`createLocalStrategy` +
- * `sendAuthenticationPerformed`); `{ unlink: true }` on a POST unlinks the signed-in user.
+ * A Passport strategy for BindID login, for apps that write their own routes instead of mounting `bindIdRouter`. A new BindID user is
+ * sent to the confirm page (`createLocalStrategy` + `sendAuthenticationPerformed`); `{ unlink: true }` on a POST unlinks the signed-in user.
  *
  * @example
  * ```ts
@@ -74,8 +73,7 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
           try {
             outcome(this);
           } catch (err) {
-            // The app's custom `authenticate` callback runs inside the outcome: hand its error on as
-            // Express would a throwing handler's, unless a response started.
+            // The app's `authenticate` callback runs inside the outcome: its error goes on as a throwing handler's, unless a response started.
             if (req.res?.headersSent) log('error after the response started; not forwarded');
             else this.error(err);
           }

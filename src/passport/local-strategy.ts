@@ -1,7 +1,6 @@
 /**
  * `createLocalStrategy(options)`: passport-local around the app's password check. Credentials come from the body
- * only (never the query string), within the caps; every failure has one generic message; attempts are limited first.
- * @module
+ * only (never the query string), within the caps; every failure has one generic message; attempts are limited first. @module
  */
 import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
@@ -109,14 +108,11 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
 }
 
 /**
- * The passport-local Strategy of the BindID confirm step: run it with
- * `passport.authenticate(strategy.name, { session: false })`.
+ * The passport-local Strategy of the BindID confirm step: run it with `passport.authenticate(strategy.name, { session: false })`.
  *
  * @example
  * ```ts
- * passport.use(createLocalStrategy({
- *   verify: async (username, password) => (await users.checkPassword(username, password)) ?? false,
- * }));
+ * passport.use(createLocalStrategy({ verify: async (username, password) => (await users.checkPassword(username, password)) ?? false }));
  * ```
  */
 export function createLocalStrategy<U = Express.User>(options: LocalStrategyOptions<U>): BindIdLocalStrategy {

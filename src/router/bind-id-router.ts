@@ -1,7 +1,6 @@
 /**
  * `bindIdRouter(options)`. Mount it at the app's root: its paths are absolute (redirect URI, form actions,
- * redirects), so under `app.use('/auth', ...)` Express would match `/auth/login/bindid` while every link missed the prefix.
- * @module
+ * redirects), so under `app.use('/auth', ...)` Express would match `/auth/login/bindid` while every link missed the prefix. @module
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type {} from 'express-session';

@@ -1,7 +1,6 @@
 /**
  * `POST /bindid/confirm/cancel`: "not me". A confirmation still waiting on BindID then signs nobody in
- * (its report, already sent, stands); one that already signed in is not undone.
- * @module
+ * (its report, already sent, stands); one that already signed in is not undone. @module
  */
 import type { RequestHandler } from 'express';
 import { cancelClaim } from '../confirm/confirm-claim.js';

@@ -1,7 +1,6 @@
 /**
  * `GET /bindid/confirm` shows the confirm page; `POST` checks CSRF and origin, runs the passport-local strategy,
- * reports to BindID, then `req.login` → `returnTo`. A wrong password re-renders the page and sends nothing to BindID.
- * @module
+ * reports to BindID, then `req.login` → `returnTo`. A wrong password re-renders the page and sends nothing to BindID. @module
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
@@ -123,8 +122,7 @@ async function answerConfirmError<U>(ctx: RouterContext<U>, { req, res, sub, una
     case ErrorCode.REJECTED:
     case ErrorCode.UNAUTHORIZED:
       emit('onLinkFailed', onLinkFailed, { req, reason: 'feedback_failed', sub, error: err });
-      // Fail closed: nobody is logged in. A retryable failure keeps the pending login for another
-      // try (password again); a refusal ended it (the confirmation step cleared it).
+      // Fail closed: nobody is logged in. A retryable failure keeps the pending login (password again); a refusal ended it.
       if (err.retryable) return unavailable();
       return ctx.responses.page(req, res, { view: 'expired', status: 502, error: messages.rejected });
     default:

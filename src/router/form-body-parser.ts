@@ -1,8 +1,7 @@
 /**
- * The form parser of the router's POST routes. body-parser's errors carry the raw body (`err.body =
- * 'password=...'`): an app that logs errors would log the password, so each becomes a body-free coded error.
- * The body must arrive within {@link BODY_TIMEOUT_MS} (Node's own deadline is 300 s): a slow-loris on the password form.
- * @module
+ * The form parser of the router's POST routes. body-parser's errors carry the raw body (`err.body = 'password=...'`): an app that
+ * logs errors would log the password, so each becomes a body-free coded error. The body must arrive within {@link BODY_TIMEOUT_MS}
+ * (Node's own deadline is 300 s: a slow-loris on the password form). @module
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { BindIdStateError, ErrorCode, type ErrorCodeOf, safeCause } from '../errors.js';

@@ -4,7 +4,7 @@ import passportDefault, { type Authenticator } from 'passport';
 import { ATTEMPT_GUARD_OPTIONS, type AttemptGuardSettings, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
 import { CONFIRM_OPTIONS } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
-import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
+import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readAppPath, readFlowSettings } from '../flow/flow-options.js';
 import type { SignInFlow } from '../flow/sign-in-flow.js';
 import { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionRule, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
@@ -93,15 +93,8 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
   return { flow, passport, passportGiven, strategy, paths, render, messages, guard };
 }
 
-/** A route path option: absolute, plain characters, no `//`. */
 function routePath(fallback: string): OptionRule<string, string> {
-  return option.custom<string, string>(`\`'${fallback}'\``, (o, key) => {
-    const value = o.string(key, fallback);
-    if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
-      throw o.error(key, 'must be an absolute path such as /bindid/confirm');
-    }
-    return value;
-  });
+  return option.custom<string, string>(`\`'${fallback}'\``, (o, key) => readAppPath(o, key, fallback));
 }
 
 function readPassport(o: OptionReader, key: string): PassportLike {

@@ -1,8 +1,6 @@
 /**
- * The password strategy must exist on the router's passport instance, else passport answers a bare 500 after
- * the user typed their password. A given `passport` is checked at start-up; the singleton at the first confirm
- * request (the app may register its strategy later).
- * @module
+ * The password strategy must exist on the router's passport instance, else passport answers a bare 500 after the user typed their
+ * password. A given `passport` is checked at start-up; the singleton at the first confirm request (the app may register it later). @module
  */
 import type { Request } from 'express';
 import { BindIdStateError, ErrorCode } from '../errors.js';

@@ -1,7 +1,6 @@
 /**
- * What `RedisBindIdStore` reads of the server before its first write. Under memory pressure Redis
- * drops keys by its `maxmemory-policy`, and a dropped key of this library undoes what it enforced.
- * Under `noeviction` a full Redis refuses writes and the library fails closed.
+ * What `RedisBindIdStore` reads of the server before its first write. Under memory pressure Redis drops keys by its `maxmemory-policy`, and
+ * a dropped key of this library undoes what it enforced. Under `noeviction` a full Redis refuses writes and the library fails closed.
  */
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { logger, printable } from '../internal/log.js';

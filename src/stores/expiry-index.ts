@@ -8,10 +8,9 @@ interface Slot<E extends Expiring> {
 }
 
 /**
- * The keys of `MemoryBindIdStore` that expire, in a binary min-heap: purged earliest first in O(log n)
- * each, never by a scan. Lazy: a rewritten or deleted key leaves its old slot behind, stale when it
- * reaches the top (its entry is no longer the store's); when stale slots outnumber the live ones, the
- * heap is rebuilt from the store's entries (amortised O(1) per write).
+ * The expiring keys of `MemoryBindIdStore` in a binary min-heap: purged earliest first in O(log n) each, never by a scan. Lazy: a
+ * rewritten or deleted key leaves a slot that is stale when it reaches the top (its entry is no longer the store's); when stale
+ * slots outnumber live ones, the heap is rebuilt from the store's entries (amortised O(1) per write).
  */
 export class ExpiryIndex<E extends Expiring> {
   #heap: Slot<E>[] = [];

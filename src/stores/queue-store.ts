@@ -14,10 +14,8 @@ export interface QueueRecord {
 export interface QueueEntry extends Pick<QueueRecord, 'id' | 'value'> {}
 
 /**
- * Ordered queues with exclusive leases, where `StoreOutbox` keeps the fail-open reports. Each record
- * is indexed by the time it is next due, so reading what is due costs what is due, never what is
- * queued. Each method must be one atomic step across every instance: the record, its place in the
- * index and its lease change together.
+ * Ordered queues with exclusive leases, where `StoreOutbox` keeps the fail-open reports. Indexed by due time: reading what is due
+ * costs what is due, never what is queued. Each method is one atomic step across every instance (record, index place and lease together).
  */
 export interface BindIdQueueStore {
   /** Add `record` unless a record with its id is there (one past its `keepUntil` counts as gone). True if added. */

@@ -1,7 +1,6 @@
 /**
- * `RedisBindIdStore`. It talks to Redis through one method of the client (no Redis library at runtime).
- * Every operation is one command or one `EVAL`: atomic on the server, and safe through a pipelining or
- * pooled client. Errors (connection lost, an error reply) are rejections: callers fail closed.
+ * `RedisBindIdStore`, through one method of the client (no Redis library at runtime). Every operation is one command or one `EVAL`:
+ * atomic on the server, safe through a pipelining or pooled client. Errors (connection lost, an error reply) reject: callers fail closed.
  */
 import { invalidArgument } from '../errors.js';
 import type { OptionReader } from '../internal/option-reader.js';
@@ -73,9 +72,7 @@ export const SET_IF_SCRIPT =
   "if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return 1";
 
 /**
- * A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app.
- * It takes the clients as they are:
- *
+ * A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app. It takes the clients as they are:
  * ```ts
  * new RedisBindIdStore(await createClient({ url: process.env.REDIS_URL }).connect()); // node-redis
  * new RedisBindIdStore(await createCluster({ rootNodes: [{ url: 'redis://10.0.0.1:6379' }] }).connect());
@@ -183,9 +180,8 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   }
 
   /**
-   * Check Redis's `maxmemory-policy` once (every operation waits for it): `allkeys-*`, which would
-   * let Redis drop links and attempt counters, rejects in production with `ERR_BINDID_INVALID_OPTION`
-   * and is warned about otherwise. `await store.ready()` before listening makes the app refuse to start.
+   * Check Redis's `maxmemory-policy` once (every operation waits for it): `allkeys-*`, which would let Redis drop links and attempt counters,
+   * rejects in production with `ERR_BINDID_INVALID_OPTION`, else is warned about. `await store.ready()` before listening makes the app refuse to start.
    */
   ready(): Promise<void> {
     this.#checked ??= checkEvictionPolicy(this.#client);

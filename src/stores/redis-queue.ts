@@ -1,10 +1,8 @@
 /**
- * The layout and scripts of `RedisBindIdStore`'s queues. A queue `q` under the store prefix `p` is
- * (with a `:` after `{q}` unless `q` ends with one): `p{q}items`, a hash id → value; `p{q}due`, a
- * sorted set id → due time (ms), read with `ZRANGEBYSCORE`; `p{q}keep`, a sorted set id → retention
- * end (ms), so records nobody removes are dropped; `p{q}lease:<id>`, the claim's token, expiring with
- * `PX`. Every key of a queue carries the hash tag `{q}` (unless the prefix has its own), so each
- * script touches one slot and runs as is on Redis Cluster.
+ * The layout and scripts of `RedisBindIdStore`'s queues. A queue `q` under the store prefix `p` is (with a `:` after `{q}` unless `q` ends
+ * with one): `p{q}items`, a hash id → value; `p{q}due`, a sorted set id → due time (ms), read with `ZRANGEBYSCORE`; `p{q}keep`, a sorted
+ * set id → retention end (ms), so records nobody removes are dropped; `p{q}lease:<id>`, the claim's token, expiring with `PX`. Every key of
+ * a queue carries the hash tag `{q}` (unless the prefix has its own), so each script touches one slot and runs as is on Redis Cluster.
  */
 import { invalidArgument } from '../errors.js';
 
