@@ -1,16 +1,12 @@
 /**
- * The ID token's RS256 signature, checked with node:crypto against BindID's JWKS. openid-client's own
- * check (`enableNonRepudiationChecks`) runs WebCrypto's `verify`, about three times the CPU of
- * node:crypto's and a trip through the thread pool per sign-in (BENCHMARKS.md, signin); this one is
- * also stricter: RS256 only, and a key chosen by `kid` (or the only signing key when there is no `kid`).
- * The claims (`iss`, `aud`, `exp`, `nonce`) are still openid-client's.
- *
- * @module
+ * The ID token's RS256 signature, checked with node:crypto against BindID's JWKS: openid-client's own check runs WebCrypto's
+ * `verify`, about three times the CPU and a thread-pool trip per sign-in (BENCHMARKS.md, signin). Stricter too: RS256 only,
+ * no `crit`, the key its `kid` names. The claims (`iss`, `aud`, `exp`, `nonce`) stay openid-client's. @module
  */
 import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
 import { BindIdFeedbackError, BindIdStateError, ErrorCode, safeCause } from '../errors.js';
 
-/** The JWKS is fetched again for an unknown `kid` at most this often, and when older than {@link JWKS_MAX_AGE_MS}. */
+/** The JWKS is fetched again for an unknown `kid` at most this often, and always when older than {@link JWKS_MAX_AGE_MS}. */
 export const JWKS_COOLDOWN_MS = 60_000;
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
 
