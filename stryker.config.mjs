@@ -23,13 +23,13 @@ import { join } from 'node:path';
 export const DEFENCES = {
   'CSRF token and origin check': ['src/session/csrf.ts'],
   // finishAt: the redirect-time re-check of the session's returnTo (the rest of the file renders the page).
-  returnTo: ['src/session/return-to.ts', 'src/router/router-responses.ts:53-57'],
+  returnTo: ['src/session/return-to.ts', 'src/router/router-responses.ts:48-52'],
   'HMAC and the exact header': ['src/feedback/signing.ts'],
   '4xx/5xx classification': ['src/feedback/classify-response.ts'],
   // escapeHtml (the rest of the file is the page's markup and text, which no mutator could un-escape).
-  'HTML escaping': ['src/router/confirm-page.ts:85-88'],
+  'HTML escaping': ['src/router/confirm-page.ts:80-83'],
   // SAFE_CODE, errorCodes, errorCode and safeCause; printable (the rest is the logger factory).
-  redaction: ['src/errors.ts:202-230', 'src/internal/log.ts:18-23'],
+  redaction: ['src/errors.ts:190-218', 'src/internal/log.ts:9-14'],
   'session regeneration': ['src/session/regenerate-session.ts'],
   // The pair (the ID token's alias is the signed-in user's) and the fresh authentication (auth_time, the 10-minute age).
   'the unlink pair and fresh authentication': ['src/confirm/unlink-bindid.ts'],
@@ -38,36 +38,39 @@ export const DEFENCES = {
   // consumeState (single use in the shared store) and matchState (this browser's state, before anything is consumed).
   'single-use state and claims': ['src/oidc/consume-state.ts', 'src/confirm/confirm-claim.ts', 'src/confirm/confirm-pending-login.ts'],
   'one identity ↔ one account': ['src/confirm/link-registry.ts'],
-  // The lifetime in pendingLoginOf, then getPendingLogin to the shape check: the expiry (the input checks are argument errors).
-  'pending-login expiry': ['src/session/pending-login.ts:165-178', 'src/session/pending-login.ts:193-254'],
+  // The lifetime in pendingLoginOf, then getPendingLogin through isPendingLogin's shape check: the expiry (the input checks are argument errors).
+  'pending-login expiry': ['src/session/pending-login.ts:151-164', 'src/session/pending-login.ts:179-248'],
   // authorizationRequest (with an unlink's prompt=login, max_age=0) and the callback: state, nonce and PKCE sent, then expected back.
-  'the nonce': ['src/oidc/bindid-oidc-client.ts:74-142'],
+  'the nonce': ['src/oidc/bindid-oidc-client.ts:65-134'],
+  // The ID token's RS256 signature (node:crypto) against the cached JWKS, and the JWKS request (#jwks).
+  'the ID-token signature': ['src/oidc/id-token-signature.ts', 'src/oidc/bindid-oidc-client.ts:139-145'],
   // MemoryBindIdStore's atomic operations (add … setIf), #live and #put; failClosed.
   'fail-closed store errors and atomic operations': [
-    'src/stores/bindid-store.ts:78-115',
-    'src/stores/bindid-store.ts:200-215',
-    'src/stores/bindid-store.ts:234-246',
+    'src/stores/bindid-store.ts:66-103',
+    'src/stores/bindid-store.ts:190-206',
+    'src/stores/bindid-store.ts:225-237',
   ],
   // OutboxWorker: the lease outliving a send (readLease), and the run (claim, re-read, remove, update under
-  // the lease); MemoryBindIdStore's queue operations (add … remove, the lease holder), no longer queue-store.ts's.
+  // the lease, dead-letter); MemoryBindIdStore's queue operations (add … remove, the lease holder), no longer queue-store.ts's.
+  // Every range is whole functions (checked against their first and last lines when the ranges last moved).
   'outbox removal and lease ownership': [
     'src/fail-open/store-outbox.ts',
-    'src/fail-open/outbox-worker.ts:92-101',
-    'src/fail-open/outbox-worker.ts:203-275',
-    'src/stores/bindid-store.ts:123-198',
+    'src/fail-open/outbox-worker.ts:85-96',
+    'src/fail-open/outbox-worker.ts:195-275',
+    'src/stores/bindid-store.ts:111-188',
   ],
   'attempt limits': ['src/confirm/attempt-guard.ts', 'src/passport/guarded-verify.ts'],
   // The binding cookie and its check (assertSameBrowser); SignInFlow#keep, which binds the transaction to it.
-  'browser binding': ['src/session/browser-binding.ts', 'src/flow/sign-in-flow.ts:127-132'],
+  'browser binding': ['src/session/browser-binding.ts', 'src/flow/sign-in-flow.ts:121-128'],
   // SignInFlow: complete (the state matched and the browser checked before the state is consumed) and
   // #signIn (the alias decides: refused, recognised, self-healed or pending); #keepPending (a new session
   // id, the binding carried on); selfHeal and settleHeal (no password only for a link the registry
   // confirms); finishUnlink (the user who started the unlink is still the one signed in).
   'the one sign-in flow': [
-    'src/flow/sign-in-flow.ts:60-97',
-    'src/flow/sign-in-flow.ts:110-121',
-    'src/flow/self-heal.ts:23-74',
-    'src/flow/unlink.ts:48-81',
+    'src/flow/sign-in-flow.ts:55-92',
+    'src/flow/sign-in-flow.ts:102-115',
+    'src/flow/self-heal.ts:16-72',
+    'src/flow/unlink.ts:35-71',
   ],
 };
 

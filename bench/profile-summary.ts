@@ -88,7 +88,8 @@ function main(): void {
  */
 const STEPS: [string, (f: ProfileNode['callFrame']) => boolean][] = [
   ['(profiler)', (f) => f.url === 'node:inspector'],
-  ['ID-token signature check (WebCrypto RSA verify)', (f) => f.functionName === 'rsaSignVerify'],
+  // WebCrypto's verify (openid-client's own check, as before 2026-12-08), or express-bindid's node:crypto one.
+  ['ID-token signature check (RSA verify)', (f) => f.functionName === 'rsaSignVerify' || /\/oidc\/id-token-signature\.[cm]?[jt]s$/.test(f.url)],
   ['PKCE challenge (WebCrypto digest)', (f) => f.functionName === 'calculatePKCECodeChallenge'],
   ["token request over node:https (express-bindid's HTTP seam and customFetch)", (f) => /\/(http\/http-client|oidc\/oidc-fetch)\.[cm]?[jt]s$/.test(f.url)],
   ['token request over fetch (undici; with the customFetch: its Response objects)', (f) => f.url.includes('undici')],

@@ -1,9 +1,7 @@
 /**
- * Every error this library raises or passes to `next(err)` is a {@link BindIdError}. Match on
- * `err.code` rather than on `instanceof`: bundlers can duplicate classes. Messages are written here
- * only: never a secret, a token, a password or an upstream body; `cause` is always a plain error built
- * here (an HTTP client's error would carry the request).
- *
+ * Every error raised or passed to `next(err)` is a {@link BindIdError}: match on `err.code` (bundlers can
+ * duplicate classes). Messages never hold a secret, token, password or upstream body; `cause` is always a
+ * plain error built here (an HTTP client's error would carry the request).
  * @module
  */
 
@@ -63,11 +61,7 @@ export const ErrorCode = {
   ALIAS_UNUSABLE: 'ERR_BINDID_ALIAS_UNUSABLE',
   /** An unlink's fresh BindID sign-in came back with another user's alias. Nothing changed. */
   UNLINK_MISMATCH: 'ERR_BINDID_UNLINK_MISMATCH',
-  /**
-   * An unlink's BindID sign-in is not proof that the person authenticated just now: the ID token has no
-   * numeric `auth_time`, or one from before the unlink started (BindID answered from an earlier
-   * authentication). Nothing changed; unlink again.
-   */
+  /** An unlink's ID token has no numeric `auth_time`, or one from before the unlink started (an earlier authentication). Nothing changed; unlink again. */
   UNLINK_NOT_FRESH: 'ERR_BINDID_UNLINK_NOT_FRESH',
   /** The form posted to the router's confirm or cancel route is larger than 16 kB. */
   BODY_TOO_LARGE: 'ERR_BINDID_BODY_TOO_LARGE',
@@ -81,7 +75,7 @@ export const ErrorCode = {
 
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
-/** The same as `ErrorCodeValue`, under the constant's name. */
+/** `ErrorCodeValue` under the constant's name. */
 export type ErrorCode = ErrorCodeValue;
 
 /** Extra, non-secret facts an error can carry: each as the {@link BindIdError} field of the same name. */
@@ -114,10 +108,7 @@ export class BindIdError extends Error {
   declare readonly attempts?: number;
   /** For option errors: the option's dotted name (`apiUrl`, `backoff.maxMs`). */
   declare readonly option?: string;
-  /**
-   * BindID refused a report after an unanswered attempt, which it may have applied ("an alias can be set
-   * once"): the confirmation signs the user in; the next ID token settles it.
-   */
+  /** BindID refused a report after an unanswered attempt it may have applied: the user is signed in; the next ID token settles it. */
   declare readonly possiblyApplied?: true;
 
   constructor(code: ErrorCodeValue, message: string, details: BindIdErrorDetails = {}) {
@@ -155,10 +146,7 @@ export class BindIdError extends Error {
   }
 }
 
-/**
- * The codes one subclass may carry, checked when compiling: each code belongs to exactly one
- * subclass, so `instanceof` and `code` always agree.
- */
+/** The codes of each subclass, checked when compiling: each code belongs to one subclass, so `instanceof` and `code` agree. */
 export type ErrorCodeOf<C extends 'BindIdArgumentError' | 'BindIdFeedbackError' | 'BindIdStateError'> = C extends 'BindIdArgumentError'
   ? (typeof ErrorCode)['INVALID_ARGUMENT' | 'INVALID_OPTION' | 'INVALID_ALIAS' | 'INVALID_AUTHORIZATION_PARAMS']
   : C extends 'BindIdFeedbackError'

@@ -1,24 +1,12 @@
 /**
- * express-bindid: confirm new BindID users with your existing username/password check and report
- * them to BindID (session feedback), from Express.
- *
- * The root holds what an app needs. The rest is in subpaths: `express-bindid/outbox` (fail-open's
- * outbox and worker, to run your own), `express-bindid/stores` (writing a store), `express-bindid/doctor`
- * (`checkBindIdSetup`), `express-bindid/protocol` (the report's signing and types),
- * `express-bindid/emulator` and `express-bindid/testing`.
- *
+ * express-bindid: confirm new BindID users with your existing username/password check and report them to BindID (session feedback), from Express.
+ * Subpaths: `express-bindid/outbox` (run fail-open's outbox yourself), `/stores` (write a store), `/doctor` (`checkBindIdSetup`),
+ * `/protocol` (the report's signing and types), `/emulator` and `/testing`.
  * @module express-bindid
  */
 export { BindIdError, ErrorCode, isBindIdError } from './errors.js';
 export { type FeedbackResult, SessionFeedbackClient, type SessionFeedbackClientOptions } from './feedback/session-feedback-client.js';
-export {
-  type BindIdClaims,
-  clearPendingLogin,
-  getPendingLogin,
-  isNewBindIdUser,
-  type PendingLogin,
-  storePendingLogin,
-} from './session/pending-login.js';
+export { type BindIdClaims, clearPendingLogin, getPendingLogin, isNewBindIdUser, type PendingLogin, storePendingLogin } from './session/pending-login.js';
 export { assertSameOriginRequest, csrfToken } from './session/csrf.js';
 export { sanitizeReturnTo } from './session/return-to.js';
 export type { BindIdRequestState, SendAuthenticationPerformedOptions } from './confirm/confirm-options.js';
@@ -32,12 +20,7 @@ export { CONFIRM_AGAIN } from './flow/flow-options.js';
 export { type BindIdRouter, type BindIdRouterOptions, bindIdRouter } from './router/bind-id-router.js';
 export type { AuthorizationParams } from './oidc/authorization-params.js';
 export { BINDID_HOSTS } from './oidc/bindid-hosts.js';
-export {
-  type ConfirmPageMessages,
-  type ConfirmPageModel,
-  DEFAULT_CONFIRM_MESSAGES,
-  renderDefaultConfirmPage,
-} from './router/confirm-page.js';
+export { type ConfirmPageMessages, type ConfirmPageModel, DEFAULT_CONFIRM_MESSAGES, renderDefaultConfirmPage } from './router/confirm-page.js';
 export { type BindIdStore, MemoryBindIdStore } from './stores/bindid-store.js';
 export { RedisBindIdStore, type RedisBindIdStoreOptions } from './stores/redis-bindid-store.js';
 export { DIAGNOSTICS_CHANNELS, type DiagnosticsPayloads } from './internal/diagnostics.js';

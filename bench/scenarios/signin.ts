@@ -161,9 +161,10 @@ export async function signin(ctx: BenchContext): Promise<Section> {
         '`findUserByAlias` stub (alias `u<n>` is user n), the same registered redirect URI. BindID is the ' +
         'emulator in its own process over HTTPS (its `tls` option: TLS on both sides, issuer `https://`, the ' +
         'test certificate trusted with `NODE_EXTRA_CA_CERTS`), as the real BindID, which is HTTPS only.',
-      'Variants: **express-bindid**: `bindIdRouter` (state, nonce and PKCE in the session; single-use state ' +
-        "checked in the store; openid-client 6 with the ID token's signature checked against the JWKS; " +
-        'session regenerated; `req.login`). **express-openid-connect** 3.4: `auth()` configured as its docs ' +
+      'Variants: **express-bindid**: `bindIdRouter` (state, nonce and PKCE verifier sealed in a cookie; single-use ' +
+        "state checked in the store; openid-client 6 for the code exchange and the ID token's claims, its RS256 " +
+        'signature checked against the JWKS with node:crypto; one session regeneration; `req.login`). ' +
+        '**express-openid-connect** 3.4: `auth()` configured as its docs ' +
         "say for a confidential client (`clientSecret`, response type `code`, PKCE) with its own session, " +
         'the encrypted `appSession` cookie (its default), `afterCallback` looking the user up by alias. ' +
         '**openid-client/passport**: openid-client 6\'s own Passport strategy (discovery, PKCE + state in ' +

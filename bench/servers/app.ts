@@ -174,8 +174,11 @@ bench.get('/seed', (req, res, nextFn) => {
   const entry = pool[Math.floor(next / sessionsPerToken)];
   if (!entry) return nextFn(new Error('the token pool is used up: call setPool first'));
   next++;
+  // A pending login is a new BindID user's, whose ID token has no alias: once an earlier run confirmed this identity,
+  // BindID's token carries one, and the same alias again is a re-link that sends nothing (issue 24), no confirmation.
+  const { bindid_alias: _alias, ...claims } = entry.claims;
   // The app's base URL: plain-http loopback, where the pending login is bound to the session alone (no __Host- cookie).
-  storePendingLogin(req, { accessToken: entry.accessToken, expiresIn: 3600, claims: entry.claims }, { baseUrl: BASE_URL });
+  storePendingLogin(req, { accessToken: entry.accessToken, expiresIn: 3600, claims }, { baseUrl: BASE_URL });
   // The user who confirms it: one per BindID identity (BindID refuses an alias held by another sub).
   req.session.save((err) => (err ? nextFn(err) : res.json({ username: `u${USER_ID_BASE + entry.user}` })));
 });

@@ -1,38 +1,26 @@
-/**
- * Aliases: what the app reports to BindID for a confirmed user and gets back as `bindid_alias`. It
- * must identify one user for ever: an immutable, never-reused id, never a username or email (those
- * change and get recycled).
- *
- * @module
- */
+/** Aliases: what the app reports to BindID for a confirmed user and gets back as `bindid_alias`. @module */
 import { createHmac } from 'node:crypto';
 import { BindIdArgumentError, ErrorCode, invalidArgument } from '../errors.js';
 
 /** Fewest bytes of an {@link opaqueAlias} secret. */
 export const MIN_ALIAS_SECRET_BYTES = 32;
 
-/** `user.id` as a string: a non-empty string or a safe integer; otherwise `undefined`. */
-function idOf(user: unknown): string | undefined {
+/** `user.id` as a string (a non-empty string or a safe integer), or `ERR_BINDID_INVALID_ALIAS` with `message`. */
+function idOf(user: unknown, message: string): string {
   const id = user !== null && typeof user === 'object' ? (user as { id?: unknown }).id : undefined;
   if ((typeof id === 'string' && id !== '') || (typeof id === 'number' && Number.isSafeInteger(id))) return String(id);
-  return undefined;
+  throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, message);
 }
 
-/** The default alias, `String(user.id)`; `ERR_BINDID_INVALID_ALIAS` without a string or integer `id`. */
+/** The default alias, `String(user.id)`. */
 export function defaultAlias(user: unknown): string {
-  const id = idOf(user);
-  if (id !== undefined) return id;
-  throw new BindIdArgumentError(
-    ErrorCode.INVALID_ALIAS,
-    'The default BindID alias is String(user.id), but req.user has no string or integer `id`: pass the `alias` option.',
-  );
+  return idOf(user, 'The default BindID alias is String(user.id), but req.user has no string or integer `id`: pass the `alias` option.');
 }
 
 /**
- * An `alias` option that reports `base64url(HMAC-SHA256(secret, user.id))` instead of the id, for
- * apps whose ids are personal data or reveal how many users there are. Keep the secret for good: a
- * new one gives every user a new alias (each confirms again). `findUserByAlias` must map it back,
- * e.g. through an indexed column holding each user's alias.
+ * An `alias` option that reports `base64url(HMAC-SHA256(secret, user.id))` instead of the id, for apps whose ids are personal data
+ * or reveal how many users there are. Keep the secret for good: a new one gives every user a new alias (each confirms again).
+ * `findUserByAlias` must map it back, e.g. through an indexed column holding each user's alias.
  *
  * ```ts
  * const alias = opaqueAlias(process.env.BINDID_ALIAS_SECRET!);
@@ -49,10 +37,7 @@ export function opaqueAlias(secret: string | Uint8Array): (user: unknown) => str
     throw invalidArgument(`opaqueAlias(secret) needs a secret of at least ${MIN_ALIAS_SECRET_BYTES} bytes`);
   }
   return (user: unknown) => {
-    const id = idOf(user);
-    if (id === undefined) {
-      throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, 'opaqueAlias() needs user.id: a non-empty string or a safe integer.');
-    }
+    const id = idOf(user, 'opaqueAlias() needs user.id: a non-empty string or a safe integer.');
     // A fixed prefix keeps these HMACs apart from any other use of the same secret.
     return createHmac('sha256', key).update(`express-bindid alias v1\0${id}`).digest('base64url');
   };

@@ -1,13 +1,6 @@
-/**
- * The failed-password limits of the confirm step: per pending login (`maxAttempts`), per account (the
- * normalised username typed, existing or not: no "never locks" oracle) and per client IP (`req.ip`,
- * so `trust proxy` decides; IPv6 by its /64). Each attempt adds 1 to the three counters with
- * `store.increment` before the password is checked, and only the values that call returns decide
- * (never a read then a write), so the limits hold under concurrent requests and across instances. A
- * store failure fails closed (`ERR_BINDID_STORE_UNAVAILABLE`).
- *
- * @module
- */
+/** Failed-password limits per pending login, per account (the normalised username, existing or not: no "never locks" oracle) and per
+ * client IP (`req.ip`, IPv6 by its /64). Counted with `store.increment` before the check, only its results deciding (never a read then
+ * a write), so the limits hold under concurrency and across instances; a store failure fails closed. @module */
 import { isIPv6 } from 'node:net';
 import type { Request } from 'express';
 import { type AttemptsLocked, publish } from '../internal/diagnostics.js';
@@ -48,7 +41,6 @@ export interface AttemptGuardSettings {
   now: () => number;
 }
 
-/** Read `maxAttempts` and `attemptLimits` from `o`, with the factory's store and clock. */
 export function readAttemptGuardSettings(o: OptionReader, store: BindIdStore, now: () => number): AttemptGuardSettings {
   const { maxAttempts, attemptLimits } = readSchema(o, pick(ATTEMPT_GUARD_OPTIONS, ['maxAttempts', 'attemptLimits']));
   return { store, now, maxAttempts, limits: attemptLimits };

@@ -1,11 +1,5 @@
-/**
- * The single-use claim on a pending login, in the shared store: one confirmation reports at a time,
- * and a "not me" reaches one still waiting on BindID. `claim:<pending id>` holds `HELD` while a
- * confirmation reports, `DONE` once it signed in, `CANCELLED` after a "not me"; each change is atomic
- * (`add`, `setIf`, `deleteIf`), so a cancel and a confirmation that meet decide once.
- *
- * @module
- */
+/** Single-use claim on a pending login: `claim:<pending id>` is `HELD` while a confirmation reports, `DONE` once it signed in, `CANCELLED`
+ * after a "not me". Each change is atomic (`add`, `setIf`, `deleteIf`), so a cancel and a confirmation that meet decide once. @module */
 import type { Request } from 'express';
 import { BindIdStateError, ErrorCode } from '../errors.js';
 import { logger, printable } from '../internal/log.js';
@@ -40,10 +34,7 @@ export async function releaseClaim(store: BindIdStore, pending: PendingLogin): P
   await store.deleteIf(claimKey(pending), HELD);
 }
 
-/**
- * After the report: false when a "not me" came while BindID was answering. A store failure does not
- * stop the sign-in (the password was right, the report sent; only a cancel at that moment is lost).
- */
+/** After the report: false when a "not me" came meanwhile. A store failure does not stop the sign-in (only a cancel at that moment is lost). */
 export async function finishClaim(store: BindIdStore, pending: PendingLogin, now: number): Promise<boolean> {
   return store.setIf(claimKey(pending), HELD, DONE, claimTtl(pending, now)).then(
     (finished) => finished,
@@ -65,10 +56,7 @@ export async function cancelClaim(store: BindIdStore, pending: PendingLogin, now
   return 'idle';
 }
 
-/**
- * A confirmation cancelled while BindID was answering: the report stands (BindID linked the
- * identity), nobody is signed in, and a new, empty session replaces the abandoned one.
- */
+/** Cancelled while BindID was answering: the report stands, nobody is signed in, a new empty session replaces this one. */
 export async function cancelledMeanwhile(req: Request, sub: string): Promise<never> {
   await regenerateSession(req, {});
   log('BindID sub %s linked, but its sign-in was cancelled meanwhile: nobody signed in', printable(sub));

@@ -1,21 +1,10 @@
-/**
- * The confirmation's options (`bindIdRouter`'s extend them), its settings, request state and events.
- *
- * @module
- */
+/** The confirmation's options (`bindIdRouter`'s extend them), its settings, request state and events. @module */
 import type { Request } from 'express';
-import type {} from 'express-session';
 import type { BindIdError } from '../errors.js';
 import { defaultAlias } from './alias.js';
 import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
 import { isAmrList } from '../feedback/session-feedback-report.js';
-import {
-  type FailureMode,
-  type FailurePolicy,
-  type OutboxWorkerSettings,
-  type ReportQueuedEvent,
-  readFailurePolicy,
-} from '../fail-open/failure-policy.js';
+import { type FailureMode, type FailurePolicy, type OutboxWorkerSettings, type ReportQueuedEvent, readFailurePolicy } from '../fail-open/failure-policy.js';
 import { LinkRegistry } from './link-registry.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, pick, readSchemaOf, type SettingsOf } from '../internal/option-schema.js';
@@ -29,9 +18,8 @@ export interface BindIdRequestState {
   sub: string;
   claims: BindIdClaims;
   /**
-   * `sent`: BindID accepted it. `queued`: BindID was down, it waits in the outbox (fail-open).
-   * `unchanged`: a re-link whose ID token already carries this alias, nothing sent.
-   * `possibly-applied`: refused after an unanswered attempt that may have set the alias; the next
+   * `sent`: BindID accepted it. `queued`: BindID was down, it waits in the outbox (fail-open). `unchanged`: a re-link whose ID token
+   * already carries this alias, nothing sent. `possibly-applied`: refused after an unanswered attempt that may have set the alias; the next
    * sign-in's ID token settles it.
    */
   report: 'sent' | 'queued' | 'unchanged' | 'possibly-applied';
@@ -124,7 +112,7 @@ export interface ConfirmSettings<U>
   failure: FailurePolicy;
 }
 
-/** Read the confirmation's options from `o`; `client` or `clientSecret` + `apiUrl` unless the caller has a client. */
+/** `client`, or `clientSecret` + `apiUrl`, are read unless the caller has a client. */
 export function readConfirmSettings<U>(o: OptionReader, client?: SessionFeedbackClient): ConfirmSettings<U> {
   const names = ['logIn', 'onLinked', 'onFeedbackError', 'amr', 'alias', 'now', 'store'] as const;
   const { alias, now, ...read } = readSchemaOf<ConfirmUserTypes<U>>()(o, pick(CONFIRM_OPTIONS, names));
@@ -134,14 +122,13 @@ export function readConfirmSettings<U>(o: OptionReader, client?: SessionFeedback
   return { ...read, client: feedback, deriveAlias: alias ?? defaultAlias, now: clock, registry: new LinkRegistry(read.store), failure };
 }
 
-export function readStoreOption(o: OptionReader, key: string): BindIdStore {
+function readStoreOption(o: OptionReader, key: string): BindIdStore {
   const given = o.raw(key);
   if (given === undefined) return new MemoryBindIdStore();
   if (isStore(given)) return given;
   throw o.error(key, 'must be a BindIdStore (MemoryBindIdStore, RedisBindIdStore, or get/set/add/delete/increment/deleteIf/setIf)');
 }
 
-/** Has every operation of a {@link BindIdStore}. */
 export function isStore(value: unknown): value is BindIdStore {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;

@@ -1,10 +1,4 @@
-/**
- * The confirmation step both entry points run once the app's password check passed: claim the
- * pending login (single use), reserve the one-to-one link, report (or, fail-open, queue), record the
- * link, log the user in.
- *
- * @module
- */
+/** After the app's password check: claim the pending login, reserve the link, report (fail-open: queue), record the link, log in. @module */
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { BindIdError, BindIdStateError, ErrorCode } from '../errors.js';
@@ -26,9 +20,8 @@ import type { BindIdRequestState, ConfirmSettings } from './confirm-options.js';
 const log = logger('confirm');
 
 /**
- * Confirm the pending BindID login of `req` as `user`. Throws coded errors; a failed report keeps the
- * pending login. `checked`: the pending login the router read for this request, the session, passport
- * and this browser checked already.
+ * Confirm the pending BindID login of `req` as `user`; coded errors, a failed report keeps the pending login. `checked`: the pending
+ * login the router read for this request, with the session, passport and this browser already checked.
  */
 export async function confirmPendingLogin<U>(req: Request, user: U, settings: ConfirmSettings<U>, checked?: PendingLogin): Promise<BindIdRequestState> {
   // Stryker disable next-line ConditionalExpression: equivalent, the router passes `checked` only after its pending login was read from req.session and requirePassport(req) passed, so these two checks pass again
@@ -52,8 +45,7 @@ export async function confirmPendingLogin<U>(req: Request, user: U, settings: Co
     });
   }
   const releaseClaim = () => giveBackClaim(settings.store, pending).catch(() => log('could not release a claim'));
-  // Reserved before reporting, so two confirmations of one BindID user (or one account) cannot both
-  // report. A refusal (409) keeps the pending login usable: nothing was sent.
+  // Reserved before reporting, so two confirmations of one BindID user (or account) cannot both report; a 409 keeps the pending login.
   let reservation: LinkReservation;
   try {
     reservation = await failClosed(() => settings.registry.reserve(alias, sub));
@@ -117,8 +109,7 @@ async function deliver<U>(
     if (err.possiblyApplied) return possiblyApplied(settings, sub, reportToSend);
     const queued = isOutage(err) && settings.failure.mode === 'open' ? await queueReport(settings.failure.outbox, settings, pending, reportToSend, err) : undefined;
     if (queued) return { queued, report: 'queued' };
-    // A refusal ends the pending login here, for every door alike (a retry then answers "start
-    // again", never "already being confirmed" until expiry).
+    // A refusal ends the pending login for every door (a retry answers "start again", never "already being confirmed").
     await release.releaseLink();
     if (err.retryable) await release.releaseClaim();
     else clearPendingLogin(req);
@@ -126,11 +117,7 @@ async function deliver<U>(
   }
 }
 
-/**
- * Refused after an unanswered attempt that may have set the alias: the user is signed in, and the
- * next sign-in's ID token settles it (a returning user, or confirm again, or fail-open self-heal
- * from the record written here).
- */
+/** Refused after an unanswered attempt that may have set the alias: signed in; the next ID token settles it (fail-open: self-heal record). */
 async function possiblyApplied<U>(settings: ConfirmSettings<U>, sub: string, report: SessionFeedbackReport): Promise<Delivery> {
   log('report for sub %s refused after an unanswered attempt: possibly applied, signing in', printable(sub));
   if (settings.failure.mode === 'open') await writeHealRecord(settings.store, sub, report);
@@ -175,9 +162,8 @@ async function queueReport<U>(
 }
 
 /**
- * `authentication_performed` for a user without an alias; `alias_updated` for a re-link to another
- * alias (BindID sets an alias once with `authentication_performed`); none for a re-link to the same
- * alias (whether BindID accepts a no-op `alias_updated` is not documented: docs/aliases.md).
+ * `authentication_performed` for a user without an alias (BindID sets an alias once with it); `alias_updated` for a re-link to another
+ * alias; none for the same alias (whether BindID accepts a no-op `alias_updated` is not documented: docs/aliases.md).
  */
 function buildReport<U>(settings: ConfirmSettings<U>, pending: PendingLogin, alias: string, time: number): SessionFeedbackReport | undefined {
   const previous = pending.claims.bindid_alias;

@@ -1,13 +1,6 @@
-/**
- * The one-to-one link between BindID users (`sub`) and app users (alias), in the shared store (as
- * SHA-256 digests): no alias is ever reported for two people. BindID itself refuses one alias for two
- * users; this refuses before anything is sent. A confirmation reserves the link (both keys, created
- * atomically if absent, expiring), reports, then records it for good or releases the reservation,
- * so two confirmations that would break one-to-one cannot both reserve, even on two instances. A
- * reservation's value differs from a link's, so `isLinked` (self-heal) never takes one for a link.
- *
- * @module
- */
+/** One BindID user (`sub`) ↔ one alias, as SHA-256 digests in the shared store, refused before anything is sent. A confirmation reserves
+ * both keys (atomic add, expiring), reports, then records or releases, so two that would break one-to-one cannot both reserve, even
+ * on two instances. A reservation's value differs from a link's, so `isLinked` (self-heal) never takes one for a link. @module */
 import { createHash, randomBytes } from 'node:crypto';
 import { BindIdStateError, ErrorCode } from '../errors.js';
 import type { BindIdStore } from '../stores/bindid-store.js';
@@ -69,10 +62,7 @@ export class LinkRegistry {
     throw alreadyLinked();
   }
 
-  /**
-   * For good, over the reservation, once BindID accepted (or the report was queued). Each recording
-   * has its own nonce, so an unlink that saw an earlier recording of the pair does not forget this one.
-   */
+  /** Once BindID accepted (or it was queued). Each recording has its own nonce, so an unlink that saw an earlier one keeps this one. */
   async record(alias: string, sub: string): Promise<void> {
     const nonce = RECORDING + randomBytes(9).toString('base64url');
     await Promise.all([this.store.set(aliasKey(alias), digest(sub) + nonce), this.store.set(subKey(sub), digest(alias) + nonce)]);

@@ -1,10 +1,5 @@
-/**
- * `sendAuthenticationPerformed(options)`: the confirmation middleware, for an app's own confirm route.
- *
- * @module
- */
+/** `sendAuthenticationPerformed(options)`: the confirmation middleware, for an app's own confirm route. @module */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type {} from 'express-session';
 import { BindIdError } from '../errors.js';
 import { logger } from '../internal/log.js';
 import { schemaReader } from '../internal/option-schema.js';
@@ -15,9 +10,8 @@ import { confirmPendingLogin } from './confirm-pending-login.js';
 const log = logger('confirm');
 
 /**
- * The confirmation middleware: mount it after `passport.authenticate('<local strategy>', { session: false })`.
- * It reports the pending BindID login of the session with the alias of `req.user` and, only once
- * BindID answered 2xx, clears it, logs the user in and calls `next()`; a failure goes to `next(err)`.
+ * The confirmation middleware: mount it after `passport.authenticate('<local strategy>', { session: false })`. It reports the session's
+ * pending BindID login with the alias of `req.user`; once BindID answered 2xx, it clears it, logs the user in and calls `next()`. Failures: `next(err)`.
  *
  * @example
  * ```ts

@@ -1,20 +1,5 @@
-/**
- * `unlinkBindId(input)`: unlink an app user from BindID, for apps with their own BindID callback (the
- * router's `POST /bindid/unlink` runs the same step). Account deletion takes the same path, before
- * the account is removed.
- *
- * A report to BindID needs the user's BindID access token, so unlinking needs a fresh BindID sign-in
- * of the signed-in user (a step-up: `prompt=login`, `max_age=0`). With its verified ID token and
- * access token, this checks that BindID signed in the same user (`bindid_alias` equal to the
- * signed-in user's alias) and authenticated them just now (`auth_time` not before `startedAt`, the
- * moment the unlink started, less {@link CLOCK_TOLERANCE_SECONDS}), reports `alias_deleted`, and
- * forgets the link in the registry. On any failure nothing is forgotten: an unreachable BindID is
- * `ERR_BINDID_UNAVAILABLE` (503, retryable); another BindID user is `ERR_BINDID_UNLINK_MISMATCH`
- * (403) and no proof of a fresh authentication `ERR_BINDID_UNLINK_NOT_FRESH` (401), both before
- * anything is sent. The router and `BindIdStrategy` run this same step (`src/flow/unlink.ts`).
- *
- * @module
- */
+/** `unlinkBindId`, the unlink step of every door (router, `BindIdStrategy` through `src/flow/unlink.ts`, an app's own callback) and of
+ * account deletion. A report needs the user's access token, hence a fresh BindID sign-in (step-up: `prompt=login`, `max_age=0`). @module */
 import { BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { assertAlias } from '../feedback/assert-alias.js';
 import { type FeedbackResult, SessionFeedbackClient } from '../feedback/session-feedback-client.js';
@@ -27,10 +12,7 @@ import { LinkRegistry, type SeenLink } from './link-registry.js';
 
 const log = logger('confirm');
 
-/**
- * How long an unlink may take from its start to its report, in ms: 10 minutes, as long as the
- * router's sealed sign-in transaction lives (`TRANSACTION_TTL_MS`). Older is `ERR_BINDID_UNLINK_NOT_FRESH`.
- */
+/** Longest time from an unlink's start to its report, in ms: as long as the sealed transaction lives (`TRANSACTION_TTL_MS`). */
 export const UNLINK_MAX_AGE_MS = 10 * 60 * 1000;
 
 /** Input of {@link unlinkBindId}. */
@@ -46,10 +28,9 @@ export interface UnlinkBindIdInput {
   /** The signed-in app user's alias (what the `alias` option derives from the user). */
   expectedAlias: string;
   /**
-   * When your app started this unlink's BindID sign-in, in ms since 1970 (by `now`'s clock): keep it
-   * with the sign-in's `state` and `nonce` until the callback. The ID token's `auth_time` must not be
-   * earlier (30 s of clock difference tolerated), and the unlink must finish within 10 minutes of it,
-   * or nothing is unlinked (`ERR_BINDID_UNLINK_NOT_FRESH`). Send the sign-in with `prompt=login` and
+   * When your app started this unlink's BindID sign-in, in ms since 1970 (by `now`'s clock): keep it with the sign-in's `state` and
+   * `nonce` until the callback. The ID token's `auth_time` must not be earlier (30 s of clock difference tolerated), and the unlink must
+   * finish within 10 minutes of it, or nothing is unlinked (`ERR_BINDID_UNLINK_NOT_FRESH`). Send the sign-in with `prompt=login` and
    * `max_age=0`, so that BindID authenticates the person again and says when.
    */
   startedAt: number;
@@ -64,9 +45,8 @@ export interface UnlinkResult {
   /** How the `alias_deleted` report went. */
   result: FeedbackResult;
   /**
-   * True when this unlink removed the link from the registry. False when BindID accepted the report
-   * but the registry could not forget the link (it then still refuses a new link of this account), or
-   * when the owner linked BindID again meanwhile (`relinked`: that newer link is kept).
+   * True when this unlink removed the link from the registry. False when BindID accepted the report but the registry could not forget
+   * the link (it then still refuses a new link of this account), or when the owner linked BindID again meanwhile (`relinked`).
    */
   forgotten: boolean;
   /** The owner linked BindID again while this unlink was reporting: the registry keeps that newer link. */
@@ -74,12 +54,11 @@ export interface UnlinkResult {
 }
 
 /**
- * Unlink after a fresh BindID sign-in: check the alias, report `alias_deleted`, forget the link.
- *
+ * Unlink after a fresh BindID sign-in: check the alias, report `alias_deleted`, forget the link. On any failure nothing is forgotten.
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` / `ERR_BINDID_INVALID_ALIAS` for bad input (nothing sent).
  * @throws BindIdStateError `ERR_BINDID_UNLINK_MISMATCH` (403) when the ID token's `bindid_alias` is not `expectedAlias` (nothing sent).
  * @throws BindIdStateError `ERR_BINDID_UNLINK_NOT_FRESH` (401) when the claims show no authentication since `startedAt` (nothing sent).
- * @throws BindIdFeedbackError when BindID did not accept the report (nothing forgotten).
+ * @throws BindIdFeedbackError when BindID did not accept the report, e.g. `ERR_BINDID_UNAVAILABLE` (503, retryable) when unreachable.
  */
 export async function unlinkBindId(input: UnlinkBindIdInput): Promise<UnlinkResult> {
   if (input === null || typeof input !== 'object') throw invalidArgument('unlinkBindId() input must be an object');
@@ -126,10 +105,7 @@ function readStartedAt(value: unknown): number {
   );
 }
 
-/**
- * The step-up check of an unlink: BindID authenticated the person at or after `startedAt` (its
- * `auth_time`, unix seconds, a number; less the clock tolerance), within {@link UNLINK_MAX_AGE_MS}.
- */
+/** The step-up check: `auth_time` (unix seconds) not before `startedAt` less the clock tolerance, within {@link UNLINK_MAX_AGE_MS}. */
 function assertFreshAuthentication(claims: Record<string, unknown>, startedAt: number, now: number, sub: string): void {
   const authTime = claims.auth_time;
   const problem =

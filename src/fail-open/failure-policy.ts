@@ -1,12 +1,4 @@
-/**
- * The failure policy of the confirm step: what happens when BindID cannot take the report.
- * `closed` (the default): nobody is signed in without BindID's 2xx. `open`: when BindID is
- * unreachable or timed out, the report is persisted in an {@link Outbox} and the user is signed in;
- * if the outbox cannot persist it, the step fails closed: never "signed in and the report lost".
- * For the same reason an outbox that does not survive a restart is refused in production.
- *
- * @module
- */
+/** The failure policy of the confirm step (what happens when BindID cannot take the report), and fail-open's self-heal records. */
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { BindIdError } from '../errors.js';
@@ -17,7 +9,7 @@ import type { SessionFeedbackReport } from '../feedback/session-feedback-report.
 import { logger } from '../internal/log.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option } from '../internal/option-schema.js';
-import { itemInfo, newOutboxItem, type Outbox, outboxDiagnostic, type OutboxItemInfo, readOutbox } from './outbox.js';
+import { isWholeNumber, itemInfo, newOutboxItem, type Outbox, outboxDiagnostic, type OutboxItemInfo, readOutbox } from './outbox.js';
 import {
   OUTBOX_WORKER_OPTIONS,
   type OutboxDeliveredEvent,
@@ -31,7 +23,11 @@ import { isQueueStore } from '../stores/queue-store.js';
 
 const log = logger('failure-policy');
 
-/** `closed`: no sign-in without BindID's 2xx (default). `open`: queue the report and sign in while BindID is down. */
+/**
+ * `closed` (default): no sign-in without BindID's 2xx. `open`: when BindID is unreachable or timed out, the report is persisted in
+ * an {@link Outbox} and the user signed in; if the outbox cannot persist it, the step fails closed (never "signed in and the report
+ * lost"), and for the same reason an outbox that does not survive a restart is refused in production.
+ */
 export type FailureMode = 'closed' | 'open';
 
 /** The hooks of `T` with any return value (what a hook returns is ignored, a failure logged). */
@@ -39,10 +35,7 @@ type LenientHooks<T> = {
   [K in keyof T]: K extends `on${string}` ? (T[K] extends ((event: infer E) => unknown) | undefined ? (event: E) => unknown : T[K]) : T[K];
 };
 
-/**
- * The `outboxWorker` option: the worker's own options ({@link OutboxWorkerOptions}) but for the
- * outbox, client and clock, which come from the factory; and `start`.
- */
+/** The `outboxWorker` option: the worker's options ({@link OutboxWorkerOptions}) but outbox, client and clock (the factory's); and `start`. */
 export type OutboxWorkerSettings = LenientHooks<Omit<OutboxWorkerOptions, 'outbox' | 'client' | 'now'>> & {
   /** Start the worker's timer when the factory is built. Default `true`; with `false`, call `outboxWorker.start()` yourself. */
   start?: boolean;
@@ -83,43 +76,31 @@ export type FailurePolicy =
 export function readFailurePolicy(o: OptionReader, client: OutboxSender, now: () => number, store: BindIdStore): FailurePolicy {
   const mode = o.oneOf<FailureMode>('failureMode', ['closed', 'open'], 'closed');
   const onReportQueued = o.fn<(event: ReportQueuedEvent) => void | Promise<void>>('onReportQueued');
-  const given = o.raw('outbox');
-  const workerOption = o.raw('outboxWorker');
   if (mode === 'closed') {
     for (const key of ['outbox', 'outboxWorker', 'onReportQueued'] as const) {
       if (o.has(key)) throw o.error(key, "is only used with failureMode: 'open' (fail-closed never queues reports)");
     }
     return { mode, worker: undefined, onReportQueued: undefined, startWorker: () => undefined };
   }
-  const outbox = failOpenOutbox(o, given, store, now);
-  let worker: OutboxWorker | undefined;
-  let start = false;
-  if (workerOption !== false) {
-    const w = o.nested('outboxWorker', WORKER_SETTINGS);
-    start = w.boolean('start', true);
-    const onDelivered = w.fn<(event: OutboxDeliveredEvent) => unknown>('onDelivered');
-    const { start: _start, onDelivered: _onDelivered, ...rest } = (workerOption ?? {}) as OutboxWorkerSettings;
-    worker = o.within('outboxWorker', () => new OutboxWorker({
-      ...(rest as Partial<OutboxWorkerOptions>),
-      outbox,
-      client,
-      now,
-      onDelivered: (event) => {
-        // BindID knows the alias now: the self-heal record is no longer needed.
-        store.delete(healKey(event.item.sub)).catch(() => log('could not remove a self-heal record'));
-        emit('onDelivered', onDelivered, event);
-      },
-    }));
-  }
-  return {
-    mode,
+  const outbox = failOpenOutbox(o, store, now);
+  const workerOption = o.raw('outboxWorker');
+  if (workerOption === false) return { mode, outbox, worker: undefined, onReportQueued, startWorker: () => undefined };
+  const w = o.nested('outboxWorker', WORKER_SETTINGS);
+  const start = w.boolean('start', true);
+  const onDelivered = w.fn<(event: OutboxDeliveredEvent) => unknown>('onDelivered');
+  const { start: _start, onDelivered: _onDelivered, ...rest } = (workerOption ?? {}) as OutboxWorkerSettings;
+  const worker = o.within('outboxWorker', () => new OutboxWorker({
+    ...(rest as Partial<OutboxWorkerOptions>),
     outbox,
-    worker,
-    onReportQueued,
-    startWorker: () => {
-      if (start) worker?.start();
+    client,
+    now,
+    onDelivered: (event) => {
+      // BindID knows the alias now: the self-heal record is no longer needed.
+      store.delete(healKey(event.item.sub)).catch(() => log('could not remove a self-heal record'));
+      emit('onDelivered', onDelivered, event);
     },
-  };
+  }));
+  return { mode, outbox, worker, onReportQueued, startWorker: () => (start ? worker.start() : undefined) };
 }
 
 /** Warning code of an outbox that does not survive a restart (outside production). */
@@ -127,7 +108,8 @@ export const NOT_DURABLE_WARNING = 'EXPRESS_BINDID_OUTBOX_NOT_DURABLE';
 let warnedNotDurable = false;
 
 /** The given outbox or a {@link StoreOutbox} on `store`; one that does not survive a restart is refused in production, warned about otherwise. */
-function failOpenOutbox(o: OptionReader, given: unknown, store: BindIdStore, now: () => number): Outbox {
+function failOpenOutbox(o: OptionReader, store: BindIdStore, now: () => number): Outbox {
+  const given = o.raw('outbox');
   let outbox: Outbox;
   if (given !== undefined) {
     outbox = readOutbox(o, 'outbox');
@@ -163,19 +145,13 @@ export function resetNotDurableWarning(): void {
   warnedNotDurable = false;
 }
 
-// Self-heal records: which alias a fail-open link reported for a BindID user, so that the next
-// BindID sign-in without `bindid_alias` can re-send the report with its new access token.
+// Self-heal records: the alias a fail-open link reported for a BindID user, so that their next sign-in without `bindid_alias` re-sends it.
 
 /** After 30 days without a heal, the password is asked again. */
 export const SELF_HEAL_TTL_MS = 30 * 86_400_000;
 
-/** The report that was queued (no token). */
-interface HealRecord {
-  alias: string;
-  /** The original authentication time, unix seconds. */
-  time: number;
-  amr?: string[];
-}
+/** The report that was queued (no token), with its original authentication time. */
+type HealRecord = Omit<Extract<SessionFeedbackReport, { type: 'authentication_performed' }>, 'type'>;
 
 /** A digest, never the `sub` itself, in the key. */
 export function healKey(sub: string): string {
@@ -193,10 +169,7 @@ export async function writeHealRecord(store: BindIdStore, sub: string, report: S
   await store.set(healKey(sub), JSON.stringify(record), SELF_HEAL_TTL_MS).catch(() => log('could not write a self-heal record'));
 }
 
-/**
- * Queue a report BindID could not take (fail-open): the item built, enqueued, published; the
- * `onReportQueued` payload (without `req`), or `undefined` when the outbox failed (the caller fails closed).
- */
+/** Queue a report BindID could not take: the `onReportQueued` payload (without `req`), or `undefined` when the outbox failed (the caller fails closed). */
 export async function enqueueReport(
   outbox: Outbox,
   input: Parameters<typeof newOutboxItem>[0],
@@ -226,7 +199,7 @@ export async function readHealRecord(store: BindIdStore, sub: string): Promise<H
   try {
     const value = JSON.parse(raw) as Partial<HealRecord>;
     assertAlias(value.alias);
-    if (typeof value.time !== 'number' || !Number.isSafeInteger(value.time) || value.time < 0) return undefined;
+    if (!isWholeNumber(value.time)) return undefined;
     const amr = Array.isArray(value.amr) && value.amr.every((a) => typeof a === 'string') ? value.amr : undefined;
     return { alias: value.alias, time: value.time, ...(amr ? { amr } : {}) };
   } catch {

@@ -1,8 +1,6 @@
 /**
- * `express-bindid/outbox`: fail-open's outbox and its worker, for an app that runs its own worker
- * (`outboxWorker: false`) or keeps reports in its own outbox. The router and the middleware build
- * both by default (`failureMode: 'open'`); docs/fail-open.md.
- *
+ * `express-bindid/outbox`: fail-open's outbox and its worker, for an app that runs its own worker (`outboxWorker: false`) or keeps
+ * reports in its own outbox. The router and the middleware build both by default (`failureMode: 'open'`); docs/fail-open.md.
  * @module express-bindid/outbox
  */
 export { type Outbox, type OutboxItem, type OutboxItemInfo, outboxId } from './outbox.js';

@@ -1,8 +1,4 @@
-/**
- * `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background.
- *
- * @module
- */
+/** `OutboxWorker`: sends the reports queued in an {@link Outbox} in the background. */
 import { ErrorCode, errorCode } from '../errors.js';
 import type { FeedbackResult } from '../feedback/session-feedback-client.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
@@ -61,10 +57,7 @@ export const OUTBOX_WORKER_OPTIONS = {
   backoff: option.custom<BackoffOptions, BackoffBounds>('`{ baseMs: 1000, maxMs: 60000 }`', (o) =>
     readBackoff(o, { baseMs: 1000, maxMs: 60_000, baseLimit: 3_600_000, maxLimit: 86_400_000 }),
   ),
-  /**
-   * How long a claim on an item lasts, in ms: longer than one send can take. Default the client's
-   * `timeoutMs` + 10,000 (15,000 with the default client), or 30,000 when the client has none.
-   */
+  /** How long a claim on an item lasts, in ms: longer than a send. Default the client's `timeoutMs` + 10,000 (15,000 by default), or 30,000 without one. */
   leaseMs: option.custom<number, number>('`timeoutMs` + 10000', readLease),
   /** Clock, in ms since 1970. Default `Date.now`. */
   now: option.fn<() => number>('`Date.now`'),
@@ -125,13 +118,10 @@ const FINAL_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Sends the queued reports in the background. One worker per app instance; several instances may
- * share one outbox (each item is sent by one of them at a time, under its claim).
- *
- * Failures: a `retryable` error, or any other one not listed below (BindID down, a TLS or network
- * problem, a secret that could not be read), reschedules the item with backoff until its token
- * expires. `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED` and invalid-report errors remove it
- * with a `rejected` dead-letter event: BindID will never accept that report.
+ * Sends the queued reports in the background: one worker per app instance; instances may share one outbox
+ * (each item sent by one at a time, under its claim). A non-`retryable` `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`
+ * or invalid-report error removes the item (a `rejected` dead letter: BindID will never accept it); any other
+ * failure (BindID down, TLS, network, an unreadable secret) reschedules it with backoff until its token expires.
  *
  * @example
  * ```ts

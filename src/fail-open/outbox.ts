@@ -1,18 +1,4 @@
-/**
- * The fail-open outbox: the {@link Outbox} interface, its items, and the item check of
- * `StoreOutbox.enqueue` (where items enter the queue).
- *
- * Delivery is exactly-once while instances and the store keep working: a report is sent only under
- * an exclusive lease, re-read under it, and removed after BindID's 2xx. A lease is released only by
- * its owner (compare-and-delete on its token), so a worker whose lease ran out never frees the claim
- * of the worker that took the item over. An instance that dies between the 2xx and the removal
- * leaves the report to be sent once more (BindID treats a repeated report as the same fact).
- *
- * The access token is stored with the report because the report is signed with it at send time. It
- * never appears in an event, a log line or an error: {@link itemInfo} is the item as it may be shown.
- *
- * @module
- */
+/** The fail-open {@link Outbox} interface, its items, and the item check of `StoreOutbox.enqueue` (where items enter the queue). */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
 import type { SessionFeedbackReport } from '../feedback/session-feedback-report.js';
@@ -44,18 +30,12 @@ export interface OutboxItem {
 export type OutboxItemInfo = Omit<OutboxItem, 'accessToken'>;
 
 /** A new item for the report of `sub`, due now. */
-export function newOutboxItem(input: {
-  sub: string;
-  accessToken: string;
-  report: SessionFeedbackReport & { alias: string };
-  expiresAt: number;
-  now: number;
-}): OutboxItem {
+export function newOutboxItem(input: Pick<OutboxItem, 'sub' | 'accessToken' | 'expiresAt'> & { report: SessionFeedbackReport & { alias: string }; now: number }): OutboxItem {
   const { sub, accessToken, report, expiresAt, now } = input;
   return { id: outboxId(sub, report.alias), accessToken, report, sub, expiresAt: Math.max(now, Math.floor(expiresAt)), attempts: 0, nextAttemptAt: now, createdAt: now };
 }
 
-/** A copy without the access token, for events and logs. */
+/** A copy without the access token, for events and logs: the token never appears in either, nor in an error. */
 export function itemInfo(item: OutboxItem): OutboxItemInfo {
   const { accessToken: _token, ...rest } = item;
   return { ...rest, report: { ...rest.report } };
@@ -77,7 +57,10 @@ export function readOutbox(o: OptionReader, key: string, needed: readonly (typeo
   return value as unknown as Outbox;
 }
 
-/** Where queued reports live. Every method may reject (store down): callers fail closed. */
+/**
+ * Where queued reports live. Every method may reject (store down): callers fail closed. A report is sent only under an exclusive lease,
+ * re-read under it, removed after BindID's 2xx; an instance dying in between leaves it to be sent again (a repeat is the same fact to BindID).
+ */
 export interface Outbox {
   /** `false` when queued reports do not survive a restart: refused in production. Omitted means durable. */
   readonly durable?: boolean;
@@ -99,6 +82,11 @@ export interface Outbox {
   update(item: OutboxItem, lease: string): Promise<boolean>;
   /** Remove item `id` (no error when missing) and release `lease` if it is still this claim's, never another's. */
   remove(id: string, lease?: string): Promise<void>;
+}
+
+/** A non-negative safe integer. */
+export function isWholeNumber(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 0;
 }
 
 /** The dedupe id of the report for BindID user `sub` and `alias`: SHA-256 hex of `sub`, NUL, `alias`. */
@@ -133,16 +121,13 @@ function itemProblem(value: unknown): string | undefined {
   const r = v.report as Record<string, unknown> | null;
   if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'report must be an object';
   if (typeof r.type !== 'string' || !REPORT_TYPES.has(r.type)) return 'report.type is not a session-feedback report type';
-  if (typeof r.time !== 'number' || !Number.isSafeInteger(r.time) || r.time < 0) {
-    return 'report.time must be the original authentication time in whole seconds';
-  }
+  if (!isWholeNumber(r.time)) return 'report.time must be the original authentication time in whole seconds';
   if (r.alias !== undefined && typeof r.alias !== 'string') return 'report.alias must be a string';
   if (r.amr !== undefined && !(Array.isArray(r.amr) && r.amr.every((a) => typeof a === 'string'))) {
     return 'report.amr must be an array of strings';
   }
   for (const key of ['expiresAt', 'attempts', 'nextAttemptAt', 'createdAt'] as const) {
-    const n = v[key];
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return `${key} must be a non-negative whole number`;
+    if (!isWholeNumber(v[key])) return `${key} must be a non-negative whole number`;
   }
   return undefined;
 }

@@ -1,8 +1,4 @@
-/**
- * `StoreOutbox`: an {@link Outbox} in a {@link BindIdStore}.
- *
- * @module
- */
+/** `StoreOutbox`: an {@link Outbox} in a {@link BindIdStore}. @module */
 import { randomUUID } from 'node:crypto';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
@@ -14,10 +10,7 @@ const STORE_OUTBOX_OPTIONS = {
   /** Name of the outbox's queue in the store (on Redis, the hash tag of its keys). Default `outbox:`. */
   // Stryker disable next-line StringLiteral: the default as written in the option reference, text no one relies on
   keyPrefix: option.custom<string, string>("`'outbox:'`", readQueueName),
-  /**
-   * How long an item is kept after its `expiresAt`, in ms, so that a worker still sees it and fires
-   * the dead-letter event. Default 3,600,000 (1 hour).
-   */
+  /** How long an item is kept after its `expiresAt`, in ms, so that a worker still sees it and fires the dead-letter event. Default 3,600,000 (1 hour). */
   retainExpiredMs: option.integer(3_600_000, 0, 7 * 86_400_000),
   /** Clock for expiry and leases, in ms since 1970. Default `Date.now`. */
   // Stryker disable next-line StringLiteral: the default as written in the option reference, text no one relies on
@@ -34,14 +27,11 @@ function readQueueName(o: OptionReader, key: string): string {
 }
 
 /**
- * An {@link Outbox} in a {@link BindIdStore} that has the queue operations ({@link BindIdQueueStore}:
- * `MemoryBindIdStore`, `RedisBindIdStore`): one queue (named `keyPrefix`) of the items, indexed by
- * the time each is next due (its `nextAttemptAt`, or its `expiresAt` when earlier, so an expired item
- * is seen and dead-lettered), so `due()` costs what is due, not what is queued.
- *
- * Dedupe is the queue's atomic add; a claim is a lease with a random token; `update` and `remove`
- * act only under the live lease, in one step. On `RedisBindIdStore` this holds across instances and
- * on Redis Cluster; on `MemoryBindIdStore` within one process, and nothing survives a restart.
+ * An {@link Outbox} in a {@link BindIdStore} with the queue operations ({@link BindIdQueueStore}: `MemoryBindIdStore`, `RedisBindIdStore`):
+ * one queue (named `keyPrefix`) indexed by when each item is next due (`nextAttemptAt`, or `expiresAt` when earlier, so an expired item
+ * is dead-lettered), so `due()` costs what is due, not what is queued. Dedupe is the queue's atomic add; a claim is a lease with a random
+ * token; `update` and `remove` act only under the live lease, in one step. On `RedisBindIdStore` this holds across instances and on
+ * Redis Cluster; on `MemoryBindIdStore` within one process, and nothing survives a restart.
  */
 export class StoreOutbox implements Outbox {
   readonly #store: BindIdQueueStore;
@@ -70,9 +60,8 @@ export class StoreOutbox implements Outbox {
   }
 
   /**
-   * Queue `item`, checked in full first (`ERR_BINDID_INVALID_ARGUMENT`, never repeating the token)
-   * and stored with only the fields of an {@link OutboxItem}: items enter the queue only here, so
-   * what the other methods read back is always one the library checked.
+   * Queue `item`, checked in full first (`ERR_BINDID_INVALID_ARGUMENT`, never repeating the token) and stored with only the fields of an
+   * {@link OutboxItem}: items enter only here, so what the other methods read back is always one the library checked.
    */
   async enqueue(item: OutboxItem): Promise<boolean> {
     const checked = checkOutboxItem(item);

@@ -1,8 +1,4 @@
-/**
- * What BindID accepts as an alias (`bindid_alias`, a report's `alias`).
- *
- * @module
- */
+/** What BindID accepts as an alias (`bindid_alias`, a report's `alias`). */
 import { BindIdArgumentError, BindIdStateError, ErrorCode } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 
@@ -17,15 +13,12 @@ export function assertAlias(alias: unknown): asserts alias is string {
   else if (/\p{Cc}/u.test(alias)) problem = 'must not contain control characters';
   else if (!alias.isWellFormed()) problem = 'must be well-formed Unicode';
   else if (alias.trim() !== alias) problem = 'must not start or end with whitespace';
-  if (problem) {
-    throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, `The BindID alias ${problem}`);
-  }
+  if (problem) throw new BindIdArgumentError(ErrorCode.INVALID_ALIAS, `The BindID alias ${problem}`);
 }
 
 /**
- * The `bindid_alias` claim, one policy for every door: none (absent, `null` or `""`) is not linked
- * yet; anything {@link assertAlias} refuses is unusable and never trimmed or "fixed" (another
- * application of the same BindID tenant may have set it, and a fixed alias could map to another user).
+ * The `bindid_alias` claim, one policy for every door: none (absent, `null` or `""`) is not linked yet; anything {@link assertAlias}
+ * refuses is unusable, never trimmed or "fixed" (another application of the BindID tenant may have set it; a fixed alias could map to another user).
  */
 export type AliasClaim = { readonly kind: 'none' } | { readonly kind: 'alias'; readonly alias: string } | { readonly kind: 'unusable' };
 

@@ -1,16 +1,12 @@
-/**
- * The session-feedback client's circuit breaker: after `failureThreshold` consecutive outages,
- * reports fail at once until `resetMs` passed, then one probe goes through (half-open). Any answer
- * from BindID, even a 4xx, shows it is up. Per process on purpose: it only saves waiting on a known
- * outage.
- *
- * @module
- */
-import { publish } from '../internal/diagnostics.js';
+import { type CircuitStateChange, publish } from '../internal/diagnostics.js';
 
 /** `half-open`: one probe is in flight. */
-export type CircuitState = 'closed' | 'open' | 'half-open';
+type CircuitState = CircuitStateChange['to'];
 
+/**
+ * After `failureThreshold` consecutive outages, reports fail at once until `resetMs` passed, then one probe goes through (half-open). Any
+ * answer from BindID, even a 4xx, shows it is up. Per process on purpose: it only saves waiting on a known outage.
+ */
 export class CircuitBreaker {
   #state: CircuitState = 'closed';
   #failures = 0;

@@ -1,8 +1,4 @@
-/**
- * How one session-feedback attempt ended, from BindID's status and `Retry-After` or the network error.
- *
- * @module
- */
+/** How one session-feedback attempt ended, from BindID's status and `Retry-After` or the network error. @module */
 import { type BindIdErrorDetails, BindIdFeedbackError, ErrorCode, errorCodes, safeCause } from '../errors.js';
 import type { HttpBody } from '../http/http-client.js';
 
@@ -25,23 +21,9 @@ export interface ResponseHead {
 }
 
 /** Network error codes that mean the request never reached BindID. */
-const NOT_DELIVERED = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'EADDRNOTAVAIL',
-]);
+const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL']);
 /** Network error codes after which BindID may or may not have processed the report. */
-const AMBIGUOUS = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'ESOCKETTIMEDOUT',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
+const AMBIGUOUS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ESOCKETTIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /** The first known network code on `err` or its `cause` chain, else the outermost code. */
 function networkCode(err: unknown): string {
@@ -87,7 +69,6 @@ export function classifyStatus(response: ResponseHead, nowMs: number): AttemptOu
 
 type FeedbackCode = ConstructorParameters<typeof BindIdFeedbackError>[0];
 
-/** A failure that is not retried; its error counts the attempts made. */
 function fail(code: FeedbackCode, message: string, details: BindIdErrorDetails): AttemptOutcome {
   return { kind: 'fail', error: (attempts) => new BindIdFeedbackError(code, message, { ...details, attempts }) };
 }
@@ -112,10 +93,7 @@ const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT
 const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
 const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
-/**
- * `Retry-After` (RFC 9110 §10.2.3) in ms: malformed or negative gives `undefined` (the default
- * backoff), a past date 0, too large `Number.MAX_SAFE_INTEGER`. Never NaN.
- */
+/** `Retry-After` (RFC 9110 §10.2.3) in ms: malformed or negative `undefined` (default backoff), a past date 0, capped, never NaN. */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();

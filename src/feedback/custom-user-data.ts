@@ -1,13 +1,9 @@
-/**
- * BindID's custom user data (`/custom-user-data`, kept per alias): the types, the checks of what is
- * sent, the reading of what BindID answers. `SessionFeedbackClient` makes the requests.
- *
- * @module
- */
+/** BindID's custom user data (`/custom-user-data`, per alias): the checks of what is sent, the reading of what BindID answers. */
 import { BindIdFeedbackError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 import type { HttpBody } from '../http/http-client.js';
 import { reworded } from './classify-response.js';
+import type { FeedbackResult } from './session-feedback-client.js';
 
 /** A JSON value. */
 export type CustomUserDataValue = string | number | boolean | null | CustomUserDataValue[] | { [key: string]: CustomUserDataValue };
@@ -19,11 +15,7 @@ export type CustomUserData = { [key: string]: CustomUserDataValue };
 export const MAX_CUSTOM_USER_DATA_BYTES = 65_536;
 
 /** What a custom user data call resolves. */
-export interface CustomUserDataResult {
-  /** Any 2xx. */
-  status: number;
-  attempts: number;
-  durationMs: number;
+export interface CustomUserDataResult extends FeedbackResult {
   /** `undefined` when a POST or PATCH answer carried none. */
   data: CustomUserData | undefined;
 }
@@ -62,6 +54,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** The `data` of BindID's answer; a GET (`required`) without a usable one is `ERR_BINDID_REJECTED`. */
 export function readCustomUserData(body: HttpBody | undefined, required: boolean, status: number, attempts: number): CustomUserData | undefined {
   const unexpected = (why: string) =>
@@ -77,12 +71,13 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
   }
   let parsed: unknown;
   try {
-    parsed = body && body.bytes.length > 0 ? parseWithoutPrototypeKeys(body.bytes.toString('utf8')) : undefined;
+    // No `__proto__`, `constructor` or `prototype` member at any depth: an app's deep merge would follow JSON.parse's own `__proto__`.
+    parsed = body && body.bytes.length > 0 ? JSON.parse(body.bytes.toString('utf8'), (key, value: unknown) => (PROTOTYPE_KEYS.has(key) ? undefined : value)) : undefined;
   } catch {
-    parsed = undefined;
+    // not JSON: no data
   }
   const data = (parsed as { data?: unknown } | undefined)?.data;
-  if (isJsonObject(data)) return data;
+  if (isPlainObject(data)) return data as CustomUserData; // JSON.parse makes plain objects only
   if (!required) return undefined;
   const bare = bareData(parsed);
   if (bare) return bare;
@@ -92,23 +87,9 @@ export function readCustomUserData(body: HttpBody | undefined, required: boolean
 /** BindID's GET answer is undocumented: `null` or `{"data": null}` is `{}`, an object without `data` is the data. */
 function bareData(parsed: unknown): CustomUserData | undefined {
   if (parsed === null) return {};
-  if (!isJsonObject(parsed)) return undefined;
-  if (!Object.hasOwn(parsed, 'data')) return parsed;
+  if (!isPlainObject(parsed)) return undefined;
+  if (!Object.hasOwn(parsed, 'data')) return parsed as CustomUserData;
   return parsed.data === null ? {} : undefined;
-}
-
-function isJsonObject(value: unknown): value is CustomUserData {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/**
- * `JSON.parse` without members named `__proto__`, `constructor` or `prototype`, at any depth:
- * JSON.parse makes an own `__proto__` member, which an app's deep merge would follow into `Object.prototype`.
- */
-function parseWithoutPrototypeKeys(text: string): unknown {
-  return JSON.parse(text, (key, value: unknown) => (PROTOTYPE_KEYS.has(key) ? undefined : value));
 }
 
 /** A transport error (whose message speaks of a report) reworded for `what`; anything else as it is. */

@@ -1,7 +1,5 @@
 /**
- * `express-bindid/protocol`: BindID's session-feedback protocol, for an app that signs or builds
- * reports itself. `SessionFeedbackClient` is at the package root.
- *
+ * `express-bindid/protocol`: BindID's session-feedback protocol, for an app that signs or builds reports itself (`SessionFeedbackClient`: package root).
  * @module express-bindid/protocol
  */
 export { authorizationHeader, feedbackAuthValue } from './signing.js';

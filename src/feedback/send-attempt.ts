@@ -1,8 +1,3 @@
-/**
- * One session-feedback attempt through the HTTP seam, as an `AttemptOutcome`. Never throws.
- *
- * @module
- */
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/http-client.js';
 import { type AttemptOutcome, classifyError, classifyStatus } from './classify-response.js';
 
@@ -16,8 +11,8 @@ export interface ApiCall {
 }
 
 /**
- * BindID's status decides; the body is read up to the bound (so that the connection can be reused).
- * A body cut by the deadline leaves the status standing: a 2xx was BindID's success.
+ * One attempt, never throws. BindID's status decides; the body is read up to the bound (so that the
+ * connection can be reused). A body cut by the deadline leaves the status standing: a 2xx was BindID's success.
  */
 export async function sendAttempt(client: HttpClient, request: HttpRequest & ApiCall, now: () => number): Promise<AttemptOutcome> {
   let response: HttpResponse;

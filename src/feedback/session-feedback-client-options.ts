@@ -1,8 +1,3 @@
-/**
- * The options of `SessionFeedbackClient`.
- *
- * @module
- */
 import { BindIdArgumentError, ErrorCode, safeCause } from '../errors.js';
 import { type BackoffOptions, readBackoff } from '../internal/backoff.js';
 import type { OptionReader } from '../internal/option-reader.js';

@@ -1,10 +1,6 @@
 /**
- * `SessionFeedbackClient`: BindID session-feedback reports and custom user data. One call is signed
- * and has one overall deadline. Retries only where safe: never delivered (connection refused, DNS),
- * BindID asks to wait (429/503, at least `Retry-After`), and once when ambiguous (other 5xx, reset,
- * socket timeout). Redirects are never followed (a 307 would re-send the access token elsewhere).
- *
- * @module
+ * `SessionFeedbackClient`. Retries only where safe: never delivered (connection refused, DNS), BindID asks to wait (429/503, at least
+ * `Retry-After`), and once when ambiguous (other 5xx, reset, socket timeout). No redirect followed (a 307 would re-send the access token elsewhere).
  */
 import { inspect } from 'node:util';
 import { BindIdFeedbackError, ErrorCode, safeCause } from '../errors.js';
@@ -12,7 +8,7 @@ import { type HttpBody, HttpClient } from '../http/http-client.js';
 import { type BackoffBounds, jitteredBackoff, sleep } from '../internal/backoff.js';
 import { traceSessionFeedback } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
-import { readSchema, schemaReader } from '../internal/option-schema.js';
+import { readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
 import { reworded } from './classify-response.js';
 import { FEEDBACK_CLIENT_OPTIONS, type SessionFeedbackClientOptions } from './session-feedback-client-options.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -41,15 +37,12 @@ export interface FeedbackResult {
 }
 
 /**
- * Sends BindID session-feedback reports. One per app (it holds keep-alive connections). The client
- * secret never appears in logs, errors or `util.inspect` output.
+ * Sends BindID session-feedback reports. One per app (it holds keep-alive connections); the client secret never appears in logs,
+ * errors or `util.inspect` output.
  *
  * @example
  * ```ts
- * const feedback = new SessionFeedbackClient({
- *   clientSecret: process.env.BINDID_CLIENT_SECRET!,
- *   apiUrl: 'https://api.bindid-sandbox.io',
- * });
+ * const feedback = new SessionFeedbackClient({ clientSecret: process.env.BINDID_CLIENT_SECRET!, apiUrl: 'https://api.bindid-sandbox.io' });
  * await feedback.authenticationPerformed({ accessToken, alias: String(user.id) });
  * ```
  */
@@ -61,39 +54,29 @@ export class SessionFeedbackClient {
   readonly backoff: BackoffBounds;
   readonly maxResponseBytes: number;
 
-  readonly #secret: () => string;
+  readonly #settings: SettingsOf<typeof FEEDBACK_CLIENT_OPTIONS>;
   readonly #http = new HttpClient({ maxSockets: 64 });
   readonly #now: () => number;
-  readonly #random: () => number;
-  readonly #userAgent: string;
-  readonly #endpoint: string;
-  readonly #dataEndpoint: string;
   readonly #breaker: CircuitBreaker | undefined;
 
   constructor(options: SessionFeedbackClientOptions) {
-    const settings = readSchema(schemaReader('SessionFeedbackClient', options, FEEDBACK_CLIENT_OPTIONS), FEEDBACK_CLIENT_OPTIONS);
-    this.#secret = settings.clientSecret;
-    this.apiUrl = settings.apiUrl;
-    this.#endpoint = `${this.apiUrl}/session-feedback`;
-    this.#dataEndpoint = `${this.apiUrl}/custom-user-data`;
-    this.timeoutMs = settings.timeoutMs;
-    this.retries = settings.retries;
-    this.backoff = settings.backoff;
-    this.maxResponseBytes = settings.maxResponseBytes;
-    this.#now = settings.now ?? Date.now;
-    this.#random = settings.random ?? Math.random;
-    this.#userAgent = settings.userAgent;
-    const breaker = settings.circuitBreaker;
-    this.#breaker = breaker ? new CircuitBreaker(breaker.failureThreshold, breaker.resetMs) : undefined;
+    const s = readSchema(schemaReader('SessionFeedbackClient', options, FEEDBACK_CLIENT_OPTIONS), FEEDBACK_CLIENT_OPTIONS);
+    this.#settings = s;
+    this.apiUrl = s.apiUrl;
+    this.timeoutMs = s.timeoutMs;
+    this.retries = s.retries;
+    this.backoff = s.backoff;
+    this.maxResponseBytes = s.maxResponseBytes;
+    this.#now = s.now ?? Date.now;
+    this.#breaker = s.circuitBreaker ? new CircuitBreaker(s.circuitBreaker.failureThreshold, s.circuitBreaker.resetMs) : undefined;
   }
 
   /**
-   * `authentication_performed`: the app authenticated the user of this BindID session; gives BindID
-   * the user's alias. Every error is a rejection.
+   * `authentication_performed`: the app authenticated the user of this BindID session; gives BindID the user's alias. Every error is a rejection.
    *
    * @throws BindIdArgumentError before any I/O for a bad token, alias, time or amr.
-   * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`,
-   *   `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT` when BindID did not accept the report.
+   * @throws BindIdFeedbackError `ERR_BINDID_REJECTED`, `ERR_BINDID_UNAUTHORIZED`, `ERR_BINDID_UNAVAILABLE` or `ERR_BINDID_TIMEOUT`:
+   *   BindID did not accept the report.
    */
   async authenticationPerformed(input: AuthenticationPerformedInput): Promise<FeedbackResult> {
     const i = readInput(input, ['accessToken', 'alias', 'time', 'amr']);
@@ -117,10 +100,17 @@ export class SessionFeedbackClient {
     return this.#post(accessToken, report);
   }
 
-  /**
-   * The custom user data of this session's alias (BindID refuses without one: `ERR_BINDID_REJECTED`).
-   * Same signing, deadline, retries and errors as the reports.
-   */
+  async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
+    assertAccessToken(accessToken);
+    const report = readReport(input);
+    const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
+    return traceSessionFeedback(report.type, async () => {
+      const { body: _ignored, ...result } = await this.#request(report.type, { method: 'POST', url: `${this.apiUrl}/session-feedback`, body }, accessToken);
+      return result;
+    });
+  }
+
+  /** The custom user data of this session's alias (none: BindID refuses, `ERR_BINDID_REJECTED`); signing, deadline, retries and errors as reports. */
   async getCustomUserData(accessToken: string): Promise<CustomUserDataResult & { data: CustomUserData }> {
     return this.#customUserData('GET', accessToken, undefined) as Promise<CustomUserDataResult & { data: CustomUserData }>;
   }
@@ -138,37 +128,22 @@ export class SessionFeedbackClient {
   /** All three are idempotent (a merge patch applied twice gives the same document): retried as reports are. */
   async #customUserData(method: 'GET' | 'POST' | 'PATCH', accessToken: unknown, data: unknown): Promise<CustomUserDataResult> {
     assertAccessToken(accessToken);
-    const what = method === 'GET' ? undefined : customUserDataBody(data, method === 'POST' ? 'setCustomUserData(data)' : 'patchCustomUserData(patch)');
-    const label = `custom-user-data ${method}`;
+    const body = method === 'GET' ? undefined : customUserDataBody(data, method === 'POST' ? 'setCustomUserData(data)' : 'patchCustomUserData(patch)');
     try {
-      const r = await this.#request(label, { method, url: this.#dataEndpoint, body: what, readBody: true }, accessToken);
-      const stored = readCustomUserData(r.body, method === 'GET', r.status, r.attempts);
-      return { status: r.status, attempts: r.attempts, durationMs: r.durationMs, data: stored };
+      const r = await this.#request(`custom-user-data ${method}`, { method, url: `${this.apiUrl}/custom-user-data`, body, readBody: true }, accessToken);
+      return { status: r.status, attempts: r.attempts, durationMs: r.durationMs, data: readCustomUserData(r.body, method === 'GET', r.status, r.attempts) };
     } catch (err) {
       throw renameError(err, `custom user data (${method})`);
     }
   }
 
-  async #post(accessToken: unknown, input: unknown): Promise<FeedbackResult> {
-    assertAccessToken(accessToken);
-    const report = readReport(input);
-    return traceSessionFeedback(report.type, () => this.#postChecked(accessToken, report));
-  }
-
-  async #postChecked(accessToken: string, report: SessionFeedbackReport): Promise<FeedbackResult> {
-    const body = JSON.stringify({ subject_session_at: accessToken, reports: [report] });
-    const { body: _ignored, ...result } = await this.#request(report.type, { method: 'POST', url: this.#endpoint, body }, accessToken);
-    return result;
-  }
-
   async #request(label: string, request: ApiCall, accessToken: string): Promise<FeedbackResult & { body?: HttpBody }> {
-    // Signed for each attempt with the secret current at that moment (a rotation during the
-    // retries applies at once); the first signing also checks the secret before any I/O.
+    // Signed per attempt with the secret current then (a rotation applies at once); the first signing also checks it before any I/O.
     const sign = (): Record<string, string> => ({
       ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
       Accept: 'application/json',
-      Authorization: authorizationHeader(this.#secret(), accessToken),
-      'User-Agent': this.#userAgent,
+      Authorization: authorizationHeader(this.#settings.clientSecret(), accessToken),
+      'User-Agent': this.#settings.userAgent,
     });
     const headers = sign();
 
@@ -185,8 +160,8 @@ export class SessionFeedbackClient {
       this.#breaker?.success();
       return result;
     } catch (err) {
-      const outage = (err as { code?: unknown }).code === ErrorCode.UNAVAILABLE || (err as { code?: unknown }).code === ErrorCode.TIMEOUT;
-      if (outage) this.#breaker?.failure();
+      const { code } = err as { code?: unknown };
+      if (code === ErrorCode.UNAVAILABLE || code === ErrorCode.TIMEOUT) this.#breaker?.failure();
       else this.#breaker?.success();
       throw err;
     }
@@ -249,7 +224,7 @@ export class SessionFeedbackClient {
 
   /** The full-jitter delay before retry `attempt` (1-based): random in [0, min(maxMs, baseMs × 2^(attempt-1))] ms. */
   backoffDelay(attempt: number): number {
-    return jitteredBackoff(attempt, this.backoff, this.#random);
+    return jitteredBackoff(attempt, this.backoff, this.#settings.random ?? Math.random);
   }
 
   /** Close the keep-alive connections. */

@@ -1,8 +1,4 @@
-/**
- * The session-feedback reports, the client's inputs, and the checks every report passes before it is signed.
- *
- * @module
- */
+/** The session-feedback reports, the client's inputs, and the checks every report passes before it is signed. */
 import { assertAlias } from './assert-alias.js';
 import { invalidArgument } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
@@ -26,17 +22,11 @@ export interface AuthenticationPerformedInput {
 }
 
 /** Input of `SessionFeedbackClient.aliasUpdated`. */
-export interface AliasUpdatedInput {
-  accessToken: string;
-  alias: string;
-  time?: number;
-}
+export interface AliasUpdatedInput extends Omit<AuthenticationPerformedInput, 'amr'> {}
 
 /** Input of `SessionFeedbackClient.aliasDeleted`. */
-export interface AliasDeletedInput {
-  accessToken: string;
+export interface AliasDeletedInput extends Omit<AliasUpdatedInput, 'alias'> {
   alias?: string;
-  time?: number;
 }
 
 const MAX_AMR_VALUES = 16;
@@ -50,13 +40,8 @@ export function isAmrList(amr: unknown): amr is string[] {
   );
 }
 
-/** A method's input: only the named keys (their values are checked with the report). */
-export function readInput(input: unknown, keys: readonly string[]): Record<string, unknown> {
-  return fieldsOf(input, keys, 'the report input');
-}
-
-/** `value` as an object holding none but `keys`, else `ERR_BINDID_INVALID_ARGUMENT` about `what`. */
-function fieldsOf(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
+/** `value` as an object holding none but `keys` (their values are checked with the report), else `ERR_BINDID_INVALID_ARGUMENT` about `what`. */
+export function readInput(value: unknown, keys: readonly string[], what = 'the report input'): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalidArgument(`${what} must be an object (got ${describeType(value)})`);
   }
@@ -86,7 +71,7 @@ const REPORT_KEYS: readonly string[] = ['type', 'alias', 'time', 'amr'];
 
 /** A checked copy of the report: only its protocol fields, in protocol order, `undefined` ones left out. */
 export function readReport(report: unknown): SessionFeedbackReport {
-  const { type, alias, time, amr } = fieldsOf(report, REPORT_KEYS, 'report');
+  const { type, alias, time, amr } = readInput(report, REPORT_KEYS, 'report');
   if (type !== 'authentication_performed' && type !== 'alias_updated' && type !== 'alias_deleted') {
     throw invalidArgument('report.type must be authentication_performed, alias_updated or alias_deleted');
   }

@@ -1,9 +1,5 @@
-/**
- * Signing of BindID's API calls: `Authorization: BindIdBackend AccessToken <token>; <auth value>`,
- * the auth value being padded Base64 of HMAC-SHA256(UTF-8 client secret, UTF-8 access token).
- *
- * @module
- */
+/** Signing of BindID's API calls: `Authorization: BindIdBackend AccessToken <token>; <auth value>`, the auth value being padded
+ * Base64 of HMAC-SHA256(UTF-8 client secret, UTF-8 access token). @module */
 import { createHmac } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
@@ -11,10 +7,7 @@ import { describeType } from '../internal/describe-type.js';
 /** Longest access token accepted, in characters. BindID's tokens are 43 characters long. */
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
 
-/**
- * RFC 6750 `b64token`: the only characters that can sit in `AccessToken <token>;` without breaking
- * the header grammar or Node's header validation (no controls, spaces, `;`, `,`, `"`, non-ASCII).
- */
+/** RFC 6750 `b64token`: what can sit in `AccessToken <token>;` without breaking the header grammar or Node's header validation. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** `ERR_BINDID_INVALID_ARGUMENT` (never repeating the token) unless it can be sent to BindID. */
@@ -48,7 +41,6 @@ export function assertClientSecret(clientSecret: unknown): asserts clientSecret 
 /**
  * The `[FEEDBACK_AUTH_VALUE]` of BindID's docs. It may be sent alone, the token only in the JSON
  * body, so any token string is signed; {@link authorizationHeader} also checks it can sit in a header.
- *
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for an empty or non-string secret or
  *   token, or a token longer than {@link MAX_ACCESS_TOKEN_LENGTH}.
  */
@@ -60,7 +52,6 @@ export function feedbackAuthValue(clientSecret: string, accessToken: string): st
 
 /**
  * The `Authorization` header of a BindID API call: `BindIdBackend AccessToken <accessToken>; <feedbackAuthValue>`.
- *
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` as {@link feedbackAuthValue}, and for a
  *   token outside the RFC 6750 `b64token` alphabet (CR, LF, NUL and other controls, whitespace, `;`,
  *   `,`, `"`, non-ASCII...), which cannot sit in the header.

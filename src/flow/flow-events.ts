@@ -1,8 +1,4 @@
-/**
- * The payloads of the events.
- *
- * @module
- */
+/** The payloads of the events. */
 import type { Request } from 'express';
 import type { BindIdError } from '../errors.js';
 import type { FeedbackResult } from '../feedback/session-feedback-client.js';

@@ -1,8 +1,4 @@
-/**
- * The options of the sign-in flow, the same for every door (`bindIdRouter`, `BindIdStrategy`).
- *
- * @module
- */
+/** The options of the sign-in flow, the same for every door (`bindIdRouter`, `BindIdStrategy`). */
 import type { Request } from 'express';
 import { type ConfirmSettings, type ConfirmUserTypes, REPORT_OPTIONS, readConfirmSettings } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
@@ -40,10 +36,7 @@ export const FLOW_OPTIONS = {
   /** The BindID client secret (token endpoint and report signing), from the BindID admin portal. */
   clientSecret: option.requiredCustom<string, string>(readStaticClientSecret),
   ...REPORT_OPTIONS,
-  /**
-   * The app user whose alias BindID returned; `null`/`undefined`/`false` for none (deleted, disabled):
-   * refused (`ERR_BINDID_UNKNOWN_ALIAS`); {@link CONFIRM_AGAIN} when the app revoked this link.
-   */
+  /** The user of the alias BindID returned; `null`/`undefined`/`false` for none (refused: `ERR_BINDID_UNKNOWN_ALIAS`); {@link CONFIRM_AGAIN} if revoked. */
   findUserByAlias: option.requiredUserFn('lookup', '(alias) => the user whose alias it is, or null'),
   /** OIDC scopes. Default `openid email`; must include `openid`. Or give `authorizationParams.scope` (not both). */
   scope: option.together<string>("`'openid email'`"),
@@ -78,21 +71,14 @@ export const FLOW_OPTIONS = {
 /** Options of the BindID sign-in flow, taken by `bindIdRouter` and `BindIdStrategy` alike. */
 export interface FlowOptions<U = Express.User> extends OptionsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>> {}
 
-/** The options read here whose settings the flow keeps as they are (in the order they are checked). */
-const KEPT = [
-  'findUserByAlias',
-  'defaultReturnTo',
-  'pkce',
-  'pendingTtlSeconds',
-  'httpTimeoutMs',
-  'authorizationParamsFor',
-  'onRecognized',
-  'onLinkFailed',
-  'onUnlinked',
+/** The options read here, in the order they are checked; the flow keeps their settings but its OIDC client's `pkce` and `httpTimeoutMs`. */
+const READ = [
+  'findUserByAlias', 'defaultReturnTo', 'pkce', 'pendingTtlSeconds', 'httpTimeoutMs',
+  'authorizationParamsFor', 'onRecognized', 'onLinkFailed', 'onUnlinked',
 ] as const;
 
 /** The flow's settings, read once. @internal */
-export interface FlowSettings<U> extends Pick<SettingsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>>, (typeof KEPT)[number]> {
+export interface FlowSettings<U> extends Omit<Pick<SettingsOf<typeof FLOW_OPTIONS, FlowUserTypes<U>>, (typeof READ)[number]>, 'pkce' | 'httpTimeoutMs'> {
   readonly baseUrl: string;
   readonly appOrigin: string;
   readonly oidc: BindIdOidcClient;
@@ -108,33 +94,27 @@ export function readFlowSettings<U>(
   { baseUrl, redirectUri }: { baseUrl: string; redirectUri: string },
   client?: SessionFeedbackClient,
 ): FlowSettings<U> {
-  const { issuer, clientId, clientSecret, ...kept } = readSchemaOf<FlowUserTypes<U>>()(o, pick(FLOW_OPTIONS, ['issuer', 'clientId', 'clientSecret', ...KEPT]));
-  const { defaultReturnTo, pkce, httpTimeoutMs } = kept;
-  if (sanitizeReturnTo(defaultReturnTo, baseUrl, '') !== defaultReturnTo) {
+  const read = readSchemaOf<FlowUserTypes<U>>()(o, pick(FLOW_OPTIONS, ['issuer', 'clientId', 'clientSecret', ...READ]));
+  const { issuer, clientId, clientSecret, pkce, httpTimeoutMs, ...kept } = read;
+  if (sanitizeReturnTo(kept.defaultReturnTo, baseUrl, '') !== kept.defaultReturnTo) {
     throw o.error('defaultReturnTo', 'must be a path on this site, such as /account');
   }
   const { scope, authorizationParams } = readScopeAndParams(o);
-  const oidc = new BindIdOidcClient({
-    issuer,
-    clientId,
-    clientSecret,
-    redirectUri,
-    scope,
-    timeoutMs: httpTimeoutMs,
-    authorizationParams,
-    pkce,
-    metadata: readStaticMetadata(o, 'metadata', issuer),
-  });
+  const metadata = readStaticMetadata(o, 'metadata', issuer);
+  const oidc = new BindIdOidcClient({ issuer, clientId, clientSecret, redirectUri, scope, timeoutMs: httpTimeoutMs, authorizationParams, pkce, metadata });
   const link = readConfirmSettings<U>(o, client ?? new SessionFeedbackClient({ clientSecret, apiUrl: o.baseUrl('apiUrl', 'https://api.bindid-sandbox.io') }));
   assertOneEnvironment(o, issuer, link.client.apiUrl);
-  return {
-    ...kept,
-    baseUrl,
-    appOrigin: new URL(baseUrl).origin,
-    oidc,
-    transactionCookie: new TransactionCookie(clientSecret, new URL(redirectUri).protocol === 'https:'),
-    link,
-  };
+  const transactionCookie = new TransactionCookie(clientSecret, new URL(redirectUri).protocol === 'https:');
+  return { ...kept, baseUrl, appOrigin: new URL(baseUrl).origin, oidc, transactionCookie, link };
+}
+
+/** An app path option (a door's routes): absolute, plain characters, no `//`. */
+export function readAppPath(o: OptionReader, key: string, fallback: string): string {
+  const value = o.string(key, fallback);
+  if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
+    throw o.error(key, 'must be an absolute path such as /bindid/confirm');
+  }
+  return value;
 }
 
 /** `scope` or `authorizationParams.scope` (not both); the other parameters as they are. */

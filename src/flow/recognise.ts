@@ -1,8 +1,4 @@
-/**
- * A returning BindID user: the app's `findUserByAlias` decides whom it is, or that the link was revoked.
- *
- * @module
- */
+/** A returning BindID user: the app's `findUserByAlias` decides whom it is, or that the link was revoked. */
 import type { Request } from 'express';
 import { BindIdStateError, ErrorCode } from '../errors.js';
 import { logger, printable } from '../internal/log.js';

@@ -1,9 +1,4 @@
-/**
- * Fail-open self-heal: an ID token without `bindid_alias` of a user this app linked in fail-open mode
- * (a self-heal record, confirmed by the link registry) re-sends the report with the new access token.
- *
- * @module
- */
+/** Fail-open self-heal: an ID token without `bindid_alias` of a user linked in fail-open mode (a self-heal record the registry confirms) re-sends the report. */
 import type { Request } from 'express';
 import { isOutage } from '../confirm/confirm-pending-login.js';
 import { BindIdError } from '../errors.js';
@@ -76,7 +71,6 @@ export async function settleHeal<U>(flow: FlowSettings<U>, sub: string, alias: s
   log('sub %s signed in with the alias its self-heal record waited for: settled, nothing re-sent', printable(sub));
 }
 
-/** The self-heal record of `sub` and its queued report (if any) are done with. */
 async function forgetHeal<U>(flow: FlowSettings<U>, outbox: Outbox, sub: string, alias: string, why: 'healed' | 'settled'): Promise<void> {
   await outbox.remove(outboxId(sub, alias)).catch(() => log('could not remove a %s outbox item', why));
   await flow.link.store.delete(healKey(sub)).catch(() => log('could not remove a %s self-heal record', why));

@@ -1,9 +1,4 @@
-/**
- * The one BindID sign-in behind every door: the router's routes and `BindIdStrategy` map its outcome
- * to a response, so a promise about signing in is written once, here.
- *
- * @module
- */
+/** The one BindID sign-in behind every door (router routes, `BindIdStrategy`): each promise about signing in is written once, here. */
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { aliasClaim, aliasUnusable } from '../feedback/assert-alias.js';
@@ -103,10 +98,7 @@ export class SignInFlow<U> {
     return { kind: 'signed-in', user, alias, claims, healed, returnTo };
   }
 
-  /**
-   * A new session id holding only the pending login and `returnTo` (session fixation), saved before
-   * the redirect; the pending login stays bound to the browser that started the sign-in.
-   */
+  /** A new session id (session fixation) holding only the pending login, still bound to this browser, and `returnTo`; saved before the redirect. */
   async #keepPending(req: Request, result: CallbackResult, transaction: AuthTransaction, relink: boolean): Promise<SignInOutcome<U>> {
     const { returnTo, browser } = transaction;
     const pending = pendingLoginOf(
@@ -136,7 +128,6 @@ export class SignInFlow<U> {
   }
 }
 
-/** The raw query string of the request, without `?`. */
 function queryOf(req: Request): string {
   const url = req.originalUrl ?? req.url ?? '';
   const at = url.indexOf('?');

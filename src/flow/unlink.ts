@@ -1,19 +1,9 @@
 /**
- * Unlinking BindID from the signed-in user's account (also the first step of deleting an account),
- * for every door: a fresh BindID sign-in (`prompt=login`, `max_age=0`) whose transaction is marked
- * `purpose: 'unlink'` with the user's alias, its `createdAt` the unlink's start; on its callback the
- * ID token's `bindid_alias` must be that alias and still the signed-in user's, and its `auth_time`
- * not before the start (`unlinkBindId`, the one step every door runs); then `alias_deleted` is
- * reported with the fresh access token and the link forgotten, and `onUnlinked` emitted. Another
- * BindID user is `ERR_BINDID_UNLINK_MISMATCH` (403); no fresh authentication
- * `ERR_BINDID_UNLINK_NOT_FRESH` (401); BindID down is `ERR_BINDID_UNAVAILABLE` (503): nothing is
- * sent or forgotten. Unlinking never queues (fail-open or not).
- *
- * The session is not regenerated: unlinking raises no privilege (the same user stays signed in, with
- * one way fewer to sign in), and the session id was already the authenticated one; the transaction
- * (its sealed cookie) ties the callback to this browser, and its state is single use, as for a sign-in.
- *
- * @module
+ * Unlinking BindID from the signed-in user's account, for every door: a fresh BindID sign-in marked
+ * `purpose: 'unlink'` whose callback runs `unlinkBindId` (the alias still the signed-in user's, a fresh
+ * `auth_time`, then `alias_deleted` and the link forgotten; docs/security.md). It never queues.
+ * The session is not regenerated: unlinking raises no privilege and the session id is already the
+ * authenticated one; the sealed transaction cookie ties the callback to this browser, its state single use.
  */
 import type { Request } from 'express';
 import { unlinkBindId, unlinkMismatch } from '../confirm/unlink-bindid.js';
@@ -41,10 +31,7 @@ export async function unlinkTransaction<U>(
   return { url, transaction: { ...transaction, purpose: 'unlink', unlinkAlias: alias } };
 }
 
-/**
- * The callback of an unlink transaction, once its state was consumed and the code exchanged: the
- * session is kept as it is (see the module comment).
- */
+/** The callback of an unlink transaction (state consumed, code exchanged); the session is kept (see above). */
 export async function finishUnlink<U>(
   settings: FlowSettings<U>,
   req: Request,

@@ -1,19 +1,3 @@
-/**
- * `HttpClient`: every request express-bindid makes goes through it. Per request:
- *
- * - one deadline for all of it, the caller's `signal`, so a body still trickling in stops too;
- * - the answer body read up to `maxBytes` and never further (then `truncated`, connection closed);
- * - no redirect followed, TLS verified by Node's defaults and never turned off;
- * - the egress proxy of the environment ({@link proxyFor}): an https target through a CONNECT
- *   tunnel, so the proxy sees the host and port only (a refused tunnel is `ERR_PROXY_REFUSED`,
- *   never the proxy's answer taken for the target's).
- *
- * A failure rejects with Node's own error, which names no header and no body: nothing of the request
- * (secret, token, HMAC) reaches an error. The proxy's credentials go in a header, never in a URL
- * that is logged.
- *
- * @module
- */
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -48,21 +32,14 @@ export interface HttpBody {
   readonly truncated: boolean;
 }
 
-interface HttpClientOptions {
-  /** Most connections per host. Default: no limit. */
-  readonly maxSockets?: number;
-}
-
-interface Route {
-  readonly target: URL;
-  readonly agent: http.Agent;
-  readonly path?: string;
-  readonly headers?: Record<string, string>;
-  /** Through a tunnel: the certificate checked against the URL's host (`https-proxy-agent` drops an IP address's). */
-  readonly checkServerIdentity?: typeof tls.checkServerIdentity;
-}
-
-/** Keep-alive agents, reused until {@link HttpClient.close}: construct one per client and reuse it. */
+/**
+ * Every request express-bindid makes goes through it. Per request: one deadline for all of it (the caller's `signal`), so a body
+ * still trickling in stops too; the answer body read up to `maxBytes`, never further (then `truncated`, connection closed); no
+ * redirect followed; TLS verified by Node's defaults; the environment's egress proxy ({@link proxyFor}): an https target through a
+ * CONNECT tunnel, so the proxy sees only host and port (a refused tunnel is `ERR_PROXY_REFUSED`, never taken for the target's answer).
+ * A failure rejects with Node's own error, which names no header and no body: nothing of the request (secret, token, HMAC) reaches
+ * an error; the proxy's credentials go in a header, never in a logged URL. Keep-alive agents until {@link HttpClient.close}: one per client.
+ */
 export class HttpClient {
   readonly #maxSockets: number;
   readonly #http: http.Agent;
@@ -70,8 +47,9 @@ export class HttpClient {
   /** One tunnelling agent per proxy (with its credentials). */
   readonly #tunnels = new Map<string, HttpsProxyAgent<string>>();
 
-  constructor(options: HttpClientOptions = {}) {
-    this.#maxSockets = options.maxSockets ?? Number.POSITIVE_INFINITY;
+  /** `maxSockets`: most connections per host (default: no limit). */
+  constructor({ maxSockets = Number.POSITIVE_INFINITY }: { readonly maxSockets?: number } = {}) {
+    this.#maxSockets = maxSockets;
     this.#http = new http.Agent({ keepAlive: true, maxSockets: this.#maxSockets });
     this.#https = new https.Agent({ keepAlive: true, maxSockets: this.#maxSockets });
   }
@@ -80,10 +58,7 @@ export class HttpClient {
   request(request: HttpRequest): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       const { signal } = request;
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
+      if (signal.aborted) return reject(signal.reason);
       const { target, options } = this.#prepare(request);
       // Before the head, a failure rejects the request; after it, the body (`failBody`).
       let failBody: ((err: unknown) => void) | undefined;
@@ -134,31 +109,28 @@ export class HttpClient {
     this.#tunnels.clear();
   }
 
+  /** Directly, through a CONNECT tunnel (https target), or to the proxy in absolute form (http target). */
   #prepare(request: HttpRequest): { target: URL; options: https.RequestOptions } {
     const url = new URL(request.url);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('only http: and https: URLs are requested');
-    const { target, headers: routeHeaders, ...route } = this.#route(url);
-    const headers: Record<string, string | number> = { ...request.headers, ...routeHeaders };
-    if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
-    return { target, options: { method: request.method, headers, ...route } };
-  }
-
-  /** Directly, through a CONNECT tunnel (https target), or to the proxy in absolute form (http target). */
-  #route(url: URL): Route {
+    const headers: Record<string, string | number> = { ...request.headers };
     const secure = url.protocol === 'https:';
     const proxy = proxyFor(url);
-    if (proxy === undefined) return { target: url, agent: secure ? this.#https : this.#http };
-    if (secure) {
+    let target = url;
+    let route: https.RequestOptions;
+    if (proxy === undefined) route = { agent: secure ? this.#https : this.#http };
+    else if (secure) {
+      // The certificate checked against the URL's host: `https-proxy-agent` drops an IP address's.
       const host = url.hostname.replace(/^\[|\]$/g, '');
-      return { target: url, agent: this.#tunnel(proxy), checkServerIdentity: (_name, cert) => tls.checkServerIdentity(host, cert) };
+      route = { agent: this.#tunnel(proxy), checkServerIdentity: (_name, cert) => tls.checkServerIdentity(host, cert) };
+    } else {
+      const auth = proxyAuthorization(proxy);
+      Object.assign(headers, { host: url.host }, auth ? { 'proxy-authorization': auth } : {});
+      target = new URL(proxy.origin);
+      route = { agent: proxy.protocol === 'https:' ? this.#https : this.#http, path: url.href };
     }
-    const auth = proxyAuthorization(proxy);
-    return {
-      target: new URL(proxy.origin),
-      agent: proxy.protocol === 'https:' ? this.#https : this.#http,
-      path: url.href,
-      headers: { host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) },
-    };
+    if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
+    return { target, options: { method: request.method, headers, ...route } };
   }
 
   /** Its URL (as `https-proxy-agent` logs it) holds no credentials. */

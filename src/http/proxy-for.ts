@@ -1,12 +1,9 @@
-/**
- * `proxyFor(url)`: the egress proxy the environment names for a request, read at each request as
- * axios and curl read it (`proxy-from-env`: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`).
- *
- * @module
- */
 import { getProxyForUrl } from 'proxy-from-env';
 
-/** The proxy for `url`, or `undefined` to connect directly. Throws (code `ERR_PROXY_INVALID`) when the variable is not an http(s) URL. */
+/**
+ * The egress proxy the environment names for `url`, read at each request as axios and curl read it (`HTTPS_PROXY`, `HTTP_PROXY`,
+ * `ALL_PROXY`, `NO_PROXY`), or `undefined` to connect directly. Throws (code `ERR_PROXY_INVALID`) when the variable is not an http(s) URL.
+ */
 export function proxyFor(url: URL): URL | undefined {
   const value = getProxyForUrl(url);
   if (value === '') return undefined;

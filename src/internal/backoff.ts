@@ -1,8 +1,4 @@
-/**
- * The jittered exponential backoff shared by the session-feedback client and the outbox worker.
- *
- * @module
- */
+/** The jittered exponential backoff shared by the session-feedback client and the outbox worker. */
 import type { KnownKeys, OptionReader } from './option-reader.js';
 
 /** Bounds of an exponential backoff (full jitter: each delay is random in [0, bound]). */
@@ -15,18 +11,10 @@ export interface BackoffOptions {
 
 export type BackoffBounds = Readonly<Required<BackoffOptions>>;
 
-/** The defaults of one factory's `backoff` option (`maxMs` raised to a larger `baseMs` given alone), and the largest values accepted. */
-interface BackoffLimits {
-  baseMs: number;
-  maxMs: number;
-  baseLimit: number;
-  maxLimit: number;
-}
-
 const KNOWN_BACKOFF: KnownKeys<BackoffOptions> = { baseMs: true, maxMs: true };
 
-/** The `backoff` option of a factory; errors name `backoff.baseMs` / `backoff.maxMs`. */
-export function readBackoff(o: OptionReader, limits: BackoffLimits): BackoffBounds {
+/** A factory's `backoff` option from its defaults (`maxMs` raised to a larger `baseMs` given alone) and largest values accepted. */
+export function readBackoff(o: OptionReader, limits: BackoffBounds & { baseLimit: number; maxLimit: number }): BackoffBounds {
   const b = o.nested('backoff', KNOWN_BACKOFF);
   const baseMs = b.integer('baseMs', limits.baseMs, 0, limits.baseLimit);
   const maxMs = b.integer('maxMs', Math.max(limits.maxMs, baseMs), 0, limits.maxLimit);
@@ -34,10 +22,7 @@ export function readBackoff(o: OptionReader, limits: BackoffLimits): BackoffBoun
   return Object.freeze({ baseMs, maxMs });
 }
 
-/**
- * Full-jitter: random in [0, min(maxMs, baseMs × 2^(attempt-1))] for the 1-based `attempt`. Always
- * finite, even for an `attempt` an outbox of the app's own got wrong or a `random()` outside [0, 1].
- */
+/** Random in [0, min(maxMs, baseMs × 2^(attempt-1))]; finite even for a wrong `attempt` (an app's own outbox) or `random()` outside [0, 1]. */
 export function jitteredBackoff(attempt: number, bounds: BackoffBounds, random: () => number): number {
   // Clamp the exponent: 0 × 2^1024 would be NaN, and a bad `attempt` must not make one either.
   const exponent = Number.isFinite(attempt) ? Math.min(Math.max(0, Math.floor(attempt) - 1), 32) : 0;

@@ -1,10 +1,6 @@
 /**
- * What the library publishes on `node:diagnostics_channel`, for tracers and metrics to subscribe to
- * with no dependency of ours. Every payload is built here from counts, names, codes and durations:
- * never a secret, a token, an HMAC, a password, a username or an alias. Publishing costs nothing
- * while nobody subscribes.
- *
- * @module
+ * What the library publishes on `node:diagnostics_channel`. Every payload is built here from counts, names, codes and
+ * durations: never a secret, a token, an HMAC, a password, a username or an alias. Costs nothing while nobody subscribes.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { isBindIdError } from '../errors.js';
@@ -59,8 +55,6 @@ export interface OutboxDiagnostic {
   attempts: number;
   /** Dead letters: why it was given up. */
   reason?: string;
-  /** Items in the queue after this change, where the outbox can tell cheaply. */
-  queueDepth?: number;
 }
 
 /** A message on the `circuit-breaker` channel. */
@@ -79,10 +73,7 @@ export interface AttemptsLocked {
   count: number;
 }
 
-/**
- * What each channel of {@link DIAGNOSTICS_CHANNELS} carries, by the same keys: the tracing channels'
- * context (`sessionFeedback`, `tokenExchange`) and the other channels' messages.
- */
+/** What each channel of {@link DIAGNOSTICS_CHANNELS} carries, by the same keys: the tracing channels' context, the others' messages. */
 export interface DiagnosticsPayloads {
   sessionFeedback: SessionFeedbackTrace;
   tokenExchange: TokenExchangeTrace;
@@ -100,11 +91,9 @@ const PLAIN: readonly PlainChannel[] = ['outboxEnqueue', 'outboxDeliver', 'outbo
 const plain = new Map(PLAIN.map((name) => [name, diagnostics.channel(DIAGNOSTICS_CHANNELS[name])]));
 
 /**
- * Run `fn` inside the tracing channel `traced`, `fill` copying only safe fields of its outcome into
- * `context`. What Node attaches to the context stays safe too: the traced function resolves with
- * nothing (so no token set becomes `context.result`), and rejects with the error only when it is a
- * `BindIdError` (built to hold no secret); any other as a plain `Error` naming its class. The caller
- * gets `fn`'s own result or error.
+ * Run `fn` inside the tracing channel, `fill` copying only safe fields of its outcome into `context`. What Node attaches stays
+ * safe too: the traced function resolves with nothing (no token set becomes `context.result`) and rejects with a `BindIdError`
+ * (built to hold no secret) or a plain `Error` naming the class. The caller gets `fn`'s own result or error.
  */
 async function trace<T, C extends object>(
   traced: diagnostics.TracingChannel<object, C>,
@@ -114,15 +103,14 @@ async function trace<T, C extends object>(
 ): Promise<T> {
   if (!traced.hasSubscribers) return fn();
   const started = performance.now();
-  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  // Set synchronously by tracePromise; a synchronous throw of `fn` becomes its rejection.
+  let run: Promise<T> | undefined;
   await traced
     .tracePromise(async () => {
+      run = new Promise<T>((resolve) => resolve(fn()));
       try {
-        const value = await fn();
-        outcome = { ok: true, value };
-        fill(context, { result: value });
+        fill(context, { result: await run });
       } catch (error) {
-        outcome = { ok: false, error };
         fill(context, { error });
         throw isBindIdError(error) ? error : new Error(`${error instanceof Error ? error.name : typeof error} (not a BindIdError)`);
       } finally {
@@ -130,9 +118,7 @@ async function trace<T, C extends object>(
       }
     }, context)
     .catch(() => undefined);
-  if (!outcome) throw new Error('unreachable: the traced function did not run');
-  if (!outcome.ok) throw outcome.error;
-  return outcome.value;
+  return run ?? Promise.reject(new Error('unreachable: the traced function did not run'));
 }
 
 function errorFields(error: unknown): { code?: string; status?: number; attempts?: number } {
@@ -144,10 +130,7 @@ function errorFields(error: unknown): { code?: string; status?: number; attempts
   };
 }
 
-export function traceSessionFeedback<T extends { status: number; attempts: number }>(
-  type: SessionFeedbackTrace['type'],
-  fn: () => Promise<T>,
-): Promise<T> {
+export function traceSessionFeedback<T extends { status: number; attempts: number }>(type: SessionFeedbackTrace['type'], fn: () => Promise<T>): Promise<T> {
   return trace(feedbackTracing, { type } as SessionFeedbackTrace, fn, (context, { result, error }) => {
     if (result) Object.assign(context, { status: result.status, attempts: result.attempts });
     else Object.assign(context, errorFields(error));
@@ -157,11 +140,9 @@ export function traceSessionFeedback<T extends { status: number; attempts: numbe
 /** Trace the callback's token exchange; `returningUser` reads the outcome (no claim is published). */
 export function traceTokenExchange<T>(fn: () => Promise<T>, returningUser: (result: T) => boolean): Promise<T> {
   return trace(tokenTracing, {} as TokenExchangeTrace, fn, (context, { result, error }) => {
+    const { code } = errorFields(error);
     if (result !== undefined) context.returningUser = returningUser(result);
-    else {
-      const { code } = errorFields(error);
-      if (code) context.code = code;
-    }
+    else if (code) context.code = code;
   });
 }
 

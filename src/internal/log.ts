@@ -1,20 +1,11 @@
-/**
- * Logging goes only through `debug`, under `express-bindid:*`. Log ids and outcomes (codes,
- * statuses, attempt counts, durations); never a secret, access token, HMAC, header, password or
- * upstream body. Values that come from users are passed through {@link printable} first.
- *
- * @module
- */
+/** Logging, only through `debug` (`express-bindid:*`): ids and outcomes, never a secret, token, HMAC, header, password or upstream body. */
 import createDebug from 'debug';
 
 export function logger(area: string): createDebug.Debugger {
   return createDebug(`express-bindid:${area}`);
 }
 
-/**
- * A value safe to put on one log line: control characters (CR, LF, ...) escaped so a user-supplied
- * value cannot forge log lines, and cut to `max` characters.
- */
+/** `value` for one log line: control characters escaped (a user's value cannot forge lines), cut to `max` characters. */
 export function printable(value: unknown, max = 200): string {
   const text = String(value);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point

@@ -1,9 +1,4 @@
-/**
- * Option validation shared by every factory: run once, when the factory is called, never per
- * request. Errors are `ERR_BINDID_INVALID_OPTION`, name the option and say what to do.
- *
- * @module
- */
+/** Option validation shared by every factory, run once when it is called: `ERR_BINDID_INVALID_OPTION` errors name the option and say what to do. */
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { describeType } from './describe-type.js';
 import { isLoopback } from './is-loopback.js';
@@ -14,11 +9,7 @@ export type KnownKeys<T> = { readonly [K in keyof Required<T>]: true };
 /** Where the next top-level reader belongs, while {@link OptionReader.within} runs. */
 let parentScope: { factory: string; path: string } | undefined;
 
-/**
- * Reads one options object of one factory: construction checks it is an object without unknown
- * keys; each getter checks one option and applies its default. Errors name the option by its dotted
- * path (`outboxWorker.backoff.maxMs`).
- */
+/** Reads one options object: construction refuses unknown keys; each getter checks one option and applies its default. */
 export class OptionReader {
   private readonly values: Record<string, unknown>;
   private readonly factory: string;
@@ -30,21 +21,15 @@ export class OptionReader {
     if (scope) parentScope = undefined; // taken by the first top-level reader only
     this.factory = scope?.factory ?? factory;
     this.path = scope?.path ?? path;
-    if (value === undefined) {
-      this.values = {};
-    } else if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw this.fail(this.path || 'options', `must be an object (got ${describeType(value)})`, !this.path);
-    } else {
-      this.values = value as Record<string, unknown>;
     }
+    this.values = (value ?? {}) as Record<string, unknown>;
     const names = Object.keys(known);
     for (const key of Object.keys(this.values)) {
       if (Object.hasOwn(known, key)) continue;
       const hint = closest(key, names);
-      throw this.error(
-        key,
-        `is not a known option.${hint ? ` Did you mean \`${this.name(hint)}\`?` : ''} Known options: ${names.join(', ')}.`,
-      );
+      throw this.error(key, `is not a known option.${hint ? ` Did you mean \`${this.name(hint)}\`?` : ''} Known options: ${names.join(', ')}.`);
     }
   }
 
@@ -59,12 +44,8 @@ export class OptionReader {
 
   requiredString(key: string, example?: string): string {
     const value = this.values[key];
-    if (value === undefined || value === null || value === '') {
-      throw this.error(key, `is required${example ? `, for example ${example}` : ''}`);
-    }
-    if (typeof value !== 'string') {
-      throw this.error(key, `must be a string (got ${describeType(value)})`);
-    }
+    if (value === undefined || value === null || value === '') throw this.error(key, `is required${example ? `, for example ${example}` : ''}`);
+    if (typeof value !== 'string') throw this.error(key, `must be a string (got ${describeType(value)})`);
     return value;
   }
 
@@ -102,21 +83,13 @@ export class OptionReader {
   /** Without a trailing slash. Plain `http:` only for loopback hosts, because the URL receives the access token. */
   baseUrl(key: string, example: string): string {
     const raw = this.requiredString(key, example);
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw this.error(key, `must be an absolute URL such as ${example}`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw this.error(key, 'must use https:');
-    }
+    if (!URL.canParse(raw)) throw this.error(key, `must be an absolute URL such as ${example}`);
+    const url = new URL(raw);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw this.error(key, 'must use https:');
     if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
       throw this.error(key, 'must use https: (plain http is only allowed for localhost, 127.0.0.1 and [::1])');
     }
-    if (url.username || url.password || url.search || url.hash) {
-      throw this.error(key, 'must not contain credentials, a query or a fragment');
-    }
+    if (url.username || url.password || url.search || url.hash) throw this.error(key, 'must not contain credentials, a query or a fragment');
     return url.href.replace(/\/+$/, '');
   }
 
@@ -125,10 +98,9 @@ export class OptionReader {
   }
 
   /**
-   * Build another factory's object (`new OutboxWorker(...)`) from options under `key` (or at this
-   * level): the first top-level reader `build` creates reports its errors as this factory's, under
-   * this path (`bindIdRouter() option \`outboxWorker.intervalMs\``). Construction is synchronous, so
-   * the scope ends with `build`.
+   * Build another factory's object (`new OutboxWorker(...)`) from options under `key` (or at this level): the first top-level
+   * reader `build` creates reports its errors as this factory's (`bindIdRouter() option \`outboxWorker.intervalMs\``).
+   * Construction is synchronous, so the scope ends with `build`.
    */
   within<T>(key: string | undefined, build: () => T): T {
     const saved = parentScope;
@@ -146,9 +118,7 @@ export class OptionReader {
 
   private fail(option: string, message: string, whole: boolean): BindIdArgumentError {
     const subject = whole ? `the options of ${this.factory}()` : `${this.factory}() option \`${option}\``;
-    return new BindIdArgumentError(ErrorCode.INVALID_OPTION, `express-bindid: ${subject} ${message}`, {
-      option,
-    });
+    return new BindIdArgumentError(ErrorCode.INVALID_OPTION, `express-bindid: ${subject} ${message}`, { option });
   }
 
   name(key: string): string {
@@ -158,16 +128,8 @@ export class OptionReader {
 
 /** The known name closest to `input` (edit distance ≤ 2, or equal ignoring case). */
 function closest(input: string, names: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const name of names) {
-    const d = name.toLowerCase() === input.toLowerCase() ? 0 : distance(input, name);
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best;
+  const scored = names.map((name) => ({ name, d: name.toLowerCase() === input.toLowerCase() ? 0 : distance(input, name) }));
+  return scored.filter(({ d }) => d <= 2).sort((a, b) => a.d - b.d)[0]?.name;
 }
 
 function distance(a: string, b: string): number {

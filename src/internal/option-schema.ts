@@ -1,14 +1,7 @@
 /**
- * Options declared once: a factory's options are one schema object whose entries are the rules
- * (read, check, default) and carry the options' TSDoc. From it come the type an app writes
- * (`OptionsOf`, keeping the TSDoc), the unknown-key check, the settings (`SettingsOf`) and the
- * Default column of docs/options.md (`shownDefaults`). Errors are the {@link OptionReader}'s.
- *
- * An option whose type names the app's user type `U` is declared by name (`option.userFn('lookup')`)
- * and typed by a map the factory's module declares once (`OptionsOf<typeof SCHEMA, FlowUserTypes<U>>`),
- * so the schema itself needs no `U`.
- *
- * @module
+ * Options declared once, as a schema whose entries are the rules and carry the TSDoc. From it come the type an app writes
+ * (`OptionsOf`), the unknown-key check, the settings (`SettingsOf`) and docs/options.md's Default column (`shownDefaults`).
+ * An option typed by the app's user type `U` is declared by name (`option.userFn('lookup')`) and typed by the factory's map.
  */
 import { describeType } from './describe-type.js';
 import { OptionReader } from './option-reader.js';
@@ -33,23 +26,14 @@ export type OptionSchema = { readonly [name: string]: OptionRule<unknown, unknow
 type InOf<R, Types> = R extends UserTyped<infer M> ? (M extends keyof Types ? Types[M] : never) : R extends OptionRule<infer In, unknown> ? In : never;
 type RequiredKeys<S> = { [K in keyof S]: S[K] extends { readonly required: true } ? K : never }[keyof S];
 
-/**
- * The options an app writes for schema `S` (its members keep the schema entries' TSDoc); `Types`
- * gives the types of its user-typed options by name.
- */
+/** The options an app writes for schema `S` (keeping the entries' TSDoc); `Types` gives the user-typed options' types by name. */
 export type OptionsOf<S, Types = object> = { [K in keyof S as K extends RequiredKeys<S> ? K : never]: InOf<S[K], Types> } & {
   [K in keyof S as K extends RequiredKeys<S> ? never : K]?: InOf<S[K], Types>;
 };
 
 type OutOf<R, Types> = R extends UserTyped<infer M>
-  ? M extends keyof Types
-    ? R extends { readonly required: true }
-      ? Types[M]
-      : Types[M] | undefined
-    : never
-  : R extends OptionRule<unknown, infer Out>
-    ? Out
-    : never;
+  ? (M extends keyof Types ? (R extends { readonly required: true } ? Types[M] : Types[M] | undefined) : never)
+  : R extends OptionRule<unknown, infer Out> ? Out : never;
 
 /** The settings a factory works with, once `S` was read: each option checked, its default applied. */
 export type SettingsOf<S, Types = object> = { -readonly [K in keyof S]: OutOf<S[K], Types> };
@@ -80,20 +64,17 @@ export function shownDefaults(schema: OptionSchema): Record<string, string> {
   return Object.fromEntries(Object.entries(schema).map(([key, rule]) => [key, rule.shown]));
 }
 
-type Rule<In, Out = In> = OptionRule<In, Out>;
 type Required<R> = R & { readonly required: true };
 
 function literal(value: string | number | boolean): string {
   return typeof value === 'string' ? `\`'${value}'\`` : `\`${value}\``;
 }
 
-/** An optional option, read by `read`. */
-function optional<In, Out = In>(shown: string, read: OptionRule<In, Out>['read']): Rule<In, Out> {
+function optional<In, Out = In>(shown: string, read: OptionRule<In, Out>['read']): OptionRule<In, Out> {
   return { required: false, shown, read };
 }
 
-/** A required option, read by `read`. */
-function required<In, Out = In>(read: OptionRule<In, Out>['read']): Required<Rule<In, Out>> {
+function required<In, Out = In>(read: OptionRule<In, Out>['read']): Required<OptionRule<In, Out>> {
   return { required: true, shown: 'required', read };
 }
 
@@ -109,12 +90,12 @@ export const option = {
   /** `shown` says what happens without it. */
   fn: <F>(shown = 'none') => optional<F, F | undefined>(shown, (o, key) => o.fn<F>(key)),
   /** An optional function whose type names the app's user type: the factory's map gives it under `userType`. */
-  userFn: <M extends string>(userType: M, shown = 'none'): Rule<never, unknown> & UserTyped<M> => ({
+  userFn: <M extends string>(userType: M, shown = 'none'): OptionRule<never, unknown> & UserTyped<M> => ({
     ...optional<never, unknown>(shown, (o, key) => o.fn(key)),
     userType,
   }),
   /** A required function whose type names the app's user type; `hint` says what to give in the error. */
-  requiredUserFn: <M extends string>(userType: M, hint: string): Required<Rule<never, unknown>> & UserTyped<M> => ({
+  requiredUserFn: <M extends string>(userType: M, hint: string): Required<OptionRule<never, unknown>> & UserTyped<M> => ({
     ...required<never, unknown>((o, key) => {
       const value = o.fn(key);
       if (!value) throw o.error(key, `is required: ${hint}`);

@@ -1,93 +1,61 @@
-/**
- * The parameters an app may add to BindID's `/authorize` request, on an allow-list: checked once at
- * the factory for the static `authorizationParams` option (`ERR_BINDID_INVALID_OPTION`), and at each
- * login for what a per-login function returns (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400).
- * The parameters the sign-in's security rests on (`state`, `nonce`, `redirect_uri`, PKCE,
- * `client_id`, `response_type`...) are set by the library only. Sources: protocol notes §2.
- *
- * @module
- */
+/** The allow-listed parameters an app may add to BindID's `/authorize` request; those security rests on are the library's (protocol notes §2). */
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { describeType } from '../internal/describe-type.js';
 import { isLoopback } from '../internal/is-loopback.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, readSchema } from '../internal/option-schema.js';
-
-/**
- * Extra parameters of the authorization request. Every value is a non-empty string without control
- * characters; the library's own parameters cannot be set here.
- */
-export interface AuthorizationParams {
-  /**
-   * Space-separated ACR values: `ts.bindid.iac.email` and/or `ts.bindid.iac.phone_number` ask BindID
-   * to collect and verify the user's email or phone number (without them a new user's email is
-   * often absent).
-   */
-  acr_values?: string;
-  /** A hint of who signs in, e.g. `email:alice@example.com` (format unverified at BindID). At most 256 characters. */
-  login_hint?: string;
-  /** Space-separated: `login`, `consent`, `select_account`, or `none` alone. */
-  prompt?: string;
-  /** `page`, `popup`, `touch` or `wap`. */
-  display?: 'page' | 'popup' | 'touch' | 'wap';
-  /** A message BindID shows on its sign-in page. At most 1000 characters. */
-  bindid_custom_message?: string;
-  /** An extra link on BindID's page: an absolute `https:` URL (plain `http:` for localhost only). */
-  bindid_aux_link?: string;
-  /** The text of `bindid_aux_link`. At most 256 characters. */
-  bindid_aux_link_title?: string;
-  /** Space-separated scopes; must include `openid` (BindID: `openid`, `email`, `phone`, `bindid_network_info`). */
-  scope?: string;
-}
+import { option, type OptionsOf, readSchema } from '../internal/option-schema.js';
 
 /** Parameters set by the library only: each carries a check of the sign-in (or the client's identity). */
 const RESERVED: ReadonlySet<string> = new Set([
-  'client_id',
-  'client_secret',
-  'redirect_uri',
-  'response_type',
-  'response_mode',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'request',
-  'request_uri',
+  'client_id', 'client_secret', 'redirect_uri', 'response_type', 'response_mode', 'state', 'nonce',
+  'code_challenge', 'code_challenge_method', 'request', 'request_uri',
 ]);
 
 /** One allowed parameter of at most `maxLength` characters, checked by {@link authorizationParamProblem}. */
-function param(maxLength: number) {
+function param<T extends string = string>(maxLength: number) {
   return {
-    ...option.custom<string, string | undefined>('none', (o, key) => {
+    ...option.custom<T, T | undefined>('none', (o, key) => {
       if (!o.has(key)) return undefined;
       const problem = authorizationParamProblem(key as keyof AuthorizationParams, o.raw(key));
       if (problem !== undefined) throw o.error(key, problem);
-      return o.raw(key) as string;
+      return o.raw(key) as T;
     }),
     maxLength,
   };
 }
 
-/** The allow-list, declared once: the static option's schema (errors name `authorizationParams.<key>`) and each parameter's length limit. */
+/** The allow-list, declared once: the type, the static option's schema (errors name `authorizationParams.<key>`) and the length limits. */
 const AUTHORIZATION_PARAMS = {
+  /**
+   * Space-separated ACR values: `ts.bindid.iac.email` and/or `ts.bindid.iac.phone_number` ask BindID to collect and verify the user's email
+   * or phone number (without them a new user's email is often absent).
+   */
   acr_values: param(512),
+  /** A hint of who signs in, e.g. `email:alice@example.com` (format unverified at BindID). At most 256 characters. */
   login_hint: param(256),
+  /** Space-separated: `login`, `consent`, `select_account`, or `none` alone. */
   prompt: param(64),
-  display: param(16),
+  /** `page`, `popup`, `touch` or `wap`. */
+  display: param<'page' | 'popup' | 'touch' | 'wap'>(16),
+  /** A message BindID shows on its sign-in page. At most 1000 characters. */
   bindid_custom_message: param(1000),
+  /** An extra link on BindID's page: an absolute `https:` URL (plain `http:` for localhost only). */
   bindid_aux_link: param(2048),
+  /** The text of `bindid_aux_link`. At most 256 characters. */
   bindid_aux_link_title: param(256),
+  /** Space-separated scopes; must include `openid` (BindID: `openid`, `email`, `phone`, `bindid_network_info`). */
   scope: param(512),
-} satisfies { readonly [K in keyof Required<AuthorizationParams>]: ReturnType<typeof param> };
+};
+
+/** Extra parameters of the authorization request: non-empty strings without control characters; the library's own cannot be set here. */
+export interface AuthorizationParams extends OptionsOf<typeof AUTHORIZATION_PARAMS> {}
 
 /** RFC 6749 scope-token characters (also used for ACR values): printable ASCII but space, `"` and `\`. */
 const TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const CONTROL = /\p{Cc}/u;
 /**
- * Invisible and bidirectional formatting characters (Unicode category Cf: zero-width spaces and
- * joiners, the bidi embeddings, overrides and isolates U+202A–202E and U+2066–2069, the BOM...), and
- * the line and paragraph separators: shown to the person at BindID, they can make a message or an
- * address read other than it is.
+ * Invisible and bidirectional formatting characters (category Cf: zero-width spaces and joiners, bidi embeddings, overrides and
+ * isolates, the BOM...) and the line and paragraph separators: shown at BindID, they can make a message or address misread.
  */
 const INVISIBLE = /[\p{Cf}\u2028\u2029]/u;
 const PROMPTS: ReadonlySet<string> = new Set(['none', 'login', 'consent', 'select_account']);
@@ -100,18 +68,9 @@ export function authorizationParamProblem(key: keyof AuthorizationParams, value:
   if (value.length > maxLength) return `must be at most ${maxLength} characters`;
   if (CONTROL.test(value)) return 'must not contain control characters';
   if (INVISIBLE.test(value)) return 'must not contain invisible or bidirectional formatting characters';
-  switch (key) {
-    case 'acr_values':
-    case 'scope':
-    case 'prompt':
-      return tokenListProblem(key, value);
-    case 'display':
-      return DISPLAYS.has(value) ? undefined : 'must be one of page, popup, touch, wap';
-    case 'bindid_aux_link':
-      return linkProblem(value);
-    default:
-      return undefined;
-  }
+  if (key === 'acr_values' || key === 'scope' || key === 'prompt') return tokenListProblem(key, value);
+  if (key === 'display') return DISPLAYS.has(value) ? undefined : 'must be one of page, popup, touch, wap';
+  return key === 'bindid_aux_link' ? linkProblem(value) : undefined;
 }
 
 function tokenListProblem(key: 'acr_values' | 'scope' | 'prompt', value: string): string | undefined {
@@ -126,12 +85,8 @@ function tokenListProblem(key: 'acr_values' | 'scope' | 'prompt', value: string)
 }
 
 function linkProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute https: URL';
-  }
+  if (!URL.canParse(value)) return 'must be an absolute https: URL';
+  const url = new URL(value);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     return 'must be an absolute https: URL (plain http: only for localhost)';
   }
@@ -142,25 +97,16 @@ function linkProblem(value: string): string | undefined {
 /** Read the static `authorizationParams` option (at the factory; errors name `authorizationParams.<key>`). */
 export function readAuthorizationParams(o: OptionReader, key: string): AuthorizationParams {
   const raw = o.raw(key);
-  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-    const reserved = Object.keys(raw).find((name) => RESERVED.has(name));
-    if (reserved !== undefined) {
-      throw o.error(`${key}.${reserved}`, reservedMessage(reserved));
-    }
-  }
+  const reserved = raw !== null && typeof raw === 'object' ? Object.keys(raw).find((name) => RESERVED.has(name)) : undefined;
+  if (reserved !== undefined) throw o.error(`${key}.${reserved}`, reservedMessage(reserved));
   const read = readSchema(o.nested(key, AUTHORIZATION_PARAMS), AUTHORIZATION_PARAMS);
   return Object.fromEntries(Object.entries(read).filter(([, value]) => value !== undefined)) as AuthorizationParams;
 }
 
-/**
- * Check what a per-login function returned (`undefined`/`null` for none). Throws
- * `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS` (400) naming the parameter, never quoting its value.
- */
+/** Check what a per-login function returned (`undefined`/`null`: none): `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS` (400) never quotes a value. */
 export function checkAuthorizationParams(value: unknown): AuthorizationParams {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidParams(`The sign-in parameters must be an object (got ${describeType(value)}).`);
-  }
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidParams(`The sign-in parameters must be an object (got ${describeType(value)}).`);
   const out: AuthorizationParams = {};
   for (const [name, v] of Object.entries(value)) {
     if (v === undefined) continue;

@@ -1,8 +1,4 @@
-/**
- * BindID's hosts per environment. Evidence and confidence: docs/bindid-hosts.md.
- *
- * @module
- */
+/** BindID's hosts per environment. Evidence and confidence: docs/bindid-hosts.md. */
 import type { OptionReader } from '../internal/option-reader.js';
 
 /** The two hosts of one BindID environment. */
@@ -54,13 +50,9 @@ export function environmentMix(issuer: string, apiUrl: string): EnvironmentMix |
   return undefined;
 }
 
-/** The process warning for an `issuer` and `apiUrl` of which only one is a known BindID host. */
 export const PARTLY_KNOWN_HOSTS_WARNING = 'EXPRESS_BINDID_PARTLY_KNOWN_HOSTS';
 
-/**
- * Refuse hosts of two environments (an access token of one is unknown to the other's API, so every
- * report would fail); warn when only one is a known host (a proxy of the other is fine).
- */
+/** Refuse hosts of two environments (one's access token is unknown to the other's API); warn when only one is known (it may be a proxy). */
 export function assertOneEnvironment(o: OptionReader, issuer: string, apiUrl: string): void {
   const mix = environmentMix(issuer, apiUrl);
   if (mix?.kind === 'mixed') {

@@ -1,13 +1,9 @@
 /**
- * The relying-party side of BindID sign-in, on `openid-client` (certified; no hand-rolled token
- * validation): the provider's configuration (discovery, lazy, cached, retried after a failure; or
- * static metadata, see `oidc-configuration.ts`), the authorization request with `state`, `nonce`,
- * PKCE S256 (unless `pkce: false`) and the app's allow-listed parameters, and the code exchange with
- * ID-token validation (`iss`, `aud`, `exp`, `nonce`, signature against the cached JWKS, RS256 only).
- *
- * @module
+ * The relying party of BindID sign-in, on `openid-client` (certified): the authorization request (`state`,
+ * `nonce`, PKCE S256) and the code exchange; openid-client checks `iss`, `aud`, `exp` and `nonce`, and
+ * `id-token-signature.ts` the RS256 signature against the cached JWKS.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { type BindIdError, BindIdFeedbackError, BindIdStateError, ErrorCode, errorCode, safeCause } from '../errors.js';
 import { HttpClient } from '../http/http-client.js';
@@ -15,16 +11,14 @@ import { traceTokenExchange } from '../internal/diagnostics.js';
 import { logger } from '../internal/log.js';
 import type { AuthTransaction, BindIdClaims } from '../session/pending-login.js';
 import { type AuthorizationParams, checkAuthorizationParams } from './authorization-params.js';
+import { IdTokenSignature } from './id-token-signature.js';
 import { oidcFetch } from './oidc-fetch.js';
 import { isUnreachable, oidcConfiguration } from './oidc-configuration.js';
 import type { StaticOidcMetadata } from './static-metadata.js';
 
 const log = logger('login');
 
-/**
- * The parameters of a sign-in that must be a new authentication (OIDC Core §3.1.2.1): `prompt=login`,
- * and `max_age=0`, which also makes BindID's ID token say when it authenticated the person (`auth_time`).
- */
+/** A sign-in that must be a new authentication (OIDC Core §3.1.2.1); `max_age=0` also makes the ID token carry `auth_time`. */
 const FRESH_AUTHENTICATION = { prompt: 'login', max_age: '0' } as const;
 
 /** Settings of {@link BindIdOidcClient}, already validated. */
@@ -56,6 +50,7 @@ export class BindIdOidcClient {
   readonly #settings: OidcSettings;
   /** BindID's discovery, token and JWKS requests, through the library's HTTP seam (kept-alive connections, the egress proxy). */
   readonly #fetch = oidcFetch(new HttpClient());
+  readonly #signature = new IdTokenSignature(() => this.#jwks());
   #config: Promise<oidc.Configuration> | undefined;
 
   constructor(settings: OidcSettings) {
@@ -63,13 +58,9 @@ export class BindIdOidcClient {
   }
 
   /**
-   * The authorization URL to redirect to, and the transaction to keep until the callback (its sealed
-   * cookie). Its `createdAt` is `now`: the moment the sign-in started.
-   *
-   * @param params this login's parameters on top of the static ones (allow-listed; checked here:
-   *   `ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400, for a bad one)
-   * @param options.freshAuthentication ask BindID to authenticate the person now, whatever the app's
-   *   parameters say: `prompt=login` and `max_age=0` (an unlink's step-up)
+   * The URL to redirect to and the transaction to seal until the callback, `createdAt` = `now` (the start).
+   * @param params this login's allow-listed parameters (`ERR_BINDID_INVALID_AUTHORIZATION_PARAMS`, 400, for a bad one)
+   * @param options.freshAuthentication `prompt=login` and `max_age=0` whatever the app's parameters say (an unlink's step-up)
    */
   async authorizationRequest(
     returnTo: string,
@@ -80,10 +71,10 @@ export class BindIdOidcClient {
     const extra = { ...this.#settings.authorizationParams, ...checkAuthorizationParams(params) };
     const config = await this.#configuration();
     const pkce = this.#settings.pkce !== false;
-    const codeVerifier = pkce ? oidc.randomPKCECodeVerifier() : undefined;
+    const codeVerifier = pkce ? randomValue() : undefined;
     const transaction: AuthTransaction = {
-      state: oidc.randomState(),
-      nonce: oidc.randomNonce(),
+      state: randomValue(),
+      nonce: randomValue(),
       ...(codeVerifier === undefined ? {} : { codeVerifier }),
       returnTo,
       createdAt: now,
@@ -132,6 +123,7 @@ export class BindIdOidcClient {
     } catch (err) {
       throw callbackError(err);
     }
+    await this.#signature.verify(tokens.id_token as string);
     const claims = tokens.claims();
     // Stryker disable all: unreachable second layer, oauth4webapi already refuses a token response without a string access_token or an ID token; kept in case it changes
     if (!claims || typeof tokens.access_token !== 'string') {
@@ -142,6 +134,13 @@ export class BindIdOidcClient {
     // Stryker restore all
     const expiresIn = typeof tokens.expires_in === 'number' && tokens.expires_in > 0 ? tokens.expires_in : 3600;
     return { accessToken: tokens.access_token, expiresIn, claims: { ...claims } as BindIdClaims };
+  }
+
+  /** BindID's JWKS document, for the ID token's signature. */
+  async #jwks(): Promise<Response> {
+    const { jwks_uri } = (await this.#configuration()).serverMetadata();
+    const signal = AbortSignal.timeout(this.#settings.timeoutMs);
+    return this.#fetch(jwks_uri as string, { method: 'GET', headers: { accept: 'application/json' }, body: undefined, redirect: 'manual', signal });
   }
 
   /** The provider's configuration, once; a failure is forgotten so the next request tries again. */
@@ -158,13 +157,16 @@ export class BindIdOidcClient {
 }
 
 /**
- * The S256 PKCE challenge of `verifier`: BASE64URL(SHA-256(ASCII(verifier))) (RFC 7636 §4.2), what
- * `oidc.calculatePKCECodeChallenge` computes, but with node:crypto's synchronous hash: WebCrypto's
- * `digest` hands a 43-byte input to the thread pool and back, about 0.1 ms of CPU per sign-in
- * (BENCHMARKS.md, signin).
+ * BASE64URL(SHA-256(ASCII(verifier))) (RFC 7636 §4.2), as `oidc.calculatePKCECodeChallenge` but synchronous:
+ * WebCrypto's `digest` goes through the thread pool, about 0.1 ms of CPU per sign-in (BENCHMARKS.md, signin).
  */
 function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+/** 32 random bytes, base64url (43 characters): a state, a nonce or a PKCE verifier (openid-client's `random*` size). */
+function randomValue(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** Map an openid-client failure to a coded, secret-free error. */
@@ -176,37 +178,28 @@ function callbackError(err: unknown): BindIdError {
         cause: safeCause(undefined, 'access_denied'),
       });
     }
-    return new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'BindID could not complete the sign-in. Try again.', {
-      status: 400,
-      cause: safeCause(undefined, `authorization error ${oauthCode(err.error)}`),
-    });
+    return callbackInvalid('BindID could not complete the sign-in. Try again.', safeCause(undefined, `authorization error ${oauthCode(err.error)}`));
   }
   if (err instanceof oidc.ResponseBodyError) {
     const cause = safeCause(undefined, `token endpoint answered ${oauthCode(err.error)}`);
-    if (err.status >= 500) {
-      return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable. Try again in a moment.', {
-        status: 503,
-        retryable: true,
-        cause,
-      });
-    }
-    return new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'The BindID sign-in could not be completed. Start again.', {
-      status: 400,
-      cause,
-    });
+    if (err.status >= 500) return unavailable(cause);
+    return callbackInvalid('The BindID sign-in could not be completed. Start again.', cause);
   }
-  const label = errorLabel(err);
-  if (isNetworkError(err)) {
-    return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable. Try again in a moment.', {
-      status: 503,
-      retryable: true,
-      cause: safeCause(err, label),
-    });
-  }
-  return new BindIdStateError(ErrorCode.CALLBACK_INVALID, 'The BindID sign-in could not be verified. Start again.', {
-    status: 400,
-    cause: safeCause(err, label),
+  const cause = safeCause(err, errorLabel(err));
+  if (isNetworkError(err)) return unavailable(cause);
+  return callbackInvalid('The BindID sign-in could not be verified. Start again.', cause);
+}
+
+function unavailable(cause: Error): BindIdError {
+  return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable. Try again in a moment.', {
+    status: 503,
+    retryable: true,
+    cause,
   });
+}
+
+function callbackInvalid(message: string, cause: Error): BindIdError {
+  return new BindIdStateError(ErrorCode.CALLBACK_INVALID, message, { status: 400, cause });
 }
 
 function isNetworkError(err: unknown): boolean {

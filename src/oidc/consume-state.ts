@@ -1,9 +1,4 @@
-/**
- * A sign-in's `state`: matched against this browser's transaction, then used once, atomically in the
- * shared store, before its code is exchanged, whichever door completes the sign-in.
- *
- * @module
- */
+/** A sign-in's `state`: matched against this browser's transaction, then used once (atomically, in the shared store) before the code exchange. @module */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BindIdStateError, ErrorCode, safeCause } from '../errors.js';
 import { logger } from '../internal/log.js';
@@ -14,9 +9,8 @@ import { TRANSACTION_TTL_MS } from './transaction-cookie.js';
 const log = logger('login');
 
 /**
- * Only the first caller goes on (`add`); a second gets `ERR_BINDID_CALLBACK_INVALID` (400). The key lives
- * until the transaction would have expired, when its cookie is refused anyway. Called only after
- * {@link matchState}, so only this browser's own sign-in writes a key. A store failure fails closed.
+ * Only the first caller goes on (`add`), a second gets `ERR_BINDID_CALLBACK_INVALID` (400); the key lives as long as the transaction could.
+ * Only after {@link matchState}, so only this browser's own sign-in writes a key. A store failure fails closed.
  */
 export async function consumeState(store: BindIdStore, transaction: AuthTransaction, now: number): Promise<void> {
   const key = `state:${sha256(transaction.state).toString('base64url')}`;
@@ -32,9 +26,8 @@ export async function consumeState(store: BindIdStore, transaction: AuthTransact
 }
 
 /**
- * Before anything is consumed: a callback for another state (a stale tab, a cross-site link) leaves the
- * sign-in in progress alone. BindID's `access_denied` without `state` (cancelled before one could be
- * echoed) is `ERR_BINDID_ACCESS_DENIED` (403); any other missing or foreign state `ERR_BINDID_CALLBACK_INVALID` (400).
+ * Before anything is consumed, so a callback for another state (stale tab, cross-site link) leaves the sign-in in progress alone. BindID's
+ * `access_denied` without `state` is `ERR_BINDID_ACCESS_DENIED` (403); any other missing or foreign state `ERR_BINDID_CALLBACK_INVALID` (400).
  */
 export function matchState(query: URLSearchParams, transaction: AuthTransaction): void {
   const state = query.get('state');

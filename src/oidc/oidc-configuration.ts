@@ -1,24 +1,18 @@
 /**
- * BindID's OpenID endpoints: by discovery at the issuer, or from static `metadata`. A discovery that
- * shows a wrong configuration is `ERR_BINDID_CONFIGURATION` (500, not retryable, naming the fix); only
- * an unreachable BindID (network, timeout, 5xx, 429) is the retryable `ERR_BINDID_UNAVAILABLE` (503).
- *
- * @module
+ * BindID's OpenID endpoints, by discovery or from static `metadata`. A discovery showing a wrong configuration is `ERR_BINDID_CONFIGURATION`
+ * (500, naming the fix); only an unreachable BindID (network, timeout, 5xx, 429) is the retryable `ERR_BINDID_UNAVAILABLE` (503).
  */
 import * as oidc from 'openid-client';
 import { BindIdFeedbackError, ErrorCode, errorCode, safeCause } from '../errors.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../internal/clock-tolerance.js';
 import { isLoopback } from '../internal/is-loopback.js';
-import { type StaticOidcMetadata, urlProblem } from './static-metadata.js';
+import type { OidcSettings } from './bindid-oidc-client.js';
+import { urlProblem } from './static-metadata.js';
 
 const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
+const CHECK_ISSUER = "Check issuer: it must be BindID's sign-in host (BINDID_HOSTS)";
 
-export interface ConfigurationSettings {
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  timeoutMs: number;
-  metadata?: StaticOidcMetadata | undefined;
+export interface ConfigurationSettings extends Pick<OidcSettings, 'issuer' | 'clientId' | 'clientSecret' | 'timeoutMs' | 'metadata'> {
   /** How BindID is asked (discovery, token, JWKS). Default: `fetch`. */
   fetch?: oidc.CustomFetch | undefined;
 }
@@ -38,7 +32,8 @@ export async function oidcConfiguration(s: ConfigurationSettings): Promise<oidc.
     config = new oidc.Configuration({ ...s.metadata }, s.clientId, clientMetadata, auth);
     config.timeout = timeout;
     if (s.fetch) config[oidc.customFetch] = s.fetch;
-    if ([s.metadata.issuer, ...ENDPOINTS.map((k) => s.metadata?.[k] ?? '')].some(isPlainHttp)) oidc.allowInsecureRequests(config);
+    const { issuer, authorization_endpoint, token_endpoint, jwks_uri } = s.metadata;
+    if ([issuer, authorization_endpoint, token_endpoint, jwks_uri].some(isPlainHttp)) oidc.allowInsecureRequests(config);
   } else {
     const options: oidc.DiscoveryRequestOptions = { timeout };
     if (isPlainHttp(s.issuer)) options.execute = [oidc.allowInsecureRequests];
@@ -48,10 +43,7 @@ export async function oidcConfiguration(s: ConfigurationSettings): Promise<oidc.
     });
     checkDiscovered(config.serverMetadata(), s.issuer);
   }
-  // Also verify the ID token's signature against BindID's JWKS (cached by openid-client), not only
-  // trust the TLS channel of the token endpoint.
-  oidc.enableNonRepudiationChecks(config);
-  return config;
+  return config; // the ID token's signature: BindIdOidcClient (id-token-signature.ts), not only the TLS channel
 }
 
 function isPlainHttp(value: string): boolean {
@@ -63,61 +55,44 @@ function isPlainHttp(value: string): boolean {
 function checkDiscovered(metadata: oidc.ServerMetadata, issuer: string): void {
   if (metadata.issuer !== issuer) {
     if (metadata.issuer.replace(/\/$/, '') !== issuer) throw otherIssuer(issuer, metadata.issuer);
-    throw configurationError(
-      issuer,
-      `names the issuer ${issuer}/ (with a trailing slash), but BindID's ID tokens name it without one, so every sign-in would fail. ` +
-        'Check that issuer is BindID\'s sign-in host (BINDID_HOSTS); if the tokens of this server really end with a slash, give static `metadata` with that issuer.',
-      'discovery issuer mismatch',
-    );
+    const fix = "Check that issuer is BindID's sign-in host (BINDID_HOSTS); if the tokens of this server really end with a slash, give static `metadata` with that issuer.";
+    const problem = `names the issuer ${issuer}/ (with a trailing slash), but BindID's ID tokens name it without one, so every sign-in would fail. ${fix}`;
+    throw configurationError(issuer, problem, 'discovery issuer mismatch');
   }
   for (const name of ENDPOINTS) {
     const value = metadata[name];
-    const problem = typeof value === 'string' ? urlProblem(value) : 'is missing';
+    const problem = typeof value === 'string' ? urlProblem(value) : 'missing';
     if (problem !== undefined) {
-      throw configurationError(
-        issuer,
-        `has a ${name} that ${problem === 'is missing' ? 'is missing' : `is unusable (${problem})`}. Give the endpoints by hand with the \`metadata\` option.`,
-        `discovery ${name} unusable`,
-      );
+      const what = problem === 'missing' ? 'is missing' : `is unusable (${problem})`;
+      throw configurationError(issuer, `has a ${name} that ${what}. Give the endpoints by hand with the \`metadata\` option.`, `discovery ${name} unusable`);
     }
   }
 }
 
 /** A failed discovery as a coded error: the configuration's fault, or BindID unavailable. */
 export function discoveryError(err: unknown, issuer: string): BindIdFeedbackError {
-  const code = (err as { code?: unknown } | null)?.code;
-  const cause = (err as { cause?: unknown } | null)?.cause;
+  const { code, cause } = (err ?? {}) as { code?: unknown; cause?: unknown };
   if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && isResponse(cause)) {
     const status = cause.status;
     if (status >= 500 || status === 429) return unavailable(err, `discovery answered HTTP ${status}`);
     if (status >= 300 && status < 400) {
       const location = cause.headers.get('location');
-      const to = location ? printableUrl(location, issuer) : '';
-      return configurationError(
-        issuer,
-        `answered with a redirect (HTTP ${status}${to ? ` to ${to}` : ''}), which is not followed. Set issuer to the host that serves the ` +
-          'discovery document itself (BINDID_HOSTS), or give static `metadata`.',
-        `discovery redirect ${status}`,
-      );
+      const to = location ? ` to ${printableUrl(location, issuer)}` : '';
+      const fix = 'Set issuer to the host that serves the discovery document itself (BINDID_HOSTS), or give static `metadata`.';
+      return configurationError(issuer, `answered with a redirect (HTTP ${status}${to}), which is not followed. ${fix}`, `discovery redirect ${status}`);
     }
-    return configurationError(
-      issuer,
-      `answered HTTP ${status}: there is no discovery document there. Check issuer: it must be BindID's sign-in host (BINDID_HOSTS), not the API host.`,
-      `discovery answered ${status}`,
-    );
+    const problem = `answered HTTP ${status}: there is no discovery document there. ${CHECK_ISSUER}, not the API host.`;
+    return configurationError(issuer, problem, `discovery answered ${status}`);
   }
   if (code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_PARSE_ERROR' || code === 'OAUTH_INVALID_RESPONSE') {
-    return configurationError(
-      issuer,
-      'did not answer with a JSON discovery document. Check issuer: it must be BindID\'s sign-in host (BINDID_HOSTS), not the API host or a web page.',
-      `discovery ${String(code)}`,
-    );
+    const problem = `did not answer with a JSON discovery document. ${CHECK_ISSUER}, not the API host or a web page.`;
+    return configurationError(issuer, problem, `discovery ${String(code)}`);
   }
   if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
     return otherIssuer(issuer, (cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer);
   }
   if (isUnreachable(err)) return unavailable(err, 'discovery failed');
-  return configurationError(issuer, 'failed. Check issuer: it must be BindID\'s sign-in host (BINDID_HOSTS).', `discovery ${label(err)}`);
+  return configurationError(issuer, `failed. ${CHECK_ISSUER}.`, `discovery ${label(err)}`);
 }
 
 function isResponse(value: unknown): value is Response {
@@ -127,51 +102,38 @@ function isResponse(value: unknown): value is Response {
 
 /** A network failure or timeout: openid-client passes fetch's TypeError on, or wraps it (another realm) in a ClientError. */
 export function isUnreachable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
+  const { code, cause } = (err ?? {}) as { code?: unknown; cause?: unknown };
   if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT') return true;
-  for (let e: unknown = err, level = 0; level < 2 && e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause, level++) {
-    const { name, message } = e as { name?: unknown; message?: unknown };
-    if (name === 'TimeoutError' || name === 'AbortError') return true;
-    if (name === 'TypeError' && typeof message === 'string' && /fetch failed/i.test(message)) return true;
-  }
-  return false;
+  return [err, cause].some((e) => {
+    const { name, message } = (e ?? {}) as { name?: unknown; message?: unknown };
+    return name === 'TimeoutError' || name === 'AbortError' || (name === 'TypeError' && typeof message === 'string' && /fetch failed/i.test(message));
+  });
 }
 
 function unavailable(err: unknown, description: string): BindIdFeedbackError {
-  return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, 'BindID sign-in is unavailable (discovery failed). Try again in a moment.', {
-    status: 503,
-    retryable: true,
-    cause: safeCause(err, `${description}: ${label(err)}`),
-  });
+  const cause = safeCause(err, `${description}: ${label(err)}`);
+  const message = 'BindID sign-in is unavailable (discovery failed). Try again in a moment.';
+  return new BindIdFeedbackError(ErrorCode.UNAVAILABLE, message, { status: 503, retryable: true, cause });
 }
 
 /** `ERR_BINDID_CONFIGURATION`: the message starts with where discovery was asked and ends with the fix. */
 function configurationError(issuer: string, problem: string, description: string): BindIdFeedbackError {
-  return new BindIdFeedbackError(
-    ErrorCode.CONFIGURATION,
-    `express-bindid: BindID discovery at ${issuer}/.well-known/openid-configuration ${problem}`,
-    { status: 500, retryable: false, cause: safeCause(undefined, description) },
-  );
+  const message = `express-bindid: BindID discovery at ${issuer}/.well-known/openid-configuration ${problem}`;
+  return new BindIdFeedbackError(ErrorCode.CONFIGURATION, message, { status: 500, retryable: false, cause: safeCause(undefined, description) });
 }
 
 function otherIssuer(issuer: string, found: unknown): BindIdFeedbackError {
-  return configurationError(
-    issuer,
-    `names another issuer (${printableUrl(found)}). Set issuer to BindID's sign-in host exactly (BINDID_HOSTS), or give static \`metadata\`.`,
-    'discovery issuer mismatch',
-  );
+  const fix = "Set issuer to BindID's sign-in host exactly (BINDID_HOSTS), or give static `metadata`.";
+  return configurationError(issuer, `names another issuer (${printableUrl(found)}). ${fix}`, 'discovery issuer mismatch');
 }
 
 /** A URL from BindID's answer as a message may show it: parsed, origin and path only, bounded. */
 function printableUrl(value: unknown, base?: string): string {
   if (typeof value !== 'string') return 'none';
-  try {
-    const url = new URL(value, base);
-    const shown = `${url.origin}${url.pathname}`;
-    return /^[\x21-\x7e]{1,200}$/.test(shown) ? shown : 'an unprintable URL';
-  } catch {
-    return 'not a URL';
-  }
+  if (!URL.canParse(value, base)) return 'not a URL';
+  const url = new URL(value, base);
+  const shown = `${url.origin}${url.pathname}`;
+  return /^[\x21-\x7e]{1,200}$/.test(shown) ? shown : 'an unprintable URL';
 }
 
 function label(err: unknown): string {

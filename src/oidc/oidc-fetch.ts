@@ -1,11 +1,7 @@
 /**
- * openid-client's `customFetch` on the HTTP seam, keeping what openid-client relies on from `fetch`: no
- * redirect followed (a 3xx is answered as it is), the `signal` bounds the whole request and an abort
- * rejects with its reason, a network failure is `TypeError('fetch failed')` (so `isUnreachable` maps it
- * to `ERR_BINDID_UNAVAILABLE`). Added: a body bound. Nothing of the request goes into an error.
- * Why not `fetch`: undici costs about 1.2 ms of CPU per token request, `node:https` 0.14 ms (BENCHMARKS.md).
- *
- * @module
+ * openid-client's `customFetch` on the HTTP seam (undici's `fetch` costs about 1.2 ms of CPU per token request, `node:https` 0.14 ms:
+ * BENCHMARKS.md), keeping what openid-client relies on: no redirect followed, the `signal` bounds the whole request and an abort rejects
+ * with its reason, a network failure is `TypeError('fetch failed')` (`isUnreachable`). Added: a body bound. No request data in an error.
  */
 import type { CustomFetch, CustomFetchOptions } from 'openid-client';
 import type { HttpBody, HttpClient, HttpResponse } from '../http/http-client.js';
@@ -28,9 +24,7 @@ export function oidcFetch(client: HttpClient): CustomFetch {
     } catch (err) {
       throw signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: err });
     }
-    if (body.truncated) {
-      throw Object.assign(new Error(`the response body is larger than ${MAX_RESPONSE_BYTES} bytes`), { name: 'ResponseTooLargeError' });
-    }
+    if (body.truncated) throw Object.assign(new Error(`the response body is larger than ${MAX_RESPONSE_BYTES} bytes`), { name: 'ResponseTooLargeError' });
     const { status, statusText, headers } = response;
     try {
       return new Response(NULL_BODY.has(status) ? null : body.bytes, { status, statusText, headers });

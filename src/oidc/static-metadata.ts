@@ -1,14 +1,8 @@
-/**
- * The `metadata` option. Apart from `oidc-configuration.ts` so the public types never reach
- * openid-client's (bundled, not a dependency: docs/architecture.md, "Module format").
- *
- * @module
- */
+/** The `metadata` option, apart from `oidc-configuration.ts` so the public types never reach openid-client's (bundled, not a dependency). */
 import { isLoopback } from '../internal/is-loopback.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, readSchema } from '../internal/option-schema.js';
 
-/** One URL of the metadata: see {@link urlProblem}. */
 function endpoint() {
   return option.requiredCustom<string, string>((o, key) => {
     const problem = urlProblem(o.raw(key));
@@ -49,13 +43,8 @@ export function readStaticMetadata(o: OptionReader, key: string, issuer: string)
 
 /** Why `value` is not a usable endpoint URL (https, or http on loopback; no credentials or fragment), if it is not. */
 export function urlProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value === '') return 'must be an absolute https: URL';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute https: URL';
-  }
+  if (typeof value !== 'string' || !URL.canParse(value)) return 'must be an absolute https: URL';
+  const url = new URL(value);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     return 'must use https: (plain http is only allowed for localhost, 127.0.0.1 and [::1])';
   }

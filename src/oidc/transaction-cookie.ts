@@ -1,20 +1,7 @@
-/**
- * `TransactionCookie`: the sign-in in flight (state, nonce, PKCE verifier, `returnTo`) kept in the
- * browser until BindID's callback, sealed, instead of in a server-side session. An anonymous flood of
- * `GET /login/bindid` therefore costs the server no memory (no session is written before BindID has
- * answered), as express-openid-connect keeps its `auth_verification` cookie.
- *
- * The value is AES-256-GCM (random 96-bit IV) under a key derived with HKDF-SHA256 from the client
- * secret, with the cookie's name as associated data: the browser can neither read the PKCE verifier
- * nor change or forge a transaction, and one older than {@link TRANSACTION_TTL_MS} is refused. The
- * cookie is `HttpOnly`, `SameSite=Lax` (sent on BindID's top-level redirect back), `Path=/`, and on
- * https `Secure` with the `__Host-` prefix (no `Domain`: a sibling subdomain cannot set it). Single
- * use of the state is still decided in the shared store (`consumeState`). The transaction's
- * `createdAt` (when the sign-in or the unlink started) is sealed with it: an unlink's callback
- * requires the ID token's `auth_time` not to be earlier.
- *
- * @module
- */
+/** The sign-in in flight (state, nonce, PKCE verifier, `returnTo`, `createdAt`) sealed in a browser cookie, so an anonymous flood of
+ * `GET /login/bindid` costs the server no memory. AES-256-GCM under an HKDF-SHA256 key from the client secret, the cookie's name as
+ * associated data: the browser can neither read the verifier nor change or forge a transaction. `SameSite=Lax`: sent on BindID's
+ * top-level redirect back; `__Host-` on https: a sibling subdomain cannot set it. Single use of the state: `consumeState`. @module */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { BindIdStateError, ErrorCode } from '../errors.js';
@@ -31,7 +18,6 @@ const TAG_BYTES = 16;
 /** A sealed value longer than this is not ours (a transaction with a 2 kB `returnTo` stays well below). */
 const MAX_SEALED_LENGTH = 4_000;
 
-/** Seals, sets, reads and clears the transaction cookie of one door (its key derived once). */
 export class TransactionCookie {
   readonly name: string;
   readonly #key: Buffer;
@@ -44,23 +30,16 @@ export class TransactionCookie {
     this.#key = Buffer.from(hkdfSync('sha256', clientSecret, 'express-bindid', 'transaction cookie v1', 32));
   }
 
-  /** Set the cookie holding `transaction` on the response to `req`. */
   write(req: Request, transaction: AuthTransaction): void {
     const maxAge = Math.floor(TRANSACTION_TTL_MS / 1000);
     appendCookie(req, `${this.name}=${this.seal(transaction)}; Max-Age=${maxAge}; ${this.#attributes()}`);
   }
 
-  /** Remove the cookie in the browser (the transaction is used or refused). */
   clear(req: Request): void {
     appendCookie(req, `${this.name}=; Max-Age=0; ${this.#attributes()}`);
   }
 
-  /**
-   * The transaction this browser started, unexpired at `now`.
-   *
-   * @throws BindIdStateError `ERR_BINDID_LOGIN_STATE_MISSING` (400) when there is none, or none this
-   *   app sealed, or it is older than {@link TRANSACTION_TTL_MS}.
-   */
+  /** The transaction this browser started, unexpired at `now`; else `ERR_BINDID_LOGIN_STATE_MISSING` (400). */
   read(req: Request, now: number): AuthTransaction {
     for (const value of cookieValues(req, this.name)) {
       const transaction = this.open(value, now);
@@ -105,13 +84,11 @@ export class TransactionCookie {
   }
 }
 
-/** `transaction` if it was created within {@link TRANSACTION_TTL_MS} before `now` (and not in the future). */
 function fresh(transaction: AuthTransaction, now: number): AuthTransaction | undefined {
   const age = now - transaction.createdAt;
   return Number.isFinite(age) && age >= 0 && age < TRANSACTION_TTL_MS ? transaction : undefined;
 }
 
-/** Add a `Set-Cookie` header to the response of `req` (Express sets `req.res`), keeping any already there. */
 function appendCookie(req: Request, cookie: string): void {
   const res = req.res as Response | undefined;
   if (res === undefined || res.headersSent) return;

@@ -1,16 +1,9 @@
-/**
- * The options of `BindIdStrategy`, checked once when it is built.
- *
- * @module
- */
-import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
+/** The options of `BindIdStrategy`, checked once when it is built. @module */
+import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readAppPath, readFlowSettings } from '../flow/flow-options.js';
 import type { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionsOf, pick, readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
 
-/**
- * The sign-in flow's options (as `bindIdRouter`'s), and the strategy's own. The callback URL is
- * `callbackURL` or `baseUrl` + `callbackPath`; its origin is the app's, which `returnTo` must stay on.
- */
+/** The sign-in flow's options (as `bindIdRouter`'s) and the strategy's own; the callback URL's origin is the app's, which `returnTo` stays on. */
 export const STRATEGY_OPTIONS = {
   ...FLOW_OPTIONS,
   /** Strategy name for `passport.use()`/`passport.authenticate()`. Default `bindid`. */
@@ -47,11 +40,11 @@ export function readBindIdStrategyOptions<U>(options: BindIdStrategyOptions<U>):
   if (pending === 'fail' && o.has('confirmPath')) {
     throw o.error('confirmPath', "is only used with pending: 'redirect'; with pending: 'fail' the app routes new users itself");
   }
-  const confirmPath = appPath(o, 'confirmPath', '/bindid/confirm');
+  const confirmPath = readAppPath(o, 'confirmPath', '/bindid/confirm');
   return { name, pending, confirmPath, flow: readFlowSettings<U>(o, { baseUrl, redirectUri: callbackURL }) };
 }
 
-/** `callbackURL`, or `baseUrl` + `callbackPath`: exactly one of the two forms. */
+/** Exactly one of the two forms. */
 function readCallback(o: OptionReader): { baseUrl: string; callbackURL: string } {
   if (o.has('callbackURL')) {
     if (o.has('baseUrl') || o.has('callbackPath')) {
@@ -66,13 +59,5 @@ function readCallback(o: OptionReader): { baseUrl: string; callbackURL: string }
     throw o.error('callbackURL', 'is required (or baseUrl), for example https://app.example.com/bindid/callback');
   }
   const baseUrl = o.baseUrl('baseUrl', 'https://app.example.com');
-  return { baseUrl, callbackURL: `${baseUrl}${appPath(o, 'callbackPath', '/bindid/callback')}` };
-}
-
-function appPath(o: OptionReader, key: string, fallback: string): string {
-  const value = o.string(key, fallback);
-  if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
-    throw o.error(key, 'must be an absolute path such as /bindid/confirm');
-  }
-  return value;
+  return { baseUrl, callbackURL: `${baseUrl}${readAppPath(o, 'callbackPath', '/bindid/callback')}` };
 }

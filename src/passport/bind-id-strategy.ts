@@ -1,12 +1,5 @@
-/**
- * `BindIdStrategy`: BindID sign-in as a Passport strategy, an adapter that maps the sign-in flow's
- * outcomes (the router's) to passport's actions; every failure is a coded `BindIdError`, given to
- * `error()` once.
- *
- * @module
- */
+/** `BindIdStrategy`: the sign-in flow's outcomes mapped to passport's actions; every failure a coded `BindIdError`, given to `error()` once. @module */
 import type { Request } from 'express';
-import type {} from 'express-session';
 import passportDefault, { type AuthenticateOptions, type Strategy as PassportStrategy, type StrategyCreatedStatic } from 'passport';
 import { BindIdError } from '../errors.js';
 import { type SignInOutcome, SignInFlow } from '../flow/sign-in-flow.js';
@@ -34,13 +27,7 @@ export interface BindIdAuthInfo {
   message?: string;
 }
 
-interface Actions {
-  success(user: Express.User, info?: object): void;
-  fail(challenge?: object, status?: number): void;
-  redirect(url: string, status?: number): void;
-  error(err: unknown): void;
-}
-type Outcome = (actions: Actions) => void;
+type Outcome = (actions: StrategyCreatedStatic) => void;
 
 interface StrategyContext<U> {
   config: StrategyConfig<U>;
@@ -54,9 +41,8 @@ const contexts = new WeakMap<object, StrategyContext<unknown>>();
 const StrategyBase: new () => PassportStrategy & StrategyCreatedStatic = passportDefault.Strategy;
 
 /**
- * A Passport strategy for BindID login, for apps that write their own routes instead of mounting
- * `bindIdRouter`. A new BindID user is sent to the confirm page (`createLocalStrategy` +
- * `sendAuthenticationPerformed`); `{ unlink: true }` on a POST unlinks the signed-in user.
+ * A Passport strategy for BindID login, for apps that write their own routes instead of mounting `bindIdRouter`. A new BindID user is
+ * sent to the confirm page (`createLocalStrategy` + `sendAuthenticationPerformed`); `{ unlink: true }` on a POST unlinks the signed-in user.
  *
  * @example
  * ```ts
@@ -78,24 +64,23 @@ export class BindIdStrategy<U = Express.User> extends StrategyBase {
   }
 
   override authenticate(req: Request, options?: AuthenticateOptions): void {
-    const actions = this as unknown as Actions;
-    const ctx = contextOf(this);
-    noStore(req);
-    step(ctx, req, options?.unlink === true)
+    // Never cache a response of either route (nor an error page answered for it).
+    req.res?.set('Cache-Control', 'no-store');
+    req.res?.set('Pragma', 'no-cache');
+    step(contextOf(this), req, options?.unlink === true)
       .then(
         (outcome) => {
           try {
-            outcome(actions);
+            outcome(this);
           } catch (err) {
-            // The app's custom `authenticate` callback runs inside the outcome: hand its error on as
-            // Express would a throwing handler's, unless a response started.
+            // The app's `authenticate` callback runs inside the outcome: its error goes on as a throwing handler's, unless a response started.
             if (req.res?.headersSent) log('error after the response started; not forwarded');
-            else actions.error(err);
+            else this.error(err);
           }
         },
         (err: unknown) => {
           if (err instanceof BindIdError) log('%s %s failed: %s', req.method, printable(req.path), err.code);
-          actions.error(err);
+          this.error(err);
         },
       )
       // Only when passport's error() itself threw (the app's callback, given the error): never a second outcome.
@@ -126,17 +111,13 @@ async function step<U>(ctx: StrategyContext<U>, req: Request, unlink: boolean): 
 function outcomeOf<U>(config: StrategyConfig<U>, outcome: SignInOutcome<U>): Outcome {
   const { returnTo } = outcome;
   switch (outcome.kind) {
-    case 'signed-in': {
+    case 'signed-in':
       // passport's req.login (0.6+) gives the session a new id before it stores the user.
-      const info: BindIdAuthInfo = { returnTo };
-      return (a) => a.success(outcome.user as Express.User, info);
-    }
+      return (a) => a.success(outcome.user as Express.User, { returnTo } satisfies BindIdAuthInfo);
     case 'pending': {
-      if (config.pending === 'fail') {
-        const info: BindIdAuthInfo = { bindidPending: true, returnTo, message: 'Confirm this BindID sign-in with your password.' };
-        return (a) => a.fail(info);
-      }
-      return (a) => a.redirect(config.confirmPath, 303);
+      if (config.pending === 'redirect') return (a) => a.redirect(config.confirmPath, 303);
+      const info: BindIdAuthInfo = { bindidPending: true, returnTo, message: 'Confirm this BindID sign-in with your password.' };
+      return (a) => a.fail(info);
     }
     case 'unlinked':
       return (a) => a.redirect(returnTo, 303);
@@ -153,10 +134,4 @@ function bodyOrQuery(req: Request, name: string): unknown {
   const body: unknown = req.body;
   if (body !== null && typeof body === 'object' && Object.hasOwn(body, name)) return (body as Record<string, unknown>)[name];
   return req.query?.[name];
-}
-
-/** Never cache a response of either route (nor an error page answered for it). */
-function noStore(req: Request): void {
-  req.res?.set('Cache-Control', 'no-store');
-  req.res?.set('Pragma', 'no-cache');
 }

@@ -1,11 +1,5 @@
-/**
- * The attempt guard around the app's password check: one attempt reserved per pending login, account
- * and client before it; a refused attempt never reaches `verify`. Without a pending BindID login
- * nothing is checked (the form is no password oracle). The settings are the router's when it handed
- * them over for this request, else the strategy's own.
- *
- * @module
- */
+/** The attempt guard around the app's password check: a refused attempt never reaches `verify`, and without a pending BindID login
+ * nothing is checked (the form is no password oracle). Settings: the router's for this request, else the strategy's own. @module */
 import type { Request } from 'express';
 import {
   type AttemptGuardContext,
@@ -38,8 +32,7 @@ export function guardedVerify(
     const fail = () => done(null, false, { message });
     let pending: PendingLogin;
     try {
-      // None, expired or planted in another browser: refused before any attempt is counted or password
-      // checked. The router read and checked it for this request already and hands it over.
+      // None, expired or planted in another browser: refused before anything is counted (the router hands over the one it checked).
       pending = context?.pending ?? requirePendingLogin(req, settings.now());
     } catch (err) {
       done(err);

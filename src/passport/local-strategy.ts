@@ -1,17 +1,13 @@
 /**
- * `createLocalStrategy(options)`: passport-local around the app's password check, for the confirm
- * step. Credentials come from the body only (never the query string) and must be non-empty and
- * within the caps; every failure has the same generic message; attempts are limited before `verify`
- * runs (`guarded-verify.ts`).
- *
- * @module
+ * `createLocalStrategy(options)`: passport-local around the app's password check. Credentials come from the body
+ * only (never the query string), within the caps; every failure has one generic message; attempts are limited first. @module
  */
 import type { Request } from 'express';
 import { Strategy as PassportLocalStrategy } from 'passport-local';
 import { invalidArgument } from '../errors.js';
 import { ATTEMPT_GUARD_OPTIONS, attemptGuardContext } from '../confirm/attempt-guard.js';
 import type { OptionReader } from '../internal/option-reader.js';
-import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
+import { option, type OptionsOf, readSchema, schemaReader, type SettingsOf } from '../internal/option-schema.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { guardedVerify, type RunVerify } from './guarded-verify.js';
 
@@ -65,11 +61,11 @@ export const LOCAL_STRATEGY_OPTIONS = {
   ...ATTEMPT_GUARD_OPTIONS,
 };
 
-type CommonLocalStrategyOptions = Omit<OptionsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback'>;
-
 /** Options of {@link createLocalStrategy}: `verify` takes `req` first with `passReqToCallback: true`. */
-export type LocalStrategyOptions<U = Express.User> = CommonLocalStrategyOptions &
+export type LocalStrategyOptions<U = Express.User> = Omit<OptionsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback'> &
   ({ verify: Verify<U>; passReqToCallback?: false } | { verify: VerifyWithRequest<U>; passReqToCallback: true });
+
+type LocalSettings = Omit<SettingsOf<typeof LOCAL_STRATEGY_OPTIONS>, 'verify' | 'passReqToCallback' | keyof typeof ATTEMPT_GUARD_OPTIONS>;
 
 /** The passport-local Strategy {@link createLocalStrategy} returns. */
 export class BindIdLocalStrategy extends PassportLocalStrategy {
@@ -77,21 +73,16 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
   /** The body fields a confirm form posts the credentials under. */
   readonly fields: { readonly username: string; readonly password: string };
   // Plain (not #private) fields: passport calls authenticate() on Object.create(strategy).
-  private readonly limits: { maxUsername: number; maxPassword: number };
+  private readonly maxLength: { username: number; password: number };
 
   /** @internal use {@link createLocalStrategy}. */
-  constructor(
-    settings: { name: string; usernameField: string; passwordField: string; maxUsername: number; maxPassword: number; message: string },
-    verify: (req: Request, username: string, password: string, done: VerifyDone<unknown>) => void,
-  ) {
-    super(
-      { usernameField: settings.usernameField, passwordField: settings.passwordField, passReqToCallback: true },
-      verify as never,
-    );
+  constructor(settings: LocalSettings, verify: (req: Request, username: string, password: string, done: VerifyDone<unknown>) => void) {
+    const { usernameField, passwordField } = settings;
+    super({ usernameField, passwordField, passReqToCallback: true }, verify as never);
     this.name = settings.name;
     this.message = settings.message;
-    this.fields = Object.freeze({ username: settings.usernameField, password: settings.passwordField });
-    this.limits = { maxUsername: settings.maxUsername, maxPassword: settings.maxPassword };
+    this.fields = Object.freeze({ username: usernameField, password: passwordField });
+    this.maxLength = { username: settings.maxUsernameLength, password: settings.maxPasswordLength };
   }
 
   override authenticate(req: Request, options?: object): void {
@@ -107,16 +98,8 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
       this.error(err as Error);
       return;
     }
-    const username = bodyField(req, this.fields.username);
-    const password = bodyField(req, this.fields.password);
-    if (
-      typeof username !== 'string' ||
-      typeof password !== 'string' ||
-      username.length === 0 ||
-      password.length === 0 ||
-      username.length > this.limits.maxUsername ||
-      password.length > this.limits.maxPassword
-    ) {
+    const { fields, maxLength } = this;
+    if (!bodyString(req, fields.username, maxLength.username) || !bodyString(req, fields.password, maxLength.password)) {
       this.fail({ message: this.message }, 401);
       return;
     }
@@ -125,20 +108,16 @@ export class BindIdLocalStrategy extends PassportLocalStrategy {
 }
 
 /**
- * The passport-local Strategy of the BindID confirm step: run it with
- * `passport.authenticate(strategy.name, { session: false })`.
+ * The passport-local Strategy of the BindID confirm step: run it with `passport.authenticate(strategy.name, { session: false })`.
  *
  * @example
  * ```ts
- * passport.use(createLocalStrategy({
- *   verify: async (username, password) => (await users.checkPassword(username, password)) ?? false,
- * }));
+ * passport.use(createLocalStrategy({ verify: async (username, password) => (await users.checkPassword(username, password)) ?? false }));
  * ```
  */
 export function createLocalStrategy<U = Express.User>(options: LocalStrategyOptions<U>): BindIdLocalStrategy {
   const o = schemaReader('createLocalStrategy', options, LOCAL_STRATEGY_OPTIONS);
-  const { verify, passReqToCallback, maxUsernameLength, maxPasswordLength, store, maxAttempts, attemptLimits, ...named } = readSchema(o, LOCAL_STRATEGY_OPTIONS);
-  const settings = { ...named, maxUsername: maxUsernameLength, maxPassword: maxPasswordLength };
+  const { verify, passReqToCallback, store, maxAttempts, attemptLimits, ...settings } = readSchema(o, LOCAL_STRATEGY_OPTIONS);
   const guard = { store, now: Date.now, maxAttempts, limits: attemptLimits };
   return new BindIdLocalStrategy(settings, guardedVerify(guard, settings.message, appVerify(verify, passReqToCallback)));
 }
@@ -154,21 +133,14 @@ function appVerify(verify: AnyVerify, withRequest: boolean): RunVerify {
       done(err ? err : null, err ? undefined : user);
     };
     const args: unknown[] = withRequest ? [req, username, password] : [username, password];
+    // The callback form answers through `done`; a promise it returns counts only when it rejects.
+    const settle = (user: unknown) => {
+      if (!callbackForm) finish(null, user);
+    };
     try {
-      if (callbackForm) {
-        const returned = verify(...args, (err: unknown, user?: unknown) => finish(err, user));
-        if (isThenable(returned)) returned.then(undefined, (err: unknown) => finish(asError(err)));
-        return;
-      }
-      const returned = verify(...args);
-      if (isThenable(returned)) {
-        returned.then(
-          (user) => finish(null, user),
-          (err: unknown) => finish(asError(err)),
-        );
-      } else {
-        finish(null, returned);
-      }
+      const returned = callbackForm ? verify(...args, finish) : verify(...args);
+      if (isThenable(returned)) returned.then(settle, (err: unknown) => finish(asError(err)));
+      else settle(returned);
     } catch (err) {
       finish(asError(err));
     }
@@ -182,11 +154,12 @@ function fieldName(o: OptionReader, key: string, fallback: string): string {
   return value;
 }
 
-/** Never an inherited key. */
-function bodyField(req: Request, name: string): unknown {
+/** Whether the body's own (never inherited) field `name` is a string of 1 to `max` characters. */
+function bodyString(req: Request, name: string, max: number): boolean {
   const body: unknown = req.body;
-  if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return undefined;
-  return (body as Record<string, unknown>)[name];
+  if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return false;
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

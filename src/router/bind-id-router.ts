@@ -1,10 +1,6 @@
 /**
- * `bindIdRouter(options)`: the whole BindID sign-in flow as one Express request handler, one file per
- * route. Mount it at the app's root, after express-session and passport: its paths are absolute (the
- * redirect URI, the form actions and the redirects use them as they are), so under a prefix
- * (`app.use('/auth', ...)`) Express would match `/auth/login/bindid` while every link missed the prefix.
- *
- * @module
+ * `bindIdRouter(options)`. Mount it at the app's root: its paths are absolute (redirect URI, form actions,
+ * redirects), so under `app.use('/auth', ...)` Express would match `/auth/login/bindid` while every link missed the prefix. @module
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type {} from 'express-session';
@@ -15,16 +11,13 @@ import { cancelRoute } from './cancel-route.js';
 import { confirmPageRoute, confirmPostRoute } from './confirm-route.js';
 import { formBodyParser } from './form-body-parser.js';
 import { loginRoute } from './login-route.js';
-import type { RouterContext } from './router-context.js';
-import { type BindIdRouterOptions, readRouterOptions } from './router-options.js';
+import { type BindIdRouterOptions, type RouterContext, readRouterOptions } from './router-options.js';
 import { RouterResponses } from './router-responses.js';
 import { unlinkRoute } from './unlink-route.js';
 import { warnAboutSessionCookie } from './session-cookie-warning.js';
 import { singletonStrategyCheck } from './strategy-check.js';
 
-export type { LinkFailedEvent } from '../flow/flow-events.js';
 export type { BindIdRouterOptions } from './router-options.js';
-export { warnAboutSessionCookie } from './session-cookie-warning.js';
 
 /** What {@link bindIdRouter} returns: a request handler that answers its own paths and calls `next()` for any other, and its outbox worker. */
 export type BindIdRouter = RequestHandler & {
@@ -57,24 +50,18 @@ export function bindIdRouter<U = Express.User>(options: BindIdRouterOptions<U>):
 
   let cookieChecked = false;
   const ownPaths = new Set(Object.values(paths).map((p) => p.toLowerCase()));
-  // Every request of the app passes here, most for none of the router's paths: those go straight on,
-  // without the Router's walk over its layers (BENCHMARKS.md, pass-through). The paths are matched as
-  // the Router matches them (case-insensitive, one optional trailing slash), on `req.path`.
+  // Most requests are for none of the router's paths: they skip the Router's walk over its layers
+  // (BENCHMARKS.md, pass-through). Matched as the Router does: case-insensitive, one optional trailing slash.
   const handler = function bindIdRouter(req: Request, res: Response, next: NextFunction): void {
     if (!cookieChecked && req.session) {
       cookieChecked = true;
       warnAboutSessionCookie(req, flow.baseUrl);
     }
-    if (ownPaths.has(routerPath(req.path))) router(req, res, next);
+    const path = req.path.toLowerCase();
+    if (ownPaths.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path)) router(req, res, next);
     else next();
   };
 
   flow.link.failure.startWorker(); // last: a factory that throws leaves no timer behind
   return Object.defineProperty(handler, 'outboxWorker', { value: flow.link.failure.worker, enumerable: true }) as BindIdRouter;
-}
-
-/** A request path as the router's routes compare it: lower-cased, without one trailing slash. */
-function routerPath(path: string): string {
-  const lower = path.toLowerCase();
-  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 }

@@ -1,9 +1,6 @@
 /**
- * `POST /bindid/confirm/cancel`: "not me". Discards the pending login and everything this browser
- * session held for it. A confirmation of it still waiting on BindID then signs nobody in (its
- * report, already sent, stands: BindID links the identity); one that already signed in is not undone.
- *
- * @module
+ * `POST /bindid/confirm/cancel`: "not me". A confirmation still waiting on BindID then signs nobody in
+ * (its report, already sent, stands); one that already signed in is not undone. @module
  */
 import type { RequestHandler } from 'express';
 import { cancelClaim } from '../confirm/confirm-claim.js';
@@ -13,29 +10,25 @@ import { assertSameOriginRequest } from '../session/csrf.js';
 import { getPendingLogin } from '../session/pending-login.js';
 import { requireServerSession } from '../session/require-session.js';
 import { regenerateSession } from '../session/regenerate-session.js';
-import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
-import type { RouterContext } from './router-context.js';
+import { asyncRoute, bodyField, seeOther } from './route-helpers.js';
+import type { RouterContext } from './router-options.js';
 
 const log = logger('login');
 
-/** The handler of `POST` on the cancel path (after the form parser). */
 export function cancelRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
-    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.flow.appOrigin);
     const now = ctx.flow.link.now();
     const pending = getPendingLogin(req, now);
     if (pending) {
-      // A confirmation of it may be waiting on BindID (in another request, with its own copy of the
-      // session): end its claim, so that it signs nobody in. The report it sent stands.
+      // A confirmation of it may be waiting on BindID, in another request with its own copy of the session: end its claim.
       const outcome = await cancelClaim(ctx.flow.link.store, pending, now).catch(() => 'unknown' as const);
       log('pending login cancelled ("not me"); confirmation: %s', outcome);
       emit('onLinkFailed', ctx.flow.onLinkFailed, { req, reason: 'cancelled', sub: pending.claims.sub });
     }
     // "Not me": drop everything this browser session held (pending login, returnTo, CSRF token).
     await regenerateSession(req, {});
-    noStore(res);
     seeOther(res, ctx.flow.defaultReturnTo);
   });
 }

@@ -1,8 +1,4 @@
-/**
- * The confirm page, the one screen this library shows to people: its strings, its model, the default page.
- *
- * @module
- */
+/** The confirm page, the one screen this library shows to people: its strings, its model, the default page. */
 import type { Request, Response } from 'express';
 import type { BindIdClaims } from '../session/pending-login.js';
 
@@ -66,9 +62,8 @@ export interface ConfirmPageModel {
   /** The CSRF token; put it in a hidden field named `_csrf` of both forms. */
   csrfToken?: string;
   /**
-   * The verified email (else verified phone number) of whoever just signed in with BindID here, in full and
-   * not escaped: someone who finds a stranger's identity (a planted sign-in) says "not me" instead of typing
-   * their password. Never an unverified one (anyone can type one at BindID); without one, show `messages.noIdentity`.
+   * The verified email (else phone number) of whoever just signed in with BindID, in full, not escaped: shown, a planted
+   * sign-in gets "not me" instead of a password. Never an unverified one (anyone types one at BindID); else show `messages.noIdentity`.
    */
   identity?: string;
   /** The username typed last time (after a failed attempt), to pre-fill the field. */
@@ -118,7 +113,6 @@ export function renderDefaultConfirmPage(model: ConfirmPageModel): string {
     // A replacer function: `$&`, `$'`... in an address are its own characters, not replacement patterns.
     const shown = model.identity;
     const identity = `<p class="identity">${e(shown ? m.identity.replace('{identity}', () => shown) : m.noIdentity)}</p>`;
-    // After an error the password must be typed again: focus it, described by the error.
     const retry = model.error ? ` autofocus aria-describedby="bindid-error"${model.status === 401 ? ' aria-invalid="true"' : ''}` : '';
     body = `<p>${e(m.intro)}</p>
 ${identity}${alert}
@@ -135,7 +129,6 @@ ${csrf}
 <button type="submit" class="link">${e(m.cancel)}</button>
 </form>`;
   } else if (model.view === 'already-linked') {
-    // No "start again": it would be refused the same way. The message says what to do instead.
     body = alert;
   } else {
     body = `${alert}<p>${e(m.expired)}</p>

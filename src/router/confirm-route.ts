@@ -1,10 +1,6 @@
 /**
- * The confirm page: `GET /bindid/confirm` shows it (CSRF token, the BindID identity in full);
- * `POST /bindid/confirm` checks CSRF and origin, runs the passport-local strategy, reports to BindID,
- * then `req.login` → `returnTo`. A wrong password re-renders the page with one generic message and
- * sends nothing to BindID.
- *
- * @module
+ * `GET /bindid/confirm` shows the confirm page; `POST` checks CSRF and origin, runs the passport-local strategy,
+ * reports to BindID, then `req.login` → `returnTo`. A wrong password re-renders the page and sends nothing to BindID. @module
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
@@ -18,24 +14,20 @@ import { assertSameOriginRequest } from '../session/csrf.js';
 import { clearPendingLogin, getPendingLogin, type PendingLogin } from '../session/pending-login.js';
 import { requirePassport, requireServerSession } from '../session/require-session.js';
 import { identityOf } from './confirm-page.js';
-import { asyncRoute, bodyField, noStore, seeOther } from './route-helpers.js';
-import type { RouterContext } from './router-context.js';
-import type { PassportLike } from './router-options.js';
+import { asyncRoute, bodyField, seeOther } from './route-helpers.js';
+import type { PassportLike, RouterContext } from './router-options.js';
 import { credentialFields } from './strategy-check.js';
 
 const log = logger('login');
 
-/** The handler of `GET` on the confirm path. */
 export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
   return asyncRoute(async (req, res) => {
-    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     ctx.checkStrategy(req); // before a form the strategy could not check is shown
     const pending = getPendingLogin(req, ctx.flow.link.now());
     if (pending) assertSameBrowser(req, pending.browser); // planted from another browser: never shown
     if (!pending && typeof req.isAuthenticated === 'function' && req.isAuthenticated()) {
       // Signed in already (e.g. the back button after confirming): nothing to confirm, go on.
-      noStore(res);
       log('confirm page: signed in already, on to %s', ctx.flow.defaultReturnTo);
       return seeOther(res, ctx.flow.defaultReturnTo);
     }
@@ -45,12 +37,9 @@ export function confirmPageRoute<U>(ctx: RouterContext<U>): RequestHandler {
   });
 }
 
-/** The handler of `POST` on the confirm path (after the form parser). */
 export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
-  const { messages } = ctx;
-  const { onLinkFailed } = ctx.flow;
+  const { messages, flow: { onLinkFailed } } = ctx;
   return asyncRoute(async (req, res) => {
-    noStore(res); // also on errors passed to the app's error handler
     requireServerSession(req);
     ctx.checkStrategy(req);
     assertSameOriginRequest(req, bodyField(req, '_csrf'), ctx.flow.appOrigin);
@@ -77,29 +66,21 @@ export function confirmPostRoute<U>(ctx: RouterContext<U>): RequestHandler {
       emit('onLinkFailed', onLinkFailed, { req, reason: 'bad_credentials', sub });
       return page(req, res, { view: 'confirm', status: 401, identity, error: messages.invalidCredentials, ...(typed ? { username: typed } : {}) });
     }
-    const user = outcome.user;
-
     const returnTo = req.session.bindid?.returnTo ?? ctx.flow.defaultReturnTo;
     try {
-      await confirmPendingLogin(req, user, ctx.flow.link, pending);
+      await confirmPendingLogin(req, outcome.user, ctx.flow.link, pending);
     } catch (err) {
-      return answerConfirmError(ctx, req, res, err, sub, unavailable);
+      return answerConfirmError(ctx, { req, res, sub, unavailable }, err);
     }
     ctx.responses.finishAt(req, res, returnTo);
   });
 }
 
-/**
- * Run the app's strategy under the router's attempt limits: the user, `undefined` for a failed check,
- * `'exhausted'`/`'refused'` when the pending login's attempts are used up, `'unavailable'` when the
- * store could not count.
- */
-async function checkPassword<U>(
-  ctx: RouterContext<U>,
-  req: Request,
-  res: Response,
-  pending: PendingLogin,
-): Promise<{ user: U } | undefined | 'exhausted' | 'refused' | 'unavailable'> {
+/** The strategy's user, `undefined` for a failed check, or why the attempt was not made. */
+type PasswordCheck<U> = { user: U } | undefined | 'exhausted' | 'refused' | 'unavailable';
+
+/** Run the app's strategy under the router's attempt limits. */
+async function checkPassword<U>(ctx: RouterContext<U>, req: Request, res: Response, pending: PendingLogin): Promise<PasswordCheck<U>> {
   const context = setAttemptGuardContext(req, ctx.guard, pending);
   let user: U | undefined;
   try {
@@ -109,28 +90,19 @@ async function checkPassword<U>(
     throw err;
   }
   if (!context.guarded) {
-    throw new BindIdArgumentError(
-      ErrorCode.INVALID_OPTION,
-      `bindIdRouter: the strategy "${ctx.strategy}" was not made by createLocalStrategy, so its attempts cannot be limited.`,
-      { status: 500 },
-    );
+    const message = `bindIdRouter: the strategy "${ctx.strategy}" was not made by createLocalStrategy, so its attempts cannot be limited.`;
+    throw new BindIdArgumentError(ErrorCode.INVALID_OPTION, message, { status: 500 });
   }
   if (context.link) return context.link;
   return user === undefined ? undefined : { user };
 }
 
+type ConfirmAttempt = { req: Request; res: Response; sub: string; unavailable: () => Promise<void> };
+
 /** The page for a confirmation that did not link; rethrows what the router does not answer itself. */
-async function answerConfirmError<U>(
-  ctx: RouterContext<U>,
-  req: Request,
-  res: Response,
-  err: unknown,
-  sub: string,
-  unavailable: () => Promise<void>,
-): Promise<void> {
+async function answerConfirmError<U>(ctx: RouterContext<U>, { req, res, sub, unavailable }: ConfirmAttempt, err: unknown): Promise<void> {
   if (!(err instanceof BindIdError)) throw err;
-  const { messages } = ctx;
-  const { onLinkFailed } = ctx.flow;
+  const { messages, flow: { onLinkFailed } } = ctx;
   if (isLinkConflict(err)) {
     // Starting again would be refused the same way: the page says what to do instead.
     clearPendingLogin(req);
@@ -150,8 +122,7 @@ async function answerConfirmError<U>(
     case ErrorCode.REJECTED:
     case ErrorCode.UNAUTHORIZED:
       emit('onLinkFailed', onLinkFailed, { req, reason: 'feedback_failed', sub, error: err });
-      // Fail closed: nobody is logged in. A retryable failure keeps the pending login for another
-      // try (password again); a refusal ended it (the confirmation step cleared it).
+      // Fail closed: nobody is logged in. A retryable failure keeps the pending login (password again); a refusal ended it.
       if (err.retryable) return unavailable();
       return ctx.responses.page(req, res, { view: 'expired', status: 502, error: messages.rejected });
     default:
@@ -160,9 +131,8 @@ async function answerConfirmError<U>(
 }
 
 /**
- * A second link refused: by the app's link registry (`ERR_BINDID_ALREADY_LINKED`), or by BindID with
- * a 409 (`ERR_BINDID_REJECTED`, `upstreamStatus` 409: another BindID user of this application holds
- * the alias, which the registry did not know, e.g. a link made before it or by another app).
+ * A second link refused: by the app's link registry, or by BindID with a 409 (another BindID user of this
+ * application holds the alias, which the registry did not know, e.g. a link made before it or by another app).
  */
 function isLinkConflict(err: BindIdError): boolean {
   return err.code === ErrorCode.ALREADY_LINKED || (err.code === ErrorCode.REJECTED && err.upstreamStatus === 409);

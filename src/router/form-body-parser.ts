@@ -1,14 +1,7 @@
 /**
- * The form parser of the router's own POST routes (confirm, cancel, unlink). body-parser's errors
- * carry the raw body (`err.body = 'password=...'`) and its text: an app whose error handler logs
- * errors would log the password. Here every parser error becomes a coded {@link BindIdError} with
- * nothing of the body on it.
- *
- * The body must arrive within {@link BODY_TIMEOUT_MS} of the parser starting (Node's own request
- * deadline is 300 s): a client that sends the headers and then trickles or stalls the body holds a
- * connection (and a session) that long otherwise, a slow-loris on the password form.
- *
- * @module
+ * The form parser of the router's POST routes. body-parser's errors carry the raw body (`err.body = 'password=...'`): an app that
+ * logs errors would log the password, so each becomes a body-free coded error. The body must arrive within {@link BODY_TIMEOUT_MS}
+ * (Node's own deadline is 300 s: a slow-loris on the password form). @module
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { BindIdStateError, ErrorCode, type ErrorCodeOf, safeCause } from '../errors.js';
@@ -21,24 +14,18 @@ export const BODY_TIMEOUT_MS = 10_000;
 const PARSER_ERRORS: Readonly<Record<string, { code: ErrorCodeOf<'BindIdStateError'>; status: number; message: string }>> = {
   'entity.too.large': { code: ErrorCode.BODY_TOO_LARGE, status: 413, message: 'The form is larger than 16 kB.' },
   'charset.unsupported': { code: ErrorCode.UNSUPPORTED_BODY, status: 415, message: 'The form uses a charset this page cannot read.' },
-  'encoding.unsupported': {
-    code: ErrorCode.UNSUPPORTED_BODY,
-    status: 415,
-    message: 'The form uses a content-encoding this page cannot read.',
-  },
+  'encoding.unsupported': { code: ErrorCode.UNSUPPORTED_BODY, status: 415, message: 'The form uses a content-encoding this page cannot read.' },
   'parameters.too.many': { code: ErrorCode.INVALID_BODY, status: 400, message: 'The form has more fields than this page takes.' },
 };
 
 /**
- * `express.urlencoded` (16 kB, 20 fields, no nesting) whose errors reach `next(err)` once, as
- * `ERR_BINDID_BODY_TOO_LARGE` (413), `ERR_BINDID_UNSUPPORTED_BODY` (415) or `ERR_BINDID_INVALID_BODY`
- * (400; 500 for a server-side fault), each with a `cause` that names only the parser's error type;
- * a body not complete within {@link BODY_TIMEOUT_MS}: `ERR_BINDID_BODY_TIMEOUT` (408), the rest of
- * it never read (the connection closes after the answer).
+ * `express.urlencoded` (16 kB, 20 fields, no nesting) whose errors reach `next(err)` once, coded, with a `cause` naming
+ * only the parser's error type; a late body: `ERR_BINDID_BODY_TIMEOUT` (408), the rest of it never read.
  */
 export function formBodyParser(): RequestHandler {
   const parse = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   return function bindIdFormBodyParser(req: Request, res: Response, next: NextFunction): void {
+    noStore(res); // the routes after it set it too; here it covers the parser's own errors
     let called = false;
     const first = (): boolean => {
       if (called) return false;
@@ -49,24 +36,19 @@ export function formBodyParser(): RequestHandler {
     const deadline = setTimeout(() => {
       if (!first()) return;
       stopReading(req, res);
-      noStore(res);
-      next(bodyTimeout());
+      const cause = new Error(`the form's body did not arrive within ${BODY_TIMEOUT_MS} ms`);
+      next(new BindIdStateError(ErrorCode.BODY_TIMEOUT, 'The form took too long to arrive.', { status: 408, cause }));
     }, BODY_TIMEOUT_MS);
     parse(req, res, (err?: unknown) => {
       if (!first()) return;
       if (err === undefined || err === null) return next();
       if (err === 'route' || err === 'router') return next(err);
-      noStore(res);
       next(parserError(err));
     });
   };
 }
 
-/**
- * Read no more of `req`'s body: not from the request (unpiped from a decompressor, paused), nor from
- * the socket (paused: what the client still sends stays unread), and the connection closed once the
- * app has answered.
- */
+/** Read no more of the body, from the request (a decompressor) or the socket, and close the connection after the answer. */
 function stopReading(req: Request, res: Response): void {
   req.unpipe();
   req.pause();
@@ -74,13 +56,7 @@ function stopReading(req: Request, res: Response): void {
   if (!res.headersSent) res.set('Connection', 'close');
 }
 
-function bodyTimeout(): BindIdStateError {
-  const cause = new Error(`the form's body did not arrive within ${BODY_TIMEOUT_MS} ms`);
-  return new BindIdStateError(ErrorCode.BODY_TIMEOUT, 'The form took too long to arrive.', { status: 408, cause });
-}
-
-/** A coded, body-free error for a body-parser error. */
-export function parserError(err: unknown): BindIdStateError {
+function parserError(err: unknown): BindIdStateError {
   const { type, status } = (err ?? {}) as { type?: unknown; status?: unknown };
   const known = typeof type === 'string' && Object.hasOwn(PARSER_ERRORS, type) ? PARSER_ERRORS[type] : undefined;
   const label = typeof type === 'string' && /^[a-z.]{1,40}$/.test(type) ? type : 'unknown';

@@ -1,17 +1,14 @@
-/**
- * Helpers shared by the router's routes.
- *
- * @module
- */
+/** Helpers shared by the router's routes. @module */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BindIdError } from '../errors.js';
 import { logger, printable } from '../internal/log.js';
 
 const log = logger('login');
 
-/** Wrap an async route so its errors reach `next(err)` exactly once, in Express 4 and 5. */
+/** Wrap an async route: never cached (nor an error page answered for it), its errors reach `next(err)` exactly once, in Express 4 and 5. */
 export function asyncRoute(fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
+    noStore(res);
     fn(req, res).then(undefined, (err: unknown) => {
       if (err instanceof BindIdError) log('%s %s failed: %s', req.method, printable(req.path), err.code);
       if (res.headersSent) {
@@ -29,10 +26,7 @@ export function noStore(res: Response): void {
   res.set('Pragma', 'no-cache');
 }
 
-/**
- * Answer `303 See Other` to `url` with an empty body, as passport's `redirect` action does; Express's
- * `res.redirect` negotiates a text or HTML body on `Accept` for every redirect of the sign-in.
- */
+/** `303 See Other` with an empty body, as passport's `redirect` does (Express's `res.redirect` negotiates a body on `Accept`). */
 export function seeOther(res: Response, url: string): void {
   res.location(url);
   res.statusCode = 303;

@@ -1,17 +1,16 @@
-/**
- * The options of `bindIdRouter`, declared once, and their reading when the router is built.
- *
- * @module
- */
+/** The options of `bindIdRouter`, declared once, their reading when the router is built, and what its routes share. @module */
+import type { Request } from 'express';
 import passportDefault, { type Authenticator } from 'passport';
 import { ATTEMPT_GUARD_OPTIONS, type AttemptGuardSettings, readAttemptGuardSettings } from '../confirm/attempt-guard.js';
 import { CONFIRM_OPTIONS } from '../confirm/confirm-options.js';
 import { SessionFeedbackClient } from '../feedback/session-feedback-client.js';
-import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readFlowSettings } from '../flow/flow-options.js';
+import { FLOW_OPTIONS, type FlowSettings, type FlowUserTypes, readAppPath, readFlowSettings } from '../flow/flow-options.js';
+import type { SignInFlow } from '../flow/sign-in-flow.js';
 import { OptionReader } from '../internal/option-reader.js';
 import { option, type OptionRule, type OptionsOf, pick, readSchema, type SettingsOf } from '../internal/option-schema.js';
 import { hasStrategy } from './strategy-check.js';
 import { type ConfirmPageMessages, DEFAULT_CONFIRM_MESSAGES, type RenderConfirmPage } from './confirm-page.js';
+import type { RouterResponses } from './router-responses.js';
 
 /** The part of a passport instance the router uses. */
 export type PassportLike = Pick<Authenticator, 'authenticate'>;
@@ -30,12 +29,11 @@ const PATH_OPTIONS = {
   unlink: routePath('/bindid/unlink'),
 };
 
-/** Each string of the default page is an option of `messages`, defaulting to its English text. */
 const MESSAGE_OPTIONS = Object.fromEntries(
   Object.entries(DEFAULT_CONFIRM_MESSAGES).map(([key, text]) => [key, option.string(text)]),
 ) as { readonly [K in keyof ConfirmPageMessages]: OptionRule<string, string> };
 
-/** The confirmation's options the router takes (all but `logIn`: the router always logs the user in; `clientSecret` is the flow's). */
+// All but `logIn` (the router always logs the user in) and `clientSecret` (the flow's).
 const { logIn: _logIn, clientSecret: _secret, ...ROUTER_CONFIRM_OPTIONS } = CONFIRM_OPTIONS;
 
 /** The options of `bindIdRouter`: the sign-in flow's, the confirmation's, the attempt limits and the router's own. */
@@ -62,28 +60,32 @@ export const ROUTER_OPTIONS = {
 /** Options of {@link bindIdRouter} (see `ROUTER_OPTIONS`). */
 export interface BindIdRouterOptions<U = Express.User> extends OptionsOf<typeof ROUTER_OPTIONS, FlowUserTypes<U>> {}
 
-/** The router's options as read once. @internal */
+/** @internal */
 export interface RouterConfig<U> extends Pick<SettingsOf<typeof ROUTER_OPTIONS>, 'passport' | 'strategy' | 'paths' | 'render' | 'messages'> {
   flow: FlowSettings<U>;
-  /** Whether the app gave `passport` (its strategy checked at start-up), or the singleton is used (checked at the first confirm request). */
+  /** The app gave `passport` (checked at start-up), or the singleton is used (checked at the first confirm request). */
   passportGiven: boolean;
-  /** The attempt limits the router hands to the strategy for each confirm request. */
+  /** The attempt limits handed to the strategy for each confirm request. */
   guard: AttemptGuardSettings;
 }
 
-/** Check every option of `bindIdRouter` (throws `ERR_BINDID_INVALID_OPTION` naming the first bad one). */
+/** @internal */
+export interface RouterContext<U> extends RouterConfig<U> {
+  readonly signIn: SignInFlow<U>;
+  readonly responses: RouterResponses;
+  /** Throws `ERR_BINDID_STRATEGY_MISSING` while the passport instance has no password strategy (`strategy-check.ts`). */
+  readonly checkStrategy: (req: Request) => void;
+}
+
+/** Throws `ERR_BINDID_INVALID_OPTION` naming the first bad option. */
 export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterConfig<U> {
   const o = new OptionReader('bindIdRouter', options, ROUTER_OPTIONS);
-  const { passport, strategy, paths, baseUrl, client, render, messages } = readSchema(
-    o,
-    pick(ROUTER_OPTIONS, ['passport', 'strategy', 'paths', 'baseUrl', 'client', 'render', 'messages']),
-  );
+  const names = ['passport', 'strategy', 'paths', 'baseUrl', 'client', 'render', 'messages'] as const;
+  const { passport, strategy, paths, baseUrl, client, render, messages } = readSchema(o, pick(ROUTER_OPTIONS, names));
   const passportGiven = o.has('passport');
   if (passportGiven && hasStrategy(passport, strategy) === false) {
-    throw o.error(
-      'passport',
-      `has no strategy "${strategy}": register createLocalStrategy on this instance before bindIdRouter() (passport.use(createLocalStrategy({ verify }))), or pass \`passport: yourInstance\`, the instance you registered it on`,
-    );
+    const fix = 'register createLocalStrategy on this instance before bindIdRouter() (passport.use(createLocalStrategy({ verify })))';
+    throw o.error('passport', `has no strategy "${strategy}": ${fix}, or pass \`passport: yourInstance\`, the instance you registered it on`);
   }
   if (client && o.has('apiUrl')) throw o.error('client', 'cannot be combined with apiUrl: give one or the other');
   const flow = readFlowSettings<U>(o, { baseUrl, redirectUri: `${baseUrl}${paths.callback}` }, client);
@@ -91,15 +93,8 @@ export function readRouterOptions<U>(options: BindIdRouterOptions<U>): RouterCon
   return { flow, passport, passportGiven, strategy, paths, render, messages, guard };
 }
 
-/** A route path option: absolute, plain characters, no `//`. */
 function routePath(fallback: string): OptionRule<string, string> {
-  return option.custom<string, string>(`\`'${fallback}'\``, (o, key) => {
-    const value = o.string(key, fallback);
-    if (!/^\/[A-Za-z0-9\-._~/]*$/.test(value) || value.includes('//')) {
-      throw o.error(key, 'must be an absolute path such as /bindid/confirm');
-    }
-    return value;
-  });
+  return option.custom<string, string>(`\`'${fallback}'\``, (o, key) => readAppPath(o, key, fallback));
 }
 
 function readPassport(o: OptionReader, key: string): PassportLike {

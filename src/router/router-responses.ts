@@ -1,8 +1,4 @@
-/**
- * The router's answers: the confirm page and the final redirect, never cached.
- *
- * @module
- */
+/** The router's answers: the confirm page and the final redirect (`asyncRoute` makes every one no-store). */
 import type { Request, Response } from 'express';
 import type {} from 'express-session';
 import { csrfToken } from '../session/csrf.js';
@@ -37,7 +33,6 @@ export class RouterResponses {
       ...(model.view === 'confirm' ? { csrfToken: csrfToken(req) } : {}),
     };
     if (full.identity === undefined) delete full.identity;
-    noStore(res);
     res.set('Referrer-Policy', 'no-referrer');
     res.set('X-Frame-Options', 'DENY');
     res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");

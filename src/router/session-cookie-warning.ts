@@ -1,8 +1,4 @@
-/**
- * The production check of the session cookie that carries the pending BindID sign-in.
- *
- * @module
- */
+/** The production check of the session cookie that carries the pending BindID sign-in. @module */
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { printable } from '../internal/log.js';
@@ -11,10 +7,8 @@ import { printable } from '../internal/log.js';
 const HOST_PREFIX = '__Host-';
 
 /**
- * Once per router, in production: the process warning `EXPRESS_BINDID_SESSION_COOKIE` when the session
- * cookie lacks HttpOnly, Secure (https), an explicit SameSite, or (https) the `__Host-` prefix. The name
- * is not on the request (express-session keeps it to itself), so it is read from the `Cookie` header;
- * a first request without the cookie cannot tell it, so the warning recommends the prefix whatever it is.
+ * Once per router, in production: warn `EXPRESS_BINDID_SESSION_COOKIE` when the cookie lacks HttpOnly, Secure (https), SameSite
+ * or (https) the `__Host-` prefix. express-session keeps the name to itself, so it is read from the `Cookie` header, when sent.
  */
 export function warnAboutSessionCookie(req: Request, baseUrl: string): string[] {
   if (process.env.NODE_ENV !== 'production') return [];

@@ -1,9 +1,6 @@
 /**
- * The password strategy must exist on the router's passport instance: else passport answers a bare
- * 500 at the confirm POST, after the user typed their password. A given `passport` is checked at
- * start-up; the singleton at the first confirm request (the app may register its strategy later).
- *
- * @module
+ * The password strategy must exist on the router's passport instance, else passport answers a bare 500 after the user typed their
+ * password. A given `passport` is checked at start-up; the singleton at the first confirm request (the app may register it later). @module
  */
 import type { Request } from 'express';
 import { BindIdStateError, ErrorCode } from '../errors.js';
@@ -22,10 +19,7 @@ export function hasStrategy(passport: unknown, name: string): boolean | undefine
   return find && find(name) !== undefined;
 }
 
-/**
- * The body fields the strategy `name` of `passport` reads (`fields` of a `createLocalStrategy`, whose
- * `usernameField`/`passwordField` the confirm page must post), or `username`/`password`.
- */
+/** The body fields the confirm page must post: `fields` of the `createLocalStrategy` called `name`, or `username`/`password`. */
 export function credentialFields(passport: unknown, name: string): typeof DEFAULT_FIELDS {
   const strategy = lookup(passport)?.(name) as { fields?: unknown } | undefined;
   const { username, password } = (strategy?.fields ?? {}) as Partial<Record<string, unknown>>;
@@ -36,8 +30,7 @@ export function credentialFields(passport: unknown, name: string): typeof DEFAUL
 export function singletonStrategyCheck(passport: unknown, strategy: string): (req: Request) => void {
   let found = false;
   return (req) => {
-    if (found) return;
-    if (hasStrategy(passport, strategy) !== false) {
+    if (found || hasStrategy(passport, strategy) !== false) {
       found = true;
       return;
     }

@@ -1,12 +1,6 @@
-/**
- * The browser binding of a sign-in: a `__Host-` cookie set when it starts, whose SHA-256 the session
- * keeps and the callback and confirmation require, so a session cookie planted in another browser
- * (a sibling subdomain can set one, but no `__Host-` cookie) carries no usable sign-in there. A
- * `__Host-` cookie needs `Secure`, so on plain-http loopback the session alone decides; which applies
- * comes from the app's base URL, never from the request (whose `Host` the client chooses).
- *
- * @module
- */
+/** A `__Host-` cookie set when a sign-in starts, its SHA-256 kept in the session and required later, so a session cookie planted from a
+ * sibling subdomain (which cannot set a `__Host-` cookie) carries no usable sign-in. It needs `Secure`: on plain-http loopback the
+ * session alone decides, as told by the app's base URL, never by the request (whose `Host` the client chooses). @module */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { BindIdArgumentError, BindIdStateError, ErrorCode } from '../errors.js';

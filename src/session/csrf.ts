@@ -1,12 +1,6 @@
-/**
- * CSRF checks for the confirm form: a synchronizer token in the session, plus Fetch Metadata and
- * Origin (OWASP CSRF cheat sheet); both must pass. Without `Sec-Fetch-Site`, `Origin` and `Referer`
- * (old browsers, privacy extensions) the token alone decides. `Origin: null` counts as none: browsers
- * send it for a same-origin form on a `no-referrer` page (Fetch, "serializing a request origin"), the
- * confirm page's policy, and for opaque origins, which Fetch Metadata marks `cross-site` anyway.
- *
- * @module
- */
+/** CSRF: a session token and Fetch Metadata / Origin (OWASP), both must pass; without `Sec-Fetch-Site`, `Origin` and `Referer` the token
+ * alone decides. `Origin: null` counts as none: browsers send it for a same-origin form on a `no-referrer` page (Fetch, "serializing a
+ * request origin"), the confirm page's policy, and for opaque origins, which Fetch Metadata marks `cross-site` anyway. @module */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { BindIdStateError, ErrorCode } from '../errors.js';
@@ -24,10 +18,8 @@ export function csrfToken(req: Request): string {
   return token;
 }
 
-/**
- * Check a state-changing request: the session's token (constant time), and not cross-site by Fetch
- * Metadata, `Origin` or `Referer`. Throws `ERR_BINDID_CSRF` (403).
- */
+/** Check a state-changing request: the session's token (constant time), and not cross-site by Fetch Metadata, `Origin` or `Referer`.
+ * Throws `ERR_BINDID_CSRF` (403). */
 export function assertSameOriginRequest(req: Request, submitted: unknown, appOrigin: string): void {
   const site = req.get('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {

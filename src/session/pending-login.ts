@@ -1,12 +1,6 @@
-/**
- * The pending BindID login: the access token (to sign the report) and the ID-token claims, kept in
- * the server-side session until the user confirms with their password; never sent to the browser.
- *
- * @module
- */
-// The built .d.ts must load express-session's types by itself: they add `req.session` to Express's
-// Request, which the declarations below use and augment (SessionData). `import type {}` is elided
-// from declaration output; a reference marked preserve="true" is kept.
+/** The pending BindID login (access token and ID-token claims), in the server-side session until confirmed; never sent to the browser. */
+// The built .d.ts must load express-session's types itself (for `req.session` and SessionData, augmented
+// below): `import type {}` is elided from declarations, a reference with preserve="true" is kept.
 /// <reference types="express-session" preserve="true" />
 import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
@@ -96,10 +90,7 @@ export interface StorePendingLoginOptions {
   now?: () => number;
   /** Confirm again although the ID token has an alias (the app revoked the link). */
   relink?: boolean;
-  /**
-   * Your app's base URL. The pending login is bound to this browser by a `__Host-` cookie on
-   * `req.res`, except on plain-http loopback (`http://localhost:3000`) where none can be set.
-   */
+  /** Your app's base URL: the pending login is bound to this browser by a `__Host-` cookie on `req.res` (none on plain-http loopback, `http://localhost:3000`). */
   baseUrl?: string;
 }
 
@@ -107,11 +98,8 @@ export const DEFAULT_PENDING_TTL_SECONDS = 600;
 const MAX_CLAIMS_BYTES = 16_384;
 
 /**
- * True when the ID token carries no `bindid_alias` (absent, `null` or `""`): the user must confirm
- * once with their password. The router's and `BindIdStrategy`'s policy, for an own callback.
- *
- * @throws BindIdStateError `ERR_BINDID_ALIAS_UNUSABLE` (403) for a malformed `bindid_alias`: never
- *   trimmed or "fixed", since another application of the same BindID tenant may have set it.
+ * For an own callback, the router's policy: true when the ID token has no `bindid_alias` (absent, `null`, `""`), so the user confirms once with their password.
+ * @throws BindIdStateError `ERR_BINDID_ALIAS_UNUSABLE` (403) for a malformed `bindid_alias`: never "fixed" (another app of the same BindID tenant may have set it).
  */
 export function isNewBindIdUser(claims: BindIdClaims | Record<string, unknown>): boolean {
   assertClaimsObject(claims);
@@ -121,9 +109,7 @@ export function isNewBindIdUser(claims: BindIdClaims | Record<string, unknown>):
 }
 
 /**
- * For an own BindID callback: keep a new BindID user's login in the session (bound to this browser)
- * until they confirm with their password; then redirect to your confirm page.
- *
+ * For an own BindID callback: keep a new user's login in the session (bound to this browser) until they confirm; then redirect to your confirm page.
  * @throws BindIdStateError `ERR_BINDID_SESSION_MISSING` without a server-side session.
  * @throws BindIdArgumentError `ERR_BINDID_INVALID_ARGUMENT` for a bad token, lifetime, claims or `baseUrl`.
  */
@@ -139,7 +125,7 @@ export function storePendingLogin(
   return keepPendingLogin(req, browser === undefined ? pending : { ...pending, browser });
 }
 
-/** Keep `pending` (already checked, and bound by the caller) in the session the caller checked. @internal */
+/** Keep `pending` (checked and bound by the caller) in the session the caller checked. @internal */
 export function keepPendingLogin(req: Request, pending: PendingLogin): PendingLogin {
   req.session.bindid = { ...(req.session.bindid ?? {}), pending };
   return pending;
@@ -256,9 +242,7 @@ function isPendingLogin(value: unknown): value is PendingLogin {
     typeof p.accessToken === 'string' &&
     typeof p.expiresAt === 'number' &&
     typeof p.createdAt === 'number' &&
-    p.claims !== null &&
-    typeof p.claims === 'object' &&
-    typeof (p.claims as Record<string, unknown>).sub === 'string' &&
+    typeof (p.claims as { sub?: unknown } | null | undefined)?.sub === 'string' &&
     (p.browser === undefined || typeof p.browser === 'string')
   );
 }

@@ -1,8 +1,4 @@
-/**
- * The session steps as promises; a failing one is `ERR_BINDID_LOGIN_FAILED` (500, retryable).
- *
- * @module
- */
+/** The session steps as promises; a failing one is `ERR_BINDID_LOGIN_FAILED` (500, retryable). @module */
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode } from '../errors.js';
@@ -34,10 +30,7 @@ export function saveSession(req: Request): Promise<void> {
   return step('Saving the session', (done) => req.session.save(done));
 }
 
-/**
- * passport's `req.login`, always with a new session id (passport < 0.6 does not regenerate), keeping
- * only `bindid.returnTo`. On failure the session is left empty, so nobody is signed in.
- */
+/** passport's `req.login`, always with a new session id (passport < 0.6 does not regenerate), keeping `bindid.returnTo`; a failure empties the session. */
 export async function logIn(req: Request, user: unknown): Promise<void> {
   const returnTo = req.session.bindid?.returnTo;
   const before = req.sessionID;
@@ -55,10 +48,7 @@ export async function logIn(req: Request, user: unknown): Promise<void> {
   if (typeof returnTo === 'string') req.session.bindid = { ...(req.session.bindid ?? {}), returnTo };
 }
 
-/**
- * passport may have put the user in the session before its `save` failed, and express-session saves
- * again when the response ends: a store that recovered by then would sign the user in after all.
- */
+/** passport may have stored the user before its `save` failed, and express-session saves again at the end: a recovered store would sign them in. */
 function forgetSessionData(req: Request): void {
   const session = req.session as unknown as Record<string, unknown> | undefined;
   // Stryker disable next-line ConditionalExpression: equivalent, logIn runs on a request whose session was required and a failed login leaves it; kept so that a failure never becomes a TypeError

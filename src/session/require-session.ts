@@ -1,8 +1,4 @@
-/**
- * Checks that express-session (server-side) and passport are mounted before this library.
- *
- * @module
- */
+/** Checks that express-session (server-side) and passport are mounted before this library. @module */
 import type { Request } from 'express';
 import type {} from 'express-session';
 import { BindIdStateError, ErrorCode } from '../errors.js';
@@ -28,8 +24,7 @@ export function requireServerSession(req: Request): NonNullable<Request['session
     );
   }
   if (session.cookie?.secure === true && req.secure !== true && !forwardedAsHttps(req)) {
-    // express-session sets no `Secure` cookie on a request it sees as plain http: the session this
-    // sign-in writes would never reach the browser, and the user would silently stay signed out.
+    // express-session sets no `Secure` cookie on a request it sees as plain http: the user would silently stay signed out.
     throw new BindIdStateError(
       ErrorCode.SESSION_MISSING,
       "The session cookie is set with secure: true, but this request came over plain http, so express-session will " +

@@ -1,9 +1,4 @@
-/**
- * `sanitizeReturnTo`. Browsers treat `\` like `/` and drop tabs and newlines in URLs, so
- * `/\evil.example` or `/\t/evil.example` pass a naive leading-slash check and leave the site.
- *
- * @module
- */
+/** `sanitizeReturnTo`. Browsers treat `\` like `/` and drop tabs and newlines, so `/\evil.example` passes a naive leading-slash check. @module */
 
 const MAX_RETURN_TO_LENGTH = 2048;
 
@@ -11,7 +6,6 @@ const MAX_RETURN_TO_LENGTH = 2048;
  * A same-origin path (`/path?query#hash`) from an untrusted `value`, or `fallback` when it is not a
  * string, too long, absolute or protocol-relative, holds a backslash, whitespace or a control
  * character, or resolves to another origin. Sanitizing the result again returns it unchanged.
- *
  * @param value the untrusted value (e.g. `req.query.returnTo`)
  * @param baseUrl the app's own origin, e.g. `https://app.example.com`
  * @param fallback where to go instead; must itself be a path starting with `/`. Default `/`.

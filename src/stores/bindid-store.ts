@@ -1,9 +1,4 @@
-/**
- * `BindIdStore`, the shared state behind every guarantee across requests and instances, and
- * `MemoryBindIdStore`, the default for one process.
- *
- * @module
- */
+/** `BindIdStore`, the shared state behind every guarantee across requests and instances; `MemoryBindIdStore`, the default. */
 import { BindIdError, BindIdStateError, ErrorCode, invalidArgument, safeCause } from '../errors.js';
 import { option, type OptionsOf, readSchema, schemaReader } from '../internal/option-schema.js';
 import { ExpiryIndex } from './expiry-index.js';
@@ -20,9 +15,8 @@ export interface BindIdStore {
   /** Remove `key` (no error when missing). */
   delete(key: string): Promise<void>;
   /**
-   * Add `by` (default 1; -1 gives back a reserved attempt) to the counter `key` atomically, creating
-   * it at 0 with `ttlMs` if missing (later increments never move its expiry); resolves the new value.
-   * Attempt limits decide on this value alone, so it must be atomic across every instance.
+   * Add `by` (default 1; -1 gives back a reserved attempt) to the counter `key`, created at 0 with `ttlMs` if missing (later
+   * increments keep its expiry); resolves the new value. Atomic across every instance: attempt limits decide on it alone.
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
   /** Remove `key` only if it holds `expected` (atomically: compare-and-delete). True if removed. */
@@ -39,10 +33,7 @@ interface Entry {
 }
 
 const MEMORY_STORE_OPTIONS = {
-  /**
-   * Most unexpired keys kept. Expired keys are purged first; beyond it a write that would add a key
-   * fails closed with `ERR_BINDID_STORE_FULL` (503): no key is ever dropped to make room. Default 100,000.
-   */
+  /** Most unexpired keys kept (expired ones are purged first); beyond it, adding a key fails closed with `ERR_BINDID_STORE_FULL` (503). Default 100,000. */
   maxKeys: option.integer(100_000, 1, Number.MAX_SAFE_INTEGER),
   /** Clock in ms since 1970. Default `Date.now`. */
   now: option.fn<() => number>('`Date.now`'),
@@ -52,13 +43,10 @@ const MEMORY_STORE_OPTIONS = {
 export interface MemoryBindIdStoreOptions extends OptionsOf<typeof MEMORY_STORE_OPTIONS> {}
 
 /**
- * The default store: a bounded in-process map, and queues (two sorted indexes each: by due time, by
- * retention) that are not bounded (dropping a queued report would lose it). Single-threaded
- * JavaScript makes every operation atomic. For one process; with several instances use `RedisBindIdStore`.
- *
- * It never forgets a key before its expiry to make room (a dropped attempt counter, used sign-in
- * state or link would undo a limit): expired keys are purged first, and when `maxKeys` unexpired
- * keys remain, a write that would add one more rejects with `ERR_BINDID_STORE_FULL`.
+ * The default store, for one process (several instances: `RedisBindIdStore`): a bounded in-process map, and unbounded
+ * queues (dropping a queued report would lose it); single-threaded JavaScript makes every operation atomic. It never
+ * drops an unexpired key to make room (a lost attempt counter, used state or link would undo a limit): once `maxKeys`
+ * unexpired keys remain, a write that would add one rejects with `ERR_BINDID_STORE_FULL`.
  */
 export class MemoryBindIdStore implements BindIdStore, BindIdQueueStore {
   readonly durable = false;

@@ -1,12 +1,6 @@
 /**
- * `checkEvictionPolicy`: what `RedisBindIdStore` reads of the server before its first write. Under
- * memory pressure Redis drops keys by its `maxmemory-policy`, and a dropped key of this library
- * undoes what it enforced: `allkeys-*` may drop any key, links included (refused in production,
- * warned about otherwise); `volatile-*` those with an expiry: attempt counters, used states, claims
- * (warned about). Under `noeviction` a full Redis refuses writes and the library fails closed.
- * Managed Redis often forbids `CONFIG`: then nothing is checked, and a debug line says so.
- *
- * @module
+ * What `RedisBindIdStore` reads of the server before its first write. Under memory pressure Redis drops keys by its `maxmemory-policy`, and
+ * a dropped key of this library undoes what it enforced. Under `noeviction` a full Redis refuses writes and the library fails closed.
  */
 import { BindIdArgumentError, ErrorCode } from '../errors.js';
 import { logger, printable } from '../internal/log.js';
@@ -22,7 +16,7 @@ const FIX = `set maxmemory-policy ${SAFE} (CONFIG SET maxmemory-policy ${SAFE}, 
 
 const warned = new Set<string>();
 
-/** @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (option `client`) for `allkeys-*` in production. */
+/** @throws BindIdArgumentError `ERR_BINDID_INVALID_OPTION` (option `client`) for `allkeys-*` in production; other unsafe policies are warned about. */
 export async function checkEvictionPolicy(send: Send): Promise<void> {
   const policy = await readPolicy(send);
   if (policy === undefined || policy === SAFE) return;
@@ -60,20 +54,18 @@ async function readPolicy(send: Send): Promise<string | undefined> {
 
 /** The value in a `CONFIG GET` reply: `[name, value]` (RESP2), or a map / object (RESP3 clients). */
 function policyIn(reply: unknown): string | undefined {
+  const name = 'maxmemory-policy';
+  const value = Array.isArray(reply) ? reply[1] : reply instanceof Map ? reply.get(name) : (reply as Record<string, unknown> | null | undefined)?.[name];
   try {
-    if (Array.isArray(reply) && reply.length >= 2) return text(reply[1]).toLowerCase();
-    if (reply instanceof Map) return text(reply.get('maxmemory-policy')).toLowerCase();
-    if (reply !== null && typeof reply === 'object') return text((reply as Record<string, unknown>)['maxmemory-policy']).toLowerCase();
+    return text(value).toLowerCase();
   } catch {
-    // not a string: unexpected
+    return undefined; // not a string: unexpected
   }
-  return undefined;
 }
 
 function warnOnce(policy: string, message: string): void {
-  if (warned.has(policy)) return;
+  if (!warned.has(policy)) process.emitWarning(message, { code: EVICTION_WARNING });
   warned.add(policy);
-  process.emitWarning(message, { code: EVICTION_WARNING });
 }
 
 /** @internal Forget which policies were warned about (tests). */

@@ -1,14 +1,3 @@
-/**
- * `ExpiryIndex`: the keys of `MemoryBindIdStore` that expire, in a binary min-heap, so expired ones
- * are purged earliest first in O(log n) each, never by a scan of the store.
- *
- * The index is lazy: a rewritten or deleted key leaves its old slot behind, recognised as stale when
- * it reaches the top (its entry is no longer the store's). When stale slots outnumber the live ones,
- * the heap is rebuilt from the store's entries (amortised O(1) per write).
- *
- * @module
- */
-
 interface Expiring {
   readonly expiresAt: number;
 }
@@ -18,6 +7,11 @@ interface Slot<E extends Expiring> {
   readonly entry: E;
 }
 
+/**
+ * The expiring keys of `MemoryBindIdStore` in a binary min-heap: purged earliest first in O(log n) each, never by a scan. Lazy: a
+ * rewritten or deleted key leaves a slot that is stale when it reaches the top (its entry is no longer the store's); when stale
+ * slots outnumber live ones, the heap is rebuilt from the store's entries (amortised O(1) per write).
+ */
 export class ExpiryIndex<E extends Expiring> {
   #heap: Slot<E>[] = [];
 
@@ -36,7 +30,11 @@ export class ExpiryIndex<E extends Expiring> {
   /** Pop every slot expired at `now`; `expire` deletes the key only if `entry` is still the store's. */
   purge(now: number, expire: (key: string, entry: E) => void): void {
     for (let top = this.#heap[0]; top !== undefined && top.entry.expiresAt <= now; top = this.#heap[0]) {
-      this.#pop();
+      const last = this.#heap.pop() as Slot<E>;
+      if (this.#heap.length > 0) {
+        this.#heap[0] = last;
+        this.#down(0);
+      }
       expire(top.key, top.entry);
     }
   }
@@ -46,13 +44,6 @@ export class ExpiryIndex<E extends Expiring> {
     if (this.#heap.length <= 2 * live.size + slack) return;
     this.#heap = [];
     for (const [key, entry] of live) this.add(key, entry);
-  }
-
-  #pop(): void {
-    const last = this.#heap.pop();
-    if (last === undefined || this.#heap.length === 0) return;
-    this.#heap[0] = last;
-    this.#down(0);
   }
 
   #up(at: number): void {

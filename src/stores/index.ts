@@ -1,9 +1,6 @@
 /**
- * `express-bindid/stores`: the shared-state interface and its two implementations, for an app that
- * writes its own store (its atomic operations decide every guarantee; test it with the contract
- * suite of the repository) or names the Redis client types. `MemoryBindIdStore` and
- * `RedisBindIdStore` are also at the package root.
- *
+ * `express-bindid/stores`: the shared-state interface and its two implementations (also at the package root), for an app that
+ * writes its own store (its atomic operations decide every guarantee; test it with the repository's contract suite) or names the Redis client types.
  * @module express-bindid/stores
  */
 export { type BindIdStore, MemoryBindIdStore, type MemoryBindIdStoreOptions } from './bindid-store.js';

@@ -1,12 +1,3 @@
-/**
- * Ordered queues in a shared store, where the fail-open outbox keeps its reports. Each record is
- * indexed by the time it is next due, so reading what is due costs what is due, never what is
- * queued. Every method is one atomic step: the record, its place in the index and its lease change
- * together.
- *
- * @module
- */
-
 /** One record of a queue, as written. */
 export interface QueueRecord {
   /** Unique in its queue. */
@@ -20,12 +11,12 @@ export interface QueueRecord {
 }
 
 /** A due record. */
-export interface QueueEntry {
-  id: string;
-  value: string;
-}
+export interface QueueEntry extends Pick<QueueRecord, 'id' | 'value'> {}
 
-/** Ordered queues with exclusive leases, for `StoreOutbox`: each method must be atomic across every instance. */
+/**
+ * Ordered queues with exclusive leases, where `StoreOutbox` keeps the fail-open reports. Indexed by due time: reading what is due
+ * costs what is due, never what is queued. Each method is one atomic step across every instance (record, index place and lease together).
+ */
 export interface BindIdQueueStore {
   /** Add `record` unless a record with its id is there (one past its `keepUntil` counts as gone). True if added. */
   queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean>;
@@ -44,9 +35,7 @@ export interface BindIdQueueStore {
 export const QUEUE_METHODS = ['queueAdd', 'queueDue', 'queueGet', 'queueClaim', 'queueUpdate', 'queueRemove'] as const;
 
 export function isQueueStore(store: unknown): store is BindIdQueueStore {
-  if (store === null || typeof store !== 'object') return false;
-  const s = store as Record<string, unknown>;
-  return QUEUE_METHODS.every((m) => typeof s[m] === 'function');
+  return store !== null && typeof store === 'object' && QUEUE_METHODS.every((m) => typeof (store as Record<string, unknown>)[m] === 'function');
 }
 
 /** Ties on the score keep insertion order. */

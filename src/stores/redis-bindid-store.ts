@@ -1,11 +1,6 @@
 /**
- * `RedisBindIdStore`: the {@link BindIdStore} for several app instances, on Redis or Redis Cluster.
- * It talks to Redis through one method of the client, so this package has no Redis library at
- * runtime. Every operation is one command or one `EVAL`: atomic on the server, and safe through a
- * pipelining or pooled client. Errors (connection lost, an error reply) are rejections: callers fail
- * closed.
- *
- * @module
+ * `RedisBindIdStore`, through one method of the client (no Redis library at runtime). Every operation is one command or one `EVAL`:
+ * atomic on the server, safe through a pipelining or pooled client. Errors (connection lost, an error reply) reject: callers fail closed.
  */
 import { invalidArgument } from '../errors.js';
 import type { OptionReader } from '../internal/option-reader.js';
@@ -44,18 +39,10 @@ export type RedisBindIdStoreClient = RedisCommander | RedisClusterCommander | Re
 
 function senderOf(client: unknown): Send | undefined {
   if (client === null || typeof client !== 'object') return undefined;
-  const c = client as Record<string, unknown>;
-  if (typeof c.call === 'function') {
-    const ioredis = client as RedisCaller;
-    return (args) => ioredis.call(args[0] as string, ...args.slice(1));
-  }
-  if (typeof c.sendCommand !== 'function') return undefined;
-  if ('masters' in c) {
-    const cluster = client as RedisClusterCommander;
-    return (args, key) => cluster.sendCommand(key, false, args);
-  }
-  const single = client as RedisCommander;
-  return (args) => single.sendCommand(args);
+  if (typeof (client as RedisCaller).call === 'function') return (args) => (client as RedisCaller).call(args[0] as string, ...args.slice(1));
+  if (typeof (client as RedisCommander).sendCommand !== 'function') return undefined;
+  if ('masters' in client) return (args, key) => (client as RedisClusterCommander).sendCommand(key, false, args);
+  return (args) => (client as RedisCommander).sendCommand(args);
 }
 
 const REDIS_STORE_OPTIONS = {
@@ -79,18 +66,13 @@ export const INCREMENT_SCRIPT =
 /** Delete the key only if it holds ARGV[1]: compare-and-delete, one atomic step. Resolves 1 or 0. */
 export const DELETE_IF_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-/**
- * Replace the key's value by ARGV[2] only if it holds ARGV[1], with the expiry ARGV[3] in ms (none
- * when ARGV[3] is empty): compare-and-set, one atomic step. Resolves 1 or 0.
- */
+/** Replace the key's value by ARGV[2] only if it holds ARGV[1], with the expiry ARGV[3] in ms (none when empty): compare-and-set, one atomic step. Resolves 1 or 0. */
 export const SET_IF_SCRIPT =
   "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end " +
   "if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return 1";
 
 /**
- * A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app.
- * It takes the clients as they are:
- *
+ * A {@link BindIdStore} on Redis (one server or a cluster), shared by every instance of the app. It takes the clients as they are:
  * ```ts
  * new RedisBindIdStore(await createClient({ url: process.env.REDIS_URL }).connect()); // node-redis
  * new RedisBindIdStore(await createCluster({ rootNodes: [{ url: 'redis://10.0.0.1:6379' }] }).connect());
@@ -102,7 +84,7 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   /** Prefix of every key this store writes in Redis. */
   readonly prefix: string;
   readonly durable = true;
-  readonly #send: Send;
+  readonly #client: Send;
   #checked: Promise<void> | undefined;
 
   constructor(client: RedisBindIdStoreClient, options?: RedisBindIdStoreOptions) {
@@ -116,46 +98,42 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
       );
     }
     this.prefix = readSchema(o, REDIS_STORE_OPTIONS).prefix;
-    this.#send = send;
+    this.#client = send;
   }
 
   async add(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.#call(['SET', this.#key(key), checkValue(value), 'NX', 'PX', checkTtl(ttlMs)]);
-    return reply === 'OK';
+    return (await this.#send(['SET', this.#key(key), checkValue(value), 'NX', 'PX', checkTtl(ttlMs)])) === 'OK';
   }
 
   async get(key: string): Promise<string | undefined> {
-    const reply = await this.#call(['GET', this.#key(key)]);
-    return reply === null || reply === undefined ? undefined : text(reply);
+    return optionalText(await this.#send(['GET', this.#key(key)]));
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     const args = ['SET', this.#key(key), checkValue(value)];
     if (ttlMs !== undefined) args.push('PX', checkTtl(ttlMs));
-    await this.#call(args);
+    await this.#send(args);
   }
 
   async delete(key: string): Promise<void> {
-    await this.#call(['DEL', this.#key(key)]);
+    await this.#send(['DEL', this.#key(key)]);
   }
 
   async increment(key: string, ttlMs: number, by = 1): Promise<number> {
     if (!Number.isSafeInteger(by)) throw invalidArgument('RedisBindIdStore: increment `by` must be an integer');
-    const reply = await this.#call(['EVAL', INCREMENT_SCRIPT, '1', this.#key(key), checkTtl(ttlMs), String(by)]);
+    const reply = await this.#send(['EVAL', INCREMENT_SCRIPT, '1', this.#key(key), checkTtl(ttlMs), String(by)]);
     const value = typeof reply === 'number' ? reply : Number(text(reply));
     if (!Number.isSafeInteger(value)) throw new Error('RedisBindIdStore: INCRBY answered something that is not an integer');
     return value;
   }
 
   async deleteIf(key: string, expected: string): Promise<boolean> {
-    const reply = await this.#call(['EVAL', DELETE_IF_SCRIPT, '1', this.#key(key), checkValue(expected)]);
-    return Number(reply) === 1;
+    return Number(await this.#send(['EVAL', DELETE_IF_SCRIPT, '1', this.#key(key), checkValue(expected)])) === 1;
   }
 
   async setIf(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean> {
     const ttl = ttlMs === undefined ? '' : checkTtl(ttlMs);
-    const reply = await this.#call(['EVAL', SET_IF_SCRIPT, '1', this.#key(key), checkValue(expected), checkValue(value), ttl]);
-    return Number(reply) === 1;
+    return Number(await this.#send(['EVAL', SET_IF_SCRIPT, '1', this.#key(key), checkValue(expected), checkValue(value), ttl])) === 1;
   }
 
   #key(key: string): string {
@@ -164,17 +142,15 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
   }
 
   async queueAdd(queue: string, record: QueueRecord, now: number): Promise<boolean> {
-    const r = checkRecord(record);
-    const k = queueKeys(this.prefix, queue, r.id);
-    const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), ms(now, 'now')];
-    return Number(await this.#safeSend(['EVAL', QUEUE_ADD_SCRIPT, '3', k.items, k.due, k.keep, ...args], k.items)) === 1;
+    const k = queueKeys(this.prefix, queue, checkRecord(record).id);
+    return Number(await this.#send(['EVAL', QUEUE_ADD_SCRIPT, '3', k.items, k.due, k.keep, ...recordArgs(record), ms(now, 'now')])) === 1;
   }
 
   async queueDue(queue: string, now: number, limit: number): Promise<QueueEntry[]> {
     const k = queueKeys(this.prefix, queue);
     if (!Number.isSafeInteger(limit) || limit < 0) throw invalidArgument('RedisBindIdStore: limit must be a whole number ≥ 0');
     if (limit === 0) return [];
-    const reply = await this.#safeSend(['EVAL', QUEUE_DUE_SCRIPT, '3', k.items, k.due, k.keep, ms(now, 'now'), String(limit)], k.items);
+    const reply = await this.#send(['EVAL', QUEUE_DUE_SCRIPT, '3', k.items, k.due, k.keep, ms(now, 'now'), String(limit)]);
     if (!Array.isArray(reply) || reply.length % 2 !== 0) throw new Error('RedisBindIdStore: the due script answered something that is not [id, value, ...]');
     const out: QueueEntry[] = [];
     for (let i = 0; i < reply.length; i += 2) out.push({ id: text(reply[i]), value: text(reply[i + 1]) });
@@ -183,53 +159,44 @@ export class RedisBindIdStore implements BindIdStore, BindIdQueueStore {
 
   async queueGet(queue: string, id: string): Promise<string | undefined> {
     const k = queueKeys(this.prefix, queue, id);
-    const reply = await this.#safeSend(['HGET', k.items, id], k.items);
-    return reply === null || reply === undefined ? undefined : text(reply);
+    return optionalText(await this.#send(['HGET', k.items, id]));
   }
 
   async queueClaim(queue: string, id: string, token: string, leaseMs: number): Promise<boolean> {
     const k = queueKeys(this.prefix, queue, id);
     if (typeof token !== 'string' || token.length === 0) throw invalidArgument('RedisBindIdStore: a lease token must be a non-empty string');
     if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw invalidArgument('RedisBindIdStore: leaseMs must be a whole number > 0');
-    return (await this.#safeSend(['SET', k.lease, token, 'NX', 'PX', String(leaseMs)], k.lease)) === 'OK';
+    return (await this.#send(['SET', k.lease, token, 'NX', 'PX', String(leaseMs)])) === 'OK';
   }
 
   async queueUpdate(queue: string, record: QueueRecord, token: string): Promise<boolean> {
-    const r = checkRecord(record);
-    const k = queueKeys(this.prefix, queue, r.id);
-    const args = [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil'), String(token)];
-    return Number(await this.#safeSend(['EVAL', QUEUE_UPDATE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, ...args], k.items)) === 1;
+    const k = queueKeys(this.prefix, queue, checkRecord(record).id);
+    return Number(await this.#send(['EVAL', QUEUE_UPDATE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, ...recordArgs(record), String(token)])) === 1;
   }
 
   async queueRemove(queue: string, id: string, token?: string): Promise<void> {
     const k = queueKeys(this.prefix, queue, id);
-    await this.#safeSend(['EVAL', QUEUE_REMOVE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, id, token ?? ''], k.items);
-  }
-
-  /** Send a command, routed (on a cluster) on its first key: `args[3]` for `EVAL`, `args[1]` otherwise. */
-  #call(args: string[]): Promise<unknown> {
-    return this.#safeSend(args, (args[0] === 'EVAL' ? args[3] : args[1]) as string);
+    await this.#send(['EVAL', QUEUE_REMOVE_SCRIPT, '4', k.items, k.due, k.keep, k.lease, id, token ?? '']);
   }
 
   /**
-   * Check Redis's `maxmemory-policy` once (every operation waits for it): `allkeys-*`, which would
-   * let Redis drop links and attempt counters, rejects in production with `ERR_BINDID_INVALID_OPTION`
-   * and is warned about otherwise. `await store.ready()` before listening makes the app refuse to start.
+   * Check Redis's `maxmemory-policy` once (every operation waits for it): `allkeys-*`, which would let Redis drop links and attempt counters,
+   * rejects in production with `ERR_BINDID_INVALID_OPTION`, else is warned about. `await store.ready()` before listening makes the app refuse to start.
    */
   ready(): Promise<void> {
-    this.#checked ??= checkEvictionPolicy((args, key) => safely(this.#send, args, key));
+    this.#checked ??= checkEvictionPolicy(this.#client);
     return this.#checked;
   }
 
-  readonly #safeSend: Send = async (args, key) => {
+  /** Routed (on a cluster) on the first key: `args[3]` for `EVAL`, `args[1]` otherwise. Async, so that a client that throws synchronously still gives a rejection. */
+  async #send(args: string[]): Promise<unknown> {
     await this.ready();
-    return safely(this.#send, args, key);
-  };
+    return this.#client(args, args[0] === 'EVAL' ? args[3] : args[1]);
+  }
 }
 
-/** Async, so that a client that throws synchronously still gives a rejection. */
-async function safely(send: Send, args: string[], key: string | undefined): Promise<unknown> {
-  return send(args, key);
+function optionalText(reply: unknown): string | undefined {
+  return reply === null || reply === undefined ? undefined : text(reply);
 }
 
 function checkValue(value: string): string {
@@ -255,4 +222,9 @@ function checkRecord(record: QueueRecord): QueueRecord {
     throw invalidArgument('RedisBindIdStore: a queue record needs a string id and value');
   }
   return record;
+}
+
+/** ARGV id value dueAt keepUntil of the queue scripts. */
+function recordArgs(r: QueueRecord): string[] {
+  return [r.id, r.value, ms(r.dueAt, 'dueAt'), ms(r.keepUntil, 'keepUntil')];
 }

@@ -1,17 +1,8 @@
 /**
- * The layout and scripts of `RedisBindIdStore`'s queues: a queue `q` under the store prefix
- * `p` is (with a `:` after `{q}` unless `q` ends with one; the outbox's default `q` is `outbox:`)
- *
- * - `p{q}items`, a hash id → value;
- * - `p{q}due`, a sorted set id → due time (ms): the index `queueDue` reads with `ZRANGEBYSCORE`;
- * - `p{q}keep`, a sorted set id → retention end (ms), so records nobody removes are dropped;
- * - `p{q}lease:<id>`, one string per claimed record holding the claim's token, expiring with `PX`.
- *
- * Every key of a queue carries the hash tag `{q}` (unless the prefix has a tag of its own, which
- * then covers every key of the store), so each script below touches one slot and runs as is on Redis
- * Cluster. Each operation is one command or one `EVAL`: atomic on the server.
- *
- * @module
+ * The layout and scripts of `RedisBindIdStore`'s queues. A queue `q` under the store prefix `p` is (with a `:` after `{q}` unless `q` ends
+ * with one): `p{q}items`, a hash id → value; `p{q}due`, a sorted set id → due time (ms), read with `ZRANGEBYSCORE`; `p{q}keep`, a sorted
+ * set id → retention end (ms), so records nobody removes are dropped; `p{q}lease:<id>`, the claim's token, expiring with `PX`. Every key of
+ * a queue carries the hash tag `{q}` (unless the prefix has its own), so each script touches one slot and runs as is on Redis Cluster.
  */
 import { invalidArgument } from '../errors.js';
 
@@ -23,10 +14,7 @@ export const QUEUE_ADD_SCRIPT = [
   "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1]) return 1",
 ].join('\n');
 
-/**
- * Drop up to 100 records past retention, then the first ARGV[2] due at ARGV[1] as [id, value, ...]
- * (an index entry without its record is removed). KEYS items due keep; ARGV now limit.
- */
+/** Drop up to 100 records past retention, then the first ARGV[2] due at ARGV[1] as [id, value, ...] (an index entry without its record is removed). KEYS items due keep; ARGV now limit. */
 export const QUEUE_DUE_SCRIPT = [
   "local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, 100)",
   "for _, id in ipairs(gone) do redis.call('HDEL', KEYS[1], id) redis.call('ZREM', KEYS[2], id) redis.call('ZREM', KEYS[3], id) end",
@@ -39,10 +27,7 @@ export const QUEUE_DUE_SCRIPT = [
   'return out',
 ].join('\n');
 
-/**
- * Only while the lease holds ARGV[5]: release it, and replace the record if it is still there.
- * KEYS items due keep lease; ARGV id value dueAt keepUntil token. Resolves 1 (written) or 0.
- */
+/** Only while the lease holds ARGV[5]: release it, and replace the record if it is still there. KEYS items due keep lease; ARGV id value dueAt keepUntil token. Resolves 1 or 0. */
 export const QUEUE_UPDATE_SCRIPT = [
   "if redis.call('GET', KEYS[4]) ~= ARGV[5] then return 0 end",
   "redis.call('DEL', KEYS[4])",

@@ -10,7 +10,7 @@
 import { type Emulator, createEmulator } from '../../src/emulator/index.js';
 import { createLocalStrategy } from '../../src/index.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
-import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
+import type { LinkFailedEvent } from '../../src/flow/flow-events.js';
 import {
   APP_ORIGIN,
   type Agent,

@@ -11,7 +11,7 @@ import {
   isBindIdError,
   storePendingLogin,
 } from '../../src/index.js';
-import { warnAboutSessionCookie } from '../../src/router/bind-id-router.js';
+import { warnAboutSessionCookie } from '../../src/router/session-cookie-warning.js';
 import {
   APP_ORIGIN,
   type Agent,

@@ -10,7 +10,7 @@ import request from 'supertest';
 import { type BindIdStore, createLocalStrategy, MemoryBindIdStore, storePendingLogin } from '../../src/index.js';
 import type { LinkedEvent } from '../../src/confirm/confirm-options.js';
 import { DEFAULT_FAILURE_MESSAGE } from '../../src/passport/local-strategy.js';
-import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
+import type { LinkFailedEvent } from '../../src/flow/flow-events.js';
 import { clientKey } from '../../src/confirm/attempt-guard.js';
 import {
   APP_ORIGIN,

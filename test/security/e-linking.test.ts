@@ -7,7 +7,7 @@ import { type BindIdStore, CONFIRM_AGAIN, DEFAULT_CONFIRM_MESSAGES, ErrorCode, M
 import type { AliasLookup } from '../../src/flow/flow-options.js';
 import type { LinkedEvent } from '../../src/confirm/confirm-options.js';
 import { LinkRegistry } from '../../src/confirm/link-registry.js';
-import type { LinkFailedEvent } from '../../src/router/bind-id-router.js';
+import type { LinkFailedEvent } from '../../src/flow/flow-events.js';
 import { FakeBindId } from '../helpers/fake-bindid.js';
 import { KeyListingStore } from '../helpers/key-listing-store.js';
 import { createMiddlewareApp } from '../helpers/middleware-app.js';
